@@ -1,0 +1,316 @@
+/**
+ * The embedded DuckDB store: opening (and creating or migrating) it, typed query helpers that
+ * return plain JS values, transactions, and progress reporting for long statements.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTypeId,
+  type DuckDBResultReader,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { ExitCode, CrmError, storeError, messageOf } from '../util/errors.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
+import type { Tick } from '../util/progress.js';
+import { TOOL_VERSION } from '../version.js';
+
+export const DEFAULT_STORE = 'crm.duckdb';
+
+/** The store path: --db, else $CRM_DB, else ./crm.duckdb. */
+export function resolveStorePath(flag?: string): string {
+  return path.resolve(flag || process.env.CRM_DB || DEFAULT_STORE);
+}
+
+export type Row = Record<string, unknown>;
+export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+
+export interface OpenOptions {
+  /** Open for reading only: writes are refused by DuckDB itself. */
+  readOnly?: boolean;
+  /** Create the file when it does not exist (ingest, generate); otherwise a missing store is an error. */
+  create?: boolean;
+  /** Apply pending migrations (default true). Tests turn it off to build old stores. */
+  migrate?: boolean;
+  /** Cap DuckDB's memory; default $CRM_MEMORY_LIMIT or DuckDB's own default. */
+  memoryLimit?: string;
+}
+
+export class Store {
+  private constructor(
+    readonly path: string,
+    readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+    readonly readOnly: boolean,
+  ) {}
+
+  static async open(file: string, opts: OpenOptions = {}): Promise<Store> {
+    const exists = fs.existsSync(file);
+    if (!exists && !opts.create) {
+      throw storeError(`no store at ${file}`, [
+        'Load data first with `crm ingest transactions FILE`, or point --db / CRM_DB at an existing store.',
+      ]);
+    }
+    if (!exists) fs.mkdirSync(path.dirname(file), { recursive: true });
+    const migrate = opts.migrate ?? true;
+    if (opts.readOnly && migrate && exists) {
+      // A read-only handle cannot migrate: bring an older store up to date first.
+      const version = await peekSchemaVersion(file);
+      if (version !== null && version < LATEST_SCHEMA_VERSION) {
+        const rw = await Store.open(file, { ...opts, readOnly: false });
+        rw.close();
+      }
+    }
+    const config: Record<string, string> = {
+      access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
+      enable_progress_bar: 'true',
+      enable_progress_bar_print: 'false',
+    };
+    const memoryLimit = opts.memoryLimit ?? process.env.CRM_MEMORY_LIMIT;
+    if (memoryLimit) config.memory_limit = memoryLimit;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file, config);
+    } catch (err) {
+      throw translateOpenError(file, err);
+    }
+    const conn = await instance.connect();
+    const store = new Store(file, instance, conn, Boolean(opts.readOnly));
+    try {
+      await store.checkSchema(migrate);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /** The schema version recorded in the store (0 for an empty file). */
+  async schemaVersion(): Promise<number> {
+    const t = await this.value<number>(
+      "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'schema_version'",
+    );
+    if (!t) return 0;
+    return (await this.value<number>('SELECT coalesce(max(version), 0) FROM schema_version')) ?? 0;
+  }
+
+  private async checkSchema(migrate: boolean): Promise<void> {
+    const current = await this.schemaVersion();
+    if (current > LATEST_SCHEMA_VERSION) {
+      throw storeError(
+        `the store ${this.path} has schema version ${current}, newer than this crm-analytics (${TOOL_VERSION}) understands (${LATEST_SCHEMA_VERSION})`,
+        ['Upgrade crm-analytics to open it.'],
+      );
+    }
+    if (current === 0 && !this.readOnly) {
+      const userTables = await this.value<number>(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary",
+      );
+      if (userTables) {
+        throw storeError(`${this.path} is a DuckDB file but not a crm-analytics store (it has no schema_version table)`);
+      }
+    }
+    if (!migrate || this.readOnly || current === LATEST_SCHEMA_VERSION) return;
+    await this.applyMigrations(MIGRATIONS.filter((m) => m.version > current));
+  }
+
+  /** Apply migrations in order, each atomically with its version row. */
+  async applyMigrations(migrations: Migration[]): Promise<void> {
+    for (const m of migrations) {
+      await this.transaction(async () => {
+        await this.run(
+          'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL, tool_version VARCHAR NOT NULL)',
+        );
+        await this.conn.run(m.sql);
+        await this.run('INSERT INTO schema_version VALUES ($1, $2, now()::TIMESTAMP, $3)', [
+          m.version,
+          m.description,
+          TOOL_VERSION,
+        ]);
+      });
+    }
+  }
+
+  async run(sql: string, params?: Params): Promise<number> {
+    const r = await this.conn.run(sql, params);
+    return r.rowsChanged;
+  }
+
+  /** All rows as plain objects (see `plainValue` for the conversions). */
+  async all<T extends Row = Row>(sql: string, params?: Params): Promise<T[]> {
+    const reader = await this.conn.runAndReadAll(sql, params);
+    return readerObjects(reader) as T[];
+  }
+
+  async one<T extends Row = Row>(sql: string, params?: Params): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params);
+    return rows[0];
+  }
+
+  /** The first column of the first row. */
+  async value<T = unknown>(sql: string, params?: Params): Promise<T | undefined> {
+    const reader = await this.conn.runAndReadAll(sql, params);
+    if (reader.currentRowCount === 0) return undefined;
+    return plainValue(reader.value(0, 0), reader.columnTypeId(0)) as T;
+  }
+
+  /**
+   * Run `fn` inside BEGIN … COMMIT; on any error ROLLBACK and rethrow. A killed process never
+   * commits, and DuckDB discards the uncommitted work when the file is next opened.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const result = await fn();
+      await this.conn.run('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await this.conn.run('ROLLBACK');
+      } catch {
+        /* the transaction may already be aborted */
+      }
+      throw err;
+    }
+  }
+
+  /** Run a statement while reporting DuckDB's own progress estimate through `tick`. */
+  async runWithProgress(sql: string, tick: Tick, params?: Params): Promise<number> {
+    const timer = setInterval(() => {
+      const p = this.conn.progress;
+      if (p.percentage >= 0) tick(p.percentage / 100);
+    }, 200);
+    try {
+      return await this.run(sql, params);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  close(): void {
+    try {
+      this.conn.closeSync();
+    } catch {
+      /* already closed */
+    }
+    try {
+      this.instance.closeSync();
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+/** Read the schema version of a store without migrating it (null when unreadable). */
+async function peekSchemaVersion(file: string): Promise<number | null> {
+  try {
+    const s = await Store.open(file, { readOnly: true, migrate: false });
+    try {
+      return await s.schemaVersion();
+    } finally {
+      s.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+function translateOpenError(file: string, err: unknown): CrmError {
+  const msg = messageOf(err);
+  if (/lock/i.test(msg)) {
+    return storeError(`the store ${file} is in use by another process`, [
+      'DuckDB allows one writer at a time; wait for the other crm command (or DuckDB session) to finish.',
+      msg.split('\n')[0],
+    ]);
+  }
+  if (/not a valid DuckDB database|Unable to open database|IO Error/i.test(msg)) {
+    return storeError(`cannot open the store ${file}: ${msg.split('\n')[0]}`);
+  }
+  return new CrmError(`cannot open the store ${file}: ${msg}`, ExitCode.store);
+}
+
+/**
+ * Convert a DuckDB value to a plain JSON-friendly JS value: DECIMAL and HUGEINT to number,
+ * BIGINT to number when it is exact (else a string), DATE to 'YYYY-MM-DD', TIMESTAMP to
+ * 'YYYY-MM-DD HH:MM:SS', nested types recursively.
+ */
+export function plainValue(value: DuckDBValue, typeId: DuckDBTypeId): unknown {
+  if (value === null || value === undefined) return null;
+  switch (typeId) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT: {
+      const b = value as bigint;
+      return b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(b) : b.toString();
+    }
+    case DuckDBTypeId.DECIMAL:
+      return (value as { toDouble(): number }).toDouble();
+    case DuckDBTypeId.DATE:
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+    case DuckDBTypeId.TIME:
+    case DuckDBTypeId.INTERVAL:
+    case DuckDBTypeId.UUID:
+    case DuckDBTypeId.ENUM:
+      return String(value);
+    case DuckDBTypeId.BOOLEAN:
+    case DuckDBTypeId.VARCHAR:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return value;
+    default:
+      return nestedToJs(value);
+  }
+}
+
+function nestedToJs(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'object') return value;
+  const v = value as Record<string, unknown>;
+  if (Array.isArray(v.items)) return (v.items as unknown[]).map(nestedToJs);
+  if (Array.isArray(v.entries) && v.constructor?.name === 'DuckDBStructValue') {
+    return Object.fromEntries((v.entries as { key: string; value: unknown }[]).map((e) => [e.key, nestedToJs(e.value)]));
+  }
+  if (v.entries && typeof v.entries === 'object' && !Array.isArray(v.entries)) {
+    return Object.fromEntries(Object.entries(v.entries as Record<string, unknown>).map(([k, x]) => [k, nestedToJs(x)]));
+  }
+  if (Array.isArray(v.entries)) {
+    return (v.entries as { key: unknown; value: unknown }[]).map((e) => ({ key: nestedToJs(e.key), value: nestedToJs(e.value) }));
+  }
+  if (typeof (v as { toDouble?: unknown }).toDouble === 'function') return (v as unknown as { toDouble(): number }).toDouble();
+  return String(value);
+}
+
+export function readerObjects(reader: DuckDBResultReader): Row[] {
+  const names = reader.deduplicatedColumnNames();
+  const types = names.map((_, i) => reader.columnTypeId(i));
+  const rows: Row[] = [];
+  for (let r = 0; r < reader.currentRowCount; r++) {
+    const row: Row = {};
+    for (let c = 0; c < names.length; c++) row[names[c]] = plainValue(reader.value(c, r), types[c]);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Quote an identifier for SQL. */
+export function ident(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+/** Quote a string literal for SQL. */
+export function literal(value: string): string {
+  return "'" + value.replace(/'/g, "''") + "'";
+}

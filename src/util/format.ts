@@ -1,0 +1,82 @@
+/** Small, dependency-free formatters for terminal output. */
+
+export function formatCount(n: number | bigint): string {
+  return Number(n).toLocaleString('en-US');
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m} min ${s} s`;
+}
+
+export function formatPercent(share: number, digits = 1): string {
+  return `${(share * 100).toFixed(digits)}%`;
+}
+
+/** Display width of a string in a monospace terminal: CJK and full-width forms take two cells. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    w +=
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x20000 && c <= 0x3fffd)
+        ? 2
+        : 1;
+  }
+  return w;
+}
+
+function pad(s: string, width: number, alignRight: boolean): string {
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(s)));
+  return alignRight ? fill + s : s + fill;
+}
+
+export interface TableOptions {
+  /** Columns to right-align (numbers). Default: columns whose every value is numeric. */
+  rightAlign?: boolean[];
+  maxCellWidth?: number;
+}
+
+/** Render rows as an aligned plain-text table with a header rule. */
+export function renderTable(headers: string[], rows: string[][], opts: TableOptions = {}): string {
+  const maxCell = opts.maxCellWidth ?? 60;
+  const clip = (s: string) => {
+    const oneLine = s.replace(/\r?\n/g, '⏎');
+    if (displayWidth(oneLine) <= maxCell) return oneLine;
+    let out = '';
+    for (const ch of oneLine) {
+      if (displayWidth(out + ch) > maxCell - 1) break;
+      out += ch;
+    }
+    return out + '…';
+  };
+  const cells = rows.map((r) => r.map(clip));
+  const numeric = /^-?[\d,]*\.?\d+(e[-+]?\d+)?%?$/i;
+  const right =
+    opts.rightAlign ??
+    headers.map((_, i) => cells.length > 0 && cells.every((r) => r[i] === '' || numeric.test(r[i] ?? '')));
+  const widths = headers.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  const line = (r: string[]) => r.map((c, i) => pad(c ?? '', widths[i], right[i])).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
