@@ -16,6 +16,7 @@ program
   .version(TOOL_VERSION, '-V, --version')
   .addOption(new Option('--db <file>', 'the DuckDB store (default: $CRM_DB or ./crm.duckdb)'))
   .option('-q, --quiet', 'no progress or notes on stderr (errors and warnings still print)')
+  .option('--config <file>', 'settings file (default: ./crm.config.json when present)')
   .showHelpAfterError('(run `crm --help` or `crm COMMAND --help` for usage)')
   .exitOverride();
 

@@ -1,16 +1,21 @@
 /**
  * Command definitions: flags and the one library call each command makes. Kept apart from
- * cli.ts (process concerns: exit codes, error printing) so that tests can drive commands
- * in-process too.
+ * cli.ts (process concerns: exit codes, error printing).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { loadConfig, type CrmConfig } from './config.js';
+import { formatIngestReport, ingest } from './ingest/index.js';
+import { formatQualityReport, qualityReport } from './ingest/quality.js';
+import { formatQueryResult, runReadOnlyQuery, type QueryFormat } from './store/query.js';
 import { resolveStorePath } from './store/db.js';
+import { usageError } from './util/errors.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
 
 export interface GlobalOptions {
   db?: string;
   quiet?: boolean;
+  config?: string;
 }
 
 export interface CommandContext {
@@ -18,17 +23,24 @@ export interface CommandContext {
   reporter: Reporter;
   progress: Progress;
   quiet: boolean;
+  json: boolean;
+  config: () => CrmConfig;
 }
 
 /** Build the per-invocation context from the global flags and a command's --json flag. */
-export function contextFor(cmd: Command, json = false): CommandContext {
+export function contextFor(cmd: Command): CommandContext {
   const g = cmd.optsWithGlobals<GlobalOptions & { json?: boolean }>();
   const quiet = Boolean(g.quiet);
+  const json = Boolean(g.json);
+  let config: CrmConfig | undefined;
   return {
     storePath: resolveStorePath(g.db),
-    reporter: createReporter({ quiet, json: json || Boolean(g.json) }),
+    reporter: createReporter({ quiet, json }),
+    // With --json, stdout carries only the JSON document; progress stays on stderr.
     progress: createProgress({ quiet }),
     quiet,
+    json,
+    config: () => (config ??= loadConfig(g.config)),
   };
 }
 
@@ -36,6 +48,54 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 export function registerCommands(program: Command): void {
-  void program;
+  program
+    .command('ingest')
+    .description('load customer or transaction exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
+    .argument('<kind>', 'what the files hold: transactions | customers')
+    .argument('<files...>', 'one or more files; all load in one transaction')
+    .addOption(new Option('--format <format>', 'override format detection').choices(['csv', 'tsv', 'parquet', 'json', 'ndjson', 'xlsx']))
+    .option('--encoding <name>', 'text encoding: utf-8 (default), gb18030, gbk, utf-16, latin1, windows-1252, big5, shift_jis')
+    .option('--sheet <name>', 'XLSX: read only this sheet (default: every sheet)')
+    .option('--delimiter <char>', 'CSV: the field delimiter (default: detected; "tab" for tabs)')
+    .option('--map <target=source>', 'map a canonical field to a source column; repeatable', collect)
+    .option('--date-format <fmt>', 'DMY, MDY, YMD or a strptime format such as %d.%m.%Y (default: detected)')
+    .option('--return-pattern <regex>', 'order ids matching this are returns (default: ^C)')
+    .option('--replace', 'swap the rows of an earlier load of the same file for this version')
+    .option('--append', 'load a changed version of a file loaded before, keeping the earlier rows')
+    .option('--json', 'print the ingest report as JSON')
+    .action(async (kind: string, files: string[], opts, cmd: Command) => {
+      if (kind !== 'transactions' && kind !== 'customers') {
+        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\` or \`crm ingest customers FILE\``);
+      }
+      const ctx = contextFor(cmd);
+      const report = await ingest({ kind, files, storePath: ctx.storePath, ...opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
+      if (ctx.json) printJson(report);
+      else for (const line of formatIngestReport(report)) ctx.reporter.out(line);
+    });
+
+  program
+    .command('quality')
+    .description('data-quality report: completeness, duplicates, invalid contacts, odd dates, orphans, rejects')
+    .option('--as-of <date>', 'dates after this are "future" (default: today)')
+    .option('--json', 'print the report as JSON (stable keys)')
+    .action(async (opts: { asOf?: string }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const report = await qualityReport(ctx.storePath, opts.asOf);
+      if (ctx.json) printJson(report);
+      else for (const line of formatQualityReport(report)) ctx.reporter.out(line);
+    });
+
+  program
+    .command('query')
+    .description('run read-only SQL against the store (tables: transactions, customers, rejects, loads, …)')
+    .argument('<sql>', 'one or more SELECT statements')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .action(async (sql: string, opts: { format: QueryFormat }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const results = await runReadOnlyQuery(ctx.storePath, sql);
+      for (const r of results) process.stdout.write(formatQueryResult(r, opts.format));
+    });
 }

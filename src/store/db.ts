@@ -18,6 +18,13 @@ import { TOOL_VERSION } from '../version.js';
 
 export const DEFAULT_STORE = 'crm.duckdb';
 
+/** CRM_DEBUG_SQL=1 prints every statement and its time to stderr (for developers). */
+const DEBUG_SQL = Boolean(process.env.CRM_DEBUG_SQL);
+function debugSql(sql: string, t0: number): void {
+  const oneLine = sql.replace(/\s+/g, ' ').trim();
+  process.stderr.write(`[sql ${(performance.now() - t0).toFixed(0)} ms] ${oneLine.length > 160 ? oneLine.slice(0, 160) + '…' : oneLine}\n`);
+}
+
 /** The store path: --db, else $CRM_DB, else ./crm.duckdb. */
 export function resolveStorePath(flag?: string): string {
   return path.resolve(flag || process.env.CRM_DB || DEFAULT_STORE);
@@ -64,8 +71,6 @@ export class Store {
     }
     const config: Record<string, string> = {
       access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
-      enable_progress_bar: 'true',
-      enable_progress_bar_print: 'false',
     };
     const memoryLimit = opts.memoryLimit ?? process.env.CRM_MEMORY_LIMIT;
     if (memoryLimit) config.memory_limit = memoryLimit;
@@ -76,6 +81,8 @@ export class Store {
       throw translateOpenError(file, err);
     }
     const conn = await instance.connect();
+    // Progress is tracked (for our own bars, see runWithProgress) but never printed by DuckDB.
+    await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
     const store = new Store(file, instance, conn, Boolean(opts.readOnly));
     try {
       await store.checkSchema(migrate);
@@ -133,13 +140,17 @@ export class Store {
   }
 
   async run(sql: string, params?: Params): Promise<number> {
+    const t0 = DEBUG_SQL ? performance.now() : 0;
     const r = await this.conn.run(sql, params);
+    if (DEBUG_SQL) debugSql(sql, t0);
     return r.rowsChanged;
   }
 
   /** All rows as plain objects (see `plainValue` for the conversions). */
   async all<T extends Row = Row>(sql: string, params?: Params): Promise<T[]> {
+    const t0 = DEBUG_SQL ? performance.now() : 0;
     const reader = await this.conn.runAndReadAll(sql, params);
+    if (DEBUG_SQL) debugSql(sql, t0);
     return readerObjects(reader) as T[];
   }
 

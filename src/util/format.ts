@@ -24,7 +24,11 @@ export function formatDuration(ms: number): string {
 }
 
 export function formatPercent(share: number, digits = 1): string {
-  return `${(share * 100).toFixed(digits)}%`;
+  const text = (share * 100).toFixed(digits);
+  // Never let rounding claim "100%" or "0%" for a share that is not exactly that.
+  if (share < 1 && Number(text) >= 100) return `>${(100 - 10 ** -digits).toFixed(digits)}%`;
+  if (share > 0 && Number(text) <= 0) return `<${(10 ** -digits).toFixed(digits)}%`;
+  return `${text}%`;
 }
 
 /** Display width of a string in a monospace terminal: CJK and full-width forms take two cells. */

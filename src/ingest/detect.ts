@@ -1,0 +1,261 @@
+/**
+ * What a file is: its format (from the flag, its first bytes, then its extension), its text
+ * encoding (BOM, else UTF-8 checked on a sample, with a hint when it is not), and for
+ * delimited text its dialect (delimiter, header line). We sniff the dialect ourselves on the
+ * first records so the rules are explicit and the same for every file; DuckDB then reads
+ * with fixed options.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { inputError, usageError } from '../util/errors.js';
+
+export type FileFormat = 'csv' | 'tsv' | 'parquet' | 'json' | 'ndjson' | 'xlsx';
+export const FORMATS: FileFormat[] = ['csv', 'tsv', 'parquet', 'json', 'ndjson', 'xlsx'];
+
+const SNIFF_BYTES = 256 * 1024;
+
+export function readHead(file: string, bytes = SNIFF_BYTES): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = fs.readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+export function detectFormat(file: string, head: Buffer, flag?: string): FileFormat {
+  if (flag) {
+    const f = flag.toLowerCase();
+    if (!FORMATS.includes(f as FileFormat)) {
+      throw usageError(`--format ${flag}: unknown format`, [`Formats: ${FORMATS.join(', ')}`]);
+    }
+    return f as FileFormat;
+  }
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) return 'xlsx';
+  if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
+  if (head.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
+    throw inputError(`${file}: this is a legacy Excel 97-2003 (.xls) workbook, which is not supported`, [
+      'Save it as .xlsx (Excel: File › Save As › Excel Workbook) or as CSV, then ingest that file.',
+    ]);
+  }
+  const name = path.basename(file).toLowerCase().replace(/\.gz$/, '');
+  const ext = path.extname(name);
+  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  if (!isGzip(head)) {
+    const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    if (ext === '.json' || text.startsWith('[') || text.startsWith('{')) {
+      if (text.startsWith('[')) return 'json';
+      if (text.startsWith('{')) return 'ndjson';
+    }
+  } else if (ext === '.json') return 'json';
+  return 'csv';
+}
+
+// ---------------------------------------------------------------------------------------
+// Encodings
+
+/** Encodings accepted by --encoding, mapped to the WHATWG names Node's TextDecoder knows. */
+const ENCODING_ALIASES: Record<string, string> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  gb18030: 'gb18030',
+  // GBK and GB2312 are subsets of GB18030; decoding with the superset reads them all.
+  gbk: 'gb18030',
+  gb2312: 'gb18030',
+  cp936: 'gb18030',
+  'utf-16': 'utf-16le',
+  'utf-16le': 'utf-16le',
+  'utf-16be': 'utf-16be',
+  latin1: 'windows-1252',
+  'iso-8859-1': 'windows-1252',
+  'windows-1252': 'windows-1252',
+  cp1252: 'windows-1252',
+  big5: 'big5',
+  shift_jis: 'shift_jis',
+  sjis: 'shift_jis',
+};
+
+export function normaliseEncoding(flag: string): string {
+  const e = ENCODING_ALIASES[flag.toLowerCase()];
+  if (!e) {
+    throw usageError(`--encoding ${flag}: unknown encoding`, [`Encodings: ${Object.keys(ENCODING_ALIASES).join(', ')}`]);
+  }
+  return e;
+}
+
+export interface EncodingChoice {
+  /** WHATWG encoding name. */
+  encoding: string;
+  /** Length of the byte-order mark to skip. */
+  bomBytes: number;
+}
+
+export function detectEncoding(file: string, head: Buffer, flag?: string): EncodingChoice {
+  const bom = bomOf(head);
+  if (flag) {
+    const encoding = normaliseEncoding(flag);
+    return { encoding, bomBytes: bom && bom.encoding === encoding ? bom.bytes : 0 };
+  }
+  if (bom) return { encoding: bom.encoding, bomBytes: bom.bytes };
+  const invalidAt = firstInvalidUtf8(head);
+  if (invalidAt >= 0) {
+    const line = head.subarray(0, invalidAt).toString('latin1').split('\n').length;
+    throw inputError(`${file}: line ${line} is not valid UTF-8 (byte offset ${invalidAt})`, [
+      `It looks like ${guessLegacyEncoding(head)}: pass --encoding ${guessLegacyEncoding(head)} (or set "encoding" in crm.config.json).`,
+      'Other encodings: gbk, gb18030, utf-16, latin1, windows-1252, big5, shift_jis.',
+    ]);
+  }
+  return { encoding: 'utf-8', bomBytes: 0 };
+}
+
+function bomOf(head: Buffer): { encoding: string; bytes: number } | null {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf-8', bytes: 3 };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', bytes: 2 };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', bytes: 2 };
+  return null;
+}
+
+/** Offset of the first byte that breaks UTF-8 in `buf` (a sequence cut by the buffer's end is fine), or -1. */
+export function firstInvalidUtf8(buf: Buffer): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const len = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 0;
+    if (len === 0 || (b >= 0xf0 && b > 0xf4)) return i;
+    for (let k = 1; k < len; k++) {
+      if (i + k >= buf.length) return -1;
+      if ((buf[i + k] & 0xc0) !== 0x80) return i;
+    }
+    i += len;
+  }
+  return -1;
+}
+
+/** A best guess for a non-UTF-8 file: GB18030 when its bytes decode to CJK text, else Windows-1252. */
+function guessLegacyEncoding(head: Buffer): string {
+  try {
+    const text = new TextDecoder('gb18030', { fatal: true }).decode(head.subarray(0, 64 * 1024));
+    if (/[\u4e00-\u9fff]/.test(text)) return 'gb18030';
+  } catch {
+    /* not GB18030 */
+  }
+  return 'latin1';
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV dialect
+
+export interface CsvDialect {
+  delimiter: string;
+  quote: string;
+  /** 1-based record number of the header (records before it are title lines). */
+  headerRecord: number;
+  headers: string[];
+}
+
+const DELIMITERS = [',', ';', '\t', '|'];
+const SNIFF_RECORDS = 200;
+
+/** Split the start of a text into records and fields, honouring double-quoted fields. */
+export function splitRecords(text: string, delimiter: string, quote = '"', maxRecords = SNIFF_RECORDS): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let fields: string[] = [];
+  let inQuotes = false;
+  let i = 0;
+  const endRecord = () => {
+    fields.push(field);
+    records.push(fields);
+    fields = [];
+    field = '';
+  };
+  while (i < text.length && records.length < maxRecords) {
+    const c = text[i];
+    if (inQuotes) {
+      if (c === quote) {
+        if (text[i + 1] === quote) {
+          field += quote;
+          i += 2;
+          continue;
+        }
+        inQuotes = false;
+      } else field += c;
+      i++;
+      continue;
+    }
+    if (c === quote && field.trim() === '') {
+      inQuotes = true;
+      field = '';
+    } else if (c === delimiter) {
+      fields.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      endRecord();
+    } else field += c;
+    i++;
+  }
+  // The sample may end mid-record; only complete records count.
+  return records;
+}
+
+/**
+ * Choose the delimiter whose most common field count (above one) covers the most records;
+ * the header is the first record with that count (title lines above it are skipped).
+ */
+export function sniffCsv(text: string, file: string, delimiterFlag?: string, tsv = false): CsvDialect {
+  const body = text.replace(/^\uFEFF/, '');
+  const candidates = delimiterFlag ? [unescapeDelimiter(delimiterFlag)] : tsv ? ['\t'] : DELIMITERS;
+  let best: { delimiter: string; count: number; support: number; records: string[][] } | null = null;
+  for (const delimiter of candidates) {
+    const records = splitRecords(body, delimiter).filter((r) => !(r.length === 1 && r[0].trim() === ''));
+    const counts = new Map<number, number>();
+    for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+    for (const [count, support] of counts) {
+      if (count < 2 && !delimiterFlag && candidates.length > 1) continue;
+      if (!best || support > best.support || (support === best.support && count > best.count)) {
+        best = { delimiter, count, support, records };
+      }
+    }
+  }
+  if (!best) {
+    // One column only: a file with a single field per line.
+    const records = splitRecords(body, candidates[0]);
+    if (records.length === 0) throw inputError(`${file}: the file is empty`);
+    best = { delimiter: candidates[0], count: 1, support: records.length, records };
+  }
+  const allRecords = splitRecords(body, best.delimiter);
+  const headerIndex = allRecords.findIndex((r) => r.length === best!.count);
+  const headers = dedupeHeaders(allRecords[headerIndex].map((h) => h.trim()));
+  return { delimiter: best.delimiter, quote: '"', headerRecord: headerIndex + 1, headers };
+}
+
+function unescapeDelimiter(flag: string): string {
+  if (flag === '\\t' || flag.toLowerCase() === 'tab') return '\t';
+  if (flag.length !== 1) throw usageError(`--delimiter ${JSON.stringify(flag)}: give one character (or "tab")`);
+  return flag;
+}
+
+/** Empty headers become column_N; repeated ones get _2, _3 … so every column has a unique name. */
+export function dedupeHeaders(headers: string[]): string[] {
+  const seen = new Map<string, number>();
+  return headers.map((h, i) => {
+    const base = h === '' ? `column_${i + 1}` : h;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}_${n}`;
+  });
+}

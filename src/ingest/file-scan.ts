@@ -1,0 +1,147 @@
+/**
+ * Byte-level passes over an input file that DuckDB cannot do for us:
+ * - `hashFile`: SHA-256 (re-ingest detection), size and physical line count, in one read;
+ * - `scanCsvRecords`: where the blank records are, honouring quoted fields, so every loaded
+ *   or rejected row can be traced to its row number in the file (see `source_row`);
+ * - `transcodeToUtf8`: re-encode GB18030, UTF-16, Latin-1 … so DuckDB reads UTF-8.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import { inputError } from '../util/errors.js';
+
+const CHUNK = 1 << 20;
+const LF = 0x0a;
+const CR = 0x0d;
+
+export interface FileDigest {
+  sha256: string;
+  bytes: number;
+  /** Physical lines (a last line without a newline counts). */
+  lines: number;
+}
+
+export async function hashFile(file: string, onProgress?: (fraction: number) => void): Promise<FileDigest> {
+  const total = fs.statSync(file).size;
+  const hash = crypto.createHash('sha256');
+  let bytes = 0;
+  let lines = 0;
+  let last = -1;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    let i = -1;
+    while ((i = chunk.indexOf(LF, i + 1)) !== -1) lines++;
+    bytes += chunk.length;
+    last = chunk[chunk.length - 1];
+    onProgress?.(total ? bytes / total : 1);
+  }
+  if (bytes > 0 && last !== LF) lines++;
+  return { sha256: hash.digest('hex'), bytes, lines };
+}
+
+/** Physical line count of a (possibly gzip-compressed) text file. */
+export async function countLines(file: string, gzip: boolean): Promise<number> {
+  let lines = 0;
+  let last = -1;
+  let bytes = 0;
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK });
+  const stream = gzip ? source.pipe(zlib.createGunzip()) : source;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let i = -1;
+    while ((i = chunk.indexOf(LF, i + 1)) !== -1) lines++;
+    bytes += chunk.length;
+    last = chunk[chunk.length - 1];
+  }
+  if (bytes > 0 && last !== LF) lines++;
+  return lines;
+}
+
+export interface RecordScan {
+  /** Records in the file, as DuckDB counts them (a quoted field spanning lines is one record). */
+  records: number;
+  /** 1-based numbers of the empty records (blank lines), which DuckDB skips. */
+  blank: number[];
+}
+
+/**
+ * Walk the records of a UTF-8 delimited file, tracking double-quoted fields so newlines
+ * inside them do not end a record. Chunks without a quote take an indexOf fast path.
+ */
+export async function scanCsvRecords(file: string, quoteChar: string, gzip: boolean): Promise<RecordScan> {
+  const QUOTE = quoteChar.charCodeAt(0);
+  let inQuotes = false;
+  let record = 1;
+  let recordHasContent = false;
+  const blank: number[] = [];
+  let sawAny = false;
+  const endRecord = () => {
+    if (!recordHasContent) blank.push(record);
+    record++;
+    recordHasContent = false;
+  };
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK });
+  const stream = gzip ? source.pipe(zlib.createGunzip()) : source;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (chunk.length) sawAny = true;
+    if (!inQuotes && chunk.indexOf(QUOTE) === -1) {
+      let start = 0;
+      let nl: number;
+      while ((nl = chunk.indexOf(LF, start)) !== -1) {
+        const contentEnd = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+        if (contentEnd > start) recordHasContent = true;
+        endRecord();
+        start = nl + 1;
+      }
+      if (start < chunk.length && !(chunk.length - start === 1 && chunk[start] === CR)) recordHasContent = true;
+      continue;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i];
+      if (c === QUOTE) {
+        inQuotes = !inQuotes;
+        recordHasContent = true;
+      } else if (c === LF && !inQuotes) endRecord();
+      else if (c !== CR) recordHasContent = true;
+    }
+  }
+  // A final newline does not start a record.
+  const records = sawAny ? (recordHasContent ? record : record - 1) : 0;
+  return { records, blank: blank.filter((b) => b <= records) };
+}
+
+/**
+ * Re-encode `file` from `encoding` to UTF-8 at `target`, dropping a byte-order mark. Invalid
+ * bytes are an error naming the line, never silently replaced.
+ */
+export async function transcodeToUtf8(file: string, target: string, encoding: string, bomBytes: number): Promise<void> {
+  const decoder = new TextDecoder(encoding, { fatal: true });
+  let skip = bomBytes;
+  let line = 1;
+  const transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      let data = chunk;
+      if (skip > 0) {
+        const n = Math.min(skip, data.length);
+        data = data.subarray(n);
+        skip -= n;
+      }
+      try {
+        const text = decoder.decode(data, { stream: true });
+        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) line++;
+        done(null, Buffer.from(text.replace(/^\uFEFF/, ''), 'utf8'));
+      } catch {
+        done(inputError(`${file}: bytes near line ${line} are not valid ${encoding}`, ['Check --encoding; the file may mix encodings.']));
+      }
+    },
+    flush(done) {
+      try {
+        done(null, Buffer.from(decoder.decode(), 'utf8'));
+      } catch {
+        done(inputError(`${file}: the file ends inside a ${encoding} character`));
+      }
+    },
+  });
+  await pipeline(fs.createReadStream(file, { highWaterMark: CHUNK }), transform, fs.createWriteStream(target));
+}

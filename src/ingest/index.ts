@@ -1,0 +1,390 @@
+/**
+ * `crm ingest transactions|customers FILE...`: read each file, stage and validate it, then
+ * load all of them in one transaction. Phase 1 (hash, detect, stage) writes nothing to the
+ * store; phase 2 copies the stages and records `loads`. An error or a kill at any point
+ * leaves the store exactly as it was.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CrmConfig } from '../config.js';
+import { literal, Store } from '../store/db.js';
+import { inputError } from '../util/errors.js';
+import { formatBytes, formatCount } from '../util/format.js';
+import type { Reporter } from '../util/log.js';
+import type { Progress } from '../util/progress.js';
+import { detectFormat, readHead, type FileFormat } from './detect.js';
+import type { DatasetKind } from './fields.js';
+import { hashFile, type FileDigest } from './file-scan.js';
+import { numberStage, writeStage, type Numbering } from './load.js';
+import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
+import { openSource, type OpenedSource, type SourceTable } from './sources.js';
+import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, type Conventions, type StageCounts } from './stage.js';
+
+export interface IngestOptions {
+  kind: DatasetKind;
+  files: string[];
+  storePath: string;
+  format?: string;
+  encoding?: string;
+  sheet?: string;
+  delimiter?: string;
+  /** `target=source` pairs from --map. */
+  map?: string[];
+  dateFormat?: string;
+  returnPattern?: string;
+  /** Swap the rows of an earlier load of the same path for this version. */
+  replace?: boolean;
+  /** Load a changed file whose path was loaded before, keeping the earlier rows too. */
+  append?: boolean;
+  config?: CrmConfig;
+  reporter: Reporter;
+  progress: Progress;
+}
+
+export interface TableReport {
+  sheet: string | null;
+  mapping: Mapping;
+  unmapped: string[];
+  date_formats: Record<string, string>;
+  rows_read: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  rejected_by_reason: Record<string, number>;
+}
+
+export interface FileReport {
+  file: string;
+  status: 'loaded' | 'unchanged';
+  load_id: number;
+  sha256: string;
+  bytes: number;
+  format: FileFormat | null;
+  encoding: string | null;
+  sheets: string[] | null;
+  rows_read: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  rejected_by_reason: Record<string, number>;
+  /** Customers only: rows that replaced a customer loaded earlier. */
+  customers_updated?: number;
+  replaced_loads: number[];
+  tables: TableReport[];
+  notes: string[];
+  timings_ms: Record<string, number>;
+}
+
+export interface IngestReport {
+  kind: DatasetKind;
+  store: string;
+  files: FileReport[];
+  totals: { rows_read: number; rows_loaded: number; rows_rejected: number; rejected_by_reason: Record<string, number> };
+}
+
+interface PreparedTable {
+  source: SourceTable;
+  stage: string;
+  counts: StageCounts;
+  numbering: Numbering;
+  report: TableReport;
+}
+
+interface PreparedFile {
+  report: FileReport;
+  absPath: string;
+  opened: OpenedSource | null;
+  tables: PreparedTable[];
+  conventions: Record<string, Conventions>;
+  started: Date;
+}
+
+let stageCounter = 0;
+
+export async function ingest(opts: IngestOptions): Promise<IngestReport> {
+  if (opts.files.length === 0) throw inputError('no files given');
+  if (opts.replace && opts.append) throw inputError('--replace and --append exclude each other');
+  const store = await Store.open(opts.storePath, { create: true });
+  const prepared: PreparedFile[] = [];
+  try {
+    for (const file of opts.files) prepared.push(await prepareFile(store, file, opts, prepared));
+    const toLoad = prepared.filter((p) => p.report.status === 'loaded');
+    if (toLoad.length) {
+      await opts.progress.step(`loading ${toLoad.length === 1 ? toLoad[0].report.file : `${toLoad.length} files`}`, async () => {
+        await store.transaction(async () => {
+          for (const p of toLoad) await loadPrepared(store, p, opts.kind);
+        });
+      });
+    }
+    return summarise(opts, prepared);
+  } finally {
+    for (const p of prepared) await cleanupPrepared(store, p);
+    store.close();
+  }
+}
+
+async function prepareFile(store: Store, file: string, opts: IngestOptions, earlier: PreparedFile[]): Promise<PreparedFile> {
+  const absPath = path.resolve(file);
+  if (!fs.existsSync(absPath)) throw inputError(`${file}: no such file`);
+  if (!fs.statSync(absPath).isFile()) throw inputError(`${file}: not a file`);
+  const started = new Date();
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  const digest: FileDigest = await opts.progress.step(`hashing ${file} (${formatBytes(fs.statSync(absPath).size)})`, (tick) =>
+    hashFile(absPath, (f) => tick(f)),
+  );
+  timings.hash = Math.round(performance.now() - t0);
+  const report: FileReport = {
+    file,
+    status: 'loaded',
+    load_id: 0,
+    sha256: digest.sha256,
+    bytes: digest.bytes,
+    format: null,
+    encoding: null,
+    sheets: null,
+    rows_read: 0,
+    rows_loaded: 0,
+    rows_rejected: 0,
+    rejected_by_reason: {},
+    replaced_loads: [],
+    tables: [],
+    notes: [],
+    timings_ms: timings,
+  };
+  const prep: PreparedFile = { report, absPath, opened: null, tables: [], conventions: {}, started };
+
+  // The same bytes loaded before (or earlier in this command) are a no-op.
+  const same = await store.one<{ load_id: number; rows_read: number; rows_loaded: number; rows_rejected: number; finished_at: string }>(
+    `SELECT load_id, rows_read, rows_loaded, rows_rejected, finished_at FROM loads
+     WHERE kind = $1 AND sha256 = $2 AND status = 'loaded' ORDER BY load_id DESC LIMIT 1`,
+    [opts.kind, digest.sha256],
+  );
+  const sameInRun = earlier.find((p) => p.report.sha256 === digest.sha256 && p.report.status === 'loaded');
+  if (same || sameInRun) {
+    report.status = 'unchanged';
+    report.load_id = same?.load_id ?? 0;
+    report.notes.push(
+      same
+        ? `already loaded as load ${same.load_id} (${same.finished_at}): same content, nothing to do`
+        : `same content as ${sameInRun!.report.file} in this command: nothing to do`,
+    );
+    return prep;
+  }
+
+  const previous = await store.all<{ load_id: number }>(
+    `SELECT load_id FROM loads WHERE kind = $1 AND path = $2 AND status = 'loaded' ORDER BY load_id`,
+    [opts.kind, absPath],
+  );
+  if (previous.length && !opts.replace && !opts.append) {
+    throw inputError(
+      `${file} was loaded before with different content (load ${previous.map((p) => p.load_id).join(', ')})`,
+      [
+        'Pass --replace to swap its earlier rows for this version, or --append to keep both.',
+      ],
+    );
+  }
+  if (opts.replace) {
+    report.replaced_loads = previous.map((p) => p.load_id);
+    if (!previous.length) report.notes.push('--replace: no earlier load of this path; loaded as a new file');
+  }
+
+  const sourceConfig = opts.config?.ingest?.[opts.kind] ?? {};
+  const format = detectFormat(file, readHead(absPath, 4096), opts.format);
+  report.format = format;
+  const tag = `ingest_${process.pid}_${++stageCounter}`;
+  const t1 = performance.now();
+  const opened = await opts.progress.step(`reading ${file}`, (tick) =>
+    openSource(store, absPath, {
+      format,
+      encoding: opts.encoding ?? sourceConfig.encoding,
+      sheet: opts.sheet ?? sourceConfig.sheet,
+      delimiter: opts.delimiter ?? sourceConfig.delimiter,
+      tag,
+      label: file,
+      onProgress: tick,
+    }),
+  );
+  prep.opened = opened;
+  timings.read = Math.round(performance.now() - t1);
+  report.encoding = opened.encoding;
+  report.sheets = opened.sheets;
+
+  const explicit = parseMapFlags(opts.map, opts.kind);
+  const returnPattern = opts.returnPattern ?? sourceConfig.returnPattern ?? DEFAULT_RETURN_PATTERN;
+  checkRegex(returnPattern);
+  const dateFormat = opts.dateFormat ?? sourceConfig.dateFormat;
+  timings.stage = 0;
+  timings.number = 0;
+  for (const [i, source] of opened.tables.entries()) {
+    const mapped = resolveMapping({
+      kind: opts.kind,
+      headers: source.headers,
+      explicit,
+      configured: sourceConfig.map,
+      sourceLabel: source.label,
+    });
+    opts.reporter.info(`${source.label}: ${describeMapping(mapped).join(', ')}`);
+    const conventions = await detectConventions(store, source, opts.kind, mapped.mapping, dateFormat);
+    prep.conventions[source.sheet ?? ''] = conventions;
+    const stage = `${tag}_stage_${i + 1}`;
+    const ts = performance.now();
+    const counts = await opts.progress.step(`validating ${source.label}`, (tick) =>
+      buildStage(
+        store,
+        { kind: opts.kind, source, mapping: mapped.mapping, unmapped: mapped.unmapped, conventions, returnPattern, table: stage },
+        tick,
+      ),
+    );
+    timings.stage += Math.round(performance.now() - ts);
+    const tn = performance.now();
+    const physicalLines = source.numbering.kind === 'csv' && source.numbering.file === absPath && !source.numbering.gzip ? digest.lines : null;
+    const numbering = await numberStage(store, source, stage, counts.staged, `${tag}_${i + 1}`, physicalLines);
+    timings.number += Math.round(performance.now() - tn);
+    if (numbering.note) report.notes.push(`${source.label}: ${numbering.note}`);
+    const byReason = { ...counts.byReason };
+    if (numbering.malformed) byReason.malformed_row = (byReason.malformed_row ?? 0) + numbering.malformed;
+    const rowsRead = counts.staged + numbering.malformed;
+    const rejected = Object.values(byReason).reduce((a, b) => a + b, 0);
+    const tableReport: TableReport = {
+      sheet: source.sheet,
+      mapping: mapped.mapping,
+      unmapped: mapped.unmapped,
+      date_formats: Object.fromEntries(Object.entries(conventions.datePlans).map(([f, p]) => [f, p.note])),
+      rows_read: rowsRead,
+      rows_loaded: rowsRead - rejected,
+      rows_rejected: rejected,
+      rejected_by_reason: byReason,
+    };
+    prep.tables.push({ source, stage, counts, numbering, report: tableReport });
+    report.tables.push(tableReport);
+  }
+  return prep;
+}
+
+function checkRegex(pattern: string): void {
+  try {
+    new RegExp(pattern);
+  } catch {
+    throw inputError(`--return-pattern ${JSON.stringify(pattern)} is not a valid regular expression`);
+  }
+}
+
+async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): Promise<void> {
+  const t0 = performance.now();
+  const loadId = ((await store.value<number>('SELECT coalesce(max(load_id), 0) FROM loads')) ?? 0) + 1;
+  p.report.load_id = loadId;
+  if (p.report.replaced_loads.length) {
+    const ids = p.report.replaced_loads.join(', ');
+    await store.run(`DELETE FROM ${kind === 'transactions' ? 'transactions' : 'customers'} WHERE load_id IN (${ids})`);
+    await store.run(`DELETE FROM rejects WHERE load_id IN (${ids})`);
+    await store.run(`UPDATE loads SET status = 'replaced', replaced_by = ${loadId} WHERE load_id IN (${ids})`);
+  }
+  let updated = 0;
+  for (const t of p.tables) {
+    const counts = await writeStage(
+      store,
+      { loadId, kind, sourceFile: p.report.file, sheet: t.source.sheet, numbering: t.numbering },
+      `${t.stage}_w`,
+    );
+    // Duplicate customer ids are only known after numbering: fold them into the table's counts.
+    if (counts.duplicates) {
+      t.report.rejected_by_reason.duplicate_customer_id = counts.duplicates;
+      t.report.rows_rejected += counts.duplicates;
+      t.report.rows_loaded -= counts.duplicates;
+    }
+    if (counts.loaded !== t.report.rows_loaded || counts.rejected !== t.report.rows_rejected) {
+      throw new Error(
+        `ingest bookkeeping mismatch for ${t.source.label}: staged ${t.report.rows_loaded}/${t.report.rows_rejected}, wrote ${counts.loaded}/${counts.rejected}`,
+      );
+    }
+    updated += counts.updated;
+  }
+  const r = p.report;
+  for (const t of r.tables) {
+    r.rows_read += t.rows_read;
+    r.rows_loaded += t.rows_loaded;
+    r.rows_rejected += t.rows_rejected;
+    for (const [k, v] of Object.entries(t.rejected_by_reason)) r.rejected_by_reason[k] = (r.rejected_by_reason[k] ?? 0) + v;
+  }
+  if (kind === 'customers') r.customers_updated = updated;
+  r.timings_ms.write = Math.round(performance.now() - t0);
+  const finished = new Date();
+  r.timings_ms.total = finished.getTime() - p.started.getTime();
+  const mapping = r.tables.length === 1 ? r.tables[0].mapping : Object.fromEntries(r.tables.map((t) => [t.sheet ?? '', t.mapping]));
+  const options = {
+    date_formats: Object.fromEntries(r.tables.map((t) => [t.sheet ?? 'file', t.date_formats])),
+    decimal_separators: Object.fromEntries(Object.entries(p.conventions).map(([k, c]) => [k || 'file', c.decimalSeparators])),
+  };
+  await store.run(
+    `INSERT INTO loads (load_id, kind, path, file_name, sha256, bytes, format, encoding, sheets, mapping, options,
+                        rows_read, rows_loaded, rows_rejected, status, replaced_by, started_at, finished_at, timings)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${r.sheets ? `[${r.sheets.map(literal).join(', ')}]` : 'NULL'}, $9, $10,
+             $11, $12, $13, 'loaded', NULL, $14::TIMESTAMP, $15::TIMESTAMP, $16)`,
+    [
+      loadId,
+      kind,
+      p.absPath,
+      r.file,
+      r.sha256,
+      r.bytes,
+      r.format ?? '',
+      r.encoding,
+      JSON.stringify(mapping),
+      JSON.stringify(options),
+      r.rows_read,
+      r.rows_loaded,
+      r.rows_rejected,
+      p.started.toISOString().replace('T', ' ').replace('Z', ''),
+      finished.toISOString().replace('T', ' ').replace('Z', ''),
+      JSON.stringify(r.timings_ms),
+    ],
+  );
+}
+
+async function cleanupPrepared(store: Store, p: PreparedFile): Promise<void> {
+  for (const t of p.tables) {
+    for (const suffix of ['', '_w']) await store.run(`DROP TABLE IF EXISTS temp."${t.stage}${suffix}"`).catch(() => 0);
+  }
+  await p.opened?.cleanup();
+}
+
+function summarise(opts: IngestOptions, prepared: PreparedFile[]): IngestReport {
+  const totals = { rows_read: 0, rows_loaded: 0, rows_rejected: 0, rejected_by_reason: {} as Record<string, number> };
+  for (const p of prepared) {
+    if (p.report.status !== 'loaded') continue;
+    totals.rows_read += p.report.rows_read;
+    totals.rows_loaded += p.report.rows_loaded;
+    totals.rows_rejected += p.report.rows_rejected;
+    for (const [k, v] of Object.entries(p.report.rejected_by_reason)) totals.rejected_by_reason[k] = (totals.rejected_by_reason[k] ?? 0) + v;
+  }
+  return { kind: opts.kind, store: opts.storePath, files: prepared.map((p) => p.report), totals };
+}
+
+/** Lines for people: one block per file. */
+export function formatIngestReport(report: IngestReport): string[] {
+  const lines: string[] = [];
+  for (const f of report.files) {
+    if (f.status === 'unchanged') {
+      lines.push(`${f.file}: unchanged — ${f.notes[0]}`);
+      continue;
+    }
+    const replaced = f.replaced_loads.length ? `, replaced load ${f.replaced_loads.join(', ')}` : '';
+    lines.push(
+      `${f.file}: ${formatCount(f.rows_read)} rows read = ${formatCount(f.rows_loaded)} loaded + ${formatCount(f.rows_rejected)} rejected (load ${f.load_id}${replaced})`,
+    );
+    if (f.tables.length > 1) {
+      for (const t of f.tables) {
+        lines.push(`  sheet ${JSON.stringify(t.sheet)}: ${formatCount(t.rows_read)} read = ${formatCount(t.rows_loaded)} loaded + ${formatCount(t.rows_rejected)} rejected`);
+      }
+    }
+    const reasons = Object.entries(f.rejected_by_reason).sort((a, b) => b[1] - a[1]);
+    if (reasons.length) lines.push(`  rejected by reason: ${reasons.map(([k, v]) => `${k} ${formatCount(v)}`).join(', ')}`);
+    if (f.customers_updated) lines.push(`  ${formatCount(f.customers_updated)} customers updated (loaded earlier from another file)`);
+    for (const n of f.notes) lines.push(`  note: ${n}`);
+  }
+  if (report.files.filter((f) => f.status === 'loaded').length > 1) {
+    const t = report.totals;
+    lines.push(`total: ${formatCount(t.rows_read)} rows read = ${formatCount(t.rows_loaded)} loaded + ${formatCount(t.rows_rejected)} rejected`);
+  }
+  if (report.totals.rows_rejected > 0) lines.push('See the rejected rows and why: crm query "SELECT * FROM rejects ORDER BY load_id, source_row"');
+  return lines;
+}

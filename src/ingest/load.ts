@@ -1,0 +1,185 @@
+/**
+ * Loading: number the staged rows back to their row in the file, then — inside the caller's
+ * transaction — copy good rows to `transactions`/`customers`, bad ones to `rejects`, and
+ * record the file in `loads`.
+ */
+import type { Store } from '../store/db.js';
+import { ident, literal } from '../store/db.js';
+import { countLines, scanCsvRecords } from './file-scan.js';
+import type { DatasetKind } from './fields.js';
+import type { SourceTable } from './sources.js';
+
+/** How staged rows get their `source_row`: a SQL relation over the stage with that column. */
+export interface Numbering {
+  /** SELECT-able relation: every stage column plus `source_row`. */
+  relation: string;
+  /** Malformed CSV lines (wrong field count, bad quoting): a temp table, or null. */
+  malformedTable: string | null;
+  malformed: number;
+  /** False when the row numbers could not be reconciled with the file (then they are approximate). */
+  exact: boolean;
+  note?: string;
+}
+
+/**
+ * Work out `source_row` for a stage. Delimited files: DuckDB reads records in order but skips
+ * blank records and parks malformed ones in its rejects table, so the n-th staged row is the
+ * n-th record that is none of header/title lines, blank or malformed. With the skipped record
+ * numbers s_1 < s_2 < … (i = 1, 2, …), the row at 0-based position k is record
+ * k + 1 + #{i : s_i − i ≤ k}, found with an ASOF join on g_i = s_i − i.
+ */
+export async function numberStage(
+  store: Store,
+  source: SourceTable,
+  stage: string,
+  staged: number,
+  tag: string,
+  physicalLines: number | null,
+): Promise<Numbering> {
+  const stageRel = `(SELECT rowid AS ord, * FROM temp.${ident(stage)})`;
+  const n = source.numbering;
+  if (n.kind === 'column') return { relation: `(SELECT *, src_row AS source_row FROM ${stageRel})`, malformedTable: null, malformed: 0, exact: true };
+  if (n.kind === 'ordinal') return { relation: `(SELECT *, ord + 1 AS source_row FROM ${stageRel})`, malformedTable: null, malformed: 0, exact: true };
+
+  const malformedTable = `${tag}_malformed`;
+  const hasErrors = await store.value<number>(
+    `SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ${literal(n.rejectsTable)}`,
+  );
+  await store.run(
+    hasErrors
+      ? `CREATE OR REPLACE TEMP TABLE ${ident(malformedTable)} AS
+         SELECT line AS source_row,
+                string_agg(DISTINCT error_message, '; ') AS detail,
+                min(csv_line) AS raw
+         FROM temp.${ident(n.rejectsTable)} GROUP BY line`
+      : `CREATE OR REPLACE TEMP TABLE ${ident(malformedTable)} (source_row BIGINT, detail VARCHAR, raw VARCHAR)`,
+  );
+  const malformed = (await store.value<number>(`SELECT count(*) FROM temp.${ident(malformedTable)}`)) ?? 0;
+
+  const lines = physicalLines ?? (await countLines(n.file, n.gzip));
+  const expected = n.headerRecord + staged + malformed;
+  let blank: number[] = [];
+  let exact = true;
+  let note: string | undefined;
+  if (lines !== expected) {
+    // Blank lines or fields spanning lines: find the blank records exactly.
+    const scan = await scanCsvRecords(n.file, n.quote, n.gzip);
+    blank = scan.blank;
+    if (scan.records !== expected + blank.length) {
+      exact = false;
+      note = `row numbers are approximate: the file has ${scan.records} records, DuckDB read ${expected + blank.length}`;
+    }
+  }
+  if (blank.length === 0 && malformed === 0) {
+    return {
+      relation: `(SELECT *, ord + 1 + ${n.headerRecord} AS source_row FROM ${stageRel})`,
+      malformedTable,
+      malformed,
+      exact,
+      note,
+    };
+  }
+  const skips = `${tag}_skips`;
+  const gaps = `${tag}_gaps`;
+  await store.run(`CREATE OR REPLACE TEMP TABLE ${ident(skips)} (pos BIGINT)`);
+  const appender = await store.conn.createAppender(skips, 'main', 'temp');
+  for (let r = 1; r <= n.headerRecord; r++) {
+    appender.appendBigInt(BigInt(r));
+    appender.endRow();
+  }
+  for (const b of blank) {
+    appender.appendBigInt(BigInt(b));
+    appender.endRow();
+  }
+  appender.closeSync();
+  await store.run(`INSERT INTO temp.${ident(skips)} SELECT source_row FROM temp.${ident(malformedTable)}`);
+  await store.run(
+    `CREATE OR REPLACE TEMP TABLE ${ident(gaps)} AS
+     WITH ranked AS (
+       SELECT pos, row_number() OVER (ORDER BY pos) AS i FROM (SELECT DISTINCT pos FROM temp.${ident(skips)})
+     )
+     SELECT pos - i AS g, max(i) AS i FROM ranked GROUP BY pos - i`,
+  );
+  return {
+    relation: `(SELECT s.*, s.ord + 1 + coalesce(k.i, 0) AS source_row
+                FROM ${stageRel} s ASOF LEFT JOIN temp.${ident(gaps)} k ON s.ord >= k.g)`,
+    malformedTable,
+    malformed,
+    exact,
+    note,
+  };
+}
+
+export interface LoadTarget {
+  loadId: number;
+  kind: DatasetKind;
+  sourceFile: string;
+  sheet: string | null;
+  numbering: Numbering;
+}
+
+export interface WriteCounts {
+  loaded: number;
+  rejected: number;
+  /** Customers only: rows that replaced a customer loaded before. */
+  updated: number;
+  /** Customers only: repeated ids within the file. */
+  duplicates: number;
+}
+
+const TRANSACTION_COLUMNS =
+  'customer_id, order_id, order_date, order_ts, quantity, unit_price, amount, cost, product, category, channel, region, is_return, attributes';
+const CUSTOMER_COLUMNS = 'customer_id, name, email, phone, region, industry, account_owner, signup_date, attributes';
+
+/** Copy one numbered stage into the store. Call inside a transaction. */
+export async function writeStage(store: Store, t: LoadTarget, tag: string): Promise<WriteCounts> {
+  const meta = `${t.loadId}, ${literal(t.sourceFile)}, ${t.sheet === null ? 'NULL' : literal(t.sheet)}`;
+  const rel = t.numbering.relation;
+  const rejectCols = `${t.loadId}, ${literal(t.kind)}, ${literal(t.sourceFile)}, ${t.sheet === null ? 'NULL' : literal(t.sheet)}`;
+  let loaded = 0;
+  let updated = 0;
+  let duplicates = 0;
+
+  if (t.kind === 'transactions') {
+    loaded = await store.run(
+      `INSERT INTO transactions (load_id, source_file, source_sheet, source_row, ${TRANSACTION_COLUMNS})
+       SELECT ${meta}, source_row, ${TRANSACTION_COLUMNS} FROM ${rel} WHERE reason IS NULL`,
+    );
+  } else {
+    // A customer id repeated within one file: the last row wins, the others are rejected.
+    const ranked = `${tag}_customers`;
+    await store.run(
+      `CREATE OR REPLACE TEMP TABLE ${ident(ranked)} AS
+       SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY ord DESC) AS dup_rank,
+              first(source_row) OVER (PARTITION BY customer_id ORDER BY ord DESC) AS kept_row
+       FROM ${rel} WHERE reason IS NULL`,
+    );
+    duplicates = await store.run(
+      `INSERT INTO rejects (load_id, kind, source_file, source_sheet, source_row, reason, column_name, detail, raw)
+       SELECT ${rejectCols}, source_row, 'duplicate_customer_id', NULL,
+              'customer_id "' || customer_id || '" appears again at row ' || kept_row || '; the last row is kept', raw_all
+       FROM temp.${ident(ranked)} WHERE dup_rank > 1 ORDER BY ord`,
+    );
+    updated = await store.run(
+      `DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM temp.${ident(ranked)} WHERE dup_rank = 1)`,
+    );
+    loaded = await store.run(
+      `INSERT INTO customers (${CUSTOMER_COLUMNS}, load_id, source_file, source_sheet, source_row)
+       SELECT ${CUSTOMER_COLUMNS}, ${meta}, source_row FROM temp.${ident(ranked)} WHERE dup_rank = 1`,
+    );
+    await store.run(`DROP TABLE temp.${ident(ranked)}`);
+  }
+  let rejected = duplicates;
+  rejected += await store.run(
+    `INSERT INTO rejects (load_id, kind, source_file, source_sheet, source_row, reason, column_name, detail, raw)
+     SELECT ${rejectCols}, source_row, reason, column_name, detail, raw FROM ${rel} WHERE reason IS NOT NULL ORDER BY ord`,
+  );
+  if (t.numbering.malformedTable && t.numbering.malformed > 0) {
+    rejected += await store.run(
+      `INSERT INTO rejects (load_id, kind, source_file, source_sheet, source_row, reason, column_name, detail, raw)
+       SELECT ${rejectCols}, source_row, 'malformed_row', NULL, detail, raw
+       FROM temp.${ident(t.numbering.malformedTable)} ORDER BY source_row`,
+    );
+  }
+  return { loaded, rejected, updated, duplicates };
+}

@@ -1,0 +1,262 @@
+/**
+ * `crm quality`: what is wrong with the data in the store, counted in SQL anyone can rerun.
+ * Findings never fail the command (exit 0); the JSON shape is stable for scripts: keys are
+ * only ever added.
+ *
+ * Normalisation used to match people across records:
+ * - e-mail: trimmed, lower-cased;
+ * - phone: digits only, leading zeros dropped, then the last 10 digits (so +86 138…,
+ *   0086 138… and 138… match; local numbers shorter than 10 digits compare whole).
+ */
+import { Store, ident, literal } from '../store/db.js';
+import { formatCount, formatPercent, renderTable } from '../util/format.js';
+import { EMAIL_RE } from './values.js';
+
+export interface ColumnCompleteness {
+  column: string;
+  filled: number;
+  rows: number;
+  share: number;
+}
+
+export interface CountWithExamples {
+  count: number;
+  /** Up to five customer ids (or row references), in a stable order. */
+  examples: string[];
+}
+
+export interface DuplicateGroups {
+  groups: number;
+  /** Records beyond the first of each group. */
+  extra: number;
+  examples: string[];
+}
+
+export interface QualityReport {
+  as_of: string;
+  tables: { transactions: number; customers: number; rejects: number; loads: number };
+  completeness: { transactions: ColumnCompleteness[]; customers: ColumnCompleteness[] };
+  duplicates: {
+    transaction_rows: DuplicateGroups;
+    customers_by_email: DuplicateGroups;
+    customers_by_phone: DuplicateGroups;
+  };
+  invalid: { emails: CountWithExamples; phones: CountWithExamples };
+  dates: {
+    future_orders: CountWithExamples;
+    implausible_orders: CountWithExamples;
+    future_signups: CountWithExamples;
+    signup_after_first_order: CountWithExamples;
+  };
+  orphans: {
+    customers_loaded: boolean;
+    transactions_without_customer: { transactions: number; customers: number; examples: string[] };
+    customers_without_transactions: CountWithExamples;
+  };
+  orders_with_several_customers: CountWithExamples;
+  rejects: { kind: string; reason: string; count: number }[];
+  findings: Finding[];
+}
+
+export interface Finding {
+  check: string;
+  severity: 'warning' | 'info';
+  count: number;
+  message: string;
+}
+
+/** Dates before this are not plausible order dates for any CRM export. */
+const EARLIEST_PLAUSIBLE = '1990-01-01';
+const EXAMPLES = 5;
+
+const TRANSACTION_COLUMNS = ['customer_id', 'order_id', 'order_date', 'order_ts', 'quantity', 'unit_price', 'amount', 'cost', 'product', 'category', 'channel', 'region'];
+const CUSTOMER_COLUMNS = ['customer_id', 'name', 'email', 'phone', 'region', 'industry', 'account_owner', 'signup_date'];
+
+export const NORMALISED_EMAIL = (col: string) => `lower(trim(${col}))`;
+export const NORMALISED_PHONE = (col: string) =>
+  `right(ltrim(regexp_replace(${col}, '[^0-9]', '', 'g'), '0'), 10)`;
+
+export async function qualityReport(storePath: string, asOf?: string): Promise<QualityReport> {
+  const store = await Store.open(storePath, { readOnly: true });
+  try {
+    const today = asOf ?? new Date().toISOString().slice(0, 10);
+    const count = async (sql: string) => (await store.value<number>(sql)) ?? 0;
+    const tables = {
+      transactions: await count('SELECT count(*) FROM transactions'),
+      customers: await count('SELECT count(*) FROM customers'),
+      rejects: await count('SELECT count(*) FROM rejects'),
+      loads: await count("SELECT count(*) FROM loads WHERE status = 'loaded'"),
+    };
+    const report: QualityReport = {
+      as_of: today,
+      tables,
+      completeness: {
+        transactions: await completeness(store, 'transactions', TRANSACTION_COLUMNS, tables.transactions),
+        customers: await completeness(store, 'customers', CUSTOMER_COLUMNS, tables.customers),
+      },
+      duplicates: {
+        transaction_rows: await duplicateGroups(
+          store,
+          `SELECT ${TRANSACTION_COLUMNS.join(', ')}, min(source_file || ':' || coalesce(source_sheet || ':', '') || source_row) AS example, count(*) AS n
+           FROM transactions GROUP BY ALL HAVING count(*) > 1`,
+        ),
+        customers_by_email: await duplicateGroups(
+          store,
+          `SELECT ${NORMALISED_EMAIL('email')} AS k, min(customer_id) AS example, count(*) AS n
+           FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY k HAVING count(*) > 1`,
+        ),
+        customers_by_phone: await duplicateGroups(
+          store,
+          `SELECT ${NORMALISED_PHONE('phone')} AS k, min(customer_id) AS example, count(*) AS n
+           FROM customers WHERE length(${NORMALISED_PHONE('phone')}) >= 7 GROUP BY k HAVING count(*) > 1`,
+        ),
+      },
+      invalid: {
+        emails: await withExamples(
+          store,
+          `SELECT customer_id AS example FROM customers
+           WHERE nullif(trim(email), '') IS NOT NULL AND NOT regexp_full_match(trim(email), ${literal(EMAIL_RE)})`,
+        ),
+        phones: await withExamples(
+          store,
+          `SELECT customer_id AS example FROM customers
+           WHERE nullif(trim(phone), '') IS NOT NULL
+             AND (regexp_matches(phone, '[A-Za-z]') OR length(regexp_replace(phone, '[^0-9]', '', 'g')) NOT BETWEEN 7 AND 15)`,
+        ),
+      },
+      dates: {
+        future_orders: await withExamples(
+          store,
+          `SELECT source_file || ':' || coalesce(source_sheet || ':', '') || source_row AS example FROM transactions WHERE order_date > DATE ${literal(today)}`,
+        ),
+        implausible_orders: await withExamples(
+          store,
+          `SELECT source_file || ':' || coalesce(source_sheet || ':', '') || source_row AS example FROM transactions WHERE order_date < DATE '${EARLIEST_PLAUSIBLE}'`,
+        ),
+        future_signups: await withExamples(store, `SELECT customer_id AS example FROM customers WHERE signup_date > DATE ${literal(today)}`),
+        signup_after_first_order: await withExamples(
+          store,
+          `WITH first_orders AS (SELECT customer_id, min(order_date) AS first_order FROM transactions GROUP BY customer_id)
+           SELECT c.customer_id AS example FROM customers c JOIN first_orders f USING (customer_id) WHERE c.signup_date > f.first_order`,
+        ),
+      },
+      orphans: {
+        customers_loaded: tables.customers > 0,
+        transactions_without_customer: await orphanTransactions(store, tables.customers > 0),
+        customers_without_transactions: tables.transactions
+          ? await withExamples(
+              store,
+              `SELECT c.customer_id AS example FROM customers c ANTI JOIN (SELECT DISTINCT customer_id FROM transactions) t USING (customer_id)`,
+            )
+          : { count: 0, examples: [] },
+      },
+      orders_with_several_customers: await withExamples(
+        store,
+        `SELECT order_id AS example FROM transactions WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(DISTINCT customer_id) > 1`,
+      ),
+      rejects: await store.all<{ kind: string; reason: string; count: number }>(
+        `SELECT r.kind, r.reason, count(*) AS count FROM rejects r JOIN loads l USING (load_id)
+         WHERE l.status = 'loaded' GROUP BY ALL ORDER BY count DESC, kind, reason`,
+      ),
+      findings: [],
+    };
+    report.findings = findingsOf(report);
+    return report;
+  } finally {
+    store.close();
+  }
+}
+
+async function completeness(store: Store, table: string, columns: string[], rows: number): Promise<ColumnCompleteness[]> {
+  if (!rows) return columns.map((column) => ({ column, filled: 0, rows: 0, share: 0 }));
+  const r = await store.one(
+    `SELECT ${columns.map((c) => `count(${ident(c)}) AS ${ident(c)}`).join(', ')} FROM ${ident(table)}`,
+  );
+  return columns.map((column) => {
+    const filled = Number(r?.[column] ?? 0);
+    return { column, filled, rows, share: filled / rows };
+  });
+}
+
+async function duplicateGroups(store: Store, groupsSql: string): Promise<DuplicateGroups> {
+  const r = await store.one<{ groups: number; extra: number; examples: string[] | null }>(
+    `WITH dup AS (${groupsSql})
+     SELECT count(*) AS groups, coalesce(sum(n - 1), 0) AS extra, list(example ORDER BY example)[1:${EXAMPLES}] AS examples FROM dup`,
+  );
+  return { groups: r?.groups ?? 0, extra: Number(r?.extra ?? 0), examples: r?.examples ?? [] };
+}
+
+async function withExamples(store: Store, sql: string): Promise<CountWithExamples> {
+  const r = await store.one<{ n: number; examples: string[] | null }>(
+    `WITH hits AS (${sql}) SELECT count(*) AS n, list(example ORDER BY example)[1:${EXAMPLES}] AS examples FROM hits`,
+  );
+  return { count: r?.n ?? 0, examples: r?.examples ?? [] };
+}
+
+async function orphanTransactions(store: Store, customersLoaded: boolean) {
+  if (!customersLoaded) return { transactions: 0, customers: 0, examples: [] };
+  const r = await store.one<{ tx: number; customers: number; examples: string[] | null }>(
+    `WITH orphans AS (SELECT customer_id FROM transactions ANTI JOIN customers USING (customer_id))
+     SELECT count(*) AS tx, count(DISTINCT customer_id) AS customers,
+            list(DISTINCT customer_id ORDER BY customer_id)[1:${EXAMPLES}] AS examples FROM orphans`,
+  );
+  return { transactions: r?.tx ?? 0, customers: r?.customers ?? 0, examples: r?.examples ?? [] };
+}
+
+function findingsOf(r: QualityReport): Finding[] {
+  const f: Finding[] = [];
+  const add = (check: string, severity: Finding['severity'], count: number, message: string) => {
+    if (count > 0) f.push({ check, severity, count, message });
+  };
+  const rejected = r.rejects.reduce((a, x) => a + x.count, 0);
+  add('rejects', 'warning', rejected, `${formatCount(rejected)} input rows were rejected (see the rejects table)`);
+  add('duplicate_transaction_rows', 'warning', r.duplicates.transaction_rows.extra, `${formatCount(r.duplicates.transaction_rows.extra)} transaction rows repeat another row exactly`);
+  add('customers_by_email', 'warning', r.duplicates.customers_by_email.groups, `${formatCount(r.duplicates.customers_by_email.groups)} e-mail addresses are shared by several customer ids (the same person twice?)`);
+  add('customers_by_phone', 'warning', r.duplicates.customers_by_phone.groups, `${formatCount(r.duplicates.customers_by_phone.groups)} phone numbers are shared by several customer ids`);
+  add('invalid_emails', 'warning', r.invalid.emails.count, `${formatCount(r.invalid.emails.count)} customers have an invalid e-mail address`);
+  add('invalid_phones', 'warning', r.invalid.phones.count, `${formatCount(r.invalid.phones.count)} customers have an invalid phone number`);
+  add('future_orders', 'warning', r.dates.future_orders.count, `${formatCount(r.dates.future_orders.count)} transactions are dated after ${r.as_of}`);
+  add('implausible_orders', 'warning', r.dates.implausible_orders.count, `${formatCount(r.dates.implausible_orders.count)} transactions are dated before ${EARLIEST_PLAUSIBLE}`);
+  add('future_signups', 'warning', r.dates.future_signups.count, `${formatCount(r.dates.future_signups.count)} customers signed up after ${r.as_of}`);
+  add('signup_after_first_order', 'info', r.dates.signup_after_first_order.count, `${formatCount(r.dates.signup_after_first_order.count)} customers signed up after their first order`);
+  const o = r.orphans.transactions_without_customer;
+  add('transactions_without_customer', 'warning', o.transactions, `${formatCount(o.transactions)} transactions (${formatCount(o.customers)} customer ids) have no row in customers`);
+  add('customers_without_transactions', 'info', r.orphans.customers_without_transactions.count, `${formatCount(r.orphans.customers_without_transactions.count)} customers have no transactions`);
+  add('orders_with_several_customers', 'warning', r.orders_with_several_customers.count, `${formatCount(r.orders_with_several_customers.count)} order ids appear under more than one customer`);
+  if (!r.orphans.customers_loaded && r.tables.transactions > 0) {
+    f.push({ check: 'no_customers', severity: 'info', count: 0, message: 'no customers file loaded: contact fields and the customer cross-checks are unavailable' });
+  }
+  return f;
+}
+
+/** The report for people. */
+export function formatQualityReport(r: QualityReport): string[] {
+  const lines: string[] = [];
+  lines.push(`Store: ${formatCount(r.tables.transactions)} transactions, ${formatCount(r.tables.customers)} customers, ${formatCount(r.tables.rejects)} rejected rows, ${formatCount(r.tables.loads)} loaded files`);
+  lines.push('');
+  lines.push(r.findings.length ? 'Findings:' : 'Findings: none');
+  for (const x of r.findings) lines.push(`  ${x.severity === 'warning' ? '!' : '·'} ${x.message}`);
+  for (const [table, cols] of Object.entries(r.completeness)) {
+    if (!cols.length || !cols[0].rows) continue;
+    lines.push('', `Completeness of ${table}:`);
+    lines.push(
+      renderTable(
+        ['column', 'filled', 'share'],
+        cols.map((c) => [c.column, formatCount(c.filled), formatPercent(c.share)]),
+      )
+        .split('\n')
+        .map((l) => '  ' + l)
+        .join('\n'),
+    );
+  }
+  if (r.rejects.length) {
+    lines.push('', 'Rejected rows by reason:');
+    lines.push(
+      renderTable(['kind', 'reason', 'rows'], r.rejects.map((x) => [x.kind, x.reason, formatCount(x.count)]))
+        .split('\n')
+        .map((l) => '  ' + l)
+        .join('\n'),
+    );
+  }
+  return lines;
+}

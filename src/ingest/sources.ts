@@ -1,0 +1,332 @@
+/**
+ * Readers: turn an input file into one or more `SourceTable`s — a relation DuckDB can select
+ * from, with one text column per source column — and say how each row's number in the file
+ * is recovered. Delimited text, JSON and Parquet are read by DuckDB itself; XLSX is streamed
+ * by exceljs into a temporary table (DuckDB's own Excel reader is an extension that cannot
+ * be downloaded here, and exceljs also writes our XLSX exports).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import type { Store } from '../store/db.js';
+import { ident, literal } from '../store/db.js';
+import { inputError, messageOf } from '../util/errors.js';
+import {
+  dedupeHeaders,
+  detectEncoding,
+  isGzip,
+  readHead,
+  sniffCsv,
+  type FileFormat,
+} from './detect.js';
+import { transcodeToUtf8 } from './file-scan.js';
+
+/** How a staged row's position maps back to its row number in the source. */
+export type RowNumbering =
+  /** The relation has a `__row` column (spreadsheets: the worksheet row number). */
+  | { kind: 'column' }
+  /** The n-th row read is record n (JSON, Parquet). */
+  | { kind: 'ordinal' }
+  /** Delimited text: rows are records after the header, minus blank and malformed ones. */
+  | { kind: 'csv'; file: string; gzip: boolean; quote: string; headerRecord: number; rejectsTable: string; rejectsScan: string };
+
+export interface SourceTable {
+  /** For messages: the file, and the sheet when there is one. */
+  label: string;
+  sheet: string | null;
+  headers: string[];
+  /** A relation for staging (for CSV it records malformed lines in `rejectsTable`). */
+  relation: string;
+  /** The same rows for cheap sampling (no side effects). */
+  sampleRelation: string;
+  numbering: RowNumbering;
+  /** How a rejected row's `raw` text is rebuilt from its fields. */
+  raw: { kind: 'delimited'; delimiter: string; quote: string } | { kind: 'json' };
+}
+
+export interface ReadOptions {
+  format: FileFormat;
+  encoding?: string;
+  sheet?: string;
+  delimiter?: string;
+  /** A unique prefix for temporary objects of this file. */
+  tag: string;
+  /** The file as the user named it, for messages. */
+  label: string;
+  onProgress?: (fraction: number | null, detail?: string) => void;
+}
+
+export interface OpenedSource {
+  tables: SourceTable[];
+  encoding: string | null;
+  sheets: string[] | null;
+  /** Remove temporary files and tables. */
+  cleanup(): Promise<void>;
+}
+
+export async function openSource(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
+  switch (opts.format) {
+    case 'csv':
+    case 'tsv':
+      return openDelimited(store, file, opts);
+    case 'json':
+    case 'ndjson':
+      return openJson(store, file, opts);
+    case 'parquet':
+      return openParquet(store, file, opts);
+    case 'xlsx':
+      return openXlsx(store, file, opts);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Delimited text
+
+async function openDelimited(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
+  const head = readHead(file);
+  const gzip = isGzip(head);
+  let readPath = file;
+  let tmpDir: string | null = null;
+  let encoding = 'utf-8';
+  if (!gzip) {
+    const choice = detectEncoding(file, head, opts.encoding);
+    encoding = choice.encoding;
+    if (choice.encoding !== 'utf-8') {
+      // DuckDB reads UTF-8 (and a few others via an extension we cannot download): re-encode.
+      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
+      readPath = path.join(tmpDir, 'utf8.csv');
+      opts.onProgress?.(null, `re-encoding from ${choice.encoding}`);
+      await transcodeToUtf8(file, readPath, choice.encoding, choice.bomBytes);
+    }
+  } else if (opts.encoding && opts.encoding.toLowerCase().replace('-', '') !== 'utf8') {
+    throw inputError(`${file}: --encoding is not supported for gzip-compressed files; decompress it first`);
+  }
+  const sample = gzip ? await gunzipHead(file) : readHead(readPath).toString('utf8');
+  const dialect = sniffCsv(sample, file, opts.delimiter, opts.format === 'tsv');
+  const columns = `{${dialect.headers.map((h) => `${literal(h)}: 'VARCHAR'`).join(', ')}}`;
+  const rejectsTable = `${opts.tag}_csv_errors`;
+  const rejectsScan = `${opts.tag}_csv_scans`;
+  const base = [
+    literal(readPath),
+    'auto_detect = false',
+    'header = true',
+    `skip = ${dialect.headerRecord - 1}`,
+    `delim = ${literal(dialect.delimiter)}`,
+    `quote = ${literal(dialect.quote)}`,
+    `escape = ${literal(dialect.quote)}`,
+    `columns = ${columns}`,
+    `compression = ${gzip ? "'gzip'" : "'none'"}`,
+    'max_line_size = 16777216',
+  ];
+  const relation = `read_csv(${[...base, 'store_rejects = true', `rejects_table = ${literal(rejectsTable)}`, `rejects_scan = ${literal(rejectsScan)}`].join(', ')})`;
+  const sampleRelation = `read_csv(${[...base, 'ignore_errors = true'].join(', ')})`;
+  return {
+    tables: [
+      {
+        label: opts.label,
+        sheet: null,
+        headers: dialect.headers,
+        relation,
+        sampleRelation,
+        numbering: { kind: 'csv', file: readPath, gzip, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
+        raw: { kind: 'delimited', delimiter: dialect.delimiter, quote: dialect.quote },
+      },
+    ],
+    encoding: gzip ? 'utf-8' : encoding,
+    sheets: null,
+    cleanup: async () => {
+      await store.run(`DROP TABLE IF EXISTS temp.${ident(rejectsTable)}`).catch(() => 0);
+      await store.run(`DROP TABLE IF EXISTS temp.${ident(rejectsScan)}`).catch(() => 0);
+      if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function gunzipHead(file: string): Promise<string> {
+  const zlib = await import('node:zlib');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = fs.createReadStream(file).pipe(zlib.createGunzip());
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= 256 * 1024) break;
+  }
+  stream.destroy();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON and Parquet: DuckDB reads them; every column is turned into text so the same value
+// parsers apply. Nested values become JSON text.
+
+async function describeColumns(store: Store, relation: string, file: string): Promise<{ name: string; type: string }[]> {
+  try {
+    const rows = await store.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${relation}`);
+    return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  } catch (err) {
+    throw inputError(`${file}: cannot read the file: ${messageOf(err).split('\n')[0]}`);
+  }
+}
+
+function textColumns(columns: { name: string; type: string }[]): string {
+  return columns
+    .map(({ name, type }) => {
+      const nested = /STRUCT|\[\]|MAP|JSON|UNION/.test(type);
+      const expr = nested ? `CAST(to_json(${ident(name)}) AS VARCHAR)` : `CAST(${ident(name)} AS VARCHAR)`;
+      return `${expr} AS ${ident(name)}`;
+    })
+    .join(', ');
+}
+
+async function openJson(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
+  const reader = `read_json(${literal(file)}, format = ${opts.format === 'json' ? "'array'" : "'newline_delimited'"}, sample_size = -1, maximum_object_size = 67108864)`;
+  const columns = await describeColumns(store, reader, file);
+  if (columns.length === 1 && columns[0].name === 'json') {
+    throw inputError(`${file}: expected records (objects with fields), found plain JSON values`);
+  }
+  const relation = `(SELECT ${textColumns(columns)} FROM ${reader})`;
+  return {
+    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, raw: { kind: 'json' } }],
+    encoding: 'utf-8',
+    sheets: null,
+    cleanup: async () => undefined,
+  };
+}
+
+async function openParquet(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
+  const reader = `read_parquet(${literal(file)})`;
+  const columns = await describeColumns(store, reader, file);
+  const relation = `(SELECT ${textColumns(columns)} FROM ${reader})`;
+  return {
+    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, raw: { kind: 'json' } }],
+    encoding: null,
+    sheets: null,
+    cleanup: async () => undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// XLSX
+
+type CellValue = ExcelJS.CellValue;
+
+/** The text of a spreadsheet cell as a person sees it (dates as ISO, numbers in full). */
+export function cellText(v: CellValue | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return isoDateTime(v);
+  if (typeof v === 'object') {
+    const o = v as unknown as Record<string, unknown>;
+    if (Array.isArray(o.richText)) return (o.richText as { text: string }[]).map((r) => r.text).join('');
+    if ('result' in o || 'formula' in o || 'sharedFormula' in o) return cellText(o.result as CellValue);
+    if ('text' in o) return cellText(o.text as CellValue);
+    if ('error' in o) return String(o.error);
+  }
+  return String(v);
+}
+
+/** Excel times have no zone: exceljs gives them as UTC instants of the wall-clock time. */
+function isoDateTime(d: Date): string {
+  if (Number.isNaN(d.getTime())) return '';
+  const iso = d.toISOString();
+  const date = iso.slice(0, 10);
+  const time = iso.slice(11, 19);
+  return time === '00:00:00' ? date : `${date} ${time}`;
+}
+
+async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
+  const tables: SourceTable[] = [];
+  const created: string[] = [];
+  const sheetsSeen: string[] = [];
+  let reader: ExcelJS.stream.xlsx.WorkbookReader;
+  try {
+    reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+      sharedStrings: 'cache',
+      hyperlinks: 'ignore',
+      worksheets: 'emit',
+      styles: 'cache',
+      entries: 'emit',
+    });
+  } catch (err) {
+    throw inputError(`${file}: cannot open the workbook: ${messageOf(err)}`);
+  }
+  let rowsRead = 0;
+  try {
+    for await (const ws of reader as unknown as AsyncIterable<ExcelJS.stream.xlsx.WorksheetReader & { name: string }>) {
+      const name = ws.name;
+      sheetsSeen.push(name);
+      if (opts.sheet && name !== opts.sheet) {
+        for await (const _ of ws as unknown as AsyncIterable<unknown>) void _;
+        continue;
+      }
+      const table = `${opts.tag}_sheet_${tables.length + 1}`;
+      let headers: string[] | null = null;
+      let appender: Awaited<ReturnType<Store['conn']['createAppender']>> | null = null;
+      for await (const row of ws as unknown as AsyncIterable<ExcelJS.Row>) {
+        const values = row.values as CellValue[];
+        if (!headers) {
+          const texts = values.slice(1).map((v) => (cellText(v) ?? '').trim());
+          if (texts.every((t) => t === '')) continue;
+          // Trailing empty header cells are formatting, not columns.
+          while (texts.length && texts[texts.length - 1] === '') texts.pop();
+          headers = dedupeHeaders(texts);
+          await store.run(
+            `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR)`,
+          );
+          created.push(table);
+          appender = await store.conn.createAppender(table, 'main', 'temp');
+          continue;
+        }
+        const texts = headers.map((_, c) => cellText(values[c + 1]));
+        // Cells right of the header's last column are data without a column: carried along
+        // so the row is rejected visibly instead of losing them.
+        const extra = values
+          .slice(headers.length + 1)
+          .map((v) => cellText(v))
+          .filter((t): t is string => t !== null && t !== '');
+        if (extra.length === 0 && texts.every((t) => t === null || t === '')) continue; // a formatted but empty row
+        for (const text of texts) {
+          if (text === null || text === '') appender!.appendNull();
+          else appender!.appendVarchar(text);
+        }
+        appender!.appendBigInt(BigInt(row.number));
+        if (extra.length) appender!.appendVarchar(JSON.stringify(extra));
+        else appender!.appendNull();
+        appender!.endRow();
+        if (++rowsRead % 5000 === 0) opts.onProgress?.(null, `${rowsRead.toLocaleString('en-US')} rows`);
+      }
+      appender?.closeSync();
+      if (!headers) continue;
+      const relation = `temp.${ident(table)}`;
+      tables.push({
+        label: `${opts.label} [${name}]`,
+        sheet: name,
+        headers,
+        relation,
+        sampleRelation: relation,
+        numbering: { kind: 'column' },
+        raw: { kind: 'json' },
+      });
+    }
+  } catch (err) {
+    for (const t of created) await store.run(`DROP TABLE IF EXISTS temp.${ident(t)}`).catch(() => 0);
+    if ((err as { exitCode?: number }).exitCode) throw err;
+    throw inputError(`${file}: cannot read the workbook: ${messageOf(err)}`);
+  }
+  if (opts.sheet && !sheetsSeen.includes(opts.sheet)) {
+    throw inputError(`${file}: no sheet named ${JSON.stringify(opts.sheet)}`, [`Sheets: ${sheetsSeen.map((s) => JSON.stringify(s)).join(', ')}`]);
+  }
+  if (tables.length === 0) throw inputError(`${file}: the workbook has no sheet with data`);
+  return {
+    tables,
+    encoding: null,
+    sheets: tables.map((t) => t.sheet!),
+    cleanup: async () => {
+      for (const t of created) await store.run(`DROP TABLE IF EXISTS temp.${ident(t)}`).catch(() => 0);
+    },
+  };
+}
