@@ -238,7 +238,11 @@ export function sniffCsv(text: string, file: string, delimiterFlag?: string, tsv
     best = { delimiter: candidates[0], count: 1, support: records.length, records };
   }
   const allRecords = splitRecords(body, best.delimiter);
-  const headerIndex = allRecords.findIndex((r) => r.length === best!.count);
+  // The header is the first record of the usual width whose names are mostly filled in: a
+  // title line like "Sales export;;;;" has the width but not the names.
+  const named = (r: string[]) => r.filter((f) => f.trim() !== '').length * 2 >= r.length;
+  let headerIndex = allRecords.findIndex((r) => r.length === best!.count && named(r));
+  if (headerIndex < 0) headerIndex = allRecords.findIndex((r) => r.length === best!.count);
   const headers = dedupeHeaders(allRecords[headerIndex].map((h) => h.trim()));
   return { delimiter: best.delimiter, quote: '"', headerRecord: headerIndex + 1, headers };
 }

@@ -95,6 +95,8 @@ interface PreparedFile {
   tables: PreparedTable[];
   conventions: Record<string, Conventions>;
   started: Date;
+  /** The --sheet selection (part of a load's identity: the same bytes read differently are another load). */
+  sheetOption: string | null;
 }
 
 let stageCounter = 0;
@@ -150,22 +152,27 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     notes: [],
     timings_ms: timings,
   };
-  const prep: PreparedFile = { report, absPath, opened: null, tables: [], conventions: {}, started };
+  const prep: PreparedFile = { report, absPath, opened: null, tables: [], conventions: {}, started, sheetOption: null };
 
-  // The same bytes loaded before (or earlier in this command) are a no-op.
-  const same = await store.one<{ load_id: number; rows_read: number; rows_loaded: number; rows_rejected: number; finished_at: string }>(
-    `SELECT load_id, rows_read, rows_loaded, rows_rejected, finished_at FROM loads
-     WHERE kind = $1 AND sha256 = $2 AND status = 'loaded' ORDER BY load_id DESC LIMIT 1`,
-    [opts.kind, digest.sha256],
+  // The same bytes read the same way (same sheet selection), loaded before or earlier in this
+  // command, are a no-op — unless --replace asks to load them again (e.g. with another mapping).
+  const sourceConfig = opts.config?.ingest?.[opts.kind] ?? {};
+  const sheetOption = opts.sheet ?? sourceConfig.sheet ?? null;
+  prep.sheetOption = sheetOption;
+  const same = await store.one<{ load_id: number; finished_at: string }>(
+    `SELECT load_id, finished_at FROM loads
+     WHERE kind = $1 AND sha256 = $2 AND status = 'loaded' AND coalesce(options->>'sheet', '') = $3
+     ORDER BY load_id DESC LIMIT 1`,
+    [opts.kind, digest.sha256, sheetOption ?? ''],
   );
-  const sameInRun = earlier.find((p) => p.report.sha256 === digest.sha256 && p.report.status === 'loaded');
-  if (same || sameInRun) {
+  const sameInRun = earlier.find((p) => p.report.sha256 === digest.sha256 && p.report.status === 'loaded' && p.sheetOption === sheetOption);
+  if (sameInRun || (same && !opts.replace)) {
     report.status = 'unchanged';
     report.load_id = same?.load_id ?? 0;
     report.notes.push(
-      same
-        ? `already loaded as load ${same.load_id} (${same.finished_at}): same content, nothing to do`
-        : `same content as ${sameInRun!.report.file} in this command: nothing to do`,
+      sameInRun
+        ? `same content as ${sameInRun.report.file} in this command: nothing to do`
+        : `already loaded as load ${same!.load_id} (${same!.finished_at}): same content, nothing to do (--replace loads it again)`,
     );
     return prep;
   }
@@ -183,11 +190,11 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     );
   }
   if (opts.replace) {
-    report.replaced_loads = previous.map((p) => p.load_id);
-    if (!previous.length) report.notes.push('--replace: no earlier load of this path; loaded as a new file');
+    const ids = new Set([...previous.map((p) => p.load_id), ...(same ? [same.load_id] : [])]);
+    report.replaced_loads = [...ids].sort((a, b) => a - b);
+    if (!ids.size) report.notes.push('--replace: no earlier load of this file; loaded as a new file');
   }
 
-  const sourceConfig = opts.config?.ingest?.[opts.kind] ?? {};
   const format = detectFormat(file, readHead(absPath, 4096), opts.format);
   report.format = format;
   const tag = `ingest_${process.pid}_${++stageCounter}`;
@@ -196,7 +203,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     openSource(store, absPath, {
       format,
       encoding: opts.encoding ?? sourceConfig.encoding,
-      sheet: opts.sheet ?? sourceConfig.sheet,
+      sheet: sheetOption ?? undefined,
       delimiter: opts.delimiter ?? sourceConfig.delimiter,
       tag,
       label: file,
@@ -311,6 +318,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
   r.timings_ms.total = finished.getTime() - p.started.getTime();
   const mapping = r.tables.length === 1 ? r.tables[0].mapping : Object.fromEntries(r.tables.map((t) => [t.sheet ?? '', t.mapping]));
   const options = {
+    sheet: p.sheetOption,
     date_formats: Object.fromEntries(r.tables.map((t) => [t.sheet ?? 'file', t.date_formats])),
     decimal_separators: Object.fromEntries(Object.entries(p.conventions).map(([k, c]) => [k || 'file', c.decimalSeparators])),
   };

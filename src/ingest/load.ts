@@ -50,7 +50,7 @@ export async function numberStage(
       ? `CREATE OR REPLACE TEMP TABLE ${ident(malformedTable)} AS
          SELECT line AS source_row,
                 string_agg(DISTINCT error_message, '; ') AS detail,
-                min(csv_line) AS raw
+                trim(min(csv_line), chr(13) || chr(10)) AS raw
          FROM temp.${ident(n.rejectsTable)} GROUP BY line`
       : `CREATE OR REPLACE TEMP TABLE ${ident(malformedTable)} (source_row BIGINT, detail VARCHAR, raw VARCHAR)`,
   );

@@ -1,0 +1,124 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  dayMonthEvidence,
+  decideDayMonthOrder,
+  decimalExpr,
+  detectDecimalSeparator,
+  idExpr,
+  parseDateFormatFlag,
+  planDates,
+  timestampExpr,
+} from '../../src/ingest/values.js';
+import { literal } from '../../src/store/db.js';
+
+let conn: DuckDBConnection;
+beforeAll(async () => {
+  conn = await (await DuckDBInstance.create(':memory:')).connect();
+});
+afterAll(() => conn.closeSync());
+
+/** Evaluate `expr(v)` for each input value in DuckDB; returns the results as text. */
+async function evalExpr(values: string[], expr: (col: string) => string): Promise<(string | null)[]> {
+  const rows = values.map((v, i) => `(${i}, ${literal(v)})`).join(', ');
+  const reader = await conn.runAndReadAll(`SELECT CAST(${expr('v')} AS VARCHAR) AS out FROM (VALUES ${rows}) t(i, v) ORDER BY i`);
+  return reader.getRowObjectsJS().map((r) => (r.out === null ? null : String(r.out)));
+}
+
+describe('identifiers', () => {
+  it('keep leading zeros, drop spreadsheet .0 and blanks', async () => {
+    expect(await evalExpr(['00123', '13607.0', '13607.00', ' C001 ', '', '12.5', 'AB.0', '   '], idExpr)).toEqual([
+      '00123',
+      '13607',
+      '13607',
+      'C001',
+      null,
+      '12.5',
+      'AB.0',
+      null,
+    ]);
+  });
+});
+
+describe('dates', () => {
+  it('reads ISO, compact, slashed year-first, Chinese, month names and Excel serials', async () => {
+    const plan = planDates({ candidates: 0, maxFirst: 0, maxSecond: 0 });
+    const out = await evalExpr(
+      ['2024-01-05', '2024-01-05 08:26:00', '2024-01-05T08:26:00Z', '2024/1/5', '20240105', '2024年1月5日', '2024年01月05日 10:11:12', '05-Jan-2024', 'Jan 5, 2024', '45296', '45296.5', 'n/a', '2024-02-30'],
+      (c) => timestampExpr(c, plan),
+    );
+    expect(out).toEqual([
+      '2024-01-05 00:00:00',
+      '2024-01-05 08:26:00',
+      '2024-01-05 08:26:00',
+      '2024-01-05 00:00:00',
+      '2024-01-05 00:00:00',
+      '2024-01-05 00:00:00',
+      '2024-01-05 10:11:12',
+      '2024-01-05 00:00:00',
+      '2024-01-05 00:00:00',
+      '2024-01-05 00:00:00',
+      '2024-01-05 12:00:00',
+      null,
+      null,
+    ]);
+  });
+
+  it('decides day/month order from the data', () => {
+    expect(decideDayMonthOrder(dayMonthEvidence(['05/01/2024', '13/01/2024']))).toBe('DMY');
+    expect(decideDayMonthOrder(dayMonthEvidence(['01/05/2024', '01/13/2024']))).toBe('MDY');
+    expect(decideDayMonthOrder(dayMonthEvidence(['01/05/2024', '02/03/2024']))).toBe('ambiguous');
+    expect(decideDayMonthOrder(dayMonthEvidence(['13/01/2024', '01/13/2024']))).toBe('conflict');
+    expect(decideDayMonthOrder(dayMonthEvidence(['2024-01-05']))).toBeNull();
+  });
+
+  it('parses dd/mm and mm/dd with the decided order, and rejects undecidable ones', async () => {
+    const values = ['05/01/2024', '5.1.2024 8:26', '12/1/2010 8:26'];
+    expect(await evalExpr(values, (c) => timestampExpr(c, planDates(dayMonthEvidence(['13/01/2024']))))).toEqual([
+      '2024-01-05 00:00:00',
+      '2024-01-05 08:26:00',
+      '2010-01-12 08:26:00',
+    ]);
+    expect(await evalExpr(values, (c) => timestampExpr(c, planDates(dayMonthEvidence(['01/13/2024']))))).toEqual([
+      '2024-05-01 00:00:00',
+      null, // dots are day-first only
+      '2010-12-01 08:26:00',
+    ]);
+    const ambiguous = planDates(dayMonthEvidence(['01/05/2024']));
+    expect(ambiguous.order).toBeNull();
+    expect(await evalExpr(['01/05/2024'], (c) => timestampExpr(c, ambiguous))).toEqual([null]);
+  });
+
+  it('honours --date-format', async () => {
+    expect(parseDateFormatFlag('dmy')).toEqual({ order: 'DMY' });
+    expect(parseDateFormatFlag('%d.%m.%Y')).toEqual({ exact: '%d.%m.%Y' });
+    expect(() => parseDateFormatFlag('weird')).toThrow(/not understood/);
+    const plan = planDates({ candidates: 0, maxFirst: 0, maxSecond: 0 }, 'MDY');
+    expect(await evalExpr(['01/05/2024'], (c) => timestampExpr(c, plan))).toEqual(['2024-01-05 00:00:00']);
+    const exact = planDates({ candidates: 0, maxFirst: 0, maxSecond: 0 }, '%d.%m.%Y');
+    expect(await evalExpr(['05.01.2024', '2024-01-05'], (c) => timestampExpr(c, exact))).toEqual(['2024-01-05 00:00:00', null]);
+  });
+});
+
+describe('amounts', () => {
+  it('read currency signs, thousands separators and negatives with a decimal point', async () => {
+    const out = await evalExpr(
+      ['12.5', ' 1,234.50 ', '$1,234.50', '¥1,234.50', '(123.45)', '-12', '123.45-', 'USD 99', '1 234.5', "1'234.50", '12,5O', 'abc', '1.2.3x', ''],
+      (c) => decimalExpr(c, '.'),
+    );
+    expect(out).toEqual(['12.5000', '1234.5000', '1234.5000', '1234.5000', '-123.4500', '-12.0000', '-123.4500', '99.0000', '1234.5000', '1234.5000', null, null, null, null]);
+  });
+
+  it('read decimal commas', async () => {
+    const out = await evalExpr(['€1.234,50', '(12,00)', '1 234,00', '12,5', '7'], (c) => decimalExpr(c, ','));
+    expect(out).toEqual(['1234.5000', '-12.0000', '1234.0000', '12.5000', '7.0000']);
+  });
+
+  it('detect the decimal separator per column', () => {
+    expect(detectDecimalSeparator(['1.234,50', '12,00'])).toBe(',');
+    expect(detectDecimalSeparator(['1,234.50', '12.00'])).toBe('.');
+    expect(detectDecimalSeparator(['12,5', '3,25'])).toBe(',');
+    expect(detectDecimalSeparator(['1,234', '5,678'])).toBe('.');
+    expect(detectDecimalSeparator([])).toBe('.');
+  });
+});
