@@ -177,17 +177,17 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     return prep;
   }
 
-  const previous = await store.all<{ load_id: number }>(
-    `SELECT load_id FROM loads WHERE kind = $1 AND path = $2 AND status = 'loaded' ORDER BY load_id`,
+  const previous = await store.all<{ load_id: number; sha256: string; sheet: string | null }>(
+    `SELECT load_id, sha256, options->>'sheet' AS sheet FROM loads WHERE kind = $1 AND path = $2 AND status = 'loaded' ORDER BY load_id`,
     [opts.kind, absPath],
   );
   if (previous.length && !opts.replace && !opts.append) {
-    throw inputError(
-      `${file} was loaded before with different content (load ${previous.map((p) => p.load_id).join(', ')})`,
-      [
-        'Pass --replace to swap its earlier rows for this version, or --append to keep both.',
-      ],
-    );
+    const how = previous.every((p) => p.sha256 === digest.sha256)
+      ? `with another sheet selection (${previous.map((p) => (p.sheet ? `sheet ${JSON.stringify(p.sheet)}` : 'all sheets')).join(', ')})`
+      : 'with different content';
+    throw inputError(`${file} was loaded before ${how} (load ${previous.map((p) => p.load_id).join(', ')})`, [
+      'Pass --replace to swap its earlier rows for this version, or --append to keep both.',
+    ]);
   }
   if (opts.replace) {
     const ids = new Set([...previous.map((p) => p.load_id), ...(same ? [same.load_id] : [])]);

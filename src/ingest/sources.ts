@@ -173,8 +173,13 @@ async function describeColumns(store: Store, relation: string, file: string): Pr
 function textColumns(columns: { name: string; type: string }[]): string {
   return columns
     .map(({ name, type }) => {
-      const nested = /STRUCT|\[\]|MAP|JSON|UNION/.test(type);
-      const expr = nested ? `CAST(to_json(${ident(name)}) AS VARCHAR)` : `CAST(${ident(name)} AS VARCHAR)`;
+      // A column of mixed JSON types arrives as JSON: ->>'$' gives strings without their quotes.
+      const expr =
+        type === 'JSON'
+          ? `(${ident(name)} ->> '$')`
+          : /STRUCT|\[\]|MAP|UNION/.test(type)
+            ? `CAST(to_json(${ident(name)}) AS VARCHAR)`
+            : `CAST(${ident(name)} AS VARCHAR)`;
       return `${expr} AS ${ident(name)}`;
     })
     .join(', ');

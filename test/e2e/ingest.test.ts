@@ -147,9 +147,13 @@ describe('Online Retail II workbook (../shared/data)', () => {
     const other = path.join(tempDir(), 'one.duckdb');
     const one = ingestJson(other, ['transactions', SHARED_XLSX, '--sheet', 'Year 2010-2011']);
     expect(one.files[0].rows_read).toBe(20_497);
-    // The same bytes with another sheet selection are another load, not a no-op.
-    const both = ingestJson(other, ['transactions', SHARED_XLSX]);
-    expect(both.files[0]).toMatchObject({ status: 'loaded', rows_read: 34_766 });
+    // The same bytes with another sheet selection are another load, not a no-op; since its
+    // rows overlap the first load, it must replace it explicitly.
+    const refused = crm(['--db', other, 'ingest', 'transactions', SHARED_XLSX]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('was loaded before with another sheet selection (sheet "Year 2010-2011") (load 1)');
+    const both = ingestJson(other, ['transactions', SHARED_XLSX, '--replace']);
+    expect(both.files[0]).toMatchObject({ status: 'loaded', rows_read: 34_766, replaced_loads: [1] });
     const bad = crm(['--db', other, 'ingest', 'transactions', SHARED_XLSX, '--sheet', 'Nope', '--replace']);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain('no sheet named "Nope"');
@@ -200,7 +204,7 @@ describe('a dirty CSV export', () => {
       { source_row: 7, order_id: 'C1001', customer_id: '00042', order_date: '2024-01-15', amount: -1234, is_return: true },
       { source_row: 12, order_id: '1008', customer_id: 'C11', order_date: '2024-01-19', amount: 9.99, is_return: false },
     ]);
-    expect(sql(db, "SELECT attributes->>'Note' AS note FROM transactions WHERE source_row = 6")).toEqual([{ note: 'multi\nline; with delimiter' }]);
+    expect(sql(db, "SELECT attributes->>'Note' AS note FROM transactions WHERE source_row = 6")).toEqual([{ note: 'multi\r\nline; with delimiter' }]);
   });
 
   it('names file, row and column of each reject and keeps the original row', () => {
@@ -228,7 +232,7 @@ describe('JSON, NDJSON and Parquet', () => {
     const json = ingestJson(db, ['transactions', 'tx.json', '--map', 'customer_id=customerId', '--map', 'order_date=date'], dir);
     expect(json.files[0]).toMatchObject({ rows_read: 3, rows_loaded: 2, rows_rejected: 1 });
     expect(sql(db, "SELECT source_row, reason, raw FROM rejects")).toEqual([
-      { source_row: 3, reason: 'missing_customer_id', raw: '{"customerId":null,"orderId":"O3","date":"2024-03-03","amount":"3.0"}' },
+      { source_row: 3, reason: 'missing_customer_id', raw: '{"customerId":null,"orderId":"O3","date":"2024-03-03","amount":"3"}' },
     ]);
     // The same records again, as NDJSON: different bytes, so a new load.
     const nd = ingestJson(db, ['transactions', 'tx.ndjson', '--map', 'customer_id=customerId', '--map', 'order_date=date'], dir);
