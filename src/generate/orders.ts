@@ -16,7 +16,7 @@
  * Why the per-customer tallies skip dirty lines: the statistics `generate()` reports are what
  * an ingest that rejects the dirty rows will find, so tests can recompute them from the files.
  */
-import type { Calendar } from './calendar.js';
+import { MAX_MONTH_INTENSITY, type Calendar } from './calendar.js';
 import { CHANNELS, productNear, type Catalogue } from './catalog.js';
 import type { CustomerProfile } from './customers.js';
 import type { CsvSink } from './csv-sink.js';
@@ -30,7 +30,6 @@ import {
   RETURNS,
   SEGMENTS,
 } from './model.js';
-import { MAX_MONTH_INTENSITY } from './calendar.js';
 import { Categorical, Rng, exponential, gamma, poisson } from './random.js';
 
 export const TRANSACTIONS_HEADER = 'order_id,customer_id,order_date,product,category,channel,quantity,unit_price';
