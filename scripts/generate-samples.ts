@@ -1,0 +1,89 @@
+/**
+ * Writes the committed sample files under data/ (or under the directory given as the first
+ * argument): the generated demo input, the hand-written dirty export, the GB18030 pair and the
+ * JSON samples, each with its README. Deterministic: running it again gives the same bytes.
+ *
+ *   npm run build && node dist/scripts/generate-samples.js [DIR]
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeResult, generate, type GenerateResult } from '../src/generate/index.js';
+import { dirtyCsvText, dirtyReadme } from './samples/dirty.js';
+import { encodeGb18030 } from './samples/gb18030.js';
+import { jsonArrayText, ndjsonText } from './samples/json.js';
+import { zhCustomersText, zhReadme, zhTransactionsText } from './samples/zh.js';
+
+/** The demo input: small enough to commit, large enough for every model to find something. */
+export const SAMPLE_OPTIONS = { customers: 500, seed: 7 } as const;
+
+/** The repository root: the nearest folder upwards holding package.json (works from src and dist). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (package.json)');
+    dir = up;
+  }
+  return dir;
+}
+
+export async function writeSamples(dataDir: string): Promise<GenerateResult> {
+  const sample = await generate({ ...SAMPLE_OPTIONS, outDir: join(dataDir, 'sample') });
+
+  await mkdir(join(dataDir, 'dirty'), { recursive: true });
+  await writeFile(join(dataDir, 'dirty', 'transactions_dirty.csv'), dirtyCsvText(), 'utf8');
+  await writeFile(join(dataDir, 'dirty', 'README.md'), dirtyReadme(), 'utf8');
+
+  await mkdir(join(dataDir, 'zh'), { recursive: true });
+  await writeFile(join(dataDir, 'zh', '交易记录_gb18030.csv'), encodeGb18030(zhTransactionsText()));
+  await writeFile(join(dataDir, 'zh', '客户_gb18030.csv'), encodeGb18030(zhCustomersText()));
+  await writeFile(join(dataDir, 'zh', 'README.md'), zhReadme(), 'utf8');
+
+  await mkdir(join(dataDir, 'json'), { recursive: true });
+  await writeFile(join(dataDir, 'json', 'transactions.ndjson'), ndjsonText(), 'utf8');
+  await writeFile(join(dataDir, 'json', 'transactions.json'), jsonArrayText(), 'utf8');
+  await writeFile(join(dataDir, 'README.md'), indexReadme(sample), 'utf8');
+  return sample;
+}
+
+/** data/README.md: what each folder is for, with the demo sample's counts. */
+function indexReadme(r: GenerateResult): string {
+  const c = r.counts;
+  const p = r.profile;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return `# data — sample inputs
+
+Written by \`scripts/generate-samples.ts\` (\`npm run build && node dist/scripts/generate-samples.js\`); a test checks
+that these files are exactly what it writes, so regenerate them after changing the generator.
+
+| folder | what | for |
+| --- | --- | --- |
+| \`sample/\` | \`customers.csv\`, \`transactions.csv\` from \`generate({ customers: ${r.options.customers}, seed: ${r.options.seed} })\` | the demo's input |
+| \`dirty/\` | a hand-written European export: BOM, \`;\`, DD/MM/YYYY, \`€1.234,50\`, bad rows | ingest edge cases; see its README |
+| \`zh/\` | a Chinese transactions/customers pair in GB18030 | encoding and Chinese formats; see its README |
+| \`json/\` | the same 20 records as NDJSON and as a JSON array | JSON ingest |
+
+## sample/
+
+- ${c.customers} customers (${c.customersWithoutTransactions} without transactions, ${c.customerIssues.duplicatePersons} duplicate persons, ${c.customerIssues.invalidEmails} invalid e-mails, ${c.customerIssues.missingEmails} missing e-mails, ${c.customerIssues.missingPhones} missing phones, ${c.keyAccounts} key accounts with ${c.accountOwners} account owners)
+- ${c.transactionLines} transaction lines: ${c.orderLines} order lines in ${c.orders} orders, ${c.returns} returns
+- ${c.dirtyRows.total} dirty lines: ${c.dirtyRows.missingCustomerId} missing customer id, ${c.dirtyRows.invalidDate} invalid dates, ${c.dirtyRows.invalidAmount} invalid amounts
+- Period ${r.options.startDate} to ${r.options.endDate}; net revenue of the clean lines ${p.netRevenue.toFixed(2)}
+- Top 20% of buying customers bring ${pct(p.top20RevenueShare)} of net revenue; ${pct(p.inactiveLast6MonthsShare)} of customers acquired before the last 6 months bought nothing in them; ${pct(p.oneTimeBuyerShare)} bought once
+`;
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.argv[2] ?? join(repoRoot(), 'data'));
+  const r = await writeSamples(dataDir);
+  process.stdout.write([`wrote samples under ${dataDir}`, ...describeResult(r)].join('\n') + '\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
