@@ -3,8 +3,12 @@
  * cli.ts (process concerns: exit codes, error printing) so that tests can drive commands
  * in-process too.
  */
-import type { Command } from 'commander';
-import { resolveStorePath } from './store/db.js';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { resolveStorePath, Store } from './store/db.js';
+import { LANGS, parseLang } from './reports/i18n.js';
+import { renderNotebook } from './reports/notebook.js';
+import { formatBytes, formatDuration } from './util/format.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
 
@@ -37,5 +41,23 @@ export function printJson(value: unknown): void {
 }
 
 export function registerCommands(program: Command): void {
-  void program;
+  const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');
+  notebook
+    .command('render')
+    .description('render FILE.md into a self-contained HTML report plus charts/*.svg|png')
+    .argument('<file>', 'the notebook (.md)')
+    .option('--out <dir>', 'output folder', 'out')
+    .addOption(new Option('--lang <lang>', 'report language').choices([...LANGS]).default('en'))
+    .action(async (file: string, opts: { out: string; lang: string }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const result = await ctx.progress.step(`Rendering ${path.basename(file)}`, () =>
+          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter }),
+        );
+        ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts.length} charts, ${formatDuration(result.ms)})`);
+      } finally {
+        store.close();
+      }
+    });
 }
