@@ -2,12 +2,16 @@
  * Command definitions: flags and the one library call each command makes. Kept apart from
  * cli.ts (process concerns: exit codes, error printing).
  */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig, type CrmConfig } from './config.js';
 import { formatIngestReport, ingest } from './ingest/index.js';
 import { formatQualityReport, qualityReport } from './ingest/quality.js';
 import { formatQueryResult, runReadOnlyQuery, type QueryFormat } from './store/query.js';
-import { resolveStorePath } from './store/db.js';
+import { resolveStorePath, Store } from './store/db.js';
+import { LANGS, parseLang } from './reports/i18n.js';
+import { renderNotebook } from './reports/notebook.js';
+import { formatBytes, formatDuration } from './util/format.js';
 import { usageError } from './util/errors.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
@@ -97,5 +101,25 @@ export function registerCommands(program: Command): void {
       const ctx = contextFor(cmd);
       const results = await runReadOnlyQuery(ctx.storePath, sql);
       for (const r of results) process.stdout.write(formatQueryResult(r, opts.format));
+    });
+
+  const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');
+  notebook
+    .command('render')
+    .description('render FILE.md into a self-contained HTML report plus charts/*.svg|png')
+    .argument('<file>', 'the notebook (.md)')
+    .option('--out <dir>', 'output folder', 'out')
+    .addOption(new Option('--lang <lang>', 'report language').choices([...LANGS]).default('en'))
+    .action(async (file: string, opts: { out: string; lang: string }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const result = await ctx.progress.step(`rendering ${path.basename(file)}`, () =>
+          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter }),
+        );
+        ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts.length} charts, ${formatDuration(result.ms)})`);
+      } finally {
+        store.close();
+      }
     });
 }

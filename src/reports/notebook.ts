@@ -1,0 +1,644 @@
+/**
+ * Render a Markdown notebook (docs/notebooks.md) into one self-contained HTML report plus
+ * charts/*.{vl.json,svg,png}. SQL cells run first, in order, on their own read-only
+ * connection to the store (with the i18n dictionary registered); then prose, tables, KPI cards
+ * and charts are laid out in document order.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Marked, type Token, type Tokens, type TokensList } from 'marked';
+import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { ident, readerObjects, type Row, type Store } from '../store/db.js';
+import { CrmError, inputError, messageOf, outputError, queryError } from '../util/errors.js';
+import type { Reporter } from '../util/log.js';
+import {
+  columnLabel,
+  DEFAULT_LANG,
+  defaultFormat,
+  formatValue,
+  isLocalizedText,
+  localize,
+  localizeTree,
+  registerSqlDictionary,
+  type Lang,
+  type LocalizedText,
+  type ValueFormat,
+} from './i18n.js';
+import {
+  cellLocation,
+  displayPath,
+  lineAt,
+  lineLocation,
+  parseCellJson,
+  parseFormat,
+  parseNotebook,
+  replacePlaceholders,
+  selectLanguage,
+  type Cell,
+  type ParsedNotebook,
+  type Placeholder,
+} from './notebook-syntax.js';
+import { escapeHtml, renderReportHtml, type KpiCard, type ReportBlock, type ReportSection, type TableColumn } from './html.js';
+import { LOCALE_FORMAT_FUNCTION, writeChart, type ChartFiles, type ChartSpec } from './render.js';
+
+export interface RenderNotebookOptions {
+  /** The store the SQL cells read. Open it read-only: cells are refused any write either way. */
+  store: Store;
+  /** Where the HTML file and charts/ go (created if missing). */
+  outDir: string;
+  lang?: Lang;
+  /** The HTML file name; default `<notebook>.html` (`<notebook>.zh.html` in Chinese). */
+  htmlName?: string;
+  /** Rows a table cell shows unless it sets `limit`. */
+  tableLimit?: number;
+  /** A chart embeds its data; more rows than this is an error (aggregate in SQL instead). */
+  maxChartRows?: number;
+  /** Warnings (Vega-Lite notes, untranslated strings) go here as well as into the result. */
+  reporter?: Reporter;
+  /** The "generated" date shown in the report (tests pin it). */
+  now?: Date;
+}
+
+const DEFAULTS = { tableLimit: 10, maxChartRows: 5000 };
+
+export interface QueryRun {
+  name: string;
+  rows: number;
+  ms: number;
+}
+
+export interface RenderNotebookResult {
+  htmlFile: string;
+  /** Size of the HTML file in bytes. */
+  bytes: number;
+  charts: ChartFiles[];
+  queries: QueryRun[];
+  warnings: string[];
+  ms: number;
+}
+
+interface QueryResult {
+  cell: Cell;
+  columns: string[];
+  rows: Row[];
+}
+
+/** What every step of one render needs. */
+interface Context {
+  file: string;
+  notebook: ParsedNotebook;
+  lang: Lang;
+  results: Map<string, QueryResult>;
+  /** Report a warning: kept for the result and passed to the reporter. */
+  warn: (message: string) => void;
+}
+
+export async function renderNotebook(file: string, opts: RenderNotebookOptions): Promise<RenderNotebookResult> {
+  const started = performance.now();
+  const lang = opts.lang ?? DEFAULT_LANG;
+  const tableLimit = opts.tableLimit ?? DEFAULTS.tableLimit;
+  const maxChartRows = opts.maxChartRows ?? DEFAULTS.maxChartRows;
+  const notebook = readNotebook(file, lang);
+  const warnings: string[] = [];
+  const ctx: Context = {
+    file,
+    notebook,
+    lang,
+    results: new Map(),
+    warn: (message) => {
+      warnings.push(message);
+      opts.reporter?.warn(message);
+    },
+  };
+
+  const queries = await runQueries(ctx, opts.store);
+
+  const base = path.basename(file).replace(/\.(md|markdown)$/i, '');
+  const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
+  const charts: ChartFiles[] = [];
+  const items: LayoutItem[] = [];
+  for (const segment of notebook.segments) {
+    if (segment.kind === 'prose') {
+      items.push(...proseItems(ctx, segment.text, segment.line));
+    } else if (segment.kind === 'table') {
+      items.push({ kind: 'block', block: tableBlock(ctx, segment, tableLimit) });
+    } else if (segment.kind === 'kpi') {
+      items.push({ kind: 'block', block: kpiBlock(ctx, segment) });
+    } else if (segment.kind === 'vega-lite') {
+      const chart = chartBlock(ctx, segment, maxChartRows);
+      const written = await writeChartFiles(ctx, segment, chart, opts.outDir, `${segment.name}${suffix}`);
+      charts.push(written);
+      items.push({ kind: 'block', block: chart });
+    }
+  }
+
+  const { title, sections } = layout(items, base);
+  const html = renderReportHtml({ lang, title, generatedAt: opts.now ?? new Date(), sections });
+  const htmlFile = path.join(opts.outDir, opts.htmlName ?? `${base}${suffix}.html`);
+  try {
+    fs.mkdirSync(opts.outDir, { recursive: true });
+    fs.writeFileSync(htmlFile, html);
+  } catch (err) {
+    throw outputError(`cannot write the report ${htmlFile}: ${messageOf(err)}`);
+  }
+  return { htmlFile, bytes: Buffer.byteLength(html), charts, queries, warnings, ms: performance.now() - started };
+}
+
+function readNotebook(file: string, lang: Lang): ParsedNotebook {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw inputError(`cannot read the notebook ${displayPath(file)}: ${messageOf(err)}`);
+  }
+  return parseNotebook(selectLanguage(text.replace(/\r\n?/g, '\n'), lang, file), file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL cells
+
+async function runQueries(ctx: Context, store: Store): Promise<QueryRun[]> {
+  const sqlCells = ctx.notebook.cells.filter((c) => c.kind === 'sql');
+  const runs: QueryRun[] = [];
+  if (sqlCells.length === 0) return runs;
+  // A connection of our own: the temporary i18n table and macros stay out of the caller's.
+  const conn = await store.instance.connect();
+  try {
+    await registerSqlDictionary(conn, ctx.lang);
+    const storeNames = await storeRelationNames(conn);
+    for (const cell of sqlCells) {
+      if (storeNames.has(cell.name.toLowerCase())) {
+        throw inputError(`${cellLocation(ctx.file, cell)}: the query name '${cell.name}' is also a table or view in the store`, [
+          'Rename the cell: later cells read a query by its name, which would hide the table.',
+        ]);
+      }
+      const t0 = performance.now();
+      const result = await runQueryCell(ctx, conn, cell);
+      ctx.results.set(cell.name, result);
+      runs.push({ name: cell.name, rows: result.rows.length, ms: performance.now() - t0 });
+      await exposeQuery(ctx, conn, cell);
+    }
+  } finally {
+    conn.closeSync();
+  }
+  return runs;
+}
+
+/** Lower-cased names of the store's own tables and views. */
+async function storeRelationNames(conn: DuckDBConnection): Promise<Set<string>> {
+  const reader = await conn.runAndReadAll(
+    `SELECT table_name AS name FROM duckdb_tables() WHERE NOT temporary
+     UNION SELECT view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal`,
+  );
+  return new Set(readerObjects(reader).map((r) => String(r.name).toLowerCase()));
+}
+
+/**
+ * Make a query readable by later cells under its name (`FROM customer_rfm`), as a temporary view
+ * on our connection: later cells can build on earlier ones without writing to the store.
+ */
+async function exposeQuery(ctx: Context, conn: DuckDBConnection, cell: Cell): Promise<void> {
+  const select = cell.body.replace(/;(\s|--[^\n]*)*$/, '');
+  try {
+    await conn.run(`CREATE TEMP VIEW ${ident(cell.name)} AS\n${select}\n`);
+  } catch (err) {
+    ctx.warn(`${cellLocation(ctx.file, cell)}: later cells cannot select from '${cell.name}': ${messageOf(err).split('\n')[0]}`);
+  }
+}
+
+const READ_STATEMENTS = new Set<StatementType>([StatementType.SELECT]);
+
+async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): Promise<QueryResult> {
+  const sql = cell.body;
+  const where = cellLocation(ctx.file, cell, cell.bodyLine);
+  if (sql.trim() === '') throw queryError(`${cellLocation(ctx.file, cell)}: the SQL cell is empty`);
+  try {
+    const statements = await conn.extractStatements(sql);
+    if (statements.count !== 1) {
+      throw queryError(`${where}: a SQL cell holds exactly one statement (this one has ${statements.count})`, [
+        'Split it into several cells, or combine the steps with WITH … SELECT.',
+      ]);
+    }
+    const prepared = await statements.prepare(0);
+    if (!READ_STATEMENTS.has(prepared.statementType)) {
+      throw queryError(
+        `${where}: SQL cells are read-only, and this is a ${StatementType[prepared.statementType] ?? 'writing'} statement`,
+        ['Notebooks only read the store: use SELECT (or WITH … SELECT, FROM …, DESCRIBE, SUMMARIZE).'],
+      );
+    }
+    const reader = await prepared.runAndReadAll();
+    return { cell, columns: reader.deduplicatedColumnNames(), rows: readerObjects(reader) };
+  } catch (err) {
+    if (err instanceof CrmError) throw err;
+    throw sqlError(ctx, cell, messageOf(err));
+  }
+}
+
+/** A DuckDB error as a CrmError at the right line of the .md file (DuckDB counts lines from the cell). */
+function sqlError(ctx: Context, cell: Cell, message: string): CrmError {
+  const [first, ...context] = message.split('\n').filter((l) => l.trim() !== '');
+  const lineInCell = /^LINE (\d+):/m.exec(message);
+  const line = lineInCell ? cell.bodyLine + Number(lineInCell[1]) - 1 : cell.bodyLine;
+  if (/read-only mode/i.test(message)) {
+    return queryError(`${cellLocation(ctx.file, cell, line)}: SQL cells are read-only: ${first}`);
+  }
+  return queryError(`${cellLocation(ctx.file, cell, line)}: ${first}`, context);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values from query results
+
+function lookupQuery(ctx: Context, name: string, where: string): QueryResult {
+  const result = ctx.results.get(name);
+  if (result) return result;
+  const known = [...ctx.results.keys()];
+  throw inputError(`${where}: unknown query '${name}'`, [
+    known.length ? `Queries in this notebook: ${known.join(', ')}.` : 'This notebook has no ```sql NAME cells.',
+  ]);
+}
+
+function lookupColumn(result: QueryResult, column: string, where: string): void {
+  if (!result.columns.includes(column)) {
+    throw inputError(`${where}: query '${result.cell.name}' has no column '${column}'`, [`Its columns: ${result.columns.join(', ')}.`]);
+  }
+}
+
+/** The text of one placeholder: the first row's value, formatted. */
+function placeholderText(ctx: Context, p: Placeholder, where: string): string {
+  const result = lookupQuery(ctx, p.query, where);
+  lookupColumn(result, p.column, where);
+  if (result.rows.length === 0) ctx.warn(`${where}: query '${p.query}' returned no rows, so {{${p.query}.${p.column}}} shows '–'`);
+  const value = result.rows[0]?.[p.column] ?? null;
+  return formatValue(ctx.lang, value, p.format ?? defaultFormat(value), p.digits);
+}
+
+/** Localise a notebook string and fill its placeholders (plain text out: escape it where it goes). */
+function text(ctx: Context, value: string | LocalizedText, where: string): string {
+  const localized = localize(value, ctx.lang, (en) => ctx.warn(`${where}: no ${ctx.lang} text for "${en}"; using the English`));
+  return replacePlaceholders(localized, (p) => placeholderText(ctx, p, where), () => where);
+}
+
+function isTextOption(value: unknown): value is string | LocalizedText {
+  return typeof value === 'string' || isLocalizedText(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prose
+
+/** A Markdown token (with the placeholder values of its prose segment) or a rendered cell. */
+type LayoutItem =
+  | { kind: 'token'; token: Token; links: TokensList['links']; values: string[] }
+  | { kind: 'block'; block: ReportBlock };
+
+/** Placeholders become private-use markers that Markdown leaves alone, swapped for escaped values after rendering. */
+const MARK_OPEN = '\uE000';
+const MARK_CLOSE = '\uE001';
+
+function createMarkdown(): Marked {
+  const md = new Marked({ gfm: true });
+  md.use({
+    renderer: {
+      // Raw HTML in prose is shown as text (comments dropped): notebooks are Markdown, and the
+      // page must not load or run anything the report did not put there itself.
+      html: ({ text: raw }: Tokens.HTML | Tokens.Tag) => (/^\s*<!--[\s\S]*-->\s*$/.test(raw) ? '' : escapeHtml(raw)),
+    },
+  });
+  return md;
+}
+
+const markdown = createMarkdown();
+
+function proseItems(ctx: Context, source: string, firstLine: number): LayoutItem[] {
+  const values: string[] = [];
+  const masked = replacePlaceholders(
+    source,
+    (p) => {
+      values.push(placeholderText(ctx, p, lineLocation(ctx.file, lineAt(source, p.start, firstLine))));
+      return `${MARK_OPEN}${values.length - 1}${MARK_CLOSE}`;
+    },
+    (offset) => lineLocation(ctx.file, lineAt(source, offset, firstLine)),
+  );
+  const tokens = markdown.lexer(masked);
+  markdown.walkTokens(tokens, (token) => {
+    if (token.type === 'image' && !/^data:image\//i.test(token.href)) {
+      const at = source.indexOf(token.href);
+      throw inputError(`${lineLocation(ctx.file, lineAt(source, Math.max(0, at), firstLine))}: the image '${token.href}' is not embedded`, [
+        'A report opens without network access: embed images as data: URLs, or leave them out.',
+      ]);
+    }
+  });
+  return tokens.map((token) => ({ kind: 'token', token, links: tokens.links, values }));
+}
+
+function fillValues(html: string, values: string[]): string {
+  return html.replace(new RegExp(`${MARK_OPEN}(\\d+)${MARK_CLOSE}`, 'g'), (_, i: string) => escapeHtml(values[Number(i)] ?? ''));
+}
+
+function plainFillValues(text: string, values: string[]): string {
+  return text.replace(new RegExp(`${MARK_OPEN}(\\d+)${MARK_CLOSE}`, 'g'), (_, i: string) => values[Number(i)] ?? '');
+}
+
+/**
+ * Group items into sections (a level-2 heading opens one) and render runs of Markdown tokens
+ * to HTML. The first level-1 heading is the report's title.
+ */
+function layout(items: LayoutItem[], fallbackTitle: string): { title: string; sections: ReportSection[] } {
+  let title: string | undefined;
+  const sections: ReportSection[] = [{ blocks: [] }];
+  const current = () => sections[sections.length - 1];
+  let run: Extract<LayoutItem, { kind: 'token' }>[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    const tokens = Object.assign(
+      run.map((r) => r.token),
+      { links: run[0].links },
+    );
+    current().blocks.push({ kind: 'html', html: fillValues(markdown.parser(tokens), run[0].values) });
+    run = [];
+  };
+  for (const item of items) {
+    if (item.kind === 'block') {
+      flush();
+      current().blocks.push(item.block);
+      continue;
+    }
+    const { token } = item;
+    if (token.type === 'heading' && token.depth === 1 && title === undefined) {
+      title = plainText(plainFillValues(token.text, item.values));
+      continue;
+    }
+    if (token.type === 'heading' && token.depth === 2) {
+      flush();
+      sections.push({ blocks: [] });
+    }
+    // One run renders with one segment's placeholder values.
+    if (run.length > 0 && run[0].values !== item.values) flush();
+    run.push(item);
+  }
+  flush();
+  return { title: title ?? humanize(fallbackTitle), sections: sections.filter((s) => s.blocks.length > 0) };
+}
+
+/** Heading Markdown as plain text: emphasis and code marks dropped, links reduced to their text. */
+function plainText(markdownText: string): string {
+  return markdownText
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/[*_`~]/g, '')
+    .trim();
+}
+
+function humanize(name: string): string {
+  const words = name.replace(/[-_]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+interface TableOptions {
+  title?: string | LocalizedText;
+  limit?: number;
+  columns?: Record<string, { label?: string | LocalizedText; format?: string }>;
+}
+
+function tableBlock(ctx: Context, cell: Cell, defaultLimit: number): ReportBlock {
+  const where = cellLocation(ctx.file, cell);
+  const body = parseCellJson(cell, ctx.file, {});
+  if (!isPlainObject(body)) throw inputError(`${where}: a table cell's body is a JSON object of options (or empty)`);
+  const options = body as TableOptions;
+  if (options.title !== undefined && !isTextOption(options.title)) throw inputError(`${where}: "title" is a string or {"en": …, "zh": …}`);
+  const result = lookupQuery(ctx, cell.name, where);
+  const limit = options.limit ?? defaultLimit;
+  if (!Number.isInteger(limit) || limit < 1) throw inputError(`${where}: "limit" must be a whole number of rows, at least 1`);
+  const columnOptions = options.columns ?? {};
+  if (!isPlainObject(columnOptions)) throw inputError(`${where}: "columns" maps column names to {"label": …, "format": …}`);
+  for (const [name, option] of Object.entries(columnOptions)) {
+    lookupColumn(result, name, where);
+    if (!isPlainObject(option)) throw inputError(`${where}: column '${name}': give {"label": …, "format": …}`);
+    if (option.label !== undefined && !isTextOption(option.label)) throw inputError(`${where}: column '${name}': "label" is a string or {"en": …, "zh": …}`);
+  }
+  const shown = result.rows.slice(0, limit);
+  const formats = result.columns.map((name) => columnFormat(where, columnOptions[name]?.format));
+  const columns: TableColumn[] = result.columns.map((name) => {
+    const label = columnOptions[name]?.label;
+    return {
+      label: label !== undefined ? text(ctx, label, where) : columnLabel(ctx.lang, name),
+      numeric: shown.length > 0 && shown.every((r) => r[name] === null || typeof r[name] === 'number'),
+    };
+  });
+  const rows = shown.map((row) =>
+    result.columns.map((name, i) => {
+      const value = row[name];
+      const f = formats[i];
+      return formatValue(ctx.lang, value, f?.format ?? defaultFormat(value), f?.digits);
+    }),
+  );
+  const title = options.title !== undefined ? text(ctx, options.title, where) : undefined;
+  return { kind: 'table', title, columns, rows, total: result.rows.length };
+}
+
+function columnFormat(where: string, spec: unknown): { format: ValueFormat; digits?: number } | undefined {
+  if (spec === undefined) return undefined;
+  const parsed = typeof spec === 'string' ? parseFormat(spec) : null;
+  if (!parsed) throw inputError(`${where}: unknown format '${spec}'`, ['Formats: number, integer, money, compact, percent, date, month, term, text (optionally :digits).']);
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KPI cards
+
+interface KpiOption {
+  value: string;
+  label?: string | LocalizedText;
+  format?: string;
+  note?: string | LocalizedText;
+}
+
+function kpiBlock(ctx: Context, cell: Cell): ReportBlock {
+  const where = cellLocation(ctx.file, cell);
+  const result = lookupQuery(ctx, cell.name, where);
+  const body = parseCellJson(cell, ctx.file, null);
+  const options: unknown[] =
+    body === null ? result.columns.map((value) => ({ value })) : Array.isArray(body) ? body : isPlainObject(body) && Array.isArray(body.cards) ? body.cards : [];
+  if (options.length === 0) throw inputError(`${where}: a kpi cell's body is a JSON list of cards (or empty for one card per column)`, ['Example: [{"value": "revenue", "format": "money"}]']);
+  if (result.rows.length === 0) ctx.warn(`${where}: query '${cell.name}' returned no rows; its KPI cards show '–'`);
+  const row = result.rows[0] ?? {};
+  const cards: KpiCard[] = options.map((option, i) => {
+    if (!isPlainObject(option) || typeof option.value !== 'string') throw inputError(`${where}: card ${i + 1} needs "value": the column to show`);
+    const o = option as unknown as KpiOption;
+    for (const key of ['label', 'note'] as const) {
+      if (o[key] !== undefined && !isTextOption(o[key])) throw inputError(`${where}: card ${i + 1}: "${key}" is a string or {"en": …, "zh": …}`);
+    }
+    lookupColumn(result, o.value, where);
+    const value = row[o.value] ?? null;
+    const f = columnFormat(where, o.format);
+    return {
+      label: o.label !== undefined ? text(ctx, o.label, where) : columnLabel(ctx.lang, o.value),
+      value: formatValue(ctx.lang, value, f?.format ?? defaultFormat(value), f?.digits),
+      note: o.note !== undefined ? text(ctx, o.note, where) : undefined,
+    };
+  });
+  return { kind: 'kpis', cards };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+
+type ChartBlock = Extract<ReportBlock, { kind: 'chart' }>;
+
+function chartBlock(ctx: Context, cell: Cell, maxRows: number): ChartBlock {
+  const where = cellLocation(ctx.file, cell);
+  const parsed = parseCellJson(cell, ctx.file, null);
+  if (!isPlainObject(parsed)) throw inputError(`${where}: a vega-lite cell holds a Vega-Lite spec: a JSON object`);
+  const localized = localizeTree(parsed, ctx.lang, (en) => ctx.warn(`${where}: no ${ctx.lang} text for "${en}"; using the English`));
+  const filled = fillSpecStrings(ctx, localized, where) as ChartSpec;
+  const { takeaway, ...spec } = filled;
+  if (typeof takeaway !== 'string' || takeaway.trim() === '') {
+    throw inputError(`${where}: the chart needs a "takeaway": the one line a reader should remember`, ['Add e.g. "takeaway": {"en": "…", "zh": "…"}.']);
+  }
+  const title = titleText(spec.title);
+  if (!title) throw inputError(`${where}: the chart needs a "title"`, ['Add e.g. "title": {"en": "…", "zh": "…"}.']);
+  checkMarks(spec, where);
+  checkTemporalFormats(spec, where);
+  spec.datasets = datasetsFor(ctx, spec, where, maxRows);
+  return { kind: 'chart', id: cell.name, title, takeaway, spec };
+}
+
+/** Fill placeholders in every string of a spec (not in inline data). */
+function fillSpecStrings(ctx: Context, value: unknown, where: string): unknown {
+  if (typeof value === 'string') return replacePlaceholders(value, (p) => placeholderText(ctx, p, where), () => where);
+  if (Array.isArray(value)) return value.map((v) => fillSpecStrings(ctx, v, where));
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === 'values' || k === 'datasets' ? v : fillSpecStrings(ctx, v, where)]),
+  );
+}
+
+function titleText(title: unknown): string | undefined {
+  if (typeof title === 'string') return title.trim() || undefined;
+  if (Array.isArray(title)) return title.join(' ').trim() || undefined;
+  if (isPlainObject(title)) return titleText(title.text);
+  return undefined;
+}
+
+/** The spec's `datasets`: every `"data": {"name": …}` it uses, filled from the query of that name. */
+function datasetsFor(ctx: Context, spec: ChartSpec, where: string, maxRows: number): Record<string, Row[]> {
+  const own = isPlainObject(spec.datasets) ? (spec.datasets as Record<string, Row[]>) : {};
+  const datasets: Record<string, Row[]> = { ...own };
+  const names = new Set<string>();
+  collectDataRefs(spec, names, where);
+  if (names.size === 0 && !hasInlineData(spec)) {
+    throw inputError(`${where}: the chart has no data`, ['Point it at a query: "data": {"name": "QUERY"}.']);
+  }
+  for (const name of names) {
+    if (name in own) continue;
+    const result = lookupQuery(ctx, name, where);
+    if (result.rows.length > maxRows) {
+      throw inputError(`${where}: query '${name}' has ${result.rows.length} rows, more than a chart embeds (${maxRows})`, [
+        'Aggregate it in SQL (GROUP BY) so that the chart gets one row per mark.',
+      ]);
+    }
+    datasets[name] = result.rows.map(chartRow);
+  }
+  return datasets;
+}
+
+const NAIVE_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+
+/**
+ * A row as a chart reads it. The store's TIMESTAMPs ('2024-01-01 00:00:00') would parse as
+ * local time in the reader's browser, moving a month's first day into the previous month east of
+ * UTC; written as ISO UTC ('2024-01-01T00:00:00Z'), they match DATEs ('2024-01-01', which
+ * JavaScript reads as UTC) and the utc time units the docs recommend.
+ */
+function chartRow(row: Row): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) {
+    const m = typeof value === 'string' ? NAIVE_TIMESTAMP.exec(value) : null;
+    out[key] = m ? `${m[1]}T${m[2]}Z` : value;
+  }
+  return out;
+}
+
+/** Vega-Lite's mark types; its own error for a misspelt one does not say what is wrong. */
+const MARK_TYPES = new Set([
+  'arc', 'area', 'bar', 'image', 'line', 'point', 'rect', 'rule', 'text', 'tick', 'trail', 'circle', 'square', 'geoshape',
+  'boxplot', 'errorband', 'errorbar',
+]);
+
+function checkMarks(value: unknown, where: string): void {
+  if (Array.isArray(value)) return value.forEach((v) => checkMarks(v, where));
+  if (!isPlainObject(value)) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'datasets' || key === 'values' || key === 'config') continue;
+    if (key === 'mark') {
+      const type = isPlainObject(v) ? v.type : v;
+      if (typeof type !== 'string' || !MARK_TYPES.has(type)) {
+        throw inputError(`${where}: invalid Vega-Lite spec: unknown mark type ${JSON.stringify(type)}`, [`Mark types: ${[...MARK_TYPES].join(', ')}.`]);
+      }
+      continue;
+    }
+    checkMarks(v, where);
+  }
+}
+
+/**
+ * `localeFormat` formats numbers. On a temporal field Vega-Lite then skips parsing the dates
+ * (every point lands on 'Invalid Date'), so refuse it and point at time format strings.
+ */
+function checkTemporalFormats(value: unknown, where: string): void {
+  if (Array.isArray(value)) return value.forEach((v) => checkTemporalFormats(v, where));
+  if (!isPlainObject(value)) return;
+  if (value.type === 'temporal' || value.timeUnit !== undefined) {
+    for (const owner of [value, value.axis, value.legend, value.header]) {
+      if (isPlainObject(owner) && owner.formatType === LOCALE_FORMAT_FUNCTION) {
+        throw inputError(`${where}: "formatType": "${LOCALE_FORMAT_FUNCTION}" formats numbers, not the dates of field '${String(value.field)}'`, [
+          'Use a time format, per language if needed: "format": {"en": "%b %Y", "zh": "%Y年%-m月"}.',
+        ]);
+      }
+    }
+  }
+  for (const [key, v] of Object.entries(value)) if (key !== 'datasets' && key !== 'values') checkTemporalFormats(v, where);
+}
+
+function collectDataRefs(value: unknown, names: Set<string>, where: string): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectDataRefs(v, names, where);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'datasets' || key === 'values') continue;
+    if (key === 'data' && isPlainObject(v)) {
+      if (typeof v.url === 'string') {
+        throw inputError(`${where}: the chart loads data from '${v.url}'`, ['A report cannot fetch anything: use "data": {"name": "QUERY"} with a SQL cell.']);
+      }
+      if (typeof v.name === 'string') names.add(v.name);
+    }
+    collectDataRefs(v, names, where);
+  }
+}
+
+function hasInlineData(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasInlineData);
+  if (!isPlainObject(value)) return false;
+  if (isPlainObject(value.data) && ('values' in value.data || 'sequence' in value.data)) return true;
+  return Object.entries(value).some(([k, v]) => k !== 'datasets' && hasInlineData(v));
+}
+
+/** Compile and draw the chart into charts/; Vega-Lite's errors and warnings name the cell. */
+async function writeChartFiles(ctx: Context, cell: Cell, chart: ChartBlock, outDir: string, stem: string): Promise<ChartFiles> {
+  const where = cellLocation(ctx.file, cell);
+  try {
+    const { warnings, ...files } = await writeChart(outDir, cell.name, chart.spec, { lang: ctx.lang, stem, png: { warn: ctx.warn } });
+    for (const w of new Set(warnings)) ctx.warn(`${where}: Vega-Lite: ${w}`);
+    return files;
+  } catch (err) {
+    if (err instanceof CrmError) throw err;
+    throw inputError(`${where}: invalid Vega-Lite spec: ${messageOf(err)}`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

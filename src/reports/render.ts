@@ -1,0 +1,383 @@
+/**
+ * Charts in Node: a Vega-Lite spec (data inline) → Vega → SVG string, and SVG → PNG through
+ * resvg. Nothing here touches the network: external data URLs are refused by the loader.
+ *
+ * Chinese text needs a CJK font twice: Vega must budget the right width for each label (there
+ * is no canvas in Node to measure with, so we estimate per character, counting CJK glyphs as
+ * full-width), and resvg must have a font with the glyphs (we load the Noto CJK files
+ * explicitly, besides the system fonts, and warn once when there are none).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { Resvg } from '@resvg/resvg-js';
+import { displayWidth } from '../util/format.js';
+import { chartLocale, valueFormatFor, type Lang } from './i18n.js';
+import { outputError, messageOf } from '../util/errors.js';
+
+/** A Vega-Lite spec as JSON (validated by compiling it). */
+export type ChartSpec = Record<string, unknown>;
+
+/**
+ * The chart font list. Noto Sans CJK SC comes first so that mixed Chinese/Latin labels use one
+ * font wherever it is installed (and in every PNG); the others are what Macs and Windows
+ * machines that open the HTML report have instead.
+ */
+export const CHART_FONT_FAMILY =
+  '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "Helvetica Neue", Arial, sans-serif';
+
+/** The chart expression function behind `"formatType": "localeFormat"` (see i18n.ts, VALUE_FORMAT_SOURCE). */
+export const LOCALE_FORMAT_FUNCTION = 'localeFormat';
+
+const DEFAULTS = {
+  /** PNG pixels per SVG pixel: sharp on high-density screens and in slides. */
+  pngScale: 2,
+  /** Width of single-view charts that do not set one (the HTML report uses the container width instead). */
+  width: 640,
+};
+
+const PALETTE = ['#2563eb', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#06b6d4', '#ec4899', '#84cc16', '#64748b', '#f97316'];
+
+/** The house style shared by the SVG/PNG files and the HTML report. */
+export function chartConfig(lang: Lang): Record<string, unknown> {
+  const ink = '#0f172a';
+  const muted = '#475569';
+  const config: Record<string, unknown> = {
+    font: CHART_FONT_FAMILY,
+    customFormatTypes: true,
+    background: '#ffffff',
+    padding: 8,
+    view: { stroke: null },
+    title: { anchor: 'start', fontSize: 15, fontWeight: 600, color: ink, subtitleColor: muted, offset: 12 },
+    axis: {
+      labelColor: muted,
+      titleColor: muted,
+      labelFontSize: 11,
+      titleFontSize: 12,
+      titleFontWeight: 600,
+      gridColor: '#e2e8f0',
+      domainColor: '#cbd5e1',
+      tickColor: '#cbd5e1',
+    },
+    legend: { labelColor: muted, titleColor: muted, labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600 },
+    header: { labelColor: muted, titleColor: muted },
+    range: { category: PALETTE },
+    mark: { color: PALETTE[0] },
+    bar: { cornerRadiusEnd: 2 },
+    line: { strokeWidth: 2 },
+  };
+  const locale = chartLocale(lang);
+  if (locale) config.locale = locale;
+  return config;
+}
+
+/** `base` with `override` laid over it, merging nested plain objects (the spec's own config wins). */
+function mergeConfig(base: Record<string, unknown>, override: unknown): Record<string, unknown> {
+  if (!isPlainObject(override)) return base;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = isPlainObject(value) && isPlainObject(base[key]) ? mergeConfig(base[key], value) : value;
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A single view (one mark or a layer) can take a width; concatenations and facets size their parts. */
+export function isSingleView(spec: ChartSpec): boolean {
+  return 'mark' in spec || 'layer' in spec;
+}
+
+export type ChartTarget = 'file' | 'html';
+
+/**
+ * Apply the house style and sizing for a target: files get a fixed width, the HTML report the
+ * container's width (charts then follow the page and the print layout).
+ */
+export function styleChart(spec: ChartSpec, lang: Lang, target: ChartTarget): ChartSpec {
+  const styled: ChartSpec = { ...spec, config: mergeConfig(chartConfig(lang), spec.config) };
+  if (isSingleView(spec)) {
+    const width = spec.width;
+    if (target === 'file' && (width === undefined || width === 'container')) styled.width = DEFAULTS.width;
+    if (target === 'html' && width === undefined) {
+      styled.width = 'container';
+      styled.autosize = spec.autosize ?? { type: 'fit-x', contains: 'padding' };
+    }
+  }
+  return styled;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vega in Node
+
+interface TextItem {
+  fontSize?: number | string;
+  fontWeight?: number | string;
+}
+interface TextMetrics {
+  width: (item: TextItem, text: unknown) => number;
+}
+
+/**
+ * Text width without a canvas: per-character widths close to Noto Sans CJK's (CJK and
+ * full-width forms 1em). Vega's own estimate (0.8em for every character) leaves Chinese labels
+ * too little room, so axis titles overlap them.
+ */
+export function estimateTextWidth(text: string, fontSize: number, bold = false): number {
+  let ems = 0;
+  for (const ch of text) {
+    if (displayWidth(ch) === 2) ems += 1;
+    else if (ch === ' ') ems += 0.23;
+    else if (/[iIjl.,:;'|!()[\]]/.test(ch)) ems += 0.28;
+    else if (/[mwMW%]/.test(ch)) ems += 0.8;
+    else if (/[A-Z]/.test(ch)) ems += 0.62;
+    else if (/[0-9]/.test(ch)) ems += 0.55;
+    else ems += 0.5;
+  }
+  return ems * fontSize * (bold ? 1.05 : 1);
+}
+
+let nodeVegaReady = false;
+
+/**
+ * The per-language names of the `localeFormat` function in Node. Vega's expression functions
+ * are process-wide, so an English and a Chinese chart rendering at the same time must not share
+ * one name; file renders rewrite `formatType` to these (the HTML page has one language and
+ * registers `localeFormat` itself).
+ */
+const NODE_FORMAT_FUNCTION: Record<Lang, string> = { en: `${LOCALE_FORMAT_FUNCTION}_en`, zh: `${LOCALE_FORMAT_FUNCTION}_zh` };
+
+/** One-time setup of the process-wide Vega registries this module relies on. */
+function prepareVega(): void {
+  if (nodeVegaReady) return;
+  // Vega documents replacing textMetrics.width as the way to measure text without a canvas.
+  const metrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
+  metrics.width = (item, text) => {
+    const size = item.fontSize === undefined || item.fontSize === null ? 11 : Number(item.fontSize) || 0;
+    const bold = item.fontWeight === 'bold' || Number(item.fontWeight) >= 600;
+    return estimateTextWidth(text === null || text === undefined ? '' : String(text).trim(), size, bold);
+  };
+  for (const lang of ['en', 'zh'] as const) vega.expressionFunction(NODE_FORMAT_FUNCTION[lang], valueFormatFor(lang));
+  nodeVegaReady = true;
+}
+
+/** Point every `"formatType": "localeFormat"` in a spec at the Node function for `lang`. */
+function useNodeFormatFunction(value: unknown, lang: Lang): unknown {
+  if (Array.isArray(value)) return value.map((v) => useNodeFormatFunction(v, lang));
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => {
+      if (key === 'datasets' || key === 'values') return [key, v];
+      if (key === 'formatType' && v === LOCALE_FORMAT_FUNCTION) return [key, NODE_FORMAT_FUNCTION[lang]];
+      return [key, useNodeFormatFunction(v, lang)];
+    }),
+  );
+}
+
+/** A loader that refuses every URL: report data must be inline so that nothing is fetched. */
+function offlineLoader(): vega.Loader {
+  const refuse = async (uri: string): Promise<never> => {
+    throw new Error(`charts cannot load '${uri}': data must come from the notebook's queries`);
+  };
+  return { load: refuse, sanitize: refuse, http: refuse, file: refuse };
+}
+
+/** Collects Vega-Lite's and Vega's warnings and errors instead of printing them. */
+function collectingLogger(warnings: string[], errors: string[] = []) {
+  const log = vega.logger(vega.Warn);
+  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
+  log.warn = (...args: unknown[]) => {
+    warnings.push(text(args));
+    return log;
+  };
+  log.error = (...args: unknown[]) => {
+    // Vega logs some failures (data that cannot load, bad expressions) and draws on regardless.
+    errors.push(text(args));
+    return log;
+  };
+  return log;
+}
+
+export interface CompiledChart {
+  vegaSpec: vega.Spec;
+  warnings: string[];
+}
+
+/** Compile Vega-Lite to Vega. Throws the compiler's error for an invalid spec. */
+export function compileChart(spec: ChartSpec): CompiledChart {
+  const warnings: string[] = [];
+  const { spec: vegaSpec } = compile(spec as unknown as TopLevelSpec, { logger: collectingLogger(warnings) });
+  return { vegaSpec: vegaSpec as vega.Spec, warnings };
+}
+
+export interface SvgChart {
+  svg: string;
+  vegaSpec: vega.Spec;
+  warnings: string[];
+}
+
+/** Vega-Lite spec (already styled, data inline) → SVG markup. */
+export async function chartToSvg(spec: ChartSpec, lang: Lang): Promise<SvgChart> {
+  prepareVega();
+  const { vegaSpec, warnings } = compileChart(useNodeFormatFunction(spec, lang) as ChartSpec);
+  const errors: string[] = [];
+  const logger = collectingLogger(warnings, errors);
+  const view = new vega.View(vega.parse(vegaSpec), { renderer: 'none', loader: offlineLoader(), logger });
+  try {
+    await view.runAsync();
+    // A chart that Vega could only half draw is an error, not a picture with holes. (Vega
+    // reports data it could not load as a warning.)
+    const failures = [...errors, ...warnings.filter((w) => w.startsWith('Loading failed'))];
+    if (failures.length > 0) throw new Error(failures.join('; '));
+    const svg = await view.toSVG();
+    return { svg, vegaSpec, warnings };
+  } finally {
+    view.finalize();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fonts and PNG
+
+const HOME = process.env.HOME;
+const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', ...(HOME ? [path.join(HOME, '.fonts'), path.join(HOME, '.local/share/fonts')] : [])];
+const CJK_FONT_FILE = /Noto(Sans|Serif)CJK|NotoSans(SC|CJKsc)|SourceHanSans/i;
+
+let cjkFontCache: string[] | undefined;
+
+/**
+ * Noto/Source Han CJK font files on this machine, sans before serif, regular before bold. Found by
+ * walking the usual font folders; `fc-list` is asked too, for fonts installed elsewhere.
+ */
+export function findCjkFonts(): string[] {
+  if (cjkFontCache) return cjkFontCache;
+  const found = new Set<string>();
+  for (const dir of FONT_DIRS) for (const file of walkFonts(dir)) if (CJK_FONT_FILE.test(path.basename(file))) found.add(file);
+  try {
+    const listed = execFileSync('fc-list', [':lang=zh', 'file'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    for (const line of listed.split('\n')) {
+      const file = line.replace(/:\s*$/, '').trim();
+      if (file && CJK_FONT_FILE.test(path.basename(file))) found.add(file);
+    }
+  } catch {
+    /* no fontconfig: the walk above is enough */
+  }
+  const rank = (f: string) => (/Serif/i.test(f) ? 2 : 0) + (/Regular/i.test(f) ? 0 : 1);
+  cjkFontCache = [...found].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return cjkFontCache;
+}
+
+function* walkFonts(dir: string, depth = 0): Generator<string> {
+  if (depth > 6) return;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) yield* walkFonts(full, depth + 1);
+    else if (/\.(ttc|otf|ttf)$/i.test(e.name)) yield full;
+  }
+}
+
+/** The CJK files charts need: the sans faces when there are any (charts never ask for serif). */
+function chartFontFiles(): string[] {
+  const all = findCjkFonts();
+  const sans = all.filter((f) => !/Serif/i.test(path.basename(f)));
+  return sans.length > 0 ? sans : all;
+}
+
+/** Whether text contains CJK (or other full-width) characters. */
+export function containsCjk(text: string): boolean {
+  return /[\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/.test(text);
+}
+
+export interface PngOptions {
+  scale?: number;
+  /** Font files to load besides the system fonts; default: the sans CJK fonts `findCjkFonts` finds. */
+  fontFiles?: string[];
+  /** Load the system's fonts too (default true). Tests turn it off to render without any font. */
+  loadSystemFonts?: boolean;
+  /** Told (once per function) when the SVG has CJK text and no CJK font was found. */
+  warn?: (message: string) => void;
+}
+
+/** The warn functions already told that CJK fonts are missing: one warning per render, not per chart. */
+const toldNoCjkFont = new WeakSet<(message: string) => void>();
+
+export interface RasterImage {
+  png: Buffer;
+  width: number;
+  height: number;
+  /** RGBA bytes, row by row: for checking what was drawn. */
+  pixels: Buffer;
+}
+
+/** Rasterise SVG markup with resvg. */
+export function svgToPng(svg: string, opts: PngOptions = {}): RasterImage {
+  const scale = opts.scale ?? DEFAULTS.pngScale;
+  const fontFiles = opts.fontFiles ?? chartFontFiles();
+  const loadSystemFonts = opts.loadSystemFonts ?? true;
+  if (opts.warn && fontFiles.length === 0 && containsCjk(svg) && !toldNoCjkFont.has(opts.warn)) {
+    toldNoCjkFont.add(opts.warn);
+    opts.warn(
+      'no CJK font found: Chinese text in PNG charts will be missing. Install Noto Sans CJK (Debian: apt-get install fonts-noto-cjk; or run scripts/install-system-deps.sh).',
+    );
+  }
+  const primary = fontFiles.length > 0 ? 'Noto Sans CJK SC' : 'DejaVu Sans';
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts, fontFiles, defaultFontFamily: primary, sansSerifFamily: primary },
+    logLevel: 'off',
+  });
+  const image = resvg.render();
+  return { png: image.asPng(), width: image.width, height: image.height, pixels: image.pixels };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+export interface ChartFiles {
+  name: string;
+  specFile: string;
+  svgFile: string;
+  pngFile: string;
+}
+
+export interface WriteChartOptions {
+  lang?: Lang;
+  /** File name stem; default the chart name (Chinese renders add `.zh` so both can share a folder). */
+  stem?: string;
+  png?: PngOptions;
+}
+
+/** Render a Vega-Lite spec to charts/STEM.vl.json, .svg and .png under `outDir`. */
+export async function writeChart(outDir: string, name: string, spec: ChartSpec, opts: WriteChartOptions = {}): Promise<ChartFiles & { warnings: string[] }> {
+  const lang = opts.lang ?? 'en';
+  const stem = opts.stem ?? name;
+  const styled = styleChart(spec, lang, 'file');
+  const { svg, warnings } = await chartToSvg(styled, lang);
+  const { png } = svgToPng(svg, opts.png);
+  const dir = path.join(outDir, 'charts');
+  const files: ChartFiles = {
+    name,
+    specFile: path.join(dir, `${stem}.vl.json`),
+    svgFile: path.join(dir, `${stem}.svg`),
+    pngFile: path.join(dir, `${stem}.png`),
+  };
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(files.specFile, JSON.stringify(styled, null, 2) + '\n');
+    fs.writeFileSync(files.svgFile, svg);
+    fs.writeFileSync(files.pngFile, png);
+  } catch (err) {
+    throw outputError(`cannot write the chart files for '${name}' in ${dir}: ${messageOf(err)}`);
+  }
+  return { ...files, warnings };
+}
