@@ -12,6 +12,7 @@ import { resolveStorePath, Store } from './store/db.js';
 import { LANGS, parseLang } from './reports/i18n.js';
 import { renderNotebook } from './reports/notebook.js';
 import { formatBytes, formatDuration } from './util/format.js';
+import { describeResult, generate, GENERATE_DEFAULTS } from './generate/index.js';
 import { usageError } from './util/errors.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
@@ -53,6 +54,11 @@ export function printJson(value: unknown): void {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function parseInteger(value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw usageError(`${JSON.stringify(value)} is not a whole number`);
+  return Number(value);
+}
 
 export function registerCommands(program: Command): void {
   program
@@ -101,6 +107,25 @@ export function registerCommands(program: Command): void {
       const ctx = contextFor(cmd);
       const results = await runReadOnlyQuery(ctx.storePath, sql);
       for (const r of results) process.stdout.write(formatQueryResult(r, opts.format));
+    });
+
+  program
+    .command('generate')
+    .description('write deterministic synthetic customers.csv and transactions.csv (for demos, tests, benchmarks)')
+    .requiredOption('--customers <n>', 'number of customers (about 4 transaction lines each)', parseInteger)
+    .option('--seed <n>', 'random seed: the same seed gives byte-identical files', parseInteger, GENERATE_DEFAULTS.seed)
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--end-date <date>', 'last day of the simulated period', GENERATE_DEFAULTS.endDate)
+    .option('--years <n>', 'length of the period in years', parseInteger, GENERATE_DEFAULTS.years)
+    .option('--dirty-share <share>', 'share of transaction lines made dirty (0 for none)', parseFloat, GENERATE_DEFAULTS.dirtyShare)
+    .option('--json', 'print the generation summary as JSON')
+    .action(async (opts: { customers: number; seed: number; out: string; endDate: string; years: number; dirtyShare: number }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const result = await ctx.progress.step(`generating ${opts.customers.toLocaleString('en-US')} customers`, (tick) =>
+        generate({ customers: opts.customers, seed: opts.seed, outDir: path.resolve(opts.out), endDate: opts.endDate, years: opts.years, dirtyShare: opts.dirtyShare, onProgress: (f) => tick(f) }),
+      );
+      if (ctx.json) printJson(result);
+      else for (const line of describeResult(result)) ctx.reporter.out(line);
     });
 
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');

@@ -9,7 +9,7 @@
  * a European locale.
  */
 
-export type RejectReason = 'missing_customer_id' | 'invalid_date' | 'invalid_amount' | 'malformed_row';
+export type RejectReason = 'missing_customer_id' | 'invalid_order_date' | 'invalid_amount' | 'malformed_row';
 
 /** What a correct ingest makes of a loaded row. */
 export interface ExpectedRecord {
@@ -56,7 +56,7 @@ export const DIRTY_ROWS: readonly DirtyRow[] = [
   reject('536374;;19/12/2023;€350,40;VICTORIAN SEWING BOX LARGE', 'missing_customer_id', 'empty customer id'),
   load('536375;17850;20/12/2023;€25,50;"12"" RULER, WOODEN"', { invoice: '536375', customerId: '17850', date: '2023-12-20', amount: '25.50', product: '12" RULER, WOODEN' }, 'quoted product with a doubled quote and a comma'),
   load('536376;15291;21/12/2023;€99,00;CHILDRENS CUTLERY SPACEBOY', { invoice: '536376', customerId: '15291', date: '2023-12-21', amount: '99.00', product: 'CHILDRENS CUTLERY SPACEBOY' }, 'clean'),
-  reject('536377;17809;31/02/2024;€19,90;SET OF 3 CAKE TINS PANTRY DESIGN', 'invalid_date', '31 February does not exist (nor month 31, read as MM/DD)'),
+  reject('536377;17809;31/02/2024;€19,90;SET OF 3 CAKE TINS PANTRY DESIGN', 'invalid_order_date', '31 February does not exist (nor month 31, read as MM/DD)'),
   load('536378;14688;02/01/2024;€8,50;PACK OF 12 PINK PAISLEY TISSUES', { invoice: '536378', customerId: '14688', date: '2024-01-02', amount: '8.50', product: 'PACK OF 12 PINK PAISLEY TISSUES' }, 'ambiguous-looking date, read as DD/MM'),
   { verdict: 'skip', text: '', note: 'blank line: skipped, not counted as a row' },
   load('536379;14688;02/01/2024;€ 0,85;PAPER NAPKINS', { invoice: '536379', customerId: '14688', date: '2024-01-02', amount: '0.85', product: 'PAPER NAPKINS' }, 'space after €'),
@@ -66,7 +66,7 @@ export const DIRTY_ROWS: readonly DirtyRow[] = [
   reject('536382;12431;08/01/2024;12,5O;LUNCH BAG RED RETROSPOT', 'invalid_amount', 'amount `12,5O` has the letter O for a zero'),
   load('536383;16029;09/01/2024;€765,00;GIN + TONIC DIET METAL SIGN', { invoice: '536383', customerId: '16029', date: '2024-01-09', amount: '765.00', product: 'GIN + TONIC DIET METAL SIGN' }, 'clean'),
   load(`536384;16029;10/01/2024;1${NBSP}050,00;JUMBO BAG PINK POLKADOT`, { invoice: '536384', customerId: '16029', date: '2024-01-10', amount: '1050.00', product: 'JUMBO BAG PINK POLKADOT' }, 'no-break space (U+00A0) as thousands separator, as French Excel writes it'),
-  reject('536385;17511;n/a;€45,60;HOT WATER BOTTLE KEEP CALM', 'invalid_date', 'date `n/a`'),
+  reject('536385;17511;n/a;€45,60;HOT WATER BOTTLE KEEP CALM', 'invalid_order_date', 'date `n/a`'),
   load('536386;17511;16/01/2024;€45,60;HOT WATER BOTTLE KEEP CALM', { invoice: '536386', customerId: '17511', date: '2024-01-16', amount: '45.60', product: 'HOT WATER BOTTLE KEEP CALM' }, 'clean'),
   reject('536387;15311;17/01/2024;€312,00;JUMBO BAG RED RETROSPOT;EXTRA', 'malformed_row', '6 fields where the header has 5 (a stray `;EXTRA`)'),
   load('536388; 15311 ;17/01/2024;€76,80;CREAM CUPID HEARTS COAT HANGER', { invoice: '536388', customerId: '15311', date: '2024-01-17', amount: '76.80', product: 'CREAM CUPID HEARTS COAT HANGER' }, 'customer id with spaces around it'),
@@ -124,7 +124,7 @@ export function formatCentsSigned(cents: number): string {
 }
 
 export function dirtyTotals(): DirtyTotals {
-  const rejectedBy: Record<RejectReason, number> = { missing_customer_id: 0, invalid_date: 0, invalid_amount: 0, malformed_row: 0 };
+  const rejectedBy: Record<RejectReason, number> = { missing_customer_id: 0, invalid_order_date: 0, invalid_amount: 0, malformed_row: 0 };
   let loaded = 0;
   let blankLines = 0;
   let cents = 0;
@@ -186,7 +186,7 @@ annotated rows in \`scripts/samples/dirty.ts\`; edit those, not this file.
 1. Blank lines are skipped and not counted as rows.
 2. A row with a field count other than the header's is rejected: \`malformed_row\`.
 3. Customer id is trimmed; a trailing \`.0\` (spreadsheet float) is dropped; empty → \`missing_customer_id\`.
-4. The date must be a real DD/MM/YYYY date → \`invalid_date\` otherwise.
+4. The date must be a real DD/MM/YYYY date → \`invalid_order_date\` otherwise.
 5. The amount, after removing \`€\`, spaces and no-break spaces and \`.\` thousands separators, with \`,\` as the
    decimal mark and \`(…)\` or a leading \`-\` meaning negative, must be a number → \`invalid_amount\` otherwise.
 
@@ -197,7 +197,7 @@ annotated rows in \`scripts/samples/dirty.ts\`; edit those, not this file.
 - Rows loaded: **${t.loaded}**
 - Rows rejected: **${t.rejected}**
   - \`missing_customer_id\`: **${t.rejectedBy.missing_customer_id}**
-  - \`invalid_date\`: **${t.rejectedBy.invalid_date}**
+  - \`invalid_order_date\`: **${t.rejectedBy.invalid_order_date}**
   - \`invalid_amount\`: **${t.rejectedBy.invalid_amount}**
   - \`malformed_row\`: **${t.rejectedBy.malformed_row}**
 - Sum of loaded amounts: **${t.loadedAmount}**

@@ -141,7 +141,7 @@ function judgeDirtyLine(line: string): Verdict {
   if (customer === '') return { verdict: 'reject', reason: 'missing_customer_id' };
   const d = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(f[2]);
   const date = d ? `${d[3]}-${d[2]}-${d[1]}` : '';
-  if (!isIsoDate(date)) return { verdict: 'reject', reason: 'invalid_date' };
+  if (!isIsoDate(date)) return { verdict: 'reject', reason: 'invalid_order_date' };
   let s = f[3].replace(/[€\s\u00a0]/g, '');
   let negative = false;
   if (/^\(.*\)$/.test(s)) {
@@ -225,7 +225,7 @@ describe('data/dirty', () => {
     expect(readmeNumber(readme, 'Rows read')).toBe(String(counts.read));
     expect(readmeNumber(readme, 'Rows loaded')).toBe(String(counts.loaded));
     expect(readmeNumber(readme, 'Rows rejected')).toBe(String(counts.rejected));
-    for (const reason of ['missing_customer_id', 'invalid_date', 'invalid_amount', 'malformed_row']) {
+    for (const reason of ['missing_customer_id', 'invalid_order_date', 'invalid_amount', 'malformed_row']) {
       expect(byReason[reason], reason).toBeGreaterThan(0);
       expect(readmeNumber(readme, `\`${reason}\`:`)).toBe(String(byReason[reason]));
     }
