@@ -1,0 +1,73 @@
+/**
+ * `npm run demo`: the first run of a newcomer. Ingests the sample exports in data/sample into
+ * the default store (./crm.duckdb), runs every step the tool has, writes the outputs under
+ * out/ and prints where they are. It drives the real `crm` CLI, so what it prints is what
+ * users see; running it again is safe (ingesting unchanged files is a no-op).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../src/version.js';
+
+const CLI = path.join(PACKAGE_ROOT, 'dist/src/cli.js');
+const OUT = path.join(PACKAGE_ROOT, 'out');
+const SAMPLE = path.join('data', 'sample');
+
+interface Step {
+  title: string;
+  args: string[];
+  /** Save stdout to this file under out/ instead of printing it. */
+  saveTo?: string;
+}
+
+const STEPS: Step[] = [
+  { title: 'Load the customer master data', args: ['ingest', 'customers', path.join(SAMPLE, 'customers.csv')] },
+  { title: 'Load the transaction lines', args: ['ingest', 'transactions', path.join(SAMPLE, 'transactions.csv')] },
+  { title: 'Check data quality', args: ['quality', '--as-of', '2025-12-31'] },
+  { title: 'Save the data-quality report as JSON', args: ['quality', '--as-of', '2025-12-31', '--json'], saveTo: 'quality.json' },
+  {
+    title: 'Ask the store a question in SQL',
+    args: ['query', 'SELECT reason, count(*) AS rows FROM rejects GROUP BY reason ORDER BY rows DESC'],
+  },
+];
+
+function run(step: Step): void {
+  process.stdout.write(`\n▶ ${step.title}\n  $ crm ${step.args.map((a) => (/[\s*()]/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n`);
+  const r = spawnSync(process.execPath, [CLI, ...step.args], {
+    cwd: PACKAGE_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, CRM_DB: '' },
+  });
+  if (r.status !== 0) {
+    process.stdout.write(r.stdout ?? '');
+    throw new Error(`demo step failed (exit ${r.status}): crm ${step.args.join(' ')}`);
+  }
+  if (step.saveTo) {
+    fs.writeFileSync(path.join(OUT, step.saveTo), r.stdout);
+    process.stdout.write(`  → out/${step.saveTo}\n`);
+  } else {
+    process.stdout.write(r.stdout.replace(/^/gm, '  '));
+  }
+}
+
+function main(): void {
+  fs.mkdirSync(OUT, { recursive: true });
+  for (const step of STEPS) run(step);
+  process.stdout.write(
+    [
+      '',
+      'Done. Outputs:',
+      `  store       ${path.join(PACKAGE_ROOT, 'crm.duckdb')}  (query it: npx crm query "SELECT * FROM transactions LIMIT 5")`,
+      `  quality     ${path.join(OUT, 'quality.json')}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}
