@@ -151,6 +151,12 @@ const RUNAWAY_MAX = 1e4;
 const RUNAWAY_MIN = 1e-4;
 /** Same for alpha relative to the mean observation length T. */
 const RUNAWAY_ALPHA_RATIO = 1e6;
+/**
+ * The optimiser stops once a log-parameter passes ±ABORT_LOG_PARAMETER (r, a, b beyond e^±14 ≈
+ * 1.2e6, alpha/mean T likewise): far past the runaway bounds, so the report is the same and no
+ * evaluations are wasted following the likelihood to infinity.
+ */
+const ABORT_LOG_PARAMETER = 14;
 /** Beyond d = 36 (e^d = 4e15), ln(1 + e^d) = d + e^-d to double precision. */
 const LOGISTIC_SPLIT = 36;
 const LOGISTIC_SPLIT_VALUE = Math.exp(LOGISTIC_SPLIT);
@@ -707,6 +713,16 @@ function runawayParameters(params: BgNbdParams, meanT: number): string | null {
   return `parameters ran away to extreme values (${problems.join(', ')})${hints.length ? ': ' + hints.join('; ') : ''}`;
 }
 
+/** Stop rule for the optimiser: a reason once θ = ln params is far beyond the runaway bounds. */
+function runawayStop(meanT: number): (theta: Float64Array) => string | null {
+  const logScale = Math.log(meanT > 0 ? meanT : 1);
+  return (theta) => {
+    const shifted = [theta[0], theta[1] - logScale, theta[2], theta[3]];
+    const i = shifted.findIndex((v) => Math.abs(v) > ABORT_LOG_PARAMETER);
+    return i === -1 ? null : `stopped: parameter ${PARAM_NAMES[i]} is running away (ln ${PARAM_NAMES[i]} = ${theta[i].toFixed(1)})`;
+  };
+}
+
 /** Reason the data cannot identify the model at all, or null. */
 function degenerateDataReason(prep: PreparedData): string | null {
   if (prep.rows === 0 || !(prep.totalWeight > 0)) return 'no customers (no rows with positive weight)';
@@ -777,6 +793,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
   timings.prepare = elapsed();
 
   const startObjective = objectiveOf(startPrep);
+  const stopWhen = runawayStop(prep.meanT);
   const starts: BgNbdStart[] = [];
   let best: MinimizeResult | null = null;
   let evaluations = 0;
@@ -786,7 +803,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
       starts.push({ initial, params: { ...NAN_PARAMS }, logLikelihood: NaN, converged: false, iterations: 0, onSubsample: useSubsample });
       continue;
     }
-    const run = minimizeBfgs(startObjective, logOfParams(initial), { gradientTolerance, maxIterations });
+    const run = minimizeBfgs(startObjective, logOfParams(initial), { gradientTolerance, maxIterations, stopWhen });
     evaluations += run.evaluations;
     starts.push({
       initial,
@@ -804,7 +821,14 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
   let final = best;
   let iterations = best.iterations;
   const objective = objectiveOf(prep);
-  if (useSubsample) {
+  const runawayOnSubsample = useSubsample && runawayParameters(paramsFromLog(best.x), prep.meanT) !== null;
+  if (runawayOnSubsample) {
+    // Following a runaway on the full data would cost many full evaluations for the same
+    // verdict: report the subsample solution, with its log-likelihood on all the data.
+    const gradient = new Float64Array(4);
+    final = { ...best, f: objective(best.x, gradient), gradient, gradNorm: Math.max(...gradient.map(Math.abs)) };
+    evaluations++;
+  } else if (useSubsample) {
     // The subsample's observed curvature at its optimum is a much better first inverse Hessian
     // than the BFGS approximation: the refinement then takes Newton-like steps from the start.
     const subsampleCurvature = invertSymmetric(numericHessian(objectiveGradientOf(startPrep), best.x, HESSIAN_STEP));
@@ -814,6 +838,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
       gradientTolerance,
       maxIterations,
       initialInverseHessian,
+      stopWhen,
       onIteration: opts.onIteration,
     });
     evaluations += final.evaluations;

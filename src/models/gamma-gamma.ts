@@ -96,6 +96,8 @@ const HESSIAN_STEP = 1e-4;
 const RUNAWAY_MAX = 1e5;
 /** Bound on v relative to the mean spend. */
 const RUNAWAY_V_RATIO = 1e8;
+/** The optimiser stops once |ln p|, |ln q| or |ln(v / mean m)| passes this (far beyond the bounds). */
+const ABORT_LOG_PARAMETER = 25;
 /** Fold the running product of (v + m x) into the log-sum beyond this (or below its inverse). */
 const PRODUCT_FLUSH = 1e200;
 /** Starts run on a subsample of this many customers when there are more than twice as many. */
@@ -341,6 +343,12 @@ export function fitGammaGamma(data: SpendSummary, opts: GammaGammaFitOptions = {
   };
   const startObjective = objectiveOf(startPrep);
   const objective = objectiveOf(prep);
+  const logMeanM = Math.log(prep.meanM);
+  const stopWhen = (theta: Float64Array): string | null => {
+    const shifted = [theta[0], theta[1], theta[2] - logMeanM];
+    const i = shifted.findIndex((v) => Math.abs(v) > ABORT_LOG_PARAMETER);
+    return i === -1 ? null : `stopped: parameter ${PARAM_NAMES[i]} is running away`;
+  };
 
   const fromLog = (t: ArrayLike<number>): GammaGammaParams => ({ p: Math.exp(t[0]), q: Math.exp(t[1]), v: Math.exp(t[2]) });
   const starts: GammaGammaStart[] = [];
@@ -353,6 +361,7 @@ export function fitGammaGamma(data: SpendSummary, opts: GammaGammaFitOptions = {
     const run = minimizeBfgs(startObjective, [Math.log(initial.p), Math.log(initial.q), Math.log(initial.v)], {
       gradientTolerance,
       maxIterations,
+      stopWhen,
     });
     starts.push({
       initial,
@@ -370,6 +379,7 @@ export function fitGammaGamma(data: SpendSummary, opts: GammaGammaFitOptions = {
       gradientTolerance,
       maxIterations,
       initialInverseHessian: best.inverseHessian,
+      stopWhen,
     });
     iterations += refined.iterations;
     best = refined;

@@ -29,6 +29,11 @@ export interface MinimizeOptions {
   maxStepNorm?: number;
   /** Starting inverse Hessian (n×n, row-major), e.g. from a previous fit on a subsample. */
   initialInverseHessian?: Float64Array;
+  /**
+   * Checked after every iteration: a non-null reason stops the run (converged = false), e.g.
+   * when parameters are running away to infinity and further iterations would be wasted.
+   */
+  stopWhen?: (x: Float64Array) => string | null;
   /** Called after every iteration (diagnostics). */
   onIteration?: (state: { iteration: number; f: number; gradNorm: number; evaluations: number; x: Float64Array }) => void;
 }
@@ -321,6 +326,8 @@ export function minimizeBfgs(
     }
 
     options.onIteration?.({ iteration: iteration + 1, f, gradNorm: maxAbs(gradient), evaluations, x });
+    const stopReason = options.stopWhen?.(x) ?? null;
+    if (stopReason !== null) return result(iteration + 1, false, stopReason);
     if (Math.abs(previousF - f) <= STALL_RELATIVE_CHANGE * Math.max(1, Math.abs(f))) {
       const floor = maxAbs(gradient) <= PRECISION_FLOOR_FACTOR * gradientTolerance;
       if (floor) return result(iteration + 1, true, 'converged to the precision limit of the objective');
