@@ -71,6 +71,10 @@ function runScenario(scenario: Scenario, customers: number, seed: number): void 
   console.log(
     `BG/NBD fit: ${fmt(fitMs)} (${fit.evaluations} evaluations, ${fit.iterations} iterations, converged=${fit.converged})`,
   );
+  const t = fit.timings;
+  console.log(
+    `  phases: prepare ${fmt(t.prepare)}, starts ${fmt(t.starts)}, refine ${fmt(t.refine)}, standard errors ${fmt(t.information)}`,
+  );
   console.log(`  estimate ${fmtParams(fit.params)}  LL=${fit.logLikelihood.toFixed(1)}`);
   if (fit.standardErrors) console.log(`  std.err. ${fmtParams(fit.standardErrors)}`);
   console.log(`  ${fit.message}`);

@@ -18,9 +18,12 @@
  * so that, with A(x) = ln Γ(r+x) - ln Γ(r) + r ln α + ln Γ(a+b) + ln Γ(b+x) - ln Γ(b) - ln Γ(a+b+x),
  *   ln L = A(x) - (r+x) ln(α+T) + δ ln(1 + a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)).
  * The fit maximises Σ weight · ln L over θ = (ln r, ln α, ln a, ln b); the gradient is analytic
- * (digamma for the Γ terms). A(x) is evaluated once per distinct x, ln(α+T) once per distinct
- * T and ln(α+t_x) once per distinct t_x; only the last term costs one exp and one log1p per
- * distinct triple with x > 0.
+ * (digamma for the Γ terms). Evaluation cost: A(x) once per distinct x, ln(α+T) once per
+ * distinct T, ln(α+t_x) once per distinct t_x, and for the dropout term one pass over the
+ * triples with x > 0, grouped by x. Within a group, e^d = P[T]·Q[t_x] is tabulated per distinct
+ * T and t_x when that is cheaper than one exp per row (dates on a daily grid), and the logs of
+ * 1 + e^d are accumulated as a running product, so a row costs a few multiplications and one
+ * division. Large inputs run the multi-start phase on a weighted subsample (see fitBgNbd).
  *
  * Per-customer quantities (paper eqs. 9, 10 and the P(alive) expression of the technical note
  * "Computing P(alive) using the BG/NBD model", Fader, Hardie & Lee 2008):
@@ -48,6 +51,7 @@ import {
   type RfmSummary,
   groupDistinct,
   groupIntegers,
+  groupPairs,
   pickRows,
   validateRfmSummary,
   weightedSubsample,
@@ -820,6 +824,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
 
   let final = best;
   let iterations = best.iterations;
+  let skippedRefinement = false;
   const objective = objectiveOf(prep);
   const runawayOnSubsample = useSubsample && runawayParameters(paramsFromLog(best.x), prep.meanT) !== null;
   if (runawayOnSubsample) {
@@ -828,6 +833,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
     const gradient = new Float64Array(4);
     final = { ...best, f: objective(best.x, gradient), gradient, gradNorm: Math.max(...gradient.map(Math.abs)) };
     evaluations++;
+    skippedRefinement = true;
   } else if (useSubsample) {
     // The subsample's observed curvature at its optimum is a much better first inverse Hessian
     // than the BFGS approximation: the refinement then takes Newton-like steps from the start.
@@ -874,6 +880,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
     const se = PARAM_NAMES.map((name, i) => params[name] * Math.sqrt(covariance[i][i]));
     standardErrors = { r: se[0], alpha: se[1], a: se[2], b: se[3] };
   }
+  if (skippedRefinement) messages.push('estimates from the subsample (refinement on all rows skipped after the runaway)');
   if (converged) messages.push(`converged (${final.message})`);
   timings.information = elapsed();
 
@@ -1006,7 +1013,7 @@ export function predictBgNbd(params: BgNbdParams, data: RfmSummary, horizon: num
   }
   const n = data.x.length;
   const expected = new Float64Array(n);
-  const pairs = groupDistinct([data.x, data.T], n);
+  const pairs = groupPairs(data.x, data.T);
   const ifAlive = new Float64Array(pairs.groupCount);
   for (let g = 0; g < pairs.groupCount; g++) {
     const row = pairs.firstRow[g];

@@ -28,7 +28,7 @@ import {
   pAliveAll,
   validRow,
 } from './bgnbd.js';
-import { groupDistinct } from './rfm-data.js';
+import { groupPairs } from './rfm-data.js';
 
 /** Time horizon and discounting of a CLV computation. */
 export interface ClvOptions {
@@ -120,7 +120,7 @@ export function discountedExpectedPurchasesAll(
   const schedule = discountSchedule(opts);
   const n = data.x.length;
   const alive = pAliveAll(params, data);
-  const pairs = groupDistinct([data.x, data.T], n);
+  const pairs = groupPairs(data.x, data.T);
   const perPair = new Float64Array(pairs.groupCount);
   for (let g = 0; g < pairs.groupCount; g++) {
     const row = pairs.firstRow[g];

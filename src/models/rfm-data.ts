@@ -83,6 +83,11 @@ function finalizeHash(hash: number): number {
   return h ^ (h >>> 16);
 }
 
+/** Key equality for grouping: ===, except that NaN keys form one group (as in SQL GROUP BY). */
+function sameKey(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
 /** Result of grouping rows by the values of one or more key columns. */
 export interface DistinctGroups {
   /** Group id of each row, 0..groupCount-1, in order of first appearance. */
@@ -94,7 +99,7 @@ export interface DistinctGroups {
 
 /**
  * Group rows by equal keys (one to three Float64 columns) with an open-addressing hash table,
- * O(n). Keys compare with ===; NaN keys must not occur.
+ * O(n). Keys compare with === (+0 equals -0), and NaN keys form one group.
  */
 export function groupDistinct(columns: readonly Float64Array[], rows = columns[0].length): DistinctGroups {
   // The table starts small and doubles at half load, so that few distinct keys (the usual
@@ -172,7 +177,7 @@ export function groupDistinct(columns: readonly Float64Array[], rows = columns[0
         break;
       }
       const k = 3 * group;
-      if (slotHash[slot] === hash && keys[k] === v0 && keys[k + 1] === v1 && keys[k + 2] === v2) {
+      if (slotHash[slot] === hash && sameKey(keys[k], v0) && sameKey(keys[k + 1], v1) && sameKey(keys[k + 2], v2)) {
         previousGroup = group;
         groupOf[i] = group;
         break;
@@ -246,6 +251,36 @@ export function groupIntegers(values: Float64Array): DistinctGroups {
     if (group === -1) {
       group = firstRow.length;
       groupOfValue[v] = group;
+      firstRow.push(i);
+    }
+    groupOf[i] = group;
+  }
+  return { groupOf, firstRow: Uint32Array.from(firstRow), groupCount: firstRow.length };
+}
+
+/** Largest dense (x group × T group) table groupPairs uses before falling back to hashing pairs. */
+const DENSE_PAIR_CELLS = 1 << 24;
+
+/**
+ * groupDistinct([a, b]) through the groups of each column: when both columns have few distinct
+ * values (purchase counts and dates on a grid), a dense table of (group of a, group of b) cells
+ * replaces the pair hash table, whose random accesses miss the cache on millions of rows.
+ */
+export function groupPairs(a: Float64Array, b: Float64Array): DistinctGroups {
+  const rows = a.length;
+  const groupsA = groupIntegers(a);
+  const groupsB = groupDistinct([b], rows);
+  const cells = groupsA.groupCount * groupsB.groupCount;
+  if (cells > DENSE_PAIR_CELLS || cells > 4 * rows + 1024) return groupDistinct([a, b], rows);
+  const groupOfCell = new Int32Array(cells).fill(-1);
+  const groupOf = new Uint32Array(rows);
+  const firstRow: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const cell = groupsA.groupOf[i] * groupsB.groupCount + groupsB.groupOf[i];
+    let group = groupOfCell[cell];
+    if (group === -1) {
+      group = firstRow.length;
+      groupOfCell[cell] = group;
       firstRow.push(i);
     }
     groupOf[i] = group;
