@@ -199,7 +199,8 @@ const NAN_PARAMS: BgNbdParams = { r: NaN, alpha: NaN, a: NaN, b: NaN };
 
 /**
  * Weighted BG/NBD log-likelihood Σ weight · ln L(r, α, a, b | x, t_x, T), straight from the
- * paper's expression, one row at a time. Rows with weight 0 are skipped.
+ * paper's expression, one row at a time. Rows with weight 0 are skipped; rows are not validated
+ * (an invalid row makes the result NaN; see validateRfmSummary).
  */
 export function bgnbdLogLikelihood(params: BgNbdParams, data: RfmSummary): number {
   assertParams(params);

@@ -270,7 +270,7 @@ describe('predictBgNbd', () => {
   it('matches the per-customer functions for every triple', () => {
     const sim = simulateBgNbd(CDNOW, 5000, { minT: 1, maxT: 39, resolution: 1 / 7 }, new Rng(31));
     const data = compressRfm(sim.x, sim.tx, sim.T);
-    // Shuffle-like reordering: rows sharing (x, T) are not adjacent.
+    // compressRfm keeps first-appearance order: rows sharing (x, T) are scattered.
     const prediction = predictBgNbd(CDNOW, data, 26);
     const alive = pAliveAll(CDNOW, data);
     for (let i = 0; i < data.x.length; i++) {
