@@ -145,6 +145,12 @@ const DEFAULT_GRADIENT_TOLERANCE = 1e-8;
 const DEFAULT_MAX_ITERATIONS = 300;
 const DEFAULT_SUBSAMPLE_ROWS = 60_000;
 const DEFAULT_SEED = 20050101;
+/**
+ * Starts on a subsample stop at this gradient (mean log-likelihood scale): the subsample optimum
+ * differs from the full one by sampling noise far larger than the remaining optimisation error,
+ * and the full-data refinement finishes the job anyway.
+ */
+const SUBSAMPLE_GRADIENT_TOLERANCE = 1e-6;
 /** Central-difference step (in log-parameters) for the observed information. */
 const HESSIAN_STEP = 1e-4;
 /**
@@ -808,7 +814,11 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
       starts.push({ initial, params: { ...NAN_PARAMS }, logLikelihood: NaN, converged: false, iterations: 0, onSubsample: useSubsample });
       continue;
     }
-    const run = minimizeBfgs(startObjective, logOfParams(initial), { gradientTolerance, maxIterations, stopWhen });
+    const run = minimizeBfgs(startObjective, logOfParams(initial), {
+      gradientTolerance: useSubsample ? Math.max(gradientTolerance, SUBSAMPLE_GRADIENT_TOLERANCE) : gradientTolerance,
+      maxIterations,
+      stopWhen,
+    });
     evaluations += run.evaluations;
     starts.push({
       initial,
