@@ -64,8 +64,6 @@ export class Store {
     }
     const config: Record<string, string> = {
       access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
-      enable_progress_bar: 'true',
-      enable_progress_bar_print: 'false',
     };
     const memoryLimit = opts.memoryLimit ?? process.env.CRM_MEMORY_LIMIT;
     if (memoryLimit) config.memory_limit = memoryLimit;
@@ -78,6 +76,10 @@ export class Store {
     const conn = await instance.connect();
     const store = new Store(file, instance, conn, Boolean(opts.readOnly));
     try {
+      // Progress tracking (for runWithProgress) without DuckDB printing its own bar. These are
+      // connection settings: DuckDB 1.5 refuses them in the instance config ("Failed to set config").
+      await conn.run('SET enable_progress_bar = true');
+      await conn.run('SET enable_progress_bar_print = false');
       await store.checkSchema(migrate);
     } catch (err) {
       store.close();
