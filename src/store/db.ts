@@ -81,14 +81,11 @@ export class Store {
       throw translateOpenError(file, err);
     }
     const conn = await instance.connect();
-    // Progress is tracked (for our own bars, see runWithProgress) but never printed by DuckDB.
-    await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
     const store = new Store(file, instance, conn, Boolean(opts.readOnly));
     try {
       // Progress tracking (for runWithProgress) without DuckDB printing its own bar. These are
       // connection settings: DuckDB 1.5 refuses them in the instance config ("Failed to set config").
-      await conn.run('SET enable_progress_bar = true');
-      await conn.run('SET enable_progress_bar_print = false');
+      await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
       await store.checkSchema(migrate);
     } catch (err) {
       store.close();
