@@ -13,6 +13,8 @@ import { LANGS, parseLang } from './reports/i18n.js';
 import { renderNotebook } from './reports/notebook.js';
 import { formatBytes, formatDuration } from './util/format.js';
 import { describeResult, generate, GENERATE_DEFAULTS } from './generate/index.js';
+import { runModels } from './run/index.js';
+import { formatRunResult } from './run/format.js';
 import { usageError } from './util/errors.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
@@ -126,6 +128,23 @@ export function registerCommands(program: Command): void {
       );
       if (ctx.json) printJson(result);
       else for (const line of describeResult(result)) ctx.reporter.out(line);
+    });
+
+  program
+    .command('run')
+    .description('score every customer as of a date: RFM segments, churn risk (BG/NBD), lifetime value, 80/20 key accounts, cohorts')
+    .option('--as-of <date>', 'score as of this day, inclusive (default: the last transaction date)')
+    .addOption(new Option('--time-unit <unit>', 'time unit of the BG/NBD model').choices(['day', 'week', 'month']))
+    .option('--holdout-end <date>', 'backtest: compare predictions with what happened from --as-of to this date')
+    .option('--horizon <months>', 'months ahead for expected purchases and CLV (default 12)')
+    .option('--since <date>', 'start of the 80/20 revenue window (default: all history)')
+    .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
+    .option('--json', 'print the run as JSON')
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const result = await runModels({ storePath: ctx.storePath, flags: opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
+      if (ctx.json) printJson(result);
+      else for (const line of formatRunResult(result)) ctx.reporter.out(line);
     });
 
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');

@@ -87,6 +87,102 @@ CREATE TABLE rejects (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'crm run: runs, customer_metrics, customer_latest, cohorts, segment migration',
+    sql: `
+CREATE TABLE runs (
+  run_id          INTEGER   NOT NULL,
+  created_at      TIMESTAMP NOT NULL,
+  as_of           DATE      NOT NULL,   -- inclusive: transactions on this day count
+  since           DATE,                 -- start of the 80/20 window (NULL: all history)
+  holdout_end     DATE,                 -- end of the backtest window (NULL: no backtest)
+  time_unit       VARCHAR   NOT NULL,   -- day | week | month
+  horizon_months  INTEGER   NOT NULL,
+  params          JSON      NOT NULL,   -- every setting that shaped the results
+  input           JSON      NOT NULL,   -- loads used and row counts: what the run read
+  customers       INTEGER   NOT NULL,   -- customers scored (at least one purchase by as_of)
+  model_status    VARCHAR   NOT NULL,   -- fitted | fallback
+  fallback_reason VARCHAR,
+  bgnbd           JSON,                 -- r, alpha, a, b, log_likelihood, converged, standard errors, …
+  gamma_gamma     JSON,                 -- p, q, v, log_likelihood, converged, …
+  backtest        JSON,
+  summary         JSON      NOT NULL,   -- segment sizes, key-account share, … (for reports)
+  timings         JSON      NOT NULL,   -- milliseconds per step
+  tool_version    VARCHAR   NOT NULL
+);
+
+CREATE TABLE customer_metrics (
+  run_id              INTEGER NOT NULL,
+  customer_id         VARCHAR NOT NULL,
+  first_purchase      DATE    NOT NULL,
+  last_purchase       DATE    NOT NULL,
+  recency_days        INTEGER NOT NULL,
+  tenure_days         INTEGER NOT NULL,
+  frequency           INTEGER NOT NULL,  -- purchase orders (distinct order ids, else days), returns excluded
+  purchase_days       INTEGER NOT NULL,  -- distinct days with a purchase
+  monetary            DOUBLE  NOT NULL,  -- net revenue to as_of: purchases minus returns
+  gross_revenue       DOUBLE  NOT NULL,
+  returns_value       DOUBLE  NOT NULL,  -- value of returned goods (positive)
+  return_lines        INTEGER NOT NULL,
+  avg_order_value     DOUBLE  NOT NULL,  -- gross revenue / orders
+  margin              DOUBLE,            -- net revenue minus cost, where cost exists
+  r_score             TINYINT NOT NULL,
+  f_score             TINYINT NOT NULL,
+  m_score             TINYINT NOT NULL,
+  rfm_segment         VARCHAR NOT NULL,
+  bgnbd_x             INTEGER NOT NULL,  -- repeat purchase days
+  bgnbd_t_x           DOUBLE  NOT NULL,  -- first to last purchase, in time units
+  bgnbd_T             DOUBLE  NOT NULL,  -- first purchase to as_of, in time units
+  p_alive             DOUBLE  NOT NULL,
+  churn_risk          DOUBLE  NOT NULL,  -- 1 − p_alive (or the recency fallback)
+  churn_tier          VARCHAR NOT NULL,  -- low | medium | high
+  churn_reason        VARCHAR NOT NULL,
+  churn_method        VARCHAR NOT NULL,  -- bgnbd | recency
+  expected_purchases  DOUBLE,            -- over the horizon (NULL in fallback)
+  expected_order_value DOUBLE,
+  clv                 DOUBLE,            -- discounted, over the horizon (NULL in fallback)
+  value_tier          VARCHAR NOT NULL,
+  value_basis         VARCHAR NOT NULL,  -- clv | net_revenue (fallback)
+  net_revenue         DOUBLE  NOT NULL,  -- in the 80/20 window
+  revenue_rank        INTEGER,           -- 1 = largest; NULL when net_revenue ≤ 0
+  revenue_share       DOUBLE  NOT NULL,  -- of the window's positive net revenue
+  cumulative_share    DOUBLE,            -- share of all customers ranked at or above
+  abc_class           VARCHAR NOT NULL,  -- A (key accounts) | B | C
+  is_key_account      BOOLEAN NOT NULL,
+  revenue_current     DOUBLE  NOT NULL,  -- trend window ending at as_of
+  revenue_previous    DOUBLE  NOT NULL,  -- the window before it
+  revenue_trend       DOUBLE,            -- current / previous − 1 (NULL when previous = 0)
+  previous_churn_risk DOUBLE,            -- in the previous run, if scored there
+  key_account_at_risk BOOLEAN NOT NULL,
+  at_risk_reason      VARCHAR,
+  cohort_month        DATE    NOT NULL
+);
+
+CREATE VIEW customer_latest AS
+SELECT m.* FROM customer_metrics m
+WHERE m.run_id = (SELECT max(run_id) FROM runs);
+
+CREATE TABLE cohort_retention (
+  run_id          INTEGER NOT NULL,
+  cohort_month    DATE    NOT NULL,  -- month of first purchase
+  months_since    INTEGER NOT NULL,  -- 0 = the acquisition month
+  cohort_size     INTEGER NOT NULL,
+  active_customers INTEGER NOT NULL, -- bought in that month
+  retention       DOUBLE  NOT NULL,  -- active / cohort size
+  revenue         DOUBLE  NOT NULL,  -- net revenue of the cohort in that month
+  revenue_per_customer DOUBLE NOT NULL
+);
+
+CREATE TABLE segment_migration (
+  run_id          INTEGER NOT NULL,
+  previous_run_id INTEGER,            -- NULL for the first run
+  from_segment    VARCHAR,            -- NULL: not scored in the previous run (new customer)
+  to_segment      VARCHAR,            -- NULL: no longer scored (should not happen with growing history)
+  customers       INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,40 @@
+/** `crm run` output for people. */
+import { formatCount, formatPercent } from '../util/format.js';
+import type { RunResult } from './index.js';
+
+const money = (n: number | null) => (n === null ? '—' : Math.round(n).toLocaleString('en-US'));
+
+export function formatRunResult(r: RunResult): string[] {
+  const lines: string[] = [];
+  lines.push(`run ${r.run_id}: ${formatCount(r.customers)} customers scored as of ${r.as_of} (time unit ${r.time_unit}, horizon ${r.horizon_months} months)`);
+  if (r.model_status === 'fallback') {
+    lines.push(`  models not fitted: ${r.fallback_reason}`);
+    lines.push('  churn risk is the recency fallback (share of customers who bought more recently); value tiers use net revenue');
+  } else if (r.bgnbd) {
+    const b = r.bgnbd;
+    lines.push(`  BG/NBD: r=${b.r.toFixed(3)} alpha=${b.alpha.toFixed(3)} a=${b.a.toFixed(3)} b=${b.b.toFixed(3)} (log-likelihood ${b.log_likelihood.toFixed(1)}, ${formatCount(b.triples)} distinct histories)`);
+    if (r.gamma_gamma) {
+      const g = r.gamma_gamma;
+      lines.push(
+        g.converged
+          ? `  Gamma-Gamma: p=${g.p.toFixed(3)} q=${g.q.toFixed(3)} v=${g.v.toFixed(3)} (${formatCount(g.customers)} repeat customers${g.excluded_non_positive ? `, ${formatCount(g.excluded_non_positive)} with non-positive repeat value left out` : ''})`
+          : `  Gamma-Gamma not usable (${g.message}); expected order value is each customer's own mean`,
+      );
+    }
+  }
+  const s = r.summary;
+  lines.push(`  segments: ${s.segments.map((x) => `${x.segment} ${formatCount(x.customers)}`).join(', ')}`);
+  lines.push(`  value tiers: ${s.value_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
+  lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
+  const ka = s.key_accounts;
+  lines.push(`  key accounts: ${formatCount(ka.customers)} customers (${formatPercent(ka.customer_share)}) bring ${formatPercent(ka.revenue_share)} of revenue; ${formatCount(ka.at_risk)} at risk`);
+  if (s.clv_total !== null) lines.push(`  expected over the horizon: ${money(s.expected_purchases)} purchases, lifetime value ${money(s.clv_total)}`);
+  if (r.backtest) {
+    const b = r.backtest;
+    lines.push(
+      `  backtest ${b.holdout_start} → ${b.holdout_end}: predicted ${b.predicted_total.toFixed(0)} repeat purchases, actual ${b.actual_total}; AUC of churn risk ${b.auc === null ? 'n/a' : b.auc.toFixed(3)}`,
+    );
+  }
+  lines.push(`  see: crm query "SELECT * FROM customer_latest LIMIT 10", crm keyaccounts, crm model show`);
+  return lines;
+}

@@ -1,0 +1,522 @@
+/**
+ * `crm run`: every customer model, as of a date, recorded as one run.
+ *
+ * Steps (each a small SQL statement over named temp tables, the statistics in TypeScript on
+ * compressed data):
+ *   1. base      — per customer: first/last purchase, orders, purchase days, money (SQL)
+ *   2. rfm       — scores and segments (models/rfm.ts, SQL)
+ *   3. bgnbd     — fit on distinct (x, t_x, T) triples; P(alive), expected purchases and
+ *                  discounted expected purchases per triple (models/bgnbd.ts, clv.ts)
+ *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts)
+ *   5. pareto    — 80/20 window, ABC, trend (models/pareto.ts, SQL)
+ *   6. write     — one transaction: customer_metrics (joining 1–5 with churn and value tiers),
+ *                  cohort_retention, segment_migration, backtest, and the runs row last.
+ * Everything heavy is staged in temp tables before the transaction, so a failed or killed run
+ * leaves the store as it was. Same store + as-of + options ⇒ the same customer_metrics.
+ */
+import type { CrmConfig } from '../config.js';
+import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
+import { literal, Store } from '../store/db.js';
+import { inputError } from '../util/errors.js';
+import type { Reporter } from '../util/log.js';
+import type { Progress } from '../util/progress.js';
+import { TOOL_VERSION } from '../version.js';
+import { aucSql, backtestBucketsSql, BUCKET_CAP, type Backtest } from '../models/backtest.js';
+import { fitBgNbd, predictBgNbd, type BgNbdFit, type BgNbdParams } from '../models/bgnbd.js';
+import { churnReasonSql, churnTierSql, RECENCY_RISK_SQL } from '../models/churn.js';
+import { discountedExpectedPurchasesAll } from '../models/clv.js';
+import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
+import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
+import { paretoSql } from '../models/pareto.js';
+import { rfmSql } from '../models/rfm.js';
+import { positionSql, valueTierSql } from '../models/tiers.js';
+import { resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
+
+const DAYS_PER_YEAR = 365.25;
+
+/** Temp tables of one run (dropped at the end). */
+const T = {
+  base: 'temp.run_base',
+  rfm: 'temp.run_rfm',
+  pred: 'temp.run_predictions',
+  gamma: 'temp.run_expected_value',
+  pareto: 'temp.run_pareto',
+  holdout: 'temp.run_holdout_predictions',
+} as const;
+
+export interface RunModelsInput {
+  storePath: string;
+  flags: RunFlags;
+  config?: CrmConfig;
+  reporter: Reporter;
+  progress: Progress;
+}
+
+export interface ModelReport {
+  bgnbd: (BgNbdParams & { log_likelihood: number; converged: boolean; standard_errors: BgNbdParams | null; customers: number; triples: number; message: string; iterations: number }) | null;
+  gamma_gamma: { p: number; q: number; v: number; log_likelihood: number; converged: boolean; customers: number; excluded_non_positive: number; message: string } | null;
+}
+
+export interface RunResult extends ModelReport {
+  run_id: number;
+  as_of: string;
+  since: string | null;
+  holdout_end: string | null;
+  time_unit: string;
+  horizon_months: number;
+  customers: number;
+  model_status: 'fitted' | 'fallback';
+  fallback_reason: string | null;
+  backtest: Backtest | null;
+  summary: RunSummary;
+  timings_ms: Record<string, number>;
+}
+
+export interface RunSummary {
+  segments: { segment: string; customers: number; net_revenue: number }[];
+  value_tiers: { tier: string; customers: number; clv: number | null; net_revenue: number }[];
+  churn_tiers: { tier: string; customers: number }[];
+  key_accounts: { customers: number; customer_share: number; revenue_share: number; at_risk: number };
+  net_revenue: number;
+  expected_purchases: number | null;
+  clv_total: number | null;
+}
+
+export async function runModels(input: RunModelsInput): Promise<RunResult> {
+  const options = resolveRunOptions(input.flags, input.config);
+  const store = await Store.open(input.storePath);
+  try {
+    return await runWithStore(store, options, input);
+  } finally {
+    for (const t of Object.values(T)) await store.run(`DROP TABLE IF EXISTS ${t}`).catch(() => 0);
+    store.close();
+  }
+}
+
+async function runWithStore(store: Store, options: RunOptions, input: RunModelsInput): Promise<RunResult> {
+  const { settings } = options;
+  const { progress } = input;
+  const timings: Record<string, number> = {};
+  const timed = async <R>(name: string, fn: () => Promise<R>): Promise<R> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round(performance.now() - t0);
+    }
+  };
+  const started = new Date();
+
+  const lastDate = await store.value<string | null>('SELECT CAST(max(order_date) AS VARCHAR) FROM transactions');
+  if (!lastDate) throw inputError('the store has no transactions: load some with `crm ingest transactions FILE`');
+  const asOf = options.asOf ?? lastDate;
+  if (options.holdoutEnd && options.holdoutEnd <= asOf) {
+    throw inputError(`--holdout-end ${options.holdoutEnd} must be after the as-of date ${asOf}`);
+  }
+  const unitDays = UNIT_DAYS[settings.time_unit];
+  const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
+
+  // 1. Customer base
+  await progress.step(`summarising customers as of ${asOf}`, (tick) =>
+    timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf)}`, tick)),
+  );
+  const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
+  if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
+
+  // 2. RFM
+  await timed('rfm', () => store.run(`CREATE OR REPLACE TEMP TABLE run_rfm AS ${rfmSql(T.base, settings.rfm)}`));
+
+  // 3. BG/NBD
+  let fallbackReason: string | null = null;
+  let bgnbd: BgNbdFit | null = null;
+  const triples = await timed('read_triples', () =>
+    readNumericColumns(store, `SELECT bgnbd_x AS x, t_x_days, T_days, count(*) AS weight FROM ${T.base} GROUP BY ALL ORDER BY ALL`),
+  );
+  const data = {
+    x: triples.x,
+    tx: triples.t_x_days.map((d) => d / unitDays),
+    T: triples.T_days.map((d) => d / unitDays),
+    weight: triples.weight,
+  };
+  const repeaters = await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0`);
+  if (customers < settings.min_customers) fallbackReason = `only ${customers} customers (the models need at least ${settings.min_customers})`;
+  else if (!repeaters) fallbackReason = 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart';
+  else if (data.T.every((t) => t === 0)) fallbackReason = 'every customer made their first purchase on the as-of date';
+  if (!fallbackReason) {
+    bgnbd = await progress.step(`fitting BG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
+      timed('bgnbd_fit', async () => fitBgNbd(data)),
+    );
+    if (!bgnbd.converged) fallbackReason = `the BG/NBD fit did not converge: ${bgnbd.message}`;
+  }
+  const fitted = fallbackReason === null && bgnbd !== null;
+  if (fitted) {
+    await timed('bgnbd_predict', async () => {
+      const params = bgnbd!.params;
+      const prediction = predictBgNbd(params, data, horizonUnits);
+      const discounted = discountedExpectedPurchasesAll(params, data, {
+        horizon: horizonUnits,
+        unitsPerYear: DAYS_PER_YEAR / unitDays,
+        annualDiscountRate: settings.discount_rate,
+      });
+      await writeDoubleTable(store, 'run_predictions', {
+        x: triples.x,
+        t_x_days: triples.t_x_days,
+        T_days: triples.T_days,
+        p_alive: prediction.pAlive,
+        expected_purchases: prediction.expectedPurchases,
+        discounted_purchases: discounted,
+      });
+    });
+  }
+
+  // 4. Gamma-Gamma on the mean value of repeat purchases
+  let gamma: GammaGammaFit | null = null;
+  let excludedSpend = 0;
+  if (fitted) {
+    const spend = await timed('read_spend', () =>
+      readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${T.base} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY customer_id`),
+    );
+    excludedSpend = (await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0 AND NOT (repeat_mean_value > 0)`)) ?? 0;
+    if (spend.x.length >= 2) {
+      gamma = await progress.step(`fitting Gamma-Gamma on ${spend.x.length.toLocaleString('en-US')} repeat customers`, () =>
+        timed('gamma_fit', async () => fitGammaGamma({ x: spend.x, m: spend.m })),
+      );
+    }
+  }
+  const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
+  await timed('expected_value', () => store.run(`CREATE OR REPLACE TEMP TABLE run_expected_value AS ${expectedValueSql(gammaUsable ? gamma!.params : null)}`));
+
+  // 5. 80/20
+  await timed('pareto', () =>
+    store.run(
+      `CREATE OR REPLACE TEMP TABLE run_pareto AS ${paretoSql(T.base, {
+        asOf,
+        since: options.since,
+        share: settings.key_accounts.share,
+        bShare: settings.key_accounts.b_share,
+        trendWindowDays: settings.key_accounts.trend_window_days,
+      })}`,
+    ),
+  );
+
+  // Backtest predictions need the holdout length in units; prepared before the transaction.
+  if (options.holdoutEnd && fitted) {
+    await timed('backtest_predict', async () => {
+      const holdoutUnits = daysBetween(asOf, options.holdoutEnd!) / unitDays;
+      const p = predictBgNbd(bgnbd!.params, data, holdoutUnits);
+      await writeDoubleTable(store, 'run_holdout_predictions', { x: triples.x, t_x_days: triples.t_x_days, T_days: triples.T_days, predicted: p.expectedPurchases });
+    });
+  }
+
+  // 6. Write the run atomically
+  const result = await progress.step('writing customer_metrics', () =>
+    timed('write', () =>
+      store.transaction(async () => {
+        const runId = ((await store.value<number>('SELECT coalesce(max(run_id), 0) FROM runs')) ?? 0) + 1;
+        // "Previous" is the latest run of an earlier as-of date: rerunning the same date compares
+        // with the same earlier period, so reruns reproduce their results exactly.
+        const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
+        await store.run(`INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')}) ${metricsSql(runId, previousRunId, fitted, options, unitDays)}`);
+        await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM (${cohortSql(T.base, asOf)})`);
+        await store.run(`INSERT INTO segment_migration ${segmentMigrationSql(runId, previousRunId)}`);
+        const backtest = options.holdoutEnd ? await computeBacktest(store, runId, asOf, options.holdoutEnd, fitted) : null;
+        const summary = await summarise(store, runId, fitted);
+        const report: RunResult = {
+          run_id: runId,
+          as_of: asOf,
+          since: options.since,
+          holdout_end: options.holdoutEnd,
+          time_unit: settings.time_unit,
+          horizon_months: settings.horizon_months,
+          customers,
+          model_status: fitted ? 'fitted' : 'fallback',
+          fallback_reason: fallbackReason,
+          bgnbd: bgnbd ? describeBgNbd(bgnbd) : null,
+          gamma_gamma: gamma ? describeGamma(gamma, excludedSpend) : null,
+          backtest,
+          summary,
+          timings_ms: timings,
+        };
+        timings.total = Date.now() - started.getTime();
+        const inputInfo = await store.one(
+          `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
+                  (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used`,
+        );
+        await store.run(
+          `INSERT INTO runs VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+          [
+            runId,
+            started.toISOString().replace('T', ' ').replace('Z', ''),
+            asOf,
+            options.since,
+            options.holdoutEnd,
+            settings.time_unit,
+            settings.horizon_months,
+            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings }),
+            JSON.stringify(inputInfo),
+            customers,
+            report.model_status,
+            fallbackReason,
+            report.bgnbd ? JSON.stringify(report.bgnbd) : null,
+            report.gamma_gamma ? JSON.stringify(report.gamma_gamma) : null,
+            backtest ? JSON.stringify(backtest) : null,
+            JSON.stringify(summary),
+            JSON.stringify(timings),
+            TOOL_VERSION,
+          ],
+        );
+        return report;
+      }),
+    ),
+  );
+  result.timings_ms = timings;
+  return result;
+}
+
+function daysBetween(a: string, b: string): number {
+  return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86_400_000);
+}
+
+/**
+ * Step 1: one row per customer with a purchase on or before as-of. Orders are distinct order
+ * ids (or days, for rows without one); purchase days drive BG/NBD; returns are netted into
+ * money but never count as purchases.
+ */
+function baseSql(asOf: string): string {
+  const d = `DATE ${literal(asOf)}`;
+  return `
+WITH tx AS (
+  SELECT customer_id, order_date, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR)) AS order_key, amount, cost, is_return
+  FROM transactions WHERE order_date <= ${d}
+),
+purchase_days AS (
+  SELECT customer_id, order_date, sum(amount) AS day_value
+  FROM tx WHERE NOT is_return GROUP BY customer_id, order_date
+),
+day_summary AS (
+  SELECT customer_id, count(*) AS purchase_days, min(order_date) AS first_purchase, max(order_date) AS last_purchase,
+         arg_min(day_value, order_date) AS first_day_value
+  FROM purchase_days GROUP BY customer_id
+),
+money AS (
+  SELECT customer_id,
+         count(DISTINCT order_key) FILTER (WHERE NOT is_return) AS orders,
+         coalesce(sum(amount) FILTER (WHERE NOT is_return), 0) AS gross_revenue,
+         coalesce(-sum(amount) FILTER (WHERE is_return), 0) AS returns_value,
+         count(*) FILTER (WHERE is_return) AS return_lines,
+         sum(amount) AS net_revenue,
+         CASE WHEN count(cost) > 0 THEN sum(amount) FILTER (WHERE cost IS NOT NULL) - sum(cost) END AS margin
+  FROM tx GROUP BY customer_id
+)
+SELECT d.customer_id,
+       d.first_purchase,
+       d.last_purchase,
+       date_diff('day', d.last_purchase, ${d}) AS recency_days,
+       date_diff('day', d.first_purchase, ${d}) AS tenure_days,
+       CAST(m.orders AS INTEGER) AS frequency,
+       CAST(d.purchase_days AS INTEGER) AS purchase_days,
+       CAST(m.net_revenue AS DOUBLE) AS monetary,
+       CAST(m.gross_revenue AS DOUBLE) AS gross_revenue,
+       CAST(m.returns_value AS DOUBLE) AS returns_value,
+       CAST(m.return_lines AS INTEGER) AS return_lines,
+       CAST(m.gross_revenue AS DOUBLE) / m.orders AS avg_order_value,
+       CAST(m.margin AS DOUBLE) AS margin,
+       CAST(d.purchase_days - 1 AS INTEGER) AS bgnbd_x,
+       date_diff('day', d.first_purchase, d.last_purchase) AS t_x_days,
+       date_diff('day', d.first_purchase, ${d}) AS T_days,
+       -- Mean net value of the repeat purchases: everything after the first purchase day,
+       -- returns netted in (Gamma-Gamma's m; customers with m ≤ 0 are left out of its fit).
+       CASE WHEN d.purchase_days > 1 THEN CAST(m.net_revenue - d.first_day_value AS DOUBLE) / (d.purchase_days - 1) END AS repeat_mean_value,
+       CAST(d.first_day_value AS DOUBLE) AS first_day_value,
+       CAST(date_trunc('month', d.first_purchase) AS DATE) AS cohort_month
+FROM day_summary d JOIN money m USING (customer_id)`;
+}
+
+/**
+ * Expected value of a future purchase per customer, from the Gamma-Gamma posterior mean
+ * E[M | x, m] = p(v + x·m)/(p·x + q − 1):
+ * - repeat customers with m > 0: their x repeat purchases and mean m;
+ * - everyone else: their first purchase as the one observation (x = 1, m = its value). The
+ *   textbook choice for them is the prior mean p·v/(q − 1), but it explodes as q approaches 1
+ *   (seen on heavy-tailed real spend: ~20× the observed order values); one observed purchase
+ *   keeps the estimate anchored to what the customer actually spent;
+ * - nothing positive to go on: their own mean net value per purchase day (≥ 0).
+ * Without a usable Gamma-Gamma fit, every customer gets that last rule (labelled in
+ * runs.gamma_gamma).
+ */
+function expectedValueSql(params: { p: number; q: number; v: number } | null): string {
+  const ownMean = 'greatest(monetary / purchase_days, 0)';
+  if (!params) return `SELECT customer_id, ${ownMean} AS expected_order_value FROM ${T.base}`;
+  const { p, q, v } = params;
+  return `SELECT customer_id,
+    CASE WHEN bgnbd_x > 0 AND repeat_mean_value > 0
+           THEN ${p} * (${v} + bgnbd_x * repeat_mean_value) / (${p} * bgnbd_x + ${q} - 1)
+         WHEN first_day_value > 0
+           THEN ${p} * (${v} + first_day_value) / (${p} + ${q} - 1)
+         ELSE ${ownMean} END AS expected_order_value
+  FROM ${T.base}`;
+}
+
+/** customer_metrics columns, in the order metricsSql selects them. */
+const METRIC_COLUMNS = [
+  'run_id', 'customer_id', 'first_purchase', 'last_purchase', 'recency_days', 'tenure_days', 'frequency', 'purchase_days',
+  'monetary', 'gross_revenue', 'returns_value', 'return_lines', 'avg_order_value', 'margin',
+  'r_score', 'f_score', 'm_score', 'rfm_segment',
+  'bgnbd_x', 'bgnbd_t_x', 'bgnbd_T',
+  'p_alive', 'churn_risk', 'churn_tier', 'churn_reason', 'churn_method',
+  'expected_purchases', 'expected_order_value', 'clv',
+  'value_tier', 'value_basis',
+  'net_revenue', 'revenue_rank', 'revenue_share', 'cumulative_share', 'abc_class', 'is_key_account',
+  'revenue_current', 'revenue_previous', 'revenue_trend', 'previous_churn_risk',
+  'key_account_at_risk', 'at_risk_reason', 'cohort_month',
+];
+
+/** The customer_metrics rows of this run: steps 1–5 joined, churn and value tiers added. */
+function metricsSql(runId: number, previousRunId: number | null, fitted: boolean, options: RunOptions, unitDays: number): string {
+  const s = options.settings;
+  const risk = fitted ? '1 - pr.p_alive' : RECENCY_RISK_SQL;
+  const value = fitted ? 'pr.discounted_purchases * ev.expected_order_value' : 'NULL';
+  const ka = s.key_accounts;
+  return `
+WITH scored AS (
+  SELECT b.*, r.r_score, r.f_score, r.m_score, r.rfm_segment,
+         ${fitted ? 'pr.p_alive' : `1 - ${RECENCY_RISK_SQL}`} AS p_alive,
+         ${risk} AS churn_risk,
+         ${fitted ? 'pr.expected_purchases' : 'NULL'} AS expected_purchases,
+         ev.expected_order_value,
+         ${value} AS clv,
+         pa.net_revenue, pa.revenue_rank, pa.revenue_share, pa.cumulative_share, pa.abc_class,
+         pa.revenue_current, pa.revenue_previous, pa.revenue_trend,
+         prev.churn_risk AS previous_churn_risk
+  FROM ${T.base} b
+  JOIN ${T.rfm} r USING (customer_id)
+  JOIN ${T.gamma} ev USING (customer_id)
+  JOIN ${T.pareto} pa USING (customer_id)
+  ${fitted ? `JOIN ${T.pred} pr ON pr.x = b.bgnbd_x AND pr.t_x_days = b.t_x_days AND pr.T_days = b.T_days` : ''}
+  LEFT JOIN (SELECT customer_id, churn_risk FROM customer_metrics WHERE run_id = ${previousRunId ?? -1}) prev USING (customer_id)
+),
+tiered AS (
+  SELECT *,
+         ${churnTierSql('churn_risk', s.churn_tiers)} AS churn_tier,
+         ${valueTierSql(fitted ? 'clv' : 'monetary', positionSql(fitted ? 'clv' : 'monetary'), s.value_tiers)} AS value_tier
+  FROM scored
+),
+flagged AS (
+  SELECT *,
+         abc_class = 'A' AS is_key_account,
+         concat_ws('; ',
+           CASE WHEN revenue_trend <= -${ka.revenue_drop} THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+           CASE WHEN churn_risk - previous_churn_risk >= ${ka.churn_risk_rise} THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+           CASE WHEN churn_tier = 'high' THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
+         ) AS risk_reasons
+  FROM tiered
+)
+SELECT ${runId}, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines, avg_order_value, margin,
+       r_score, f_score, m_score, rfm_segment,
+       bgnbd_x, t_x_days / ${unitDays}, T_days / ${unitDays},
+       p_alive, churn_risk, churn_tier, ${churnReasonSql()}, ${fitted ? "'bgnbd'" : "'recency'"},
+       expected_purchases, expected_order_value, clv,
+       value_tier, ${fitted ? "'clv'" : "'net_revenue'"},
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class, is_key_account,
+       revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
+       is_key_account AND risk_reasons <> '' AS key_account_at_risk,
+       CASE WHEN is_key_account AND risk_reasons <> '' THEN risk_reasons END AS at_risk_reason,
+       cohort_month
+FROM flagged
+ORDER BY customer_id`;
+}
+
+async function computeBacktest(store: Store, runId: number, asOf: string, holdoutEnd: string, fitted: boolean): Promise<Backtest> {
+  const actuals = `(SELECT customer_id, count(DISTINCT order_date) AS actual FROM transactions
+                    WHERE order_date > DATE ${literal(asOf)} AND order_date <= DATE ${literal(holdoutEnd)} AND NOT is_return
+                    GROUP BY customer_id)`;
+  const scored = fitted
+    ? `(SELECT m.customer_id, m.bgnbd_x, h.predicted, m.churn_risk
+        FROM customer_metrics m JOIN ${T.base} b USING (customer_id)
+        JOIN ${T.holdout} h ON h.x = b.bgnbd_x AND h.t_x_days = b.t_x_days AND h.T_days = b.T_days
+        WHERE m.run_id = ${runId})`
+    : `(SELECT customer_id, bgnbd_x, 0.0 AS predicted, churn_risk FROM customer_metrics WHERE run_id = ${runId})`;
+  const buckets = await store.all<{ bucket_x: number; customers: number; predicted: number; actual: number }>(backtestBucketsSql(scored, actuals));
+  const auc = await store.one<{ n_pos: number; n_neg: number; auc: number | null }>(
+    aucSql(`(SELECT s.churn_risk, coalesce(a.actual, 0) = 0 AS no_purchase FROM ${scored} s LEFT JOIN ${actuals} a USING (customer_id))`, 'churn_risk', 'no_purchase'),
+  );
+  return {
+    holdout_start: asOf,
+    holdout_end: holdoutEnd,
+    holdout_days: daysBetween(asOf, holdoutEnd),
+    customers: buckets.reduce((a, b) => a + b.customers, 0),
+    predicted_total: buckets.reduce((a, b) => a + b.predicted, 0),
+    actual_total: buckets.reduce((a, b) => a + b.actual, 0),
+    by_frequency: buckets.map((b) => ({
+      bucket: b.bucket_x >= BUCKET_CAP ? `${BUCKET_CAP}+` : String(b.bucket_x),
+      customers: b.customers,
+      predicted: b.predicted,
+      actual: b.actual,
+    })),
+    auc: auc?.auc ?? null,
+    buyers: auc?.n_neg ?? 0,
+    non_buyers: auc?.n_pos ?? 0,
+    method: fitted ? 'bgnbd' : 'recency',
+  };
+}
+
+async function summarise(store: Store, runId: number, fitted: boolean): Promise<RunSummary> {
+  const where = `WHERE run_id = ${runId}`;
+  const segments = await store.all<{ segment: string; customers: number; net_revenue: number }>(
+    `SELECT rfm_segment AS segment, count(*) AS customers, sum(monetary) AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY customers DESC, segment`,
+  );
+  const valueTiers = await store.all<{ tier: string; customers: number; clv: number | null; net_revenue: number }>(
+    `SELECT value_tier AS tier, count(*) AS customers, sum(clv) AS clv, sum(monetary) AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY max(coalesce(clv, monetary)) DESC, tier`,
+  );
+  const churnTiers = await store.all<{ tier: string; customers: number }>(
+    `SELECT churn_tier AS tier, count(*) AS customers FROM customer_metrics ${where} GROUP BY 1 ORDER BY CASE churn_tier WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END`,
+  );
+  const totals = await store.one<{ key_customers: number; customers: number; key_revenue: number; positive_revenue: number; at_risk: number; net_revenue: number; expected: number | null; clv: number | null }>(
+    `SELECT count(*) FILTER (WHERE is_key_account) AS key_customers, count(*) AS customers,
+            sum(net_revenue) FILTER (WHERE is_key_account) AS key_revenue,
+            sum(net_revenue) FILTER (WHERE net_revenue > 0) AS positive_revenue,
+            count(*) FILTER (WHERE key_account_at_risk) AS at_risk,
+            sum(monetary) AS net_revenue, sum(expected_purchases) AS expected, sum(clv) AS clv
+     FROM customer_metrics ${where}`,
+  );
+  const t = totals!;
+  return {
+    segments,
+    value_tiers: valueTiers,
+    churn_tiers: churnTiers,
+    key_accounts: {
+      customers: t.key_customers,
+      customer_share: t.customers ? t.key_customers / t.customers : 0,
+      revenue_share: t.positive_revenue ? (t.key_revenue ?? 0) / t.positive_revenue : 0,
+      at_risk: t.at_risk,
+    },
+    net_revenue: t.net_revenue,
+    expected_purchases: fitted ? t.expected : null,
+    clv_total: fitted ? t.clv : null,
+  };
+}
+
+function describeBgNbd(fit: BgNbdFit): NonNullable<ModelReport['bgnbd']> {
+  return {
+    ...fit.params,
+    log_likelihood: fit.logLikelihood,
+    converged: fit.converged,
+    standard_errors: fit.standardErrors,
+    customers: fit.customers,
+    triples: fit.rows,
+    iterations: fit.iterations,
+    message: fit.message,
+  };
+}
+
+function describeGamma(fit: GammaGammaFit, excluded: number): NonNullable<ModelReport['gamma_gamma']> {
+  return {
+    ...fit.params,
+    log_likelihood: fit.logLikelihood,
+    converged: fit.converged && fit.finiteMean,
+    customers: fit.customers,
+    excluded_non_positive: excluded,
+    message: fit.message,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Settings of `crm run`: defaults declared here, overridden by the config file's `models`
+ * section, overridden by command-line flags. Everything that shapes the results is recorded
+ * in `runs.params`, so a run can be reproduced from its own row.
+ */
+import type { CrmConfig } from '../config.js';
+import { usageError } from '../util/errors.js';
+import { DEFAULT_SEGMENT_RULES, validateSegmentRules, type SegmentRule } from '../models/rfm.js';
+
+export type TimeUnit = 'day' | 'week' | 'month';
+
+/** Days per model time unit (a month is 365.25 / 12 days). */
+export const UNIT_DAYS: Record<TimeUnit, number> = { day: 1, week: 7, month: 30.4375 };
+
+export interface ValueTierRule {
+  name: string;
+  /** Customers ranked by predicted lifetime value: this tier takes them up to this cumulative share. */
+  top_share?: number;
+  /** Or: customers whose CLV is at least this amount. The last tier takes everyone left. */
+  min_clv?: number;
+}
+
+export interface ModelSettings {
+  time_unit: TimeUnit;
+  /** CLV and expected purchases horizon, in months. */
+  horizon_months: number;
+  /** Annual discount rate for CLV (0.1 = 10 %). */
+  discount_rate: number;
+  rfm: {
+    /** Number of quantile bins per score (scores 1…bins). */
+    bins: number;
+    /** Optional explicit cut points per score: the largest value that still gets score k (k = 1…bins−1). */
+    recency_cuts?: number[];
+    frequency_cuts?: number[];
+    monetary_cuts?: number[];
+    segments: SegmentRule[];
+  };
+  value_tiers: ValueTierRule[];
+  churn_tiers: { medium: number; high: number };
+  key_accounts: {
+    /** Key accounts: the smallest set of customers reaching this share of positive net revenue. */
+    share: number;
+    /** Class B reaches this cumulative share; the rest is C. */
+    b_share: number;
+    /** Length of the windows compared for the revenue trend, when --since is not given. */
+    trend_window_days: number;
+    /** At risk when revenue fell by at least this share versus the previous window… */
+    revenue_drop: number;
+    /** …or churn risk rose by at least this much since the previous run, or is in the high tier. */
+    churn_risk_rise: number;
+  };
+  /** Fewer customers than this (with at least one purchase) and the statistical models are not fitted. */
+  min_customers: number;
+}
+
+export const DEFAULT_SETTINGS: ModelSettings = {
+  time_unit: 'week',
+  horizon_months: 12,
+  discount_rate: 0.1,
+  rfm: { bins: 5, segments: DEFAULT_SEGMENT_RULES },
+  value_tiers: [
+    { name: 'Platinum', top_share: 0.05 },
+    { name: 'Gold', top_share: 0.2 },
+    { name: 'Silver', top_share: 0.5 },
+    { name: 'Bronze' },
+  ],
+  churn_tiers: { medium: 0.3, high: 0.6 },
+  key_accounts: { share: 0.8, b_share: 0.95, trend_window_days: 365, revenue_drop: 0.25, churn_risk_rise: 0.15 },
+  min_customers: 20,
+};
+
+export interface RunFlags {
+  asOf?: string;
+  timeUnit?: string;
+  holdoutEnd?: string;
+  horizon?: string | number;
+  since?: string;
+  share?: string | number;
+}
+
+export interface RunOptions {
+  /** null: the last transaction date in the store. */
+  asOf: string | null;
+  holdoutEnd: string | null;
+  since: string | null;
+  settings: ModelSettings;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function checkDate(flag: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!ISO_DATE.test(value) || Number.isNaN(Date.parse(value + 'T00:00:00Z'))) {
+    throw usageError(`${flag} ${JSON.stringify(value)}: expected a date like 2025-12-31`);
+  }
+  return value;
+}
+
+/** Merge defaults, the config file's `models` section and the flags; validate the result. */
+export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunOptions {
+  const fromConfig = (config.models ?? {}) as Partial<ModelSettings>;
+  const settings: ModelSettings = {
+    ...DEFAULT_SETTINGS,
+    ...fromConfig,
+    rfm: { ...DEFAULT_SETTINGS.rfm, ...(fromConfig.rfm ?? {}) },
+    churn_tiers: { ...DEFAULT_SETTINGS.churn_tiers, ...(fromConfig.churn_tiers ?? {}) },
+    key_accounts: { ...DEFAULT_SETTINGS.key_accounts, ...(fromConfig.key_accounts ?? {}) },
+    value_tiers: fromConfig.value_tiers ?? DEFAULT_SETTINGS.value_tiers,
+  };
+  if (flags.timeUnit !== undefined) {
+    if (!(flags.timeUnit in UNIT_DAYS)) throw usageError(`--time-unit ${flags.timeUnit}: use day, week or month`);
+    settings.time_unit = flags.timeUnit as TimeUnit;
+  }
+  if (flags.horizon !== undefined) {
+    const h = Number(flags.horizon);
+    if (!Number.isInteger(h) || h < 1 || h > 120) throw usageError(`--horizon ${flags.horizon}: a whole number of months from 1 to 120`);
+    settings.horizon_months = h;
+  }
+  if (flags.share !== undefined) settings.key_accounts = { ...settings.key_accounts, share: parseShare(String(flags.share)) };
+  const asOf = checkDate('--as-of', flags.asOf);
+  const holdoutEnd = checkDate('--holdout-end', flags.holdoutEnd);
+  const since = checkDate('--since', flags.since);
+  if (holdoutEnd && asOf && holdoutEnd <= asOf) throw usageError(`--holdout-end ${holdoutEnd} must be after --as-of ${asOf}`);
+  if (since && asOf && since > asOf) throw usageError(`--since ${since} must not be after --as-of ${asOf}`);
+  validateSettings(settings);
+  return { asOf, holdoutEnd, since, settings };
+}
+
+export function parseShare(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw usageError(`--share ${value}: a share between 0 and 1, e.g. 0.8`);
+  return n;
+}
+
+function validateSettings(s: ModelSettings): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(s.rfm.bins) || s.rfm.bins < 2 || s.rfm.bins > 10) problems.push('models.rfm.bins: a whole number from 2 to 10');
+  for (const key of ['recency_cuts', 'frequency_cuts', 'monetary_cuts'] as const) {
+    const cuts = s.rfm[key];
+    if (cuts && (cuts.length !== s.rfm.bins - 1 || cuts.some((c, i) => i > 0 && c < cuts[i - 1]))) {
+      problems.push(`models.rfm.${key}: ${s.rfm.bins - 1} ascending values (one per score boundary)`);
+    }
+  }
+  problems.push(...validateSegmentRules(s.rfm.segments, s.rfm.bins));
+  if (!(s.discount_rate >= 0 && s.discount_rate < 1)) problems.push('models.discount_rate: from 0 to 1 (0.1 = 10% a year)');
+  if (!(s.churn_tiers.medium > 0 && s.churn_tiers.medium < s.churn_tiers.high && s.churn_tiers.high < 1)) {
+    problems.push('models.churn_tiers: 0 < medium < high < 1');
+  }
+  const ka = s.key_accounts;
+  if (!(ka.share > 0 && ka.share <= 1 && ka.b_share >= ka.share && ka.b_share <= 1)) problems.push('models.key_accounts: 0 < share ≤ b_share ≤ 1');
+  if (!(ka.trend_window_days >= 7)) problems.push('models.key_accounts.trend_window_days: at least 7');
+  const tiers = s.value_tiers;
+  if (tiers.length < 1) problems.push('models.value_tiers: at least one tier');
+  const last = tiers[tiers.length - 1];
+  if (last && (last.top_share !== undefined || last.min_clv !== undefined)) problems.push('models.value_tiers: the last tier takes everyone left (no top_share or min_clv)');
+  const body = tiers.slice(0, -1);
+  const byShare = body.every((t) => t.top_share !== undefined && t.min_clv === undefined);
+  const byClv = body.every((t) => t.min_clv !== undefined && t.top_share === undefined);
+  if (!byShare && !byClv) problems.push('models.value_tiers: give every tier but the last either top_share or min_clv');
+  if (byShare && body.some((t, i) => !(t.top_share! > 0 && t.top_share! < 1) || (i > 0 && t.top_share! <= body[i - 1].top_share!))) {
+    problems.push('models.value_tiers: top_share values increasing, between 0 and 1');
+  }
+  if (byClv && body.some((t, i) => i > 0 && t.min_clv! >= body[i - 1].min_clv!)) problems.push('models.value_tiers: min_clv values decreasing');
+  if (problems.length) throw usageError('invalid model settings', problems);
+}
