@@ -15,6 +15,7 @@ import { formatBytes, formatDuration } from './util/format.js';
 import { describeResult, generate, GENERATE_DEFAULTS } from './generate/index.js';
 import { runModels } from './run/index.js';
 import { formatRunResult } from './run/format.js';
+import { customer360, formatCustomer360, formatKeyAccounts, formatModelShow, keyAccounts, modelShow } from './run/views.js';
 import { usageError } from './util/errors.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
@@ -145,6 +146,43 @@ export function registerCommands(program: Command): void {
       const result = await runModels({ storePath: ctx.storePath, flags: opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
       if (ctx.json) printJson(result);
       else for (const line of formatRunResult(result)) ctx.reporter.out(line);
+    });
+
+  const model = program.command('model').description('the fitted models of a run');
+  model
+    .command('show')
+    .description('BG/NBD and Gamma-Gamma parameters, fit diagnostics and the backtest of the latest run')
+    .option('--run <id>', 'a run other than the latest', parseInteger)
+    .option('--json', 'print as JSON')
+    .action(async (opts: { run?: number }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const shown = await modelShow(ctx.storePath, opts.run);
+      if (ctx.json) printJson(shown);
+      else for (const line of formatModelShow(shown)) ctx.reporter.out(line);
+    });
+
+  program
+    .command('keyaccounts')
+    .description('the 80/20 key accounts of the latest run, with trend, churn risk, tier, owner and at-risk flags')
+    .option('--share <share>', 'revenue share that defines key accounts (default: the run\'s, 0.8)')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { share?: string }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const result = await keyAccounts(ctx.storePath, opts.share);
+      if (ctx.json) printJson(result);
+      else for (const line of formatKeyAccounts(result)) ctx.reporter.out(line);
+    });
+
+  program
+    .command('customer')
+    .description('one customer, 360°: profile, latest scores, history across runs, last orders and returns')
+    .argument('<id>', 'customer id')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const result = await customer360(ctx.storePath, id);
+      if (ctx.json) printJson(result);
+      else for (const line of formatCustomer360(result)) ctx.reporter.out(line);
     });
 
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');

@@ -27,6 +27,8 @@ export interface Backtest {
   by_frequency: BacktestBucket[];
   /** AUC of churn_risk for "no purchase in the holdout"; null when everyone (or no one) bought. */
   auc: number | null;
+  /** The same for p_no_purchase (BG/NBD's probability of no purchase in the horizon). */
+  auc_p_no_purchase: number | null;
   /** Customers who bought in the holdout / did not. */
   buyers: number;
   non_buyers: number;

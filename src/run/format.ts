@@ -32,7 +32,7 @@ export function formatRunResult(r: RunResult): string[] {
   if (r.backtest) {
     const b = r.backtest;
     lines.push(
-      `  backtest ${b.holdout_start} → ${b.holdout_end}: predicted ${b.predicted_total.toFixed(0)} repeat purchases, actual ${b.actual_total}; AUC of churn risk ${b.auc === null ? 'n/a' : b.auc.toFixed(3)}`,
+      `  backtest ${b.holdout_start} → ${b.holdout_end}: predicted ${b.predicted_total.toFixed(0)} repeat purchases, actual ${b.actual_total}; AUC of churn risk ${b.auc === null ? 'n/a' : b.auc.toFixed(3)}${b.auc_p_no_purchase !== null ? `, of p_no_purchase ${b.auc_p_no_purchase.toFixed(3)}` : ''}`,
     );
   }
   lines.push(`  see: crm query "SELECT * FROM customer_latest LIMIT 10", crm keyaccounts, crm model show`);

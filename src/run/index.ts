@@ -163,6 +163,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         t_x_days: triples.t_x_days,
         T_days: triples.T_days,
         p_alive: prediction.pAlive,
+        p_no_purchase: noPurchaseProbability(params, data, prediction.pAlive, horizonUnits),
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
       });
@@ -273,6 +274,22 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   return result;
 }
 
+/**
+ * P(no purchase in (T, T + t] | x, t_x, T) under BG/NBD: dead, or alive and silent. Given
+ * alive, λ | x, T ~ Gamma(r + x, α + T), so P(silent for t) = E[e^{−λt}] = ((α+T)/(α+T+t))^{r+x}:
+ *     1 − P(alive) + P(alive) · ((α+T)/(α+T+t))^{r+x}
+ * Unlike 1 − P(alive) it grows with the silence of one-time buyers (whom BG/NBD always counts
+ * alive: drop-out only happens after a repeat purchase).
+ */
+function noPurchaseProbability(params: BgNbdParams, data: { x: Float64Array; T: Float64Array }, pAlive: Float64Array, t: number): Float64Array {
+  const out = new Float64Array(pAlive.length);
+  for (let i = 0; i < out.length; i++) {
+    const silent = Math.exp((params.r + data.x[i]) * Math.log((params.alpha + data.T[i]) / (params.alpha + data.T[i] + t)));
+    out[i] = 1 - pAlive[i] + pAlive[i] * silent;
+  }
+  return out;
+}
+
 function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86_400_000);
 }
@@ -363,7 +380,7 @@ const METRIC_COLUMNS = [
   'monetary', 'gross_revenue', 'returns_value', 'return_lines', 'avg_order_value', 'margin',
   'r_score', 'f_score', 'm_score', 'rfm_segment',
   'bgnbd_x', 'bgnbd_t_x', 'bgnbd_T',
-  'p_alive', 'churn_risk', 'churn_tier', 'churn_reason', 'churn_method',
+  'p_alive', 'churn_risk', 'p_no_purchase', 'churn_tier', 'churn_reason', 'churn_method',
   'expected_purchases', 'expected_order_value', 'clv',
   'value_tier', 'value_basis',
   'net_revenue', 'revenue_rank', 'revenue_share', 'cumulative_share', 'abc_class', 'is_key_account',
@@ -382,6 +399,7 @@ WITH scored AS (
   SELECT b.*, r.r_score, r.f_score, r.m_score, r.rfm_segment,
          ${fitted ? 'pr.p_alive' : `1 - ${RECENCY_RISK_SQL}`} AS p_alive,
          ${risk} AS churn_risk,
+         ${fitted ? 'pr.p_no_purchase' : 'NULL'} AS p_no_purchase,
          ${fitted ? 'pr.expected_purchases' : 'NULL'} AS expected_purchases,
          ev.expected_order_value,
          ${value} AS clv,
@@ -397,7 +415,7 @@ WITH scored AS (
 ),
 tiered AS (
   SELECT *,
-         ${churnTierSql('churn_risk', s.churn_tiers)} AS churn_tier,
+         ${churnTierSql(fitted && s.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : 'churn_risk', s.churn_tiers)} AS churn_tier,
          ${valueTierSql(fitted ? 'clv' : 'monetary', positionSql(fitted ? 'clv' : 'monetary'), s.value_tiers)} AS value_tier
   FROM scored
 ),
@@ -415,13 +433,13 @@ SELECT ${runId}, customer_id, first_purchase, last_purchase, recency_days, tenur
        monetary, gross_revenue, returns_value, return_lines, avg_order_value, margin,
        r_score, f_score, m_score, rfm_segment,
        bgnbd_x, t_x_days / ${unitDays}, T_days / ${unitDays},
-       p_alive, churn_risk, churn_tier, ${churnReasonSql()}, ${fitted ? "'bgnbd'" : "'recency'"},
+       p_alive, churn_risk, p_no_purchase, churn_tier, ${churnReasonSql()}, ${fitted ? "'bgnbd'" : "'recency'"},
        expected_purchases, expected_order_value, clv,
        value_tier, ${fitted ? "'clv'" : "'net_revenue'"},
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class, is_key_account,
        revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
        is_key_account AND risk_reasons <> '' AS key_account_at_risk,
-       CASE WHEN is_key_account AND risk_reasons <> '' THEN risk_reasons END AS at_risk_reason,
+       nullif(risk_reasons, '') AS at_risk_reason,
        cohort_month
 FROM flagged
 ORDER BY customer_id`;
@@ -432,15 +450,15 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
                     WHERE order_date > DATE ${literal(asOf)} AND order_date <= DATE ${literal(holdoutEnd)} AND NOT is_return
                     GROUP BY customer_id)`;
   const scored = fitted
-    ? `(SELECT m.customer_id, m.bgnbd_x, h.predicted, m.churn_risk
+    ? `(SELECT m.customer_id, m.bgnbd_x, h.predicted, m.churn_risk, m.p_no_purchase
         FROM customer_metrics m JOIN ${T.base} b USING (customer_id)
         JOIN ${T.holdout} h ON h.x = b.bgnbd_x AND h.t_x_days = b.t_x_days AND h.T_days = b.T_days
         WHERE m.run_id = ${runId})`
-    : `(SELECT customer_id, bgnbd_x, 0.0 AS predicted, churn_risk FROM customer_metrics WHERE run_id = ${runId})`;
+    : `(SELECT customer_id, bgnbd_x, 0.0 AS predicted, churn_risk, NULL::DOUBLE AS p_no_purchase FROM customer_metrics WHERE run_id = ${runId})`;
   const buckets = await store.all<{ bucket_x: number; customers: number; predicted: number; actual: number }>(backtestBucketsSql(scored, actuals));
-  const auc = await store.one<{ n_pos: number; n_neg: number; auc: number | null }>(
-    aucSql(`(SELECT s.churn_risk, coalesce(a.actual, 0) = 0 AS no_purchase FROM ${scored} s LEFT JOIN ${actuals} a USING (customer_id))`, 'churn_risk', 'no_purchase'),
-  );
+  const outcomes = `(SELECT s.churn_risk, s.p_no_purchase, coalesce(a.actual, 0) = 0 AS no_purchase FROM ${scored} s LEFT JOIN ${actuals} a USING (customer_id))`;
+  const auc = await store.one<{ n_pos: number; n_neg: number; auc: number | null }>(aucSql(outcomes, 'churn_risk', 'no_purchase'));
+  const aucNoPurchase = fitted ? await store.one<{ auc: number | null }>(aucSql(outcomes, 'p_no_purchase', 'no_purchase')) : null;
   return {
     holdout_start: asOf,
     holdout_end: holdoutEnd,
@@ -455,6 +473,7 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
       actual: b.actual,
     })),
     auc: auc?.auc ?? null,
+    auc_p_no_purchase: aucNoPurchase?.auc ?? null,
     buyers: auc?.n_neg ?? 0,
     non_buyers: auc?.n_pos ?? 0,
     method: fitted ? 'bgnbd' : 'recency',

@@ -36,7 +36,11 @@ export interface ModelSettings {
     segments: SegmentRule[];
   };
   value_tiers: ValueTierRule[];
-  churn_tiers: { medium: number; high: number };
+  /**
+   * Tier thresholds, applied to `basis`: churn_risk (1 − P(alive), the default) or
+   * p_no_purchase (which, unlike BG/NBD's P(alive), rises for long-silent one-time buyers).
+   */
+  churn_tiers: { medium: number; high: number; basis: 'churn_risk' | 'p_no_purchase' };
   key_accounts: {
     /** Key accounts: the smallest set of customers reaching this share of positive net revenue. */
     share: number;
@@ -64,7 +68,7 @@ export const DEFAULT_SETTINGS: ModelSettings = {
     { name: 'Silver', top_share: 0.5 },
     { name: 'Bronze' },
   ],
-  churn_tiers: { medium: 0.3, high: 0.6 },
+  churn_tiers: { medium: 0.3, high: 0.6, basis: 'churn_risk' },
   key_accounts: { share: 0.8, b_share: 0.95, trend_window_days: 365, revenue_drop: 0.25, churn_risk_rise: 0.15 },
   min_customers: 20,
 };
@@ -145,6 +149,9 @@ function validateSettings(s: ModelSettings): void {
   if (!(s.discount_rate >= 0 && s.discount_rate < 1)) problems.push('models.discount_rate: from 0 to 1 (0.1 = 10% a year)');
   if (!(s.churn_tiers.medium > 0 && s.churn_tiers.medium < s.churn_tiers.high && s.churn_tiers.high < 1)) {
     problems.push('models.churn_tiers: 0 < medium < high < 1');
+  }
+  if (s.churn_tiers.basis !== 'churn_risk' && s.churn_tiers.basis !== 'p_no_purchase') {
+    problems.push('models.churn_tiers.basis: churn_risk or p_no_purchase');
   }
   const ka = s.key_accounts;
   if (!(ka.share > 0 && ka.share <= 1 && ka.b_share >= ka.share && ka.b_share <= 1)) problems.push('models.key_accounts: 0 < share ≤ b_share ≤ 1');

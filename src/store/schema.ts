@@ -136,6 +136,7 @@ CREATE TABLE customer_metrics (
   bgnbd_T             DOUBLE  NOT NULL,  -- first purchase to as_of, in time units
   p_alive             DOUBLE  NOT NULL,
   churn_risk          DOUBLE  NOT NULL,  -- 1 − p_alive (or the recency fallback)
+  p_no_purchase       DOUBLE,            -- P(no purchase within the horizon) under BG/NBD (NULL in fallback)
   churn_tier          VARCHAR NOT NULL,  -- low | medium | high
   churn_reason        VARCHAR NOT NULL,
   churn_method        VARCHAR NOT NULL,  -- bgnbd | recency
@@ -154,8 +155,8 @@ CREATE TABLE customer_metrics (
   revenue_previous    DOUBLE  NOT NULL,  -- the window before it
   revenue_trend       DOUBLE,            -- current / previous − 1 (NULL when previous = 0)
   previous_churn_risk DOUBLE,            -- in the previous run, if scored there
-  key_account_at_risk BOOLEAN NOT NULL,
-  at_risk_reason      VARCHAR,
+  key_account_at_risk BOOLEAN NOT NULL,  -- a key account with an at-risk reason
+  at_risk_reason      VARCHAR,           -- falling revenue, rising or high churn risk (any customer)
   cohort_month        DATE    NOT NULL
 );
 

@@ -1,0 +1,263 @@
+/**
+ * Read-only views of run results: `crm model show`, `crm keyaccounts`, `crm customer ID`.
+ * Each is SQL over runs / customer_metrics / customers that an analyst could run by hand.
+ */
+import { literal, Store, type Row } from '../store/db.js';
+import { inputError, storeError } from '../util/errors.js';
+import { formatCount, formatPercent, renderTable } from '../util/format.js';
+import { parseShare } from './settings.js';
+
+async function openWithRuns(storePath: string): Promise<Store> {
+  const store = await Store.open(storePath, { readOnly: true });
+  const runs = await store.value<number>('SELECT count(*) FROM runs');
+  if (!runs) {
+    store.close();
+    throw storeError('no model run yet: run `crm run` first');
+  }
+  return store;
+}
+
+const parseJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : (v ?? null));
+
+// ---------------------------------------------------------------------------------------
+// crm model show
+
+export interface ModelShow {
+  run_id: number;
+  as_of: string;
+  created_at: string;
+  time_unit: string;
+  horizon_months: number;
+  customers: number;
+  model_status: string;
+  fallback_reason: string | null;
+  bgnbd: Record<string, unknown> | null;
+  gamma_gamma: Record<string, unknown> | null;
+  backtest: Record<string, unknown> | null;
+}
+
+export async function modelShow(storePath: string, runId?: number): Promise<ModelShow> {
+  const store = await openWithRuns(storePath);
+  try {
+    const row = await store.one(
+      `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(created_at AS VARCHAR) AS created_at, time_unit, horizon_months, customers,
+              model_status, fallback_reason, bgnbd, gamma_gamma, backtest
+       FROM runs WHERE run_id = ${runId ?? '(SELECT max(run_id) FROM runs)'}`,
+    );
+    if (!row) throw inputError(`no run ${runId}`);
+    return {
+      ...(row as unknown as ModelShow),
+      bgnbd: parseJson(row.bgnbd),
+      gamma_gamma: parseJson(row.gamma_gamma),
+      backtest: parseJson(row.backtest),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+export function formatModelShow(m: ModelShow): string[] {
+  const lines = [`run ${m.run_id} as of ${m.as_of} (${formatCount(m.customers)} customers, time unit ${m.time_unit})`];
+  if (m.model_status === 'fallback') lines.push(`models not fitted: ${m.fallback_reason}`);
+  const b = m.bgnbd as Record<string, number | string | boolean | Record<string, number> | null> | null;
+  if (b) {
+    const se = (b.standard_errors ?? null) as Record<string, number> | null;
+    lines.push('', 'BG/NBD (Fader, Hardie & Lee 2005)');
+    lines.push(
+      renderTable(
+        ['parameter', 'estimate', 'std. error'],
+        ['r', 'alpha', 'a', 'b'].map((k) => [k, Number(b[k]).toPrecision(5), se ? Number(se[k]).toPrecision(3) : '—']),
+      ),
+    );
+    lines.push(`log-likelihood ${Number(b.log_likelihood).toFixed(2)}, converged: ${b.converged ? 'yes' : 'no'} (${b.message})`);
+  }
+  const g = m.gamma_gamma as Record<string, number | string | boolean> | null;
+  if (g) {
+    lines.push('', 'Gamma-Gamma (Fader & Hardie 2013)');
+    lines.push(renderTable(['parameter', 'estimate'], ['p', 'q', 'v'].map((k) => [k, Number(g[k]).toPrecision(5)])));
+    lines.push(`log-likelihood ${Number(g.log_likelihood).toFixed(2)}, converged: ${g.converged ? 'yes' : 'no'}, ${formatCount(Number(g.customers))} repeat customers`);
+  }
+  const t = m.backtest as { holdout_start: string; holdout_end: string; predicted_total: number; actual_total: number; auc: number | null; by_frequency: { bucket: string; customers: number; predicted: number; actual: number }[] } | null;
+  if (t) {
+    lines.push('', `Backtest ${t.holdout_start} → ${t.holdout_end}: predicted ${t.predicted_total.toFixed(1)} repeat purchases, actual ${t.actual_total}; AUC ${t.auc === null ? 'n/a' : t.auc.toFixed(3)}`);
+    lines.push(
+      renderTable(
+        ['repeat purchases before', 'customers', 'predicted', 'actual'],
+        t.by_frequency.map((x) => [x.bucket, formatCount(x.customers), x.predicted.toFixed(1), String(x.actual)]),
+      ),
+    );
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------
+// crm keyaccounts
+
+export interface KeyAccount {
+  rank: number;
+  customer_id: string;
+  name: string | null;
+  account_owner: string | null;
+  net_revenue: number;
+  revenue_share: number;
+  cumulative_share: number;
+  revenue_trend: number | null;
+  churn_risk: number;
+  churn_tier: string;
+  value_tier: string;
+  at_risk: boolean;
+  at_risk_reason: string | null;
+}
+
+export interface KeyAccountsResult {
+  run_id: number;
+  as_of: string;
+  share: number;
+  customers: number;
+  key_accounts: number;
+  revenue_share: number;
+  accounts: KeyAccount[];
+}
+
+/**
+ * Key accounts of the latest run. With --share other than the run's, the set is recomputed
+ * from the run's window revenue by the same rule (ties with the last account included).
+ */
+export async function keyAccounts(storePath: string, shareFlag?: string): Promise<KeyAccountsResult> {
+  const store = await openWithRuns(storePath);
+  try {
+    const run = (await store.one<{ run_id: number; as_of: string; params: string }>(
+      'SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, params FROM runs ORDER BY run_id DESC LIMIT 1',
+    ))!;
+    const share = shareFlag !== undefined ? parseShare(shareFlag) : Number(JSON.parse(run.params).key_accounts.share);
+    const rows = await store.all<Row>(`
+      WITH positive AS (
+        SELECT customer_id, net_revenue,
+               sum(net_revenue) OVER (ORDER BY net_revenue DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue,
+               sum(net_revenue) OVER (PARTITION BY net_revenue) AS tied_revenue,
+               sum(net_revenue) OVER () AS total
+        FROM customer_latest WHERE net_revenue > 0
+      ),
+      keys AS (
+        SELECT customer_id FROM positive WHERE (cumulative_revenue - tied_revenue) / total < ${share}
+      )
+      SELECT m.revenue_rank AS rank, m.customer_id, c.name, c.account_owner, m.net_revenue, m.revenue_share, m.cumulative_share,
+             m.revenue_trend, m.churn_risk, m.churn_tier, m.value_tier,
+             m.at_risk_reason IS NOT NULL AS at_risk,
+             m.at_risk_reason
+      FROM customer_latest m JOIN keys USING (customer_id) LEFT JOIN customers c USING (customer_id)
+      ORDER BY m.net_revenue DESC, m.customer_id`);
+    const customers = (await store.value<number>('SELECT count(*) FROM customer_latest')) ?? 0;
+    const accounts = rows as unknown as KeyAccount[];
+    return {
+      run_id: run.run_id,
+      as_of: run.as_of,
+      share,
+      customers,
+      key_accounts: accounts.length,
+      revenue_share: accounts.reduce((a, b) => a + b.revenue_share, 0),
+      accounts,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+export function formatKeyAccounts(r: KeyAccountsResult): string[] {
+  const head = `${formatCount(r.key_accounts)} key accounts (${formatPercent(r.key_accounts / Math.max(1, r.customers))} of ${formatCount(r.customers)} customers) bring ${formatPercent(r.revenue_share)} of revenue — run ${r.run_id}, as of ${r.as_of}, share ${r.share}`;
+  const table = renderTable(
+    ['#', 'customer', 'name', 'owner', 'revenue', 'share', 'cum.', 'trend', 'churn', 'tier', 'at risk'],
+    r.accounts.map((a) => [
+      String(a.rank),
+      a.customer_id,
+      a.name ?? '',
+      a.account_owner ?? '',
+      Math.round(a.net_revenue).toLocaleString('en-US'),
+      formatPercent(a.revenue_share),
+      formatPercent(a.cumulative_share),
+      a.revenue_trend === null ? '—' : `${a.revenue_trend >= 0 ? '+' : ''}${Math.round(a.revenue_trend * 100)}%`,
+      `${Math.round(a.churn_risk * 100)}% ${a.churn_tier}`,
+      a.value_tier,
+      a.at_risk ? `yes: ${a.at_risk_reason ?? ''}` : '',
+    ]),
+    { maxCellWidth: 48 },
+  );
+  return [head, '', table];
+}
+
+// ---------------------------------------------------------------------------------------
+// crm customer ID
+
+export interface Customer360 {
+  customer_id: string;
+  profile: Row | null;
+  metrics: Row | null;
+  history: Row[];
+  orders: Row[];
+  returns: Row[];
+}
+
+const ORDERS_SHOWN = 10;
+
+export async function customer360(storePath: string, customerId: string): Promise<Customer360> {
+  const store = await Store.open(storePath, { readOnly: true });
+  try {
+    const id = literal(customerId);
+    const profile = (await store.one(`SELECT * EXCLUDE (load_id, source_file, source_sheet, source_row) FROM customers WHERE customer_id = ${id}`)) ?? null;
+    const hasRuns = ((await store.value<number>('SELECT count(*) FROM runs')) ?? 0) > 0;
+    const metrics = hasRuns ? ((await store.one(`SELECT * FROM customer_latest WHERE customer_id = ${id}`)) ?? null) : null;
+    const history = hasRuns
+      ? await store.all(
+          `SELECT m.run_id, CAST(r.as_of AS VARCHAR) AS as_of, m.rfm_segment, m.value_tier, m.churn_tier, m.churn_risk, m.clv, m.monetary, m.abc_class
+           FROM customer_metrics m JOIN runs r USING (run_id) WHERE m.customer_id = ${id} ORDER BY r.as_of, m.run_id`,
+        )
+      : [];
+    const orders = await store.all(
+      `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, count(*) AS lines, sum(amount) AS amount,
+              string_agg(DISTINCT product, ', ' ORDER BY product) AS products
+       FROM transactions WHERE customer_id = ${id} AND NOT is_return
+       GROUP BY ALL ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
+    );
+    const returns = await store.all(
+      `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, product, quantity, amount
+       FROM transactions WHERE customer_id = ${id} AND is_return ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
+    );
+    if (!profile && !metrics && orders.length === 0 && returns.length === 0) {
+      throw inputError(`no customer ${JSON.stringify(customerId)} in the store`);
+    }
+    return { customer_id: customerId, profile, metrics, history, orders, returns };
+  } finally {
+    store.close();
+  }
+}
+
+export function formatCustomer360(c: Customer360): string[] {
+  const lines: string[] = [];
+  const p = c.profile;
+  lines.push(`customer ${c.customer_id}${p?.name ? ` — ${p.name}` : ''}`);
+  if (p) {
+    const fields = ['email', 'phone', 'region', 'industry', 'account_owner', 'signup_date'].filter((k) => p[k] !== null && p[k] !== undefined);
+    for (const k of fields) lines.push(`  ${k.padEnd(14)}${String(p[k])}`);
+  } else lines.push('  (not in the customers table)');
+  const m = c.metrics;
+  if (m) {
+    lines.push('', `latest run ${m.run_id}: ${m.rfm_segment} (R${m.r_score} F${m.f_score} M${m.m_score}), ${m.value_tier}, ABC ${m.abc_class}${m.is_key_account ? ' — key account' : ''}`);
+    lines.push(`  churn risk ${Math.round(Number(m.churn_risk) * 100)}% (${m.churn_tier}): ${m.churn_reason}`);
+    lines.push(`  ${m.frequency} orders, net revenue ${Number(m.monetary).toFixed(2)}, first ${m.first_purchase}, last ${m.last_purchase}`);
+    if (m.clv !== null) lines.push(`  expected ${Number(m.expected_purchases).toFixed(2)} purchases in the horizon, lifetime value ${Number(m.clv).toFixed(2)}`);
+    if (m.key_account_at_risk) lines.push(`  at risk: ${m.at_risk_reason}`);
+  }
+  if (c.history.length > 1) {
+    lines.push('', 'history:');
+    lines.push(renderTable(['run', 'as of', 'segment', 'tier', 'churn'], c.history.map((h) => [String(h.run_id), String(h.as_of), String(h.rfm_segment), String(h.value_tier), String(h.churn_tier)])));
+  }
+  if (c.orders.length) {
+    lines.push('', `last ${c.orders.length} orders:`);
+    lines.push(renderTable(['order', 'date', 'lines', 'amount', 'products'], c.orders.map((o) => [String(o.order_id), String(o.order_date), String(o.lines), Number(o.amount).toFixed(2), String(o.products ?? '')])));
+  }
+  if (c.returns.length) {
+    lines.push('', 'returns:');
+    lines.push(renderTable(['order', 'date', 'product', 'quantity', 'amount'], c.returns.map((o) => [String(o.order_id), String(o.order_date), String(o.product ?? ''), String(o.quantity ?? ''), Number(o.amount).toFixed(2)])));
+  }
+  return lines;
+}
