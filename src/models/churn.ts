@@ -14,13 +14,15 @@
  * Reasons compare the silence to the customer's own rhythm (mean days between purchase days).
  */
 
+import { sqlNumber } from '../store/db.js';
+
 export interface ChurnTiers {
   medium: number;
   high: number;
 }
 
 export function churnTierSql(risk: string, tiers: ChurnTiers): string {
-  return `CASE WHEN ${risk} >= ${tiers.high} THEN 'high' WHEN ${risk} >= ${tiers.medium} THEN 'medium' ELSE 'low' END`;
+  return `CASE WHEN ${risk} >= ${sqlNumber(tiers.high)} THEN 'high' WHEN ${risk} >= ${sqlNumber(tiers.medium)} THEN 'medium' ELSE 'low' END`;
 }
 
 /** The recency fallback risk over a relation with `recency_days`. */

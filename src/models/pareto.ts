@@ -16,8 +16,11 @@
  *
  * Trend: revenue in the window ending at as-of versus the window of equal length before it
  * (the --since window, else `trend_window_days`).
+ *
+ * Sums stay DECIMAL (exact, so independent of the order parallel threads add them in) and
+ * become DOUBLE only in the final ratios: reruns give bit-identical shares.
  */
-import { literal } from '../store/db.js';
+import { literal, sqlNumber } from '../store/db.js';
 
 export interface ParetoSettings {
   asOf: string;
@@ -27,8 +30,11 @@ export interface ParetoSettings {
   trendWindowDays: number;
 }
 
-/** SQL: per customer of `base` — window revenue, rank, shares, class, trend windows. */
-export function paretoSql(base: string, s: ParetoSettings): string {
+/**
+ * SQL: per customer of `base` — window revenue, rank, shares, class, trend windows. Revenue
+ * comes from `orderDays` (customer_id, order_date, amount: transactions up to as-of).
+ */
+export function paretoSql(base: string, orderDays: string, s: ParetoSettings): string {
   const asOf = `DATE ${literal(s.asOf)}`;
   const windowStart = s.since ? `DATE ${literal(s.since)}` : null;
   const trendDays = s.since ? `date_diff('day', DATE ${literal(s.since)}, ${asOf}) + 1` : String(s.trendWindowDays);
@@ -39,15 +45,14 @@ WITH window_revenue AS (
          sum(amount) FILTER (WHERE order_date > ${asOf} - (${trendDays})::INTEGER) AS revenue_current,
          sum(amount) FILTER (WHERE order_date <= ${asOf} - (${trendDays})::INTEGER
                                AND order_date > ${asOf} - 2 * (${trendDays})::INTEGER) AS revenue_previous
-  FROM transactions
-  WHERE order_date <= ${asOf}
+  FROM ${orderDays}
   GROUP BY customer_id
 ),
 customers_in_run AS (
   SELECT b.customer_id,
-         CAST(coalesce(w.net_revenue, 0) AS DOUBLE) AS net_revenue,
-         CAST(coalesce(w.revenue_current, 0) AS DOUBLE) AS revenue_current,
-         CAST(coalesce(w.revenue_previous, 0) AS DOUBLE) AS revenue_previous
+         coalesce(w.net_revenue, 0) AS net_revenue,
+         coalesce(w.revenue_current, 0) AS revenue_current,
+         coalesce(w.revenue_previous, 0) AS revenue_previous
   FROM ${base} b LEFT JOIN window_revenue w USING (customer_id)
 ),
 positive_total AS (
@@ -64,19 +69,19 @@ ranked AS (
   WINDOW by_revenue AS (ORDER BY net_revenue DESC)
 )
 SELECT c.customer_id,
-       c.net_revenue,
+       CAST(c.net_revenue AS DOUBLE) AS net_revenue,
        r.revenue_rank,
-       CASE WHEN c.net_revenue > 0 THEN c.net_revenue / t.total ELSE 0 END AS revenue_share,
-       r.cumulative_revenue / t.total AS cumulative_share,
+       CASE WHEN c.net_revenue > 0 THEN CAST(c.net_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) ELSE 0 END AS revenue_share,
+       CAST(r.cumulative_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) AS cumulative_share,
        CASE
          WHEN c.net_revenue <= 0 THEN 'C'
-         WHEN (r.cumulative_revenue - r.tied_revenue) / t.total < ${s.share} THEN 'A'
-         WHEN (r.cumulative_revenue - r.tied_revenue) / t.total < ${s.bShare} THEN 'B'
+         WHEN CAST(r.cumulative_revenue - r.tied_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) < ${sqlNumber(s.share)} THEN 'A'
+         WHEN CAST(r.cumulative_revenue - r.tied_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) < ${sqlNumber(s.bShare)} THEN 'B'
          ELSE 'C'
        END AS abc_class,
-       c.revenue_current,
-       c.revenue_previous,
-       CASE WHEN c.revenue_previous > 0 THEN c.revenue_current / c.revenue_previous - 1 END AS revenue_trend
+       CAST(c.revenue_current AS DOUBLE) AS revenue_current,
+       CAST(c.revenue_previous AS DOUBLE) AS revenue_previous,
+       CASE WHEN c.revenue_previous > 0 THEN CAST(c.revenue_current AS DOUBLE) / CAST(c.revenue_previous AS DOUBLE) - 1 END AS revenue_trend
 FROM customers_in_run c
 CROSS JOIN positive_total t
 LEFT JOIN ranked r USING (customer_id)`;

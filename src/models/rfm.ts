@@ -21,7 +21,7 @@
  * scores names the segment. The rules must cover every combination of scores, so every
  * customer falls into exactly one segment (checked before a run).
  */
-import { literal } from '../store/db.js';
+import { literal, sqlNumber, type Store } from '../store/db.js';
 
 export interface SegmentRule {
   name: string;
@@ -96,23 +96,40 @@ export function quantileLevels(bins: number): number[] {
   return Array.from({ length: bins - 1 }, (_, k) => Number(((k + 1) / bins).toFixed(6)));
 }
 
+export interface RfmCuts {
+  recency: number[];
+  frequency: number[];
+  monetary: number[];
+}
+
+/**
+ * The score boundaries of a run: explicit cuts from the settings, else quantiles of the data
+ * (one small query; the scores then compare each customer with constants).
+ */
+export async function rfmCuts(store: Store, base: string, s: RfmScoring): Promise<RfmCuts> {
+  const levels = `[${quantileLevels(s.bins).join(', ')}]`;
+  const row = await store.one<{ r: number[]; f: number[]; m: number[] }>(
+    `SELECT quantile_disc(-recency_days, ${levels})::DOUBLE[] AS r, quantile_disc(frequency, ${levels})::DOUBLE[] AS f,
+            quantile_disc(monetary, ${levels})::DOUBLE[] AS m FROM ${base}`,
+  );
+  return {
+    recency: row!.r.map(Number),
+    frequency: (s.frequency_cuts ?? row!.f).map(Number),
+    monetary: (s.monetary_cuts ?? row!.m).map(Number),
+  };
+}
+
 /**
  * SQL: scores and segment per customer of `base` (which has customer_id, recency_days,
- * frequency, monetary). Named CTEs: cuts (the score boundaries) → scored → segmented.
+ * frequency, monetary), given the run's cut points.
  */
-export function rfmSql(base: string, s: RfmScoring): string {
-  const levels = `[${quantileLevels(s.bins).join(', ')}]`;
-  const cutList = (explicit: number[] | undefined, expr: string) =>
-    explicit ? `[${explicit.map((c) => Number(c)).join(', ')}]::DOUBLE[]` : `quantile_disc(${expr}, ${levels})::DOUBLE[]`;
-  const score = (value: string, cuts: string) =>
-    `1 + ${quantileLevels(s.bins)
-      .map((_, k) => `(${value} > ${cuts}[${k + 1}])::INTEGER`)
-      .join(' + ')}`;
+export function rfmSql(base: string, s: RfmScoring, cuts: RfmCuts): string {
+  const score = (value: string, bounds: number[]) => `1 + ${bounds.map((c) => `(${value} > ${sqlNumber(c)})::INTEGER`).join(' + ')}`;
   // Recency is scored on its negative: fewer days since the last purchase scores higher.
   // Explicit recency cuts are days, ascending: recency ≤ cut k (counted from the top) scores up.
   const recencyScore = s.recency_cuts
-    ? `1 + ${s.recency_cuts.map((c) => `(b.recency_days <= ${Number(c)})::INTEGER`).join(' + ')}`
-    : score('-b.recency_days', 'c.r_cuts');
+    ? `1 + ${s.recency_cuts.map((c) => `(recency_days <= ${sqlNumber(Number(c))})::INTEGER`).join(' + ')}`
+    : score('-recency_days', cuts.recency);
   const when = s.segments
     .map((rule) => {
       const conds = (['r', 'f', 'm'] as const)
@@ -122,20 +139,13 @@ export function rfmSql(base: string, s: RfmScoring): string {
     })
     .join(' ');
   return `
-WITH cuts AS (
-  SELECT ${cutList(undefined, '-recency_days')} AS r_cuts,
-         ${cutList(s.frequency_cuts, 'frequency')} AS f_cuts,
-         ${cutList(s.monetary_cuts, 'monetary')} AS m_cuts
-  FROM ${base}
-),
-scored AS (
-  SELECT b.customer_id,
+WITH scored AS (
+  SELECT customer_id,
          ${recencyScore} AS r_score,
-         ${score('b.frequency', 'c.f_cuts')} AS f_score,
-         ${score('b.monetary', 'c.m_cuts')} AS m_score
-  FROM ${base} b CROSS JOIN cuts c
+         ${score('frequency', cuts.frequency)} AS f_score,
+         ${score('monetary', cuts.monetary)} AS m_score
+  FROM ${base}
 )
 SELECT customer_id, r_score, f_score, m_score, CASE ${when} END AS rfm_segment
 FROM scored`;
 }
-

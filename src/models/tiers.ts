@@ -8,7 +8,7 @@
  * reaches. When the models fall back (no CLV), the same rules apply to net revenue and the
  * run says so (`value_basis`).
  */
-import { literal } from '../store/db.js';
+import { literal, sqlNumber } from '../store/db.js';
 import type { ValueTierRule } from '../run/settings.js';
 
 /** SQL CASE over `value` (and `position`, the share of customers ranked above). */
@@ -18,8 +18,8 @@ export function valueTierSql(value: string, position: string, tiers: ValueTierRu
   const whens = body
     .map((t) =>
       t.top_share !== undefined
-        ? `WHEN ${position} < ${Number(t.top_share)} THEN ${literal(t.name)}`
-        : `WHEN ${value} >= ${Number(t.min_clv)} THEN ${literal(t.name)}`,
+        ? `WHEN ${position} < ${sqlNumber(t.top_share)} THEN ${literal(t.name)}`
+        : `WHEN ${value} >= ${sqlNumber(t.min_clv!)} THEN ${literal(t.name)}`,
     )
     .join(' ');
   return body.length ? `CASE ${whens} ELSE ${literal(last.name)} END` : literal(last.name);

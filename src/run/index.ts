@@ -16,7 +16,7 @@
  */
 import type { CrmConfig } from '../config.js';
 import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
-import { literal, Store } from '../store/db.js';
+import { literal, sqlNumber, Store } from '../store/db.js';
 import { inputError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import type { Progress } from '../util/progress.js';
@@ -28,7 +28,7 @@ import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
 import { paretoSql } from '../models/pareto.js';
-import { rfmSql } from '../models/rfm.js';
+import { rfmCuts, rfmSql } from '../models/rfm.js';
 import { positionSql, valueTierSql } from '../models/tiers.js';
 import { resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 
@@ -36,6 +36,7 @@ const DAYS_PER_YEAR = 365.25;
 
 /** Temp tables of one run (dropped at the end). */
 const T = {
+  orderDays: 'temp.run_order_days',
   base: 'temp.run_base',
   rfm: 'temp.run_rfm',
   pred: 'temp.run_predictions',
@@ -117,14 +118,18 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
   // 1. Customer base
-  await progress.step(`summarising customers as of ${asOf}`, (tick) =>
-    timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf)}`, tick)),
-  );
+  await progress.step(`summarising customers as of ${asOf}`, async (tick) => {
+    await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf)}`, (f) => tick(f === null ? null : f * 0.7)));
+    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
+  });
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
 
   // 2. RFM
-  await timed('rfm', () => store.run(`CREATE OR REPLACE TEMP TABLE run_rfm AS ${rfmSql(T.base, settings.rfm)}`));
+  await timed('rfm', async () => {
+    const cuts = await rfmCuts(store, T.base, settings.rfm);
+    await store.run(`CREATE OR REPLACE TEMP TABLE run_rfm AS ${rfmSql(T.base, settings.rfm, cuts)}`);
+  });
 
   // 3. BG/NBD
   let fallbackReason: string | null = null;
@@ -190,7 +195,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // 5. 80/20
   await timed('pareto', () =>
     store.run(
-      `CREATE OR REPLACE TEMP TABLE run_pareto AS ${paretoSql(T.base, {
+      `CREATE OR REPLACE TEMP TABLE run_pareto AS ${paretoSql(T.base, T.orderDays, {
         asOf,
         since: options.since,
         share: settings.key_accounts.share,
@@ -218,7 +223,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // with the same earlier period, so reruns reproduce their results exactly.
         const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
         await store.run(`INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')}) ${metricsSql(runId, previousRunId, fitted, options, unitDays)}`);
-        await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM (${cohortSql(T.base, asOf)})`);
+        await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM (${cohortSql(T.base, T.orderDays, asOf)})`);
         await store.run(`INSERT INTO segment_migration ${segmentMigrationSql(runId, previousRunId)}`);
         const backtest = options.holdoutEnd ? await computeBacktest(store, runId, asOf, options.holdoutEnd, fitted) : null;
         const summary = await summarise(store, runId, fitted);
@@ -299,44 +304,65 @@ function daysBetween(a: string, b: string): number {
  * ids (or days, for rows without one); purchase days drive BG/NBD; returns are netted into
  * money but never count as purchases.
  */
+/**
+ * Step 0: transactions up to as-of, one row per customer, day, order and direction — ~2× fewer
+ * rows than order lines, and every later step (base, 80/20, cohorts) reads this instead of
+ * rescanning the lines.
+ */
+function orderDaysSql(asOf: string): string {
+  return `
+SELECT customer_id, order_date, order_id, is_return,
+       sum(amount) AS amount, sum(cost) AS cost, count(cost) AS costed_lines, count(*) AS lines
+FROM transactions
+WHERE order_date <= DATE ${literal(asOf)}
+GROUP BY customer_id, order_date, order_id, is_return`;
+}
+
+/**
+ * Step 1: one row per customer with a purchase on or before as-of. Orders are distinct order
+ * ids (or days, for rows without one); purchase days drive BG/NBD; returns are netted into
+ * money but never count as purchases.
+ */
 function baseSql(asOf: string): string {
   const d = `DATE ${literal(asOf)}`;
   return `
-WITH tx AS (
-  SELECT customer_id, order_date, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR)) AS order_key, amount, cost, is_return
-  FROM transactions WHERE order_date <= ${d}
-),
-purchase_days AS (
+WITH purchase_days AS (
   SELECT customer_id, order_date, sum(amount) AS day_value
-  FROM tx WHERE NOT is_return GROUP BY customer_id, order_date
+  FROM ${T.orderDays} WHERE NOT is_return GROUP BY customer_id, order_date
 ),
 day_summary AS (
   SELECT customer_id, count(*) AS purchase_days, min(order_date) AS first_purchase, max(order_date) AS last_purchase,
          arg_min(day_value, order_date) AS first_day_value
   FROM purchase_days GROUP BY customer_id
 ),
+orders AS (
+  SELECT customer_id, count(*) AS orders
+  FROM (SELECT DISTINCT customer_id, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR)) AS order_key
+        FROM ${T.orderDays} WHERE NOT is_return)
+  GROUP BY customer_id
+),
 money AS (
   SELECT customer_id,
-         count(DISTINCT order_key) FILTER (WHERE NOT is_return) AS orders,
          coalesce(sum(amount) FILTER (WHERE NOT is_return), 0) AS gross_revenue,
          coalesce(-sum(amount) FILTER (WHERE is_return), 0) AS returns_value,
-         count(*) FILTER (WHERE is_return) AS return_lines,
+         coalesce(sum(lines) FILTER (WHERE is_return), 0) AS return_lines,
          sum(amount) AS net_revenue,
-         CASE WHEN count(cost) > 0 THEN sum(amount) FILTER (WHERE cost IS NOT NULL) - sum(cost) END AS margin
-  FROM tx GROUP BY customer_id
+         -- Margin only over lines that carry a cost; NULL when none does.
+         CASE WHEN sum(costed_lines) > 0 THEN sum(amount) FILTER (WHERE costed_lines = lines) - sum(cost) END AS margin
+  FROM ${T.orderDays} GROUP BY customer_id
 )
 SELECT d.customer_id,
        d.first_purchase,
        d.last_purchase,
        date_diff('day', d.last_purchase, ${d}) AS recency_days,
        date_diff('day', d.first_purchase, ${d}) AS tenure_days,
-       CAST(m.orders AS INTEGER) AS frequency,
+       CAST(o.orders AS INTEGER) AS frequency,
        CAST(d.purchase_days AS INTEGER) AS purchase_days,
        CAST(m.net_revenue AS DOUBLE) AS monetary,
        CAST(m.gross_revenue AS DOUBLE) AS gross_revenue,
        CAST(m.returns_value AS DOUBLE) AS returns_value,
        CAST(m.return_lines AS INTEGER) AS return_lines,
-       CAST(m.gross_revenue AS DOUBLE) / m.orders AS avg_order_value,
+       CAST(m.gross_revenue AS DOUBLE) / o.orders AS avg_order_value,
        CAST(m.margin AS DOUBLE) AS margin,
        CAST(d.purchase_days - 1 AS INTEGER) AS bgnbd_x,
        date_diff('day', d.first_purchase, d.last_purchase) AS t_x_days,
@@ -346,7 +372,7 @@ SELECT d.customer_id,
        CASE WHEN d.purchase_days > 1 THEN CAST(m.net_revenue - d.first_day_value AS DOUBLE) / (d.purchase_days - 1) END AS repeat_mean_value,
        CAST(d.first_day_value AS DOUBLE) AS first_day_value,
        CAST(date_trunc('month', d.first_purchase) AS DATE) AS cohort_month
-FROM day_summary d JOIN money m USING (customer_id)`;
+FROM day_summary d JOIN money m USING (customer_id) JOIN orders o USING (customer_id)`;
 }
 
 /**
@@ -364,7 +390,7 @@ FROM day_summary d JOIN money m USING (customer_id)`;
 function expectedValueSql(params: { p: number; q: number; v: number } | null): string {
   const ownMean = 'greatest(monetary / purchase_days, 0)';
   if (!params) return `SELECT customer_id, ${ownMean} AS expected_order_value FROM ${T.base}`;
-  const { p, q, v } = params;
+  const [p, q, v] = [params.p, params.q, params.v].map(sqlNumber);
   return `SELECT customer_id,
     CASE WHEN bgnbd_x > 0 AND repeat_mean_value > 0
            THEN ${p} * (${v} + bgnbd_x * repeat_mean_value) / (${p} * bgnbd_x + ${q} - 1)
@@ -423,8 +449,8 @@ flagged AS (
   SELECT *,
          abc_class = 'A' AS is_key_account,
          concat_ws('; ',
-           CASE WHEN revenue_trend <= -${ka.revenue_drop} THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
-           CASE WHEN churn_risk - previous_churn_risk >= ${ka.churn_risk_rise} THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+           CASE WHEN revenue_trend <= -${sqlNumber(ka.revenue_drop)} THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+           CASE WHEN churn_risk - previous_churn_risk >= ${sqlNumber(ka.churn_risk_rise)} THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
            CASE WHEN churn_tier = 'high' THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
          ) AS risk_reasons
   FROM tiered
@@ -432,7 +458,7 @@ flagged AS (
 SELECT ${runId}, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
        monetary, gross_revenue, returns_value, return_lines, avg_order_value, margin,
        r_score, f_score, m_score, rfm_segment,
-       bgnbd_x, t_x_days / ${unitDays}, T_days / ${unitDays},
+       bgnbd_x, t_x_days / ${sqlNumber(unitDays)}, T_days / ${sqlNumber(unitDays)},
        p_alive, churn_risk, p_no_purchase, churn_tier, ${churnReasonSql()}, ${fitted ? "'bgnbd'" : "'recency'"},
        expected_purchases, expected_order_value, clv,
        value_tier, ${fitted ? "'clv'" : "'net_revenue'"},
@@ -441,8 +467,7 @@ SELECT ${runId}, customer_id, first_purchase, last_purchase, recency_days, tenur
        is_key_account AND risk_reasons <> '' AS key_account_at_risk,
        nullif(risk_reasons, '') AS at_risk_reason,
        cohort_month
-FROM flagged
-ORDER BY customer_id`;
+FROM flagged`;
 }
 
 async function computeBacktest(store: Store, runId: number, asOf: string, holdoutEnd: string, fitted: boolean): Promise<Backtest> {
@@ -480,23 +505,30 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
   };
 }
 
+/**
+ * A sum of DOUBLEs that does not depend on the order threads add them in: each value is fixed
+ * to 9 decimals as a DECIMAL, summed exactly, then returned as DOUBLE.
+ */
+const exactSum = (col: string, filter?: string) =>
+  `CAST(sum(CAST(${col} AS DECIMAL(38, 9)))${filter ? ` FILTER (WHERE ${filter})` : ''} AS DOUBLE)`;
+
 async function summarise(store: Store, runId: number, fitted: boolean): Promise<RunSummary> {
   const where = `WHERE run_id = ${runId}`;
   const segments = await store.all<{ segment: string; customers: number; net_revenue: number }>(
-    `SELECT rfm_segment AS segment, count(*) AS customers, sum(monetary) AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY customers DESC, segment`,
+    `SELECT rfm_segment AS segment, count(*) AS customers, ${exactSum('monetary')} AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY customers DESC, segment`,
   );
   const valueTiers = await store.all<{ tier: string; customers: number; clv: number | null; net_revenue: number }>(
-    `SELECT value_tier AS tier, count(*) AS customers, sum(clv) AS clv, sum(monetary) AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY max(coalesce(clv, monetary)) DESC, tier`,
+    `SELECT value_tier AS tier, count(*) AS customers, ${exactSum('clv')} AS clv, ${exactSum('monetary')} AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY max(coalesce(clv, monetary)) DESC, tier`,
   );
   const churnTiers = await store.all<{ tier: string; customers: number }>(
     `SELECT churn_tier AS tier, count(*) AS customers FROM customer_metrics ${where} GROUP BY 1 ORDER BY CASE churn_tier WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END`,
   );
   const totals = await store.one<{ key_customers: number; customers: number; key_revenue: number; positive_revenue: number; at_risk: number; net_revenue: number; expected: number | null; clv: number | null }>(
     `SELECT count(*) FILTER (WHERE is_key_account) AS key_customers, count(*) AS customers,
-            sum(net_revenue) FILTER (WHERE is_key_account) AS key_revenue,
-            sum(net_revenue) FILTER (WHERE net_revenue > 0) AS positive_revenue,
+            ${exactSum('net_revenue', 'is_key_account')} AS key_revenue,
+            ${exactSum('net_revenue', 'net_revenue > 0')} AS positive_revenue,
             count(*) FILTER (WHERE key_account_at_risk) AS at_risk,
-            sum(monetary) AS net_revenue, sum(expected_purchases) AS expected, sum(clv) AS clv
+            ${exactSum('monetary')} AS net_revenue, ${exactSum('expected_purchases')} AS expected, ${exactSum('clv')} AS clv
      FROM customer_metrics ${where}`,
   );
   const t = totals!;

@@ -2,7 +2,7 @@
  * Read-only views of run results: `crm model show`, `crm keyaccounts`, `crm customer ID`.
  * Each is SQL over runs / customer_metrics / customers that an analyst could run by hand.
  */
-import { literal, Store, type Row } from '../store/db.js';
+import { literal, sqlNumber, Store, type Row } from '../store/db.js';
 import { inputError, storeError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { parseShare } from './settings.js';
@@ -131,15 +131,19 @@ export async function keyAccounts(storePath: string, shareFlag?: string): Promis
     ))!;
     const share = shareFlag !== undefined ? parseShare(shareFlag) : Number(JSON.parse(run.params).key_accounts.share);
     const rows = await store.all<Row>(`
-      WITH positive AS (
+      WITH revenue AS (
+        -- Exact decimals (net_revenue came from DECIMAL sums), so ties and thresholds match the run's.
+        SELECT customer_id, CAST(net_revenue AS DECIMAL(38, 4)) AS net_revenue FROM customer_latest WHERE net_revenue > 0
+      ),
+      positive AS (
         SELECT customer_id, net_revenue,
                sum(net_revenue) OVER (ORDER BY net_revenue DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue,
                sum(net_revenue) OVER (PARTITION BY net_revenue) AS tied_revenue,
                sum(net_revenue) OVER () AS total
-        FROM customer_latest WHERE net_revenue > 0
+        FROM revenue
       ),
       keys AS (
-        SELECT customer_id FROM positive WHERE (cumulative_revenue - tied_revenue) / total < ${share}
+        SELECT customer_id FROM positive WHERE CAST(cumulative_revenue - tied_revenue AS DOUBLE) / CAST(total AS DOUBLE) < ${sqlNumber(share)}
       )
       SELECT m.revenue_rank AS rank, m.customer_id, c.name, c.account_owner, m.net_revenue, m.revenue_share, m.cumulative_share,
              m.revenue_trend, m.churn_risk, m.churn_tier, m.value_tier,
