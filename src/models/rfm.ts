@@ -119,16 +119,25 @@ export async function rfmCuts(store: Store, base: string, s: RfmScoring): Promis
   };
 }
 
+export interface RfmExpressions {
+  r_score: string;
+  f_score: string;
+  m_score: string;
+  /** In terms of the three score columns (r_score, f_score, m_score). */
+  segment: string;
+}
+
 /**
- * SQL: scores and segment per customer of `base` (which has customer_id, recency_days,
- * frequency, monetary), given the run's cut points.
+ * SQL expressions for the scores (over columns recency_days, frequency, monetary) and the
+ * segment (over r_score, f_score, m_score), given the run's cut points: constants, so the
+ * scoring needs no join and no window.
  */
-export function rfmSql(base: string, s: RfmScoring, cuts: RfmCuts): string {
-  const score = (value: string, bounds: number[]) => `1 + ${bounds.map((c) => `(${value} > ${sqlNumber(c)})::INTEGER`).join(' + ')}`;
+export function rfmExpressions(s: RfmScoring, cuts: RfmCuts): RfmExpressions {
+  const score = (value: string, bounds: number[]) => `CAST(1 + ${bounds.map((c) => `(${value} > ${sqlNumber(c)})::INTEGER`).join(' + ')} AS TINYINT)`;
   // Recency is scored on its negative: fewer days since the last purchase scores higher.
   // Explicit recency cuts are days, ascending: recency ≤ cut k (counted from the top) scores up.
-  const recencyScore = s.recency_cuts
-    ? `1 + ${s.recency_cuts.map((c) => `(recency_days <= ${sqlNumber(Number(c))})::INTEGER`).join(' + ')}`
+  const recency = s.recency_cuts
+    ? `CAST(1 + ${s.recency_cuts.map((c) => `(recency_days <= ${sqlNumber(Number(c))})::INTEGER`).join(' + ')} AS TINYINT)`
     : score('-recency_days', cuts.recency);
   const when = s.segments
     .map((rule) => {
@@ -138,14 +147,10 @@ export function rfmSql(base: string, s: RfmScoring, cuts: RfmCuts): string {
       return `WHEN ${conds.length ? conds.join(' AND ') : 'TRUE'} THEN ${literal(rule.name)}`;
     })
     .join(' ');
-  return `
-WITH scored AS (
-  SELECT customer_id,
-         ${recencyScore} AS r_score,
-         ${score('frequency', cuts.frequency)} AS f_score,
-         ${score('monetary', cuts.monetary)} AS m_score
-  FROM ${base}
-)
-SELECT customer_id, r_score, f_score, m_score, CASE ${when} END AS rfm_segment
-FROM scored`;
+  return {
+    r_score: recency,
+    f_score: score('frequency', cuts.frequency),
+    m_score: score('monetary', cuts.monetary),
+    segment: `CASE ${when} END`,
+  };
 }

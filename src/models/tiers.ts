@@ -8,24 +8,33 @@
  * reaches. When the models fall back (no CLV), the same rules apply to net revenue and the
  * run says so (`value_basis`).
  */
-import { literal, sqlNumber } from '../store/db.js';
+import { literal, sqlNumber, type Store } from '../store/db.js';
 import type { ValueTierRule } from '../run/settings.js';
 
-/** SQL CASE over `value` (and `position`, the share of customers ranked above). */
-export function valueTierSql(value: string, position: string, tiers: ValueTierRule[]): string {
-  const last = tiers[tiers.length - 1];
+/**
+ * The least value of each tier but the last. By share: a customer is within the top share s
+ * when fewer than s·N customers have strictly more value, i.e. when its value is at least
+ * v_k, the k-th largest value with k = ⌈s·N⌉ (so tied customers share a tier). One top-k
+ * query per tier, instead of ranking every customer.
+ */
+export async function valueTierCuts(store: Store, relation: string, value: string, tiers: ValueTierRule[]): Promise<number[]> {
   const body = tiers.slice(0, -1);
-  const whens = body
-    .map((t) =>
-      t.top_share !== undefined
-        ? `WHEN ${position} < ${sqlNumber(t.top_share)} THEN ${literal(t.name)}`
-        : `WHEN ${value} >= ${sqlNumber(t.min_clv!)} THEN ${literal(t.name)}`,
-    )
-    .join(' ');
-  return body.length ? `CASE ${whens} ELSE ${literal(last.name)} END` : literal(last.name);
+  if (body.every((t) => t.min_clv !== undefined)) return body.map((t) => t.min_clv!);
+  const n = (await store.value<number>(`SELECT count(*) FROM ${relation}`)) ?? 0;
+  const cuts: number[] = [];
+  for (const t of body) {
+    const k = Math.max(1, Math.ceil(t.top_share! * n - 1e-9));
+    const v = await store.value<number | null>(`SELECT min(v) FROM (SELECT ${value} AS v FROM ${relation} ORDER BY v DESC LIMIT ${k})`);
+    cuts.push(v ?? Infinity);
+  }
+  return cuts;
 }
 
-/** Position of a customer: share of customers with strictly more `value` (ties share it). */
-export function positionSql(value: string): string {
-  return `(rank() OVER (ORDER BY ${value} DESC) - 1) / count(*) OVER ()`;
+/** SQL CASE naming the tier of `value`, given the tiers' least values. */
+export function valueTierSql(value: string, tiers: ValueTierRule[], cuts: number[]): string {
+  const last = tiers[tiers.length - 1];
+  const whens = cuts
+    .map((c, i) => (Number.isFinite(c) ? `WHEN ${value} >= ${sqlNumber(c)} THEN ${literal(tiers[i].name)}` : ''))
+    .join(' ');
+  return whens.trim() ? `CASE ${whens} ELSE ${literal(last.name)} END` : literal(last.name);
 }

@@ -28,8 +28,8 @@ import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
 import { paretoSql } from '../models/pareto.js';
-import { rfmCuts, rfmSql } from '../models/rfm.js';
-import { positionSql, valueTierSql } from '../models/tiers.js';
+import { rfmCuts, rfmExpressions, type RfmExpressions } from '../models/rfm.js';
+import { valueTierCuts, valueTierSql } from '../models/tiers.js';
 import { resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 
 const DAYS_PER_YEAR = 365.25;
@@ -38,11 +38,10 @@ const DAYS_PER_YEAR = 365.25;
 const T = {
   orderDays: 'temp.run_order_days',
   base: 'temp.run_base',
-  rfm: 'temp.run_rfm',
   pred: 'temp.run_predictions',
-  gamma: 'temp.run_expected_value',
   pareto: 'temp.run_pareto',
   holdout: 'temp.run_holdout_predictions',
+  metrics: 'temp.run_metrics',
 } as const;
 
 export interface RunModelsInput {
@@ -125,11 +124,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
 
-  // 2. RFM
-  await timed('rfm', async () => {
-    const cuts = await rfmCuts(store, T.base, settings.rfm);
-    await store.run(`CREATE OR REPLACE TEMP TABLE run_rfm AS ${rfmSql(T.base, settings.rfm, cuts)}`);
-  });
+  // 2. RFM score boundaries (the scores themselves are expressions in step 6)
+  const rfm = rfmExpressions(settings.rfm, await timed('rfm', () => rfmCuts(store, T.base, settings.rfm)));
 
   // 3. BG/NBD
   let fallbackReason: string | null = null;
@@ -163,7 +159,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         unitsPerYear: DAYS_PER_YEAR / unitDays,
         annualDiscountRate: settings.discount_rate,
       });
-      await writeDoubleTable(store, 'run_predictions', {
+      await writeDoubleTable(store, 'run_predictions_raw', {
         x: triples.x,
         t_x_days: triples.t_x_days,
         T_days: triples.T_days,
@@ -172,6 +168,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
       });
+      // Integer keys, like run_base's, so the join in step 6 hashes integers.
+      await store.run(
+        `CREATE OR REPLACE TEMP TABLE run_predictions AS
+         SELECT CAST(x AS INTEGER) AS x, CAST(t_x_days AS INTEGER) AS t_x_days, CAST(T_days AS INTEGER) AS T_days,
+                p_alive, p_no_purchase, expected_purchases, discounted_purchases
+         FROM temp.run_predictions_raw`,
+      );
+      await store.run('DROP TABLE temp.run_predictions_raw');
     });
   }
 
@@ -190,7 +194,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     }
   }
   const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
-  await timed('expected_value', () => store.run(`CREATE OR REPLACE TEMP TABLE run_expected_value AS ${expectedValueSql(gammaUsable ? gamma!.params : null)}`));
+  const expectedValue = expectedValueSql(gammaUsable ? gamma!.params : null);
 
   // 5. 80/20
   await timed('pareto', () =>
@@ -214,15 +218,28 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     });
   }
 
-  // 6. Write the run atomically
+  // 6. Assemble the rows outside the transaction (DuckDB appends far faster from a finished
+  // temp table), then write the run atomically. This process holds the store's write lock, so
+  // the run id chosen here stays free.
+  const runId = ((await store.value<number>('SELECT coalesce(max(run_id), 0) FROM runs')) ?? 0) + 1;
+  // "Previous" is the latest run of an earlier as-of date: rerunning the same date compares
+  // with the same earlier period, so reruns reproduce their results exactly.
+  const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
+  const valueColumn = fitted ? 'clv' : 'monetary';
+  const tierCuts = await progress.step('scoring customers', () =>
+    timed('assemble', async () => {
+      await store.run(`CREATE OR REPLACE TEMP TABLE run_metrics AS ${metricsSql(runId, previousRunId, fitted, options, unitDays, rfm, expectedValue)}`);
+      return valueTierCuts(store, T.metrics, valueColumn, settings.value_tiers);
+    }),
+  );
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
-        const runId = ((await store.value<number>('SELECT coalesce(max(run_id), 0) FROM runs')) ?? 0) + 1;
-        // "Previous" is the latest run of an earlier as-of date: rerunning the same date compares
-        // with the same earlier period, so reruns reproduce their results exactly.
-        const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
-        await store.run(`INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')}) ${metricsSql(runId, previousRunId, fitted, options, unitDays)}`);
+        await store.run(
+          `INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')})
+           SELECT ${METRIC_COLUMNS.map((c) => (c === 'value_tier' ? `${valueTierSql(valueColumn, settings.value_tiers, tierCuts)} AS value_tier` : c)).join(', ')}
+           FROM ${T.metrics}`,
+        );
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM (${cohortSql(T.base, T.orderDays, asOf)})`);
         await store.run(`INSERT INTO segment_migration ${segmentMigrationSql(runId, previousRunId)}`);
         const backtest = options.holdoutEnd ? await computeBacktest(store, runId, asOf, options.holdoutEnd, fitted) : null;
@@ -389,15 +406,13 @@ FROM day_summary d JOIN money m USING (customer_id) JOIN orders o USING (custome
  */
 function expectedValueSql(params: { p: number; q: number; v: number } | null): string {
   const ownMean = 'greatest(monetary / purchase_days, 0)';
-  if (!params) return `SELECT customer_id, ${ownMean} AS expected_order_value FROM ${T.base}`;
+  if (!params) return ownMean;
   const [p, q, v] = [params.p, params.q, params.v].map(sqlNumber);
-  return `SELECT customer_id,
-    CASE WHEN bgnbd_x > 0 AND repeat_mean_value > 0
-           THEN ${p} * (${v} + bgnbd_x * repeat_mean_value) / (${p} * bgnbd_x + ${q} - 1)
-         WHEN first_day_value > 0
-           THEN ${p} * (${v} + first_day_value) / (${p} + ${q} - 1)
-         ELSE ${ownMean} END AS expected_order_value
-  FROM ${T.base}`;
+  return `CASE WHEN bgnbd_x > 0 AND repeat_mean_value > 0
+                 THEN ${p} * (${v} + bgnbd_x * repeat_mean_value) / (${p} * bgnbd_x + ${q} - 1)
+               WHEN first_day_value > 0
+                 THEN ${p} * (${v} + first_day_value) / (${p} + ${q} - 1)
+               ELSE ${ownMean} END`;
 }
 
 /** customer_metrics columns, in the order metricsSql selects them. */
@@ -414,35 +429,46 @@ const METRIC_COLUMNS = [
   'key_account_at_risk', 'at_risk_reason', 'cohort_month',
 ];
 
-/** The customer_metrics rows of this run: steps 1–5 joined, churn and value tiers added. */
-function metricsSql(runId: number, previousRunId: number | null, fitted: boolean, options: RunOptions, unitDays: number): string {
+/**
+ * The customer_metrics rows of this run (all but value_tier, whose boundaries depend on the
+ * assembled values): steps 1–5 joined, scores, churn tier and reasons added.
+ */
+function metricsSql(
+  runId: number,
+  previousRunId: number | null,
+  fitted: boolean,
+  options: RunOptions,
+  unitDays: number,
+  rfm: RfmExpressions,
+  expectedValue: string,
+): string {
   const s = options.settings;
-  const risk = fitted ? '1 - pr.p_alive' : RECENCY_RISK_SQL;
-  const value = fitted ? 'pr.discounted_purchases * ev.expected_order_value' : 'NULL';
   const ka = s.key_accounts;
   return `
 WITH scored AS (
-  SELECT b.*, r.r_score, r.f_score, r.m_score, r.rfm_segment,
+  SELECT b.*,
+         ${rfm.r_score} AS r_score,
+         ${rfm.f_score} AS f_score,
+         ${rfm.m_score} AS m_score,
          ${fitted ? 'pr.p_alive' : `1 - ${RECENCY_RISK_SQL}`} AS p_alive,
-         ${risk} AS churn_risk,
+         ${fitted ? '1 - pr.p_alive' : RECENCY_RISK_SQL} AS churn_risk,
          ${fitted ? 'pr.p_no_purchase' : 'NULL'} AS p_no_purchase,
          ${fitted ? 'pr.expected_purchases' : 'NULL'} AS expected_purchases,
-         ev.expected_order_value,
-         ${value} AS clv,
+         ${expectedValue} AS expected_order_value,
+         ${fitted ? 'pr.discounted_purchases' : 'NULL'} AS discounted_purchases,
          pa.net_revenue, pa.revenue_rank, pa.revenue_share, pa.cumulative_share, pa.abc_class,
          pa.revenue_current, pa.revenue_previous, pa.revenue_trend,
          prev.churn_risk AS previous_churn_risk
   FROM ${T.base} b
-  JOIN ${T.rfm} r USING (customer_id)
-  JOIN ${T.gamma} ev USING (customer_id)
   JOIN ${T.pareto} pa USING (customer_id)
   ${fitted ? `JOIN ${T.pred} pr ON pr.x = b.bgnbd_x AND pr.t_x_days = b.t_x_days AND pr.T_days = b.T_days` : ''}
   LEFT JOIN (SELECT customer_id, churn_risk FROM customer_metrics WHERE run_id = ${previousRunId ?? -1}) prev USING (customer_id)
 ),
 tiered AS (
   SELECT *,
-         ${churnTierSql(fitted && s.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : 'churn_risk', s.churn_tiers)} AS churn_tier,
-         ${valueTierSql(fitted ? 'clv' : 'monetary', positionSql(fitted ? 'clv' : 'monetary'), s.value_tiers)} AS value_tier
+         ${rfm.segment} AS rfm_segment,
+         ${fitted ? 'discounted_purchases * expected_order_value' : 'NULL'} AS clv,
+         ${churnTierSql(fitted && s.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : 'churn_risk', s.churn_tiers)} AS churn_tier
   FROM scored
 ),
 flagged AS (
@@ -455,13 +481,13 @@ flagged AS (
          ) AS risk_reasons
   FROM tiered
 )
-SELECT ${runId}, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
+SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
        monetary, gross_revenue, returns_value, return_lines, avg_order_value, margin,
        r_score, f_score, m_score, rfm_segment,
-       bgnbd_x, t_x_days / ${sqlNumber(unitDays)}, T_days / ${sqlNumber(unitDays)},
-       p_alive, churn_risk, p_no_purchase, churn_tier, ${churnReasonSql()}, ${fitted ? "'bgnbd'" : "'recency'"},
+       bgnbd_x, t_x_days / ${sqlNumber(unitDays)} AS bgnbd_t_x, T_days / ${sqlNumber(unitDays)} AS bgnbd_T,
+       p_alive, churn_risk, p_no_purchase, churn_tier, ${churnReasonSql()} AS churn_reason, ${fitted ? "'bgnbd'" : "'recency'"} AS churn_method,
        expected_purchases, expected_order_value, clv,
-       value_tier, ${fitted ? "'clv'" : "'net_revenue'"},
+       NULL AS value_tier, ${fitted ? "'clv'" : "'net_revenue'"} AS value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class, is_key_account,
        revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
        is_key_account AND risk_reasons <> '' AS key_account_at_risk,
