@@ -29,6 +29,15 @@ const STEPS: Step[] = [
     title: 'Ask the store a question in SQL',
     args: ['query', 'SELECT reason, count(*) AS rows FROM rejects GROUP BY reason ORDER BY rows DESC'],
   },
+  {
+    title: 'Score the customers as of mid-2025 and backtest against the second half',
+    args: ['run', '--as-of', '2025-06-30', '--holdout-end', '2025-12-31'],
+  },
+  { title: 'Score the customers as of the last transaction', args: ['run'] },
+  { title: 'Save the run as JSON', args: ['model', 'show', '--json'], saveTo: 'model.json' },
+  { title: 'The fitted models and the backtest', args: ['model', 'show', '--run', '1'] },
+  { title: 'The 80/20 key accounts', args: ['keyaccounts', '--json'], saveTo: 'keyaccounts.json' },
+  { title: 'One customer, 360°', args: ['customer', 'C0000049'] },
 ];
 
 function run(step: Step): void {
@@ -60,6 +69,8 @@ function main(): void {
       'Done. Outputs:',
       `  store       ${path.join(PACKAGE_ROOT, 'crm.duckdb')}  (query it: npx crm query "SELECT * FROM transactions LIMIT 5")`,
       `  quality     ${path.join(OUT, 'quality.json')}`,
+      `  models      ${path.join(OUT, 'model.json')}`,
+      `  key accounts ${path.join(OUT, 'keyaccounts.json')}`,
       '',
     ].join('\n'),
   );

@@ -203,26 +203,31 @@ async function orphanTransactions(store: Store, customersLoaded: boolean) {
   return { transactions: r?.tx ?? 0, customers: r?.customers ?? 0, examples: r?.examples ?? [] };
 }
 
+/** "1 customer has", "2 customers have": a count with its noun (and verb) in agreement. */
+function n(count: number, singular: string, plural: string): string {
+  return `${formatCount(count)} ${count === 1 ? singular : plural}`;
+}
+
 function findingsOf(r: QualityReport): Finding[] {
   const f: Finding[] = [];
   const add = (check: string, severity: Finding['severity'], count: number, message: string) => {
     if (count > 0) f.push({ check, severity, count, message });
   };
   const rejected = r.rejects.reduce((a, x) => a + x.count, 0);
-  add('rejects', 'warning', rejected, `${formatCount(rejected)} input rows were rejected (see the rejects table)`);
-  add('duplicate_transaction_rows', 'warning', r.duplicates.transaction_rows.extra, `${formatCount(r.duplicates.transaction_rows.extra)} transaction rows repeat another row exactly`);
-  add('customers_by_email', 'warning', r.duplicates.customers_by_email.groups, `${formatCount(r.duplicates.customers_by_email.groups)} e-mail addresses are shared by several customer ids (the same person twice?)`);
-  add('customers_by_phone', 'warning', r.duplicates.customers_by_phone.groups, `${formatCount(r.duplicates.customers_by_phone.groups)} phone numbers are shared by several customer ids`);
-  add('invalid_emails', 'warning', r.invalid.emails.count, `${formatCount(r.invalid.emails.count)} customers have an invalid e-mail address`);
-  add('invalid_phones', 'warning', r.invalid.phones.count, `${formatCount(r.invalid.phones.count)} customers have an invalid phone number`);
-  add('future_orders', 'warning', r.dates.future_orders.count, `${formatCount(r.dates.future_orders.count)} transactions are dated after ${r.as_of}`);
-  add('implausible_orders', 'warning', r.dates.implausible_orders.count, `${formatCount(r.dates.implausible_orders.count)} transactions are dated before ${EARLIEST_PLAUSIBLE}`);
-  add('future_signups', 'warning', r.dates.future_signups.count, `${formatCount(r.dates.future_signups.count)} customers signed up after ${r.as_of}`);
-  add('signup_after_first_order', 'info', r.dates.signup_after_first_order.count, `${formatCount(r.dates.signup_after_first_order.count)} customers signed up after their first order`);
+  add('rejects', 'warning', rejected, `${n(rejected, 'input row was', 'input rows were')} rejected (see the rejects table)`);
+  add('duplicate_transaction_rows', 'warning', r.duplicates.transaction_rows.extra, `${n(r.duplicates.transaction_rows.extra, 'transaction row repeats', 'transaction rows repeat')} another row exactly`);
+  add('customers_by_email', 'warning', r.duplicates.customers_by_email.groups, `${n(r.duplicates.customers_by_email.groups, 'e-mail address is', 'e-mail addresses are')} shared by several customer ids (the same person twice?)`);
+  add('customers_by_phone', 'warning', r.duplicates.customers_by_phone.groups, `${n(r.duplicates.customers_by_phone.groups, 'phone number is', 'phone numbers are')} shared by several customer ids`);
+  add('invalid_emails', 'warning', r.invalid.emails.count, `${n(r.invalid.emails.count, 'customer has', 'customers have')} an invalid e-mail address`);
+  add('invalid_phones', 'warning', r.invalid.phones.count, `${n(r.invalid.phones.count, 'customer has', 'customers have')} an invalid phone number`);
+  add('future_orders', 'warning', r.dates.future_orders.count, `${n(r.dates.future_orders.count, 'transaction is', 'transactions are')} dated after ${r.as_of}`);
+  add('implausible_orders', 'warning', r.dates.implausible_orders.count, `${n(r.dates.implausible_orders.count, 'transaction is', 'transactions are')} dated before ${EARLIEST_PLAUSIBLE}`);
+  add('future_signups', 'warning', r.dates.future_signups.count, `${n(r.dates.future_signups.count, 'customer', 'customers')} signed up after ${r.as_of}`);
+  add('signup_after_first_order', 'info', r.dates.signup_after_first_order.count, `${n(r.dates.signup_after_first_order.count, 'customer', 'customers')} signed up after their first order`);
   const o = r.orphans.transactions_without_customer;
-  add('transactions_without_customer', 'warning', o.transactions, `${formatCount(o.transactions)} transactions (${formatCount(o.customers)} customer ids) have no row in customers`);
-  add('customers_without_transactions', 'info', r.orphans.customers_without_transactions.count, `${formatCount(r.orphans.customers_without_transactions.count)} customers have no transactions`);
-  add('orders_with_several_customers', 'warning', r.orders_with_several_customers.count, `${formatCount(r.orders_with_several_customers.count)} order ids appear under more than one customer`);
+  add('transactions_without_customer', 'warning', o.transactions, `${n(o.transactions, 'transaction', 'transactions')} (${n(o.customers, 'customer id', 'customer ids')}) ${o.transactions === 1 ? 'has' : 'have'} no row in customers`);
+  add('customers_without_transactions', 'info', r.orphans.customers_without_transactions.count, `${n(r.orphans.customers_without_transactions.count, 'customer has', 'customers have')} no transactions`);
+  add('orders_with_several_customers', 'warning', r.orders_with_several_customers.count, `${n(r.orders_with_several_customers.count, 'order id appears', 'order ids appear')} under more than one customer`);
   if (!r.orphans.customers_loaded && r.tables.transactions > 0) {
     f.push({ check: 'no_customers', severity: 'info', count: 0, message: 'no customers file loaded: contact fields and the customer cross-checks are unavailable' });
   }
