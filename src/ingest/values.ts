@@ -66,7 +66,7 @@ const UNAMBIGUOUS_FORMATS = [
 ];
 
 const DMY_FORMATS = withTimes(['%d/%m/%Y', '%d.%m.%Y', '%d-%m-%Y', '%d/%m/%y', '%d.%m.%y']);
-const MDY_FORMATS = withTimes(['%m/%d/%Y', '%m-%d-%Y', '%m/%d/%y']);
+const MDY_FORMATS = withTimes(['%m/%d/%Y', '%m.%d.%Y', '%m-%d-%Y', '%m/%d/%y', '%m.%d.%y']);
 
 /** dd/mm/yyyy or mm/dd/yyyy (any of / . - as separator, 2- or 4-digit year). */
 const DAY_MONTH_RE = /^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:\b|[ T])/;

@@ -4,7 +4,7 @@
  * in `runs.params`, so a run can be reproduced from its own row.
  */
 import type { CrmConfig } from '../config.js';
-import { usageError } from '../util/errors.js';
+import { inputError, usageError } from '../util/errors.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules, type SegmentRule } from '../models/rfm.js';
 
 export type TimeUnit = 'day' | 'week' | 'month';
@@ -145,7 +145,11 @@ function validateSettings(s: ModelSettings): void {
       problems.push(`models.rfm.${key}: ${s.rfm.bins - 1} ascending values (one per score boundary)`);
     }
   }
-  problems.push(...validateSegmentRules(s.rfm.segments, s.rfm.bins));
+  if (s.rfm.bins !== 5 && s.rfm.segments === DEFAULT_SEGMENT_RULES) {
+    problems.push(`models.rfm.segments: the default segments are defined for 5 bins; with ${s.rfm.bins} bins give your own rules`);
+  } else {
+    problems.push(...validateSegmentRules(s.rfm.segments, s.rfm.bins));
+  }
   if (!(s.discount_rate >= 0 && s.discount_rate < 1)) problems.push('models.discount_rate: from 0 to 1 (0.1 = 10% a year)');
   if (!(s.churn_tiers.medium > 0 && s.churn_tiers.medium < s.churn_tiers.high && s.churn_tiers.high < 1)) {
     problems.push('models.churn_tiers: 0 < medium < high < 1');
@@ -168,5 +172,5 @@ function validateSettings(s: ModelSettings): void {
     problems.push('models.value_tiers: top_share values increasing, between 0 and 1');
   }
   if (byClv && body.some((t, i) => i > 0 && t.min_clv! >= body[i - 1].min_clv!)) problems.push('models.value_tiers: min_clv values decreasing');
-  if (problems.length) throw usageError('invalid model settings', problems);
+  if (problems.length) throw inputError('invalid model settings (crm.config.json "models")', problems);
 }

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crm, SHARED_XLSX, sql, tempDir } from '../helpers/cli.js';
@@ -345,5 +346,50 @@ describe('errors users can fix', () => {
     expect(noStore.code).toBe(4);
     expect(noStore.stderr).toContain('no store at');
     for (const r of [missing, kind, flag, noStore]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('crm.config.json, gzip and TSV', () => {
+  it('maps columns and reads dates from the config file; flags win', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'de.tsv'), 'Kunde\tDatum\tBetrag\nA\t05.01.2024\t1.234,50\nB\t03.02.2024\t7,00\n');
+    fs.writeFileSync(
+      path.join(dir, 'crm.config.json'),
+      JSON.stringify({ ingest: { transactions: { map: { customer_id: 'Kunde', order_date: 'Datum', amount: 'Betrag' }, dateFormat: 'DMY' } } }),
+    );
+    const db = path.join(dir, 'crm.duckdb');
+    // Both dates are ambiguous on their own (day and month ≤ 12): the config's DMY decides.
+    expect(ingestJson(db, ['transactions', 'de.tsv'], dir).files[0]).toMatchObject({ rows_read: 2, rows_loaded: 2 });
+    expect(sql(db, 'SELECT customer_id, order_date, amount FROM transactions ORDER BY customer_id')).toEqual([
+      { customer_id: 'A', order_date: '2024-01-05', amount: 1234.5 },
+      { customer_id: 'B', order_date: '2024-02-03', amount: 7 },
+    ]);
+    const other = path.join(dir, 'other.duckdb');
+    expect(ingestJson(other, ['transactions', 'de.tsv', '--date-format', 'MDY'], dir).files[0].rows_loaded).toBe(2);
+    expect(sql(other, 'SELECT order_date FROM transactions ORDER BY customer_id')).toEqual([{ order_date: '2024-05-01' }, { order_date: '2024-03-02' }]);
+  });
+
+  it('refuses an invalid config file, naming every problem', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'x.csv'), 'customer_id,order_date,amount\nA,2024-01-01,1\n');
+    fs.writeFileSync(path.join(dir, 'crm.config.json'), JSON.stringify({ ingest: { transactions: { mapp: {} } }, models: { horizon_month: 6 } }));
+    const r = crm(['--db', path.join(dir, 'crm.duckdb'), 'ingest', 'transactions', 'x.csv'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('does not match the configuration schema');
+    expect(r.stderr).toContain('/ingest/transactions: must NOT have additional properties ("mapp")');
+    expect(r.stderr).toContain('/models: must NOT have additional properties ("horizon_month")');
+    const broken = crm(['--db', path.join(dir, 'crm.duckdb'), '--config', path.join(dir, 'missing.json'), 'ingest', 'transactions', 'x.csv'], { cwd: dir });
+    expect(broken.code).toBe(3);
+    expect(broken.stderr).toContain('missing.json does not exist');
+  });
+
+  it('reads gzip-compressed CSV directly', () => {
+    const dir = tempDir();
+    const csv = 'customer_id,order_date,amount\nA,2024-01-01,1\n\nB,2024-01-02,x\nC,2024-01-03,3\n';
+    fs.writeFileSync(path.join(dir, 'tx.csv.gz'), zlib.gzipSync(csv));
+    const db = path.join(dir, 'crm.duckdb');
+    expect(ingestJson(db, ['transactions', 'tx.csv.gz'], dir).files[0]).toMatchObject({ rows_read: 3, rows_loaded: 2, rows_rejected: 1 });
+    expect(sql(db, 'SELECT source_row, reason FROM rejects')).toEqual([{ source_row: 4, reason: 'invalid_amount' }]);
+    expect(sql(db, 'SELECT source_row FROM transactions ORDER BY source_row')).toEqual([{ source_row: 2 }, { source_row: 5 }]);
   });
 });

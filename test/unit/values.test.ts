@@ -81,7 +81,7 @@ describe('dates', () => {
     ]);
     expect(await evalExpr(values, (c) => timestampExpr(c, planDates(dayMonthEvidence(['01/13/2024']))))).toEqual([
       '2024-05-01 00:00:00',
-      null, // dots are day-first only
+      '2024-05-01 08:26:00',
       '2010-12-01 08:26:00',
     ]);
     const ambiguous = planDates(dayMonthEvidence(['01/05/2024']));
