@@ -13,6 +13,8 @@
  * (Math.pow is avoided on purpose; x^(1/a) is written exp(log(x)/a).)
  */
 
+// src/models/random.ts is the statistics' generator (53-bit uniforms, other samplers); the two
+// are kept apart because changing this one would change every generated file.
 const TWO_POW_32 = 4294967296;
 
 /** splitmix32: turns any 32-bit seed into well-mixed state words. */

@@ -16,6 +16,9 @@
  *   transformed rejection with squeeze (PTRS) above.
  */
 
+// The data generator keeps its own xoshiro128** (src/generate/random.ts): it promises
+// byte-identical files across machines, so it uses 32-bit uniforms and pow-free samplers and
+// must never change; this one serves statistics (53-bit uniforms, exact Poisson tails).
 import { lgamma } from './special.js';
 
 const TWO_POW_26 = 67108864;
