@@ -139,7 +139,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     weight: triples.weight,
   };
   const repeaters = await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0`);
-  if (customers < settings.min_customers) fallbackReason = `only ${customers} customers (the models need at least ${settings.min_customers})`;
+  if (customers < settings.min_customers) fallbackReason = `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`;
   else if (!repeaters) fallbackReason = 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart';
   else if (data.T.every((t) => t === 0)) fallbackReason = 'every customer made their first purchase on the as-of date';
   if (!fallbackReason) {
