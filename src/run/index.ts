@@ -364,7 +364,7 @@ FROM day_summary d JOIN money m USING (customer_id)`;
 function expectedValueSql(params: { p: number; q: number; v: number } | null): string {
   const ownMean = 'greatest(monetary / purchase_days, 0)';
   if (!params) return `SELECT customer_id, ${ownMean} AS expected_order_value FROM ${T.base}`;
-  const { p, q, v } = params;
+  const [p, q, v] = [params.p, params.q, params.v].map(doubleLiteral);
   return `SELECT customer_id,
     CASE WHEN bgnbd_x > 0 AND repeat_mean_value > 0
            THEN ${p} * (${v} + bgnbd_x * repeat_mean_value) / (${p} * bgnbd_x + ${q} - 1)
@@ -372,6 +372,17 @@ function expectedValueSql(params: { p: number; q: number; v: number } | null): s
            THEN ${p} * (${v} + first_day_value) / (${p} + ${q} - 1)
          ELSE ${ownMean} END AS expected_order_value
   FROM ${T.base}`;
+}
+
+/**
+ * A fitted parameter as a SQL DOUBLE literal. DuckDB reads a plain decimal literal as a DECIMAL
+ * of its own digits (6.5786973382046225 is DECIMAL(17,16)), and DECIMAL arithmetic has a fixed
+ * scale: p · bgnbd_x overflowed DECIMAL(18) as soon as p · x reached 100 and crashed the run for
+ * any heavy buyer. Exponent notation makes DuckDB read a DOUBLE — the same value, exactly.
+ */
+function doubleLiteral(n: number): string {
+  if (!Number.isFinite(n)) throw new RangeError(`not a finite number: ${n}`);
+  return n.toExponential();
 }
 
 /** customer_metrics columns, in the order metricsSql selects them. */
