@@ -43,33 +43,36 @@ WITH window_revenue AS (
   WHERE order_date <= ${asOf}
   GROUP BY customer_id
 ),
+-- Revenue stays DECIMAL (exact) through the sums below: a DOUBLE sum depends on the order
+-- DuckDB's threads add the rows in, so shares — and a class right at a boundary — could change
+-- between two runs of the same data. Shares divide two exact sums (one rounding).
 customers_in_run AS (
   SELECT b.customer_id,
-         CAST(coalesce(w.net_revenue, 0) AS DOUBLE) AS net_revenue,
+         coalesce(w.net_revenue, 0) AS revenue,
          CAST(coalesce(w.revenue_current, 0) AS DOUBLE) AS revenue_current,
          CAST(coalesce(w.revenue_previous, 0) AS DOUBLE) AS revenue_previous
   FROM ${base} b LEFT JOIN window_revenue w USING (customer_id)
 ),
 positive_total AS (
-  SELECT sum(net_revenue) AS total FROM customers_in_run WHERE net_revenue > 0
+  SELECT sum(revenue) AS total FROM customers_in_run WHERE revenue > 0
 ),
 ranked AS (
   SELECT customer_id,
          rank() OVER by_revenue AS revenue_rank,
          -- RANGE frames include every customer tied with the current one.
-         sum(net_revenue) OVER (by_revenue RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue,
-         sum(net_revenue) OVER (PARTITION BY net_revenue) AS tied_revenue
+         sum(revenue) OVER (by_revenue RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue,
+         sum(revenue) OVER (PARTITION BY revenue) AS tied_revenue
   FROM customers_in_run
-  WHERE net_revenue > 0
-  WINDOW by_revenue AS (ORDER BY net_revenue DESC)
+  WHERE revenue > 0
+  WINDOW by_revenue AS (ORDER BY revenue DESC)
 )
 SELECT c.customer_id,
-       c.net_revenue,
+       CAST(c.revenue AS DOUBLE) AS net_revenue,
        r.revenue_rank,
-       CASE WHEN c.net_revenue > 0 THEN c.net_revenue / t.total ELSE 0 END AS revenue_share,
+       CASE WHEN c.revenue > 0 THEN c.revenue / t.total ELSE 0 END AS revenue_share,
        r.cumulative_revenue / t.total AS cumulative_share,
        CASE
-         WHEN c.net_revenue <= 0 THEN 'C'
+         WHEN c.revenue <= 0 THEN 'C'
          WHEN (r.cumulative_revenue - r.tied_revenue) / t.total < ${s.share} THEN 'A'
          WHEN (r.cumulative_revenue - r.tied_revenue) / t.total < ${s.bShare} THEN 'B'
          ELSE 'C'
