@@ -38,6 +38,7 @@ export function churnReasonSql(): string {
   return `CASE
     WHEN purchase_days = 1 AND recency_days = 0 THEN 'first purchase today'
     WHEN purchase_days = 1 THEN 'bought once, ' || ${days('recency_days')} || ' ago'
+    WHEN recency_days = 0 THEN 'last purchase today; usually buys every ' || ${days(usual)}
     WHEN recency_days <= ${usual} THEN 'last purchase ' || ${days('recency_days')} || ' ago; usually buys every ' || ${days(usual)}
     ELSE 'no purchase in ' || ${days('recency_days')} || '; usually buys every ' || ${days(usual)}
   END`;

@@ -6,7 +6,7 @@
  * whose `top_share` exceeds the position is the customer's (Platinum: top 5 %, Gold: to 20 %,
  * Silver: to 50 %, Bronze: the rest). By amount: the first tier whose `min_clv` the value
  * reaches. When the models fall back (no CLV), the same rules apply to net revenue and the
- * run says so (`value_basis`).
+ * run says so (`value_basis`). A value ≤ 0 always falls to the last tier.
  */
 import { literal, sqlNumber, type Store } from '../store/db.js';
 import type { ValueTierRule } from '../run/settings.js';
@@ -34,7 +34,8 @@ export async function valueTierCuts(store: Store, relation: string, value: strin
 export function valueTierSql(value: string, tiers: ValueTierRule[], cuts: number[]): string {
   const last = tiers[tiers.length - 1];
   const whens = cuts
-    .map((c, i) => (Number.isFinite(c) ? `WHEN ${value} >= ${sqlNumber(c)} THEN ${literal(tiers[i].name)}` : ''))
+    // A customer worth nothing (or less) is never in an upper tier, however many share that value.
+    .map((c, i) => (Number.isFinite(c) ? `WHEN ${value} >= ${sqlNumber(c)} AND ${value} > 0 THEN ${literal(tiers[i].name)}` : ''))
     .join(' ');
   return whens.trim() ? `CASE ${whens} ELSE ${literal(last.name)} END` : literal(last.name);
 }

@@ -54,7 +54,17 @@ export interface RunModelsInput {
 
 export interface ModelReport {
   bgnbd: (BgNbdParams & { log_likelihood: number; converged: boolean; standard_errors: BgNbdParams | null; customers: number; triples: number; message: string; iterations: number }) | null;
-  gamma_gamma: { p: number; q: number; v: number; log_likelihood: number; converged: boolean; customers: number; excluded_non_positive: number; message: string } | null;
+  gamma_gamma: {
+    p: number;
+    q: number;
+    v: number;
+    log_likelihood: number;
+    converged: boolean;
+    standard_errors: { p: number; q: number; v: number } | null;
+    customers: number;
+    excluded_non_positive: number;
+    message: string;
+  } | null;
 }
 
 export interface RunResult extends ModelReport {
@@ -140,9 +150,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     weight: triples.weight,
   };
   const repeaters = await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0`);
-  if (customers < settings.min_customers) fallbackReason = `only ${customers} customers (the models need at least ${settings.min_customers})`;
+  // (Everyone buying first on the as-of date is covered by "nobody repeats": T = 0 forces x = 0.)
+  if (customers < settings.min_customers) fallbackReason = `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`;
   else if (!repeaters) fallbackReason = 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart';
-  else if (data.T.every((t) => t === 0)) fallbackReason = 'every customer made their first purchase on the as-of date';
   if (!fallbackReason) {
     bgnbd = await progress.step(`fitting BG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
       timed('bgnbd_fit', async () => fitBgNbd(data)),
@@ -592,6 +602,7 @@ function describeGamma(fit: GammaGammaFit, excluded: number): NonNullable<ModelR
     ...fit.params,
     log_likelihood: fit.logLikelihood,
     converged: fit.converged && fit.finiteMean,
+    standard_errors: fit.standardErrors,
     customers: fit.customers,
     excluded_non_positive: excluded,
     message: fit.message,

@@ -74,7 +74,13 @@ export function formatModelShow(m: ModelShow): string[] {
   const g = m.gamma_gamma as Record<string, number | string | boolean> | null;
   if (g) {
     lines.push('', 'Gamma-Gamma (Fader & Hardie 2013)');
-    lines.push(renderTable(['parameter', 'estimate'], ['p', 'q', 'v'].map((k) => [k, Number(g[k]).toPrecision(5)])));
+    const gse = (g.standard_errors ?? null) as unknown as Record<string, number> | null;
+    lines.push(
+      renderTable(
+        ['parameter', 'estimate', 'std. error'],
+        ['p', 'q', 'v'].map((k) => [k, Number(g[k]).toPrecision(5), gse ? Number(gse[k]).toPrecision(3) : '—']),
+      ),
+    );
     lines.push(`log-likelihood ${Number(g.log_likelihood).toFixed(2)}, converged: ${g.converged ? 'yes' : 'no'}, ${formatCount(Number(g.customers))} repeat customers`);
   }
   const t = m.backtest as { holdout_start: string; holdout_end: string; predicted_total: number; actual_total: number; auc: number | null; by_frequency: { bucket: string; customers: number; predicted: number; actual: number }[] } | null;
