@@ -11,6 +11,9 @@ import { formatQueryResult, runReadOnlyQuery, type QueryFormat } from './store/q
 import { resolveStorePath, Store } from './store/db.js';
 import { LANGS, parseLang } from './reports/i18n.js';
 import { renderNotebook } from './reports/notebook.js';
+import { EXPORT_FORMATS, exportSegment, formatFromPath, listSegments, parseColumns, parseFormat, resolveTarget, type ExportFormat, type SegmentExportResult } from './reports/export.js';
+import { checkTarget } from './reports/atomic-file.js';
+import { formatCount, renderTable } from './util/format.js'; // for crm export (kept apart to ease merges)
 import { formatBytes, formatDuration } from './util/format.js';
 import { describeResult, generate, GENERATE_DEFAULTS } from './generate/index.js';
 import { runModels } from './run/index.js';
@@ -183,6 +186,93 @@ export function registerCommands(program: Command): void {
       const result = await customer360(ctx.storePath, id);
       if (ctx.json) printJson(result);
       else for (const line of formatCustomer360(result)) ctx.reporter.out(line);
+    });
+
+  // crm export segment / segments: lists for marketing (src/reports/export.ts, docs/exports.md, docs/cli.md).
+  const exportCmd = program.command('export').description('segment lists for marketing as CSV, XLSX, Parquet, Arrow or JSON files');
+  exportCmd
+    .command('segment')
+    .summary('export a segment, the key accounts or all customers')
+    .description('write one RFM segment of the latest run, the 80/20 key accounts or all customers — contact data and scores — to a file')
+    .argument('<name>', 'a segment name such as "At Risk" (see `crm export segments`), keyaccounts, or customers')
+    .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension: .csv .xlsx .parquet .arrow/.feather/.ipc .json)`, parseFormat)
+    .requiredOption('--out <file>', 'the file to write; missing folders are created')
+    .option('--columns <list>', 'only these columns, in this order, e.g. customer_id,email,clv', parseColumns)
+    .option('--mask-pii', 'mask e-mail addresses and phone numbers (a***@example.com, +86 138****5678)')
+    .option('--force', 'replace the file if it exists')
+    .option('--bom', 'CSV: start with a UTF-8 byte-order mark, for Excel on Windows')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm export segment "At Risk" --out out/at-risk.xlsx
+  crm export segment keyaccounts --format csv --out out/key-accounts.csv --bom --mask-pii
+  crm export segment customers --out out/customers.parquet --columns customer_id,email,clv --force`,
+    )
+    .action(async (name: string, opts: { format?: ExportFormat; out: string; columns?: string[]; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const implied = formatFromPath(opts.out);
+      const format = opts.format ?? implied;
+      if (!format) {
+        throw usageError(`cannot tell the export format from the file name ${JSON.stringify(path.basename(opts.out))}`, [
+          `Add --format ${EXPORT_FORMATS.join('|')}, or name the file .csv, .xlsx, .parquet, .arrow or .json.`,
+        ]);
+      }
+      if (implied && implied !== format) ctx.reporter.warn(`writing ${format} to ${path.basename(opts.out)}, whose extension suggests ${implied}`);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        // The usual mistakes (no run yet, unknown segment, file exists) fail before any progress output.
+        await listSegments(store); // no model run yet: exit 4
+        const target = await resolveTarget(store, name);
+        checkTarget(path.resolve(opts.out), { force: opts.force });
+        const label = target.kind === 'segment' ? target.segment : target.kind;
+        const result: SegmentExportResult = await ctx.progress.step(`exporting ${label} as ${format}`, (tick) =>
+          exportSegment(store, name, { format, out: opts.out, columns: opts.columns, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
+        );
+        for (const w of result.warnings) ctx.reporter.warn(w);
+        if (ctx.json) {
+          printJson({
+            target: result.target.kind,
+            segment: result.target.kind === 'segment' ? result.target.segment : null,
+            rows: result.rows,
+            path: result.path,
+            format: result.format,
+            bytes: result.bytes,
+            columns: result.columns,
+            masked_columns: result.maskedColumns,
+            warnings: result.warnings,
+          });
+        } else {
+          ctx.reporter.out(`${formatCount(result.rows)} rows of ${label} written to ${result.path} (${result.format}, ${formatBytes(result.bytes)})`);
+          ctx.reporter.out(`columns: ${result.columns.join(', ')}`);
+          if (opts.maskPii) ctx.reporter.out(`masked: ${result.maskedColumns.length ? result.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+  exportCmd
+    .command('segments')
+    .summary('the segments of the latest run, with sizes')
+    .description('list what `crm export segment` can export: the RFM segments of the latest run with their sizes, key accounts and all customers')
+    .option('--json', 'print as JSON')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const segments = await listSegments(store);
+        const keyaccounts = (await store.value<number>('SELECT count(*) FROM customer_latest WHERE is_key_account')) ?? 0;
+        const customers = (await store.value<number>('SELECT count(*) FROM customer_latest')) ?? 0;
+        if (ctx.json) printJson({ segments, keyaccounts, customers });
+        else {
+          ctx.reporter.out(renderTable(['segment', 'customers'], segments.map((s) => [s.segment, formatCount(s.customers)])));
+          ctx.reporter.out(`also: keyaccounts (${formatCount(keyaccounts)}), customers (${formatCount(customers)})`);
+          ctx.reporter.out('export one with: crm export segment NAME --out FILE.xlsx');
+        }
+      } finally {
+        store.close();
+      }
     });
 
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');

@@ -383,6 +383,13 @@ async function ensureModel(store: Store): Promise<void> {
       'The model results predate this version of crm-analytics. ' + RUN_FIRST,
     ]);
   }
+  // The schema creates the view with the store; it is empty until the first `crm run`.
+  const runsTable = await store.value<number>(
+    `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'runs'`,
+  );
+  if (runsTable && !(await store.value<number>('SELECT count(*) FROM runs'))) {
+    throw storeError(`no model run in ${store.path} yet`, [RUN_FIRST]);
+  }
 }
 
 /** The RFM segments of the latest model run, with their sizes. */

@@ -5,9 +5,14 @@
  * cell that starts with `=`, `+`, `-` or `@` as a formula, and tab / carriage return at the start
  * let an attacker smuggle one past naive checks. Customer names, notes and e-mail addresses come
  * from outside (web forms, CRM imports), so a value like `=HYPERLINK("http://evil","Click")`
- * must reach the marketing team as text. We prefix such *text* cells with a single quote, which
- * the spreadsheet shows but never evaluates. Numbers are written as numbers and never prefixed:
+ * must reach the marketing team as text. Numbers are written as numbers and never touched:
  * −12.5 is a value, not a formula.
+ *
+ * - CSV has no cell types: every field is parsed as if typed in, so such *text* fields get a
+ *   visible single-quote prefix (`defuseFormula`, `defuseFormulaSql`).
+ * - XLSX stores text cells as strings, which are never evaluated when the file is opened. The
+ *   writer keeps the value unchanged and gives the cell Excel's `quotePrefix` style, so that it
+ *   stays text even when someone edits it and presses Enter (writers/xlsx.ts).
  */
 
 /** First characters that make a spreadsheet evaluate a text cell. */

@@ -4,7 +4,7 @@
  * with its stack.
  */
 
-/** Process exit codes; documented in the README ("Exit codes"). */
+/** Process exit codes; documented in docs/cli.md ("Exit codes"). */
 export const ExitCode = {
   ok: 0,
   /** An unexpected internal error: a bug in crm-analytics. */

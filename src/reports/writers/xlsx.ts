@@ -6,14 +6,15 @@
  * Layout: one sheet, bold header row frozen at the top, column widths from the header and the
  * first rows (a streaming writer must emit widths before any row). Numbers are numbers, dates
  * and timestamps are real Excel dates (yyyy-mm-dd / yyyy-mm-dd hh:mm:ss), booleans are
- * booleans, and formula-like text is defused exactly as in CSV.
+ * booleans. Formula-like text keeps its value and gets Excel's `quotePrefix` cell style (see
+ * ../safe-cells.ts and docs/exports.md); CSV instead prefixes a visible `'`.
  */
 import fs from 'node:fs';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import type { DuckDBValue } from '@duckdb/node-api';
-import { defuseFormula } from '../safe-cells.js';
+import { defuseFormula, isFormulaLike } from '../safe-cells.js';
 import { displayWidth, formatCount } from '../../util/format.js';
 import {
   MS_PER_DAY,
@@ -93,15 +94,63 @@ export function safeSheetName(name: string | undefined, fallback = 'Export'): st
 
 type CellValue = string | number | boolean | Date | null;
 
+/** A cell style with Excel's "quote prefix" flag (`<xf quotePrefix="1">`), which exceljs 4 does not model. */
+type CellStyle = Partial<ExcelJS.Style> & { quotePrefix?: boolean };
+
+/**
+ * exceljs 4 has no `quotePrefix` style: teach this workbook's style table to write one. A style
+ * object carrying `quotePrefix: true` gets its own `<xf>` record, a copy of the record exceljs
+ * builds for the same style with `quotePrefix="1"` added. Returns false when the exceljs
+ * internals this relies on (`styles.addStyleModel`, the `model.styles` XML records and the
+ * `index.style` lookup, stable through exceljs 4.x) are not there; the caller then falls back
+ * to a visible `'` prefix, which is just as safe.
+ */
+export function enableQuotePrefix(workbook: ExcelJS.stream.xlsx.WorkbookWriter): boolean {
+  type StylesTable = {
+    addStyleModel?: (model: CellStyle | undefined, cellType?: unknown) => number;
+    model?: { styles?: unknown };
+    index?: { style?: Record<string, number> };
+  };
+  const styles = (workbook as unknown as { styles?: StylesTable }).styles;
+  const addStyleModel = styles?.addStyleModel;
+  const records = styles?.model?.styles;
+  const index = styles?.index?.style;
+  if (!styles || typeof addStyleModel !== 'function' || !Array.isArray(records) || !index || typeof records[0] !== 'string') {
+    return false;
+  }
+  const ids = new WeakMap<object, number>();
+  styles.addStyleModel = (model, cellType) => {
+    if (!model?.quotePrefix) return addStyleModel.call(styles, model, cellType);
+    const known = ids.get(model);
+    if (known !== undefined) return known;
+    const plainId = addStyleModel.call(styles, { ...model, quotePrefix: undefined }, cellType);
+    const plain = records[plainId];
+    if (typeof plain !== 'string' || !plain.startsWith('<xf ')) {
+      throw new Error(`internal: unexpected exceljs style record ${String(plain).slice(0, 80)}`);
+    }
+    const xml = plain.replace(/^<xf /, '<xf quotePrefix="1" ');
+    let id = index[xml];
+    if (id === undefined) {
+      id = index[xml] = records.length;
+      records.push(xml);
+    }
+    ids.set(model, id);
+    return id;
+  };
+  return true;
+}
+
 interface CellContext {
   truncated: number;
+  /** Defuse with a visible `'` (only when the quotePrefix style is unavailable). */
+  visiblePrefix: boolean;
 }
 
 function cellConverter(kind: ValueKind, ctx: CellContext): (v: DuckDBValue) => CellValue {
   switch (kind) {
     case 'text':
       return (v) => {
-        const s = defuseFormula(v as string);
+        const s = ctx.visiblePrefix ? defuseFormula(v as string) : (v as string);
         if (s.length <= XLSX_MAX_CELL_CHARS) return s;
         ctx.truncated++;
         return s.slice(0, XLSX_MAX_CELL_CHARS);
@@ -158,9 +207,10 @@ export async function openXlsxWriter(
   const sheet = workbook.addWorksheet(safeSheetName(opts.sheetName), {
     views: [{ state: 'frozen', ySplit: 1 }],
   });
-  const ctx: CellContext = { truncated: 0 };
+  const quotePrefix = enableQuotePrefix(workbook);
+  const ctx: CellContext = { truncated: 0, visiblePrefix: !quotePrefix };
   const converters = columns.map((c) => cellConverter(c.kind, ctx));
-  const headers = columns.map((c) => defuseFormula(c.name));
+  const headers = columns.map((c) => (quotePrefix ? c.name : defuseFormula(c.name)));
   const warnings: string[] = [];
 
   // Rows held back until the column widths are known (at most WIDTH_SAMPLE_ROWS).
@@ -169,13 +219,17 @@ export async function openXlsxWriter(
   // One style object per column, shared by all its cells: exceljs caches style ids by object
   // identity, and otherwise serialises every cell's (fresh, merged) style to find its id —
   // about a third of the run time for a million rows.
-  const columnStyles: Partial<ExcelJS.Style>[] = columns.map((c) => {
+  const columnStyles: CellStyle[] = columns.map((c) => {
     const numFmt = NUM_FMT[c.kind];
     return numFmt ? { numFmt } : {};
   });
+  // The same per column for text a spreadsheet would evaluate if it were typed in.
+  const quotedStyles: CellStyle[] = columnStyles.map((s) => ({ ...s, quotePrefix: true }));
+  const styleFor = (c: number, v: CellValue): CellStyle =>
+    quotePrefix && typeof v === 'string' && isFormulaLike(v) ? quotedStyles[c] : columnStyles[c];
   const addDataRow = (values: CellValue[]) => {
     const row = sheet.addRow(values);
-    for (let c = 0; c < values.length; c++) row.getCell(c + 1).style = columnStyles[c];
+    for (let c = 0; c < values.length; c++) row.getCell(c + 1).style = styleFor(c, values[c]) as Partial<ExcelJS.Style>;
     row.commit();
   };
 
@@ -190,6 +244,12 @@ export async function openXlsxWriter(
     }));
     const header = sheet.addRow(headers);
     header.font = { bold: true };
+    headers.forEach((h, c) => {
+      if (quotePrefix && isFormulaLike(h)) {
+        const cell = header.getCell(c + 1);
+        cell.style = { ...cell.style, quotePrefix: true } as Partial<ExcelJS.Style>;
+      }
+    });
     header.commit();
     for (const row of sample ?? []) addDataRow(row);
     sample = null;
