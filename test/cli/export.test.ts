@@ -19,7 +19,7 @@ type Row = Record<string, Value>;
 
 /** The columns compared value by value (a mix of text, integers, doubles, a date and a boolean). */
 const CHECKED = ['customer_id', 'name', 'email', 'phone', 'rfm_segment', 'r_score', 'frequency', 'monetary', 'last_purchase', 'clv', 'net_revenue', 'is_key_account'];
-const NUMERIC = new Set(['r_score', 'f_score', 'm_score', 'recency_days', 'frequency', 'monetary', 'p_alive', 'churn_risk', 'clv', 'net_revenue']);
+const NUMERIC = new Set(['r_score', 'f_score', 'm_score', 'recency_days', 'frequency', 'monetary', 'p_alive', 'churn_risk', 'p_no_purchase', 'clv', 'net_revenue']);
 
 let dir: string;
 let db: string;

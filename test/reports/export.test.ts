@@ -56,19 +56,20 @@ async function buildFixture(s: Store): Promise<void> {
       run_id INTEGER, customer_id VARCHAR, rfm_segment VARCHAR, value_tier VARCHAR,
       r_score INTEGER, f_score INTEGER, m_score INTEGER, recency_days INTEGER, frequency INTEGER,
       monetary DOUBLE, p_alive DOUBLE, churn_risk DOUBLE, churn_tier VARCHAR, clv DOUBLE,
-      net_revenue DOUBLE, abc_class VARCHAR, is_key_account BOOLEAN, last_purchase DATE
+      net_revenue DOUBLE, abc_class VARCHAR, is_key_account BOOLEAN, last_purchase DATE,
+      p_no_purchase DOUBLE, churn_reason VARCHAR
     )`);
   await s.run(`
     INSERT INTO model_customer VALUES
       -- run 1: stale, must never be exported
-      (1, '00042',  'Hibernating', 'Low',    1, 1, 1, 900, 1,  10,      0.1,  0.9,  'High',   1,      10,     'C', false, DATE '2022-01-01'),
+      (1, '00042',  'Hibernating', 'Low',    1, 1, 1, 900, 1,  10,      0.1,  0.9,  'High',   1,      10,     'C', false, DATE '2022-01-01', 0.95, 'no purchase in 900 days; usually buys every 30 days'),
       -- run 2: the latest
-      (2, '00042',  'At Risk',     'High',   2, 4, 5, 120, 12, 812.25,  0.55, 0.45, 'Medium', 1500.5, 8000,   'A', true,  DATE '2024-08-01'),
-      (2, 'C-1001', 'At Risk',     'High',   1, 4, 5, 200, 14, 857.14,  0.35, 0.65, 'High',   2200,   12000,  'A', true,  DATE '2024-05-01'),
-      (2, 'C-1002', 'Champions',   'Top',    5, 5, 5, 3,   40, 750,     0.98, 0.02, 'Low',    5000,   30000,  'A', true,  DATE '2024-11-20'),
-      (2, 'C-1003', 'At Risk',     'Low',    2, 1, 1, 150, 2,  -6.25,   0.4,  0.6,  'High',   1500.5, -12.5,  'C', false, DATE '2024-06-01'),
-      (2, 'C-1004', 'Champions',   'Medium', 5, 4, 3, 10,  9,  120,     0.9,  0.1,  'Low',    10,     1080,   'B', false, DATE '2024-11-10'),
-      (2, 'C-1005', 'At Risk',     NULL,     1, 1, 1, 400, 1,  5,       NULL, NULL, NULL,     NULL,   5,      'C', false, NULL)
+      (2, '00042',  'At Risk',     'High',   2, 4, 5, 120, 12, 812.25,  0.55, 0.45, 'Medium', 1500.5, 8000,   'A', true,  DATE '2024-08-01', 0.7, 'no purchase in 120 days; usually buys every 40 days'),
+      (2, 'C-1001', 'At Risk',     'High',   1, 4, 5, 200, 14, 857.14,  0.35, 0.65, 'High',   2200,   12000,  'A', true,  DATE '2024-05-01', 0.8, 'no purchase in 200 days; usually buys every 20 days'),
+      (2, 'C-1002', 'Champions',   'Top',    5, 5, 5, 3,   40, 750,     0.98, 0.02, 'Low',    5000,   30000,  'A', true,  DATE '2024-11-20', 0.05, 'last purchase 3 days ago; usually buys every 9 days'),
+      (2, 'C-1003', 'At Risk',     'Low',    2, 1, 1, 150, 2,  -6.25,   0.4,  0.6,  'High',   1500.5, -12.5,  'C', false, DATE '2024-06-01', 0.75, '=cmd|calc'),
+      (2, 'C-1004', 'Champions',   'Medium', 5, 4, 3, 10,  9,  120,     0.9,  0.1,  'Low',    10,     1080,   'B', false, DATE '2024-11-10', 0.2, 'last purchase 10 days ago; usually buys every 30 days'),
+      (2, 'C-1005', 'At Risk',     NULL,     1, 1, 1, 400, 1,  5,       NULL, NULL, NULL,     NULL,   5,      'C', false, NULL, NULL, NULL)
   `);
   await s.run(`
     INSERT INTO runs (run_id, created_at, as_of, time_unit, horizon_months, params, input, customers, model_status, summary, timings, tool_version)
@@ -101,30 +102,30 @@ const AT_RISK: Record<string, Cell>[] = [
     customer_id: 'C-1001', name: 'Anna Schmidt', email: 'anna.schmidt@example.com', phone: '+49 30 1234 5678',
     region: 'EU', industry: 'Manufacturing', account_owner: 'Tom Becker', rfm_segment: 'At Risk', value_tier: 'High',
     r_score: 1, f_score: 4, m_score: 5, recency_days: 200, frequency: 14, monetary: 857.14, last_purchase: '2024-05-01',
-    p_alive: 0.35, churn_risk: 0.65, churn_tier: 'High', clv: 2200, net_revenue: 12000, abc_class: 'A', is_key_account: true,
+    p_alive: 0.35, churn_risk: 0.65, p_no_purchase: 0.8, churn_tier: 'High', churn_reason: 'no purchase in 200 days; usually buys every 20 days', clv: 2200, net_revenue: 12000, abc_class: 'A', is_key_account: true,
   },
   {
     customer_id: '00042', name: '张伟', email: 'zhang.wei@example.cn', phone: '+86 138 1234 5678',
     region: '华东', industry: '零售', account_owner: '李娜', rfm_segment: 'At Risk', value_tier: 'High',
     r_score: 2, f_score: 4, m_score: 5, recency_days: 120, frequency: 12, monetary: 812.25, last_purchase: '2024-08-01',
-    p_alive: 0.55, churn_risk: 0.45, churn_tier: 'Medium', clv: 1500.5, net_revenue: 8000, abc_class: 'A', is_key_account: true,
+    p_alive: 0.55, churn_risk: 0.45, p_no_purchase: 0.7, churn_tier: 'Medium', churn_reason: 'no purchase in 120 days; usually buys every 40 days', clv: 1500.5, net_revenue: 8000, abc_class: 'A', is_key_account: true,
   },
   {
     customer_id: 'C-1003', name: HYPERLINK, email: 'x@evil.example', phone: null,
     region: 'US', industry: '-2+3', account_owner: '@SUM(A1:A9)', rfm_segment: 'At Risk', value_tier: 'Low',
     r_score: 2, f_score: 1, m_score: 1, recency_days: 150, frequency: 2, monetary: -6.25, last_purchase: '2024-06-01',
-    p_alive: 0.4, churn_risk: 0.6, churn_tier: 'High', clv: 1500.5, net_revenue: -12.5, abc_class: 'C', is_key_account: false,
+    p_alive: 0.4, churn_risk: 0.6, p_no_purchase: 0.75, churn_tier: 'High', churn_reason: '=cmd|calc', clv: 1500.5, net_revenue: -12.5, abc_class: 'C', is_key_account: false,
   },
   {
     customer_id: 'C-1005', name: 'Nobody Known', email: null, phone: '12345',
     region: null, industry: null, account_owner: null, rfm_segment: 'At Risk', value_tier: null,
     r_score: 1, f_score: 1, m_score: 1, recency_days: 400, frequency: 1, monetary: 5, last_purchase: null,
-    p_alive: null, churn_risk: null, churn_tier: null, clv: null, net_revenue: 5, abc_class: 'C', is_key_account: false,
+    p_alive: null, churn_risk: null, p_no_purchase: null, churn_tier: null, churn_reason: null, clv: null, net_revenue: 5, abc_class: 'C', is_key_account: false,
   },
 ];
 
 /** The model's DOUBLE columns: DuckDB's CSV writer prints integral doubles as `2200.0`. */
-const DOUBLE_COLUMNS = new Set(['monetary', 'p_alive', 'churn_risk', 'clv', 'net_revenue']);
+const DOUBLE_COLUMNS = new Set(['monetary', 'p_alive', 'churn_risk', 'p_no_purchase', 'clv', 'net_revenue']);
 
 function csvCell(column: string, v: Cell): string {
   if (v === null) return '';
@@ -302,7 +303,7 @@ describe('segment export round trips', () => {
     expect(rows).toEqual(expected);
     const quoted = quotePrefixedCells(out);
     expect(quoted).toEqual(expectedQuoted([[...SEGMENT_EXPORT_COLUMNS], ...AT_RISK.map((r) => SEGMENT_EXPORT_COLUMNS.map((c) => r[c]))]));
-    expect(quoted).toEqual(['D2', 'D3', 'B4', 'F4', 'G4']);
+    expect(quoted).toEqual(['D2', 'D3', 'B4', 'F4', 'G4', 'U4']); // U4: C-1003's churn_reason '=cmd|calc'
     // Leading-zero ids are text cells; money is numeric, dates are real dates with a date format.
     const lastPurchaseCol = SEGMENT_EXPORT_COLUMNS.indexOf('last_purchase') + 1;
     expect(ws.getRow(3).getCell(1).type).toBe(ExcelJS.ValueType.String);
