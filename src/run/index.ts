@@ -364,7 +364,9 @@ FROM day_summary d JOIN money m USING (customer_id)`;
 function expectedValueSql(params: { p: number; q: number; v: number } | null): string {
   const ownMean = 'greatest(monetary / purchase_days, 0)';
   if (!params) return `SELECT customer_id, ${ownMean} AS expected_order_value FROM ${T.base}`;
-  const { p, q, v } = params;
+  // DOUBLE literals: DuckDB reads 2.4253738534131193 as DECIMAL(18,17), and p · x overflows
+  // that type from x ≥ 5 (seen on the 10M-line bench).
+  const [p, q, v] = [params.p, params.q, params.v].map((x) => `CAST(${x} AS DOUBLE)`);
   return `SELECT customer_id,
     CASE WHEN bgnbd_x > 0 AND repeat_mean_value > 0
            THEN ${p} * (${v} + bgnbd_x * repeat_mean_value) / (${p} * bgnbd_x + ${q} - 1)
