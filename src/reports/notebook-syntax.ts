@@ -257,3 +257,86 @@ export function parseFormat(spec: string): { format: ValueFormat; digits?: numbe
   if (!m || !isValueFormat(m[1])) return null;
   return { format: m[1], digits: m[2] === undefined ? undefined : Number(m[2]) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Conditional blocks: <!-- if:query.column --> … <!-- else --> … <!-- /if -->
+
+export interface Condition {
+  query: string;
+  column: string;
+  /** `<!-- if:!query.column -->`: shown when the value is not truthy. */
+  negate: boolean;
+  /** Line of the marker in the .md file. */
+  line: number;
+}
+
+// [ \t] rather than \s: a marker never spans lines, so removing one never moves a line.
+const CONDITION_MARKER = /<!--[ \t]*(?:if:[ \t]*(!?)[ \t]*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)|(else)|(\/if))[ \t]*-->/g;
+const CONDITION_LIKE = /<!--[ \t]*(?:if\b|else\b|\/if\b)[^>]*-->/;
+
+export function hasConditions(text: string): boolean {
+  return CONDITION_LIKE.test(text);
+}
+
+/** The text with every condition marker removed and both branches kept (lines unchanged). */
+export function stripConditionMarkers(text: string): string {
+  return text.replace(CONDITION_MARKER, '');
+}
+
+/** Whether a line range of `text` (1-based, inclusive) holds a condition marker. */
+export function conditionMarkerInLines(text: string, first: number, last: number): boolean {
+  const lines = text.split('\n').slice(first - 1, last);
+  return lines.some((l) => CONDITION_LIKE.test(l));
+}
+
+/**
+ * Keep the branches whose condition holds: `test` says whether the value of `query.column`
+ * (first row) is truthy. Blocks nest. Removed text keeps its newlines, so line numbers stay
+ * those of the file. Every condition is tested, hidden or not, so that a misspelt query name
+ * is an error whichever branch the data takes.
+ */
+export function selectConditions(text: string, file: string, test: (c: Condition) => boolean): string {
+  const exact = new RegExp(`^${CONDITION_MARKER.source}$`);
+  for (const m of text.matchAll(new RegExp(CONDITION_LIKE.source, 'g'))) {
+    if (!exact.test(m[0])) {
+      throw inputError(`${lineLocation(file, lineAt(text, m.index ?? 0))}: cannot read the condition ${m[0]}`, [
+        'Write <!-- if:query.column --> … <!-- else --> … <!-- /if --> (or <!-- if:!query.column -->).',
+      ]);
+    }
+  }
+  interface Frame {
+    line: number;
+    holds: boolean;
+    inElse: boolean;
+    /** Whether text here is shown: every enclosing branch is. */
+    shown: boolean;
+  }
+  const stack: Frame[] = [];
+  const shown = () => (stack.length === 0 ? true : stack[stack.length - 1].shown);
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(CONDITION_MARKER)) {
+    const at = m.index ?? 0;
+    const line = lineAt(text, at);
+    const between = text.slice(last, at);
+    out += shown() ? between : between.replace(/[^\n]/g, '');
+    const [, negate, query, column, isElse, isEnd] = m;
+    if (query !== undefined) {
+      const holds = test({ query, column, negate: negate === '!', line }) !== (negate === '!');
+      stack.push({ line, holds, inElse: false, shown: shown() && holds });
+    } else if (isElse !== undefined) {
+      const frame = stack[stack.length - 1];
+      if (!frame) throw inputError(`${lineLocation(file, line)}: <!-- else --> without an opening <!-- if:query.column -->`);
+      if (frame.inElse) throw inputError(`${lineLocation(file, line)}: a second <!-- else --> for the condition on line ${frame.line}`);
+      frame.inElse = true;
+      const parentShown = stack.length < 2 ? true : stack[stack.length - 2].shown;
+      frame.shown = parentShown && !frame.holds;
+    } else if (isEnd !== undefined) {
+      if (!stack.pop()) throw inputError(`${lineLocation(file, line)}: <!-- /if --> without an opening <!-- if:query.column -->`);
+    }
+    last = at + m[0].length;
+  }
+  const open = stack[stack.length - 1];
+  if (open) throw inputError(`${lineLocation(file, open.line)}: the condition opened here is never closed`, ['Close it with <!-- /if -->.']);
+  return out + text.slice(last);
+}
