@@ -11,6 +11,7 @@ import { formatQueryResult, runReadOnlyQuery, type QueryFormat } from './store/q
 import { resolveStorePath, Store } from './store/db.js';
 import { LANGS, parseLang } from './reports/i18n.js';
 import { renderNotebook } from './reports/notebook.js';
+import { renderReport, reportViewsFor } from './reports/report.js';
 import { formatBytes, formatDuration } from './util/format.js';
 import { describeResult, generate, GENERATE_DEFAULTS } from './generate/index.js';
 import { runModels } from './run/index.js';
@@ -185,6 +186,23 @@ export function registerCommands(program: Command): void {
       else for (const line of formatCustomer360(result)) ctx.reporter.out(line);
     });
 
+  program
+    .command('report')
+    .description('the executive report of a run: one self-contained HTML page (English or Chinese) plus charts/*.vl.json|svg|png')
+    .option('--out <dir>', 'output folder', 'out')
+    .addOption(new Option('--lang <lang>', 'report language: en writes report.html, zh report.zh.html').choices([...LANGS]).default('en'))
+    .option('--run <id>', 'a run other than the latest', parseInteger)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { out: string; lang: string; run?: number }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const result = await ctx.progress.step('rendering the report', () =>
+        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), runId: opts.run, reporter: ctx.reporter }),
+      );
+      const { queries: _queries, ...shown } = result;
+      if (ctx.json) printJson({ ...shown, ms: Math.round(result.ms) });
+      else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of})`);
+    });
+
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');
   notebook
     .command('render')
@@ -192,12 +210,14 @@ export function registerCommands(program: Command): void {
     .argument('<file>', 'the notebook (.md)')
     .option('--out <dir>', 'output folder', 'out')
     .addOption(new Option('--lang <lang>', 'report language').choices([...LANGS]).default('en'))
-    .action(async (file: string, opts: { out: string; lang: string }, cmd: Command) => {
+    .option('--run <id>', 'the run the report_* views show (default: the latest, if any)', parseInteger)
+    .action(async (file: string, opts: { out: string; lang: string; run?: number }, cmd: Command) => {
       const ctx = contextFor(cmd);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
+        const prepare = await reportViewsFor(store, opts.run);
         const result = await ctx.progress.step(`rendering ${path.basename(file)}`, () =>
-          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter }),
+          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter, prepare }),
         );
         ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts.length} charts, ${formatDuration(result.ms)})`);
       } finally {

@@ -105,8 +105,12 @@ function isCellKind(word: string): word is CellKind {
   return (CELL_KINDS as readonly string[]).includes(word);
 }
 
-/** Split a (language-filtered) notebook into prose segments and cells. */
-export function parseNotebook(text: string, file: string): ParsedNotebook {
+/**
+ * Split a (language-filtered) notebook into prose segments and cells. `uniqueCharts: false`
+ * allows one chart name twice: for the pass that still holds both branches of a condition,
+ * where a chart may be written once per branch (the shown notebook is checked again).
+ */
+export function parseNotebook(text: string, file: string, opts: { uniqueCharts?: boolean } = {}): ParsedNotebook {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const segments: Segment[] = [];
   const cells: Cell[] = [];
@@ -150,7 +154,7 @@ export function parseNotebook(text: string, file: string): ParsedNotebook {
     i = end;
   }
   flushProse(lines.length + 1);
-  checkQueryNames(cells, file);
+  checkQueryNames(cells, file, opts.uniqueCharts ?? true);
   return { file, segments, cells };
 }
 
@@ -175,7 +179,7 @@ function cellName(kind: CellKind, words: string[], index: number, file: string, 
   return name;
 }
 
-function checkQueryNames(cells: Cell[], file: string): void {
+function checkQueryNames(cells: Cell[], file: string, uniqueCharts: boolean): void {
   const seen = new Map<string, Cell>();
   for (const cell of cells) {
     if (cell.kind !== 'sql') continue;
@@ -184,7 +188,7 @@ function checkQueryNames(cells: Cell[], file: string): void {
     seen.set(cell.name, cell);
   }
   const charts = new Map<string, Cell>();
-  for (const cell of cells) {
+  for (const cell of uniqueCharts ? cells : []) {
     if (cell.kind !== 'vega-lite') continue;
     const earlier = charts.get(cell.name);
     if (earlier) throw inputError(`${cellLocation(file, cell)}: the chart name '${cell.name}' is already used by cell ${earlier.index} on line ${earlier.line}`);

@@ -111,7 +111,7 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   const maxChartRows = opts.maxChartRows ?? DEFAULTS.maxChartRows;
   const text = readNotebookText(file, lang);
   // SQL cells run first and always (conditions may depend on them); markers are dropped for that pass.
-  const notebook = parseNotebook(stripConditionMarkers(text), file);
+  const notebook = parseNotebook(stripConditionMarkers(text), file, { uniqueCharts: !hasConditions(text) });
   checkNoConditionsInSql(notebook, text, file);
   const warnings: string[] = [];
   const ctx: Context = {
