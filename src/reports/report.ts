@@ -25,15 +25,17 @@ export function reportFileName(lang: Lang): string {
 
 /**
  * The temporary views a report notebook reads, all of one run. None holds e-mail addresses
- * or phone numbers: `report_profiles` leaves those columns out and masks anything that looks
- * like either inside names.
+ * or phone numbers: `report_profiles` leaves those columns out. Names are free text, so the
+ * macro `report_mask(text)` hides anything in them that looks like either; the built-in report
+ * applies it to every name it shows (after picking its top-N rows: a regular expression over
+ * millions of names would cost more than the rest of the report).
  */
 export const REPORT_VIEWS = {
   report_run: 'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest',
   report_customers: '`customer_metrics` of the run: one row per customer scored',
   report_cohorts: '`cohort_retention` of the run',
   report_migration: '`segment_migration` of the run (from the previous run)',
-  report_profiles: '`customers` without e-mail and phone: customer_id, name (masked), region, industry, account_owner, signup_date, load_id',
+  report_profiles: '`customers` without e-mail and phone: customer_id, name, region, industry, account_owner, signup_date, load_id',
   report_loads: '`loads` the run read',
   report_rejects: '`rejects` of those loads, without the raw row and detail text',
 } as const;
@@ -61,10 +63,12 @@ export async function resolveReportRun(store: Store, runId?: number): Promise<Ru
   return { run_id: run.run_id, as_of: run.as_of, model_status: run.model_status };
 }
 
-/** SQL that hides e-mail addresses and phone-like digit runs inside a text (names are free text). */
-function maskContactsSql(expr: string): string {
-  return `regexp_replace(regexp_replace(${expr}, '[^\\s<>@]+@[^\\s<>@]+', '***', 'g'), '\\+?\\d[\\d\\s().-]{5,}\\d', '***', 'g')`;
-}
+/**
+ * The macro `report_mask(text)`: e-mail addresses and phone-like runs of digits (7 or more,
+ * with separators) inside a text become `***`.
+ */
+const REPORT_MASK_MACRO = String.raw`CREATE OR REPLACE TEMP MACRO report_mask(x) AS
+  regexp_replace(regexp_replace(CAST(x AS VARCHAR), '[^\s<>@]+@[^\s<>@]+', '***', 'g'), '\+?\d[\d\s().-]{5,}\d', '***', 'g')`;
 
 /** Create the report views for run `runId` on a notebook's connection (temporary: the store is not written). */
 export async function createReportViews(conn: DuckDBConnection, runId: number): Promise<void> {
@@ -83,7 +87,8 @@ export async function createReportViews(conn: DuckDBConnection, runId: number): 
     `CREATE OR REPLACE TEMP VIEW report_cohorts AS SELECT * FROM cohort_retention WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_migration AS SELECT * FROM segment_migration WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_profiles AS
-     SELECT customer_id, ${maskContactsSql('name')} AS name, region, industry, account_owner, signup_date, load_id FROM customers`,
+     SELECT customer_id, name, region, industry, account_owner, signup_date, load_id FROM customers`,
+    REPORT_MASK_MACRO,
     `CREATE OR REPLACE TEMP VIEW report_loads AS
      SELECT * FROM loads
      WHERE list_contains((SELECT CAST(json_extract(input, '$.loads') AS INTEGER[]) FROM runs WHERE run_id = ${id}), load_id)`,
