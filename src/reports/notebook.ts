@@ -270,12 +270,20 @@ function cellSelect(cell: Cell): string {
  * fails: the caller then runs it the plain way, which reports any error properly.
  */
 async function materializeQuery(conn: DuckDBConnection, cell: Cell): Promise<{ columns: string[]; rows: Row[] } | null> {
-  try {
-    // On the statement's first line, so that DuckDB's LINE numbers stay those of the cell.
-    await conn.run(`CREATE TEMP TABLE ${ident(cell.name)} AS ${cellSelect(cell)}\n`);
-  } catch {
-    return null;
+  // On the statement's first line, so that DuckDB's LINE numbers stay those of the cell. DESCRIBE
+  // and SUMMARIZE cannot follow AS directly, but can as a subquery.
+  const sources = [cellSelect(cell), `SELECT * FROM (${cellSelect(cell)}\n)`];
+  let created = false;
+  for (const source of sources) {
+    try {
+      await conn.run(`CREATE TEMP TABLE ${ident(cell.name)} AS ${source}\n`);
+      created = true;
+      break;
+    } catch {
+      /* try the next form; the caller reports a real error by running the statement itself */
+    }
   }
+  if (!created) return null;
   const reader = await conn.runAndReadAll(`SELECT * FROM ${ident(cell.name)}`);
   return { columns: reader.deduplicatedColumnNames(), rows: readerObjects(reader) };
 }
