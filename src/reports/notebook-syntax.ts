@@ -276,7 +276,8 @@ export interface Condition {
 
 // [ \t] rather than \s: a marker never spans lines, so removing one never moves a line.
 const CONDITION_MARKER = /<!--[ \t]*(?:if:[ \t]*(!?)[ \t]*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)|(else)|(\/if))[ \t]*-->/g;
-const CONDITION_LIKE = /<!--[ \t]*(?:if\b|else\b|\/if\b)[^>]*-->/;
+/** What is meant as a marker (ordinary comments such as `<!-- if needed … -->` are not). */
+const CONDITION_LIKE = /<!--[ \t]*(?:if:[^>]*|else|\/if)[ \t]*-->/;
 
 export function hasConditions(text: string): boolean {
   return CONDITION_LIKE.test(text);

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readerObjects, Store } from '../store/db.js';
+import { Store } from '../store/db.js';
 import { inputError, storeError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -108,12 +108,6 @@ export async function reportViewsFor(store: Store, runId?: number): Promise<((co
   if (runId === undefined && !(await store.value<number>('SELECT count(*) FROM runs'))) return undefined;
   const run = await resolveReportRun(store, runId);
   return (conn) => createReportViews(conn, run.run_id);
-}
-
-/** The run the views of a connection show (for tests and checks). */
-export async function reportViewRun(conn: DuckDBConnection): Promise<number | null> {
-  const rows = readerObjects(await conn.runAndReadAll('SELECT run_id FROM report_run'));
-  return rows.length ? Number(rows[0].run_id) : null;
 }
 
 export interface ReportOptions {

@@ -62,6 +62,7 @@ describe('conditional blocks', () => {
         '<!-- if:flags.zero -->HIDDEN-ZERO<!-- /if --> <!-- if:flags.two -->SHOWN-TWO<!-- /if -->',
         '<!-- if:flags.nothing -->HIDDEN-NULL<!-- /if --> <!-- if:flags.empty -->HIDDEN-EMPTY<!-- /if --> <!-- if:flags.text -->SHOWN-TEXT<!-- /if -->',
         '<!-- if:!flags.no -->SHOWN-NOT-NO<!-- /if -->',
+        '<!-- if you wonder: ordinary comments are not conditions -->',
         '',
         '<!-- if:flags.yes -->',
         'Outer.',
