@@ -5,8 +5,13 @@
  * reading transactions.csv into a table, then `crm ingest` of the same file into a fresh
  * store. Target: ingest ≤ 3× DuckDB's own time, peak memory < 2 GB.
  *
+ * Report (`crm report`, see benchReport below): `crm run` on the ingested store, then the
+ * report in English and in Chinese, each rendered a few times. Target: ≤ 10 s per render (the
+ * whole CLI process), report.html < 5 MB.
+ *
  * Each phase runs in its own process, so each peak-memory figure is that phase's alone.
- * Options: --customers N (default 2,500,000), --seed S, --fresh (regenerate the data).
+ * Options: --customers N (default 2,500,000), --seed S, --fresh (regenerate the data),
+ * --report-repeat N (renders per language, default 3), --skip-report.
  * Results go to stdout and bench/results/latest.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -78,6 +83,8 @@ async function main(): Promise<void> {
   const ingest = runPhase(['cli', '--', '--db', ingestDb, '-q', 'ingest', 'transactions', txFile], 'crm ingest transactions.csv');
   const customersIngest = runPhase(['cli', '--', '--db', ingestDb, '-q', 'ingest', 'customers', path.join(dataDir, 'customers.csv')], 'crm ingest customers.csv');
 
+  const reportBench = process.argv.includes('--skip-report') ? null : benchReport(ingestDb, workDir, Number(arg('report-repeat') ?? REPORT.repeat));
+
   const ratio = ingest.ms / baseline.ms;
   const results = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
@@ -93,6 +100,7 @@ async function main(): Promise<void> {
       targets: TARGETS,
       met: ratio <= TARGETS.ingestRatio && ingest.maxRssMB < TARGETS.ingestMaxRssMB,
     },
+    report: reportBench,
   };
   fs.mkdirSync(path.join(PACKAGE_ROOT, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(PACKAGE_ROOT, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
@@ -103,8 +111,71 @@ async function main(): Promise<void> {
     `crm ingest transactions:      ${(ingest.ms / 1000).toFixed(1)} s (peak ${ingest.maxRssMB} MB)  → ratio ${ratio.toFixed(2)} (target ≤ ${TARGETS.ingestRatio}), peak memory target < ${TARGETS.ingestMaxRssMB} MB: ${results.ingest.met ? 'MET' : 'NOT MET'}`,
     `crm ingest customers:         ${(customersIngest.ms / 1000).toFixed(1)} s (peak ${customersIngest.maxRssMB} MB)`,
   ];
+  if (reportBench) summary.push(...formatReportBench(reportBench));
   process.stdout.write(summary.join('\n') + '\n');
-  if (!results.ingest.met) process.exitCode = 1;
+  if (!results.ingest.met || (reportBench && !reportBench.met)) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report phase: `crm report` on the benchmark store (kept apart from the ingest phases above).
+
+const REPORT = { repeat: 3, maxMs: 10_000, maxBytes: 5 * 1024 * 1024 };
+
+interface ReportRender {
+  lang: 'en' | 'zh';
+  /** Wall time of each render (the whole `crm report` process), in order. */
+  ms: number[];
+  medianMs: number;
+  bytes: number;
+  charts: number;
+  maxRssMB: number;
+}
+
+interface ReportBench {
+  runMs: number;
+  renders: ReportRender[];
+  targets: { maxMs: number; maxBytes: number };
+  met: boolean;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** `crm run`, then `crm report` in each language, `repeat` times each (renders compete for 2 cores). */
+function benchReport(db: string, workDir: string, repeat: number): ReportBench {
+  const run = runPhase(['cli', '--', '--db', db, '-q', 'run'], 'crm run (the report needs a run)');
+  const outDir = path.join(workDir, 'report');
+  const renders: ReportRender[] = [];
+  for (const lang of ['en', 'zh'] as const) {
+    const times: number[] = [];
+    let maxRssMB = 0;
+    for (let i = 0; i < Math.max(1, repeat); i++) {
+      fs.rmSync(outDir, { recursive: true, force: true });
+      const r = runPhase(['cli', '--', '--db', db, '-q', 'report', '--out', outDir, '--lang', lang], `crm report --lang ${lang} (${i + 1}/${repeat})`);
+      times.push(r.ms);
+      maxRssMB = Math.max(maxRssMB, r.maxRssMB);
+    }
+    const html = path.join(outDir, lang === 'en' ? 'report.html' : 'report.zh.html');
+    const charts = fs.readdirSync(path.join(outDir, 'charts')).filter((f) => f.endsWith('.png')).length;
+    renders.push({ lang, ms: times, medianMs: median(times), bytes: fs.statSync(html).size, charts, maxRssMB });
+  }
+  const met = renders.every((r) => Math.max(...r.ms) <= REPORT.maxMs && r.bytes < REPORT.maxBytes);
+  return { runMs: run.ms, renders, targets: { maxMs: REPORT.maxMs, maxBytes: REPORT.maxBytes }, met };
+}
+
+function formatReportBench(r: ReportBench): string[] {
+  return [
+    `crm run (for the report):     ${(r.runMs / 1000).toFixed(1)} s`,
+    ...r.renders.map(
+      (x) =>
+        `crm report --lang ${x.lang}:       median ${(x.medianMs / 1000).toFixed(1)} s (${x.ms.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s), ` +
+        `report${x.lang === 'en' ? '' : '.' + x.lang}.html ${formatBytes(x.bytes)}, ${x.charts} charts, peak ${x.maxRssMB} MB`,
+    ),
+    `  targets ≤ ${REPORT.maxMs / 1000} s per render, < ${formatBytes(REPORT.maxBytes)}: ${r.met ? 'MET' : 'NOT MET'}`,
+  ];
 }
 
 main().catch((err) => {

@@ -14,6 +14,7 @@ import { renderNotebook } from './reports/notebook.js';
 import { EXPORT_FORMATS, exportSegment, formatFromPath, listSegments, parseColumns, parseFormat, resolveTarget, type ExportFormat, type SegmentExportResult } from './reports/export.js';
 import { checkTarget } from './reports/atomic-file.js';
 import { formatCount, renderTable } from './util/format.js'; // for crm export (kept apart to ease merges)
+import { renderReport, reportViewsFor } from './reports/report.js';
 import { formatBytes, formatDuration } from './util/format.js';
 import { describeResult, generate, GENERATE_DEFAULTS } from './generate/index.js';
 import { runModels } from './run/index.js';
@@ -275,6 +276,23 @@ Examples:
       }
     });
 
+  program
+    .command('report')
+    .description('the executive report of a run: one self-contained HTML page (English or Chinese) plus charts/*.vl.json|svg|png')
+    .option('--out <dir>', 'output folder', 'out')
+    .addOption(new Option('--lang <lang>', 'report language: en writes report.html, zh report.zh.html').choices([...LANGS]).default('en'))
+    .option('--run <id>', 'a run other than the latest', parseInteger)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { out: string; lang: string; run?: number }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const result = await ctx.progress.step('rendering the report', () =>
+        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), runId: opts.run, reporter: ctx.reporter }),
+      );
+      const { queries: _queries, ...shown } = result;
+      if (ctx.json) printJson({ ...shown, ms: Math.round(result.ms) });
+      else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of})`);
+    });
+
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');
   notebook
     .command('render')
@@ -282,12 +300,14 @@ Examples:
     .argument('<file>', 'the notebook (.md)')
     .option('--out <dir>', 'output folder', 'out')
     .addOption(new Option('--lang <lang>', 'report language').choices([...LANGS]).default('en'))
-    .action(async (file: string, opts: { out: string; lang: string }, cmd: Command) => {
+    .option('--run <id>', 'the run the report_* views show (default: the latest, if any)', parseInteger)
+    .action(async (file: string, opts: { out: string; lang: string; run?: number }, cmd: Command) => {
       const ctx = contextFor(cmd);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
+        const prepare = await reportViewsFor(store, opts.run);
         const result = await ctx.progress.step(`rendering ${path.basename(file)}`, () =>
-          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter }),
+          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter, prepare }),
         );
         ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts.length} charts, ${formatDuration(result.ms)})`);
       } finally {

@@ -122,6 +122,27 @@ const TERMS: Record<string, Entry> = {
   a: { en: 'A', zh: 'A类' },
   b: { en: 'B', zh: 'B类' },
   c: { en: 'C', zh: 'C类' },
+  // At-risk flags (customer_metrics.at_risk_reason, one term per condition)
+  high_churn_risk: { en: 'High churn risk', zh: '流失风险高' },
+  revenue_falling: { en: 'Revenue falling', zh: '收入下滑' },
+  churn_risk_rising: { en: 'Churn risk rising', zh: '流失风险上升' },
+  // Ingest reject reasons (rejects.reason)
+  missing_customer_id: { en: 'Missing customer ID', zh: '缺少客户编号' },
+  missing_order_date: { en: 'Missing order date', zh: '缺少订单日期' },
+  missing_amount: { en: 'Missing amount', zh: '缺少金额' },
+  malformed_row: { en: 'Malformed row', zh: '格式错误的行' },
+  invalid_order_date: { en: 'Invalid order date', zh: '订单日期无效' },
+  invalid_order_ts: { en: 'Invalid order time', zh: '下单时间无效' },
+  invalid_signup_date: { en: 'Invalid sign-up date', zh: '注册日期无效' },
+  invalid_amount: { en: 'Invalid amount', zh: '金额无效' },
+  invalid_quantity: { en: 'Invalid quantity', zh: '数量无效' },
+  invalid_unit_price: { en: 'Invalid unit price', zh: '单价无效' },
+  invalid_cost: { en: 'Invalid cost', zh: '成本无效' },
+  // Load kinds and model status
+  transactions: { en: 'Transactions', zh: '交易' },
+  customers: { en: 'Customers', zh: '客户' },
+  fitted: { en: 'Fitted', zh: '已拟合' },
+  fallback: { en: 'Fallback', zh: '回退' },
 };
 
 /** The canonical lookup form of a term: lower case, apostrophes dropped, other separators '_'. */

@@ -105,8 +105,12 @@ function isCellKind(word: string): word is CellKind {
   return (CELL_KINDS as readonly string[]).includes(word);
 }
 
-/** Split a (language-filtered) notebook into prose segments and cells. */
-export function parseNotebook(text: string, file: string): ParsedNotebook {
+/**
+ * Split a (language-filtered) notebook into prose segments and cells. `uniqueCharts: false`
+ * allows one chart name twice: for the pass that still holds both branches of a condition,
+ * where a chart may be written once per branch (the shown notebook is checked again).
+ */
+export function parseNotebook(text: string, file: string, opts: { uniqueCharts?: boolean } = {}): ParsedNotebook {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const segments: Segment[] = [];
   const cells: Cell[] = [];
@@ -150,7 +154,7 @@ export function parseNotebook(text: string, file: string): ParsedNotebook {
     i = end;
   }
   flushProse(lines.length + 1);
-  checkQueryNames(cells, file);
+  checkQueryNames(cells, file, opts.uniqueCharts ?? true);
   return { file, segments, cells };
 }
 
@@ -175,7 +179,7 @@ function cellName(kind: CellKind, words: string[], index: number, file: string, 
   return name;
 }
 
-function checkQueryNames(cells: Cell[], file: string): void {
+function checkQueryNames(cells: Cell[], file: string, uniqueCharts: boolean): void {
   const seen = new Map<string, Cell>();
   for (const cell of cells) {
     if (cell.kind !== 'sql') continue;
@@ -184,7 +188,7 @@ function checkQueryNames(cells: Cell[], file: string): void {
     seen.set(cell.name, cell);
   }
   const charts = new Map<string, Cell>();
-  for (const cell of cells) {
+  for (const cell of uniqueCharts ? cells : []) {
     if (cell.kind !== 'vega-lite') continue;
     const earlier = charts.get(cell.name);
     if (earlier) throw inputError(`${cellLocation(file, cell)}: the chart name '${cell.name}' is already used by cell ${earlier.index} on line ${earlier.line}`);
@@ -256,4 +260,88 @@ export function parseFormat(spec: string): { format: ValueFormat; digits?: numbe
   const m = /^([a-z]+)(?::(\d))?$/.exec(spec.trim());
   if (!m || !isValueFormat(m[1])) return null;
   return { format: m[1], digits: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditional blocks: <!-- if:query.column --> … <!-- else --> … <!-- /if -->
+
+export interface Condition {
+  query: string;
+  column: string;
+  /** `<!-- if:!query.column -->`: shown when the value is not truthy. */
+  negate: boolean;
+  /** Line of the marker in the .md file. */
+  line: number;
+}
+
+// [ \t] rather than \s: a marker never spans lines, so removing one never moves a line.
+const CONDITION_MARKER = /<!--[ \t]*(?:if:[ \t]*(!?)[ \t]*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)|(else)|(\/if))[ \t]*-->/g;
+/** What is meant as a marker (ordinary comments such as `<!-- if needed … -->` are not). */
+const CONDITION_LIKE = /<!--[ \t]*(?:if:[^>]*|else|\/if)[ \t]*-->/;
+
+export function hasConditions(text: string): boolean {
+  return CONDITION_LIKE.test(text);
+}
+
+/** The text with every condition marker removed and both branches kept (lines unchanged). */
+export function stripConditionMarkers(text: string): string {
+  return text.replace(CONDITION_MARKER, '');
+}
+
+/** Whether a line range of `text` (1-based, inclusive) holds a condition marker. */
+export function conditionMarkerInLines(text: string, first: number, last: number): boolean {
+  const lines = text.split('\n').slice(first - 1, last);
+  return lines.some((l) => CONDITION_LIKE.test(l));
+}
+
+/**
+ * Keep the branches whose condition holds: `test` says whether the value of `query.column`
+ * (first row) is truthy. Blocks nest. Removed text keeps its newlines, so line numbers stay
+ * those of the file. Every condition is tested, hidden or not, so that a misspelt query name
+ * is an error whichever branch the data takes.
+ */
+export function selectConditions(text: string, file: string, test: (c: Condition) => boolean): string {
+  const exact = new RegExp(`^${CONDITION_MARKER.source}$`);
+  for (const m of text.matchAll(new RegExp(CONDITION_LIKE.source, 'g'))) {
+    if (!exact.test(m[0])) {
+      throw inputError(`${lineLocation(file, lineAt(text, m.index ?? 0))}: cannot read the condition ${m[0]}`, [
+        'Write <!-- if:query.column --> … <!-- else --> … <!-- /if --> (or <!-- if:!query.column -->).',
+      ]);
+    }
+  }
+  interface Frame {
+    line: number;
+    holds: boolean;
+    inElse: boolean;
+    /** Whether text here is shown: every enclosing branch is. */
+    shown: boolean;
+  }
+  const stack: Frame[] = [];
+  const shown = () => (stack.length === 0 ? true : stack[stack.length - 1].shown);
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(CONDITION_MARKER)) {
+    const at = m.index ?? 0;
+    const line = lineAt(text, at);
+    const between = text.slice(last, at);
+    out += shown() ? between : between.replace(/[^\n]/g, '');
+    const [, negate, query, column, isElse, isEnd] = m;
+    if (query !== undefined) {
+      const holds = test({ query, column, negate: negate === '!', line }) !== (negate === '!');
+      stack.push({ line, holds, inElse: false, shown: shown() && holds });
+    } else if (isElse !== undefined) {
+      const frame = stack[stack.length - 1];
+      if (!frame) throw inputError(`${lineLocation(file, line)}: <!-- else --> without an opening <!-- if:query.column -->`);
+      if (frame.inElse) throw inputError(`${lineLocation(file, line)}: a second <!-- else --> for the condition on line ${frame.line}`);
+      frame.inElse = true;
+      const parentShown = stack.length < 2 ? true : stack[stack.length - 2].shown;
+      frame.shown = parentShown && !frame.holds;
+    } else if (isEnd !== undefined) {
+      if (!stack.pop()) throw inputError(`${lineLocation(file, line)}: <!-- /if --> without an opening <!-- if:query.column -->`);
+    }
+    last = at + m[0].length;
+  }
+  const open = stack[stack.length - 1];
+  if (open) throw inputError(`${lineLocation(file, open.line)}: the condition opened here is never closed`, ['Close it with <!-- /if -->.']);
+  return out + text.slice(last);
 }

@@ -26,20 +26,25 @@ import {
 } from './i18n.js';
 import {
   cellLocation,
+  conditionMarkerInLines,
   displayPath,
+  hasConditions,
   lineAt,
   lineLocation,
   parseCellJson,
   parseFormat,
   parseNotebook,
   replacePlaceholders,
+  selectConditions,
   selectLanguage,
+  stripConditionMarkers,
   type Cell,
+  type Condition,
   type ParsedNotebook,
   type Placeholder,
 } from './notebook-syntax.js';
 import { escapeHtml, renderReportHtml, type KpiCard, type ReportBlock, type ReportSection, type TableColumn } from './html.js';
-import { LOCALE_FORMAT_FUNCTION, writeChart, type ChartFiles, type ChartSpec } from './render.js';
+import { chartFonts, LOCALE_FORMAT_FUNCTION, prepareChart, writeChartFiles, type ChartFiles, type ChartSpec, type PreparedChart } from './render.js';
 
 export interface RenderNotebookOptions {
   /** The store the SQL cells read. Open it read-only: cells are refused any write either way. */
@@ -57,6 +62,12 @@ export interface RenderNotebookOptions {
   reporter?: Reporter;
   /** The "generated" date shown in the report (tests pin it). */
   now?: Date;
+  /**
+   * Called on the notebook's own connection before the SQL cells run (the i18n dictionary is
+   * registered by then): create the temporary views the cells read (`crm report` creates
+   * `report_run`, `report_customers`, …). Names of temporary objects cannot be query names.
+   */
+  prepare?: (conn: DuckDBConnection) => Promise<void>;
 }
 
 const DEFAULTS = { tableLimit: 10, maxChartRows: 5000 };
@@ -98,7 +109,10 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   const lang = opts.lang ?? DEFAULT_LANG;
   const tableLimit = opts.tableLimit ?? DEFAULTS.tableLimit;
   const maxChartRows = opts.maxChartRows ?? DEFAULTS.maxChartRows;
-  const notebook = readNotebook(file, lang);
+  const text = readNotebookText(file, lang);
+  // SQL cells run first and always (conditions may depend on them); markers are dropped for that pass.
+  const notebook = parseNotebook(stripConditionMarkers(text), file, { uniqueCharts: !hasConditions(text) });
+  checkNoConditionsInSql(notebook, text, file);
   const warnings: string[] = [];
   const ctx: Context = {
     file,
@@ -111,13 +125,14 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
     },
   };
 
-  const queries = await runQueries(ctx, opts.store);
+  const queries = await runQueries(ctx, opts.store, opts.prepare);
+  const shown = hasConditions(text) ? showConditions(ctx, text) : notebook;
 
   const base = path.basename(file).replace(/\.(md|markdown)$/i, '');
   const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
-  const charts: ChartFiles[] = [];
+  const prepared: PreparedChart[] = [];
   const items: LayoutItem[] = [];
-  for (const segment of notebook.segments) {
+  for (const segment of shown.segments) {
     if (segment.kind === 'prose') {
       items.push(...proseItems(ctx, segment.text, segment.line));
     } else if (segment.kind === 'table') {
@@ -126,11 +141,11 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
       items.push({ kind: 'block', block: kpiBlock(ctx, segment) });
     } else if (segment.kind === 'vega-lite') {
       const chart = chartBlock(ctx, segment, maxChartRows);
-      const written = await writeChartFiles(ctx, segment, chart, opts.outDir, `${segment.name}${suffix}`);
-      charts.push(written);
+      prepared.push(await drawChart(ctx, segment, chart, `${segment.name}${suffix}`));
       items.push({ kind: 'block', block: chart });
     }
   }
+  const charts = writeCharts(ctx, prepared, opts.outDir);
 
   const { title, sections } = layout(items, base);
   const html = renderReportHtml({ lang, title, generatedAt: opts.now ?? new Date(), sections });
@@ -144,20 +159,63 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   return { htmlFile, bytes: Buffer.byteLength(html), charts, queries, warnings, ms: performance.now() - started };
 }
 
-function readNotebook(file: string, lang: Lang): ParsedNotebook {
+/** The notebook's text for one language (blocks of other languages blanked, lines kept). */
+function readNotebookText(file: string, lang: Lang): string {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw inputError(`cannot read the notebook ${displayPath(file)}: ${messageOf(err)}`);
   }
-  return parseNotebook(selectLanguage(text.replace(/\r\n?/g, '\n'), lang, file), file);
+  return selectLanguage(text.replace(/\r\n?/g, '\n'), lang, file);
+}
+
+function checkNoConditionsInSql(notebook: ParsedNotebook, text: string, file: string): void {
+  for (const cell of notebook.cells) {
+    if (cell.kind !== 'sql') continue;
+    const last = cell.bodyLine + cell.body.split('\n').length - 1;
+    if (conditionMarkerInLines(text, cell.bodyLine, last)) {
+      throw inputError(`${cellLocation(file, cell)}: conditions cannot be used inside a SQL cell`, [
+        'SQL cells always run; put the condition around the cells that show the result, or use CASE in SQL.',
+      ]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditional blocks
+
+/** Whether a value counts as true for <!-- if:query.column -->. */
+function truthy(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0 && !Number.isNaN(value);
+  if (typeof value === 'bigint') return value !== 0n;
+  if (typeof value === 'string') return value !== '';
+  return true;
+}
+
+/**
+ * The notebook with the branches of conditional blocks that the query results select. Cells
+ * keep the numbers they had with every branch in (error messages match the first pass).
+ */
+function showConditions(ctx: Context, text: string): ParsedNotebook {
+  const test = (c: Condition) => {
+    const where = lineLocation(ctx.file, c.line);
+    const result = lookupQuery(ctx, c.query, where);
+    lookupColumn(result, c.column, where);
+    return truthy(result.rows[0]?.[c.column]);
+  };
+  const shown = parseNotebook(selectConditions(text, ctx.file, test), ctx.file);
+  const numbers = new Map(ctx.notebook.cells.map((c) => [c.line, c.index]));
+  for (const cell of shown.cells) cell.index = numbers.get(cell.line) ?? cell.index;
+  return shown;
 }
 
 // ---------------------------------------------------------------------------------------------
 // SQL cells
 
-async function runQueries(ctx: Context, store: Store): Promise<QueryRun[]> {
+async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBConnection) => Promise<void>): Promise<QueryRun[]> {
   const sqlCells = ctx.notebook.cells.filter((c) => c.kind === 'sql');
   const runs: QueryRun[] = [];
   if (sqlCells.length === 0) return runs;
@@ -165,18 +223,24 @@ async function runQueries(ctx: Context, store: Store): Promise<QueryRun[]> {
   const conn = await store.instance.connect();
   try {
     await registerSqlDictionary(conn, ctx.lang);
-    const storeNames = await storeRelationNames(conn);
+    await prepare?.(conn);
+    const storeNames = await relationNames(conn, false);
+    const tempNames = await relationNames(conn, true);
     for (const cell of sqlCells) {
       if (storeNames.has(cell.name.toLowerCase())) {
         throw inputError(`${cellLocation(ctx.file, cell)}: the query name '${cell.name}' is also a table or view in the store`, [
           'Rename the cell: later cells read a query by its name, which would hide the table.',
         ]);
       }
+      if (tempNames.has(cell.name.toLowerCase())) {
+        throw inputError(`${cellLocation(ctx.file, cell)}: the query name '${cell.name}' is taken by the notebook's own views`, [
+          `Rename the cell. Taken: ${[...tempNames].sort().join(', ')}.`,
+        ]);
+      }
       const t0 = performance.now();
       const result = await runQueryCell(ctx, conn, cell);
       ctx.results.set(cell.name, result);
       runs.push({ name: cell.name, rows: result.rows.length, ms: performance.now() - t0 });
-      await exposeQuery(ctx, conn, cell);
     }
   } finally {
     conn.closeSync();
@@ -184,23 +248,50 @@ async function runQueries(ctx: Context, store: Store): Promise<QueryRun[]> {
   return runs;
 }
 
-/** Lower-cased names of the store's own tables and views. */
-async function storeRelationNames(conn: DuckDBConnection): Promise<Set<string>> {
+/** Lower-cased names of the store's own tables and views, or of the connection's temporary ones. */
+async function relationNames(conn: DuckDBConnection, temporary: boolean): Promise<Set<string>> {
+  const which = temporary ? 'temporary' : 'NOT temporary';
   const reader = await conn.runAndReadAll(
-    `SELECT table_name AS name FROM duckdb_tables() WHERE NOT temporary
-     UNION SELECT view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal`,
+    `SELECT table_name AS name FROM duckdb_tables() WHERE ${which}
+     UNION SELECT view_name FROM duckdb_views() WHERE ${which} AND NOT internal`,
   );
   return new Set(readerObjects(reader).map((r) => String(r.name).toLowerCase()));
 }
 
+/** A cell's statement without its final semicolon and trailing comments. */
+function cellSelect(cell: Cell): string {
+  return cell.body.replace(/;(\s|--[^\n]*)*$/, '');
+}
+
 /**
- * Make a query readable by later cells under its name (`FROM customer_rfm`), as a temporary view
- * on our connection: later cells can build on earlier ones without writing to the store.
+ * Run a query and keep its result as a temporary table on our connection, named after the cell:
+ * later cells read it (`FROM customer_rfm`) without running it again and without writing to the
+ * store. Null when the statement cannot be the source of a table (DESCRIBE, SUMMARIZE, …) or
+ * fails: the caller then runs it the plain way, which reports any error properly.
  */
+async function materializeQuery(conn: DuckDBConnection, cell: Cell): Promise<{ columns: string[]; rows: Row[] } | null> {
+  // On the statement's first line, so that DuckDB's LINE numbers stay those of the cell. DESCRIBE
+  // and SUMMARIZE cannot follow AS directly, but can as a subquery.
+  const sources = [cellSelect(cell), `SELECT * FROM (${cellSelect(cell)}\n)`];
+  let created = false;
+  for (const source of sources) {
+    try {
+      await conn.run(`CREATE TEMP TABLE ${ident(cell.name)} AS ${source}\n`);
+      created = true;
+      break;
+    } catch {
+      /* try the next form; the caller reports a real error by running the statement itself */
+    }
+  }
+  if (!created) return null;
+  const reader = await conn.runAndReadAll(`SELECT * FROM ${ident(cell.name)}`);
+  return { columns: reader.deduplicatedColumnNames(), rows: readerObjects(reader) };
+}
+
+/** The fallback for statements that cannot fill a table: a temporary view, so later cells can still read them. */
 async function exposeQuery(ctx: Context, conn: DuckDBConnection, cell: Cell): Promise<void> {
-  const select = cell.body.replace(/;(\s|--[^\n]*)*$/, '');
   try {
-    await conn.run(`CREATE TEMP VIEW ${ident(cell.name)} AS\n${select}\n`);
+    await conn.run(`CREATE TEMP VIEW ${ident(cell.name)} AS\n${cellSelect(cell)}\n`);
   } catch (err) {
     ctx.warn(`${cellLocation(ctx.file, cell)}: later cells cannot select from '${cell.name}': ${messageOf(err).split('\n')[0]}`);
   }
@@ -226,7 +317,10 @@ async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): P
         ['Notebooks only read the store: use SELECT (or WITH … SELECT, FROM …, DESCRIBE, SUMMARIZE).'],
       );
     }
+    const materialized = await materializeQuery(conn, cell);
+    if (materialized) return { cell, ...materialized };
     const reader = await prepared.runAndReadAll();
+    await exposeQuery(ctx, conn, cell);
     return { cell, columns: reader.deduplicatedColumnNames(), rows: readerObjects(reader) };
   } catch (err) {
     if (err instanceof CrmError) throw err;
@@ -626,16 +720,27 @@ function hasInlineData(value: unknown): boolean {
   return Object.entries(value).some(([k, v]) => k !== 'datasets' && hasInlineData(v));
 }
 
-/** Compile and draw the chart into charts/; Vega-Lite's errors and warnings name the cell. */
-async function writeChartFiles(ctx: Context, cell: Cell, chart: ChartBlock, outDir: string, stem: string): Promise<ChartFiles> {
+/** Compile the chart and draw it as SVG; Vega-Lite's errors and warnings name the cell. */
+async function drawChart(ctx: Context, cell: Cell, chart: ChartBlock, stem: string): Promise<PreparedChart> {
   const where = cellLocation(ctx.file, cell);
   try {
-    const { warnings, ...files } = await writeChart(outDir, cell.name, chart.spec, { lang: ctx.lang, stem, png: { warn: ctx.warn } });
-    for (const w of new Set(warnings)) ctx.warn(`${where}: Vega-Lite: ${w}`);
-    return files;
+    const prepared = await prepareChart(cell.name, chart.spec, { lang: ctx.lang, stem });
+    for (const w of new Set(prepared.warnings)) ctx.warn(`${where}: Vega-Lite: ${w}`);
+    return prepared;
   } catch (err) {
     if (err instanceof CrmError) throw err;
     throw inputError(`${where}: invalid Vega-Lite spec: ${messageOf(err)}`);
+  }
+}
+
+/** Write every chart's files into charts/, the PNGs with one font subset for them all. */
+function writeCharts(ctx: Context, charts: PreparedChart[], outDir: string): ChartFiles[] {
+  if (charts.length === 0) return [];
+  const fonts = chartFonts(charts.map((c) => c.svg));
+  try {
+    return charts.map((chart) => writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn }));
+  } finally {
+    fonts.dispose();
   }
 }
 

@@ -1,0 +1,173 @@
+/**
+ * `crm report`: the built-in executive report. It is an ordinary notebook,
+ * notebooks/report.md, rendered for one run: before its SQL cells run, the notebook's
+ * connection gets temporary views of that run (`report_run`, `report_customers`, …; see
+ * REPORT_VIEWS and docs/report.md), so every cell reads the chosen run and nothing else.
+ * `crm notebook render FILE --run ID` creates the same views, so a copy of the notebook
+ * works the same way.
+ */
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { Store } from '../store/db.js';
+import { inputError, storeError } from '../util/errors.js';
+import type { Reporter } from '../util/log.js';
+import { PACKAGE_ROOT } from '../version.js';
+import { DEFAULT_LANG, type Lang } from './i18n.js';
+import { renderNotebook, type QueryRun } from './notebook.js';
+
+/** The built-in report notebook. */
+export const REPORT_NOTEBOOK = path.join(PACKAGE_ROOT, 'notebooks/report.md');
+
+/** The HTML file per language: `report.html`, `report.zh.html` (both can share one folder). */
+export function reportFileName(lang: Lang): string {
+  return lang === DEFAULT_LANG ? 'report.html' : `report.${lang}.html`;
+}
+
+/**
+ * The temporary views a report notebook reads, all of one run. None holds e-mail addresses
+ * or phone numbers: `report_profiles` leaves those columns out. Names are free text, so the
+ * macro `report_mask(text)` hides anything in them that looks like either; the built-in report
+ * applies it to every name it shows (after picking its top-N rows: a regular expression over
+ * millions of names would cost more than the rest of the report).
+ */
+export const REPORT_VIEWS = {
+  report_run: 'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest',
+  report_customers: '`customer_metrics` of the run: one row per customer scored',
+  report_cohorts: '`cohort_retention` of the run',
+  report_migration: '`segment_migration` of the run (from the previous run)',
+  report_profiles: '`customers` without e-mail and phone: customer_id, name, region, industry, account_owner, signup_date, load_id',
+  report_loads: '`loads` the run read',
+  report_rejects: '`rejects` of those loads, without the raw row and detail text',
+} as const;
+
+export interface RunRef {
+  run_id: number;
+  as_of: string;
+  model_status: string;
+}
+
+/** The run a report shows: `runId`, or the latest. No run yet is a store error (exit 4). */
+export async function resolveReportRun(store: Store, runId?: number): Promise<RunRef> {
+  const runs = (await store.value<number>('SELECT count(*) FROM runs')) ?? 0;
+  if (runs === 0) {
+    throw storeError('no model run yet: run `crm run` first', ['A report shows the results of a run: `crm run` scores every customer as of a date.']);
+  }
+  const run = await store.one<RunRef & Record<string, unknown>>(
+    `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, model_status FROM runs
+     WHERE run_id = ${runId === undefined ? '(SELECT max(run_id) FROM runs)' : Number(runId)}`,
+  );
+  if (!run) {
+    const ids = await store.all<{ run_id: number }>('SELECT run_id FROM runs ORDER BY run_id');
+    throw inputError(`no run ${runId} in the store`, [`Runs: ${ids.map((r) => r.run_id).join(', ')}.`]);
+  }
+  return { run_id: run.run_id, as_of: run.as_of, model_status: run.model_status };
+}
+
+/**
+ * The macro `report_mask(text)`: e-mail addresses and phone-like runs of digits (7 or more,
+ * with separators) inside a text become `***`.
+ */
+const REPORT_MASK_MACRO = String.raw`CREATE OR REPLACE TEMP MACRO report_mask(x) AS
+  regexp_replace(regexp_replace(CAST(x AS VARCHAR), '[^\s<>@]+@[^\s<>@]+', '***', 'g'), '\+?\d[\d\s().-]{5,}\d', '***', 'g')`;
+
+/** Create the report views for run `runId` on a notebook's connection (temporary: the store is not written). */
+export async function createReportViews(conn: DuckDBConnection, runId: number): Promise<void> {
+  const id = Number(runId);
+  if (!Number.isInteger(id)) throw new Error(`createReportViews: bad run id ${runId}`);
+  const statements = [
+    `CREATE OR REPLACE TEMP VIEW report_run AS
+     SELECT r.*,
+            r.model_status = 'fitted' AS fitted,
+            r.backtest IS NOT NULL AS has_backtest,
+            CAST(CASE WHEN r.since IS NOT NULL THEN date_diff('day', r.since, r.as_of) + 1
+                      ELSE CAST(r.params->>'$.key_accounts.trend_window_days' AS INTEGER) END AS INTEGER) AS period_days,
+            r.run_id = (SELECT max(run_id) FROM runs) AS is_latest
+     FROM runs r WHERE r.run_id = ${id}`,
+    `CREATE OR REPLACE TEMP VIEW report_customers AS SELECT * FROM customer_metrics WHERE run_id = ${id}`,
+    `CREATE OR REPLACE TEMP VIEW report_cohorts AS SELECT * FROM cohort_retention WHERE run_id = ${id}`,
+    `CREATE OR REPLACE TEMP VIEW report_migration AS SELECT * FROM segment_migration WHERE run_id = ${id}`,
+    `CREATE OR REPLACE TEMP VIEW report_profiles AS
+     SELECT customer_id, name, region, industry, account_owner, signup_date, load_id FROM customers`,
+    REPORT_MASK_MACRO,
+    `CREATE OR REPLACE TEMP VIEW report_loads AS
+     SELECT * FROM loads
+     WHERE list_contains((SELECT CAST(json_extract(input, '$.loads') AS INTEGER[]) FROM runs WHERE run_id = ${id}), load_id)`,
+    `CREATE OR REPLACE TEMP VIEW report_rejects AS
+     SELECT load_id, kind, source_file, source_sheet, source_row, reason, column_name FROM rejects
+     WHERE load_id IN (SELECT load_id FROM report_loads)`,
+  ];
+  for (const sql of statements) await conn.run(sql);
+}
+
+/**
+ * The `prepare` step for `crm notebook render`: the report views of run `runId`, or of the
+ * latest run when the store has one (a notebook that does not read them is not bothered);
+ * undefined when the store has no run and none was asked for.
+ */
+export async function reportViewsFor(store: Store, runId?: number): Promise<((conn: DuckDBConnection) => Promise<void>) | undefined> {
+  if (runId === undefined && !(await store.value<number>('SELECT count(*) FROM runs'))) return undefined;
+  const run = await resolveReportRun(store, runId);
+  return (conn) => createReportViews(conn, run.run_id);
+}
+
+export interface ReportOptions {
+  storePath: string;
+  /** Output folder (created if missing). */
+  outDir: string;
+  lang?: Lang;
+  /** The run to show; default the latest. */
+  runId?: number;
+  /** Another notebook than the built-in one (for a customised copy). */
+  notebook?: string;
+  reporter?: Reporter;
+  /** The "generated" date (tests pin it). */
+  now?: Date;
+}
+
+export interface ReportResult {
+  htmlFile: string;
+  bytes: number;
+  lang: Lang;
+  run_id: number;
+  as_of: string;
+  model_status: string;
+  charts: number;
+  chartFiles: string[];
+  queries: QueryRun[];
+  warnings: string[];
+  ms: number;
+}
+
+/** Render the report for a run. */
+export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
+  const started = performance.now();
+  const lang = opts.lang ?? DEFAULT_LANG;
+  const store = await Store.open(opts.storePath, { readOnly: true });
+  try {
+    const run = await resolveReportRun(store, opts.runId);
+    const result = await renderNotebook(opts.notebook ?? REPORT_NOTEBOOK, {
+      store,
+      outDir: opts.outDir,
+      lang,
+      htmlName: reportFileName(lang),
+      reporter: opts.reporter,
+      now: opts.now,
+      prepare: (conn) => createReportViews(conn, run.run_id),
+    });
+    return {
+      htmlFile: result.htmlFile,
+      bytes: result.bytes,
+      lang,
+      run_id: run.run_id,
+      as_of: run.as_of,
+      model_status: run.model_status,
+      charts: result.charts.length,
+      chartFiles: result.charts.flatMap((c) => [c.specFile, c.svgFile, c.pngFile]),
+      queries: result.queries,
+      warnings: result.warnings,
+      ms: performance.now() - started,
+    };
+  } finally {
+    store.close();
+  }
+}
