@@ -1,26 +1,21 @@
 /**
  * Command definitions: flags and the one library call each command makes. Kept apart from
  * cli.ts (process concerns: exit codes, error printing).
+ *
+ * Each action imports its library module when it runs: a command only loads what it uses
+ * (`crm --version` needs none of DuckDB, exceljs or vega), which keeps start-up short.
  */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig, type CrmConfig } from './config.js';
-import { formatIngestReport, ingest } from './ingest/index.js';
-import { formatQualityReport, qualityReport } from './ingest/quality.js';
-import { formatQueryResult, runReadOnlyQuery, type QueryFormat } from './store/query.js';
-import { resolveStorePath, Store } from './store/db.js';
+import { GENERATE_DEFAULTS } from './generate/options.js';
+import { EXPORT_FORMATS, formatFromPath, parseColumns, parseFormat, type ExportFormat } from './reports/export-options.js';
+import type { SegmentExportResult } from './reports/export.js';
 import { LANGS, parseLang } from './reports/i18n.js';
-import { renderNotebook } from './reports/notebook.js';
-import { EXPORT_FORMATS, exportSegment, formatFromPath, listSegments, parseColumns, parseFormat, resolveTarget, type ExportFormat, type SegmentExportResult } from './reports/export.js';
-import { checkTarget } from './reports/atomic-file.js';
-import { formatCount, renderTable } from './util/format.js'; // for crm export (kept apart to ease merges)
-import { renderReport, reportViewsFor } from './reports/report.js';
-import { formatBytes, formatDuration } from './util/format.js';
-import { describeResult, generate, GENERATE_DEFAULTS } from './generate/index.js';
-import { runModels } from './run/index.js';
-import { formatRunResult } from './run/format.js';
-import { customer360, formatCustomer360, formatKeyAccounts, formatModelShow, keyAccounts, modelShow } from './run/views.js';
+import type { QueryFormat } from './store/query.js';
+import { resolveStorePath } from './store/path.js';
 import { usageError } from './util/errors.js';
+import { formatBytes, formatCount, formatDuration, renderTable } from './util/format.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
 
@@ -84,6 +79,7 @@ export function registerCommands(program: Command): void {
     .option('--append', 'load a changed version of a file loaded before, keeping the earlier rows')
     .option('--json', 'print the ingest report as JSON')
     .action(async (kind: string, files: string[], opts, cmd: Command) => {
+      const { ingest, formatIngestReport } = await import('./ingest/index.js');
       if (kind !== 'transactions' && kind !== 'customers') {
         throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\` or \`crm ingest customers FILE\``);
       }
@@ -99,6 +95,7 @@ export function registerCommands(program: Command): void {
     .option('--as-of <date>', 'dates after this are "future" (default: today)')
     .option('--json', 'print the report as JSON (stable keys)')
     .action(async (opts: { asOf?: string }, cmd: Command) => {
+      const { qualityReport, formatQualityReport } = await import('./ingest/quality.js');
       const ctx = contextFor(cmd);
       const report = await qualityReport(ctx.storePath, opts.asOf);
       if (ctx.json) printJson(report);
@@ -111,6 +108,7 @@ export function registerCommands(program: Command): void {
     .argument('<sql>', 'one or more SELECT statements')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .action(async (sql: string, opts: { format: QueryFormat }, cmd: Command) => {
+      const { runReadOnlyQuery, formatQueryResult } = await import('./store/query.js');
       const ctx = contextFor(cmd);
       const results = await runReadOnlyQuery(ctx.storePath, sql);
       for (const r of results) process.stdout.write(formatQueryResult(r, opts.format));
@@ -127,6 +125,7 @@ export function registerCommands(program: Command): void {
     .option('--dirty-share <share>', 'share of transaction lines made dirty (0 for none)', parseFloat, GENERATE_DEFAULTS.dirtyShare)
     .option('--json', 'print the generation summary as JSON')
     .action(async (opts: { customers: number; seed: number; out: string; endDate: string; years: number; dirtyShare: number }, cmd: Command) => {
+      const { generate, describeResult } = await import('./generate/index.js');
       const ctx = contextFor(cmd);
       const result = await ctx.progress.step(`generating ${opts.customers.toLocaleString('en-US')} customers`, (tick) =>
         generate({ customers: opts.customers, seed: opts.seed, outDir: path.resolve(opts.out), endDate: opts.endDate, years: opts.years, dirtyShare: opts.dirtyShare, onProgress: (f) => tick(f) }),
@@ -146,6 +145,8 @@ export function registerCommands(program: Command): void {
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
     .option('--json', 'print the run as JSON')
     .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string }, cmd: Command) => {
+      const { runModels } = await import('./run/index.js');
+      const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);
       const result = await runModels({ storePath: ctx.storePath, flags: opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
       if (ctx.json) printJson(result);
@@ -159,6 +160,7 @@ export function registerCommands(program: Command): void {
     .option('--run <id>', 'a run other than the latest', parseInteger)
     .option('--json', 'print as JSON')
     .action(async (opts: { run?: number }, cmd: Command) => {
+      const { modelShow, formatModelShow } = await import('./run/views.js');
       const ctx = contextFor(cmd);
       const shown = await modelShow(ctx.storePath, opts.run);
       if (ctx.json) printJson(shown);
@@ -171,6 +173,7 @@ export function registerCommands(program: Command): void {
     .option('--share <share>', 'revenue share that defines key accounts (default: the run\'s, 0.8)')
     .option('--json', 'print as JSON')
     .action(async (opts: { share?: string }, cmd: Command) => {
+      const { keyAccounts, formatKeyAccounts } = await import('./run/views.js');
       const ctx = contextFor(cmd);
       const result = await keyAccounts(ctx.storePath, opts.share);
       if (ctx.json) printJson(result);
@@ -183,6 +186,7 @@ export function registerCommands(program: Command): void {
     .argument('<id>', 'customer id')
     .option('--json', 'print as JSON')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { customer360, formatCustomer360 } = await import('./run/views.js');
       const ctx = contextFor(cmd);
       const result = await customer360(ctx.storePath, id);
       if (ctx.json) printJson(result);
@@ -212,6 +216,9 @@ Examples:
   crm export segment customers --out out/customers.parquet --columns customer_id,email,clv --force`,
     )
     .action(async (name: string, opts: { format?: ExportFormat; out: string; columns?: string[]; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { exportSegment, listSegments, resolveTarget } = await import('./reports/export.js');
+      const { checkTarget } = await import('./reports/atomic-file.js');
       const ctx = contextFor(cmd);
       const implied = formatFromPath(opts.out);
       const format = opts.format ?? implied;
@@ -259,6 +266,8 @@ Examples:
     .description('list what `crm export segment` can export: the RFM segments of the latest run with their sizes, key accounts and all customers')
     .option('--json', 'print as JSON')
     .action(async (_opts: unknown, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { listSegments } = await import('./reports/export.js');
       const ctx = contextFor(cmd);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
@@ -284,6 +293,7 @@ Examples:
     .option('--run <id>', 'a run other than the latest', parseInteger)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { out: string; lang: string; run?: number }, cmd: Command) => {
+      const { renderReport } = await import('./reports/report.js');
       const ctx = contextFor(cmd);
       const result = await ctx.progress.step('rendering the report', () =>
         renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), runId: opts.run, reporter: ctx.reporter }),
@@ -302,6 +312,9 @@ Examples:
     .addOption(new Option('--lang <lang>', 'report language').choices([...LANGS]).default('en'))
     .option('--run <id>', 'the run the report_* views show (default: the latest, if any)', parseInteger)
     .action(async (file: string, opts: { out: string; lang: string; run?: number }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { renderNotebook } = await import('./reports/notebook.js');
+      const { reportViewsFor } = await import('./reports/report.js');
       const ctx = contextFor(cmd);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {

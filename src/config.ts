@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
+import { createRequire } from 'node:module';
 import { inputError } from './util/errors.js';
 import { PACKAGE_ROOT } from './version.js';
 import type { Mapping } from './ingest/mapping.js';
@@ -32,6 +32,8 @@ let validator: ((data: unknown) => boolean) & { errors?: { instancePath: string;
 function validate(data: unknown): { instancePath: string; message?: string; params?: unknown }[] {
   if (!validator) {
     const schema = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'schema', 'crm.config.schema.json'), 'utf8'));
+    // Loaded only when a config file is there to validate: most commands never need it.
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
     validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   return validator(data) ? [] : (validator.errors ?? []);

@@ -31,29 +31,31 @@ export interface ParetoSettings {
 }
 
 /**
- * SQL: per customer of `base` — window revenue, rank, shares, class, trend windows. Revenue
- * comes from `orderDays` (customer_id, order_date, amount: transactions up to as-of).
+ * The window sums, as aggregate expressions over transactions (or order-level sums) grouped by
+ * customer — computed in the same pass as the customer base, so the revenue is read once:
+ * pareto_revenue (the 80/20 window), trend_current and trend_previous (DECIMAL, exact).
  */
-export function paretoSql(base: string, orderDays: string, s: ParetoSettings): string {
+export function paretoWindowSums(s: Pick<ParetoSettings, 'asOf' | 'since' | 'trendWindowDays'>): string {
   const asOf = `DATE ${literal(s.asOf)}`;
   const windowStart = s.since ? `DATE ${literal(s.since)}` : null;
-  const trendDays = s.since ? `date_diff('day', DATE ${literal(s.since)}, ${asOf}) + 1` : String(s.trendWindowDays);
+  const trendDays = s.since ? `(date_diff('day', DATE ${literal(s.since)}, ${asOf}) + 1)` : String(s.trendWindowDays);
+  return `coalesce(sum(amount) ${windowStart ? `FILTER (WHERE order_date >= ${windowStart})` : ''}, 0) AS pareto_revenue,
+         coalesce(sum(amount) FILTER (WHERE order_date > ${asOf} - ${trendDays}), 0) AS trend_current,
+         coalesce(sum(amount) FILTER (WHERE order_date <= ${asOf} - ${trendDays} AND order_date > ${asOf} - 2 * ${trendDays}), 0) AS trend_previous`;
+}
+
+/**
+ * SQL: per customer of `base` (with pareto_revenue, trend_current, trend_previous from
+ * paretoWindowSums) — rank, shares, class and trend.
+ */
+export function paretoSql(base: string, s: Pick<ParetoSettings, 'share' | 'bShare'>): string {
   return `
-WITH window_revenue AS (
+WITH customers_in_run AS (
   SELECT customer_id,
-         sum(amount) ${windowStart ? `FILTER (WHERE order_date >= ${windowStart})` : ''} AS net_revenue,
-         sum(amount) FILTER (WHERE order_date > ${asOf} - (${trendDays})::INTEGER) AS revenue_current,
-         sum(amount) FILTER (WHERE order_date <= ${asOf} - (${trendDays})::INTEGER
-                               AND order_date > ${asOf} - 2 * (${trendDays})::INTEGER) AS revenue_previous
-  FROM ${orderDays}
-  GROUP BY customer_id
-),
-customers_in_run AS (
-  SELECT b.customer_id,
-         coalesce(w.net_revenue, 0) AS net_revenue,
-         coalesce(w.revenue_current, 0) AS revenue_current,
-         coalesce(w.revenue_previous, 0) AS revenue_previous
-  FROM ${base} b LEFT JOIN window_revenue w USING (customer_id)
+         pareto_revenue AS net_revenue,
+         trend_current AS revenue_current,
+         trend_previous AS revenue_previous
+  FROM ${base}
 ),
 positive_total AS (
   SELECT sum(net_revenue) AS total FROM customers_in_run WHERE net_revenue > 0

@@ -31,9 +31,9 @@ import { resolvePiiColumns, type PiiColumns } from './pii.js';
 import { openArrowWriter } from './writers/arrow.js';
 import { kindOfType, type BatchWriter, type OutputColumn } from './writers/types.js';
 import { XLSX_MAX_ROWS, openXlsxWriter } from './writers/xlsx.js';
+import { EXPORT_FORMATS, parseFormat, type ExportFormat } from './export-options.js';
 
-export const EXPORT_FORMATS = ['csv', 'xlsx', 'parquet', 'arrow', 'json'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export { EXPORT_FORMATS, formatFromPath, parseColumns, parseFormat, type ExportFormat } from './export-options.js';
 
 export interface ExportOptions {
   format: ExportFormat;
@@ -77,44 +77,6 @@ const DEFAULTS = {
   /** How often DuckDB's progress estimate is polled while a query runs. */
   progressPollMs: 200,
 } as const;
-
-const FORMAT_BY_EXTENSION: Record<string, ExportFormat> = {
-  '.csv': 'csv',
-  '.xlsx': 'xlsx',
-  '.parquet': 'parquet',
-  '.arrow': 'arrow',
-  '.feather': 'arrow',
-  '.ipc': 'arrow',
-  '.json': 'json',
-};
-
-/** Validate a --format value. */
-export function parseFormat(value: string): ExportFormat {
-  const v = value.trim().toLowerCase();
-  if ((EXPORT_FORMATS as readonly string[]).includes(v)) return v as ExportFormat;
-  throw usageError(`unknown export format "${value}"`, [`Use one of: ${EXPORT_FORMATS.join(', ')}.`]);
-}
-
-/** The format implied by a file name's extension, or null (for a CLI default). */
-export function formatFromPath(file: string): ExportFormat | null {
-  return FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()] ?? null;
-}
-
-/** Split a --columns value ("a, b,c") into names; empty names are ignored, duplicates refused. */
-export function parseColumns(value: string): string[] {
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  if (names.length === 0) throw usageError('--columns needs at least one column name, e.g. --columns customer_id,email');
-  const seen = new Set<string>();
-  for (const n of names) {
-    const key = n.toLowerCase();
-    if (seen.has(key)) throw usageError(`column ${n} is listed twice in --columns`);
-    seen.add(key);
-  }
-  return names;
-}
 
 function validateOptions(store: Store, opts: ExportOptions): { out: string; format: ExportFormat } {
   const format = parseFormat(String(opts.format ?? ''));

@@ -7,7 +7,7 @@
  * `SELECT tr(rfm_segment) AS segment ...`.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { literal } from '../store/db.js';
+import { literal } from '../store/sql.js';
 import { usageError } from '../util/errors.js';
 
 export type Lang = 'en' | 'zh';

@@ -27,7 +27,7 @@ import { churnReasonSql, churnTierSql, RECENCY_RISK_SQL } from '../models/churn.
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
-import { paretoSql } from '../models/pareto.js';
+import { paretoSql, paretoWindowSums } from '../models/pareto.js';
 import { rfmCuts, rfmExpressions, type RfmExpressions } from '../models/rfm.js';
 import { valueTierCuts, valueTierSql } from '../models/tiers.js';
 import { resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
@@ -41,7 +41,6 @@ const T = {
   pred: 'temp.run_predictions',
   pareto: 'temp.run_pareto',
   holdout: 'temp.run_holdout_predictions',
-  metrics: 'temp.run_metrics',
 } as const;
 
 export interface RunModelsInput {
@@ -129,7 +128,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // 1. Customer base
   await progress.step(`summarising customers as of ${asOf}`, async (tick) => {
     await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf)}`, (f) => tick(f === null ? null : f * 0.7)));
-    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
+    const windows = paretoWindowSums({ asOf, since: options.since, trendWindowDays: settings.key_accounts.trend_window_days });
+    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf, windows)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
   });
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
@@ -209,13 +209,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // 5. 80/20
   await timed('pareto', () =>
     store.run(
-      `CREATE OR REPLACE TEMP TABLE run_pareto AS ${paretoSql(T.base, T.orderDays, {
-        asOf,
-        since: options.since,
-        share: settings.key_accounts.share,
-        bShare: settings.key_accounts.b_share,
-        trendWindowDays: settings.key_accounts.trend_window_days,
-      })}`,
+      `CREATE OR REPLACE TEMP TABLE run_pareto AS ${paretoSql(T.base, { share: settings.key_accounts.share, bShare: settings.key_accounts.b_share })}`,
     ),
   );
 
@@ -235,20 +229,21 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // "Previous" is the latest run of an earlier as-of date: rerunning the same date compares
   // with the same earlier period, so reruns reproduce their results exactly.
   const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
+  // Value-tier boundaries from a narrow query of each customer's value (the same expression as in
+  // the rows below, so the same doubles), then the rows are assembled straight into the table.
   const valueColumn = fitted ? 'clv' : 'monetary';
-  const tierCuts = await progress.step('scoring customers', () =>
-    timed('assemble', async () => {
-      await store.run(`CREATE OR REPLACE TEMP TABLE run_metrics AS ${metricsSql(runId, previousRunId, fitted, options, unitDays, rfm, expectedValue)}`);
-      return valueTierCuts(store, T.metrics, valueColumn, settings.value_tiers);
-    }),
-  );
+  const values = fitted
+    ? `(SELECT pr.discounted_purchases * (${expectedValue}) AS value
+        FROM ${T.base} b JOIN ${T.pred} pr ON pr.x = b.bgnbd_x AND pr.t_x_days = b.t_x_days AND pr.T_days = b.T_days)`
+    : `(SELECT monetary AS value FROM ${T.base})`;
+  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, values, 'value', settings.value_tiers));
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
         await store.run(
           `INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')})
            SELECT ${METRIC_COLUMNS.map((c) => (c === 'value_tier' ? `${valueTierSql(valueColumn, settings.value_tiers, tierCuts)} AS value_tier` : c)).join(', ')}
-           FROM ${T.metrics}`,
+           FROM (${metricsSql(runId, previousRunId, fitted, options, unitDays, rfm, expectedValue)})`,
         );
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM (${cohortSql(T.base, T.orderDays, asOf)})`);
         await store.run(`INSERT INTO segment_migration ${segmentMigrationSql(runId, previousRunId)}`);
@@ -350,7 +345,7 @@ GROUP BY customer_id, order_date, order_id, is_return`;
  * ids (or days, for rows without one); purchase days drive BG/NBD; returns are netted into
  * money but never count as purchases.
  */
-function baseSql(asOf: string): string {
+function baseSql(asOf: string, paretoWindows: string): string {
   const d = `DATE ${literal(asOf)}`;
   return `
 WITH purchase_days AS (
@@ -375,7 +370,8 @@ money AS (
          coalesce(sum(lines) FILTER (WHERE is_return), 0) AS return_lines,
          sum(amount) AS net_revenue,
          -- Margin only over lines that carry a cost; NULL when none does.
-         CASE WHEN sum(costed_lines) > 0 THEN sum(amount) FILTER (WHERE costed_lines = lines) - sum(cost) END AS margin
+         CASE WHEN sum(costed_lines) > 0 THEN sum(amount) FILTER (WHERE costed_lines = lines) - sum(cost) END AS margin,
+         ${paretoWindows}
   FROM ${T.orderDays} GROUP BY customer_id
 )
 SELECT d.customer_id,
@@ -398,7 +394,8 @@ SELECT d.customer_id,
        -- returns netted in (Gamma-Gamma's m; customers with m ≤ 0 are left out of its fit).
        CASE WHEN d.purchase_days > 1 THEN CAST(m.net_revenue - d.first_day_value AS DOUBLE) / (d.purchase_days - 1) END AS repeat_mean_value,
        CAST(d.first_day_value AS DOUBLE) AS first_day_value,
-       CAST(date_trunc('month', d.first_purchase) AS DATE) AS cohort_month
+       CAST(date_trunc('month', d.first_purchase) AS DATE) AS cohort_month,
+       m.pareto_revenue, m.trend_current, m.trend_previous
 FROM day_summary d JOIN money m USING (customer_id) JOIN orders o USING (customer_id)`;
 }
 

@@ -16,7 +16,8 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
 import type { Tick } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 
-export const DEFAULT_STORE = 'crm.duckdb';
+export { DEFAULT_STORE, resolveStorePath } from './path.js';
+export { ident, literal, sqlNumber } from './sql.js';
 
 /**
  * DuckDB's own default is 80% of the machine's memory; a tool that shares a laptop with
@@ -32,10 +33,6 @@ function debugSql(sql: string, t0: number): void {
   process.stderr.write(`[sql ${(performance.now() - t0).toFixed(0)} ms] ${oneLine.length > 160 ? oneLine.slice(0, 160) + '…' : oneLine}\n`);
 }
 
-/** The store path: --db, else $CRM_DB, else ./crm.duckdb. */
-export function resolveStorePath(flag?: string): string {
-  return path.resolve(flag || process.env.CRM_DB || DEFAULT_STORE);
-}
 
 export type Row = Record<string, unknown>;
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
@@ -323,22 +320,3 @@ export function readerObjects(reader: DuckDBResultReader): Row[] {
   return rows;
 }
 
-/** Quote an identifier for SQL. */
-export function ident(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}
-
-/**
- * A JS number as a SQL DOUBLE. A bare literal like 2.4253738534131193 is a DECIMAL(17,16) to
- * DuckDB, and multiplying it by 44 overflows DECIMAL's 18 digits; model parameters and
- * thresholds must be doubles.
- */
-export function sqlNumber(n: number): string {
-  if (!Number.isFinite(n)) throw new Error(`sqlNumber: ${n} is not a finite number`);
-  return `CAST(${n} AS DOUBLE)`;
-}
-
-/** Quote a string literal for SQL. */
-export function literal(value: string): string {
-  return "'" + value.replace(/'/g, "''") + "'";
-}
