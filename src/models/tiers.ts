@@ -20,14 +20,20 @@ import type { ValueTierRule } from '../run/settings.js';
 export async function valueTierCuts(store: Store, relation: string, value: string, tiers: ValueTierRule[]): Promise<number[]> {
   const body = tiers.slice(0, -1);
   if (body.every((t) => t.min_clv !== undefined)) return body.map((t) => t.min_clv!);
-  const n = (await store.value<number>(`SELECT count(*) FROM ${relation}`)) ?? 0;
-  const cuts: number[] = [];
-  for (const t of body) {
-    const k = Math.max(1, Math.ceil(t.top_share! * n - 1e-9));
-    const v = await store.value<number | null>(`SELECT min(v) FROM (SELECT ${value} AS v FROM ${relation} ORDER BY v DESC LIMIT ${k})`);
-    cuts.push(v ?? Infinity);
+  // The values once, in a narrow temp table: each top-k below then scans one column.
+  await store.run(`CREATE OR REPLACE TEMP TABLE tier_values AS SELECT ${value} AS v FROM ${relation}`);
+  try {
+    const n = (await store.value<number>('SELECT count(*) FROM temp.tier_values')) ?? 0;
+    const cuts: number[] = [];
+    for (const t of body) {
+      const k = Math.max(1, Math.ceil(t.top_share! * n - 1e-9));
+      const v = await store.value<number | null>(`SELECT min(v) FROM (SELECT v FROM temp.tier_values ORDER BY v DESC LIMIT ${k})`);
+      cuts.push(v ?? Infinity);
+    }
+    return cuts;
+  } finally {
+    await store.run('DROP TABLE IF EXISTS temp.tier_values');
   }
-  return cuts;
 }
 
 /** SQL CASE naming the tier of `value`, given the tiers' least values. */
