@@ -38,6 +38,11 @@ const STEPS: Step[] = [
   { title: 'The fitted models and the backtest', args: ['model', 'show', '--run', '1'] },
   { title: 'The 80/20 key accounts', args: ['keyaccounts', '--json'], saveTo: 'keyaccounts.json' },
   { title: 'One customer, 360°', args: ['customer', 'C0000049'] },
+  { title: 'The executive report, in English', args: ['report', '--out', 'out'] },
+  { title: 'The executive report, in Chinese', args: ['report', '--out', 'out', '--lang', 'zh'] },
+  { title: 'What marketing can export', args: ['export', 'segments'] },
+  { title: 'The "At Risk" call list for marketing (contacts masked)', args: ['export', 'segment', 'At Risk', '--out', 'out/at-risk.xlsx', '--mask-pii', '--force'] },
+  { title: 'The key accounts as CSV for Excel', args: ['export', 'segment', 'keyaccounts', '--out', 'out/key-accounts.csv', '--bom', '--force'] },
 ];
 
 function run(step: Step): void {
@@ -70,7 +75,9 @@ function main(): void {
       `  store       ${path.join(PACKAGE_ROOT, 'crm.duckdb')}  (query it: npx crm query "SELECT * FROM transactions LIMIT 5")`,
       `  quality     ${path.join(OUT, 'quality.json')}`,
       `  models      ${path.join(OUT, 'model.json')}`,
-      `  key accounts ${path.join(OUT, 'keyaccounts.json')}`,
+      `  key accounts ${path.join(OUT, 'keyaccounts.json')}, ${path.join(OUT, 'key-accounts.csv')}`,
+      `  report      ${path.join(OUT, 'report.html')}, ${path.join(OUT, 'report.zh.html')} (charts in ${path.join(OUT, 'charts')})`,
+      `  marketing   ${path.join(OUT, 'at-risk.xlsx')}`,
       '',
     ].join('\n'),
   );
