@@ -55,6 +55,12 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
+/** A command's result: the JSON document with --json, else lines for people. */
+function emit<T>(ctx: CommandContext, value: T, format: (value: T) => string[]): void {
+  if (ctx.json) printJson(value);
+  else for (const line of format(value)) ctx.reporter.out(line);
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function parseInteger(value: string): number {
@@ -85,8 +91,7 @@ export function registerCommands(program: Command): void {
       }
       const ctx = contextFor(cmd);
       const report = await ingest({ kind, files, storePath: ctx.storePath, ...opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
-      if (ctx.json) printJson(report);
-      else for (const line of formatIngestReport(report)) ctx.reporter.out(line);
+      emit(ctx, report, formatIngestReport);
     });
 
   program
@@ -98,8 +103,7 @@ export function registerCommands(program: Command): void {
       const { qualityReport, formatQualityReport } = await import('./ingest/quality.js');
       const ctx = contextFor(cmd);
       const report = await qualityReport(ctx.storePath, opts.asOf);
-      if (ctx.json) printJson(report);
-      else for (const line of formatQualityReport(report)) ctx.reporter.out(line);
+      emit(ctx, report, formatQualityReport);
     });
 
   program
@@ -130,8 +134,7 @@ export function registerCommands(program: Command): void {
       const result = await ctx.progress.step(`generating ${opts.customers.toLocaleString('en-US')} customers`, (tick) =>
         generate({ customers: opts.customers, seed: opts.seed, outDir: path.resolve(opts.out), endDate: opts.endDate, years: opts.years, dirtyShare: opts.dirtyShare, onProgress: (f) => tick(f) }),
       );
-      if (ctx.json) printJson(result);
-      else for (const line of describeResult(result)) ctx.reporter.out(line);
+      emit(ctx, result, describeResult);
     });
 
   program
@@ -149,8 +152,7 @@ export function registerCommands(program: Command): void {
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);
       const result = await runModels({ storePath: ctx.storePath, flags: opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
-      if (ctx.json) printJson(result);
-      else for (const line of formatRunResult(result)) ctx.reporter.out(line);
+      emit(ctx, result, formatRunResult);
     });
 
   const model = program.command('model').description('the fitted models of a run');
@@ -163,8 +165,7 @@ export function registerCommands(program: Command): void {
       const { modelShow, formatModelShow } = await import('./run/views.js');
       const ctx = contextFor(cmd);
       const shown = await modelShow(ctx.storePath, opts.run);
-      if (ctx.json) printJson(shown);
-      else for (const line of formatModelShow(shown)) ctx.reporter.out(line);
+      emit(ctx, shown, formatModelShow);
     });
 
   program
@@ -176,8 +177,7 @@ export function registerCommands(program: Command): void {
       const { keyAccounts, formatKeyAccounts } = await import('./run/views.js');
       const ctx = contextFor(cmd);
       const result = await keyAccounts(ctx.storePath, opts.share);
-      if (ctx.json) printJson(result);
-      else for (const line of formatKeyAccounts(result)) ctx.reporter.out(line);
+      emit(ctx, result, formatKeyAccounts);
     });
 
   program
@@ -189,8 +189,7 @@ export function registerCommands(program: Command): void {
       const { customer360, formatCustomer360 } = await import('./run/views.js');
       const ctx = contextFor(cmd);
       const result = await customer360(ctx.storePath, id);
-      if (ctx.json) printJson(result);
-      else for (const line of formatCustomer360(result)) ctx.reporter.out(line);
+      emit(ctx, result, formatCustomer360);
     });
 
   // crm export segment / segments: lists for marketing (src/reports/export.ts, docs/exports.md, docs/cli.md).

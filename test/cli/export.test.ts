@@ -12,6 +12,7 @@ import { SEGMENT_EXPORT_COLUMNS } from '../../src/reports/export.js';
 import { Store } from '../../src/store/db.js';
 import { crm, ROOT, sql, tempDir, type CliResult } from '../helpers/cli.js';
 import { quotePrefixedCells, xlsxText } from '../helpers/xlsx.js';
+import { parseCsv } from '../helpers/csv.js';
 
 const FORMATS = ['csv', 'xlsx', 'parquet', 'arrow', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -53,34 +54,6 @@ function reference(target: string): Row[] {
   );
 }
 
-/** A strict RFC 4180 reader (quoted fields, "" escapes, CRLF records). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      rows.push([...row, field]);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 const isoDay = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as number | Date).toISOString().slice(0, 10));
 

@@ -19,6 +19,7 @@ import {
 import { TEMP_SUFFIX } from '../../src/reports/atomic-file.js';
 import { enableQuotePrefix, safeSheetName } from '../../src/reports/writers/xlsx.js';
 import { quotePrefixedCells, xlsxText } from '../helpers/xlsx.js';
+import { parseCsv } from '../helpers/csv.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixture: a migrated store with customers (two loads) and a small model table whose latest run
@@ -160,35 +161,6 @@ function expectedQuoted(rows: Cell[][]): string[] {
 // Readers used to check the files
 // ---------------------------------------------------------------------------------------------
 
-/** A strict RFC 4180 reader (CRLF records, "" escapes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 function readCsv(file: string): { header: string[]; rows: string[][] } {
   const [header, ...rows] = parseCsv(fs.readFileSync(file, 'utf8'));
