@@ -31,7 +31,7 @@ import { resolvePiiColumns, type PiiColumns } from './pii.js';
 import { openArrowWriter } from './writers/arrow.js';
 import { kindOfType, type BatchWriter, type OutputColumn } from './writers/types.js';
 import { XLSX_MAX_ROWS, openXlsxWriter } from './writers/xlsx.js';
-import { EXPORT_FORMATS, parseFormat, type ExportFormat } from './export-options.js';
+import { parseFormat, type ExportFormat } from './export-options.js';
 
 export { EXPORT_FORMATS, formatFromPath, parseColumns, parseFormat, type ExportFormat } from './export-options.js';
 

@@ -198,9 +198,9 @@ describe('fallback: BG/NBD does not converge', () => {
   });
 });
 
-describe('Gamma-Gamma unusable, BG/NBD fitted', () => {
-  // 400 simulated customers (BG/NBD converges) with the amounts replaced.
-  const sim = simulateTransactions({
+/** 400 simulated customers on which BG/NBD converges (shared by the tests that then alter them). */
+function simulateConvergingCustomers() {
+  return simulateTransactions({
     customers: 400,
     seed: 11,
     bgnbd: { r: 0.5, alpha: 12, a: 0.8, b: 2.4 },
@@ -211,6 +211,11 @@ describe('Gamma-Gamma unusable, BG/NBD fitted', () => {
     holdoutEnd: '2024-06-30',
     unitDays: 7,
   });
+}
+
+describe('Gamma-Gamma unusable, BG/NBD fitted', () => {
+  // 400 simulated customers (BG/NBD converges) with the amounts replaced.
+  const sim = simulateConvergingCustomers();
   /** The simulated orders with every amount replaced; `perDay`: one order per customer and day (same-day purchases dropped), so every purchase day is worth `amount`. */
   const withAmount = (amount: string, perDay = false) => {
     const seen = new Set<string>();
@@ -268,17 +273,7 @@ describe('extreme but valid data', () => {
     // DuckDB reads as DECIMAL(17,16) for p ≈ 6.58; p · bgnbd_x then overflowed DECIMAL(18)
     // ("Overflow in multiplication of DECIMAL(18)") as soon as p · x ≥ 100 (scale 16) or
     // ≥ 1000 (scale 15), i.e. for any heavy buyer, and crashed the run.
-    const sim = simulateTransactions({
-      customers: 400,
-      seed: 11,
-      bgnbd: { r: 0.5, alpha: 12, a: 0.8, b: 2.4 },
-      spend: { p: 6.25, q: 3.74, v: 15.44 },
-      start: '2022-01-01',
-      acquisitionDays: 182,
-      asOf: '2023-12-31',
-      holdoutEnd: '2024-06-30',
-      unitDays: 7,
-    });
+    const sim = simulateConvergingCustomers();
     // HEAVY buys every other day for two years: 365 purchase days, about 35 each.
     const heavy = Array.from({ length: 365 }, (_, k) => `HEAVY,H${k},${addDays('2022-01-01', 2 * k)},${(30 + (k % 11)).toFixed(2)}`);
     const store = await storeOf(sim.csv + heavy.join('\n') + '\n');
