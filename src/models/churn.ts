@@ -29,17 +29,19 @@ export function churnTierSql(risk: string, tiers: ChurnTiers): string {
 export const RECENCY_RISK_SQL = 'percent_rank() OVER (ORDER BY recency_days)';
 
 /**
- * "no purchase in 140 days; usually buys every 30", from columns purchase_days, recency_days
- * and t_x_days (days from first to last purchase).
+ * "no purchase in 140 days; usually buys every 30", from a customer's purchase days, days since
+ * the last purchase, and days from first to last purchase (SQL expressions; by default the
+ * columns purchase_days, recency_days and t_x_days).
  */
-export function churnReasonSql(): string {
-  const usual = `CAST(round(t_x_days / (purchase_days - 1)) AS INTEGER)`;
+export function churnReasonSql(cols: { purchaseDays: string; recencyDays: string; txDays: string } = { purchaseDays: 'purchase_days', recencyDays: 'recency_days', txDays: 't_x_days' }): string {
+  const { purchaseDays, recencyDays, txDays } = cols;
+  const usual = `CAST(round(${txDays} / (${purchaseDays} - 1)) AS INTEGER)`;
   const days = (n: string) => `${n} || CASE WHEN ${n} = 1 THEN ' day' ELSE ' days' END`;
   return `CASE
-    WHEN purchase_days = 1 AND recency_days = 0 THEN 'first purchase today'
-    WHEN purchase_days = 1 THEN 'bought once, ' || ${days('recency_days')} || ' ago'
-    WHEN recency_days = 0 THEN 'last purchase today; usually buys every ' || ${days(usual)}
-    WHEN recency_days <= ${usual} THEN 'last purchase ' || ${days('recency_days')} || ' ago; usually buys every ' || ${days(usual)}
-    ELSE 'no purchase in ' || ${days('recency_days')} || '; usually buys every ' || ${days(usual)}
+    WHEN ${purchaseDays} = 1 AND ${recencyDays} = 0 THEN 'first purchase today'
+    WHEN ${purchaseDays} = 1 THEN 'bought once, ' || ${days(recencyDays)} || ' ago'
+    WHEN ${recencyDays} = 0 THEN 'last purchase today; usually buys every ' || ${days(usual)}
+    WHEN ${recencyDays} <= ${usual} THEN 'last purchase ' || ${days(recencyDays)} || ' ago; usually buys every ' || ${days(usual)}
+    ELSE 'no purchase in ' || ${days(recencyDays)} || '; usually buys every ' || ${days(usual)}
   END`;
 }

@@ -10,9 +10,9 @@ import { literal } from '../store/db.js';
 
 /**
  * SQL: the cohort triangle for customers of `base` (customer_id, cohort_month), from
- * `orderDays` (customer_id, order_date, is_return, amount: transactions up to as-of).
+ * `orders` (customer_id, order_date, is_return, amount: transactions up to as-of).
  */
-export function cohortSql(base: string, orderDays: string, asOf: string): string {
+export function cohortSql(base: string, orders: string, asOf: string): string {
   const asOfDate = `DATE ${literal(asOf)}`;
   return `
 WITH cohort_of AS (
@@ -31,7 +31,7 @@ activity AS (
          date_diff('month', c.cohort_month, date_trunc('month', t.order_date)) AS months_since,
          count(DISTINCT t.customer_id) FILTER (WHERE NOT t.is_return) AS active_customers,
          CAST(sum(t.amount) AS DOUBLE) AS revenue
-  FROM ${orderDays} t JOIN cohort_of c USING (customer_id)
+  FROM ${orders} t JOIN cohort_of c USING (customer_id)
   GROUP BY ALL
 )
 SELECT g.cohort_month,

@@ -31,60 +31,74 @@ export interface ParetoSettings {
 }
 
 /**
- * The window sums, as aggregate expressions over transactions (or order-level sums) grouped by
- * customer — computed in the same pass as the customer base, so the revenue is read once:
- * pareto_revenue (the 80/20 window), trend_current and trend_previous (DECIMAL, exact).
+ * The two revenue windows as SQL conditions on `order_date`: `pareto` is the 80/20 window (null
+ * when it is all history up to as-of: every row counts), `current` and `previous` the trend
+ * windows of equal length ending at as-of and before it. The caller sums its money column under
+ * these FILTERs in the same pass as the customer base, so the revenue is read once.
  */
-export function paretoWindowSums(s: Pick<ParetoSettings, 'asOf' | 'since' | 'trendWindowDays'>): string {
+export function paretoWindows(s: Pick<ParetoSettings, 'asOf' | 'since' | 'trendWindowDays'>): { pareto: string | null; current: string; previous: string } {
   const asOf = `DATE ${literal(s.asOf)}`;
-  const windowStart = s.since ? `DATE ${literal(s.since)}` : null;
-  const trendDays = s.since ? `(date_diff('day', DATE ${literal(s.since)}, ${asOf}) + 1)` : String(s.trendWindowDays);
-  return `coalesce(sum(amount) ${windowStart ? `FILTER (WHERE order_date >= ${windowStart})` : ''}, 0) AS pareto_revenue,
-         coalesce(sum(amount) FILTER (WHERE order_date > ${asOf} - ${trendDays}), 0) AS trend_current,
-         coalesce(sum(amount) FILTER (WHERE order_date <= ${asOf} - ${trendDays} AND order_date > ${asOf} - 2 * ${trendDays}), 0) AS trend_previous`;
+  // DATE − INTEGER is a date; date_diff gives a BIGINT, which DuckDB cannot subtract from one.
+  const trendDays = s.since ? `CAST(date_diff('day', DATE ${literal(s.since)}, ${asOf}) + 1 AS INTEGER)` : String(s.trendWindowDays);
+  return {
+    pareto: s.since ? `order_date >= DATE ${literal(s.since)}` : null,
+    current: `order_date > ${asOf} - ${trendDays}`,
+    previous: `order_date <= ${asOf} - ${trendDays} AND order_date > ${asOf} - 2 * ${trendDays}`,
+  };
 }
 
 /**
- * SQL: per customer of `base` (with pareto_revenue, trend_current, trend_previous from
- * paretoWindowSums) — rank, shares, class and trend.
+ * SQL: one row per distinct positive net revenue among the customers of `base` (which has
+ * pareto_revenue, summed over the paretoWindows), largest first, with
+ *   revenue_rank        1 + customers with strictly more revenue (rank(): ties share it)
+ *   cumulative_revenue  revenue of every customer with at least this much (ties included)
+ *   abc_class           from before = cumulative − this level's revenue, i.e. strictly more
+ * Customers tied on revenue get identical rows, so ranking the distinct levels (far fewer than
+ * customers: amounts repeat) instead of every customer gives the same result for less work;
+ * each customer then finds its level by an equi-join on the exact DECIMAL revenue.
  */
-export function paretoSql(base: string, s: Pick<ParetoSettings, 'share' | 'bShare'>): string {
+export function paretoLevelsSql(base: string, s: Pick<ParetoSettings, 'share' | 'bShare'>): string {
   return `
-WITH customers_in_run AS (
-  SELECT customer_id,
-         pareto_revenue AS net_revenue,
-         trend_current AS revenue_current,
-         trend_previous AS revenue_previous
+WITH levels AS (
+  SELECT pareto_revenue AS net_revenue, count(*) AS customers, sum(pareto_revenue) AS level_revenue
   FROM ${base}
+  WHERE pareto_revenue > 0
+  GROUP BY pareto_revenue
 ),
-positive_total AS (
-  SELECT sum(net_revenue) AS total FROM customers_in_run WHERE net_revenue > 0
-),
-ranked AS (
-  SELECT customer_id,
-         rank() OVER by_revenue AS revenue_rank,
-         -- RANGE frames include every customer tied with the current one.
-         sum(net_revenue) OVER (by_revenue RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue,
-         sum(net_revenue) OVER (PARTITION BY net_revenue) AS tied_revenue
-  FROM customers_in_run
-  WHERE net_revenue > 0
-  WINDOW by_revenue AS (ORDER BY net_revenue DESC)
+cumulated AS (
+  SELECT net_revenue,
+         CAST(sum(customers) OVER by_revenue - customers + 1 AS BIGINT) AS revenue_rank,
+         sum(level_revenue) OVER by_revenue AS cumulative_revenue,
+         level_revenue,
+         sum(level_revenue) OVER () AS positive_total
+  FROM levels
+  WINDOW by_revenue AS (ORDER BY net_revenue DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
-SELECT c.customer_id,
-       CAST(c.net_revenue AS DOUBLE) AS net_revenue,
-       r.revenue_rank,
-       CASE WHEN c.net_revenue > 0 THEN CAST(c.net_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) ELSE 0 END AS revenue_share,
-       CAST(r.cumulative_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) AS cumulative_share,
+SELECT net_revenue,
+       revenue_rank,
+       CAST(cumulative_revenue AS DOUBLE) / CAST(positive_total AS DOUBLE) AS cumulative_share,
+       CAST(positive_total AS DOUBLE) AS positive_total,
        CASE
-         WHEN c.net_revenue <= 0 THEN 'C'
-         WHEN CAST(r.cumulative_revenue - r.tied_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) < ${sqlNumber(s.share)} THEN 'A'
-         WHEN CAST(r.cumulative_revenue - r.tied_revenue AS DOUBLE) / CAST(t.total AS DOUBLE) < ${sqlNumber(s.bShare)} THEN 'B'
+         WHEN CAST(cumulative_revenue - level_revenue AS DOUBLE) / CAST(positive_total AS DOUBLE) < ${sqlNumber(s.share)} THEN 'A'
+         WHEN CAST(cumulative_revenue - level_revenue AS DOUBLE) / CAST(positive_total AS DOUBLE) < ${sqlNumber(s.bShare)} THEN 'B'
          ELSE 'C'
-       END AS abc_class,
-       CAST(c.revenue_current AS DOUBLE) AS revenue_current,
-       CAST(c.revenue_previous AS DOUBLE) AS revenue_previous,
-       CASE WHEN c.revenue_previous > 0 THEN CAST(c.revenue_current AS DOUBLE) / CAST(c.revenue_previous AS DOUBLE) - 1 END AS revenue_trend
-FROM customers_in_run c
-CROSS JOIN positive_total t
-LEFT JOIN ranked r USING (customer_id)`;
+       END AS abc_class
+FROM cumulated`;
+}
+
+/**
+ * Select expressions of the per-customer 80/20 columns, for a row of the base (alias `b`, with
+ * pareto_revenue, trend_current, trend_previous) left-joined to its level (alias `pl`, from
+ * paretoLevelsSql ON pl.net_revenue = b.pareto_revenue). Customers with net revenue ≤ 0 have
+ * no level: no rank, share 0, class C.
+ */
+export function paretoColumns(b = 'b', pl = 'pl'): string {
+  return `CAST(${b}.pareto_revenue AS DOUBLE) AS net_revenue,
+         CAST(${pl}.revenue_rank AS INTEGER) AS revenue_rank,
+         CASE WHEN ${b}.pareto_revenue > 0 THEN CAST(${b}.pareto_revenue AS DOUBLE) / ${pl}.positive_total ELSE 0 END AS revenue_share,
+         ${pl}.cumulative_share,
+         coalesce(${pl}.abc_class, 'C') AS abc_class,
+         CAST(${b}.trend_current AS DOUBLE) AS revenue_current,
+         CAST(${b}.trend_previous AS DOUBLE) AS revenue_previous,
+         CASE WHEN ${b}.trend_previous > 0 THEN CAST(${b}.trend_current AS DOUBLE) / CAST(${b}.trend_previous AS DOUBLE) - 1 END AS revenue_trend`;
 }

@@ -14,23 +14,29 @@ import type { ValueTierRule } from '../run/settings.js';
 /**
  * The least value of each tier but the last. By share: a customer is within the top share s
  * when fewer than s·N customers have strictly more value, i.e. when its value is at least
- * v_k, the k-th largest value with k = ⌈s·N⌉ (so tied customers share a tier). One top-k
- * query per tier, instead of ranking every customer.
+ * v_k, the k-th largest value with k = ⌈s·N⌉ (so tied customers share a tier).
+ *
+ * All v_k come from one discrete-quantile pass (a selection, not a sort of every customer):
+ * quantile_disc(v, q) is the value at ascending position ⌈q·n⌉ (1-based) among the n non-NULL
+ * values, so q = (n − k + ½)/n lands on position n − k + 1, the k-th largest, with half a
+ * position to spare for rounding. NULL values (none in practice) rank last, as they would in a
+ * descending sort.
  */
 export async function valueTierCuts(store: Store, relation: string, value: string, tiers: ValueTierRule[]): Promise<number[]> {
   const body = tiers.slice(0, -1);
   if (body.every((t) => t.min_clv !== undefined)) return body.map((t) => t.min_clv!);
-  // The values once, in a narrow temp table: each top-k below then scans one column.
+  // The values once, in a narrow temp table: counted, then selected from.
   await store.run(`CREATE OR REPLACE TEMP TABLE tier_values AS SELECT ${value} AS v FROM ${relation}`);
   try {
-    const n = (await store.value<number>('SELECT count(*) FROM temp.tier_values')) ?? 0;
-    const cuts: number[] = [];
-    for (const t of body) {
-      const k = Math.max(1, Math.ceil(t.top_share! * n - 1e-9));
-      const v = await store.value<number | null>(`SELECT min(v) FROM (SELECT v FROM temp.tier_values ORDER BY v DESC LIMIT ${k})`);
-      cuts.push(v ?? Infinity);
-    }
-    return cuts;
+    const counts = await store.one<{ n: number; valued: number }>('SELECT count(*) AS n, count(v) AS valued FROM temp.tier_values');
+    const { n, valued } = counts ?? { n: 0, valued: 0 };
+    if (valued === 0) return body.map(() => Infinity);
+    const fractions = body.map((t) => {
+      const k = Math.min(valued, Math.max(1, Math.ceil(t.top_share! * n - 1e-9)));
+      return (valued - k + 0.5) / valued;
+    });
+    const cuts = await store.value<number[]>(`SELECT quantile_disc(v, [${fractions.map(sqlNumber).join(', ')}]) FROM temp.tier_values`);
+    return cuts!.map(Number);
   } finally {
     await store.run('DROP TABLE IF EXISTS temp.tier_values');
   }

@@ -27,7 +27,7 @@ import { churnReasonSql, churnTierSql, RECENCY_RISK_SQL } from '../models/churn.
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
-import { paretoSql, paretoWindowSums } from '../models/pareto.js';
+import { paretoColumns, paretoLevelsSql, paretoWindows } from '../models/pareto.js';
 import { rfmCuts, rfmExpressions, type RfmExpressions } from '../models/rfm.js';
 import { valueTierCuts, valueTierSql } from '../models/tiers.js';
 import { resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
@@ -40,7 +40,7 @@ const T = {
   orderDays: 'temp.run_order_days',
   base: 'temp.run_base',
   pred: 'temp.run_predictions',
-  pareto: 'temp.run_pareto',
+  paretoLevels: 'temp.run_pareto_levels',
   holdout: 'temp.run_holdout_predictions',
   cohorts: 'temp.run_cohorts',
 } as const;
@@ -131,9 +131,10 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
 
   // 1. Customer base
   await progress.step(`summarising customers as of ${asOf}`, async (tick) => {
-    await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf)}`, (f) => tick(f === null ? null : f * 0.7)));
-    const windows = paretoWindowSums({ asOf, since: options.since, trendWindowDays: settings.key_accounts.trend_window_days });
-    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf, windows)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
+    const withCost = Boolean(await store.value<boolean>(`SELECT EXISTS (SELECT 1 FROM transactions WHERE cost IS NOT NULL AND order_date <= DATE ${literal(asOf)})`));
+    await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf, withCost)}`, (f) => tick(f === null ? null : f * 0.7)));
+    const windows = paretoWindows({ asOf, since: options.since, trendWindowDays: settings.key_accounts.trend_window_days });
+    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf, windows, withCost)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
   });
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
@@ -160,7 +161,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access).
   const pareto = timed('pareto', () =>
     store.run(
-      `CREATE OR REPLACE TEMP TABLE run_pareto AS ${paretoSql(T.base, { share: settings.key_accounts.share, bShare: settings.key_accounts.b_share })}`,
+      `CREATE OR REPLACE TEMP TABLE run_pareto_levels AS ${paretoLevelsSql(T.base, { share: settings.key_accounts.share, bShare: settings.key_accounts.b_share })}`,
     ),
   );
   if (!fallbackReason) {
@@ -189,12 +190,18 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
       });
-      // Integer keys, like run_base's, so the join in step 6 hashes integers.
+      // Integer keys, like run_base's, so the join in step 6 hashes integers. The churn tier and
+      // reason depend on the history (x, t_x, T) alone, so they are worded here once per distinct
+      // history (~4× fewer than customers on the bench) rather than once per customer.
+      const tierBasis = settings.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : '1 - p_alive';
       await store.run(
         `CREATE OR REPLACE TEMP TABLE run_predictions AS
-         SELECT CAST(x AS INTEGER) AS x, CAST(t_x_days AS INTEGER) AS t_x_days, CAST(T_days AS INTEGER) AS T_days,
-                p_alive, p_no_purchase, expected_purchases, discounted_purchases
-         FROM temp.run_predictions_raw`,
+         SELECT x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases, discounted_purchases,
+                ${churnTierSql(tierBasis, settings.churn_tiers)} AS churn_tier,
+                ${churnReasonSql({ purchaseDays: '(x + 1)', recencyDays: '(T_days - t_x_days)', txDays: 't_x_days' })} AS churn_reason
+         FROM (SELECT CAST(x AS INTEGER) AS x, CAST(t_x_days AS INTEGER) AS t_x_days, CAST(T_days AS INTEGER) AS T_days,
+                      p_alive, p_no_purchase, expected_purchases, discounted_purchases
+               FROM temp.run_predictions_raw)`,
       );
       await store.run('DROP TABLE temp.run_predictions_raw');
     });
@@ -332,74 +339,101 @@ function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86_400_000);
 }
 
+// An order's or a day's sum back in the lines' DECIMAL(18, 4) (DuckDB widens every sum to 38
+// digits): 64-bit sums downstream are ~30 % faster than 128-bit ones. It fails loudly, never
+// silently, for a customer's order or day over 10^14 in money.
+const money = (sum: string) => `CAST(${sum} AS DECIMAL(18, 4))`;
+
 /**
  * Step 0: transactions up to as-of, one row per customer order (lines sharing an order id; rows
  * without one form an order per day), returns apart. An order is one purchase occasion, dated by
- * its first line. ~2× fewer rows than lines; every later step (base, 80/20, cohorts) reads this
- * instead of rescanning the lines, and counting orders is counting rows.
+ * its first line. ~2× fewer rows than lines; every later step (base, cohorts) reads this instead
+ * of rescanning the lines, and counting orders is counting rows.
+ *
+ * Each aggregate costs about as much as the grouping itself at this size, so the cost sums are
+ * only computed when some line carries a cost (`withCost`).
  */
-function orderDaysSql(asOf: string): string {
+
+function orderDaysSql(asOf: string, withCost: boolean): string {
   return `
-SELECT customer_id, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR)) AS order_key, is_return,
+SELECT customer_id, is_return,
        min(order_date) AS order_date,
-       sum(amount) AS amount, sum(cost) AS cost, count(cost) AS costed_lines, count(*) AS lines
+       ${money('sum(amount)')} AS amount,
+       count(*) AS lines${withCost ? `,
+       ${money('sum(cost)')} AS cost,
+       ${money('sum(amount) FILTER (WHERE cost IS NOT NULL)')} AS costed_amount` : ''}
 FROM transactions
 WHERE order_date <= DATE ${literal(asOf)}
-GROUP BY customer_id, order_key, is_return`;
+GROUP BY customer_id, order_id, CASE WHEN order_id IS NULL THEN order_date END, is_return`;
 }
 
 /**
  * Step 1: one row per customer with a purchase on or before as-of. Orders are distinct order
  * ids (or days, for rows without one); purchase days drive BG/NBD; returns are netted into
  * money but never count as purchases.
+ *
+ * Purchases are summed per day, then per customer; returns (a few percent of orders) apart, then
+ * joined: fewer aggregates over the millions of orders than one pass with a FILTER per measure.
  */
-function baseSql(asOf: string, paretoWindows: string): string {
+function baseSql(asOf: string, windows: ReturnType<typeof paretoWindows>, withCost: boolean): string {
   const d = `DATE ${literal(asOf)}`;
+  // The 80/20 window is all history unless --since narrows it: then it is the net revenue.
+  const windowSums = (money: string) =>
+    `${windows.pareto ? `sum(${money}) FILTER (WHERE ${windows.pareto})` : 'NULL::DECIMAL(38, 4)'} AS pareto_revenue,
+         sum(${money}) FILTER (WHERE ${windows.current}) AS trend_current,
+         sum(${money}) FILTER (WHERE ${windows.previous}) AS trend_previous`;
+  // Purchase-side plus return-side sum, NULL only when both are (no line of the customer).
+  const both = (col: string) => `CASE WHEN p.${col} IS NOT NULL OR r.${col} IS NOT NULL THEN coalesce(p.${col}, 0) + coalesce(r.${col}, 0) END`;
+  const netRevenue = 'p.gross_revenue + coalesce(r.returned, 0)';
   return `
 WITH purchase_days AS (
-  SELECT customer_id, order_date, sum(amount) AS day_value
+  SELECT customer_id, order_date, count(*) AS day_orders, ${money('sum(amount)')} AS day_value${withCost ? `, ${money('sum(cost)')} AS cost, ${money('sum(costed_amount)')} AS costed_amount` : ''}
   FROM ${T.orderDays} WHERE NOT is_return GROUP BY customer_id, order_date
 ),
-day_summary AS (
-  SELECT customer_id, count(*) AS purchase_days, min(order_date) AS first_purchase, max(order_date) AS last_purchase,
-         arg_min(day_value, order_date) AS first_day_value
+purchases AS (
+  SELECT customer_id,
+         count(*) AS purchase_days,
+         min(order_date) AS first_purchase,
+         max(order_date) AS last_purchase,
+         arg_min(day_value, order_date) AS first_day_value,
+         sum(day_orders) AS orders,
+         sum(day_value) AS gross_revenue,
+         ${windowSums('day_value')}${withCost ? ', sum(cost) AS cost, sum(costed_amount) AS costed_amount' : ''}
   FROM purchase_days GROUP BY customer_id
 ),
-money AS (
+returns AS (
   SELECT customer_id,
-         count(*) FILTER (WHERE NOT is_return) AS orders,
-         coalesce(sum(amount) FILTER (WHERE NOT is_return), 0) AS gross_revenue,
-         coalesce(-sum(amount) FILTER (WHERE is_return), 0) AS returns_value,
-         coalesce(sum(lines) FILTER (WHERE is_return), 0) AS return_lines,
-         sum(amount) AS net_revenue,
-         -- Margin only over lines that carry a cost; NULL when none does.
-         CASE WHEN sum(costed_lines) > 0 THEN sum(amount) FILTER (WHERE costed_lines = lines) - sum(cost) END AS margin,
-         ${paretoWindows}
-  FROM ${T.orderDays} GROUP BY customer_id
+         sum(amount) AS returned,
+         sum(lines) AS return_lines,
+         ${windowSums('amount')}${withCost ? ', sum(cost) AS cost, sum(costed_amount) AS costed_amount' : ''}
+  FROM ${T.orderDays} WHERE is_return GROUP BY customer_id
 )
-SELECT d.customer_id,
-       d.first_purchase,
-       d.last_purchase,
-       date_diff('day', d.last_purchase, ${d}) AS recency_days,
-       date_diff('day', d.first_purchase, ${d}) AS tenure_days,
-       CAST(m.orders AS INTEGER) AS frequency,
-       CAST(d.purchase_days AS INTEGER) AS purchase_days,
-       CAST(m.net_revenue AS DOUBLE) AS monetary,
-       CAST(m.gross_revenue AS DOUBLE) AS gross_revenue,
-       CAST(m.returns_value AS DOUBLE) AS returns_value,
-       CAST(m.return_lines AS INTEGER) AS return_lines,
-       CAST(m.gross_revenue AS DOUBLE) / m.orders AS avg_order_value,
-       CAST(m.margin AS DOUBLE) AS margin,
-       CAST(d.purchase_days - 1 AS INTEGER) AS bgnbd_x,
-       date_diff('day', d.first_purchase, d.last_purchase) AS t_x_days,
-       date_diff('day', d.first_purchase, ${d}) AS T_days,
+SELECT p.customer_id,
+       p.first_purchase,
+       p.last_purchase,
+       date_diff('day', p.last_purchase, ${d}) AS recency_days,
+       date_diff('day', p.first_purchase, ${d}) AS tenure_days,
+       CAST(p.orders AS INTEGER) AS frequency,
+       CAST(p.purchase_days AS INTEGER) AS purchase_days,
+       CAST(${netRevenue} AS DOUBLE) AS monetary,
+       CAST(p.gross_revenue AS DOUBLE) AS gross_revenue,
+       CAST(coalesce(-r.returned, 0) AS DOUBLE) AS returns_value,
+       CAST(coalesce(r.return_lines, 0) AS INTEGER) AS return_lines,
+       CAST(p.gross_revenue AS DOUBLE) / p.orders AS avg_order_value,
+       -- Margin only over lines that carry a cost; NULL when none does.
+       ${withCost ? `CAST(${both('costed_amount')} - ${both('cost')} AS DOUBLE)` : 'NULL::DOUBLE'} AS margin,
+       CAST(p.purchase_days - 1 AS INTEGER) AS bgnbd_x,
+       date_diff('day', p.first_purchase, p.last_purchase) AS t_x_days,
+       date_diff('day', p.first_purchase, ${d}) AS T_days,
        -- Mean net value of the repeat purchases: everything after the first purchase day,
        -- returns netted in (Gamma-Gamma's m; customers with m ≤ 0 are left out of its fit).
-       CASE WHEN d.purchase_days > 1 THEN CAST(m.net_revenue - d.first_day_value AS DOUBLE) / (d.purchase_days - 1) END AS repeat_mean_value,
-       CAST(d.first_day_value AS DOUBLE) AS first_day_value,
-       CAST(date_trunc('month', d.first_purchase) AS DATE) AS cohort_month,
-       m.pareto_revenue, m.trend_current, m.trend_previous
-FROM day_summary d JOIN money m USING (customer_id)`;
+       CASE WHEN p.purchase_days > 1 THEN CAST(${netRevenue} - p.first_day_value AS DOUBLE) / (p.purchase_days - 1) END AS repeat_mean_value,
+       CAST(p.first_day_value AS DOUBLE) AS first_day_value,
+       CAST(date_trunc('month', p.first_purchase) AS DATE) AS cohort_month,
+       ${windows.pareto ? 'coalesce(p.pareto_revenue, 0) + coalesce(r.pareto_revenue, 0)' : netRevenue} AS pareto_revenue,
+       coalesce(p.trend_current, 0) + coalesce(r.trend_current, 0) AS trend_current,
+       coalesce(p.trend_previous, 0) + coalesce(r.trend_previous, 0) AS trend_previous
+FROM purchases p LEFT JOIN returns r USING (customer_id)`;
 }
 
 /**
@@ -466,11 +500,12 @@ WITH scored AS (
          ${fitted ? 'pr.expected_purchases' : 'NULL'} AS expected_purchases,
          ${expectedValue} AS expected_order_value,
          ${fitted ? 'pr.discounted_purchases' : 'NULL'} AS discounted_purchases,
-         pa.net_revenue, pa.revenue_rank, pa.revenue_share, pa.cumulative_share, pa.abc_class,
-         pa.revenue_current, pa.revenue_previous, pa.revenue_trend,
+         ${fitted ? 'pr.churn_tier' : 'NULL'} AS history_churn_tier,
+         ${fitted ? 'pr.churn_reason' : 'NULL'} AS history_churn_reason,
+         ${paretoColumns('b', 'pl')},
          prev.churn_risk AS previous_churn_risk
   FROM ${T.base} b
-  JOIN ${T.pareto} pa USING (customer_id)
+  LEFT JOIN ${T.paretoLevels} pl ON pl.net_revenue = b.pareto_revenue
   ${fitted ? `JOIN ${T.pred} pr ON pr.x = b.bgnbd_x AND pr.t_x_days = b.t_x_days AND pr.T_days = b.T_days` : ''}
   LEFT JOIN (SELECT customer_id, churn_risk FROM customer_metrics WHERE run_id = ${previousRunId ?? -1}) prev USING (customer_id)
 ),
@@ -478,7 +513,7 @@ tiered AS (
   SELECT *,
          ${rfm.segment} AS rfm_segment,
          ${fitted ? 'discounted_purchases * expected_order_value' : 'NULL'} AS clv,
-         ${churnTierSql(fitted && s.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : 'churn_risk', s.churn_tiers)} AS churn_tier
+         ${fitted ? 'history_churn_tier' : churnTierSql('churn_risk', s.churn_tiers)} AS churn_tier
   FROM scored
 ),
 flagged AS (
@@ -495,7 +530,7 @@ SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, recency_d
        monetary, gross_revenue, returns_value, return_lines, avg_order_value, margin,
        r_score, f_score, m_score, rfm_segment,
        bgnbd_x, t_x_days / ${sqlNumber(unitDays)} AS bgnbd_t_x, T_days / ${sqlNumber(unitDays)} AS bgnbd_T,
-       p_alive, churn_risk, p_no_purchase, churn_tier, ${churnReasonSql()} AS churn_reason, ${fitted ? "'bgnbd'" : "'recency'"} AS churn_method,
+       p_alive, churn_risk, p_no_purchase, churn_tier, ${fitted ? 'history_churn_reason' : churnReasonSql()} AS churn_reason, ${fitted ? "'bgnbd'" : "'recency'"} AS churn_method,
        expected_purchases, expected_order_value, clv,
        NULL AS value_tier, ${fitted ? "'clv'" : "'net_revenue'"} AS value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class, is_key_account,

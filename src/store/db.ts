@@ -26,11 +26,20 @@ export { ident, literal, sqlNumber } from './sql.js';
  */
 export const DEFAULT_MEMORY_LIMIT = '1GB';
 
-/** CRM_DEBUG_SQL=1 prints every statement and its time to stderr (for developers). */
+/**
+ * CRM_DEBUG_SQL=1 prints every statement (shortened) and its time to stderr; CRM_DEBUG_SQL=full
+ * prints whole statements, each ended by a line `;;`, to replay them (for developers).
+ */
 const DEBUG_SQL = Boolean(process.env.CRM_DEBUG_SQL);
+const DEBUG_SQL_FULL = process.env.CRM_DEBUG_SQL === 'full';
 function debugSql(sql: string, t0: number): void {
+  const ms = (performance.now() - t0).toFixed(0);
+  if (DEBUG_SQL_FULL) {
+    process.stderr.write(`-- [sql ${ms} ms]\n${sql.trim()}\n;;\n`);
+    return;
+  }
   const oneLine = sql.replace(/\s+/g, ' ').trim();
-  process.stderr.write(`[sql ${(performance.now() - t0).toFixed(0)} ms] ${oneLine.length > 160 ? oneLine.slice(0, 160) + '…' : oneLine}\n`);
+  process.stderr.write(`[sql ${ms} ms] ${oneLine.length > 160 ? oneLine.slice(0, 160) + '…' : oneLine}\n`);
 }
 
 
