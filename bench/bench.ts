@@ -5,7 +5,9 @@
  * reading transactions.csv into a table, then `crm ingest` of the same file into a fresh
  * store. Target: ingest ≤ 3× DuckDB's own time, peak memory < 2 GB.
  *
- * Run (issue #3): `crm run` on the ingested store. Targets: ≤ 15 s, the BG/NBD fit < 2 s.
+ * Run (issue #3): `crm run` on the ingested store, three times (the first two on copies of it,
+ * so each run starts from the same store); the median is held to the targets: ≤ 15 s, the
+ * BG/NBD fit < 2 s. Every run's time is printed: this machine's speed drifts by ±10 %.
  *
  * Report (issue #4, see benchReport below): on that run, the report in English and in Chinese,
  * each rendered a few times. Target: ≤ 10 s per render (the
@@ -13,7 +15,8 @@
  *
  * Each phase runs in its own process, so each peak-memory figure is that phase's alone.
  * Options: --customers N (default 2,500,000), --seed S, --fresh (regenerate the data),
- * --report-repeat N (renders per language, default 3), --skip-report.
+ * --run-repeat N (crm runs, default 3), --report-repeat N (renders per language, default 3),
+ * --skip-report.
  * Results go to stdout and bench/results/latest.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
   const ingest = runPhase(['cli', '--', '--db', ingestDb, '-q', 'ingest', 'transactions', txFile], 'crm ingest transactions.csv');
   const customersIngest = runPhase(['cli', '--', '--db', ingestDb, '-q', 'ingest', 'customers', path.join(dataDir, 'customers.csv')], 'crm ingest customers.csv');
 
-  const runBench = benchRun(ingestDb);
+  const runBench = benchRun(ingestDb, Number(arg('run-repeat') ?? RUN.repeat));
   const reportBench = process.argv.includes('--skip-report') ? null : benchReport(ingestDb, workDir, Number(arg('report-repeat') ?? REPORT.repeat));
 
   const ratio = ingest.ms / baseline.ms;
@@ -125,10 +128,13 @@ async function main(): Promise<void> {
 // Run phase (issue #3): `crm run` on the ingested store; the fit time comes from the run's own
 // timings (runs.timings.bgnbd_fit), measured around fitBgNbd alone.
 
-const RUN = { maxMs: 15_000, fitMaxMs: 2_000 };
+const RUN = { repeat: 3, maxMs: 15_000, fitMaxMs: 2_000 };
 
 interface RunBench {
+  /** The median run's wall time (whole CLI process). */
   ms: number;
+  /** Every run's wall time, in order. */
+  runsMs: number[];
   maxRssMB: number;
   customers: number;
   triples: number;
@@ -137,17 +143,37 @@ interface RunBench {
   met: boolean;
 }
 
-function benchRun(db: string): RunBench {
-  const run = runPhase(['cli', '--', '--db', db, '-q', 'run'], 'crm run');
-  const q = spawnSync(
-    process.execPath,
-    [path.join(PACKAGE_ROOT, 'dist/src/cli.js'), '--db', db, 'query', "SELECT customers, bgnbd->>'triples' AS triples, timings FROM runs ORDER BY run_id DESC LIMIT 1", '--format', 'json'],
-    { encoding: 'utf8' },
-  );
-  const row = JSON.parse(q.stdout)[0] as { customers: number; triples: string; timings: string };
-  const stepsMs = JSON.parse(row.timings) as Record<string, number>;
-  const met = run.ms <= RUN.maxMs && (stepsMs.bgnbd_fit ?? Infinity) < RUN.fitMaxMs;
-  return { ms: run.ms, maxRssMB: run.maxRssMB, customers: row.customers, triples: Number(row.triples), stepsMs, targets: RUN, met };
+function benchRun(db: string, repeat: number): RunBench {
+  const runs: { ms: number; maxRssMB: number; row: { customers: number; triples: string; timings: string } }[] = [];
+  for (let i = 0; i < Math.max(1, repeat); i++) {
+    // All but the last run score a copy of the ingested store; the last scores the store itself,
+    // which the report phase then reads.
+    const last = i === Math.max(1, repeat) - 1;
+    const target = last ? db : db.replace(/\.duckdb$/, '.run-copy.duckdb');
+    if (!last) fs.copyFileSync(db, target);
+    const run = runPhase(['cli', '--', '--db', target, '-q', 'run'], `crm run (${i + 1}/${repeat})`);
+    const q = spawnSync(
+      process.execPath,
+      [path.join(PACKAGE_ROOT, 'dist/src/cli.js'), '--db', target, 'query', "SELECT customers, bgnbd->>'triples' AS triples, timings FROM runs ORDER BY run_id DESC LIMIT 1", '--format', 'json'],
+      { encoding: 'utf8' },
+    );
+    runs.push({ ms: run.ms, maxRssMB: run.maxRssMB, row: JSON.parse(q.stdout)[0] });
+    if (!last) fs.rmSync(target, { force: true });
+  }
+  const runsMs = runs.map((r) => r.ms);
+  const mid = runs.find((r) => r.ms === median(runsMs)) ?? runs[runs.length - 1];
+  const stepsMs = JSON.parse(mid.row.timings) as Record<string, number>;
+  const met = median(runsMs) <= RUN.maxMs && (stepsMs.bgnbd_fit ?? Infinity) < RUN.fitMaxMs;
+  return {
+    ms: median(runsMs),
+    runsMs,
+    maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)),
+    customers: mid.row.customers,
+    triples: Number(mid.row.triples),
+    stepsMs,
+    targets: RUN,
+    met,
+  };
 }
 
 function formatRunBench(r: RunBench): string[] {
@@ -156,9 +182,9 @@ function formatRunBench(r: RunBench): string[] {
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`)
     .join(', ');
   return [
-    `crm run:                      ${(r.ms / 1000).toFixed(1)} s (peak ${r.maxRssMB} MB), ${formatCount(r.customers)} customers, BG/NBD fit ${((r.stepsMs.bgnbd_fit ?? NaN) / 1000).toFixed(2)} s on ${formatCount(r.triples)} distinct histories`,
-    `  steps (s): ${steps}`,
-    `  targets ≤ ${RUN.maxMs / 1000} s per run, fit < ${RUN.fitMaxMs / 1000} s: ${r.met ? 'MET' : 'NOT MET'}`,
+    `crm run:                      median ${(r.ms / 1000).toFixed(1)} s (${r.runsMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; peak ${r.maxRssMB} MB), ${formatCount(r.customers)} customers, BG/NBD fit ${((r.stepsMs.bgnbd_fit ?? NaN) / 1000).toFixed(2)} s on ${formatCount(r.triples)} distinct histories`,
+    `  steps of the median run (s): ${steps}`,
+    `  targets ≤ ${RUN.maxMs / 1000} s (median run), fit < ${RUN.fitMaxMs / 1000} s: ${r.met ? 'MET' : 'NOT MET'}`,
   ];
 }
 

@@ -139,18 +139,21 @@ export function rfmExpressions(s: RfmScoring, cuts: RfmCuts): RfmExpressions {
   const recency = s.recency_cuts
     ? `CAST(1 + ${s.recency_cuts.map((c) => `(recency_days <= ${sqlNumber(Number(c))})::INTEGER`).join(' + ')} AS TINYINT)`
     : score('-recency_days', cuts.recency);
-  const when = s.segments
-    .map((rule) => {
-      const conds = (['r', 'f', 'm'] as const)
-        .filter((d) => rule[d])
-        .map((d) => `${d}_score BETWEEN ${rule[d]![0]} AND ${rule[d]![1]}`);
-      return `WHEN ${conds.length ? conds.join(' AND ') : 'TRUE'} THEN ${literal(rule.name)}`;
-    })
-    .join(' ');
+  // The rule table, evaluated here for every (r, f, m) cell (segmentOf: first matching rule),
+  // becomes a constant list the SQL indexes: one lookup per customer instead of testing the
+  // rules in turn. The cell of scores (r, f, m) is at 1-based position
+  // (r − 1)·bins² + (f − 1)·bins + m.
+  const b = s.bins;
+  const cells: string[] = [];
+  for (let r = 1; r <= b; r++) for (let f = 1; f <= b; f++) for (let m = 1; m <= b; m++) cells.push(segmentOf(s.segments, r, f, m) ?? '');
+  const names = [...new Set(cells)];
+  // A list of small codes into the distinct names keeps the constant short (bins³ cells).
+  const codes = `[${cells.map((c) => names.indexOf(c) + 1).join(', ')}]`;
+  const segment = `[${names.map((n) => (n === '' ? 'NULL' : literal(n))).join(', ')}][${codes}[(CAST(r_score AS INTEGER) - 1) * ${b * b} + (CAST(f_score AS INTEGER) - 1) * ${b} + m_score]]`;
   return {
     r_score: recency,
     f_score: score('frequency', cuts.frequency),
     m_score: score('monetary', cuts.monetary),
-    segment: `CASE ${when} END`,
+    segment,
   };
 }

@@ -35,7 +35,7 @@ import { resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './
 const DAYS_PER_YEAR = 365.25;
 const RUN_MEMORY_LIMIT = '2GB';
 
-/** Temp tables of one run (dropped at the end). */
+/** Temp tables of one run (gone when its connection closes). */
 const T = {
   orderDays: 'temp.run_order_days',
   base: 'temp.run_base',
@@ -101,7 +101,7 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   try {
     return await runWithStore(store, options, input);
   } finally {
-    for (const t of Object.values(T)) await store.run(`DROP TABLE IF EXISTS ${t}`).catch(() => 0);
+    // The temp tables live and die with this connection: closing frees them.
     store.close();
   }
 }
@@ -196,7 +196,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
       const tierBasis = settings.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : '1 - p_alive';
       await store.run(
         `CREATE OR REPLACE TEMP TABLE run_predictions AS
-         SELECT x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases, discounted_purchases,
+         SELECT ${historyKey('x', 't_x_days', 'T_days')} AS history_key, p_alive, p_no_purchase, expected_purchases, discounted_purchases,
                 ${churnTierSql(tierBasis, settings.churn_tiers)} AS churn_tier,
                 ${churnReasonSql({ purchaseDays: '(x + 1)', recencyDays: '(T_days - t_x_days)', txDays: 't_x_days' })} AS churn_reason
          FROM (SELECT CAST(x AS INTEGER) AS x, CAST(t_x_days AS INTEGER) AS t_x_days, CAST(T_days AS INTEGER) AS T_days,
@@ -212,7 +212,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   let excludedSpend = 0;
   if (fitted) {
     const spend = await timed('read_spend', () =>
-      readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${T.base} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY customer_id`),
+      // Sorted so the fit sums in the same order every run (rows equal in both are interchangeable).
+      readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${T.base} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY x, m`),
     );
     excludedSpend = (await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0 AND NOT (repeat_mean_value > 0)`)) ?? 0;
     if (spend.x.length >= 2) {
@@ -252,7 +253,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const valueColumn = fitted ? 'clv' : 'monetary';
   const values = fitted
     ? `(SELECT pr.discounted_purchases * (${expectedValue}) AS value
-        FROM ${T.base} b JOIN ${T.pred} pr ON pr.x = b.bgnbd_x AND pr.t_x_days = b.t_x_days AND pr.T_days = b.T_days)`
+        FROM ${T.base} b JOIN ${T.pred} pr USING (history_key))`
     : `(SELECT monetary AS value FROM ${T.base})`;
   const tierCuts = await timed('value_tiers', () => valueTierCuts(store, values, 'value', settings.value_tiers));
   const result = await progress.step('writing customer_metrics', () =>
@@ -345,6 +346,15 @@ function daysBetween(a: string, b: string): number {
 const money = (sum: string) => `CAST(${sum} AS DECIMAL(18, 4))`;
 
 /**
+ * A customer's purchase history (x, t_x, T in days) as one BIGINT, x·2⁴⁰ + t_x·2²⁰ + T: the
+ * predictions made per distinct history are joined back to customers on one 64-bit key instead
+ * of three columns. Exact while T < 2²⁰ days (2,870 years) and x < 2²³.
+ */
+function historyKey(x: string, txDays: string, tDays: string): string {
+  return `(CAST(${x} AS BIGINT) * 1099511627776 + CAST(${txDays} AS BIGINT) * 1048576 + CAST(${tDays} AS BIGINT))`;
+}
+
+/**
  * Step 0: transactions up to as-of, one row per customer order (lines sharing an order id; rows
  * without one form an order per day), returns apart. An order is one purchase occasion, dated by
  * its first line. ~2× fewer rows than lines; every later step (base, cohorts) reads this instead
@@ -430,7 +440,8 @@ SELECT p.customer_id,
        CASE WHEN p.purchase_days > 1 THEN CAST(${netRevenue} - p.first_day_value AS DOUBLE) / (p.purchase_days - 1) END AS repeat_mean_value,
        CAST(p.first_day_value AS DOUBLE) AS first_day_value,
        CAST(date_trunc('month', p.first_purchase) AS DATE) AS cohort_month,
-       ${windows.pareto ? 'coalesce(p.pareto_revenue, 0) + coalesce(r.pareto_revenue, 0)' : netRevenue} AS pareto_revenue,
+       ${historyKey('p.purchase_days - 1', "date_diff('day', p.first_purchase, p.last_purchase)", `date_diff('day', p.first_purchase, ${d})`)} AS history_key,
+       ${money(windows.pareto ? 'coalesce(p.pareto_revenue, 0) + coalesce(r.pareto_revenue, 0)' : netRevenue)} AS pareto_revenue,
        coalesce(p.trend_current, 0) + coalesce(r.trend_current, 0) AS trend_current,
        coalesce(p.trend_previous, 0) + coalesce(r.trend_previous, 0) AS trend_previous
 FROM purchases p LEFT JOIN returns r USING (customer_id)`;
@@ -488,6 +499,9 @@ function metricsSql(
 ): string {
   const s = options.settings;
   const ka = s.key_accounts;
+  const revenueDown = `revenue_trend <= -${sqlNumber(ka.revenue_drop)}`;
+  const riskUp = `churn_risk - previous_churn_risk >= ${sqlNumber(ka.churn_risk_rise)}`;
+  const riskHigh = `churn_tier = 'high'`;
   return `
 WITH scored AS (
   SELECT b.*,
@@ -506,7 +520,7 @@ WITH scored AS (
          prev.churn_risk AS previous_churn_risk
   FROM ${T.base} b
   LEFT JOIN ${T.paretoLevels} pl ON pl.net_revenue = b.pareto_revenue
-  ${fitted ? `JOIN ${T.pred} pr ON pr.x = b.bgnbd_x AND pr.t_x_days = b.t_x_days AND pr.T_days = b.T_days` : ''}
+  ${fitted ? `JOIN ${T.pred} pr USING (history_key)` : ''}
   LEFT JOIN (SELECT customer_id, churn_risk FROM customer_metrics WHERE run_id = ${previousRunId ?? -1}) prev USING (customer_id)
 ),
 tiered AS (
@@ -519,11 +533,12 @@ tiered AS (
 flagged AS (
   SELECT *,
          abc_class = 'A' AS is_key_account,
-         concat_ws('; ',
-           CASE WHEN revenue_trend <= -${sqlNumber(ka.revenue_drop)} THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
-           CASE WHEN churn_risk - previous_churn_risk >= ${sqlNumber(ka.churn_risk_rise)} THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
-           CASE WHEN churn_tier = 'high' THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
-         ) AS risk_reasons
+         -- Worded only for the customers with a reason (NULL for the others, most of them).
+         CASE WHEN ${revenueDown} OR ${riskUp} OR ${riskHigh} THEN concat_ws('; ',
+           CASE WHEN ${revenueDown} THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+           CASE WHEN ${riskUp} THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+           CASE WHEN ${riskHigh} THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
+         ) END AS risk_reasons
   FROM tiered
 )
 SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
@@ -535,8 +550,8 @@ SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, recency_d
        NULL AS value_tier, ${fitted ? "'clv'" : "'net_revenue'"} AS value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class, is_key_account,
        revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
-       is_key_account AND risk_reasons <> '' AS key_account_at_risk,
-       nullif(risk_reasons, '') AS at_risk_reason,
+       is_key_account AND risk_reasons IS NOT NULL AS key_account_at_risk,
+       risk_reasons AS at_risk_reason,
        cohort_month
 FROM flagged`;
 }
@@ -548,7 +563,7 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
   const scored = fitted
     ? `(SELECT m.customer_id, m.bgnbd_x, h.predicted, m.churn_risk, m.p_no_purchase
         FROM customer_metrics m JOIN ${T.base} b USING (customer_id)
-        JOIN ${T.holdout} h ON h.x = b.bgnbd_x AND h.t_x_days = b.t_x_days AND h.T_days = b.T_days
+        JOIN ${T.holdout} h ON ${historyKey('h.x', 'h.t_x_days', 'h.T_days')} = b.history_key
         WHERE m.run_id = ${runId})`
     : `(SELECT customer_id, bgnbd_x, 0.0 AS predicted, churn_risk, NULL::DOUBLE AS p_no_purchase FROM customer_metrics WHERE run_id = ${runId})`;
   const buckets = await store.all<{ bucket_x: number; customers: number; predicted: number; actual: number }>(backtestBucketsSql(scored, actuals));

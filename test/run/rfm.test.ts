@@ -147,4 +147,24 @@ describe('RFM settings from crm.config.json', () => {
     const [params] = await store.query<{ cuts: string }>(`SELECT CAST(params->'rfm'->'frequency_cuts' AS VARCHAR) AS cuts FROM runs WHERE run_id = ${cutRun.run_id}`);
     expect(JSON.parse(params.cuts)).toEqual([1, 2, 3, 4]);
   });
+
+  it('3 bins and a rule table on all three scores: each customer gets the first rule its scores match', async () => {
+    const rules = [
+      { name: 'Big recent spender', r: [3, 3], m: [3, 3] },
+      { name: 'Big spender', m: [2, 3] },
+      { name: 'Frequent', f: [2, 3] },
+      { name: 'Other' },
+    ];
+    const file = store.write('bins3.json', JSON.stringify({ models: { rfm: { bins: 3, segments: rules } } }));
+    const binRun = store.json<RunJson>(['--config', file, 'run', '--as-of', AS_OF]);
+    const s = await scoresOf(binRun.run_id);
+    const within = (range: number[] | undefined, v: number) => !range || (v >= range[0] && v <= range[1]);
+    const expected = (x: Scored) =>
+      rules.find((rule) => within(rule.r, x.r_score) && within((rule as { f?: number[] }).f, x.f_score) && within(rule.m, x.m_score))!.name;
+    expect(s.every((x) => [x.r_score, x.f_score, x.m_score].every((v) => v >= 1 && v <= 3))).toBe(true);
+    expect(s.map((x) => x.rfm_segment)).toEqual(s.map(expected));
+    // Three of the four rules are met first by some customer of this data ('Frequent' by none),
+    // so the lookup is exercised across the grid.
+    expect([...new Set(s.map((x) => x.rfm_segment))].sort()).toEqual(['Big recent spender', 'Big spender', 'Other']);
+  });
 });
