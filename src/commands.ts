@@ -111,11 +111,12 @@ export function registerCommands(program: Command): void {
     .description('run read-only SQL against the store (tables: transactions, customers, rejects, loads, …)')
     .argument('<sql>', 'one or more SELECT statements')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
-    .action(async (sql: string, opts: { format: QueryFormat }, cmd: Command) => {
+    .addOption(new Option('--json', 'the same as --format json, like the other commands').conflicts('format'))
+    .action(async (sql: string, opts: { format: QueryFormat; json?: boolean }, cmd: Command) => {
       const { runReadOnlyQuery, formatQueryResult } = await import('./store/query.js');
       const ctx = contextFor(cmd);
       const results = await runReadOnlyQuery(ctx.storePath, sql);
-      for (const r of results) process.stdout.write(formatQueryResult(r, opts.format));
+      for (const r of results) process.stdout.write(formatQueryResult(r, opts.json ? 'json' : opts.format));
     });
 
   program

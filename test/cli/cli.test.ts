@@ -75,9 +75,13 @@ describe('--json: stdout carries exactly one JSON document', () => {
     check(expectJson(name, crm([...args(), '--json'])));
   });
 
-  it('query has its own --format json', () => {
+  it('query: --format json, and --json like every other command (the two together are a usage error)', () => {
     const q = ok(crm(['--db', db, 'query', 'SELECT count(*) AS n FROM customer_latest', '--format', 'json']));
     expect(JSON.parse(q.stdout)).toEqual([{ n: expect.any(Number) }]);
+    expect(ok(crm(['--db', db, 'query', 'SELECT count(*) AS n FROM customer_latest', '--json'])).stdout).toBe(q.stdout);
+    const both = crm(['--db', db, 'query', 'SELECT 1', '--json', '--format', 'csv']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("option '--json' cannot be used with option '--format <format>'");
   });
 });
 
