@@ -388,10 +388,10 @@ GROUP BY customer_id, order_id, CASE WHEN order_id IS NULL THEN order_date END, 
 function baseSql(asOf: string, windows: ReturnType<typeof paretoWindows>, withCost: boolean): string {
   const d = `DATE ${literal(asOf)}`;
   // The 80/20 window is all history unless --since narrows it: then it is the net revenue.
-  const windowSums = (money: string) =>
-    `${windows.pareto ? `sum(${money}) FILTER (WHERE ${windows.pareto})` : 'NULL::DECIMAL(38, 4)'} AS pareto_revenue,
-         sum(${money}) FILTER (WHERE ${windows.current}) AS trend_current,
-         sum(${money}) FILTER (WHERE ${windows.previous}) AS trend_previous`;
+  const windowSums = (column: string) =>
+    `${windows.pareto ? `sum(${column}) FILTER (WHERE ${windows.pareto})` : 'NULL::DECIMAL(38, 4)'} AS pareto_revenue,
+         sum(${column}) FILTER (WHERE ${windows.current}) AS trend_current,
+         sum(${column}) FILTER (WHERE ${windows.previous}) AS trend_previous`;
   // Purchase-side plus return-side sum, NULL only when both are (no line of the customer).
   const both = (col: string) => `CASE WHEN p.${col} IS NOT NULL OR r.${col} IS NOT NULL THEN coalesce(p.${col}, 0) + coalesce(r.${col}, 0) END`;
   const netRevenue = 'p.gross_revenue + coalesce(r.returned, 0)';
