@@ -892,7 +892,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
     standardErrors = { r: se[0], alpha: se[1], a: se[2], b: se[3] };
   }
   if (skippedRefinement) messages.push('estimates from the subsample (refinement on all rows skipped after the runaway)');
-  if (converged) messages.push(`converged (${final.message})`);
+  if (converged) messages.push(final.message.startsWith('converged') ? final.message : `converged (${final.message})`);
   timings.information = elapsed();
 
   return {

@@ -427,7 +427,7 @@ export function fitGammaGamma(data: SpendSummary, opts: GammaGammaFitOptions = {
         'conditional expected values are finite only for customers with p·x + q > 1',
     );
   }
-  if (converged) messages.unshift(`converged (${best.message})`);
+  if (converged) messages.unshift(best.message.startsWith('converged') ? best.message : `converged (${best.message})`);
   return {
     params,
     logLikelihood: -best.f * prep.totalWeight,

@@ -259,15 +259,17 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
-        await store.run(
-          `INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')})
-           SELECT ${METRIC_COLUMNS.map((c) => (c === 'value_tier' ? `${valueTierSql(valueColumn, settings.value_tiers, tierCuts)} AS value_tier` : c)).join(', ')}
-           FROM (${metricsSql(runId, previousRunId, fitted, options, unitDays, rfm, expectedValue)})`,
+        await timed('write_metrics', () =>
+          store.run(
+            `INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')})
+             SELECT ${METRIC_COLUMNS.map((c) => (c === 'value_tier' ? `${valueTierSql(valueColumn, settings.value_tiers, tierCuts)} AS value_tier` : c)).join(', ')}
+             FROM (${metricsSql(runId, previousRunId, asOf, fitted, options, unitDays, rfm, expectedValue)})`,
+          ),
         );
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         await store.run(`INSERT INTO segment_migration ${segmentMigrationSql(runId, previousRunId)}`);
-        const backtest = options.holdoutEnd ? await computeBacktest(store, runId, asOf, options.holdoutEnd, fitted) : null;
-        const summary = await summarise(store, runId, fitted);
+        const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, fitted)) : null;
+        const summary = await timed('summary', () => summarise(store, runId, fitted));
         const report: RunResult = {
           run_id: runId,
           as_of: asOf,
@@ -470,18 +472,22 @@ function expectedValueSql(params: { p: number; q: number; v: number } | null): s
                ELSE ${ownMean} END`;
 }
 
-/** customer_metrics columns, in the order metricsSql selects them. */
+/**
+ * The stored customer_metrics columns, in the order metricsSql selects them. The others
+ * (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, is_key_account,
+ * revenue_trend, key_account_at_risk, cohort_month) are generated from these when read
+ * (schema migration 3).
+ */
 const METRIC_COLUMNS = [
-  'run_id', 'customer_id', 'first_purchase', 'last_purchase', 'recency_days', 'tenure_days', 'frequency', 'purchase_days',
-  'monetary', 'gross_revenue', 'returns_value', 'return_lines', 'avg_order_value', 'margin',
+  'run_id', 'customer_id', 'first_purchase', 'last_purchase', 'frequency', 'purchase_days',
+  'monetary', 'gross_revenue', 'returns_value', 'return_lines', 'margin',
   'r_score', 'f_score', 'm_score', 'rfm_segment',
-  'bgnbd_x', 'bgnbd_t_x', 'bgnbd_T',
   'p_alive', 'churn_risk', 'p_no_purchase', 'churn_tier', 'churn_reason', 'churn_method',
   'expected_purchases', 'expected_order_value', 'clv',
   'value_tier', 'value_basis',
-  'net_revenue', 'revenue_rank', 'revenue_share', 'cumulative_share', 'abc_class', 'is_key_account',
-  'revenue_current', 'revenue_previous', 'revenue_trend', 'previous_churn_risk',
-  'key_account_at_risk', 'at_risk_reason', 'cohort_month',
+  'net_revenue', 'revenue_rank', 'revenue_share', 'cumulative_share', 'abc_class',
+  'revenue_current', 'revenue_previous', 'previous_churn_risk',
+  'at_risk_reason', 'as_of', 'time_unit_days',
 ];
 
 /**
@@ -491,6 +497,7 @@ const METRIC_COLUMNS = [
 function metricsSql(
   runId: number,
   previousRunId: number | null,
+  asOf: string,
   fitted: boolean,
   options: RunOptions,
   unitDays: number,
@@ -532,7 +539,6 @@ tiered AS (
 ),
 flagged AS (
   SELECT *,
-         abc_class = 'A' AS is_key_account,
          -- Worded only for the customers with a reason (NULL for the others, most of them).
          CASE WHEN ${revenueDown} OR ${riskUp} OR ${riskHigh} THEN concat_ws('; ',
            CASE WHEN ${revenueDown} THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
@@ -541,18 +547,16 @@ flagged AS (
          ) END AS risk_reasons
   FROM tiered
 )
-SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
-       monetary, gross_revenue, returns_value, return_lines, avg_order_value, margin,
+SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines, margin,
        r_score, f_score, m_score, rfm_segment,
-       bgnbd_x, t_x_days / ${sqlNumber(unitDays)} AS bgnbd_t_x, T_days / ${sqlNumber(unitDays)} AS bgnbd_T,
        p_alive, churn_risk, p_no_purchase, churn_tier, ${fitted ? 'history_churn_reason' : churnReasonSql()} AS churn_reason, ${fitted ? "'bgnbd'" : "'recency'"} AS churn_method,
        expected_purchases, expected_order_value, clv,
        NULL AS value_tier, ${fitted ? "'clv'" : "'net_revenue'"} AS value_basis,
-       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class, is_key_account,
-       revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
-       is_key_account AND risk_reasons IS NOT NULL AS key_account_at_risk,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       revenue_current, revenue_previous, previous_churn_risk,
        risk_reasons AS at_risk_reason,
-       cohort_month
+       DATE ${literal(asOf)} AS as_of, ${sqlNumber(unitDays)} AS time_unit_days
 FROM flagged`;
 }
 

@@ -184,6 +184,80 @@ CREATE TABLE segment_migration (
 );
 `,
   },
+  {
+    version: 3,
+    description: 'customer_metrics: fixed vocabularies as ENUMs, derived columns computed on read, as_of and time_unit_days per row',
+    // Writing 2.5 M rows × 45 columns was most of `crm run`'s time, and DuckDB's cost is per stored
+    // value. Columns that are a function of the same row (recency from as_of and the last purchase,
+    // average order value, …) become VIRTUAL generated columns: the same names, types and values,
+    // computed when read. The four columns with a fixed vocabulary become ENUMs (one byte each).
+    // Columns keep their order; as_of and time_unit_days are added at the end.
+    sql: `
+ALTER TABLE customer_metrics RENAME TO customer_metrics_v2;
+
+CREATE TABLE customer_metrics (
+  run_id              INTEGER NOT NULL,
+  customer_id         VARCHAR NOT NULL,
+  first_purchase      DATE    NOT NULL,
+  last_purchase       DATE    NOT NULL,
+  recency_days        INTEGER GENERATED ALWAYS AS (CAST(as_of - last_purchase AS INTEGER)) VIRTUAL,
+  tenure_days         INTEGER GENERATED ALWAYS AS (CAST(as_of - first_purchase AS INTEGER)) VIRTUAL,
+  frequency           INTEGER NOT NULL,
+  purchase_days       INTEGER NOT NULL,
+  monetary            DOUBLE  NOT NULL,
+  gross_revenue       DOUBLE  NOT NULL,
+  returns_value       DOUBLE  NOT NULL,
+  return_lines        INTEGER NOT NULL,
+  avg_order_value     DOUBLE  GENERATED ALWAYS AS (gross_revenue / frequency) VIRTUAL,
+  margin              DOUBLE,
+  r_score             TINYINT NOT NULL,
+  f_score             TINYINT NOT NULL,
+  m_score             TINYINT NOT NULL,
+  rfm_segment         VARCHAR NOT NULL,
+  bgnbd_x             INTEGER GENERATED ALWAYS AS (purchase_days - 1) VIRTUAL,
+  bgnbd_t_x           DOUBLE  GENERATED ALWAYS AS ((last_purchase - first_purchase) / time_unit_days) VIRTUAL,
+  bgnbd_T             DOUBLE  GENERATED ALWAYS AS ((as_of - first_purchase) / time_unit_days) VIRTUAL,
+  p_alive             DOUBLE  NOT NULL,
+  churn_risk          DOUBLE  NOT NULL,
+  p_no_purchase       DOUBLE,
+  churn_tier          ENUM('low', 'medium', 'high') NOT NULL,
+  churn_reason        VARCHAR NOT NULL,
+  churn_method        ENUM('bgnbd', 'recency') NOT NULL,
+  expected_purchases  DOUBLE,
+  expected_order_value DOUBLE,
+  clv                 DOUBLE,
+  value_tier          VARCHAR NOT NULL,
+  value_basis         ENUM('clv', 'net_revenue') NOT NULL,
+  net_revenue         DOUBLE  NOT NULL,
+  revenue_rank        INTEGER,
+  revenue_share       DOUBLE  NOT NULL,
+  cumulative_share    DOUBLE,
+  abc_class           ENUM('A', 'B', 'C') NOT NULL,
+  is_key_account      BOOLEAN GENERATED ALWAYS AS (abc_class = 'A') VIRTUAL,
+  revenue_current     DOUBLE  NOT NULL,
+  revenue_previous    DOUBLE  NOT NULL,
+  revenue_trend       DOUBLE  GENERATED ALWAYS AS (CASE WHEN revenue_previous > 0 THEN revenue_current / revenue_previous - 1 END) VIRTUAL,
+  previous_churn_risk DOUBLE,
+  key_account_at_risk BOOLEAN GENERATED ALWAYS AS (abc_class = 'A' AND at_risk_reason IS NOT NULL) VIRTUAL,
+  at_risk_reason      VARCHAR,
+  cohort_month        DATE    GENERATED ALWAYS AS (CAST(date_trunc('month', first_purchase) AS DATE)) VIRTUAL,
+  as_of               DATE    NOT NULL,  -- the run's as-of date (as in runs)
+  time_unit_days      DOUBLE  NOT NULL   -- the run's time unit in days: 1, 7 or 30.4375
+);
+
+INSERT INTO customer_metrics BY NAME
+SELECT m.* EXCLUDE (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, is_key_account, revenue_trend, key_account_at_risk, cohort_month),
+       r.as_of,
+       CASE r.time_unit WHEN 'day' THEN 1 WHEN 'week' THEN 7 ELSE 30.4375 END AS time_unit_days
+FROM customer_metrics_v2 m JOIN runs r USING (run_id);
+
+DROP TABLE customer_metrics_v2;
+
+CREATE OR REPLACE VIEW customer_latest AS
+SELECT m.* FROM customer_metrics m
+WHERE m.run_id = (SELECT max(run_id) FROM runs);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

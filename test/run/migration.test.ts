@@ -1,7 +1,9 @@
 /**
- * A store written by the previous schema (version 1: the ingest tables only, before `crm run`
- * existed) opens with the current code: `crm run` migrates it and works, and so does a
- * read-only command.
+ * Stores written by earlier schemas open with the current code:
+ * - version 1 (the ingest tables only, before `crm run` existed): `crm run` migrates it and
+ *   works, and so does a read-only command;
+ * - version 2 (customer_metrics with every column stored): migration 3 keeps every value of
+ *   every run, with the fixed vocabularies as ENUMs and the derived columns generated.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
 import { crm, tempDir } from '../helpers/cli.js';
+import { createStore } from '../helpers/run.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -47,13 +50,13 @@ async function versions(db: string): Promise<number[]> {
 }
 
 describe('a version-1 store', () => {
-  it('crm run migrates it to version 2 and scores its customers', async () => {
+  it('crm run migrates it to the latest version and scores its customers', async () => {
     const db = await versionOneStore();
     const r = crm(['--db', db, '-q', 'run', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const run = JSON.parse(r.stdout);
     expect([run.run_id, run.as_of, run.customers, run.model_status]).toEqual([1, '2024-03-31', 3, 'fallback']);
-    expect(await versions(db)).toEqual([1, 2]);
+    expect(await versions(db)).toEqual([1, 2, 3]);
     const store = await Store.open(db, { readOnly: true });
     try {
       const rows = await store.all(`SELECT customer_id, frequency, monetary, returns_value, abc_class FROM customer_latest ORDER BY customer_id`);
@@ -77,6 +80,74 @@ describe('a version-1 store', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toBe('crm: error: no model run yet: run `crm run` first\n');
     expect(r.stdout).toBe('');
-    expect(await versions(db)).toEqual([1, 2]);
+    expect(await versions(db)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('a version-2 store with runs', () => {
+  it('migration 3 keeps every customer_metrics value; ENUM vocabularies, generated columns, as_of and time unit added', async () => {
+    // Runs scored by the current code (two as-of dates, two time units), then copied into a
+    // store built with migrations 1 and 2 only, column by column as version 2 stored them.
+    const source = await createStore(
+      [
+        { customer_id: 'A', order_date: '2024-01-10', amount: 100 },
+        { customer_id: 'A', order_date: '2024-02-10', amount: 60 },
+        { customer_id: 'A', order_date: '2024-02-12', amount: -20 },
+        { customer_id: 'B', order_date: '2024-01-20', amount: 40 },
+        { customer_id: 'C', order_date: '2024-03-05', amount: 25 },
+        { customer_id: 'C', order_date: '2024-03-31', amount: 25 },
+      ],
+      'crm-migration-3-',
+    );
+    dirs.push(source.dir);
+    source.json(['run', '--as-of', '2024-02-29']);
+    source.json(['run', '--time-unit', 'day']);
+    const V2_COLUMNS = (await source.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'customer_metrics' ORDER BY ordinal_position",
+    ))
+      .map((c) => c.column_name)
+      .filter((c) => c !== 'as_of' && c !== 'time_unit_days');
+    expect(V2_COLUMNS).toHaveLength(45);
+    const before = await source.query(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
+
+    const db = path.join(source.dir, 'v2.duckdb');
+    const old = await Store.open(db, { create: true, migrate: false });
+    try {
+      await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 2));
+      await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
+      await old.run('INSERT INTO runs SELECT * FROM src.runs');
+      // Version 2 stored the four vocabularies as VARCHAR.
+      const v2Value = (c: string) => (['churn_tier', 'churn_method', 'value_basis', 'abc_class'].includes(c) ? `CAST(${c} AS VARCHAR) AS ${c}` : c);
+      await old.run(`INSERT INTO customer_metrics SELECT ${V2_COLUMNS.map(v2Value).join(', ')} FROM src.customer_metrics`);
+      await old.run('DETACH src');
+      expect(await old.schemaVersion()).toBe(2);
+    } finally {
+      old.close();
+    }
+
+    const migrated = await Store.open(db); // applies migration 3
+    try {
+      expect(await migrated.schemaVersion()).toBe(3);
+      const after = await migrated.all(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
+      expect(after).toEqual(before);
+      const types = Object.fromEntries(
+        (await migrated.all<{ column_name: string; data_type: string }>(
+          "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'customer_metrics'",
+        )).map((c) => [c.column_name, c.data_type]),
+      );
+      expect([types.churn_tier, types.churn_method, types.value_basis, types.abc_class]).toEqual([
+        "ENUM('low', 'medium', 'high')",
+        "ENUM('bgnbd', 'recency')",
+        "ENUM('clv', 'net_revenue')",
+        "ENUM('A', 'B', 'C')",
+      ]);
+      const perRun = await migrated.all(`SELECT run_id, min(CAST(as_of AS VARCHAR)) AS as_of, min(time_unit_days) AS unit FROM customer_metrics GROUP BY run_id ORDER BY run_id`);
+      expect(perRun).toEqual([
+        { run_id: 1, as_of: '2024-02-29', unit: 7 },
+        { run_id: 2, as_of: '2024-03-31', unit: 1 },
+      ]);
+    } finally {
+      migrated.close();
+    }
   });
 });
