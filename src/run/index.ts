@@ -23,7 +23,7 @@ import type { Progress } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { aucSql, backtestBucketsSql, BUCKET_CAP, type Backtest } from '../models/backtest.js';
 import { fitBgNbd, predictBgNbd, type BgNbdFit, type BgNbdParams } from '../models/bgnbd.js';
-import { churnReasonSql, churnTierSql, RECENCY_RISK_SQL } from '../models/churn.js';
+import { churnTierSql, RECENCY_RISK_SQL } from '../models/churn.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
@@ -131,10 +131,17 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
 
   // 1. Customer base
   await progress.step(`summarising customers as of ${asOf}`, async (tick) => {
-    const withCost = Boolean(await store.value<boolean>(`SELECT EXISTS (SELECT 1 FROM transactions WHERE cost IS NOT NULL AND order_date <= DATE ${literal(asOf)})`));
-    await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf, withCost)}`, (f) => tick(f === null ? null : f * 0.7)));
+    const scale = await timed('money_scale', () =>
+      store.one<{ with_cost: boolean; narrow: boolean }>(
+        `SELECT count(cost) > 0 AS with_cost, coalesce(sum(abs(amount)), 0) + coalesce(sum(abs(cost)), 0) < 1e14 AS narrow
+         FROM transactions WHERE order_date <= DATE ${literal(asOf)}`,
+      ),
+    );
+    const withCost = Boolean(scale?.with_cost);
+    const money = moneySum(Boolean(scale?.narrow));
+    await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf, withCost, money)}`, (f) => tick(f === null ? null : f * 0.7)));
     const windows = paretoWindows({ asOf, since: options.since, trendWindowDays: settings.key_accounts.trend_window_days });
-    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf, windows, withCost)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
+    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf, windows, withCost, money)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
   });
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
@@ -190,15 +197,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
       });
-      // Integer keys, like run_base's, so the join in step 6 hashes integers. The churn tier and
-      // reason depend on the history (x, t_x, T) alone, so they are worded here once per distinct
-      // history (~4× fewer than customers on the bench) rather than once per customer.
+      // One 64-bit key, like run_base's, so the join in step 6 hashes one integer. The churn tier
+      // depends on the history (x, t_x, T) alone, so it is set here once per distinct history
+      // (~4× fewer than customers on the bench) rather than once per customer.
       const tierBasis = settings.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : '1 - p_alive';
       await store.run(
         `CREATE OR REPLACE TEMP TABLE run_predictions AS
          SELECT ${historyKey('x', 't_x_days', 'T_days')} AS history_key, p_alive, p_no_purchase, expected_purchases, discounted_purchases,
-                ${churnTierSql(tierBasis, settings.churn_tiers)} AS churn_tier,
-                ${churnReasonSql({ purchaseDays: '(x + 1)', recencyDays: '(T_days - t_x_days)', txDays: 't_x_days' })} AS churn_reason
+                ${churnTierSql(tierBasis, settings.churn_tiers)} AS churn_tier
          FROM (SELECT CAST(x AS INTEGER) AS x, CAST(t_x_days AS INTEGER) AS t_x_days, CAST(T_days AS INTEGER) AS T_days,
                       p_alive, p_no_purchase, expected_purchases, discounted_purchases
                FROM temp.run_predictions_raw)`,
@@ -342,10 +348,15 @@ function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86_400_000);
 }
 
-// An order's or a day's sum back in the lines' DECIMAL(18, 4) (DuckDB widens every sum to 38
-// digits): 64-bit sums downstream are ~30 % faster than 128-bit ones. It fails loudly, never
-// silently, for a customer's order or day over 10^14 in money.
-const money = (sum: string) => `CAST(${sum} AS DECIMAL(18, 4))`;
+/**
+ * Order, day and customer sums back in the lines' DECIMAL(18, 4) (DuckDB widens every sum to 38
+ * digits): 64-bit sums downstream are ~30 % faster than 128-bit ones. Only when `narrow`: the
+ * absolute amounts and costs of all the lines add up to less than 10^14, so no partial sum can
+ * overflow 18 digits; otherwise (low-value currencies, huge stores) the sums stay 38 digits wide.
+ */
+function moneySum(narrow: boolean): (sum: string) => string {
+  return narrow ? (sum) => `CAST(${sum} AS DECIMAL(18, 4))` : (sum) => sum;
+}
 
 /**
  * A customer's purchase history (x, t_x, T in days) as one BIGINT, x·2⁴⁰ + t_x·2²⁰ + T: the
@@ -366,7 +377,7 @@ function historyKey(x: string, txDays: string, tDays: string): string {
  * only computed when some line carries a cost (`withCost`).
  */
 
-function orderDaysSql(asOf: string, withCost: boolean): string {
+function orderDaysSql(asOf: string, withCost: boolean, money: (sum: string) => string): string {
   return `
 SELECT customer_id, is_return,
        min(order_date) AS order_date,
@@ -387,7 +398,7 @@ GROUP BY customer_id, order_id, CASE WHEN order_id IS NULL THEN order_date END, 
  * Purchases are summed per day, then per customer; returns (a few percent of orders) apart, then
  * joined: fewer aggregates over the millions of orders than one pass with a FILTER per measure.
  */
-function baseSql(asOf: string, windows: ReturnType<typeof paretoWindows>, withCost: boolean): string {
+function baseSql(asOf: string, windows: ReturnType<typeof paretoWindows>, withCost: boolean, money: (sum: string) => string): string {
   const d = `DATE ${literal(asOf)}`;
   // The 80/20 window is all history unless --since narrows it: then it is the net revenue.
   const windowSums = (column: string) =>
@@ -474,15 +485,15 @@ function expectedValueSql(params: { p: number; q: number; v: number } | null): s
 
 /**
  * The stored customer_metrics columns, in the order metricsSql selects them. The others
- * (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, is_key_account,
- * revenue_trend, key_account_at_risk, cohort_month) are generated from these when read
- * (schema migration 3).
+ * (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, churn_reason,
+ * is_key_account, revenue_trend, key_account_at_risk, cohort_month) are generated from these
+ * when read (schema migration 3).
  */
 const METRIC_COLUMNS = [
   'run_id', 'customer_id', 'first_purchase', 'last_purchase', 'frequency', 'purchase_days',
   'monetary', 'gross_revenue', 'returns_value', 'return_lines', 'margin',
   'r_score', 'f_score', 'm_score', 'rfm_segment',
-  'p_alive', 'churn_risk', 'p_no_purchase', 'churn_tier', 'churn_reason', 'churn_method',
+  'p_alive', 'churn_risk', 'p_no_purchase', 'churn_tier', 'churn_method',
   'expected_purchases', 'expected_order_value', 'clv',
   'value_tier', 'value_basis',
   'net_revenue', 'revenue_rank', 'revenue_share', 'cumulative_share', 'abc_class',
@@ -522,7 +533,6 @@ WITH scored AS (
          ${expectedValue} AS expected_order_value,
          ${fitted ? 'pr.discounted_purchases' : 'NULL'} AS discounted_purchases,
          ${fitted ? 'pr.churn_tier' : 'NULL'} AS history_churn_tier,
-         ${fitted ? 'pr.churn_reason' : 'NULL'} AS history_churn_reason,
          ${paretoColumns('b', 'pl')},
          prev.churn_risk AS previous_churn_risk
   FROM ${T.base} b
@@ -550,7 +560,7 @@ flagged AS (
 SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
        monetary, gross_revenue, returns_value, return_lines, margin,
        r_score, f_score, m_score, rfm_segment,
-       p_alive, churn_risk, p_no_purchase, churn_tier, ${fitted ? 'history_churn_reason' : churnReasonSql()} AS churn_reason, ${fitted ? "'bgnbd'" : "'recency'"} AS churn_method,
+       p_alive, churn_risk, p_no_purchase, churn_tier, ${fitted ? "'bgnbd'" : "'recency'"} AS churn_method,
        expected_purchases, expected_order_value, clv,
        NULL AS value_tier, ${fitted ? "'clv'" : "'net_revenue'"} AS value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,

@@ -186,11 +186,11 @@ CREATE TABLE segment_migration (
   },
   {
     version: 3,
-    description: 'customer_metrics: fixed vocabularies as ENUMs, derived columns computed on read, as_of and time_unit_days per row',
+    description: 'customer_metrics: fixed vocabularies as ENUMs, derived columns (and the churn reason) computed on read, as_of and time_unit_days per row',
     // Writing 2.5 M rows × 45 columns was most of `crm run`'s time, and DuckDB's cost is per stored
     // value. Columns that are a function of the same row (recency from as_of and the last purchase,
-    // average order value, …) become VIRTUAL generated columns: the same names, types and values,
-    // computed when read. The four columns with a fixed vocabulary become ENUMs (one byte each).
+    // average order value, the churn reason's sentence, …) become VIRTUAL generated columns: the
+    // same names, types and values, computed when read. The four columns with a fixed vocabulary become ENUMs (one byte each).
     // Columns keep their order; as_of and time_unit_days are added at the end.
     sql: `
 ALTER TABLE customer_metrics RENAME TO customer_metrics_v2;
@@ -221,7 +221,13 @@ CREATE TABLE customer_metrics (
   churn_risk          DOUBLE  NOT NULL,
   p_no_purchase       DOUBLE,
   churn_tier          ENUM('low', 'medium', 'high') NOT NULL,
-  churn_reason        VARCHAR NOT NULL,
+  churn_reason        VARCHAR GENERATED ALWAYS AS (CASE  -- the customer's usual gap: (last − first purchase) / (purchase days − 1)
+    WHEN purchase_days = 1 AND recency_days = 0 THEN 'first purchase today'
+    WHEN purchase_days = 1 THEN 'bought once, ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago'
+    WHEN recency_days = 0 THEN 'last purchase today; usually buys every ' || CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) || CASE WHEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) = 1 THEN ' day' ELSE ' days' END
+    WHEN recency_days <= CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) THEN 'last purchase ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago; usually buys every ' || CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) || CASE WHEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) = 1 THEN ' day' ELSE ' days' END
+    ELSE 'no purchase in ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || '; usually buys every ' || CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) || CASE WHEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) = 1 THEN ' day' ELSE ' days' END
+  END) VIRTUAL,
   churn_method        ENUM('bgnbd', 'recency') NOT NULL,
   expected_purchases  DOUBLE,
   expected_order_value DOUBLE,
@@ -246,7 +252,7 @@ CREATE TABLE customer_metrics (
 );
 
 INSERT INTO customer_metrics BY NAME
-SELECT m.* EXCLUDE (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, is_key_account, revenue_trend, key_account_at_risk, cohort_month),
+SELECT m.* EXCLUDE (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, churn_reason, is_key_account, revenue_trend, key_account_at_risk, cohort_month),
        r.as_of,
        CASE r.time_unit WHEN 'day' THEN 1 WHEN 'week' THEN 7 ELSE 30.4375 END AS time_unit_days
 FROM customer_metrics_v2 m JOIN runs r USING (run_id);

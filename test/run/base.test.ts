@@ -131,3 +131,28 @@ describe('the customer base', () => {
     expect(rows[1].revenue_trend).toBeCloseTo(25 / 60 - 1, 12);
   });
 });
+
+describe('amounts too large for 64-bit sums', () => {
+  it('a currency with huge amounts (lines of 6·10^13, customer totals over 10^14) is summed in 38 digits, exactly', async () => {
+    // Each line fits the lines' DECIMAL(18, 4); an order, a day and a customer total do not.
+    const big = '60000000000000';
+    const rows = ['customer_id,order_id,order_date,amount'];
+    for (let c = 1; c <= 25; c++) {
+      const id = `V${String(c).padStart(2, '0')}`;
+      rows.push(`${id},${id}-1,2024-01-0${1 + (c % 5)},${big}`, `${id},${id}-1,2024-01-0${1 + (c % 5)},${big}`, `${id},${id}-2,2024-03-15,${big}`, `${id},${id}-3,2024-06-${10 + (c % 9)},${big}`);
+    }
+    const vnd = await createStore(rows.join('\n') + '\n', 'crm-base-wide-');
+    try {
+      const run = vnd.json<{ run_id: number; customers: number }>(['run', '--as-of', '2024-12-31']);
+      expect(run.customers).toBe(25);
+      const sums = await vnd.query<{ customers: number; least: number; most: number; frequency: number; abc: string }>(
+        `SELECT count(*) AS customers, min(monetary) AS least, max(monetary) AS most, min(frequency) AS frequency, min(CAST(abc_class AS VARCHAR)) AS abc
+         FROM customer_metrics WHERE run_id = ${run.run_id}`,
+      );
+      // All equal, so all tie for the 80/20 rank: every one is a key account.
+      expect(sums).toEqual([{ customers: 25, least: 2.4e14, most: 2.4e14, frequency: 3, abc: 'A' }]);
+    } finally {
+      vnd.cleanup();
+    }
+  });
+});

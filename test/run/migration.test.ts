@@ -130,6 +130,26 @@ describe('a version-2 store with runs', () => {
       expect(await migrated.schemaVersion()).toBe(3);
       const after = await migrated.all(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
       expect(after).toEqual(before);
+      // The generated columns, by hand (run 1 as of 2024-02-29 in weeks, run 2 as of 2024-03-31
+      // in days; both fall back to recency risk with 2–3 customers). Run 2's A is a key account
+      // whose risk rose from 0 (most recent buyer in run 1) to 0.5: at risk. B is high risk in
+      // both runs, but a key account only in run 1 (class A: 140 of 180 precede it, < 0.8).
+      const derived = await migrated.all(
+        `SELECT run_id, customer_id, recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, is_key_account,
+                revenue_trend, key_account_at_risk, CAST(cohort_month AS VARCHAR) AS cohort_month, churn_reason
+         FROM customer_metrics ORDER BY run_id, customer_id`,
+      );
+      const row = (run_id: number, customer_id: string, recency: number, tenure: number, aov: number, x: number, tx: number, T: number, key: boolean, atRisk: boolean, cohort: string, reason: string) => ({
+        run_id, customer_id, recency_days: recency, tenure_days: tenure, avg_order_value: aov, bgnbd_x: x, bgnbd_t_x: tx, bgnbd_T: T,
+        is_key_account: key, revenue_trend: null, key_account_at_risk: atRisk, cohort_month: cohort, churn_reason: reason,
+      });
+      expect(derived).toEqual([
+        row(1, 'A', 19, 50, 80, 1, 31 / 7, 50 / 7, true, false, '2024-01-01', 'last purchase 19 days ago; usually buys every 31 days'),
+        row(1, 'B', 40, 40, 40, 0, 0, 40 / 7, true, true, '2024-01-01', 'bought once, 40 days ago'),
+        row(2, 'A', 50, 81, 80, 1, 31, 81, true, true, '2024-01-01', 'no purchase in 50 days; usually buys every 31 days'),
+        row(2, 'B', 71, 71, 40, 0, 0, 71, false, false, '2024-01-01', 'bought once, 71 days ago'),
+        row(2, 'C', 0, 26, 25, 1, 26, 26, true, false, '2024-03-01', 'last purchase today; usually buys every 26 days'),
+      ]);
       const types = Object.fromEntries(
         (await migrated.all<{ column_name: string; data_type: string }>(
           "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'customer_metrics'",

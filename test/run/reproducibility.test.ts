@@ -66,6 +66,29 @@ describe('reproducible runs', () => {
     expect(nulls.n).toBe(0);
   });
 
+  it('a fitted run: each churn tier and reason follows from the customer\'s own numbers (worded once per history)', async () => {
+    const rows = await store.query<{ purchase_days: number; recency_days: number; t_x_days: number; churn_risk: number; churn_tier: string; churn_reason: string }>(
+      `SELECT purchase_days, recency_days, CAST(round(bgnbd_t_x * time_unit_days) AS INTEGER) AS t_x_days, churn_risk,
+              CAST(churn_tier AS VARCHAR) AS churn_tier, churn_reason
+       FROM customer_metrics WHERE run_id = ${first.run_id}`,
+    );
+    const days = (n: number) => `${n} ${n === 1 ? 'day' : 'days'}`;
+    const reason = (r: (typeof rows)[number]) => {
+      if (r.purchase_days === 1) return r.recency_days === 0 ? 'first purchase today' : `bought once, ${days(r.recency_days)} ago`;
+      const usual = Math.round(r.t_x_days / (r.purchase_days - 1));
+      if (r.recency_days === 0) return `last purchase today; usually buys every ${days(usual)}`;
+      if (r.recency_days <= usual) return `last purchase ${days(r.recency_days)} ago; usually buys every ${days(usual)}`;
+      return `no purchase in ${days(r.recency_days)}; usually buys every ${days(usual)}`;
+    };
+    expect(rows.length).toBeGreaterThan(300);
+    expect(rows.filter((r) => r.churn_reason !== reason(r))).toEqual([]);
+    expect(rows.filter((r) => r.churn_tier !== (r.churn_risk >= 0.6 ? 'high' : r.churn_risk >= 0.3 ? 'medium' : 'low'))).toEqual([]);
+    // The main kinds of sentence and more than one tier occur, so the checks above are not vacuous.
+    const kinds = new Set(rows.map((r) => r.churn_reason.replace(/[0-9]+ days?/g, 'N')));
+    for (const kind of ['bought once, N ago', 'last purchase N ago; usually buys every N', 'no purchase in N; usually buys every N']) expect(kinds).toContain(kind);
+    expect(new Set(rows.map((r) => r.churn_tier)).size).toBeGreaterThanOrEqual(2);
+  });
+
   it('a rerun with the same as-of and options gives identical customer_metrics rows (except run_id)', async () => {
     expect(rerun.run_id).toBe(first.run_id + 1);
     expect(rerun.customers).toBe(first.customers);
