@@ -3,13 +3,17 @@
  *
  * Steps (each a small SQL statement over named temp tables, the statistics in TypeScript on
  * compressed data):
- *   1. base      — per customer: first/last purchase, orders, purchase days, money (SQL)
- *   2. rfm       — scores and segments (models/rfm.ts, SQL)
- *   3. bgnbd     — fit on distinct (x, t_x, T) triples; P(alive), expected purchases and
- *                  discounted expected purchases per triple (models/bgnbd.ts, clv.ts)
- *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts)
- *   5. pareto    — 80/20 window, ABC, trend (models/pareto.ts, SQL)
- *   6. write     — one transaction: customer_metrics (joining 1–5 with churn and value tiers),
+ *   0. orders    — transaction lines up to as-of grouped into orders (SQL)
+ *   1. base      — per customer: first/last purchase, orders, purchase days, money, the 80/20
+ *                  and trend window sums (SQL)
+ *   2. rfm       — score cut points; scores and segments are expressions in step 6 (models/rfm.ts)
+ *   3. bgnbd     — fit on distinct (x, t_x, T) histories; P(alive), expected purchases,
+ *                  discounted expected purchases and churn tier per history (models/bgnbd.ts,
+ *                  clv.ts), while DuckDB ranks the 80/20 levels (step 5)
+ *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts),
+ *                  while DuckDB builds the cohort triangle (models/cohorts.ts)
+ *   5. pareto    — 80/20 ranks per distinct revenue amount, ABC, trend (models/pareto.ts, SQL)
+ *   6. write     — one transaction: customer_metrics (joining 1–5, with value tiers),
  *                  cohort_retention, segment_migration, backtest, and the runs row last.
  * Everything heavy is staged in temp tables before the transaction, so a failed or killed run
  * leaves the store as it was. Same store + as-of + options ⇒ the same customer_metrics.
