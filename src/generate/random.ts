@@ -13,25 +13,15 @@
  * (Math.pow is avoided on purpose; x^(1/a) is written exp(log(x)/a).)
  */
 
-// src/models/random.ts is the statistics' generator (53-bit uniforms, other samplers); the two
-// are kept apart because changing this one would change every generated file.
+// The xoshiro128** sequence itself is shared (src/util/xoshiro.ts). The seeding and samplers
+// here stay apart from src/models/random.ts (the statistics' generator: 53-bit uniforms, other
+// samplers) because changing them would change every generated file.
+import { splitmix32, Xoshiro128 } from '../util/xoshiro.js';
+
 const TWO_POW_32 = 4294967296;
 
-/** splitmix32: turns any 32-bit seed into well-mixed state words. */
-function splitmix32(state: { s: number }): number {
-  state.s = (state.s + 0x9e3779b9) | 0;
-  let z = state.s;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
-/** A xoshiro128** generator. `stream` selects an independent sequence for the same seed. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+/** A seeded xoshiro128** generator. `stream` selects an independent sequence for the same seed. */
+export class Rng extends Xoshiro128 {
   /** Marsaglia's polar method yields normals in pairs; the second one waits here. */
   private spareNormal = 0;
   private hasSpareNormal = false;
@@ -40,24 +30,11 @@ export class Rng {
     const st = { s: (Math.imul(seed | 0, 0x2c1b3c6d) ^ Math.imul(stream | 0, 0x297a2d39)) | 0 };
     // Mix the seed's high bits too, so seeds above 2^32 are not silently folded together.
     st.s = (st.s ^ Math.floor(seed / TWO_POW_32)) | 0;
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st);
-    this.d = splitmix32(st);
-    if ((this.a | this.b | this.c | this.d) === 0) this.d = 1; // the all-zero state is a fixed point
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return result;
+    const a = splitmix32(st);
+    const b = splitmix32(st);
+    const c = splitmix32(st);
+    const d = splitmix32(st);
+    super(a, b, c, (a | b | c | d) === 0 ? 1 : d); // the all-zero state is a fixed point
   }
 
   /** Uniform in [0, 1) with 32 bits of resolution (plenty for a simulation). */
@@ -109,10 +86,6 @@ export class Rng {
     this.hasSpareNormal = true;
     return u * m;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
 
 /** Exponential with the given rate (mean 1/rate). */

@@ -16,9 +16,11 @@
  *   transformed rejection with squeeze (PTRS) above.
  */
 
-// The data generator keeps its own xoshiro128** (src/generate/random.ts): it promises
-// byte-identical files across machines, so it uses 32-bit uniforms and pow-free samplers and
-// must never change; this one serves statistics (53-bit uniforms, exact Poisson tails).
+// The data generator (src/generate/random.ts) shares the xoshiro128** sequence
+// (src/util/xoshiro.ts) but seeds and samples its own way: it promises byte-identical files
+// across machines, so it uses 32-bit uniforms and pow-free samplers and must never change; this
+// one serves statistics (53-bit uniforms, exact Poisson tails).
+import { splitmix32, Xoshiro128 } from '../util/xoshiro.js';
 import { lgamma } from './special.js';
 
 const TWO_POW_26 = 67108864;
@@ -26,46 +28,18 @@ const TWO_POW_53 = 9007199254740992;
 /** Below this Poisson mean, multiplication of uniforms is both exact and fast. */
 const POISSON_INVERSION_MAX_MEAN = 30;
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
 /** A seeded xoshiro128** generator with distribution samplers. */
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+export class Rng extends Xoshiro128 {
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
-    // splitmix32 expands the seed into four non-zero state words.
-    let state = seed >>> 0;
-    const next = () => {
-      state = (state + 0x9e3779b9) | 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-  }
-
-  /** Next raw 32-bit output (unsigned). */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    // splitmix32 expands the seed into four state words (never all zero).
+    const state = { s: seed | 0 };
+    const s0 = splitmix32(state);
+    const s1 = splitmix32(state);
+    const s2 = splitmix32(state);
+    const s3 = splitmix32(state);
+    super((s0 | s1 | s2 | s3) === 0 ? 1 : s0, s1, s2, s3);
   }
 
   /** Uniform on the open interval (0, 1), 53-bit resolution. */
