@@ -7,7 +7,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crm, SHARED_XLSX, sql, tempDir } from '../helpers/cli.js';
+import { crm, REAL_XLSX, sql, tempDir } from '../helpers/cli.js';
 
 interface FileReport {
   file: string;
@@ -45,12 +45,12 @@ function expectStoreReconciles(db: string): void {
   }
 }
 
-describe('Online Retail II workbook (../shared/data)', () => {
+describe('Online Retail II workbook (data/online-retail-ii)', () => {
   let db: string;
   let report: ReturnType<typeof ingestJson>;
   beforeAll(() => {
     db = path.join(tempDir(), 'retail.duckdb');
-    report = ingestJson(db, ['transactions', SHARED_XLSX]);
+    report = ingestJson(db, ['transactions', REAL_XLSX]);
   });
 
   it('reads both sheets with the counts its README gives', () => {
@@ -137,7 +137,7 @@ describe('Online Retail II workbook (../shared/data)', () => {
 
   it('is a reported no-op when loaded again', () => {
     const before = sql<{ n: number }>(db, 'SELECT count(*) AS n FROM transactions')[0].n;
-    const r = crm(['--db', db, 'ingest', 'transactions', SHARED_XLSX]);
+    const r = crm(['--db', db, 'ingest', 'transactions', REAL_XLSX]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/unchanged — already loaded as load 1/);
     expect(sql<{ n: number }>(db, 'SELECT count(*) AS n FROM transactions')[0].n).toBe(before);
@@ -146,16 +146,16 @@ describe('Online Retail II workbook (../shared/data)', () => {
 
   it('reads one sheet with --sheet, and names the sheets when it is wrong', () => {
     const other = path.join(tempDir(), 'one.duckdb');
-    const one = ingestJson(other, ['transactions', SHARED_XLSX, '--sheet', 'Year 2010-2011']);
+    const one = ingestJson(other, ['transactions', REAL_XLSX, '--sheet', 'Year 2010-2011']);
     expect(one.files[0].rows_read).toBe(20_497);
     // The same bytes with another sheet selection are another load, not a no-op; since its
     // rows overlap the first load, it must replace it explicitly.
-    const refused = crm(['--db', other, 'ingest', 'transactions', SHARED_XLSX]);
+    const refused = crm(['--db', other, 'ingest', 'transactions', REAL_XLSX]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('was loaded before with another sheet selection (sheet "Year 2010-2011") (load 1)');
-    const both = ingestJson(other, ['transactions', SHARED_XLSX, '--replace']);
+    const both = ingestJson(other, ['transactions', REAL_XLSX, '--replace']);
     expect(both.files[0]).toMatchObject({ status: 'loaded', rows_read: 34_766, replaced_loads: [1] });
-    const bad = crm(['--db', other, 'ingest', 'transactions', SHARED_XLSX, '--sheet', 'Nope', '--replace']);
+    const bad = crm(['--db', other, 'ingest', 'transactions', REAL_XLSX, '--sheet', 'Nope', '--replace']);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain('no sheet named "Nope"');
     expect(bad.stderr).toContain('"Year 2009-2010", "Year 2010-2011"');

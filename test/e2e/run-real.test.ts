@@ -1,12 +1,12 @@
 /**
- * `crm run` on real data: the Online Retail II subset (../shared/data), scored as of
+ * `crm run` on real data: the Online Retail II subset (data/online-retail-ii), scored as of
  * 2011-06-08 and backtested on the six months that followed. Counts are checked against
  * independent SQL; the model's adequacy against what was measured when it was written
  * (predicted 323 vs actual 347 repeat purchases, AUC of p_no_purchase 0.83) with margins.
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crm, SHARED_XLSX, sql, tempDir } from '../helpers/cli.js';
+import { crm, REAL_XLSX, sql, tempDir } from '../helpers/cli.js';
 
 const AS_OF = '2011-06-08';
 const HOLDOUT_END = '2011-12-09';
@@ -26,7 +26,7 @@ describe('crm run on the Online Retail II workbook', () => {
   let run: RunJson;
   beforeAll(() => {
     db = path.join(tempDir(), 'retail.duckdb');
-    expect(crm(['--db', db, '-q', 'ingest', 'transactions', SHARED_XLSX]).code).toBe(0);
+    expect(crm(['--db', db, '-q', 'ingest', 'transactions', REAL_XLSX]).code).toBe(0);
     const r = crm(['--db', db, '-q', 'run', '--as-of', AS_OF, '--holdout-end', HOLDOUT_END, '--json']);
     expect(r.code).toBe(0);
     run = JSON.parse(r.stdout);

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist/src/cli.js');
-export const SHARED_XLSX = path.resolve(ROOT, '../shared/data/online_retail_II_subset.xlsx');
+/** The real Online Retail II subset, kept in the repository (data/online-retail-ii, CC BY 4.0). */
+export const REAL_XLSX = path.join(ROOT, 'data/online-retail-ii/online_retail_II_subset.xlsx');
 
 export interface CliResult {
   code: number;
