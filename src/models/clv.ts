@@ -17,17 +17,13 @@
  *    CLV = DEP × expected value per transaction for any value model.
  * Since E[Y(t) | ·] = P(alive) · E[Y(t) | alive, x, T] and the second factor depends on (x, T)
  * only, the vectorised form evaluates the monthly 2F1 terms once per distinct (x, T).
- * A zero discount rate gives the undiscounted E[Y(H)] × value.
+ * A zero discount rate gives the undiscounted E[Y(H)] × value. The same convention applies to
+ * a fit at the boundary of the BG/NBD parameter space (a `PurchaseModel`, see bgnbd-limits.ts):
+ * only P(alive) and E[Y(t) | alive] change.
  */
 
-import {
-  type BgNbdParams,
-  type RfmSummary,
-  expectedPurchasesIfAlive,
-  pAlive,
-  pAliveAll,
-  validRow,
-} from './bgnbd.js';
+import { type BgNbdParams, type RfmSummary, validRow } from './bgnbd.js';
+import { modelExpectedPurchasesIfAlive, modelPAlive, modelPAliveAll, type PurchaseModel } from './bgnbd-limits.js';
 import { groupPairs } from './rfm-data.js';
 
 /** Time horizon and discounting of a CLV computation. */
@@ -72,12 +68,15 @@ export function discountSchedule(opts: ClvOptions): DiscountSchedule {
   return { stepEnds, discountFactors };
 }
 
+/** The BG/NBD parameters as an interior model; a fitted model (possibly a limit, see bgnbd-limits.ts) as it is. */
+const asModel = (model: BgNbdParams | PurchaseModel): PurchaseModel => ('boundary' in model ? model : { boundary: null, params: model });
+
 /** Σ_i ΔE_i d_i for a customer known to be alive (depends on x and T only). */
-function discountedPurchasesIfAlive(params: BgNbdParams, x: number, T: number, schedule: DiscountSchedule): number {
+function discountedPurchasesIfAlive(model: PurchaseModel, x: number, T: number, schedule: DiscountSchedule): number {
   let total = 0;
   let previous = 0;
   for (let i = 0; i < schedule.stepEnds.length; i++) {
-    const cumulative = expectedPurchasesIfAlive(params, schedule.stepEnds[i], x, T);
+    const cumulative = modelExpectedPurchasesIfAlive(model, schedule.stepEnds[i], x, T);
     total += (cumulative - previous) * schedule.discountFactors[i];
     previous = cumulative;
   }
@@ -86,19 +85,20 @@ function discountedPurchasesIfAlive(params: BgNbdParams, x: number, T: number, s
 
 /** Discounted expected purchases of one customer over the horizon (CLV per unit of value). */
 export function discountedExpectedPurchases(
-  params: BgNbdParams,
+  params: BgNbdParams | PurchaseModel,
   x: number,
   tx: number,
   T: number,
   opts: ClvOptions,
 ): number {
   const schedule = discountSchedule(opts);
-  return pAlive(params, x, tx, T) * discountedPurchasesIfAlive(params, x, T, schedule);
+  const model = asModel(params);
+  return modelPAlive(model, x, tx, T) * discountedPurchasesIfAlive(model, x, T, schedule);
 }
 
 /** Discounted CLV of one customer: DEP × expected value per transaction. */
 export function customerLifetimeValue(
-  params: BgNbdParams,
+  params: BgNbdParams | PurchaseModel,
   x: number,
   tx: number,
   T: number,
@@ -113,18 +113,19 @@ export function customerLifetimeValue(
  * each customer's expected value per transaction to get CLV.
  */
 export function discountedExpectedPurchasesAll(
-  params: BgNbdParams,
+  params: BgNbdParams | PurchaseModel,
   data: RfmSummary,
   opts: ClvOptions,
 ): Float64Array {
   const schedule = discountSchedule(opts);
+  const model = asModel(params);
   const n = data.x.length;
-  const alive = pAliveAll(params, data);
+  const alive = modelPAliveAll(model, data);
   const pairs = groupPairs(data.x, data.T);
   const perPair = new Float64Array(pairs.groupCount);
   for (let g = 0; g < pairs.groupCount; g++) {
     const row = pairs.firstRow[g];
-    perPair[g] = validRow(data, row) ? discountedPurchasesIfAlive(params, data.x[row], data.T[row], schedule) : NaN;
+    perPair[g] = validRow(data, row) ? discountedPurchasesIfAlive(model, data.x[row], data.T[row], schedule) : NaN;
   }
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = alive[i] * perPair[pairs.groupOf[i]];

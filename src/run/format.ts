@@ -4,6 +4,25 @@ import type { RunResult } from './index.js';
 
 const money = (n: number | null) => (n === null ? '—' : Math.round(n).toLocaleString('en-US'));
 
+type BgNbdReport = NonNullable<RunResult['bgnbd']>;
+
+/** How each boundary of the BG/NBD parameter space is named to people (see models/bgnbd-limits.ts). */
+const BOUNDARY_LABELS: Record<NonNullable<BgNbdReport['boundary']>, string> = {
+  no_dropout: 'its no-dropout limit (NBD: nobody drops out)',
+  homogeneous_rates: 'its homogeneous-rate limit (one Poisson purchase rate for all, beta-geometric dropout)',
+  'no_dropout+homogeneous_rates': 'its no-dropout and homogeneous-rate limit (Poisson: one purchase rate for all, nobody drops out)',
+};
+
+/**
+ * "BG/NBD: r=… alpha=… a=… b=…" for an interior fit, "BG/NBD at its no-dropout limit (NBD …):
+ * r=… alpha=…" and the like for a fit at the boundary: the parameters the fitted model has.
+ */
+export function bgnbdModelLine(b: Pick<BgNbdReport, 'boundary' | 'r' | 'alpha' | 'a' | 'b' | 'rate'>, timeUnit: string): string {
+  const shown = (['r', 'alpha', 'a', 'b'] as const).filter((k) => b[k] !== null).map((k) => `${k}=${b[k]!.toFixed(3)}`);
+  if (b.boundary === 'homogeneous_rates' || b.boundary === 'no_dropout+homogeneous_rates') shown.unshift(`rate=${b.rate!.toPrecision(4)}/${timeUnit}`);
+  return `BG/NBD${b.boundary ? ` at ${BOUNDARY_LABELS[b.boundary]}` : ''}: ${shown.join(' ')}`;
+}
+
 export function formatRunResult(r: RunResult): string[] {
   const lines: string[] = [];
   lines.push(`run ${r.run_id}: ${formatCount(r.customers)} customers scored as of ${r.as_of} (time unit ${r.time_unit}, horizon ${r.horizon_months} months)`);
@@ -12,7 +31,7 @@ export function formatRunResult(r: RunResult): string[] {
     lines.push('  churn risk is the recency fallback (share of customers who bought more recently); value tiers use net revenue');
   } else if (r.bgnbd) {
     const b = r.bgnbd;
-    lines.push(`  BG/NBD: r=${b.r.toFixed(3)} alpha=${b.alpha.toFixed(3)} a=${b.a.toFixed(3)} b=${b.b.toFixed(3)} (log-likelihood ${b.log_likelihood.toFixed(1)}, ${formatCount(b.triples)} distinct histories)`);
+    lines.push(`  ${bgnbdModelLine(b, r.time_unit)} (log-likelihood ${b.log_likelihood.toFixed(1)}, ${formatCount(b.triples)} distinct histories)`);
     if (r.gamma_gamma) {
       const g = r.gamma_gamma;
       lines.push(

@@ -26,7 +26,8 @@ import type { Reporter } from '../util/log.js';
 import type { Progress } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { aucSql, backtestBucketsSql, BUCKET_CAP, type Backtest } from '../models/backtest.js';
-import { fitBgNbd, predictBgNbd, type BgNbdFit, type BgNbdParams } from '../models/bgnbd.js';
+import type { BgNbdParams } from '../models/bgnbd.js';
+import { fitPurchaseModel, meanPurchaseRate, predictPurchases, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
 import { churnTierSql, RECENCY_RISK_SQL } from '../models/churn.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
@@ -57,8 +58,30 @@ export interface RunModelsInput {
   progress: Progress;
 }
 
+/** A parameter of the BG/NBD, null when the fit is at a limit that has no such parameter. */
+type LimitParam = number | null;
+
 export interface ModelReport {
-  bgnbd: (BgNbdParams & { log_likelihood: number; converged: boolean; standard_errors: BgNbdParams | null; customers: number; triples: number; message: string; iterations: number }) | null;
+  bgnbd: {
+    /** null: an interior fit; otherwise the boundary whose limiting model was fitted (models/bgnbd-limits.ts). */
+    boundary: BgNbdBoundary | null;
+    r: LimitParam;
+    alpha: LimitParam;
+    a: LimitParam;
+    b: LimitParam;
+    /** Mean purchase rate per time unit: r/alpha, or the one rate of the homogeneous limits. */
+    rate: number | null;
+    log_likelihood: number;
+    converged: boolean;
+    /** By parameter name (r, alpha, a, b, or rate for the homogeneous limits). */
+    standard_errors: Record<string, number> | null;
+    customers: number;
+    triples: number;
+    message: string;
+    iterations: number;
+    /** Where the unrestricted BG/NBD optimiser stopped (boundary fits only). */
+    unrestricted?: BgNbdParams & { log_likelihood: number };
+  } | null;
   gamma_gamma: {
     p: number;
     q: number;
@@ -155,7 +178,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
 
   // 3. BG/NBD
   let fallbackReason: string | null = null;
-  let bgnbd: BgNbdFit | null = null;
+  let bgnbd: PurchaseModelFit | null = null;
   const triples = await timed('read_triples', () =>
     readNumericColumns(store, `SELECT bgnbd_x AS x, t_x_days, T_days, count(*) AS weight FROM ${T.base} GROUP BY ALL ORDER BY ALL`),
   );
@@ -177,17 +200,18 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   );
   if (!fallbackReason) {
     bgnbd = await progress.step(`fitting BG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
-      timed('bgnbd_fit', async () => fitBgNbd(data)),
+      timed('bgnbd_fit', async () => fitPurchaseModel(data)),
     );
-    if (!bgnbd.converged) fallbackReason = `the BG/NBD fit did not converge: ${bgnbd.message}`;
+    // A maximum at the boundary of the parameter space is a fit too (its limiting model).
+    if (bgnbd.model === null) fallbackReason = `the BG/NBD fit did not converge: ${bgnbd.message}`;
   }
   await pareto;
-  const fitted = fallbackReason === null && bgnbd !== null;
-  if (fitted) {
+  const model = fallbackReason === null ? (bgnbd?.model ?? null) : null;
+  const fitted = model !== null;
+  if (model) {
     await timed('bgnbd_predict', async () => {
-      const params = bgnbd!.params;
-      const prediction = predictBgNbd(params, data, horizonUnits);
-      const discounted = discountedExpectedPurchasesAll(params, data, {
+      const prediction = predictPurchases(model, data, horizonUnits);
+      const discounted = discountedExpectedPurchasesAll(model, data, {
         horizon: horizonUnits,
         unitsPerYear: DAYS_PER_YEAR / unitDays,
         annualDiscountRate: settings.discount_rate,
@@ -197,7 +221,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         t_x_days: triples.t_x_days,
         T_days: triples.T_days,
         p_alive: prediction.pAlive,
-        p_no_purchase: noPurchaseProbability(params, data, prediction.pAlive, horizonUnits),
+        p_no_purchase: prediction.pNoPurchase,
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
       });
@@ -243,10 +267,10 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const expectedValue = expectedValueSql(gammaUsable ? gamma!.params : null);
 
   // Backtest predictions need the holdout length in units; prepared before the transaction.
-  if (options.holdoutEnd && fitted) {
+  if (options.holdoutEnd && model) {
     await timed('backtest_predict', async () => {
       const holdoutUnits = daysBetween(asOf, options.holdoutEnd!) / unitDays;
-      const p = predictBgNbd(bgnbd!.params, data, holdoutUnits);
+      const p = predictPurchases(model, data, holdoutUnits);
       await writeDoubleTable(store, 'run_holdout_predictions', { x: triples.x, t_x_days: triples.t_x_days, T_days: triples.T_days, predicted: p.expectedPurchases });
     });
   }
@@ -330,22 +354,6 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   );
   result.timings_ms = timings;
   return result;
-}
-
-/**
- * P(no purchase in (T, T + t] | x, t_x, T) under BG/NBD: dead, or alive and silent. Given
- * alive, λ | x, T ~ Gamma(r + x, α + T), so P(silent for t) = E[e^{−λt}] = ((α+T)/(α+T+t))^{r+x}:
- *     1 − P(alive) + P(alive) · ((α+T)/(α+T+t))^{r+x}
- * Unlike 1 − P(alive) it grows with the silence of one-time buyers (whom BG/NBD always counts
- * alive: drop-out only happens after a repeat purchase).
- */
-function noPurchaseProbability(params: BgNbdParams, data: { x: Float64Array; T: Float64Array }, pAlive: Float64Array, t: number): Float64Array {
-  const out = new Float64Array(pAlive.length);
-  for (let i = 0; i < out.length; i++) {
-    const silent = Math.exp((params.r + data.x[i]) * Math.log((params.alpha + data.T[i]) / (params.alpha + data.T[i] + t)));
-    out[i] = 1 - pAlive[i] + pAlive[i] * silent;
-  }
-  return out;
 }
 
 function daysBetween(a: string, b: string): number {
@@ -652,16 +660,26 @@ async function summarise(store: Store, runId: number, fitted: boolean): Promise<
   };
 }
 
-function describeBgNbd(fit: BgNbdFit): NonNullable<ModelReport['bgnbd']> {
+/** runs.bgnbd: the fitted model's parameters (null where its limit has none), or the failed fit's. */
+function describeBgNbd(fit: PurchaseModelFit): NonNullable<ModelReport['bgnbd']> {
+  const model = fit.model;
+  const params: Record<string, number> = model ? { ...model.params } : { ...fit.full.params };
+  const param = (name: string): LimitParam => params[name] ?? null;
   return {
-    ...fit.params,
+    boundary: model?.boundary ?? null,
+    r: param('r'),
+    alpha: param('alpha'),
+    a: param('a'),
+    b: param('b'),
+    rate: model ? meanPurchaseRate(model) : fit.full.params.r / fit.full.params.alpha,
     log_likelihood: fit.logLikelihood,
     converged: fit.converged,
-    standard_errors: fit.standardErrors,
+    standard_errors: model ? fit.standardErrors : fit.full.standardErrors ? { ...fit.full.standardErrors } : null,
     customers: fit.customers,
     triples: fit.rows,
     iterations: fit.iterations,
     message: fit.message,
+    ...(model?.boundary ? { unrestricted: { ...fit.full.params, log_likelihood: fit.full.logLikelihood } } : {}),
   };
 }
 

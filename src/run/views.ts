@@ -5,6 +5,7 @@
 import { literal, sqlNumber, Store, type Row } from '../store/db.js';
 import { inputError, storeError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
+import { bgnbdModelLine } from './format.js';
 import { parseShare } from './settings.js';
 
 async function openWithRuns(storePath: string): Promise<Store> {
@@ -63,10 +64,18 @@ export function formatModelShow(m: ModelShow): string[] {
   if (b) {
     const se = (b.standard_errors ?? null) as Record<string, number> | null;
     lines.push('', 'BG/NBD (Fader, Hardie & Lee 2005)');
+    // A fit at the boundary of the parameter space has only its limiting model's parameters
+    // (runs before the boundary was recorded have none: an interior fit).
+    const boundary = (b.boundary ?? null) as Parameters<typeof bgnbdModelLine>[0]['boundary'];
+    if (boundary) {
+      const value = (k: string) => (typeof b[k] === 'number' ? (b[k] as number) : null);
+      lines.push(bgnbdModelLine({ boundary, r: value('r'), alpha: value('alpha'), a: value('a'), b: value('b'), rate: value('rate') }, m.time_unit));
+    }
+    const names = boundary === 'homogeneous_rates' || boundary === 'no_dropout+homogeneous_rates' ? ['rate', 'a', 'b'] : ['r', 'alpha', 'a', 'b'];
     lines.push(
       renderTable(
         ['parameter', 'estimate', 'std. error'],
-        ['r', 'alpha', 'a', 'b'].map((k) => [k, Number(b[k]).toPrecision(5), se ? Number(se[k]).toPrecision(3) : '—']),
+        names.filter((k) => b[k] !== null && b[k] !== undefined).map((k) => [k, Number(b[k]).toPrecision(5), se && se[k] !== undefined ? Number(se[k]).toPrecision(3) : '—']),
       ),
     );
     lines.push(`log-likelihood ${Number(b.log_likelihood).toFixed(2)}, converged: ${b.converged ? 'yes' : 'no'} (${b.message})`);
