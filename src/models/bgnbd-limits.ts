@@ -59,33 +59,34 @@ import { invertSymmetric, minimizeBfgs, numericHessian } from './optimize.js';
 import { groupDistinct, groupIntegers, groupPairs, validateRfmSummary } from './rfm-data.js';
 import { digamma, lgamma, log1pexp } from './special.js';
 
-/** Where on the boundary of the BG/NBD parameter space the fit lies (null: inside). */
-export type BgNbdBoundary = 'no_dropout' | 'homogeneous_rates' | 'no_dropout+homogeneous_rates';
+/**
+ * One code per boundary reached, joined by '+': the dropout side (no_dropout or
+ * homogeneous_dropout) first, then homogeneous_rates.
+ */
+export type BgNbdBoundary =
+  | 'no_dropout'
+  | 'homogeneous_dropout'
+  | 'homogeneous_rates'
+  | 'no_dropout+homogeneous_rates'
+  | 'homogeneous_dropout+homogeneous_rates';
 
-/** The no-dropout limit (NBD): λ ~ Gamma(r, rate alpha), nobody drops out. */
-export interface NbdParams {
-  r: number;
-  alpha: number;
+/**
+ * Parameters of a model of the family. Purchase rates: r and alpha (Gamma), or one `rate` for
+ * all. Dropout: a and b (Beta), one probability `p` for all, or none of them (nobody drops out).
+ */
+export interface PurchaseParams {
+  r?: number;
+  alpha?: number;
+  rate?: number;
+  a?: number;
+  b?: number;
+  p?: number;
 }
 
-/** The homogeneous-rate limit: one Poisson rate for all, dropout p ~ Beta(a, b). */
-export interface PoissonDropoutParams {
-  rate: number;
-  a: number;
-  b: number;
-}
-
-/** Both limits: one Poisson rate for all, nobody drops out. */
-export interface PoissonParams {
-  rate: number;
-}
-
-/** A fitted purchase model: the BG/NBD itself or one of its limits. */
+/** A fitted purchase model: the BG/NBD itself (boundary null) or one of its limits. */
 export type PurchaseModel =
   | { boundary: null; params: BgNbdParams }
-  | { boundary: 'no_dropout'; params: NbdParams }
-  | { boundary: 'homogeneous_rates'; params: PoissonDropoutParams }
-  | { boundary: 'no_dropout+homogeneous_rates'; params: PoissonParams };
+  | { boundary: BgNbdBoundary; params: PurchaseParams };
 
 /** The fit of one limiting model. */
 export interface LimitFit {
@@ -93,7 +94,7 @@ export interface LimitFit {
   logLikelihood: number;
   /** True when the optimiser converged inside the limit's own space with a positive definite information matrix. */
   converged: boolean;
-  /** Standard errors by parameter name (delta method from log-parameters), or null. */
+  /** Standard errors by parameter name (delta method from the transformed parameters), or null. */
   standardErrors: Record<string, number> | null;
   iterations: number;
   message: string;
@@ -118,11 +119,12 @@ export interface PurchaseModelFit {
   limits: LimitFit[];
 }
 
-/** Shape parameters (r, a, b) beyond [1e-4, 1e4] and scale parameters beyond 1e∓6 × the time scale have run away. */
+/** Shape parameters (r, a, b) beyond [1e-4, 1e4], scales beyond 1e∓6 × the time scale and p beyond logit ±12 have run away. */
 const RUNAWAY_SHAPE = Math.log(1e4);
 const RUNAWAY_SCALE = Math.log(1e6);
-/** The optimiser gives up on a limit once a scaled log-parameter passes this (as in bgnbd.ts). */
-const ABORT_LOG_PARAMETER = 14;
+const RUNAWAY_LOGIT = 12;
+/** The optimiser gives up on a limit once a scaled transformed parameter passes this (as in bgnbd.ts). */
+const ABORT_PARAMETER = 14;
 const GRADIENT_TOLERANCE = 1e-8;
 const MAX_ITERATIONS = 300;
 const HESSIAN_STEP = 1e-4;
@@ -132,48 +134,81 @@ const LIKELIHOOD_SLACK_PER_CUSTOMER = 1e-6;
 const TAIL_EPSILON = 1e-17;
 
 // ---------------------------------------------------------------------------------------------
-// Log-likelihoods, row by row (the definition; the fits use the grouped forms below)
+// The two halves of every model: purchase rates and dropout
 // ---------------------------------------------------------------------------------------------
 
-/** Σ weight · ln L of the data under `model` (the BG/NBD itself for boundary null). */
+/** How purchase rates vary: Gamma(r, rate α) across customers, or one rate λ for all. */
+type RatePart = { kind: 'gamma'; r: number; alpha: number } | { kind: 'shared'; rate: number };
+/** How dropout varies: p ~ Beta(a, b), one p for all, or nobody drops out. */
+type DropoutPart = { kind: 'beta'; a: number; b: number } | { kind: 'shared'; p: number } | { kind: 'none' };
+
+function ratePartOf(params: PurchaseParams): RatePart {
+  return params.rate !== undefined ? { kind: 'shared', rate: params.rate } : { kind: 'gamma', r: params.r!, alpha: params.alpha! };
+}
+
+function dropoutPartOf(params: PurchaseParams): DropoutPart {
+  if (params.a !== undefined && params.b !== undefined) return { kind: 'beta', a: params.a, b: params.b };
+  return params.p !== undefined ? { kind: 'shared', p: params.p } : { kind: 'none' };
+}
+
+function boundaryOf(rate: RatePart['kind'], dropout: DropoutPart['kind']): BgNbdBoundary | null {
+  const codes = [dropout === 'none' ? 'no_dropout' : dropout === 'shared' ? 'homogeneous_dropout' : null, rate === 'shared' ? 'homogeneous_rates' : null];
+  const code = codes.filter((c) => c !== null).join('+');
+  return code === '' ? null : (code as BgNbdBoundary);
+}
+
+/**
+ * ln S_x and ln(D_x / S_x) of the dropout half, S_x = E[(1−p)^x] (still active after x repeat
+ * purchases) and D_x = E[p (1−p)^(x−1)] (dropped out right after the x-th):
+ * Beta: S_x = B(a, b+x)/B(a, b), D_x/S_x = a/(b+x−1); shared p: (1−p)^x, p/(1−p); none: 1, 0.
+ */
+function dropoutLogs(part: DropoutPart, x: number): { logStay: number; logOdds: number } {
+  if (x === 0 || part.kind === 'none') return { logStay: 0, logOdds: -Infinity };
+  if (part.kind === 'shared') return { logStay: x * Math.log1p(-part.p), logOdds: Math.log(part.p / (1 - part.p)) };
+  const { a, b } = part;
+  return { logStay: lgamma(a + b) - lgamma(b) + lgamma(b + x) - lgamma(a + b + x), logOdds: Math.log(a / (b + x - 1)) };
+}
+
+/**
+ * ln R(τ) of the rate half, R(τ) = E[λ^x e^(−λτ)]: Γ(r+x) α^r / (Γ(r) (α+τ)^(r+x)) for Gamma
+ * rates, λ^x e^(−λτ) for a shared rate.
+ */
+function rateLog(part: RatePart, x: number, tau: number): number {
+  if (part.kind === 'shared') return (x > 0 ? x * Math.log(part.rate) : 0) - part.rate * tau;
+  const { r, alpha } = part;
+  return lgamma(r + x) - lgamma(r) + r * Math.log(alpha) - (r + x) * Math.log(alpha + tau);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log-likelihoods, row by row (the definition; the fits use the grouped form below)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Σ weight · ln L of the data under `model` (the BG/NBD itself for boundary null), with
+ * L = S_x R(T) + δ D_x R(t_x), i.e. ln L = ln S_x + ln R(T) + δ ln(1 + D_x/S_x · R(t_x)/R(T)).
+ */
 export function purchaseModelLogLikelihood(model: PurchaseModel, data: RfmSummary): number {
   if (model.boundary === null) return bgnbdLogLikelihood(model.params, data);
+  const rate = ratePartOf(model.params);
+  const dropout = dropoutPartOf(model.params);
   let total = 0;
   for (let i = 0; i < data.x.length; i++) {
     const w = data.weight[i];
     if (w === 0) continue;
-    total += w * rowLogLikelihood(model, data.x[i], data.tx[i], data.T[i]);
+    const x = data.x[i];
+    const { logStay, logOdds } = dropoutLogs(dropout, x);
+    const atT = rateLog(rate, x, data.T[i]);
+    const dropped = logOdds === -Infinity ? 0 : log1pexp(logOdds + rateLog(rate, x, data.tx[i]) - atT);
+    total += w * (logStay + atT + dropped);
   }
   return total;
 }
 
-function rowLogLikelihood(model: PurchaseModel, x: number, tx: number, T: number): number {
-  switch (model.boundary) {
-    case 'no_dropout': {
-      const { r, alpha } = model.params;
-      return lgamma(r + x) - lgamma(r) + r * Math.log(alpha) - (r + x) * Math.log(alpha + T);
-    }
-    case 'homogeneous_rates': {
-      const { rate, a, b } = model.params;
-      const poisson = (x > 0 ? x * Math.log(rate) : 0) - rate * T;
-      if (x === 0) return poisson;
-      const stay = lgamma(a + b) - lgamma(b) + lgamma(b + x) - lgamma(a + b + x);
-      return stay + poisson + log1pexp(Math.log(a / (b + x - 1)) + rate * (T - tx));
-    }
-    case 'no_dropout+homogeneous_rates': {
-      const { rate } = model.params;
-      return (x > 0 ? x * Math.log(rate) : 0) - rate * T;
-    }
-    default:
-      throw new Error('rowLogLikelihood: the interior model has its own likelihood');
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Grouped data and the limits' objectives
+// Grouped data and the limits' objective
 // ---------------------------------------------------------------------------------------------
 
-/** The data summed per distinct x, per distinct T and, for x > 0, per distinct (x, T − t_x). */
+/** The data summed per distinct x and per distinct T, and the rows with x > 0 indexing both. */
 interface LimitData {
   totalWeight: number;
   meanT: number;
@@ -185,24 +220,21 @@ interface LimitData {
   tValues: Float64Array;
   tWeight: Float64Array;
   tWeightedX: Float64Array;
-  gapX: Float64Array;
-  gap: Float64Array;
-  gapWeight: Float64Array;
+  /** Rows with x > 0 and positive weight: x, T, t_x and weight. */
+  rowX: Float64Array;
+  rowT: Float64Array;
+  rowTx: Float64Array;
+  rowWeight: Float64Array;
 }
 
 function prepareLimitData(data: RfmSummary): LimitData {
   const n = data.x.length;
   const xGroups = groupIntegers(data.x);
   const tGroups = groupDistinct([data.T]);
-  const gaps = new Float64Array(n);
-  for (let i = 0; i < n; i++) gaps[i] = data.T[i] - data.tx[i];
-  const gapGroups = groupPairs(data.x, gaps);
-  const xValues = Float64Array.from(xGroups.firstRow, (row) => data.x[row]);
-  const tValues = Float64Array.from(tGroups.firstRow, (row) => data.T[row]);
   const xWeight = new Float64Array(xGroups.groupCount);
   const tWeight = new Float64Array(tGroups.groupCount);
   const tWeightedX = new Float64Array(tGroups.groupCount);
-  const pairWeight = new Float64Array(gapGroups.groupCount);
+  const repeaters: number[] = [];
   let totalWeight = 0;
   let sumX = 0;
   let sumT = 0;
@@ -212,96 +244,147 @@ function prepareLimitData(data: RfmSummary): LimitData {
     xWeight[xGroups.groupOf[i]] += w;
     tWeight[tGroups.groupOf[i]] += w;
     tWeightedX[tGroups.groupOf[i]] += w * data.x[i];
-    pairWeight[gapGroups.groupOf[i]] += w;
     totalWeight += w;
     sumX += w * data.x[i];
     sumT += w * data.T[i];
+    if (data.x[i] > 0) repeaters.push(i);
   }
-  const kept: number[] = [];
-  for (let g = 0; g < gapGroups.groupCount; g++) if (pairWeight[g] > 0 && data.x[gapGroups.firstRow[g]] > 0) kept.push(g);
   return {
     totalWeight,
     meanT: totalWeight > 0 ? sumT / totalWeight : 0,
     sumX,
     sumT,
-    xValues,
+    xValues: Float64Array.from(xGroups.firstRow, (row) => data.x[row]),
     xWeight,
-    tValues,
+    tValues: Float64Array.from(tGroups.firstRow, (row) => data.T[row]),
     tWeight,
     tWeightedX,
-    gapX: Float64Array.from(kept, (g) => data.x[gapGroups.firstRow[g]]),
-    gap: Float64Array.from(kept, (g) => gaps[gapGroups.firstRow[g]]),
-    gapWeight: Float64Array.from(kept, (g) => pairWeight[g]),
+    rowX: Float64Array.from(repeaters, (i) => data.x[i]),
+    rowT: Float64Array.from(repeaters, (i) => data.T[i]),
+    rowTx: Float64Array.from(repeaters, (i) => data.tx[i]),
+    rowWeight: Float64Array.from(repeaters, (i) => data.weight[i]),
   };
 }
 
-/** NBD log-likelihood at θ = (ln r, ln α); writes ∂/∂θ into gradient. */
-function nbdLogLikelihood(d: LimitData, theta: ArrayLike<number>, gradient: Float64Array): number {
-  const r = Math.exp(theta[0]);
-  const alpha = Math.exp(theta[1]);
-  const logAlpha = theta[1];
-  const W = d.totalWeight;
-  let ll = r * logAlpha * W;
-  let dR = logAlpha * W;
-  let dAlpha = (r * W) / alpha;
-  const lgammaR = lgamma(r);
-  const digammaR = digamma(r);
-  for (let g = 0; g < d.xValues.length; g++) {
-    const x = d.xValues[g];
-    const w = d.xWeight[g];
-    if (x === 0 || w === 0) continue;
-    ll += w * (lgamma(r + x) - lgammaR);
-    dR += w * (digamma(r + x) - digammaR);
-  }
-  for (let j = 0; j < d.tValues.length; j++) {
-    const shifted = alpha + d.tValues[j];
-    const logShifted = Math.log(shifted);
-    const coefficient = r * d.tWeight[j] + d.tWeightedX[j];
-    ll -= coefficient * logShifted;
-    dR -= d.tWeight[j] * logShifted;
-    dAlpha -= coefficient / shifted;
-  }
-  gradient[0] = r * dR;
-  gradient[1] = alpha * dAlpha;
-  return ll;
+/** Which halves a limit has; its transformed parameters θ are the rate half's then the dropout half's. */
+interface LimitShape {
+  rate: RatePart['kind'];
+  dropout: DropoutPart['kind'];
 }
 
-/** Homogeneous-rate log-likelihood at θ = (ln λ, ln a, ln b); writes ∂/∂θ into gradient. */
-function poissonDropoutLogLikelihood(d: LimitData, theta: ArrayLike<number>, gradient: Float64Array): number {
-  const rate = Math.exp(theta[0]);
-  const a = Math.exp(theta[1]);
-  const b = Math.exp(theta[2]);
-  let ll = d.sumX * theta[0] - rate * d.sumT;
-  let dRate = d.sumX / rate - d.sumT;
-  let dA = 0;
-  let dB = 0;
-  const lgammaAB = lgamma(a + b);
-  const lgammaB = lgamma(b);
-  const digammaAB = digamma(a + b);
-  const digammaB = digamma(b);
-  for (let g = 0; g < d.xValues.length; g++) {
-    const x = d.xValues[g];
-    const w = d.xWeight[g];
-    if (x === 0 || w === 0) continue;
-    const digammaABX = digamma(a + b + x);
-    ll += w * (lgammaAB - lgammaB + lgamma(b + x) - lgamma(a + b + x));
-    dA += w * (digammaAB - digammaABX);
-    dB += w * (digammaAB - digammaB + digamma(b + x) - digammaABX);
+/** θ → parameters: gamma (ln r, ln α) or shared (ln λ); beta (ln a, ln b), shared (logit p) or none. */
+function paramsOf(shape: LimitShape, theta: ArrayLike<number>): PurchaseParams {
+  const params: PurchaseParams = shape.rate === 'gamma' ? { r: Math.exp(theta[0]), alpha: Math.exp(theta[1]) } : { rate: Math.exp(theta[0]) };
+  const k = shape.rate === 'gamma' ? 2 : 1;
+  if (shape.dropout === 'beta') Object.assign(params, { a: Math.exp(theta[k]), b: Math.exp(theta[k + 1]) });
+  if (shape.dropout === 'shared') params.p = 1 / (1 + Math.exp(-theta[k]));
+  return params;
+}
+
+/**
+ * Grouped log-likelihood of a limit at θ; writes ∂/∂θ into gradient. The terms without the
+ * dropout-after-the-last-purchase part are summed per distinct x (ln S_x, Γ ratios) and per
+ * distinct T (ln(α+T)); the dropout part, softplus(ln(D_x/S_x) + ln R(t_x) − ln R(T)), per row.
+ */
+function limitLogLikelihood(d: LimitData, shape: LimitShape, theta: ArrayLike<number>, gradient: Float64Array): number {
+  const params = paramsOf(shape, theta);
+  const k = shape.rate === 'gamma' ? 2 : 1;
+  gradient.fill(0);
+  let ll = 0;
+  // Rate half at T: Σ w ln R(T).
+  if (shape.rate === 'gamma') {
+    const r = params.r!;
+    const alpha = params.alpha!;
+    const logAlpha = theta[1];
+    const W = d.totalWeight;
+    let dR = logAlpha * W;
+    let dAlpha = (r * W) / alpha;
+    ll += r * logAlpha * W;
+    const lgammaR = lgamma(r);
+    const digammaR = digamma(r);
+    for (let g = 0; g < d.xValues.length; g++) {
+      const x = d.xValues[g];
+      const w = d.xWeight[g];
+      if (x === 0 || w === 0) continue;
+      ll += w * (lgamma(r + x) - lgammaR);
+      dR += w * (digamma(r + x) - digammaR);
+    }
+    for (let j = 0; j < d.tValues.length; j++) {
+      const shifted = alpha + d.tValues[j];
+      const logShifted = Math.log(shifted);
+      const coefficient = r * d.tWeight[j] + d.tWeightedX[j];
+      ll -= coefficient * logShifted;
+      dR -= d.tWeight[j] * logShifted;
+      dAlpha -= coefficient / shifted;
+    }
+    gradient[0] = r * dR;
+    gradient[1] = alpha * dAlpha;
+  } else {
+    const rate = params.rate!;
+    ll += d.sumX * theta[0] - rate * d.sumT;
+    gradient[0] = d.sumX - rate * d.sumT;
   }
-  const logA = theta[1];
-  for (let k = 0; k < d.gapX.length; k++) {
-    const bx1 = b + d.gapX[k] - 1;
-    const w = d.gapWeight[k];
-    const logOdds = logA - Math.log(bx1) + rate * d.gap[k];
-    const dropped = 1 / (1 + Math.exp(-logOdds)); // P(dropped out | history), the logistic of the odds
-    ll += w * log1pexp(logOdds);
-    dRate += w * dropped * d.gap[k];
-    dA += (w * dropped) / a;
-    dB -= (w * dropped) / bx1;
+  if (shape.dropout === 'none') return ll;
+  // Dropout half: Σ_x W_x ln S_x.
+  if (shape.dropout === 'beta') {
+    const a = params.a!;
+    const b = params.b!;
+    const lgammaAB = lgamma(a + b);
+    const lgammaB = lgamma(b);
+    const digammaAB = digamma(a + b);
+    const digammaB = digamma(b);
+    let dA = 0;
+    let dB = 0;
+    for (let g = 0; g < d.xValues.length; g++) {
+      const x = d.xValues[g];
+      const w = d.xWeight[g];
+      if (x === 0 || w === 0) continue;
+      const digammaABX = digamma(a + b + x);
+      ll += w * (lgammaAB - lgammaB + lgamma(b + x) - lgamma(a + b + x));
+      dA += w * (digammaAB - digammaABX);
+      dB += w * (digammaAB - digammaB + digamma(b + x) - digammaABX);
+    }
+    gradient[k] = a * dA;
+    gradient[k + 1] = b * dB;
+  } else {
+    const p = params.p!;
+    ll += d.sumX * Math.log1p(-p);
+    gradient[k] = -d.sumX * p; // ∂/∂logit p of Σ w x ln(1−p)
   }
-  gradient[0] = rate * dRate;
-  gradient[1] = a * dA;
-  gradient[2] = b * dB;
+  // Dropped out right after the last purchase: Σ_rows w softplus(logOdds + ln R(t_x) − ln R(T)).
+  const logP = shape.dropout === 'shared' ? Math.log(params.p! / (1 - params.p!)) : 0;
+  for (let i = 0; i < d.rowX.length; i++) {
+    const x = d.rowX[i];
+    const w = d.rowWeight[i];
+    let shift: number;
+    let dShift0 = 0;
+    let dShift1 = 0;
+    if (shape.rate === 'gamma') {
+      const atT = params.alpha! + d.rowT[i];
+      const atTx = params.alpha! + d.rowTx[i];
+      const logRatio = Math.log(atT / atTx);
+      shift = (params.r! + x) * logRatio;
+      dShift0 = params.r! * logRatio;
+      dShift1 = params.alpha! * (params.r! + x) * (1 / atT - 1 / atTx);
+    } else {
+      shift = params.rate! * (d.rowT[i] - d.rowTx[i]);
+      dShift0 = shift;
+    }
+    const bx1 = shape.dropout === 'beta' ? params.b! + x - 1 : 0;
+    const logOdds = shape.dropout === 'beta' ? Math.log(params.a! / bx1) : logP;
+    const z = logOdds + shift;
+    const dropped = 1 / (1 + Math.exp(-z)); // P(dropped out | history): the logistic of the log-odds
+    ll += w * log1pexp(z);
+    const wd = w * dropped;
+    gradient[0] += wd * dShift0;
+    if (shape.rate === 'gamma') gradient[1] += wd * dShift1;
+    if (shape.dropout === 'beta') {
+      gradient[k] += wd; // ∂ ln a / ∂ ln a
+      gradient[k + 1] -= (wd * params.b!) / bx1;
+    } else {
+      gradient[k] += wd; // ∂ logit p / ∂ logit p
+    }
+  }
   return ll;
 }
 
@@ -309,86 +392,76 @@ function poissonDropoutLogLikelihood(d: LimitData, theta: ArrayLike<number>, gra
 // Fitting the limits
 // ---------------------------------------------------------------------------------------------
 
-interface LimitSpec {
-  names: readonly string[];
-  /** ln of each parameter's natural scale: 0 for shapes, ln(mean T) for α, −ln(mean T) for λ. */
-  logScales: number[];
-  /** Runaway bound on |ln(value) − logScale| per parameter. */
-  bounds: number[];
-  logLikelihood: (d: LimitData, theta: ArrayLike<number>, gradient: Float64Array) => number;
-  starts: number[][];
-  toModel: (values: number[]) => PurchaseModel;
+/** Parameter names, natural scales and runaway bounds of a shape's θ. */
+function describeShape(shape: LimitShape, meanT: number): { names: string[]; centres: number[]; bounds: number[] } {
+  const logT = Math.log(meanT);
+  const names: string[] = [];
+  const centres: number[] = [];
+  const bounds: number[] = [];
+  const add = (name: string, centre: number, bound: number) => (names.push(name), centres.push(centre), bounds.push(bound));
+  if (shape.rate === 'gamma') (add('r', 0, RUNAWAY_SHAPE), add('alpha', logT, RUNAWAY_SCALE));
+  else add('rate', -logT, RUNAWAY_SCALE);
+  if (shape.dropout === 'beta') (add('a', 0, RUNAWAY_SHAPE), add('b', 0, RUNAWAY_SHAPE));
+  if (shape.dropout === 'shared') add('p', 0, RUNAWAY_LOGIT);
+  return { names, centres, bounds };
 }
 
-function fitLimit(d: LimitData, spec: LimitSpec): LimitFit {
-  const n = spec.names.length;
+/** Starting points scaled to the data's purchase rate: a few typical shapes of each half. */
+function startsOf(shape: LimitShape, d: LimitData): number[][] {
+  const rate = d.sumX / d.sumT;
+  const rateStarts = shape.rate === 'gamma' ? [0.3, 1, 3].map((r) => [Math.log(r), Math.log(r / rate)]) : [[Math.log(rate)], [Math.log(2 * rate)]];
+  const dropoutStarts = shape.dropout === 'beta' ? [[0, 0], [Math.log(0.7), Math.log(2.5)], [Math.log(2), Math.log(10)]] : shape.dropout === 'shared' ? [[-4], [-1.5]] : [[]];
+  return rateStarts.flatMap((head) => dropoutStarts.map((tail) => [...head, ...tail]));
+}
+
+/** Standard error of a parameter from that of its transform: ln (shapes, scales) or logit (p). */
+function naturalScaleError(name: string, value: number, transformedError: number): number {
+  return name === 'p' ? value * (1 - value) * transformedError : value * transformedError;
+}
+
+function fitLimit(d: LimitData, shape: LimitShape): LimitFit {
+  const { names, centres, bounds } = describeShape(shape, d.meanT);
+  const n = names.length;
+  const boundary = boundaryOf(shape.rate, shape.dropout)!;
   const scale = 1 / d.totalWeight;
   const objective = (theta: Float64Array, gradient: Float64Array): number => {
-    const ll = spec.logLikelihood(d, theta, gradient);
+    const ll = limitLogLikelihood(d, shape, theta, gradient);
     for (let i = 0; i < n; i++) gradient[i] *= -scale;
     return -ll * scale;
   };
   const stopWhen = (theta: Float64Array): string | null => {
-    const i = spec.names.findIndex((_, k) => Math.abs(theta[k] - spec.logScales[k]) > ABORT_LOG_PARAMETER);
-    return i === -1 ? null : `stopped: parameter ${spec.names[i]} is running away`;
+    const i = names.findIndex((_, k) => Math.abs(theta[k] - centres[k]) > ABORT_PARAMETER);
+    return i === -1 ? null : `stopped: parameter ${names[i]} is running away`;
   };
   let best: ReturnType<typeof minimizeBfgs> | null = null;
   let iterations = 0;
-  for (const start of spec.starts) {
+  for (const start of startsOf(shape, d)) {
     const run = minimizeBfgs(objective, Float64Array.from(start), { gradientTolerance: GRADIENT_TOLERANCE, maxIterations: MAX_ITERATIONS, stopWhen });
     iterations += run.iterations;
     if (Number.isFinite(run.f) && (best === null || run.f < best.f)) best = run;
   }
-  const values = best ? Array.from(best.x, Math.exp) : spec.names.map(() => NaN);
-  const model = spec.toModel(values);
-  if (best === null) return { model, logLikelihood: NaN, converged: false, standardErrors: null, iterations, message: 'no starting point gave a finite likelihood' };
-  const logLikelihood = -best.f * d.totalWeight;
-  const runaway = spec.names.filter((_, k) => Math.abs(best!.x[k] - spec.logScales[k]) > spec.bounds[k]);
-  if (runaway.length > 0) {
-    return { model, logLikelihood, converged: false, standardErrors: null, iterations, message: `parameters ran away (${runaway.map((name) => `${name}=${values[spec.names.indexOf(name)].toPrecision(4)}`).join(', ')})` };
+  if (best === null) {
+    return { model: { boundary, params: {} }, logLikelihood: NaN, converged: false, standardErrors: null, iterations, message: 'no starting point gave a finite likelihood' };
   }
-  const gradientAt = (theta: Float64Array) => {
+  const theta = best.x;
+  const params = paramsOf(shape, theta);
+  const model: PurchaseModel = { boundary, params };
+  const value = (name: string) => params[name as keyof PurchaseParams]!;
+  const logLikelihood = -best.f * d.totalWeight;
+  const fail = (message: string): LimitFit => ({ model, logLikelihood, converged: false, standardErrors: null, iterations, message });
+  const runaway = names.filter((_, k) => Math.abs(theta[k] - centres[k]) > bounds[k]);
+  if (runaway.length > 0) return fail(`parameters ran away (${runaway.map((name) => `${name}=${value(name).toPrecision(4)}`).join(', ')})`);
+  const gradientAt = (at: Float64Array) => {
     const gradient = new Float64Array(n);
-    objective(theta, gradient);
+    objective(at, gradient);
     return gradient;
   };
-  const covariance = invertSymmetric(numericHessian(gradientAt, best.x, HESSIAN_STEP).map((row) => row.map((v) => v * d.totalWeight)));
-  if (covariance === null) {
-    return { model, logLikelihood, converged: false, standardErrors: null, iterations, message: 'observed information matrix is not positive definite' };
-  }
+  const covariance = invertSymmetric(numericHessian(gradientAt, theta, HESSIAN_STEP).map((row) => row.map((v) => v * d.totalWeight)));
+  if (covariance === null) return fail('observed information matrix is not positive definite');
+  if (!best.converged) return fail(`optimiser did not converge: ${best.message}`);
   const standardErrors: Record<string, number> = {};
-  spec.names.forEach((name, k) => (standardErrors[name] = values[k] * Math.sqrt(covariance[k][k])));
-  const converged = best.converged;
-  return { model, logLikelihood, converged, standardErrors, iterations, message: converged ? 'converged' : `optimiser did not converge: ${best.message}` };
-}
-
-function fitNoDropout(d: LimitData): LimitFit {
-  const rate = d.sumX / d.sumT;
-  const logScale = Math.log(d.meanT);
-  return fitLimit(d, {
-    names: ['r', 'alpha'],
-    logScales: [0, logScale],
-    bounds: [RUNAWAY_SHAPE, RUNAWAY_SCALE],
-    logLikelihood: nbdLogLikelihood,
-    starts: [0.3, 1, 3].map((r) => [Math.log(r), Math.log(r / rate)]),
-    toModel: ([r, alpha]) => ({ boundary: 'no_dropout', params: { r, alpha } }),
-  });
-}
-
-function fitHomogeneousRates(d: LimitData): LimitFit {
-  const rate = d.sumX / d.sumT;
-  return fitLimit(d, {
-    names: ['rate', 'a', 'b'],
-    logScales: [-Math.log(d.meanT), 0, 0],
-    bounds: [RUNAWAY_SCALE, RUNAWAY_SHAPE, RUNAWAY_SHAPE],
-    logLikelihood: poissonDropoutLogLikelihood,
-    starts: [
-      [Math.log(rate), 0, 0],
-      [Math.log(2 * rate), Math.log(0.7), Math.log(2.5)],
-      [Math.log(rate), Math.log(2), Math.log(10)],
-    ],
-    toModel: ([rateValue, a, b]) => ({ boundary: 'homogeneous_rates', params: { rate: rateValue, a, b } }),
-  });
+  names.forEach((name, k) => (standardErrors[name] = naturalScaleError(name, value(name), Math.sqrt(covariance[k][k]))));
+  return { model, logLikelihood, converged: true, standardErrors, iterations, message: 'converged' };
 }
 
 /** λ̂ = Σx/ΣT, ln L = Σx (ln λ̂ − 1), se(λ̂) = λ̂/√Σx (observed information Σx/λ²). */
@@ -404,10 +477,29 @@ function fitPoisson(d: LimitData): LimitFit {
   };
 }
 
+/** The limits on the boundary of the BG/NBD parameter space, each with a proper model (header). */
+const LIMIT_SHAPES: LimitShape[] = [
+  { rate: 'gamma', dropout: 'none' },
+  { rate: 'gamma', dropout: 'shared' },
+  { rate: 'shared', dropout: 'beta' },
+  { rate: 'shared', dropout: 'shared' },
+];
+
+/**
+ * Maximum-likelihood fits of the limiting models to `data` (valid data with some repeat
+ * purchase and some observation time; see fitPurchaseModel for when they are used).
+ */
+export function fitBoundaryLimits(data: RfmSummary): LimitFit[] {
+  const prepared = prepareLimitData(data);
+  return [...LIMIT_SHAPES.map((shape) => fitLimit(prepared, shape)), fitPoisson(prepared)];
+}
+
 const BOUNDARY_WORDS: Record<BgNbdBoundary, string> = {
   no_dropout: 'no-dropout limit (NBD: a/(a+b) → 0, nobody drops out)',
+  homogeneous_dropout: 'homogeneous-dropout limit (a, b → ∞: one dropout probability p for all)',
   homogeneous_rates: 'homogeneous-rate limit (r, alpha → ∞: one Poisson rate for all, beta-geometric dropout)',
   'no_dropout+homogeneous_rates': 'no-dropout and homogeneous-rate limit (Poisson: one rate for all, nobody drops out)',
+  'homogeneous_dropout+homogeneous_rates': 'homogeneous-dropout and homogeneous-rate limit (one Poisson rate and one dropout probability for all)',
 };
 
 /**
@@ -434,12 +526,10 @@ export function fitPurchaseModel(data: RfmSummary, opts: BgNbdFitOptions = {}): 
   });
   // Invalid or degenerate data (no repeat purchase, T = 0 everywhere): no model, limits neither.
   if (validateRfmSummary(data) !== null || !Number.isFinite(full.logLikelihood)) return failed(full.message, []);
-  const prepared = prepareLimitData(data);
-  if (!(prepared.sumX > 0 && prepared.sumT > 0)) return failed(full.message, []);
-  const limits = [fitNoDropout(prepared), fitHomogeneousRates(prepared), fitPoisson(prepared)];
+  const limits = fitBoundaryLimits(data);
   let best: LimitFit | null = null;
   for (const limit of limits) if (limit.converged && (best === null || limit.logLikelihood > best.logLikelihood)) best = limit;
-  const slack = LIKELIHOOD_SLACK_PER_CUSTOMER * prepared.totalWeight;
+  const slack = LIKELIHOOD_SLACK_PER_CUSTOMER * full.customers;
   if (best === null || !(best.logLikelihood >= full.logLikelihood - slack)) {
     const note = best
       ? `; its best limit (${best.model.boundary}) reaches log-likelihood ${best.logLikelihood.toFixed(2)}, below the ${full.logLikelihood.toFixed(2)} the full model was approaching`
@@ -463,19 +553,14 @@ export function fitPurchaseModel(data: RfmSummary, opts: BgNbdFitOptions = {}): 
 // Per-customer quantities
 // ---------------------------------------------------------------------------------------------
 
-/** P(alive at T | x, t_x, T) under `model`. */
+/** P(alive at T | x, t_x, T) = 1 / (1 + δ D_x/S_x · R(t_x)/R(T)) under `model`. */
 export function modelPAlive(model: PurchaseModel, x: number, tx: number, T: number): number {
-  switch (model.boundary) {
-    case null:
-      return bgnbdPAlive(model.params, x, tx, T);
-    case 'homogeneous_rates': {
-      if (!(x > 0)) return 1;
-      const { rate, a, b } = model.params;
-      return 1 / (1 + Math.exp(Math.log(a / (b + x - 1)) + rate * (T - tx)));
-    }
-    default:
-      return 1;
-  }
+  if (model.boundary === null) return bgnbdPAlive(model.params, x, tx, T);
+  const { logOdds } = dropoutLogs(dropoutPartOf(model.params), x);
+  if (logOdds === -Infinity) return 1;
+  const rate = ratePartOf(model.params);
+  const shift = rate.kind === 'shared' ? rate.rate * (T - tx) : (rate.r + x) * Math.log1p((T - tx) / (rate.alpha + tx));
+  return 1 / (1 + Math.exp(logOdds + shift));
 }
 
 /** P(alive) for every triple (NaN for invalid rows). */
@@ -486,19 +571,24 @@ export function modelPAliveAll(model: PurchaseModel, data: RfmSummary): Float64A
   return out;
 }
 
-/** E[purchases in (T, T+t] | alive at T, x, T] under `model` (does not depend on t_x). */
+/**
+ * E[purchases in (T, T+t] | alive at T, x, T] under `model` (does not depend on t_x):
+ * E over p | alive, x and λ | x, T of (1 − e^(−λpt))/p (λt without dropout). See the header.
+ */
 export function modelExpectedPurchasesIfAlive(model: PurchaseModel, t: number, x: number, T: number): number {
   if (!(t > 0)) return t === 0 ? 0 : NaN;
-  switch (model.boundary) {
-    case null:
-      return expectedPurchasesIfAlive(model.params, t, x, T);
-    case 'no_dropout':
-      return ((model.params.r + x) * t) / (model.params.alpha + T);
-    case 'homogeneous_rates':
-      return poissonGeometricExpectation(model.params.rate * t, model.params.b + x, model.params.a + model.params.b + x);
-    case 'no_dropout+homogeneous_rates':
-      return model.params.rate * t;
+  if (model.boundary === null) return expectedPurchasesIfAlive(model.params, t, x, T);
+  const rate = ratePartOf(model.params);
+  const dropout = dropoutPartOf(model.params);
+  if (dropout.kind === 'none') return rate.kind === 'shared' ? rate.rate * t : ((rate.r + x) * t) / (rate.alpha + T);
+  if (dropout.kind === 'shared') {
+    const { p } = dropout;
+    // Gamma: E[e^(−λpt)] = ((α+T)/(α+T+pt))^(r+x); shared: e^(−λpt).
+    const logSilent = rate.kind === 'shared' ? -rate.rate * p * t : -(rate.r + x) * Math.log1p((p * t) / (rate.alpha + T));
+    return -Math.expm1(logSilent) / p;
   }
+  if (rate.kind === 'shared') return poissonGeometricExpectation(rate.rate * t, dropout.b + x, dropout.a + dropout.b + x);
+  throw new Error('modelExpectedPurchasesIfAlive: Gamma rates with Beta dropout is the interior model');
 }
 
 /**
@@ -554,13 +644,8 @@ export function modelConditionalExpectedPurchases(model: PurchaseModel, t: numbe
  * and the NBD (silent with probability ((α+T)/(α+T+t))^(r+x)), the shared λ otherwise (e^(−λt)).
  */
 export function modelPNoPurchase(model: PurchaseModel, t: number, x: number, tx: number, T: number, alive = modelPAlive(model, x, tx, T)): number {
-  let silent: number;
-  if (model.boundary === null || model.boundary === 'no_dropout') {
-    const { r, alpha } = model.params;
-    silent = Math.exp(-(r + x) * Math.log1p(t / (alpha + T)));
-  } else {
-    silent = Math.exp(-model.params.rate * t);
-  }
+  const rate = ratePartOf(model.params);
+  const silent = rate.kind === 'shared' ? Math.exp(-rate.rate * t) : Math.exp(-(rate.r + x) * Math.log1p(t / (rate.alpha + T)));
   return 1 - alive + alive * silent;
 }
 
@@ -597,5 +682,6 @@ export function predictPurchases(model: PurchaseModel, data: RfmSummary, horizon
 
 /** The mean purchase rate of a customer just after the first purchase: r/α, or the shared λ. */
 export function meanPurchaseRate(model: PurchaseModel): number {
-  return model.boundary === null || model.boundary === 'no_dropout' ? model.params.r / model.params.alpha : model.params.rate;
+  const rate = ratePartOf(model.params);
+  return rate.kind === 'shared' ? rate.rate : rate.r / rate.alpha;
 }

@@ -9,6 +9,8 @@ type BgNbdReport = NonNullable<RunResult['bgnbd']>;
 /** How each boundary of the BG/NBD parameter space is named to people (see models/bgnbd-limits.ts). */
 const BOUNDARY_LABELS: Record<NonNullable<BgNbdReport['boundary']>, string> = {
   no_dropout: 'its no-dropout limit (NBD: nobody drops out)',
+  homogeneous_dropout: 'its homogeneous-dropout limit (one dropout probability p for all)',
+  'homogeneous_dropout+homogeneous_rates': 'its homogeneous-dropout and homogeneous-rate limit (one Poisson purchase rate and one dropout probability for all)',
   homogeneous_rates: 'its homogeneous-rate limit (one Poisson purchase rate for all, beta-geometric dropout)',
   'no_dropout+homogeneous_rates': 'its no-dropout and homogeneous-rate limit (Poisson: one purchase rate for all, nobody drops out)',
 };
@@ -17,9 +19,10 @@ const BOUNDARY_LABELS: Record<NonNullable<BgNbdReport['boundary']>, string> = {
  * "BG/NBD: r=… alpha=… a=… b=…" for an interior fit, "BG/NBD at its no-dropout limit (NBD …):
  * r=… alpha=…" and the like for a fit at the boundary: the parameters the fitted model has.
  */
-export function bgnbdModelLine(b: Pick<BgNbdReport, 'boundary' | 'r' | 'alpha' | 'a' | 'b' | 'rate'>, timeUnit: string): string {
+export function bgnbdModelLine(b: Pick<BgNbdReport, 'boundary' | 'r' | 'alpha' | 'a' | 'b' | 'p' | 'rate'>, timeUnit: string): string {
   const shown = (['r', 'alpha', 'a', 'b'] as const).filter((k) => b[k] !== null).map((k) => `${k}=${b[k]!.toFixed(3)}`);
-  if (b.boundary === 'homogeneous_rates' || b.boundary === 'no_dropout+homogeneous_rates') shown.unshift(`rate=${b.rate!.toPrecision(4)}/${timeUnit}`);
+  if (b.p !== null) shown.push(`p=${b.p.toPrecision(3)}`);
+  if (b.boundary?.includes('homogeneous_rates')) shown.unshift(`rate=${b.rate!.toPrecision(4)}/${timeUnit}`);
   return `BG/NBD${b.boundary ? ` at ${BOUNDARY_LABELS[b.boundary]}` : ''}: ${shown.join(' ')}`;
 }
 

@@ -69,11 +69,13 @@ export interface ModelReport {
     alpha: LimitParam;
     a: LimitParam;
     b: LimitParam;
+    /** The one dropout probability of the homogeneous-dropout limits (null otherwise). */
+    p: LimitParam;
     /** Mean purchase rate per time unit: r/alpha, or the one rate of the homogeneous limits. */
     rate: number | null;
     log_likelihood: number;
     converged: boolean;
-    /** By parameter name (r, alpha, a, b, or rate for the homogeneous limits). */
+    /** By parameter name (r, alpha, a, b; rate and p for the homogeneous limits). */
     standard_errors: Record<string, number> | null;
     customers: number;
     triples: number;
@@ -671,6 +673,7 @@ function describeBgNbd(fit: PurchaseModelFit): NonNullable<ModelReport['bgnbd']>
     alpha: param('alpha'),
     a: param('a'),
     b: param('b'),
+    p: param('p'),
     rate: model ? meanPurchaseRate(model) : fit.full.params.r / fit.full.params.alpha,
     log_likelihood: fit.logLikelihood,
     converged: fit.converged,

@@ -69,9 +69,9 @@ export function formatModelShow(m: ModelShow): string[] {
     const boundary = (b.boundary ?? null) as Parameters<typeof bgnbdModelLine>[0]['boundary'];
     if (boundary) {
       const value = (k: string) => (typeof b[k] === 'number' ? (b[k] as number) : null);
-      lines.push(bgnbdModelLine({ boundary, r: value('r'), alpha: value('alpha'), a: value('a'), b: value('b'), rate: value('rate') }, m.time_unit));
+      lines.push(bgnbdModelLine({ boundary, r: value('r'), alpha: value('alpha'), a: value('a'), b: value('b'), p: value('p'), rate: value('rate') }, m.time_unit));
     }
-    const names = boundary === 'homogeneous_rates' || boundary === 'no_dropout+homogeneous_rates' ? ['rate', 'a', 'b'] : ['r', 'alpha', 'a', 'b'];
+    const names = boundary?.includes('homogeneous_rates') ? ['rate', 'a', 'b', 'p'] : ['r', 'alpha', 'a', 'b', 'p'];
     lines.push(
       renderTable(
         ['parameter', 'estimate', 'std. error'],
