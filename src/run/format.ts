@@ -45,6 +45,10 @@ export function formatRunResult(r: RunResult): string[] {
     }
   }
   const s = r.summary;
+  if (s.customers_only_returns > 0) {
+    const more = s.customers_only_returns > s.customers_only_returns_examples.length ? ', …' : '';
+    lines.push(`  ${formatCount(s.customers_only_returns)} customer${s.customers_only_returns === 1 ? '' : 's'} with only returns (no purchase by ${r.as_of}) not scored: ${s.customers_only_returns_examples.join(', ')}${more}`);
+  }
   lines.push(`  segments: ${s.segments.map((x) => `${x.segment} ${formatCount(x.customers)}`).join(', ')}`);
   lines.push(`  value tiers: ${s.value_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
   lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);

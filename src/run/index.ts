@@ -120,7 +120,14 @@ export interface RunSummary {
   net_revenue: number;
   expected_purchases: number | null;
   clv_total: number | null;
+  /** Customers with return lines but no purchase on or before as-of: not scored (no purchase history), counted here. */
+  customers_only_returns: number;
+  /** Up to RETURN_ONLY_EXAMPLES of their ids, in id order. */
+  customers_only_returns_examples: string[];
 }
+
+/** How many ids of return-only customers the run summary lists. */
+const RETURN_ONLY_EXAMPLES = 5;
 
 export async function runModels(input: RunModelsInput): Promise<RunResult> {
   const options = resolveRunOptions(input.flags, input.config);
@@ -174,6 +181,12 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   });
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
+  // Customers whose only lines up to as-of are returns have no purchase history to score; they
+  // are counted (and a few named) in the summary rather than silently dropped.
+  const onlyReturns = (await store.one<{ customers: number; examples: string[] | null }>(
+    `SELECT count(*) AS customers, list(customer_id ORDER BY customer_id)[1:${RETURN_ONLY_EXAMPLES}] AS examples
+     FROM (SELECT customer_id FROM ${T.orderDays} GROUP BY customer_id HAVING bool_and(is_return))`,
+  ))!;
 
   // 2. RFM score boundaries (the scores themselves are expressions in step 6)
   const rfm = rfmExpressions(settings.rfm, await timed('rfm', () => rfmCuts(store, T.base, settings.rfm)));
@@ -305,7 +318,11 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         await store.run(`INSERT INTO segment_migration ${segmentMigrationSql(runId, previousRunId)}`);
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, fitted)) : null;
-        const summary = await timed('summary', () => summarise(store, runId, fitted));
+        const summary: RunSummary = {
+          ...(await timed('summary', () => summarise(store, runId, fitted))),
+          customers_only_returns: onlyReturns.customers,
+          customers_only_returns_examples: [...(onlyReturns.examples ?? [])],
+        };
         const report: RunResult = {
           run_id: runId,
           as_of: asOf,
@@ -626,7 +643,7 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
 const exactSum = (col: string, filter?: string) =>
   `CAST(sum(CAST(${col} AS DECIMAL(38, 9)))${filter ? ` FILTER (WHERE ${filter})` : ''} AS DOUBLE)`;
 
-async function summarise(store: Store, runId: number, fitted: boolean): Promise<RunSummary> {
+async function summarise(store: Store, runId: number, fitted: boolean): Promise<Omit<RunSummary, 'customers_only_returns' | 'customers_only_returns_examples'>> {
   const where = `WHERE run_id = ${runId}`;
   const segments = await store.all<{ segment: string; customers: number; net_revenue: number }>(
     `SELECT rfm_segment AS segment, count(*) AS customers, ${exactSum('monetary')} AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY customers DESC, segment`,
