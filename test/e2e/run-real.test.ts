@@ -74,3 +74,60 @@ describe('crm run on the Online Retail II workbook', () => {
     expect(n).toBe(0);
   });
 });
+
+/**
+ * As of 2010-06-01 (88 customers, 6 months in) nobody in the workbook seems to drop out: the
+ * BG/NBD likelihood keeps rising as a → 0 and b → ∞. This used to stop with "parameters ran away"
+ * and fall back to the recency score (no CLV, no projection); the maximum is the no-dropout limit
+ * (NBD), which is now the fit. Every as-of date and time unit tried gets a model.
+ */
+describe('crm run on the Online Retail II workbook where the likelihood peaks at a boundary', () => {
+  let db: string;
+  beforeAll(() => {
+    db = path.join(tempDir(), 'retail-boundary.duckdb');
+    expect(crm(['--db', db, '-q', 'ingest', 'transactions', REAL_XLSX]).code).toBe(0);
+  });
+
+  it('as of 2010-06-01: fitted at the no-dropout limit, with CLV and expected purchases for every customer', () => {
+    const r = crm(['--db', db, 'run', '--as-of', '2010-06-01']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/BG\/NBD at its no-dropout limit \(NBD: nobody drops out\): r=0\.690 alpha=9\.026 \(log-likelihood -347\.8/);
+    const [run] = sql<{ model_status: string; boundary: string; a: string | null; customers: number }>(
+      db,
+      `SELECT model_status, bgnbd->>'boundary' AS boundary, bgnbd->>'a' AS a, customers FROM runs ORDER BY run_id DESC LIMIT 1`,
+    );
+    expect(run).toEqual({ model_status: 'fitted', boundary: 'no_dropout', a: null, customers: 88 });
+    const [m] = sql<{ n: number; with_clv: number; alive: number; projected: number }>(
+      db,
+      `SELECT count(*) AS n, count(clv) AS with_clv, count(*) FILTER (WHERE p_alive = 1) AS alive, count(*) FILTER (WHERE expected_purchases > 0) AS projected FROM customer_latest`,
+    );
+    expect(m).toEqual({ n: 88, with_clv: 88, alive: 88, projected: 88 });
+    const shown = crm(['--db', db, 'model', 'show']);
+    expect(shown.stdout).toMatch(/BG\/NBD at its no-dropout limit/);
+  });
+
+  it('counts and names the customers with only returns by the as-of date', () => {
+    const r = crm(['--db', db, '-q', 'run', '--as-of', '2010-06-01', '--json']);
+    const run = JSON.parse(r.stdout) as { summary: { customers_only_returns: number; customers_only_returns_examples: string[] } };
+    const ids = sql<{ customer_id: string }>(
+      db,
+      `SELECT customer_id FROM transactions WHERE order_date <= DATE '2010-06-01' GROUP BY customer_id HAVING bool_and(is_return) ORDER BY customer_id`,
+    ).map((x) => x.customer_id);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(run.summary.customers_only_returns).toBe(ids.length);
+    expect(run.summary.customers_only_returns_examples).toEqual(ids.slice(0, 5));
+  });
+
+  it('every as-of date and time unit gets a model (fitted, CLV for every customer)', () => {
+    for (const asOf of ['2010-12-01', '2011-12-09']) {
+      for (const unit of ['day', 'week', 'month']) {
+        const r = crm(['--db', db, '-q', 'run', '--as-of', asOf, '--time-unit', unit, '--json']);
+        expect(r.code).toBe(0);
+        const run = JSON.parse(r.stdout) as { model_status: string; customers: number; summary: { clv_total: number | null } };
+        expect(run.model_status, `${asOf} ${unit}`).toBe('fitted');
+        const [{ n }] = sql<{ n: number }>(db, 'SELECT count(clv) AS n FROM customer_latest');
+        expect(n).toBe(run.customers);
+      }
+    }
+  });
+});

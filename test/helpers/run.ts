@@ -104,7 +104,7 @@ export interface RunJson {
   customers: number;
   model_status: 'fitted' | 'fallback';
   fallback_reason: string | null;
-  bgnbd: null | { r: number; alpha: number; a: number; b: number; log_likelihood: number; converged: boolean; standard_errors: { r: number; alpha: number; a: number; b: number } | null; message: string };
+  bgnbd: null | { boundary: string | null; r: number; alpha: number; a: number; b: number; rate: number; log_likelihood: number; converged: boolean; standard_errors: { r: number; alpha: number; a: number; b: number } | null; message: string };
   gamma_gamma: null | { p: number; q: number; v: number; converged: boolean; customers: number; excluded_non_positive: number; message: string };
   backtest: null | {
     holdout_days: number;
@@ -118,7 +118,7 @@ export interface RunJson {
     non_buyers: number;
     method: string;
   };
-  summary: { segments: { segment: string; customers: number }[]; key_accounts: { customers: number; revenue_share: number } };
+  summary: { segments: { segment: string; customers: number }[]; key_accounts: { customers: number; revenue_share: number }; customers_only_returns: number; customers_only_returns_examples: string[] };
 }
 
 /** Add `days` to an ISO date. */

@@ -2,9 +2,10 @@
  * Degenerate data never crashes `crm run`: it exits 0 and falls back to the recency score
  * (`model_status = 'fallback'`, the reason in the --json output and in runs.fallback_reason,
  * churn_method 'recency', value_basis 'net_revenue'). Cases for the fallback rules of
- * src/run/index.ts — too few customers, nobody repeats, no convergence (the rule "every first
- * purchase on the as-of date" cannot fire first: then nobody has a repeat day either, see the
- * single-day case) — with zero and negative spend and return-only customers; when only
+ * src/run/index.ts — too few customers, nobody repeats (the rule "every first purchase on the
+ * as-of date" cannot fire first: then nobody has a repeat day either, see the single-day case) —
+ * with zero and negative spend and return-only customers (counted in the run summary); a
+ * likelihood maximised at the boundary of the BG/NBD parameter space is a fit, not a fallback; when only
  * Gamma-Gamma is unusable, BG/NBD still scores churn and CLV uses each customer's own mean
  * value; and a heavy buyer (regression: DECIMAL overflow).
  */
@@ -123,8 +124,11 @@ describe('fallback: too few customers', () => {
     ]);
     const run = store.json<RunJson>(['run']);
     expect(run.as_of).toBe('2024-03-01');
-    // Customers without a purchase are not scored: a return is not a purchase.
+    // Customers without a purchase are not scored: a return is not a purchase. They are counted.
     expect(run.customers).toBe(4);
+    expect([run.summary.customers_only_returns, run.summary.customers_only_returns_examples]).toEqual([2, ['R1', 'R2']]);
+    const [{ stored }] = await store.query<{ stored: number }>(`SELECT CAST(summary->>'customers_only_returns' AS INTEGER) AS stored FROM runs WHERE run_id = ${run.run_id}`);
+    expect(stored).toBe(2);
     const m = await expectFallback(store, run, /^only 4 customers \(the models need at least 20\)$/);
     expect([...m.keys()]).toEqual(['P1', 'P2', 'P3', 'P4']);
     const pick = (id: string) => {
@@ -184,17 +188,33 @@ describe('fallback: nobody repeats', () => {
   });
 });
 
-describe('fallback: BG/NBD does not converge', () => {
-  it('30 customers buying every week without drop-out: parameters run away, the run falls back and keeps the failed fit', async () => {
+describe('BG/NBD maximised at the boundary of its parameter space: fitted as the limiting model, no fallback', () => {
+  it('30 customers buying every week without drop-out: the no-dropout, homogeneous-rate limit (Poisson), with CLV for everyone', async () => {
     const rows: TxRow[] = [];
     for (let i = 0; i < 30; i++) for (let k = 0; k < 20; k++) rows.push({ customer_id: `W${i}`, order_date: addDays('2024-01-01', (i % 7) + 7 * k), amount: 10 + i });
     const store = await storeOf(rows);
     const run = store.json<RunJson>(['run']);
-    await expectFallback(store, run, /^the BG\/NBD fit did not converge: .*ran away/);
-    expect(run.bgnbd).not.toBeNull();
-    expect(run.bgnbd!.converged).toBe(false);
-    const [stored] = await store.query<{ converged: boolean }>(`SELECT CAST(bgnbd->>'converged' AS BOOLEAN) AS converged FROM runs`);
-    expect(stored.converged).toBe(false);
+    expect(run.model_status).toBe('fitted');
+    expect(run.fallback_reason).toBeNull();
+    const b = run.bgnbd!;
+    expect([b.boundary, b.converged, b.r, b.alpha, b.a, b.b]).toEqual(['no_dropout+homogeneous_rates', true, null, null, null, null]);
+    // The Poisson limit's rate is Σx / ΣT over the customers (weeks).
+    const [{ rate }] = await store.query<{ rate: number }>('SELECT sum(bgnbd_x) / sum(bgnbd_T) AS rate FROM customer_latest');
+    expect(b.rate).toBeCloseTo(rate, 10);
+    const [stored] = await store.query<{ boundary: string; status: string }>(`SELECT bgnbd->>'boundary' AS boundary, model_status AS status FROM runs`);
+    expect(stored).toEqual({ boundary: 'no_dropout+homogeneous_rates', status: 'fitted' });
+    const metrics = await store.query<{ p_alive: number; expected_purchases: number; p_no_purchase: number; clv: number | null; churn_method: string }>('SELECT p_alive, expected_purchases, p_no_purchase, clv, churn_method FROM customer_latest');
+    expect(metrics).toHaveLength(30);
+    for (const m of metrics) {
+      // Nobody drops out; one rate for all: λ × horizon (52.18 weeks) expected purchases.
+      expect([m.p_alive, m.churn_method]).toEqual([1, 'bgnbd']);
+      expect(m.expected_purchases).toBeCloseTo(rate * ((12 * 365.25) / 12 / 7), 9);
+      expect(m.p_no_purchase).toBeCloseTo(Math.exp(-m.expected_purchases), 12);
+      expect(m.clv).toBeGreaterThan(0);
+    }
+    const shown = store.cli(['model', 'show']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/BG\/NBD at its no-dropout and homogeneous-rate limit \(Poisson: one purchase rate for all, nobody drops out\): rate=/);
   });
 });
 
