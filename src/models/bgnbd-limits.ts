@@ -15,7 +15,14 @@
  *    Γ(r+x)/Γ(r) ~ r^x and α^r/(α+T)^(r+x) = (1+T/α)^(−r) (α+T)^(−x) → e^(−λT) α^(−x), so
  *        L = B(a, b+x)/B(a, b) λ^x e^(−λT) + δ B(a+1, b+x−1)/B(a, b) λ^x e^(−λ t_x),
  *    a Poisson process of one shared rate λ with beta-geometric dropout; parameters λ, a, b.
- *  - both: L = λ^x e^(−λT), a Poisson process nobody leaves; λ̂ = Σx / ΣT in closed form.
+ *  - homogeneous_dropout: p ~ Beta(a, b) concentrates at p = a/(a+b) (a, b → ∞ with a/(a+b)
+ *    fixed): B(a, b+x)/B(a, b) = E[(1−p)^x] → (1−p)^x and a/(b+x−1) → p/(1−p), so
+ *        L = (1−p)^x Γ(r+x) α^r / (Γ(r) (α+T)^(r+x)) + δ p (1−p)^(x−1) Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)),
+ *    one dropout probability for all (a no-dropout truth often lands here with a tiny p).
+ *  - combinations: no dropout and one rate, L = λ^x e^(−λT) (a Poisson process nobody leaves;
+ *    λ̂ = Σx / ΣT in closed form); one dropout probability and one rate.
+ * In general L = S_x R(T) + δ D_x R(t_x) with a rate half R(τ) = E[λ^x e^(−λτ)] and a dropout
+ * half S_x = E[(1−p)^x], D_x = E[p(1−p)^(x−1)]; each limit replaces a half by its limit.
  *
  * Per-customer quantities are the limits of the BG/NBD ones (paper eqs. 10 and the P(alive) note
  * of Fader, Hardie & Lee 2008), derived from the same conditioning:
@@ -33,10 +40,13 @@
  *      a sum of positive terms (no cancellation) that ends a few standard deviations past λt;
  *      P(no purchase in (T, T+t]) = 1 − P(alive) + P(alive) e^(−λt) (dropout only follows a
  *      purchase, so an alive customer is silent for t with probability e^(−λt)).
- *  Poisson (both): P(alive) = 1, E[Y(t)] = λt, P(no purchase) = e^(−λt).
+ *  One dropout probability p: P(alive) = 1 / (1 + δ p/(1−p) · R(t_x)/R(T)),
+ *      E[Y(t) | alive] = E_λ[(1 − e^(−λpt))/p] = (1 − ((α+T)/(α+T+pt))^(r+x))/p with Gamma rates,
+ *      (1 − e^(−λpt))/p with one rate.
+ *  Poisson (no dropout, one rate): P(alive) = 1, E[Y(t)] = λt, P(no purchase) = e^(−λt).
  *
  * `fitPurchaseModel` fits the full BG/NBD first; only when that fit does not converge to an
- * interior maximum does it fit the three limits (each by maximum likelihood, with standard
+ * interior maximum does it fit the five limits (each by maximum likelihood, with standard
  * errors from the observed information) and report the best of them, provided its
  * log-likelihood is at least the full model's where the optimiser stopped (it is the supremum
  * the full model was running towards). A limit that itself runs away (e.g. the NBD's r → ∞) is
