@@ -80,6 +80,7 @@ export function registerCommands(program: Command): void {
     .option('--delimiter <char>', 'CSV: the field delimiter (default: detected; "tab" for tabs)')
     .option('--map <target=source>', 'map a canonical field to a source column; repeatable', collect)
     .option('--date-format <fmt>', 'DMY, MDY, YMD or a strptime format such as %d.%m.%Y (default: detected)')
+    .option('--decimal-separator <mark>', '. or , — the decimal mark of amounts, quantities and prices (default: decided from the values)')
     .option('--return-pattern <regex>', 'order ids matching this are returns (default: ^C)')
     .option('--replace', 'swap the rows of an earlier load of the same file for this version')
     .option('--append', 'load a changed version of a file loaded before, keeping the earlier rows')
