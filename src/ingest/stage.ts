@@ -130,12 +130,14 @@ function dateHint(plan: DatePlan, t: string): string {
     : '';
 }
 
-/** Why a value with `.` or `,` was not read: the separator it would need is not the column's, or unknown. */
+/** Why a rejected value would read with the other decimal separator, or with either. */
 function decimalHint(sep: DecimalDecision, t: string): string {
-  const marked = `(contains(${t}, '.') OR contains(${t}, ','))`;
-  return sep === null
-    ? ` || CASE WHEN ${marked} THEN ' (the decimal separator is unknown: no value of the column tells whether . or , is decimal; pass --decimal-separator . or ,)' ELSE '' END`
-    : ` || CASE WHEN ${marked} THEN ' (this column writes decimals with a ${sep === '.' ? 'point' : 'comma'}; thousands are grouped in threes)' ELSE '' END`;
+  const readsOnlyOtherWay = sep === null ? EVIDENCE.ambiguous : sep === '.' ? EVIDENCE.comma : EVIDENCE.point;
+  const why =
+    sep === null
+      ? ' (no value of the column tells whether . or , is its decimal mark; pass --decimal-separator . or ,)'
+      : ` (this column writes decimals with a ${sep === '.' ? 'point' : 'comma'}; thousands are grouped in threes)`;
+  return ` || CASE WHEN ${decimalEvidenceExpr(t)} = ${readsOnlyOtherWay} THEN ${literal(why)} ELSE '' END`;
 }
 
 /** The CREATE TEMP TABLE … AS statement for a stage. */

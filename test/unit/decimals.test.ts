@@ -108,7 +108,7 @@ describe('decimal separators', () => {
       [4, '1000.0000'],
     ]);
     expect(rejects.map((r) => [r.source_row, r.reason])).toEqual([[2, 'invalid_amount']]);
-    expect(rejects[0].detail).toContain('the decimal separator is unknown');
+    expect(rejects[0].detail).toContain('no value of the column tells whether . or , is its decimal mark');
     expect(rejects[0].detail).toContain('--decimal-separator');
     expect(separators).toEqual({ amount: null });
   });
