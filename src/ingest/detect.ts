@@ -163,7 +163,10 @@ export interface CsvDialect {
   quote: string;
   /** 1-based record number of the header (records before it are title lines). */
   headerRecord: number;
+  /** Unique column names (see `dedupeHeaders`). */
   headers: string[];
+  /** The header line as written (trimmed), same order. */
+  fileHeaders: string[];
 }
 
 const DELIMITERS = [',', ';', '\t', '|'];
@@ -243,8 +246,8 @@ export function sniffCsv(text: string, file: string, delimiterFlag?: string, tsv
   const named = (r: string[]) => r.filter((f) => f.trim() !== '').length * 2 >= r.length;
   let headerIndex = allRecords.findIndex((r) => r.length === best!.count && named(r));
   if (headerIndex < 0) headerIndex = allRecords.findIndex((r) => r.length === best!.count);
-  const headers = dedupeHeaders(allRecords[headerIndex].map((h) => h.trim()));
-  return { delimiter: best.delimiter, quote: '"', headerRecord: headerIndex + 1, headers };
+  const fileHeaders = allRecords[headerIndex].map((h) => h.trim());
+  return { delimiter: best.delimiter, quote: '"', headerRecord: headerIndex + 1, headers: dedupeHeaders(fileHeaders), fileHeaders };
 }
 
 function unescapeDelimiter(flag: string): string {
@@ -253,13 +256,27 @@ function unescapeDelimiter(flag: string): string {
   return flag;
 }
 
-/** Empty headers become column_N; repeated ones get _2, _3 … so every column has a unique name. */
+/**
+ * Unique column names for DuckDB: an empty header becomes column_N (its position), a repeated
+ * one gets _2, _3 …, never a name another header already has. The file's own names are kept
+ * beside them (`fileHeaders`) so a repeated header is still recognised as what it says.
+ */
 export function dedupeHeaders(headers: string[]): string[] {
-  const seen = new Map<string, number>();
+  const taken = new Set(headers.filter((h) => h !== ''));
+  const firstSeen = new Set<string>();
   return headers.map((h, i) => {
+    if (h !== '' && !firstSeen.has(h)) {
+      firstSeen.add(h);
+      return h;
+    }
     const base = h === '' ? `column_${i + 1}` : h;
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return n === 1 ? base : `${base}_${n}`;
+    if (h === '' && !taken.has(base)) {
+      taken.add(base);
+      return base;
+    }
+    let n = 2;
+    while (taken.has(`${base}_${n}`)) n++;
+    taken.add(`${base}_${n}`);
+    return `${base}_${n}`;
   });
 }

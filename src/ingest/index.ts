@@ -230,6 +230,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     const mapped = resolveMapping({
       kind: opts.kind,
       headers: source.headers,
+      fileHeaders: source.fileHeaders,
       explicit,
       configured: sourceConfig.map,
       sourceLabel: source.label,

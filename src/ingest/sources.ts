@@ -35,7 +35,10 @@ export interface SourceTable {
   /** For messages: the file, and the sheet when there is one. */
   label: string;
   sheet: string | null;
+  /** Unique column names of `relation`. */
   headers: string[];
+  /** The headers as the file writes them, same order (repeats and blanks included), when they differ. */
+  fileHeaders?: string[];
   /** A relation for staging (for CSV it records malformed lines in `rejectsTable`). */
   relation: string;
   /** The same rows for cheap sampling (no side effects). */
@@ -127,6 +130,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
         label: opts.label,
         sheet: null,
         headers: dialect.headers,
+        fileHeaders: dialect.fileHeaders,
         relation,
         sampleRelation,
         numbering: { kind: 'csv', file: readPath, gzip, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
@@ -270,6 +274,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
       }
       const table = `${opts.tag}_sheet_${tables.length + 1}`;
       let headers: string[] | null = null;
+      let fileHeaders: string[] = [];
       let appender: Awaited<ReturnType<Store['conn']['createAppender']>> | null = null;
       for await (const row of ws as unknown as AsyncIterable<ExcelJS.Row>) {
         const values = row.values as CellValue[];
@@ -279,6 +284,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
           // Trailing empty header cells are formatting, not columns.
           while (texts.length && texts[texts.length - 1] === '') texts.pop();
           headers = dedupeHeaders(texts);
+          fileHeaders = texts;
           await store.run(
             `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR)`,
           );
@@ -311,6 +317,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         label: `${opts.label} [${name}]`,
         sheet: name,
         headers,
+        fileHeaders,
         relation,
         sampleRelation: relation,
         numbering: { kind: 'column' },
