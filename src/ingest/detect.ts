@@ -106,15 +106,50 @@ export function detectEncoding(file: string, head: Buffer, flag?: string): Encod
     return { encoding, bomBytes: bom && bom.encoding === encoding ? bom.bytes : 0 };
   }
   if (bom) return { encoding: bom.encoding, bomBytes: bom.bytes };
+  // UTF-16 text of mostly Latin letters is also valid UTF-8 (with a NUL byte beside each
+  // letter), so it is recognised before the UTF-8 check.
+  const utf16 = utf16WithoutBom(head);
+  if (utf16) return { encoding: utf16, bomBytes: 0 };
   const invalidAt = firstInvalidUtf8(head);
   if (invalidAt >= 0) {
     const line = head.subarray(0, invalidAt).toString('latin1').split('\n').length;
-    throw inputError(`${file}: line ${line} is not valid UTF-8 (byte offset ${invalidAt})`, [
-      `It looks like ${guessLegacyEncoding(head)}: pass --encoding ${guessLegacyEncoding(head)} (or set "encoding" in crm.config.json).`,
+    const guess = guessLegacyEncoding(head);
+    const name = guess === 'windows-1252' ? 'windows-1252 (latin1)' : guess;
+    const mixed = guess === 'windows-1252' && hasUtf8Sequences(head.subarray(0, invalidAt));
+    throw inputError(`${file}: line ${line} is not valid UTF-8 (byte offset ${invalidAt}: 0x${head[invalidAt].toString(16).toUpperCase().padStart(2, '0')})`, [
+      mixed
+        ? `The lines before it are UTF-8 and this byte looks like ${name}: the file mixes encodings. Re-save it as UTF-8; --encoding ${guess} would misread the UTF-8 part.`
+        : `It looks like ${name}: pass --encoding ${guess} (or set "encoding" in crm.config.json).`,
       'Other encodings: gbk, gb18030, utf-16, latin1, windows-1252, big5, shift_jis.',
     ]);
   }
   return { encoding: 'utf-8', bomBytes: 0 };
+}
+
+/**
+ * UTF-16 without a byte-order mark, from where its NUL bytes fall: text in Latin script has a
+ * zero high byte in nearly every code unit (odd offsets for little-endian, even for big-endian)
+ * and next to none in the other position. Returns null for anything else.
+ */
+export function utf16WithoutBom(head: Buffer): 'utf-16le' | 'utf-16be' | null {
+  const units = Math.min(head.length, 64 * 1024) >> 1;
+  if (units < 2) return null;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < units; i++) {
+    if (head[2 * i] === 0) evenZeros++;
+    if (head[2 * i + 1] === 0) oddZeros++;
+  }
+  const mostly = (n: number) => n >= units * 0.4;
+  const hardly = (n: number) => n <= units * 0.05;
+  if (mostly(oddZeros) && hardly(evenZeros)) return 'utf-16le';
+  if (mostly(evenZeros) && hardly(oddZeros)) return 'utf-16be';
+  return null;
+}
+
+/** Whether `buf` holds at least one well-formed multi-byte UTF-8 sequence. */
+function hasUtf8Sequences(buf: Buffer): boolean {
+  return /[\u0080-\uFFFF]/.test(buf.toString('utf8').replace(/\uFFFD/g, ''));
 }
 
 function bomOf(head: Buffer): { encoding: string; bytes: number } | null {
@@ -144,15 +179,36 @@ export function firstInvalidUtf8(buf: Buffer): number {
   return -1;
 }
 
-/** A best guess for a non-UTF-8 file: GB18030 when its bytes decode to CJK text, else Windows-1252. */
+/**
+ * A best guess for a non-UTF-8 file. Chinese text in GB18030 writes every character as two
+ * or more bytes above 0x7F side by side; Windows-1252 (Latin-1) writes é, ü or € as one such
+ * byte between ASCII letters. So: GB18030 when most runs of high bytes are longer than one
+ * byte and the text decodes to CJK characters, else Windows-1252.
+ */
 function guessLegacyEncoding(head: Buffer): string {
-  try {
-    const text = new TextDecoder('gb18030', { fatal: true }).decode(head.subarray(0, 64 * 1024));
-    if (/[\u4e00-\u9fff]/.test(text)) return 'gb18030';
-  } catch {
-    /* not GB18030 */
+  const sample = head.subarray(0, 64 * 1024);
+  let runs = 0;
+  let singles = 0;
+  for (let i = 0; i < sample.length; ) {
+    if (sample[i] < 0x80) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < sample.length && sample[j] >= 0x80) j++;
+    runs++;
+    if (j - i === 1) singles++;
+    i = j;
   }
-  return 'latin1';
+  if (runs > 0 && singles * 2 < runs) {
+    try {
+      const text = new TextDecoder('gb18030', { fatal: true }).decode(sample, { stream: true });
+      if (/[\u4e00-\u9fff]/.test(text)) return 'gb18030';
+    } catch {
+      /* not GB18030 */
+    }
+  }
+  return 'windows-1252';
 }
 
 // ---------------------------------------------------------------------------------------

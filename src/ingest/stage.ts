@@ -130,6 +130,23 @@ function dateHint(plan: DatePlan, t: string): string {
     : '';
 }
 
+/**
+ * Control characters: C0 except tab (NUL, ESC, line breaks…), DEL and C1 (CSI 0x9B…). In an id
+ * they would corrupt joins, exports and any terminal that prints the id.
+ */
+const CONTROL_CHARACTER = '[\\x{00}-\\x{08}\\x{0A}-\\x{1F}\\x{7F}-\\x{9F}]';
+
+/** An id holding a control character is rejected, naming the character by code point (never printing it). */
+function controlCharacterCheck(field: string, what: string): Check {
+  const found = `regexp_extract(p_${field}, ${literal(CONTROL_CHARACTER)})`;
+  return {
+    reason: `invalid_${field}`,
+    when: `regexp_matches(p_${field}, ${literal(CONTROL_CHARACTER)})`,
+    field,
+    detail: `'the ${what} holds the control character ' || printf('U+%04X', unicode(${found})) || ' at character ' || strpos(p_${field}, ${found}) || ' (a NUL byte or terminal escape): it is not stored'`,
+  };
+}
+
 /** Why a rejected value would read with the other decimal separator, or with either. */
 function decimalHint(sep: DecimalDecision, t: string): string {
   const readsOnlyOtherWay = sep === null ? EVIDENCE.ambiguous : sep === '.' ? EVIDENCE.comma : EVIDENCE.point;
@@ -196,7 +213,9 @@ export function stageSql(plan: StagePlan): string {
       field: 'customer_id',
       detail: `'no customer id'`,
     },
+    controlCharacterCheck('customer_id', 'customer id'),
   ];
+  if (kind === 'transactions' && mapping.order_id) checks.push(controlCharacterCheck('order_id', 'order id'));
   // Conditions test the parsed value first: AND in a CASE condition only evaluates its second
   // operand on the rows that passed the first, so valid rows never pay for the text check.
   const decimalCheck = (field: string, what: string): Check => ({
