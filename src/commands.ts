@@ -77,7 +77,7 @@ export function registerCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'override format detection').choices(['csv', 'tsv', 'parquet', 'json', 'ndjson', 'xlsx']))
     .option('--encoding <name>', 'text encoding: utf-8 (default), gb18030, gbk, utf-16, latin1, windows-1252, big5, shift_jis')
     .option('--sheet <name>', 'XLSX: read only this sheet (default: every sheet)')
-    .option('--delimiter <char>', 'CSV: the field delimiter (default: detected; "tab" for tabs)')
+    .option('--delimiter <char>', 'CSV: the field delimiter (default: detected; "tab" for tabs, "whitespace" for runs of blanks)')
     .option('--map <target=source>', 'map a canonical field to a source column; repeatable', collect)
     .option('--date-format <fmt>', 'DMY, MDY, YMD or a strptime format such as %d.%m.%Y (default: detected)')
     .option('--decimal-separator <mark>', '. or , — the decimal mark of amounts, quantities and prices (default: decided from the values)')

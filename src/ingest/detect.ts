@@ -217,12 +217,21 @@ function guessLegacyEncoding(head: Buffer): string {
 export interface CsvDialect {
   delimiter: string;
   quote: string;
-  /** 1-based record number of the header (records before it are title lines). */
+  /**
+   * Columns are separated by runs of blanks (spaces, tabs), not one character: the file is read
+   * through a copy with each run turned into one tab (`delimiter` is then a tab).
+   */
+  blankSeparated: boolean;
+  /** False when the first record is already data; the columns are then named column1…columnN. */
+  hasHeader: boolean;
+  /** Records before the first data row: title lines and the header line. */
   headerRecord: number;
   /** Unique column names (see `dedupeHeaders`). */
   headers: string[];
   /** The header line as written (trimmed), same order. */
   fileHeaders: string[];
+  /** Without a header line: the first data row as read, for messages. */
+  firstRow?: string[];
 }
 
 const DELIMITERS = [',', ';', '\t', '|'];
@@ -277,6 +286,11 @@ export function splitRecords(text: string, delimiter: string, quote = '"', maxRe
  */
 export function sniffCsv(text: string, file: string, delimiterFlag?: string, tsv = false): CsvDialect {
   const body = text.replace(/^\uFEFF/, '');
+  if (delimiterFlag !== undefined && delimiterFlag.trim().toLowerCase() === WHITESPACE) {
+    const records = splitOnBlanks(body);
+    if (records.length === 0) throw inputError(`${file}: the file is empty`);
+    return dialectFrom(records, records[0].length, '\t', true);
+  }
   const candidates = delimiterFlag ? [unescapeDelimiter(delimiterFlag)] : tsv ? ['\t'] : DELIMITERS;
   let best: { delimiter: string; count: number; support: number; records: string[][] } | null = null;
   for (const delimiter of candidates) {
@@ -290,25 +304,68 @@ export function sniffCsv(text: string, file: string, delimiterFlag?: string, tsv
       }
     }
   }
+  if (!best && !delimiterFlag && !tsv) {
+    // No delimiter character fits: columns separated by runs of blanks, when every line has
+    // the same number of them (legacy systems, published data sets such as CDNOW's).
+    const records = splitOnBlanks(body);
+    const width = records[0]?.length ?? 0;
+    if (width >= 2 && records.every((r) => r.length === width)) return dialectFrom(records, width, '\t', true);
+  }
   if (!best) {
     // One column only: a file with a single field per line.
     const records = splitRecords(body, candidates[0]);
     if (records.length === 0) throw inputError(`${file}: the file is empty`);
     best = { delimiter: candidates[0], count: 1, support: records.length, records };
   }
-  const allRecords = splitRecords(body, best.delimiter);
-  // The header is the first record of the usual width whose names are mostly filled in: a
-  // title line like "Sales export;;;;" has the width but not the names.
+  return dialectFrom(splitRecords(body, best.delimiter), best.count, best.delimiter, false);
+}
+
+/**
+ * The header is the first record of the usual width whose names are mostly filled in: a title
+ * line like "Sales export;;;;" has the width but not the names. When that record is data
+ * (mostly numbers and dates), there is no header line.
+ */
+function dialectFrom(records: string[][], width: number, delimiter: string, blankSeparated: boolean): CsvDialect {
   const named = (r: string[]) => r.filter((f) => f.trim() !== '').length * 2 >= r.length;
-  let headerIndex = allRecords.findIndex((r) => r.length === best!.count && named(r));
-  if (headerIndex < 0) headerIndex = allRecords.findIndex((r) => r.length === best!.count);
-  const fileHeaders = allRecords[headerIndex].map((h) => h.trim());
-  return { delimiter: best.delimiter, quote: '"', headerRecord: headerIndex + 1, headers: dedupeHeaders(fileHeaders), fileHeaders };
+  let headerIndex = records.findIndex((r) => r.length === width && named(r));
+  if (headerIndex < 0) headerIndex = records.findIndex((r) => r.length === width);
+  const first = records[headerIndex].map((h) => h.trim());
+  if (looksLikeData(first)) {
+    const headers = first.map((_, i) => `column${i + 1}`);
+    return { delimiter, quote: '"', blankSeparated, hasHeader: false, headerRecord: headerIndex, headers, fileHeaders: headers, firstRow: first };
+  }
+  return { delimiter, quote: '"', blankSeparated, hasHeader: true, headerRecord: headerIndex + 1, headers: dedupeHeaders(first), fileHeaders: first };
+}
+
+const NUMBER_OR_DATE = /^[-+(]?[$€£¥]?\d[\d.,:/ -]*\)?$/;
+
+/** A record is data, not names, when at least half of its filled-in fields are numbers or dates. */
+export function looksLikeData(fields: string[]): boolean {
+  const filled = fields.filter((f) => f !== '');
+  return filled.length > 0 && filled.filter((f) => NUMBER_OR_DATE.test(f)).length * 2 >= filled.length;
+}
+
+/** The --delimiter value for columns separated by runs of blanks. */
+export const WHITESPACE = 'whitespace';
+
+/**
+ * Complete lines of the text split on runs of blanks (spaces and tabs; leading and trailing
+ * ones ignored); blank lines are left out.
+ */
+export function splitOnBlanks(text: string, maxRecords = SNIFF_RECORDS): string[][] {
+  const lines = text.split(/\r?\n/);
+  // The sample may end mid-line; only complete lines count (a text that is all one line counts).
+  if (lines.length > 1) lines.pop();
+  return lines
+    .map((l) => l.replace(/\r$/, '').trim())
+    .filter((l) => l !== '')
+    .slice(0, maxRecords)
+    .map((l) => l.split(/[ \t]+/));
 }
 
 function unescapeDelimiter(flag: string): string {
   if (flag === '\\t' || flag.toLowerCase() === 'tab') return '\t';
-  if (flag.length !== 1) throw usageError(`--delimiter ${JSON.stringify(flag)}: give one character (or "tab")`);
+  if (flag.length !== 1) throw usageError(`--delimiter ${JSON.stringify(flag)}: give one character, "tab" or "${WHITESPACE}"`);
   return flag;
 }
 

@@ -231,6 +231,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       kind: opts.kind,
       headers: source.headers,
       fileHeaders: source.fileHeaders,
+      firstRow: source.firstRow,
       explicit,
       configured: sourceConfig.map,
       sourceLabel: source.label,

@@ -44,6 +44,8 @@ export interface ResolveMappingInput {
   headers: string[];
   /** The headers as the file writes them, same order; defaults to `headers`. */
   fileHeaders?: string[];
+  /** Set when the file has no header line: its first data row (the columns are column1…N). */
+  firstRow?: string[];
   /** From --map. */
   explicit?: Mapping;
   /** From the config file. */
@@ -58,7 +60,13 @@ export function resolveMapping(input: ResolveMappingInput): MappingResult {
   const fields = fieldsFor(kind);
   const mapping: Mapping = {};
   const how: MappingResult['how'] = {};
-  const headerList = () => [`The file's headers: ${written.map((h) => JSON.stringify(h)).join(', ')}`];
+  const headerList = () =>
+    input.firstRow
+      ? [
+          `The file has no header line: its first row is data (${input.firstRow.map((v) => JSON.stringify(v)).join(', ')}), so its columns are named ${headers.join(', ')}.`,
+          `Say which is which, e.g. --map customer_id=column1 --map order_date=column2 --map amount=column${headers.length}.`,
+        ]
+      : [`The file's headers: ${written.map((h) => JSON.stringify(h)).join(', ')}`];
 
   /** Columns (by position) named `wanted`: a made-up unique name, else the file's names as written, else normalised. */
   const findColumns = (wanted: string): number[] => {

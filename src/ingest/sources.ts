@@ -20,7 +20,7 @@ import {
   sniffCsv,
   type FileFormat,
 } from './detect.js';
-import { transcodeToUtf8 } from './file-scan.js';
+import { blanksToTabs, transcodeToUtf8 } from './file-scan.js';
 
 /** How a staged row's position maps back to its row number in the source. */
 export type RowNumbering =
@@ -39,6 +39,8 @@ export interface SourceTable {
   headers: string[];
   /** The headers as the file writes them, same order (repeats and blanks included), when they differ. */
   fileHeaders?: string[];
+  /** Set when the file has no header line (columns are column1…N): its first data row, for messages. */
+  firstRow?: string[];
   /** A relation for staging (for CSV it records malformed lines in `rejectsTable`). */
   relation: string;
   /** The same rows for cheap sampling (no side effects). */
@@ -107,19 +109,29 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   }
   const sample = gzip ? await gunzipHead(file) : readHead(readPath).toString('utf8');
   const dialect = sniffCsv(sample, file, opts.delimiter, opts.format === 'tsv');
+  let compressed = gzip;
+  if (dialect.blankSeparated) {
+    // DuckDB splits on one character: read a copy with each run of blanks made one tab.
+    tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
+    const tabbed = path.join(tmpDir, 'tabbed.tsv');
+    opts.onProgress?.(null, 'columns separated by blanks');
+    await blanksToTabs(readPath, tabbed, gzip);
+    readPath = tabbed;
+    compressed = false;
+  }
   const columns = `{${dialect.headers.map((h) => `${literal(h)}: 'VARCHAR'`).join(', ')}}`;
   const rejectsTable = `${opts.tag}_csv_errors`;
   const rejectsScan = `${opts.tag}_csv_scans`;
   const base = [
     literal(readPath),
     'auto_detect = false',
-    'header = true',
-    `skip = ${dialect.headerRecord - 1}`,
+    `header = ${dialect.hasHeader}`,
+    `skip = ${dialect.hasHeader ? dialect.headerRecord - 1 : dialect.headerRecord}`,
     `delim = ${literal(dialect.delimiter)}`,
     `quote = ${literal(dialect.quote)}`,
     `escape = ${literal(dialect.quote)}`,
     `columns = ${columns}`,
-    `compression = ${gzip ? "'gzip'" : "'none'"}`,
+    `compression = ${compressed ? "'gzip'" : "'none'"}`,
     'max_line_size = 16777216',
   ];
   const relation = `read_csv(${[...base, 'store_rejects = true', `rejects_table = ${literal(rejectsTable)}`, `rejects_scan = ${literal(rejectsScan)}`].join(', ')})`;
@@ -133,7 +145,8 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
         fileHeaders: dialect.fileHeaders,
         relation,
         sampleRelation,
-        numbering: { kind: 'csv', file: readPath, gzip, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
+        firstRow: dialect.firstRow,
+        numbering: { kind: 'csv', file: readPath, gzip: compressed, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
         raw: { kind: 'delimited', delimiter: dialect.delimiter, quote: dialect.quote },
       },
     ],
