@@ -95,7 +95,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   let tmpDir: string | null = null;
   let encoding = 'utf-8';
   if (!gzip) {
-    const choice = detectEncoding(file, head, opts.encoding);
+    const choice = detectEncoding(opts.label, head, opts.encoding);
     encoding = choice.encoding;
     if (choice.encoding !== 'utf-8') {
       // DuckDB reads UTF-8 (and a few others via an extension we cannot download): re-encode.

@@ -445,7 +445,7 @@ async function decimalConflictError(store: Store, plan: StagePlan, field: string
     `${source.label}: column ${JSON.stringify(column)} mixes decimal separators: ${point} (decimal point) and ${comma} (decimal comma)`,
     [
       `${ev.point.toLocaleString('en-US')} values read only with a decimal point, ${ev.comma.toLocaleString('en-US')} only with a decimal comma; nothing was loaded.`,
-      `Say which one the file uses: --decimal-separator . or --decimal-separator , (or "decimalSeparator" in ${configKey} of crm.config.json); values written the other way are then rejected.`,
+      `Say which one the file uses: --decimal-separator . or --decimal-separator , (or set ${configKey} in crm.config.json); values written the other way are then rejected.`,
     ],
   );
 }
