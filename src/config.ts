@@ -14,6 +14,8 @@ export const CONFIG_FILE = 'crm.config.json';
 export interface IngestSourceConfig {
   map?: Mapping;
   dateFormat?: string;
+  /** The decimal mark of every decimal column: `.` or `,`. */
+  decimalSeparator?: string;
   returnPattern?: string;
   encoding?: string;
   delimiter?: string;

@@ -106,15 +106,50 @@ export function detectEncoding(file: string, head: Buffer, flag?: string): Encod
     return { encoding, bomBytes: bom && bom.encoding === encoding ? bom.bytes : 0 };
   }
   if (bom) return { encoding: bom.encoding, bomBytes: bom.bytes };
+  // UTF-16 text of mostly Latin letters is also valid UTF-8 (with a NUL byte beside each
+  // letter), so it is recognised before the UTF-8 check.
+  const utf16 = utf16WithoutBom(head);
+  if (utf16) return { encoding: utf16, bomBytes: 0 };
   const invalidAt = firstInvalidUtf8(head);
   if (invalidAt >= 0) {
     const line = head.subarray(0, invalidAt).toString('latin1').split('\n').length;
-    throw inputError(`${file}: line ${line} is not valid UTF-8 (byte offset ${invalidAt})`, [
-      `It looks like ${guessLegacyEncoding(head)}: pass --encoding ${guessLegacyEncoding(head)} (or set "encoding" in crm.config.json).`,
+    const guess = guessLegacyEncoding(head);
+    const name = guess === 'windows-1252' ? 'windows-1252 (latin1)' : guess;
+    const mixed = guess === 'windows-1252' && hasUtf8Sequences(head.subarray(0, invalidAt));
+    throw inputError(`${file}: line ${line} is not valid UTF-8 (byte offset ${invalidAt}: 0x${head[invalidAt].toString(16).toUpperCase().padStart(2, '0')})`, [
+      mixed
+        ? `The lines before it are UTF-8 and this byte looks like ${name}: the file mixes encodings. Re-save it as UTF-8; --encoding ${guess} would misread the UTF-8 part.`
+        : `It looks like ${name}: pass --encoding ${guess} (or set "encoding" in crm.config.json).`,
       'Other encodings: gbk, gb18030, utf-16, latin1, windows-1252, big5, shift_jis.',
     ]);
   }
   return { encoding: 'utf-8', bomBytes: 0 };
+}
+
+/**
+ * UTF-16 without a byte-order mark, from where its NUL bytes fall: text in Latin script has a
+ * zero high byte in nearly every code unit (odd offsets for little-endian, even for big-endian)
+ * and next to none in the other position. Returns null for anything else.
+ */
+export function utf16WithoutBom(head: Buffer): 'utf-16le' | 'utf-16be' | null {
+  const units = Math.min(head.length, 64 * 1024) >> 1;
+  if (units < 2) return null;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < units; i++) {
+    if (head[2 * i] === 0) evenZeros++;
+    if (head[2 * i + 1] === 0) oddZeros++;
+  }
+  const mostly = (n: number) => n >= units * 0.4;
+  const hardly = (n: number) => n <= units * 0.05;
+  if (mostly(oddZeros) && hardly(evenZeros)) return 'utf-16le';
+  if (mostly(evenZeros) && hardly(oddZeros)) return 'utf-16be';
+  return null;
+}
+
+/** Whether `buf` holds at least one well-formed multi-byte UTF-8 sequence. */
+function hasUtf8Sequences(buf: Buffer): boolean {
+  return /[\u0080-\uFFFF]/.test(buf.toString('utf8').replace(/\uFFFD/g, ''));
 }
 
 function bomOf(head: Buffer): { encoding: string; bytes: number } | null {
@@ -144,15 +179,36 @@ export function firstInvalidUtf8(buf: Buffer): number {
   return -1;
 }
 
-/** A best guess for a non-UTF-8 file: GB18030 when its bytes decode to CJK text, else Windows-1252. */
+/**
+ * A best guess for a non-UTF-8 file. Chinese text in GB18030 writes every character as two
+ * or more bytes above 0x7F side by side; Windows-1252 (Latin-1) writes é, ü or € as one such
+ * byte between ASCII letters. So: GB18030 when most runs of high bytes are longer than one
+ * byte and the text decodes to CJK characters, else Windows-1252.
+ */
 function guessLegacyEncoding(head: Buffer): string {
-  try {
-    const text = new TextDecoder('gb18030', { fatal: true }).decode(head.subarray(0, 64 * 1024));
-    if (/[\u4e00-\u9fff]/.test(text)) return 'gb18030';
-  } catch {
-    /* not GB18030 */
+  const sample = head.subarray(0, 64 * 1024);
+  let runs = 0;
+  let singles = 0;
+  for (let i = 0; i < sample.length; ) {
+    if (sample[i] < 0x80) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < sample.length && sample[j] >= 0x80) j++;
+    runs++;
+    if (j - i === 1) singles++;
+    i = j;
   }
-  return 'latin1';
+  if (runs > 0 && singles * 2 < runs) {
+    try {
+      const text = new TextDecoder('gb18030', { fatal: true }).decode(sample, { stream: true });
+      if (/[\u4e00-\u9fff]/.test(text)) return 'gb18030';
+    } catch {
+      /* not GB18030 */
+    }
+  }
+  return 'windows-1252';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -161,9 +217,21 @@ function guessLegacyEncoding(head: Buffer): string {
 export interface CsvDialect {
   delimiter: string;
   quote: string;
-  /** 1-based record number of the header (records before it are title lines). */
+  /**
+   * Columns are separated by runs of blanks (spaces, tabs), not one character: the file is read
+   * through a copy with each run turned into one tab (`delimiter` is then a tab).
+   */
+  blankSeparated: boolean;
+  /** False when the first record is already data; the columns are then named column1…columnN. */
+  hasHeader: boolean;
+  /** Records before the first data row: title lines and the header line. */
   headerRecord: number;
+  /** Unique column names (see `dedupeHeaders`). */
   headers: string[];
+  /** The header line as written (trimmed), same order. */
+  fileHeaders: string[];
+  /** Without a header line: the first data row as read, for messages. */
+  firstRow?: string[];
 }
 
 const DELIMITERS = [',', ';', '\t', '|'];
@@ -218,6 +286,11 @@ export function splitRecords(text: string, delimiter: string, quote = '"', maxRe
  */
 export function sniffCsv(text: string, file: string, delimiterFlag?: string, tsv = false): CsvDialect {
   const body = text.replace(/^\uFEFF/, '');
+  if (delimiterFlag !== undefined && delimiterFlag.trim().toLowerCase() === WHITESPACE) {
+    const records = splitOnBlanks(body);
+    if (records.length === 0) throw inputError(`${file}: the file is empty`);
+    return dialectFrom(records, records[0].length, '\t', true);
+  }
   const candidates = delimiterFlag ? [unescapeDelimiter(delimiterFlag)] : tsv ? ['\t'] : DELIMITERS;
   let best: { delimiter: string; count: number; support: number; records: string[][] } | null = null;
   for (const delimiter of candidates) {
@@ -231,35 +304,92 @@ export function sniffCsv(text: string, file: string, delimiterFlag?: string, tsv
       }
     }
   }
+  if (!best && !delimiterFlag && !tsv) {
+    // No delimiter character fits: columns separated by runs of blanks, when every line has
+    // the same number of them (legacy systems, published data sets such as CDNOW's).
+    const records = splitOnBlanks(body);
+    const width = records[0]?.length ?? 0;
+    if (width >= 2 && records.every((r) => r.length === width)) return dialectFrom(records, width, '\t', true);
+  }
   if (!best) {
     // One column only: a file with a single field per line.
     const records = splitRecords(body, candidates[0]);
     if (records.length === 0) throw inputError(`${file}: the file is empty`);
     best = { delimiter: candidates[0], count: 1, support: records.length, records };
   }
-  const allRecords = splitRecords(body, best.delimiter);
-  // The header is the first record of the usual width whose names are mostly filled in: a
-  // title line like "Sales export;;;;" has the width but not the names.
+  return dialectFrom(splitRecords(body, best.delimiter), best.count, best.delimiter, false);
+}
+
+/**
+ * The header is the first record of the usual width whose names are mostly filled in: a title
+ * line like "Sales export;;;;" has the width but not the names. When that record is data
+ * (mostly numbers and dates), there is no header line.
+ */
+function dialectFrom(records: string[][], width: number, delimiter: string, blankSeparated: boolean): CsvDialect {
   const named = (r: string[]) => r.filter((f) => f.trim() !== '').length * 2 >= r.length;
-  let headerIndex = allRecords.findIndex((r) => r.length === best!.count && named(r));
-  if (headerIndex < 0) headerIndex = allRecords.findIndex((r) => r.length === best!.count);
-  const headers = dedupeHeaders(allRecords[headerIndex].map((h) => h.trim()));
-  return { delimiter: best.delimiter, quote: '"', headerRecord: headerIndex + 1, headers };
+  let headerIndex = records.findIndex((r) => r.length === width && named(r));
+  if (headerIndex < 0) headerIndex = records.findIndex((r) => r.length === width);
+  const first = records[headerIndex].map((h) => h.trim());
+  if (looksLikeData(first)) {
+    const headers = first.map((_, i) => `column${i + 1}`);
+    return { delimiter, quote: '"', blankSeparated, hasHeader: false, headerRecord: headerIndex, headers, fileHeaders: headers, firstRow: first };
+  }
+  return { delimiter, quote: '"', blankSeparated, hasHeader: true, headerRecord: headerIndex + 1, headers: dedupeHeaders(first), fileHeaders: first };
+}
+
+const NUMBER_OR_DATE = /^[-+(]?[$€£¥]?\d[\d.,:/ -]*\)?$/;
+
+/** A record is data, not names, when at least half of its filled-in fields are numbers or dates. */
+export function looksLikeData(fields: string[]): boolean {
+  const filled = fields.filter((f) => f !== '');
+  return filled.length > 0 && filled.filter((f) => NUMBER_OR_DATE.test(f)).length * 2 >= filled.length;
+}
+
+/** The --delimiter value for columns separated by runs of blanks. */
+export const WHITESPACE = 'whitespace';
+
+/**
+ * Complete lines of the text split on runs of blanks (spaces and tabs; leading and trailing
+ * ones ignored); blank lines are left out.
+ */
+export function splitOnBlanks(text: string, maxRecords = SNIFF_RECORDS): string[][] {
+  const lines = text.split(/\r?\n/);
+  // The sample may end mid-line; only complete lines count (a text that is all one line counts).
+  if (lines.length > 1) lines.pop();
+  return lines
+    .map((l) => l.replace(/\r$/, '').trim())
+    .filter((l) => l !== '')
+    .slice(0, maxRecords)
+    .map((l) => l.split(/[ \t]+/));
 }
 
 function unescapeDelimiter(flag: string): string {
   if (flag === '\\t' || flag.toLowerCase() === 'tab') return '\t';
-  if (flag.length !== 1) throw usageError(`--delimiter ${JSON.stringify(flag)}: give one character (or "tab")`);
+  if (flag.length !== 1) throw usageError(`--delimiter ${JSON.stringify(flag)}: give one character, "tab" or "${WHITESPACE}"`);
   return flag;
 }
 
-/** Empty headers become column_N; repeated ones get _2, _3 … so every column has a unique name. */
+/**
+ * Unique column names for DuckDB: an empty header becomes column_N (its position), a repeated
+ * one gets _2, _3 …, never a name another header already has. The file's own names are kept
+ * beside them (`fileHeaders`) so a repeated header is still recognised as what it says.
+ */
 export function dedupeHeaders(headers: string[]): string[] {
-  const seen = new Map<string, number>();
+  const taken = new Set(headers.filter((h) => h !== ''));
+  const firstSeen = new Set<string>();
   return headers.map((h, i) => {
+    if (h !== '' && !firstSeen.has(h)) {
+      firstSeen.add(h);
+      return h;
+    }
     const base = h === '' ? `column_${i + 1}` : h;
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return n === 1 ? base : `${base}_${n}`;
+    if (h === '' && !taken.has(base)) {
+      taken.add(base);
+      return base;
+    }
+    let n = 2;
+    while (taken.has(`${base}_${n}`)) n++;
+    taken.add(`${base}_${n}`);
+    return `${base}_${n}`;
   });
 }

@@ -145,3 +145,33 @@ export async function transcodeToUtf8(file: string, target: string, encoding: st
   });
   await pipeline(fs.createReadStream(file, { highWaterMark: CHUNK }), transform, fs.createWriteStream(target));
 }
+
+/**
+ * Copy a UTF-8 text whose columns are separated by runs of blanks to `target` with each run
+ * turned into one tab, leading and trailing blanks (and CR before LF) dropped. Streamed line
+ * by line; every line stays a line, so row numbers are unchanged.
+ */
+export async function blanksToTabs(file: string, target: string, gzip: boolean): Promise<void> {
+  let carry = '';
+  const toTabs = (line: string) => line.replace(/\r$/, '').trim().replace(/[ \t]+/g, '\t');
+  const transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const text = carry + chunk.toString('latin1');
+      const lastNl = text.lastIndexOf('\n');
+      if (lastNl < 0) {
+        carry = text;
+        return done();
+      }
+      carry = text.slice(lastNl + 1);
+      // Bytes pass through as latin1 so a multi-byte UTF-8 character split between chunks stays whole.
+      done(null, Buffer.from(text.slice(0, lastNl).split('\n').map(toTabs).join('\n') + '\n', 'latin1'));
+    },
+    flush(done) {
+      done(null, carry === '' ? null : Buffer.from(toTabs(carry), 'latin1'));
+    },
+  });
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK });
+  await (gzip
+    ? pipeline(source, zlib.createGunzip(), transform, fs.createWriteStream(target))
+    : pipeline(source, transform, fs.createWriteStream(target)));
+}

@@ -19,6 +19,7 @@ import { numberStage, writeStage, type Numbering } from './load.js';
 import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
 import { openSource, type OpenedSource, type SourceTable } from './sources.js';
 import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, type Conventions, type StageCounts } from './stage.js';
+import { parseDecimalSeparatorFlag } from './values.js';
 
 export interface IngestOptions {
   kind: DatasetKind;
@@ -31,6 +32,8 @@ export interface IngestOptions {
   /** `target=source` pairs from --map. */
   map?: string[];
   dateFormat?: string;
+  /** `.` or `,` (also point/comma): the decimal mark of every decimal column (default: decided from the values). */
+  decimalSeparator?: string;
   returnPattern?: string;
   /** Swap the rows of an earlier load of the same path for this version. */
   replace?: boolean;
@@ -219,18 +222,22 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
   const returnPattern = opts.returnPattern ?? sourceConfig.returnPattern ?? DEFAULT_RETURN_PATTERN;
   checkRegex(returnPattern);
   const dateFormat = opts.dateFormat ?? sourceConfig.dateFormat;
+  const decimalFlag = opts.decimalSeparator ?? sourceConfig.decimalSeparator;
+  const decimalSeparator = decimalFlag === undefined ? undefined : parseDecimalSeparatorFlag(decimalFlag);
   timings.stage = 0;
   timings.number = 0;
   for (const [i, source] of opened.tables.entries()) {
     const mapped = resolveMapping({
       kind: opts.kind,
       headers: source.headers,
+      fileHeaders: source.fileHeaders,
+      firstRow: source.firstRow,
       explicit,
       configured: sourceConfig.map,
       sourceLabel: source.label,
     });
     opts.reporter.info(`${source.label}: ${describeMapping(mapped).join(', ')}`);
-    const conventions = await detectConventions(store, source, opts.kind, mapped.mapping, dateFormat);
+    const conventions = await detectConventions(store, source, opts.kind, mapped.mapping, dateFormat, decimalSeparator);
     prep.conventions[source.sheet ?? ''] = conventions;
     const stage = `${tag}_stage_${i + 1}`;
     const ts = performance.now();

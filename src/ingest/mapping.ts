@@ -40,7 +40,12 @@ export function parseMapFlags(flags: string[] | undefined, kind: DatasetKind): M
 
 export interface ResolveMappingInput {
   kind: DatasetKind;
+  /** Unique column names (repeated and blank headers made unique). */
   headers: string[];
+  /** The headers as the file writes them, same order; defaults to `headers`. */
+  fileHeaders?: string[];
+  /** Set when the file has no header line: its first data row (the columns are column1…N). */
+  firstRow?: string[];
   /** From --map. */
   explicit?: Mapping;
   /** From the config file. */
@@ -51,45 +56,77 @@ export interface ResolveMappingInput {
 
 export function resolveMapping(input: ResolveMappingInput): MappingResult {
   const { kind, headers, sourceLabel } = input;
+  const written = input.fileHeaders ?? headers;
   const fields = fieldsFor(kind);
   const mapping: Mapping = {};
   const how: MappingResult['how'] = {};
-  const headerList = () => [`The file's headers: ${headers.map((h) => JSON.stringify(h)).join(', ')}`];
+  const headerList = () =>
+    input.firstRow
+      ? [
+          `The file has no header line: its first row is data (${input.firstRow.map((v) => JSON.stringify(v)).join(', ')}), so its columns are named ${headers.join(', ')}.`,
+          `Say which is which, e.g. --map customer_id=column1 --map order_date=column2 --map amount=column${headers.length}.`,
+        ]
+      : [`The file's headers: ${written.map((h) => JSON.stringify(h)).join(', ')}`];
 
-  const findHeader = (wanted: string): string | undefined =>
-    headers.find((h) => h === wanted) ?? headers.find((h) => normaliseHeader(h) === normaliseHeader(wanted));
+  /** Columns (by position) named `wanted`: a made-up unique name, else the file's names as written, else normalised. */
+  const findColumns = (wanted: string): number[] => {
+    const exact = headers.indexOf(wanted);
+    // A made-up name (Amount_2 for a repeated Amount) chooses that one column.
+    if (exact >= 0 && written[exact] !== wanted) return [exact];
+    const same = written.flatMap((h, i) => (h === wanted ? [i] : []));
+    if (same.length) return same;
+    const key = normaliseHeader(wanted);
+    return written.flatMap((h, i) => (normaliseHeader(h) === key ? [i] : []));
+  };
 
   for (const [source, origin] of [
     [input.configured ?? {}, 'config'],
     [input.explicit ?? {}, 'map'],
   ] as const) {
     for (const [field, wanted] of Object.entries(source)) {
-      const header = findHeader(wanted);
-      if (!header) {
+      const found = findColumns(wanted);
+      if (found.length === 0) {
         throw inputError(
           `${sourceLabel}: the column ${JSON.stringify(wanted)} given for ${field} (${origin === 'map' ? '--map' : 'config file'}) is not in the file`,
           headerList(),
         );
       }
-      mapping[field] = header;
+      if (found.length > 1) throw ambiguous(field, found);
+      mapping[field] = headers[found[0]];
       how[field] = origin;
     }
+  }
+
+  /** Two or more columns name one field: stop, listing them and how to choose. */
+  function ambiguous(field: string, columns: number[]) {
+    const names = columns.map((i) => written[i]);
+    const positions = columns.map((i) => i + 1);
+    const listed = `${positions.slice(0, -1).join(', ')} and ${positions[positions.length - 1]}`;
+    if (names.every((n) => n === names[0])) {
+      return inputError(
+        `${sourceLabel}: ${field} is ambiguous: columns ${listed} are ${columns.length === 2 ? 'both' : 'all'} named ${JSON.stringify(names[0])}`,
+        [
+          `Rename one in the file, or choose one with --map ${field}="NAME": they are read as ${columns.map((i) => JSON.stringify(headers[i])).join(', ')}.`,
+          ...headerList(),
+        ],
+      );
+    }
+    return inputError(
+      `${sourceLabel}: ${field} is ambiguous: columns ${names.map((h) => JSON.stringify(h)).join(' and ')} both look like it`,
+      [`Choose one with --map ${field}="COLUMN".`, ...headerList()],
+    );
   }
 
   const taken = new Set(Object.values(mapping));
   for (const { name: field } of fields) {
     if (mapping[field]) continue;
-    const match = recognise(field, headers.filter((h) => !taken.has(h)));
-    if (match.kind === 'tie') {
-      throw inputError(
-        `${sourceLabel}: ${field} is ambiguous: columns ${match.headers.map((h) => JSON.stringify(h)).join(' and ')} both look like it`,
-        [`Choose one with --map ${field}="COLUMN".`, ...headerList()],
-      );
-    }
-    if (match.kind === 'one') {
-      mapping[field] = match.header;
+    const free = headers.flatMap((h, i) => (taken.has(h) ? [] : [i]));
+    const match = recognise(field, free, written);
+    if (match.length > 1) throw ambiguous(field, match);
+    if (match.length === 1) {
+      mapping[field] = headers[match[0]];
       how[field] = 'recognised';
-      taken.add(match.header);
+      taken.add(headers[match[0]]);
     }
   }
 
@@ -97,23 +134,20 @@ export function resolveMapping(input: ResolveMappingInput): MappingResult {
   return { mapping, how, unmapped: headers.filter((h) => !taken.has(h)) };
 }
 
-type Recognised = { kind: 'none' } | { kind: 'one'; header: string } | { kind: 'tie'; headers: string[] };
-
-function recognise(field: string, headers: string[]): Recognised {
+/** The columns (positions among `columns`) whose written name is the field's most specific synonym found. */
+function recognise(field: string, columns: number[], written: string[]): number[] {
   const spec = fieldSpec(field);
   let bestRank = Infinity;
-  let best: string[] = [];
-  for (const h of headers) {
-    const rank = spec.synonyms.findIndex((s) => normaliseHeader(s) === normaliseHeader(h));
+  let best: number[] = [];
+  for (const i of columns) {
+    const rank = spec.synonyms.findIndex((s) => normaliseHeader(s) === normaliseHeader(written[i]));
     if (rank < 0) continue;
     if (rank < bestRank) {
       bestRank = rank;
-      best = [h];
-    } else if (rank === bestRank) best.push(h);
+      best = [i];
+    } else if (rank === bestRank) best.push(i);
   }
-  if (best.length === 0) return { kind: 'none' };
-  if (best.length === 1) return { kind: 'one', header: best[0] };
-  return { kind: 'tie', headers: best };
+  return best;
 }
 
 function fieldSpec(field: string): FieldSpec {

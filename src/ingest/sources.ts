@@ -20,7 +20,7 @@ import {
   sniffCsv,
   type FileFormat,
 } from './detect.js';
-import { transcodeToUtf8 } from './file-scan.js';
+import { blanksToTabs, transcodeToUtf8 } from './file-scan.js';
 
 /** How a staged row's position maps back to its row number in the source. */
 export type RowNumbering =
@@ -35,7 +35,12 @@ export interface SourceTable {
   /** For messages: the file, and the sheet when there is one. */
   label: string;
   sheet: string | null;
+  /** Unique column names of `relation`. */
   headers: string[];
+  /** The headers as the file writes them, same order (repeats and blanks included), when they differ. */
+  fileHeaders?: string[];
+  /** Set when the file has no header line (columns are column1…N): its first data row, for messages. */
+  firstRow?: string[];
   /** A relation for staging (for CSV it records malformed lines in `rejectsTable`). */
   relation: string;
   /** The same rows for cheap sampling (no side effects). */
@@ -90,7 +95,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   let tmpDir: string | null = null;
   let encoding = 'utf-8';
   if (!gzip) {
-    const choice = detectEncoding(file, head, opts.encoding);
+    const choice = detectEncoding(opts.label, head, opts.encoding);
     encoding = choice.encoding;
     if (choice.encoding !== 'utf-8') {
       // DuckDB reads UTF-8 (and a few others via an extension we cannot download): re-encode.
@@ -104,19 +109,29 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   }
   const sample = gzip ? await gunzipHead(file) : readHead(readPath).toString('utf8');
   const dialect = sniffCsv(sample, file, opts.delimiter, opts.format === 'tsv');
+  let compressed = gzip;
+  if (dialect.blankSeparated) {
+    // DuckDB splits on one character: read a copy with each run of blanks made one tab.
+    tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
+    const tabbed = path.join(tmpDir, 'tabbed.tsv');
+    opts.onProgress?.(null, 'columns separated by blanks');
+    await blanksToTabs(readPath, tabbed, gzip);
+    readPath = tabbed;
+    compressed = false;
+  }
   const columns = `{${dialect.headers.map((h) => `${literal(h)}: 'VARCHAR'`).join(', ')}}`;
   const rejectsTable = `${opts.tag}_csv_errors`;
   const rejectsScan = `${opts.tag}_csv_scans`;
   const base = [
     literal(readPath),
     'auto_detect = false',
-    'header = true',
-    `skip = ${dialect.headerRecord - 1}`,
+    `header = ${dialect.hasHeader}`,
+    `skip = ${dialect.hasHeader ? dialect.headerRecord - 1 : dialect.headerRecord}`,
     `delim = ${literal(dialect.delimiter)}`,
     `quote = ${literal(dialect.quote)}`,
     `escape = ${literal(dialect.quote)}`,
     `columns = ${columns}`,
-    `compression = ${gzip ? "'gzip'" : "'none'"}`,
+    `compression = ${compressed ? "'gzip'" : "'none'"}`,
     'max_line_size = 16777216',
   ];
   const relation = `read_csv(${[...base, 'store_rejects = true', `rejects_table = ${literal(rejectsTable)}`, `rejects_scan = ${literal(rejectsScan)}`].join(', ')})`;
@@ -127,9 +142,11 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
         label: opts.label,
         sheet: null,
         headers: dialect.headers,
+        fileHeaders: dialect.fileHeaders,
         relation,
         sampleRelation,
-        numbering: { kind: 'csv', file: readPath, gzip, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
+        firstRow: dialect.firstRow,
+        numbering: { kind: 'csv', file: readPath, gzip: compressed, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
         raw: { kind: 'delimited', delimiter: dialect.delimiter, quote: dialect.quote },
       },
     ],
@@ -270,6 +287,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
       }
       const table = `${opts.tag}_sheet_${tables.length + 1}`;
       let headers: string[] | null = null;
+      let fileHeaders: string[] = [];
       let appender: Awaited<ReturnType<Store['conn']['createAppender']>> | null = null;
       for await (const row of ws as unknown as AsyncIterable<ExcelJS.Row>) {
         const values = row.values as CellValue[];
@@ -279,6 +297,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
           // Trailing empty header cells are formatting, not columns.
           while (texts.length && texts[texts.length - 1] === '') texts.pop();
           headers = dedupeHeaders(texts);
+          fileHeaders = texts;
           await store.run(
             `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR)`,
           );
@@ -311,6 +330,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         label: `${opts.label} [${name}]`,
         sheet: name,
         headers,
+        fileHeaders,
         relation,
         sampleRelation: relation,
         numbering: { kind: 'column' },

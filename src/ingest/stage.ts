@@ -12,22 +12,28 @@
  */
 import type { Store } from '../store/db.js';
 import { ident, literal } from '../store/db.js';
+import { inputError } from '../util/errors.js';
 import type { Tick } from '../util/progress.js';
 import type { DatasetKind } from './fields.js';
 import { fieldsFor } from './fields.js';
+import { numberStage } from './load.js';
 import type { Mapping } from './mapping.js';
 import type { SourceTable } from './sources.js';
 import {
   dayMonthEvidence,
-  decimalExpr,
-  detectDecimalSeparator,
   decideDayMonthOrder,
+  decideDecimalSeparator,
+  decimalEvidenceExpr,
+  decimalExpr,
+  EVIDENCE,
   idExpr,
   planDates,
   textExpr,
   timestampExpr,
   type DatePlan,
   type DayMonthEvidence,
+  type DecimalDecision,
+  type DecimalEvidence,
   type DecimalSeparator,
 } from './values.js';
 
@@ -38,12 +44,19 @@ const SAMPLE_VALUES = 50_000;
 
 export interface Conventions {
   datePlans: Record<string, DatePlan>;
-  decimalSeparators: Record<string, DecimalSeparator>;
+  /**
+   * The decimal separator of each mapped decimal field; null when no value decides it (then
+   * values holding `.` or `,` are rejected). Until `buildStage` has seen every value this is
+   * provisional ('.') and `decimalEvidencePending` is true.
+   */
+  decimalSeparators: Record<string, DecimalDecision>;
+  decimalEvidencePending: boolean;
 }
 
 /**
- * Read how this source writes dates and numbers, from a sample of its first rows; when the
- * day/month order of dd/mm/yyyy-like dates is undecided there, look at the whole column.
+ * Read how this source writes dates, from a sample of its first rows; when the day/month order
+ * of dd/mm/yyyy-like dates is undecided there, look at the whole column. The decimal separator
+ * is the user's (--decimal-separator, config) or decided later from every staged value.
  */
 export async function detectConventions(
   store: Store,
@@ -51,9 +64,10 @@ export async function detectConventions(
   kind: DatasetKind,
   mapping: Mapping,
   dateFormatFlag?: string,
+  decimalSeparatorFlag?: DecimalSeparator,
 ): Promise<Conventions> {
   const datePlans: Record<string, DatePlan> = {};
-  const decimalSeparators: Record<string, DecimalSeparator> = {};
+  const decimalSeparators: Record<string, DecimalDecision> = {};
   for (const field of fieldsFor(kind)) {
     const col = mapping[field.name];
     if (!col) continue;
@@ -68,13 +82,10 @@ export async function detectConventions(
       }
       datePlans[field.name] = planDates(evidence, dateFormatFlag);
     } else if (field.type === 'decimal') {
-      const values = await store.all<{ v: string }>(
-        `SELECT trim(${c}) AS v FROM (SELECT ${c} FROM ${source.sampleRelation} LIMIT ${SAMPLE_ROWS}) WHERE ${c} IS NOT NULL AND TRY_CAST(trim(${c}) AS DECIMAL(18,4)) IS NULL LIMIT 5000`,
-      );
-      decimalSeparators[field.name] = detectDecimalSeparator(values.map((r) => r.v));
+      decimalSeparators[field.name] = decimalSeparatorFlag ?? '.';
     }
   }
-  return { datePlans, decimalSeparators };
+  return { datePlans, decimalSeparators, decimalEvidencePending: !decimalSeparatorFlag && Object.keys(decimalSeparators).length > 0 };
 }
 
 async function wholeColumnDayMonthEvidence(store: Store, source: SourceTable, col: string): Promise<DayMonthEvidence> {
@@ -119,6 +130,33 @@ function dateHint(plan: DatePlan, t: string): string {
     : '';
 }
 
+/**
+ * Control characters: C0 except tab (NUL, ESC, line breaks…), DEL and C1 (CSI 0x9B…). In an id
+ * they would corrupt joins, exports and any terminal that prints the id.
+ */
+const CONTROL_CHARACTER = '[\\x{00}-\\x{08}\\x{0A}-\\x{1F}\\x{7F}-\\x{9F}]';
+
+/** An id holding a control character is rejected, naming the character by code point (never printing it). */
+function controlCharacterCheck(field: string, what: string): Check {
+  const found = `regexp_extract(p_${field}, ${literal(CONTROL_CHARACTER)})`;
+  return {
+    reason: `invalid_${field}`,
+    when: `regexp_matches(p_${field}, ${literal(CONTROL_CHARACTER)})`,
+    field,
+    detail: `'the ${what} holds the control character ' || printf('U+%04X', unicode(${found})) || ' at character ' || strpos(p_${field}, ${found}) || ' (a NUL byte or terminal escape): it is not stored'`,
+  };
+}
+
+/** Why a rejected value would read with the other decimal separator, or with either. */
+function decimalHint(sep: DecimalDecision, t: string): string {
+  const readsOnlyOtherWay = sep === null ? EVIDENCE.ambiguous : sep === '.' ? EVIDENCE.comma : EVIDENCE.point;
+  const why =
+    sep === null
+      ? ' (no value of the column tells whether . or , is its decimal mark; pass --decimal-separator . or ,)'
+      : ` (this column writes decimals with a ${sep === '.' ? 'point' : 'comma'}; thousands are grouped in threes)`;
+  return ` || CASE WHEN ${decimalEvidenceExpr(t)} = ${readsOnlyOtherWay} THEN ${literal(why)} ELSE '' END`;
+}
+
 /** The CREATE TEMP TABLE … AS statement for a stage. */
 export function stageSql(plan: StagePlan): string {
   const { kind, source, mapping } = plan;
@@ -149,7 +187,8 @@ export function stageSql(plan: StagePlan): string {
         parsedCols.push(`${timestampExpr(c, plan.conventions.datePlans[f.name])} AS p_${f.name}`);
         break;
       case 'decimal':
-        parsedCols.push(`${decimalExpr(c, plan.conventions.decimalSeparators[f.name] ?? '.')} AS p_${f.name}`);
+        parsedCols.push(`${decimalExpr(c, plan.conventions.decimalSeparators[f.name] ?? null)} AS p_${f.name}`);
+        if (plan.conventions.decimalEvidencePending) parsedCols.push(`${decimalEvidenceExpr(c)} AS ev_${f.name}`);
         break;
     }
   }
@@ -174,14 +213,16 @@ export function stageSql(plan: StagePlan): string {
       field: 'customer_id',
       detail: `'no customer id'`,
     },
+    controlCharacterCheck('customer_id', 'customer id'),
   ];
+  if (kind === 'transactions' && mapping.order_id) checks.push(controlCharacterCheck('order_id', 'order id'));
   // Conditions test the parsed value first: AND in a CASE condition only evaluates its second
   // operand on the rows that passed the first, so valid rows never pay for the text check.
   const decimalCheck = (field: string, what: string): Check => ({
     reason: `invalid_${field}`,
     when: `p_${field} IS NULL AND ${given(`t_${field}`)}`,
     field,
-    detail: `'cannot read ' || ${quoted(`t_${field}`)} || ' as ${what}'`,
+    detail: `'cannot read ' || ${quoted(`t_${field}`)} || ' as ${what}'${decimalHint(plan.conventions.decimalSeparators[field] ?? null, `t_${field}`)}`,
   });
   if (kind === 'transactions') {
     const datePlan = plan.conventions.datePlans.order_date;
@@ -239,9 +280,13 @@ export function stageSql(plan: StagePlan): string {
          FROM (SELECT *, COALESCE(p_amount, TRY_CAST(p_quantity * p_unit_price AS DECIMAL(18,4))) AS amt FROM parsed)`
       : `SELECT *, ${reasonCase} AS reason FROM parsed`;
 
+  const evidence = plan.conventions.decimalEvidencePending
+    ? fields.filter((f) => f.type === 'decimal' && mapping[f.name]).map((f) => `ev_${f.name}`)
+    : [];
   const output =
     kind === 'transactions'
       ? [
+          ...evidence,
           'p_customer_id AS customer_id',
           'p_order_id AS order_id',
           'CAST(p_order_date AS DATE) AS order_date',
@@ -313,6 +358,13 @@ export interface StageCounts {
 
 export async function buildStage(store: Store, plan: StagePlan, tick: Tick): Promise<StageCounts> {
   await store.runWithProgress(stageSql(plan), tick);
+  if (plan.conventions.decimalEvidencePending) {
+    const restage = await settleDecimalSeparators(store, plan);
+    if (restage) {
+      await dropStage(store, plan);
+      await store.runWithProgress(stageSql(plan), tick);
+    }
+  }
   const rows = await store.all<{ reason: string | null; n: number }>(
     `SELECT reason, count(*) AS n FROM temp.${ident(plan.table)} GROUP BY reason`,
   );
@@ -323,4 +375,77 @@ export async function buildStage(store: Store, plan: StagePlan, tick: Tick): Pro
     if (r.reason) byReason[r.reason] = r.n;
   }
   return { staged, byReason };
+}
+
+/** Drop a stage and what reading its source left behind, so the source can be staged again. */
+async function dropStage(store: Store, plan: StagePlan): Promise<void> {
+  await store.run(`DROP TABLE IF EXISTS temp.${ident(plan.table)}`);
+  const n = plan.source.numbering;
+  if (n.kind === 'csv') {
+    await store.run(`DROP TABLE IF EXISTS temp.${ident(n.rejectsTable)}`);
+    await store.run(`DROP TABLE IF EXISTS temp.${ident(n.rejectsScan)}`);
+  }
+}
+
+/**
+ * Decide each decimal field's separator from what every staged value says (counted in SQL),
+ * and record it in `plan.conventions`. A field with no evidence of its own takes the separator
+ * its sibling decimal columns agree on, if they do. A field with values on both sides stops the
+ * command. Returns whether the stage must be built again (it was read with a provisional
+ * point, and some value would read differently with the decision).
+ */
+async function settleDecimalSeparators(store: Store, plan: StagePlan): Promise<boolean> {
+  const fields = Object.keys(plan.conventions.decimalSeparators);
+  const counts = await store.one<Record<string, number>>(
+    `SELECT ${fields
+      .flatMap((f) =>
+        (Object.keys(EVIDENCE) as (keyof typeof EVIDENCE)[]).map((k) => `count(*) FILTER (WHERE ev_${f} = ${EVIDENCE[k]}) AS ${f}_${k}`),
+      )
+      .join(', ')} FROM temp.${ident(plan.table)}`,
+  );
+  const evidence = Object.fromEntries(
+    fields.map((f): [string, DecimalEvidence] => [f, { point: counts![`${f}_point`], comma: counts![`${f}_comma`], ambiguous: counts![`${f}_ambiguous`] }]),
+  );
+  const decided: Record<string, DecimalDecision> = {};
+  for (const f of fields) {
+    const d = decideDecimalSeparator(evidence[f]);
+    if (d === 'conflict') throw await decimalConflictError(store, plan, f, evidence[f]);
+    decided[f] = d;
+  }
+  const fileWide = new Set(Object.values(decided).filter((d) => d !== null));
+  let restage = false;
+  for (const f of fields) {
+    if (decided[f] === null && fileWide.size === 1) decided[f] = [...fileWide][0];
+    const ev = evidence[f];
+    if (decided[f] !== '.' && ev.point + ev.comma + ev.ambiguous > 0) restage = true;
+  }
+  plan.conventions.decimalSeparators = decided;
+  plan.conventions.decimalEvidencePending = false;
+  return restage;
+}
+
+/** The error for a column holding values that read only with a point and others only with a comma. */
+async function decimalConflictError(store: Store, plan: StagePlan, field: string, ev: DecimalEvidence): Promise<Error> {
+  const { source } = plan;
+  const column = plan.mapping[field];
+  const staged = (await store.value<number>(`SELECT count(*) FROM temp.${ident(plan.table)}`)) ?? 0;
+  const numbering = await numberStage(store, source, plan.table, staged, `${plan.table}_ev`, null);
+  const example = async (kind: number) => {
+    const at = await store.one<{ ord: number; source_row: number }>(
+      `SELECT ord, source_row FROM ${numbering.relation} WHERE ev_${field} = ${kind} ORDER BY ord LIMIT 1`,
+    );
+    // The stage keeps the file's order (as does a plain read), so its position finds the text.
+    const text = await store.value<string>(`SELECT ${ident(column)} FROM ${source.sampleRelation} LIMIT 1 OFFSET ${at!.ord}`);
+    return `row ${at!.source_row} has ${JSON.stringify(text)}`;
+  };
+  const point = await example(EVIDENCE.point);
+  const comma = await example(EVIDENCE.comma);
+  const configKey = `ingest.${plan.kind}.decimalSeparator`;
+  return inputError(
+    `${source.label}: column ${JSON.stringify(column)} mixes decimal separators: ${point} (decimal point) and ${comma} (decimal comma)`,
+    [
+      `${ev.point.toLocaleString('en-US')} values read only with a decimal point, ${ev.comma.toLocaleString('en-US')} only with a decimal comma; nothing was loaded.`,
+      `Say which one the file uses: --decimal-separator . or --decimal-separator , (or set ${configKey} in crm.config.json); values written the other way are then rejected.`,
+    ],
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * Value parsing for ingest, as SQL expressions run by DuckDB over text columns (set-based:
- * never a JS loop over rows). Detection of a column's conventions (day/month order, decimal
- * comma) happens once per column on samples, in TypeScript; the per-row work is SQL.
+ * never a JS loop over rows). The day/month order of dates is decided once per column on
+ * samples, in TypeScript; the decimal separator from what every value of the column says
+ * (`decimalEvidenceExpr`, counted in SQL); the per-row work is SQL.
  *
  * Every parser returns NULL for a value it cannot read; the caller turns "non-empty input,
  * NULL output" into a reject with a reason, so nothing is silently dropped.
@@ -205,53 +206,107 @@ export function hasTimeExpr(ts: SqlExpr): SqlExpr {
 export type DecimalSeparator = '.' | ',';
 
 /**
- * Decide whether a column writes decimals with a point or a comma, from sample values.
- * Values with both marks vote for the one that comes last; `12,5` or `1234,56` vote comma;
- * `1,234` and `1.234` alone are ambiguous and do not vote. Ties go to the point.
+ * Parse --decimal-separator (or `decimalSeparator` in crm.config.json): `.` or `,`, also
+ * spelt `point`/`dot` and `comma`.
  */
-export function detectDecimalSeparator(values: Iterable<string>): DecimalSeparator {
-  let point = 0;
-  let comma = 0;
-  for (const raw of values) {
-    const s = raw.replace(/[^0-9.,]/g, '');
-    const lastDot = s.lastIndexOf('.');
-    const lastComma = s.lastIndexOf(',');
-    if (lastDot >= 0 && lastComma >= 0) {
-      if (lastComma > lastDot) comma++;
-      else point++;
-    } else if (lastComma >= 0) {
-      if (!/^\d{1,3}(,\d{3})+$/.test(s)) comma++;
-    } else if (lastDot >= 0) {
-      if (!/^\d{1,3}(\.\d{3})+$/.test(s)) point++;
-    }
-  }
-  return comma > point ? ',' : '.';
+export function parseDecimalSeparatorFlag(flag: string): DecimalSeparator {
+  const f = flag.trim().toLowerCase();
+  if (f === '.' || f === 'point' || f === 'dot') return '.';
+  if (f === ',' || f === 'comma') return ',';
+  throw usageError(`--decimal-separator ${JSON.stringify(flag)} is not understood`, ['Use . (12.50) or , (12,50).']);
 }
 
 /**
  * The shapes an amount may take: optional sign or parentheses, an optional currency symbol or
- * ISO code before or after, digits with thousands separators (`,` `.` space `'` or a thin or
- * no-break space), a decimal part, and SAP-style trailing minus. Anything else (letters in
- * the number, two numbers) is not an amount.
+ * ISO code before or after, the number (captured: its digits and marks), and SAP-style
+ * trailing minus. Anything else (letters in the number, two numbers) is not an amount.
  */
 const CURRENCY = `(?:[A-Z]{3}|RMB|US\\$|[$€£¥￥₩₹元])`;
-const AMOUNT_SHAPE = `\\(?\\s*[-+]?\\s*${CURRENCY}?\\s*[-+]?\\s*[0-9][0-9.,' \\x{00A0}\\x{202F}]*\\s*${CURRENCY}?\\s*-?\\s*\\)?`;
+const BLANKS = `' ' || chr(160) || chr(8239)`;
+const AMOUNT_SHAPE = `^\\(?\\s*[-+]?\\s*${CURRENCY}?\\s*[-+]?\\s*([0-9.,][0-9.,' \\x{00A0}\\x{202F}]*)\\s*${CURRENCY}?\\s*-?\\s*\\)?$`;
 
-/** A DECIMAL(18,4) expression for a money or quantity column, NULL when unreadable. */
-export function decimalExpr(col: SqlExpr, sep: DecimalSeparator): SqlExpr {
+/**
+ * A whole number, plain or grouped in threes by one kind of separator. A grouped number never
+ * starts with 0: `0,123` is not a thousands-grouped 123.
+ */
+const groupedInteger = (group: string) => `[1-9][0-9]{0,2}(?:${group}[0-9]{3})+`;
+const BLANK_GROUP = `[ \\x{00A0}\\x{202F}]`;
+const NEUTRAL_INTEGERS = ['[0-9]+', groupedInteger("'"), groupedInteger(BLANK_GROUP)];
+/** A number with a decimal point; `,` ' and blanks group thousands. */
+const POINT_NUMBER = `(?:${[...NEUTRAL_INTEGERS, groupedInteger(',')].join('|')})(?:\\.[0-9]+)?|\\.[0-9]+`;
+/** A number with a decimal comma; `.` ' and blanks group thousands. */
+const COMMA_NUMBER = `(?:${[...NEUTRAL_INTEGERS, groupedInteger('\\.')].join('|')})(?:,[0-9]+)?|,[0-9]+`;
+/** A whole number without `.` or `,`: reads the same in both conventions. */
+const NEUTRAL_NUMBER = NEUTRAL_INTEGERS.join('|');
+
+/** The number inside an amount's text (digits, marks and group separators), '' when the text is not an amount. */
+function amountCore(t: SqlExpr): SqlExpr {
+  return `rtrim(regexp_extract(${t}, ${literal(AMOUNT_SHAPE)}, 1), ${BLANKS})`;
+}
+
+/**
+ * How a column writes its decimals, decided by `decideDecimalSeparator` from every value:
+ * `.` or `,`, or null when no value tells (then only values that read the same either way load).
+ */
+export type DecimalDecision = DecimalSeparator | null;
+
+/**
+ * A DECIMAL(18,4) expression for a money or quantity column, NULL when unreadable. The
+ * separator other than the decimal mark groups thousands, and only in groups of three
+ * (`1,234,567.89`; `7,5` and `12,34.5` are not point-decimal numbers). With no decision
+ * (`null`), a value holding `.` or `,` is unreadable: `1,234` could be 1234 or 1.234.
+ */
+export function decimalExpr(col: SqlExpr, sep: DecimalDecision): SqlExpr {
   const t = `trim(${col})`;
-  // Separators other than the decimal mark are thousands separators and are dropped.
-  const digits = `regexp_replace(${t}, '[^0-9.,]', '', 'g')`;
+  const core = amountCore(t);
+  const grammar = sep === '.' ? POINT_NUMBER : sep === ',' ? COMMA_NUMBER : NEUTRAL_NUMBER;
   const normalised =
     sep === ','
-      ? `replace(replace(${digits}, '.', ''), ',', '.')`
-      : `replace(${digits}, ',', '')`;
+      ? `replace(regexp_replace(${core}, '[^0-9,]', '', 'g'), ',', '.')`
+      : `regexp_replace(${core}, '[^0-9.]', '', 'g')`;
   const negative = `(starts_with(${t}, '(') OR contains(${t}, '-'))`;
-  const cleaned = `CASE WHEN regexp_full_match(${t}, ${literal(AMOUNT_SHAPE)}) THEN CASE WHEN ${negative} THEN -1 ELSE 1 END * TRY_CAST(${normalised} AS DECIMAL(18,4)) END`;
+  const cleaned = `CASE WHEN regexp_full_match(${core}, ${literal(grammar)}) THEN CASE WHEN ${negative} THEN -1 ELSE 1 END * TRY_CAST(${normalised} AS DECIMAL(18,4)) END`;
   // Plain numbers (the common case) take DuckDB's fast cast; only the rest is cleaned.
-  // DuckDB's decimal cast accepts surrounding blanks, so the fast path needs no trim.
+  // DuckDB's decimal cast accepts surrounding blanks, so the fast path needs no trim; it never
+  // accepts a comma, and a point is only read as decimal when the column decided so.
   const fast = sep === '.' ? `TRY_CAST(${col} AS DECIMAL(18,4))` : `CASE WHEN NOT contains(${col}, '.') THEN TRY_CAST(${col} AS DECIMAL(18,4)) END`;
   return `COALESCE(${fast}, ${cleaned})`;
+}
+
+/** Evidence a value gives about its column's decimal separator (see `decimalEvidenceExpr`). */
+export const EVIDENCE = { point: 1, comma: 2, ambiguous: 3 } as const;
+
+/**
+ * What one value says about the decimal separator, as a TINYINT: 1 when it reads only with a
+ * decimal point (`12.50`, `1,234.5`, `0.5`, `1,234,567`), 2 only with a decimal comma (`7,5`,
+ * `1.234,50`, `1.234.567`), 3 both ways with different values (`1,234`, `1.234`); NULL when it
+ * holds neither mark or reads neither way.
+ */
+export function decimalEvidenceExpr(col: SqlExpr): SqlExpr {
+  const t = `trim(${col})`;
+  const core = amountCore(t);
+  const point = `(regexp_full_match(${core}, ${literal(POINT_NUMBER)}) OR TRY_CAST(${col} AS DECIMAL(18,4)) IS NOT NULL)`;
+  const comma = `regexp_full_match(${core}, ${literal(COMMA_NUMBER)})`;
+  return `CASE WHEN contains(${col}, '.') OR contains(${col}, ',') THEN CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END`;
+}
+
+/** Counts of a column's values by the evidence they give. */
+export interface DecimalEvidence {
+  point: number;
+  comma: number;
+  ambiguous: number;
+}
+
+/**
+ * The decimal separator a column's values prove: one that some value needs and no value
+ * contradicts. Values on both sides are a conflict for the user to settle; no value on either
+ * side decides nothing (null).
+ */
+export function decideDecimalSeparator(ev: DecimalEvidence): DecimalDecision | 'conflict' {
+  if (ev.point > 0 && ev.comma > 0) return 'conflict';
+  if (ev.point > 0) return '.';
+  if (ev.comma > 0) return ',';
+  return null;
 }
 
 /** A whole-row regular expression matching any email-like text (used by quality checks). */

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dayMonthEvidence,
   decideDayMonthOrder,
+  decideDecimalSeparator,
+  decimalEvidenceExpr,
   decimalExpr,
-  detectDecimalSeparator,
   idExpr,
   parseDateFormatFlag,
   planDates,
@@ -114,11 +115,28 @@ describe('amounts', () => {
     expect(out).toEqual(['1234.5000', '-12.0000', '1234.0000', '12.5000', '7.0000']);
   });
 
-  it('detect the decimal separator per column', () => {
-    expect(detectDecimalSeparator(['1.234,50', '12,00'])).toBe(',');
-    expect(detectDecimalSeparator(['1,234.50', '12.00'])).toBe('.');
-    expect(detectDecimalSeparator(['12,5', '3,25'])).toBe(',');
-    expect(detectDecimalSeparator(['1,234', '5,678'])).toBe('.');
-    expect(detectDecimalSeparator([])).toBe('.');
+  it('say what each value proves about the decimal separator', async () => {
+    const out = await evalExpr(
+      ['12.50', '1,234.50', '0.5', '1,234,567', '7,5', '1.234,50', '0,123', '1.234.567', '1,234', '1.234', '1234', '12,34.5', '12,5O'],
+      decimalEvidenceExpr,
+    );
+    // 1: only with a point, 2: only with a comma, 3: both ways (different values), null: neither.
+    expect(out).toEqual(['1', '1', '1', '1', '2', '2', '2', '2', '3', '3', null, null, null]);
+  });
+
+  it('decide the separator only from evidence that does not contradict itself', () => {
+    expect(decideDecimalSeparator({ point: 3, comma: 0, ambiguous: 2 })).toBe('.');
+    expect(decideDecimalSeparator({ point: 0, comma: 1, ambiguous: 0 })).toBe(',');
+    expect(decideDecimalSeparator({ point: 900, comma: 1, ambiguous: 0 })).toBe('conflict');
+    expect(decideDecimalSeparator({ point: 0, comma: 0, ambiguous: 5 })).toBeNull();
+  });
+
+  it('without a decided separator, read only values that cannot be read two ways', async () => {
+    expect(await evalExpr(['1,234', '1.234', '1234', '1 234', '$ 7', '12.5'], (c) => decimalExpr(c, null))).toEqual([null, null, '1234.0000', '1234.0000', '7.0000', null]);
+  });
+
+  it('accept thousands separators only in groups of three', async () => {
+    expect(await evalExpr(['7,5', '12,34.5', '1,2345.0', '0,123.5', '1,234,567.89'], (c) => decimalExpr(c, '.'))).toEqual([null, null, null, null, '1234567.8900']);
+    expect(await evalExpr(['7.5', '12.34,5', '1.234.567,89'], (c) => decimalExpr(c, ','))).toEqual([null, null, '1234567.8900']);
   });
 });
