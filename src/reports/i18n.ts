@@ -171,8 +171,8 @@ const NOTICES: Record<string, Entry> = {
     zh: '无法从这批数据估算流失和终身价值，因此按客户最近一次购买距今的时间排序。',
   },
   'boundary.no_dropout': {
-    en: 'In this data customers are not seen to stop buying for good, so the purchase model is used in its limiting form in which nobody drops out: churn risk comes only from how long a customer has been silent compared with their usual rhythm.',
-    zh: '这批数据中看不出客户会永久停止购买，因此购买模型采用其极限形式（没有客户流失）：流失风险只取决于客户的沉默时间与其平常购买节奏的比较。',
+    en: 'In this data customers are not seen to stop buying for good, so the purchase model is used in its limiting form in which nobody drops out: every customer counts as active, and the probability of no purchase in the coming months, which follows each customer\'s own buying rate, is the better guide to who may lapse.',
+    zh: '这批数据中看不出客户会永久停止购买，因此购买模型采用其极限形式（没有客户流失）：所有客户都视为活跃，而未来几个月不购买的概率（取决于每位客户自身的购买频率）更能说明谁可能流失。',
   },
   'boundary.homogeneous_rates': {
     en: 'In this data customers buy at nearly the same rate, so the purchase model is used in its limiting form in which every customer has the same purchase rate.',
@@ -186,9 +186,6 @@ const NOTICES: Record<string, Entry> = {
   'time_unit.week': { en: 'weeks', zh: '周' },
   'time_unit.month': { en: 'months', zh: '月' },
 };
-
-/** The codes `fallback.*` has a sentence for (the run's FallbackCode values). */
-export const FALLBACK_NOTICE_KEYS = Object.keys(NOTICES).filter((k) => k.startsWith('fallback.'));
 
 /** The canonical lookup form of a term: lower case, apostrophes dropped, other separators '_'. */
 export function termKey(value: unknown): string {

@@ -95,7 +95,8 @@ export interface RunResult extends ModelReport {
  * Why a run fell back to the recency score, as a code that reports word in plain language
  * (src/reports/i18n.ts, `fallback.*`); runs.fallback_reason keeps the technical message.
  */
-export type FallbackCode = 'too_few_customers' | 'no_repeat_purchases' | 'fit_failed';
+export const FALLBACK_CODES = ['too_few_customers', 'no_repeat_purchases', 'fit_failed'] as const;
+export type FallbackCode = (typeof FALLBACK_CODES)[number];
 
 export interface RunSummary {
   segments: { segment: string; customers: number; net_revenue: number }[];
