@@ -97,6 +97,8 @@ describe('crm run: trends and the "revenue down" flag', () => {
       `SELECT CAST(input->>'$.trend.comparable' AS BOOLEAN) AS comparable, input->>'$.trend.data_start' AS data_start FROM runs WHERE run_id = ${run.run_id}`,
     );
     expect(input).toEqual({ comparable: false, data_start: '2023-12-23' });
+    const keyaccounts = store.cli(['keyaccounts']);
+    expect(keyaccounts.stdout).toContain('trend: not enough history — comparing 365-day windows needs data from 2023-01-02, and the data starts on 2023-12-23');
   });
 
   it('one purchase on the previous window’s first day: both windows covered, the trend and the flag as before', async () => {
@@ -113,5 +115,6 @@ describe('crm run: trends and the "revenue down" flag', () => {
     expect(rows[1].revenue_trend).toBeCloseTo(25.4, 12);
     expect(rows[2].revenue_trend).toBe(-1);
     expect(rows[0].at_risk_reason).toBe('revenue down 90% on the previous period');
+    expect(store.cli(['keyaccounts']).stdout).not.toContain('not enough history');
   });
 });
