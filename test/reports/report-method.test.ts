@@ -121,6 +121,20 @@ describe('data starting 9 days before the current trend window (2 customers: the
     expect(zh).toContain('无法从这批数据中可靠地把握客户的购买规律');
     for (const text of [en, zh]) expect(text).not.toMatch(JARGON);
   }, 60_000);
+
+  test('as of mid-month, the monthly charts end with the last full month: a partial month is never drawn as a drop', async () => {
+    await store.ingest([{ customer_id: 'D', order_date: '2024-12-10', amount: 50 }]);
+    store.json(['run', '--as-of', '2024-12-15']);
+    const outDir = path.join(store.dir, 'out-mid-month');
+    const { htmlFile } = await renderReport({ storePath: store.db, outDir, lang: 'en', now: GENERATED_AT });
+    const data = /<script type="application\/json" id="crm-report-data">([\s\S]*?)<\/script>/.exec(fs.readFileSync(htmlFile, 'utf8'));
+    const charts = JSON.parse(data![1]).charts as { id: string; spec: { datasets: Record<string, Record<string, string>[]> } }[];
+    const months = charts.find((c) => c.id === 'revenue-by-month')!.spec.datasets.monthly.map((r) => r.month);
+    expect(months.length).toBeGreaterThan(0);
+    expect(months.every((m) => m <= '2024-11-01'), months.join(' ')).toBe(true);
+    expect(months).toContain('2024-11-01');
+    expect(pageText(htmlFile)).toContain('over the last 12 full months');
+  }, 60_000);
 });
 
 describe('a fitted run on the sample exports', () => {
