@@ -15,7 +15,9 @@
  * account are key accounts too: a tie is never broken arbitrarily (e.g. by id).
  *
  * Trend: revenue in the window ending at as-of versus the window of equal length before it
- * (the --since window, else `trend_window_days`).
+ * (the --since window, else `trend_window_days`) — only when the data covers the whole of both
+ * windows (`trendWindowsSql`); otherwise the previous revenue and the trend are NULL ("not enough
+ * history"), never a ratio of a full window to a sliver of one.
  *
  * Sums stay DECIMAL (exact, so independent of the order parallel threads add them in) and
  * become DOUBLE only in the final ratios: reruns give bit-identical shares.
@@ -30,20 +32,62 @@ export interface ParetoSettings {
   trendWindowDays: number;
 }
 
+/** The trend windows of a run (a row of trendWindowsSql): `days` long, the current one ending at as-of. */
+// A type (not an interface) so that it is a store row.
+export type TrendWindows = {
+  days: number;
+  /** First day of the current window (it ends at as-of, inclusive). */
+  current_start: string;
+  /** First day of the previous window (it ends the day before current_start). */
+  previous_start: string;
+  /** The first transaction date of the data the run reads. */
+  data_start: string | null;
+  /** Whether the data covers both windows whole. */
+  comparable: boolean;
+};
+
 /**
- * The two revenue windows as SQL conditions on `order_date`: `pareto` is the 80/20 window (null
- * when it is all history up to as-of: every row counts), `current` and `previous` the trend
- * windows of equal length ending at as-of and before it. The caller sums its money column under
- * these FILTERs in the same pass as the customer base, so the revenue is read once.
+ * SQL: the trend windows of a run as one row (days, current_start, previous_start, data_start,
+ * comparable), dates as ISO text. `data_start` is the first transaction date of the data the run
+ * reads (all transactions of the loads in the store, up to as-of).
+ *
+ * "The data covers a period" is defined here and only here: its first transaction date is on or
+ * before the period's first day. It decides every period comparison: the run's trend columns
+ * (revenue_previous, revenue_trend), hence the key accounts' "revenue down" flag, and the
+ * report's revenue-against-the-period-before figure, which reads those columns. A window the
+ * data only partly covers would compare a full period with a sliver of one (a store whose data
+ * started 9 days before the current window showed "+2,539.9 %"). Date arithmetic is DuckDB's,
+ * so any date the store holds works.
  */
-export function paretoWindows(s: Pick<ParetoSettings, 'asOf' | 'since' | 'trendWindowDays'>): { pareto: string | null; current: string; previous: string } {
+export function trendWindowsSql(s: Pick<ParetoSettings, 'asOf' | 'since' | 'trendWindowDays'>): string {
   const asOf = `DATE ${literal(s.asOf)}`;
-  // DATE − INTEGER is a date; date_diff gives a BIGINT, which DuckDB cannot subtract from one.
-  const trendDays = s.since ? `CAST(date_diff('day', DATE ${literal(s.since)}, ${asOf}) + 1 AS INTEGER)` : String(s.trendWindowDays);
+  const days = s.since ? `CAST(date_diff('day', DATE ${literal(s.since)}, ${asOf}) + 1 AS INTEGER)` : String(Math.trunc(s.trendWindowDays));
+  return `
+WITH w AS (
+  SELECT ${days} AS days,
+         (SELECT min(order_date) FROM transactions WHERE order_date <= ${asOf}) AS data_start
+),
+d AS (SELECT days, data_start, ${asOf} - (days - 1) AS current_start, ${asOf} - (2 * days - 1) AS previous_start FROM w)
+SELECT days,
+       CAST(current_start AS VARCHAR) AS current_start,
+       CAST(previous_start AS VARCHAR) AS previous_start,
+       CAST(data_start AS VARCHAR) AS data_start,
+       coalesce(data_start <= previous_start, false) AS comparable
+FROM d`;
+}
+
+/**
+ * The revenue windows as SQL conditions on `order_date` (of rows up to as-of): `pareto` is the
+ * 80/20 window (null when it is all history up to as-of: every row counts), `current` and
+ * `previous` the trend windows; `previous` is null when the data does not cover both windows,
+ * and the caller then sums nothing for it (NULL). The caller sums its money column under these
+ * FILTERs in the same pass as the customer base, so the revenue is read once.
+ */
+export function paretoWindows(s: Pick<ParetoSettings, 'since'>, trend: TrendWindows): { pareto: string | null; current: string; previous: string | null } {
   return {
     pareto: s.since ? `order_date >= DATE ${literal(s.since)}` : null,
-    current: `order_date > ${asOf} - ${trendDays}`,
-    previous: `order_date <= ${asOf} - ${trendDays} AND order_date > ${asOf} - 2 * ${trendDays}`,
+    current: `order_date >= DATE ${literal(trend.current_start)}`,
+    previous: trend.comparable ? `order_date >= DATE ${literal(trend.previous_start)} AND order_date < DATE ${literal(trend.current_start)}` : null,
   };
 }
 
@@ -90,7 +134,8 @@ FROM cumulated`;
  * Select expressions of the per-customer 80/20 columns, for a row of the base (alias `b`, with
  * pareto_revenue, trend_current, trend_previous) left-joined to its level (alias `pl`, from
  * paretoLevelsSql ON pl.net_revenue = b.pareto_revenue). Customers with net revenue ≤ 0 have
- * no level: no rank, share 0, class C.
+ * no level: no rank, share 0, class C. trend_previous is NULL when the data does not cover the
+ * previous window: revenue_previous and revenue_trend are then NULL too.
  */
 export function paretoColumns(b = 'b', pl = 'pl'): string {
   return `CAST(${b}.pareto_revenue AS DOUBLE) AS net_revenue,

@@ -145,6 +145,48 @@ const TERMS: Record<string, Entry> = {
   fallback: { en: 'Fallback', zh: '回退' },
 };
 
+/**
+ * Plain-language sentences for what a run did, for readers who never heard of an optimiser: why
+ * the models fell back (`fallback.` + runs.fallback_code; runs.fallback_reason and `crm model
+ * show` keep the technical message), a fit at a boundary of the model (`boundary.` +
+ * runs.bgnbd.boundary), and the model's time unit. `{name}` placeholders are filled in the
+ * report's SQL. `fallback.unknown` and `boundary.other` cover codes without a sentence of their
+ * own (runs written before the codes existed, a boundary added later).
+ */
+const NOTICES: Record<string, Entry> = {
+  'fallback.too_few_customers': {
+    en: 'There are only {customers} customers, too few to estimate churn and lifetime value (at least {min_customers} are needed), so customers are ranked by how recently they bought.',
+    zh: '客户只有 {customers} 位，不足以估算流失和终身价值（至少需要 {min_customers} 位），因此按客户最近一次购买距今的时间排序。',
+  },
+  'fallback.no_repeat_purchases': {
+    en: 'No customer has bought on more than one day, so there is not enough repeat buying to estimate churn and lifetime value; customers are ranked by how recently they bought.',
+    zh: '没有客户在一天以上购买过，重复购买太少，无法估算流失和终身价值，因此按客户最近一次购买距今的时间排序。',
+  },
+  'fallback.fit_failed': {
+    en: 'The buying patterns in this data could not be captured reliably, so churn and lifetime value are not estimated; customers are ranked by how recently they bought.',
+    zh: '无法从这批数据中可靠地把握客户的购买规律，因此未估算流失和终身价值，而是按客户最近一次购买距今的时间排序。',
+  },
+  'fallback.unknown': {
+    en: 'Churn and lifetime value could not be estimated from this data, so customers are ranked by how recently they bought.',
+    zh: '无法从这批数据估算流失和终身价值，因此按客户最近一次购买距今的时间排序。',
+  },
+  'boundary.no_dropout': {
+    en: 'In this data customers are not seen to stop buying for good, so the purchase model is used in its limiting form in which nobody drops out: every customer counts as active, and the probability of no purchase in the coming months, which follows each customer\'s own buying rate, is the better guide to who may lapse.',
+    zh: '这批数据中看不出客户会永久停止购买，因此购买模型采用其极限形式（没有客户流失）：所有客户都视为活跃，而未来几个月不购买的概率（取决于每位客户自身的购买频率）更能说明谁可能流失。',
+  },
+  'boundary.homogeneous_rates': {
+    en: 'In this data customers buy at nearly the same rate, so the purchase model is used in its limiting form in which every customer has the same purchase rate.',
+    zh: '这批数据中客户的购买频率几乎相同，因此购买模型采用其极限形式：所有客户的购买频率相同。',
+  },
+  'boundary.other': {
+    en: 'The best description of this data lies at a limit of the purchase model, and that limiting form of the model is used.',
+    zh: '对这批数据的最佳描述位于购买模型的极限处，因此采用模型的该极限形式。',
+  },
+  'time_unit.day': { en: 'days', zh: '天' },
+  'time_unit.week': { en: 'weeks', zh: '周' },
+  'time_unit.month': { en: 'months', zh: '月' },
+};
+
 /** The canonical lookup form of a term: lower case, apostrophes dropped, other separators '_'. */
 export function termKey(value: unknown): string {
   return String(value)
@@ -182,6 +224,7 @@ export function dictionaryRows(): { key: string; en: string; zh: string }[] {
     ...Object.entries(UI).map(([key, e]) => ({ key, ...e })),
     ...Object.entries(COLUMNS).map(([key, e]) => ({ key: `col.${key}`, ...e })),
     ...Object.entries(TERMS).map(([key, e]) => ({ key, ...e })),
+    ...Object.entries(NOTICES).map(([key, e]) => ({ key, ...e })),
   ];
 }
 

@@ -1,6 +1,7 @@
 /** `crm run` output for people. */
 import { formatCount, formatPercent } from '../util/format.js';
 import type { RunResult } from './index.js';
+import { notEnoughHistory } from './views.js';
 
 const money = (n: number | null) => (n === null ? '—' : Math.round(n).toLocaleString('en-US'));
 
@@ -54,6 +55,7 @@ export function formatRunResult(r: RunResult): string[] {
   lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
   const ka = s.key_accounts;
   lines.push(`  key accounts: ${formatCount(ka.customers)} customers (${formatPercent(ka.customer_share)}) bring ${formatPercent(ka.revenue_share)} of revenue; ${formatCount(ka.at_risk)} at risk`);
+  if (!r.trend.comparable) lines.push(`  ${notEnoughHistory(r.trend)}`);
   if (s.clv_total !== null) lines.push(`  expected over the horizon: ${money(s.expected_purchases)} purchases, lifetime value ${money(s.clv_total)}`);
   if (r.backtest) {
     const b = r.backtest;

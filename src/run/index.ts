@@ -32,10 +32,10 @@ import { churnTierSql, RECENCY_RISK_SQL } from '../models/churn.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
-import { paretoColumns, paretoLevelsSql, paretoWindows } from '../models/pareto.js';
+import { paretoColumns, paretoLevelsSql, paretoWindows, trendWindowsSql, type TrendWindows } from '../models/pareto.js';
 import { rfmCuts, rfmExpressions, type RfmExpressions } from '../models/rfm.js';
 import { valueTierCuts, valueTierSql } from '../models/tiers.js';
-import { resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
+import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 
 const DAYS_PER_YEAR = 365.25;
 const RUN_MEMORY_LIMIT = '2GB';
@@ -107,10 +107,21 @@ export interface RunResult extends ModelReport {
   customers: number;
   model_status: 'fitted' | 'fallback';
   fallback_reason: string | null;
+  /** The same as a code (reports word it in plain language); null when fitted. */
+  fallback_code: FallbackCode | null;
+  /** The trend windows compared and whether the data covers them (else trends are NULL). */
+  trend: TrendWindows;
   backtest: Backtest | null;
   summary: RunSummary;
   timings_ms: Record<string, number>;
 }
+
+/**
+ * Why a run fell back to the recency score, as a code that reports word in plain language
+ * (src/reports/i18n.ts, `fallback.*`); runs.fallback_reason keeps the technical message.
+ */
+export const FALLBACK_CODES = ['too_few_customers', 'no_repeat_purchases', 'fit_failed'] as const;
+export type FallbackCode = (typeof FALLBACK_CODES)[number];
 
 export interface RunSummary {
   segments: { segment: string; customers: number; net_revenue: number }[];
@@ -158,14 +169,12 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
 
   const lastDate = await store.value<string | null>('SELECT CAST(max(order_date) AS VARCHAR) FROM transactions');
   if (!lastDate) throw inputError('the store has no transactions: load some with `crm ingest transactions FILE`');
-  const asOf = options.asOf ?? lastDate;
-  if (options.holdoutEnd && options.holdoutEnd <= asOf) {
-    throw inputError(`--holdout-end ${options.holdoutEnd} must be after the as-of date ${asOf}`);
-  }
+  const asOf = checkDatesAgainstData(options, lastDate);
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
   // 1. Customer base
+  let trend!: TrendWindows;
   await progress.step(`summarising customers as of ${asOf}`, async (tick) => {
     const scale = await timed('money_scale', () =>
       store.one<{ with_cost: boolean; narrow: boolean }>(
@@ -176,7 +185,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     const withCost = Boolean(scale?.with_cost);
     const money = moneySum(Boolean(scale?.narrow));
     await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf, withCost, money)}`, (f) => tick(f === null ? null : f * 0.7)));
-    const windows = paretoWindows({ asOf, since: options.since, trendWindowDays: settings.key_accounts.trend_window_days });
+    trend = (await store.one<TrendWindows>(trendWindowsSql({ asOf, since: options.since, trendWindowDays: settings.key_accounts.trend_window_days })))!;
+    const windows = paretoWindows({ since: options.since }, trend);
     await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf, windows, withCost, money)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
   });
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
@@ -193,6 +203,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
 
   // 3. BG/NBD
   let fallbackReason: string | null = null;
+  let fallbackCode: FallbackCode | null = null;
   let bgnbd: PurchaseModelFit | null = null;
   const triples = await timed('read_triples', () =>
     readNumericColumns(store, `SELECT bgnbd_x AS x, t_x_days, T_days, count(*) AS weight FROM ${T.base} GROUP BY ALL ORDER BY ALL`),
@@ -205,8 +216,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   };
   const repeaters = await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0`);
   // (Everyone buying first on the as-of date is covered by "nobody repeats": T = 0 forces x = 0.)
-  if (customers < settings.min_customers) fallbackReason = `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`;
-  else if (!repeaters) fallbackReason = 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart';
+  if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
+  else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
   // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access).
   const pareto = timed('pareto', () =>
     store.run(
@@ -218,7 +229,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
       timed('bgnbd_fit', async () => fitPurchaseModel(data)),
     );
     // A maximum at the boundary of the parameter space is a fit too (its limiting model).
-    if (bgnbd.model === null) fallbackReason = `the BG/NBD fit did not converge: ${bgnbd.message}`;
+    if (bgnbd.model === null) [fallbackCode, fallbackReason] = ['fit_failed', `the BG/NBD fit did not converge: ${bgnbd.message}`];
   }
   await pareto;
   const model = fallbackReason === null ? (bgnbd?.model ?? null) : null;
@@ -333,6 +344,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           customers,
           model_status: fitted ? 'fitted' : 'fallback',
           fallback_reason: fallbackReason,
+          fallback_code: fallbackCode,
+          trend,
           bgnbd: bgnbd ? describeBgNbd(bgnbd) : null,
           gamma_gamma: gamma ? describeGamma(gamma, excludedSpend) : null,
           backtest,
@@ -344,8 +357,10 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
                   (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used`,
         );
+        // The data's first date and the trend windows it was compared over ("not enough history" when not comparable).
+        const input = { ...inputInfo, trend };
         await store.run(
-          `INSERT INTO runs VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+          `INSERT INTO runs VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
           [
             runId,
             started.toISOString().replace('T', ' ').replace('Z', ''),
@@ -355,7 +370,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             settings.time_unit,
             settings.horizon_months,
             JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings }),
-            JSON.stringify(inputInfo),
+            JSON.stringify(input),
             customers,
             report.model_status,
             fallbackReason,
@@ -365,6 +380,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             JSON.stringify(summary),
             JSON.stringify(timings),
             TOOL_VERSION,
+            fallbackCode,
           ],
         );
         return report;
@@ -435,7 +451,7 @@ function baseSql(asOf: string, windows: ReturnType<typeof paretoWindows>, withCo
   const windowSums = (column: string) =>
     `${windows.pareto ? `sum(${column}) FILTER (WHERE ${windows.pareto})` : 'NULL::DECIMAL(38, 4)'} AS pareto_revenue,
          sum(${column}) FILTER (WHERE ${windows.current}) AS trend_current,
-         sum(${column}) FILTER (WHERE ${windows.previous}) AS trend_previous`;
+         ${windows.previous ? `sum(${column}) FILTER (WHERE ${windows.previous})` : 'NULL::DECIMAL(38, 4)'} AS trend_previous`;
   // Purchase-side plus return-side sum, NULL only when both are (no line of the customer).
   const both = (col: string) => `CASE WHEN p.${col} IS NOT NULL OR r.${col} IS NOT NULL THEN coalesce(p.${col}, 0) + coalesce(r.${col}, 0) END`;
   const netRevenue = 'p.gross_revenue + coalesce(r.returned, 0)';
@@ -487,7 +503,8 @@ SELECT p.customer_id,
        ${historyKey('p.purchase_days - 1', "date_diff('day', p.first_purchase, p.last_purchase)", `date_diff('day', p.first_purchase, ${d})`)} AS history_key,
        ${money(windows.pareto ? 'coalesce(p.pareto_revenue, 0) + coalesce(r.pareto_revenue, 0)' : netRevenue)} AS pareto_revenue,
        coalesce(p.trend_current, 0) + coalesce(r.trend_current, 0) AS trend_current,
-       coalesce(p.trend_previous, 0) + coalesce(r.trend_previous, 0) AS trend_previous
+       -- NULL when the data does not cover the previous window: not enough history to compare.
+       ${windows.previous ? 'coalesce(p.trend_previous, 0) + coalesce(r.trend_previous, 0)' : 'NULL::DECIMAL(38, 4)'} AS trend_previous
 FROM purchases p LEFT JOIN returns r USING (customer_id)`;
 }
 

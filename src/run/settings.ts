@@ -130,6 +130,44 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
   return { asOf, holdoutEnd, since, settings };
 }
 
+/** Order of two store dates as text ('2025-12-31', or a year past 9999): negative, zero or positive. */
+function compareDates(a: string, b: string): number {
+  const key = (d: string) => {
+    const m = /^(\d+)-(\d{2})-(\d{2})/.exec(d);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [Number.NaN, 0, 0];
+  };
+  const [x, y] = [key(a), key(b)];
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+
+/**
+ * The run's as-of date (the flag, else the last transaction date), once the dates that depend on
+ * the data are checked against it. The backtest compares predictions with the purchases of the
+ * holdout (as-of, holdout-end], so that window must lie within the data: a holdout-end after the
+ * last transaction date would count days nobody recorded as days without purchases (exit 3). A
+ * holdout needs an as-of before its end, and the 80/20 window a --since on or before as-of:
+ * both are flag mistakes (exit 2), also when as-of is the default.
+ */
+export function checkDatesAgainstData(options: Pick<RunOptions, 'asOf' | 'holdoutEnd' | 'since'>, lastDate: string): string {
+  const asOf = options.asOf ?? lastDate;
+  const defaulted = options.asOf === null ? ` (the default: the last transaction date)` : '';
+  if (options.holdoutEnd && compareDates(options.holdoutEnd, lastDate) > 0) {
+    throw inputError(`--holdout-end ${options.holdoutEnd} is after the last transaction date in the store, ${lastDate}`, [
+      'The backtest compares predictions with the purchases recorded up to --holdout-end; days after the data ends would count as days without purchases.',
+      `Use a --holdout-end on or before ${lastDate}, and an earlier --as-of.`,
+    ]);
+  }
+  if (options.holdoutEnd && compareDates(options.holdoutEnd, asOf) <= 0) {
+    throw usageError(`--holdout-end ${options.holdoutEnd} must be after the as-of date ${asOf}${defaulted}`, [
+      'A backtest scores customers as of an earlier date and compares with what they bought until --holdout-end: `crm run --as-of DATE --holdout-end LATER_DATE`.',
+    ]);
+  }
+  if (options.since && compareDates(options.since, asOf) > 0) {
+    throw usageError(`--since ${options.since} must not be after the as-of date ${asOf}${defaulted}`);
+  }
+  return asOf;
+}
+
 export function parseShare(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n <= 1)) throw usageError(`--share ${value}: a share between 0 and 1, e.g. 0.8`);

@@ -6,6 +6,7 @@ import { literal, sqlNumber, Store, type Row } from '../store/db.js';
 import { inputError, storeError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { bgnbdModelLine } from './format.js';
+import type { TrendWindows } from '../models/pareto.js';
 import { parseShare } from './settings.js';
 
 async function openWithRuns(storePath: string): Promise<Store> {
@@ -128,6 +129,8 @@ export interface KeyAccountsResult {
   run_id: number;
   as_of: string;
   share: number;
+  /** The run's trend windows and whether the data covers them (null for runs that did not record it). */
+  trend: TrendWindows | null;
   customers: number;
   key_accounts: number;
   revenue_share: number;
@@ -141,8 +144,8 @@ export interface KeyAccountsResult {
 export async function keyAccounts(storePath: string, shareFlag?: string): Promise<KeyAccountsResult> {
   const store = await openWithRuns(storePath);
   try {
-    const run = (await store.one<{ run_id: number; as_of: string; params: string }>(
-      'SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, params FROM runs ORDER BY run_id DESC LIMIT 1',
+    const run = (await store.one<{ run_id: number; as_of: string; params: string; trend: string | null }>(
+      "SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, params, CAST(input->'$.trend' AS VARCHAR) AS trend FROM runs ORDER BY run_id DESC LIMIT 1",
     ))!;
     const share = shareFlag !== undefined ? parseShare(shareFlag) : Number(JSON.parse(run.params).key_accounts.share);
     const rows = await store.all<Row>(`
@@ -172,6 +175,7 @@ export async function keyAccounts(storePath: string, shareFlag?: string): Promis
       run_id: run.run_id,
       as_of: run.as_of,
       share,
+      trend: parseJson(run.trend),
       customers,
       key_accounts: accounts.length,
       revenue_share: accounts.reduce((a, b) => a + b.revenue_share, 0),
@@ -201,7 +205,12 @@ export function formatKeyAccounts(r: KeyAccountsResult): string[] {
     ]),
     { maxCellWidth: 48 },
   );
-  return [head, '', table];
+  return [head, ...(r.trend && !r.trend.comparable ? [notEnoughHistory(r.trend)] : []), '', table];
+}
+
+/** Why a run has no trends: its data does not cover both windows (models/pareto.ts). */
+export function notEnoughHistory(t: TrendWindows): string {
+  return `trend: not enough history — comparing ${t.days}-day windows needs data from ${t.previous_start}, and the data starts on ${t.data_start ?? '—'}`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -264,6 +264,18 @@ SELECT m.* FROM customer_metrics m
 WHERE m.run_id = (SELECT max(run_id) FROM runs);
 `,
   },
+  {
+    version: 4,
+    description: 'honest comparisons: revenue_previous is NULL when the data does not cover the previous trend window; runs.fallback_code',
+    // revenue_trend (generated from revenue_previous) and the "revenue down" flag follow: NULL,
+    // "not enough history", instead of a ratio of a full window to a sliver of one. The fallback
+    // code (too_few_customers | no_repeat_purchases | fit_failed) is what a report words in plain
+    // language; fallback_reason keeps the technical message.
+    sql: `
+ALTER TABLE customer_metrics ALTER COLUMN revenue_previous DROP NOT NULL;
+ALTER TABLE runs ADD COLUMN fallback_code VARCHAR;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

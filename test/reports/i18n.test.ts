@@ -15,6 +15,7 @@ import {
   termKey,
   translateTerm,
 } from '../../src/reports/i18n.js';
+import { FALLBACK_CODES } from '../../src/run/index.js';
 import { CrmError } from '../../src/util/errors.js';
 import { createFixtureStore, type Fixture } from '../helpers/fixture.js';
 
@@ -76,6 +77,9 @@ describe('dates', () => {
   });
 });
 
+/** Words a plain-language notice must not use (they stay in runs.fallback_reason and crm model show). */
+const JARGON = /BFGS|gradient|converge|Hessian|running away|ran away|parameter|likelihood|optimi[sz]/i;
+
 describe('terms and labels', () => {
   test('every RFM segment, value tier, churn level and ABC class has a Chinese name', () => {
     const terms = [...SEGMENTS, 'Platinum', 'Gold', 'Silver', 'Bronze', 'low', 'medium', 'high', 'A', 'B', 'C'];
@@ -104,6 +108,17 @@ describe('terms and labels', () => {
     const spec = { title: { en: 'Revenue', zh: '收入' }, axis: { title: { en: 'Only English' } }, other: { en: 1 } };
     expect(localizeTree(spec, 'zh', (en) => missing.push(en))).toEqual({ title: '收入', axis: { title: 'Only English' }, other: { en: 1 } });
     expect(missing).toEqual(['Only English']);
+  });
+
+  test('every fallback code of crm run has a plain sentence in both languages, free of optimiser jargon', () => {
+    const notices = new Map(dictionaryRows().map((r) => [r.key, r]));
+    for (const code of [...FALLBACK_CODES, 'unknown']) {
+      const notice = notices.get(`fallback.${code}`);
+      expect(notice, code).toBeDefined();
+      expect(notice!.en, code).toMatch(/ranked by how recently they bought\.$/);
+      expect(notice!.zh, code).toMatch(/按客户最近一次购买距今的时间排序。$/);
+      for (const text of [notice!.en, notice!.zh]) expect(text, code).not.toMatch(JARGON);
+    }
   });
 
   test('--lang accepts en and zh only', () => {

@@ -271,7 +271,7 @@ describe('a run that fell back (3 customers, no models)', () => {
   test('still renders, says why, and leaves out what needs the models', () => {
     expect(sql(fallback.db, 'SELECT model_status FROM runs')).toEqual([{ model_status: 'fallback' }]);
     expect(page).toContain('The statistical models were not fitted for this run');
-    expect(page).toContain('only 3 customers');
+    expect(page).toContain('There are only 3 customers, too few to estimate churn and lifetime value');
     expect(page).toContain('Lifetime values need the fitted models');
     expect(page).toContain('Churn risk (recency rule)');
     expect(kpiValues(page)).toMatchObject({ Customers: '3', 'Projected revenue': '–' });

@@ -50,7 +50,7 @@ interface Metrics {
   churn_reason: string;
   net_revenue: number;
   revenue_current: number;
-  revenue_previous: number;
+  revenue_previous: number | null;
   revenue_trend: number | null;
 }
 
@@ -90,9 +90,10 @@ describe('the customer base', () => {
       bgnbd_x: 2,
       churn_reason: 'last purchase today; usually buys every 178 days',
       net_revenue: 250,
-      // Trend windows of 365 days: all of 2024 is the current one, nothing before it.
+      // Trend windows of 365 days: all of 2024 is the current one; the data (from 2024-01-10)
+      // does not cover the previous one, so there is nothing to compare with (NULL, not 0).
       revenue_current: 250,
-      revenue_previous: 0,
+      revenue_previous: null,
       revenue_trend: null,
     });
     expect(b).toEqual({
@@ -113,22 +114,30 @@ describe('the customer base', () => {
       churn_reason: 'last purchase 107 days ago; usually buys every 198 days',
       net_revenue: 85,
       revenue_current: 85,
-      revenue_previous: 0,
+      revenue_previous: null,
       revenue_trend: null,
     });
   });
 
-  it('--since narrows the 80/20 window and sets the trend windows to its length (214 days)', async () => {
+  it('--since narrows the 80/20 window and sets the trend windows to its length; the trend only where the data covers both', async () => {
     const run = store.json<{ run_id: number }>(['run', '--as-of', '2024-12-31', '--since', '2024-06-01']);
     const rows = await metrics(run.run_id);
-    // Window from 2024-06-01: A 80 − 20 + 10 = 70, B 25. The previous 214 days
-    // (2023-10-31 … 2024-05-31): A 180, B 60. Lifetime money is unchanged.
-    expect(rows.map((r) => [r.customer_id, r.monetary, r.net_revenue, r.revenue_current, r.revenue_previous])).toEqual([
-      ['A', 250, 70, 70, 180],
-      ['B', 85, 25, 25, 60],
+    // Window from 2024-06-01 (214 days): A 80 − 20 + 10 = 70, B 25. The previous 214 days
+    // (2023-10-31 … 2024-05-31) start before the data (2024-01-10): no previous revenue, no trend.
+    // Lifetime money is unchanged.
+    expect(rows.map((r) => [r.customer_id, r.monetary, r.net_revenue, r.revenue_current, r.revenue_previous, r.revenue_trend])).toEqual([
+      ['A', 250, 70, 70, null, null],
+      ['B', 85, 25, 25, null, null],
     ]);
-    expect(rows[0].revenue_trend).toBeCloseTo(70 / 180 - 1, 12);
-    expect(rows[1].revenue_trend).toBeCloseTo(25 / 60 - 1, 12);
+    // From 2024-09-01 (122 days): A 10, B 25; the previous 122 days (2024-05-02 … 2024-08-31),
+    // covered by the data: A 80 − 20 = 60, B nothing (0: no trend from zero).
+    const covered = await metrics(store.json<{ run_id: number }>(['run', '--as-of', '2024-12-31', '--since', '2024-09-01']).run_id);
+    expect(covered.map((r) => [r.customer_id, r.net_revenue, r.revenue_current, r.revenue_previous])).toEqual([
+      ['A', 10, 10, 60],
+      ['B', 25, 25, 0],
+    ]);
+    expect(covered[0].revenue_trend).toBeCloseTo(10 / 60 - 1, 12);
+    expect(covered[1].revenue_trend).toBeNull();
   });
 });
 

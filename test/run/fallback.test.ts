@@ -152,10 +152,11 @@ describe('fallback: nobody repeats', () => {
       rows.push({ customer_id: `N${String(i).padStart(2, '0')}`, order_date: addDays('2024-01-01', 7 * i), amount: 10 + i });
       if (i % 5 === 0) rows.push({ customer_id: `N${String(i).padStart(2, '0')}`, order_date: addDays('2024-01-01', 7 * i), amount: 5 });
     }
-    // Two customers come back after as-of: the only repeat purchases are in the holdout.
+    // Two customers come back after as-of: the only repeat purchases are in the holdout, which
+    // ends on the last transaction date (2024-07-22: first purchase of N29).
     rows.push({ customer_id: 'N00', order_date: '2024-07-10', amount: 12 }, { customer_id: 'N01', order_date: '2024-07-15', amount: 12 });
     const store = await storeOf(rows);
-    const run = store.json<RunJson>(['run', '--as-of', '2024-06-30', '--holdout-end', '2024-07-31']);
+    const run = store.json<RunJson>(['run', '--as-of', '2024-06-30', '--holdout-end', '2024-07-22']);
     // First purchases up to 2024-06-24 (i ≤ 25) are scored.
     expect(run.customers).toBe(26);
     const m = await expectFallback(store, run, /^no customer has bought on more than one day/);

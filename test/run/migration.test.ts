@@ -3,7 +3,8 @@
  * - version 1 (the ingest tables only, before `crm run` existed): `crm run` migrates it and
  *   works, and so does a read-only command;
  * - version 2 (customer_metrics with every column stored): migration 3 keeps every value of
- *   every run, with the fixed vocabularies as ENUMs and the derived columns generated.
+ *   every run, with the fixed vocabularies as ENUMs and the derived columns generated; migration
+ *   4 lets revenue_previous be NULL and adds runs.fallback_code (NULL for earlier runs).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,7 +57,7 @@ describe('a version-1 store', () => {
     expect(r.code, r.stderr).toBe(0);
     const run = JSON.parse(r.stdout);
     expect([run.run_id, run.as_of, run.customers, run.model_status]).toEqual([1, '2024-03-31', 3, 'fallback']);
-    expect(await versions(db)).toEqual([1, 2, 3]);
+    expect(await versions(db)).toEqual([1, 2, 3, 4]);
     const store = await Store.open(db, { readOnly: true });
     try {
       const rows = await store.all(`SELECT customer_id, frequency, monetary, returns_value, abc_class FROM customer_latest ORDER BY customer_id`);
@@ -80,7 +81,7 @@ describe('a version-1 store', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toBe('crm: error: no model run yet: run `crm run` first\n');
     expect(r.stdout).toBe('');
-    expect(await versions(db)).toEqual([1, 2, 3]);
+    expect(await versions(db)).toEqual([1, 2, 3, 4]);
   });
 });
 
@@ -108,16 +109,19 @@ describe('a version-2 store with runs', () => {
       .map((c) => c.column_name)
       .filter((c) => c !== 'as_of' && c !== 'time_unit_days');
     expect(V2_COLUMNS).toHaveLength(45);
-    const before = await source.query(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
+    // Version 2 stored 0 as the previous window's revenue where today's runs store NULL (the data
+    // does not cover that window: migration 4).
+    const v2Revenue = (c: string) => (c === 'revenue_previous' ? 'coalesce(revenue_previous, 0) AS revenue_previous' : c);
+    const before = await source.query(`SELECT ${V2_COLUMNS.map(v2Revenue).join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
 
     const db = path.join(source.dir, 'v2.duckdb');
     const old = await Store.open(db, { create: true, migrate: false });
     try {
       await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 2));
       await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      await old.run('INSERT INTO runs SELECT * FROM src.runs');
+      await old.run('INSERT INTO runs SELECT * EXCLUDE (fallback_code) FROM src.runs');
       // Version 2 stored the four vocabularies as VARCHAR.
-      const v2Value = (c: string) => (['churn_tier', 'churn_method', 'value_basis', 'abc_class'].includes(c) ? `CAST(${c} AS VARCHAR) AS ${c}` : c);
+      const v2Value = (c: string) => (['churn_tier', 'churn_method', 'value_basis', 'abc_class'].includes(c) ? `CAST(${c} AS VARCHAR) AS ${c}` : v2Revenue(c));
       await old.run(`INSERT INTO customer_metrics SELECT ${V2_COLUMNS.map(v2Value).join(', ')} FROM src.customer_metrics`);
       await old.run('DETACH src');
       expect(await old.schemaVersion()).toBe(2);
@@ -125,9 +129,9 @@ describe('a version-2 store with runs', () => {
       old.close();
     }
 
-    const migrated = await Store.open(db); // applies migration 3
+    const migrated = await Store.open(db); // applies migrations 3 and 4
     try {
-      expect(await migrated.schemaVersion()).toBe(3);
+      expect(await migrated.schemaVersion()).toBe(4);
       const after = await migrated.all(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
       expect(after).toEqual(before);
       // The generated columns, by hand (run 1 as of 2024-02-29 in weeks, run 2 as of 2024-03-31
@@ -165,6 +169,15 @@ describe('a version-2 store with runs', () => {
       expect(perRun).toEqual([
         { run_id: 1, as_of: '2024-02-29', unit: 7 },
         { run_id: 2, as_of: '2024-03-31', unit: 1 },
+      ]);
+      // Migration 4: revenue_previous may be NULL (not enough history); runs of before have no fallback code.
+      const nullable = await migrated.value<string>(
+        "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'customer_metrics' AND column_name = 'revenue_previous'",
+      );
+      expect(nullable).toBe('YES');
+      expect(await migrated.all('SELECT run_id, model_status, fallback_code FROM runs ORDER BY run_id')).toEqual([
+        { run_id: 1, model_status: 'fallback', fallback_code: null },
+        { run_id: 2, model_status: 'fallback', fallback_code: null },
       ]);
     } finally {
       migrated.close();
