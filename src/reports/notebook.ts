@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Marked, type Token, type Tokens, type TokensList } from 'marked';
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { ident, readerObjects, type Row, type Store } from '../store/db.js';
+import { isQueryOnly, lockToStore, refusedPath } from '../store/query.js';
 import { CrmError, inputError, messageOf, outputError, queryError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import {
@@ -47,8 +48,14 @@ import { escapeHtml, renderReportHtml, type KpiCard, type ReportBlock, type Repo
 import { chartFonts, LOCALE_FORMAT_FUNCTION, prepareChart, writeChartFiles, type ChartFiles, type ChartSpec, type PreparedChart } from './render.js';
 
 export interface RenderNotebookOptions {
-  /** The store the SQL cells read. Open it read-only: cells are refused any write either way. */
+  /**
+   * The store the SQL cells read. Open it read-only: cells are refused any write either way.
+   * Rendering locks it to itself (see store/query.ts, lockToStore): no cell can open a file,
+   * URL or other database, and the store stays locked until it is closed.
+   */
   store: Store;
+  /** An absolute folder whose files the cells may read (`--allow-files DIR`); nothing else is. */
+  allowFiles?: string;
   /** Where the HTML file and charts/ go (created if missing). */
   outDir: string;
   lang?: Lang;
@@ -125,6 +132,7 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
     },
   };
 
+  await lockToStore(opts.store, opts.allowFiles === undefined ? [] : [opts.allowFiles]);
   const queries = await runQueries(ctx, opts.store, opts.prepare);
   const shown = hasConditions(text) ? showConditions(ctx, text) : notebook;
 
@@ -310,13 +318,11 @@ async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): P
         'Split it into several cells, or combine the steps with WITH … SELECT.',
       ]);
     }
+    // Classified before it is prepared: binding may write (EXPORT DATABASE creates its folder,
+    // and inside an --allow-files folder the lock would let it).
+    if ((await isQueryOnly(conn, sql)) === false) throw notReadOnly(where, leadingKeyword(sql));
     const prepared = await statements.prepare(0);
-    if (!READ_STATEMENTS.has(prepared.statementType)) {
-      throw queryError(
-        `${where}: SQL cells are read-only, and this is a ${StatementType[prepared.statementType] ?? 'writing'} statement`,
-        ['Notebooks only read the store: use SELECT (or WITH … SELECT, FROM …, DESCRIBE, SUMMARIZE).'],
-      );
-    }
+    if (!READ_STATEMENTS.has(prepared.statementType)) throw notReadOnly(where, StatementType[prepared.statementType]);
     const materialized = await materializeQuery(conn, cell);
     if (materialized) return { cell, ...materialized };
     const reader = await prepared.runAndReadAll();
@@ -328,6 +334,20 @@ async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): P
   }
 }
 
+function notReadOnly(where: string, statement: string | undefined): CrmError {
+  const what = statement ? `${/^[AEIOU]/.test(statement) ? 'an' : 'a'} ${statement} statement` : 'not a query';
+  return queryError(`${where}: SQL cells are read-only, and this is ${what}`, [
+    'Notebooks only read the store: use SELECT (or WITH … SELECT, FROM …, DESCRIBE, SUMMARIZE).',
+  ]);
+}
+
+/** The statement's first keyword (after comments and parentheses), upper-cased: what a refusal names. */
+function leadingKeyword(sql: string): string | undefined {
+  const code = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+  const word = /^[\s(]*([A-Za-z]+)/.exec(code)?.[1]?.toUpperCase();
+  return word === 'WITH' ? undefined : word;
+}
+
 /** A DuckDB error as a CrmError at the right line of the .md file (DuckDB counts lines from the cell). */
 function sqlError(ctx: Context, cell: Cell, message: string): CrmError {
   const [first, ...context] = message.split('\n').filter((l) => l.trim() !== '');
@@ -335,6 +355,12 @@ function sqlError(ctx: Context, cell: Cell, message: string): CrmError {
   const line = lineInCell ? cell.bodyLine + Number(lineInCell[1]) - 1 : cell.bodyLine;
   if (/read-only mode/i.test(message)) {
     return queryError(`${cellLocation(ctx.file, cell, line)}: SQL cells are read-only: ${first}`);
+  }
+  const file = refusedPath(message);
+  if (file !== null) {
+    return queryError(`${cellLocation(ctx.file, cell, line)}: notebooks read only the store: the cell cannot open "${file}"`, [
+      'To let cells read files of your own, put them in one folder and pass --allow-files DIR (URLs are never read).',
+    ]);
   }
   return queryError(`${cellLocation(ctx.file, cell, line)}: ${first}`, context);
 }
