@@ -414,6 +414,34 @@ type LayoutItem =
 const MARK_OPEN = '\uE000';
 const MARK_CLOSE = '\uE001';
 
+/** Where a link may go: these schemes, or a target without one (relative path, #anchor). */
+const LINK_SCHEMES = new Set(['http', 'https', 'mailto']);
+
+/** The named references a link target may hold besides numeric ones (others stay literal text). */
+const NAMED_REFERENCES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", colon: ':', Tab: '\t', NewLine: '\n', nbsp: '\u00a0' };
+
+/** Character references decoded, as CommonMark reads a link target (marked leaves them in). */
+function decodeReferences(text: string): string {
+  return text.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));/g, (whole, dec?: string, hex?: string, name?: string) => {
+    if (name !== undefined) return NAMED_REFERENCES[name] ?? whole;
+    const code = dec !== undefined ? Number(dec) : parseInt(hex ?? '', 16);
+    return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : '\uFFFD';
+  });
+}
+
+/**
+ * A Markdown link target the report may keep: decoded, when its scheme (as a browser reads it:
+ * leading spaces and controls dropped, tabs and newlines removed anywhere) is http, https or
+ * mailto, or when it has none; null for javascript:, data:, vbscript:, file: and the rest.
+ * The caller writes exactly the string returned (escaped), so the check sees what the browser will.
+ */
+export function safeLinkTarget(href: string): string | null {
+  const target = decodeReferences(href);
+  const parsed = target.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(parsed)?.[1];
+  return scheme === undefined || LINK_SCHEMES.has(scheme.toLowerCase()) ? target : null;
+}
+
 function createMarkdown(): Marked {
   const md = new Marked({ gfm: true });
   md.use({
@@ -421,6 +449,19 @@ function createMarkdown(): Marked {
       // Raw HTML in prose is shown as text (comments dropped): notebooks are Markdown, and the
       // page must not load or run anything the report did not put there itself.
       html: ({ text: raw }: Tokens.HTML | Tokens.Tag) => (/^\s*<!--[\s\S]*-->\s*$/.test(raw) ? '' : escapeHtml(raw)),
+      // A link with any other target than safeLinkTarget allows is its text alone.
+      link({ href, title, tokens }: Tokens.Link) {
+        const text = this.parser.parseInline(tokens);
+        const target = safeLinkTarget(href);
+        if (target === null) return text;
+        let encoded: string;
+        try {
+          encoded = encodeURI(target).replace(/%25/g, '%');
+        } catch {
+          return text; // a lone surrogate: not a URL
+        }
+        return `<a href="${escapeHtml(encoded)}"${title ? ` title="${escapeHtml(title)}"` : ''}>${text}</a>`;
+      },
     },
   });
   return md;
@@ -440,6 +481,14 @@ function proseItems(ctx: Context, source: string, firstLine: number): LayoutItem
   );
   const tokens = markdown.lexer(masked);
   markdown.walkTokens(tokens, (token) => {
+    if (token.type === 'link') {
+      // Values go into a target before it is checked: data cannot make a javascript: link either.
+      token.href = plainFillValues(token.href, values);
+      if (safeLinkTarget(token.href) === null) {
+        const line = lineAt(masked, Math.max(0, masked.indexOf(token.raw)), firstLine);
+        ctx.warn(`${lineLocation(ctx.file, line)}: the link to '${token.href}' is shown as text: links may go to http:, https:, mailto: or relative targets`);
+      }
+    }
     if (token.type === 'image' && !/^data:image\//i.test(token.href)) {
       const at = source.indexOf(token.href);
       throw inputError(`${lineLocation(ctx.file, lineAt(source, Math.max(0, at), firstLine))}: the image '${token.href}' is not embedded`, [
