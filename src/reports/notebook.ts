@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Marked, type Token, type Tokens, type TokensList } from 'marked';
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { ident, readerObjects, type Row, type Store } from '../store/db.js';
-import { isQueryOnly, lockToStore, refusedPath } from '../store/query.js';
+import { isQueryOnly, leadingKeyword, lockToStore, refusedPath } from '../store/query.js';
 import { CrmError, inputError, messageOf, outputError, queryError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import {
@@ -339,13 +339,6 @@ function notReadOnly(where: string, statement: string | undefined): CrmError {
   return queryError(`${where}: SQL cells are read-only, and this is ${what}`, [
     'Notebooks only read the store: use SELECT (or WITH … SELECT, FROM …, DESCRIBE, SUMMARIZE).',
   ]);
-}
-
-/** The statement's first keyword (after comments and parentheses), upper-cased: what a refusal names. */
-function leadingKeyword(sql: string): string | undefined {
-  const code = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
-  const word = /^[\s(]*([A-Za-z]+)/.exec(code)?.[1]?.toUpperCase();
-  return word === 'WITH' ? undefined : word;
 }
 
 /** A DuckDB error as a CrmError at the right line of the .md file (DuckDB counts lines from the cell). */

@@ -38,6 +38,11 @@ export async function runReadOnlyQuery(storePath: string, sql: string): Promise<
     } catch (err) {
       throw queryError(cleanDuckDbMessage(err));
     }
+    // One statement can be named before it is prepared: a write is refused without binding it.
+    if (extracted.count === 1 && (await isQueryOnly(store.conn, sql)) === false) {
+      const keyword = leadingKeyword(sql);
+      if (keyword !== undefined && !READ_ONLY_KEYWORDS.has(keyword)) throw readOnlyError(keyword);
+    }
     const results: QueryResult[] = [];
     for (let i = 0; i < extracted.count; i++) {
       let prepared;
@@ -47,11 +52,7 @@ export async function runReadOnlyQuery(storePath: string, sql: string): Promise<
         throw lockedOutError(err) ?? queryError(cleanDuckDbMessage(err));
       }
       const type = prepared.statementType;
-      if (!READ_ONLY_TYPES.has(type)) {
-        throw queryError(`crm query is read-only: ${StatementType[type] ?? 'this'} statements are refused`, [
-          'Tables are written by crm ingest and crm run; to change the store by hand, open it with DuckDB directly.',
-        ]);
-      }
+      if (!READ_ONLY_TYPES.has(type)) throw readOnlyError(StatementType[type]);
       try {
         const reader = await prepared.runAndReadAll();
         results.push({ columns: reader.deduplicatedColumnNames(), rows: readerObjects(reader) });
@@ -66,6 +67,25 @@ export async function runReadOnlyQuery(storePath: string, sql: string): Promise<
   } finally {
     store.close();
   }
+}
+
+/** The first keywords of the statements crm query runs besides queries (see READ_ONLY_TYPES). */
+const READ_ONLY_KEYWORDS = new Set(['EXPLAIN', 'PRAGMA', 'CALL']);
+
+function readOnlyError(statement: string | undefined): CrmError {
+  return queryError(`crm query is read-only: ${statement ?? 'this'} statements are refused`, [
+    'Tables are written by crm ingest and crm run; to change the store by hand, open it with DuckDB directly.',
+  ]);
+}
+
+/**
+ * A statement's first keyword (after comments and parentheses), upper-cased, to name a refused
+ * statement before it is prepared; undefined for WITH, whose statement comes later.
+ */
+export function leadingKeyword(sql: string): string | undefined {
+  const code = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+  const word = /^[\s(]*([A-Za-z]+)/.exec(code)?.[1]?.toUpperCase();
+  return word === 'WITH' ? undefined : word;
 }
 
 function cleanDuckDbMessage(err: unknown): string {

@@ -60,7 +60,14 @@ describe('crm query reads the store and nothing else', () => {
   it('a refused EXPORT DATABASE leaves no folder behind', () => {
     const target = path.join(dir, 'exported');
     const r = crm(['--db', db, 'query', `EXPORT DATABASE '${target}'`]);
-    expectRefused(r, /read-only|reads only the store/);
+    expectRefused(r, /crm query is read-only: EXPORT statements are refused/);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
+  it('inside a batch (where it is only classified once prepared), EXPORT DATABASE leaves no folder either', () => {
+    const target = path.join(dir, 'exported-in-batch');
+    const r = crm(['--db', db, 'query', `SELECT 1; EXPORT DATABASE '${target}'`]);
+    expectRefused(r, /reads only the store/);
     expect(fs.existsSync(target)).toBe(false);
   });
 
