@@ -5,6 +5,7 @@
  * Each action imports its library module when it runs: a command only loads what it uses
  * (`crm --version` needs none of DuckDB, exceljs or vega), which keeps start-up short.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig, type CrmConfig } from './config.js';
@@ -66,6 +67,15 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function parseInteger(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw usageError(`${JSON.stringify(value)} is not a whole number`);
   return Number(value);
+}
+
+/** `--allow-files DIR`: an existing folder, as an absolute path. */
+function parseAllowedFolder(value: string): string {
+  const folder = path.resolve(value);
+  if (value.trim() === '' || !fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    throw usageError(`--allow-files: no folder ${JSON.stringify(value)}`, ['Give a folder that holds the files the notebook reads.']);
+  }
+  return folder;
 }
 
 export function registerCommands(program: Command): void {
@@ -312,7 +322,8 @@ Examples:
     .option('--out <dir>', 'output folder', 'out')
     .addOption(new Option('--lang <lang>', 'report language').choices([...LANGS]).default('en'))
     .option('--run <id>', 'the run the report_* views show (default: the latest, if any)', parseInteger)
-    .action(async (file: string, opts: { out: string; lang: string; run?: number }, cmd: Command) => {
+    .option('--allow-files <dir>', 'let SQL cells read the files under this folder (otherwise they read only the store)', parseAllowedFolder)
+    .action(async (file: string, opts: { out: string; lang: string; run?: number; allowFiles?: string }, cmd: Command) => {
       const { Store } = await import('./store/db.js');
       const { renderNotebook } = await import('./reports/notebook.js');
       const { reportViewsFor } = await import('./reports/report.js');
@@ -321,7 +332,7 @@ Examples:
       try {
         const prepare = await reportViewsFor(store, opts.run);
         const result = await ctx.progress.step(`rendering ${path.basename(file)}`, () =>
-          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter, prepare }),
+          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter, prepare, allowFiles: opts.allowFiles }),
         );
         ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts.length} charts, ${formatDuration(result.ms)})`);
       } finally {

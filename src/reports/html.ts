@@ -7,6 +7,7 @@
  * Everything that comes from data is escaped here: text through `escapeHtml`, JSON placed in a
  * <script> through `jsonForScript` (a customer named `</script><script>…` stays a string).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -14,9 +15,27 @@ import { formatDate, LOCALE, VALUE_FORMAT_SOURCE, t, type Lang } from './i18n.js
 import { LOCALE_FORMAT_FUNCTION, styleChart, type ChartSpec } from './render.js';
 import { TOOL_VERSION } from '../version.js';
 
-/** No fetches, no frames, no fonts or images from anywhere but inline data. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+/**
+ * The page's Content-Security-Policy, for a page whose inline scripts are `scripts`: nothing is
+ * fetched (default-src 'none'; images only from inline data), and only the scripts the report
+ * inlined itself run, each named by its SHA-256. Without 'unsafe-inline' for scripts, an inline
+ * event handler (`onerror=…`) or a `javascript:` URL that slipped into the page cannot run; nor
+ * can eval (Vega interprets its expressions, see pageScript). Styles keep 'unsafe-inline':
+ * vega-embed and its tooltips add <style> elements and Vega's SVG writes style attributes as it
+ * draws. CSS runs no script, and with nothing allowed to load it cannot send anything anywhere.
+ */
+export function contentSecurityPolicy(scripts: readonly string[]): string {
+  const hashes = scripts.map((source) => `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`);
+  return [
+    "default-src 'none'",
+    `script-src ${hashes.join(' ')}`,
+    "style-src 'unsafe-inline'",
+    'img-src data:',
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
 
 export interface KpiCard {
   label: string;
@@ -123,14 +142,13 @@ export function renderReportHtml(doc: ReportDocument): string {
     .filter(Boolean)
     .join('\n');
   const pageData = { lang, labels: { chartFailed: t(lang, 'chart.failed') }, charts };
-  const libraries = chartLibrarySources()
-    .map((source) => `<script>${source}</script>`)
-    .join('\n');
+  // Scripts that run, in order; the CSP allows exactly these (the page data is JSON, not run).
+  const scripts = [...chartLibrarySources(), pageScript()];
   return `<!doctype html>
 <html lang="${LOCALE[lang]}">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(scripts)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="crm-analytics ${escapeHtml(TOOL_VERSION)}">
 <title>${escapeHtml(doc.title)}</title>
@@ -149,8 +167,7 @@ ${sections}
 <footer>${escapeHtml(t(lang, 'report.footer', { version: TOOL_VERSION }))}</footer>
 </div>
 <script type="application/json" id="crm-report-data">${jsonForScript(pageData)}</script>
-${libraries}
-<script>${pageScript()}</script>
+${scripts.map((source) => `<script>${source}</script>`).join('\n')}
 </body>
 </html>
 `;

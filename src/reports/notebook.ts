@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Marked, type Token, type Tokens, type TokensList } from 'marked';
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { ident, readerObjects, type Row, type Store } from '../store/db.js';
+import { isQueryOnly, leadingKeyword, lockToStore, refusedPath } from '../store/query.js';
 import { CrmError, inputError, messageOf, outputError, queryError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import {
@@ -47,8 +48,14 @@ import { escapeHtml, renderReportHtml, type KpiCard, type ReportBlock, type Repo
 import { chartFonts, LOCALE_FORMAT_FUNCTION, prepareChart, writeChartFiles, type ChartFiles, type ChartSpec, type PreparedChart } from './render.js';
 
 export interface RenderNotebookOptions {
-  /** The store the SQL cells read. Open it read-only: cells are refused any write either way. */
+  /**
+   * The store the SQL cells read. Open it read-only: cells are refused any write either way.
+   * Rendering locks it to itself (see store/query.ts, lockToStore): no cell can open a file,
+   * URL or other database, and the store stays locked until it is closed.
+   */
   store: Store;
+  /** An absolute folder whose files the cells may read (`--allow-files DIR`); nothing else is. */
+  allowFiles?: string;
   /** Where the HTML file and charts/ go (created if missing). */
   outDir: string;
   lang?: Lang;
@@ -125,6 +132,7 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
     },
   };
 
+  await lockToStore(opts.store, opts.allowFiles === undefined ? [] : [opts.allowFiles]);
   const queries = await runQueries(ctx, opts.store, opts.prepare);
   const shown = hasConditions(text) ? showConditions(ctx, text) : notebook;
 
@@ -310,13 +318,11 @@ async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): P
         'Split it into several cells, or combine the steps with WITH … SELECT.',
       ]);
     }
+    // Classified before it is prepared: binding may write (EXPORT DATABASE creates its folder,
+    // and inside an --allow-files folder the lock would let it).
+    if ((await isQueryOnly(conn, sql)) === false) throw notReadOnly(where, leadingKeyword(sql));
     const prepared = await statements.prepare(0);
-    if (!READ_STATEMENTS.has(prepared.statementType)) {
-      throw queryError(
-        `${where}: SQL cells are read-only, and this is a ${StatementType[prepared.statementType] ?? 'writing'} statement`,
-        ['Notebooks only read the store: use SELECT (or WITH … SELECT, FROM …, DESCRIBE, SUMMARIZE).'],
-      );
-    }
+    if (!READ_STATEMENTS.has(prepared.statementType)) throw notReadOnly(where, StatementType[prepared.statementType]);
     const materialized = await materializeQuery(conn, cell);
     if (materialized) return { cell, ...materialized };
     const reader = await prepared.runAndReadAll();
@@ -328,6 +334,13 @@ async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): P
   }
 }
 
+function notReadOnly(where: string, statement: string | undefined): CrmError {
+  const what = statement ? `${/^[AEIOU]/.test(statement) ? 'an' : 'a'} ${statement} statement` : 'not a query';
+  return queryError(`${where}: SQL cells are read-only, and this is ${what}`, [
+    'Notebooks only read the store: use SELECT (or WITH … SELECT, FROM …, DESCRIBE, SUMMARIZE).',
+  ]);
+}
+
 /** A DuckDB error as a CrmError at the right line of the .md file (DuckDB counts lines from the cell). */
 function sqlError(ctx: Context, cell: Cell, message: string): CrmError {
   const [first, ...context] = message.split('\n').filter((l) => l.trim() !== '');
@@ -335,6 +348,12 @@ function sqlError(ctx: Context, cell: Cell, message: string): CrmError {
   const line = lineInCell ? cell.bodyLine + Number(lineInCell[1]) - 1 : cell.bodyLine;
   if (/read-only mode/i.test(message)) {
     return queryError(`${cellLocation(ctx.file, cell, line)}: SQL cells are read-only: ${first}`);
+  }
+  const file = refusedPath(message);
+  if (file !== null) {
+    return queryError(`${cellLocation(ctx.file, cell, line)}: notebooks read only the store: the cell cannot open "${file}"`, [
+      'To let cells read files of your own, put them in one folder and pass --allow-files DIR (URLs are never read).',
+    ]);
   }
   return queryError(`${cellLocation(ctx.file, cell, line)}: ${first}`, context);
 }
@@ -388,6 +407,34 @@ type LayoutItem =
 const MARK_OPEN = '\uE000';
 const MARK_CLOSE = '\uE001';
 
+/** Where a link may go: these schemes, or a target without one (relative path, #anchor). */
+const LINK_SCHEMES = new Set(['http', 'https', 'mailto']);
+
+/** The named references a link target may hold besides numeric ones (others stay literal text). */
+const NAMED_REFERENCES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", colon: ':', Tab: '\t', NewLine: '\n', nbsp: '\u00a0' };
+
+/** Character references decoded, as CommonMark reads a link target (marked leaves them in). */
+function decodeReferences(text: string): string {
+  return text.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));/g, (whole, dec?: string, hex?: string, name?: string) => {
+    if (name !== undefined) return NAMED_REFERENCES[name] ?? whole;
+    const code = dec !== undefined ? Number(dec) : parseInt(hex ?? '', 16);
+    return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : '\uFFFD';
+  });
+}
+
+/**
+ * A Markdown link target the report may keep: decoded, when its scheme (as a browser reads it:
+ * leading spaces and controls dropped, tabs and newlines removed anywhere) is http, https or
+ * mailto, or when it has none; null for javascript:, data:, vbscript:, file: and the rest.
+ * The caller writes exactly the string returned (escaped), so the check sees what the browser will.
+ */
+export function safeLinkTarget(href: string): string | null {
+  const target = decodeReferences(href);
+  const parsed = target.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(parsed)?.[1];
+  return scheme === undefined || LINK_SCHEMES.has(scheme.toLowerCase()) ? target : null;
+}
+
 function createMarkdown(): Marked {
   const md = new Marked({ gfm: true });
   md.use({
@@ -395,6 +442,19 @@ function createMarkdown(): Marked {
       // Raw HTML in prose is shown as text (comments dropped): notebooks are Markdown, and the
       // page must not load or run anything the report did not put there itself.
       html: ({ text: raw }: Tokens.HTML | Tokens.Tag) => (/^\s*<!--[\s\S]*-->\s*$/.test(raw) ? '' : escapeHtml(raw)),
+      // A link with any other target than safeLinkTarget allows is its text alone.
+      link({ href, title, tokens }: Tokens.Link) {
+        const text = this.parser.parseInline(tokens);
+        const target = safeLinkTarget(href);
+        if (target === null) return text;
+        let encoded: string;
+        try {
+          encoded = encodeURI(target).replace(/%25/g, '%');
+        } catch {
+          return text; // a lone surrogate: not a URL
+        }
+        return `<a href="${escapeHtml(encoded)}"${title ? ` title="${escapeHtml(title)}"` : ''}>${text}</a>`;
+      },
     },
   });
   return md;
@@ -414,6 +474,14 @@ function proseItems(ctx: Context, source: string, firstLine: number): LayoutItem
   );
   const tokens = markdown.lexer(masked);
   markdown.walkTokens(tokens, (token) => {
+    if (token.type === 'link') {
+      // Values go into a target before it is checked: data cannot make a javascript: link either.
+      token.href = plainFillValues(token.href, values);
+      if (safeLinkTarget(token.href) === null) {
+        const line = lineAt(masked, Math.max(0, masked.indexOf(token.raw)), firstLine);
+        ctx.warn(`${lineLocation(ctx.file, line)}: the link to '${token.href}' is shown as text: links may go to http:, https:, mailto: or relative targets`);
+      }
+    }
     if (token.type === 'image' && !/^data:image\//i.test(token.href)) {
       const at = source.indexOf(token.href);
       throw inputError(`${lineLocation(ctx.file, lineAt(source, Math.max(0, at), firstLine))}: the image '${token.href}' is not embedded`, [

@@ -84,6 +84,11 @@ export class Store {
     }
     const config: Record<string, string> = {
       access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
+      // Everything crm uses (json, parquet, icu) is built in: SQL never makes DuckDB download
+      // an extension (read_csv('http://…') would fetch httpfs) or load one from ~/.duckdb.
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      allow_community_extensions: 'false',
     };
     config.memory_limit = opts.memoryLimit ?? process.env.CRM_MEMORY_LIMIT ?? DEFAULT_MEMORY_LIMIT;
     let instance: DuckDBInstance;

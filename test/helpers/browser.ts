@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CRM_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -59,6 +59,8 @@ export interface PageReport {
   dialogs: string[];
   /** The page's visible text. */
   text: string;
+  /** What `afterLoad` returned. */
+  probe?: unknown;
 }
 
 export interface InspectOptions {
@@ -66,6 +68,8 @@ export interface InspectOptions {
   screenshot?: string;
   viewport?: { width: number; height: number };
   timeoutMs?: number;
+  /** Run once the charts are done, before violations are collected (e.g. to try an injection). */
+  afterLoad?: (page: Page) => Promise<unknown>;
 }
 
 const DEFAULTS = { viewport: { width: 1200, height: 900 }, timeoutMs: 30_000 };
@@ -116,13 +120,14 @@ export async function inspectReport(browser: Browser, htmlFile: string, opts: In
         error: el.classList.contains('chart-error') ? el.textContent : null,
       })),
     );
+    const probe = opts.afterLoad ? await opts.afterLoad(page) : undefined;
     const cspViolations = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
     const text = await page.evaluate(() => document.body.innerText);
     if (opts.screenshot) {
       fs.mkdirSync(path.dirname(opts.screenshot), { recursive: true });
       await page.screenshot({ path: opts.screenshot, fullPage: true });
     }
-    return { chartsState, requests, consoleErrors, pageErrors, cspViolations, dialogs, charts, text };
+    return { chartsState, requests, consoleErrors, pageErrors, cspViolations, dialogs, charts, text, probe };
   } finally {
     await context.close();
   }

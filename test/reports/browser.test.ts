@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { CONTENT_SECURITY_POLICY } from '../../src/reports/html.js';
+import type { Browser, Page } from 'playwright-core';
+import { contentSecurityPolicy } from '../../src/reports/html.js';
 import { createFixtureStore, HOSTILE_NAMES, type Fixture } from '../helpers/fixture.js';
 import { inspectReport, launchChromium, type PageReport } from '../helpers/browser.js';
 import { EXAMPLE_NOTEBOOK, HOSTILE_NOTEBOOK, REPO_ROOT, renderWithStore, writeNotebook } from '../helpers/reports.js';
@@ -90,6 +90,102 @@ test('screenshots are saved for both languages', () => {
   }
 });
 
+/**
+ * Markup that tries to run script: in prose (raw HTML, javascript: links however spelt) and in
+ * data (a customer name that is an <img onerror>, a link target from a query).
+ */
+const INJECTION_NOTEBOOK = `# Injection
+
+<img src=x onerror="window.__ran = 'prose img'">
+
+[click me](javascript:window.__ran='prose link'), [entity](java&#x09;script:window.__ran='entity link'), <javascript:window.__ran='autolink'>
+
+Top customer: {{top.name}}, [their site]({{top.url}}).
+
+\`\`\`sql top
+SELECT c.name, 'javascript:window.__ran=1' AS url, sum(t.amount) AS revenue
+FROM transactions t JOIN customers c USING (customer_id)
+WHERE c.name LIKE '<img%'
+GROUP BY c.name
+\`\`\`
+
+\`\`\`table top
+\`\`\`
+
+\`\`\`vega-lite top-chart
+{"title": "{{top.name}}", "takeaway": "{{top.name}}", "data": {"name": "top"}, "mark": {"type": "bar", "tooltip": true},
+ "encoding": {"y": {"field": "name", "type": "nominal"}, "x": {"field": "revenue", "type": "quantitative"}}}
+\`\`\`
+`;
+
+/**
+ * Click every link the report has, then put an inline event handler and a javascript: link into
+ * the page directly and trigger both: the report's own defences are bypassed, so only the CSP
+ * stands between them and running. Waits until both were blocked (or, without a CSP, both ran).
+ */
+async function tryToRunScript(page: Page): Promise<{ links: number; ran: string[]; title: string }> {
+  const links = await page.evaluate(() => {
+    const anchors = [...document.querySelectorAll('main a')] as HTMLAnchorElement[];
+    for (const a of anchors) a.click();
+    document.body.insertAdjacentHTML(
+      'beforeend',
+      `<img id="probe-img" src="data:," onerror="(window.__ran = window.__ran || []).push('handler')">` +
+        `<a id="probe-link" href="javascript:(window.__ran = window.__ran || []).push('url')">probe</a>`,
+    );
+    (document.getElementById('probe-link') as HTMLAnchorElement).click();
+    return anchors.length;
+  });
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as { __cspViolations?: string[]; __ran?: unknown };
+      const blocked = (w.__cspViolations ?? []).filter((v) => v.startsWith('script-src')).length;
+      const ran = Array.isArray(w.__ran) ? w.__ran.length : 0;
+      return blocked + ran >= 2;
+    },
+    null,
+    { timeout: 10_000 },
+  );
+  const seen = await page.evaluate(() => {
+    const ran = (window as unknown as { __ran?: unknown }).__ran;
+    return { ran: Array.isArray(ran) ? ran.map(String) : ran === undefined ? [] : [String(ran)], title: document.title };
+  });
+  return { links, ...seen };
+}
+
+describe('script injected into a report does not run', () => {
+  let file: string;
+  let report: PageReport;
+
+  beforeAll(async () => {
+    const notebook = writeNotebook(fixture.dir, 'injection.md', INJECTION_NOTEBOOK);
+    ({ htmlFile: file } = await renderWithStore(fixture.storePath, notebook, path.join(fixture.dir, 'out'), 'en'));
+    report = await inspectReport(browser, file, { afterLoad: tryToRunScript });
+  });
+
+  test('the page itself has no link, handler or script of the injection', () => {
+    expect(report.chartsState).toBe('ready');
+    const probe = report.probe as { links: number; ran: string[]; title: string };
+    expect(probe.links).toBe(0);
+    expect(probe.title).toBe('Injection');
+    expect(report.text).toContain('<img src=x onerror=alert(3)>');
+    expect(report.dialogs).toEqual([]);
+    expect(report.pageErrors).toEqual([]);
+  });
+
+  test('an inline handler and a javascript: URL put into the page are blocked by the CSP', () => {
+    expect((report.probe as { ran: string[] }).ran).toEqual([]);
+    expect(report.cspViolations).toHaveLength(2);
+    for (const v of report.cspViolations) expect(v).toMatch(/^script-src(-attr|-elem)? inline$/);
+  });
+
+  test('control: the same page without its CSP runs both', async () => {
+    const bare = file.replace(/\.html$/, '.no-csp.html');
+    fs.writeFileSync(bare, fs.readFileSync(file, 'utf8').replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, ''));
+    const control = await inspectReport(browser, bare, { afterLoad: tryToRunScript });
+    expect((control.probe as { ran: string[] }).ran.sort()).toEqual(['handler', 'url']);
+  });
+});
+
 describe('the harness itself', () => {
   test('notices requests, policy violations and script errors', async () => {
     const dir = fs.mkdtempSync(path.join(fixture.dir, 'control-'));
@@ -101,7 +197,7 @@ describe('the harness itself', () => {
     const guarded = path.join(dir, 'guarded.html');
     fs.writeFileSync(
       guarded,
-      `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}"></head>` +
+      `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy([])}"></head>` +
         `<body><img src="http://127.0.0.1:9/pixel.png"></body></html>`,
     );
     const leak = await inspectReport(browser, leaky, { timeoutMs: 500 });
