@@ -101,6 +101,7 @@ const INGEST: Case[] = [
   ['--format ""', usage, ingestT('--format', '')],
   ['--map ""', usage, ingestT('--map', ''), /--map/],
   ['--map with an unknown field', usage, ingestT('--map', 'colour=product'), /--map/],
+  ['--map giving one field twice (conflicting)', usage, ingestT('--map', 'customer_id=customer_id', '--map', 'customer_id=product'), /--map gives customer_id twice/],
   ['--map to a column the file lacks', input, ingestT('--map', 'customer_id=nope'), /"nope"/],
   ['--replace --append (conflicting)', usage, ingestT('--replace', '--append'), /--replace/],
   ['an unknown kind', usage, () => ['--db', fresh(), 'ingest', 'orders', TRANSACTIONS], /unknown kind/],
@@ -127,6 +128,7 @@ const DATES: Case[] = [
   ['run --holdout-end 2024-02-31', usage, onCopy('run', '--holdout-end', '2024-02-31'), /--holdout-end "2024-02-31"/],
   ['generate --end-date 2024-02-30', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '2024-02-30'], /--end-date "2024-02-30"/],
   ['generate --end-date 99999-12-31', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '99999-12-31'], /--end-date/],
+  ['generate --end-date 0001-06-30 (the period would start before year 1)', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '0001-06-30'], /--end-date 0001-06-30/],
   ['generate --end-date ""', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', ''], /--end-date/],
 ];
 
