@@ -15,6 +15,7 @@ import type { SegmentExportResult } from './reports/export.js';
 import { LANGS, parseLang } from './reports/i18n.js';
 import type { QueryFormat } from './store/query.js';
 import { resolveStorePath } from './store/path.js';
+import { dateFlag } from './util/dates.js';
 import { usageError } from './util/errors.js';
 import { formatBytes, formatCount, formatDuration, renderTable } from './util/format.js';
 import { createReporter, type Reporter } from './util/log.js';
@@ -64,9 +65,41 @@ function emit<T>(ctx: CommandContext, value: T, format: (value: T) => string[]):
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function parseInteger(value: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw usageError(`${JSON.stringify(value)} is not a whole number`);
-  return Number(value);
+/** A whole-number flag; run ids (`--run`) are positive. */
+const integerFlag =
+  (flag: string, { positive = false } = {}) =>
+  (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw usageError(`${flag} ${JSON.stringify(value)}: not a whole number`);
+    const n = Number(value);
+    if (positive && n < 1) throw usageError(`${flag} ${value}: a run id is a positive whole number (see \`crm query "SELECT run_id FROM runs"\`)`);
+    return n;
+  };
+
+/** A decimal-number flag, read whole: `0.1x` is refused, not read as 0.1. */
+const numberFlag = (flag: string) => (value: string): number => {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw usageError(`${flag} ${JSON.stringify(value)}: not a number`);
+  return n;
+};
+
+/**
+ * An empty value on the command line (`--out ""`, `--as-of ""`, `crm customer ""`) is a mistake,
+ * typically an unset shell variable, that would otherwise quietly mean the current folder or the
+ * default. Refused before any command runs.
+ */
+function refuseEmptyValues(cmd: Command): void {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    for (const option of c.options) {
+      const value: unknown = c.getOptionValue(option.attributeName());
+      if (value === '' || (Array.isArray(value) && value.includes(''))) {
+        throw usageError(`${option.long ?? option.name()} is empty: give a value, or leave the option out`);
+      }
+    }
+  }
+  cmd.registeredArguments.forEach((arg, i) => {
+    const value: unknown = cmd.processedArgs[i];
+    if (value === '' || (Array.isArray(value) && value.includes(''))) throw usageError(`the ${arg.name()} argument is empty`);
+  });
 }
 
 /** `--allow-files DIR`: an existing folder, as an absolute path. */
@@ -79,6 +112,7 @@ function parseAllowedFolder(value: string): string {
 }
 
 export function registerCommands(program: Command): void {
+  program.hook('preAction', (_program, actionCommand) => refuseEmptyValues(actionCommand));
   program
     .command('ingest')
     .description('load customer or transaction exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
@@ -108,7 +142,7 @@ export function registerCommands(program: Command): void {
   program
     .command('quality')
     .description('data-quality report: completeness, duplicates, invalid contacts, odd dates, orphans, rejects')
-    .option('--as-of <date>', 'dates after this are "future" (default: today)')
+    .option('--as-of <date>', 'dates after this are "future" (default: today)', dateFlag('--as-of'))
     .option('--json', 'print the report as JSON (stable keys)')
     .action(async (opts: { asOf?: string }, cmd: Command) => {
       const { qualityReport, formatQualityReport } = await import('./ingest/quality.js');
@@ -133,12 +167,12 @@ export function registerCommands(program: Command): void {
   program
     .command('generate')
     .description('write deterministic synthetic customers.csv and transactions.csv (for demos, tests, benchmarks)')
-    .requiredOption('--customers <n>', 'number of customers (about 4 transaction lines each)', parseInteger)
-    .option('--seed <n>', 'random seed: the same seed gives byte-identical files', parseInteger, GENERATE_DEFAULTS.seed)
+    .requiredOption('--customers <n>', 'number of customers (about 4 transaction lines each)', integerFlag('--customers'))
+    .option('--seed <n>', 'random seed: the same seed gives byte-identical files', integerFlag('--seed'), GENERATE_DEFAULTS.seed)
     .requiredOption('--out <dir>', 'output folder')
-    .option('--end-date <date>', 'last day of the simulated period', GENERATE_DEFAULTS.endDate)
-    .option('--years <n>', 'length of the period in years', parseInteger, GENERATE_DEFAULTS.years)
-    .option('--dirty-share <share>', 'share of transaction lines made dirty (0 for none)', parseFloat, GENERATE_DEFAULTS.dirtyShare)
+    .option('--end-date <date>', 'last day of the simulated period', dateFlag('--end-date'), GENERATE_DEFAULTS.endDate)
+    .option('--years <n>', 'length of the period in years', integerFlag('--years'), GENERATE_DEFAULTS.years)
+    .option('--dirty-share <share>', 'share of transaction lines made dirty (0 for none)', numberFlag('--dirty-share'), GENERATE_DEFAULTS.dirtyShare)
     .option('--json', 'print the generation summary as JSON')
     .action(async (opts: { customers: number; seed: number; out: string; endDate: string; years: number; dirtyShare: number }, cmd: Command) => {
       const { generate, describeResult } = await import('./generate/index.js');
@@ -152,11 +186,11 @@ export function registerCommands(program: Command): void {
   program
     .command('run')
     .description('score every customer as of a date: RFM segments, churn risk (BG/NBD), lifetime value, 80/20 key accounts, cohorts')
-    .option('--as-of <date>', 'score as of this day, inclusive (default: the last transaction date)')
+    .option('--as-of <date>', 'score as of this day, inclusive (default: the last transaction date)', dateFlag('--as-of'))
     .addOption(new Option('--time-unit <unit>', 'time unit of the BG/NBD model').choices(['day', 'week', 'month']))
-    .option('--holdout-end <date>', 'backtest: compare predictions with what happened from --as-of to this date')
+    .option('--holdout-end <date>', 'backtest: compare predictions with what happened from --as-of to this date', dateFlag('--holdout-end'))
     .option('--horizon <months>', 'months ahead for expected purchases and CLV (default 12)')
-    .option('--since <date>', 'start of the 80/20 revenue window (default: all history)')
+    .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
     .option('--json', 'print the run as JSON')
     .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string }, cmd: Command) => {
@@ -171,7 +205,7 @@ export function registerCommands(program: Command): void {
   model
     .command('show')
     .description('BG/NBD and Gamma-Gamma parameters, fit diagnostics and the backtest of the latest run')
-    .option('--run <id>', 'a run other than the latest', parseInteger)
+    .option('--run <id>', 'a run other than the latest', integerFlag('--run', { positive: true }))
     .option('--json', 'print as JSON')
     .action(async (opts: { run?: number }, cmd: Command) => {
       const { modelShow, formatModelShow } = await import('./run/views.js');
@@ -301,7 +335,7 @@ Examples:
     .description('the executive report of a run: one self-contained HTML page (English or Chinese) plus charts/*.vl.json|svg|png')
     .option('--out <dir>', 'output folder', 'out')
     .addOption(new Option('--lang <lang>', 'report language: en writes report.html, zh report.zh.html').choices([...LANGS]).default('en'))
-    .option('--run <id>', 'a run other than the latest', parseInteger)
+    .option('--run <id>', 'a run other than the latest', integerFlag('--run', { positive: true }))
     .option('--json', 'print the result as JSON')
     .action(async (opts: { out: string; lang: string; run?: number }, cmd: Command) => {
       const { renderReport } = await import('./reports/report.js');
@@ -321,7 +355,7 @@ Examples:
     .argument('<file>', 'the notebook (.md)')
     .option('--out <dir>', 'output folder', 'out')
     .addOption(new Option('--lang <lang>', 'report language').choices([...LANGS]).default('en'))
-    .option('--run <id>', 'the run the report_* views show (default: the latest, if any)', parseInteger)
+    .option('--run <id>', 'the run the report_* views show (default: the latest, if any)', integerFlag('--run', { positive: true }))
     .option('--allow-files <dir>', 'let SQL cells read the files under this folder (otherwise they read only the store)', parseAllowedFolder)
     .action(async (file: string, opts: { out: string; lang: string; run?: number; allowFiles?: string }, cmd: Command) => {
       const { Store } = await import('./store/db.js');

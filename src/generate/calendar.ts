@@ -70,6 +70,22 @@ export const MAX_MONTH_INTENSITY = Math.max(...MONTH_INTENSITY);
 const MARGIN_BEFORE = 400;
 const MARGIN_AFTER = 0;
 
+/** The period is `years` whole years ending on endDate: 2025-12-31 and 3 → 2023-01-01. */
+function periodFirstDay(endDate: string, years: number): number {
+  const end = civilFromDays(parseIsoDay(endDate));
+  return daysFromCivil(end.y - years, end.m, end.d) + 1;
+}
+
+/**
+ * The first day a period may write (signups predate its first order by up to MARGIN_BEFORE
+ * days), as an ISO date when it falls in year 1 or later, else null: dates before year 1
+ * cannot be written as YYYY-MM-DD.
+ */
+export function earliestWrittenDate(endDate: string, years: number): string | null {
+  const day = periodFirstDay(endDate, years) - MARGIN_BEFORE;
+  return day >= daysFromCivil(1, 1, 1) ? isoFromDay(day) : null;
+}
+
 /**
  * The simulated period: offsets 0 .. days−1 from its first day. Offsets in
  * [−MARGIN_BEFORE, days) can be formatted (signups may predate the first order).
@@ -84,9 +100,7 @@ export class Calendar {
 
   constructor(endDate: string, years: number) {
     const last = parseIsoDay(endDate);
-    const end = civilFromDays(last);
-    // The period is `years` whole years ending on endDate: 2025-12-31 and 3 → 2023-01-01.
-    this.firstDay = daysFromCivil(end.y - years, end.m, end.d) + 1;
+    this.firstDay = periodFirstDay(endDate, years);
     this.lastDay = last;
     this.days = last - this.firstDay + 1;
     const total = MARGIN_BEFORE + this.days + MARGIN_AFTER;

@@ -24,6 +24,7 @@ import { OrderWriter, TRANSACTIONS_HEADER } from './orders.js';
 import { People } from './people.js';
 import { Rng } from './random.js';
 import { GenerationStats } from './stats.js';
+import { asOutputError } from '../util/errors.js';
 
 export { GENERATE_DEFAULTS, GENERATE_LIMITS } from './options.js';
 export type { GenerateOptions, GenerateResult, GeneratedFile, TransactionDirtKind } from './options.js';
@@ -48,10 +49,18 @@ export function effectiveDirtyShare(customers: number, dirtyShare: number): numb
 
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const o = resolveOptions(opts);
-  await mkdir(o.outDir, { recursive: true });
+  // A folder that cannot be made or written (a file in its place, no space, no permission) is
+  // an output error naming it, not a crash.
+  try {
+    await mkdir(o.outDir, { recursive: true });
+  } catch (err) {
+    throw asOutputError(err, o.outDir);
+  }
   const customersPath = join(o.outDir, CUSTOMERS_FILE);
   const transactionsPath = join(o.outDir, TRANSACTIONS_FILE);
-  const customersSink = await CsvSink.open(customersPath, CUSTOMERS_HEADER);
+  const customersSink = await CsvSink.open(customersPath, CUSTOMERS_HEADER).catch((err: unknown) => {
+    throw asOutputError(err, customersPath);
+  });
   let transactionsSink: CsvSink | null = null;
   try {
     transactionsSink = await CsvSink.open(transactionsPath, TRANSACTIONS_HEADER);
@@ -59,7 +68,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   } catch (err) {
     await customersSink.abort().catch(() => undefined);
     await transactionsSink?.abort().catch(() => undefined);
-    throw err;
+    throw asOutputError(err, o.outDir);
   }
 }
 

@@ -5,7 +5,7 @@
  * error naming the flag, not halfway through a 400 MB file.
  */
 import { usageError } from '../util/errors.js';
-import { parseIsoDay } from './calendar.js';
+import { earliestWrittenDate, parseIsoDay } from './calendar.js';
 
 export interface GenerateOptions {
   /** Number of customers (rows of customers.csv). */
@@ -68,6 +68,11 @@ export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
     parseIsoDay(endDate);
   } catch (err) {
     throw usageError(`endDate: ${(err as Error).message}`);
+  }
+  if (earliestWrittenDate(endDate, years) === null) {
+    throw usageError(`--end-date ${endDate} with ${years} years: the period (and signups up to 400 days before it) would start before year 1`, [
+      'Choose a later --end-date or fewer --years.',
+    ]);
   }
   if (!opts.outDir) throw usageError('an output directory is required (--out DIR)');
   return { customers, seed, outDir: opts.outDir, endDate, years, dirtyShare, onProgress: opts.onProgress ?? (() => undefined) };

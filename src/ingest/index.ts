@@ -17,6 +17,7 @@ import type { DatasetKind } from './fields.js';
 import { hashFile, type FileDigest } from './file-scan.js';
 import { numberStage, writeStage, type Numbering } from './load.js';
 import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
+import { checkIngestOptions } from './options.js';
 import { openSource, type OpenedSource, type SourceTable } from './sources.js';
 import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, type Conventions, type StageCounts } from './stage.js';
 import { parseDecimalSeparatorFlag } from './values.js';
@@ -107,6 +108,7 @@ let stageCounter = 0;
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   if (opts.files.length === 0) throw inputError('no files given');
   if (opts.replace && opts.append) throw inputError('--replace and --append exclude each other');
+  await checkIngestOptions(opts);
   const store = await Store.open(opts.storePath, { create: true });
   const prepared: PreparedFile[] = [];
   try {
@@ -127,9 +129,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
 }
 
 async function prepareFile(store: Store, file: string, opts: IngestOptions, earlier: PreparedFile[]): Promise<PreparedFile> {
-  const absPath = path.resolve(file);
-  if (!fs.existsSync(absPath)) throw inputError(`${file}: no such file`);
-  if (!fs.statSync(absPath).isFile()) throw inputError(`${file}: not a file`);
+  const absPath = path.resolve(file); // checked by checkIngestOptions: a readable file
   const started = new Date();
   const timings: Record<string, number> = {};
   const t0 = performance.now();
@@ -220,7 +220,6 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
 
   const explicit = parseMapFlags(opts.map, opts.kind);
   const returnPattern = opts.returnPattern ?? sourceConfig.returnPattern ?? DEFAULT_RETURN_PATTERN;
-  checkRegex(returnPattern);
   const dateFormat = opts.dateFormat ?? sourceConfig.dateFormat;
   const decimalFlag = opts.decimalSeparator ?? sourceConfig.decimalSeparator;
   const decimalSeparator = decimalFlag === undefined ? undefined : parseDecimalSeparatorFlag(decimalFlag);
@@ -272,14 +271,6 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     report.tables.push(tableReport);
   }
   return prep;
-}
-
-function checkRegex(pattern: string): void {
-  try {
-    new RegExp(pattern);
-  } catch {
-    throw inputError(`--return-pattern ${JSON.stringify(pattern)} is not a valid regular expression`);
-  }
 }
 
 async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): Promise<void> {

@@ -33,6 +33,9 @@ export function parseMapFlags(flags: string[] | undefined, kind: DatasetKind): M
         `Fields: ${fields.join(', ')}`,
       ]);
     }
+    if (target in out && out[target] !== source) {
+      throw usageError(`--map gives ${target} twice: ${JSON.stringify(out[target])} and ${JSON.stringify(source)}`, ['Keep the one you mean.']);
+    }
     out[target] = source;
   }
   return out;

@@ -112,6 +112,22 @@ export function decideDayMonthOrder(ev: DayMonthEvidence): DayMonthOrder | 'ambi
 }
 
 /**
+ * The strptime specifiers DuckDB reads (https://duckdb.org/docs/sql/functions/dateformat; each
+ * checked against DuckDB's strptime). Checked before any file is read: DuckDB stops with a
+ * conversion error on an unknown one, and only after the file was staged.
+ */
+export const STRPTIME_SPECIFIERS: readonly string[] = [
+  '%a', '%A', '%b', '%B', '%c', '%d', '%-d', '%f', '%g', '%G', '%h', '%H', '%-H', '%I', '%-I', '%j', '%-j', '%m', '%-m',
+  '%M', '%-M', '%n', '%p', '%S', '%-S', '%T', '%u', '%U', '%V', '%w', '%W', '%x', '%X', '%y', '%-y', '%Y', '%z', '%Z', '%%',
+];
+
+/** The `%…` specifiers of a strptime format that DuckDB does not know (a lone `%` at the end included). */
+export function unknownStrptimeSpecifiers(format: string): string[] {
+  const used = format.match(/%-?[\s\S]?/g) ?? [];
+  return [...new Set(used.filter((s) => !STRPTIME_SPECIFIERS.includes(s)))];
+}
+
+/**
  * Parse the --date-format flag: `DMY`, `MDY`, `YMD`, or an exact strptime format such as
  * `%d.%m.%Y %H:%M` (https://duckdb.org/docs/sql/functions/dateformat).
  */
@@ -120,7 +136,16 @@ export function parseDateFormatFlag(flag: string): { order?: DayMonthOrder; exac
   const upper = f.toUpperCase();
   if (upper === 'DMY' || upper === 'MDY') return { order: upper };
   if (upper === 'YMD' || upper === 'ISO') return {};
-  if (f.includes('%')) return { exact: f };
+  if (f.includes('%')) {
+    const unknown = unknownStrptimeSpecifiers(f);
+    if (unknown.length) {
+      throw usageError(`--date-format ${JSON.stringify(flag)}: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a strptime specifier' : 'are not strptime specifiers'}`, [
+        `Specifiers: ${STRPTIME_SPECIFIERS.join(' ')}`,
+        'Or use DMY (31/12/2024), MDY (12/31/2024) or YMD.',
+      ]);
+    }
+    return { exact: f };
+  }
   throw usageError(`--date-format ${JSON.stringify(flag)} is not understood`, [
     'Use DMY (31/12/2024), MDY (12/31/2024), YMD, or a strptime format such as %d.%m.%Y.',
   ]);

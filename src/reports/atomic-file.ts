@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CrmError, outputError, messageOf } from '../util/errors.js';
+import { asOutputError, CrmError, outputError, messageOf } from '../util/errors.js';
 
 export const TEMP_SUFFIX = '.crm-tmp';
 
@@ -110,16 +110,6 @@ export async function writeAtomically<T>(
   } finally {
     liveTempFiles.delete(tmp);
   }
-}
-
-/** File-system errors (ENOSPC, EACCES, ...) become exit code 5; anything else passes through. */
-function asOutputError(err: unknown, target: string): unknown {
-  if (err instanceof CrmError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-    return outputError(`cannot write ${target}: ${messageOf(err)}`);
-  }
-  return err;
 }
 
 async function fsyncFile(file: string): Promise<number> {

@@ -4,6 +4,7 @@
  * in `runs.params`, so a run can be reproduced from its own row.
  */
 import type { CrmConfig } from '../config.js';
+import { parseDateFlag } from '../util/dates.js';
 import { inputError, usageError } from '../util/errors.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules, type SegmentRule } from '../models/rfm.js';
 
@@ -90,14 +91,8 @@ export interface RunOptions {
   settings: ModelSettings;
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 function checkDate(flag: string, value: string | undefined): string | null {
-  if (value === undefined) return null;
-  if (!ISO_DATE.test(value) || Number.isNaN(Date.parse(value + 'T00:00:00Z'))) {
-    throw usageError(`${flag} ${JSON.stringify(value)}: expected a date like 2025-12-31`);
-  }
-  return value;
+  return value === undefined ? null : parseDateFlag(flag, value);
 }
 
 /** Merge defaults, the config file's `models` section and the flags; validate the result. */

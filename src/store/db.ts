@@ -72,7 +72,14 @@ export class Store {
         'Load data first with `crm ingest transactions FILE`, or point --db / CRM_DB at an existing store.',
       ]);
     }
-    if (!exists) fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (exists) checkStoreFile(file);
+    else {
+      try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+      } catch (err) {
+        throw storeError(`cannot create the store ${file}: ${messageOf(err)}`);
+      }
+    }
     const migrate = opts.migrate ?? true;
     if (opts.readOnly && migrate && exists) {
       // A read-only handle cannot migrate: bring an older store up to date first.
@@ -242,6 +249,34 @@ async function peekSchemaVersion(file: string): Promise<number | null> {
     }
   } catch {
     return null;
+  }
+}
+
+/** Bytes 8–11 of every DuckDB database file (after the header checksum). */
+const DUCKDB_MAGIC = 'DUCK';
+
+/**
+ * Only a DuckDB file (or an empty one, which DuckDB initialises) is opened as a store: DuckDB
+ * itself would open a CSV or Parquet file given as the database as an in-memory database with a
+ * view named after it, and the command would fail later on an odd error.
+ */
+function checkStoreFile(file: string): void {
+  const stat = fs.statSync(file);
+  if (stat.isDirectory()) throw storeError(`the store ${file} is a folder, not a DuckDB file`, ['Point --db (or CRM_DB) at a store file such as crm.duckdb.']);
+  if (!stat.isFile() || stat.size === 0) return;
+  const head = Buffer.alloc(12);
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw storeError(`cannot read the store ${file}: ${messageOf(err)}`);
+  }
+  if (head.subarray(8, 12).toString('latin1') !== DUCKDB_MAGIC) {
+    throw storeError(`${file} is not a DuckDB file, so not a crm store`, ['Point --db (or CRM_DB) at a store that `crm ingest` created, or at a new file name to create one.']);
   }
 }
 

@@ -50,3 +50,14 @@ export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * A file-system error (ENOTDIR, ENOSPC, EACCES, …) met while writing `target` is an output error
+ * (exit 5) naming it; anything else (a CrmError, a bug) passes through unchanged.
+ */
+export function asOutputError(err: unknown, target: string): unknown {
+  if (err instanceof CrmError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return outputError(`cannot write ${target}: ${messageOf(err)}`);
+  return err;
+}

@@ -1,0 +1,88 @@
+/**
+ * src/ingest/options.ts: ingest options checked before the store is opened or a file read.
+ * Flags that cannot be used or cannot apply are usage errors (exit 2); the same settings from
+ * crm.config.json are input errors (exit 3) naming the setting.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkIngestOptions } from '../../src/ingest/options.js';
+import type { IngestOptions } from '../../src/ingest/index.js';
+import { CrmError, ExitCode } from '../../src/util/errors.js';
+import { createReporter } from '../../src/util/log.js';
+import { createProgress } from '../../src/util/progress.js';
+import { tempDir } from '../helpers/cli.js';
+
+const dir = tempDir('crm-options-');
+const csv = path.join(dir, 'orders.csv');
+const xlsx = path.join(dir, 'orders.xlsx');
+beforeAll(() => {
+  fs.writeFileSync(csv, 'customer_id,order_date,amount\nC1,2024-01-05,10\n');
+  // Detection reads the first bytes: a zip signature is a workbook.
+  fs.writeFileSync(xlsx, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function options(extra: Partial<IngestOptions>): IngestOptions {
+  return {
+    kind: 'transactions',
+    files: [csv],
+    storePath: path.join(dir, 'never-created.duckdb'),
+    reporter: createReporter({ quiet: true, json: false }),
+    progress: createProgress({ quiet: true }),
+    ...extra,
+  };
+}
+
+async function refusal(extra: Partial<IngestOptions>): Promise<CrmError> {
+  try {
+    await checkIngestOptions(options(extra));
+  } catch (err) {
+    if (err instanceof CrmError) return err;
+    throw err;
+  }
+  throw new Error(`accepted: ${JSON.stringify(extra)}`);
+}
+
+describe('ingest options', () => {
+  it.each<[string, Partial<IngestOptions>, RegExp]>([
+    ['--sheet on a CSV', { sheet: 'Sales' }, /^--sheet applies to XLSX workbooks only, and .*orders\.csv is read as CSV$/],
+    ['--delimiter on a workbook', { files: [xlsx], delimiter: ';' }, /^--delimiter applies to CSV\/TSV text only, and .*orders\.xlsx is read as XLSX$/],
+    ['--encoding on a workbook', { files: [xlsx], encoding: 'latin1' }, /^--encoding applies to CSV\/TSV text only/],
+    ['an empty --delimiter', { delimiter: '' }, /^--delimiter "": give one character/],
+    ['a two-character --delimiter', { delimiter: ';;' }, /^--delimiter ";;"/],
+    ['--format tsv with a comma', { format: 'tsv', delimiter: ',' }, /^--format tsv reads tab-separated text; --delimiter ","/],
+    ['an unknown --encoding', { encoding: 'klingon' }, /^--encoding klingon: unknown encoding/],
+    ['an unknown strptime specifier', { dateFormat: '%d/%Q' }, /^--date-format "%d\/%Q": %Q is not a strptime specifier/],
+    ['a --return-pattern that does not compile', { returnPattern: '(' }, /^--return-pattern "\(": not a valid regular expression/],
+    ['a look-ahead (JavaScript has it, RE2 does not)', { returnPattern: '^(?=C)' }, /^--return-pattern "\^\(\?=C\)": not a valid regular expression/],
+    ['an empty --return-pattern', { returnPattern: '' }, /every order a return/],
+  ])('refuses %s (exit 2)', async (_name, extra, message) => {
+    const err = await refusal(extra);
+    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err.message).toMatch(message);
+  });
+
+  it('accepts the flags that apply', async () => {
+    for (const extra of [{ delimiter: ',' }, { delimiter: 'tab' }, { delimiter: 'whitespace' }, { format: 'tsv', delimiter: 'tab' }, { files: [xlsx], sheet: 'Sales' }, { encoding: 'gbk', dateFormat: '%d.%m.%Y', returnPattern: '^(C|R)' }]) {
+      await expect(checkIngestOptions(options(extra)), JSON.stringify(extra)).resolves.toBeUndefined();
+    }
+    expect(fs.existsSync(path.join(dir, 'never-created.duckdb'))).toBe(false);
+  });
+
+  it('settings from crm.config.json are input errors naming the setting; a flag overrides them', async () => {
+    const config = { source: '/home/ana/crm.config.json', ingest: { transactions: { returnPattern: '(', dateFormat: '%Q' } } };
+    const bad = await refusal({ config, dateFormat: 'DMY' });
+    expect(bad.exitCode).toBe(ExitCode.input);
+    expect(bad.message).toMatch(/^\/home\/ana\/crm\.config\.json: ingest\.transactions\.returnPattern "\(": not a valid regular expression/);
+    const format = await refusal({ config, returnPattern: '^C' });
+    expect(format.exitCode).toBe(ExitCode.input);
+    expect(format.message).toBe('/home/ana/crm.config.json: ingest.transactions.dateFormat "%Q" is not a date format');
+    await expect(checkIngestOptions(options({ config, returnPattern: '^C', dateFormat: 'DMY' }))).resolves.toBeUndefined();
+  });
+
+  it('a missing file or a folder is an input error (exit 3)', async () => {
+    expect((await refusal({ files: [path.join(dir, 'missing.csv')] })).message).toMatch(/missing\.csv: no such file$/);
+    expect((await refusal({ files: [dir] })).exitCode).toBe(ExitCode.input);
+  });
+});
