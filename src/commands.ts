@@ -23,6 +23,8 @@ export interface GlobalOptions {
   db?: string;
   quiet?: boolean;
   config?: string;
+  /** Seconds to wait for a store another process holds (set up in cli.ts for every store opened). */
+  wait?: number;
 }
 
 export interface CommandContext {
@@ -65,6 +67,12 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function parseInteger(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw usageError(`${JSON.stringify(value)} is not a whole number`);
+  return Number(value);
+}
+
+/** `--wait SECONDS`: how long a command waits for a store another process holds. */
+export function parseWaitSeconds(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value.trim())) throw usageError(`--wait ${JSON.stringify(value)}: give a number of seconds, e.g. --wait 30`);
   return Number(value);
 }
 
