@@ -7,7 +7,8 @@
 import { Command, CommanderError, Help, Option, type Argument } from 'commander';
 import { CrmError, ExitCode } from './util/errors.js';
 import { TOOL_VERSION } from './version.js';
-import { registerCommands } from './commands.js';
+import { parseWaitSeconds, registerCommands } from './commands.js';
+import { setLockWait } from './store/lock.js';
 
 // ---------------------------------------------------------------------------------------------
 // Help layout
@@ -76,6 +77,7 @@ program
   .addOption(new Option('--db <file>', 'the DuckDB store (default: $CRM_DB or ./crm.duckdb)'))
   .option('-q, --quiet', 'no progress or notes (warnings, errors still print)')
   .option('--config <file>', 'settings (default: ./crm.config.json when present)')
+  .option('--wait <seconds>', 'when another process holds the store, wait up to this long for it (default 0: fail at once)', parseWaitSeconds)
   .configureHelp({
     // One line per command, nested ones (`model show`, `export segment`) listed in full.
     visibleCommands: (cmd) => defaultHelp.visibleCommands(cmd).flatMap((c) => (hasSubcommands(c) ? defaultHelp.visibleCommands(c).filter((s) => s.name() !== 'help') : [c])),
@@ -87,6 +89,16 @@ program
   .exitOverride();
 
 registerCommands(program);
+// --wait applies to every store the command opens, so it is set once, before the action runs.
+program.hook('preAction', (_program, action) => {
+  const { wait, quiet } = action.optsWithGlobals<{ wait?: number; quiet?: boolean }>();
+  setLockWait({
+    seconds: wait ?? 0,
+    onWait: (holder) => {
+      if (!quiet) process.stderr.write(`the store is in use by ${holder}: waiting up to ${wait} s…\n`);
+    },
+  });
+});
 applySummaries(program);
 program.addHelpText(
   'after',

@@ -25,6 +25,8 @@ export interface GlobalOptions {
   db?: string;
   quiet?: boolean;
   config?: string;
+  /** Seconds to wait for a store another process holds (set up in cli.ts for every store opened). */
+  wait?: number;
 }
 
 export interface CommandContext {
@@ -109,6 +111,12 @@ function parseAllowedFolder(value: string): string {
     throw usageError(`--allow-files: no folder ${JSON.stringify(value)}`, ['Give a folder that holds the files the notebook reads.']);
   }
   return folder;
+}
+
+/** `--wait SECONDS`: how long a command waits for a store another process holds. */
+export function parseWaitSeconds(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value.trim())) throw usageError(`--wait ${JSON.stringify(value)}: give a number of seconds, e.g. --wait 30`);
+  return Number(value);
 }
 
 export function registerCommands(program: Command): void {

@@ -21,6 +21,7 @@ import {
   type FileFormat,
 } from './detect.js';
 import { blanksToTabs, transcodeToUtf8 } from './file-scan.js';
+import { checkZipInflation } from './zip-guard.js';
 
 /** How a staged row's position maps back to its row number in the source. */
 export type RowNumbering =
@@ -261,6 +262,7 @@ function isoDateTime(d: Date): string {
 }
 
 async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
+  checkZipInflation(file, opts.label);
   const tables: SourceTable[] = [];
   const created: string[] = [];
   const sheetsSeen: string[] = [];

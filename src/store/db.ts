@@ -12,6 +12,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { ExitCode, CrmError, storeError, messageOf } from '../util/errors.js';
+import { currentLockWait, describeHolder, isLockError, lockHolderPid, retryWhileLocked } from './lock.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
 import type { Tick } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
@@ -100,7 +101,8 @@ export class Store {
     config.memory_limit = opts.memoryLimit ?? process.env.CRM_MEMORY_LIMIT ?? DEFAULT_MEMORY_LIMIT;
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(file, config);
+      // Another process holding the store: wait for it as long as --wait allows (default: not at all).
+      instance = await retryWhileLocked(() => DuckDBInstance.create(file, config));
     } catch (err) {
       throw translateOpenError(file, err);
     }
@@ -247,7 +249,9 @@ async function peekSchemaVersion(file: string): Promise<number | null> {
     } finally {
       s.close();
     }
-  } catch {
+  } catch (err) {
+    // Locked: the peek already waited as long as allowed; waiting again would double --wait.
+    if (err instanceof CrmError && err.message.includes(STORE_IN_USE)) throw err;
     return null;
   }
 }
@@ -280,12 +284,16 @@ function checkStoreFile(file: string): void {
   }
 }
 
+const STORE_IN_USE = 'is in use by';
+
 function translateOpenError(file: string, err: unknown): CrmError {
   const msg = messageOf(err);
-  if (/lock/i.test(msg)) {
-    return storeError(`the store ${file} is in use by another process`, [
-      'DuckDB allows one writer at a time; wait for the other crm command (or DuckDB session) to finish.',
-      msg.split('\n')[0],
+  if (isLockError(msg)) {
+    const waited = currentLockWait().seconds;
+    return storeError(`the store ${file} ${STORE_IN_USE} ${describeHolder(lockHolderPid(msg))}`, [
+      waited > 0
+        ? `Waited ${waited} s; it still holds the store. DuckDB allows one writer at a time.`
+        : 'DuckDB allows one writer at a time: pass --wait SECONDS to wait for it to finish.',
     ]);
   }
   if (/not a valid DuckDB database|Unable to open database|IO Error/i.test(msg)) {

@@ -5,7 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { crm, crmSpawn, sql, tempDir } from '../helpers/cli.js';
+
+/** Enough rows that loading writes several row groups (122,880 rows each) before COMMIT. */
+const BIG_ROWS = 1_000_000;
 
 function writeBigCsv(file: string, rows: number): void {
   const out = fs.openSync(file, 'w');
@@ -22,7 +26,43 @@ function writeBigCsv(file: string, rows: number): void {
   fs.closeSync(out);
 }
 
+/** Kill the process the moment the store file grows: the transaction's rows are reaching disk. */
+function killWhenStoreGrows(child: ChildProcessWithoutNullStreams, db: string, onStderr: (text: string) => void) {
+  return new Promise<{ sawLoading: boolean; grewTo: number | null; walAtKill: boolean; signal: string | null }>((resolve) => {
+    let stderr = '';
+    let sawLoading = false;
+    let grewTo: number | null = null;
+    let walAtKill = false;
+    let poll: NodeJS.Timeout | undefined;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr(stderr);
+      // "loading big.csv…" is printed as the transaction begins; until then nothing is written.
+      if (!sawLoading && /loading big\.csv/.test(stderr)) {
+        sawLoading = true;
+        const before = fs.statSync(db).size;
+        poll = setInterval(() => {
+          const size = fs.statSync(db).size;
+          if (size <= before) return;
+          // DuckDB writes a large insert's row groups into the file before COMMIT; the WAL
+          // appears only when committing. Growth without a WAL: inside the transaction.
+          clearInterval(poll);
+          grewTo = size;
+          walAtKill = fs.existsSync(`${db}.wal`);
+          child.kill('SIGKILL');
+        }, 5);
+      }
+    });
+    child.on('exit', (_code, signal) => {
+      clearInterval(poll);
+      resolve({ sawLoading, grewTo, walAtKill, signal });
+    });
+  });
+}
+
 describe('atomic ingest', () => {
+  // No fixed sleeps: the kill waits for the load's own writes to show in the store file, so a
+  // busy machine only makes it slower, never wrong; hence the generous time limit.
   it('a kill -9 while loading leaves the store exactly as before', async () => {
     const dir = tempDir();
     const db = path.join(dir, 'crm.duckdb');
@@ -30,22 +70,13 @@ describe('atomic ingest', () => {
     expect(crm(['--db', db, '-q', 'ingest', 'transactions', 'small.csv'], { cwd: dir }).code).toBe(0);
     const before = sql(db, 'SELECT (SELECT count(*) FROM transactions) AS tx, (SELECT count(*) FROM loads) AS loads, (SELECT count(*) FROM rejects) AS rejects');
 
-    writeBigCsv(path.join(dir, 'big.csv'), 1_500_000);
+    writeBigCsv(path.join(dir, 'big.csv'), BIG_ROWS);
     const child = crmSpawn(['--db', db, 'ingest', 'transactions', 'big.csv'], { cwd: dir });
     let stderr = '';
-    const killed = await new Promise<{ sawLoading: boolean; signal: string | null }>((resolve) => {
-      let sawLoading = false;
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        // "loading big.csv…" is printed as the transaction begins.
-        if (!sawLoading && /loading big\.csv/.test(stderr)) {
-          sawLoading = true;
-          setTimeout(() => child.kill('SIGKILL'), 150);
-        }
-      });
-      child.on('exit', (_code, signal) => resolve({ sawLoading, signal }));
-    });
-    expect(killed.sawLoading).toBe(true);
+    const killed = await killWhenStoreGrows(child, db, (text) => (stderr = text));
+    expect(killed.sawLoading, stderr).toBe(true);
+    expect(killed.grewTo, `the store never grew while loading: ${stderr}`).not.toBeNull();
+    expect(killed.walAtKill, 'killed while committing, not inside the transaction').toBe(false);
     expect(killed.signal).toBe('SIGKILL');
     // The kill landed inside the transaction: the loading step never reported completion.
     expect(stderr).not.toMatch(/loading big\.csv: done|loading big\.csv ✓/);
@@ -56,6 +87,6 @@ describe('atomic ingest', () => {
     // And the same file loads cleanly afterwards.
     const again = crm(['--db', db, '-q', 'ingest', 'transactions', 'big.csv', '--json'], { cwd: dir });
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout).files[0]).toMatchObject({ rows_read: 1_500_000, rows_loaded: 1_500_000 });
-  });
+    expect(JSON.parse(again.stdout).files[0]).toMatchObject({ rows_read: BIG_ROWS, rows_loaded: BIG_ROWS });
+  }, 600_000);
 });
