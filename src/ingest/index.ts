@@ -325,14 +325,18 @@ async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOption
   const loading = earlier.filter((p) => p.report.status === 'loaded');
   const replaced = [...new Set([...loading, prep].flatMap((p) => p.report.replaced_loads))];
   const earlierRows = [storedRows(replaced), ...loading.flatMap((p, i) => p.tables.map((t) => commandRows(p, t, i)))].join('\nUNION ALL\n');
+  // Nothing loaded before (a first load, as in the benchmark): nothing to compare with.
+  const anyEarlier = loading.some((p) => p.tables.length) || (await store.value<boolean>(`SELECT EXISTS (${storedRows(replaced)})`));
   let valid = 0;
   let rows = 0;
   const bySource = new Map<string, OverlapSource>();
   for (const t of prep.tables) {
+    const validRows = t.counts.staged - Object.values(t.counts.byReason).reduce((a, b) => a + b, 0);
+    valid += validRows;
+    if (!anyEarlier) continue;
     const table = `${t.stage}_overlap`;
-    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: earlierRows, table });
+    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: earlierRows, table, valid: validRows });
     t.overlapTable = table;
-    valid += found.valid;
     rows += found.rows;
     for (const s of found.bySource) {
       const key = `${s.load_id}\u0000${s.file}`;

@@ -39,6 +39,8 @@ export interface OverlapPlan {
   earlier: string;
   /** Temporary table to create: one row per overlapping new row (`ord`) and the earlier row it repeats. */
   table: string;
+  /** The number of valid new rows, when the caller knows it already. */
+  valid?: number;
 }
 
 export interface OverlapSource {
@@ -56,26 +58,30 @@ export interface OverlapResult {
 }
 
 /**
- * Find the overlapping rows. One hash join on the key columns between the new rows and the
- * earlier ones keeps only the matching earlier rows; the ranking windows then run on the
- * matches alone (usually none), never on the whole store.
+ * Find the overlapping rows. One hash join on a 64-bit hash of the key columns — the new rows'
+ * hashes build it, the earlier rows probe it — keeps only the candidate earlier rows; the
+ * ranking windows and the exact comparison of the key columns then run on the candidates
+ * alone (usually none), never on the whole store. A hash collision only adds a candidate,
+ * never a match.
  */
 export function overlapSql(plan: OverlapPlan): string {
+  const hashed = `hash(${keyList()})`;
   return `CREATE OR REPLACE TEMP TABLE ${ident(plan.table)} AS
-WITH new_rows AS (
-  SELECT ord, ${keyList()} FROM ${plan.newRows} WHERE reason IS NULL
+WITH new_hashes AS (
+  SELECT ${hashed} AS h FROM ${plan.newRows} WHERE reason IS NULL
 ),
-earlier_matches AS (
-  SELECT e.* FROM (${plan.earlier}) e SEMI JOIN new_rows n ON ${sameKey('e', 'n')}
+earlier_candidates AS (
+  SELECT * FROM (SELECT *, ${hashed} AS h FROM (${plan.earlier})) WHERE h IN (SELECT h FROM new_hashes)
 ),
-new_matches AS (
-  SELECT n.* FROM new_rows n SEMI JOIN earlier_matches e ON ${sameKey('n', 'e')}
+new_candidates AS (
+  SELECT * FROM (SELECT ord, ${keyList()}, ${hashed} AS h FROM ${plan.newRows} WHERE reason IS NULL)
+  WHERE h IN (SELECT h FROM earlier_candidates)
 ),
 earlier_ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY seq, source_row) AS k FROM earlier_matches
+  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY seq, source_row) AS k FROM earlier_candidates
 ),
 new_ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY ord) AS k FROM new_matches
+  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY ord) AS k FROM new_candidates
 )
 SELECT n.ord, ${keyList('n')}, e.seq AS earlier_seq, e.load_id AS earlier_load, e.file AS earlier_file, e.source_row AS earlier_row
 FROM new_ranked n JOIN earlier_ranked e ON ${sameKey('n', 'e')} AND n.k = e.k`;
@@ -83,7 +89,7 @@ FROM new_ranked n JOIN earlier_ranked e ON ${sameKey('n', 'e')} AND n.k = e.k`;
 
 export async function findOverlap(store: Store, plan: OverlapPlan): Promise<OverlapResult> {
   await store.run(overlapSql(plan));
-  const valid = (await store.value<number>(`SELECT count(*) FROM ${plan.newRows} WHERE reason IS NULL`)) ?? 0;
+  const valid = plan.valid ?? (await store.value<number>(`SELECT count(*) FROM ${plan.newRows} WHERE reason IS NULL`)) ?? 0;
   const bySource = await store.all<{ seq: number; load_id: number | null; file: string; rows: number }>(
     `SELECT min(earlier_seq) AS seq, earlier_load AS load_id, earlier_file AS file, count(*) AS rows
      FROM temp.${ident(plan.table)} GROUP BY earlier_load, earlier_file ORDER BY seq`,
