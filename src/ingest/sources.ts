@@ -21,7 +21,7 @@ import {
   type FileFormat,
 } from './detect.js';
 import { transcodeToUtf8 } from './file-scan.js';
-import { damaged, failIfStalled, inspectGzip, verifyZip } from './integrity.js';
+import { damaged, endsEarly, failIfStalled, inspectGzip, verifyZip } from './integrity.js';
 
 /** How a staged row's position maps back to its row number in the source. */
 export type RowNumbering =
@@ -163,8 +163,9 @@ async function describeColumns(store: Store, relation: string, label: string): P
  * (null for any other error, which stays a bug).
  */
 export function readFailure(err: unknown, label: string): Error | null {
-  const message = messageOf(err).split('\n')[0];
-  if (/No magic bytes found at end of file|Unexpected end of file|unexpected end of data|end of file reached|truncated/i.test(message)) {
+  const message = messageOf(err).split('\n')[0].replace(/[.\s]+$/, '');
+  if (/No magic bytes found at end of file/.test(message)) return endsEarly(label, 'its Parquet footer is missing');
+  if (/Unexpected end of file|unexpected end of data|end of file reached|truncated/i.test(message)) {
     return inputError(`${label}: the file ends early or is damaged: ${message}; nothing was loaded`, ['Copy or export the file again.']);
   }
   if (/^(IO|Invalid|Invalid Input|Serialization) Error: .*(parquet|json|corrupt|compress|thrift|footer|page|dictionary|magic)/i.test(message)) {
