@@ -147,14 +147,27 @@ function reportError(err: unknown): number {
   return ExitCode.internal;
 }
 
+/** Set once the command has an outcome (or stops on purpose): an exit without one is a bug. */
+let finished = false;
+
 // `crm query … | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
+    finished = true;
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
 }
 
+// A promise that never settles (a stream that stops without 'end' or 'error') lets Node run
+// out of work and exit 0 with the command half done: never a success, always a loud bug.
+process.on('exit', () => {
+  if (finished) return;
+  process.stderr.write(`crm: internal error (a bug in crm-analytics ${TOOL_VERSION}; please report it):\nthe command stopped before it finished (nothing more to wait for)\n`);
+  process.exitCode = ExitCode.internal;
+});
+
 main(process.argv).then((code) => {
+  finished = true;
   process.exitCode = code;
 });

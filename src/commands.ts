@@ -135,7 +135,8 @@ export function registerCommands(program: Command): void {
     .option('--decimal-separator <mark>', '. or , — the decimal mark of amounts, quantities and prices (default: decided from the values)')
     .option('--return-pattern <regex>', 'order ids matching this are returns (default: ^C)')
     .option('--replace', 'swap the rows of an earlier load of the same file for this version')
-    .option('--append', 'load a changed version of a file loaded before, keeping the earlier rows')
+    .option('--append', 'load a changed version of a file loaded before, keeping the earlier rows; also loads rows loaded before from other files')
+    .option('--skip-overlap', 'transactions: load only the rows not loaded before from other files (the others are rejected as already_loaded)')
     .option('--json', 'print the ingest report as JSON')
     .action(async (kind: string, files: string[], opts, cmd: Command) => {
       const { ingest, formatIngestReport } = await import('./ingest/index.js');

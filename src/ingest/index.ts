@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CrmConfig } from '../config.js';
-import { literal, Store } from '../store/db.js';
-import { inputError } from '../util/errors.js';
+import { ident, literal, Store } from '../store/db.js';
+import { CrmError, inputError, usageError } from '../util/errors.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import type { Reporter } from '../util/log.js';
 import type { Progress } from '../util/progress.js';
@@ -18,7 +18,8 @@ import { hashFile, type FileDigest } from './file-scan.js';
 import { numberStage, writeStage, type Numbering } from './load.js';
 import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
 import { checkIngestOptions } from './options.js';
-import { openSource, type OpenedSource, type SourceTable } from './sources.js';
+import { findOverlap, OVERLAP_REFUSAL_SHARE, storedRows, CONTENT_KEY, type OverlapSource } from './overlap.js';
+import { openSource, readFailure, type OpenedSource, type SourceTable } from './sources.js';
 import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, type Conventions, type StageCounts } from './stage.js';
 import { parseDecimalSeparatorFlag } from './values.js';
 
@@ -38,8 +39,10 @@ export interface IngestOptions {
   returnPattern?: string;
   /** Swap the rows of an earlier load of the same path for this version. */
   replace?: boolean;
-  /** Load a changed file whose path was loaded before, keeping the earlier rows too. */
+  /** Load a changed file whose path was loaded before, keeping the earlier rows too; also loads rows that overlap earlier loads. */
   append?: boolean;
+  /** Transactions: load only the rows not loaded before from other files (the others are rejected as already_loaded). */
+  skipOverlap?: boolean;
   config?: CrmConfig;
   reporter: Reporter;
   progress: Progress;
@@ -72,9 +75,23 @@ export interface FileReport {
   /** Customers only: rows that replaced a customer loaded earlier. */
   customers_updated?: number;
   replaced_loads: number[];
+  /** Transactions: rows that repeat rows loaded before from other files, and what was done with them. */
+  overlap?: OverlapReport;
   tables: TableReport[];
   notes: string[];
   timings_ms: Record<string, number>;
+}
+
+export interface OverlapReport {
+  /** Rows of this file that repeat rows loaded before from other files (counted with multiplicity). */
+  rows: number;
+  /** The file's valid rows (the base of the share). */
+  valid_rows: number;
+  share: number;
+  /** none: no overlap; loaded: below the refusal share, loaded; appended: --append; skipped: --skip-overlap (rejected as already_loaded). */
+  decision: 'none' | 'loaded' | 'appended' | 'skipped';
+  /** The earlier files the overlapping rows repeat (load_id null: earlier in this command). */
+  earlier: OverlapSource[];
 }
 
 export interface IngestReport {
@@ -90,6 +107,8 @@ interface PreparedTable {
   counts: StageCounts;
   numbering: Numbering;
   report: TableReport;
+  /** Temp table of this table's rows that overlap earlier loads (`ord`, the earlier row), or null. */
+  overlapTable: string | null;
 }
 
 interface PreparedFile {
@@ -107,7 +126,7 @@ let stageCounter = 0;
 
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   if (opts.files.length === 0) throw inputError('no files given');
-  if (opts.replace && opts.append) throw inputError('--replace and --append exclude each other');
+  checkLoadFlags(opts);
   await checkIngestOptions(opts);
   const store = await Store.open(opts.storePath, { create: true });
   const prepared: PreparedFile[] = [];
@@ -125,6 +144,19 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   } finally {
     for (const p of prepared) await cleanupPrepared(store, p);
     store.close();
+  }
+}
+
+/** --replace, --append and --skip-overlap say what to do with rows loaded before: at most one answer each. */
+function checkLoadFlags(opts: IngestOptions): void {
+  if (opts.replace && opts.append) {
+    throw usageError('--replace and --append exclude each other', ['--replace swaps the earlier rows of this file for the new ones; --append keeps both.']);
+  }
+  if (opts.skipOverlap && opts.append) {
+    throw usageError('--skip-overlap and --append exclude each other', ['--skip-overlap loads only rows not loaded before; --append loads all rows, keeping both copies.']);
+  }
+  if (opts.skipOverlap && opts.kind !== 'transactions') {
+    throw usageError('--skip-overlap applies to transactions only', ['Customer rows loaded again replace the same ids (the later load wins).']);
   }
 }
 
@@ -184,12 +216,12 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     `SELECT load_id, sha256, options->>'sheet' AS sheet FROM loads WHERE kind = $1 AND path = $2 AND status = 'loaded' ORDER BY load_id`,
     [opts.kind, absPath],
   );
-  if (previous.length && !opts.replace && !opts.append) {
+  if (previous.length && !opts.replace && !opts.append && !opts.skipOverlap) {
     const how = previous.every((p) => p.sha256 === digest.sha256)
       ? `with another sheet selection (${previous.map((p) => (p.sheet ? `sheet ${JSON.stringify(p.sheet)}` : 'all sheets')).join(', ')})`
       : 'with different content';
     throw inputError(`${file} was loaded before ${how} (load ${previous.map((p) => p.load_id).join(', ')})`, [
-      'Pass --replace to swap its earlier rows for this version, or --append to keep both.',
+      'Pass --replace to swap its earlier rows for this version, --append to keep both, or --skip-overlap to add only the rows not loaded before.',
     ]);
   }
   if (opts.replace) {
@@ -236,15 +268,17 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       sourceLabel: source.label,
     });
     opts.reporter.info(`${source.label}: ${describeMapping(mapped).join(', ')}`);
-    const conventions = await detectConventions(store, source, opts.kind, mapped.mapping, dateFormat, decimalSeparator);
+    const conventions = await reading(format, file, () => detectConventions(store, source, opts.kind, mapped.mapping, dateFormat, decimalSeparator));
     prep.conventions[source.sheet ?? ''] = conventions;
     const stage = `${tag}_stage_${i + 1}`;
     const ts = performance.now();
     const counts = await opts.progress.step(`validating ${source.label}`, (tick) =>
-      buildStage(
-        store,
-        { kind: opts.kind, source, mapping: mapped.mapping, unmapped: mapped.unmapped, conventions, returnPattern, table: stage },
-        tick,
+      reading(format, file, () =>
+        buildStage(
+          store,
+          { kind: opts.kind, source, mapping: mapped.mapping, unmapped: mapped.unmapped, conventions, returnPattern, table: stage },
+          tick,
+        ),
       ),
     );
     timings.stage += Math.round(performance.now() - ts);
@@ -267,10 +301,102 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       rows_rejected: rejected,
       rejected_by_reason: byReason,
     };
-    prep.tables.push({ source, stage, counts, numbering, report: tableReport });
+    prep.tables.push({ source, stage, counts, numbering, report: tableReport, overlapTable: null });
     report.tables.push(tableReport);
   }
+  if (opts.kind === 'transactions') {
+    const to = performance.now();
+    await opts.progress.step(`comparing ${file} with earlier loads`, () => checkOverlap(store, prep, opts, earlier));
+    timings.overlap = Math.round(performance.now() - to);
+  }
   return prep;
+}
+
+/** DuckDB reads JSON and Parquet inside the staging statements: damage found there names the file. */
+async function reading<T>(format: FileFormat, file: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof CrmError || (format !== 'parquet' && format !== 'json' && format !== 'ndjson')) throw err;
+    throw readFailure(err, file) ?? err;
+  }
+}
+
+/**
+ * Rows of this file already loaded from other files — earlier loads (minus those this command
+ * replaces) and the files before it in this command — and the decision: refuse when at least
+ * half of its valid rows overlap, unless --append (load all) or --skip-overlap (load the rest).
+ */
+async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOptions, earlier: PreparedFile[]): Promise<void> {
+  const loading = earlier.filter((p) => p.report.status === 'loaded');
+  const replaced = [...new Set([...loading, prep].flatMap((p) => p.report.replaced_loads))];
+  const earlierRows = [storedRows(replaced), ...loading.flatMap((p, i) => p.tables.map((t) => commandRows(p, t, i)))].join('\nUNION ALL\n');
+  // Nothing loaded before (a first load, as in the benchmark): nothing to compare with.
+  const anyEarlier = loading.some((p) => p.tables.length) || (await store.value<boolean>(`SELECT EXISTS (${storedRows(replaced)})`));
+  let valid = 0;
+  let rows = 0;
+  const bySource = new Map<string, OverlapSource>();
+  for (const t of prep.tables) {
+    const validRows = t.counts.staged - Object.values(t.counts.byReason).reduce((a, b) => a + b, 0);
+    valid += validRows;
+    if (!anyEarlier) continue;
+    const table = `${t.stage}_overlap`;
+    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: earlierRows, table, valid: validRows });
+    t.overlapTable = table;
+    rows += found.rows;
+    for (const s of found.bySource) {
+      const key = `${s.load_id}\u0000${s.file}`;
+      const seen = bySource.get(key);
+      if (seen) seen.rows += s.rows;
+      else bySource.set(key, { ...s });
+    }
+  }
+  const sources = [...bySource.values()];
+  const share = valid ? rows / valid : 0;
+  const decision: OverlapReport['decision'] = rows === 0 ? 'none' : opts.skipOverlap ? 'skipped' : opts.append ? 'appended' : 'loaded';
+  const r = prep.report;
+  r.overlap = { rows, valid_rows: valid, share, decision, earlier: sources };
+  if (rows === 0) return;
+  const named = sources
+    .map((s) => `${s.file} (${s.load_id === null ? 'earlier in this command' : `load ${s.load_id}`}, ${formatCount(s.rows)} ${s.rows === 1 ? 'row' : 'rows'})`)
+    .join(', ');
+  if (decision === 'loaded' && share >= OVERLAP_REFUSAL_SHARE) {
+    throw inputError(
+      `${r.file}: ${formatCount(rows)} of its ${formatCount(valid)} rows (${formatShare(share)}) were loaded before from other files: ${named}; nothing was loaded`,
+      [
+        `Rows count as the same when customer, order id, date and time, product, quantity and amount are equal (${CONTENT_KEY.join(', ')}).`,
+        `The same export saved again? --skip-overlap loads only the ${formatCount(valid - rows)} new rows (the others are rejected as already_loaded).`,
+        `--append loads all ${formatCount(valid)} rows anyway, keeping both copies (revenue counts them twice).`,
+      ],
+    );
+  }
+  if (decision === 'skipped') {
+    for (const t of prep.tables) {
+      const skipped = Number((await store.value<number>(`SELECT count(*) FROM temp.${ident(t.overlapTable!)}`)) ?? 0);
+      if (!skipped) continue;
+      t.report.rejected_by_reason.already_loaded = skipped;
+      t.report.rows_rejected += skipped;
+      t.report.rows_loaded -= skipped;
+    }
+  }
+  const what =
+    decision === 'skipped'
+      ? 'not loaded again (rejected as already_loaded)'
+      : decision === 'appended'
+        ? 'loaded again (--append): both copies count; crm quality reports them'
+        : `loaded again (fewer than ${formatShare(OVERLAP_REFUSAL_SHARE)} of the file): both copies count; crm quality reports them`;
+  r.notes.push(`${formatCount(rows)} rows (${formatShare(share)}) repeat rows loaded before from ${named}: ${what}`);
+}
+
+/** The rows an earlier file of this command will load, as `storedRows` gives the store's. */
+function commandRows(p: PreparedFile, t: PreparedTable, position: number): string {
+  const skipped = p.report.overlap?.decision === 'skipped' && t.overlapTable ? `ANTI JOIN temp.${ident(t.overlapTable)} o USING (ord)` : '';
+  return `SELECT CAST(${2 ** 40 + position} AS BIGINT) AS seq, CAST(NULL AS INTEGER) AS load_id, ${literal(p.report.file)} AS file, r.source_row, ${CONTENT_KEY.map((c) => `r.${c}`).join(', ')}
+FROM ${t.numbering.relation} r ${skipped} WHERE r.reason IS NULL`;
+}
+
+function formatShare(share: number): string {
+  return `${(share * 100).toFixed(share < 0.001 && share > 0 ? 2 : 1)} %`;
 }
 
 async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): Promise<void> {
@@ -287,7 +413,14 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
   for (const t of p.tables) {
     const counts = await writeStage(
       store,
-      { loadId, kind, sourceFile: p.report.file, sheet: t.source.sheet, numbering: t.numbering },
+      {
+        loadId,
+        kind,
+        sourceFile: p.report.file,
+        sheet: t.source.sheet,
+        numbering: t.numbering,
+        alreadyLoaded: p.report.overlap?.decision === 'skipped' ? t.overlapTable : null,
+      },
       `${t.stage}_w`,
     );
     // Duplicate customer ids are only known after numbering: fold them into the table's counts.
@@ -319,6 +452,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
     sheet: p.sheetOption,
     date_formats: Object.fromEntries(r.tables.map((t) => [t.sheet ?? 'file', t.date_formats])),
     decimal_separators: Object.fromEntries(Object.entries(p.conventions).map(([k, c]) => [k || 'file', c.decimalSeparators])),
+    ...(r.overlap ? { overlap: r.overlap } : {}),
   };
   await store.run(
     `INSERT INTO loads (load_id, kind, path, file_name, sha256, bytes, format, encoding, sheets, mapping, options,
@@ -348,7 +482,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
 
 async function cleanupPrepared(store: Store, p: PreparedFile): Promise<void> {
   for (const t of p.tables) {
-    for (const suffix of ['', '_w']) await store.run(`DROP TABLE IF EXISTS temp."${t.stage}${suffix}"`).catch(() => 0);
+    for (const suffix of ['', '_w', '_overlap']) await store.run(`DROP TABLE IF EXISTS temp."${t.stage}${suffix}"`).catch(() => 0);
   }
   await p.opened?.cleanup();
 }

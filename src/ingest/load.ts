@@ -116,6 +116,8 @@ export interface LoadTarget {
   sourceFile: string;
   sheet: string | null;
   numbering: Numbering;
+  /** Transactions with --skip-overlap: a temp table of the rows (`ord`) loaded before from other files, with the earlier row each repeats. */
+  alreadyLoaded?: string | null;
 }
 
 export interface WriteCounts {
@@ -140,11 +142,24 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
   let updated = 0;
   let duplicates = 0;
 
+  let skipped = 0;
   if (t.kind === 'transactions') {
+    const notLoadedBefore = t.alreadyLoaded ? `ANTI JOIN temp.${ident(t.alreadyLoaded)} USING (ord)` : '';
     loaded = await store.run(
       `INSERT INTO transactions (load_id, source_file, source_sheet, source_row, ${TRANSACTION_COLUMNS})
-       SELECT ${meta}, source_row, ${TRANSACTION_COLUMNS} FROM ${rel} WHERE reason IS NULL`,
+       SELECT ${meta}, source_row, ${TRANSACTION_COLUMNS} FROM ${rel} ${notLoadedBefore} WHERE reason IS NULL`,
     );
+    if (t.alreadyLoaded) {
+      // The row's content is that of the earlier row named in the detail.
+      skipped = await store.run(
+        `INSERT INTO rejects (load_id, kind, source_file, source_sheet, source_row, reason, column_name, detail, raw)
+         SELECT ${rejectCols}, r.source_row, 'already_loaded', NULL,
+                'the same line (customer, order id, date and time, product, quantity, amount) was loaded before: ' ||
+                o.earlier_file || ' row ' || o.earlier_row || coalesce(' (load ' || o.earlier_load || ')', ' (earlier in this command)'),
+                NULL
+         FROM ${rel} r JOIN temp.${ident(t.alreadyLoaded)} o USING (ord) ORDER BY ord`,
+      );
+    }
   } else {
     // A customer id repeated within one file: the last row wins, the others are rejected.
     const ranked = `${tag}_customers`;
@@ -169,7 +184,7 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
     );
     await store.run(`DROP TABLE temp.${ident(ranked)}`);
   }
-  let rejected = duplicates;
+  let rejected = duplicates + skipped;
   rejected += await store.run(
     `INSERT INTO rejects (load_id, kind, source_file, source_sheet, source_row, reason, column_name, detail, raw)
      SELECT ${rejectCols}, source_row, reason, column_name, detail, raw FROM ${rel} WHERE reason IS NOT NULL ORDER BY ord`,

@@ -10,6 +10,7 @@
  */
 import { Store, ident, literal } from '../store/db.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
+import { storedOverlapSql } from './overlap.js';
 import { EMAIL_RE } from './values.js';
 
 export interface ColumnCompleteness {
@@ -54,6 +55,8 @@ export interface QualityReport {
     customers_without_transactions: CountWithExamples;
   };
   orders_with_several_customers: CountWithExamples;
+  /** Transaction rows that repeat rows of an earlier load from another file (loaded with --append, or below the refusal share). */
+  overlaps: { rows: number; loads: { load_id: number; file: string; rows: number }[] };
   rejects: { kind: string; reason: string; count: number }[];
   findings: Finding[];
 }
@@ -154,6 +157,7 @@ export async function qualityReport(storePath: string, asOf?: string): Promise<Q
         store,
         `SELECT order_id AS example FROM transactions WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(DISTINCT customer_id) > 1`,
       ),
+      overlaps: await overlaps(store),
       rejects: await store.all<{ kind: string; reason: string; count: number }>(
         `SELECT r.kind, r.reason, count(*) AS count FROM rejects r JOIN loads l USING (load_id)
          WHERE l.status = 'loaded' GROUP BY ALL ORDER BY count DESC, kind, reason`,
@@ -203,6 +207,11 @@ async function orphanTransactions(store: Store, customersLoaded: boolean) {
   return { transactions: r?.tx ?? 0, customers: r?.customers ?? 0, examples: r?.examples ?? [] };
 }
 
+async function overlaps(store: Store): Promise<QualityReport['overlaps']> {
+  const loads = (await store.all<{ load_id: number; file: string; rows: number }>(storedOverlapSql())).map((l) => ({ ...l, rows: Number(l.rows) }));
+  return { rows: loads.reduce((a, l) => a + l.rows, 0), loads };
+}
+
 /** "1 customer has", "2 customers have": a count with its noun (and verb) in agreement. */
 function n(count: number, singular: string, plural: string): string {
   return `${formatCount(count)} ${count === 1 ? singular : plural}`;
@@ -227,6 +236,8 @@ function findingsOf(r: QualityReport): Finding[] {
   const o = r.orphans.transactions_without_customer;
   add('transactions_without_customer', 'warning', o.transactions, `${n(o.transactions, 'transaction', 'transactions')} (${n(o.customers, 'customer id', 'customer ids')}) ${o.transactions === 1 ? 'has' : 'have'} no row in customers`);
   add('customers_without_transactions', 'info', r.orphans.customers_without_transactions.count, `${n(r.orphans.customers_without_transactions.count, 'customer has', 'customers have')} no transactions`);
+  const overlapLoads = r.overlaps.loads.map((l) => `load ${l.load_id} ${l.file}`).join(', ');
+  add('overlapping_loads', 'warning', r.overlaps.rows, `${n(r.overlaps.rows, 'transaction row repeats', 'transaction rows repeat')} a row of an earlier load from another file and ${r.overlaps.rows === 1 ? 'counts' : 'count'} twice (${overlapLoads})`);
   add('orders_with_several_customers', 'warning', r.orders_with_several_customers.count, `${n(r.orders_with_several_customers.count, 'order id appears', 'order ids appear')} under more than one customer`);
   if (!r.orphans.customers_loaded && r.tables.transactions > 0) {
     f.push({ check: 'no_customers', severity: 'info', count: 0, message: 'no customers file loaded: contact fields and the customer cross-checks are unavailable' });

@@ -21,7 +21,7 @@ import {
   type FileFormat,
 } from './detect.js';
 import { blanksToTabs, transcodeToUtf8 } from './file-scan.js';
-import { checkZipInflation } from './zip-guard.js';
+import { damaged, endsEarly, failIfStalled, inspectGzip, verifyZip } from './integrity.js';
 
 /** How a staged row's position maps back to its row number in the source. */
 export type RowNumbering =
@@ -108,7 +108,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   } else if (opts.encoding && opts.encoding.toLowerCase().replace('-', '') !== 'utf8') {
     throw inputError(`${file}: --encoding is not supported for gzip-compressed files; decompress it first`);
   }
-  const sample = gzip ? await gunzipHead(file) : readHead(readPath).toString('utf8');
+  const sample = gzip ? await inspectGzip(file, opts.label) : readHead(readPath).toString('utf8');
   const dialect = sniffCsv(sample, file, opts.delimiter, opts.format === 'tsv');
   let compressed = gzip;
   if (dialect.blankSeparated) {
@@ -161,31 +161,34 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   };
 }
 
-async function gunzipHead(file: string): Promise<string> {
-  const zlib = await import('node:zlib');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stream = fs.createReadStream(file).pipe(zlib.createGunzip());
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= 256 * 1024) break;
-  }
-  stream.destroy();
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 // ---------------------------------------------------------------------------------------
 // JSON and Parquet: DuckDB reads them; every column is turned into text so the same value
 // parsers apply. Nested values become JSON text.
 
-async function describeColumns(store: Store, relation: string, file: string): Promise<{ name: string; type: string }[]> {
+async function describeColumns(store: Store, relation: string, label: string): Promise<{ name: string; type: string }[]> {
   try {
     const rows = await store.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${relation}`);
     return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
   } catch (err) {
-    throw inputError(`${file}: cannot read the file: ${messageOf(err).split('\n')[0]}`);
+    throw readFailure(err, label) ?? inputError(`${label}: cannot read the file: ${messageOf(err).split('\n')[0]}`);
   }
+}
+
+/**
+ * DuckDB reads JSON and Parquet files while staging, so damage found deep inside such a file
+ * surfaces there, as a DuckDB error: this turns those into input errors naming the file
+ * (null for any other error, which stays a bug).
+ */
+export function readFailure(err: unknown, label: string): Error | null {
+  const message = messageOf(err).split('\n')[0].replace(/[.\s]+$/, '');
+  if (/No magic bytes found at end of file/.test(message)) return endsEarly(label, 'its Parquet footer is missing');
+  if (/Unexpected end of file|unexpected end of data|end of file reached|truncated/i.test(message)) {
+    return inputError(`${label}: the file ends early or is damaged: ${message}; nothing was loaded`, ['Copy or export the file again.']);
+  }
+  if (/^(IO|Invalid|Invalid Input|Serialization) Error: .*(parquet|json|corrupt|compress|thrift|footer|page|dictionary|magic)/i.test(message)) {
+    return damaged(label, message);
+  }
+  return null;
 }
 
 function textColumns(columns: { name: string; type: string }[]): string {
@@ -205,7 +208,7 @@ function textColumns(columns: { name: string; type: string }[]): string {
 
 async function openJson(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
   const reader = `read_json(${literal(file)}, format = ${opts.format === 'json' ? "'array'" : "'newline_delimited'"}, sample_size = -1, maximum_object_size = 67108864)`;
-  const columns = await describeColumns(store, reader, file);
+  const columns = await describeColumns(store, reader, opts.label);
   if (columns.length === 1 && columns[0].name === 'json') {
     throw inputError(`${file}: expected records (objects with fields), found plain JSON values`);
   }
@@ -220,7 +223,7 @@ async function openJson(store: Store, file: string, opts: ReadOptions): Promise<
 
 async function openParquet(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
   const reader = `read_parquet(${literal(file)})`;
-  const columns = await describeColumns(store, reader, file);
+  const columns = await describeColumns(store, reader, opts.label);
   const relation = `(SELECT ${textColumns(columns)} FROM ${reader})`;
   return {
     tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, raw: { kind: 'json' } }],
@@ -261,11 +264,29 @@ function isoDateTime(d: Date): string {
   return time === '00:00:00' ? date : `${date} ${time}`;
 }
 
+/**
+ * Worksheets the workbook lists that the stream did not deliver. exceljs only reads parts named
+ * xl/worksheets/sheetN.xml and skips any other silently; a sheet it skipped would be a silent
+ * loss. (Chart sheets are listed too, but have no rows: only worksheet relationships count.)
+ */
+function unreadWorksheets(reader: ExcelJS.stream.xlsx.WorkbookReader, seen: (string | undefined)[]): string[] {
+  const book = reader as unknown as {
+    model?: { sheets?: { name: string; rId: string }[] };
+    workbookRels?: { Id: string; Type: string }[];
+  };
+  const worksheetRels = new Set((book.workbookRels ?? []).filter((r) => /\/worksheet$/.test(r.Type)).map((r) => r.Id));
+  const listed = (book.model?.sheets ?? []).filter((s) => worksheetRels.has(s.rId)).map((s) => s.name);
+  const unnamed = seen.some((name) => name === undefined) ? ['(unnamed)'] : [];
+  return [...listed.filter((name) => !seen.includes(name)), ...unnamed];
+}
+
 async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
-  checkZipInflation(file, opts.label);
+  // exceljs streams the workbook and never notices a cut, damaged or bomb-like one: check it whole first.
+  opts.onProgress?.(null, 'checking the workbook');
+  await verifyZip(file, opts.label);
   const tables: SourceTable[] = [];
   const created: string[] = [];
-  const sheetsSeen: string[] = [];
+  const sheetsSeen: (string | undefined)[] = [];
   let reader: ExcelJS.stream.xlsx.WorkbookReader;
   try {
     reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
@@ -279,7 +300,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
     throw inputError(`${file}: cannot open the workbook: ${messageOf(err)}`);
   }
   let rowsRead = 0;
-  try {
+  const readSheets = async () => {
     for await (const ws of reader as unknown as AsyncIterable<ExcelJS.stream.xlsx.WorksheetReader & { name: string }>) {
       const name = ws.name;
       sheetsSeen.push(name);
@@ -339,10 +360,19 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         raw: { kind: 'json' },
       });
     }
+  };
+  try {
+    await failIfStalled(readSheets(), () => damaged(opts.label, 'the workbook stopped before its end while being read'));
+    const unread = unreadWorksheets(reader, sheetsSeen);
+    if (unread.length) {
+      throw inputError(`${opts.label}: cannot read ${unread.map((m) => `sheet ${JSON.stringify(m)}`).join(', ')}: the workbook lists it, but its part was not found or not recognised; nothing was loaded`, [
+        'Open the workbook in a spreadsheet program and save it again as .xlsx.',
+      ]);
+    }
   } catch (err) {
     for (const t of created) await store.run(`DROP TABLE IF EXISTS temp.${ident(t)}`).catch(() => 0);
     if ((err as { exitCode?: number }).exitCode) throw err;
-    throw inputError(`${file}: cannot read the workbook: ${messageOf(err)}`);
+    throw inputError(`${opts.label}: cannot read the workbook: ${messageOf(err)}`);
   }
   if (opts.sheet && !sheetsSeen.includes(opts.sheet)) {
     throw inputError(`${file}: no sheet named ${JSON.stringify(opts.sheet)}`, [`Sheets: ${sheetsSeen.map((s) => JSON.stringify(s)).join(', ')}`]);

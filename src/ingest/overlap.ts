@@ -1,0 +1,123 @@
+/**
+ * Overlap with earlier loads: rows of a new transactions file that were already loaded from
+ * another file (the same export saved again under another name, plus a line or two).
+ *
+ * Two rows are the same line when their content key is equal — customer, order id, date and
+ * time, product, quantity and amount (not the row number, not the file) — and they are
+ * counted with multiplicity: identical lines inside one file are legitimate, so when earlier
+ * files hold a key m times and the new file n times, min(n, m) of the new rows overlap and
+ * the rest are new. Pairing the k-th new occurrence with the k-th earlier one (row_number
+ * on both sides of the key) gives exactly that, and names the earlier row each one repeats.
+ *
+ * `crm quality` counts the overlaps that were loaded anyway with the same key and rule.
+ */
+import type { Store } from '../store/db.js';
+import { ident } from '../store/db.js';
+
+/** The columns that make two transaction lines the same line (NULLs compare equal). */
+export const CONTENT_KEY = ['customer_id', 'order_id', 'order_ts', 'product', 'quantity', 'amount'] as const;
+
+/** At least this share of a file's valid rows overlapping: refused unless --append or --skip-overlap. */
+export const OVERLAP_REFUSAL_SHARE = 0.5;
+
+const keyList = (alias?: string) => CONTENT_KEY.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+const sameKey = (a: string, b: string) => CONTENT_KEY.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
+
+/**
+ * Rows loaded before, as a relation with `seq` (the order they were loaded in), `load_id`
+ * (NULL for a file earlier in this command, not yet numbered), `file`, `source_row` and the key.
+ */
+export function storedRows(excludeLoads: number[]): string {
+  const where = excludeLoads.length ? `WHERE load_id NOT IN (${excludeLoads.join(', ')})` : '';
+  return `SELECT CAST(load_id AS BIGINT) AS seq, load_id, source_file AS file, source_row, ${keyList()} FROM transactions ${where}`;
+}
+
+export interface OverlapPlan {
+  /** The new rows: a relation with `ord`, `reason` (NULL = valid) and the key columns. */
+  newRows: string;
+  /** Rows loaded before (see `storedRows`), possibly a UNION ALL with this command's earlier files. */
+  earlier: string;
+  /** Temporary table to create: one row per overlapping new row (`ord`) and the earlier row it repeats. */
+  table: string;
+  /** The number of valid new rows, when the caller knows it already. */
+  valid?: number;
+}
+
+export interface OverlapSource {
+  load_id: number | null;
+  file: string;
+  rows: number;
+}
+
+export interface OverlapResult {
+  /** Valid new rows. */
+  valid: number;
+  /** Of those, rows that repeat an earlier row. */
+  rows: number;
+  bySource: OverlapSource[];
+}
+
+/**
+ * Find the overlapping rows. One hash join on a 64-bit hash of the key columns — the new rows'
+ * hashes build it, the earlier rows probe it — keeps only the candidate earlier rows; the
+ * ranking windows and the exact comparison of the key columns then run on the candidates
+ * alone (usually none), never on the whole store. A hash collision only adds a candidate,
+ * never a match.
+ */
+export function overlapSql(plan: OverlapPlan): string {
+  const hashed = `hash(${keyList()})`;
+  return `CREATE OR REPLACE TEMP TABLE ${ident(plan.table)} AS
+WITH new_hashes AS (
+  SELECT ${hashed} AS h FROM ${plan.newRows} WHERE reason IS NULL
+),
+earlier_candidates AS (
+  SELECT * FROM (SELECT *, ${hashed} AS h FROM (${plan.earlier})) WHERE h IN (SELECT h FROM new_hashes)
+),
+new_candidates AS (
+  SELECT * FROM (SELECT ord, ${keyList()}, ${hashed} AS h FROM ${plan.newRows} WHERE reason IS NULL)
+  WHERE h IN (SELECT h FROM earlier_candidates)
+),
+earlier_ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY seq, source_row) AS k FROM earlier_candidates
+),
+new_ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY ord) AS k FROM new_candidates
+)
+SELECT n.ord, ${keyList('n')}, e.seq AS earlier_seq, e.load_id AS earlier_load, e.file AS earlier_file, e.source_row AS earlier_row
+FROM new_ranked n JOIN earlier_ranked e ON ${sameKey('n', 'e')} AND n.k = e.k`;
+}
+
+export async function findOverlap(store: Store, plan: OverlapPlan): Promise<OverlapResult> {
+  await store.run(overlapSql(plan));
+  const valid = plan.valid ?? (await store.value<number>(`SELECT count(*) FROM ${plan.newRows} WHERE reason IS NULL`)) ?? 0;
+  const bySource = await store.all<{ seq: number; load_id: number | null; file: string; rows: number }>(
+    `SELECT min(earlier_seq) AS seq, earlier_load AS load_id, earlier_file AS file, count(*) AS rows
+     FROM temp.${ident(plan.table)} GROUP BY earlier_load, earlier_file ORDER BY seq`,
+  );
+  return {
+    valid: Number(valid),
+    rows: bySource.reduce((a, s) => a + Number(s.rows), 0),
+    bySource: bySource.map((s) => ({ load_id: s.load_id, file: s.file, rows: Number(s.rows) })),
+  };
+}
+
+/**
+ * Rows of the store that repeat rows of an earlier load (forced in with --append, or below
+ * the refusal share), per load. Same key and multiplicity rule as above: a load holding a key
+ * n times after earlier loads held it m times adds min(n, m) overlaps. A load made with
+ * --skip-overlap added none by construction (its file may have held a key more often than the
+ * store, which the store alone cannot tell), so it is not counted against earlier loads.
+ */
+export function storedOverlapSql(): string {
+  return `WITH per_load AS (
+  SELECT load_id, ${keyList()}, count(*) AS n FROM transactions GROUP BY ALL
+),
+cumulated AS (
+  SELECT *, coalesce(sum(n) OVER (PARTITION BY ${keyList()} ORDER BY load_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+  FROM per_load
+)
+SELECT c.load_id, l.file_name AS file, CAST(sum(least(c.n, c.before)) AS BIGINT) AS rows
+FROM cumulated c JOIN loads l USING (load_id)
+WHERE c.before > 0 AND coalesce(l.options->'overlap'->>'decision', '') <> 'skipped'
+GROUP BY c.load_id, l.file_name ORDER BY c.load_id`;
+}
