@@ -5,29 +5,18 @@
  *
  *   npm run build && node dist/scripts/generate-samples.js [DIR]
  */
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeResult, generate, type GenerateResult } from '../src/generate/index.js';
 import { dirtyCsvText, dirtyReadme } from './samples/dirty.js';
 import { encodeGb18030 } from './samples/gb18030.js';
 import { jsonArrayText, ndjsonText } from './samples/json.js';
 import { zhCustomersText, zhReadme, zhTransactionsText } from './samples/zh.js';
+import { repoRoot } from './repo-root.js';
 
 /** The demo input: small enough to commit, large enough for every model to find something. */
 export const SAMPLE_OPTIONS = { customers: 500, seed: 7 } as const;
-
-/** The repository root: the nearest folder upwards holding package.json (works from src and dist). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository root (package.json)');
-    dir = up;
-  }
-  return dir;
-}
 
 export async function writeSamples(dataDir: string): Promise<GenerateResult> {
   const sample = await generate({ ...SAMPLE_OPTIONS, outDir: join(dataDir, 'sample') });
