@@ -3,7 +3,10 @@
  * - `hashFile`: SHA-256 (re-ingest detection), size and physical line count, in one read;
  * - `scanCsvRecords`: where the blank records are, honouring quoted fields, so every loaded
  *   or rejected row can be traced to its row number in the file (see `source_row`);
- * - `transcodeToUtf8`: re-encode GB18030, UTF-16, Latin-1 … so DuckDB reads UTF-8.
+ * - `transcodeToUtf8`: re-encode GB18030, UTF-16, Latin-1 … so DuckDB reads UTF-8;
+ * - `lineEndStyle` / `normaliseLineEnds`: DuckDB reads one kind of line end per file (it
+ *   guesses it from the first line), so a file that mixes them, or ends its lines with CR
+ *   alone, is read through a copy whose records all end with LF.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -168,6 +171,73 @@ export async function blanksToTabs(file: string, target: string, gzip: boolean):
     },
     flush(done) {
       done(null, carry === '' ? null : Buffer.from(toTabs(carry), 'latin1'));
+    },
+  });
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK });
+  await (gzip
+    ? pipeline(source, zlib.createGunzip(), transform, fs.createWriteStream(target))
+    : pipeline(source, transform, fs.createWriteStream(target)));
+}
+
+/** How a text file ends its lines: one kind throughout, or several (`mixed`). */
+export type LineEndStyle = 'none' | 'lf' | 'crlf' | 'cr' | 'mixed';
+
+/**
+ * The line ends of a (possibly gzip-compressed) file, from every byte: an export concatenated
+ * from two sources can switch from CRLF to LF anywhere. Byte-level, quotes not tracked: a line
+ * break inside a quoted field may make a file look `mixed`, which only costs a copy.
+ */
+export async function lineEndStyle(file: string, gzip: boolean): Promise<LineEndStyle> {
+  let cr = 0;
+  let lf = 0;
+  let crlf = 0;
+  let lastWasCr = false;
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK });
+  const stream = gzip ? source.pipe(zlib.createGunzip()) : source;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (chunk.length === 0) continue;
+    if (lastWasCr && chunk[0] === LF) crlf++;
+    for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) lf++;
+    for (let i = chunk.indexOf(CR); i !== -1; i = chunk.indexOf(CR, i + 1)) {
+      cr++;
+      if (chunk[i + 1] === LF) crlf++;
+    }
+    lastWasCr = chunk[chunk.length - 1] === CR;
+  }
+  if (cr === 0) return lf === 0 ? 'none' : 'lf';
+  if (lf === 0) return 'cr';
+  return cr === crlf && lf === crlf ? 'crlf' : 'mixed';
+}
+
+/**
+ * Copy a UTF-8 delimited file to `target` with every record ending in LF: CRLF and a lone CR
+ * outside double-quoted fields become LF, so each line stays one line and row numbers are
+ * unchanged. Line breaks inside quotes belong to the value and are kept as written. Quotes are
+ * tracked the way `scanCsvRecords` tracks them, so both agree on where records end.
+ */
+export async function normaliseLineEnds(file: string, target: string, quoteChar: string, gzip: boolean): Promise<void> {
+  let inQuotes = false;
+  // The last text outside quotes ended with CR (now LF): an LF right after it is that same line end.
+  let afterCr = false;
+  const outside = (text: string) => {
+    const rest = afterCr && text.startsWith('\n') ? text.slice(1) : text;
+    afterCr = rest.endsWith('\r') || (afterCr && text === '');
+    return rest.replace(/\r\n?/g, '\n');
+  };
+  const transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      // Bytes pass through as latin1, so a multi-byte UTF-8 character split between chunks stays whole.
+      const parts = chunk.toString('latin1').split(quoteChar);
+      let out = '';
+      parts.forEach((part, i) => {
+        if (i > 0) {
+          out += quoteChar;
+          inQuotes = !inQuotes;
+          afterCr = false;
+        }
+        out += inQuotes ? part : outside(part);
+      });
+      done(null, Buffer.from(out, 'latin1'));
     },
   });
   const source = fs.createReadStream(file, { highWaterMark: CHUNK });

@@ -20,7 +20,7 @@ import {
   sniffCsv,
   type FileFormat,
 } from './detect.js';
-import { blanksToTabs, transcodeToUtf8 } from './file-scan.js';
+import { blanksToTabs, lineEndStyle, normaliseLineEnds, transcodeToUtf8 } from './file-scan.js';
 
 /** How a staged row's position maps back to its row number in the source. */
 export type RowNumbering =
@@ -110,6 +110,17 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   const sample = gzip ? await gunzipHead(file) : readHead(readPath).toString('utf8');
   const dialect = sniffCsv(sample, file, opts.delimiter, opts.format === 'tsv');
   let compressed = gzip;
+  const lineEnds = await lineEndStyle(readPath, compressed);
+  if (lineEnds === 'mixed' || lineEnds === 'cr') {
+    // DuckDB takes one kind of line end from the first line and fails (or drops rows) on the
+    // others: read a copy whose records all end with LF.
+    tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
+    const normalised = path.join(tmpDir, 'lf.csv');
+    opts.onProgress?.(null, lineEnds === 'cr' ? 'lines ending in CR' : 'mixed line ends');
+    await normaliseLineEnds(readPath, normalised, dialect.quote, compressed);
+    readPath = normalised;
+    compressed = false;
+  }
   if (dialect.blankSeparated) {
     // DuckDB splits on one character: read a copy with each run of blanks made one tab.
     tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
@@ -133,6 +144,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
     `columns = ${columns}`,
     `compression = ${compressed ? "'gzip'" : "'none'"}`,
     'max_line_size = 16777216',
+    ...(lineEnds === 'mixed' || lineEnds === 'cr' ? ["new_line = '\\n'"] : []),
   ];
   const relation = `read_csv(${[...base, 'store_rejects = true', `rejects_table = ${literal(rejectsTable)}`, `rejects_scan = ${literal(rejectsScan)}`].join(', ')})`;
   const sampleRelation = `read_csv(${[...base, 'ignore_errors = true'].join(', ')})`;
