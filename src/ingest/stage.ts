@@ -30,6 +30,7 @@ import {
   planDates,
   textExpr,
   timestampExpr,
+  trimExpr,
   type DatePlan,
   type DayMonthEvidence,
   type DecimalDecision,
@@ -74,7 +75,7 @@ export async function detectConventions(
     const c = ident(col);
     if (field.type === 'date') {
       const values = await store.all<{ v: string }>(
-        `SELECT DISTINCT trim(${c}) AS v FROM (SELECT ${c} FROM ${source.sampleRelation} LIMIT ${SAMPLE_ROWS}) WHERE ${c} IS NOT NULL LIMIT ${SAMPLE_VALUES}`,
+        `SELECT DISTINCT ${trimExpr(c)} AS v FROM (SELECT ${c} FROM ${source.sampleRelation} LIMIT ${SAMPLE_ROWS}) WHERE ${c} IS NOT NULL LIMIT ${SAMPLE_VALUES}`,
       );
       let evidence: DayMonthEvidence = dayMonthEvidence(values.map((r) => r.v));
       if (!dateFormatFlag && decideDayMonthOrder(evidence) === 'ambiguous') {
@@ -89,7 +90,7 @@ export async function detectConventions(
 }
 
 async function wholeColumnDayMonthEvidence(store: Store, source: SourceTable, col: string): Promise<DayMonthEvidence> {
-  const c = `trim(${ident(col)})`;
+  const c = trimExpr(ident(col));
   const shape = `'^(\\d{1,2})[/.-](\\d{1,2})[/.-](\\d{2}|\\d{4})'`;
   const row = await store.one<{ n: number; a: number | null; b: number | null }>(
     `SELECT count(*) AS n, max(TRY_CAST(regexp_extract(${c}, ${shape}, 1) AS INTEGER)) AS a, max(TRY_CAST(regexp_extract(${c}, ${shape}, 2) AS INTEGER)) AS b
@@ -114,7 +115,7 @@ export interface StagePlan {
 const SQL_TYPE = { id: 'VARCHAR', text: 'VARCHAR', date: 'TIMESTAMP', decimal: 'DECIMAL(18,4)' } as const;
 
 /** Non-empty text: a value was given, so a NULL parse means it was unreadable. */
-const given = (t: string) => `(${t} IS NOT NULL AND trim(${t}) <> '')`;
+const given = (t: string) => `(${t} IS NOT NULL AND ${trimExpr(t)} <> '')`;
 const quoted = (t: string) => `'"' || ${t} || '"'`;
 
 interface Check {
@@ -126,7 +127,7 @@ interface Check {
 
 function dateHint(plan: DatePlan, t: string): string {
   return plan.order === null && !plan.explicit
-    ? ` || CASE WHEN regexp_matches(trim(${t}), '^\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}') THEN ' (day/month order unknown: pass --date-format DMY or MDY)' ELSE '' END`
+    ? ` || CASE WHEN regexp_matches(${trimExpr(t)}, '^\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}') THEN ' (day/month order unknown: pass --date-format DMY or MDY)' ELSE '' END`
     : '';
 }
 
