@@ -46,6 +46,13 @@ export interface SourceTable {
   /** The same rows for cheap sampling (no side effects). */
   sampleRelation: string;
   numbering: RowNumbering;
+  /**
+   * Set when the source has typed numbers (spreadsheet number cells, numeric JSON and Parquet
+   * values): the column `"__numbers"` of `relation` then holds, per row, one character per
+   * column of `headers`, '1' where that value was a number (its text is in plain point notation,
+   * whatever convention the file's text uses), '0' or NULL elsewhere.
+   */
+  numberCells?: true;
   /** How a rejected row's `raw` text is rebuilt from its fields. */
   raw: { kind: 'delimited'; delimiter: string; quote: string } | { kind: 'json' };
 }
@@ -199,6 +206,20 @@ async function describeColumns(store: Store, relation: string, file: string): Pr
   }
 }
 
+const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)\b/;
+const NUMERIC_JSON = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')";
+
+/**
+ * The `"__numbers"` column (see `SourceTable.numberCells`): a numeric column is all numbers; a
+ * JSON column of mixed types is decided value by value.
+ */
+function numberCellsColumn(columns: { name: string; type: string }[]): string {
+  const flags = columns.map(({ name, type }) =>
+    type === 'JSON' ? `CASE WHEN json_type(${ident(name)}) IN ${NUMERIC_JSON} THEN '1' ELSE '0' END` : NUMERIC_TYPE.test(type) ? "'1'" : "'0'",
+  );
+  return `concat(${flags.join(', ')}) AS "__numbers"`;
+}
+
 function textColumns(columns: { name: string; type: string }[]): string {
   return columns
     .map(({ name, type }) => {
@@ -220,9 +241,9 @@ async function openJson(store: Store, file: string, opts: ReadOptions): Promise<
   if (columns.length === 1 && columns[0].name === 'json') {
     throw inputError(`${file}: expected records (objects with fields), found plain JSON values`);
   }
-  const relation = `(SELECT ${textColumns(columns)} FROM ${reader})`;
+  const relation = `(SELECT ${textColumns(columns)}, ${numberCellsColumn(columns)} FROM ${reader})`;
   return {
-    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, raw: { kind: 'json' } }],
+    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, numberCells: true, raw: { kind: 'json' } }],
     encoding: 'utf-8',
     sheets: null,
     cleanup: async () => undefined,
@@ -232,9 +253,9 @@ async function openJson(store: Store, file: string, opts: ReadOptions): Promise<
 async function openParquet(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
   const reader = `read_parquet(${literal(file)})`;
   const columns = await describeColumns(store, reader, file);
-  const relation = `(SELECT ${textColumns(columns)} FROM ${reader})`;
+  const relation = `(SELECT ${textColumns(columns)}, ${numberCellsColumn(columns)} FROM ${reader})`;
   return {
-    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, raw: { kind: 'json' } }],
+    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, numberCells: true, raw: { kind: 'json' } }],
     encoding: null,
     sheets: null,
     cleanup: async () => undefined,
@@ -245,6 +266,13 @@ async function openParquet(store: Store, file: string, opts: ReadOptions): Promi
 // XLSX
 
 type CellValue = ExcelJS.CellValue;
+
+/** Whether a spreadsheet cell holds a number (or a formula whose result is one), not text. */
+export function isNumberCell(v: CellValue | undefined): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date) && 'result' in v) return isNumberCell((v as { result?: CellValue }).result);
+  return false;
+}
 
 /** The text of a spreadsheet cell as a person sees it (dates as ISO, numbers in full). */
 export function cellText(v: CellValue | undefined): string | null {
@@ -311,7 +339,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
           headers = dedupeHeaders(texts);
           fileHeaders = texts;
           await store.run(
-            `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR)`,
+            `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR, "__numbers" VARCHAR)`,
           );
           created.push(table);
           appender = await store.conn.createAppender(table, 'main', 'temp');
@@ -332,6 +360,9 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         appender!.appendBigInt(BigInt(row.number));
         if (extra.length) appender!.appendVarchar(JSON.stringify(extra));
         else appender!.appendNull();
+        const numbers = headers.map((_, c) => (isNumberCell(values[c + 1]) ? '1' : '0')).join('');
+        if (numbers.includes('1')) appender!.appendVarchar(numbers);
+        else appender!.appendNull();
         appender!.endRow();
         if (++rowsRead % 5000 === 0) opts.onProgress?.(null, `${rowsRead.toLocaleString('en-US')} rows`);
       }
@@ -346,6 +377,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         relation,
         sampleRelation: relation,
         numbering: { kind: 'column' },
+        numberCells: true,
         raw: { kind: 'json' },
       });
     }

@@ -187,10 +187,13 @@ export function stageSql(plan: StagePlan): string {
       case 'date':
         parsedCols.push(`${timestampExpr(c, plan.conventions.datePlans[f.name])} AS p_${f.name}`);
         break;
-      case 'decimal':
-        parsedCols.push(`${decimalExpr(c, plan.conventions.decimalSeparators[f.name] ?? null)} AS p_${f.name}`);
-        if (plan.conventions.decimalEvidencePending) parsedCols.push(`${decimalEvidenceExpr(c)} AS ev_${f.name}`);
+      case 'decimal': {
+        // Whether this row's value was a typed number: its character in the source's "__numbers".
+        const numberCell = source.numberCells ? `coalesce(substr(src_numbers, ${source.headers.indexOf(mapping[f.name]) + 1}, 1) = '1', false)` : undefined;
+        parsedCols.push(`${decimalExpr(c, plan.conventions.decimalSeparators[f.name] ?? null, numberCell)} AS p_${f.name}`);
+        if (plan.conventions.decimalEvidencePending) parsedCols.push(`${decimalEvidenceExpr(c, numberCell)} AS ev_${f.name}`);
         break;
+      }
     }
   }
   const attributes = plan.unmapped.length
@@ -316,6 +319,7 @@ export function stageSql(plan: StagePlan): string {
 
   const srcCols = source.headers.map((h, i) => `${ident(h)} AS c${i + 1}`);
   if (source.numbering.kind === 'column') srcCols.push('"__row"', '"__extra"');
+  if (source.numberCells) srcCols.push('"__numbers" AS src_numbers');
   const raw = rawExpr(source);
   return `CREATE TEMP TABLE ${ident(plan.table)} AS
 WITH src AS (

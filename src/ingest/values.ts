@@ -279,8 +279,12 @@ export type DecimalDecision = DecimalSeparator | null;
  * separator other than the decimal mark groups thousands, and only in groups of three
  * (`1,234,567.89`; `7,5` and `12,34.5` are not point-decimal numbers). With no decision
  * (`null`), a value holding `.` or `,` is unreadable: `1,234` could be 1234 or 1.234.
+ *
+ * `numberCell`, when the source has typed numbers (see `SourceTable.numberCells`), is a boolean
+ * SQL expression true for a value that was a number, not text: its text is the reader's plain
+ * point notation (`10.5`, `1e-7`), read exactly whatever the column's separator.
  */
-export function decimalExpr(col: SqlExpr, sep: DecimalDecision): SqlExpr {
+export function decimalExpr(col: SqlExpr, sep: DecimalDecision, numberCell?: SqlExpr): SqlExpr {
   const t = trimExpr(col);
   const core = amountCore(t);
   const grammar = sep === '.' ? POINT_NUMBER : sep === ',' ? COMMA_NUMBER : NEUTRAL_NUMBER;
@@ -294,7 +298,8 @@ export function decimalExpr(col: SqlExpr, sep: DecimalDecision): SqlExpr {
   // DuckDB's decimal cast accepts surrounding blanks, so the fast path needs no trim; it never
   // accepts a comma, and a point is only read as decimal when the column decided so.
   const fast = sep === '.' ? `TRY_CAST(${col} AS DECIMAL(18,4))` : `CASE WHEN NOT contains(${col}, '.') THEN TRY_CAST(${col} AS DECIMAL(18,4)) END`;
-  return `COALESCE(${fast}, ${cleaned})`;
+  const text = `COALESCE(${fast}, ${cleaned})`;
+  return numberCell ? `CASE WHEN ${numberCell} THEN TRY_CAST(${col} AS DECIMAL(18,4)) ELSE ${text} END` : text;
 }
 
 /** Evidence a value gives about its column's decimal separator (see `decimalEvidenceExpr`). */
@@ -304,14 +309,16 @@ export const EVIDENCE = { point: 1, comma: 2, ambiguous: 3 } as const;
  * What one value says about the decimal separator, as a TINYINT: 1 when it reads only with a
  * decimal point (`12.50`, `1,234.5`, `0.5`, `1,234,567`), 2 only with a decimal comma (`7,5`,
  * `1.234,50`, `1.234.567`), 3 both ways with different values (`1,234`, `1.234`); NULL when it
- * holds neither mark or reads neither way.
+ * holds neither mark, reads neither way, or was a typed number (`numberCell`, see `decimalExpr`).
  */
-export function decimalEvidenceExpr(col: SqlExpr): SqlExpr {
+export function decimalEvidenceExpr(col: SqlExpr, numberCell?: SqlExpr): SqlExpr {
   const t = trimExpr(col);
   const core = amountCore(t);
   const point = `(regexp_full_match(${core}, ${literal(POINT_NUMBER)}) OR TRY_CAST(${col} AS DECIMAL(18,4)) IS NOT NULL)`;
   const comma = `regexp_full_match(${core}, ${literal(COMMA_NUMBER)})`;
-  return `CASE WHEN contains(${col}, '.') OR contains(${col}, ',') THEN CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END`;
+  // A typed number's point is the reader's notation, not the file's convention: no evidence.
+  const written = numberCell ? `NOT ${numberCell} AND ` : '';
+  return `CASE WHEN ${written}(contains(${col}, '.') OR contains(${col}, ',')) THEN CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END`;
 }
 
 /** Counts of a column's values by the evidence they give. */
