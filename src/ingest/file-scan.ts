@@ -213,9 +213,10 @@ export async function lineEndStyle(file: string, gzip: boolean): Promise<LineEnd
  * Copy a UTF-8 delimited file to `target` with every record ending in LF: CRLF and a lone CR
  * outside double-quoted fields become LF, so each line stays one line and row numbers are
  * unchanged. Line breaks inside quotes belong to the value and are kept as written. Quotes are
- * tracked the way `scanCsvRecords` tracks them, so both agree on where records end.
+ * tracked the way `scanCsvRecords` tracks them, so both agree on where records end; `quoteChar`
+ * null for text without quoting (columns separated by blanks, where every line is a record).
  */
-export async function normaliseLineEnds(file: string, target: string, quoteChar: string, gzip: boolean): Promise<void> {
+export async function normaliseLineEnds(file: string, target: string, quoteChar: string | null, gzip: boolean): Promise<void> {
   let inQuotes = false;
   // The last text outside quotes ended with CR (now LF): an LF right after it is that same line end.
   let afterCr = false;
@@ -227,7 +228,8 @@ export async function normaliseLineEnds(file: string, target: string, quoteChar:
   const transform = new Transform({
     transform(chunk: Buffer, _enc, done) {
       // Bytes pass through as latin1, so a multi-byte UTF-8 character split between chunks stays whole.
-      const parts = chunk.toString('latin1').split(quoteChar);
+      const text = chunk.toString('latin1');
+      const parts = quoteChar === null ? [text] : text.split(quoteChar);
       let out = '';
       parts.forEach((part, i) => {
         if (i > 0) {

@@ -124,7 +124,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
     tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
     const normalised = path.join(tmpDir, 'lf.csv');
     opts.onProgress?.(null, lineEnds === 'cr' ? 'lines ending in CR' : 'mixed line ends');
-    await normaliseLineEnds(readPath, normalised, dialect.quote, compressed);
+    await normaliseLineEnds(readPath, normalised, dialect.blankSeparated ? null : dialect.quote, compressed);
     readPath = normalised;
     compressed = false;
   }

@@ -63,11 +63,12 @@ describe('line ends', () => {
   });
 
   it('a whitespace-separated file with CR-only lines is read', async () => {
-    const text = ['customer_id  order_date  amount', 'C1  2024-01-05  10.50', 'C2  2024-01-06  7'].join('\r') + '\r';
+    // A quote in such text is just a character (12" = 12 inches), not the start of a quoted field.
+    const text = ['customer_id  order_date  amount  product', 'C1  2024-01-05  10.50  Pipe_12"', 'C2  2024-01-06  7  Pipe_3/4"'].join('\r') + '\r';
     const run = await ingestFiles({ 'tx.txt': text });
-    expect(await run.query('SELECT source_row, customer_id, CAST(amount AS VARCHAR) AS a FROM transactions ORDER BY source_row')).toEqual([
-      { source_row: 2, customer_id: 'C1', a: '10.5000' },
-      { source_row: 3, customer_id: 'C2', a: '7.0000' },
+    expect(await run.query('SELECT source_row, customer_id, CAST(amount AS VARCHAR) AS a, product FROM transactions ORDER BY source_row')).toEqual([
+      { source_row: 2, customer_id: 'C1', a: '10.5000', product: 'Pipe_12"' },
+      { source_row: 3, customer_id: 'C2', a: '7.0000', product: 'Pipe_3/4"' },
     ]);
   });
 });
