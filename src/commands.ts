@@ -17,7 +17,7 @@ import type { QueryFormat } from './store/query.js';
 import { resolveStorePath } from './store/path.js';
 import { dateFlag } from './util/dates.js';
 import { usageError } from './util/errors.js';
-import { formatBytes, formatCount, formatDuration, renderTable } from './util/format.js';
+import { formatBytes, formatCount, formatDuration, jsonText, renderTable } from './util/format.js';
 import { createReporter, type Reporter } from './util/log.js';
 import { createProgress, type Progress } from './util/progress.js';
 
@@ -56,7 +56,7 @@ export function contextFor(cmd: Command): CommandContext {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(jsonText(value) + '\n');
 }
 
 /** A command's result: the JSON document with --json, else lines for people. */

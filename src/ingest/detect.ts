@@ -349,15 +349,15 @@ export function looksLikeData(fields: string[]): boolean {
 export const WHITESPACE = 'whitespace';
 
 /**
- * Complete lines of the text split on runs of blanks (spaces and tabs; leading and trailing
- * ones ignored); blank lines are left out.
+ * Complete lines of the text (ended by LF, CRLF or CR) split on runs of blanks (spaces and
+ * tabs; leading and trailing ones ignored); blank lines are left out.
  */
 export function splitOnBlanks(text: string, maxRecords = SNIFF_RECORDS): string[][] {
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r\n|\r|\n/);
   // The sample may end mid-line; only complete lines count (a text that is all one line counts).
   if (lines.length > 1) lines.pop();
   return lines
-    .map((l) => l.replace(/\r$/, '').trim())
+    .map((l) => l.trim())
     .filter((l) => l !== '')
     .slice(0, maxRecords)
     .map((l) => l.split(/[ \t]+/));

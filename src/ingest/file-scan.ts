@@ -3,7 +3,10 @@
  * - `hashFile`: SHA-256 (re-ingest detection), size and physical line count, in one read;
  * - `scanCsvRecords`: where the blank records are, honouring quoted fields, so every loaded
  *   or rejected row can be traced to its row number in the file (see `source_row`);
- * - `transcodeToUtf8`: re-encode GB18030, UTF-16, Latin-1 … so DuckDB reads UTF-8.
+ * - `transcodeToUtf8`: re-encode GB18030, UTF-16, Latin-1 … so DuckDB reads UTF-8;
+ * - `lineEndStyle` / `normaliseLineEnds`: DuckDB reads one kind of line end per file (it
+ *   guesses it from the first line), so a file that mixes them, or ends its lines with CR
+ *   alone, is read through a copy whose records all end with LF.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,27 +24,28 @@ export interface FileDigest {
   bytes: number;
   /** Physical lines (a last line without a newline counts). */
   lines: number;
+  /** The line ends of the raw bytes (see lineEndStyle). */
+  lineEnds: LineEndStyle;
 }
 
+/** SHA-256, size, physical lines and line-end style, in one read of the file. */
 export async function hashFile(file: string, onProgress?: (fraction: number) => void): Promise<FileDigest> {
   const total = fs.statSync(file).size;
   const hash = crypto.createHash('sha256');
+  const ends = new LineEndCounter();
   let bytes = 0;
-  let lines = 0;
   let last = -1;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
-    let i = -1;
-    while ((i = chunk.indexOf(LF, i + 1)) !== -1) lines++;
+    ends.add(chunk);
     bytes += chunk.length;
     last = chunk[chunk.length - 1];
     onProgress?.(total ? bytes / total : 1);
   }
-  if (bytes > 0 && last !== LF) lines++;
-  return { sha256: hash.digest('hex'), bytes, lines };
+  const lines = ends.lf + (bytes > 0 && last !== LF ? 1 : 0);
+  return { sha256: hash.digest('hex'), bytes, lines, lineEnds: ends.style() };
 }
 
-/** Physical line count of a (possibly gzip-compressed) text file. */
 export async function countLines(file: string, gzip: boolean): Promise<number> {
   let lines = 0;
   let last = -1;
@@ -168,6 +172,86 @@ export async function blanksToTabs(file: string, target: string, gzip: boolean):
     },
     flush(done) {
       done(null, carry === '' ? null : Buffer.from(toTabs(carry), 'latin1'));
+    },
+  });
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK });
+  await (gzip
+    ? pipeline(source, zlib.createGunzip(), transform, fs.createWriteStream(target))
+    : pipeline(source, transform, fs.createWriteStream(target)));
+}
+
+/** How a text file ends its lines: one kind throughout, or several (`mixed`). */
+export type LineEndStyle = 'none' | 'lf' | 'crlf' | 'cr' | 'mixed';
+
+/**
+ * The line ends of a (possibly gzip-compressed) file, from every byte: an export concatenated
+ * from two sources can switch from CRLF to LF anywhere. Byte-level, quotes not tracked: a line
+ * break inside a quoted field may make a file look `mixed`, which only costs a copy.
+ */
+export async function lineEndStyle(file: string, gzip: boolean): Promise<LineEndStyle> {
+  const ends = new LineEndCounter();
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK });
+  const stream = gzip ? source.pipe(zlib.createGunzip()) : source;
+  for await (const chunk of stream as AsyncIterable<Buffer>) ends.add(chunk);
+  return ends.style();
+}
+
+/** Counts LF, CR and CRLF over a stream of chunks (a CRLF may straddle two chunks). */
+class LineEndCounter {
+  lf = 0;
+  private cr = 0;
+  private crlf = 0;
+  private lastWasCr = false;
+
+  add(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.lastWasCr && chunk[0] === LF) this.crlf++;
+    for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) this.lf++;
+    for (let i = chunk.indexOf(CR); i !== -1; i = chunk.indexOf(CR, i + 1)) {
+      this.cr++;
+      if (chunk[i + 1] === LF) this.crlf++;
+    }
+    this.lastWasCr = chunk[chunk.length - 1] === CR;
+  }
+
+  style(): LineEndStyle {
+    if (this.cr === 0) return this.lf === 0 ? 'none' : 'lf';
+    if (this.lf === 0) return 'cr';
+    return this.cr === this.crlf && this.lf === this.crlf ? 'crlf' : 'mixed';
+  }
+}
+
+/**
+ * Copy a UTF-8 delimited file to `target` with every record ending in LF: CRLF and a lone CR
+ * outside double-quoted fields become LF, so each line stays one line and row numbers are
+ * unchanged. Line breaks inside quotes belong to the value and are kept as written. Quotes are
+ * tracked the way `scanCsvRecords` tracks them, so both agree on where records end; `quoteChar`
+ * null for text without quoting (columns separated by blanks, where every line is a record).
+ */
+export async function normaliseLineEnds(file: string, target: string, quoteChar: string | null, gzip: boolean): Promise<void> {
+  let inQuotes = false;
+  // The last text outside quotes ended with CR (now LF): an LF right after it is that same line end.
+  let afterCr = false;
+  const outside = (text: string) => {
+    const rest = afterCr && text.startsWith('\n') ? text.slice(1) : text;
+    afterCr = rest.endsWith('\r') || (afterCr && text === '');
+    return rest.replace(/\r\n?/g, '\n');
+  };
+  const transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      // Bytes pass through as latin1, so a multi-byte UTF-8 character split between chunks stays whole.
+      const text = chunk.toString('latin1');
+      const parts = quoteChar === null ? [text] : text.split(quoteChar);
+      let out = '';
+      parts.forEach((part, i) => {
+        if (i > 0) {
+          out += quoteChar;
+          inQuotes = !inQuotes;
+          afterCr = false;
+        }
+        out += inQuotes ? part : outside(part);
+      });
+      done(null, Buffer.from(out, 'latin1'));
     },
   });
   const source = fs.createReadStream(file, { highWaterMark: CHUNK });

@@ -242,6 +242,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       delimiter: opts.delimiter ?? sourceConfig.delimiter,
       tag,
       label: file,
+      rawLineEnds: digest.lineEnds,
       onProgress: tick,
     }),
   );

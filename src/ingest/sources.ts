@@ -20,7 +20,7 @@ import {
   sniffCsv,
   type FileFormat,
 } from './detect.js';
-import { blanksToTabs, transcodeToUtf8 } from './file-scan.js';
+import { blanksToTabs, lineEndStyle, normaliseLineEnds, transcodeToUtf8, type LineEndStyle } from './file-scan.js';
 import { damaged, endsEarly, failIfStalled, inspectGzip, verifyZip } from './integrity.js';
 
 /** How a staged row's position maps back to its row number in the source. */
@@ -47,6 +47,13 @@ export interface SourceTable {
   /** The same rows for cheap sampling (no side effects). */
   sampleRelation: string;
   numbering: RowNumbering;
+  /**
+   * Set when the source has typed numbers (spreadsheet number cells, numeric JSON and Parquet
+   * values): the column `"__numbers"` of `relation` then holds, per row, one character per
+   * column of `headers`, '1' where that value was a number (its text is in plain point notation,
+   * whatever convention the file's text uses), '0' or NULL elsewhere.
+   */
+  numberCells?: true;
   /** How a rejected row's `raw` text is rebuilt from its fields. */
   raw: { kind: 'delimited'; delimiter: string; quote: string } | { kind: 'json' };
 }
@@ -61,6 +68,8 @@ export interface ReadOptions {
   /** The file as the user named it, for messages. */
   label: string;
   onProgress?: (fraction: number | null, detail?: string) => void;
+  /** The line ends of the file's raw bytes, when already known (hashFile reads every byte). */
+  rawLineEnds?: LineEndStyle;
 }
 
 export interface OpenedSource {
@@ -111,12 +120,26 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   const sample = gzip ? await inspectGzip(file, opts.label) : readHead(readPath).toString('utf8');
   const dialect = sniffCsv(sample, file, opts.delimiter, opts.format === 'tsv');
   let compressed = gzip;
+  // The raw bytes' line ends are the text's unless the file is compressed or UTF-16 (whose LF is
+  // two bytes); GB18030, Big5, Shift_JIS and single-byte encodings never use 0x0A/0x0D otherwise.
+  const rawUsable = opts.rawLineEnds !== undefined && !gzip && !encoding.startsWith('utf-16');
+  const lineEnds = rawUsable ? opts.rawLineEnds! : await lineEndStyle(readPath, compressed);
+  if (lineEnds === 'mixed' || lineEnds === 'cr') {
+    // DuckDB takes one kind of line end from the first line and fails (or drops rows) on the
+    // others: read a copy whose records all end with LF.
+    tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
+    const normalised = path.join(tmpDir, 'lf.csv');
+    opts.onProgress?.(null, lineEnds === 'cr' ? 'lines ending in CR' : 'mixed line ends');
+    await normaliseLineEnds(readPath, normalised, dialect.blankSeparated ? null : dialect.quote, compressed);
+    readPath = normalised;
+    compressed = false;
+  }
   if (dialect.blankSeparated) {
     // DuckDB splits on one character: read a copy with each run of blanks made one tab.
     tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
     const tabbed = path.join(tmpDir, 'tabbed.tsv');
     opts.onProgress?.(null, 'columns separated by blanks');
-    await blanksToTabs(readPath, tabbed, gzip);
+    await blanksToTabs(readPath, tabbed, compressed);
     readPath = tabbed;
     compressed = false;
   }
@@ -134,6 +157,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
     `columns = ${columns}`,
     `compression = ${compressed ? "'gzip'" : "'none'"}`,
     'max_line_size = 16777216',
+    ...(lineEnds === 'mixed' || lineEnds === 'cr' ? ["new_line = '\\n'"] : []),
   ];
   const relation = `read_csv(${[...base, 'store_rejects = true', `rejects_table = ${literal(rejectsTable)}`, `rejects_scan = ${literal(rejectsScan)}`].join(', ')})`;
   const sampleRelation = `read_csv(${[...base, 'ignore_errors = true'].join(', ')})`;
@@ -191,6 +215,20 @@ export function readFailure(err: unknown, label: string): Error | null {
   return null;
 }
 
+const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)\b/;
+const NUMERIC_JSON = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')";
+
+/**
+ * The `"__numbers"` column (see `SourceTable.numberCells`): a numeric column is all numbers; a
+ * JSON column of mixed types is decided value by value.
+ */
+function numberCellsColumn(columns: { name: string; type: string }[]): string {
+  const flags = columns.map(({ name, type }) =>
+    type === 'JSON' ? `CASE WHEN json_type(${ident(name)}) IN ${NUMERIC_JSON} THEN '1' ELSE '0' END` : NUMERIC_TYPE.test(type) ? "'1'" : "'0'",
+  );
+  return `concat(${flags.join(', ')}) AS "__numbers"`;
+}
+
 function textColumns(columns: { name: string; type: string }[]): string {
   return columns
     .map(({ name, type }) => {
@@ -212,9 +250,9 @@ async function openJson(store: Store, file: string, opts: ReadOptions): Promise<
   if (columns.length === 1 && columns[0].name === 'json') {
     throw inputError(`${file}: expected records (objects with fields), found plain JSON values`);
   }
-  const relation = `(SELECT ${textColumns(columns)} FROM ${reader})`;
+  const relation = `(SELECT ${textColumns(columns)}, ${numberCellsColumn(columns)} FROM ${reader})`;
   return {
-    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, raw: { kind: 'json' } }],
+    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, numberCells: true, raw: { kind: 'json' } }],
     encoding: 'utf-8',
     sheets: null,
     cleanup: async () => undefined,
@@ -224,9 +262,9 @@ async function openJson(store: Store, file: string, opts: ReadOptions): Promise<
 async function openParquet(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
   const reader = `read_parquet(${literal(file)})`;
   const columns = await describeColumns(store, reader, opts.label);
-  const relation = `(SELECT ${textColumns(columns)} FROM ${reader})`;
+  const relation = `(SELECT ${textColumns(columns)}, ${numberCellsColumn(columns)} FROM ${reader})`;
   return {
-    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, raw: { kind: 'json' } }],
+    tables: [{ label: opts.label, sheet: null, headers: columns.map((c) => c.name), relation, sampleRelation: relation, numbering: { kind: 'ordinal' }, numberCells: true, raw: { kind: 'json' } }],
     encoding: null,
     sheets: null,
     cleanup: async () => undefined,
@@ -237,6 +275,13 @@ async function openParquet(store: Store, file: string, opts: ReadOptions): Promi
 // XLSX
 
 type CellValue = ExcelJS.CellValue;
+
+/** Whether a spreadsheet cell holds a number (or a formula whose result is one), not text. */
+export function isNumberCell(v: CellValue | undefined): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date) && 'result' in v) return isNumberCell((v as { result?: CellValue }).result);
+  return false;
+}
 
 /** The text of a spreadsheet cell as a person sees it (dates as ISO, numbers in full). */
 export function cellText(v: CellValue | undefined): string | null {
@@ -322,7 +367,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
           headers = dedupeHeaders(texts);
           fileHeaders = texts;
           await store.run(
-            `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR)`,
+            `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR, "__numbers" VARCHAR)`,
           );
           created.push(table);
           appender = await store.conn.createAppender(table, 'main', 'temp');
@@ -343,6 +388,9 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         appender!.appendBigInt(BigInt(row.number));
         if (extra.length) appender!.appendVarchar(JSON.stringify(extra));
         else appender!.appendNull();
+        const numbers = headers.map((_, c) => (isNumberCell(values[c + 1]) ? '1' : '0')).join('');
+        if (numbers.includes('1')) appender!.appendVarchar(numbers);
+        else appender!.appendNull();
         appender!.endRow();
         if (++rowsRead % 5000 === 0) opts.onProgress?.(null, `${rowsRead.toLocaleString('en-US')} rows`);
       }
@@ -357,6 +405,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         relation,
         sampleRelation: relation,
         numbering: { kind: 'column' },
+        numberCells: true,
         raw: { kind: 'json' },
       });
     }

@@ -30,6 +30,7 @@ import {
   planDates,
   textExpr,
   timestampExpr,
+  trimExpr,
   type DatePlan,
   type DayMonthEvidence,
   type DecimalDecision,
@@ -74,7 +75,7 @@ export async function detectConventions(
     const c = ident(col);
     if (field.type === 'date') {
       const values = await store.all<{ v: string }>(
-        `SELECT DISTINCT trim(${c}) AS v FROM (SELECT ${c} FROM ${source.sampleRelation} LIMIT ${SAMPLE_ROWS}) WHERE ${c} IS NOT NULL LIMIT ${SAMPLE_VALUES}`,
+        `SELECT DISTINCT ${trimExpr(c)} AS v FROM (SELECT ${c} FROM ${source.sampleRelation} LIMIT ${SAMPLE_ROWS}) WHERE ${c} IS NOT NULL LIMIT ${SAMPLE_VALUES}`,
       );
       let evidence: DayMonthEvidence = dayMonthEvidence(values.map((r) => r.v));
       if (!dateFormatFlag && decideDayMonthOrder(evidence) === 'ambiguous') {
@@ -89,7 +90,7 @@ export async function detectConventions(
 }
 
 async function wholeColumnDayMonthEvidence(store: Store, source: SourceTable, col: string): Promise<DayMonthEvidence> {
-  const c = `trim(${ident(col)})`;
+  const c = trimExpr(ident(col));
   const shape = `'^(\\d{1,2})[/.-](\\d{1,2})[/.-](\\d{2}|\\d{4})'`;
   const row = await store.one<{ n: number; a: number | null; b: number | null }>(
     `SELECT count(*) AS n, max(TRY_CAST(regexp_extract(${c}, ${shape}, 1) AS INTEGER)) AS a, max(TRY_CAST(regexp_extract(${c}, ${shape}, 2) AS INTEGER)) AS b
@@ -114,7 +115,7 @@ export interface StagePlan {
 const SQL_TYPE = { id: 'VARCHAR', text: 'VARCHAR', date: 'TIMESTAMP', decimal: 'DECIMAL(18,4)' } as const;
 
 /** Non-empty text: a value was given, so a NULL parse means it was unreadable. */
-const given = (t: string) => `(${t} IS NOT NULL AND trim(${t}) <> '')`;
+const given = (t: string) => `(${t} IS NOT NULL AND ${trimExpr(t)} <> '')`;
 const quoted = (t: string) => `'"' || ${t} || '"'`;
 
 interface Check {
@@ -126,7 +127,7 @@ interface Check {
 
 function dateHint(plan: DatePlan, t: string): string {
   return plan.order === null && !plan.explicit
-    ? ` || CASE WHEN regexp_matches(trim(${t}), '^\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}') THEN ' (day/month order unknown: pass --date-format DMY or MDY)' ELSE '' END`
+    ? ` || CASE WHEN regexp_matches(${trimExpr(t)}, '^\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}') THEN ' (day/month order unknown: pass --date-format DMY or MDY)' ELSE '' END`
     : '';
 }
 
@@ -186,10 +187,13 @@ export function stageSql(plan: StagePlan): string {
       case 'date':
         parsedCols.push(`${timestampExpr(c, plan.conventions.datePlans[f.name])} AS p_${f.name}`);
         break;
-      case 'decimal':
-        parsedCols.push(`${decimalExpr(c, plan.conventions.decimalSeparators[f.name] ?? null)} AS p_${f.name}`);
-        if (plan.conventions.decimalEvidencePending) parsedCols.push(`${decimalEvidenceExpr(c)} AS ev_${f.name}`);
+      case 'decimal': {
+        // Whether this row's value was a typed number: its character in the source's "__numbers".
+        const numberCell = source.numberCells ? `coalesce(substr(src_numbers, ${source.headers.indexOf(mapping[f.name]) + 1}, 1) = '1', false)` : undefined;
+        parsedCols.push(`${decimalExpr(c, plan.conventions.decimalSeparators[f.name] ?? null, numberCell)} AS p_${f.name}`);
+        if (plan.conventions.decimalEvidencePending) parsedCols.push(`${decimalEvidenceExpr(c, numberCell)} AS ev_${f.name}`);
         break;
+      }
     }
   }
   const attributes = plan.unmapped.length
@@ -315,6 +319,7 @@ export function stageSql(plan: StagePlan): string {
 
   const srcCols = source.headers.map((h, i) => `${ident(h)} AS c${i + 1}`);
   if (source.numbering.kind === 'column') srcCols.push('"__row"', '"__extra"');
+  if (source.numberCells) srcCols.push('"__numbers" AS src_numbers');
   const raw = rawExpr(source);
   return `CREATE TEMP TABLE ${ident(plan.table)} AS
 WITH src AS (

@@ -13,18 +13,42 @@ import { usageError } from '../util/errors.js';
 /** A SQL expression over one text column, e.g. `"InvoiceDate"`. */
 export type SqlExpr = string;
 
-/** The text of a column with surrounding blanks removed; NULL when empty. */
+/**
+ * Unicode white space, as JavaScript's `trim` knows it: tab, line feed, vertical tab, form feed,
+ * carriage return, NEL, the space separators (space, no-break, en/em…, narrow no-break,
+ * ideographic), line and paragraph separators, and the byte-order mark. DuckDB's `trim(x)`
+ * removes only the space separators, so `C5<tab>` would stay a customer apart from `C5`.
+ */
+const WHITE_SPACE_CODES = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007,
+  0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+];
+/** The white space characters as one SQL string (a constant DuckDB folds once per query). */
+const WHITE_SPACE = `(${WHITE_SPACE_CODES.map((c) => `chr(${c})`).join(' || ')})`;
+
+/**
+ * A value with Unicode white space removed at both ends (see `WHITE_SPACE_CODES`). DuckDB's
+ * trim with a character set is several times slower than its plain trim, so it only runs on
+ * values that start or end with something other than a visible ASCII character.
+ */
+export function trimExpr(col: SqlExpr): SqlExpr {
+  return `CASE WHEN ascii(${col}) BETWEEN 33 AND 126 AND ascii(${col}[-1]) BETWEEN 33 AND 126 THEN ${col} ELSE trim(${col}, ${WHITE_SPACE}) END`;
+}
+
+/** The text of a column with surrounding white space removed; NULL when empty. */
 export function textExpr(col: SqlExpr): SqlExpr {
-  return `NULLIF(trim(${col}), '')`;
+  return `NULLIF(${trimExpr(col)}, '')`;
 }
 
 /**
- * Identifiers stay text (leading zeros kept). Spreadsheets turn 13607 into `13607.0`; a
- * whole number followed only by zeros after the point is read back as the integer text.
+ * Identifiers stay text (leading zeros kept), white space around them removed. Spreadsheets
+ * turn 13607 into `13607.0`; a whole number followed only by zeros after the point is read
+ * back as the integer text.
  */
 export function idExpr(col: SqlExpr): SqlExpr {
+  const t = trimExpr(col);
   // The common case (no decimal point) costs one trim; the regex only runs on values with a point.
-  return `CASE WHEN contains(${col}, '.') AND regexp_full_match(${col}, '\\s*[0-9]+\\.0+\\s*') THEN split_part(trim(${col}), '.', 1) ELSE NULLIF(trim(${col}), '') END`;
+  return `CASE WHEN contains(${col}, '.') AND regexp_full_match(${t}, '[0-9]+\\.0+') THEN split_part(${t}, '.', 1) ELSE NULLIF(${t}, '') END`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -205,7 +229,7 @@ export function excelSerialExpr(t: SqlExpr): SqlExpr {
 
 /** A TIMESTAMP expression for a date/time column, NULL when unreadable. */
 export function timestampExpr(col: SqlExpr, plan: DatePlan): SqlExpr {
-  const t = `trim(${col})`;
+  const t = trimExpr(col);
   const list = `[${plan.formats.map(literal).join(', ')}]`;
   if (plan.explicit) return `TRY_STRPTIME(${t}, ${list})`;
   // COALESCE evaluates each argument only for the rows still NULL: the cheap ISO cast handles
@@ -280,9 +304,13 @@ export type DecimalDecision = DecimalSeparator | null;
  * separator other than the decimal mark groups thousands, and only in groups of three
  * (`1,234,567.89`; `7,5` and `12,34.5` are not point-decimal numbers). With no decision
  * (`null`), a value holding `.` or `,` is unreadable: `1,234` could be 1234 or 1.234.
+ *
+ * `numberCell`, when the source has typed numbers (see `SourceTable.numberCells`), is a boolean
+ * SQL expression true for a value that was a number, not text: its text is the reader's plain
+ * point notation (`10.5`, `1e-7`), read exactly whatever the column's separator.
  */
-export function decimalExpr(col: SqlExpr, sep: DecimalDecision): SqlExpr {
-  const t = `trim(${col})`;
+export function decimalExpr(col: SqlExpr, sep: DecimalDecision, numberCell?: SqlExpr): SqlExpr {
+  const t = trimExpr(col);
   const core = amountCore(t);
   const grammar = sep === '.' ? POINT_NUMBER : sep === ',' ? COMMA_NUMBER : NEUTRAL_NUMBER;
   const normalised =
@@ -295,7 +323,8 @@ export function decimalExpr(col: SqlExpr, sep: DecimalDecision): SqlExpr {
   // DuckDB's decimal cast accepts surrounding blanks, so the fast path needs no trim; it never
   // accepts a comma, and a point is only read as decimal when the column decided so.
   const fast = sep === '.' ? `TRY_CAST(${col} AS DECIMAL(18,4))` : `CASE WHEN NOT contains(${col}, '.') THEN TRY_CAST(${col} AS DECIMAL(18,4)) END`;
-  return `COALESCE(${fast}, ${cleaned})`;
+  const text = `COALESCE(${fast}, ${cleaned})`;
+  return numberCell ? `CASE WHEN ${numberCell} THEN TRY_CAST(${col} AS DECIMAL(18,4)) ELSE ${text} END` : text;
 }
 
 /** Evidence a value gives about its column's decimal separator (see `decimalEvidenceExpr`). */
@@ -305,14 +334,16 @@ export const EVIDENCE = { point: 1, comma: 2, ambiguous: 3 } as const;
  * What one value says about the decimal separator, as a TINYINT: 1 when it reads only with a
  * decimal point (`12.50`, `1,234.5`, `0.5`, `1,234,567`), 2 only with a decimal comma (`7,5`,
  * `1.234,50`, `1.234.567`), 3 both ways with different values (`1,234`, `1.234`); NULL when it
- * holds neither mark or reads neither way.
+ * holds neither mark, reads neither way, or was a typed number (`numberCell`, see `decimalExpr`).
  */
-export function decimalEvidenceExpr(col: SqlExpr): SqlExpr {
-  const t = `trim(${col})`;
+export function decimalEvidenceExpr(col: SqlExpr, numberCell?: SqlExpr): SqlExpr {
+  const t = trimExpr(col);
   const core = amountCore(t);
   const point = `(regexp_full_match(${core}, ${literal(POINT_NUMBER)}) OR TRY_CAST(${col} AS DECIMAL(18,4)) IS NOT NULL)`;
   const comma = `regexp_full_match(${core}, ${literal(COMMA_NUMBER)})`;
-  return `CASE WHEN contains(${col}, '.') OR contains(${col}, ',') THEN CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END`;
+  // A typed number's point is the reader's notation, not the file's convention: no evidence.
+  const written = numberCell ? `NOT ${numberCell} AND ` : '';
+  return `CASE WHEN ${written}(contains(${col}, '.') OR contains(${col}, ',')) THEN CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END`;
 }
 
 /** Counts of a column's values by the evidence they give. */

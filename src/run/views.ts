@@ -4,7 +4,7 @@
  */
 import { literal, sqlNumber, Store, type Row } from '../store/db.js';
 import { inputError, storeError } from '../util/errors.js';
-import { formatCount, formatPercent, renderTable } from '../util/format.js';
+import { formatCount, formatPercent, renderTable, visibleText } from '../util/format.js';
 import { bgnbdModelLine } from './format.js';
 import type { TrendWindows } from '../models/pareto.js';
 import { parseShare } from './settings.js';
@@ -262,10 +262,11 @@ export async function customer360(storePath: string, customerId: string): Promis
 export function formatCustomer360(c: Customer360): string[] {
   const lines: string[] = [];
   const p = c.profile;
-  lines.push(`customer ${c.customer_id}${p?.name ? ` — ${p.name}` : ''}`);
+  // Stored text is printed through visibleText (as tables do): a name may hold anything its file held.
+  lines.push(visibleText(`customer ${c.customer_id}${p?.name ? ` — ${p.name}` : ''}`));
   if (p) {
     const fields = ['email', 'phone', 'region', 'industry', 'account_owner', 'signup_date'].filter((k) => p[k] !== null && p[k] !== undefined);
-    for (const k of fields) lines.push(`  ${k.padEnd(14)}${String(p[k])}`);
+    for (const k of fields) lines.push(`  ${k.padEnd(14)}${visibleText(String(p[k]))}`);
   } else lines.push('  (not in the customers table)');
   const m = c.metrics;
   if (m) {

@@ -13,7 +13,7 @@
  */
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { queryError, messageOf, CrmError } from '../util/errors.js';
-import { renderTable } from '../util/format.js';
+import { hasTerminalControl, jsonText, renderTable } from '../util/format.js';
 import { literal } from './sql.js';
 import { readerObjects, Store, type Row } from './db.js';
 
@@ -167,9 +167,12 @@ export function cellString(v: unknown): string {
   return String(v);
 }
 
-/** RFC 4180 CSV: fields with a comma, quote or line break are quoted; quotes doubled. */
+/**
+ * RFC 4180 CSV: fields with a comma, quote, line break or other control character are quoted
+ * (the value stays exact); quotes doubled.
+ */
 export function toCsv(result: QueryResult): string {
-  const esc = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const esc = (s: string) => (/[",]/.test(s) || hasTerminalControl(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const lines = [result.columns.map(esc).join(',')];
   for (const row of result.rows) lines.push(result.columns.map((c) => esc(cellString(row[c]))).join(','));
   return lines.join('\n') + '\n';
@@ -180,7 +183,7 @@ export function formatQueryResult(result: QueryResult, format: QueryFormat): str
     case 'csv':
       return toCsv(result);
     case 'json':
-      return JSON.stringify(result.rows, null, 2) + '\n';
+      return jsonText(result.rows) + '\n';
     case 'table': {
       const body = renderTable(
         result.columns,

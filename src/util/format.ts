@@ -51,6 +51,44 @@ export function displayWidth(s: string): number {
   return w;
 }
 
+/**
+ * Characters a terminal acts on instead of showing: C0 controls (ESC starts escape sequences,
+ * CR rewrites the line, NUL…), DEL, C1 controls (0x9B is a one-character CSI), the line and
+ * paragraph separators, and the bidirectional overrides and isolates that reorder what follows.
+ */
+const TERMINAL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** The same characters less C0, which JSON.stringify already escapes. */
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+/** `\uXXXX` for one UTF-16 code unit, as JSON writes it. */
+function unicodeEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text safe to print on a terminal: control characters written as JSON writes them (`\n`,
+ * `\u001b`), everything else as is. Stored text can hold anything a file held (a rejected row's
+ * raw line, a product name), and printed raw it could recolour, rewrite or hide the output.
+ */
+export function visibleText(s: string): string {
+  return s.replace(new RegExp(TERMINAL_CONTROL, 'g'), (c) => SHORT_ESCAPES[c] ?? unicodeEscape(c));
+}
+
+/** Whether `s` holds a character `visibleText` would escape. */
+export function hasTerminalControl(s: string): boolean {
+  return TERMINAL_CONTROL.test(s);
+}
+
+/**
+ * Indented JSON of `value`, safe on a terminal and the same data: JSON.stringify writes DEL, C1
+ * controls, the line separators and bidirectional overrides raw; they can only stand inside
+ * strings, where `\uXXXX` is the same value.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(RAW_IN_JSON, unicodeEscape);
+}
+
 function pad(s: string, width: number, alignRight: boolean): string {
   const fill = ' '.repeat(Math.max(0, width - displayWidth(s)));
   return alignRight ? fill + s : s + fill;
@@ -62,11 +100,14 @@ export interface TableOptions {
   maxCellWidth?: number;
 }
 
-/** Render rows as an aligned plain-text table with a header rule. */
+/**
+ * Render rows as an aligned plain-text table with a header rule. Every table the CLI prints
+ * goes through here, so this is where stored text is made safe for the terminal (`visibleText`).
+ */
 export function renderTable(headers: string[], rows: string[][], opts: TableOptions = {}): string {
   const maxCell = opts.maxCellWidth ?? 60;
   const clip = (s: string) => {
-    const oneLine = s.replace(/\r?\n/g, '⏎');
+    const oneLine = visibleText(s);
     if (displayWidth(oneLine) <= maxCell) return oneLine;
     let out = '';
     for (const ch of oneLine) {
@@ -80,7 +121,8 @@ export function renderTable(headers: string[], rows: string[][], opts: TableOpti
   const right =
     opts.rightAlign ??
     headers.map((_, i) => cells.length > 0 && cells.every((r) => r[i] === '' || numeric.test(r[i] ?? '')));
-  const widths = headers.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  const titles = headers.map(visibleText);
+  const widths = titles.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i] ?? ''))));
   const line = (r: string[]) => r.map((c, i) => pad(c ?? '', widths[i], right[i])).join('  ').trimEnd();
-  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return [line(titles), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }

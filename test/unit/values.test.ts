@@ -8,10 +8,12 @@ import {
   decimalExpr,
   idExpr,
   parseDateFormatFlag,
+  textExpr,
   planDates,
   timestampExpr,
 } from '../../src/ingest/values.js';
 import { literal } from '../../src/store/db.js';
+import { ingestFiles } from '../helpers/ingest.js';
 
 let conn: DuckDBConnection;
 beforeAll(async () => {
@@ -38,6 +40,38 @@ describe('identifiers', () => {
       'AB.0',
       null,
     ]);
+  });
+});
+
+/** Unicode white space an export may leave around a value: tab, line breaks, no-break and ideographic spaces, NEL, LS/PS, BOM. */
+const SURROUNDINGS = ['\t', '\u00A0', '\u3000', '\u2028', '\u0085', '\r\n', '\v\f', '\u202F', '\uFEFF'];
+
+describe('white space around values', () => {
+  it('is trimmed from ids at both ends, whatever kind, so C5 and "C5<tab>" are one customer', async () => {
+    const values = SURROUNDINGS.flatMap((w) => [`C5${w}`, `${w}C5`, `${w} C5 ${w}`]);
+    expect(await evalExpr(values, idExpr)).toEqual(values.map(() => 'C5'));
+    expect(await evalExpr(['13607.0\t', '\u00A013607.00', 'C\t5', '\t\u00A0\u3000'], idExpr)).toEqual(['13607', '13607', 'C\t5', null]);
+  });
+
+  it('an export with "C5<tab>" and "C5<no-break space>" loads one customer C5', async () => {
+    const csv = 'customer_id,order_date,amount\nC5,2024-01-05,10\nC5\t,2024-01-06,5\n"\u00A0C5\u00A0",2024-01-07\t,2,50\u3000\n';
+    const run = await ingestFiles({ 'tx.csv': csv.replace('2,50\u3000', '"2,50\u3000"') });
+    expect(await run.query('SELECT customer_id, count(*) AS n, CAST(sum(amount) AS VARCHAR) AS total FROM transactions GROUP BY ALL')).toEqual([
+      { customer_id: 'C5', n: 3, total: '17.5000' },
+    ]);
+  });
+
+  it('is trimmed from text fields', async () => {
+    expect(await evalExpr(['Lamp\t', '\u2028Lamp\u0085', '\t'], textExpr)).toEqual(['Lamp', 'Lamp', null]);
+  });
+
+  it('is trimmed from dates and amounts', async () => {
+    const plan = planDates({ candidates: 0, maxFirst: 0, maxSecond: 0 });
+    const dates = SURROUNDINGS.map((w) => `${w}2024-01-05${w}`);
+    expect(await evalExpr(dates, (c) => timestampExpr(c, plan))).toEqual(dates.map(() => '2024-01-05 00:00:00'));
+    const amounts = SURROUNDINGS.map((w) => `${w}1.234,50${w}`);
+    expect(await evalExpr(amounts, (c) => decimalExpr(c, ','))).toEqual(amounts.map(() => '1234.5000'));
+    expect(await evalExpr(amounts, decimalEvidenceExpr)).toEqual(amounts.map(() => '2'));
   });
 });
 
