@@ -300,12 +300,17 @@ export function cellText(v: CellValue | undefined): string | null {
   return String(v);
 }
 
-/** Excel times have no zone: exceljs gives them as UTC instants of the wall-clock time. */
+/**
+ * Excel times have no zone: exceljs gives them as UTC instants of the wall-clock time. A year
+ * outside 0000–9999 (`+010000-01-01T…`) is written as DuckDB reads it (`10000-01-01`,
+ * `-0044-03-15`), so ingest rejects it naming the year rather than as unreadable text.
+ */
 function isoDateTime(d: Date): string {
   if (Number.isNaN(d.getTime())) return '';
   const iso = d.toISOString();
-  const date = iso.slice(0, 10);
-  const time = iso.slice(11, 19);
+  const dayEnd = iso.indexOf('T');
+  const date = iso.slice(0, dayEnd).replace(/^([+-])0{0,2}/, (_, sign: string) => (sign === '-' ? '-' : ''));
+  const time = iso.slice(dayEnd + 1, dayEnd + 9);
   return time === '00:00:00' ? date : `${date} ${time}`;
 }
 

@@ -26,11 +26,13 @@ import {
   decimalEvidenceExpr,
   decimalExpr,
   EVIDENCE,
+  EXCEL_SERIAL_DAYS,
   idExpr,
   planDates,
   textExpr,
   timestampExpr,
   trimExpr,
+  unstorableDateExpr,
   type DatePlan,
   type DayMonthEvidence,
   type DecimalDecision,
@@ -126,9 +128,30 @@ interface Check {
 }
 
 function dateHint(plan: DatePlan, t: string): string {
-  return plan.order === null && !plan.explicit
-    ? ` || CASE WHEN regexp_matches(${trimExpr(t)}, '^\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}') THEN ' (day/month order unknown: pass --date-format DMY or MDY)' ELSE '' END`
+  const dayMonth =
+    plan.order === null && !plan.explicit
+      ? ` WHEN regexp_matches(${trimExpr(t)}, '^\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}') THEN ' (day/month order unknown: pass --date-format DMY or MDY)'`
+      : '';
+  const { first, last, firstDate, lastDate } = EXCEL_SERIAL_DAYS;
+  const serial = plan.excelSerials
+    ? ` WHEN regexp_full_match(${trimExpr(t)}, '-?[0-9]+(\\.[0-9]+)?') THEN ' (a number is read as an Excel serial day only from ${first} to ${last}: ${firstDate} to ${lastDate})'`
     : '';
+  return dayMonth || serial ? ` || CASE${dayMonth}${serial} ELSE '' END` : '';
+}
+
+/**
+ * A date column's check: unreadable, or read but not storable (`unstorableDateExpr`: a year
+ * outside 1000–9999, `infinity`…), each with its sentence. `when` tests the parsed value first.
+ */
+function dateCheck(field: 'order_date' | 'signup_date', plan: DatePlan, required: boolean): Check {
+  const [p, t] = [`p_${field}`, `t_${field}`];
+  const unreadable = required ? `${p} IS NULL` : `(${p} IS NULL AND ${given(t)})`;
+  return {
+    reason: `invalid_${field}`,
+    when: `${unreadable} OR ${unstorableDateExpr(p, t)} IS NOT NULL`,
+    field,
+    detail: `CASE WHEN ${p} IS NULL THEN 'cannot read ' || ${quoted(t)} || ' as a date'${dateHint(plan, t)} ELSE ${quoted(t)} || ': ' || ${unstorableDateExpr(p, t)} END`,
+  };
 }
 
 /**
@@ -232,12 +255,8 @@ export function stageSql(plan: StagePlan): string {
     const datePlan = plan.conventions.datePlans.order_date;
     checks.push(
       { reason: 'missing_order_date', when: `p_order_date IS NULL AND NOT ${given('t_order_date')}`, field: 'order_date', detail: `'no order date'` },
-      {
-        reason: 'invalid_order_date',
-        when: 'p_order_date IS NULL',
-        field: 'order_date',
-        detail: `'cannot read ' || ${quoted('t_order_date')} || ' as a date'${dateHint(datePlan, 't_order_date')}`,
-      },
+      // After missing_order_date: a NULL parse here means the text was given.
+      dateCheck('order_date', datePlan, true),
     );
     for (const [field, what] of [
       ['amount', 'an amount'],
@@ -258,12 +277,7 @@ export function stageSql(plan: StagePlan): string {
   } else {
     const datePlan = plan.conventions.datePlans.signup_date;
     if (mapping.signup_date) {
-      checks.push({
-        reason: 'invalid_signup_date',
-        when: `p_signup_date IS NULL AND ${given('t_signup_date')}`,
-        field: 'signup_date',
-        detail: `'cannot read ' || ${quoted('t_signup_date')} || ' as a date'${dateHint(datePlan, 't_signup_date')}`,
-      });
+      checks.push(dateCheck('signup_date', datePlan, false));
     }
   }
   const reasonCase = `CASE ${checks.map((c) => `WHEN ${c.when} THEN ${literal(c.reason)}`).join(' ')} END`;

@@ -220,14 +220,39 @@ export function planDates(evidence: DayMonthEvidence, flag?: string): DatePlan {
 
 /**
  * Excel stores dates as days since 1899-12-30 (the 1900 leap-year bug included). A number
- * between 20000 and 80000 (1954–2119) in a date column is such a serial, possibly with a
- * fraction of a day for the time.
+ * between 20000 and 80000 (1954-10-03 to 2119-01-11) in a date column is such a serial,
+ * possibly with a fraction of a day for the time; any other number is not read as a date.
  */
+export const EXCEL_SERIAL_DAYS = { first: 20000, last: 80000, firstDate: '1954-10-03', lastDate: '2119-01-11' } as const;
+
 export function excelSerialExpr(t: SqlExpr): SqlExpr {
-  return `CASE WHEN regexp_full_match(${t}, '[0-9]{5}(\\.[0-9]+)?') AND TRY_CAST(${t} AS DOUBLE) BETWEEN 20000 AND 80000 THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(TRY_CAST(${t} AS DOUBLE) * 86400000000) AS BIGINT)) END`;
+  const { first, last } = EXCEL_SERIAL_DAYS;
+  return `CASE WHEN regexp_full_match(${t}, '[0-9]{5}(\\.[0-9]+)?') AND TRY_CAST(${t} AS DOUBLE) BETWEEN ${first} AND ${last} THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(TRY_CAST(${t} AS DOUBLE) * 86400000000) AS BIGINT)) END`;
 }
 
-/** A TIMESTAMP expression for a date/time column, NULL when unreadable. */
+/**
+ * The years a stored date may have: those written with four digits, as YYYY-MM-DD. DuckDB
+ * reads far more (`99999-01-01`; `-0044-03-15` as 45 BC; `0000-01-01` as 1 BC; `infinity`;
+ * `epoch` as 1970-01-01): such a value is a typo or a placeholder, not an order or signup
+ * date, and no export, spreadsheet or comparison with YYYY-MM-DD text would handle it.
+ */
+export const STORABLE_YEARS = { first: 1000, last: 9999 } as const;
+
+/**
+ * Why a timestamp parsed by `timestampExpr` must not be stored, as SQL text; NULL when it may
+ * (or is NULL). `text` is the column the timestamp was read from. A stored date pays one
+ * BETWEEN and one comparison; the text is only looked at for 1970-01-01 (is it `epoch`?).
+ */
+export function unstorableDateExpr(ts: SqlExpr, text: SqlExpr): SqlExpr {
+  const { first, last } = STORABLE_YEARS;
+  const word = `'a word, not a date'`;
+  return `CASE WHEN ${ts} BETWEEN TIMESTAMP '${first}-01-01' AND TIMESTAMP '${last}-12-31 23:59:59.999999' THEN CASE WHEN ${ts} = TIMESTAMP '1970-01-01' AND NOT regexp_matches(${text}, '[0-9]') THEN ${word} END WHEN isinf(${ts}) THEN ${word} WHEN ${ts} IS NOT NULL THEN 'year ' || year(${ts}) || ' is out of range (${first}–${last})' END`;
+}
+
+/**
+ * A TIMESTAMP expression for a date/time column, NULL when unreadable. Its year may lie outside
+ * STORABLE_YEARS: the caller rejects those with `unstorableDateExpr`, which names the year.
+ */
 export function timestampExpr(col: SqlExpr, plan: DatePlan): SqlExpr {
   const t = trimExpr(col);
   const list = `[${plan.formats.map(literal).join(', ')}]`;
