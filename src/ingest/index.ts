@@ -268,6 +268,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       sourceLabel: source.label,
     });
     opts.reporter.info(`${source.label}: ${describeMapping(mapped).join(', ')}`);
+    if (source.emptyColumns?.length) report.notes.push(`${source.label}: ${emptyColumnsNote(source.emptyColumns)}`);
     const conventions = await reading(format, file, () => detectConventions(store, source, opts.kind, mapped.mapping, dateFormat, decimalSeparator));
     prep.conventions[source.sheet ?? ''] = conventions;
     const stage = `${tag}_stage_${i + 1}`;
@@ -393,6 +394,13 @@ function commandRows(p: PreparedFile, t: PreparedTable, position: number): strin
   const skipped = p.report.overlap?.decision === 'skipped' && t.overlapTable ? `ANTI JOIN temp.${ident(t.overlapTable)} o USING (ord)` : '';
   return `SELECT CAST(${2 ** 40 + position} AS BIGINT) AS seq, CAST(NULL AS INTEGER) AS load_id, ${literal(p.report.file)} AS file, r.source_row, ${CONTENT_KEY.map((c) => `r.${c}`).join(', ')}
 FROM ${t.numbering.relation} r ${skipped} WHERE r.reason IS NULL`;
+}
+
+/** Columns with a header and no value in any row: named (the first few), since they are not in `attributes`. */
+function emptyColumnsNote(columns: string[]): string {
+  const shown = columns.slice(0, 5).map((c) => JSON.stringify(c));
+  const more = columns.length > shown.length ? `, … (${formatCount(columns.length - shown.length)} more)` : '';
+  return `${formatCount(columns.length)} ${columns.length === 1 ? 'column has' : 'columns have'} a header and no value in any row, left out: ${shown.join(', ')}${more}`;
 }
 
 function formatShare(share: number): string {
