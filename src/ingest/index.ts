@@ -90,7 +90,7 @@ export interface OverlapReport {
   share: number;
   /** none: no overlap; loaded: below the refusal share, loaded; appended: --append; skipped: --skip-overlap (rejected as already_loaded). */
   decision: 'none' | 'loaded' | 'appended' | 'skipped';
-  /** The earlier files the overlapping rows repeat (load_id null: earlier in this command). */
+  /** The earlier files the overlapping rows repeat (load_id null: earlier in this command; `sheet` set: an earlier sheet of this workbook). */
   earlier: OverlapSource[];
 }
 
@@ -269,6 +269,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       sourceLabel: source.label,
     });
     opts.reporter.info(`${source.label}: ${describeMapping(mapped).join(', ')}`);
+    if (source.emptyColumns?.length) report.notes.push(`${source.label}: ${emptyColumnsNote(source.emptyColumns)}`);
     const conventions = await reading(format, file, () => detectConventions(store, source, opts.kind, mapped.mapping, dateFormat, decimalSeparator));
     prep.conventions[source.sheet ?? ''] = conventions;
     const stage = `${tag}_stage_${i + 1}`;
@@ -325,28 +326,35 @@ async function reading<T>(format: FileFormat, file: string, work: () => Promise<
 
 /**
  * Rows of this file already loaded from other files — earlier loads (minus those this command
- * replaces) and the files before it in this command — and the decision: refuse when at least
- * half of its valid rows overlap, unless --append (load all) or --skip-overlap (load the rest).
+ * replaces) and the files before it in this command — or repeated from an earlier sheet of
+ * this workbook, and the decision: refuse when at least half of its valid rows overlap, unless
+ * --append (load all) or --skip-overlap (load the rest).
  */
 async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOptions, earlier: PreparedFile[]): Promise<void> {
   const loading = earlier.filter((p) => p.report.status === 'loaded');
   const replaced = [...new Set([...loading, prep].flatMap((p) => p.report.replaced_loads))];
-  const earlierRows = [storedRows(replaced), ...loading.flatMap((p, i) => p.tables.map((t) => commandRows(p, t, i)))].join('\nUNION ALL\n');
-  // Nothing loaded before (a first load, as in the benchmark): nothing to compare with.
+  const earlierFiles = [
+    storedRows(replaced),
+    ...loading.flatMap((p, i) => p.tables.map((t) => commandRows(p, t, 2 ** 40 + i, { sameFile: false, skipped: p.report.overlap?.decision === 'skipped' }))),
+  ];
+  // Nothing loaded before (a first load, as in the benchmark): nothing to compare with but earlier sheets.
   const anyEarlier = loading.some((p) => p.tables.length) || (await store.value<boolean>(`SELECT EXISTS (${storedRows(replaced)})`));
   let valid = 0;
   let rows = 0;
   const bySource = new Map<string, OverlapSource>();
-  for (const t of prep.tables) {
+  for (const [i, t] of prep.tables.entries()) {
     const validRows = t.counts.staged - Object.values(t.counts.byReason).reduce((a, b) => a + b, 0);
     valid += validRows;
-    if (!anyEarlier) continue;
+    // A sheet is compared with the sheets before it too: with --skip-overlap, with the rows they will load.
+    const earlierSheets = prep.tables.slice(0, i).map((s, j) => commandRows(prep, s, 2 ** 41 + j, { sameFile: true, skipped: Boolean(opts.skipOverlap) }));
+    const against = [...(anyEarlier ? earlierFiles : []), ...earlierSheets];
+    if (!against.length) continue;
     const table = `${t.stage}_overlap`;
-    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: earlierRows, table, valid: validRows });
+    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: against.join('\nUNION ALL\n'), table, valid: validRows });
     t.overlapTable = table;
     rows += found.rows;
     for (const s of found.bySource) {
-      const key = `${s.load_id}\u0000${s.file}`;
+      const key = `${s.load_id}\u0000${s.file}\u0000${s.sheet ?? ''}`;
       const seen = bySource.get(key);
       if (seen) seen.rows += s.rows;
       else bySource.set(key, { ...s });
@@ -358,22 +366,27 @@ async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOption
   const r = prep.report;
   r.overlap = { rows, valid_rows: valid, share, decision, earlier: sources };
   if (rows === 0) return;
-  const named = sources
-    .map((s) => `${s.file} (${s.load_id === null ? 'earlier in this command' : `load ${s.load_id}`}, ${formatCount(s.rows)} ${s.rows === 1 ? 'row' : 'rows'})`)
+  const count = (n: number) => `${formatCount(n)} ${n === 1 ? 'row' : 'rows'}`;
+  const files = sources
+    .filter((s) => s.sheet === undefined)
+    .map((s) => `${s.file} (${s.load_id === null ? 'earlier in this command' : `load ${s.load_id}`}, ${count(s.rows)})`)
+    .join(', ');
+  const sheets = sources
+    .filter((s) => s.sheet !== undefined)
+    .map((s) => `sheet ${JSON.stringify(s.sheet)} earlier in this workbook (${count(s.rows)})`)
     .join(', ');
   if (decision === 'loaded' && share >= OVERLAP_REFUSAL_SHARE) {
-    throw inputError(
-      `${r.file}: ${formatCount(rows)} of its ${formatCount(valid)} rows (${formatShare(share)}) were loaded before from other files: ${named}; nothing was loaded`,
-      [
-        `Rows count as the same when customer, order id, date and time, product, quantity and amount are equal (${CONTENT_KEY.join(', ')}).`,
-        `The same export saved again? --skip-overlap loads only the ${formatCount(valid - rows)} new rows (the others are rejected as already_loaded).`,
-        `--append loads all ${formatCount(valid)} rows anyway, keeping both copies (revenue counts them twice).`,
-      ],
-    );
+    const where = [files && `were loaded before from other files: ${files}`, sheets && `repeat rows of ${sheets}`].filter(Boolean).join(', or ');
+    throw inputError(`${r.file}: ${formatCount(rows)} of its ${formatCount(valid)} rows (${formatShare(share)}) ${where}; nothing was loaded`, [
+      `Rows count as the same when customer, order id, date and time, product, quantity and amount are equal (${CONTENT_KEY.join(', ')}).`,
+      `The same export saved again? --skip-overlap loads only the ${formatCount(valid - rows)} new rows (the others are rejected as already_loaded).`,
+      `--append loads all ${formatCount(valid)} rows anyway, keeping both copies (revenue counts them twice).`,
+    ]);
   }
   if (decision === 'skipped') {
     for (const t of prep.tables) {
-      const skipped = Number((await store.value<number>(`SELECT count(*) FROM temp.${ident(t.overlapTable!)}`)) ?? 0);
+      if (!t.overlapTable) continue;
+      const skipped = Number((await store.value<number>(`SELECT count(*) FROM temp.${ident(t.overlapTable)}`)) ?? 0);
       if (!skipped) continue;
       t.report.rejected_by_reason.already_loaded = skipped;
       t.report.rows_rejected += skipped;
@@ -386,14 +399,27 @@ async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOption
       : decision === 'appended'
         ? 'loaded again (--append): both copies count; crm quality reports them'
         : `loaded again (fewer than ${formatShare(OVERLAP_REFUSAL_SHARE)} of the file): both copies count; crm quality reports them`;
-  r.notes.push(`${formatCount(rows)} rows (${formatShare(share)}) repeat rows loaded before from ${named}: ${what}`);
+  const repeated = [files && `loaded before from ${files}`, sheets && `of ${sheets}`].filter(Boolean).join(' and ');
+  r.notes.push(`${formatCount(rows)} rows (${formatShare(share)}) repeat rows ${repeated}: ${what}`);
 }
 
-/** The rows an earlier file of this command will load, as `storedRows` gives the store's. */
-function commandRows(p: PreparedFile, t: PreparedTable, position: number): string {
-  const skipped = p.report.overlap?.decision === 'skipped' && t.overlapTable ? `ANTI JOIN temp.${ident(t.overlapTable)} o USING (ord)` : '';
-  return `SELECT CAST(${2 ** 40 + position} AS BIGINT) AS seq, CAST(NULL AS INTEGER) AS load_id, ${literal(p.report.file)} AS file, r.source_row, ${CONTENT_KEY.map((c) => `r.${c}`).join(', ')}
+/**
+ * The rows an earlier file of this command, or an earlier sheet of this file, will load, as
+ * `storedRows` gives the store's (`seq` orders them after the store's loads); `skipped`: its
+ * rows repeating earlier ones will be rejected, so they are not there to repeat.
+ */
+function commandRows(p: PreparedFile, t: PreparedTable, seq: number, how: { sameFile: boolean; skipped: boolean }): string {
+  const skipped = how.skipped && t.overlapTable ? `ANTI JOIN temp.${ident(t.overlapTable)} o USING (ord)` : '';
+  const sheet = t.source.sheet === null ? 'CAST(NULL AS VARCHAR)' : literal(t.source.sheet);
+  return `SELECT CAST(${seq} AS BIGINT) AS seq, CAST(NULL AS INTEGER) AS load_id, ${literal(p.report.file)} AS file, ${sheet} AS sheet, ${how.sameFile} AS same_file, r.source_row, ${CONTENT_KEY.map((c) => `r.${c}`).join(', ')}
 FROM ${t.numbering.relation} r ${skipped} WHERE r.reason IS NULL`;
+}
+
+/** Columns with a header and no value in any row: named (the first few), since they are not in `attributes`. */
+function emptyColumnsNote(columns: string[]): string {
+  const shown = columns.slice(0, 5).map((c) => JSON.stringify(c));
+  const more = columns.length > shown.length ? `, … (${formatCount(columns.length - shown.length)} more)` : '';
+  return `${formatCount(columns.length)} ${columns.length === 1 ? 'column has' : 'columns have'} a header and no value in any row, left out: ${shown.join(', ')}${more}`;
 }
 
 function formatShare(share: number): string {

@@ -150,13 +150,10 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
        SELECT ${meta}, source_row, ${TRANSACTION_COLUMNS} FROM ${rel} ${notLoadedBefore} WHERE reason IS NULL`,
     );
     if (t.alreadyLoaded) {
-      // The row's content is that of the earlier row named in the detail.
+      // The row's content is that of the earlier row named in the detail (worded by overlap.ts).
       skipped = await store.run(
         `INSERT INTO rejects (load_id, kind, source_file, source_sheet, source_row, reason, column_name, detail, raw)
-         SELECT ${rejectCols}, r.source_row, 'already_loaded', NULL,
-                'the same line (customer, order id, date and time, product, quantity, amount) was loaded before: ' ||
-                o.earlier_file || ' row ' || o.earlier_row || coalesce(' (load ' || o.earlier_load || ')', ' (earlier in this command)'),
-                NULL
+         SELECT ${rejectCols}, r.source_row, 'already_loaded', NULL, o.detail, NULL
          FROM ${rel} r JOIN temp.${ident(t.alreadyLoaded)} o USING (ord) ORDER BY ord`,
       );
     }

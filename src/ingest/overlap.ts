@@ -1,6 +1,7 @@
 /**
  * Overlap with earlier loads: rows of a new transactions file that were already loaded from
- * another file (the same export saved again under another name, plus a line or two).
+ * another file (the same export saved again under another name, plus a line or two), or that a
+ * workbook repeats in an earlier sheet (a yearly export whose sheets share their border days).
  *
  * Two rows are the same line when their content key is equal — customer, order id, date and
  * time, product, quantity and amount (not the row number, not the file) — and they are
@@ -8,6 +9,8 @@
  * files hold a key m times and the new file n times, min(n, m) of the new rows overlap and
  * the rest are new. Pairing the k-th new occurrence with the k-th earlier one (row_number
  * on both sides of the key) gives exactly that, and names the earlier row each one repeats.
+ *
+ * The sheets of one workbook are compared like files: each sheet with the sheets before it.
  *
  * `crm quality` counts the overlaps that were loaded anyway with the same key and rule.
  */
@@ -25,19 +28,27 @@ const sameKey = (a: string, b: string) => CONTENT_KEY.map((c) => `${a}.${c} IS N
 
 /**
  * Rows loaded before, as a relation with `seq` (the order they were loaded in), `load_id`
- * (NULL for a file earlier in this command, not yet numbered), `file`, `source_row` and the key.
+ * (NULL for a file earlier in this command, not yet numbered), `file`, `sheet`, `same_file`
+ * (true for an earlier sheet of the file being compared), `source_row` and the key.
  */
 export function storedRows(excludeLoads: number[]): string {
   const where = excludeLoads.length ? `WHERE load_id NOT IN (${excludeLoads.join(', ')})` : '';
-  return `SELECT CAST(load_id AS BIGINT) AS seq, load_id, source_file AS file, source_row, ${keyList()} FROM transactions ${where}`;
+  return `SELECT CAST(load_id AS BIGINT) AS seq, load_id, source_file AS file, source_sheet AS sheet, false AS same_file, source_row, ${keyList()} FROM transactions ${where}`;
 }
+
+/** The same line in an earlier row, for the `already_loaded` reject: the file (or this workbook), sheet and row. */
+const earlierRowText = (e: string) =>
+  `CASE WHEN ${e}.same_file
+     THEN 'the same line (customer, order id, date and time, product, quantity, amount) is in an earlier sheet of this workbook: sheet "' || ${e}.sheet || '" row ' || ${e}.source_row
+     ELSE 'the same line (customer, order id, date and time, product, quantity, amount) was loaded before: ' || ${e}.file || coalesce(' sheet "' || ${e}.sheet || '"', '') || ' row ' || ${e}.source_row
+          || coalesce(' (load ' || ${e}.load_id || ')', ' (earlier in this command)') END`;
 
 export interface OverlapPlan {
   /** The new rows: a relation with `ord`, `reason` (NULL = valid) and the key columns. */
   newRows: string;
   /** Rows loaded before (see `storedRows`), possibly a UNION ALL with this command's earlier files. */
   earlier: string;
-  /** Temporary table to create: one row per overlapping new row (`ord`) and the earlier row it repeats. */
+  /** Temporary table to create: one row per overlapping new row (`ord`), the earlier row it repeats, and `detail` naming it. */
   table: string;
   /** The number of valid new rows, when the caller knows it already. */
   valid?: number;
@@ -46,6 +57,8 @@ export interface OverlapPlan {
 export interface OverlapSource {
   load_id: number | null;
   file: string;
+  /** Set when the rows repeat an earlier sheet of the same workbook: that sheet. */
+  sheet?: string;
   rows: number;
 }
 
@@ -83,40 +96,50 @@ earlier_ranked AS (
 new_ranked AS (
   SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY ord) AS k FROM new_candidates
 )
-SELECT n.ord, ${keyList('n')}, e.seq AS earlier_seq, e.load_id AS earlier_load, e.file AS earlier_file, e.source_row AS earlier_row
+SELECT n.ord, ${keyList('n')}, e.seq AS earlier_seq, e.load_id AS earlier_load, e.file AS earlier_file, e.source_row AS earlier_row,
+  CASE WHEN e.same_file THEN e.sheet END AS earlier_sheet, ${earlierRowText('e')} AS detail
 FROM new_ranked n JOIN earlier_ranked e ON ${sameKey('n', 'e')} AND n.k = e.k`;
 }
 
 export async function findOverlap(store: Store, plan: OverlapPlan): Promise<OverlapResult> {
   await store.run(overlapSql(plan));
   const valid = plan.valid ?? (await store.value<number>(`SELECT count(*) FROM ${plan.newRows} WHERE reason IS NULL`)) ?? 0;
-  const bySource = await store.all<{ seq: number; load_id: number | null; file: string; rows: number }>(
-    `SELECT min(earlier_seq) AS seq, earlier_load AS load_id, earlier_file AS file, count(*) AS rows
-     FROM temp.${ident(plan.table)} GROUP BY earlier_load, earlier_file ORDER BY seq`,
+  const bySource = await store.all<{ seq: number; load_id: number | null; file: string; sheet: string | null; rows: number }>(
+    `SELECT min(earlier_seq) AS seq, earlier_load AS load_id, earlier_file AS file, earlier_sheet AS sheet, count(*) AS rows
+     FROM temp.${ident(plan.table)} GROUP BY earlier_load, earlier_file, earlier_sheet ORDER BY seq`,
   );
   return {
     valid: Number(valid),
     rows: bySource.reduce((a, s) => a + Number(s.rows), 0),
-    bySource: bySource.map((s) => ({ load_id: s.load_id, file: s.file, rows: Number(s.rows) })),
+    bySource: bySource.map((s) => ({ load_id: s.load_id, file: s.file, ...(s.sheet === null ? {} : { sheet: s.sheet }), rows: Number(s.rows) })),
   };
 }
 
 /**
- * Rows of the store that repeat rows of an earlier load (forced in with --append, or below
- * the refusal share), per load. Same key and multiplicity rule as above: a load holding a key
- * n times after earlier loads held it m times adds min(n, m) overlaps. A load made with
- * --skip-overlap added none by construction (its file may have held a key more often than the
- * store, which the store alone cannot tell), so it is not counted against earlier loads.
+ * Rows of the store that repeat rows of an earlier load or of an earlier sheet of the same
+ * workbook (forced in with --append, or below the refusal share), per load. Same key and
+ * multiplicity rule as above: a sheet (or a file) holding a key n times after earlier loads
+ * and sheets held it m times adds min(n, m) overlaps. A load made with --skip-overlap added
+ * none by construction (its file may have held a key more often than the store, which the
+ * store alone cannot tell), so it is not counted against earlier loads or sheets.
  */
 export function storedOverlapSql(): string {
-  return `WITH per_load AS (
-  SELECT load_id, ${keyList()}, count(*) AS n FROM transactions GROUP BY ALL
+  return `WITH per_part AS (
+  SELECT load_id, source_sheet, ${keyList()}, count(*) AS n FROM transactions GROUP BY ALL
+),
+ordered AS (
+  -- A load's sheets in the workbook's order (loads.sheets); a file without sheets is one part.
+  SELECT p.*, coalesce(list_position(l.sheets, p.source_sheet), 0) AS part FROM per_part p LEFT JOIN loads l USING (load_id)
 ),
 cumulated AS (
-  SELECT *, coalesce(sum(n) OVER (PARTITION BY ${keyList()} ORDER BY load_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-  FROM per_load
+  SELECT *,
+    coalesce(sum(n) OVER (PARTITION BY ${keyList()} ORDER BY load_id, part ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+    coalesce(sum(n) OVER (PARTITION BY ${keyList()}, load_id ORDER BY part ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_in_load
+  FROM ordered
 )
-SELECT c.load_id, l.file_name AS file, CAST(sum(least(c.n, c.before)) AS BIGINT) AS rows
+-- Earlier loads' rows are paired first (as in overlapSql); the rest repeat earlier sheets of the same load.
+SELECT c.load_id, l.file_name AS file, CAST(sum(least(c.n, c.before)) AS BIGINT) AS rows,
+  CAST(sum(least(c.n, c.before) - least(c.n, c.before - c.before_in_load)) AS BIGINT) AS from_earlier_sheets
 FROM cumulated c JOIN loads l USING (load_id)
 WHERE c.before > 0 AND coalesce(l.options->'overlap'->>'decision', '') <> 'skipped'
 GROUP BY c.load_id, l.file_name ORDER BY c.load_id`;

@@ -55,8 +55,11 @@ export interface QualityReport {
     customers_without_transactions: CountWithExamples;
   };
   orders_with_several_customers: CountWithExamples;
-  /** Transaction rows that repeat rows of an earlier load from another file (loaded with --append, or below the refusal share). */
-  overlaps: { rows: number; loads: { load_id: number; file: string; rows: number }[] };
+  /**
+   * Transaction rows that repeat rows of an earlier load from another file, or of an earlier sheet of the
+   * same workbook (loaded with --append, or below the refusal share); per load, how many repeat earlier sheets.
+   */
+  overlaps: { rows: number; loads: { load_id: number; file: string; rows: number; from_earlier_sheets: number }[] };
   rejects: { kind: string; reason: string; count: number }[];
   findings: Finding[];
 }
@@ -208,7 +211,11 @@ async function orphanTransactions(store: Store, customersLoaded: boolean) {
 }
 
 async function overlaps(store: Store): Promise<QualityReport['overlaps']> {
-  const loads = (await store.all<{ load_id: number; file: string; rows: number }>(storedOverlapSql())).map((l) => ({ ...l, rows: Number(l.rows) }));
+  const loads = (await store.all<{ load_id: number; file: string; rows: number; from_earlier_sheets: number }>(storedOverlapSql())).map((l) => ({
+    ...l,
+    rows: Number(l.rows),
+    from_earlier_sheets: Number(l.from_earlier_sheets),
+  }));
   return { rows: loads.reduce((a, l) => a + l.rows, 0), loads };
 }
 
@@ -237,7 +244,9 @@ function findingsOf(r: QualityReport): Finding[] {
   add('transactions_without_customer', 'warning', o.transactions, `${n(o.transactions, 'transaction', 'transactions')} (${n(o.customers, 'customer id', 'customer ids')}) ${o.transactions === 1 ? 'has' : 'have'} no row in customers`);
   add('customers_without_transactions', 'info', r.orphans.customers_without_transactions.count, `${n(r.orphans.customers_without_transactions.count, 'customer has', 'customers have')} no transactions`);
   const overlapLoads = r.overlaps.loads.map((l) => `load ${l.load_id} ${l.file}`).join(', ');
-  add('overlapping_loads', 'warning', r.overlaps.rows, `${n(r.overlaps.rows, 'transaction row repeats', 'transaction rows repeat')} a row of an earlier load from another file and ${r.overlaps.rows === 1 ? 'counts' : 'count'} twice (${overlapLoads})`);
+  const fromSheets = r.overlaps.loads.reduce((a, l) => a + l.from_earlier_sheets, 0);
+  const repeated = [r.overlaps.rows > fromSheets && 'an earlier load from another file', fromSheets > 0 && 'an earlier sheet of the same workbook'].filter(Boolean).join(' or of ');
+  add('overlapping_loads', 'warning', r.overlaps.rows, `${n(r.overlaps.rows, 'transaction row repeats', 'transaction rows repeat')} a row of ${repeated} and ${r.overlaps.rows === 1 ? 'counts' : 'count'} twice (${overlapLoads})`);
   add('orders_with_several_customers', 'warning', r.orders_with_several_customers.count, `${n(r.orders_with_several_customers.count, 'order id appears', 'order ids appear')} under more than one customer`);
   if (!r.orphans.customers_loaded && r.tables.transactions > 0) {
     f.push({ check: 'no_customers', severity: 'info', count: 0, message: 'no customers file loaded: contact fields and the customer cross-checks are unavailable' });

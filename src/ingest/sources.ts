@@ -40,6 +40,8 @@ export interface SourceTable {
   headers: string[];
   /** The headers as the file writes them, same order (repeats and blanks included), when they differ. */
   fileHeaders?: string[];
+  /** Spreadsheets: columns with a header and no value in any row, left out of `headers` and `relation`. */
+  emptyColumns?: string[];
   /** Set when the file has no header line (columns are column1…N): its first data row, for messages. */
   firstRow?: string[];
   /** A relation for staging (for CSV it records malformed lines in `rejectsTable`). */
@@ -330,6 +332,94 @@ function unreadWorksheets(reader: ExcelJS.stream.xlsx.WorkbookReader, seen: (str
   return [...listed.filter((name) => !seen.includes(name)), ...unnamed];
 }
 
+type Appender = Awaited<ReturnType<Store['conn']['createAppender']>>;
+
+/**
+ * One worksheet's rows as a temporary table holding only the columns that have a value. A sheet
+ * can name all 16,384 columns (A…XFD) and fill four: a VARCHAR column per header would make
+ * DuckDB's appender hold 16,384 vectors of 2,048 strings — half a gigabyte — for a few thousand
+ * rows. So a column joins the table the first time a row has a value in it (ALTER TABLE between
+ * two appenders, once per column), and a column empty in every row is never stored.
+ */
+class SheetTable {
+  /** Header positions of the stored columns, in the table's order (after "__row" and "__extra"). */
+  private readonly stored: number[] = [];
+  private readonly isStored = new Set<number>();
+  private appender: Appender | null = null;
+  private rows = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly table: string,
+  ) {}
+
+  async create(): Promise<void> {
+    await this.store.run(`CREATE TEMP TABLE ${ident(this.table)} ("__row" BIGINT, "__extra" VARCHAR, "__numpos" VARCHAR)`);
+  }
+
+  /**
+   * One row: its worksheet row number, its cells by header position, the JSON of cells beyond
+   * the header, and the header positions of its number cells (kept as ",3,7,": the columns a
+   * sheet stores are only known at its end, see `numbersColumn`).
+   */
+  async append(rowNumber: bigint, cells: Map<number, string>, extra: string | null, numbers: number[], headers: string[]): Promise<void> {
+    const added = [...cells.keys()].filter((c) => !this.isStored.has(c)).sort((a, b) => a - b);
+    if (added.length) {
+      this.appender?.closeSync();
+      this.appender = null;
+      for (const c of added) {
+        await this.store.run(`ALTER TABLE temp.${ident(this.table)} ADD COLUMN ${ident(headers[c])} VARCHAR`);
+        this.stored.push(c);
+        this.isStored.add(c);
+      }
+    }
+    const appender = (this.appender ??= await this.store.conn.createAppender(this.table, 'main', 'temp'));
+    appender.appendBigInt(rowNumber);
+    if (extra === null) appender.appendNull();
+    else appender.appendVarchar(extra);
+    if (numbers.length) appender.appendVarchar(`,${numbers.join(',')},`);
+    else appender.appendNull();
+    for (const c of this.stored) {
+      const text = cells.get(c);
+      if (text === undefined) appender.appendNull();
+      else appender.appendVarchar(text);
+    }
+    appender.endRow();
+    this.rows++;
+  }
+
+  /**
+   * Flush the rows; the header positions the table keeps, in header order. A sheet without
+   * rows keeps every header column: nothing says they are empty, and its columns still map.
+   */
+  async finish(headers: string[]): Promise<number[]> {
+    this.appender?.closeSync();
+    this.appender = null;
+    if (this.rows > 0) return [...this.stored].sort((a, b) => a - b);
+    await this.store.run(
+      `CREATE OR REPLACE TEMP TABLE ${ident(this.table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR, "__numpos" VARCHAR)`,
+    );
+    return headers.map((_, c) => c);
+  }
+
+  /** The `"__numbers"` column (see `SourceTable.numberCells`) over the kept header positions. */
+  static numbersColumn(kept: number[]): string {
+    const flags = kept.map((c) => `CASE WHEN contains("__numpos", ',${c},') THEN '1' ELSE '0' END`);
+    return `CASE WHEN "__numpos" IS NOT NULL THEN concat(${flags.length ? flags.join(', ') : "''"}) END AS "__numbers"`;
+  }
+}
+
+/** DuckDB ran out of its memory cap (its message then gives tuning advice meant for SQL users). */
+function outOfMemory(err: unknown): boolean {
+  return /could not allocate|Out of Memory Error|failed to allocate/i.test(messageOf(err));
+}
+
+/** The names of `headers` not at the given positions. */
+function withoutPositions(headers: string[], positions: number[]): string[] {
+  const keep = new Set(positions);
+  return headers.filter((_, c) => !keep.has(c));
+}
+
 async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
   // exceljs streams the workbook and never notices a cut, damaged or bomb-like one: check it whole first.
   opts.onProgress?.(null, 'checking the workbook');
@@ -350,6 +440,8 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
     throw inputError(`${file}: cannot open the workbook: ${messageOf(err)}`);
   }
   let rowsRead = 0;
+  /** The sheet being read and its header's width, for a message if memory runs out. */
+  let reading = null as { name: string; columns: number } | null;
   const readSheets = async () => {
     for await (const ws of reader as unknown as AsyncIterable<ExcelJS.stream.xlsx.WorksheetReader & { name: string }>) {
       const name = ws.name;
@@ -359,9 +451,9 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
         continue;
       }
       const table = `${opts.tag}_sheet_${tables.length + 1}`;
+      const sheet = new SheetTable(store, table);
       let headers: string[] | null = null;
       let fileHeaders: string[] = [];
-      let appender: Awaited<ReturnType<Store['conn']['createAppender']>> | null = null;
       for await (const row of ws as unknown as AsyncIterable<ExcelJS.Row>) {
         const values = row.values as CellValue[];
         if (!headers) {
@@ -371,42 +463,37 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
           while (texts.length && texts[texts.length - 1] === '') texts.pop();
           headers = dedupeHeaders(texts);
           fileHeaders = texts;
-          await store.run(
-            `CREATE TEMP TABLE ${ident(table)} (${headers.map((h) => `${ident(h)} VARCHAR`).join(', ')}, "__row" BIGINT, "__extra" VARCHAR, "__numbers" VARCHAR)`,
-          );
+          await sheet.create();
           created.push(table);
-          appender = await store.conn.createAppender(table, 'main', 'temp');
+          reading = { name, columns: headers.length };
           continue;
         }
-        const texts = headers.map((_, c) => cellText(values[c + 1]));
+        // Only the cells the row holds (exceljs leaves holes for absent ones): column → text.
+        const cells = new Map<number, string>();
         // Cells right of the header's last column are data without a column: carried along
         // so the row is rejected visibly instead of losing them.
-        const extra = values
-          .slice(headers.length + 1)
-          .map((v) => cellText(v))
-          .filter((t): t is string => t !== null && t !== '');
-        if (extra.length === 0 && texts.every((t) => t === null || t === '')) continue; // a formatted but empty row
-        for (const text of texts) {
-          if (text === null || text === '') appender!.appendNull();
-          else appender!.appendVarchar(text);
-        }
-        appender!.appendBigInt(BigInt(row.number));
-        if (extra.length) appender!.appendVarchar(JSON.stringify(extra));
-        else appender!.appendNull();
-        const numbers = headers.map((_, c) => (isNumberCell(values[c + 1]) ? '1' : '0')).join('');
-        if (numbers.includes('1')) appender!.appendVarchar(numbers);
-        else appender!.appendNull();
-        appender!.endRow();
+        const extra: string[] = [];
+        const numbers: number[] = [];
+        values.forEach((v, i) => {
+          const text = i >= 1 ? cellText(v) : null;
+          if (text === null || text === '') return;
+          if (i > headers!.length) return void extra.push(text);
+          cells.set(i - 1, text);
+          if (isNumberCell(v)) numbers.push(i - 1);
+        });
+        if (extra.length === 0 && cells.size === 0) continue; // a formatted but empty row
+        await sheet.append(BigInt(row.number), cells, extra.length ? JSON.stringify(extra) : null, numbers, headers);
         if (++rowsRead % 5000 === 0) opts.onProgress?.(null, `${rowsRead.toLocaleString('en-US')} rows`);
       }
-      appender?.closeSync();
       if (!headers) continue;
-      const relation = `temp.${ident(table)}`;
+      const kept = await sheet.finish(headers);
+      const relation = `(SELECT ${[...kept.map((c) => ident(headers![c])), '"__row"', '"__extra"', SheetTable.numbersColumn(kept)].join(', ')} FROM temp.${ident(table)})`;
       tables.push({
         label: `${opts.label} [${name}]`,
         sheet: name,
-        headers,
-        fileHeaders,
+        headers: kept.map((c) => headers![c]),
+        fileHeaders: kept.map((c) => fileHeaders[c]),
+        ...(kept.length < headers.length ? { emptyColumns: withoutPositions(headers, kept) } : {}),
         relation,
         sampleRelation: relation,
         numbering: { kind: 'column' },
@@ -426,6 +513,13 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
   } catch (err) {
     for (const t of created) await store.run(`DROP TABLE IF EXISTS temp.${ident(t)}`).catch(() => 0);
     if ((err as { exitCode?: number }).exitCode) throw err;
+    if (outOfMemory(err)) {
+      const where = reading ? ` (sheet ${JSON.stringify(reading.name)}, ${reading.columns.toLocaleString('en-US')} columns)` : '';
+      throw inputError(`${opts.label}: the workbook is too large to read within the memory limit${where}; nothing was loaded`, [
+        'Save the sheet as CSV (UTF-8) in your spreadsheet program and load the .csv file: CSV is read as a stream.',
+        'Or delete the columns and rows that hold nothing, or raise the limit with CRM_MEMORY_LIMIT (default 1GB).',
+      ]);
+    }
     throw inputError(`${opts.label}: cannot read the workbook: ${messageOf(err)}`);
   }
   if (opts.sheet && !sheetsSeen.includes(opts.sheet)) {

@@ -20,6 +20,8 @@ interface FileReport {
   tables: { sheet: string | null; rows_read: number; rows_loaded: number; rows_rejected: number; rejected_by_reason: Record<string, number>; mapping: Record<string, string> }[];
   replaced_loads: number[];
   customers_updated?: number;
+  overlap?: { rows: number; valid_rows: number; decision: string; earlier: { load_id: number | null; file: string; sheet?: string; rows: number }[] };
+  notes: string[];
 }
 
 function ingestJson(db: string, args: string[], cwd?: string): { files: FileReport[]; totals: { rows_read: number; rows_loaded: number; rows_rejected: number } } {
@@ -133,6 +135,54 @@ describe('Online Retail II workbook (data/online-retail-ii)', () => {
     expect(r.column_name).toBe('Customer ID');
     expect(r.source_row).toBeGreaterThan(1);
     expect(JSON.parse(r.raw)).toHaveProperty('Invoice');
+  });
+
+  it('notes the lines both sheets hold (2010-12-01 … 2010-12-09) and loads them; --skip-overlap loads each once', () => {
+    // Counted here without the overlap code: per content key, how often each sheet holds it.
+    const perKey = `SELECT customer_id, order_id, order_ts, product, quantity, amount, min(order_date) AS day,
+                           count(*) FILTER (WHERE source_sheet = 'Year 2009-2010') AS a, count(*) FILTER (WHERE source_sheet = 'Year 2010-2011') AS b
+                    FROM transactions GROUP BY ALL`;
+    const [expected] = sql<{ repeated: number; first: string; last: string; once: string }>(
+      db,
+      `SELECT sum(least(a, b)) AS repeated, min(day) FILTER (WHERE least(a, b) > 0) AS first, max(day) FILTER (WHERE least(a, b) > 0) AS last,
+              CAST(CAST(sum(amount * greatest(a, b)) * 10000 AS HUGEINT) AS VARCHAR) AS once
+       FROM (${perKey})`,
+    );
+    expect(expected).toMatchObject({ repeated: 441, first: '2010-12-01', last: '2010-12-09' });
+    const [file] = report.files;
+    expect(file.overlap).toEqual({ rows: 441, valid_rows: 34_165, share: 441 / 34_165, decision: 'loaded', earlier: [{ load_id: null, file: REAL_XLSX, sheet: 'Year 2009-2010', rows: 441 }] });
+    expect(file.notes).toContain(
+      '441 rows (1.3 %) repeat rows of sheet "Year 2009-2010" earlier in this workbook (441 rows): loaded again (fewer than 50.0 % of the file): both copies count; crm quality reports them',
+    );
+    const quality = JSON.parse(crm(['--db', db, 'quality', '--json']).stdout);
+    expect(quality.overlaps).toEqual({ rows: 441, loads: [{ load_id: 1, file: REAL_XLSX, rows: 441, from_earlier_sheets: 441 }] });
+
+    const once = path.join(tempDir(), 'once.duckdb');
+    const skipped = ingestJson(once, ['transactions', REAL_XLSX, '--skip-overlap']);
+    // Rows read per sheet are as the README gives them; the repeated lines are rejected, not lost.
+    expect(skipped.files[0].tables.map((t) => [t.sheet, t.rows_read, t.rows_loaded, t.rejected_by_reason])).toEqual([
+      ['Year 2009-2010', 14_269, 14_100, { missing_customer_id: 169 }],
+      ['Year 2010-2011', 20_497, 20_065 - 441, { missing_customer_id: 432, already_loaded: 441 }],
+    ]);
+    expectStoreReconciles(once);
+    const [{ revenue }] = sql<{ revenue: string }>(once, 'SELECT CAST(CAST(sum(amount) * 10000 AS HUGEINT) AS VARCHAR) AS revenue FROM transactions');
+    expect(revenue).toBe(expected.once);
+    // Each rejected row names the row of the first sheet it repeats, and that row holds the same line.
+    const pairs = sql<{ row: number; earlier: number }>(
+      once,
+      `SELECT source_row AS row, CAST(regexp_extract(detail, 'is in an earlier sheet of this workbook: sheet "Year 2009-2010" row (\\d+)$', 1) AS INTEGER) AS earlier
+       FROM rejects WHERE reason = 'already_loaded' AND source_sheet = 'Year 2010-2011'`,
+    );
+    expect(pairs).toHaveLength(441);
+    const [check] = sql<{ n: number; same: number; earlier_rows: number }>(
+      db,
+      `WITH p(row, earlier) AS (VALUES ${pairs.map((p) => `(${p.row}, ${p.earlier})`).join(', ')})
+       SELECT count(*) AS n, count(DISTINCT p.earlier) AS earlier_rows,
+              count(*) FILTER (WHERE (d.customer_id, d.order_id, d.order_ts, d.product, d.quantity, d.amount) IS NOT DISTINCT FROM (e.customer_id, e.order_id, e.order_ts, e.product, e.quantity, e.amount)) AS same
+       FROM p JOIN transactions d ON d.source_sheet = 'Year 2010-2011' AND d.source_row = p.row
+              JOIN transactions e ON e.source_sheet = 'Year 2009-2010' AND e.source_row = p.earlier`,
+    );
+    expect(check).toEqual({ n: 441, same: 441, earlier_rows: 441 });
   });
 
   it('is a reported no-op when loaded again', () => {

@@ -34,11 +34,11 @@ beforeEach(async () => {
 });
 afterEach(() => store.close());
 
-async function storeLines(loadId: number, file: string, lines: Line[]): Promise<void> {
+async function storeLines(loadId: number, file: string, lines: Line[], sheet: string | null = null): Promise<void> {
   for (const [i, l] of lines.entries()) {
     await store.run(
-      `INSERT INTO transactions (load_id, source_file, source_row, customer_id, order_id, order_ts, product, quantity, amount, order_date, is_return)
-       VALUES (${loadId}, '${file}', ${i + 2}, ${tuple(l)}, DATE '${l.ts.slice(0, 10)}', false)`,
+      `INSERT INTO transactions (load_id, source_file, source_sheet, source_row, customer_id, order_id, order_ts, product, quantity, amount, order_date, is_return)
+       VALUES (${loadId}, '${file}', ${value(sheet)}, ${i + 2}, ${tuple(l)}, DATE '${l.ts.slice(0, 10)}', false)`,
     );
   }
 }
@@ -115,10 +115,11 @@ describe('overlap with earlier loads', () => {
 });
 
 describe('overlaps already in the store (crm quality)', () => {
-  async function recordLoad(loadId: number, file: string, decision: string | null): Promise<void> {
+  async function recordLoad(loadId: number, file: string, decision: string | null, sheets: string[] | null = null): Promise<void> {
     const options = decision ? JSON.stringify({ overlap: { decision } }) : '{}';
+    const sheetList = sheets ? `[${sheets.map(value).join(', ')}]` : 'NULL';
     await store.run(
-      `INSERT INTO loads VALUES (${loadId}, 'transactions', '/x/${file}', '${file}', 'sha${loadId}', 1, 'csv', 'utf-8', NULL, '{}', '${options}', 0, 0, 0, 'loaded', NULL, now(), now(), '{}')`,
+      `INSERT INTO loads VALUES (${loadId}, 'transactions', '/x/${file}', '${file}', 'sha${loadId}', 1, 'csv', 'utf-8', ${sheetList}, '{}', '${options}', 0, 0, 0, 'loaded', NULL, now(), now(), '{}')`,
     );
   }
 
@@ -127,8 +128,22 @@ describe('overlaps already in the store (crm quality)', () => {
     await recordLoad(2, 'again.csv', 'appended');
     await storeLines(1, 'old.csv', [A, A, B]);
     await storeLines(2, 'again.csv', [A, A, A, B, { ...B, customer: 'C8' }]);
-    const rows = await store.all<{ load_id: number; file: string; rows: number }>(storedOverlapSql());
-    expect(rows.map((r) => ({ ...r, rows: Number(r.rows) }))).toEqual([{ load_id: 2, file: 'again.csv', rows: 3 }]);
+    const rows = await store.all<{ load_id: number; file: string; rows: number; from_earlier_sheets: number }>(storedOverlapSql());
+    expect(rows.map((r) => ({ ...r, rows: Number(r.rows), from_earlier_sheets: Number(r.from_earlier_sheets) }))).toEqual([{ load_id: 2, file: 'again.csv', rows: 3, from_earlier_sheets: 0 }]);
+  });
+
+  it('counts a sheet repeating an earlier sheet of the same workbook (in the workbook\'s sheet order), apart from repeats of earlier loads', async () => {
+    await recordLoad(1, 'old.csv', null);
+    await recordLoad(2, 'book.xlsx', null, ['2023', '2024']);
+    await storeLines(1, 'old.csv', [B]);
+    // "2024" is stored first but comes second in the workbook: it repeats "2023" (A once, B once after old.csv's B).
+    await storeLines(2, 'book.xlsx', [A, A, B], '2024');
+    await storeLines(2, 'book.xlsx', [A, B, { ...B, customer: 'C8' }], '2023');
+    const rows = await store.all<{ load_id: number; file: string; rows: number; from_earlier_sheets: number }>(storedOverlapSql());
+    // A: "2023" once, "2024" twice → 1 repeat of a sheet. B: old.csv once, "2023" once (repeats old.csv), "2024" once (repeats old.csv first).
+    expect(rows.map((r) => ({ ...r, rows: Number(r.rows), from_earlier_sheets: Number(r.from_earlier_sheets) }))).toEqual([
+      { load_id: 2, file: 'book.xlsx', rows: 3, from_earlier_sheets: 1 },
+    ]);
   });
 
   it('a load made with --skip-overlap added none (its file may hold a line more often than the store did)', async () => {
