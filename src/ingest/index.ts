@@ -255,6 +255,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
   const returnPattern = opts.returnPattern ?? sourceConfig.returnPattern ?? DEFAULT_RETURN_PATTERN;
   const dateFormat = opts.dateFormat ?? sourceConfig.dateFormat;
   const decimalFlag = opts.decimalSeparator ?? sourceConfig.decimalSeparator;
+  // Checked before the store was opened (options.ts): parsing cannot fail here.
   const decimalSeparator = decimalFlag === undefined ? undefined : parseDecimalSeparatorFlag(decimalFlag);
   timings.stage = 0;
   timings.number = 0;

@@ -281,13 +281,14 @@ export type DecimalSeparator = '.' | ',';
 
 /**
  * Parse --decimal-separator (or `decimalSeparator` in crm.config.json): `.` or `,`, also
- * spelt `point`/`dot` and `comma`.
+ * spelt `point`/`dot` and `comma` (the spellings schema/crm.config.schema.json lists). Checked
+ * with the other options before the store is opened (src/ingest/options.ts).
  */
 export function parseDecimalSeparatorFlag(flag: string): DecimalSeparator {
   const f = flag.trim().toLowerCase();
   if (f === '.' || f === 'point' || f === 'dot') return '.';
   if (f === ',' || f === 'comma') return ',';
-  throw usageError(`--decimal-separator ${JSON.stringify(flag)} is not understood`, ['Use . (12.50) or , (12,50).']);
+  throw usageError(`--decimal-separator ${JSON.stringify(flag)} is not understood`, ['Use . (12.50) or , (12,50); the words point, dot and comma are understood too.']);
 }
 
 /**
