@@ -10,6 +10,7 @@
  * a summer dip), which the purchase process applies by thinning; the calendar knows each
  * day's month, so it carries the multiplier too.
  */
+import { STORABLE_YEARS } from '../util/dates.js';
 
 /** Days from 1970-01-01 to the given civil date (month 1–12). */
 export function daysFromCivil(y: number, m: number, d: number): number {
@@ -78,12 +79,12 @@ function periodFirstDay(endDate: string, years: number): number {
 
 /**
  * The first day a period may write (signups predate its first order by up to MARGIN_BEFORE
- * days), as an ISO date when it falls in year 1 or later, else null: dates before year 1
- * cannot be written as YYYY-MM-DD.
+ * days), as an ISO date when it falls in a year a stored date may have (STORABLE_YEARS), else
+ * null: earlier dates would be rejected when the generated files are ingested.
  */
 export function earliestWrittenDate(endDate: string, years: number): string | null {
   const day = periodFirstDay(endDate, years) - MARGIN_BEFORE;
-  return day >= daysFromCivil(1, 1, 1) ? isoFromDay(day) : null;
+  return day >= daysFromCivil(STORABLE_YEARS.first, 1, 1) ? isoFromDay(day) : null;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { usageError } from '../util/errors.js';
 import { earliestWrittenDate, parseIsoDay } from './calendar.js';
+import { STORABLE_YEARS } from '../util/dates.js';
 
 export interface GenerateOptions {
   /** Number of customers (rows of customers.csv). */
@@ -70,7 +71,7 @@ export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
     throw usageError(`endDate: ${(err as Error).message}`);
   }
   if (earliestWrittenDate(endDate, years) === null) {
-    throw usageError(`--end-date ${endDate} with ${years} years: the period (and signups up to 400 days before it) would start before year 1`, [
+    throw usageError(`--end-date ${endDate} with ${years} years: the period (and signups up to 400 days before it) would start before year ${STORABLE_YEARS.first}`, [
       'Choose a later --end-date or fewer --years.',
     ]);
   }

@@ -216,7 +216,11 @@ function guessLegacyEncoding(head: Buffer): string {
 
 export interface CsvDialect {
   delimiter: string;
-  quote: string;
+  /**
+   * The quote character, or null when fields are never quoted: in columns separated by blanks a
+   * `"` is part of a value (CDNOW's product codes such as `Pipe_12"`), not the start of a field.
+   */
+  quote: string | null;
   /**
    * Columns are separated by runs of blanks (spaces, tabs), not one character: the file is read
    * through a copy with each run turned into one tab (`delimiter` is then a tab).
@@ -330,11 +334,12 @@ function dialectFrom(records: string[][], width: number, delimiter: string, blan
   let headerIndex = records.findIndex((r) => r.length === width && named(r));
   if (headerIndex < 0) headerIndex = records.findIndex((r) => r.length === width);
   const first = records[headerIndex].map((h) => h.trim());
+  const quote = blankSeparated ? null : '"';
   if (looksLikeData(first)) {
     const headers = first.map((_, i) => `column${i + 1}`);
-    return { delimiter, quote: '"', blankSeparated, hasHeader: false, headerRecord: headerIndex, headers, fileHeaders: headers, firstRow: first };
+    return { delimiter, quote, blankSeparated, hasHeader: false, headerRecord: headerIndex, headers, fileHeaders: headers, firstRow: first };
   }
-  return { delimiter, quote: '"', blankSeparated, hasHeader: true, headerRecord: headerIndex + 1, headers: dedupeHeaders(first), fileHeaders: first };
+  return { delimiter, quote, blankSeparated, hasHeader: true, headerRecord: headerIndex + 1, headers: dedupeHeaders(first), fileHeaders: first };
 }
 
 const NUMBER_OR_DATE = /^[-+(]?[$€£¥]?\d[\d.,:/ -]*\)?$/;

@@ -70,11 +70,13 @@ export interface RecordScan {
 }
 
 /**
- * Walk the records of a UTF-8 delimited file, tracking double-quoted fields so newlines
- * inside them do not end a record. Chunks without a quote take an indexOf fast path.
+ * Walk the records of a UTF-8 delimited file, tracking quoted fields so newlines inside them
+ * do not end a record; `quoteChar` null means fields are never quoted (every LF ends a record).
+ * Chunks without a quote take an indexOf fast path.
  */
-export async function scanCsvRecords(file: string, quoteChar: string, gzip: boolean): Promise<RecordScan> {
-  const QUOTE = quoteChar.charCodeAt(0);
+export async function scanCsvRecords(file: string, quoteChar: string | null, gzip: boolean): Promise<RecordScan> {
+  // -1 matches no byte: without quoting every chunk takes the fast path.
+  const QUOTE = quoteChar === null ? -1 : quoteChar.charCodeAt(0);
   let inQuotes = false;
   let record = 1;
   let recordHasContent = false;
@@ -89,7 +91,7 @@ export async function scanCsvRecords(file: string, quoteChar: string, gzip: bool
   const stream = gzip ? source.pipe(zlib.createGunzip()) : source;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     if (chunk.length) sawAny = true;
-    if (!inQuotes && chunk.indexOf(QUOTE) === -1) {
+    if (!inQuotes && (QUOTE < 0 || chunk.indexOf(QUOTE) === -1)) {
       let start = 0;
       let nl: number;
       while ((nl = chunk.indexOf(LF, start)) !== -1) {

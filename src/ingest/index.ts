@@ -192,7 +192,11 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
   // The same bytes read the same way (same sheet selection), loaded before or earlier in this
   // command, are a no-op — unless --replace asks to load them again (e.g. with another mapping).
   const sourceConfig = opts.config?.ingest?.[opts.kind] ?? {};
-  const sheetOption = opts.sheet ?? sourceConfig.sheet ?? null;
+  const format = detectFormat(file, readHead(absPath, 4096), opts.format);
+  report.format = format;
+  // Only a workbook has sheets: a `sheet` in crm.config.json is no part of a CSV's identity
+  // (--sheet on another format is refused by checkIngestOptions).
+  const sheetOption = format === 'xlsx' ? (opts.sheet ?? sourceConfig.sheet ?? null) : null;
   prep.sheetOption = sheetOption;
   const same = await store.one<{ load_id: number; finished_at: string }>(
     `SELECT load_id, finished_at FROM loads
@@ -230,8 +234,6 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     if (!ids.size) report.notes.push('--replace: no earlier load of this file; loaded as a new file');
   }
 
-  const format = detectFormat(file, readHead(absPath, 4096), opts.format);
-  report.format = format;
   const tag = `ingest_${process.pid}_${++stageCounter}`;
   const t1 = performance.now();
   const opened = await opts.progress.step(`reading ${file}`, (tick) =>
@@ -255,6 +257,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
   const returnPattern = opts.returnPattern ?? sourceConfig.returnPattern ?? DEFAULT_RETURN_PATTERN;
   const dateFormat = opts.dateFormat ?? sourceConfig.dateFormat;
   const decimalFlag = opts.decimalSeparator ?? sourceConfig.decimalSeparator;
+  // Checked before the store was opened (options.ts): parsing cannot fail here.
   const decimalSeparator = decimalFlag === undefined ? undefined : parseDecimalSeparatorFlag(decimalFlag);
   timings.stage = 0;
   timings.number = 0;

@@ -15,7 +15,7 @@ import { CrmError, inputError, messageOf, usageError } from '../util/errors.js';
 import { detectFormat, normaliseEncoding, readHead, type FileFormat } from './detect.js';
 import type { IngestOptions } from './index.js';
 import { parseMapFlags } from './mapping.js';
-import { parseDateFormatFlag } from './values.js';
+import { parseDateFormatFlag, parseDecimalSeparatorFlag } from './values.js';
 
 /** Words --delimiter takes besides a single character. */
 const DELIMITER_WORDS = ['tab', '\\t', 'whitespace'];
@@ -35,6 +35,7 @@ async function checkFlagValues(opts: IngestOptions): Promise<void> {
   if (opts.encoding !== undefined) normaliseEncoding(opts.encoding);
   if (opts.sheet !== undefined && opts.sheet.trim() === '') throw usageError('--sheet needs the name of a sheet');
   if (opts.dateFormat !== undefined) parseDateFormatFlag(opts.dateFormat);
+  if (opts.decimalSeparator !== undefined) parseDecimalSeparatorFlag(opts.decimalSeparator);
   if (opts.returnPattern !== undefined) {
     const problem = await returnPatternProblem(opts.returnPattern);
     if (problem) {
@@ -64,6 +65,14 @@ async function checkConfigValues(opts: IngestOptions): Promise<void> {
     } catch (err) {
       if (!(err instanceof CrmError)) throw err;
       throw inputError(`${where('dateFormat')} ${JSON.stringify(source.dateFormat)} is not a date format`, err.details);
+    }
+  }
+  if (opts.decimalSeparator === undefined && source.decimalSeparator !== undefined) {
+    try {
+      parseDecimalSeparatorFlag(source.decimalSeparator);
+    } catch (err) {
+      if (!(err instanceof CrmError)) throw err;
+      throw inputError(`${where('decimalSeparator')} ${JSON.stringify(source.decimalSeparator)} is not a decimal separator`, err.details);
     }
   }
   if (opts.returnPattern === undefined && source.returnPattern !== undefined) {

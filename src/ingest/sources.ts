@@ -30,7 +30,7 @@ export type RowNumbering =
   /** The n-th row read is record n (JSON, Parquet). */
   | { kind: 'ordinal' }
   /** Delimited text: rows are records after the header, minus blank and malformed ones. */
-  | { kind: 'csv'; file: string; gzip: boolean; quote: string; headerRecord: number; rejectsTable: string; rejectsScan: string };
+  | { kind: 'csv'; file: string; gzip: boolean; quote: string | null; headerRecord: number; rejectsTable: string; rejectsScan: string };
 
 export interface SourceTable {
   /** For messages: the file, and the sheet when there is one. */
@@ -57,7 +57,7 @@ export interface SourceTable {
    */
   numberCells?: true;
   /** How a rejected row's `raw` text is rebuilt from its fields. */
-  raw: { kind: 'delimited'; delimiter: string; quote: string } | { kind: 'json' };
+  raw: { kind: 'delimited'; delimiter: string; quote: string | null } | { kind: 'json' };
 }
 
 export interface ReadOptions {
@@ -132,7 +132,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
     tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ingest-'));
     const normalised = path.join(tmpDir, 'lf.csv');
     opts.onProgress?.(null, lineEnds === 'cr' ? 'lines ending in CR' : 'mixed line ends');
-    await normaliseLineEnds(readPath, normalised, dialect.blankSeparated ? null : dialect.quote, compressed);
+    await normaliseLineEnds(readPath, normalised, dialect.quote, compressed);
     readPath = normalised;
     compressed = false;
   }
@@ -154,8 +154,9 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
     `header = ${dialect.hasHeader}`,
     `skip = ${dialect.hasHeader ? dialect.headerRecord - 1 : dialect.headerRecord}`,
     `delim = ${literal(dialect.delimiter)}`,
-    `quote = ${literal(dialect.quote)}`,
-    `escape = ${literal(dialect.quote)}`,
+    // An empty quote (and escape) turns quoting off in DuckDB's read_csv.
+    `quote = ${literal(dialect.quote ?? '')}`,
+    `escape = ${literal(dialect.quote ?? '')}`,
     `columns = ${columns}`,
     `compression = ${compressed ? "'gzip'" : "'none'"}`,
     'max_line_size = 16777216',

@@ -364,6 +364,8 @@ function rawExpr(source: SourceTable): string {
     return `CAST(json_object(${source.headers.map((h, i) => `${literal(h)}, c${i + 1}`).join(', ')}) AS VARCHAR)`;
   }
   const d = literal(source.raw.delimiter);
+  // Unquoted text (columns separated by blanks) is re-joined as it was read: no field was quoted.
+  if (source.raw.quote === null) return `concat_ws(${d}, ${cols.map((c) => `coalesce(${c}, '')`).join(', ')})`;
   const q = literal(source.raw.quote);
   const field = (c: string) =>
     `CASE WHEN ${c} IS NULL THEN '' WHEN contains(${c}, ${d}) OR contains(${c}, ${q}) OR contains(${c}, chr(10)) OR contains(${c}, chr(13)) THEN ${q} || replace(${c}, ${q}, ${q} || ${q}) || ${q} ELSE ${c} END`;

@@ -8,6 +8,7 @@
  * NULL output" into a reject with a reason, so nothing is silently dropped.
  */
 import { literal } from '../store/db.js';
+import { STORABLE_YEARS } from '../util/dates.js';
 import { usageError } from '../util/errors.js';
 
 /** A SQL expression over one text column, e.g. `"InvoiceDate"`. */
@@ -230,13 +231,8 @@ export function excelSerialExpr(t: SqlExpr): SqlExpr {
   return `CASE WHEN regexp_full_match(${t}, '[0-9]{5}(\\.[0-9]+)?') AND TRY_CAST(${t} AS DOUBLE) BETWEEN ${first} AND ${last} THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(TRY_CAST(${t} AS DOUBLE) * 86400000000) AS BIGINT)) END`;
 }
 
-/**
- * The years a stored date may have: those written with four digits, as YYYY-MM-DD. DuckDB
- * reads far more (`99999-01-01`; `-0044-03-15` as 45 BC; `0000-01-01` as 1 BC; `infinity`;
- * `epoch` as 1970-01-01): such a value is a typo or a placeholder, not an order or signup
- * date, and no export, spreadsheet or comparison with YYYY-MM-DD text would handle it.
- */
-export const STORABLE_YEARS = { first: 1000, last: 9999 } as const;
+// The years a stored date may have live with the command-line dates: one rule for both.
+export { STORABLE_YEARS };
 
 /**
  * Why a timestamp parsed by `timestampExpr` must not be stored, as SQL text; NULL when it may
@@ -281,13 +277,14 @@ export type DecimalSeparator = '.' | ',';
 
 /**
  * Parse --decimal-separator (or `decimalSeparator` in crm.config.json): `.` or `,`, also
- * spelt `point`/`dot` and `comma`.
+ * spelt `point`/`dot` and `comma` (the spellings schema/crm.config.schema.json lists). Checked
+ * with the other options before the store is opened (src/ingest/options.ts).
  */
 export function parseDecimalSeparatorFlag(flag: string): DecimalSeparator {
   const f = flag.trim().toLowerCase();
   if (f === '.' || f === 'point' || f === 'dot') return '.';
   if (f === ',' || f === 'comma') return ',';
-  throw usageError(`--decimal-separator ${JSON.stringify(flag)} is not understood`, ['Use . (12.50) or , (12,50).']);
+  throw usageError(`--decimal-separator ${JSON.stringify(flag)} is not understood`, ['Use . (12.50) or , (12,50); the words point, dot and comma are understood too.']);
 }
 
 /**

@@ -128,7 +128,9 @@ const DATES: Case[] = [
   ['run --holdout-end 2024-02-31', usage, onCopy('run', '--holdout-end', '2024-02-31'), /--holdout-end "2024-02-31"/],
   ['generate --end-date 2024-02-30', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '2024-02-30'], /--end-date "2024-02-30"/],
   ['generate --end-date 99999-12-31', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '99999-12-31'], /--end-date/],
-  ['generate --end-date 0001-06-30 (the period would start before year 1)', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '0001-06-30'], /--end-date 0001-06-30/],
+  ['generate --end-date 1000-06-30 (the period would start before year 1000)', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '1000-06-30'], /--end-date 1000-06-30 .*before year 1000/],
+  ['generate --end-date 0500-01-01 (a year no stored date may have)', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', '0500-01-01'], /--end-date "0500-01-01": the year must be from 1000 to 9999/],
+  ['run --as-of 0999-12-31 (a year no stored date may have)', usage, onCopy('run', '--as-of', '0999-12-31'), /--as-of "0999-12-31": the year must be from 1000 to 9999/],
   ['generate --end-date ""', usage, () => ['generate', '--customers', '10', '--out', inDir('gen'), '--end-date', ''], /--end-date/],
 ];
 

@@ -7,7 +7,7 @@ import { daysInMonth, isoDayProblem, parseDateFlag } from '../../src/util/dates.
 import { CrmError, ExitCode } from '../../src/util/errors.js';
 
 describe('command-line dates', () => {
-  it.each(['2024-02-29', '2000-02-29', '2025-12-31', '0001-01-01', '9999-12-31', '2024-04-30'])('%s is a day', (day) => {
+  it.each(['2024-02-29', '2000-02-29', '2025-12-31', '1000-01-01', '9999-12-31', '2024-04-30'])('%s is a day', (day) => {
     expect(isoDayProblem(day)).toBeNull();
     expect(parseDateFlag('--as-of', day)).toBe(day);
   });
@@ -20,7 +20,10 @@ describe('command-line dates', () => {
     ['2024-13-01', /no month 13/],
     ['2024-00-10', /no month 00/],
     ['2024-01-00', /no day 00/],
-    ['0000-01-01', /year must be from 0001 to 9999/],
+    ['0000-01-01', /year must be from 1000 to 9999/],
+    // A day no ingested date can be (STORABLE_YEARS): one rule for the command line and the store.
+    ['0999-12-31', /year must be from 1000 to 9999/],
+    ['0001-01-01', /year must be from 1000 to 9999/],
     ['99999-01-01', /YYYY-MM-DD/],
     ['2024-1-5', /YYYY-MM-DD/],
     ['31/12/2024', /YYYY-MM-DD/],

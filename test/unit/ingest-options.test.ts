@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIngestOptions } from '../../src/ingest/options.js';
-import type { IngestOptions } from '../../src/ingest/index.js';
+import { ingest, type IngestOptions } from '../../src/ingest/index.js';
+import { parseDecimalSeparatorFlag } from '../../src/ingest/values.js';
 import { CrmError, ExitCode } from '../../src/util/errors.js';
 import { createReporter } from '../../src/util/log.js';
 import { createProgress } from '../../src/util/progress.js';
@@ -57,6 +58,7 @@ describe('ingest options', () => {
     ['a --return-pattern that does not compile', { returnPattern: '(' }, /^--return-pattern "\(": not a valid regular expression/],
     ['a look-ahead (JavaScript has it, RE2 does not)', { returnPattern: '^(?=C)' }, /^--return-pattern "\^\(\?=C\)": not a valid regular expression/],
     ['an empty --return-pattern', { returnPattern: '' }, /every order a return/],
+    ['an unknown --decimal-separator', { decimalSeparator: 'x' }, /^--decimal-separator "x" is not understood/],
   ])('refuses %s (exit 2)', async (_name, extra, message) => {
     const err = await refusal(extra);
     expect(err.exitCode).toBe(ExitCode.usage);
@@ -64,7 +66,7 @@ describe('ingest options', () => {
   });
 
   it('accepts the flags that apply', async () => {
-    for (const extra of [{ delimiter: ',' }, { delimiter: 'tab' }, { delimiter: 'whitespace' }, { format: 'tsv', delimiter: 'tab' }, { files: [xlsx], sheet: 'Sales' }, { encoding: 'gbk', dateFormat: '%d.%m.%Y', returnPattern: '^(C|R)' }]) {
+    for (const extra of [{ delimiter: ',' }, { delimiter: 'tab' }, { delimiter: 'whitespace' }, { format: 'tsv', delimiter: 'tab' }, { files: [xlsx], sheet: 'Sales' }, { encoding: 'gbk', dateFormat: '%d.%m.%Y', returnPattern: '^(C|R)' }, ...['.', ',', 'point', 'dot', 'comma'].map((decimalSeparator) => ({ decimalSeparator }))]) {
       await expect(checkIngestOptions(options(extra)), JSON.stringify(extra)).resolves.toBeUndefined();
     }
     expect(fs.existsSync(path.join(dir, 'never-created.duckdb'))).toBe(false);
@@ -79,6 +81,25 @@ describe('ingest options', () => {
     expect(format.exitCode).toBe(ExitCode.input);
     expect(format.message).toBe('/home/ana/crm.config.json: ingest.transactions.dateFormat "%Q" is not a date format');
     await expect(checkIngestOptions(options({ config, returnPattern: '^C', dateFormat: 'DMY' }))).resolves.toBeUndefined();
+    // The schema cannot see a config built in code; the same rule names the setting.
+    const decimal = { source: '/home/ana/crm.config.json', ingest: { transactions: { decimalSeparator: 'x' } } };
+    const separator = await refusal({ config: decimal });
+    expect(separator.exitCode).toBe(ExitCode.input);
+    expect(separator.message).toBe('/home/ana/crm.config.json: ingest.transactions.decimalSeparator "x" is not a decimal separator');
+    await expect(checkIngestOptions(options({ config: decimal, decimalSeparator: ',' }))).resolves.toBeUndefined();
+  });
+
+  it('crm ingest --decimal-separator x stops before the store is created or the file read', async () => {
+    const storePath = path.join(dir, 'decimal.duckdb');
+    await expect(ingest(options({ storePath, decimalSeparator: 'x' }))).rejects.toMatchObject({ exitCode: ExitCode.usage, message: expect.stringMatching(/^--decimal-separator "x"/) });
+    expect(fs.existsSync(storePath)).toBe(false);
+  });
+
+  it('the config schema lists the decimal separators the flag understands', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../schema/crm.config.schema.json'), 'utf8'));
+    const listed: string[] = schema.definitions.ingestSource.properties.decimalSeparator.enum;
+    for (const spelling of listed) expect(parseDecimalSeparatorFlag(spelling), spelling).toMatch(/^[.,]$/);
+    expect(listed).toEqual(expect.arrayContaining(['.', ',', 'point', 'dot', 'comma']));
   });
 
   it('a missing file or a folder is an input error (exit 3)', async () => {

@@ -43,6 +43,20 @@ describe('whitespace-separated text', () => {
     expect(run.report.totals).toMatchObject({ rows_read: 3, rows_loaded: 2, rows_rejected: 1, rejected_by_reason: { malformed_row: 1 } });
     expect(await run.query('SELECT source_row FROM rejects')).toEqual([{ source_row: 4 }]);
   });
+  it('a double quote inside a value is text, not a quote: row numbers stay right past a blank and a malformed line', async () => {
+    // CDNOW-style product codes ending in an inch mark: before, the quote opened a quoted field
+    // in the record scan, so blank lines after it were not counted and rows were misnumbered.
+    const text = ['    1 19970101 Pipe_12"  1   11.77', '', '    2 19970112 Pipe_14"  1   12.00', '    3 19970102 Hose_3"  2', '    4 19970112 Pipe_12"  5   77.00', '', '    5 19970102 "Hose  2   20.76'].join('\n') + '\n';
+    const run = await ingestFiles({ 'CDNOW_master.txt': text }, { delimiter: 'whitespace', map: ['customer_id=column1', 'order_date=column2', 'product=column3', 'quantity=column4', 'amount=column5'] });
+    expect(run.report.totals).toMatchObject({ rows_read: 5, rows_loaded: 4, rows_rejected: 1, rejected_by_reason: { malformed_row: 1 } });
+    expect(await run.query('SELECT source_row, customer_id, product FROM transactions ORDER BY source_row')).toEqual([
+      { source_row: 1, customer_id: '1', product: 'Pipe_12"' },
+      { source_row: 3, customer_id: '2', product: 'Pipe_14"' },
+      { source_row: 5, customer_id: '4', product: 'Pipe_12"' },
+      { source_row: 7, customer_id: '5', product: '"Hose' },
+    ]);
+    expect(await run.query('SELECT source_row FROM rejects')).toEqual([{ source_row: 4 }]);
+  });
 });
 
 describe('files without a header line', () => {
