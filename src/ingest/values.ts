@@ -365,10 +365,7 @@ export function decimalEvidenceExpr(col: SqlExpr, numberCell?: SqlExpr): SqlExpr
   const comma = `regexp_full_match(${core}, ${literal(COMMA_NUMBER)})`;
   // A typed number's point is the reader's notation, not the file's convention: no evidence.
   const written = numberCell ? `NOT ${numberCell} AND ` : '';
-  // The common case, a plain number with one point not followed by exactly three digits
-  // (`12.50`), reads only with a point: no regular expression needed (they cost most of staging).
-  const plainPoint = `(NOT contains(${col}, ',') AND TRY_CAST(${col} AS DECIMAL(18,4)) IS NOT NULL AND length(split_part(${t}, '.', 2)) <> 3 AND length(${t}) - length(replace(${t}, '.', '')) = 1)`;
-  return `CASE WHEN ${written}(contains(${col}, '.') OR contains(${col}, ',')) THEN CASE WHEN ${plainPoint} THEN CAST(1 AS TINYINT) ELSE CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END END`;
+  return `CASE WHEN ${written}(contains(${col}, '.') OR contains(${col}, ',')) THEN CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END`;
 }
 
 /** Counts of a column's values by the evidence they give. */
