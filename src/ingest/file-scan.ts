@@ -34,32 +34,21 @@ export async function hashFile(file: string, onProgress?: (fraction: number) => 
   const hash = crypto.createHash('sha256');
   const ends = new LineEndCounter();
   let bytes = 0;
-  let last = -1;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     ends.add(chunk);
     bytes += chunk.length;
-    last = chunk[chunk.length - 1];
     onProgress?.(total ? bytes / total : 1);
   }
-  const lines = ends.lf + (bytes > 0 && last !== LF ? 1 : 0);
-  return { sha256: hash.digest('hex'), bytes, lines, lineEnds: ends.style() };
+  return { sha256: hash.digest('hex'), bytes, lines: ends.lines(), lineEnds: ends.style() };
 }
 
 export async function countLines(file: string, gzip: boolean): Promise<number> {
-  let lines = 0;
-  let last = -1;
-  let bytes = 0;
+  const ends = new LineEndCounter();
   const source = fs.createReadStream(file, { highWaterMark: CHUNK });
   const stream = gzip ? source.pipe(zlib.createGunzip()) : source;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let i = -1;
-    while ((i = chunk.indexOf(LF, i + 1)) !== -1) lines++;
-    bytes += chunk.length;
-    last = chunk[chunk.length - 1];
-  }
-  if (bytes > 0 && last !== LF) lines++;
-  return lines;
+  for await (const chunk of stream as AsyncIterable<Buffer>) ends.add(chunk);
+  return ends.lines();
 }
 
 export interface RecordScan {
@@ -198,15 +187,20 @@ export async function lineEndStyle(file: string, gzip: boolean): Promise<LineEnd
   return ends.style();
 }
 
-/** Counts LF, CR and CRLF over a stream of chunks (a CRLF may straddle two chunks). */
-class LineEndCounter {
-  lf = 0;
+/**
+ * Counts LF, CR and CRLF over a stream of chunks (a CRLF may straddle two chunks): the physical
+ * lines and the line-end style of whatever pass already reads every byte.
+ */
+export class LineEndCounter {
+  private lf = 0;
   private cr = 0;
   private crlf = 0;
   private lastWasCr = false;
+  private lastByte = -1;
 
   add(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    this.lastByte = chunk[chunk.length - 1];
     if (this.lastWasCr && chunk[0] === LF) this.crlf++;
     for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) this.lf++;
     for (let i = chunk.indexOf(CR); i !== -1; i = chunk.indexOf(CR, i + 1)) {
@@ -214,6 +208,11 @@ class LineEndCounter {
       if (chunk[i + 1] === LF) this.crlf++;
     }
     this.lastWasCr = chunk[chunk.length - 1] === CR;
+  }
+
+  /** Physical lines: LFs, plus a last line without one. */
+  lines(): number {
+    return this.lf + (this.lastByte !== -1 && this.lastByte !== LF ? 1 : 0);
   }
 
   style(): LineEndStyle {

@@ -288,7 +288,9 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     );
     timings.stage += Math.round(performance.now() - ts);
     const tn = performance.now();
-    const physicalLines = source.numbering.kind === 'csv' && source.numbering.file === absPath && !source.numbering.gzip ? digest.lines : null;
+    // Physical lines, as counted by a pass that read every byte already (hashing, or a .gz's check).
+    const n = source.numbering;
+    const physicalLines = n.kind !== 'csv' ? null : (n.lines ?? (n.file === absPath && !n.gzip ? digest.lines : null));
     const numbering = await numberStage(store, source, stage, counts.staged, `${tag}_${i + 1}`, physicalLines);
     timings.number += Math.round(performance.now() - tn);
     if (numbering.note) report.notes.push(`${source.label}: ${numbering.note}`);

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { CrmError, inputError, messageOf } from '../util/errors.js';
 import { formatBytes } from '../util/format.js';
+import { LineEndCounter, type LineEndStyle } from './file-scan.js';
 
 /** "the file ends early": the file is shorter than its own structure says. */
 export const endsEarly = (label: string, detail: string) =>
@@ -205,15 +206,25 @@ export async function verifyZip(file: string, label: string): Promise<ZipEntry[]
 // ---------------------------------------------------------------------------------------
 // gzip
 
+/** What one full decompression of a .gz file tells: the start of its text, its lines and line ends. */
+export interface GzipText {
+  head: string;
+  lines: number;
+  lineEnds: LineEndStyle;
+}
+
 /**
- * Decompress a whole .gz file (gzip checks its CRC-32 and length at the end of each member)
- * and return the start of its text for dialect sniffing.
+ * Decompress a whole .gz file (gzip checks its CRC-32 and length at the end of each member),
+ * keeping the start of its text for dialect sniffing and counting its lines on the way, so no
+ * later step decompresses it again for them.
  */
-export async function inspectGzip(file: string, label: string, headBytes = 256 * 1024): Promise<string> {
+export async function inspectGzip(file: string, label: string, headBytes = 256 * 1024): Promise<GzipText> {
   const head: Buffer[] = [];
+  const ends = new LineEndCounter();
   let kept = 0;
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
+      ends.add(chunk);
       if (kept < headBytes) {
         head.push(chunk);
         kept += chunk.length;
@@ -229,8 +240,7 @@ export async function inspectGzip(file: string, label: string, headBytes = 256 *
     if (code?.startsWith('Z_')) throw damaged(label, `gzip: ${messageOf(err)}`);
     throw err;
   }
-  const text = Buffer.concat(head).subarray(0, headBytes);
-  return text.toString('utf8');
+  return { head: Buffer.concat(head).subarray(0, headBytes).toString('utf8'), lines: ends.lines(), lineEnds: ends.style() };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -59,21 +59,18 @@ async function checkConfigValues(opts: IngestOptions): Promise<void> {
   const config = opts.config;
   const source: IngestSourceConfig = config?.ingest?.[opts.kind] ?? {};
   const where = (key: string) => `${config?.source ?? 'crm.config.json'}: ingest.${opts.kind}.${key}`;
-  if (opts.dateFormat === undefined && source.dateFormat !== undefined) {
+  /** A setting read by the flag's own parser: its usage error becomes an input error naming the setting. */
+  const parseSetting = (key: string, value: string, parse: (v: string) => unknown, what: string) => {
     try {
-      parseDateFormatFlag(source.dateFormat);
+      parse(value);
     } catch (err) {
       if (!(err instanceof CrmError)) throw err;
-      throw inputError(`${where('dateFormat')} ${JSON.stringify(source.dateFormat)} is not a date format`, err.details);
+      throw inputError(`${where(key)} ${JSON.stringify(value)} is not ${what}`, err.details);
     }
-  }
+  };
+  if (opts.dateFormat === undefined && source.dateFormat !== undefined) parseSetting('dateFormat', source.dateFormat, parseDateFormatFlag, 'a date format');
   if (opts.decimalSeparator === undefined && source.decimalSeparator !== undefined) {
-    try {
-      parseDecimalSeparatorFlag(source.decimalSeparator);
-    } catch (err) {
-      if (!(err instanceof CrmError)) throw err;
-      throw inputError(`${where('decimalSeparator')} ${JSON.stringify(source.decimalSeparator)} is not a decimal separator`, err.details);
-    }
+    parseSetting('decimalSeparator', source.decimalSeparator, parseDecimalSeparatorFlag, 'a decimal separator');
   }
   if (opts.returnPattern === undefined && source.returnPattern !== undefined) {
     const problem = await returnPatternProblem(source.returnPattern);

@@ -30,7 +30,17 @@ export type RowNumbering =
   /** The n-th row read is record n (JSON, Parquet). */
   | { kind: 'ordinal' }
   /** Delimited text: rows are records after the header, minus blank and malformed ones. */
-  | { kind: 'csv'; file: string; gzip: boolean; quote: string | null; headerRecord: number; rejectsTable: string; rejectsScan: string };
+  | {
+      kind: 'csv';
+      file: string;
+      gzip: boolean;
+      /** Physical lines of `file`, when a pass over it already counted them (a .gz's check). */
+      lines?: number;
+      quote: string | null;
+      headerRecord: number;
+      rejectsTable: string;
+      rejectsScan: string;
+    };
 
 export interface SourceTable {
   /** For messages: the file, and the sheet when there is one. */
@@ -119,13 +129,15 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   } else if (opts.encoding && opts.encoding.toLowerCase().replace('-', '') !== 'utf8') {
     throw inputError(`${file}: --encoding is not supported for gzip-compressed files; decompress it first`);
   }
-  const sample = gzip ? await inspectGzip(file, opts.label) : readHead(readPath).toString('utf8');
+  const gzipText = gzip ? await inspectGzip(file, opts.label) : null;
+  const sample = gzipText ? gzipText.head : readHead(readPath).toString('utf8');
   const dialect = sniffCsv(sample, file, opts.delimiter, opts.format === 'tsv');
   let compressed = gzip;
-  // The raw bytes' line ends are the text's unless the file is compressed or UTF-16 (whose LF is
-  // two bytes); GB18030, Big5, Shift_JIS and single-byte encodings never use 0x0A/0x0D otherwise.
+  // The raw bytes' line ends are the text's unless the file is compressed (its decompression
+  // above counted them) or UTF-16 (whose LF is two bytes); GB18030, Big5, Shift_JIS and
+  // single-byte encodings never use 0x0A/0x0D otherwise.
   const rawUsable = opts.rawLineEnds !== undefined && !gzip && !encoding.startsWith('utf-16');
-  const lineEnds = rawUsable ? opts.rawLineEnds! : await lineEndStyle(readPath, compressed);
+  const lineEnds = gzipText ? gzipText.lineEnds : rawUsable ? opts.rawLineEnds! : await lineEndStyle(readPath, compressed);
   if (lineEnds === 'mixed' || lineEnds === 'cr') {
     // DuckDB takes one kind of line end from the first line and fails (or drops rows) on the
     // others: read a copy whose records all end with LF.
@@ -174,7 +186,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
         relation,
         sampleRelation,
         firstRow: dialect.firstRow,
-        numbering: { kind: 'csv', file: readPath, gzip: compressed, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
+        numbering: { kind: 'csv', file: readPath, gzip: compressed, lines: readPath === file ? gzipText?.lines : undefined, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
         raw: { kind: 'delimited', delimiter: dialect.delimiter, quote: dialect.quote },
       },
     ],
