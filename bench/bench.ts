@@ -154,7 +154,7 @@ function benchRun(db: string, repeat: number): RunBench {
     const run = runPhase(['cli', '--', '--db', target, '-q', 'run'], `crm run (${i + 1}/${repeat})`);
     const q = spawnSync(
       process.execPath,
-      [path.join(PACKAGE_ROOT, 'dist/src/cli.js'), '--db', target, 'query', "SELECT customers, bgnbd->>'triples' AS triples, timings FROM runs ORDER BY run_id DESC LIMIT 1", '--format', 'json'],
+      [path.join(PACKAGE_ROOT, 'dist/cli.js'), '--db', target, 'query', "SELECT customers, bgnbd->>'triples' AS triples, timings FROM runs ORDER BY run_id DESC LIMIT 1", '--format', 'json'],
       { encoding: 'utf8' },
     );
     runs.push({ ms: run.ms, maxRssMB: run.maxRssMB, row: JSON.parse(q.stdout)[0] });

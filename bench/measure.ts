@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     const args = rest[0] === '--' ? rest.slice(1) : rest;
     process.argv = [process.argv[0], 'crm', ...args];
     process.on('exit', report);
-    await import('../src/cli.js');
+    await import('../cli.js');
   } else {
     throw new Error(`unknown phase ${phase}`);
   }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/version.js';
 
-const CLI = path.join(PACKAGE_ROOT, 'dist/src/cli.js');
+const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
 const OUT = path.join(PACKAGE_ROOT, 'out');
 const SAMPLE = path.join('data', 'sample');
 

@@ -1,6 +1,6 @@
 /**
  * Command definitions: flags and the one library call each command makes. Kept apart from
- * cli.ts (process concerns: exit codes, error printing).
+ * the top-level cli.ts (process concerns: exit codes, error printing).
  *
  * Each action imports its library module when it runs: a command only loads what it uses
  * (`crm --version` needs none of DuckDB, exceljs or vega), which keeps start-up short.

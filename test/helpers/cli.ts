@@ -1,5 +1,5 @@
 /**
- * Run the built `crm` CLI (dist/src/cli.js, built by `npm test` before vitest starts) as a
+ * Run the built `crm` CLI (dist/cli.js, built by `npm test` before vitest starts) as a
  * real process, the way analysts and cron jobs run it.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist/src/cli.js');
+export const CLI = path.join(ROOT, 'dist/cli.js');
 /** The real Online Retail II subset, kept in the repository (data/online-retail-ii, CC BY 4.0). */
 export const REAL_XLSX = path.join(ROOT, 'data/online-retail-ii/online_retail_II_subset.xlsx');
 

@@ -18,7 +18,7 @@ describe('the process holding a store', () => {
   });
 
   it('is shown as the crm command that was typed, or as its own command line', () => {
-    expect(describeCommandLine(['/usr/bin/node', '/opt/crm/dist/src/cli.js', 'ingest', 'transactions', 'big.csv'])).toBe('crm ingest transactions big.csv');
+    expect(describeCommandLine(['/usr/bin/node', '/opt/crm/dist/cli.js', 'ingest', 'transactions', 'big.csv'])).toBe('crm ingest transactions big.csv');
     expect(describeCommandLine(['node', '/usr/local/bin/crm', 'run'])).toBe('crm run');
     expect(describeCommandLine(['/usr/bin/duckdb', 'crm.duckdb'])).toBe('duckdb crm.duckdb');
     expect(describeCommandLine(['/usr/bin/python3', 'x\u001b[2Jy'])).toBe('python3 x?[2Jy');
@@ -28,7 +28,7 @@ describe('the process holding a store', () => {
   it('reads /proc/PID/cmdline, and falls back to the PID alone', () => {
     const proc = tempDir('crm-proc-');
     fs.mkdirSync(path.join(proc, '23543'));
-    fs.writeFileSync(path.join(proc, '23543', 'cmdline'), '/usr/bin/node\0/opt/crm/dist/src/cli.js\0ingest\0transactions\0big.csv\0');
+    fs.writeFileSync(path.join(proc, '23543', 'cmdline'), '/usr/bin/node\0/opt/crm/dist/cli.js\0ingest\0transactions\0big.csv\0');
     expect(describeHolder(23543, proc)).toBe('process 23543 (crm ingest transactions big.csv)');
     expect(describeHolder(999, proc)).toBe('process 999');
     expect(describeHolder(null, proc)).toBe('another process');

@@ -1,73 +1,16 @@
 #!/usr/bin/env node
 /**
  * The `crm` command line. Thin by design: each command parses its flags, calls one function
- * from src/, and prints the result. Errors a user can fix (CrmError) print as one clear
- * message with a documented exit code; anything else is a bug and prints its stack.
+ * from src/ (the commands in src/commands.ts, the help layout in src/help.ts), and prints the
+ * result. Errors a user can fix (CrmError) print as one clear message with a documented exit
+ * code; anything else is a bug and prints its stack.
  */
-import { Command, CommanderError, Help, Option, type Argument } from 'commander';
-import { CrmError, ExitCode } from './util/errors.js';
-import { TOOL_VERSION } from './version.js';
-import { parseWaitSeconds, registerCommands } from './commands.js';
-import { setLockWait } from './store/lock.js';
-
-// ---------------------------------------------------------------------------------------------
-// Help layout
-
-const defaultHelp = new Help();
-
-/**
- * Short descriptions for the command list of `crm --help` (the full description stays in
- * `crm COMMAND --help`). Commands that set their own `.summary()` keep it; any other command
- * gets its description shortened.
- */
-const SUMMARIES: Record<string, string> = {
-  ingest: 'load customer or transaction files into the store',
-  quality: 'data-quality report of what was loaded',
-  query: 'run read-only SQL against the store',
-  generate: 'write synthetic customers and transactions',
-  run: 'score customers: RFM, churn, lifetime value, 80/20',
-  'model show': 'fitted model parameters and backtest of a run',
-  keyaccounts: 'the 80/20 key accounts with trend and churn risk',
-  customer: 'one customer: profile, scores, history, orders',
-  'notebook render': 'render a Markdown notebook into an HTML report',
-};
-/** Longest command-list description that fits an 80-column terminal next to the terms. */
-const SUMMARY_MAX = 50;
-
-function hasSubcommands(cmd: Command): boolean {
-  return cmd.commands.length > 0;
-}
-
-/** `model show`, `export segment`: the names below the program. */
-function commandPath(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
-  return names.join(' ') || cmd.name();
-}
-
-function argumentTerm(arg: Argument): string {
-  const name = arg.name() + (arg.variadic ? '...' : '');
-  return arg.required ? `<${name}>` : `[${name}]`;
-}
-
-/** The first clause of a long description, or its start with an ellipsis. */
-function shorten(text: string): string {
-  if (text.length <= SUMMARY_MAX) return text;
-  const clause = /^(.{12,}?)(?::\s|\s\(|,\s|\s—\s)/.exec(text)?.[1];
-  if (clause && clause.length <= SUMMARY_MAX) return clause;
-  return text.slice(0, SUMMARY_MAX - 1).trimEnd() + '…';
-}
-
-/** Summaries for the list, and a usage-error hint naming the command's own help. */
-function applySummaries(cmd: Command): void {
-  for (const sub of cmd.commands) {
-    const key = commandPath(sub);
-    if (!sub.summary() && SUMMARIES[key]) sub.summary(SUMMARIES[key]);
-    sub.showHelpAfterError(`(see \`crm ${key} --help\`)`);
-    applySummaries(sub);
-  }
-  if (!cmd.parent) cmd.showHelpAfterError('(see `crm --help`)');
-}
+import { Command, CommanderError, Option } from 'commander';
+import { parseWaitSeconds, registerCommands } from './src/commands.js';
+import { applySummaries, configureCommandList } from './src/help.js';
+import { setLockWait } from './src/store/lock.js';
+import { CrmError, ExitCode } from './src/util/errors.js';
+import { TOOL_VERSION } from './src/version.js';
 
 const program = new Command();
 program
@@ -78,16 +21,11 @@ program
   .option('-q, --quiet', 'no progress or notes (warnings, errors still print)')
   .option('--config <file>', 'settings (default: ./crm.config.json when present)')
   .option('--wait <seconds>', 'when another process holds the store, wait up to this long for it (default 0: fail at once)', parseWaitSeconds)
-  .configureHelp({
-    // One line per command, nested ones (`model show`, `export segment`) listed in full.
-    visibleCommands: (cmd) => defaultHelp.visibleCommands(cmd).flatMap((c) => (hasSubcommands(c) ? defaultHelp.visibleCommands(c).filter((s) => s.name() !== 'help') : [c])),
-    subcommandTerm: (cmd) => [commandPath(cmd), ...cmd.registeredArguments.map(argumentTerm)].join(' '),
-    subcommandDescription: (cmd) => cmd.summary() || shorten(cmd.description()),
-  })
   // Usage errors read like the other errors: "crm: error: …" and one hint line, no stack.
   .configureOutput({ outputError: (message, write) => write(`crm: ${message}`) })
   .exitOverride();
 
+configureCommandList(program);
 registerCommands(program);
 // --wait applies to every store the command opens, so it is set once, before the action runs.
 program.hook('preAction', (_program, action) => {
