@@ -35,33 +35,5 @@ export interface Backtest {
   method: 'bgnbd' | 'recency';
 }
 
+/** The last frequency bucket ("7+"; models/relations/backtest.ts groups by least(x, 7)). */
 export const BUCKET_CAP = 7;
-
-/**
- * SQL over `scored` (customer_id, bgnbd_x, predicted, churn_risk) and `actuals` (customer_id,
- * actual): the totals and buckets, one row per bucket.
- */
-export function backtestBucketsSql(scored: string, actuals: string): string {
-  return `
-WITH joined AS (
-  SELECT s.bgnbd_x, s.predicted, coalesce(a.actual, 0) AS actual
-  FROM ${scored} s LEFT JOIN ${actuals} a USING (customer_id)
-)
-SELECT least(bgnbd_x, ${BUCKET_CAP}) AS bucket_x, count(*) AS customers, sum(predicted) AS predicted, sum(actual) AS actual
-FROM joined GROUP BY bucket_x ORDER BY bucket_x`;
-}
-
-/** SQL: AUC of `score` for the positive event `positive` (a boolean column) over `relation`. */
-export function aucSql(relation: string, score: string, positive: string): string {
-  return `
-WITH s AS (SELECT ${score} AS score, ${positive} AS pos FROM ${relation}),
-r AS (
-  SELECT pos, rank() OVER (ORDER BY score) AS low_rank, count(*) OVER (PARTITION BY score) AS ties FROM s
-),
-totals AS (SELECT count(*) FILTER (WHERE pos) AS n_pos, count(*) FILTER (WHERE NOT pos) AS n_neg FROM s)
-SELECT n_pos, n_neg,
-       CASE WHEN n_pos > 0 AND n_neg > 0 THEN
-         (sum(low_rank + (ties - 1) / 2.0) FILTER (WHERE pos) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
-       END AS auc
-FROM r CROSS JOIN totals GROUP BY n_pos, n_neg`;
-}

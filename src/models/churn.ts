@@ -10,22 +10,15 @@
  * i.e. the share of customers who bought more recently — 0 for the most recent buyers, 1 for
  * the longest silent. It orders customers sensibly but is not a probability.
  *
- * Tiers: high when churn_risk ≥ `high`, medium when ≥ `medium`, else low.
+ * Tiers: high when churn_risk ≥ `high`, medium when ≥ `medium`, else low (models/relations/
+ * predictions.ts, for the fitted model and the fallback alike).
  * Reasons ("no purchase in 140 days; usually buys every 30") compare the silence to the
  * customer's own rhythm (mean days between purchase days); the sentence is the generated column
- * customer_metrics.churn_reason (src/store/schema.ts, migration 3), worded when read.
+ * customer_metrics.churn_reason, worded when read from churn_reason_code and usual_gap_days
+ * (src/store/schema.ts, migration 5).
  */
-
-import { sqlNumber } from '../store/db.js';
 
 export interface ChurnTiers {
   medium: number;
   high: number;
 }
-
-export function churnTierSql(risk: string, tiers: ChurnTiers): string {
-  return `CASE WHEN ${risk} >= ${sqlNumber(tiers.high)} THEN 'high' WHEN ${risk} >= ${sqlNumber(tiers.medium)} THEN 'medium' ELSE 'low' END`;
-}
-
-/** The recency fallback risk over a relation with `recency_days`. */
-export const RECENCY_RISK_SQL = 'percent_rank() OVER (ORDER BY recency_days)';

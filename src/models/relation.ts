@@ -4,7 +4,8 @@
  * into any DuckDB client (PREPARE … / EXECUTE with the run's values, recorded in runs.params) and
  * give the same rows. A relation reads the relations before it by their table names.
  */
-import type { Params, Store } from '../store/db.js';
+import { DOUBLE, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import type { ParamTypes, Params, Row, Store } from '../store/db.js';
 import type { Tick } from '../util/progress.js';
 
 export interface Relation<P extends string = string> {
@@ -18,8 +19,29 @@ export interface Relation<P extends string = string> {
   params: readonly P[];
 }
 
-/** Values for a relation's parameters (DuckDB casts text such as ISO dates where the SQL says so). */
-export type RelationParams<P extends string> = Record<P, string | number | boolean | null>;
+/**
+ * Values for a relation's parameters (DuckDB casts text such as ISO dates where the SQL says so).
+ * A list binds as DOUBLE[] (numbers) or VARCHAR[] (strings); an empty list binds as DOUBLE[].
+ */
+export type RelationParams<P extends string> = Record<P, string | number | boolean | null | readonly number[] | readonly string[]>;
+
+/** The values and types to bind: lists need their item type spelled out (DuckDB cannot infer it from values). */
+export function bindParams<P extends string>(relation: Relation<P>, params: RelationParams<P>): { values: Params; types: ParamTypes } {
+  const values: Params = {};
+  const types: ParamTypes = {};
+  for (const name of relation.params) {
+    const value = params[name];
+    if (value === undefined) throw new Error(`relation ${relation.name}: no value for $${name}`);
+    if (Array.isArray(value)) {
+      const text = value.length > 0 && typeof value[0] === 'string';
+      values[name] = listValue([...value]);
+      types[name] = LIST(text ? VARCHAR : DOUBLE);
+    } else {
+      values[name] = value as string | number | boolean | null;
+    }
+  }
+  return { values, types };
+}
 
 /** The parameters a SQL text uses, in order of first use (for checking `params` in tests). */
 export function parametersOf(sql: string): string[] {
@@ -30,7 +52,19 @@ export function parametersOf(sql: string): string[] {
 
 /** CREATE OR REPLACE TEMP TABLE <name> AS <sql>, its parameters bound. Returns the rows written. */
 export async function materialize<P extends string>(store: Store, relation: Relation<P>, params: RelationParams<P>, tick?: Tick): Promise<number> {
-  const bound: Params = Object.fromEntries(relation.params.map((p) => [p, params[p]]));
+  const { values, types } = bindParams(relation, params);
   const sql = `CREATE OR REPLACE TEMP TABLE ${relation.name} AS\n${relation.sql}`;
-  return tick ? store.runWithProgress(sql, tick, bound) : store.run(sql, bound);
+  return tick ? store.runWithProgress(sql, tick, values, types) : store.run(sql, values, types);
+}
+
+/** INSERT INTO <table> BY NAME <sql>, its parameters bound (a relation written straight into a store table). Returns the rows written. */
+export async function insertInto<P extends string>(store: Store, table: string, relation: Relation<P>, params: RelationParams<P>): Promise<number> {
+  const { values, types } = bindParams(relation, params);
+  return store.run(`INSERT INTO ${table} BY NAME\n${relation.sql}`, values, types);
+}
+
+/** The relation's rows, its parameters bound (for small relations: summaries, backtest buckets). */
+export async function rowsOf<T extends Row, P extends string>(store: Store, relation: Relation<P>, params: RelationParams<P>): Promise<T[]> {
+  const { values, types } = bindParams(relation, params);
+  return store.all<T>(relation.sql, values, types);
 }

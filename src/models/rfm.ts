@@ -21,7 +21,7 @@
  * scores names the segment. The rules must cover every combination of scores, so every
  * customer falls into exactly one segment (checked before a run).
  */
-import { literal, sqlNumber, type Store } from '../store/db.js';
+import type { Store } from '../store/db.js';
 
 export interface SegmentRule {
   name: string;
@@ -119,41 +119,29 @@ export async function rfmCuts(store: Store, base: string, s: RfmScoring): Promis
   };
 }
 
-export interface RfmExpressions {
-  r_score: string;
-  f_score: string;
-  m_score: string;
-  /** In terms of the three score columns (r_score, f_score, m_score). */
-  segment: string;
+/**
+ * The score boundaries as the customer-metrics relation binds them ($r_cuts, $f_cuts, $m_cuts):
+ * score = 1 + #{k : value > cut_k}, recency scored on −recency_days. Explicit recency cuts are
+ * days where recency ≤ cut scores up; recency_days is a whole number, so recency ≤ c exactly when
+ * −recency > −(⌊c⌋ + 1): the same "value > cut" rule on the negated days.
+ */
+export function rfmScoreCuts(s: Pick<RfmScoring, 'recency_cuts'>, cuts: RfmCuts): { r_cuts: number[]; f_cuts: number[]; m_cuts: number[] } {
+  return {
+    r_cuts: s.recency_cuts ? s.recency_cuts.map((c) => -(Math.floor(Number(c)) + 1)) : cuts.recency,
+    f_cuts: cuts.frequency,
+    m_cuts: cuts.monetary,
+  };
 }
 
 /**
- * SQL expressions for the scores (over columns recency_days, frequency, monetary) and the
- * segment (over r_score, f_score, m_score), given the run's cut points: constants, so the
- * scoring needs no join and no window.
+ * The rule table evaluated for every (r, f, m) cell (segmentOf: first matching rule), as the
+ * list the customer-metrics relation indexes ($segment_cells): the cell of scores (r, f, m) is
+ * at 1-based position (r − 1)·bins² + (f − 1)·bins + m. One lookup per customer instead of
+ * testing the rules in turn.
  */
-export function rfmExpressions(s: RfmScoring, cuts: RfmCuts): RfmExpressions {
-  const score = (value: string, bounds: number[]) => `CAST(1 + ${bounds.map((c) => `(${value} > ${sqlNumber(c)})::INTEGER`).join(' + ')} AS TINYINT)`;
-  // Recency is scored on its negative: fewer days since the last purchase scores higher.
-  // Explicit recency cuts are days, ascending: recency ≤ cut k (counted from the top) scores up.
-  const recency = s.recency_cuts
-    ? `CAST(1 + ${s.recency_cuts.map((c) => `(recency_days <= ${sqlNumber(Number(c))})::INTEGER`).join(' + ')} AS TINYINT)`
-    : score('-recency_days', cuts.recency);
-  // The rule table, evaluated here for every (r, f, m) cell (segmentOf: first matching rule),
-  // becomes a constant list the SQL indexes: one lookup per customer instead of testing the
-  // rules in turn. The cell of scores (r, f, m) is at 1-based position
-  // (r − 1)·bins² + (f − 1)·bins + m.
+export function segmentCells(s: Pick<RfmScoring, 'bins' | 'segments'>): string[] {
   const b = s.bins;
   const cells: string[] = [];
   for (let r = 1; r <= b; r++) for (let f = 1; f <= b; f++) for (let m = 1; m <= b; m++) cells.push(segmentOf(s.segments, r, f, m) ?? '');
-  const names = [...new Set(cells)];
-  // A list of small codes into the distinct names keeps the constant short (bins³ cells).
-  const codes = `[${cells.map((c) => names.indexOf(c) + 1).join(', ')}]`;
-  const segment = `[${names.map((n) => (n === '' ? 'NULL' : literal(n))).join(', ')}][${codes}[(CAST(r_score AS INTEGER) - 1) * ${b * b} + (CAST(f_score AS INTEGER) - 1) * ${b} + m_score]]`;
-  return {
-    r_score: recency,
-    f_score: score('frequency', cuts.frequency),
-    m_score: score('monetary', cuts.monetary),
-    segment,
-  };
+  return cells;
 }

@@ -6,10 +6,19 @@
  * whose `top_share` exceeds the position is the customer's (Platinum: top 5 %, Gold: to 20 %,
  * Silver: to 50 %, Bronze: the rest). By amount: the first tier whose `min_clv` the value
  * reaches. When the models fall back (no CLV), the same rules apply to net revenue and the
- * run says so (`value_basis`). A value ≤ 0 always falls to the last tier.
+ * run says so (`value_basis`). A value ≤ 0 always falls to the last tier. The tiers themselves
+ * are assigned in SQL (models/relations/value-tiers.ts).
  */
-import { literal, sqlNumber, type Store } from '../store/db.js';
-import type { ValueTierRule } from '../run/settings.js';
+import { DOUBLE, LIST, listValue } from '@duckdb/node-api';
+import type { Store } from '../store/db.js';
+
+export interface ValueTierRule {
+  name: string;
+  /** Customers ranked by predicted lifetime value: this tier takes them up to this cumulative share. */
+  top_share?: number;
+  /** Or: customers whose CLV is at least this amount. The last tier takes everyone left. */
+  min_clv?: number;
+}
 
 /**
  * The least value of each tier but the last. By share: a customer is within the top share s
@@ -35,19 +44,9 @@ export async function valueTierCuts(store: Store, relation: string, value: strin
       const k = Math.min(valued, Math.max(1, Math.ceil(t.top_share! * n - 1e-9)));
       return (valued - k + 0.5) / valued;
     });
-    const cuts = await store.value<number[]>(`SELECT quantile_disc(v, [${fractions.map(sqlNumber).join(', ')}]) FROM temp.tier_values`);
-    return cuts!.map(Number);
+    const cuts = await store.one<{ cuts: number[] }>('SELECT quantile_disc(v, $fractions) AS cuts FROM temp.tier_values', { fractions: listValue(fractions) }, { fractions: LIST(DOUBLE) });
+    return cuts!.cuts.map(Number);
   } finally {
     await store.run('DROP TABLE IF EXISTS temp.tier_values');
   }
-}
-
-/** SQL CASE naming the tier of `value`, given the tiers' least values. */
-export function valueTierSql(value: string, tiers: ValueTierRule[], cuts: number[]): string {
-  const last = tiers[tiers.length - 1];
-  const whens = cuts
-    // A customer worth nothing (or less) is never in an upper tier, however many share that value.
-    .map((c, i) => (Number.isFinite(c) ? `WHEN ${value} >= ${sqlNumber(c)} AND ${value} > 0 THEN ${literal(tiers[i].name)}` : ''))
-    .join(' ');
-  return whens.trim() ? `CASE ${whens} ELSE ${literal(last.name)} END` : literal(last.name);
 }

@@ -122,10 +122,16 @@ const TERMS: Record<string, Entry> = {
   a: { en: 'A', zh: 'A类' },
   b: { en: 'B', zh: 'B类' },
   c: { en: 'C', zh: 'C类' },
-  // At-risk flags (customer_metrics.at_risk_reason, one term per condition)
-  high_churn_risk: { en: 'High churn risk', zh: '流失风险高' },
-  revenue_falling: { en: 'Revenue falling', zh: '收入下滑' },
-  churn_risk_rising: { en: 'Churn risk rising', zh: '流失风险上升' },
+  // At-risk reasons (customer_metrics.at_risk_codes), worded in the report's language
+  'at_risk.revenue_down': { en: 'Revenue falling', zh: '收入下滑' },
+  'at_risk.churn_risk_up': { en: 'Churn risk rising', zh: '流失风险上升' },
+  'at_risk.churn_risk_high': { en: 'High churn risk', zh: '流失风险高' },
+  // Churn reasons (customer_metrics.churn_reason_code; the numbers are recency_days and usual_gap_days)
+  'churn_reason.first_purchase_today': { en: 'First purchase today', zh: '今天首次购买' },
+  'churn_reason.bought_once': { en: 'Bought once', zh: '仅购买过一次' },
+  'churn_reason.last_purchase_today': { en: 'Bought today', zh: '今天刚购买' },
+  'churn_reason.within_usual_gap': { en: 'Within the usual gap between purchases', zh: '仍在平常的购买间隔内' },
+  'churn_reason.overdue': { en: 'Longer than the usual gap between purchases', zh: '已超过平常的购买间隔' },
   // Ingest reject reasons (rejects.reason)
   missing_customer_id: { en: 'Missing customer ID', zh: '缺少客户编号' },
   missing_order_date: { en: 'Missing order date', zh: '缺少订单日期' },

@@ -25,16 +25,22 @@ import { inputError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import type { Progress } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
-import { aucSql, backtestBucketsSql, BUCKET_CAP, type Backtest } from '../models/backtest.js';
+import { BUCKET_CAP, type Backtest } from '../models/backtest.js';
 import type { BgNbdParams } from '../models/bgnbd.js';
 import { fitPurchaseModel, meanPurchaseRate, predictPurchases, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
-import { churnTierSql, RECENCY_RISK_SQL } from '../models/churn.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
-import { cohortSql, segmentMigrationSql } from '../models/cohorts.js';
+import { cohortSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
 import { paretoColumns, paretoLevelsSql, paretoWindows, trendWindowsSql, type TrendWindows } from '../models/pareto.js';
-import { rfmCuts, rfmExpressions, type RfmExpressions } from '../models/rfm.js';
-import { valueTierCuts, valueTierSql } from '../models/tiers.js';
+import { insertInto, materialize, rowsOf } from '../models/relation.js';
+import { BACKTEST_AUC, BACKTEST_BUCKETS, type BacktestAucRow, type BacktestBucketRow } from '../models/relations/backtest.js';
+import { CUSTOMER_METRICS } from '../models/relations/customer-metrics.js';
+import { PREDICTIONS, RECENCY_PREDICTIONS } from '../models/relations/predictions.js';
+import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary.js';
+import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
+import { VALUE_TIERS } from '../models/relations/value-tiers.js';
+import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
+import { valueTierCuts } from '../models/tiers.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 
 const DAYS_PER_YEAR = 365.25;
@@ -198,8 +204,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
      FROM (SELECT customer_id FROM ${T.orderDays} GROUP BY customer_id HAVING bool_and(is_return))`,
   ))!;
 
-  // 2. RFM score boundaries (the scores themselves are expressions in step 6)
-  const rfm = rfmExpressions(settings.rfm, await timed('rfm', () => rfmCuts(store, T.base, settings.rfm)));
+  // 2. RFM score boundaries (the scores themselves are computed in step 6)
+  const rfm = rfmScoreCuts(settings.rfm, await timed('rfm', () => rfmCuts(store, T.base, settings.rfm)));
 
   // 3. BG/NBD
   let fallbackReason: string | null = null;
@@ -251,20 +257,12 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
       });
-      // One 64-bit key, like run_base's, so the join in step 6 hashes one integer. The churn tier
-      // depends on the history (x, t_x, T) alone, so it is set here once per distinct history
-      // (~4× fewer than customers on the bench) rather than once per customer.
-      const tierBasis = settings.churn_tiers.basis === 'p_no_purchase' ? 'p_no_purchase' : '1 - p_alive';
-      await store.run(
-        `CREATE OR REPLACE TEMP TABLE run_predictions AS
-         SELECT ${historyKey('x', 't_x_days', 'T_days')} AS history_key, p_alive, p_no_purchase, expected_purchases, discounted_purchases,
-                ${churnTierSql(tierBasis, settings.churn_tiers)} AS churn_tier
-         FROM (SELECT CAST(x AS INTEGER) AS x, CAST(t_x_days AS INTEGER) AS t_x_days, CAST(T_days AS INTEGER) AS T_days,
-                      p_alive, p_no_purchase, expected_purchases, discounted_purchases
-               FROM temp.run_predictions_raw)`,
-      );
+      // Per distinct history (~4× fewer than customers on the bench), keyed like run_base.
+      await materialize(store, PREDICTIONS, { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium });
       await store.run('DROP TABLE temp.run_predictions_raw');
     });
+  } else {
+    await timed('recency_predict', () => materialize(store, RECENCY_PREDICTIONS, { high: settings.churn_tiers.high, medium: settings.churn_tiers.medium }));
   }
 
   // 4. Gamma-Gamma on the mean value of repeat purchases
@@ -290,7 +288,6 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     await timed('cohorts', () => store.run(`CREATE OR REPLACE TEMP TABLE run_cohorts AS ${cohortSql(T.base, T.orderDays, asOf)}`));
   }
   const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
-  const expectedValue = expectedValueSql(gammaUsable ? gamma!.params : null);
 
   // Backtest predictions need the holdout length in units; prepared before the transaction.
   if (options.holdoutEnd && model) {
@@ -308,26 +305,35 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // "Previous" is the latest run of an earlier as-of date: rerunning the same date compares
   // with the same earlier period, so reruns reproduce their results exactly.
   const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
-  // Value-tier boundaries from a narrow query of each customer's value (the same expression as in
-  // the rows below, so the same doubles), then the rows are assembled straight into the table.
-  const valueColumn = fitted ? 'clv' : 'monetary';
-  const values = fitted
-    ? `(SELECT pr.discounted_purchases * (${expectedValue}) AS value
-        FROM ${T.base} b JOIN ${T.pred} pr USING (history_key))`
-    : `(SELECT monetary AS value FROM ${T.base})`;
-  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, values, 'value', settings.value_tiers));
+  // The rows staged in a temp table, the value-tier boundaries from their values, then the rows
+  // written with their tiers inside the transaction (DuckDB appends fastest from a finished table).
+  const gg = gammaUsable ? gamma!.params : null;
+  await timed('stage_metrics', () =>
+    materialize(store, CUSTOMER_METRICS, {
+      run_id: runId,
+      previous_run_id: previousRunId,
+      as_of: asOf,
+      time_unit_days: unitDays,
+      fitted,
+      ...rfm,
+      rfm_bins: settings.rfm.bins,
+      segment_cells: segmentCells(settings.rfm),
+      gg_p: gg?.p ?? null,
+      gg_q: gg?.q ?? null,
+      gg_v: gg?.v ?? null,
+      revenue_drop: settings.key_accounts.revenue_drop,
+      churn_risk_rise: settings.key_accounts.churn_risk_rise,
+    }),
+  );
+  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, CUSTOMER_METRICS.name, 'tier_value', settings.value_tiers));
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
         await timed('write_metrics', () =>
-          store.run(
-            `INSERT INTO customer_metrics (${METRIC_COLUMNS.join(', ')})
-             SELECT ${METRIC_COLUMNS.map((c) => (c === 'value_tier' ? `${valueTierSql(valueColumn, settings.value_tiers, tierCuts)} AS value_tier` : c)).join(', ')}
-             FROM (${metricsSql(runId, previousRunId, asOf, fitted, options, unitDays, rfm, expectedValue)})`,
-          ),
+          insertInto(store, 'customer_metrics', VALUE_TIERS, { tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
         );
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
-        await store.run(`INSERT INTO segment_migration ${segmentMigrationSql(runId, previousRunId)}`);
+        await insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId });
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, fitted)) : null;
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),
@@ -508,130 +514,14 @@ SELECT p.customer_id,
 FROM purchases p LEFT JOIN returns r USING (customer_id)`;
 }
 
-/**
- * Expected value of a future purchase per customer, from the Gamma-Gamma posterior mean
- * E[M | x, m] = p(v + x·m)/(p·x + q − 1):
- * - repeat customers with m > 0: their x repeat purchases and mean m;
- * - everyone else: their first purchase as the one observation (x = 1, m = its value). The
- *   textbook choice for them is the prior mean p·v/(q − 1), but it explodes as q approaches 1
- *   (seen on heavy-tailed real spend: ~20× the observed order values); one observed purchase
- *   keeps the estimate anchored to what the customer actually spent;
- * - nothing positive to go on: their own mean net value per purchase day (≥ 0).
- * Without a usable Gamma-Gamma fit, every customer gets that last rule (labelled in
- * runs.gamma_gamma).
- */
-function expectedValueSql(params: { p: number; q: number; v: number } | null): string {
-  const ownMean = 'greatest(monetary / purchase_days, 0)';
-  if (!params) return ownMean;
-  const [p, q, v] = [params.p, params.q, params.v].map(sqlNumber);
-  return `CASE WHEN bgnbd_x > 0 AND repeat_mean_value > 0
-                 THEN ${p} * (${v} + bgnbd_x * repeat_mean_value) / (${p} * bgnbd_x + ${q} - 1)
-               WHEN first_day_value > 0
-                 THEN ${p} * (${v} + first_day_value) / (${p} + ${q} - 1)
-               ELSE ${ownMean} END`;
-}
-
-/**
- * The stored customer_metrics columns, in the order metricsSql selects them. The others
- * (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, churn_reason,
- * is_key_account, revenue_trend, key_account_at_risk, cohort_month) are generated from these
- * when read (schema migration 3).
- */
-const METRIC_COLUMNS = [
-  'run_id', 'customer_id', 'first_purchase', 'last_purchase', 'frequency', 'purchase_days',
-  'monetary', 'gross_revenue', 'returns_value', 'return_lines', 'margin',
-  'r_score', 'f_score', 'm_score', 'rfm_segment',
-  'p_alive', 'churn_risk', 'p_no_purchase', 'churn_tier', 'churn_method',
-  'expected_purchases', 'expected_order_value', 'clv',
-  'value_tier', 'value_basis',
-  'net_revenue', 'revenue_rank', 'revenue_share', 'cumulative_share', 'abc_class',
-  'revenue_current', 'revenue_previous', 'previous_churn_risk',
-  'at_risk_reason', 'as_of', 'time_unit_days',
-];
-
-/**
- * The customer_metrics rows of this run (all but value_tier, whose boundaries depend on the
- * assembled values): steps 1–5 joined, scores, churn tier and reasons added.
- */
-function metricsSql(
-  runId: number,
-  previousRunId: number | null,
-  asOf: string,
-  fitted: boolean,
-  options: RunOptions,
-  unitDays: number,
-  rfm: RfmExpressions,
-  expectedValue: string,
-): string {
-  const s = options.settings;
-  const ka = s.key_accounts;
-  const revenueDown = `revenue_trend <= -${sqlNumber(ka.revenue_drop)}`;
-  const riskUp = `churn_risk - previous_churn_risk >= ${sqlNumber(ka.churn_risk_rise)}`;
-  const riskHigh = `churn_tier = 'high'`;
-  return `
-WITH scored AS (
-  SELECT b.*,
-         ${rfm.r_score} AS r_score,
-         ${rfm.f_score} AS f_score,
-         ${rfm.m_score} AS m_score,
-         ${fitted ? 'pr.p_alive' : `1 - ${RECENCY_RISK_SQL}`} AS p_alive,
-         ${fitted ? '1 - pr.p_alive' : RECENCY_RISK_SQL} AS churn_risk,
-         ${fitted ? 'pr.p_no_purchase' : 'NULL'} AS p_no_purchase,
-         ${fitted ? 'pr.expected_purchases' : 'NULL'} AS expected_purchases,
-         ${expectedValue} AS expected_order_value,
-         ${fitted ? 'pr.discounted_purchases' : 'NULL'} AS discounted_purchases,
-         ${fitted ? 'pr.churn_tier' : 'NULL'} AS history_churn_tier,
-         ${paretoColumns('b', 'pl')},
-         prev.churn_risk AS previous_churn_risk
-  FROM ${T.base} b
-  LEFT JOIN ${T.paretoLevels} pl ON pl.net_revenue = b.pareto_revenue
-  ${fitted ? `JOIN ${T.pred} pr USING (history_key)` : ''}
-  LEFT JOIN (SELECT customer_id, churn_risk FROM customer_metrics WHERE run_id = ${previousRunId ?? -1}) prev USING (customer_id)
-),
-tiered AS (
-  SELECT *,
-         ${rfm.segment} AS rfm_segment,
-         ${fitted ? 'discounted_purchases * expected_order_value' : 'NULL'} AS clv,
-         ${fitted ? 'history_churn_tier' : churnTierSql('churn_risk', s.churn_tiers)} AS churn_tier
-  FROM scored
-),
-flagged AS (
-  SELECT *,
-         -- Worded only for the customers with a reason (NULL for the others, most of them).
-         CASE WHEN ${revenueDown} OR ${riskUp} OR ${riskHigh} THEN concat_ws('; ',
-           CASE WHEN ${revenueDown} THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
-           CASE WHEN ${riskUp} THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
-           CASE WHEN ${riskHigh} THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
-         ) END AS risk_reasons
-  FROM tiered
-)
-SELECT ${runId} AS run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
-       monetary, gross_revenue, returns_value, return_lines, margin,
-       r_score, f_score, m_score, rfm_segment,
-       p_alive, churn_risk, p_no_purchase, churn_tier, ${fitted ? "'bgnbd'" : "'recency'"} AS churn_method,
-       expected_purchases, expected_order_value, clv,
-       NULL AS value_tier, ${fitted ? "'clv'" : "'net_revenue'"} AS value_basis,
-       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
-       revenue_current, revenue_previous, previous_churn_risk,
-       risk_reasons AS at_risk_reason,
-       DATE ${literal(asOf)} AS as_of, ${sqlNumber(unitDays)} AS time_unit_days
-FROM flagged`;
-}
-
 async function computeBacktest(store: Store, runId: number, asOf: string, holdoutEnd: string, fitted: boolean): Promise<Backtest> {
-  const actuals = `(SELECT customer_id, count(DISTINCT order_date) AS actual FROM transactions
-                    WHERE order_date > DATE ${literal(asOf)} AND order_date <= DATE ${literal(holdoutEnd)} AND NOT is_return
-                    GROUP BY customer_id)`;
-  const scored = fitted
-    ? `(SELECT m.customer_id, m.bgnbd_x, h.predicted, m.churn_risk, m.p_no_purchase
-        FROM customer_metrics m JOIN ${T.base} b USING (customer_id)
-        JOIN ${T.holdout} h ON ${historyKey('h.x', 'h.t_x_days', 'h.T_days')} = b.history_key
-        WHERE m.run_id = ${runId})`
-    : `(SELECT customer_id, bgnbd_x, 0.0 AS predicted, churn_risk, NULL::DOUBLE AS p_no_purchase FROM customer_metrics WHERE run_id = ${runId})`;
-  const buckets = await store.all<{ bucket_x: number; customers: number; predicted: number; actual: number }>(backtestBucketsSql(scored, actuals));
-  const outcomes = `(SELECT s.churn_risk, s.p_no_purchase, coalesce(a.actual, 0) = 0 AS no_purchase FROM ${scored} s LEFT JOIN ${actuals} a USING (customer_id))`;
-  const auc = await store.one<{ n_pos: number; n_neg: number; auc: number | null }>(aucSql(outcomes, 'churn_risk', 'no_purchase'));
-  const aucNoPurchase = fitted ? await store.one<{ auc: number | null }>(aucSql(outcomes, 'p_no_purchase', 'no_purchase')) : null;
+  // Without a fitted model there are no holdout predictions: every customer's is 0.
+  await store.run('CREATE TEMP TABLE IF NOT EXISTS run_holdout_predictions (x DOUBLE, t_x_days DOUBLE, T_days DOUBLE, predicted DOUBLE)');
+  const params = { as_of: asOf, holdout_end: holdoutEnd, run_id: runId };
+  const buckets = await rowsOf<BacktestBucketRow, keyof typeof params>(store, BACKTEST_BUCKETS, params);
+  const aucs = await rowsOf<BacktestAucRow, keyof typeof params>(store, BACKTEST_AUC, params);
+  const auc = aucs.find((a) => a.score === 'churn_risk');
+  const aucNoPurchase = aucs.find((a) => a.score === 'p_no_purchase');
   return {
     holdout_start: asOf,
     holdout_end: holdoutEnd,
@@ -653,45 +543,23 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
   };
 }
 
-/**
- * A sum of DOUBLEs that does not depend on the order threads add them in: each value is fixed
- * to 9 decimals as a DECIMAL, summed exactly, then returned as DOUBLE.
- */
-const exactSum = (col: string, filter?: string) =>
-  `CAST(sum(CAST(${col} AS DECIMAL(38, 9)))${filter ? ` FILTER (WHERE ${filter})` : ''} AS DOUBLE)`;
-
+/** The run summary from one pass over the run's rows (models/relations/run-summary.ts). */
 async function summarise(store: Store, runId: number, fitted: boolean): Promise<Omit<RunSummary, 'customers_only_returns' | 'customers_only_returns_examples'>> {
-  const where = `WHERE run_id = ${runId}`;
-  const segments = await store.all<{ segment: string; customers: number; net_revenue: number }>(
-    `SELECT rfm_segment AS segment, count(*) AS customers, ${exactSum('monetary')} AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY customers DESC, segment`,
-  );
-  const valueTiers = await store.all<{ tier: string; customers: number; clv: number | null; net_revenue: number }>(
-    `SELECT value_tier AS tier, count(*) AS customers, ${exactSum('clv')} AS clv, ${exactSum('monetary')} AS net_revenue FROM customer_metrics ${where} GROUP BY 1 ORDER BY max(coalesce(clv, monetary)) DESC, tier`,
-  );
-  const churnTiers = await store.all<{ tier: string; customers: number }>(
-    `SELECT churn_tier AS tier, count(*) AS customers FROM customer_metrics ${where} GROUP BY 1 ORDER BY CASE churn_tier WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END`,
-  );
-  const totals = await store.one<{ key_customers: number; customers: number; key_revenue: number; positive_revenue: number; at_risk: number; net_revenue: number; expected: number | null; clv: number | null }>(
-    `SELECT count(*) FILTER (WHERE is_key_account) AS key_customers, count(*) AS customers,
-            ${exactSum('net_revenue', 'is_key_account')} AS key_revenue,
-            ${exactSum('net_revenue', 'net_revenue > 0')} AS positive_revenue,
-            count(*) FILTER (WHERE key_account_at_risk) AS at_risk,
-            ${exactSum('monetary')} AS net_revenue, ${exactSum('expected_purchases')} AS expected, ${exactSum('clv')} AS clv
-     FROM customer_metrics ${where}`,
-  );
-  const t = totals!;
+  const rows = await rowsOf<RunSummaryRow, 'run_id'>(store, RUN_SUMMARY, { run_id: runId });
+  const of = (group: RunSummaryRow['grouped_by']) => rows.filter((r) => r.grouped_by === group);
+  const t = of('total')[0];
   return {
-    segments,
-    value_tiers: valueTiers,
-    churn_tiers: churnTiers,
+    segments: of('segment').map((r) => ({ segment: r.name!, customers: r.customers, net_revenue: r.net_revenue })),
+    value_tiers: of('value_tier').map((r) => ({ tier: r.name!, customers: r.customers, clv: r.clv, net_revenue: r.net_revenue })),
+    churn_tiers: of('churn_tier').map((r) => ({ tier: r.name!, customers: r.customers })),
     key_accounts: {
       customers: t.key_customers,
       customer_share: t.customers ? t.key_customers / t.customers : 0,
       revenue_share: t.positive_revenue ? (t.key_revenue ?? 0) / t.positive_revenue : 0,
-      at_risk: t.at_risk,
+      at_risk: t.key_at_risk,
     },
     net_revenue: t.net_revenue,
-    expected_purchases: fitted ? t.expected : null,
+    expected_purchases: fitted ? t.expected_purchases : null,
     clv_total: fitted ? t.clv : null,
   };
 }

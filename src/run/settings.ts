@@ -7,19 +7,15 @@ import type { CrmConfig } from '../config.js';
 import { parseDateFlag } from '../util/dates.js';
 import { inputError, usageError } from '../util/errors.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules, type SegmentRule } from '../models/rfm.js';
+import type { ValueTierRule } from '../models/tiers.js';
 
 export type TimeUnit = 'day' | 'week' | 'month';
 
 /** Days per model time unit (a month is 365.25 / 12 days). */
 export const UNIT_DAYS: Record<TimeUnit, number> = { day: 1, week: 7, month: 30.4375 };
 
-export interface ValueTierRule {
-  name: string;
-  /** Customers ranked by predicted lifetime value: this tier takes them up to this cumulative share. */
-  top_share?: number;
-  /** Or: customers whose CLV is at least this amount. The last tier takes everyone left. */
-  min_clv?: number;
-}
+// The model's own type; re-exported for the settings' readers.
+export type { ValueTierRule } from '../models/tiers.js';
 
 export interface ModelSettings {
   time_unit: TimeUnit;

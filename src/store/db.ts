@@ -9,6 +9,7 @@ import {
   DuckDBInstance,
   DuckDBTypeId,
   type DuckDBResultReader,
+  type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { ExitCode, CrmError, storeError, messageOf } from '../util/errors.js';
@@ -46,6 +47,8 @@ function debugSql(sql: string, t0: number): void {
 
 export type Row = Record<string, unknown>;
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+/** Types for some of the named parameters (a LIST's item type cannot be inferred from its values). */
+export type ParamTypes = Record<string, DuckDBType>;
 
 export interface OpenOptions {
   /** Open for reading only: writes are refused by DuckDB itself. */
@@ -166,23 +169,23 @@ export class Store {
     }
   }
 
-  async run(sql: string, params?: Params): Promise<number> {
+  async run(sql: string, params?: Params, types?: ParamTypes): Promise<number> {
     const t0 = DEBUG_SQL ? performance.now() : 0;
-    const r = await this.conn.run(sql, params);
+    const r = await this.conn.run(sql, params, types);
     if (DEBUG_SQL) debugSql(sql, t0);
     return r.rowsChanged;
   }
 
   /** All rows as plain objects (see `plainValue` for the conversions). */
-  async all<T extends Row = Row>(sql: string, params?: Params): Promise<T[]> {
+  async all<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
     const t0 = DEBUG_SQL ? performance.now() : 0;
-    const reader = await this.conn.runAndReadAll(sql, params);
+    const reader = await this.conn.runAndReadAll(sql, params, types);
     if (DEBUG_SQL) debugSql(sql, t0);
     return readerObjects(reader) as T[];
   }
 
-  async one<T extends Row = Row>(sql: string, params?: Params): Promise<T | undefined> {
-    const rows = await this.all<T>(sql, params);
+  async one<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params, types);
     return rows[0];
   }
 
@@ -214,13 +217,13 @@ export class Store {
   }
 
   /** Run a statement while reporting DuckDB's own progress estimate through `tick`. */
-  async runWithProgress(sql: string, tick: Tick, params?: Params): Promise<number> {
+  async runWithProgress(sql: string, tick: Tick, params?: Params, types?: ParamTypes): Promise<number> {
     const timer = setInterval(() => {
       const p = this.conn.progress;
       if (p.percentage >= 0) tick(p.percentage / 100);
     }, 200);
     try {
-      return await this.run(sql, params);
+      return await this.run(sql, params, types);
     } finally {
       clearInterval(timer);
     }

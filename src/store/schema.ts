@@ -276,6 +276,105 @@ ALTER TABLE customer_metrics ALTER COLUMN revenue_previous DROP NOT NULL;
 ALTER TABLE runs ADD COLUMN fallback_code VARCHAR;
 `,
   },
+  {
+    version: 5,
+    description: 'customer_metrics: reason codes with their numbers (at_risk_codes, churn_reason_code, usual_gap_days, at_risk); churn_reason and at_risk_reason worded from them on read',
+    // The store holds what a report words in any language: at_risk_codes (stored: the codes depend
+    // on the run's thresholds) and the churn reason's code and the customer's usual gap (functions
+    // of the row, so VIRTUAL). churn_reason and at_risk_reason keep their names and English text,
+    // now generated from the codes and numbers; at_risk is the one home of "at risk". Generated
+    // columns change, so the table is rebuilt as in migration 3; existing rows get the codes their
+    // at_risk_reason text names (the text is regenerated from the same row values, unchanged).
+    sql: `
+ALTER TABLE customer_metrics RENAME TO customer_metrics_v4;
+
+CREATE TABLE customer_metrics (
+  run_id              INTEGER NOT NULL,
+  customer_id         VARCHAR NOT NULL,
+  first_purchase      DATE    NOT NULL,
+  last_purchase       DATE    NOT NULL,
+  recency_days        INTEGER GENERATED ALWAYS AS (CAST(as_of - last_purchase AS INTEGER)) VIRTUAL,
+  tenure_days         INTEGER GENERATED ALWAYS AS (CAST(as_of - first_purchase AS INTEGER)) VIRTUAL,
+  frequency           INTEGER NOT NULL,
+  purchase_days       INTEGER NOT NULL,
+  monetary            DOUBLE  NOT NULL,
+  gross_revenue       DOUBLE  NOT NULL,
+  returns_value       DOUBLE  NOT NULL,
+  return_lines        INTEGER NOT NULL,
+  avg_order_value     DOUBLE  GENERATED ALWAYS AS (gross_revenue / frequency) VIRTUAL,
+  margin              DOUBLE,
+  r_score             TINYINT NOT NULL,
+  f_score             TINYINT NOT NULL,
+  m_score             TINYINT NOT NULL,
+  rfm_segment         VARCHAR NOT NULL,
+  bgnbd_x             INTEGER GENERATED ALWAYS AS (purchase_days - 1) VIRTUAL,
+  bgnbd_t_x           DOUBLE  GENERATED ALWAYS AS ((last_purchase - first_purchase) / time_unit_days) VIRTUAL,
+  bgnbd_T             DOUBLE  GENERATED ALWAYS AS ((as_of - first_purchase) / time_unit_days) VIRTUAL,
+  p_alive             DOUBLE  NOT NULL,
+  churn_risk          DOUBLE  NOT NULL,
+  p_no_purchase       DOUBLE,
+  churn_tier          ENUM('low', 'medium', 'high') NOT NULL,
+  churn_reason        VARCHAR GENERATED ALWAYS AS (CASE churn_reason_code
+    WHEN 'first_purchase_today' THEN 'first purchase today'
+    WHEN 'bought_once' THEN 'bought once, ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago'
+    WHEN 'last_purchase_today' THEN 'last purchase today; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+    WHEN 'within_usual_gap' THEN 'last purchase ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+    ELSE 'no purchase in ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || '; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+  END) VIRTUAL,
+  churn_method        ENUM('bgnbd', 'recency') NOT NULL,
+  expected_purchases  DOUBLE,
+  expected_order_value DOUBLE,
+  clv                 DOUBLE,
+  value_tier          VARCHAR NOT NULL,
+  value_basis         ENUM('clv', 'net_revenue') NOT NULL,
+  net_revenue         DOUBLE  NOT NULL,
+  revenue_rank        INTEGER,
+  revenue_share       DOUBLE  NOT NULL,
+  cumulative_share    DOUBLE,
+  abc_class           ENUM('A', 'B', 'C') NOT NULL,
+  is_key_account      BOOLEAN GENERATED ALWAYS AS (abc_class = 'A') VIRTUAL,
+  revenue_current     DOUBLE  NOT NULL,
+  revenue_previous    DOUBLE,
+  revenue_trend       DOUBLE  GENERATED ALWAYS AS (CASE WHEN revenue_previous > 0 THEN revenue_current / revenue_previous - 1 END) VIRTUAL,
+  previous_churn_risk DOUBLE,
+  key_account_at_risk BOOLEAN GENERATED ALWAYS AS (abc_class = 'A' AND at_risk_codes IS NOT NULL) VIRTUAL,
+  at_risk_reason      VARCHAR GENERATED ALWAYS AS (CASE WHEN at_risk_codes IS NOT NULL THEN concat_ws('; ',
+    CASE WHEN list_contains(at_risk_codes, 'revenue_down') THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+    CASE WHEN list_contains(at_risk_codes, 'churn_risk_up') THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+    CASE WHEN list_contains(at_risk_codes, 'churn_risk_high') THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
+  ) END) VIRTUAL,
+  cohort_month        DATE    GENERATED ALWAYS AS (CAST(date_trunc('month', first_purchase) AS DATE)) VIRTUAL,
+  as_of               DATE    NOT NULL,
+  time_unit_days      DOUBLE  NOT NULL,
+  -- Why the customer is at risk, in this order; NULL when not (models/relations/customer-metrics.ts).
+  at_risk_codes       ENUM('revenue_down', 'churn_risk_up', 'churn_risk_high')[],
+  at_risk             BOOLEAN GENERATED ALWAYS AS (at_risk_codes IS NOT NULL) VIRTUAL,
+  -- The churn reason: the silence (recency_days) against the customer's usual gap between purchase days.
+  churn_reason_code   VARCHAR GENERATED ALWAYS AS (CASE
+    WHEN purchase_days = 1 AND recency_days = 0 THEN 'first_purchase_today'
+    WHEN purchase_days = 1 THEN 'bought_once'
+    WHEN recency_days = 0 THEN 'last_purchase_today'
+    WHEN recency_days <= usual_gap_days THEN 'within_usual_gap'
+    ELSE 'overdue'
+  END) VIRTUAL,
+  usual_gap_days      INTEGER GENERATED ALWAYS AS (CASE WHEN purchase_days > 1 THEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) END) VIRTUAL
+);
+
+INSERT INTO customer_metrics BY NAME
+SELECT m.* EXCLUDE (recency_days, tenure_days, avg_order_value, bgnbd_x, bgnbd_t_x, bgnbd_T, churn_reason, is_key_account, revenue_trend, key_account_at_risk, at_risk_reason, cohort_month),
+       CASE WHEN m.at_risk_reason IS NOT NULL THEN list_concat(
+         CASE WHEN contains(m.at_risk_reason, 'revenue down ') THEN ['revenue_down'] END,
+         CASE WHEN contains(m.at_risk_reason, 'churn risk up from ') THEN ['churn_risk_up'] END,
+         CASE WHEN contains(m.at_risk_reason, 'high churn risk (') THEN ['churn_risk_high'] END) END AS at_risk_codes
+FROM customer_metrics_v4 m;
+
+DROP TABLE customer_metrics_v4;
+
+CREATE OR REPLACE VIEW customer_latest AS
+SELECT m.* FROM customer_metrics m
+WHERE m.run_id = (SELECT max(run_id) FROM runs);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -57,7 +57,7 @@ describe('a version-1 store', () => {
     expect(r.code, r.stderr).toBe(0);
     const run = JSON.parse(r.stdout);
     expect([run.run_id, run.as_of, run.customers, run.model_status]).toEqual([1, '2024-03-31', 3, 'fallback']);
-    expect(await versions(db)).toEqual([1, 2, 3, 4]);
+    expect(await versions(db)).toEqual([1, 2, 3, 4, 5]);
     const store = await Store.open(db, { readOnly: true });
     try {
       const rows = await store.all(`SELECT customer_id, frequency, monetary, returns_value, abc_class FROM customer_latest ORDER BY customer_id`);
@@ -81,7 +81,7 @@ describe('a version-1 store', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toBe('crm: error: no model run yet: run `crm run` first\n');
     expect(r.stdout).toBe('');
-    expect(await versions(db)).toEqual([1, 2, 3, 4]);
+    expect(await versions(db)).toEqual([1, 2, 3, 4, 5]);
   });
 });
 
@@ -107,7 +107,7 @@ describe('a version-2 store with runs', () => {
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'customer_metrics' ORDER BY ordinal_position",
     ))
       .map((c) => c.column_name)
-      .filter((c) => c !== 'as_of' && c !== 'time_unit_days');
+      .filter((c) => !['as_of', 'time_unit_days', 'at_risk_codes', 'at_risk', 'churn_reason_code', 'usual_gap_days'].includes(c));
     expect(V2_COLUMNS).toHaveLength(45);
     // Version 2 stored 0 as the previous window's revenue where today's runs store NULL (the data
     // does not cover that window: migration 4).
@@ -129,9 +129,9 @@ describe('a version-2 store with runs', () => {
       old.close();
     }
 
-    const migrated = await Store.open(db); // applies migrations 3 and 4
+    const migrated = await Store.open(db); // applies migrations 3, 4 and 5
     try {
-      expect(await migrated.schemaVersion()).toBe(4);
+      expect(await migrated.schemaVersion()).toBe(5);
       const after = await migrated.all(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
       expect(after).toEqual(before);
       // The generated columns, by hand (run 1 as of 2024-02-29 in weeks, run 2 as of 2024-03-31
@@ -178,6 +178,64 @@ describe('a version-2 store with runs', () => {
       expect(await migrated.all('SELECT run_id, model_status, fallback_code FROM runs ORDER BY run_id')).toEqual([
         { run_id: 1, model_status: 'fallback', fallback_code: null },
         { run_id: 2, model_status: 'fallback', fallback_code: null },
+      ]);
+    } finally {
+      migrated.close();
+    }
+  });
+});
+
+describe('a version-4 store', () => {
+  it('migration 5 turns each at_risk_reason into its codes and keeps every worded reason', async () => {
+    const dir = tempDir('crm-migration-5-');
+    dirs.push(dir);
+    const db = path.join(dir, 'v4.duckdb');
+    const old = await Store.open(db, { create: true, migrate: false });
+    // One customer per reason combination; the stored text was built from the same row values.
+    const reasons: [string, string | null, number, number, number | null, number, number | null][] = [
+      // id, at_risk_reason, churn_risk, revenue_current, revenue_previous, churn tier (0 low, 2 high), previous_churn_risk
+      ['A', null, 0.1, 100, 100, 0, null],
+      ['B', 'revenue down 40% on the previous period', 0.1, 60, 100, 0, null],
+      ['C', 'churn risk up from 10% to 35%', 0.35, 100, 100, 0, 0.1],
+      ['D', 'high churn risk (70%)', 0.7, 100, null, 2, null],
+      ['E', 'revenue down 50% on the previous period; churn risk up from 20% to 80%; high churn risk (80%)', 0.8, 50, 100, 2, 0.2],
+    ];
+    try {
+      await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 4));
+      for (const [id, reason, risk, current, previous, tier, prevRisk] of reasons) {
+        await old.run(
+          `INSERT INTO customer_metrics (run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days, monetary, gross_revenue,
+             returns_value, return_lines, margin, r_score, f_score, m_score, rfm_segment, p_alive, churn_risk, p_no_purchase, churn_tier,
+             churn_method, expected_purchases, expected_order_value, clv, value_tier, value_basis, net_revenue, revenue_rank, revenue_share,
+             cumulative_share, abc_class, revenue_current, revenue_previous, previous_churn_risk, at_risk_reason, as_of, time_unit_days)
+           VALUES (1, $id, DATE '2024-01-01', $last, 3, $days, 10, 10, 0, 0, NULL, 3, 3, 3, 'Loyal', 1 - $risk, $risk, NULL, $tier,
+             'recency', NULL, 5, NULL, 'Gold', 'net_revenue', 10, 1, 0.1, 0.1, 'A', $current, $previous, $prev_risk, $reason, DATE '2024-03-31', 7)`,
+          { id, last: { A: '2024-03-31', B: '2024-03-20' }[id] ?? '2024-02-01', days: id === 'D' ? 1 : 3, risk, tier: ['low', 'medium', 'high'][tier], current, previous, prev_risk: prevRisk, reason },
+        );
+      }
+      expect(await old.schemaVersion()).toBe(4);
+    } finally {
+      old.close();
+    }
+    const migrated = await Store.open(db);
+    try {
+      expect(await migrated.schemaVersion()).toBe(5);
+      const rows = await migrated.all(
+        `SELECT customer_id, CAST(at_risk_codes AS VARCHAR[]) AS at_risk_codes, at_risk, at_risk_reason, key_account_at_risk,
+                churn_reason_code, usual_gap_days, churn_reason
+         FROM customer_metrics ORDER BY customer_id`,
+      );
+      expect(rows).toEqual([
+        { customer_id: 'A', at_risk_codes: null, at_risk: false, at_risk_reason: null, key_account_at_risk: false,
+          churn_reason_code: 'last_purchase_today', usual_gap_days: 45, churn_reason: 'last purchase today; usually buys every 45 days' },
+        { customer_id: 'B', at_risk_codes: ['revenue_down'], at_risk: true, at_risk_reason: reasons[1][1], key_account_at_risk: true,
+          churn_reason_code: 'within_usual_gap', usual_gap_days: 40, churn_reason: 'last purchase 11 days ago; usually buys every 40 days' },
+        { customer_id: 'C', at_risk_codes: ['churn_risk_up'], at_risk: true, at_risk_reason: reasons[2][1], key_account_at_risk: true,
+          churn_reason_code: 'overdue', usual_gap_days: 16, churn_reason: 'no purchase in 59 days; usually buys every 16 days' },
+        { customer_id: 'D', at_risk_codes: ['churn_risk_high'], at_risk: true, at_risk_reason: reasons[3][1], key_account_at_risk: true,
+          churn_reason_code: 'bought_once', usual_gap_days: null, churn_reason: 'bought once, 59 days ago' },
+        { customer_id: 'E', at_risk_codes: ['revenue_down', 'churn_risk_up', 'churn_risk_high'], at_risk: true, at_risk_reason: reasons[4][1],
+          key_account_at_risk: true, churn_reason_code: 'overdue', usual_gap_days: 16, churn_reason: 'no purchase in 59 days; usually buys every 16 days' },
       ]);
     } finally {
       migrated.close();

@@ -1,0 +1,131 @@
+/**
+ * customer_metrics of one run, staged (temp.run_customer_metrics): every stored column but
+ * value_tier, whose boundaries depend on these rows (value-tiers.ts adds it on the way into the
+ * store), plus tier_value, the value the tiers rank.
+ *
+ * Reads the chain's relations: temp.run_base (one row per customer), temp.run_predictions (per
+ * purchase history, predictions.ts) and temp.run_pareto_levels (per distinct 80/20 revenue), and
+ * the previous run's churn risk from customer_metrics.
+ *
+ * Rules defined here, once:
+ * - RFM scores: score = 1 + #{k : value > cut_k} over the run's cut lists (models/rfm.ts:
+ *   rfmScoreCuts; recency on −recency_days), so tied values share a score; the segment is the
+ *   rule table's cell ($segment_cells, models/rfm.ts: segmentCells). bins ≤ 10 (settings), so at
+ *   most 9 cuts: a cut past the list's end is NULL and counts for nothing.
+ * - Expected order value: the Gamma-Gamma posterior mean E[M | x, m] = p(v + x·m)/(p·x + q − 1)
+ *   (models/gamma-gamma.ts: conditionalExpectedValue, tested against this SQL):
+ *     repeat customers with m > 0: their x repeat purchases and mean m;
+ *     everyone else with a positive first purchase day: that day as one observation (x = 1). The
+ *       textbook choice, the prior mean p·v/(q − 1), explodes as q nears 1 (seen on heavy-tailed
+ *       real spend: ~20× the observed order values); one observed purchase keeps it anchored;
+ *     otherwise, or without a usable Gamma-Gamma fit ($gg_p NULL): their own mean net value per
+ *       purchase day (≥ 0).
+ * - CLV = discounted expected purchases × expected order value (NULL without a fitted BG/NBD).
+ * - The value the tiers rank: CLV when the models are fitted, else net revenue (value_basis).
+ * - At risk (any customer): reason codes, in this order, NULL when none —
+ *     revenue_down     revenue_trend ≤ −$revenue_drop (NULL trend: not enough history, no flag);
+ *     churn_risk_up    churn_risk − previous_churn_risk ≥ $churn_risk_rise (scored in the previous run);
+ *     churn_risk_high  the high churn tier.
+ *   The store words them (customer_metrics.at_risk_reason) and derives at_risk from them.
+ */
+import type { Relation } from '../relation.js';
+
+/** SQL: 1 + the number of cuts in `cuts` (a DOUBLE[] parameter, ≤ 9 long) that `value` exceeds. */
+function scoreSql(value: string, cuts: string): string {
+  const terms = Array.from({ length: 9 }, (_, i) => `coalesce(${value} > ${cuts}[${i + 1}], false)::INTEGER`);
+  return `CAST(1 + ${terms.join('\n                   + ')} AS TINYINT)`;
+}
+
+export type CustomerMetricsParam =
+  | 'run_id'
+  | 'previous_run_id'
+  | 'as_of'
+  | 'time_unit_days'
+  | 'fitted'
+  | 'r_cuts'
+  | 'f_cuts'
+  | 'm_cuts'
+  | 'rfm_bins'
+  | 'segment_cells'
+  | 'gg_p'
+  | 'gg_q'
+  | 'gg_v'
+  | 'revenue_drop'
+  | 'churn_risk_rise';
+
+export const CUSTOMER_METRICS: Relation<CustomerMetricsParam> = {
+  name: 'temp.run_customer_metrics',
+  grain: 'one row per customer with a purchase on or before as-of',
+  sql: `
+WITH gamma_gamma AS (
+  -- NULL parameters: no usable Gamma-Gamma fit.
+  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v
+),
+previous AS (
+  SELECT customer_id, churn_risk AS previous_churn_risk
+  FROM customer_metrics
+  WHERE run_id = $previous_run_id
+),
+scored AS (
+  SELECT b.customer_id, b.first_purchase, b.last_purchase, b.frequency, b.purchase_days,
+         b.monetary, b.gross_revenue, b.returns_value, b.return_lines, b.margin,
+         ${scoreSql('-b.recency_days', '$r_cuts')} AS r_score,
+         ${scoreSql('b.frequency', '$f_cuts')} AS f_score,
+         ${scoreSql('b.monetary', '$m_cuts')} AS m_score,
+         pr.p_alive, pr.churn_risk, pr.p_no_purchase, pr.churn_tier, pr.churn_method,
+         pr.expected_purchases, pr.discounted_purchases,
+         CASE WHEN gg.p IS NOT NULL AND b.bgnbd_x > 0 AND b.repeat_mean_value > 0
+                THEN gg.p * (gg.v + b.bgnbd_x * b.repeat_mean_value) / (gg.p * b.bgnbd_x + gg.q - 1)
+              WHEN gg.p IS NOT NULL AND b.first_day_value > 0
+                THEN gg.p * (gg.v + b.first_day_value) / (gg.p + gg.q - 1)
+              ELSE greatest(b.monetary / b.purchase_days, 0) END AS expected_order_value,
+         CAST(b.pareto_revenue AS DOUBLE) AS net_revenue,
+         CAST(pl.revenue_rank AS INTEGER) AS revenue_rank,
+         CASE WHEN b.pareto_revenue > 0 THEN CAST(b.pareto_revenue AS DOUBLE) / pl.positive_total ELSE 0 END AS revenue_share,
+         pl.cumulative_share,
+         coalesce(pl.abc_class, 'C') AS abc_class,
+         CAST(b.trend_current AS DOUBLE) AS revenue_current,
+         CAST(b.trend_previous AS DOUBLE) AS revenue_previous,
+         CASE WHEN b.trend_previous > 0 THEN CAST(b.trend_current AS DOUBLE) / CAST(b.trend_previous AS DOUBLE) - 1 END AS revenue_trend,
+         prev.previous_churn_risk
+  FROM temp.run_base b
+  JOIN temp.run_predictions pr USING (history_key)
+  LEFT JOIN temp.run_pareto_levels pl ON pl.net_revenue = b.pareto_revenue
+  LEFT JOIN previous prev USING (customer_id)
+  CROSS JOIN gamma_gamma gg
+),
+valued AS (
+  SELECT *,
+         $segment_cells[(r_score - 1) * $rfm_bins * $rfm_bins + (f_score - 1) * $rfm_bins + m_score] AS rfm_segment,
+         discounted_purchases * expected_order_value AS clv
+  FROM scored
+),
+flagged AS (
+  SELECT *,
+         coalesce(revenue_trend <= -CAST($revenue_drop AS DOUBLE), false) AS revenue_down,
+         coalesce(churn_risk - previous_churn_risk >= CAST($churn_risk_rise AS DOUBLE), false) AS churn_risk_up,
+         churn_tier = 'high' AS churn_risk_high
+  FROM valued
+)
+SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines, margin,
+       r_score, f_score, m_score, rfm_segment,
+       p_alive, churn_risk, p_no_purchase, churn_tier, churn_method,
+       expected_purchases, expected_order_value, clv,
+       CASE WHEN $fitted THEN 'clv' ELSE 'net_revenue' END AS value_basis,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       revenue_current, revenue_previous, previous_churn_risk,
+       -- Built only for the customers with a reason (NULL for the others, most of them).
+       CASE WHEN revenue_down OR churn_risk_up OR churn_risk_high THEN list_concat(
+         CASE WHEN revenue_down THEN ['revenue_down'] END,
+         CASE WHEN churn_risk_up THEN ['churn_risk_up'] END,
+         CASE WHEN churn_risk_high THEN ['churn_risk_high'] END) END AS at_risk_codes,
+       CAST($as_of AS DATE) AS as_of,
+       CAST($time_unit_days AS DOUBLE) AS time_unit_days,
+       CASE WHEN $fitted THEN clv ELSE monetary END AS tier_value
+FROM flagged`,
+  params: [
+    'gg_p', 'gg_q', 'gg_v', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
+    'revenue_drop', 'churn_risk_rise', 'run_id', 'fitted', 'as_of', 'time_unit_days',
+  ],
+};

@@ -1,0 +1,69 @@
+/**
+ * The run's summary (runs.summary, the reports' headline figures): customers and net revenue per
+ * RFM segment, per value tier (with CLV) and per churn tier, and the totals (key accounts, their
+ * revenue share, key accounts at risk, expected purchases, CLV) — in one pass over the run's rows
+ * of customer_metrics (GROUPING SETS), whose generated columns (is_key_account,
+ * key_account_at_risk) are the homes of those rules.
+ *
+ * Sums of DOUBLEs do not depend on the order threads add them in: each value is fixed to 9
+ * decimals as a DECIMAL, summed exactly, then returned as DOUBLE.
+ *
+ * Rows: `grouped_by` = 'segment' | 'value_tier' | 'churn_tier' | 'total', in that order, each
+ * group in its reading order — segments by customers (most first), value tiers by their largest
+ * value (CLV, else net revenue), churn tiers high, medium, low.
+ */
+import type { Relation } from '../relation.js';
+
+// A type (not an interface) so that it is a store row.
+export type RunSummaryRow = {
+  grouped_by: 'segment' | 'value_tier' | 'churn_tier' | 'total';
+  /** The segment's or tier's name; NULL for the total. */
+  name: string | null;
+  customers: number;
+  net_revenue: number;
+  clv: number | null;
+  key_customers: number;
+  key_revenue: number | null;
+  positive_revenue: number | null;
+  key_at_risk: number;
+  expected_purchases: number | null;
+};
+
+export const RUN_SUMMARY: Relation<'run_id'> = {
+  name: 'temp.run_summary',
+  grain: 'one row per segment, value tier, churn tier, and one for all customers',
+  sql: `
+WITH run_rows AS (
+  SELECT rfm_segment, value_tier, churn_tier, monetary, clv, net_revenue, expected_purchases,
+         is_key_account, key_account_at_risk
+  FROM customer_metrics
+  WHERE run_id = $run_id
+),
+grouped AS (
+  SELECT CASE WHEN grouping(rfm_segment) = 0 THEN 'segment'
+              WHEN grouping(value_tier) = 0 THEN 'value_tier'
+              WHEN grouping(churn_tier) = 0 THEN 'churn_tier'
+              ELSE 'total' END AS grouped_by,
+         coalesce(rfm_segment, value_tier, CAST(churn_tier AS VARCHAR)) AS name,
+         count(*) AS customers,
+         CAST(sum(CAST(monetary AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue,
+         CAST(sum(CAST(clv AS DECIMAL(38, 9))) AS DOUBLE) AS clv,
+         max(coalesce(clv, monetary)) AS top_value,
+         CAST(churn_tier AS VARCHAR) AS churn_tier_name,
+         count(*) FILTER (WHERE is_key_account) AS key_customers,
+         CAST(sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE is_key_account) AS DOUBLE) AS key_revenue,
+         CAST(sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE net_revenue > 0) AS DOUBLE) AS positive_revenue,
+         count(*) FILTER (WHERE key_account_at_risk) AS key_at_risk,
+         CAST(sum(CAST(expected_purchases AS DECIMAL(38, 9))) AS DOUBLE) AS expected_purchases
+  FROM run_rows
+  GROUP BY GROUPING SETS ((rfm_segment), (value_tier), (churn_tier), ())
+)
+SELECT grouped_by, name, customers, net_revenue, clv, key_customers, key_revenue, positive_revenue, key_at_risk, expected_purchases
+FROM grouped
+ORDER BY list_position(['segment', 'value_tier', 'churn_tier', 'total'], grouped_by),
+         CASE grouped_by WHEN 'segment' THEN -customers END,
+         CASE grouped_by WHEN 'value_tier' THEN -top_value END,
+         CASE grouped_by WHEN 'churn_tier' THEN list_position(['high', 'medium', 'low'], churn_tier_name) END,
+         name`,
+  params: ['run_id'],
+};

@@ -1,0 +1,34 @@
+/**
+ * Value tiers (default Platinum / Gold / Silver / Bronze) of the staged customer metrics, on the
+ * way into the store: `VALUE_TIERS` is temp.run_customer_metrics with value_tier in place of
+ * tier_value, the row the run inserts into customer_metrics.
+ *
+ * The rule (its one home): a customer is in the first tier whose least value ($tier_cuts, one per
+ * tier but the last, non-increasing) its tier_value reaches; a value ≤ 0 (or NULL) is always in
+ * the last tier, however many share it. The cuts (models/tiers.ts: valueTierCuts) are the
+ * `min_clv` amounts, or by share the k-th largest value with k = ⌈share·N⌉, so tied customers
+ * share a tier. Infinity: nobody reaches the tier.
+ *
+ * Cuts are non-increasing, so a positive value reaching cut i reaches every later one: its tier's
+ * position is 1 + the number of cuts it does not reach.
+ */
+import type { Relation } from '../relation.js';
+
+export const VALUE_TIERS: Relation<'tier_cuts' | 'tier_names'> = {
+  name: 'temp.run_customer_metrics_tiered',
+  grain: 'one row per customer with a purchase on or before as-of',
+  sql: `
+SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines, margin,
+       r_score, f_score, m_score, rfm_segment,
+       p_alive, churn_risk, p_no_purchase, churn_tier, churn_method,
+       expected_purchases, expected_order_value, clv,
+       CASE WHEN tier_value > 0 THEN $tier_names[1 + len(list_filter($tier_cuts, cut -> NOT tier_value >= cut))]
+            ELSE $tier_names[len($tier_names)] END AS value_tier,
+       value_basis,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       revenue_current, revenue_previous, previous_churn_risk,
+       at_risk_codes, as_of, time_unit_days
+FROM temp.run_customer_metrics`,
+  params: ['tier_names', 'tier_cuts'],
+};
