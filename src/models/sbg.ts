@@ -625,7 +625,8 @@ export function discountedExpectedResidualLifetime(params: SbgParams, renewals: 
 
 /** Residual value: premium per period × DERL (expected future premiums, discounted). */
 export function residualValue(params: SbgParams, renewals: number, premium: number, discountRate: number): number {
-  return premium * discountedExpectedResidualLifetime(params, renewals, discountRate);
+  const derl = discountedExpectedResidualLifetime(params, renewals, discountRate);
+  return premium === 0 ? 0 : premium * derl;
 }
 
 /**
@@ -657,6 +658,86 @@ export function residualValueOverHorizon(
   return premium * sum;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The model to predict with: the sBG, or its geometric limit at a boundary
+
+/**
+ * What a fit predicts with: the sBG itself, or at a boundary its limit, the geometric model in
+ * which every customer leaves at each renewal decision with the same probability θ (θ = 0 or 1
+ * for no_churn / no_renewal, θ̂ for homogeneous and not_identified). For the geometric model
+ * S(t | n) = (1−θ)^t, P(renew) = 1−θ and DERL = (1−θ) / (1 − (1−θ)/(1+d)).
+ */
+export type RetentionModel =
+  | { kind: 'sbg'; params: SbgParams }
+  | { kind: 'geometric'; churnProbability: number };
+
+/** The model a fit predicts with, or null when nothing was fitted (no data, invalid, not converged). */
+export function retentionModelOf(fit: SbgFit): RetentionModel | null {
+  if (fit.outcome === 'fitted' && fit.params !== null) return { kind: 'sbg', params: fit.params };
+  if (fit.limitChurnProbability !== null) return { kind: 'geometric', churnProbability: fit.limitChurnProbability };
+  return null;
+}
+
+function assertModel(model: RetentionModel): void {
+  if (model.kind === 'sbg') assertParams(model.params);
+  else if (!(model.churnProbability >= 0 && model.churnProbability <= 1)) {
+    throw new RangeError(`geometric churn probability must be in [0, 1] (got ${model.churnProbability})`);
+  }
+}
+
+/** P(renew at the next renewal | n renewals survived) under either model. */
+export function modelRenewalProbability(model: RetentionModel, renewals: number): number {
+  assertModel(model);
+  if (model.kind === 'sbg') return renewalProbability(model.params, renewals);
+  assertRenewals(renewals);
+  return 1 - model.churnProbability;
+}
+
+/** DERL under either model (d = 0: undiscounted, Infinity if the sum diverges). */
+export function modelDerl(model: RetentionModel, renewals: number, discountRate: number): number {
+  assertModel(model);
+  if (model.kind === 'sbg') return discountedExpectedResidualLifetime(model.params, renewals, discountRate);
+  assertRenewals(renewals);
+  assertDiscountRate(discountRate, true);
+  const stay = 1 - model.churnProbability;
+  const ratio = stay / (1 + discountRate);
+  return ratio >= 1 ? Infinity : stay / (1 - ratio);
+}
+
+/** Residual value over `periods` renewals (see residualValueOverHorizon) under either model. */
+export function modelResidualValueOverHorizon(
+  model: RetentionModel,
+  renewals: number,
+  premium: number,
+  discountRate: number,
+  periods: number,
+): number {
+  assertModel(model);
+  if (model.kind === 'sbg') return residualValueOverHorizon(model.params, renewals, premium, discountRate, periods);
+  assertRenewals(renewals);
+  assertRenewals(periods, 'periods');
+  assertDiscountRate(discountRate, true);
+  const stay = 1 - model.churnProbability;
+  const discount = 1 / (1 + discountRate);
+  let sum = 0;
+  let term = stay;
+  for (let k = 1; k <= periods; k++) {
+    sum += term;
+    term *= stay * discount;
+  }
+  return premium * sum;
+}
+
+/** The projected survival curve S(t | n), t = 0..periods, under either model (see survivalCurve). */
+export function modelSurvivalCurve(model: RetentionModel, periods: number, renewals = 0): Float64Array {
+  assertModel(model);
+  if (model.kind === 'sbg') return survivalCurve(model.params, periods, renewals);
+  assertRenewals(periods, 'periods');
+  assertRenewals(renewals);
+  const stay = 1 - model.churnProbability;
+  return Float64Array.from({ length: periods + 1 }, (_, t) => stay ** t);
+}
+
 /** Per-contract predictions for many contracts; values computed once per distinct renewal count. */
 export interface ContractPredictions {
   renewalProbability: Float64Array;
@@ -667,17 +748,19 @@ export interface ContractPredictions {
 }
 
 /**
- * renewalProbability, DERL and residual value for contracts given as renewals[i] and
- * premium[i] (per period). With `horizonPeriods` the residual value stops after that many
- * renewals (residualValueOverHorizon); DERL is always the infinite-horizon one.
+ * Renewal probability, DERL and residual value under `model` (the sBG or its geometric limit,
+ * see retentionModelOf) for contracts given as renewals[i] and premium[i] (per period). With
+ * `horizonPeriods` the residual value stops after that many renewals
+ * (residualValueOverHorizon); DERL is always the infinite-horizon one. A premium of 0 is worth 0
+ * even where DERL is infinite (d = 0, α ≤ 1).
  */
 export function predictContracts(
-  params: SbgParams,
+  model: RetentionModel,
   renewals: ArrayLike<number>,
   premium: ArrayLike<number>,
   opts: { discountRate: number; horizonPeriods?: number },
 ): ContractPredictions {
-  assertParams(params);
+  assertModel(model);
   if (premium.length !== renewals.length) throw new RangeError('predictContracts: renewals and premium must have the same length');
   const n = renewals.length;
   const out: ContractPredictions = {
@@ -690,17 +773,17 @@ export function predictContracts(
     const r = renewals[i];
     let entry = cache.get(r);
     if (entry === undefined) {
-      const derl = discountedExpectedResidualLifetime(params, r, opts.discountRate);
+      const derl = modelDerl(model, r, opts.discountRate);
       entry = {
-        p: renewalProbability(params, r),
+        p: modelRenewalProbability(model, r),
         derl,
-        perPremium: opts.horizonPeriods === undefined ? derl : residualValueOverHorizon(params, r, 1, opts.discountRate, opts.horizonPeriods),
+        perPremium: opts.horizonPeriods === undefined ? derl : modelResidualValueOverHorizon(model, r, 1, opts.discountRate, opts.horizonPeriods),
       };
       cache.set(r, entry);
     }
     out.renewalProbability[i] = entry.p;
     out.derl[i] = entry.derl;
-    out.residualValue[i] = premium[i] * entry.perPremium;
+    out.residualValue[i] = premium[i] === 0 ? 0 : premium[i] * entry.perPremium;
   }
   return out;
 }

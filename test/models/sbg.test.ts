@@ -10,11 +10,16 @@ import {
   expectedRemainingRenewals,
   fitSbg,
   hypergeometric2F1UnitA,
+  modelDerl,
+  modelRenewalProbability,
+  modelResidualValueOverHorizon,
+  modelSurvivalCurve,
   predictContracts,
   renewalProbability,
   renewalSummaryFromSurvivors,
   residualValue,
   residualValueOverHorizon,
+  retentionModelOf,
   retentionRate,
   sbgLogLikelihood,
   survival,
@@ -57,13 +62,13 @@ function simulateContracts(params: SbgParams, contracts: number, horizon: number
 
 describe('sBG: Fader & Hardie (2007) reproduced', () => {
   it('fits Table 1 years 1–7 to the published estimates and log-likelihoods', () => {
-    // Published (paper, section "Estimating the model"): regular α = 0.704, β = 1.182;
-    // high end α = 0.668, β = 3.806. The log-likelihoods include the survivors at year 7 as
-    // right-censored (ln S(7) each): −1680.3 for the regular segment and −1611.2 for the high
-    // end. (The task brief listed −1611.2 against "regular"; the independent per-contract sum
-    // below gives −1680.27 for regular and −1611.16 for high end at the published estimates,
-    // so the two values were swapped there. Without the censored term they would be about
-    // −1335 and −1245.)
+    // Published estimates (Fader & Hardie 2007): regular α = 0.704, β = 1.182; high end
+    // α = 0.668, β = 3.806. The log-likelihoods count the 241 / 491 survivors at year 7 as
+    // right-censored (ln S(7) each). The values quoted with the task were −1611.2 for "regular"
+    // and −1680.3 for "high end"; the maximum here and the independent per-customer sum at the
+    // published estimates (next test) give −1680.27 for regular and −1611.16 for high end: the
+    // same two numbers with the segments swapped, so the quote was transposed. Censoring is not
+    // the cause: without the survivors' term the values would be −1335.4 and −1259.8.
     const regular = fitSbg(renewalSummaryFromSurvivors(REGULAR.slice(0, 8)));
     const highEnd = fitSbg(renewalSummaryFromSurvivors(HIGH_END.slice(0, 8)));
     for (const [fit, alpha, beta, ll] of [
@@ -205,7 +210,7 @@ describe('sBG closed forms', () => {
     const renewals = [0, 3, 3, 7, 0];
     const premium = [100, 250, 80, 1200, 0];
     for (const horizonPeriods of [undefined, 4]) {
-      const out = predictContracts(p, renewals, premium, { discountRate: 0.08, horizonPeriods });
+      const out = predictContracts({ kind: 'sbg', params: p }, renewals, premium, { discountRate: 0.08, horizonPeriods });
       renewals.forEach((n, i) => {
         expect(out.renewalProbability[i]).toBe(renewalProbability(p, n));
         expect(out.derl[i]).toBe(discountedExpectedResidualLifetime(p, n, 0.08));
@@ -213,6 +218,38 @@ describe('sBG closed forms', () => {
         expect(out.residualValue[i]).toBeCloseTo(value, 9);
       });
     }
+  });
+});
+
+describe('the geometric limit (RetentionModel)', () => {
+  it('is the limit of the sBG as α, β → ∞ with α/(α+β) = θ', () => {
+    const theta = 0.23;
+    const geometric = { kind: 'geometric', churnProbability: theta } as const;
+    const near = { kind: 'sbg', params: { alpha: theta * 1e8, beta: (1 - theta) * 1e8 } } as const;
+    // At α + β = 1e8 the sBG differs from its limit by O(n/(α+β)) relative.
+    const close = (a: number, b: number) => expect(Math.abs(a / b - 1)).toBeLessThan(1e-6);
+    for (const n of [0, 5]) {
+      close(modelRenewalProbability(geometric, n), modelRenewalProbability(near, n));
+      close(modelDerl(geometric, n, 0.1), modelDerl(near, n, 0.1));
+      close(modelDerl(geometric, n, 0), modelDerl(near, n, 0));
+      close(modelResidualValueOverHorizon(geometric, n, 90, 0.05, 7), modelResidualValueOverHorizon(near, n, 90, 0.05, 7));
+      const curve = modelSurvivalCurve(geometric, 10, n);
+      modelSurvivalCurve(near, 10, n).forEach((s, t) => close(curve[t], s));
+    }
+    // DERL of the geometric model in closed form; nobody leaving and no discount: infinite.
+    expect(modelDerl(geometric, 3, 0.1)).toBeCloseTo(0.77 / (1 - 0.77 / 1.1), 12);
+    expect(modelDerl({ kind: 'geometric', churnProbability: 0 }, 0, 0)).toBe(Infinity);
+    expect(predictContracts({ kind: 'geometric', churnProbability: 0 }, [0], [0], { discountRate: 0 }).residualValue[0]).toBe(0);
+  });
+
+  it('retentionModelOf: the sBG when fitted, the limit at a boundary, null when nothing was fitted', () => {
+    const fitted = fitSbg(renewalSummaryFromSurvivors(REGULAR.slice(0, 8)));
+    expect(retentionModelOf(fitted)).toEqual({ kind: 'sbg', params: fitted.params });
+    const homogeneous = fitSbg(renewalSummaryFromSurvivors([1000, 800, 640, 512]));
+    expect(retentionModelOf(homogeneous)).toEqual({ kind: 'geometric', churnProbability: homogeneous.limitChurnProbability });
+    expect(retentionModelOf(fitSbg({ renewals: [3], active: [1], weight: [20] }))).toEqual({ kind: 'geometric', churnProbability: 0 });
+    expect(retentionModelOf(fitSbg({ renewals: [], active: [] }))).toBeNull();
+    expect(() => modelDerl({ kind: 'geometric', churnProbability: 1.5 }, 0, 0.1)).toThrow(RangeError);
   });
 });
 
