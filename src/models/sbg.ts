@@ -13,7 +13,7 @@
  *       P(T = t | θ) = θ (1 − θ)^(t−1),  t = 1, 2, …
  *  2. θ varies across customers as Beta(α, β).
  *
- * Integrating θ out (paper eqs. 3–5), with B the beta function:
+ * Integrating θ out, with B the beta function:
  *   P(T = t) = B(α+1, β+t−1) / B(α, β)              (leave at the t-th renewal decision)
  *   S(t)     = P(T > t) = B(α, β+t) / B(α, β)        (share that made t renewals; S(0) = 1)
  *            = Π_{j<t} (β+j)/(α+β+j)
@@ -38,15 +38,16 @@
  * log-likelihood over (ln α, ln β) with BFGS (optimize.ts) from several starts, one from the
  * observed hazards of the first two renewals.
  *
- * Per contract, for a contract that has survived n renewals (in Fader & Hardie (2010)'s
- * notation "n − 1 renewals" is our n − 1, i.e. their n is our n + 1); posterior θ | n ~
- * Beta(α, β+n):
+ * Per contract, for a contract that has survived n renewals (Fader & Hardie (2010) index the
+ * same contract by "n' − 1 renewals", so their n' is our n + 1 and their
+ * DERL(d | α, β, n') = (β+n'−1)/(α+β+n'−1) · 2F1(1, β+n'; α+β+n'; 1/(1+d)) is the one below);
+ * posterior θ | n ~ Beta(α, β+n):
  *   P(renew at the next renewal) = r_(n+1) = (β+n)/(α+β+n)
  *   S(n+k | n) = S(n+k)/S(n) = Π_{j=n}^{n+k−1} (β+j)/(α+β+j)
  *   expected renewals still to come (undiscounted) = Σ_{k≥1} S(n+k | n) = (β+n)/(α−1), α > 1
  *     (infinite for α ≤ 1: the Beta mass near θ = 0 makes the mean lifetime infinite)
  *   DERL(d | n) = Σ_{k≥1} S(n+k | n) / (1+d)^(k−1)
- *              = (β+n)/(α+β+n) · 2F1(1, β+n+1; α+β+n+1; 1/(1+d))   (F&H 2010, eq. 6, shifted)
+ *              = (β+n)/(α+β+n) · 2F1(1, β+n+1; α+β+n+1; 1/(1+d))   (F&H 2010's DERL, n shifted)
  * DERL counts the payment at the next renewal undiscounted (we stand at the end of the current
  * period, just before the decision, as in F&H 2010) and each later one discounted by one more
  * period at the per-period rate d. Residual value = premium per period × DERL; over a horizon
@@ -607,7 +608,7 @@ function assertDiscountRate(discountRate: number, allowZero: boolean): void {
 
 /**
  * Discounted expected residual lifetime of a contract with n renewals survived (Fader & Hardie
- * 2010, eq. 6 with their n − 1 renewals = our n):
+ * 2010's DERL with their "n − 1 renewals" = our n):
  *   DERL = Σ_{k≥1} S(n+k)/S(n) (1+d)^(−(k−1)) = (β+n)/(α+β+n) · 2F1(1, β+n+1; α+β+n+1; 1/(1+d)),
  * in periods: the next renewal's payment counts undiscounted, each later one one period more
  * discounted. d is the per-period discount rate (annual for annual policies); d = 0 gives the
