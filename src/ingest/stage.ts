@@ -378,12 +378,12 @@ export interface StageCounts {
 }
 
 export async function buildStage(store: Store, plan: StagePlan, tick: Tick): Promise<StageCounts> {
-  await store.runWithProgress(stageSql(plan), tick);
+  await runStageSql(store, plan, tick);
   if (plan.conventions.decimalEvidencePending) {
     const restage = await settleDecimalSeparators(store, plan);
     if (restage) {
       await dropStage(store, plan);
-      await store.runWithProgress(stageSql(plan), tick);
+      await runStageSql(store, plan, tick);
     }
   }
   const rows = await store.all<{ reason: string | null; n: number }>(
@@ -396,6 +396,23 @@ export async function buildStage(store: Store, plan: StagePlan, tick: Tick): Pro
     if (r.reason) byReason[r.reason] = r.n;
   }
   return { staged, byReason };
+}
+
+/**
+ * Run the stage's statement without DuckDB's common-subexpression optimizer. That optimizer
+ * computes a subexpression written twice in a projection (the amount grammar inside
+ * `decimalExpr`, the trimmed text) for every row, below the COALESCE or CASE that needs it
+ * for a few rows only; the parsers are written so that the costly part runs only for the
+ * values the cheap part cannot read, which the optimizer undid (staging took ten times
+ * longer than the values need).
+ */
+async function runStageSql(store: Store, plan: StagePlan, tick: Tick): Promise<void> {
+  await store.run(`SET disabled_optimizers = 'common_subexpressions'`);
+  try {
+    await store.runWithProgress(stageSql(plan), tick);
+  } finally {
+    await store.run('RESET disabled_optimizers');
+  }
 }
 
 /** Drop a stage and what reading its source left behind, so the source can be staged again. */

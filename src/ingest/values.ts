@@ -359,13 +359,37 @@ export const EVIDENCE = { point: 1, comma: 2, ambiguous: 3 } as const;
  * holds neither mark, reads neither way, or was a typed number (`numberCell`, see `decimalExpr`).
  */
 export function decimalEvidenceExpr(col: SqlExpr, numberCell?: SqlExpr): SqlExpr {
+  // A typed number's point is the reader's notation, not the file's convention: no evidence.
+  const written = numberCell ? `NOT ${numberCell} AND ` : '';
+  return `CASE WHEN ${written}(contains(${col}, '.') OR contains(${col}, ',')) THEN ${plainPointEvidence(col)} END`;
+}
+
+/**
+ * The evidence of a value holding `.` or `,` (see `decimalEvidenceExpr`). Most exports write
+ * plain numbers (`49.19`): for a value that is only digits around one point, the amount shape
+ * captures the whole text, so it reads with a point, and with a comma exactly when it looks
+ * like one group of thousands (`1.234`: both ways). Two small regular expressions decide that;
+ * the amount grammar (twenty times slower: it cost most of staging) only sees the rest.
+ * `decimalEvidenceGrammarExpr` gives the same answer from the grammar alone (tests compare them).
+ */
+function plainPointEvidence(col: SqlExpr): SqlExpr {
+  const plain = `regexp_full_match(${col}, '[0-9]*\\.[0-9]+')`;
+  const oneGroup = `regexp_full_match(${col}, '[1-9][0-9]{0,2}\\.[0-9]{3}')`;
+  return `CASE WHEN ${plain} THEN CAST(CASE WHEN ${oneGroup} THEN ${EVIDENCE.ambiguous} ELSE ${EVIDENCE.point} END AS TINYINT) ELSE ${grammarEvidence(col)} END`;
+}
+
+/** What a value holding `.` or `,` says, from the amount grammar alone. */
+function grammarEvidence(col: SqlExpr): SqlExpr {
   const t = trimExpr(col);
   const core = amountCore(t);
   const point = `(regexp_full_match(${core}, ${literal(POINT_NUMBER)}) OR TRY_CAST(${col} AS DECIMAL(18,4)) IS NOT NULL)`;
   const comma = `regexp_full_match(${core}, ${literal(COMMA_NUMBER)})`;
-  // A typed number's point is the reader's notation, not the file's convention: no evidence.
-  const written = numberCell ? `NOT ${numberCell} AND ` : '';
-  return `CASE WHEN ${written}(contains(${col}, '.') OR contains(${col}, ',')) THEN CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT) END`;
+  return `CAST(NULLIF(CASE WHEN ${point} THEN 1 ELSE 0 END + CASE WHEN ${comma} THEN 2 ELSE 0 END, 0) AS TINYINT)`;
+}
+
+/** `decimalEvidenceExpr` without its plain-number shortcut: the reference the shortcut must agree with. */
+export function decimalEvidenceGrammarExpr(col: SqlExpr): SqlExpr {
+  return `CASE WHEN (contains(${col}, '.') OR contains(${col}, ',')) THEN ${grammarEvidence(col)} END`;
 }
 
 /** Counts of a column's values by the evidence they give. */

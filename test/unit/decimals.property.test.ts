@@ -6,7 +6,14 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideDecimalSeparator, decimalEvidenceExpr, decimalExpr, EVIDENCE, type DecimalSeparator } from '../../src/ingest/values.js';
+import {
+  decideDecimalSeparator,
+  decimalEvidenceExpr,
+  decimalEvidenceGrammarExpr,
+  decimalExpr,
+  EVIDENCE,
+  type DecimalSeparator,
+} from '../../src/ingest/values.js';
 import { literal } from '../../src/store/db.js';
 
 let conn: DuckDBConnection;
@@ -109,6 +116,23 @@ describe('amounts (property-based)', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('the plain-number shortcut of the decimal evidence says what the amount grammar says, for any text', async () => {
+    // Texts built from the characters that matter (digits, marks, signs, blanks, a currency,
+    // a letter), plus the writings above: the shortcut may only skip work, never change an answer.
+    const charArb = fc.constantFrom('0', '1', '2', '5', '9', '.', ',', '-', '+', ' ', '\u00a0', "'", '$', 'e', '(', ')');
+    const textArb = fc.oneof(
+      fc.array(charArb, { maxLength: 12 }).map((cs) => cs.join('')),
+      fc.tuple(amountArb, writingArb).map(([a, w]) => write(a, w)),
+      fc.tuple(fc.stringMatching(/^[0-9]{0,5}$/), fc.stringMatching(/^[0-9]{0,5}$/)).map(([w, f]) => `${w}.${f}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(textArb, { minLength: 1, maxLength: 40 }), async (texts) => {
+        expect(await evalAll(texts, decimalEvidenceExpr)).toEqual(await evalAll(texts, decimalEvidenceGrammarExpr));
+      }),
+      { numRuns: 60 },
     );
   });
 });
