@@ -9,7 +9,14 @@
  * run says so (`value_basis`). A value ≤ 0 always falls to the last tier.
  */
 import { literal, sqlNumber, type Store } from '../store/db.js';
-import type { ValueTierRule } from '../run/settings.js';
+
+export interface ValueTierRule {
+  name: string;
+  /** Customers ranked by predicted lifetime value: this tier takes them up to this cumulative share. */
+  top_share?: number;
+  /** Or: customers whose CLV is at least this amount. The last tier takes everyone left. */
+  min_clv?: number;
+}
 
 /**
  * The least value of each tier but the last. By share: a customer is within the top share s

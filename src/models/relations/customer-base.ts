@@ -1,0 +1,134 @@
+/**
+ * The customer base: one row per customer with a purchase on or before as-of — first and last
+ * purchase, orders, purchase days, money (returns netted in, never counted as purchases), margin
+ * where costs are known, the BG/NBD history (x, t_x, T), Gamma-Gamma's repeat value, and the
+ * 80/20 and trend window sums (windows from run_trend_windows).
+ *
+ * Purchases are summed per customer, returns (a few percent of days) apart, then joined: fewer
+ * aggregates over millions of days than one pass with a FILTER per measure. Customers whose only
+ * lines are returns have no purchase history: they are not in the base (the run counts them,
+ * `returnOnlyCustomers`).
+ *
+ * Money stays DECIMAL (exact sums, so independent of the order parallel threads add them in) and
+ * becomes DOUBLE only in the customer's final figures; the 80/20 and trend sums stay DECIMAL
+ * because the 80/20 levels are joined on the exact revenue (pareto_revenue in the run's money
+ * type, money.ts, so the levels group and join 64-bit keys when they can).
+ */
+import type { Relation } from '../relation.js';
+import { byMoneyWidth } from './money.js';
+import { historyKey } from './histories.js';
+
+export const customerBase = byMoneyWidth<'as_of'>((money) => ({
+  name: 'run_base',
+  grain: 'one row per customer with a purchase on or before as-of',
+  params: ['as_of'],
+  sql: `
+WITH windows AS (
+  SELECT current_start, previous_start, comparable, pareto_start
+  FROM run_trend_windows
+),
+customer_days AS NOT MATERIALIZED (
+  SELECT d.customer_id, d.order_date, d.is_return, d.orders, d.amount, d.lines, d.margin,
+         w.pareto_start IS NULL OR d.order_date >= w.pareto_start AS in_pareto_window,
+         d.order_date >= w.current_start AS in_current_window,
+         w.comparable AND d.order_date >= w.previous_start AND d.order_date < w.current_start AS in_previous_window
+  FROM run_purchase_days d CROSS JOIN windows w
+),
+purchases AS (
+  SELECT customer_id,
+         count(*) AS purchase_days,
+         min(order_date) AS first_purchase,
+         max(order_date) AS last_purchase,
+         arg_min(amount, order_date) AS first_day_value,
+         sum(orders) AS orders,
+         sum(amount) AS gross_revenue,
+         sum(margin) AS margin,
+         sum(amount) FILTER (WHERE in_pareto_window) AS pareto_revenue,
+         sum(amount) FILTER (WHERE in_current_window) AS trend_current,
+         sum(amount) FILTER (WHERE in_previous_window) AS trend_previous
+  FROM customer_days
+  WHERE NOT is_return
+  GROUP BY customer_id
+),
+returns AS (
+  SELECT customer_id,
+         sum(amount) AS returned,
+         sum(lines) AS return_lines,
+         sum(margin) AS margin,
+         sum(amount) FILTER (WHERE in_pareto_window) AS pareto_revenue,
+         sum(amount) FILTER (WHERE in_current_window) AS trend_current,
+         sum(amount) FILTER (WHERE in_previous_window) AS trend_previous
+  FROM customer_days
+  WHERE is_return
+  GROUP BY customer_id
+),
+customers AS (
+  SELECT p.customer_id, p.first_purchase, p.last_purchase, p.purchase_days, p.orders, p.first_day_value,
+         p.gross_revenue,
+         coalesce(r.returned, 0) AS returned,
+         p.gross_revenue + coalesce(r.returned, 0) AS net_revenue,
+         coalesce(r.return_lines, 0) AS return_lines,
+         -- Margin only over lines that carry a cost; NULL when none does.
+         CASE WHEN p.margin IS NOT NULL OR r.margin IS NOT NULL THEN coalesce(p.margin, 0) + coalesce(r.margin, 0) END AS margin,
+         coalesce(p.pareto_revenue, 0) + coalesce(r.pareto_revenue, 0) AS pareto_revenue,
+         coalesce(p.trend_current, 0) + coalesce(r.trend_current, 0) AS trend_current,
+         -- NULL when the data does not cover the previous window: not enough history to compare.
+         CASE WHEN w.comparable THEN coalesce(p.trend_previous, 0) + coalesce(r.trend_previous, 0) END AS trend_previous,
+         CAST($as_of AS DATE) AS as_of
+  FROM purchases p
+  LEFT JOIN returns r USING (customer_id)
+  CROSS JOIN windows w
+)
+SELECT customer_id,
+       first_purchase,
+       last_purchase,
+       date_diff('day', last_purchase, as_of) AS recency_days,
+       date_diff('day', first_purchase, as_of) AS tenure_days,
+       CAST(orders AS INTEGER) AS frequency,
+       CAST(purchase_days AS INTEGER) AS purchase_days,
+       CAST(net_revenue AS DOUBLE) AS monetary,
+       CAST(gross_revenue AS DOUBLE) AS gross_revenue,
+       CAST(-returned AS DOUBLE) AS returns_value,
+       CAST(return_lines AS INTEGER) AS return_lines,
+       CAST(gross_revenue AS DOUBLE) / orders AS avg_order_value,
+       CAST(margin AS DOUBLE) AS margin,
+       CAST(purchase_days - 1 AS INTEGER) AS bgnbd_x,
+       date_diff('day', first_purchase, last_purchase) AS t_x_days,
+       date_diff('day', first_purchase, as_of) AS T_days,
+       -- Mean net value of the repeat purchases: everything after the first purchase day,
+       -- returns netted in (Gamma-Gamma's m; customers with m ≤ 0 are left out of its fit).
+       CASE WHEN purchase_days > 1 THEN CAST(net_revenue - first_day_value AS DOUBLE) / (purchase_days - 1) END AS repeat_mean_value,
+       CAST(first_day_value AS DOUBLE) AS first_day_value,
+       CAST(date_trunc('month', first_purchase) AS DATE) AS cohort_month,
+       ${historyKey('purchase_days - 1', "date_diff('day', first_purchase, last_purchase)", "date_diff('day', first_purchase, as_of)")} AS history_key,
+       CAST(pareto_revenue AS ${money}) AS pareto_revenue,
+       trend_current,
+       trend_previous
+FROM customers`,
+}));
+
+/**
+ * Customers whose only lines up to as-of are returns: no purchase history to score, so they are
+ * not in the base; the run counts them and names the first few (in id order) instead of
+ * silently dropping them. Every returning customer of the base has return lines, so only those
+ * few need comparing (no join over every customer).
+ */
+export const returnOnlyCustomers: Relation<'examples'> = {
+  name: 'run_return_only_customers',
+  grain: 'one row: how many customers have only returns, and the first few ids',
+  params: ['examples'],
+  sql: `
+WITH returning_customers AS (
+  SELECT DISTINCT customer_id FROM run_purchase_days WHERE is_return
+),
+scored_returning AS (
+  SELECT customer_id FROM run_base WHERE return_lines > 0
+),
+only_returns AS (
+  SELECT customer_id FROM returning_customers
+  WHERE customer_id NOT IN (SELECT customer_id FROM scored_returning)
+)
+SELECT count(*) AS customers,
+       list(customer_id ORDER BY customer_id)[1:CAST($examples AS INTEGER)] AS examples
+FROM only_returns`,
+};
