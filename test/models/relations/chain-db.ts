@@ -17,6 +17,8 @@ export interface ChainDb {
   materialize<P extends string>(relation: Relation<P>, params: Record<P, string | number | null>): Promise<void>;
   /** Rows of a query, as plain values (dates as text, decimals as numbers). */
   rows<T = Row>(sql: string): Promise<T[]>;
+  /** Rows of a relation, parameters bound. */
+  select<P extends string, T = Row>(relation: Relation<P>, params: Record<P, string | number | null>): Promise<T[]>;
   close(): void;
 }
 
@@ -39,6 +41,9 @@ export async function chainDb(): Promise<ChainDb> {
     },
     async rows<T = Row>(sql: string) {
       return readerObjects(await conn.runAndReadAll(sql)) as T[];
+    },
+    async select<P extends string, T = Row>(relation: Relation<P>, params: Record<P, string | number | null>) {
+      return readerObjects(await conn.runAndReadAll(relation.sql, boundParams(relation, params))) as T[];
     },
     close() {
       conn.closeSync();
