@@ -16,6 +16,14 @@ const NET: [string, number][] = [
   ['K1', 570], ['K2', 120], ['K3', 120], ['K4', 120], ['K5', 20], ['K6', 15], ['K7', 15], ['K8', 10], ['K9', 10], ['N1', 0], ['N2', -30],
 ];
 
+interface Level {
+  net_revenue: number;
+  revenue_rank: number;
+  cumulative_share: number;
+  positive_total: number;
+  abc_class: string;
+}
+
 let db: ChainDb;
 beforeAll(async () => {
   db = await chainDb();
@@ -26,10 +34,8 @@ afterAll(() => db.close());
 
 describe('80/20 revenue levels', () => {
   it('one row per distinct positive revenue: ties share a level and a rank; ≤ 0 has none', async () => {
-    const levels = await db.select<'share' | 'b_share', Record<string, number | string>>(revenueLevels, { share: 0.8, b_share: 0.95 });
-    const rows = levels
-      .map((l) => ({ ...l, cumulative_share: Math.round((l.cumulative_share as number) * 1e9) / 1e9 }))
-      .sort((x, y) => (y.net_revenue as number) - (x.net_revenue as number));
+    const levels = await db.select<'share' | 'b_share', Level>(revenueLevels, { share: 0.8, b_share: 0.95 });
+    const rows = levels.map((l) => ({ ...l, cumulative_share: Math.round(l.cumulative_share * 1e9) / 1e9 })).sort((x, y) => y.net_revenue - x.net_revenue);
     expect(rows).toEqual([
       { net_revenue: 570, revenue_rank: 1, cumulative_share: 0.57, positive_total: 1000, abc_class: 'A' },
       { net_revenue: 120, revenue_rank: 2, cumulative_share: 0.93, positive_total: 1000, abc_class: 'A' },
