@@ -290,6 +290,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   if (!(await store.value<number>("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'run_cohorts'"))) {
     await timed('cohorts', () => materialize(store, cohortRelation, chain));
   }
+  // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
+  await store.run(`DROP TABLE IF EXISTS temp.${purchaseDays.narrow.name}`);
   const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
   const expectedValue = expectedValueSql(gammaUsable ? gamma!.params : null);
 

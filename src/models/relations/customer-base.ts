@@ -4,10 +4,10 @@
  * where costs are known, the BG/NBD history (x, t_x, T), Gamma-Gamma's repeat value, and the
  * 80/20 and trend window sums (windows from run_trend_windows).
  *
- * Purchases are summed per customer, returns (a few percent of days) apart, then joined: fewer
- * aggregates over millions of days than one pass with a FILTER per measure. Customers whose only
- * lines are returns have no purchase history: they are not in the base (the run counts them,
- * `returnOnlyCustomers`).
+ * One aggregation over the customer's purchase and return days (measured on the 9.8M-line
+ * bench: cheaper than summing purchases and returns apart and joining them). Customers whose
+ * only lines are returns have no purchase history: they are not in the base (the run counts
+ * them, `returnOnlyCustomers`).
  *
  * Money stays DECIMAL (exact sums, so independent of the order parallel threads add them in) and
  * becomes DOUBLE only in the customer's final figures; the 80/20 and trend sums stay DECIMAL
@@ -27,57 +27,50 @@ WITH windows AS (
   SELECT current_start, previous_start, comparable, pareto_start
   FROM run_trend_windows
 ),
-customer_days AS NOT MATERIALIZED (
-  SELECT d.customer_id, d.order_date, d.is_return, d.orders, d.amount, d.lines, d.margin,
-         w.pareto_start IS NULL OR d.order_date >= w.pareto_start AS in_pareto_window,
-         d.order_date >= w.current_start AS in_current_window,
-         w.comparable AND d.order_date >= w.previous_start AND d.order_date < w.current_start AS in_previous_window
+customer_days AS (
+  -- Each day's measures in the columns they count in (NULL elsewhere): one aggregation over
+  -- purchase and return days alike, no FILTER per measure and no join of purchases to returns.
+  SELECT d.customer_id,
+         CASE WHEN NOT d.is_return THEN d.order_date END AS purchase_date,
+         CASE WHEN NOT d.is_return THEN d.orders END AS purchase_orders,
+         CASE WHEN NOT d.is_return THEN d.amount END AS purchase_value,
+         CASE WHEN d.is_return THEN d.amount END AS return_value,
+         CASE WHEN d.is_return THEN d.lines END AS return_lines,
+         d.margin,
+         CASE WHEN w.pareto_start IS NULL OR d.order_date >= w.pareto_start THEN d.amount END AS pareto_value,
+         CASE WHEN d.order_date >= w.current_start THEN d.amount END AS current_value,
+         CASE WHEN d.order_date >= w.previous_start AND d.order_date < w.current_start THEN d.amount END AS previous_value
   FROM run_purchase_days d CROSS JOIN windows w
 ),
-purchases AS (
+customer_sums AS (
   SELECT customer_id,
-         count(*) AS purchase_days,
-         min(order_date) AS first_purchase,
-         max(order_date) AS last_purchase,
-         arg_min(amount, order_date) AS first_day_value,
-         sum(orders) AS orders,
-         sum(amount) AS gross_revenue,
+         count(purchase_date) AS purchase_days,
+         min(purchase_date) AS first_purchase,
+         max(purchase_date) AS last_purchase,
+         -- arg_min skips the rows whose purchase_date is NULL (the return days).
+         arg_min(purchase_value, purchase_date) AS first_day_value,
+         sum(purchase_orders) AS orders,
+         sum(purchase_value) AS gross_revenue,
+         coalesce(sum(return_value), 0) AS returned,
+         coalesce(sum(return_lines), 0) AS return_lines,
+         -- Margin only over lines that carry a cost; NULL when none does.
          sum(margin) AS margin,
-         sum(amount) FILTER (WHERE in_pareto_window) AS pareto_revenue,
-         sum(amount) FILTER (WHERE in_current_window) AS trend_current,
-         sum(amount) FILTER (WHERE in_previous_window) AS trend_previous
+         coalesce(sum(pareto_value), 0) AS pareto_revenue,
+         coalesce(sum(current_value), 0) AS trend_current,
+         coalesce(sum(previous_value), 0) AS trend_previous
   FROM customer_days
-  WHERE NOT is_return
-  GROUP BY customer_id
-),
-returns AS (
-  SELECT customer_id,
-         sum(amount) AS returned,
-         sum(lines) AS return_lines,
-         sum(margin) AS margin,
-         sum(amount) FILTER (WHERE in_pareto_window) AS pareto_revenue,
-         sum(amount) FILTER (WHERE in_current_window) AS trend_current,
-         sum(amount) FILTER (WHERE in_previous_window) AS trend_previous
-  FROM customer_days
-  WHERE is_return
   GROUP BY customer_id
 ),
 customers AS (
-  SELECT p.customer_id, p.first_purchase, p.last_purchase, p.purchase_days, p.orders, p.first_day_value,
-         p.gross_revenue,
-         coalesce(r.returned, 0) AS returned,
-         p.gross_revenue + coalesce(r.returned, 0) AS net_revenue,
-         coalesce(r.return_lines, 0) AS return_lines,
-         -- Margin only over lines that carry a cost; NULL when none does.
-         CASE WHEN p.margin IS NOT NULL OR r.margin IS NOT NULL THEN coalesce(p.margin, 0) + coalesce(r.margin, 0) END AS margin,
-         coalesce(p.pareto_revenue, 0) + coalesce(r.pareto_revenue, 0) AS pareto_revenue,
-         coalesce(p.trend_current, 0) + coalesce(r.trend_current, 0) AS trend_current,
+  -- Customers whose only lines are returns have no purchase day: not in the base.
+  SELECT s.customer_id, s.first_purchase, s.last_purchase, s.purchase_days, s.orders, s.first_day_value,
+         s.gross_revenue, s.returned, s.gross_revenue + s.returned AS net_revenue, s.return_lines, s.margin,
+         s.pareto_revenue, s.trend_current,
          -- NULL when the data does not cover the previous window: not enough history to compare.
-         CASE WHEN w.comparable THEN coalesce(p.trend_previous, 0) + coalesce(r.trend_previous, 0) END AS trend_previous,
+         CASE WHEN w.comparable THEN s.trend_previous END AS trend_previous,
          CAST($as_of AS DATE) AS as_of
-  FROM purchases p
-  LEFT JOIN returns r USING (customer_id)
-  CROSS JOIN windows w
+  FROM customer_sums s CROSS JOIN windows w
+  WHERE s.purchase_days > 0
 )
 SELECT customer_id,
        first_purchase,
