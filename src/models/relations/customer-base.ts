@@ -23,43 +23,27 @@ export const customerBase = byMoneyWidth<'as_of'>((money) => ({
   grain: 'one row per customer with a purchase on or before as-of',
   params: ['as_of'],
   sql: `
-WITH windows AS (
-  SELECT current_start, previous_start, comparable, pareto_start
-  FROM run_trend_windows
-),
-customer_days AS (
-  -- Each day's measures in the columns they count in (NULL elsewhere): one aggregation over
-  -- purchase and return days alike, no FILTER per measure and no join of purchases to returns.
+WITH customer_sums AS (
+  -- One aggregation over purchase and return days alike. FILTERs over the stored columns rather
+  -- than CASE expressions or computed flags: DuckDB then sees the money column's bounds and sums
+  -- it in 64 bits (sum_no_overflow), ~40 % less CPU on the bench than 128-bit sums.
   SELECT d.customer_id,
-         CASE WHEN NOT d.is_return THEN d.order_date END AS purchase_date,
-         CASE WHEN NOT d.is_return THEN d.orders END AS purchase_orders,
-         CASE WHEN NOT d.is_return THEN d.amount END AS purchase_value,
-         CASE WHEN d.is_return THEN d.amount END AS return_value,
-         CASE WHEN d.is_return THEN d.lines END AS return_lines,
-         d.margin,
-         CASE WHEN w.pareto_start IS NULL OR d.order_date >= w.pareto_start THEN d.amount END AS pareto_value,
-         CASE WHEN d.order_date >= w.current_start THEN d.amount END AS current_value,
-         CASE WHEN d.order_date >= w.previous_start AND d.order_date < w.current_start THEN d.amount END AS previous_value
-  FROM run_purchase_days d CROSS JOIN windows w
-),
-customer_sums AS (
-  SELECT customer_id,
-         count(purchase_date) AS purchase_days,
-         min(purchase_date) AS first_purchase,
-         max(purchase_date) AS last_purchase,
-         -- arg_min skips the rows whose purchase_date is NULL (the return days).
-         arg_min(purchase_value, purchase_date) AS first_day_value,
-         sum(purchase_orders) AS orders,
-         sum(purchase_value) AS gross_revenue,
-         coalesce(sum(return_value), 0) AS returned,
-         coalesce(sum(return_lines), 0) AS return_lines,
+         count(*) FILTER (WHERE NOT d.is_return) AS purchase_days,
+         min(d.order_date) FILTER (WHERE NOT d.is_return) AS first_purchase,
+         max(d.order_date) FILTER (WHERE NOT d.is_return) AS last_purchase,
+         arg_min(d.amount, d.order_date) FILTER (WHERE NOT d.is_return) AS first_day_value,
+         sum(d.orders) FILTER (WHERE NOT d.is_return) AS orders,
+         sum(d.amount) FILTER (WHERE NOT d.is_return) AS gross_revenue,
+         coalesce(sum(d.amount) FILTER (WHERE d.is_return), 0) AS returned,
+         coalesce(sum(d.lines) FILTER (WHERE d.is_return), 0) AS return_lines,
          -- Margin only over lines that carry a cost; NULL when none does.
-         sum(margin) AS margin,
-         coalesce(sum(pareto_value), 0) AS pareto_revenue,
-         coalesce(sum(current_value), 0) AS trend_current,
-         coalesce(sum(previous_value), 0) AS trend_previous
-  FROM customer_days
-  GROUP BY customer_id
+         sum(d.margin) AS margin,
+         -- The 80/20 window (from --since, else all history) and the two trend windows.
+         coalesce(sum(d.amount) FILTER (WHERE w.pareto_start IS NULL OR d.order_date >= w.pareto_start), 0) AS pareto_revenue,
+         coalesce(sum(d.amount) FILTER (WHERE d.order_date >= w.current_start), 0) AS trend_current,
+         coalesce(sum(d.amount) FILTER (WHERE d.order_date >= w.previous_start AND d.order_date < w.current_start), 0) AS trend_previous
+  FROM run_purchase_days d CROSS JOIN run_trend_windows w
+  GROUP BY d.customer_id
 ),
 customers AS (
   -- Customers whose only lines are returns have no purchase day: not in the base.
@@ -69,7 +53,7 @@ customers AS (
          -- NULL when the data does not cover the previous window: not enough history to compare.
          CASE WHEN w.comparable THEN s.trend_previous END AS trend_previous,
          CAST($as_of AS DATE) AS as_of
-  FROM customer_sums s CROSS JOIN windows w
+  FROM customer_sums s CROSS JOIN run_trend_windows w
   WHERE s.purchase_days > 0
 )
 SELECT customer_id,

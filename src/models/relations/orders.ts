@@ -23,7 +23,7 @@ WITH order_lines AS (
          order_date,
          is_return,
          amount,
-         amount - cost AS costed_margin
+         cost
   FROM transactions
   WHERE order_date <= CAST($as_of AS DATE)
 )
@@ -32,7 +32,9 @@ SELECT customer_id,
        min(order_date) AS order_date,
        CAST(sum(amount) AS ${money}) AS amount,
        CAST(count(*) AS INTEGER) AS lines,
-       CAST(sum(costed_margin) AS ${money}) AS margin
+       -- amount − cost over the costed lines, as two sums of stored columns (64-bit when DuckDB
+       -- can bound them; NULL − NULL when no line has a cost).
+       CAST(sum(amount) FILTER (WHERE cost IS NOT NULL) - sum(cost) AS ${money}) AS margin
 FROM order_lines
 GROUP BY customer_id, order_id, CASE WHEN order_id IS NULL THEN order_date END, is_return`,
 }));
