@@ -2,7 +2,7 @@
  * The width of the chain's sums of money. Amounts are DECIMAL(18, 4) in the store; DuckDB widens
  * every sum to DECIMAL(38, 4), 128-bit, and sums of those are several times slower than sums of
  * 64-bit decimals (measured: each further sum over the purchase days costs ~2 s of CPU wide,
- * ~0.3 s narrow, on the 9.8M-line bench). So order, day and customer sums are cast back to
+ * ~0.4 s narrow, on the 9.8M-line bench). So order, day and customer sums are cast back to
  * DECIMAL(18, 4) — but only when no sum can overflow 18 digits: the absolute amounts and costs of
  * all the lines up to as-of add up to less than 10^14 (`moneyScale`). Otherwise (low-value
  * currencies, huge stores) the sums stay 38 digits wide. The type changes the relations' shape,
