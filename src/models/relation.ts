@@ -50,6 +50,24 @@ export function parametersOf(sql: string): string[] {
   return [...seen];
 }
 
+/**
+ * `relation` with `inputs` (relations it reads by name) inlined as CTEs of the same names, so a
+ * relation that is read once is never materialised: DuckDB plans the whole chain as one query
+ * and streams each step into the next. The text stays one runnable query; its parameters are
+ * those of all the parts (shared names mean the same value). Inputs are listed in chain order
+ * (an input may read the ones before it).
+ */
+export function inlined<P extends string, Q extends string>(relation: Relation<P>, inputs: readonly Relation<Q>[]): Relation<P | Q> {
+  const ctes = inputs.map((input) => `${input.name} AS (${input.sql.trimEnd()}\n)`).join(',\n');
+  const params = [...new Set<P | Q>([...inputs.flatMap((i) => i.params), ...relation.params])];
+  return { ...relation, sql: `\nWITH ${ctes}\nSELECT * FROM (${relation.sql.trimEnd()}\n)`, params };
+}
+
+/** The bound values of a relation's parameters (only those it uses; scalars need no types). */
+export function boundParams<P extends string>(relation: Relation<P>, params: RelationParams<P>): Params {
+  return bindParams(relation, params).values;
+}
+
 /** CREATE OR REPLACE TEMP TABLE <name> AS <sql>, its parameters bound. Returns the rows written. */
 export async function materialize<P extends string>(store: Store, relation: Relation<P>, params: RelationParams<P>, tick?: Tick): Promise<number> {
   const { values, types } = bindParams(relation, params);

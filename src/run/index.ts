@@ -1,18 +1,17 @@
 /**
  * `crm run`: every customer model, as of a date, recorded as one run.
  *
- * Steps (each a small SQL statement over named temp tables, the statistics in TypeScript on
- * compressed data):
- *   0. orders    — transaction lines up to as-of grouped into orders (SQL)
- *   1. base      — per customer: first/last purchase, orders, purchase days, money, the 80/20
- *                  and trend window sums (SQL)
+ * Steps (the SQL is a chain of relations in src/models/relations/, each materialised as the temp
+ * table of its name, or inlined into the one relation that reads it; the statistics in
+ * TypeScript on compressed data):
+ *   1. chain     — trend windows → orders → purchase days → customer base (run_base), and the
+ *                  customers with only returns (counted, not scored)
  *   2. rfm       — score cut points; scores and segments are expressions in step 6 (models/rfm.ts)
- *   3. bgnbd     — fit on distinct (x, t_x, T) histories; P(alive), expected purchases,
+ *   3. bgnbd     — fit on the distinct histories (x, t_x, T); P(alive), expected purchases,
  *                  discounted expected purchases and churn tier per history (models/bgnbd.ts,
- *                  clv.ts), while DuckDB ranks the 80/20 levels (step 5)
+ *                  clv.ts), while DuckDB ranks the 80/20 levels (relations/revenue-levels.ts)
  *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts),
- *                  while DuckDB builds the cohort triangle (models/cohorts.ts)
- *   5. pareto    — 80/20 ranks per distinct revenue amount, ABC, trend (models/pareto.ts, SQL)
+ *                  while DuckDB builds the cohort triangle (relations/cohorts.ts)
  *   6. write     — one transaction: customer_metrics (joining 1–5, with value tiers),
  *                  cohort_retention, segment_migration, backtest, and the runs row last.
  * Everything heavy is staged in temp tables before the transaction, so a failed or killed run
@@ -29,15 +28,21 @@ import { BUCKET_CAP, type Backtest } from '../models/backtest.js';
 import type { BgNbdParams } from '../models/bgnbd.js';
 import { fitPurchaseModel, meanPurchaseRate, predictPurchases, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
-import { cohortSql } from '../models/cohorts.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
-import { paretoColumns, paretoLevelsSql, paretoWindows, trendWindowsSql, type TrendWindows } from '../models/pareto.js';
-import { insertInto, materialize, rowsOf } from '../models/relation.js';
+import { boundParams, inlined, insertInto, materialize, rowsOf } from '../models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS, type BacktestAucRow, type BacktestBucketRow } from '../models/relations/backtest.js';
+import { cohorts as cohortRelation } from '../models/relations/cohorts.js';
+import { customerBase, returnOnlyCustomers } from '../models/relations/customer-base.js';
 import { CUSTOMER_METRICS } from '../models/relations/customer-metrics.js';
+import { histories, historyKey } from '../models/relations/histories.js';
+import { moneyScale, type MoneyWidth } from '../models/relations/money.js';
+import { orders } from '../models/relations/orders.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../models/relations/predictions.js';
+import { purchaseDays } from '../models/relations/purchase-days.js';
+import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
+import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../models/relations/trend-windows.js';
 import { VALUE_TIERS } from '../models/relations/value-tiers.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
 import { valueTierCuts } from '../models/tiers.js';
@@ -48,7 +53,6 @@ const RUN_MEMORY_LIMIT = '2GB';
 
 /** Temp tables of one run (gone when its connection closes). */
 const T = {
-  orderDays: 'temp.run_order_days',
   base: 'temp.run_base',
   pred: 'temp.run_predictions',
   paretoLevels: 'temp.run_pareto_levels',
@@ -179,29 +183,29 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
-  // 1. Customer base
+  // 1. The chain up to the customer base (models/relations/): trend windows → orders (inlined:
+  // read once) → purchase days → customer base; customers with only returns counted apart.
+  const chain = {
+    as_of: asOf,
+    since: options.since,
+    trend_window_days: settings.key_accounts.trend_window_days,
+    share: settings.key_accounts.share,
+    b_share: settings.key_accounts.b_share,
+    examples: RETURN_ONLY_EXAMPLES,
+  };
   let trend!: TrendWindows;
   await progress.step(`summarising customers as of ${asOf}`, async (tick) => {
-    const scale = await timed('money_scale', () =>
-      store.one<{ with_cost: boolean; narrow: boolean }>(
-        `SELECT count(cost) > 0 AS with_cost, coalesce(sum(abs(amount)), 0) + coalesce(sum(abs(cost)), 0) < 1e14 AS narrow
-         FROM transactions WHERE order_date <= DATE ${literal(asOf)}`,
-      ),
-    );
-    const withCost = Boolean(scale?.with_cost);
-    const money = moneySum(Boolean(scale?.narrow));
-    await timed('order_days', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_order_days AS ${orderDaysSql(asOf, withCost, money)}`, (f) => tick(f === null ? null : f * 0.7)));
-    trend = (await store.one<TrendWindows>(trendWindowsSql({ asOf, since: options.since, trendWindowDays: settings.key_accounts.trend_window_days })))!;
-    const windows = paretoWindows({ since: options.since }, trend);
-    await timed('base', () => store.runWithProgress(`CREATE OR REPLACE TEMP TABLE run_base AS ${baseSql(asOf, windows, withCost, money)}`, (f) => tick(f === null ? null : 0.7 + f * 0.3)));
+    await timed('trend_windows', () => materialize(store, trendWindows, chain));
+    trend = (await store.one<TrendWindows>(TREND_WINDOWS_ROW_SQL))!;
+    const money = (await timed('money_scale', () => store.value<MoneyWidth>(moneyScale.sql, boundParams(moneyScale, chain))))!;
+    const days = inlined(purchaseDays[money], [orders[money]]);
+    await timed('purchase_days', () => materialize(store, days, chain, (f) => tick(f === null ? null : f * 0.6)));
+    await timed('base', () => materialize(store, customerBase[money], chain, (f) => tick(f === null ? null : 0.6 + f * 0.4)));
   });
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
-  // Customers whose only lines up to as-of are returns have no purchase history to score; they
-  // are counted (and a few named) in the summary rather than silently dropped.
-  const onlyReturns = (await store.one<{ customers: number; examples: string[] | null }>(
-    `SELECT count(*) AS customers, list(customer_id ORDER BY customer_id)[1:${RETURN_ONLY_EXAMPLES}] AS examples
-     FROM (SELECT customer_id FROM ${T.orderDays} GROUP BY customer_id HAVING bool_and(is_return))`,
+  const onlyReturns = (await timed('return_only', () =>
+    store.one<{ customers: number; examples: string[] | null }>(returnOnlyCustomers.sql, boundParams(returnOnlyCustomers, chain)),
   ))!;
 
   // 2. RFM score boundaries (the scores themselves are computed in step 6)
@@ -211,25 +215,19 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   let fallbackReason: string | null = null;
   let fallbackCode: FallbackCode | null = null;
   let bgnbd: PurchaseModelFit | null = null;
-  const triples = await timed('read_triples', () =>
-    readNumericColumns(store, `SELECT bgnbd_x AS x, t_x_days, T_days, count(*) AS weight FROM ${T.base} GROUP BY ALL ORDER BY ALL`),
-  );
+  const triples = await timed('read_triples', () => readNumericColumns(store, histories.sql));
   const data = {
     x: triples.x,
     tx: triples.t_x_days.map((d) => d / unitDays),
     T: triples.T_days.map((d) => d / unitDays),
-    weight: triples.weight,
+    weight: triples.customers,
   };
   const repeaters = await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0`);
   // (Everyone buying first on the as-of date is covered by "nobody repeats": T = 0 forces x = 0.)
   if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
   // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access).
-  const pareto = timed('pareto', () =>
-    store.run(
-      `CREATE OR REPLACE TEMP TABLE run_pareto_levels AS ${paretoLevelsSql(T.base, { share: settings.key_accounts.share, bShare: settings.key_accounts.b_share })}`,
-    ),
-  );
+  const pareto = timed('pareto', () => materialize(store, revenueLevels, chain));
   if (!fallbackReason) {
     bgnbd = await progress.step(`fitting BG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
       timed('bgnbd_fit', async () => fitPurchaseModel(data)),
@@ -277,7 +275,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     if (spend.x.length >= 2) {
       gamma = await progress.step(`fitting Gamma-Gamma on ${spend.x.length.toLocaleString('en-US')} repeat customers`, async () => {
         // The cohort triangle is built in DuckDB's threads meanwhile (inserted in step 6).
-        const cohorts = timed('cohorts', () => store.run(`CREATE OR REPLACE TEMP TABLE run_cohorts AS ${cohortSql(T.base, T.orderDays, asOf)}`));
+        const cohorts = timed('cohorts', () => materialize(store, cohortRelation, chain));
         const fit = await timed('gamma_fit', async () => fitGammaGamma({ x: spend.x, m: spend.m }));
         await cohorts;
         return fit;
@@ -285,8 +283,10 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     }
   }
   if (!(await store.value<number>("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'run_cohorts'"))) {
-    await timed('cohorts', () => store.run(`CREATE OR REPLACE TEMP TABLE run_cohorts AS ${cohortSql(T.base, T.orderDays, asOf)}`));
+    await timed('cohorts', () => materialize(store, cohortRelation, chain));
   }
+  // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
+  await store.run(`DROP TABLE IF EXISTS temp.${purchaseDays.narrow.name}`);
   const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
 
   // Backtest predictions need the holdout length in units; prepared before the transaction.
@@ -399,119 +399,6 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
 
 function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86_400_000);
-}
-
-/**
- * Order, day and customer sums back in the lines' DECIMAL(18, 4) (DuckDB widens every sum to 38
- * digits): 64-bit sums downstream are ~30 % faster than 128-bit ones. Only when `narrow`: the
- * absolute amounts and costs of all the lines add up to less than 10^14, so no partial sum can
- * overflow 18 digits; otherwise (low-value currencies, huge stores) the sums stay 38 digits wide.
- */
-function moneySum(narrow: boolean): (sum: string) => string {
-  return narrow ? (sum) => `CAST(${sum} AS DECIMAL(18, 4))` : (sum) => sum;
-}
-
-/**
- * A customer's purchase history (x, t_x, T in days) as one BIGINT, x·2⁴⁰ + t_x·2²⁰ + T: the
- * predictions made per distinct history are joined back to customers on one 64-bit key instead
- * of three columns. Exact while T < 2²⁰ days (2,870 years) and x < 2²³.
- */
-function historyKey(x: string, txDays: string, tDays: string): string {
-  return `(CAST(${x} AS BIGINT) * 1099511627776 + CAST(${txDays} AS BIGINT) * 1048576 + CAST(${tDays} AS BIGINT))`;
-}
-
-/**
- * Step 0: transactions up to as-of, one row per customer order (lines sharing an order id; rows
- * without one form an order per day), returns apart. An order is one purchase occasion, dated by
- * its first line. ~2× fewer rows than lines; every later step (base, cohorts) reads this instead
- * of rescanning the lines, and counting orders is counting rows.
- *
- * Each aggregate costs about as much as the grouping itself at this size, so the cost sums are
- * only computed when some line carries a cost (`withCost`).
- */
-
-function orderDaysSql(asOf: string, withCost: boolean, money: (sum: string) => string): string {
-  return `
-SELECT customer_id, is_return,
-       min(order_date) AS order_date,
-       ${money('sum(amount)')} AS amount,
-       count(*) AS lines${withCost ? `,
-       ${money('sum(cost)')} AS cost,
-       ${money('sum(amount) FILTER (WHERE cost IS NOT NULL)')} AS costed_amount` : ''}
-FROM transactions
-WHERE order_date <= DATE ${literal(asOf)}
-GROUP BY customer_id, order_id, CASE WHEN order_id IS NULL THEN order_date END, is_return`;
-}
-
-/**
- * Step 1: one row per customer with a purchase on or before as-of. Orders are distinct order
- * ids (or days, for rows without one); purchase days drive BG/NBD; returns are netted into
- * money but never count as purchases.
- *
- * Purchases are summed per day, then per customer; returns (a few percent of orders) apart, then
- * joined: fewer aggregates over the millions of orders than one pass with a FILTER per measure.
- */
-function baseSql(asOf: string, windows: ReturnType<typeof paretoWindows>, withCost: boolean, money: (sum: string) => string): string {
-  const d = `DATE ${literal(asOf)}`;
-  // The 80/20 window is all history unless --since narrows it: then it is the net revenue.
-  const windowSums = (column: string) =>
-    `${windows.pareto ? `sum(${column}) FILTER (WHERE ${windows.pareto})` : 'NULL::DECIMAL(38, 4)'} AS pareto_revenue,
-         sum(${column}) FILTER (WHERE ${windows.current}) AS trend_current,
-         ${windows.previous ? `sum(${column}) FILTER (WHERE ${windows.previous})` : 'NULL::DECIMAL(38, 4)'} AS trend_previous`;
-  // Purchase-side plus return-side sum, NULL only when both are (no line of the customer).
-  const both = (col: string) => `CASE WHEN p.${col} IS NOT NULL OR r.${col} IS NOT NULL THEN coalesce(p.${col}, 0) + coalesce(r.${col}, 0) END`;
-  const netRevenue = 'p.gross_revenue + coalesce(r.returned, 0)';
-  return `
-WITH purchase_days AS (
-  SELECT customer_id, order_date, count(*) AS day_orders, ${money('sum(amount)')} AS day_value${withCost ? `, ${money('sum(cost)')} AS cost, ${money('sum(costed_amount)')} AS costed_amount` : ''}
-  FROM ${T.orderDays} WHERE NOT is_return GROUP BY customer_id, order_date
-),
-purchases AS (
-  SELECT customer_id,
-         count(*) AS purchase_days,
-         min(order_date) AS first_purchase,
-         max(order_date) AS last_purchase,
-         arg_min(day_value, order_date) AS first_day_value,
-         sum(day_orders) AS orders,
-         sum(day_value) AS gross_revenue,
-         ${windowSums('day_value')}${withCost ? ', sum(cost) AS cost, sum(costed_amount) AS costed_amount' : ''}
-  FROM purchase_days GROUP BY customer_id
-),
-returns AS (
-  SELECT customer_id,
-         sum(amount) AS returned,
-         sum(lines) AS return_lines,
-         ${windowSums('amount')}${withCost ? ', sum(cost) AS cost, sum(costed_amount) AS costed_amount' : ''}
-  FROM ${T.orderDays} WHERE is_return GROUP BY customer_id
-)
-SELECT p.customer_id,
-       p.first_purchase,
-       p.last_purchase,
-       date_diff('day', p.last_purchase, ${d}) AS recency_days,
-       date_diff('day', p.first_purchase, ${d}) AS tenure_days,
-       CAST(p.orders AS INTEGER) AS frequency,
-       CAST(p.purchase_days AS INTEGER) AS purchase_days,
-       CAST(${netRevenue} AS DOUBLE) AS monetary,
-       CAST(p.gross_revenue AS DOUBLE) AS gross_revenue,
-       CAST(coalesce(-r.returned, 0) AS DOUBLE) AS returns_value,
-       CAST(coalesce(r.return_lines, 0) AS INTEGER) AS return_lines,
-       CAST(p.gross_revenue AS DOUBLE) / p.orders AS avg_order_value,
-       -- Margin only over lines that carry a cost; NULL when none does.
-       ${withCost ? `CAST(${both('costed_amount')} - ${both('cost')} AS DOUBLE)` : 'NULL::DOUBLE'} AS margin,
-       CAST(p.purchase_days - 1 AS INTEGER) AS bgnbd_x,
-       date_diff('day', p.first_purchase, p.last_purchase) AS t_x_days,
-       date_diff('day', p.first_purchase, ${d}) AS T_days,
-       -- Mean net value of the repeat purchases: everything after the first purchase day,
-       -- returns netted in (Gamma-Gamma's m; customers with m ≤ 0 are left out of its fit).
-       CASE WHEN p.purchase_days > 1 THEN CAST(${netRevenue} - p.first_day_value AS DOUBLE) / (p.purchase_days - 1) END AS repeat_mean_value,
-       CAST(p.first_day_value AS DOUBLE) AS first_day_value,
-       CAST(date_trunc('month', p.first_purchase) AS DATE) AS cohort_month,
-       ${historyKey('p.purchase_days - 1', "date_diff('day', p.first_purchase, p.last_purchase)", `date_diff('day', p.first_purchase, ${d})`)} AS history_key,
-       ${money(windows.pareto ? 'coalesce(p.pareto_revenue, 0) + coalesce(r.pareto_revenue, 0)' : netRevenue)} AS pareto_revenue,
-       coalesce(p.trend_current, 0) + coalesce(r.trend_current, 0) AS trend_current,
-       -- NULL when the data does not cover the previous window: not enough history to compare.
-       ${windows.previous ? 'coalesce(p.trend_previous, 0) + coalesce(r.trend_previous, 0)' : 'NULL::DECIMAL(38, 4)'} AS trend_previous
-FROM purchases p LEFT JOIN returns r USING (customer_id)`;
 }
 
 async function computeBacktest(store: Store, runId: number, asOf: string, holdoutEnd: string, fitted: boolean): Promise<Backtest> {

@@ -6,7 +6,9 @@ import { literal, sqlNumber, Store, type Row } from '../store/db.js';
 import { inputError, storeError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable, visibleText } from '../util/format.js';
 import { bgnbdModelLine } from './format.js';
-import type { TrendWindows } from '../models/pareto.js';
+import { inlined, type Relation } from '../models/relation.js';
+import { revenueLevels } from '../models/relations/revenue-levels.js';
+import type { TrendWindows } from '../models/relations/trend-windows.js';
 import { parseShare } from './settings.js';
 
 async function openWithRuns(storePath: string): Promise<Store> {
@@ -138,6 +140,36 @@ export interface KeyAccountsResult {
 }
 
 /**
+ * The latest run's customers as the 80/20 levels relation reads them: its net revenue back in
+ * exact decimals (net_revenue came from DECIMAL sums), so ties and thresholds match the run's.
+ */
+const latestRevenue: Relation = {
+  name: 'run_base',
+  grain: 'one row per customer of the latest run',
+  params: [],
+  sql: `
+SELECT customer_id, CAST(net_revenue AS DECIMAL(38, 4)) AS pareto_revenue
+FROM customer_latest`,
+};
+
+/** The key accounts at a share: the run's own 80/20 rule (relations/revenue-levels.ts) over the latest run, $share bound. */
+const KEY_ACCOUNTS_SQL = `
+WITH levels AS (${inlined(revenueLevels, [latestRevenue]).sql}
+),
+keys AS (
+  SELECT b.customer_id
+  FROM (${latestRevenue.sql}
+  ) b JOIN levels l ON l.net_revenue = b.pareto_revenue
+  WHERE l.abc_class = 'A'
+)
+SELECT m.revenue_rank AS rank, m.customer_id, c.name, c.account_owner, m.net_revenue, m.revenue_share, m.cumulative_share,
+       m.revenue_trend, m.churn_risk, m.churn_tier, m.value_tier,
+       m.at_risk_reason IS NOT NULL AS at_risk,
+       m.at_risk_reason
+FROM customer_latest m JOIN keys USING (customer_id) LEFT JOIN customers c USING (customer_id)
+ORDER BY m.net_revenue DESC, m.customer_id`;
+
+/**
  * Key accounts of the latest run. With --share other than the run's, the set is recomputed
  * from the run's window revenue by the same rule (ties with the last account included).
  */
@@ -148,27 +180,9 @@ export async function keyAccounts(storePath: string, shareFlag?: string): Promis
       "SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, params, CAST(input->'$.trend' AS VARCHAR) AS trend FROM runs ORDER BY run_id DESC LIMIT 1",
     ))!;
     const share = shareFlag !== undefined ? parseShare(shareFlag) : Number(JSON.parse(run.params).key_accounts.share);
-    const rows = await store.all<Row>(`
-      WITH revenue AS (
-        -- Exact decimals (net_revenue came from DECIMAL sums), so ties and thresholds match the run's.
-        SELECT customer_id, CAST(net_revenue AS DECIMAL(38, 4)) AS net_revenue FROM customer_latest WHERE net_revenue > 0
-      ),
-      positive AS (
-        SELECT customer_id, net_revenue,
-               sum(net_revenue) OVER (ORDER BY net_revenue DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue,
-               sum(net_revenue) OVER (PARTITION BY net_revenue) AS tied_revenue,
-               sum(net_revenue) OVER () AS total
-        FROM revenue
-      ),
-      keys AS (
-        SELECT customer_id FROM positive WHERE CAST(cumulative_revenue - tied_revenue AS DOUBLE) / CAST(total AS DOUBLE) < ${sqlNumber(share)}
-      )
-      SELECT m.revenue_rank AS rank, m.customer_id, c.name, c.account_owner, m.net_revenue, m.revenue_share, m.cumulative_share,
-             m.revenue_trend, m.churn_risk, m.churn_tier, m.value_tier,
-             m.at_risk_reason IS NOT NULL AS at_risk,
-             m.at_risk_reason
-      FROM customer_latest m JOIN keys USING (customer_id) LEFT JOIN customers c USING (customer_id)
-      ORDER BY m.net_revenue DESC, m.customer_id`);
+    // Only class A matters here; B's bound is the run's (or the share, if that is larger).
+    const bShare = Math.max(share, Number(JSON.parse(run.params).key_accounts.b_share ?? share));
+    const rows = await store.all<Row>(KEY_ACCOUNTS_SQL, { share, b_share: bShare });
     const customers = (await store.value<number>('SELECT count(*) FROM customer_latest')) ?? 0;
     const accounts = rows as unknown as KeyAccount[];
     return {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueTierCuts } from '../../src/models/tiers.js';
 import { Store } from '../../src/store/db.js';
 import { createRng } from '../../src/models/random.js';
-import type { ValueTierRule } from '../../src/run/settings.js';
+import type { ValueTierRule } from '../../src/models/tiers.js';
 
 const TIERS: ValueTierRule[] = [
   { name: 'Platinum', top_share: 0.05 },

@@ -11,7 +11,8 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trendWindowsSql, type TrendWindows } from '../../src/models/pareto.js';
+import { boundParams } from '../../src/models/relation.js';
+import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../../src/models/relations/trend-windows.js';
 import { createStore, type TestStore, type TxRow } from '../helpers/run.js';
 
 const PARTIAL: TxRow[] = [
@@ -51,7 +52,13 @@ describe('trend windows: the data must cover both (SQL, in memory)', () => {
   async function windows(firstDate: string, s: { asOf: string; since?: string; trendWindowDays?: number }): Promise<TrendWindows> {
     await conn.run('DELETE FROM transactions');
     await conn.run(`INSERT INTO transactions VALUES (DATE '${firstDate}'), (DATE '${s.asOf}')`);
-    const reader = await conn.runAndReadAll(trendWindowsSql({ asOf: s.asOf, since: s.since ?? null, trendWindowDays: s.trendWindowDays ?? 365 }));
+    return trendRow({ as_of: s.asOf, since: s.since ?? null, trend_window_days: s.trendWindowDays ?? 365 });
+  }
+
+  /** The trend windows relation, materialised as the run does, read as the run records it. */
+  async function trendRow(params: { as_of: string; since: string | null; trend_window_days: number }): Promise<TrendWindows> {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${trendWindows.name} AS ${trendWindows.sql}`, boundParams(trendWindows, params));
+    const reader = await conn.runAndReadAll(TREND_WINDOWS_ROW_SQL);
     return reader.getRowObjectsJson()[0] as unknown as TrendWindows;
   }
 
@@ -72,8 +79,7 @@ describe('trend windows: the data must cover both (SQL, in memory)', () => {
   it('data after as-of does not count as history before it', async () => {
     await conn.run('DELETE FROM transactions');
     await conn.run(`INSERT INTO transactions VALUES (DATE '2024-06-01'), (DATE '2026-01-01')`);
-    const reader = await conn.runAndReadAll(trendWindowsSql({ asOf: '2024-12-31', since: null, trendWindowDays: 30 }));
-    expect(reader.getRowObjectsJson()[0]).toMatchObject({ data_start: '2024-06-01', previous_start: '2024-11-02', comparable: true });
+    expect(await trendRow({ as_of: '2024-12-31', since: null, trend_window_days: 30 })).toMatchObject({ data_start: '2024-06-01', previous_start: '2024-11-02', comparable: true });
   });
 });
 

@@ -1,0 +1,40 @@
+/**
+ * Orders: the transaction lines up to as-of grouped into purchase occasions. Lines sharing an
+ * order id are one order (on however many days they were recorded); lines without an order id
+ * form one order per customer and day. An order is dated by its first line. Returns are orders
+ * of their own (`is_return`): they are netted into money but never count as purchases.
+ *
+ * `margin` sums amount − cost over the lines that carry a cost (a line without one adds
+ * nothing), so it is NULL when none of the order's lines does: margin is only ever measured
+ * where the cost is known.
+ *
+ * Sums of money are in the run's money type (narrow when nothing can overflow: money.ts).
+ */
+import { byMoneyWidth } from './money.js';
+
+export const orders = byMoneyWidth<'as_of'>((money) => ({
+  name: 'run_orders',
+  grain: 'one row per customer order (order id, or customer and day for lines without one), purchases and returns apart',
+  params: ['as_of'],
+  sql: `
+WITH order_lines AS (
+  SELECT customer_id,
+         order_id,
+         order_date,
+         is_return,
+         amount,
+         cost
+  FROM transactions
+  WHERE order_date <= CAST($as_of AS DATE)
+)
+SELECT customer_id,
+       is_return,
+       min(order_date) AS order_date,
+       CAST(sum(amount) AS ${money}) AS amount,
+       CAST(count(*) AS INTEGER) AS lines,
+       -- amount − cost over the costed lines, as two sums of stored columns (64-bit when DuckDB
+       -- can bound them; NULL − NULL when no line has a cost).
+       CAST(sum(amount) FILTER (WHERE cost IS NOT NULL) - sum(cost) AS ${money}) AS margin
+FROM order_lines
+GROUP BY customer_id, order_id, CASE WHEN order_id IS NULL THEN order_date END, is_return`,
+}));

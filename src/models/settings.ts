@@ -1,0 +1,65 @@
+/**
+ * The models' settings and their defaults (the run resolves them from the config file's `models`
+ * section and the flags: src/run/settings.ts). Everything that shapes the results is recorded in
+ * `runs.params`, so a run can be reproduced from its own row.
+ */
+import { DEFAULT_SEGMENT_RULES, type SegmentRule } from './rfm.js';
+import type { ValueTierRule } from './tiers.js';
+
+export type TimeUnit = 'day' | 'week' | 'month';
+
+/** Days per model time unit (a month is 365.25 / 12 days). */
+export const UNIT_DAYS: Record<TimeUnit, number> = { day: 1, week: 7, month: 30.4375 };
+
+export interface ModelSettings {
+  time_unit: TimeUnit;
+  /** CLV and expected purchases horizon, in months. */
+  horizon_months: number;
+  /** Annual discount rate for CLV (0.1 = 10 %). */
+  discount_rate: number;
+  rfm: {
+    /** Number of quantile bins per score (scores 1…bins). */
+    bins: number;
+    /** Optional explicit cut points per score: the largest value that still gets score k (k = 1…bins−1). */
+    recency_cuts?: number[];
+    frequency_cuts?: number[];
+    monetary_cuts?: number[];
+    segments: SegmentRule[];
+  };
+  value_tiers: ValueTierRule[];
+  /**
+   * Tier thresholds, applied to `basis`: churn_risk (1 − P(alive), the default) or
+   * p_no_purchase (which, unlike BG/NBD's P(alive), rises for long-silent one-time buyers).
+   */
+  churn_tiers: { medium: number; high: number; basis: 'churn_risk' | 'p_no_purchase' };
+  key_accounts: {
+    /** Key accounts: the smallest set of customers reaching this share of positive net revenue. */
+    share: number;
+    /** Class B reaches this cumulative share; the rest is C. */
+    b_share: number;
+    /** Length of the windows compared for the revenue trend, when --since is not given. */
+    trend_window_days: number;
+    /** At risk when revenue fell by at least this share versus the previous window… */
+    revenue_drop: number;
+    /** …or churn risk rose by at least this much since the previous run, or is in the high tier. */
+    churn_risk_rise: number;
+  };
+  /** Fewer customers than this (with at least one purchase) and the statistical models are not fitted. */
+  min_customers: number;
+}
+
+export const DEFAULT_SETTINGS: ModelSettings = {
+  time_unit: 'week',
+  horizon_months: 12,
+  discount_rate: 0.1,
+  rfm: { bins: 5, segments: DEFAULT_SEGMENT_RULES },
+  value_tiers: [
+    { name: 'Platinum', top_share: 0.05 },
+    { name: 'Gold', top_share: 0.2 },
+    { name: 'Silver', top_share: 0.5 },
+    { name: 'Bronze' },
+  ],
+  churn_tiers: { medium: 0.3, high: 0.6, basis: 'churn_risk' },
+  key_accounts: { share: 0.8, b_share: 0.95, trend_window_days: 365, revenue_drop: 0.25, churn_risk_rise: 0.15 },
+  min_customers: 20,
+};

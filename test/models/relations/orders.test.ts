@@ -1,0 +1,68 @@
+/**
+ * Orders and purchase days (relations/orders.ts, purchase-days.ts) on hand-made lines:
+ *
+ *   A  O1 2024-01-10 100 (cost 60) + O1 2024-01-12 50 (no cost)  — one order over two days, dated by its first line
+ *      O2 2024-01-10 30 (cost 10)                                — a second order on the same day
+ *      R1 2024-01-10 −20 (cost −12)                              — a return that day: apart from the purchases
+ *      O9 2025-01-05 999                                         — after as-of: not read
+ *   B  no order id: 2024-03-01 40 + 20, 2024-03-02 25             — one order per day
+ *   C  only a return, R9 2024-05-01 −15
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inlined } from '../../../src/models/relation.js';
+import { orders } from '../../../src/models/relations/orders.js';
+import { purchaseDays } from '../../../src/models/relations/purchase-days.js';
+import { chainDb, type ChainDb, type Line } from './chain-db.js';
+
+const LINES: Line[] = [
+  ['A', 'O1', '2024-01-10', 100, 60],
+  ['A', 'O1', '2024-01-12', 50, null],
+  ['A', 'O2', '2024-01-10', 30, 10],
+  ['A', 'R1', '2024-01-10', -20, -12],
+  ['A', 'O9', '2025-01-05', 999, null],
+  ['B', null, '2024-03-01', 40, null],
+  ['B', null, '2024-03-01', 20, null],
+  ['B', null, '2024-03-02', 25, null],
+  ['C', 'R9', '2024-05-01', -15, null],
+];
+
+let db: ChainDb;
+beforeAll(async () => {
+  db = await chainDb();
+  await db.load(LINES);
+});
+afterAll(() => db.close());
+
+describe.each(['narrow', 'wide'] as const)('orders and purchase days (%s money)', (width) => {
+  it('an order id shared across days is one order on its first day; rows without an order id are one order per day; returns apart', async () => {
+    await db.materialize(orders[width], { as_of: '2024-12-31' });
+    expect(await db.rows('SELECT customer_id, is_return, CAST(order_date AS VARCHAR) AS order_date, amount, lines, margin FROM run_orders ORDER BY ALL')).toEqual([
+      { customer_id: 'A', is_return: false, order_date: '2024-01-10', amount: 30, lines: 1, margin: 20 },
+      // 100 − 60 over the costed line; the uncosted 50 adds nothing to the margin.
+      { customer_id: 'A', is_return: false, order_date: '2024-01-10', amount: 150, lines: 2, margin: 40 },
+      { customer_id: 'A', is_return: true, order_date: '2024-01-10', amount: -20, lines: 1, margin: -8 },
+      { customer_id: 'B', is_return: false, order_date: '2024-03-01', amount: 60, lines: 2, margin: null },
+      { customer_id: 'B', is_return: false, order_date: '2024-03-02', amount: 25, lines: 1, margin: null },
+      { customer_id: 'C', is_return: true, order_date: '2024-05-01', amount: -15, lines: 1, margin: null },
+    ]);
+  });
+
+  it('purchase days: orders summed per customer, day and kind (the orders inlined, as the run reads them)', async () => {
+    await db.materialize(inlined(purchaseDays[width], [orders[width]]), { as_of: '2024-12-31' });
+    expect(await db.rows('SELECT customer_id, CAST(order_date AS VARCHAR) AS order_date, is_return, orders, amount, lines, margin FROM run_purchase_days ORDER BY ALL')).toEqual([
+      // 2024-01-12 is no purchase day: its line belongs to O1, dated 2024-01-10.
+      { customer_id: 'A', order_date: '2024-01-10', is_return: false, orders: 2, amount: 180, lines: 3, margin: 60 },
+      { customer_id: 'A', order_date: '2024-01-10', is_return: true, orders: 1, amount: -20, lines: 1, margin: -8 },
+      { customer_id: 'B', order_date: '2024-03-01', is_return: false, orders: 1, amount: 60, lines: 2, margin: null },
+      { customer_id: 'B', order_date: '2024-03-02', is_return: false, orders: 1, amount: 25, lines: 1, margin: null },
+      { customer_id: 'C', order_date: '2024-05-01', is_return: true, orders: 1, amount: -15, lines: 1, margin: null },
+    ]);
+    const types = await db.rows<{ column_name: string; column_type: string }>("SELECT column_name, column_type FROM (DESCRIBE run_purchase_days) WHERE column_name IN ('amount', 'margin')");
+    expect(types.map((t) => t.column_type)).toEqual(width === 'narrow' ? ['DECIMAL(18,4)', 'DECIMAL(18,4)'] : ['DECIMAL(38,4)', 'DECIMAL(38,4)']);
+  });
+
+  it('as-of is inclusive: the lines on the as-of date count (100 + 30 − 20), the O1 line two days later does not', async () => {
+    await db.materialize(orders[width], { as_of: '2024-01-10' });
+    expect(await db.rows('SELECT customer_id, sum(amount) AS amount FROM run_orders GROUP BY ALL ORDER BY ALL')).toEqual([{ customer_id: 'A', amount: 110 }]);
+  });
+});
