@@ -222,7 +222,7 @@ export function formatKeyAccounts(r: KeyAccountsResult): string[] {
   return [head, ...(r.trend && !r.trend.comparable ? [notEnoughHistory(r.trend)] : []), '', table];
 }
 
-/** Why a run has no trends: its data does not cover both windows (models/pareto.ts). */
+/** Why a run has no trends: its data does not cover both windows (models/relations/trend-windows.ts). */
 export function notEnoughHistory(t: TrendWindows): string {
   return `trend: not enough history — comparing ${t.days}-day windows needs data from ${t.previous_start}, and the data starts on ${t.data_start ?? '—'}`;
 }

@@ -1,6 +1,6 @@
 /**
  * Acquisition cohorts (cohort_retention) and segment migration between runs
- * (src/models/cohorts.ts), on a hand-made store:
+ * (src/models/relations/cohorts.ts), on a hand-made store:
  *
  *   A  2024-01-10 100, 2024-01-25 50, 2024-03-05 80, return 2024-04-02 −30
  *   B  2024-01-20 60, 2024-05-10 40

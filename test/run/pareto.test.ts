@@ -1,5 +1,5 @@
 /**
- * 80/20 key accounts and ABC classes (src/models/pareto.ts) on a hand-made store with exact
+ * 80/20 key accounts and ABC classes (src/models/relations/revenue-levels.ts) on a hand-made store with exact
  * expected results. Net revenue per customer (positive total exactly 1000):
  *
  *   K1 570 | K2 K3 K4 120 each | K5 20 | K6 K7 15 each | K8 K9 10 each | N1 0 | N2 −30 (bought 20, returned 50)
