@@ -13,7 +13,8 @@
  *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts),
  *                  while DuckDB builds the cohort triangle (models/cohorts.ts)
  *   5. pareto    — 80/20 ranks per distinct revenue amount, ABC, trend (models/pareto.ts, SQL)
- *   6. write     — one transaction: customer_metrics (joining 1–5, with value tiers),
+ *   6. write     — one transaction: metrics_customers (customer_metrics' stored columns,
+ *                  joining 1–5, with value tiers),
  *                  cohort_retention, segment_migration, backtest, and the runs row last.
  * Everything heavy is staged in temp tables before the transaction, so a failed or killed run
  * leaves the store as it was. Same store + as-of + options ⇒ the same customer_metrics.
@@ -330,7 +331,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     timed('write', () =>
       store.transaction(async () => {
         await timed('write_metrics', () =>
-          insertInto(store, 'customer_metrics', VALUE_TIERS, { tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
+          insertInto(store, 'metrics_customers', VALUE_TIERS, { tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
         );
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         await insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId });

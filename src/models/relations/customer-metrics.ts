@@ -5,7 +5,7 @@
  *
  * Reads the chain's relations: temp.run_base (one row per customer), temp.run_predictions (per
  * purchase history, predictions.ts) and temp.run_pareto_levels (per distinct 80/20 revenue), and
- * the previous run's churn risk from customer_metrics.
+ * the previous run's churn risk from metrics_customers (customer_metrics' stored columns).
  *
  * Rules defined here, once:
  * - RFM scores: score = 1 + #{k : value > cut_k} over the run's cut lists (models/rfm.ts:
@@ -63,7 +63,7 @@ WITH gamma_gamma AS (
 ),
 previous AS (
   SELECT customer_id, churn_risk AS previous_churn_risk
-  FROM customer_metrics
+  FROM metrics_customers
   WHERE run_id = $previous_run_id
 ),
 scored AS (

@@ -1,7 +1,8 @@
 /**
  * Value tiers (default Platinum / Gold / Silver / Bronze) of the staged customer metrics, on the
  * way into the store: `VALUE_TIERS` is temp.run_customer_metrics with value_tier in place of
- * tier_value, the row the run inserts into customer_metrics.
+ * tier_value, the row the run inserts into metrics_customers (the stored columns of
+ * customer_metrics, store/schema.ts migration 6).
  *
  * The rule (its one home): a customer is in the first tier whose least value ($tier_cuts, one per
  * tier but the last, non-increasing) its tier_value reaches; a value ≤ 0 (or NULL) is always in
@@ -28,7 +29,7 @@ SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_d
        value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
-       at_risk_codes, as_of, time_unit_days
+       as_of, time_unit_days, at_risk_codes
 FROM temp.run_customer_metrics`,
   params: ['tier_names', 'tier_cuts'],
 };
