@@ -4,10 +4,10 @@
  * or every customer when there is no previous run: $previous_run_id NULL); NULL to_segment: no
  * longer scored.
  *
- * Reads the run's staged rows (temp.run_customer_metrics) and the previous run's stored ones
- * (metrics_customers). Without a previous run there is nothing to match: the segments are counted
- * as they are, and the FULL OUTER JOIN of the customers against nobody (2 s on 2.5M customers) is
- * not built — DuckDB drops the branch whose bound condition is false.
+ * Reads the stored rows of both runs (metrics_customers, customer_metrics' stored columns). Without
+ * a previous run there is nothing to match: the segments are counted as they are, and the FULL
+ * OUTER JOIN of the customers against nobody (2 s on 2.5M customers) is not built — DuckDB drops
+ * the branch whose bound condition is false.
  */
 import type { Relation } from '../relation.js';
 
@@ -16,7 +16,7 @@ export const SEGMENT_MIGRATION: Relation<'run_id' | 'previous_run_id'> = {
   grain: 'one row per (previous segment, segment now)',
   sql: `
 WITH now_ AS (
-  SELECT customer_id, rfm_segment FROM temp.run_customer_metrics
+  SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $run_id
 ),
 before_ AS (
   SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $previous_run_id
@@ -37,5 +37,5 @@ SELECT CAST($run_id AS INTEGER) AS run_id,
        count(*) AS customers
 FROM moves
 GROUP BY ALL`,
-  params: ['previous_run_id', 'run_id'],
+  params: ['run_id', 'previous_run_id'],
 };

@@ -14,11 +14,11 @@ import { CUSTOMER_METRICS } from '../../../src/models/relations/customer-metrics
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../../../src/models/relations/predictions.js';
 import { RUN_SUMMARY } from '../../../src/models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../../../src/models/relations/segment-migration.js';
-import { VALUE_TIERS } from '../../../src/models/relations/value-tiers.js';
+import { METRICS_CUSTOMERS, VALUE_TIERS } from '../../../src/models/relations/value-tiers.js';
 import { DEFAULT_SEGMENT_RULES, segmentCells } from '../../../src/models/rfm.js';
 import { Store } from '../../../src/store/db.js';
 
-const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, VALUE_TIERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
+const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
 
 let dir: string;
 let store: Store;
@@ -257,6 +257,21 @@ describe('customer metrics', () => {
     expect(first.map((r) => [r.run_id, r.previous_run_id, r.from_segment, r.to_segment, r.customers]).sort()).toEqual(
       [[2, null, null, 'About to Sleep', 1], [2, null, null, 'At Risk', 1], [2, null, null, 'New', 1]].sort(),
     );
+  });
+
+  it('METRICS_CUSTOMERS inserts the same rows as VALUE_TIERS over the materialised customer metrics, in one statement', async () => {
+    const params = { ...metricsParams({ previous_run_id: 1 }), run_id: 3 };
+    const tiers = { tier_names: ['Top', 'Mid', 'Low'], tier_cuts: [120, -20] };
+    await materialize(store, CUSTOMER_METRICS, params);
+    const expected = await rowsOf(store, VALUE_TIERS, tiers);
+    expect(expected).toHaveLength(3);
+    await insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, ...tiers });
+    expect(await store.all('SELECT * EXCLUDE (churn_tier, churn_method, value_basis, abc_class, at_risk_codes), CAST(churn_tier AS VARCHAR) AS churn_tier, CAST(churn_method AS VARCHAR) AS churn_method, CAST(value_basis AS VARCHAR) AS value_basis, CAST(abc_class AS VARCHAR) AS abc_class, CAST(at_risk_codes AS VARCHAR[]) AS at_risk_codes FROM metrics_customers WHERE run_id = 3 ORDER BY customer_id'))
+      .toEqual([...expected].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id))));
+    // The view words the same rows.
+    expect((await store.all('SELECT customer_id, value_tier, at_risk FROM customer_metrics WHERE run_id = 3 ORDER BY customer_id')).map((r) => [r.customer_id, r.value_tier, r.at_risk]))
+      .toEqual([['N', 'Low', false], ['O', 'Mid', false], ['R', 'Mid', true]]); // R: 1.5 × its expected order value < 120
+    await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
   });
 
   it('backtest: predictions per history against holdout purchase days, by bucket; AUC of each score', async () => {
