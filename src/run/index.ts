@@ -333,7 +333,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...metricsParams, tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
         );
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
-        await insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId });
+        await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, fitted)) : null;
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),
