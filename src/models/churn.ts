@@ -13,9 +13,9 @@
  * Tiers: high when churn_risk ≥ `high`, medium when ≥ `medium`, else low (models/relations/
  * predictions.ts, for the fitted model and the fallback alike).
  * Reasons ("no purchase in 140 days; usually buys every 30") compare the silence to the
- * customer's own rhythm (mean days between purchase days); the sentence is the generated column
+ * customer's own rhythm (mean days between purchase days); the sentence is the view column
  * customer_metrics.churn_reason, worded when read from churn_reason_code and usual_gap_days
- * (src/store/schema.ts, migration 5).
+ * (src/store/schema.ts, migration 6).
  */
 
 export interface ChurnTiers {

@@ -10,7 +10,7 @@
  * are assigned in SQL (models/relations/value-tiers.ts).
  */
 import { DOUBLE, LIST, listValue } from '@duckdb/node-api';
-import type { Store } from '../store/db.js';
+import type { ParamTypes, Params, Store } from '../store/db.js';
 
 export interface ValueTierRule {
   name: string;
@@ -31,11 +31,18 @@ export interface ValueTierRule {
  * position to spare for rounding. NULL values (none in practice) rank last, as they would in a
  * descending sort.
  */
-export async function valueTierCuts(store: Store, relation: string, value: string, tiers: ValueTierRule[]): Promise<number[]> {
+export async function valueTierCuts(
+  store: Store,
+  relation: string,
+  value: string,
+  tiers: ValueTierRule[],
+  bound: { values: Params; types: ParamTypes } = { values: {}, types: {} },
+): Promise<number[]> {
   const body = tiers.slice(0, -1);
   if (body.every((t) => t.min_clv !== undefined)) return body.map((t) => t.min_clv!);
-  // The values once, in a narrow temp table: counted, then selected from.
-  await store.run(`CREATE OR REPLACE TEMP TABLE tier_values AS SELECT ${value} AS v FROM ${relation}`);
+  // The values once, in a narrow temp table: counted, then selected from. `relation` may be a
+  // parenthesised query with parameters (`bound`): only the value column is computed.
+  await store.run(`CREATE OR REPLACE TEMP TABLE tier_values AS SELECT ${value} AS v FROM ${relation}`, bound.values, bound.types);
   try {
     const counts = await store.one<{ n: number; valued: number }>('SELECT count(*) AS n, count(v) AS valued FROM temp.tier_values');
     const { n, valued } = counts ?? { n: 0, valued: 0 };

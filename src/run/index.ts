@@ -12,10 +12,11 @@
  *                  clv.ts), while DuckDB ranks the 80/20 levels (relations/revenue-levels.ts)
  *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts),
  *                  while DuckDB builds the cohort triangle (relations/cohorts.ts)
- *   6. write     — one transaction: customer_metrics (joining 1–5, with value tiers),
+ *   6. write     — one transaction: metrics_customers (customer_metrics' stored columns,
+ *                  joining 1–5, with value tiers),
  *                  cohort_retention, segment_migration, backtest, and the runs row last.
- * Everything heavy is staged in temp tables before the transaction, so a failed or killed run
- * leaves the store as it was. Same store + as-of + options ⇒ the same customer_metrics.
+ * Everything heavy is staged in temp tables before the transaction, but the customer rows, which
+ * are computed as they are written; a failed or killed run leaves the store as it was. Same store + as-of + options ⇒ the same customer_metrics.
  */
 import type { CrmConfig } from '../config.js';
 import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
@@ -29,11 +30,11 @@ import type { BgNbdParams } from '../models/bgnbd.js';
 import { fitPurchaseModel, meanPurchaseRate, predictPurchases, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
-import { boundParams, inlined, insertInto, materialize, rowsOf } from '../models/relation.js';
+import { bindParams, boundParams, inlined, insertInto, materialize, rowsOf, type RelationParams } from '../models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS, type BacktestAucRow, type BacktestBucketRow } from '../models/relations/backtest.js';
 import { cohorts as cohortRelation } from '../models/relations/cohorts.js';
 import { customerBase, returnOnlyCustomers } from '../models/relations/customer-base.js';
-import { CUSTOMER_METRICS } from '../models/relations/customer-metrics.js';
+import { CUSTOMER_METRICS, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
 import { histories, historyKey } from '../models/relations/histories.js';
 import { moneyScale, type MoneyWidth } from '../models/relations/money.js';
 import { orders } from '../models/relations/orders.js';
@@ -43,7 +44,7 @@ import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
 import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../models/relations/trend-windows.js';
-import { VALUE_TIERS } from '../models/relations/value-tiers.js';
+import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
 import { valueTierCuts } from '../models/tiers.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
@@ -298,42 +299,41 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     });
   }
 
-  // 6. Assemble the rows outside the transaction (DuckDB appends far faster from a finished
-  // temp table), then write the run atomically. This process holds the store's write lock, so
-  // the run id chosen here stays free.
+  // 6. Write the run atomically. This process holds the store's write lock, so the run id
+  // chosen here stays free.
   const runId = ((await store.value<number>('SELECT coalesce(max(run_id), 0) FROM runs')) ?? 0) + 1;
   // "Previous" is the latest run of an earlier as-of date: rerunning the same date compares
   // with the same earlier period, so reruns reproduce their results exactly.
   const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
-  // The rows staged in a temp table, the value-tier boundaries from their values, then the rows
-  // written with their tiers inside the transaction (DuckDB appends fastest from a finished table).
+  // The value-tier boundaries from the values the tiers rank (only that column of the customer
+  // metrics is computed), then the rows computed and written in one pass inside the transaction.
   const gg = gammaUsable ? gamma!.params : null;
-  await timed('stage_metrics', () =>
-    materialize(store, CUSTOMER_METRICS, {
-      run_id: runId,
-      previous_run_id: previousRunId,
-      as_of: asOf,
-      time_unit_days: unitDays,
-      fitted,
-      ...rfm,
-      rfm_bins: settings.rfm.bins,
-      segment_cells: segmentCells(settings.rfm),
-      gg_p: gg?.p ?? null,
-      gg_q: gg?.q ?? null,
-      gg_v: gg?.v ?? null,
-      revenue_drop: settings.key_accounts.revenue_drop,
-      churn_risk_rise: settings.key_accounts.churn_risk_rise,
-    }),
+  const metricsParams: RelationParams<CustomerMetricsParam> = {
+    run_id: runId,
+    previous_run_id: previousRunId,
+    as_of: asOf,
+    time_unit_days: unitDays,
+    fitted,
+    ...rfm,
+    rfm_bins: settings.rfm.bins,
+    segment_cells: segmentCells(settings.rfm),
+    gg_p: gg?.p ?? null,
+    gg_q: gg?.q ?? null,
+    gg_v: gg?.v ?? null,
+    revenue_drop: settings.key_accounts.revenue_drop,
+    churn_risk_rise: settings.key_accounts.churn_risk_rise,
+  };
+  const tierCuts = await timed('value_tiers', () =>
+    valueTierCuts(store, `(${CUSTOMER_METRICS.sql})`, 'tier_value', settings.value_tiers, bindParams(CUSTOMER_METRICS, metricsParams)),
   );
-  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, CUSTOMER_METRICS.name, 'tier_value', settings.value_tiers));
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
         await timed('write_metrics', () =>
-          insertInto(store, 'customer_metrics', VALUE_TIERS, { tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
+          insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...metricsParams, tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
         );
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
-        await insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId });
+        await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, fitted)) : null;
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),

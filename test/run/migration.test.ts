@@ -4,7 +4,11 @@
  *   works, and so does a read-only command;
  * - version 2 (customer_metrics with every column stored): migration 3 keeps every value of
  *   every run, with the fixed vocabularies as ENUMs and the derived columns generated; migration
- *   4 lets revenue_previous be NULL and adds runs.fallback_code (NULL for earlier runs).
+ *   4 lets revenue_previous be NULL and adds runs.fallback_code (NULL for earlier runs);
+ * - version 4: migration 5 turns worded at-risk reasons into codes;
+ * - version 5 (customer_metrics a table with generated columns): migration 6 moves the stored
+ *   values into metrics_customers and makes customer_metrics a view with the same columns,
+ *   types and values.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,7 +61,7 @@ describe('a version-1 store', () => {
     expect(r.code, r.stderr).toBe(0);
     const run = JSON.parse(r.stdout);
     expect([run.run_id, run.as_of, run.customers, run.model_status]).toEqual([1, '2024-03-31', 3, 'fallback']);
-    expect(await versions(db)).toEqual([1, 2, 3, 4, 5]);
+    expect(await versions(db)).toEqual([1, 2, 3, 4, 5, 6]);
     const store = await Store.open(db, { readOnly: true });
     try {
       const rows = await store.all(`SELECT customer_id, frequency, monetary, returns_value, abc_class FROM customer_latest ORDER BY customer_id`);
@@ -81,7 +85,7 @@ describe('a version-1 store', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toBe('crm: error: no model run yet: run `crm run` first\n');
     expect(r.stdout).toBe('');
-    expect(await versions(db)).toEqual([1, 2, 3, 4, 5]);
+    expect(await versions(db)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
 
@@ -129,9 +133,9 @@ describe('a version-2 store with runs', () => {
       old.close();
     }
 
-    const migrated = await Store.open(db); // applies migrations 3, 4 and 5
+    const migrated = await Store.open(db); // applies migrations 3 to 6
     try {
-      expect(await migrated.schemaVersion()).toBe(5);
+      expect(await migrated.schemaVersion()).toBe(6);
       const after = await migrated.all(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
       expect(after).toEqual(before);
       // The generated columns, by hand (run 1 as of 2024-02-29 in weeks, run 2 as of 2024-03-31
@@ -219,7 +223,7 @@ describe('a version-4 store', () => {
     }
     const migrated = await Store.open(db);
     try {
-      expect(await migrated.schemaVersion()).toBe(5);
+      expect(await migrated.schemaVersion()).toBe(6);
       const rows = await migrated.all(
         `SELECT customer_id, CAST(at_risk_codes AS VARCHAR[]) AS at_risk_codes, at_risk, at_risk_reason, key_account_at_risk,
                 churn_reason_code, usual_gap_days, churn_reason
@@ -236,6 +240,74 @@ describe('a version-4 store', () => {
           churn_reason_code: 'bought_once', usual_gap_days: null, churn_reason: 'bought once, 59 days ago' },
         { customer_id: 'E', at_risk_codes: ['revenue_down', 'churn_risk_up', 'churn_risk_high'], at_risk: true, at_risk_reason: reasons[4][1],
           key_account_at_risk: true, churn_reason_code: 'overdue', usual_gap_days: 16, churn_reason: 'no purchase in 59 days; usually buys every 16 days' },
+      ]);
+    } finally {
+      migrated.close();
+    }
+  });
+});
+
+describe('a version-5 store with runs', () => {
+  it('migration 6: customer_metrics becomes a view over metrics_customers with every column, type and value of before', async () => {
+    // Runs scored by the current code (two as-of dates, two time units, the second compared with
+    // the first), copied into a store built with migrations 1–5, stored columns only.
+    const source = await createStore(
+      [
+        { customer_id: 'A', order_date: '2024-01-10', amount: 100 },
+        { customer_id: 'A', order_date: '2024-02-10', amount: 60 },
+        { customer_id: 'A', order_date: '2024-02-12', amount: -20 },
+        { customer_id: 'B', order_date: '2024-01-20', amount: 40 },
+        { customer_id: 'C', order_date: '2024-03-05', amount: 25 },
+        { customer_id: 'C', order_date: '2024-03-31', amount: 25 },
+      ],
+      'crm-migration-6-',
+    );
+    dirs.push(source.dir);
+    source.json(['run', '--as-of', '2024-02-29']);
+    source.json(['run', '--time-unit', 'day']);
+    const stored = (await source.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
+    )).map((c) => c.column_name);
+    expect(stored).toHaveLength(36);
+
+    const db = path.join(source.dir, 'v5.duckdb');
+    const old = await Store.open(db, { create: true, migrate: false });
+    const columnsOf = (s: Store) =>
+      s.all("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'customer_metrics' ORDER BY ordinal_position");
+    const everything = (s: Store, relation: string) => s.all(`SELECT * FROM ${relation} ORDER BY run_id, customer_id`);
+    let before: { columns: unknown[]; rows: unknown[]; latest: unknown[] };
+    try {
+      await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 5));
+      await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
+      await old.run('INSERT INTO runs SELECT * FROM src.runs');
+      await old.run(`INSERT INTO customer_metrics BY NAME SELECT ${stored.join(', ')} FROM src.customer_metrics`);
+      await old.run('DETACH src');
+      expect(await old.schemaVersion()).toBe(5);
+      before = { columns: await columnsOf(old), rows: await everything(old, 'customer_metrics'), latest: await everything(old, 'customer_latest') };
+    } finally {
+      old.close();
+    }
+    expect(before.rows).toHaveLength(5);
+    expect(before.columns).toHaveLength(51);
+
+    const migrated = await Store.open(db);
+    try {
+      expect(await migrated.schemaVersion()).toBe(6);
+      expect(await columnsOf(migrated)).toEqual(before.columns);
+      expect(await everything(migrated, 'customer_metrics')).toEqual(before.rows);
+      expect(await everything(migrated, 'customer_latest')).toEqual(before.latest);
+      // The same rows as the source store, written by today's run.
+      await migrated.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
+      expect(await migrated.value('SELECT count(*) FROM (SELECT * FROM customer_metrics EXCEPT ALL SELECT * FROM src.customer_metrics)')).toBe(0);
+      await migrated.run('DETACH src');
+      const kinds = await migrated.all(
+        `SELECT table_name AS name, 'table' AS kind FROM duckdb_tables() WHERE table_name IN ('customer_metrics', 'metrics_customers')
+         UNION ALL SELECT view_name, 'view' FROM duckdb_views() WHERE view_name IN ('customer_metrics', 'customer_latest') ORDER BY name`,
+      );
+      expect(kinds).toEqual([
+        { name: 'customer_latest', kind: 'view' },
+        { name: 'customer_metrics', kind: 'view' },
+        { name: 'metrics_customers', kind: 'table' },
       ]);
     } finally {
       migrated.close();

@@ -1,11 +1,13 @@
 /**
- * customer_metrics of one run, staged (temp.run_customer_metrics): every stored column but
+ * customer_metrics of one run (run_customer_metrics): every stored column (metrics_customers) but
  * value_tier, whose boundaries depend on these rows (value-tiers.ts adds it on the way into the
- * store), plus tier_value, the value the tiers rank.
+ * store), plus tier_value, the value the tiers rank. The run computes it twice, never staged:
+ * tier_value alone for the boundaries, then every row as it is inserted (value-tiers.ts:
+ * METRICS_CUSTOMERS).
  *
  * Reads the chain's relations: temp.run_base (one row per customer), temp.run_predictions (per
  * purchase history, predictions.ts) and temp.run_pareto_levels (per distinct 80/20 revenue), and
- * the previous run's churn risk from customer_metrics.
+ * the previous run's churn risk from metrics_customers (customer_metrics' stored columns).
  *
  * Rules defined here, once:
  * - RFM scores: score = 1 + #{k : value > cut_k} over the run's cut lists (models/rfm.ts:
@@ -63,7 +65,7 @@ WITH gamma_gamma AS (
 ),
 previous AS (
   SELECT customer_id, churn_risk AS previous_churn_risk
-  FROM customer_metrics
+  FROM metrics_customers
   WHERE run_id = $previous_run_id
 ),
 scored AS (

@@ -2,8 +2,9 @@
  * The run's summary (runs.summary, the reports' headline figures): customers and net revenue per
  * RFM segment, per value tier (with CLV) and per churn tier, and the totals (key accounts, their
  * revenue share, key accounts at risk, expected purchases, CLV) — in one pass over the run's rows
- * of customer_metrics (GROUPING SETS), whose generated columns (is_key_account,
- * key_account_at_risk) are the homes of those rules.
+ * of customer_metrics, whose columns is_key_account and key_account_at_risk are the homes of
+ * those rules: exact sums per (segment, value tier, churn tier) cell, then the cells added up
+ * per grouping set (four grouping sets over the customers cost twice as much).
  *
  * Sums of DOUBLEs do not depend on the order threads add them in: each value is fixed to 9
  * decimals as a DECIMAL, summed exactly, then returned as DOUBLE.
@@ -39,23 +40,39 @@ WITH run_rows AS (
   FROM customer_metrics
   WHERE run_id = $run_id
 ),
+cells AS (
+  -- The one pass over the customers: exact sums per (segment, value tier, churn tier), at most a
+  -- few hundred cells, which the grouping sets below add up.
+  SELECT rfm_segment, value_tier, churn_tier,
+         count(*) AS customers,
+         sum(CAST(monetary AS DECIMAL(38, 9))) AS net_revenue,
+         sum(CAST(clv AS DECIMAL(38, 9))) AS clv,
+         max(coalesce(clv, monetary)) AS top_value,
+         count(*) FILTER (WHERE is_key_account) AS key_customers,
+         sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE is_key_account) AS key_revenue,
+         sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE net_revenue > 0) AS positive_revenue,
+         count(*) FILTER (WHERE key_account_at_risk) AS key_at_risk,
+         sum(CAST(expected_purchases AS DECIMAL(38, 9))) AS expected_purchases
+  FROM run_rows
+  GROUP BY rfm_segment, value_tier, churn_tier
+),
 grouped AS (
   SELECT CASE WHEN grouping(rfm_segment) = 0 THEN 'segment'
               WHEN grouping(value_tier) = 0 THEN 'value_tier'
               WHEN grouping(churn_tier) = 0 THEN 'churn_tier'
               ELSE 'total' END AS grouped_by,
          coalesce(rfm_segment, value_tier, CAST(churn_tier AS VARCHAR)) AS name,
-         count(*) AS customers,
-         CAST(sum(CAST(monetary AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue,
-         CAST(sum(CAST(clv AS DECIMAL(38, 9))) AS DOUBLE) AS clv,
-         max(coalesce(clv, monetary)) AS top_value,
+         CAST(sum(customers) AS BIGINT) AS customers,
+         CAST(sum(net_revenue) AS DOUBLE) AS net_revenue,
+         CAST(sum(clv) AS DOUBLE) AS clv,
+         max(top_value) AS top_value,
          CAST(churn_tier AS VARCHAR) AS churn_tier_name,
-         count(*) FILTER (WHERE is_key_account) AS key_customers,
-         CAST(sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE is_key_account) AS DOUBLE) AS key_revenue,
-         CAST(sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE net_revenue > 0) AS DOUBLE) AS positive_revenue,
-         count(*) FILTER (WHERE key_account_at_risk) AS key_at_risk,
-         CAST(sum(CAST(expected_purchases AS DECIMAL(38, 9))) AS DOUBLE) AS expected_purchases
-  FROM run_rows
+         CAST(sum(key_customers) AS BIGINT) AS key_customers,
+         CAST(sum(key_revenue) AS DOUBLE) AS key_revenue,
+         CAST(sum(positive_revenue) AS DOUBLE) AS positive_revenue,
+         CAST(sum(key_at_risk) AS BIGINT) AS key_at_risk,
+         CAST(sum(expected_purchases) AS DOUBLE) AS expected_purchases
+  FROM cells
   GROUP BY GROUPING SETS ((rfm_segment), (value_tier), (churn_tier), ())
 )
 SELECT grouped_by, name, customers, net_revenue, clv, key_customers, key_revenue, positive_revenue, key_at_risk, expected_purchases

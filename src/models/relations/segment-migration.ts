@@ -3,6 +3,11 @@
  * previous run, segment now). NULL from_segment: not scored in the previous run (a new customer,
  * or every customer when there is no previous run: $previous_run_id NULL); NULL to_segment: no
  * longer scored.
+ *
+ * Reads the stored rows of both runs (metrics_customers, customer_metrics' stored columns). Without
+ * a previous run there is nothing to match: the segments are counted as they are, and the FULL
+ * OUTER JOIN of the customers against nobody (2 s on 2.5M customers) is not built — DuckDB drops
+ * the branch whose bound condition is false.
  */
 import type { Relation } from '../relation.js';
 
@@ -11,17 +16,26 @@ export const SEGMENT_MIGRATION: Relation<'run_id' | 'previous_run_id'> = {
   grain: 'one row per (previous segment, segment now)',
   sql: `
 WITH now_ AS (
-  SELECT customer_id, rfm_segment FROM customer_metrics WHERE run_id = $run_id
+  SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $run_id
 ),
 before_ AS (
-  SELECT customer_id, rfm_segment FROM customer_metrics WHERE run_id = $previous_run_id
+  SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $previous_run_id
+),
+moves AS (
+  SELECT NULL::VARCHAR AS from_segment, rfm_segment AS to_segment
+  FROM now_
+  WHERE $previous_run_id IS NULL
+  UNION ALL
+  SELECT b.rfm_segment AS from_segment, n.rfm_segment AS to_segment
+  FROM now_ n FULL OUTER JOIN before_ b USING (customer_id)
+  WHERE $previous_run_id IS NOT NULL
 )
 SELECT CAST($run_id AS INTEGER) AS run_id,
        CAST($previous_run_id AS INTEGER) AS previous_run_id,
-       b.rfm_segment AS from_segment,
-       n.rfm_segment AS to_segment,
+       from_segment,
+       to_segment,
        count(*) AS customers
-FROM now_ n FULL OUTER JOIN before_ b USING (customer_id)
+FROM moves
 GROUP BY ALL`,
   params: ['run_id', 'previous_run_id'],
 };

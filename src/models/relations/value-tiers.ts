@@ -1,7 +1,10 @@
 /**
- * Value tiers (default Platinum / Gold / Silver / Bronze) of the staged customer metrics, on the
- * way into the store: `VALUE_TIERS` is temp.run_customer_metrics with value_tier in place of
- * tier_value, the row the run inserts into customer_metrics.
+ * Value tiers (default Platinum / Gold / Silver / Bronze) of the customer metrics, on the way
+ * into the store: `VALUE_TIERS` is run_customer_metrics (customer-metrics.ts) with value_tier in
+ * place of tier_value, the row the run inserts into metrics_customers (customer_metrics' stored
+ * columns, store/schema.ts migration 6). `METRICS_CUSTOMERS` is the two composed, the run's
+ * INSERT: DuckDB computes and appends the rows in one pass, 1–1.5 s faster on 640k customers than
+ * staging them in a temp table first (CTAS 2.6–3.8 s, most of it the temp table's own write).
  *
  * The rule (its one home): a customer is in the first tier whose least value ($tier_cuts, one per
  * tier but the last, non-increasing) its tier_value reaches; a value ≤ 0 (or NULL) is always in
@@ -13,6 +16,7 @@
  * position is 1 + the number of cuts it does not reach.
  */
 import type { Relation } from '../relation.js';
+import { CUSTOMER_METRICS, type CustomerMetricsParam } from './customer-metrics.js';
 
 export const VALUE_TIERS: Relation<'tier_cuts' | 'tier_names'> = {
   name: 'temp.run_customer_metrics_tiered',
@@ -28,7 +32,17 @@ SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_d
        value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
-       at_risk_codes, as_of, time_unit_days
-FROM temp.run_customer_metrics`,
+       as_of, time_unit_days, at_risk_codes
+FROM run_customer_metrics`,
   params: ['tier_names', 'tier_cuts'],
+};
+
+/** run_customer_metrics with its value tiers, computed as it is inserted into metrics_customers. */
+export const METRICS_CUSTOMERS: Relation<CustomerMetricsParam | 'tier_cuts' | 'tier_names'> = {
+  name: 'metrics_customers',
+  grain: 'one row per customer with a purchase on or before as-of',
+  sql: `
+WITH run_customer_metrics AS (${CUSTOMER_METRICS.sql}
+)${VALUE_TIERS.sql}`,
+  params: [...CUSTOMER_METRICS.params, ...VALUE_TIERS.params],
 };

@@ -14,11 +14,11 @@ import { CUSTOMER_METRICS } from '../../../src/models/relations/customer-metrics
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../../../src/models/relations/predictions.js';
 import { RUN_SUMMARY } from '../../../src/models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../../../src/models/relations/segment-migration.js';
-import { VALUE_TIERS } from '../../../src/models/relations/value-tiers.js';
+import { METRICS_CUSTOMERS, VALUE_TIERS } from '../../../src/models/relations/value-tiers.js';
 import { DEFAULT_SEGMENT_RULES, segmentCells } from '../../../src/models/rfm.js';
 import { Store } from '../../../src/store/db.js';
 
-const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, VALUE_TIERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
+const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
 
 let dir: string;
 let store: Store;
@@ -161,12 +161,14 @@ describe('customer metrics', () => {
       expected_purchases DOUBLE, discounted_purchases DOUBLE, churn_tier VARCHAR, churn_method VARCHAR)`);
     await store.run(`INSERT INTO run_predictions VALUES ($1, 0.4, 0.6, 0.5, 2, 1.5, 'high', 'bgnbd'), ($2, 1, 0, 0.3, 1, 0.8, 'low', 'bgnbd'), ($3, 0.9, 0.1, 0.2, 0.5, 0.4, 'low', 'bgnbd')`,
       [await keyOf('R'), await keyOf('O'), await keyOf('N')]);
-    await store.run('DELETE FROM customer_metrics');
-    await store.run(`INSERT INTO customer_metrics (run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days, monetary, gross_revenue,
+    await store.run('DELETE FROM metrics_customers');
+    await store.run(`INSERT INTO metrics_customers (run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days, monetary, gross_revenue,
       returns_value, return_lines, r_score, f_score, m_score, rfm_segment, p_alive, churn_risk, churn_tier, churn_method, value_tier, value_basis,
       net_revenue, revenue_share, abc_class, revenue_current, as_of, time_unit_days)
       VALUES (1, 'R', DATE '2024-01-01', DATE '2024-02-01', 3, 3, 100, 100, 0, 0, 3, 3, 3, 'Loyal', 0.9, 0.1, 'low', 'bgnbd', 'Gold', 'clv', 100, 1, 'A', 0, DATE '2024-02-29', 7),
-             (1, 'N', DATE '2024-01-10', DATE '2024-01-10', 1, 1, 5, 5, 0, 0, 3, 3, 3, 'Loyal', 0.2, 0.8, 'high', 'bgnbd', 'Gold', 'clv', 5, 1, 'A', 0, DATE '2024-02-29', 7)`);
+             (1, 'N', DATE '2024-01-10', DATE '2024-01-10', 1, 1, 5, 5, 0, 0, 3, 3, 3, 'Loyal', 0.2, 0.8, 'high', 'bgnbd', 'Gold', 'clv', 5, 1, 'A', 0, DATE '2024-02-29', 7),
+             -- Z: scored in run 1, not in run 2 (no longer scored)
+             (1, 'Z', DATE '2024-01-10', DATE '2024-01-10', 1, 1, 5, 5, 0, 0, 1, 1, 1, 'Lost', 0.2, 0.8, 'high', 'bgnbd', 'Gold', 'clv', 5, 1, 'A', 0, DATE '2024-02-29', 7)`);
   });
 
   it('score RFM from the cut lists, name the segment, value each customer and flag who is at risk, with codes', async () => {
@@ -219,7 +221,7 @@ describe('customer metrics', () => {
     await materialize(store, VALUE_TIERS, { tier_names: ['Top', 'Low'], tier_cuts: [Infinity] });
     expect((await store.all('SELECT DISTINCT value_tier FROM temp.run_customer_metrics_tiered')).map((r) => r.value_tier)).toEqual(['Low']);
 
-    await insertInto(store, 'customer_metrics', VALUE_TIERS, { tier_names: ['Top', 'Mid', 'Low'], tier_cuts: [120, -20] });
+    await insertInto(store, 'metrics_customers', VALUE_TIERS, { tier_names: ['Top', 'Mid', 'Low'], tier_cuts: [120, -20] });
     const stored = await store.all(`SELECT customer_id, at_risk, at_risk_reason, key_account_at_risk, churn_reason_code, usual_gap_days, churn_reason
       FROM customer_metrics WHERE run_id = 2 ORDER BY customer_id`);
     expect(stored).toEqual([
@@ -247,11 +249,29 @@ describe('customer metrics', () => {
     const total = summary[summary.length - 1];
     expect([total.key_customers, total.key_revenue, total.positive_revenue, total.key_at_risk, total.clv]).toEqual([1, 120, 200, 1, 124]);
     const migration = await rowsOf(store, SEGMENT_MIGRATION, { run_id: 2, previous_run_id: 1 });
-    expect(migration.map((r) => [r.from_segment, r.to_segment, r.customers]).sort()).toEqual(
-      [['Loyal', 'About to Sleep', 1], ['Loyal', 'At Risk', 1], [null, 'New', 1]].sort(),
+    expect(migration.map((r) => [r.run_id, r.previous_run_id, r.from_segment, r.to_segment, r.customers]).sort()).toEqual(
+      [[2, 1, 'Loyal', 'About to Sleep', 1], [2, 1, 'Loyal', 'At Risk', 1], [2, 1, null, 'New', 1], [2, 1, 'Lost', null, 1]].sort(),
     );
+    // No previous run: every customer is new, counted by the segment now.
     const first = await rowsOf(store, SEGMENT_MIGRATION, { run_id: 2, previous_run_id: null });
-    expect(first.every((r) => r.from_segment === null && r.previous_run_id === null)).toBe(true);
+    expect(first.map((r) => [r.run_id, r.previous_run_id, r.from_segment, r.to_segment, r.customers]).sort()).toEqual(
+      [[2, null, null, 'About to Sleep', 1], [2, null, null, 'At Risk', 1], [2, null, null, 'New', 1]].sort(),
+    );
+  });
+
+  it('METRICS_CUSTOMERS inserts the same rows as VALUE_TIERS over the materialised customer metrics, in one statement', async () => {
+    const params = { ...metricsParams({ previous_run_id: 1 }), run_id: 3 };
+    const tiers = { tier_names: ['Top', 'Mid', 'Low'], tier_cuts: [120, -20] };
+    await materialize(store, CUSTOMER_METRICS, params);
+    const expected = await rowsOf(store, VALUE_TIERS, tiers);
+    expect(expected).toHaveLength(3);
+    await insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, ...tiers });
+    expect(await store.all('SELECT * EXCLUDE (churn_tier, churn_method, value_basis, abc_class, at_risk_codes), CAST(churn_tier AS VARCHAR) AS churn_tier, CAST(churn_method AS VARCHAR) AS churn_method, CAST(value_basis AS VARCHAR) AS value_basis, CAST(abc_class AS VARCHAR) AS abc_class, CAST(at_risk_codes AS VARCHAR[]) AS at_risk_codes FROM metrics_customers WHERE run_id = 3 ORDER BY customer_id'))
+      .toEqual([...expected].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id))));
+    // The view words the same rows.
+    expect((await store.all('SELECT customer_id, value_tier, at_risk FROM customer_metrics WHERE run_id = 3 ORDER BY customer_id')).map((r) => [r.customer_id, r.value_tier, r.at_risk]))
+      .toEqual([['N', 'Low', false], ['O', 'Mid', false], ['R', 'Mid', true]]); // R: 1.5 × its expected order value < 120
+    await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
   });
 
   it('backtest: predictions per history against holdout purchase days, by bucket; AUC of each score', async () => {
