@@ -31,6 +31,7 @@
  *   The store words them (customer_metrics.at_risk_reason) and derives at_risk from them.
  */
 import type { Relation } from '../relation.js';
+import { REVENUE_TREND_SQL } from './trend-windows.js';
 
 /** SQL: 1 + the number of cuts in `cuts` (a DOUBLE[] parameter, ≤ 9 long) that `value` exceeds. */
 function scoreSql(value: string, cuts: string): string {
@@ -88,7 +89,6 @@ scored AS (
          coalesce(pl.abc_class, 'C') AS abc_class,
          CAST(b.trend_current AS DOUBLE) AS revenue_current,
          CAST(b.trend_previous AS DOUBLE) AS revenue_previous,
-         CASE WHEN b.trend_previous > 0 THEN CAST(b.trend_current AS DOUBLE) / CAST(b.trend_previous AS DOUBLE) - 1 END AS revenue_trend,
          prev.previous_churn_risk
   FROM temp.run_base b
   JOIN temp.run_predictions pr USING (history_key)
@@ -99,7 +99,9 @@ scored AS (
 valued AS (
   SELECT *,
          $segment_cells[(r_score - 1) * $rfm_bins * $rfm_bins + (f_score - 1) * $rfm_bins + m_score] AS rfm_segment,
-         discounted_purchases * expected_order_value AS clv
+         discounted_purchases * expected_order_value AS clv,
+         -- The stored view's own expression (one home: relations/trend-windows.ts).
+         ${REVENUE_TREND_SQL} AS revenue_trend
   FROM scored
 ),
 flagged AS (
