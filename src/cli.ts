@@ -9,6 +9,7 @@ import { CrmError, ExitCode } from './util/errors.js';
 import { TOOL_VERSION } from './version.js';
 import { parseWaitSeconds, registerCommands } from './commands.js';
 import { setLockWait } from './store/lock.js';
+import { parseMemoryLimit, setMemoryLimitFlag } from './store/memory.js';
 
 // ---------------------------------------------------------------------------------------------
 // Help layout
@@ -78,6 +79,7 @@ program
   .option('-q, --quiet', 'no progress or notes (warnings, errors still print)')
   .option('--config <file>', 'settings (default: ./crm.config.json when present)')
   .option('--wait <seconds>', 'when another process holds the store, wait up to this long for it (default 0: fail at once)', parseWaitSeconds)
+  .option('--memory-limit <size>', "cap DuckDB's memory, e.g. 4GB or 512MB; past it DuckDB spills to <store>.tmp/ (default: $CRM_MEMORY_LIMIT, else 1GB; 2GB for run)", (v: string) => parseMemoryLimit(v))
   .configureHelp({
     // One line per command, nested ones (`model show`, `export segment`) listed in full.
     visibleCommands: (cmd) => defaultHelp.visibleCommands(cmd).flatMap((c) => (hasSubcommands(c) ? defaultHelp.visibleCommands(c).filter((s) => s.name() !== 'help') : [c])),
@@ -89,9 +91,10 @@ program
   .exitOverride();
 
 registerCommands(program);
-// --wait applies to every store the command opens, so it is set once, before the action runs.
+// --wait and --memory-limit apply to every store the command opens, so they are set once, before the action runs.
 program.hook('preAction', (_program, action) => {
-  const { wait, quiet } = action.optsWithGlobals<{ wait?: number; quiet?: boolean }>();
+  const { wait, quiet, memoryLimit } = action.optsWithGlobals<{ wait?: number; quiet?: boolean; memoryLimit?: string }>();
+  setMemoryLimitFlag(memoryLimit);
   setLockWait({
     seconds: wait ?? 0,
     onWait: (holder) => {
