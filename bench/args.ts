@@ -17,6 +17,8 @@ export interface BenchOptions {
   cleanLines: number;
   cleanCustomers: number;
   cleanFile?: string;
+  /** Pairs of (DuckDB read, crm ingest), each pair next to each other. */
+  ingestRepeat: number;
   /** Pairs of (bare summary, crm run), each pair next to each other. */
   runRepeat: number;
   /** Renders of `crm report` per language. */
@@ -36,6 +38,7 @@ export const BENCH_DEFAULTS: BenchOptions = {
   customers: 2_500_000,
   seed: 42,
   fresh: false,
+  ingestRepeat: 1,
   cleanLines: 9_800_000,
   cleanCustomers: 2_500_000,
   runRepeat: 3,
@@ -68,7 +71,7 @@ export function parseCount(value: string, flag: string): number {
   return n;
 }
 
-const VALUE_FLAGS = ['customers', 'seed', 'data', 'clean-lines', 'clean-customers', 'clean-file', 'run-repeat', 'report-repeat', 'work', 'scale-max'] as const;
+const VALUE_FLAGS = ['customers', 'seed', 'data', 'clean-lines', 'clean-customers', 'clean-file', 'ingest-repeat', 'run-repeat', 'report-repeat', 'work', 'scale-max'] as const;
 const SWITCHES = ['fresh', 'skip-report', 'skip-append', 'scale'] as const;
 
 /** Parse the bench's arguments (without node and the script); unknown flags are refused. */
@@ -111,6 +114,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         break;
       case 'clean-file':
         o.cleanFile = value;
+        break;
+      case 'ingest-repeat':
+        o.ingestRepeat = parseCount(value, flag);
         break;
       case 'run-repeat':
         o.runRepeat = parseCount(value, flag);

@@ -14,7 +14,8 @@
  * like crm's phases (process start to end, DuckDB's closing checkpoint included — see measure.ts):
  * - ingest: `CREATE TABLE raw AS SELECT * FROM read_csv(FILE)`, DuckDB's typed read with its own
  *   type detection. crm reads every value for evidence (decimal marks, dates, ids…) and keeps
- *   rejects: target ≤ 2× this.
+ *   rejects: target ≤ 2× this. Read then ingest, `--ingest-repeat` pairs (default 1), the
+ *   median of the pairs' ratios.
  * - run: the bare per-customer summary on the ingested store (measure.ts BARE_SUMMARY_SQL:
  *   distinct purchase days, first and last date, net sum per customer, into a table), the least
  *   any customer model must read. Measured in pairs, summary then `crm run` on the same copy of
@@ -37,7 +38,8 @@
  *
  * Options: --data clean|dirty|both (default both), --clean-lines N, --clean-customers N,
  * --clean-file FILE (a clean file already written, e.g. /work/benchdata/clean-9.8M.csv),
- * --customers N and --seed S (the dirty set), --fresh (regenerate the dirty set), --run-repeat N
+ * --customers N and --seed S (the dirty set), --fresh (regenerate the dirty set), --ingest-repeat N
+ * (pairs, default 1), --run-repeat N
  * (pairs, default 3), --report-repeat N (default 3), --skip-report, --skip-append, --work DIR
  * (where the stores go, default bench/data/work), --scale, --scale-max N.
  * Output: Markdown tables (ratios first, seconds second) on stdout, progress on stderr, every
@@ -57,12 +59,14 @@ import {
   checksFor,
   fitTime,
   formatRatios,
+  ingestPairOf,
   formatScale,
   formatSeconds,
   formatSteps,
   formatVerdict,
   median,
   medianIndex,
+  medianTimed,
   pairOf,
   ratio,
   scaleChecks,
@@ -191,11 +195,17 @@ interface LatestRun {
 }
 
 async function benchDataSet(name: DataSetName, files: { transactions: string; customers?: string }, o: BenchOptions, workDir: string): Promise<DataSetResult> {
-  const readDb = freshStore(workDir, `${name}-read.duckdb`);
-  const read = timedOf(runPhase(['duckdb-read', files.transactions, readDb], `${name}: DuckDB read_csv into a table`));
-  removeStore(readDb);
-  const db = freshStore(workDir, `${name}.duckdb`);
-  const ingest = cliPhase(db, ['ingest', 'transactions', files.transactions], `${name}: crm ingest transactions`);
+  const ingestPairs = [];
+  const ingestRepeat = Math.max(1, o.ingestRepeat);
+  const db = path.join(workDir, `${name}.duckdb`);
+  for (let i = 0; i < ingestRepeat; i++) {
+    const of = ingestRepeat > 1 ? ` (${i + 1}/${ingestRepeat})` : '';
+    const readDb = freshStore(workDir, `${name}-read.duckdb`);
+    const read = timedOf(runPhase(['duckdb-read', files.transactions, readDb], `${name}: DuckDB read_csv into a table${of}`));
+    removeStore(readDb);
+    removeStore(db);
+    ingestPairs.push(ingestPairOf(read, cliPhase(db, ['ingest', 'transactions', files.transactions], `${name}: crm ingest transactions${of}`)));
+  }
   const customersIngest = files.customers ? cliPhase(db, ['ingest', 'customers', files.customers], `${name}: crm ingest customers`) : null;
   const [{ lines }] = await storeRows<{ lines: number }>(db, 'SELECT count(*)::DOUBLE AS lines FROM transactions');
 
@@ -226,9 +236,10 @@ async function benchDataSet(name: DataSetName, files: { transactions: string; cu
     file: files.transactions,
     lines,
     bytes: fs.statSync(files.transactions).size,
-    read,
-    ingest,
-    ingestRatio: ratio(ingest.ms, read.ms),
+    ingestPairs,
+    read: medianTimed(ingestPairs.map((p) => p.read)),
+    ingest: medianTimed(ingestPairs.map((p) => p.ingest)),
+    ingestRatio: median(ingestPairs.map((p) => p.ratio)),
     customersIngest,
     pairs,
     summaryMs: median(pairs.map((p) => p.summary.ms)),

@@ -120,16 +120,21 @@ export function dailyDataSql(out: string, o: DailyDataOptions): string {
   );
 }
 
-/** Run one COPY statement in a throwaway in-memory DuckDB. */
+/**
+ * Run one COPY statement in a throwaway in-memory DuckDB. Its sort of 100M lines would take most
+ * of a shared machine's memory by DuckDB's default (80 %): capped, it spills beside the output.
+ */
 async function writeWithDuckDb(out: string, sql: string): Promise<void> {
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:');
+  const spill = path.join(path.dirname(out), `.${path.basename(out)}.tmp`);
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: '4GB', temp_directory: spill });
   const conn = await instance.connect();
   try {
     await conn.run(sql);
   } finally {
     conn.closeSync();
     instance.closeSync();
+    fs.rmSync(spill, { recursive: true, force: true });
   }
 }
 

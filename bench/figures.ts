@@ -26,6 +26,13 @@ export interface RunPair {
   ratio: number;
 }
 
+/** One repeat of the ingest: DuckDB's typed read and `crm ingest`, one after the other. */
+export interface IngestPair {
+  read: Timed;
+  ingest: Timed;
+  ratio: number;
+}
+
 export interface ReportRender {
   lang: 'en' | 'zh';
   /** Wall time of each render (the whole `crm report` process), in order. */
@@ -49,9 +56,11 @@ export interface DataSetResult {
   file: string;
   lines: number;
   bytes: number;
+  ingestPairs: IngestPair[];
+  /** Medians over the pairs (peak memory: the highest). */
   read: Timed;
   ingest: Timed;
-  /** crm ingest ÷ DuckDB's typed read of the same file. */
+  /** crm ingest ÷ DuckDB's typed read of the same file: the median of the pairs' ratios. */
   ingestRatio: number;
   /** The dirty data set's customers file (context: no yardstick). */
   customersIngest: Timed | null;
@@ -110,6 +119,15 @@ export function ratio(a: number, b: number): number {
 
 export function pairOf(summary: Timed, run: Timed): RunPair {
   return { summary, run, ratio: ratio(run.ms, summary.ms) };
+}
+
+export function ingestPairOf(read: Timed, ingest: Timed): IngestPair {
+  return { read, ingest, ratio: ratio(ingest.ms, read.ms) };
+}
+
+/** The median time and the highest peak of a phase's repeats. */
+export function medianTimed(runs: Timed[]): Timed {
+  return { ms: median(runs.map((r) => r.ms)), maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)) };
 }
 
 /** The BG/NBD fit's time among a run's step timings, under whichever name the run gives it. */
@@ -213,13 +231,16 @@ export function formatRatios(results: DataSetResult[]): string[] {
 }
 
 const timed = (t: Timed) => `${seconds(t.ms)} (peak ${megabytes(t.maxRssMB)})`;
+/** The repeats' times, when there were several. */
+const each = (ms: number[]) => (ms.length > 1 ? `; each ${times(ms)}` : '');
 
 /** Rows: each measured step in seconds and peak memory; columns: each data set. */
 export function formatSeconds(results: DataSetResult[]): string[] {
   const cell = (f: (r: DataSetResult) => string | null) => results.map((r) => f(r) ?? '—');
   const rows: string[][] = [
-    ['DuckDB `read_csv` into a table', ...cell((r) => timed(r.read))],
-    ['`crm ingest transactions`', ...cell((r) => timed(r.ingest))],
+    ['DuckDB `read_csv` into a table', ...cell((r) => timed(r.read) + each(r.ingestPairs.map((p) => p.read.ms)))],
+    ['`crm ingest transactions`', ...cell((r) => timed(r.ingest) + each(r.ingestPairs.map((p) => p.ingest.ms)))],
+    ['ingest ÷ read of each pair', ...cell((r) => (r.ingestPairs.length > 1 ? r.ingestPairs.map((p) => `${p.ratio.toFixed(2)}×`).join(', ') : null))],
     ['`crm ingest customers`', ...cell((r) => (r.customersIngest ? timed(r.customersIngest) : null))],
     ['bare summary (median; each pair)', ...cell((r) => `${seconds(r.summaryMs)} (${times(r.pairs.map((p) => p.summary.ms))})`)],
     ['`crm run` (median; each pair)', ...cell((r) => `${seconds(r.runMs)} (${times(r.pairs.map((p) => p.run.ms))}); peak ${megabytes(r.runMaxRssMB)}`)],

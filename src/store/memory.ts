@@ -14,8 +14,9 @@ import { usageError } from '../util/errors.js';
 export const DEFAULT_MEMORY_LIMIT = '1GB';
 
 /**
- * Below this DuckDB cannot hold the buffers of one statement over a real export (it fails at
- * once with "failed to allocate"): refused as a usage error rather than as a store error later.
+ * Below this no command gets through a real export (DuckDB fails with "failed to allocate"), so
+ * a cap in KB, a slip for MB, is refused at once. Loading a CSV needs more still: DuckDB's reader
+ * allocates 256 MB buffers for ingest's 16 MB line limit (measured: 256MB fails, 300MB loads).
  */
 const MIN_MEMORY_BYTES = 64 * 1000 ** 2;
 

@@ -12,7 +12,9 @@ import {
   formatScale,
   formatSeconds,
   formatVerdict,
+  ingestPairOf,
   median,
+  medianTimed,
   medianIndex,
   pairOf,
   perMillion,
@@ -29,8 +31,8 @@ describe('the bench options', () => {
   });
 
   it('read every flag, with counts like 10M', () => {
-    const o = parseBenchArgs(['--data', 'clean', '--run-repeat', '5', '--report-repeat=1', '--skip-report', '--skip-append', '--customers', '100k', '--seed', '7', '--clean-lines', '9.8M', '--clean-file', '/x/clean.csv', '--work', '/tmp/w', '--fresh']);
-    expect(o).toMatchObject({ dataSets: ['clean'], runRepeat: 5, reportRepeat: 1, skipReport: true, skipAppend: true, customers: 100_000, seed: 7, cleanLines: 9_800_000, cleanFile: '/x/clean.csv', workDir: '/tmp/w', fresh: true, scale: false });
+    const o = parseBenchArgs(['--data', 'clean', '--run-repeat', '5', '--report-repeat=1', '--ingest-repeat', '2', '--skip-report', '--skip-append', '--customers', '100k', '--seed', '7', '--clean-lines', '9.8M', '--clean-file', '/x/clean.csv', '--work', '/tmp/w', '--fresh']);
+    expect(o).toMatchObject({ dataSets: ['clean'], runRepeat: 5, ingestRepeat: 2, reportRepeat: 1, skipReport: true, skipAppend: true, customers: 100_000, seed: 7, cleanLines: 9_800_000, cleanFile: '/x/clean.csv', workDir: '/tmp/w', fresh: true, scale: false });
     expect(parseBenchArgs(['--data', 'dirty']).dataSets).toEqual(['dirty']);
     expect(parseBenchArgs(['--data', 'both']).dataSets).toEqual(['clean', 'dirty']);
   });
@@ -76,6 +78,11 @@ describe('medians and ratios', () => {
     expect(ratio(24_200, 4_850)).toBe(4.99);
     const pairs = [pairOf({ ms: 4_000, maxRssMB: 300 }, { ms: 8_000, maxRssMB: 1_500 }), pairOf({ ms: 6_000, maxRssMB: 300 }, { ms: 12_600, maxRssMB: 1_500 })];
     expect(pairs.map((p) => p.ratio)).toEqual([2, 2.1]);
+    expect(ingestPairOf({ ms: 5_000, maxRssMB: 360 }, { ms: 12_000, maxRssMB: 1_100 }).ratio).toBe(2.4);
+  });
+
+  it('summarise repeats of a phase by the median time and the highest peak', () => {
+    expect(medianTimed([{ ms: 5, maxRssMB: 10 }, { ms: 9, maxRssMB: 30 }, { ms: 7, maxRssMB: 20 }])).toEqual({ ms: 7, maxRssMB: 30 });
   });
 
   it('find the BG/NBD fit among the run\'s steps, whatever the step is called', () => {
@@ -92,6 +99,7 @@ function dataSet(over: Partial<DataSetResult> = {}): DataSetResult {
     file: 'clean.csv',
     lines: 9_800_000,
     bytes: 357_278_471,
+    ingestPairs: [ingestPairOf({ ms: 4_850, maxRssMB: 360 }, { ms: 9_700, maxRssMB: 1_157 })],
     read: { ms: 4_850, maxRssMB: 360 },
     ingest: { ms: 9_700, maxRssMB: 1_157 },
     ingestRatio: 2,
@@ -162,6 +170,10 @@ describe('the printed tables', () => {
   it('give seconds and peaks second, each pair listed, rows without figures left out', () => {
     const lines = formatSeconds([dataSet()]);
     expect(lines).toContain('| DuckDB `read_csv` into a table | 4.85 s (peak 360 MB) |');
+    expect(lines.some((l) => l.startsWith('| ingest ÷ read of each pair'))).toBe(false);
+    const twice = formatSeconds([dataSet({ ingestPairs: [ingestPairOf({ ms: 4_000, maxRssMB: 1 }, { ms: 9_000, maxRssMB: 2 }), ingestPairOf({ ms: 5_000, maxRssMB: 1 }, { ms: 9_500, maxRssMB: 2 })] })]);
+    expect(twice).toContain('| ingest ÷ read of each pair | 2.25×, 1.90× |');
+    expect(twice).toContain('| `crm ingest transactions` | 9.70 s (peak 1,157 MB); each 9.00, 9.50 |');
     expect(lines).toContain('| `crm run` (median; each pair) | 7.50 s (7.00, 7.50, 7.60); peak 1,980 MB |');
     expect(lines).toContain('| run ÷ summary of each pair | 2.00×, 2.08×, 1.90× |');
     expect(lines).toContain('| daily append: `crm ingest transactions --append` (lines) | 2.00 s (peak 300 MB), 9,800 lines |');
