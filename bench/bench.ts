@@ -5,10 +5,10 @@
  * - clean (bench/clean-data.ts): 9.8M lines, 2.5M customers, ids like `C0000001`, ISO dates, one
  *   plain amount — the form most exports take. DuckDB's typed read is at its fastest here, so the
  *   ratios below are the honest ones; the targets are met or not on this set first.
- * - dirty (`crm generate`'s engine, 2.5M customers, ≈10M lines): today's demo-like export with
- *   stray spaces, odd dates, currency signs… It slows DuckDB's typed read (its sampled types fail
- *   and it reads again), which makes `crm ingest`'s ratio look better than it is: shown for
- *   context, with the same targets.
+ * - dirty (`crm generate`'s engine, 2.5M customers, ≈10M lines, and its customers file): today's
+ *   demo-like export, eight columns with planted dirt (missing customer ids, dates that parse
+ *   under no convention, prices that are not numbers). The dirt slows DuckDB's typed read, which
+ *   makes `crm ingest`'s ratio look better than it is: shown for context, with the same targets.
  *
  * The yardsticks, each DuckDB's own work on the same file or store, in its own process, timed
  * like crm's phases (process start to end, DuckDB's closing checkpoint included — see measure.ts):
