@@ -11,6 +11,7 @@ import { applySummaries, configureCommandList } from './src/help.js';
 import { setLockWait } from './src/store/lock.js';
 import { CrmError, ExitCode } from './src/util/errors.js';
 import { TOOL_VERSION } from './src/version.js';
+import { parseMemoryLimit, setMemoryLimitFlag } from './src/store/memory.js';
 
 const program = new Command();
 program
@@ -21,15 +22,17 @@ program
   .option('-q, --quiet', 'no progress or notes (warnings, errors still print)')
   .option('--config <file>', 'settings (default: ./crm.config.json when present)')
   .option('--wait <seconds>', 'when another process holds the store, wait up to this long for it (default 0: fail at once)', parseWaitSeconds)
+  .option('--memory-limit <size>', "cap DuckDB's memory, e.g. 4GB or 512MB; past it DuckDB spills to <store>.tmp/ (default: $CRM_MEMORY_LIMIT, else 1GB; 2GB for run)", (v: string) => parseMemoryLimit(v))
   // Usage errors read like the other errors: "crm: error: …" and one hint line, no stack.
   .configureOutput({ outputError: (message, write) => write(`crm: ${message}`) })
   .exitOverride();
 
 configureCommandList(program);
 registerCommands(program);
-// --wait applies to every store the command opens, so it is set once, before the action runs.
+// --wait and --memory-limit apply to every store the command opens, so they are set once, before the action runs.
 program.hook('preAction', (_program, action) => {
-  const { wait, quiet } = action.optsWithGlobals<{ wait?: number; quiet?: boolean }>();
+  const { wait, quiet, memoryLimit } = action.optsWithGlobals<{ wait?: number; quiet?: boolean; memoryLimit?: string }>();
+  setMemoryLimitFlag(memoryLimit);
   setLockWait({
     seconds: wait ?? 0,
     onWait: (holder) => {

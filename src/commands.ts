@@ -27,6 +27,8 @@ export interface GlobalOptions {
   config?: string;
   /** Seconds to wait for a store another process holds (set up in cli.ts for every store opened). */
   wait?: number;
+  /** DuckDB's memory cap in DuckDB's spelling, e.g. 4GB (set up in cli.ts for every store opened). */
+  memoryLimit?: string;
 }
 
 export interface CommandContext {

@@ -17,16 +17,12 @@ import { currentLockWait, describeHolder, isLockError, lockHolderPid, retryWhile
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
 import type { Tick } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
+import { resolveMemoryLimit } from './memory.js';
 
 export { DEFAULT_STORE, resolveStorePath } from './path.js';
 export { ident, literal, sqlNumber } from './sql.js';
 
-/**
- * DuckDB's own default is 80% of the machine's memory; a tool that shares a laptop with
- * everything else should take less. Past this, DuckDB spills to `<store>.tmp/`. Measured on the
- * 10M-line benchmark: ingest peaks at ~1.4 GB RSS with 1 GB and is no slower (see README).
- */
-export const DEFAULT_MEMORY_LIMIT = '1GB';
+export { DEFAULT_MEMORY_LIMIT } from './memory.js';
 
 /**
  * CRM_DEBUG_SQL=1 prints every statement (shortened) and its time to stderr; CRM_DEBUG_SQL=full
@@ -57,7 +53,7 @@ export interface OpenOptions {
   create?: boolean;
   /** Apply pending migrations (default true). Tests turn it off to build old stores. */
   migrate?: boolean;
-  /** Cap DuckDB's memory; default $CRM_MEMORY_LIMIT, else DEFAULT_MEMORY_LIMIT. */
+  /** This command's own cap on DuckDB's memory; --memory-limit and $CRM_MEMORY_LIMIT win over it (see memory.ts). */
   memoryLimit?: string;
 }
 
@@ -101,7 +97,10 @@ export class Store {
       autoload_known_extensions: 'false',
       allow_community_extensions: 'false',
     };
-    config.memory_limit = opts.memoryLimit ?? process.env.CRM_MEMORY_LIMIT ?? DEFAULT_MEMORY_LIMIT;
+    config.memory_limit = resolveMemoryLimit(opts.memoryLimit);
+    // Past the limit DuckDB spills to files beside the store (its default too, said here so the
+    // folder is ours to name in the README and .gitignore); an in-memory store keeps DuckDB's.
+    if (file !== ':memory:') config.temp_directory = `${file}.tmp`;
     let instance: DuckDBInstance;
     try {
       // Another process holding the store: wait for it as long as --wait allows (default: not at all).

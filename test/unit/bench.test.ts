@@ -1,0 +1,196 @@
+/**
+ * The bench's pure parts: its options, the median and ratios, which targets are met, and the
+ * Markdown it prints. No timing is measured here (timings belong in `npm run bench`): the
+ * results below are made up.
+ */
+import { describe, expect, it } from 'vitest';
+import { BENCH_DEFAULTS, BenchUsageError, parseBenchArgs, parseCount, scaleCustomers, scaleSteps } from '../../bench/args.js';
+import {
+  checksFor,
+  fitTime,
+  formatRatios,
+  formatScale,
+  formatSeconds,
+  formatVerdict,
+  ingestPairOf,
+  median,
+  medianTimed,
+  medianIndex,
+  pairOf,
+  perMillion,
+  ratio,
+  scaleChecks,
+  type DataSetResult,
+  type ScaleStep,
+} from '../../bench/figures.js';
+
+describe('the bench options', () => {
+  it('default to both data sets, three pairs, three renders', () => {
+    expect(parseBenchArgs([])).toEqual(BENCH_DEFAULTS);
+    expect(BENCH_DEFAULTS.dataSets).toEqual(['clean', 'dirty']);
+  });
+
+  it('read every flag, with counts like 10M', () => {
+    const o = parseBenchArgs(['--data', 'clean', '--run-repeat', '5', '--report-repeat=1', '--ingest-repeat', '2', '--skip-report', '--skip-append', '--customers', '100k', '--seed', '7', '--clean-lines', '9.8M', '--clean-file', '/x/clean.csv', '--work', '/tmp/w', '--fresh']);
+    expect(o).toMatchObject({ dataSets: ['clean'], runRepeat: 5, ingestRepeat: 2, reportRepeat: 1, skipReport: true, skipAppend: true, customers: 100_000, seed: 7, cleanLines: 9_800_000, cleanFile: '/x/clean.csv', workDir: '/tmp/w', fresh: true, scale: false });
+    expect(parseBenchArgs(['--data', 'dirty']).dataSets).toEqual(['dirty']);
+    expect(parseBenchArgs(['--data', 'both']).dataSets).toEqual(['clean', 'dirty']);
+  });
+
+  it('stop the scale steps at --scale-max', () => {
+    expect(scaleSteps(parseBenchArgs(['--scale']))).toEqual([1_000_000, 10_000_000, 100_000_000]);
+    expect(scaleSteps(parseBenchArgs(['--scale', '--scale-max', '10M']))).toEqual([1_000_000, 10_000_000]);
+    expect(scaleSteps(parseBenchArgs(['--scale-max', '50M']))).toEqual([1_000_000, 10_000_000]);
+    expect(scaleCustomers(9_800_000)).toBe(2_500_000);
+    expect(scaleCustomers(100_000_000)).toBe(25_510_204);
+  });
+
+  it('refuse what they do not know, or a bad value', () => {
+    expect(() => parseBenchArgs(['--data', 'messy'])).toThrow(new BenchUsageError('--data "messy": give clean, dirty or both'));
+    expect(() => parseBenchArgs(['--repeat', '3'])).toThrow(/unknown argument "--repeat"/);
+    expect(() => parseBenchArgs(['extra'])).toThrow(/unknown argument "extra"/);
+    expect(() => parseBenchArgs(['--run-repeat'])).toThrow('--run-repeat needs a value');
+    expect(() => parseBenchArgs(['--run-repeat', '0'])).toThrow(/give a positive count/);
+    expect(() => parseBenchArgs(['--scale-max', '500k'])).toThrow(/the smallest step is 1,000,000 lines/);
+    expect(() => parseBenchArgs(['--fresh=yes'])).toThrow(/unknown argument/);
+  });
+
+  it('count with separators and k/M/G suffixes', () => {
+    expect(parseCount('2,500,000', '--x')).toBe(2_500_000);
+    expect(parseCount('2_500_000', '--x')).toBe(2_500_000);
+    expect(parseCount('1.5k', '--x')).toBe(1500);
+    expect(parseCount('1G', '--x')).toBe(1e9);
+    expect(() => parseCount('ten', '--x')).toThrow(BenchUsageError);
+    expect(() => parseCount('-1', '--x')).toThrow(BenchUsageError);
+  });
+});
+
+describe('medians and ratios', () => {
+  it('take the middle value, or the mean of the two middle ones', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+    expect(medianIndex([19_000, 25_000, 18_000])).toBe(0);
+    expect(medianIndex([1, 9])).toBe(0);
+  });
+
+  it('give each pair its own ratio, so drift between pairs cancels', () => {
+    expect(ratio(24_200, 4_850)).toBe(4.99);
+    const pairs = [pairOf({ ms: 4_000, maxRssMB: 300 }, { ms: 8_000, maxRssMB: 1_500 }), pairOf({ ms: 6_000, maxRssMB: 300 }, { ms: 12_600, maxRssMB: 1_500 })];
+    expect(pairs.map((p) => p.ratio)).toEqual([2, 2.1]);
+    expect(ingestPairOf({ ms: 5_000, maxRssMB: 360 }, { ms: 12_000, maxRssMB: 1_100 }).ratio).toBe(2.4);
+  });
+
+  it('summarise repeats of a phase by the median time and the highest peak', () => {
+    expect(medianTimed([{ ms: 5, maxRssMB: 10 }, { ms: 9, maxRssMB: 30 }, { ms: 7, maxRssMB: 20 }])).toEqual({ ms: 7, maxRssMB: 30 });
+  });
+
+  it('find the BG/NBD fit among the run\'s steps, whatever the step is called', () => {
+    expect(fitTime({ base: 3436, bgnbd_fit: 921 })).toBe(921);
+    expect(fitTime({ fit_bgnbd: 700 })).toBe(700);
+    expect(fitTime({ base: 1 })).toBeNull();
+  });
+});
+
+function dataSet(over: Partial<DataSetResult> = {}): DataSetResult {
+  const pairs = [pairOf({ ms: 3_500, maxRssMB: 400 }, { ms: 7_000, maxRssMB: 1_900 }), pairOf({ ms: 3_600, maxRssMB: 400 }, { ms: 7_500, maxRssMB: 1_950 }), pairOf({ ms: 4_000, maxRssMB: 410 }, { ms: 7_600, maxRssMB: 1_980 })];
+  return {
+    name: 'clean',
+    file: 'clean.csv',
+    lines: 9_800_000,
+    bytes: 357_278_471,
+    ingestPairs: [ingestPairOf({ ms: 4_850, maxRssMB: 360 }, { ms: 9_700, maxRssMB: 1_157 })],
+    read: { ms: 4_850, maxRssMB: 360 },
+    ingest: { ms: 9_700, maxRssMB: 1_157 },
+    ingestRatio: 2,
+    customersIngest: null,
+    pairs,
+    summaryMs: 3_600,
+    runMs: 7_500,
+    runRatio: 2,
+    runMaxRssMB: 1_980,
+    customersScored: 2_500_000,
+    stepsMs: { base: 3_000, bgnbd_fit: 921, total: 7_000 },
+    fitMs: 921,
+    report: [
+      { lang: 'en', ms: [2_100, 2_900, 3_300], medianMs: 2_900, bytes: 970_000, maxRssMB: 500 },
+      { lang: 'zh', ms: [3_100, 3_000, 3_200], medianMs: 3_100, bytes: 975_000, maxRssMB: 500 },
+    ],
+    append: { lines: 9_800, ingest: { ms: 2_000, maxRssMB: 300 }, rerun: { ms: 7_000, maxRssMB: 1_900 }, ratio: 1.2 },
+    ...over,
+  };
+}
+
+describe('the targets', () => {
+  it('are met at their limit, and missed past it', () => {
+    const checks = checksFor(dataSet());
+    const byWhat = Object.fromEntries(checks.map((c) => [c.what, c.met]));
+    expect(byWhat).toEqual({
+      'crm ingest ÷ DuckDB read_csv': true,
+      'crm run ÷ bare summary': true,
+      'peak RSS of crm ingest': true,
+      'peak RSS of crm run': true,
+      'BG/NBD fit': true,
+      'crm report --lang en (median)': true,
+      'crm report --lang zh (median)': false,
+      'append + rerun ÷ full run': false,
+    });
+  });
+
+  it('miss a ratio over 2×, a peak over 2 GB, a fit of 2 s or none', () => {
+    const missed = (over: Partial<DataSetResult>) => checksFor(dataSet(over)).filter((c) => !c.met).map((c) => c.what);
+    expect(missed({ ingestRatio: 2.01, report: null, append: null })).toEqual(['crm ingest ÷ DuckDB read_csv']);
+    expect(missed({ runRatio: 5.5, runMaxRssMB: 2_070, report: null, append: null })).toEqual(['crm run ÷ bare summary', 'peak RSS of crm run']);
+    expect(missed({ fitMs: 2_000, report: null, append: null })).toEqual(['BG/NBD fit']);
+    expect(missed({ fitMs: null, report: null, append: null })).toEqual(['BG/NBD fit']);
+  });
+
+  it('are named when missed, or all said met', () => {
+    expect(formatVerdict(checksFor(dataSet({ report: null, append: null })))).toBe('all 5 targets met');
+    expect(formatVerdict(checksFor(dataSet({ name: 'dirty', runRatio: 5.5, report: null, append: null })))).toBe(
+      'targets missed (1 of 5): dirty crm run ÷ bare summary 5.50× (target ≤ 2×)',
+    );
+  });
+});
+
+describe('the printed tables', () => {
+  it('put the ratios first, one column per data set, — where a target does not apply', () => {
+    const lines = formatRatios([dataSet(), dataSet({ name: 'dirty', lines: 10_123_456, report: null, append: null, ingestRatio: 2.5 })]);
+    expect(lines.slice(0, 4)).toEqual([
+      '| yardstick | target | clean (9.8M lines) | dirty (10.12M lines) |',
+      '|---|---|---|---|',
+      '| crm ingest ÷ DuckDB read_csv | ≤ 2× | 2.00× ✓ | 2.50× ✗ |',
+      '| crm run ÷ bare summary | ≤ 2× | 2.00× ✓ | 2.00× ✓ |',
+    ]);
+    expect(lines).toContain('| peak RSS of crm run | ≤ 2,048 MB | 1,980 MB ✓ | 1,980 MB ✓ |');
+    expect(lines).toContain('| BG/NBD fit | < 2 s | 0.92 s ✓ | 0.92 s ✓ |');
+    expect(lines).toContain('| append + rerun ÷ full run | ≤ 0.25 | 1.20 ✗ | — |');
+  });
+
+  it('give seconds and peaks second, each pair listed, rows without figures left out', () => {
+    const lines = formatSeconds([dataSet()]);
+    expect(lines).toContain('| DuckDB `read_csv` into a table | 4.85 s (peak 360 MB) |');
+    expect(lines.some((l) => l.startsWith('| ingest ÷ read of each pair'))).toBe(false);
+    const twice = formatSeconds([dataSet({ ingestPairs: [ingestPairOf({ ms: 4_000, maxRssMB: 1 }, { ms: 9_000, maxRssMB: 2 }), ingestPairOf({ ms: 5_000, maxRssMB: 1 }, { ms: 9_500, maxRssMB: 2 })] })]);
+    expect(twice).toContain('| ingest ÷ read of each pair | 2.25×, 1.90× |');
+    expect(twice).toContain('| `crm ingest transactions` | 9.70 s (peak 1,157 MB); each 9.00, 9.50 |');
+    expect(lines).toContain('| `crm run` (median; each pair) | 7.50 s (7.00, 7.50, 7.60); peak 1,980 MB |');
+    expect(lines).toContain('| run ÷ summary of each pair | 2.00×, 2.08×, 1.90× |');
+    expect(lines).toContain('| daily append: `crm ingest transactions --append` (lines) | 2.00 s (peak 300 MB), 9,800 lines |');
+    expect(lines.some((l) => l.includes('crm ingest customers'))).toBe(false);
+  });
+
+  it('show the scale steps with seconds per million lines, and a failed step as failed', () => {
+    const steps: ScaleStep[] = [
+      { lines: 1_000_000, customers: 255_102, bytes: 36 * 1024 ** 2, memoryLimit: null, ingest: { ms: 2_500, maxRssMB: 400 }, run: { ms: 2_000, maxRssMB: 500 }, failure: null },
+      { lines: 100_000_000, customers: 25_510_204, bytes: 3.6 * 1024 ** 3, memoryLimit: '4GB', ingest: { ms: 250_000, maxRssMB: 4_800 }, run: null, failure: 'crm: error: out of memory' },
+    ];
+    expect(perMillion(250_000, 100_000_000)).toBe('2.50');
+    const table = formatScale(steps);
+    expect(table[2]).toBe('| 1M | 255,102 | 0.04 GB | default | 2.50 s | 2.50 | 400 MB | 2.00 s | 2.00 | 500 MB | ok |');
+    expect(table[3]).toBe('| 100M | 25,510,204 | 3.60 GB | 4GB | 250.0 s | 2.50 | 4,800 MB | — | — | — | failed: crm: error: out of memory |');
+    const checks = scaleChecks(steps);
+    expect(checks.filter((c) => !c.met).map((c) => `${c.scope}: ${c.what}`)).toEqual(['scale 100M: ingest and run complete']);
+    expect(formatVerdict(checks)).toBe('targets missed (1 of 5): scale 100M ingest and run complete failed: crm: error: out of memory (target yes)');
+  });
+});
