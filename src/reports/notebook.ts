@@ -153,7 +153,7 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
       items.push({ kind: 'block', block: chart });
     }
   }
-  const charts = writeCharts(ctx, prepared, opts.outDir);
+  const charts = await writeCharts(ctx, prepared, opts.outDir);
 
   const { title, sections } = layout(items, base);
   const html = renderReportHtml({ lang, title, generatedAt: opts.now ?? new Date(), sections });
@@ -801,12 +801,19 @@ async function drawChart(ctx: Context, cell: Cell, chart: ChartBlock, stem: stri
   }
 }
 
-/** Write every chart's files into charts/, the PNGs with one font subset for them all. */
-function writeCharts(ctx: Context, charts: PreparedChart[], outDir: string): ChartFiles[] {
+/**
+ * Write every chart's files into charts/, the PNGs with one font subset for them all. The PNGs
+ * rasterise side by side (off the main thread); the subset is removed once every one is done.
+ */
+async function writeCharts(ctx: Context, charts: PreparedChart[], outDir: string): Promise<ChartFiles[]> {
   if (charts.length === 0) return [];
   const fonts = chartFonts(charts.map((c) => c.svg));
   try {
-    return charts.map((chart) => writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn }));
+    const written = await Promise.allSettled(charts.map((chart) => writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn })));
+    return written.map((w) => {
+      if (w.status === 'rejected') throw w.reason;
+      return w.value;
+    });
   } finally {
     fonts.dispose();
   }

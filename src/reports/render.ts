@@ -12,7 +12,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { Resvg } from '@resvg/resvg-js';
+import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { displayWidth } from '../util/format.js';
 import { chartLocale, valueFormatFor, type Lang } from './i18n.js';
 import { outputError, messageOf } from '../util/errors.js';
@@ -320,8 +320,8 @@ export interface RasterImage {
   pixels: Buffer;
 }
 
-/** Rasterise SVG markup with resvg. */
-export function svgToPng(svg: string, opts: PngOptions = {}): RasterImage {
+/** resvg's options for rasterising `svg` (and the one-time warning when CJK text has no font). */
+function resvgOptions(svg: string, opts: PngOptions): ResvgRenderOptions {
   const scale = opts.scale ?? DEFAULTS.pngScale;
   const fontFiles = opts.fontFiles ?? chartFontFiles();
   const loadSystemFonts = opts.loadSystemFonts ?? true;
@@ -332,13 +332,26 @@ export function svgToPng(svg: string, opts: PngOptions = {}): RasterImage {
     );
   }
   const primary = fontFiles.length > 0 ? 'Noto Sans CJK SC' : 'DejaVu Sans';
-  const resvg = new Resvg(svg, {
+  return {
     fitTo: { mode: 'zoom', value: scale },
     font: { loadSystemFonts, fontFiles, defaultFontFamily: primary, sansSerifFamily: primary },
     logLevel: 'off',
-  });
-  const image = resvg.render();
+  };
+}
+
+/** Rasterise SVG markup with resvg. */
+export function svgToPng(svg: string, opts: PngOptions = {}): RasterImage {
+  const image = new Resvg(svg, resvgOptions(svg, opts)).render();
   return { png: image.asPng(), width: image.width, height: image.height, pixels: image.pixels };
+}
+
+/**
+ * The PNG bytes of SVG markup, rasterised off the main thread (resvg's `renderAsync` runs on
+ * libuv's thread pool): the charts of a report rasterise side by side, the same bytes as `svgToPng`.
+ */
+export async function svgToPngAsync(svg: string, opts: PngOptions = {}): Promise<Buffer> {
+  const image = await renderAsync(svg, resvgOptions(svg, opts));
+  return image.asPng();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,8 +434,8 @@ export async function prepareChart(name: string, spec: ChartSpec, opts: { lang?:
 }
 
 /** Write a prepared chart to charts/STEM.vl.json, .svg and .png under `outDir`. */
-export function writeChartFiles(outDir: string, chart: PreparedChart, png: PngOptions = {}): ChartFiles {
-  const { png: pngBytes } = svgToPng(chart.svg, png);
+export async function writeChartFiles(outDir: string, chart: PreparedChart, png: PngOptions = {}): Promise<ChartFiles> {
+  const pngBytes = await svgToPngAsync(chart.svg, png);
   const dir = path.join(outDir, 'charts');
   const files: ChartFiles = {
     name: chart.name,
@@ -449,7 +462,7 @@ export async function writeChart(outDir: string, name: string, spec: ChartSpec, 
   const chart = await prepareChart(name, spec, opts);
   const fonts = opts.png?.fontFiles === undefined ? chartFonts([chart.svg]) : null;
   try {
-    return { ...writeChartFiles(outDir, chart, { ...fonts?.png, ...opts.png }), warnings: chart.warnings };
+    return { ...(await writeChartFiles(outDir, chart, { ...fonts?.png, ...opts.png })), warnings: chart.warnings };
   } finally {
     fonts?.dispose();
   }

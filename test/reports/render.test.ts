@@ -9,6 +9,7 @@ import {
   findCjkFonts,
   styleChart,
   svgToPng,
+  svgToPngAsync,
   writeChart,
   type ChartSpec,
   type RasterImage,
@@ -123,6 +124,15 @@ describe('charts in Node', () => {
     const titleInk = ink(png, 0, 50);
     expect(titleInk).toBeGreaterThan(300);
     expect(png.pixels.subarray(0, png.width * 50 * 4).equals(tofu.pixels.subarray(0, tofu.width * 50 * 4))).toBe(false);
+  });
+
+  test('the off-thread PNG (rendered side by side with others) has the same bytes as the synchronous one', async () => {
+    const { svg } = await chartToSvg(styleChart(SEGMENTS, 'zh', 'file'), 'zh');
+    const latin = { fontFiles: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'], loadSystemFonts: false };
+    const [inParallel, latinOnly] = await Promise.all([svgToPngAsync(svg), svgToPngAsync(svg, latin)]);
+    expect(inParallel.equals(svgToPng(svg).png)).toBe(true);
+    expect(latinOnly.equals(svgToPng(svg, latin).png)).toBe(true);
+    expect(inParallel.equals(latinOnly)).toBe(false);
   });
 
   test('external data is refused: nothing is fetched', async () => {
