@@ -9,6 +9,7 @@
  * model that table is empty and every prediction is 0.
  */
 import type { Relation } from '../relation.js';
+import { historyKey } from './histories.js';
 
 /** Customers with x ≥ BUCKET_CAP repeat purchase days share the last bucket ("7+"). */
 const SCORED = `
@@ -19,8 +20,8 @@ WITH actuals AS (
   GROUP BY customer_id
 ),
 holdout AS (
-  -- The same key as run_base.history_key: x·2⁴⁰ + t_x·2²⁰ + T (days).
-  SELECT CAST(x AS BIGINT) * 1099511627776 + CAST(t_x_days AS BIGINT) * 1048576 + CAST(T_days AS BIGINT) AS history_key, predicted
+  -- The same key as run_base.history_key (histories.ts: historyKey).
+  SELECT ${historyKey('x', 't_x_days', 'T_days')} AS history_key, predicted
   FROM temp.run_holdout_predictions
 ),
 scored AS (

@@ -19,11 +19,9 @@
  * 'p_no_purchase' (fitted runs only: the fallback has no such probability).
  */
 import type { Relation } from '../relation.js';
+import { historyKey } from './histories.js';
 
-/**
- * The history key (x·2⁴⁰ + t_x·2²⁰ + T, days) must equal run_base.history_key, which the run's
- * base relation computes the same way: exact while T < 2²⁰ days and x < 2²³.
- */
+/** The history key is run_base.history_key's own expression (histories.ts: historyKey). */
 const TIERED = `
 SELECT history_key,
        p_alive,
@@ -47,7 +45,7 @@ WITH histories AS (
   FROM temp.run_predictions_raw
 ),
 risks AS (
-  SELECT x * 1099511627776 + t_x_days * 1048576 + T_days AS history_key,
+  SELECT ${historyKey('x', 't_x_days', 'T_days')} AS history_key,
          p_alive,
          1 - p_alive AS churn_risk,
          p_no_purchase,
