@@ -17,7 +17,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { runInDuckDb } from './duckdb.js';
 
 export interface CleanDataOptions {
   lines: number;
@@ -127,13 +127,9 @@ export function dailyDataSql(out: string, o: DailyDataOptions): string {
 async function writeWithDuckDb(out: string, sql: string): Promise<void> {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const spill = path.join(path.dirname(out), `.${path.basename(out)}.tmp`);
-  const instance = await DuckDBInstance.create(':memory:', { memory_limit: '4GB', temp_directory: spill });
-  const conn = await instance.connect();
   try {
-    await conn.run(sql);
+    await runInDuckDb(':memory:', sql, { memory_limit: '4GB', temp_directory: spill });
   } finally {
-    conn.closeSync();
-    instance.closeSync();
     fs.rmSync(spill, { recursive: true, force: true });
   }
 }

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { runInDuckDb } from './duckdb.js';
 import { PACKAGE_ROOT } from '../src/version.js';
 
 /** DuckDB's typed read: its own type detection, into a table (the floor for `crm ingest`). */
@@ -30,16 +30,6 @@ export function cliEntry(): string {
   return path.join(PACKAGE_ROOT, pkg.bin.crm);
 }
 
-async function withDuckDb(db: string, sql: string): Promise<void> {
-  const instance = await DuckDBInstance.create(db);
-  const conn = await instance.connect();
-  try {
-    await conn.run(sql);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
 
 async function main(): Promise<void> {
   const [phase, ...rest] = process.argv.slice(2);
@@ -49,13 +39,13 @@ async function main(): Promise<void> {
     process.stdout.write('\n' + JSON.stringify(stats) + '\n');
   };
   if (phase === 'duckdb-read') {
-    await withDuckDb(rest[1], DUCKDB_READ_SQL(rest[0]));
+    await runInDuckDb(rest[1], DUCKDB_READ_SQL(rest[0]));
     report();
   } else if (phase === 'duckdb-summary') {
-    await withDuckDb(rest[0], BARE_SUMMARY_SQL);
+    await runInDuckDb(rest[0], BARE_SUMMARY_SQL);
     report();
     // Leave the store as crm wrote it, untimed.
-    await withDuckDb(rest[0], 'DROP TABLE s');
+    await runInDuckDb(rest[0], 'DROP TABLE s');
   } else if (phase === 'cli') {
     const args = rest[0] === '--' ? rest.slice(1) : rest;
     process.argv = [process.argv[0], 'crm', ...args];
