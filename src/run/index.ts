@@ -35,7 +35,7 @@ import { BACKTEST_AUC, BACKTEST_BUCKETS, type BacktestAucRow, type BacktestBucke
 import { cohorts as cohortRelation } from '../models/relations/cohorts.js';
 import { customerBase, returnOnlyCustomers } from '../models/relations/customer-base.js';
 import { CUSTOMER_METRICS, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
-import { histories, historyKey } from '../models/relations/histories.js';
+import { histories } from '../models/relations/histories.js';
 import { moneyScale, type MoneyWidth } from '../models/relations/money.js';
 import { orders } from '../models/relations/orders.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../models/relations/predictions.js';
@@ -55,9 +55,6 @@ const RUN_MEMORY_LIMIT = '1.5GB';
 /** Temp tables of one run (gone when its connection closes). */
 const T = {
   base: 'temp.run_base',
-  pred: 'temp.run_predictions',
-  paretoLevels: 'temp.run_pareto_levels',
-  holdout: 'temp.run_holdout_predictions',
   cohorts: 'temp.run_cohorts',
 } as const;
 
@@ -226,7 +223,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     T: triples.T_days.map((d) => d / unitDays),
     weight: triples.customers,
   };
-  const repeaters = await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0`);
+  // Read off the distinct histories already in hand (x > 0: a repeat purchase), not recounted.
+  const repeaters = triples.x.some((x) => x > 0);
   // (Everyone buying first on the as-of date is covered by "nobody repeats": T = 0 forces x = 0.)
   if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
