@@ -54,6 +54,29 @@ async function versions(db: string): Promise<number[]> {
   }
 }
 
+
+/**
+ * A store with a few customers scored by the current code in two runs (two as-of dates, two
+ * time units, the second compared with the first): the rows old stores are built from.
+ */
+async function scoredTwice(prefix: string) {
+  const source = await createStore(
+    [
+      { customer_id: 'A', order_date: '2024-01-10', amount: 100 },
+      { customer_id: 'A', order_date: '2024-02-10', amount: 60 },
+      { customer_id: 'A', order_date: '2024-02-12', amount: -20 },
+      { customer_id: 'B', order_date: '2024-01-20', amount: 40 },
+      { customer_id: 'C', order_date: '2024-03-05', amount: 25 },
+      { customer_id: 'C', order_date: '2024-03-31', amount: 25 },
+    ],
+    prefix,
+  );
+  dirs.push(source.dir);
+  source.json(['run', '--as-of', '2024-02-29']);
+  source.json(['run', '--time-unit', 'day']);
+  return source;
+}
+
 describe('a version-1 store', () => {
   it('crm run migrates it to the latest version and scores its customers', async () => {
     const db = await versionOneStore();
@@ -93,20 +116,7 @@ describe('a version-2 store with runs', () => {
   it('migration 3 keeps every customer_metrics value; ENUM vocabularies, generated columns, as_of and time unit added', async () => {
     // Runs scored by the current code (two as-of dates, two time units), then copied into a
     // store built with migrations 1 and 2 only, column by column as version 2 stored them.
-    const source = await createStore(
-      [
-        { customer_id: 'A', order_date: '2024-01-10', amount: 100 },
-        { customer_id: 'A', order_date: '2024-02-10', amount: 60 },
-        { customer_id: 'A', order_date: '2024-02-12', amount: -20 },
-        { customer_id: 'B', order_date: '2024-01-20', amount: 40 },
-        { customer_id: 'C', order_date: '2024-03-05', amount: 25 },
-        { customer_id: 'C', order_date: '2024-03-31', amount: 25 },
-      ],
-      'crm-migration-3-',
-    );
-    dirs.push(source.dir);
-    source.json(['run', '--as-of', '2024-02-29']);
-    source.json(['run', '--time-unit', 'day']);
+    const source = await scoredTwice('crm-migration-3-');
     const V2_COLUMNS = (await source.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'customer_metrics' ORDER BY ordinal_position",
     ))
@@ -251,20 +261,7 @@ describe('a version-5 store with runs', () => {
   it('migration 6: customer_metrics becomes a view over metrics_customers with every column, type and value of before', async () => {
     // Runs scored by the current code (two as-of dates, two time units, the second compared with
     // the first), copied into a store built with migrations 1–5, stored columns only.
-    const source = await createStore(
-      [
-        { customer_id: 'A', order_date: '2024-01-10', amount: 100 },
-        { customer_id: 'A', order_date: '2024-02-10', amount: 60 },
-        { customer_id: 'A', order_date: '2024-02-12', amount: -20 },
-        { customer_id: 'B', order_date: '2024-01-20', amount: 40 },
-        { customer_id: 'C', order_date: '2024-03-05', amount: 25 },
-        { customer_id: 'C', order_date: '2024-03-31', amount: 25 },
-      ],
-      'crm-migration-6-',
-    );
-    dirs.push(source.dir);
-    source.json(['run', '--as-of', '2024-02-29']);
-    source.json(['run', '--time-unit', 'day']);
+    const source = await scoredTwice('crm-migration-6-');
     const stored = (await source.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
     )).map((c) => c.column_name);
