@@ -46,6 +46,21 @@ export interface ModelSettings {
   };
   /** Fewer customers than this (with at least one purchase) and the statistical models are not fitted. */
   min_customers: number;
+  /** Contracts (policies, plans, subscriptions): renewal detection and the sBG retention model (models/sbg.ts). */
+  contracts: ContractSettings;
+}
+
+/** Contract period lengths the retention model knows; `auto` detects each contract's from its periods. */
+export const CONTRACT_PERIODS = ['auto', 'month', 'quarter', 'half_year', 'year'] as const;
+export type ContractPeriod = (typeof CONTRACT_PERIODS)[number];
+
+export interface ContractSettings {
+  /** A period that starts within this many days after the previous one ends is a renewal; later, the contract lapsed. */
+  grace_days: number;
+  /** The length of a contract period, or `auto` to detect it from each contract's periods. */
+  period: ContractPeriod;
+  /** Plans with fewer contracts than this are scored with the whole book's fit. */
+  min_contracts: number;
 }
 
 export const DEFAULT_SETTINGS: ModelSettings = {
@@ -62,4 +77,5 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   churn_tiers: { medium: 0.3, high: 0.6, basis: 'churn_risk' },
   key_accounts: { share: 0.8, b_share: 0.95, trend_window_days: 365, revenue_drop: 0.25, churn_risk_rise: 0.15 },
   min_customers: 20,
+  contracts: { grace_days: 30, period: 'auto', min_contracts: 30 },
 };

@@ -7,7 +7,7 @@ import type { CrmConfig } from '../config.js';
 import { parseDateFlag } from '../util/dates.js';
 import { inputError, usageError } from '../util/errors.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules } from '../models/rfm.js';
-import { DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
+import { CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
 
 // The model settings' types and defaults live with the models; re-exported for the run's callers.
 export { DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
@@ -43,6 +43,7 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
     rfm: { ...DEFAULT_SETTINGS.rfm, ...(fromConfig.rfm ?? {}) },
     churn_tiers: { ...DEFAULT_SETTINGS.churn_tiers, ...(fromConfig.churn_tiers ?? {}) },
     key_accounts: { ...DEFAULT_SETTINGS.key_accounts, ...(fromConfig.key_accounts ?? {}) },
+    contracts: { ...DEFAULT_SETTINGS.contracts, ...(fromConfig.contracts ?? {}) },
     value_tiers: fromConfig.value_tiers ?? DEFAULT_SETTINGS.value_tiers,
   };
   if (flags.timeUnit !== undefined) {
@@ -132,6 +133,10 @@ function validateSettings(s: ModelSettings): void {
   const ka = s.key_accounts;
   if (!(ka.share > 0 && ka.share <= 1 && ka.b_share >= ka.share && ka.b_share <= 1)) problems.push('models.key_accounts: 0 < share ≤ b_share ≤ 1');
   if (!(ka.trend_window_days >= 7)) problems.push('models.key_accounts.trend_window_days: at least 7');
+  const c = s.contracts;
+  if (!(Number.isInteger(c.grace_days) && c.grace_days >= 0 && c.grace_days <= 366)) problems.push('models.contracts.grace_days: a whole number of days from 0 to 366');
+  if (!(CONTRACT_PERIODS as readonly string[]).includes(c.period)) problems.push(`models.contracts.period: one of ${CONTRACT_PERIODS.join(', ')}`);
+  if (!(Number.isInteger(c.min_contracts) && c.min_contracts >= 1)) problems.push('models.contracts.min_contracts: a whole number, at least 1');
   const tiers = s.value_tiers;
   if (tiers.length < 1) problems.push('models.value_tiers: at least one tier');
   const last = tiers[tiers.length - 1];

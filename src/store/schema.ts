@@ -496,6 +496,76 @@ SELECT m.* FROM customer_metrics m
 WHERE m.run_id = (SELECT max(run_id) FROM runs);
 `,
   },
+  {
+    version: 7,
+    description: 'contracts: contracts (one row per contract period), contract_metrics and contract_latest (per contract per run), contract_retention (per plan and period per run), runs.contracts',
+    // Contractual customers (policies, telecom plans, subscriptions) leave observably: a period
+    // is not renewed. `crm ingest contracts` loads one row per contract period, as transactions
+    // load one per order line (same provenance columns); `crm run` detects renewals (a period
+    // starting within models.contracts.grace_days of the previous one's end), fits the sBG per
+    // plan and for the whole book (models/sbg.ts) and writes one row per contract.
+    sql: `
+CREATE TABLE contracts (
+  load_id      INTEGER       NOT NULL,
+  source_file  VARCHAR       NOT NULL,
+  source_sheet VARCHAR,
+  source_row   BIGINT        NOT NULL,
+  customer_id  VARCHAR       NOT NULL,
+  contract_id  VARCHAR       NOT NULL,  -- policy or subscription number: the periods of one contract share it
+  period_start DATE          NOT NULL,
+  period_end   DATE          NOT NULL,  -- the period's last day (inclusive)
+  amount       DECIMAL(18,4) NOT NULL,  -- premium or fee for the period
+  plan         VARCHAR,                 -- plan or product
+  channel      VARCHAR,
+  region       VARCHAR,
+  status       VARCHAR,                 -- active | cancelled | lapsed, as the source says (NULL: not given)
+  cancel_date  DATE,
+  attributes   JSON
+);
+
+CREATE TABLE contract_metrics (
+  run_id              INTEGER NOT NULL,
+  contract_id         VARCHAR NOT NULL,
+  customer_id         VARCHAR NOT NULL,
+  plan                VARCHAR,
+  channel             VARCHAR,
+  region              VARCHAR,
+  period_unit         VARCHAR NOT NULL,  -- month | quarter | half_year | year | irregular
+  first_start         DATE    NOT NULL,  -- start of the contract's first period in its current run of renewals
+  period_start        DATE    NOT NULL,  -- the current (or last) period
+  period_end          DATE    NOT NULL,
+  periods             INTEGER NOT NULL,  -- periods in the current run of renewals
+  renewals            INTEGER NOT NULL,  -- renewals survived: periods - 1
+  premium             DOUBLE  NOT NULL,  -- amount of the current (or last) period
+  total_premium       DOUBLE  NOT NULL,  -- amount over the periods counted
+  status              VARCHAR NOT NULL,  -- active | in_grace | lapsed | cancelled, at as_of
+  renewal_due         DATE,              -- the next renewal date (period_end), NULL once lapsed or cancelled
+  p_renew             DOUBLE,            -- P(renew at renewal_due); NULL when lapsed, cancelled or not modelled
+  derl                DOUBLE,            -- discounted expected renewals still to come (periods)
+  residual_value      DOUBLE,            -- premium x DERL: expected future premiums, discounted
+  residual_value_horizon DOUBLE,         -- the same over the run's horizon (comparable with clv)
+  value_at_risk       DOUBLE,            -- residual_value x (1 - p_renew)
+  model_plan          VARCHAR,           -- the plan whose fit scored it; NULL: the whole book
+  model_kind          VARCHAR,           -- sbg | geometric (a boundary fit's limit) | NULL: not modelled
+  as_of               DATE    NOT NULL
+);
+
+CREATE VIEW contract_latest AS
+SELECT c.* FROM contract_metrics c
+WHERE c.run_id = (SELECT max(run_id) FROM runs);
+
+CREATE TABLE contract_retention (
+  run_id            INTEGER NOT NULL,
+  plan              VARCHAR,           -- NULL: the whole book
+  period            INTEGER NOT NULL,  -- renewals made: 0, 1, 2, …
+  contracts_at_risk INTEGER NOT NULL,  -- contracts observed long enough to reach this period
+  observed_survival DOUBLE,            -- share still in after this many renewals (product-limit estimate), NULL beyond the data
+  fitted_survival   DOUBLE             -- the model's S(period); NULL when not modelled
+);
+
+ALTER TABLE runs ADD COLUMN contracts JSON;  -- per plan and the whole book: alpha, beta, log_likelihood, standard_errors, contracts, converged, …
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/db.js';
-import { MIGRATIONS } from '../../src/store/schema.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/schema.js';
 import { crm, tempDir } from '../helpers/cli.js';
 import { createStore } from '../helpers/run.js';
 
@@ -84,7 +84,7 @@ describe('a version-1 store', () => {
     expect(r.code, r.stderr).toBe(0);
     const run = JSON.parse(r.stdout);
     expect([run.run_id, run.as_of, run.customers, run.model_status]).toEqual([1, '2024-03-31', 3, 'fallback']);
-    expect(await versions(db)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await versions(db)).toEqual(MIGRATIONS.map((m) => m.version));
     const store = await Store.open(db, { readOnly: true });
     try {
       const rows = await store.all(`SELECT customer_id, frequency, monetary, returns_value, abc_class FROM customer_latest ORDER BY customer_id`);
@@ -108,7 +108,7 @@ describe('a version-1 store', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toBe('crm: error: no model run yet: run `crm run` first\n');
     expect(r.stdout).toBe('');
-    expect(await versions(db)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await versions(db)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 });
 
@@ -133,7 +133,7 @@ describe('a version-2 store with runs', () => {
     try {
       await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 2));
       await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      await old.run('INSERT INTO runs SELECT * EXCLUDE (fallback_code) FROM src.runs');
+      await old.run('INSERT INTO runs SELECT * EXCLUDE (fallback_code, contracts) FROM src.runs');
       // Version 2 stored the four vocabularies as VARCHAR.
       const v2Value = (c: string) => (['churn_tier', 'churn_method', 'value_basis', 'abc_class'].includes(c) ? `CAST(${c} AS VARCHAR) AS ${c}` : v2Revenue(c));
       await old.run(`INSERT INTO customer_metrics SELECT ${V2_COLUMNS.map(v2Value).join(', ')} FROM src.customer_metrics`);
@@ -145,7 +145,7 @@ describe('a version-2 store with runs', () => {
 
     const migrated = await Store.open(db); // applies migrations 3 to 6
     try {
-      expect(await migrated.schemaVersion()).toBe(6);
+      expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       const after = await migrated.all(`SELECT ${V2_COLUMNS.join(', ')} FROM customer_metrics ORDER BY run_id, customer_id`);
       expect(after).toEqual(before);
       // The generated columns, by hand (run 1 as of 2024-02-29 in weeks, run 2 as of 2024-03-31
@@ -233,7 +233,7 @@ describe('a version-4 store', () => {
     }
     const migrated = await Store.open(db);
     try {
-      expect(await migrated.schemaVersion()).toBe(6);
+      expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       const rows = await migrated.all(
         `SELECT customer_id, CAST(at_risk_codes AS VARCHAR[]) AS at_risk_codes, at_risk, at_risk_reason, key_account_at_risk,
                 churn_reason_code, usual_gap_days, churn_reason
@@ -276,7 +276,7 @@ describe('a version-5 store with runs', () => {
     try {
       await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 5));
       await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      await old.run('INSERT INTO runs SELECT * FROM src.runs');
+      await old.run('INSERT INTO runs SELECT * EXCLUDE (contracts) FROM src.runs');
       await old.run(`INSERT INTO customer_metrics BY NAME SELECT ${stored.join(', ')} FROM src.customer_metrics`);
       await old.run('DETACH src');
       expect(await old.schemaVersion()).toBe(5);
@@ -289,7 +289,7 @@ describe('a version-5 store with runs', () => {
 
     const migrated = await Store.open(db);
     try {
-      expect(await migrated.schemaVersion()).toBe(6);
+      expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       expect(await columnsOf(migrated)).toEqual(before.columns);
       expect(await everything(migrated, 'customer_metrics')).toEqual(before.rows);
       expect(await everything(migrated, 'customer_latest')).toEqual(before.latest);
