@@ -177,22 +177,50 @@ export function registerCommands(program: Command): void {
 
   program
     .command('generate')
-    .description('write deterministic synthetic customers.csv and transactions.csv (for demos, tests, benchmarks)')
-    .requiredOption('--customers <n>', 'number of customers (about 4 transaction lines each)', integerFlag('--customers'))
+    .description('write deterministic synthetic customers.csv and transactions.csv, and with --contracts a policy book contracts.csv (for demos, tests, benchmarks)')
+    .option('--customers <n>', 'number of purchase customers (about 4 transaction lines each); required unless --contracts is given', integerFlag('--customers'))
+    .option('--contracts <n>', 'also write contracts.csv: N contracts (policies, plans) with one row per period, and contracts.truth.json', integerFlag('--contracts'))
     .option('--seed <n>', 'random seed: the same seed gives byte-identical files', integerFlag('--seed'), GENERATE_DEFAULTS.seed)
     .requiredOption('--out <dir>', 'output folder')
     .option('--end-date <date>', 'last day of the simulated period', dateFlag('--end-date'), GENERATE_DEFAULTS.endDate)
     .option('--years <n>', 'length of the period in years', integerFlag('--years'), GENERATE_DEFAULTS.years)
-    .option('--dirty-share <share>', 'share of transaction lines made dirty (0 for none)', numberFlag('--dirty-share'), GENERATE_DEFAULTS.dirtyShare)
+    .option('--dirty-share <share>', 'share of transaction lines (and contract rows) made dirty (0 for none)', numberFlag('--dirty-share'), GENERATE_DEFAULTS.dirtyShare)
+    .addOption(new Option('--lang <lang>', "contracts.csv's header language (zh: 保单号, 起保日期, …)").choices(['en', 'zh']).default(GENERATE_DEFAULTS.lang))
     .option('--json', 'print the generation summary as JSON')
-    .action(async (opts: { customers: number; seed: number; out: string; endDate: string; years: number; dirtyShare: number }, cmd: Command) => {
-      const { generate, describeResult } = await import('./generate/index.js');
-      const ctx = contextFor(cmd);
-      const result = await ctx.progress.step(`generating ${opts.customers.toLocaleString('en-US')} customers`, (tick) =>
-        generate({ customers: opts.customers, seed: opts.seed, outDir: path.resolve(opts.out), endDate: opts.endDate, years: opts.years, dirtyShare: opts.dirtyShare, onProgress: (f) => tick(f) }),
-      );
-      emit(ctx, result, describeResult);
-    });
+    .action(
+      async (
+        opts: { customers?: number; contracts?: number; seed: number; out: string; endDate: string; years: number; dirtyShare: number; lang: 'en' | 'zh' },
+        cmd: Command,
+      ) => {
+        if (opts.customers === undefined && opts.contracts === undefined) {
+          throw usageError("required option '--customers <n>' not specified", ['Give --customers N, or --contracts N for a policy book (add --customers N for customers who also buy).']);
+        }
+        if (opts.lang !== GENERATE_DEFAULTS.lang && opts.contracts === undefined) {
+          throw usageError('--lang applies to contracts.csv only: give --contracts N with it');
+        }
+        const { generate, describeResult } = await import('./generate/index.js');
+        const ctx = contextFor(cmd);
+        const customers = opts.customers ?? 0;
+        const what = [
+          customers > 0 ? `${customers.toLocaleString('en-US')} customers` : null,
+          opts.contracts !== undefined ? `${opts.contracts.toLocaleString('en-US')} contracts` : null,
+        ].filter(Boolean).join(' and ');
+        const result = await ctx.progress.step(`generating ${what}`, (tick) =>
+          generate({
+            customers,
+            contracts: opts.contracts,
+            lang: opts.lang,
+            seed: opts.seed,
+            outDir: path.resolve(opts.out),
+            endDate: opts.endDate,
+            years: opts.years,
+            dirtyShare: opts.dirtyShare,
+            onProgress: (f) => tick(f),
+          }),
+        );
+        emit(ctx, result, describeResult);
+      },
+    );
 
   program
     .command('run')

@@ -136,3 +136,28 @@ export class Calendar {
     return -MARGIN_BEFORE;
   }
 }
+
+/** Days in month `m` (1–12) of year `y`, proleptic Gregorian. */
+export function daysInMonth(y: number, m: number): number {
+  return daysFromCivil(m === 12 ? y + 1 : y, m === 12 ? 1 : m + 1, 1) - daysFromCivil(y, m, 1);
+}
+
+/**
+ * The day `months` calendar months after civil date (y, m, d), the day of the month clamped to
+ * the target month's length: Jan 31 + 1 month = Feb 28 (Feb 29 in a leap year), Feb 29 + 12
+ * months = Feb 28. This is how policy and billing systems date a term, and why a contract's
+ * periods are counted from one anchor date (anchor + n·months), never chained from the previous
+ * period's end: chaining would walk Jan 31 → Feb 28 → Mar 28, drifting off the month's end.
+ */
+export function addMonthsCivil(y: number, m: number, d: number, months: number): number {
+  const index = y * 12 + (m - 1) + months;
+  const ty = Math.floor(index / 12);
+  const tm = index - ty * 12 + 1;
+  return daysFromCivil(ty, tm, Math.min(d, daysInMonth(ty, tm)));
+}
+
+/** `addMonthsCivil` on a day number. */
+export function addMonths(day: number, months: number): number {
+  const c = civilFromDays(day);
+  return addMonthsCivil(c.y, c.m, c.d, months);
+}

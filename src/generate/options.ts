@@ -7,10 +7,20 @@
 import { usageError } from '../util/errors.js';
 import { earliestWrittenDate, parseIsoDay } from './calendar.js';
 import { STORABLE_YEARS } from '../util/dates.js';
+import type { ContractCounts } from './contracts.js';
+
+export type GenerateLang = 'en' | 'zh';
 
 export interface GenerateOptions {
-  /** Number of customers (rows of customers.csv). */
+  /**
+   * Number of purchase customers (customers.csv's first rows, with transactions). May be 0 when
+   * `contracts` is given: a pure policy book.
+   */
   customers: number;
+  /** Number of contracts for contracts.csv (default 0: no contracts file). */
+  contracts?: number;
+  /** Header language of contracts.csv: `zh` for 保单号, 起保日期… Default en. */
+  lang?: GenerateLang;
   /** PRNG seed; the same options give byte-identical files. Default 42. */
   seed?: number;
   /** Directory to write customers.csv and transactions.csv into (created if missing). */
@@ -30,17 +40,23 @@ export const GENERATE_DEFAULTS = {
   endDate: '2025-12-31',
   years: 3,
   dirtyShare: 0.005,
+  contracts: 0,
+  lang: 'en',
 } as const;
 
 /** Limits that keep ids and phone numbers unique and the calendar tables small. */
 export const GENERATE_LIMITS = {
   maxCustomers: 50_000_000,
+  /** Policy numbers have eight digits. */
+  maxContracts: 99_999_999,
   maxYears: 20,
   maxDirtyShare: 0.5,
 } as const;
 
 export interface ResolvedOptions {
   customers: number;
+  contracts: number;
+  lang: GenerateLang;
   seed: number;
   outDir: string;
   endDate: string;
@@ -50,10 +66,23 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
-  const customers = opts.customers;
-  if (!Number.isInteger(customers) || customers < 1 || customers > GENERATE_LIMITS.maxCustomers) {
-    throw usageError(`--customers must be a whole number from 1 to ${GENERATE_LIMITS.maxCustomers} (got ${customers})`);
+  const contracts = opts.contracts ?? GENERATE_DEFAULTS.contracts;
+  if (!Number.isInteger(contracts) || contracts < 0 || contracts > GENERATE_LIMITS.maxContracts) {
+    throw usageError(`--contracts must be a whole number from 0 to ${GENERATE_LIMITS.maxContracts} (got ${contracts})`);
   }
+  const customers = opts.customers;
+  // A pure policy book has no purchase customers; otherwise at least one.
+  const minCustomers = contracts > 0 ? 0 : 1;
+  if (!Number.isInteger(customers) || customers < minCustomers || customers > GENERATE_LIMITS.maxCustomers) {
+    throw usageError(`--customers must be a whole number from ${minCustomers} to ${GENERATE_LIMITS.maxCustomers} (got ${customers})`, [
+      ...(contracts === 0 ? ['--customers 0 is allowed with --contracts N (a policy book without purchases).'] : []),
+    ]);
+  }
+  if (customers + contracts > GENERATE_LIMITS.maxCustomers) {
+    throw usageError(`--customers plus --contracts must stay below ${GENERATE_LIMITS.maxCustomers} (customer ids have 7+ digits and phone numbers must stay unique)`);
+  }
+  const lang = opts.lang ?? GENERATE_DEFAULTS.lang;
+  if (lang !== 'en' && lang !== 'zh') throw usageError(`--lang must be en or zh (got ${String(lang)})`);
   const seed = opts.seed ?? GENERATE_DEFAULTS.seed;
   if (!Number.isSafeInteger(seed)) throw usageError(`--seed must be a whole number (got ${seed})`);
   const years = opts.years ?? GENERATE_DEFAULTS.years;
@@ -76,7 +105,7 @@ export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
     ]);
   }
   if (!opts.outDir) throw usageError('an output directory is required (--out DIR)');
-  return { customers, seed, outDir: opts.outDir, endDate, years, dirtyShare, onProgress: opts.onProgress ?? (() => undefined) };
+  return { customers, contracts, lang, seed, outDir: opts.outDir, endDate, years, dirtyShare, onProgress: opts.onProgress ?? (() => undefined) };
 }
 
 export interface GeneratedFile {
@@ -98,8 +127,17 @@ export interface GenerateResult {
     dirtyShare: number;
     /** The share actually aimed at (raised for small runs so a handful of dirty rows exist). */
     effectiveDirtyShare: number;
+    /** Only when contracts were asked for. */
+    contracts?: number;
+    lang?: GenerateLang;
   };
-  files: { customers: GeneratedFile; transactions: GeneratedFile };
+  files: {
+    customers: GeneratedFile;
+    transactions: GeneratedFile;
+    /** contracts.csv and contracts.truth.json, when contracts were asked for. */
+    contracts?: GeneratedFile;
+    contractsTruth?: { path: string; bytes: number };
+  };
   /** Both files together. */
   bytes: number;
   counts: {
@@ -125,6 +163,8 @@ export interface GenerateResult {
     keyAccounts: number;
     /** Distinct account owners named in customers.csv (about one per ten key accounts). */
     accountOwners: number;
+    /** The policy book, when contracts were asked for (see contracts.ts). */
+    contracts?: ContractCounts;
   };
   /**
    * What an ingest that rejects the dirty rows will see (clean lines only), so the numbers can
