@@ -11,6 +11,14 @@ export function describeResult(r: GenerateResult): string[] {
   const c = r.counts;
   const d = c.dirtyRows;
   const p = r.profile;
+  if (c.contracts && r.files.contracts && c.customers === 0) {
+    // A pure policy book: customers.csv holds only the contract holders, transactions.csv only its header.
+    return [
+      `${r.files.customers.path}: ${formatCount(r.files.customers.rows)} contract-only customers, ${formatBytes(r.files.customers.bytes)}; ${r.files.transactions.path}: header only (no purchase customers)`,
+      ...describeContracts(r.files.contracts.path, r.files.contractsTruth?.path ?? '', r.files.contracts.bytes, c.contracts),
+      `period ${r.options.startDate} to ${r.options.endDate}, seed ${r.options.seed}`,
+    ];
+  }
   const lines = [
     `${r.files.customers.path}: ${formatCount(c.customers)} customers, ${formatBytes(r.files.customers.bytes)} ` +
       `(${formatCount(c.customersWithoutTransactions)} without transactions, ${formatCount(c.customerIssues.duplicatePersons)} duplicate persons, ` +

@@ -182,6 +182,12 @@ const GENERATE: Case[] = [
   ['generate --out ""', usage, () => ['generate', '--customers', '10', '--out', ''], /--out/],
   ['generate --out below a regular file', output, () => ['generate', '--customers', '10', '--out', UNDER_A_FILE], /customers\.csv/],
   ['generate --out naming a regular file', output, () => ['generate', '--customers', '10', '--out', CUSTOMERS], /customers\.csv/],
+  ['generate with neither --customers nor --contracts', usage, () => ['generate', '--out', inDir('gen')], /--customers/],
+  ['generate --contracts 0 (and no customers)', usage, () => ['generate', '--contracts', '0', '--out', inDir('gen')], /--customers/],
+  ['generate --contracts -3', usage, () => ['generate', '--contracts', '-3', '--out', inDir('gen')], /--contracts/],
+  ['generate --contracts 1.5', usage, () => ['generate', '--contracts', '1.5', '--out', inDir('gen')], /--contracts/],
+  ['generate --lang zh without --contracts', usage, () => ['generate', '--customers', '10', '--lang', 'zh', '--out', inDir('gen')], /--lang/],
+  ['generate --lang fr', usage, () => ['generate', '--contracts', '10', '--lang', 'fr', '--out', inDir('gen')], /--lang/],
 ];
 
 const OUTPUTS: Case[] = [
