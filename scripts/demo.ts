@@ -23,6 +23,8 @@ interface Step {
 const STEPS: Step[] = [
   { title: 'Load the customer master data', args: ['ingest', 'customers', path.join(SAMPLE, 'customers.csv')] },
   { title: 'Load the transaction lines', args: ['ingest', 'transactions', path.join(SAMPLE, 'transactions.csv')] },
+  { title: 'Load the policyholders who only hold contracts (the insurer’s customer master)', args: ['ingest', 'customers', path.join(SAMPLE, 'policyholders.csv')] },
+  { title: 'Load the policy book: one row per contract period', args: ['ingest', 'contracts', path.join(SAMPLE, 'contracts.csv')] },
   { title: 'Check data quality', args: ['quality', '--as-of', '2025-12-31'] },
   { title: 'Save the data-quality report as JSON', args: ['quality', '--as-of', '2025-12-31', '--json'], saveTo: 'quality.json' },
   {
@@ -34,6 +36,8 @@ const STEPS: Step[] = [
     args: ['run', '--as-of', '2025-06-30', '--holdout-end', '2025-12-31'],
   },
   { title: 'Score the customers as of the last transaction', args: ['run'] },
+  { title: 'Renewals due in the next 60 days, by value at risk', args: ['renewals', '--within', '60'] },
+  { title: 'The renewal list as CSV for the agents', args: ['export', 'renewals', '--out', 'out/renewals.csv', '--within', '60', '--force'] },
   { title: 'Save the run as JSON', args: ['model', 'show', '--json'], saveTo: 'model.json' },
   { title: 'The fitted models and the backtest', args: ['model', 'show', '--run', '1'] },
   { title: 'The 80/20 key accounts', args: ['keyaccounts', '--json'], saveTo: 'keyaccounts.json' },
@@ -78,6 +82,7 @@ function main(): void {
       `  key accounts ${path.join(OUT, 'keyaccounts.json')}, ${path.join(OUT, 'key-accounts.csv')}`,
       `  report      ${path.join(OUT, 'report.html')}, ${path.join(OUT, 'report.zh.html')} (charts in ${path.join(OUT, 'charts')})`,
       `  marketing   ${path.join(OUT, 'at-risk.xlsx')}`,
+      `  renewals    ${path.join(OUT, 'renewals.csv')}`,
       '',
     ].join('\n'),
   );

@@ -73,7 +73,7 @@ export const HOLDERS = {
   /** Share of contract-only customers served by an agent (their `account_owner`). */
   agentShare: 0.5,
   /** One agent per this many contract-only customers. */
-  customersPerAgent: 250,
+  customersPerAgent: 80,
 } as const;
 
 export const MEAN_CONTRACTS_PER_HOLDER = (() => {

@@ -38,7 +38,7 @@ function describeContracts(path: string, truthPath: string, bytes: number, k: Co
   return [
     `${path}: ${formatCount(k.contracts)} contracts in ${formatCount(k.rows)} period rows, ${formatBytes(bytes)} ` +
       `(${formatCount(k.byStatus.active)} active, ${formatCount(k.byStatus.lapsed)} lapsed, ${formatCount(k.byStatus.cancelled)} cancelled; ` +
-      `held by ${formatCount(k.holdersWithPurchases)} customers who also buy and ${formatCount(k.contractOnlyCustomers)} contract-only customers, ${formatCount(k.agents)} agents)`,
+      `held by ${formatCount(k.holdersWithPurchases)} customers who also buy and ${formatCount(k.contractOnlyCustomers)} contract-only customers, ${formatCount(k.agents)} ${k.agents === 1 ? 'agent' : 'agents'})`,
     `  dirty: ${formatCount(d.duplicatePeriod)} duplicated periods, ${formatCount(d.overlap)} overlaps, ${formatCount(d.reinstatement)} reinstatements after a gap, ` +
       `${formatCount(d.endBeforeStart)} periods ending before they start, ${formatCount(d.missingPremium)} missing premiums; true α, β per plan in ${truthPath}`,
   ];

@@ -256,3 +256,28 @@ describe('data/json', () => {
     expect(ndjson.some((r) => (r.orderId as string).startsWith('C') && (r.amount as number) < 0)).toBe(true);
   });
 });
+
+describe('data/sample/contracts.csv', () => {
+  it('holds contracts of customers in customers.csv or policyholders.csv, with the counts of data/README.md', async () => {
+    const read = async (f: string) => (await readFile(join(DATA, 'sample', f), 'utf8')).trimEnd().split('\n').map((l) => parseCsvLine(l));
+    const contracts = await read('contracts.csv');
+    const customers = await read('customers.csv');
+    const holders = await read('policyholders.csv');
+    expect(holders[0]).toEqual(customers[0]);
+    const known = new Set([...customers.slice(1), ...holders.slice(1)].map((r) => r[0]));
+    const purchase = new Set(customers.slice(1).map((r) => r[0]));
+    const ids = new Set(contracts.slice(1).map((r) => r[1]));
+    const byStatus: Record<string, Set<string>> = { active: new Set(), lapsed: new Set(), cancelled: new Set() };
+    for (const r of contracts.slice(1)) {
+      expect(known.has(r[0]), r[0]).toBe(true);
+      byStatus[r[8]].add(r[1]);
+    }
+    const holderIds = new Set(contracts.slice(1).map((r) => r[0]));
+    const alsoBuy = [...holderIds].filter((c) => purchase.has(c)).length;
+    expect(alsoBuy).toBeGreaterThan(0);
+    expect(holderIds.size - alsoBuy).toBe(holders.length - 1);
+    const readme = await readFile(join(DATA, 'README.md'), 'utf8');
+    expect(readme).toContain(`- ${ids.size} contracts in ${contracts.length - 1} period rows: ${byStatus.active.size} active, ${byStatus.lapsed.size} lapsed, ${byStatus.cancelled.size} cancelled`);
+    expect(readme).toContain(`Held by ${alsoBuy} customers of \`customers.csv\` (who also buy) and ${holders.length - 1} contract-only customers`);
+  });
+});
