@@ -31,6 +31,13 @@ export interface BenchOptions {
   scale: boolean;
   /** The largest scale step, in lines. */
   scaleMax: number;
+  /**
+   * The contracts part: a pure policy book of this many contracts (`crm generate --customers 0
+   * --contracts N`), ingested and run next to DuckDB's yardsticks. Skipped with --skip-contracts;
+   * `--data contracts` runs it alone.
+   */
+  contracts: number;
+  skipContracts: boolean;
 }
 
 export const BENCH_DEFAULTS: BenchOptions = {
@@ -47,6 +54,8 @@ export const BENCH_DEFAULTS: BenchOptions = {
   skipAppend: false,
   scale: false,
   scaleMax: 100_000_000,
+  contracts: 1_000_000,
+  skipContracts: false,
 };
 
 /** The scale steps, in clean lines; customers grow with them (see scaleCustomers). */
@@ -71,8 +80,8 @@ export function parseCount(value: string, flag: string): number {
   return n;
 }
 
-const VALUE_FLAGS = ['customers', 'seed', 'data', 'clean-lines', 'clean-customers', 'clean-file', 'ingest-repeat', 'run-repeat', 'report-repeat', 'work', 'scale-max'] as const;
-const SWITCHES = ['fresh', 'skip-report', 'skip-append', 'scale'] as const;
+const VALUE_FLAGS = ['customers', 'seed', 'data', 'clean-lines', 'clean-customers', 'clean-file', 'ingest-repeat', 'run-repeat', 'report-repeat', 'work', 'scale-max', 'contracts'] as const;
+const SWITCHES = ['fresh', 'skip-report', 'skip-append', 'scale', 'skip-contracts'] as const;
 
 /** Parse the bench's arguments (without node and the script); unknown flags are refused. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -84,6 +93,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       if (name === 'fresh') o.fresh = true;
       else if (name === 'skip-report') o.skipReport = true;
       else if (name === 'skip-append') o.skipAppend = true;
+      else if (name === 'skip-contracts') o.skipContracts = true;
       else o.scale = true;
       continue;
     }
@@ -104,7 +114,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case 'data':
         if (value === 'both') o.dataSets = ['clean', 'dirty'];
         else if (value === 'clean' || value === 'dirty') o.dataSets = [value];
-        else throw new BenchUsageError(`${flag} ${JSON.stringify(value)}: give clean, dirty or both`);
+        else if (value === 'contracts') o.dataSets = [];
+        else throw new BenchUsageError(`${flag} ${JSON.stringify(value)}: give clean, dirty, both or contracts`);
         break;
       case 'clean-lines':
         o.cleanLines = parseCount(value, flag);
@@ -127,12 +138,16 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case 'work':
         o.workDir = value;
         break;
+      case 'contracts':
+        o.contracts = parseCount(value, flag);
+        break;
       case 'scale-max':
         o.scaleMax = parseCount(value, flag);
         if (o.scaleMax < SCALE_STEPS[0]) throw new BenchUsageError(`${flag} ${value}: the smallest step is ${SCALE_STEPS[0].toLocaleString('en-US')} lines`);
         break;
     }
   }
+  if (o.dataSets.length === 0 && o.skipContracts) throw new BenchUsageError('--data contracts with --skip-contracts leaves nothing to measure');
   return o;
 }
 

@@ -31,6 +31,15 @@
  * None of them can flatter crm: each is DuckDB doing the least the step needs, on the same data,
  * on the same machine, minutes apart at most.
  *
+ * The contracts part (issue #10): a pure policy book, `crm generate --customers 0 --contracts N`
+ * (1M contracts by default, ≈3.6M period rows; written once under bench/data/), measured in the
+ * same run: DuckDB's typed read_csv of contracts.csv into a table (yardstick) against `crm ingest
+ * contracts` (target ≤ 2×, as for transactions); then, on that store, pairs of the bare
+ * per-contract summary (measure.ts CONTRACT_SUMMARY_SQL) and `crm run`, whose contract part is
+ * the sum of its `contracts_*` step timings in runs.timings: target < 5 s at 1M contracts, its
+ * ratio to the summary shown. A phase that fails (a command not there yet) is reported as a
+ * missed target, and the other parts still run.
+ *
  * `--scale`: `crm ingest` and `crm run` on clean files of 1M, 10M and 100M lines (customers grow
  * with the lines, one per 3.92), the 100M step with `--memory-limit 4GB`: time, peak RSS (< 5 GB)
  * and seconds per million lines, which stays flat when the cost grows linearly. The files are
@@ -41,7 +50,8 @@
  * --customers N and --seed S (the dirty set), --fresh (regenerate the dirty set), --ingest-repeat N
  * (pairs, default 1), --run-repeat N
  * (pairs, default 3), --report-repeat N (default 3), --skip-report, --skip-append, --work DIR
- * (where the stores go, default bench/data/work), --scale, --scale-max N.
+ * (where the stores go, default bench/data/work), --scale, --scale-max N, --contracts N (default 1M),
+ * --skip-contracts, --data contracts (the contracts part alone).
  * Output: Markdown tables (ratios first, seconds second) on stdout, progress on stderr, every
  * figure in bench/results/latest.json (scale: bench/results/scale.json). Exit 1 when a target is
  * missed (named on the last line), 2 on a bad option.
@@ -57,7 +67,11 @@ import { BenchUsageError, parseBenchArgs, scaleCustomers, scaleSteps, type Bench
 import { writeCleanData, writeDailyData } from './clean-data.js';
 import {
   checksFor,
+  contractChecks,
+  contractPairOf,
+  contractSteps,
   fitTime,
+  formatContracts,
   formatRatios,
   ingestPairOf,
   formatScale,
@@ -71,6 +85,8 @@ import {
   ratio,
   scaleChecks,
   type AppendResult,
+  type ContractRunPair,
+  type ContractsResult,
   type DataSetResult,
   type PhaseResult,
   type ReportRender,
@@ -303,22 +319,83 @@ async function benchDataSets(o: BenchOptions, workDir: string): Promise<void> {
     const files = name === 'clean' ? { transactions: await cleanFile(o.cleanLines, o.cleanCustomers, o.cleanFile) } : await dirtyFiles(o);
     results.push(await benchDataSet(name, files, o, workDir));
   }
-  const checks = results.flatMap(checksFor);
+  const contracts = o.skipContracts ? null : await benchContracts(o, workDir);
+  const checks = [...results.flatMap(checksFor), ...(contracts ? contractChecks(contracts) : [])];
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify({ machine: machine(), options: o, dataSets: results, checks }, null, 2) + '\n');
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify({ machine: machine(), options: o, dataSets: results, contracts, checks }, null, 2) + '\n');
   const out = [
     header(),
     '',
-    ...formatRatios(results),
-    '',
-    ...formatSeconds(results),
-    '',
-    ...formatSteps(results),
-    '',
+    ...(results.length ? [...formatRatios(results), '', ...formatSeconds(results), '', ...formatSteps(results), ''] : []),
+    ...(contracts ? [...formatContracts(contracts), ''] : []),
     formatVerdict(checks),
   ];
   process.stdout.write(out.join('\n') + '\n');
   if (checks.some((c) => !c.met)) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contracts part
+
+/** The policy book, written once per (contracts, seed) under bench/data/ (`--fresh` rewrites it). */
+async function contractsFile(o: BenchOptions): Promise<{ file: string; generateMs: number | null }> {
+  const dir = path.join(DATA_DIR, `contracts-${o.contracts}-seed-${o.seed}`);
+  const file = path.join(dir, 'contracts.csv');
+  if (!o.fresh && fs.existsSync(path.join(dir, 'done'))) return { file, generateMs: null };
+  process.stderr.write(`bench: generating ${o.contracts.toLocaleString('en-US')} contracts (seed ${o.seed})…\n`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const t0 = performance.now();
+  await generate({ customers: 0, contracts: o.contracts, seed: o.seed, outDir: dir });
+  const generateMs = Math.round(performance.now() - t0);
+  fs.writeFileSync(path.join(dir, 'done'), `${generateMs} ms\n`);
+  return { file, generateMs };
+}
+
+/**
+ * DuckDB's read against `crm ingest contracts` (`--ingest-repeat` pairs), then `--run-repeat`
+ * pairs of the bare contract summary and `crm run` on the ingested store, each but the last on
+ * a copy. A failed phase stops the part and is reported, not thrown: the data sets' figures
+ * stand on their own.
+ */
+async function benchContracts(o: BenchOptions, workDir: string): Promise<ContractsResult> {
+  const { file, generateMs } = await contractsFile(o);
+  const result: ContractsResult = { contracts: o.contracts, rows: 0, file, bytes: fs.statSync(file).size, generateMs, reads: [], ingestPairs: [], pairs: [], stepsMs: {}, failure: null };
+  const db = path.join(workDir, 'contracts.duckdb');
+  try {
+    for (let i = 0; i < Math.max(1, o.ingestRepeat); i++) {
+      const of = o.ingestRepeat > 1 ? ` (${i + 1}/${o.ingestRepeat})` : '';
+      const readDb = freshStore(workDir, 'contracts-read.duckdb');
+      const read = timedOf(runPhase(['duckdb-read', file, readDb], `contracts: DuckDB read_csv into a table${of}`));
+      result.reads.push(read);
+      const [{ rows }] = await storeRows<{ rows: number }>(readDb, 'SELECT count(*)::DOUBLE AS rows FROM raw');
+      result.rows = rows;
+      removeStore(readDb);
+      removeStore(db);
+      result.ingestPairs.push(ingestPairOf(read, cliPhase(db, ['ingest', 'contracts', file], `contracts: crm ingest contracts${of}`)));
+    }
+    const repeat = Math.max(1, o.runRepeat);
+    const pairs: ContractRunPair[] = [];
+    const steps: Record<string, number>[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const last = i === repeat - 1;
+      const target = last ? db : path.join(workDir, 'contracts.run-copy.duckdb');
+      if (!last) copyStore(db, target);
+      const summary = timedOf(runPhase(['duckdb-contract-summary', target], `contracts: bare contract summary (${i + 1}/${repeat})`));
+      const run = cliPhase(target, ['run'], `contracts: crm run (${i + 1}/${repeat})`);
+      const [latest] = await storeRows<LatestRun>(target, 'SELECT customers::DOUBLE AS customers, CAST(timings AS VARCHAR) AS timings FROM runs ORDER BY run_id DESC LIMIT 1');
+      const stepsMs = latest?.timings ? (JSON.parse(latest.timings) as Record<string, number>) : {};
+      pairs.push(contractPairOf(summary, run, stepsMs));
+      steps.push(contractSteps(stepsMs));
+      result.pairs = pairs;
+      if (!last) removeStore(target);
+    }
+    result.stepsMs = steps[medianIndex(pairs.map((p) => p.run.ms))] ?? {};
+  } catch (err) {
+    if (!(err instanceof PhaseFailed)) throw err;
+    result.failure = `${err.label}: ${err.lastError}`;
+    process.stderr.write(err.message.slice(0, 4000) + '\n');
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------

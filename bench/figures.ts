@@ -327,3 +327,103 @@ export function formatScale(steps: ScaleStep[]): string[] {
     rows,
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The contracts part: a policy book of 1M contracts, `crm ingest contracts` and `crm run`'s
+// contract part next to DuckDB's yardsticks.
+
+/** One repeat of the run on the contracts store: the bare contract summary, then `crm run`. */
+export interface ContractRunPair {
+  summary: Timed;
+  run: Timed;
+  /** The run's contract part: the sum of its `contracts_*` step timings (NaN when it recorded none). */
+  contractMs: number;
+  /** contract part ÷ summary of this pair. */
+  ratio: number;
+}
+
+export interface ContractsResult {
+  contracts: number;
+  /** Data rows of contracts.csv (periods). */
+  rows: number;
+  file: string;
+  bytes: number;
+  /** `crm generate` time when the book was written in this bench run; null when it was cached. */
+  generateMs: number | null;
+  /** DuckDB's reads, kept even when the ingest after one failed. */
+  reads: Timed[];
+  ingestPairs: IngestPair[];
+  pairs: ContractRunPair[];
+  /** The `contracts_*` steps of the median run. */
+  stepsMs: Record<string, number>;
+  /** The phase that failed and its last error line (e.g. a command not built yet), or null. */
+  failure: string | null;
+}
+
+/** Prefix of the run's contract-part step timings in runs.timings. */
+export const CONTRACT_STEP_PREFIX = 'contracts_';
+
+export const CONTRACT_TARGETS = {
+  /** crm ingest contracts ÷ DuckDB's typed read_csv into a table (as for transactions). */
+  ingestRatio: TARGETS.ingestRatio,
+  /** `crm run`'s contract part at 1M contracts (issue #10 §5), strictly under. */
+  contractPartMs: 5000,
+  peakRssMB: TARGETS.peakRssMB,
+} as const;
+
+/** The run's contract steps (keys starting with `contracts_`) among its timings. */
+export function contractSteps(stepsMs: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(stepsMs).filter(([k]) => k.startsWith(CONTRACT_STEP_PREFIX)));
+}
+
+/** The contract part's time: the sum of its steps, NaN when the run recorded none. */
+export function contractPartMs(stepsMs: Record<string, number>): number {
+  const steps = Object.values(contractSteps(stepsMs));
+  return steps.length === 0 ? NaN : steps.reduce((a, b) => a + b, 0);
+}
+
+export function contractPairOf(summary: Timed, run: Timed, stepsMs: Record<string, number>): ContractRunPair {
+  const contractMs = contractPartMs(stepsMs);
+  return { summary, run, contractMs, ratio: ratio(contractMs, summary.ms) };
+}
+
+export function contractChecks(r: ContractsResult): Check[] {
+  const scope = `contracts (${lineCount(r.contracts)})`;
+  const checks: Check[] = [];
+  if (r.failure) {
+    checks.push({ scope, what: 'crm ingest contracts and crm run complete', value: 0, limit: 1, unit: '', strict: false, met: false, shown: `failed: ${r.failure}` });
+  }
+  if (r.ingestPairs.length) {
+    checks.push(check(scope, 'crm ingest contracts ÷ DuckDB read_csv', median(r.ingestPairs.map((p) => p.ratio)), CONTRACT_TARGETS.ingestRatio, '×'));
+    checks.push(check(scope, 'peak RSS of crm ingest contracts', Math.max(...r.ingestPairs.map((p) => p.ingest.maxRssMB)), CONTRACT_TARGETS.peakRssMB, 'MB'));
+  }
+  if (r.pairs.length) {
+    checks.push(check(scope, "crm run's contract part", median(r.pairs.map((p) => p.contractMs)) / 1000, CONTRACT_TARGETS.contractPartMs / 1000, 's', true));
+    checks.push(check(scope, 'peak RSS of crm run (contracts store)', Math.max(...r.pairs.map((p) => p.run.maxRssMB)), CONTRACT_TARGETS.peakRssMB, 'MB'));
+  }
+  return checks;
+}
+
+/** The contracts part: its targets, then its seconds, then the median run's contract steps. */
+export function formatContracts(r: ContractsResult): string[] {
+  const heading = `contracts (${lineCount(r.contracts)} contracts, ${lineCount(r.rows)} rows)`;
+  const checks = contractChecks(r);
+  const ratios = markdownTable(['yardstick', 'target', heading], checks.map((c) => [c.what, checkLimit(c), checkValue(c)]));
+  const reads = r.reads;
+  const ingests = r.ingestPairs.map((p) => p.ingest);
+  const rows: string[][] = [
+    ['`crm generate --customers 0 --contracts N`', r.generateMs === null ? 'cached' : seconds(r.generateMs)],
+    ...(reads.length ? [['DuckDB `read_csv` into a table', timed(medianTimed(reads)) + each(reads.map((x) => x.ms))]] : []),
+    ...(ingests.length ? [['`crm ingest contracts`', timed(medianTimed(ingests)) + each(ingests.map((x) => x.ms))]] : []),
+    ...(r.pairs.length
+      ? [
+          ['bare contract summary (median; each pair)', `${seconds(median(r.pairs.map((p) => p.summary.ms)))} (${times(r.pairs.map((p) => p.summary.ms))})`],
+          ['`crm run`, whole (median; each pair)', `${seconds(median(r.pairs.map((p) => p.run.ms)))} (${times(r.pairs.map((p) => p.run.ms))}); peak ${megabytes(Math.max(...r.pairs.map((p) => p.run.maxRssMB)))}`],
+          ["`crm run`'s contract part, `contracts_*` steps (median; each pair)", r.pairs.some((p) => Number.isFinite(p.contractMs)) ? `${seconds(median(r.pairs.map((p) => p.contractMs)))} (${times(r.pairs.map((p) => p.contractMs))})` : 'no `contracts_*` timings'],
+          ['contract part ÷ summary of each pair', r.pairs.map((p) => (Number.isFinite(p.ratio) ? `${p.ratio.toFixed(2)}×` : 'n/a')).join(', ')],
+        ]
+      : []),
+  ];
+  const steps = Object.entries(r.stepsMs).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [...ratios, '', ...markdownTable(['step', heading], rows), '', `contracts: steps of the median \`crm run\` (ms): ${steps || 'n/a'}`];
+}

@@ -7,6 +7,7 @@
  *   node dist/bench/measure.js cli -- ARGS…          the crm CLI, exactly as users run it
  *   node dist/bench/measure.js duckdb-read FILE DB   DuckDB alone reading the CSV into a table
  *   node dist/bench/measure.js duckdb-summary DB     DuckDB alone summarising the ingested store
+ *   node dist/bench/measure.js duckdb-contract-summary DB   the same for the contracts
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,13 @@ export const DUCKDB_READ_SQL = (file: string) => `CREATE TABLE raw AS SELECT * F
  */
 export const BARE_SUMMARY_SQL =
   'CREATE TABLE s AS SELECT customer_id, count(DISTINCT order_date), min(order_date), max(order_date), sum(amount) FROM transactions GROUP BY customer_id';
+
+/**
+ * The floor for `crm run`'s contract part: per contract, its periods, first start, last end and
+ * premium sum — the least renewal detection reads — written to a table.
+ */
+export const CONTRACT_SUMMARY_SQL =
+  'CREATE TABLE s AS SELECT contract_id, count(*), min(period_start), max(period_end), sum(amount) FROM contracts GROUP BY contract_id';
 
 /** The crm CLI's entry point, from package.json's `bin` (wherever the build puts it). */
 export function cliEntry(): string {
@@ -45,6 +53,10 @@ async function main(): Promise<void> {
     await runInDuckDb(rest[0], BARE_SUMMARY_SQL);
     report();
     // Leave the store as crm wrote it, untimed.
+    await runInDuckDb(rest[0], 'DROP TABLE s');
+  } else if (phase === 'duckdb-contract-summary') {
+    await runInDuckDb(rest[0], CONTRACT_SUMMARY_SQL);
+    report();
     await runInDuckDb(rest[0], 'DROP TABLE s');
   } else if (phase === 'cli') {
     const args = rest[0] === '--' ? rest.slice(1) : rest;

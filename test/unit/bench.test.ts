@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { BENCH_DEFAULTS, BenchUsageError, parseBenchArgs, parseCount, scaleCustomers, scaleSteps } from '../../bench/args.js';
 import {
   checksFor,
+  contractChecks,
+  contractPairOf,
+  contractPartMs,
+  contractSteps,
   fitTime,
+  formatContracts,
   formatRatios,
   formatScale,
   formatSeconds,
@@ -20,6 +25,7 @@ import {
   perMillion,
   ratio,
   scaleChecks,
+  type ContractsResult,
   type DataSetResult,
   type ScaleStep,
 } from '../../bench/figures.js';
@@ -37,6 +43,15 @@ describe('the bench options', () => {
     expect(parseBenchArgs(['--data', 'both']).dataSets).toEqual(['clean', 'dirty']);
   });
 
+  it('run the contracts part with the data sets, alone with --data contracts, or not with --skip-contracts', () => {
+    expect(BENCH_DEFAULTS).toMatchObject({ contracts: 1_000_000, skipContracts: false });
+    expect(parseBenchArgs(['--contracts', '20k'])).toMatchObject({ contracts: 20_000, skipContracts: false, dataSets: ['clean', 'dirty'] });
+    expect(parseBenchArgs(['--data', 'contracts'])).toMatchObject({ dataSets: [], skipContracts: false });
+    expect(parseBenchArgs(['--skip-contracts'])).toMatchObject({ dataSets: ['clean', 'dirty'], skipContracts: true });
+    expect(() => parseBenchArgs(['--data', 'contracts', '--skip-contracts'])).toThrow(/nothing to measure/);
+    expect(() => parseBenchArgs(['--contracts', '0'])).toThrow(/give a positive count/);
+  });
+
   it('stop the scale steps at --scale-max', () => {
     expect(scaleSteps(parseBenchArgs(['--scale']))).toEqual([1_000_000, 10_000_000, 100_000_000]);
     expect(scaleSteps(parseBenchArgs(['--scale', '--scale-max', '10M']))).toEqual([1_000_000, 10_000_000]);
@@ -46,7 +61,7 @@ describe('the bench options', () => {
   });
 
   it('refuse what they do not know, or a bad value', () => {
-    expect(() => parseBenchArgs(['--data', 'messy'])).toThrow(new BenchUsageError('--data "messy": give clean, dirty or both'));
+    expect(() => parseBenchArgs(['--data', 'messy'])).toThrow(new BenchUsageError('--data "messy": give clean, dirty, both or contracts'));
     expect(() => parseBenchArgs(['--repeat', '3'])).toThrow(/unknown argument "--repeat"/);
     expect(() => parseBenchArgs(['extra'])).toThrow(/unknown argument "extra"/);
     expect(() => parseBenchArgs(['--run-repeat'])).toThrow('--run-repeat needs a value');
@@ -192,5 +207,61 @@ describe('the printed tables', () => {
     const checks = scaleChecks(steps);
     expect(checks.filter((c) => !c.met).map((c) => `${c.scope}: ${c.what}`)).toEqual(['scale 100M: ingest and run complete']);
     expect(formatVerdict(checks)).toBe('targets missed (1 of 5): scale 100M ingest and run complete failed: crm: error: out of memory (target yes)');
+  });
+});
+
+describe('the contracts part', () => {
+  const timings = { contracts_detect: 900, contracts_fit: 300, contracts_write: 1_300, bgnbd_fit: 50, total: 4_000 };
+  const book = (over: Partial<ContractsResult> = {}): ContractsResult => ({
+    contracts: 1_000_000,
+    rows: 3_640_442,
+    file: '/b/contracts.csv',
+    bytes: 300e6,
+    generateMs: null,
+    reads: [{ ms: 3_000, maxRssMB: 300 }],
+    ingestPairs: [ingestPairOf({ ms: 3_000, maxRssMB: 300 }, { ms: 5_400, maxRssMB: 900 })],
+    pairs: [contractPairOf({ ms: 1_000, maxRssMB: 200 }, { ms: 6_000, maxRssMB: 1_200 }, timings)],
+    stepsMs: contractSteps(timings),
+    failure: null,
+    ...over,
+  });
+
+  it("times the run's contract part as the sum of its contracts_ steps, or not at all", () => {
+    expect(contractSteps(timings)).toEqual({ contracts_detect: 900, contracts_fit: 300, contracts_write: 1_300 });
+    expect(contractPartMs(timings)).toBe(2_500);
+    expect(contractPartMs({ bgnbd_fit: 5 })).toBeNaN();
+    expect(contractPairOf({ ms: 1_000, maxRssMB: 1 }, { ms: 9_000, maxRssMB: 1 }, timings).ratio).toBe(2.5);
+  });
+
+  it('holds the ingest to 2× DuckDB, the contract part under 5 s, and says when a phase failed', () => {
+    const byWhat = (r: ContractsResult) => Object.fromEntries(contractChecks(r).map((c) => [c.what, c.met]));
+    expect(byWhat(book())).toEqual({
+      'crm ingest contracts ÷ DuckDB read_csv': true,
+      'peak RSS of crm ingest contracts': true,
+      "crm run's contract part": true,
+      'peak RSS of crm run (contracts store)': true,
+    });
+    const slow = { ...timings, contracts_detect: 3_400 };
+    expect(byWhat(book({ pairs: [contractPairOf({ ms: 1_000, maxRssMB: 1 }, { ms: 9_000, maxRssMB: 1 }, slow)] }))["crm run's contract part"]).toBe(false);
+    expect(byWhat(book({ pairs: [contractPairOf({ ms: 1_000, maxRssMB: 1 }, { ms: 9_000, maxRssMB: 1 }, { total: 9_000 })] }))["crm run's contract part"]).toBe(false);
+    const failed = book({ ingestPairs: [], pairs: [], failure: 'contracts: crm ingest contracts: crm: error: unknown kind "contracts"' });
+    expect(contractChecks(failed).map((c) => [c.what, c.met])).toEqual([['crm ingest contracts and crm run complete', false]]);
+    expect(formatVerdict(contractChecks(failed))).toMatch(/^targets missed \(1 of 1\): contracts \(1M\) crm ingest contracts and crm run complete failed: /);
+  });
+
+  it('prints its targets, its seconds and the median run’s contract steps', () => {
+    const lines = formatContracts(book());
+    expect(lines[0]).toBe('| yardstick | target | contracts (1M contracts, 3.64M rows) |');
+    expect(lines).toContain('| crm ingest contracts ÷ DuckDB read_csv | ≤ 2× | 1.80× ✓ |');
+    expect(lines).toContain("| crm run's contract part | < 5 s | 2.50 s ✓ |");
+    expect(lines).toContain('| `crm generate --customers 0 --contracts N` | cached |');
+    expect(lines).toContain('| DuckDB `read_csv` into a table | 3.00 s (peak 300 MB) |');
+    expect(lines).toContain("| `crm run`'s contract part, `contracts_*` steps (median; each pair) | 2.50 s (2.50) |");
+    expect(lines).toContain('| contract part ÷ summary of each pair | 2.50× |');
+    expect(lines[lines.length - 1]).toBe('contracts: steps of the median `crm run` (ms): contracts_detect 900, contracts_fit 300, contracts_write 1300');
+    const failed = formatContracts(book({ generateMs: 9_500, ingestPairs: [], pairs: [], stepsMs: {}, failure: 'x' }));
+    expect(failed).toContain('| `crm generate --customers 0 --contracts N` | 9.50 s |');
+    expect(failed).toContain('| DuckDB `read_csv` into a table | 3.00 s (peak 300 MB) |');
+    expect(failed.some((l) => l.includes('crm ingest contracts`'))).toBe(false);
   });
 });
