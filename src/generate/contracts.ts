@@ -131,7 +131,7 @@ export class ContractBook {
     const expectedExisting = o.purchaseCustomers > 0 ? HOLDERS.existingShare * expectedHolders : 0;
     // Existing customers are taken in id order with random strides of mean purchaseCustomers / expectedExisting.
     const meanStride = expectedExisting > 0 ? Math.max(1, o.purchaseCustomers / expectedExisting) : 1;
-    this.existingSpan = Math.max(1, Math.round(2 * meanStride - 1));
+    this.existingSpan = 2 * meanStride - 1;
     this.agents = Math.max(1, Math.round((expectedHolders - expectedExisting) / HOLDERS.customersPerAgent));
     this.counts = {
       contracts: 0,
@@ -173,7 +173,8 @@ export class ContractBook {
   private drawHolder(): { id: string; index: number; region: number; newCustomer: boolean } {
     const o = this.o;
     if (o.purchaseCustomers > 0 && o.rng.chance(HOLDERS.existingShare)) {
-      const next = this.existingCursor + 1 + o.rng.int(this.existingSpan);
+      // A stride of 1 + ⌊U·(2m − 1)⌋ has mean ≈ m without rounding m to a whole number.
+      const next = this.existingCursor + 1 + Math.floor(o.rng.next() * this.existingSpan);
       if (next < o.purchaseCustomers) {
         this.existingCursor = next;
         this.counts.holdersWithPurchases++;
