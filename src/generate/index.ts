@@ -4,6 +4,8 @@
  * Writes `customers.csv` and `transactions.csv` into `outDir`, streaming: one customer at a
  * time is drawn (customers.ts), simulated (orders.ts) and written, so memory is bounded by
  * the customer count (one number each, for the 80/20 statistic) and never by the lines.
+ * With `contracts`, a policy book follows (contracts.ts): contracts.csv, the contract-only
+ * customers appended to customers.csv, and contracts.truth.json with the true parameters.
  *
  * Determinism: all randomness comes from seeded generators (random.ts), dates are integer day
  * numbers formatted by hand (calendar.ts), money is integer cents (orders.ts): the same

@@ -19,8 +19,9 @@ export function describeResult(r: GenerateResult): string[] {
       `period ${r.options.startDate} to ${r.options.endDate}, seed ${r.options.seed}`,
     ];
   }
+  const contractOnly = c.contracts ? ` and ${formatCount(c.contracts.contractOnlyCustomers)} contract-only customers` : '';
   const lines = [
-    `${r.files.customers.path}: ${formatCount(c.customers)} customers, ${formatBytes(r.files.customers.bytes)} ` +
+    `${r.files.customers.path}: ${formatCount(c.customers)} customers${contractOnly}, ${formatBytes(r.files.customers.bytes)} ` +
       `(${formatCount(c.customersWithoutTransactions)} without transactions, ${formatCount(c.customerIssues.duplicatePersons)} duplicate persons, ` +
       `${formatCount(c.customerIssues.invalidEmails)} invalid e-mails, ${formatCount(c.customerIssues.missingPhones)} missing phones)`,
     `${r.files.transactions.path}: ${formatCount(c.transactionLines)} lines, ${formatBytes(r.files.transactions.bytes)} ` +
