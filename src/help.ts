@@ -16,7 +16,7 @@ const SUMMARIES: Record<string, string> = {
   ingest: 'load customer or transaction files into the store',
   quality: 'data-quality report of what was loaded',
   query: 'run read-only SQL against the store',
-  generate: 'write synthetic customers and transactions',
+  generate: 'write synthetic customers, transactions, contracts',
   run: 'score customers: RFM, churn, lifetime value, 80/20',
   'model show': 'fitted model parameters and backtest of a run',
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
