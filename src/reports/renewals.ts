@@ -22,6 +22,15 @@ export const DEFAULT_WITHIN_DAYS = 30;
 /** Statuses on the list: in force at as-of (`active`), or ended but within the grace days (`in_grace`). */
 export const DUE_STATUSES = ['active', 'in_grace'] as const;
 
+/**
+ * Which contracts of a run are up for renewal (a condition on contract_metrics rows): in force or
+ * in grace, with a renewal date. How soon is the window's business: `days_until_due` below
+ * (negative in grace: due now). The list and the report's renewals-due figures both use these.
+ */
+export const UP_FOR_RENEWAL_SQL = `status IN (${DUE_STATUSES.map((s) => `'${s}'`).join(', ')}) AND renewal_due IS NOT NULL`;
+/** Days from the run's as-of date to the renewal date, as a column of contract_metrics rows. */
+export const DAYS_UNTIL_DUE_SQL = `CAST(date_diff('day', as_of, renewal_due) AS INTEGER)`;
+
 /** Owners listed in the message for an unknown `--owner` when there are no more than this many. */
 const OWNERS_LISTED = 12;
 
@@ -43,12 +52,12 @@ export const renewalList: Relation<ListParam> = {
 WITH
 due AS (
   SELECT customer_id, contract_id, plan, status, renewal_due, period_unit,
-         CAST(date_diff('day', as_of, renewal_due) AS INTEGER) AS days_until_due,
+         ${DAYS_UNTIL_DUE_SQL} AS days_until_due,
          renewals, p_renew, premium, residual_value, value_at_risk, model_plan
   FROM contract_latest
-  WHERE status IN (${DUE_STATUSES.map((s) => `'${s}'`).join(', ')})
+  WHERE ${UP_FOR_RENEWAL_SQL}
     -- in grace: renewal_due is already past, so they are always due (the window has no lower end)
-    AND renewal_due <= as_of + CAST($within_days AS INTEGER)
+    AND ${DAYS_UNTIL_DUE_SQL} <= CAST($within_days AS INTEGER)
 ),
 contacts AS (
   ${latestContactsSql('customer_id IN (SELECT customer_id FROM due)')}

@@ -103,26 +103,29 @@ function contractRow(runId: number, asOf: string, c: ContractRow): string {
       ${q(c.residual)}, ${q(c.residual)}, ${q(atRisk)}, ${q(c.model_plan)}, ${q(kind)}, DATE '${asOf}')`;
 }
 
-/** Write the two runs, run 2's contracts and retention, and the customers into `store`. */
-export async function seedContracts(store: Store, opts: { contracts?: boolean } = {}): Promise<void> {
-  const withContracts = opts.contracts ?? true;
+/** Run `runId`'s contracts and retention (as of `asOf`) and the customers, for a run that exists already. */
+export async function seedContractRows(store: Store, runId: number, asOf = AS_OF): Promise<void> {
   const statements = [
-    runRow(1, '2024-06-30', null),
-    contractRow(1, '2024-06-30', { contract_id: 'K99', customer_id: 'C2', plan: 'Motor', status: 'active', due: '2025-01-05', renewals: 0, p_renew: 0.1, premium: 99999, residual: 99999, model_plan: 'Motor' }),
-    runRow(2, AS_OF, withContracts ? RUN_CONTRACTS : null),
     ...CUSTOMERS.map(
       (c, i) =>
         `INSERT INTO customers (customer_id, name, email, phone, account_owner, load_id, source_file, source_row)
          VALUES (${q(c.customer_id)}, ${q(c.name)}, ${q(c.email)}, ${q(c.phone)}, ${q(c.account_owner)}, ${c.load_id}, 'customers.csv', ${i + 2})`,
     ),
+    ...CONTRACTS.map((c) => contractRow(runId, asOf, c)),
+    ...RETENTION.map(([plan, period, atRisk, observed, fitted]) => `INSERT INTO contract_retention VALUES (${runId}, ${q(plan)}, ${period}, ${atRisk}, ${q(observed)}, ${q(fitted)})`),
+    `UPDATE runs SET contracts = ${q(JSON.stringify(RUN_CONTRACTS))} WHERE run_id = ${runId}`,
   ];
-  if (withContracts) {
-    statements.push(...CONTRACTS.map((c) => contractRow(2, AS_OF, c)));
-    statements.push(
-      ...RETENTION.map(([plan, period, atRisk, observed, fitted]) => `INSERT INTO contract_retention VALUES (2, ${q(plan)}, ${period}, ${atRisk}, ${q(observed)}, ${q(fitted)})`),
-    );
-  }
   for (const sql of statements) await store.run(sql);
+}
+
+/** Write the two runs and, unless `contracts` is false, run 2's contracts and retention and the customers. */
+export async function seedContracts(store: Store, opts: { contracts?: boolean } = {}): Promise<void> {
+  await store.run(runRow(1, '2024-06-30', null));
+  await store.run(
+    contractRow(1, '2024-06-30', { contract_id: 'K99', customer_id: 'C2', plan: 'Motor', status: 'active', due: '2025-01-05', renewals: 0, p_renew: 0.1, premium: 99999, residual: 99999, model_plan: 'Motor' }),
+  );
+  await store.run(runRow(2, AS_OF, null));
+  if (opts.contracts ?? true) await seedContractRows(store, 2);
 }
 
 /** A store file with the seeded rows (for the CLI). */
