@@ -442,7 +442,7 @@ Examples:
           } else {
             const who = scope.owner === null ? '' : ` for ${scope.owner}`;
             ctx.reporter.out(
-              `${formatCount(result.rows)} contracts due for renewal${who} by ${scope.window_end} (run ${scope.run_id}) written to ${result.path} (${result.format}, ${formatBytes(result.bytes)})`,
+              `${formatCount(result.rows)} contract${result.rows === 1 ? '' : 's'} due for renewal${who} by ${scope.window_end} (run ${scope.run_id}) written to ${result.path} (${result.format}, ${formatBytes(result.bytes)})`,
             );
             ctx.reporter.out(`columns: ${result.columns.join(', ')}`);
             if (opts.maskPii) ctx.reporter.out(`masked: ${result.maskedColumns.length ? result.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
