@@ -11,7 +11,7 @@
 import { materialize, type Relation, type RelationParams } from '../models/relation.js';
 import type { Store } from '../store/db.js';
 import { inputError, storeError, usageError } from '../util/errors.js';
-import { formatCount, renderTable } from '../util/format.js';
+import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { latestContactsSql } from './contacts.js';
 import type { ExportOptions, ExportResult } from './export.js';
 import { DEFAULT_LANG, renewalReasonSql, type Lang, type RenewalReasonCode } from './i18n.js';
@@ -247,13 +247,6 @@ export async function exportRenewals(store: Store, opts: ExportOptions & Renewal
 // Text output
 
 const money = (x: number | null) => (x === null ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
-/** A probability as a whole percent; never a rounded 0% or 100% (as in the reasons). */
-const percent = (x: number | null) => {
-  if (x === null) return '—';
-  const whole = Math.round(x * 100);
-  return whole === 0 && x > 0 ? '<1%' : whole === 100 && x < 1 ? '>99%' : `${whole}%`;
-};
-
 /** The headline: how many are due, by when, from which run. */
 function headline(r: RenewalsResult): string {
   const who = r.owner === null ? '' : ` for ${r.owner}`;
@@ -281,7 +274,7 @@ export function formatRenewals(r: RenewalsResult): string[] {
         String(x.days_until_due),
         x.status === 'in_grace' ? 'in grace' : x.status,
         String(x.renewals),
-        percent(x.p_renew),
+        x.p_renew === null ? '—' : formatPercent(x.p_renew, 0),
         money(x.premium),
         money(x.residual_value),
         money(x.value_at_risk),

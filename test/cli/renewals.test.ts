@@ -92,6 +92,25 @@ describe('crm export renewals', () => {
   });
 });
 
+describe('crm customer ID', () => {
+  test('lists the customer’s contracts of the latest run, renewal due first', () => {
+    const r = crm(['--db', db, 'customer', 'C1']);
+    expect(r.code, r.stderr).toBe(0);
+    const text = r.stdout.slice(r.stdout.indexOf('contracts (latest run):'));
+    expect(text.split('\n').filter((l) => /^K\d/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(['K1', 'K5', 'K9']);
+    expect(text).toMatch(/K1\s+Motor\s+active\s+2024-01-11 – 2025-01-10\s+1\s+1200\.00\s+2025-01-10\s+62%\s+3000\.00\s+1140\.00/);
+    const json = JSON.parse(crm(['--db', db, 'customer', 'C3', '--json']).stdout);
+    expect(json.contracts.map((k: { contract_id: string; status: string }) => [k.contract_id, k.status])).toEqual([['K3', 'in_grace'], ['K7', 'lapsed']]);
+  });
+
+  test('a customer known only by contracts is found', () => {
+    const r = crm(['--db', db, 'customer', 'C4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('(not in the customers table)');
+    expect(r.stdout).toMatch(/K4\s+Home\s+active/);
+  });
+});
+
 describe('help', () => {
   test('crm --help lists renewals and export renewals; their own help shows flags and examples', () => {
     const list = crm(['--help']).stdout;
