@@ -246,7 +246,9 @@ export async function exportRenewals(store: Store, opts: ExportOptions & Renewal
 // ---------------------------------------------------------------------------------------
 // Text output
 
-const money = (x: number | null) => (x === null ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
+/** One formatter for every amount: Number.toLocaleString builds a new one per call (seconds for a long list). */
+const MONEY = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const money = (x: number | null) => (x === null ? '—' : MONEY.format(x));
 /** The headline: how many are due, by when, from which run. */
 function headline(r: RenewalsResult): string {
   const who = r.owner === null ? '' : ` for ${r.owner}`;
