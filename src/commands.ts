@@ -121,6 +121,25 @@ export function parseWaitSeconds(value: string): number {
   return Number(value);
 }
 
+/** The format of an export: --format, else the --out extension (a mismatch is warned about). */
+function exportFormatOf(opts: { format?: ExportFormat; out: string }, ctx: CommandContext): ExportFormat {
+  const implied = formatFromPath(opts.out);
+  const format = opts.format ?? implied;
+  if (!format) {
+    throw usageError(`cannot tell the export format from the file name ${JSON.stringify(path.basename(opts.out))}`, [
+      `Add --format ${EXPORT_FORMATS.join('|')}, or name the file .csv, .xlsx, .parquet, .arrow or .json.`,
+    ]);
+  }
+  if (implied && implied !== format) ctx.reporter.warn(`writing ${format} to ${path.basename(opts.out)}, whose extension suggests ${implied}`);
+  return format;
+}
+
+/** `--within DAYS` for the renewal list: a whole number of days, 0 or more (0: due today, or in grace). */
+const withinDaysFlag = (value: string): number => {
+  if (!/^\d+$/.test(value.trim())) throw usageError(`--within ${JSON.stringify(value)}: give a whole number of days, 0 or more, e.g. --within 60`);
+  return Number(value);
+};
+
 export function registerCommands(program: Command): void {
   program.hook('preAction', (_program, actionCommand) => refuseEmptyValues(actionCommand));
   program
@@ -277,8 +296,36 @@ export function registerCommands(program: Command): void {
       emit(ctx, result, formatCustomer360);
     });
 
+  program
+    .command('renewals')
+    .description('the renewal-due list of the latest run: contracts due within DAYS (or in grace), by value at risk, with owner and reason')
+    .option('--within <days>', "days after the run's as-of date (default 30)", withinDaysFlag)
+    .option('--owner <name>', "only the contracts of this account owner's customers (exact name)")
+    .addOption(new Option('--lang <lang>', 'language of the reasons').choices([...LANGS]).default('en'))
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm renewals
+  crm renewals --within 90 --owner "Li Wei"
+  crm renewals --lang zh --json`,
+    )
+    .action(async (opts: { within?: number; owner?: string; lang: string }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { renewals, formatRenewals } = await import('./reports/renewals.js');
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const result = await renewals(store, { withinDays: opts.within, owner: opts.owner, lang: parseLang(opts.lang) });
+        emit(ctx, result, formatRenewals);
+      } finally {
+        store.close();
+      }
+    });
+
   // crm export segment / segments: lists for marketing (src/reports/export.ts, docs/exports.md, docs/cli.md).
-  const exportCmd = program.command('export').description('segment lists for marketing as CSV, XLSX, Parquet, Arrow or JSON files');
+  const exportCmd = program.command('export').description('segment lists for marketing and the renewal list as CSV, XLSX, Parquet, Arrow or JSON files');
   exportCmd
     .command('segment')
     .summary('export a segment, the key accounts or all customers')
@@ -304,14 +351,7 @@ Examples:
       const { exportSegment, listSegments, resolveTarget } = await import('./reports/export.js');
       const { checkTarget } = await import('./reports/atomic-file.js');
       const ctx = contextFor(cmd);
-      const implied = formatFromPath(opts.out);
-      const format = opts.format ?? implied;
-      if (!format) {
-        throw usageError(`cannot tell the export format from the file name ${JSON.stringify(path.basename(opts.out))}`, [
-          `Add --format ${EXPORT_FORMATS.join('|')}, or name the file .csv, .xlsx, .parquet, .arrow or .json.`,
-        ]);
-      }
-      if (implied && implied !== format) ctx.reporter.warn(`writing ${format} to ${path.basename(opts.out)}, whose extension suggests ${implied}`);
+      const format = exportFormatOf(opts, ctx);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
         // The usual mistakes (no run yet, unknown segment, file exists) fail before any progress output.
@@ -368,6 +408,78 @@ Examples:
         store.close();
       }
     });
+
+  exportCmd
+    .command('renewals')
+    .summary('export the renewal-due list')
+    .description('write the renewal-due list of the latest run (as `crm renewals` shows it, with e-mail and phone) to a file')
+    .option('--within <days>', "days after the run's as-of date (default 30)", withinDaysFlag)
+    .option('--owner <name>', "only the contracts of this account owner's customers (exact name)")
+    .addOption(new Option('--lang <lang>', 'language of the reasons').choices([...LANGS]).default('en'))
+    .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension)`, parseFormat)
+    .requiredOption('--out <file>', 'the file to write; missing folders are created')
+    .option('--columns <list>', 'only these columns, in this order, e.g. contract_id,name,phone,renewal_due', parseColumns)
+    .option('--mask-pii', 'mask e-mail addresses and phone numbers (a***@example.com, +86 138****5678)')
+    .option('--force', 'replace the file if it exists')
+    .option('--bom', 'CSV: start with a UTF-8 byte-order mark, for Excel on Windows')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm export renewals --out out/renewals.xlsx
+  crm export renewals --within 60 --owner "Li Wei" --out out/li-wei.csv --bom --mask-pii`,
+    )
+    .action(
+      async (
+        opts: { within?: number; owner?: string; lang: string; format?: ExportFormat; out: string; columns?: string[]; maskPii?: boolean; force?: boolean; bom?: boolean },
+        cmd: Command,
+      ) => {
+        const { Store } = await import('./store/db.js');
+        const { exportRenewals, renewalScope } = await import('./reports/renewals.js');
+        const { checkTarget } = await import('./reports/atomic-file.js');
+        const ctx = contextFor(cmd);
+        const format = exportFormatOf(opts, ctx);
+        const store = await Store.open(ctx.storePath, { readOnly: true });
+        try {
+          const list = { withinDays: opts.within, owner: opts.owner, lang: parseLang(opts.lang) };
+          // The usual mistakes (no run, no contracts, unknown owner, file exists) fail before any progress output.
+          await renewalScope(store, list);
+          checkTarget(path.resolve(opts.out), { force: opts.force });
+          const result = await ctx.progress.step(`exporting the renewal list as ${format}`, (tick) =>
+            exportRenewals(store, { ...list, format, out: opts.out, columns: opts.columns, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
+          );
+          for (const w of result.warnings) ctx.reporter.warn(w);
+          const { scope } = result;
+          if (ctx.json) {
+            printJson({
+              target: 'renewals',
+              run_id: scope.run_id,
+              as_of: scope.as_of,
+              within_days: scope.within_days,
+              window_end: scope.window_end,
+              owner: scope.owner,
+              rows: result.rows,
+              path: result.path,
+              format: result.format,
+              bytes: result.bytes,
+              columns: result.columns,
+              masked_columns: result.maskedColumns,
+              warnings: result.warnings,
+            });
+          } else {
+            const who = scope.owner === null ? '' : ` for ${scope.owner}`;
+            ctx.reporter.out(
+              `${formatCount(result.rows)} contract${result.rows === 1 ? '' : 's'} due for renewal${who} by ${scope.window_end} (run ${scope.run_id}) written to ${result.path} (${result.format}, ${formatBytes(result.bytes)})`,
+            );
+            ctx.reporter.out(`columns: ${result.columns.join(', ')}`);
+            if (opts.maskPii) ctx.reporter.out(`masked: ${result.maskedColumns.length ? result.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
+          }
+        } finally {
+          store.close();
+        }
+      },
+    );
 
   program
     .command('report')

@@ -21,6 +21,7 @@ const SUMMARIES: Record<string, string> = {
   'model show': 'fitted model parameters and backtest of a run',
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
   customer: 'one customer: profile, scores, history, orders',
+  renewals: 'contracts due for renewal, by value at risk',
   'notebook render': 'render a Markdown notebook into an HTML report',
 };
 /** Longest command-list description that fits an 80-column terminal next to the terms. */

@@ -26,6 +26,7 @@ import { CrmError, outputError, queryError, storeError, usageError, messageOf } 
 import { formatCount } from '../util/format.js';
 import type { Tick } from '../util/progress.js';
 import { checkTarget, scratchFileFor, writeAtomically } from './atomic-file.js';
+import { CONTACT_COLUMNS, latestContactsSql } from './contacts.js';
 import { chooseColumns, describeQuery, exportSelect, type SelectedColumn } from './export-sql.js';
 import { resolvePiiColumns, type PiiColumns } from './pii.js';
 import { openArrowWriter } from './writers/arrow.js';
@@ -288,8 +289,8 @@ async function writeRows(
 // Segment exports over the model tables (customer_latest + customers)
 // ---------------------------------------------------------------------------------------------
 
-/** Contact fields taken from `customers`, then model metrics from `customer_latest`, in file order. */
-export const CONTACT_COLUMNS = ['name', 'email', 'phone', 'region', 'industry', 'account_owner'] as const;
+/** Contact fields taken from `customers` (contacts.ts), then model metrics from `customer_latest`, in file order. */
+export { CONTACT_COLUMNS };
 export const METRIC_COLUMNS = [
   'rfm_segment',
   'value_tier',
@@ -402,9 +403,7 @@ export function segmentExportSql(target: ExportTarget): string {
   return `WITH
   -- One contact row per customer: the most recent customer load wins.
   contacts AS (
-    SELECT customer_id, ${CONTACT_COLUMNS.join(', ')}
-    FROM customers
-    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY load_id DESC, source_row DESC) = 1
+    ${latestContactsSql()}
   ),
   -- The latest model run's metrics for the customers being exported.
   selected AS (

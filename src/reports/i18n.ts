@@ -188,10 +188,62 @@ const NOTICES: Record<string, Entry> = {
     en: 'The best description of this data lies at a limit of the purchase model, and that limiting form of the model is used.',
     zh: '对这批数据的最佳描述位于购买模型的极限处，因此采用模型的该极限形式。',
   },
+  // Why a contract is on the renewal list (`crm renewals`, src/reports/renewals.ts): the code is
+  // chosen in SQL, the numbers filled by renewalReasonSql below. {nth} is the English ordinal of
+  // the coming renewal (2nd), {n} the same as a number (第2次), {share} 1 − p_renew as a percent.
+  'renewal_reason.plan': {
+    en: "{nth} renewal; {share} of this plan's customers leave at their {nth} renewal",
+    zh: '第{n}次续保；该产品 {share} 的客户在第{n}次续保时流失',
+  },
+  'renewal_reason.book': {
+    en: '{nth} renewal; {share} of all customers leave at their {nth} renewal',
+    zh: '第{n}次续保；全部客户中 {share} 在第{n}次续保时流失',
+  },
+  'renewal_reason.irregular': {
+    en: "{nth} renewal; not modelled: the contract's periods are irregular, so there is no renewal probability",
+    zh: '第{n}次续保；未建模：合同周期不规则，没有续保概率',
+  },
+  'renewal_reason.not_modelled': {
+    en: '{nth} renewal; not modelled: no renewal probability for this contract',
+    zh: '第{n}次续保；未建模：该合同没有续保概率',
+  },
   'time_unit.day': { en: 'days', zh: '天' },
   'time_unit.week': { en: 'weeks', zh: '周' },
   'time_unit.month': { en: 'months', zh: '月' },
 };
+
+/** The codes of `renewal_reason.*`: which sentence explains a contract on the renewal list. */
+export const RENEWAL_REASON_CODES = ['plan', 'book', 'irregular', 'not_modelled'] as const;
+export type RenewalReasonCode = (typeof RENEWAL_REASON_CODES)[number];
+
+/**
+ * SQL wording a renewal reason from its code and numbers, in the language `langSql` holds
+ * ('en' | 'zh'; anything else reads as English). The sentences are the `renewal_reason.*` entries
+ * above (their one home); this only fills them: the ordinal of the coming renewal (1st, 2nd, 3rd,
+ * 4th, 11th, 12th, 13th, 21st, … — English only: Chinese says 第N次), and the share of customers
+ * who leave there, 1 − p_renew, as a whole percent ("<1%" and ">99%" at the ends, never a
+ * rounded 0% or 100%). Pure SQL over the arguments, so it works in any query (a read-only
+ * store, an export's COPY).
+ */
+export function renewalReasonSql(codeSql: string, langSql: string, renewalNumberSql: string, leaveShareSql: string): string {
+  const sentence = (key: string, lang: Lang) => literal(NOTICES[key][lang]);
+  const byCode = RENEWAL_REASON_CODES.map(
+    (code) =>
+      `WHEN ${literal(code)} THEN CASE WHEN ${langSql} = 'zh' THEN ${sentence(`renewal_reason.${code}`, 'zh')} ELSE ${sentence(`renewal_reason.${code}`, 'en')} END`,
+  ).join('\n      ');
+  const n = `CAST(${renewalNumberSql} AS BIGINT)`;
+  const ordinal = `CAST(${n} AS VARCHAR) || CASE WHEN ${n} % 100 BETWEEN 11 AND 13 THEN 'th' WHEN ${n} % 10 = 1 THEN 'st' WHEN ${n} % 10 = 2 THEN 'nd' WHEN ${n} % 10 = 3 THEN 'rd' ELSE 'th' END`;
+  const s = `CAST(${leaveShareSql} AS DOUBLE)`;
+  const percent = `CASE WHEN ${s} IS NULL THEN '' WHEN ${s} > 0 AND ${s} < 0.005 THEN '<1%' WHEN ${s} < 1 AND ${s} > 0.995 THEN '>99%'
+      ELSE CAST(CAST(round(${s} * 100) AS BIGINT) AS VARCHAR) || '%' END`;
+  return `replace(replace(replace(
+    CASE ${codeSql}
+      ${byCode}
+    END,
+    '{nth}', ${ordinal}),
+    '{n}', CAST(${n} AS VARCHAR)),
+    '{share}', ${percent})`;
+}
 
 /** The canonical lookup form of a term: lower case, apostrophes dropped, other separators '_'. */
 export function termKey(value: unknown): string {

@@ -14,6 +14,7 @@ import type { Reporter } from '../util/log.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { DEFAULT_LANG, type Lang } from './i18n.js';
 import { renderNotebook, type QueryRun } from './notebook.js';
+import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
 
 /** The built-in report notebook. */
 export const REPORT_NOTEBOOK = path.join(PACKAGE_ROOT, 'notebooks/report.md');
@@ -38,6 +39,9 @@ export const REPORT_VIEWS = {
   report_profiles: '`customers` without e-mail and phone: customer_id, name, region, industry, account_owner, signup_date, load_id',
   report_loads: '`loads` the run read',
   report_rejects: '`rejects` of those loads, without the raw row and detail text',
+  report_contracts: '`contract_metrics` of the run: one row per contract scored (empty when the run had no contracts)',
+  report_renewals_due: 'the contracts of the run up for renewal (active or in grace), with days_until_due (negative: in grace, due now)',
+  report_contract_retention: '`contract_retention` of the run: observed and fitted survival per plan (plan NULL: the whole book) and period',
 } as const;
 
 export interface RunRef {
@@ -92,6 +96,10 @@ export async function createReportViews(conn: DuckDBConnection, runId: number): 
     `CREATE OR REPLACE TEMP VIEW report_loads AS
      SELECT * FROM loads
      WHERE list_contains((SELECT CAST(json_extract(input, '$.loads') AS INTEGER[]) FROM runs WHERE run_id = ${id}), load_id)`,
+    `CREATE OR REPLACE TEMP VIEW report_contracts AS SELECT * FROM contract_metrics WHERE run_id = ${id}`,
+    `CREATE OR REPLACE TEMP VIEW report_renewals_due AS
+     SELECT *, ${DAYS_UNTIL_DUE_SQL} AS days_until_due FROM report_contracts WHERE ${UP_FOR_RENEWAL_SQL}`,
+    `CREATE OR REPLACE TEMP VIEW report_contract_retention AS SELECT * FROM contract_retention WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_rejects AS
      SELECT load_id, kind, source_file, source_sheet, source_row, reason, column_name FROM rejects
      WHERE load_id IN (SELECT load_id FROM report_loads)`,

@@ -237,6 +237,8 @@ export interface Customer360 {
   history: Row[];
   orders: Row[];
   returns: Row[];
+  /** The customer's contracts in the latest run (contract_latest), due first. */
+  contracts: Row[];
 }
 
 const ORDERS_SHOWN = 10;
@@ -264,10 +266,18 @@ export async function customer360(storePath: string, customerId: string): Promis
       `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, product, quantity, amount
        FROM transactions WHERE customer_id = ${id} AND is_return ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
     );
-    if (!profile && !metrics && orders.length === 0 && returns.length === 0) {
+    const contracts = hasRuns
+      ? await store.all(
+          `SELECT contract_id, plan, status, CAST(period_start AS VARCHAR) AS period_start, CAST(period_end AS VARCHAR) AS period_end,
+                  renewals, premium, CAST(renewal_due AS VARCHAR) AS renewal_due, p_renew, residual_value, value_at_risk
+           FROM contract_latest WHERE customer_id = ${id}
+           ORDER BY renewal_due NULLS LAST, period_end DESC, contract_id`,
+        )
+      : [];
+    if (!profile && !metrics && orders.length === 0 && returns.length === 0 && contracts.length === 0) {
       throw inputError(`no customer ${JSON.stringify(customerId)} in the store`);
     }
-    return { customer_id: customerId, profile, metrics, history, orders, returns };
+    return { customer_id: customerId, profile, metrics, history, orders, returns, contracts };
   } finally {
     store.close();
   }
@@ -297,6 +307,27 @@ export function formatCustomer360(c: Customer360): string[] {
   if (c.orders.length) {
     lines.push('', `last ${c.orders.length} orders:`);
     lines.push(renderTable(['order', 'date', 'lines', 'amount', 'products'], c.orders.map((o) => [String(o.order_id), String(o.order_date), String(o.lines), Number(o.amount).toFixed(2), String(o.products ?? '')])));
+  }
+  if (c.contracts.length) {
+    const money = (v: unknown) => (v === null || v === undefined ? '—' : Number(v).toFixed(2));
+    lines.push('', 'contracts (latest run):');
+    lines.push(
+      renderTable(
+        ['contract', 'plan', 'status', 'period', 'renewals', 'premium', 'renewal due', 'p(renew)', 'residual value', 'value at risk'],
+        c.contracts.map((k) => [
+          String(k.contract_id),
+          String(k.plan ?? ''),
+          String(k.status).replace('_', ' '),
+          `${k.period_start} – ${k.period_end}`,
+          String(k.renewals),
+          money(k.premium),
+          String(k.renewal_due ?? '—'),
+          k.p_renew === null ? '—' : formatPercent(Number(k.p_renew), 0),
+          money(k.residual_value),
+          money(k.value_at_risk),
+        ]),
+      ),
+    );
   }
   if (c.returns.length) {
     lines.push('', 'returns:');
