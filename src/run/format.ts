@@ -55,15 +55,19 @@ export function formatRunResult(r: RunResult): string[] {
   if (s.customers_with_contracts > 0) {
     const only = r.customers - s.customers_with_purchases;
     lines.push(
-      `  contracts: ${formatCount(s.customers_with_contracts)} customer${s.customers_with_contracts === 1 ? '' : 's'} with contracts (${formatCount(only)} with contracts only), residual value over the horizon ${money(s.contract_residual_value)}; value tiers add it to ${r.model_status === 'fitted' ? 'lifetime value' : 'net revenue'}`,
+      `  contracts: ${formatCount(s.customers_with_contracts)} customer${s.customers_with_contracts === 1 ? '' : 's'} with contracts (${formatCount(only)} with contracts only), residual value over the horizon ${money(s.contract_residual_value)}; ${s.customers_with_purchases === 0 ? 'value tiers rank it' : `value tiers add it to ${r.model_status === 'fitted' ? 'lifetime value' : 'net revenue'}`}`,
     );
   }
-  lines.push(`  segments: ${s.segments.map((x) => `${x.segment} ${formatCount(x.customers)}`).join(', ')}`);
+  // Segments, churn tiers, key accounts and trends are of the customers with purchases.
+  const purchases = s.customers_with_purchases > 0;
+  if (purchases) lines.push(`  segments: ${s.segments.map((x) => `${x.segment} ${formatCount(x.customers)}`).join(', ')}`);
   lines.push(`  value tiers: ${s.value_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
-  lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
-  const ka = s.key_accounts;
-  lines.push(`  key accounts: ${formatCount(ka.customers)} customers (${formatPercent(ka.customer_share)}) bring ${formatPercent(ka.revenue_share)} of revenue; ${formatCount(ka.at_risk)} at risk`);
-  if (!r.trend.comparable) lines.push(`  ${notEnoughHistory(r.trend)}`);
+  if (purchases) {
+    lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
+    const ka = s.key_accounts;
+    lines.push(`  key accounts: ${formatCount(ka.customers)} customers (${formatPercent(ka.customer_share)}) bring ${formatPercent(ka.revenue_share)} of revenue; ${formatCount(ka.at_risk)} at risk`);
+    if (!r.trend.comparable) lines.push(`  ${notEnoughHistory(r.trend)}`);
+  }
   if (s.clv_total !== null) lines.push(`  expected over the horizon: ${money(s.expected_purchases)} purchases, lifetime value ${money(s.clv_total)}`);
   if (r.backtest) {
     const b = r.backtest;
