@@ -33,6 +33,12 @@ export async function dataEnd(store: Store): Promise<DataEnd | null> {
   return contracts ? { lastDate: contracts, source: 'contracts' } : null;
 }
 
+/**
+ * The fallback code of a run without purchases: the purchase models are skipped altogether —
+ * nobody is scored by recency either, unlike the codes of FALLBACK_CODES (run/index.ts).
+ */
+export const NO_PURCHASES_CODE = 'no_purchases';
+
 export const NO_DATA_MESSAGE =
   'the store has no transactions and no contracts: load some with `crm ingest transactions FILE` or `crm ingest contracts FILE`';
 
@@ -40,11 +46,11 @@ export const NO_DATA_MESSAGE =
  * With no purchase by as-of: the run goes on when contracts started by then (the purchase
  * models skipped, returned as the fallback's code and reason); without, it stops as before.
  */
-export async function noPurchasesFallback(store: Store, asOf: string): Promise<['no_purchases', string]> {
+export async function noPurchasesFallback(store: Store, asOf: string): Promise<[typeof NO_PURCHASES_CODE, string]> {
   const contracts = (await store.value<number>(`SELECT count(*) FROM contracts WHERE period_start <= DATE ${literal(asOf)}`)) ?? 0;
   if (contracts === 0) throw inputError(`no customer has a purchase or a contract on or before ${asOf}`);
   return [
-    'no_purchases',
+    NO_PURCHASES_CODE,
     `no customer has a purchase on or before ${asOf}: the purchase models (RFM, BG/NBD, Gamma-Gamma, 80/20) are skipped and customers are scored from their contracts`,
   ];
 }

@@ -45,7 +45,7 @@ import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary
 import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
 import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../models/relations/trend-windows.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
-import { dataEnd, NO_DATA_MESSAGE, noPurchasesFallback, writeCustomerRows } from './customers.js';
+import { dataEnd, NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerRows } from './customers.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 
 const DAYS_PER_YEAR = 365.25;
@@ -127,8 +127,10 @@ export interface RunResult extends ModelReport {
  * Why a run fell back to the recency score, as a code that reports word in plain language
  * (src/reports/i18n.ts, `fallback.*`); runs.fallback_reason keeps the technical message.
  */
-export const FALLBACK_CODES = ['too_few_customers', 'no_repeat_purchases', 'fit_failed', 'no_purchases'] as const;
-export type FallbackCode = (typeof FALLBACK_CODES)[number];
+export const FALLBACK_CODES = ['too_few_customers', 'no_repeat_purchases', 'fit_failed'] as const;
+/** No purchase by as-of, only contracts: a code of its own (run/customers.ts), worded too. */
+export { NO_PURCHASES_CODE };
+export type FallbackCode = (typeof FALLBACK_CODES)[number] | typeof NO_PURCHASES_CODE;
 
 export interface RunSummary {
   segments: { segment: string; customers: number; net_revenue: number }[];
