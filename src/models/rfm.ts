@@ -112,10 +112,11 @@ export async function rfmCuts(store: Store, base: string, s: RfmScoring): Promis
     `SELECT quantile_disc(-recency_days, ${levels})::DOUBLE[] AS r, quantile_disc(frequency, ${levels})::DOUBLE[] AS f,
             quantile_disc(monetary, ${levels})::DOUBLE[] AS m FROM ${base}`,
   );
+  // No customer with a purchase (a run of contracts only): no quantiles, nobody to score.
   return {
-    recency: row!.r.map(Number),
-    frequency: (s.frequency_cuts ?? row!.f).map(Number),
-    monetary: (s.monetary_cuts ?? row!.m).map(Number),
+    recency: (row?.r ?? []).map(Number),
+    frequency: (s.frequency_cuts ?? row?.f ?? []).map(Number),
+    monetary: (s.monetary_cuts ?? row?.m ?? []).map(Number),
   };
 }
 

@@ -172,6 +172,10 @@ const NOTICES: Record<string, Entry> = {
     en: 'The buying patterns in this data could not be captured reliably, so churn and lifetime value are not estimated; customers are ranked by how recently they bought.',
     zh: '无法从这批数据中可靠地把握客户的购买规律，因此未估算流失和终身价值，而是按客户最近一次购买距今的时间排序。',
   },
+  'fallback.no_purchases': {
+    en: 'No customer has a purchase by this date, only contracts, so the purchase figures (segments, churn risk, lifetime value, key accounts) do not apply; customers are valued by the premiums their contracts are expected to bring.',
+    zh: '截至该日期没有客户有购买记录，只有合同，因此购买相关指标（客群、流失风险、终身价值、关键客户）不适用；客户按其合同预期带来的保费估值。',
+  },
   'fallback.unknown': {
     en: 'Churn and lifetime value could not be estimated from this data, so customers are ranked by how recently they bought.',
     zh: '无法从这批数据估算流失和终身价值，因此按客户最近一次购买距今的时间排序。',

@@ -33,7 +33,7 @@ export function reportFileName(lang: Lang): string {
  */
 export const REPORT_VIEWS = {
   report_run: 'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest',
-  report_customers: '`customer_metrics` of the run: one row per customer scored',
+  report_customers: '`customer_metrics` of the run: one row per customer with a purchase (the purchase figures; customers with contracts only are in `customer_metrics`)',
   report_cohorts: '`cohort_retention` of the run',
   report_migration: '`segment_migration` of the run (from the previous run)',
   report_profiles: '`customers` without e-mail and phone: customer_id, name, region, industry, account_owner, signup_date, load_id',
@@ -87,7 +87,9 @@ export async function createReportViews(conn: DuckDBConnection, runId: number): 
                       ELSE CAST(r.params->>'$.key_accounts.trend_window_days' AS INTEGER) END AS INTEGER) AS period_days,
             r.run_id = (SELECT max(run_id) FROM runs) AS is_latest
      FROM runs r WHERE r.run_id = ${id}`,
-    `CREATE OR REPLACE TEMP VIEW report_customers AS SELECT * FROM customer_metrics WHERE run_id = ${id}`,
+    // The report's segments, churn, 80/20 and value shares are of the customers with purchases
+    // (issue #10: customers with contracts only have NULL purchase columns and would skew every share).
+    `CREATE OR REPLACE TEMP VIEW report_customers AS SELECT * FROM customer_metrics WHERE run_id = ${id} AND first_purchase IS NOT NULL`,
     `CREATE OR REPLACE TEMP VIEW report_cohorts AS SELECT * FROM cohort_retention WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_migration AS SELECT * FROM segment_migration WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_profiles AS

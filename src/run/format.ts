@@ -30,7 +30,9 @@ export function bgnbdModelLine(b: Pick<BgNbdReport, 'boundary' | 'r' | 'alpha' |
 export function formatRunResult(r: RunResult): string[] {
   const lines: string[] = [];
   lines.push(`run ${r.run_id}: ${formatCount(r.customers)} customers scored as of ${r.as_of} (time unit ${r.time_unit}, horizon ${r.horizon_months} months)`);
-  if (r.model_status === 'fallback') {
+  if (r.fallback_code === 'no_purchases') {
+    lines.push(`  purchase models not run: ${r.fallback_reason}`);
+  } else if (r.model_status === 'fallback') {
     lines.push(`  models not fitted: ${r.fallback_reason}`);
     lines.push('  churn risk is the recency fallback (share of customers who bought more recently); value tiers use net revenue');
   } else if (r.bgnbd) {
@@ -50,12 +52,22 @@ export function formatRunResult(r: RunResult): string[] {
     const more = s.customers_only_returns > s.customers_only_returns_examples.length ? ', …' : '';
     lines.push(`  ${formatCount(s.customers_only_returns)} customer${s.customers_only_returns === 1 ? '' : 's'} with only returns (no purchase by ${r.as_of}) not scored: ${s.customers_only_returns_examples.join(', ')}${more}`);
   }
-  lines.push(`  segments: ${s.segments.map((x) => `${x.segment} ${formatCount(x.customers)}`).join(', ')}`);
+  if (s.customers_with_contracts > 0) {
+    const only = r.customers - s.customers_with_purchases;
+    lines.push(
+      `  contracts: ${formatCount(s.customers_with_contracts)} customer${s.customers_with_contracts === 1 ? '' : 's'} with contracts (${formatCount(only)} with contracts only), residual value over the horizon ${money(s.contract_residual_value)}; ${s.customers_with_purchases === 0 ? 'value tiers rank it' : `value tiers add it to ${r.model_status === 'fitted' ? 'lifetime value' : 'net revenue'}`}`,
+    );
+  }
+  // Segments, churn tiers, key accounts and trends are of the customers with purchases.
+  const purchases = s.customers_with_purchases > 0;
+  if (purchases) lines.push(`  segments: ${s.segments.map((x) => `${x.segment} ${formatCount(x.customers)}`).join(', ')}`);
   lines.push(`  value tiers: ${s.value_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
-  lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
-  const ka = s.key_accounts;
-  lines.push(`  key accounts: ${formatCount(ka.customers)} customers (${formatPercent(ka.customer_share)}) bring ${formatPercent(ka.revenue_share)} of revenue; ${formatCount(ka.at_risk)} at risk`);
-  if (!r.trend.comparable) lines.push(`  ${notEnoughHistory(r.trend)}`);
+  if (purchases) {
+    lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
+    const ka = s.key_accounts;
+    lines.push(`  key accounts: ${formatCount(ka.customers)} customers (${formatPercent(ka.customer_share)}) bring ${formatPercent(ka.revenue_share)} of revenue; ${formatCount(ka.at_risk)} at risk`);
+    if (!r.trend.comparable) lines.push(`  ${notEnoughHistory(r.trend)}`);
+  }
   if (s.clv_total !== null) lines.push(`  expected over the horizon: ${money(s.expected_purchases)} purchases, lifetime value ${money(s.clv_total)}`);
   if (r.backtest) {
     const b = r.backtest;

@@ -30,11 +30,11 @@ import type { BgNbdParams } from '../models/bgnbd.js';
 import { fitPurchaseModel, meanPurchaseRate, predictPurchases, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
-import { bindParams, boundParams, inlined, insertInto, materialize, rowsOf, type RelationParams } from '../models/relation.js';
+import { boundParams, inlined, insertInto, materialize, rowsOf, type RelationParams } from '../models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS, type BacktestAucRow, type BacktestBucketRow } from '../models/relations/backtest.js';
 import { cohorts as cohortRelation } from '../models/relations/cohorts.js';
 import { customerBase, returnOnlyCustomers } from '../models/relations/customer-base.js';
-import { CUSTOMER_METRICS, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
+import { type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
 import { histories } from '../models/relations/histories.js';
 import { moneyScale, type MoneyWidth } from '../models/relations/money.js';
 import { orders } from '../models/relations/orders.js';
@@ -44,9 +44,8 @@ import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
 import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../models/relations/trend-windows.js';
-import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
-import { valueTierCuts } from '../models/tiers.js';
+import { dataEnd, NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerRows } from './customers.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 
 const DAYS_PER_YEAR = 365.25;
@@ -129,7 +128,9 @@ export interface RunResult extends ModelReport {
  * (src/reports/i18n.ts, `fallback.*`); runs.fallback_reason keeps the technical message.
  */
 export const FALLBACK_CODES = ['too_few_customers', 'no_repeat_purchases', 'fit_failed'] as const;
-export type FallbackCode = (typeof FALLBACK_CODES)[number];
+/** No purchase by as-of, only contracts: a code of its own (run/customers.ts), worded too. */
+export { NO_PURCHASES_CODE };
+export type FallbackCode = (typeof FALLBACK_CODES)[number] | typeof NO_PURCHASES_CODE;
 
 export interface RunSummary {
   segments: { segment: string; customers: number; net_revenue: number }[];
@@ -139,6 +140,12 @@ export interface RunSummary {
   net_revenue: number;
   expected_purchases: number | null;
   clv_total: number | null;
+  /** Customers with a purchase by as-of: those RFM, the purchase models and the 80/20 score. */
+  customers_with_purchases: number;
+  /** Customers with a contract in the run (customer_metrics.contracts_in_force not NULL); those without a purchase are the rest of the customers. */
+  customers_with_contracts: number;
+  /** Σ customer_metrics.contract_residual_value: the contracts' expected premiums over the horizon, discounted (null without modelled contracts). */
+  contract_residual_value: number | null;
   /** Customers with return lines but no purchase on or before as-of: not scored (no purchase history), counted here. */
   customers_only_returns: number;
   /** Up to RETURN_ONLY_EXAMPLES of their ids, in id order. */
@@ -178,9 +185,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   };
   const started = new Date();
 
-  const lastDate = await store.value<string | null>('SELECT CAST(max(order_date) AS VARCHAR) FROM transactions');
-  if (!lastDate) throw inputError('the store has no transactions: load some with `crm ingest transactions FILE`');
-  const asOf = checkDatesAgainstData(options, lastDate);
+  const end = await dataEnd(store);
+  if (!end) throw inputError(NO_DATA_MESSAGE);
+  const asOf = checkDatesAgainstData(options, end.lastDate);
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
@@ -203,8 +210,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     await timed('purchase_days', () => materialize(store, days, chain, (f) => tick(f === null ? null : f * 0.6)));
     await timed('base', () => materialize(store, customerBase[money], chain, (f) => tick(f === null ? null : 0.6 + f * 0.4)));
   });
+  // Customers with a purchase; none: the contract part alone, if there are contracts (run/customers.ts).
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
-  if (customers === 0) throw inputError(`no customer has a purchase on or before ${asOf}`);
+  const noPurchases = customers === 0 ? await noPurchasesFallback(store, asOf) : null;
   const onlyReturns = (await timed('return_only', () =>
     store.one<{ customers: number; examples: string[] | null }>(returnOnlyCustomers.sql, boundParams(returnOnlyCustomers, chain)),
   ))!;
@@ -226,7 +234,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // Read off the distinct histories already in hand (x > 0: a repeat purchase), not recounted.
   const repeaters = triples.x.some((x) => x > 0);
   // (Everyone buying first on the as-of date is covered by "nobody repeats": T = 0 forces x = 0.)
-  if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
+  if (noPurchases) [fallbackCode, fallbackReason] = noPurchases;
+  else if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
   // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access).
   const pareto = timed('pareto', () => materialize(store, revenueLevels, chain));
@@ -306,8 +315,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // "Previous" is the latest run of an earlier as-of date: rerunning the same date compares
   // with the same earlier period, so reruns reproduce their results exactly.
   const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
-  // The value-tier boundaries from the values the tiers rank (only that column of the customer
-  // metrics is computed), then the rows computed and written in one pass inside the transaction.
+  // The customer rows are computed and written inside the transaction (run/customers.ts).
   const gg = gammaUsable ? gamma!.params : null;
   const metricsParams: RelationParams<CustomerMetricsParam> = {
     run_id: runId,
@@ -324,15 +332,11 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     revenue_drop: settings.key_accounts.revenue_drop,
     churn_risk_rise: settings.key_accounts.churn_risk_rise,
   };
-  const tierCuts = await timed('value_tiers', () =>
-    valueTierCuts(store, `(${CUSTOMER_METRICS.sql})`, 'tier_value', settings.value_tiers, bindParams(CUSTOMER_METRICS, metricsParams)),
-  );
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
-        await timed('write_metrics', () =>
-          insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...metricsParams, tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
-        );
+        // Every customer once, purchases and contracts (after the run's contract_metrics are in).
+        const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, fitted)) : null;
@@ -348,7 +352,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           holdout_end: options.holdoutEnd,
           time_unit: settings.time_unit,
           horizon_months: settings.horizon_months,
-          customers,
+          customers: scored,
           model_status: fitted ? 'fitted' : 'fallback',
           fallback_reason: fallbackReason,
           fallback_code: fallbackCode,
@@ -378,7 +382,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             settings.horizon_months,
             JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings }),
             JSON.stringify(input),
-            customers,
+            scored,
             report.model_status,
             fallbackReason,
             report.bgnbd ? JSON.stringify(report.bgnbd) : null,
@@ -442,13 +446,17 @@ async function summarise(store: Store, runId: number, fitted: boolean): Promise<
     churn_tiers: of('churn_tier').map((r) => ({ tier: r.name!, customers: r.customers })),
     key_accounts: {
       customers: t.key_customers,
-      customer_share: t.customers ? t.key_customers / t.customers : 0,
+      // Of the customers the 80/20 ranks: those with purchases (customers with contracts only have no class).
+      customer_share: t.purchase_customers ? t.key_customers / t.purchase_customers : 0,
       revenue_share: t.positive_revenue ? (t.key_revenue ?? 0) / t.positive_revenue : 0,
       at_risk: t.key_at_risk,
     },
     net_revenue: t.net_revenue,
     expected_purchases: fitted ? t.expected_purchases : null,
     clv_total: fitted ? t.clv : null,
+    customers_with_purchases: t.purchase_customers,
+    customers_with_contracts: t.contract_customers,
+    contract_residual_value: t.contract_residual_value,
   };
 }
 

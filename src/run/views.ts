@@ -183,7 +183,8 @@ export async function keyAccounts(storePath: string, shareFlag?: string): Promis
     // Only class A matters here; B's bound is the run's (or the share, if that is larger).
     const bShare = Math.max(share, Number(JSON.parse(run.params).key_accounts.b_share ?? share));
     const rows = await store.all<Row>(KEY_ACCOUNTS_SQL, { share, b_share: bShare });
-    const customers = (await store.value<number>('SELECT count(*) FROM customer_latest')) ?? 0;
+    // The customers the 80/20 ranks: those with purchases (customers with contracts only have no net revenue).
+    const customers = (await store.value<number>('SELECT count(*) FROM customer_latest WHERE net_revenue IS NOT NULL')) ?? 0;
     const accounts = rows as unknown as KeyAccount[];
     return {
       run_id: run.run_id,
@@ -283,6 +284,20 @@ export async function customer360(storePath: string, customerId: string): Promis
   }
 }
 
+/** The customer's contracts in the run (customer_metrics' contract columns). */
+function contractLine(m: Row): string {
+  const inForce = Number(m.contracts_in_force);
+  const parts = [`${inForce} contract${inForce === 1 ? '' : 's'} in force`];
+  if (inForce > 0) {
+    const perPeriod = m.contract_premium === null || m.contract_period_unit === 'year' ? '' : ` (${Number(m.contract_premium).toFixed(2)} per ${String(m.contract_period_unit).replace('_', ' ')})`;
+    parts.push(`premium ${Number(m.annual_premium).toFixed(2)} a year${perPeriod}`);
+    if (m.renewal_probability !== null) parts.push(`renewal probability ${Math.round(Number(m.renewal_probability) * 100)}%`);
+    if (m.next_renewal_due !== null) parts.push(`next renewal ${m.next_renewal_due}`);
+  }
+  if (m.contract_residual_value !== null) parts.push(`residual value ${Number(m.contract_residual_value).toFixed(2)} over the horizon`);
+  return `  ${parts.join(', ')}`;
+}
+
 export function formatCustomer360(c: Customer360): string[] {
   const lines: string[] = [];
   const p = c.profile;
@@ -293,16 +308,20 @@ export function formatCustomer360(c: Customer360): string[] {
     for (const k of fields) lines.push(`  ${k.padEnd(14)}${visibleText(String(p[k]))}`);
   } else lines.push('  (not in the customers table)');
   const m = c.metrics;
-  if (m) {
+  if (m && m.first_purchase !== null) {
     lines.push('', `latest run ${m.run_id}: ${m.rfm_segment} (R${m.r_score} F${m.f_score} M${m.m_score}), ${m.value_tier}, ABC ${m.abc_class}${m.is_key_account ? ' — key account' : ''}`);
     lines.push(`  churn risk ${Math.round(Number(m.churn_risk) * 100)}% (${m.churn_tier}): ${m.churn_reason}`);
     lines.push(`  ${m.frequency} orders, net revenue ${Number(m.monetary).toFixed(2)}, first ${m.first_purchase}, last ${m.last_purchase}`);
     if (m.clv !== null) lines.push(`  expected ${Number(m.expected_purchases).toFixed(2)} purchases in the horizon, lifetime value ${Number(m.clv).toFixed(2)}`);
     if (m.key_account_at_risk) lines.push(`  at risk: ${m.at_risk_reason}`);
+  } else if (m) {
+    // A customer with contracts only: no purchase, so no segment, churn score or 80/20 class.
+    lines.push('', `latest run ${m.run_id}: ${m.value_tier}; no purchase by ${m.as_of} (contracts only)`);
   }
+  if (m && m.contracts_in_force !== null && m.contracts_in_force !== undefined) lines.push(contractLine(m));
   if (c.history.length > 1) {
     lines.push('', 'history:');
-    lines.push(renderTable(['run', 'as of', 'segment', 'tier', 'churn'], c.history.map((h) => [String(h.run_id), String(h.as_of), String(h.rfm_segment), String(h.value_tier), String(h.churn_tier)])));
+    lines.push(renderTable(['run', 'as of', 'segment', 'tier', 'churn'], c.history.map((h) => [String(h.run_id), String(h.as_of), String(h.rfm_segment ?? '—'), String(h.value_tier), String(h.churn_tier ?? '—')])));
   }
   if (c.orders.length) {
     lines.push('', `last ${c.orders.length} orders:`);

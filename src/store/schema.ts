@@ -566,6 +566,106 @@ CREATE TABLE contract_retention (
 ALTER TABLE runs ADD COLUMN contracts JSON;  -- per plan and the whole book: alpha, beta, log_likelihood, standard_errors, contracts, converged, …
 `,
   },
+  {
+    version: 8,
+    description: 'every customer once: metrics_customers\' purchase columns nullable (customers with contracts only), contract columns per customer at the end of customer_metrics',
+    // A customer with contracts but no purchase by as-of (the usual insurer's or telecom's
+    // customer) gets a row: the columns that assume purchases (dates, counts, money, RFM, churn,
+    // 80/20, trend) are NULL for them, and the contract columns (models/relations/customer-contracts.ts)
+    // are filled; they are NULL for customers without contracts. Stored rows keep every value:
+    // only constraints are dropped and columns added. The view is customer_metrics of migration 6
+    // with the contract columns appended, and no churn reason without purchases (its CASE ended in
+    // 'overdue' for a NULL purchase_days); every existing column keeps its order, name, type and value.
+    sql: `
+ALTER TABLE metrics_customers ALTER COLUMN first_purchase DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN last_purchase DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN frequency DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN purchase_days DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN monetary DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN gross_revenue DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN returns_value DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN return_lines DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN r_score DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN f_score DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN m_score DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN rfm_segment DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN p_alive DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN churn_risk DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN churn_tier DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN churn_method DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN net_revenue DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN revenue_share DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN abc_class DROP NOT NULL;
+ALTER TABLE metrics_customers ALTER COLUMN revenue_current DROP NOT NULL;
+ALTER TABLE metrics_customers ADD COLUMN contracts_in_force INTEGER;       -- active or in_grace contracts at as_of (NULL: no contracts)
+ALTER TABLE metrics_customers ADD COLUMN contract_premium DOUBLE;          -- premium per period over them (NULL when their period units differ)
+ALTER TABLE metrics_customers ADD COLUMN contract_period_unit VARCHAR;     -- that period unit; 'mixed' when they differ
+ALTER TABLE metrics_customers ADD COLUMN annual_premium DOUBLE;            -- premium per year over them (premium x periods per year)
+ALTER TABLE metrics_customers ADD COLUMN renewal_probability DOUBLE;       -- P(renew) of them, weighted by annual premium
+ALTER TABLE metrics_customers ADD COLUMN contract_residual_value DOUBLE;   -- sum of residual_value_horizon (comparable with clv)
+ALTER TABLE metrics_customers ADD COLUMN next_renewal_due DATE;            -- the earliest renewal_due of them
+
+CREATE OR REPLACE VIEW customer_metrics AS
+WITH derived AS (
+  SELECT *,
+         CAST(as_of - last_purchase AS INTEGER) AS recency_days,
+         CAST(as_of - first_purchase AS INTEGER) AS tenure_days,
+         CAST(CASE WHEN revenue_previous > 0 THEN revenue_current / revenue_previous - 1 END AS DOUBLE) AS revenue_trend,
+         -- The customer's usual gap between purchase days.
+         CAST(CASE WHEN purchase_days > 1 THEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) END AS INTEGER) AS usual_gap_days
+  FROM metrics_customers
+),
+coded AS (
+  SELECT *,
+         -- The churn reason: the silence (recency_days) against the customer's usual gap.
+         CAST(CASE
+           WHEN purchase_days IS NULL THEN NULL  -- no purchase (a customer with contracts only): no churn reason
+           WHEN purchase_days = 1 AND recency_days = 0 THEN 'first_purchase_today'
+           WHEN purchase_days = 1 THEN 'bought_once'
+           WHEN recency_days = 0 THEN 'last_purchase_today'
+           WHEN recency_days <= usual_gap_days THEN 'within_usual_gap'
+           ELSE 'overdue'
+         END AS VARCHAR) AS churn_reason_code
+  FROM derived
+)
+SELECT run_id, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines,
+       CAST(gross_revenue / frequency AS DOUBLE) AS avg_order_value,
+       margin, r_score, f_score, m_score, rfm_segment,
+       CAST(purchase_days - 1 AS INTEGER) AS bgnbd_x,
+       CAST((last_purchase - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_t_x,
+       CAST((as_of - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_T,
+       p_alive, churn_risk, p_no_purchase, churn_tier,
+       CAST(CASE churn_reason_code
+         WHEN 'first_purchase_today' THEN 'first purchase today'
+         WHEN 'bought_once' THEN 'bought once, ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago'
+         WHEN 'last_purchase_today' THEN 'last purchase today; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         WHEN 'within_usual_gap' THEN 'last purchase ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         ELSE 'no purchase in ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || '; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+       END AS VARCHAR) AS churn_reason,
+       churn_method, expected_purchases, expected_order_value, clv, value_tier, value_basis,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       CAST(abc_class = 'A' AS BOOLEAN) AS is_key_account,
+       revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
+       CAST(abc_class = 'A' AND at_risk_codes IS NOT NULL AS BOOLEAN) AS key_account_at_risk,
+       CAST(CASE WHEN at_risk_codes IS NOT NULL THEN concat_ws('; ',
+         CASE WHEN list_contains(at_risk_codes, 'revenue_down') THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_up') THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_high') THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
+       ) END AS VARCHAR) AS at_risk_reason,
+       CAST(date_trunc('month', first_purchase) AS DATE) AS cohort_month,
+       as_of, time_unit_days, at_risk_codes,
+       CAST(at_risk_codes IS NOT NULL AS BOOLEAN) AS at_risk,
+       churn_reason_code, usual_gap_days,
+       contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
+       contract_residual_value, next_renewal_due
+FROM coded;
+
+CREATE OR REPLACE VIEW customer_latest AS
+SELECT m.* FROM customer_metrics m
+WHERE m.run_id = (SELECT max(run_id) FROM runs);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

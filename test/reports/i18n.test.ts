@@ -15,7 +15,7 @@ import {
   termKey,
   translateTerm,
 } from '../../src/reports/i18n.js';
-import { FALLBACK_CODES } from '../../src/run/index.js';
+import { FALLBACK_CODES, NO_PURCHASES_CODE } from '../../src/run/index.js';
 import { CrmError } from '../../src/util/errors.js';
 import { createFixtureStore, type Fixture } from '../helpers/fixture.js';
 
@@ -119,6 +119,14 @@ describe('terms and labels', () => {
       expect(notice!.zh, code).toMatch(/按客户最近一次购买距今的时间排序。$/);
       for (const text of [notice!.en, notice!.zh]) expect(text, code).not.toMatch(JARGON);
     }
+  });
+
+  test('the no-purchases code (contracts only) has a plain sentence in both languages, free of optimiser jargon', () => {
+    const notice = dictionaryRows().find((r) => r.key === `fallback.${NO_PURCHASES_CODE}`);
+    expect(notice).toBeDefined();
+    expect(notice!.en).toMatch(/valued by the premiums their contracts are expected to bring\.$/);
+    expect(notice!.zh).toMatch(/客户按其合同预期带来的保费估值。$/);
+    for (const text of [notice!.en, notice!.zh]) expect(text).not.toMatch(JARGON);
   });
 
   test('--lang accepts en and zh only', () => {

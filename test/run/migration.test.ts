@@ -8,7 +8,9 @@
  * - version 4: migration 5 turns worded at-risk reasons into codes;
  * - version 5 (customer_metrics a table with generated columns): migration 6 moves the stored
  *   values into metrics_customers and makes customer_metrics a view with the same columns,
- *   types and values.
+ *   types and values;
+ * - version 7 (contracts, before customers with contracts had rows): migration 8 lets the
+ *   purchase columns be NULL and appends the contract columns, keeping every column and value.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +21,10 @@ import { crm, tempDir } from '../helpers/cli.js';
 import { createStore } from '../helpers/run.js';
 
 const dirs: string[] = [];
+
+/** The contract columns migration 8 appends to metrics_customers and customer_metrics (absent before). */
+const CONTRACT_COLUMNS = ['contracts_in_force', 'contract_premium', 'contract_period_unit', 'annual_premium', 'renewal_probability', 'contract_residual_value', 'next_renewal_due'];
+const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c);
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** A version-1 store with one load of 6 transaction lines (3 customers, one return). */
@@ -121,7 +127,8 @@ describe('a version-2 store with runs', () => {
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'customer_metrics' ORDER BY ordinal_position",
     ))
       .map((c) => c.column_name)
-      .filter((c) => !['as_of', 'time_unit_days', 'at_risk_codes', 'at_risk', 'churn_reason_code', 'usual_gap_days'].includes(c));
+      .filter((c) => !['as_of', 'time_unit_days', 'at_risk_codes', 'at_risk', 'churn_reason_code', 'usual_gap_days'].includes(c))
+      .filter(beforeContracts);
     expect(V2_COLUMNS).toHaveLength(45);
     // Version 2 stored 0 as the previous window's revenue where today's runs store NULL (the data
     // does not cover that window: migration 4).
@@ -264,7 +271,7 @@ describe('a version-5 store with runs', () => {
     const source = await scoredTwice('crm-migration-6-');
     const stored = (await source.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
-    )).map((c) => c.column_name);
+    )).map((c) => c.column_name).filter(beforeContracts);
     expect(stored).toHaveLength(36);
 
     const db = path.join(source.dir, 'v5.duckdb');
@@ -290,9 +297,11 @@ describe('a version-5 store with runs', () => {
     const migrated = await Store.open(db);
     try {
       expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
-      expect(await columnsOf(migrated)).toEqual(before.columns);
-      expect(await everything(migrated, 'customer_metrics')).toEqual(before.rows);
-      expect(await everything(migrated, 'customer_latest')).toEqual(before.latest);
+      // (Migration 8 appends the contract columns: NULL for these customers.)
+      expect((await columnsOf(migrated)).slice(0, before.columns.length)).toEqual(before.columns);
+      const v5Columns = (before.columns as { column_name: string }[]).map((c) => c.column_name).join(', ');
+      expect(await migrated.all(`SELECT ${v5Columns} FROM customer_metrics ORDER BY run_id, customer_id`)).toEqual(before.rows);
+      expect(await migrated.all(`SELECT ${v5Columns} FROM customer_latest ORDER BY run_id, customer_id`)).toEqual(before.latest);
       // The same rows as the source store, written by today's run.
       await migrated.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
       expect(await migrated.value('SELECT count(*) FROM (SELECT * FROM customer_metrics EXCEPT ALL SELECT * FROM src.customer_metrics)')).toBe(0);
@@ -306,6 +315,84 @@ describe('a version-5 store with runs', () => {
         { name: 'customer_metrics', kind: 'view' },
         { name: 'metrics_customers', kind: 'table' },
       ]);
+    } finally {
+      migrated.close();
+    }
+  });
+});
+
+describe('a version-7 store with runs', () => {
+  it('migration 8: purchase columns nullable, contract columns appended (NULL for existing rows); every column, type and value of before kept', async () => {
+    // Runs scored by the current code, copied into a store built with migrations 1–7, stored columns of before only.
+    const source = await scoredTwice('crm-migration-8-');
+    const stored = (await source.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
+    )).map((c) => c.column_name);
+    expect(stored.slice(-CONTRACT_COLUMNS.length)).toEqual(CONTRACT_COLUMNS);
+    const v7Stored = stored.filter(beforeContracts);
+
+    const db = path.join(source.dir, 'v7.duckdb');
+    const old = await Store.open(db, { create: true, migrate: false });
+    const columnsOf = (s: Store, table: string) =>
+      s.all<{ column_name: string; data_type: string; is_nullable: string }>(
+        `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`,
+      );
+    let before: { view: { column_name: string; data_type: string }[]; table: { column_name: string; is_nullable: string }[]; rows: unknown[]; latest: unknown[] };
+    try {
+      await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 7));
+      await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
+      await old.run('INSERT INTO runs SELECT * FROM src.runs');
+      await old.run(`INSERT INTO metrics_customers SELECT ${v7Stored.join(', ')} FROM src.metrics_customers`);
+      await old.run('DETACH src');
+      expect(await old.schemaVersion()).toBe(7);
+      before = {
+        view: await columnsOf(old, 'customer_metrics'),
+        table: await columnsOf(old, 'metrics_customers'),
+        rows: await old.all('SELECT * FROM customer_metrics ORDER BY run_id, customer_id'),
+        latest: await old.all('SELECT * FROM customer_latest ORDER BY run_id, customer_id'),
+      };
+    } finally {
+      old.close();
+    }
+    expect(before.rows).toHaveLength(5);
+    expect(before.view).toHaveLength(51);
+
+    const migrated = await Store.open(db);
+    try {
+      expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      const view = await columnsOf(migrated, 'customer_metrics');
+      // Existing columns keep their order, names and types; the contract columns come last.
+      expect(view.slice(0, 51).map((c) => [c.column_name, c.data_type])).toEqual(before.view.map((c) => [c.column_name, c.data_type]));
+      expect(view.slice(51).map((c) => [c.column_name, c.data_type])).toEqual([
+        ['contracts_in_force', 'INTEGER'], ['contract_premium', 'DOUBLE'], ['contract_period_unit', 'VARCHAR'], ['annual_premium', 'DOUBLE'],
+        ['renewal_probability', 'DOUBLE'], ['contract_residual_value', 'DOUBLE'], ['next_renewal_due', 'DATE'],
+      ]);
+      const v7Columns = before.view.map((c) => c.column_name).join(', ');
+      expect(await migrated.all(`SELECT ${v7Columns} FROM customer_metrics ORDER BY run_id, customer_id`)).toEqual(before.rows);
+      expect(await migrated.all(`SELECT ${v7Columns} FROM customer_latest ORDER BY run_id, customer_id`)).toEqual(before.latest);
+      expect(await migrated.value(`SELECT count(*) FROM customer_metrics WHERE ${CONTRACT_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR ')}`)).toBe(0);
+      // The same rows as the source store, written by today's run.
+      await migrated.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
+      expect(await migrated.value('SELECT count(*) FROM (SELECT * FROM customer_metrics EXCEPT ALL SELECT * FROM src.customer_metrics)')).toBe(0);
+      await migrated.run('DETACH src');
+
+      // NOT NULL kept only where every customer has a value: ids, run constants and the value tier.
+      const table = await columnsOf(migrated, 'metrics_customers');
+      const required = table.filter((c) => c.is_nullable === 'NO').map((c) => c.column_name);
+      expect(required).toEqual(['run_id', 'customer_id', 'value_tier', 'value_basis', 'as_of', 'time_unit_days']);
+      const relaxed = before.table.filter((c) => c.is_nullable === 'NO' && !required.includes(c.column_name)).map((c) => c.column_name);
+      expect(relaxed).toEqual([
+        'first_purchase', 'last_purchase', 'frequency', 'purchase_days', 'monetary', 'gross_revenue', 'returns_value', 'return_lines',
+        'r_score', 'f_score', 'm_score', 'rfm_segment', 'p_alive', 'churn_risk', 'churn_tier', 'churn_method',
+        'net_revenue', 'revenue_share', 'abc_class', 'revenue_current',
+      ]);
+      // A customer with contracts only now fits, and the view words no churn reason for them.
+      await migrated.run(`INSERT INTO metrics_customers (run_id, customer_id, value_tier, value_basis, as_of, time_unit_days, contracts_in_force, contract_residual_value)
+                          VALUES (2, 'K', 'Bronze', 'net_revenue', DATE '2024-03-31', 1, 1, 250)`);
+      expect(await migrated.one(`SELECT customer_id, recency_days, churn_reason_code, churn_reason, is_key_account, at_risk, contracts_in_force, contract_residual_value
+                                 FROM customer_latest WHERE customer_id = 'K'`)).toEqual({
+        customer_id: 'K', recency_days: null, churn_reason_code: null, churn_reason: null, is_key_account: null, at_risk: false, contracts_in_force: 1, contract_residual_value: 250,
+      });
     } finally {
       migrated.close();
     }

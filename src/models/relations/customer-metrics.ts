@@ -6,8 +6,9 @@
  * METRICS_CUSTOMERS).
  *
  * Reads the chain's relations: temp.run_base (one row per customer), temp.run_predictions (per
- * purchase history, predictions.ts) and temp.run_pareto_levels (per distinct 80/20 revenue), and
- * the previous run's churn risk from metrics_customers (customer_metrics' stored columns).
+ * purchase history, predictions.ts) and temp.run_pareto_levels (per distinct 80/20 revenue), the
+ * previous run's churn risk from metrics_customers (customer_metrics' stored columns), and the
+ * run's contract_metrics rows (customer-contracts.ts, inlined).
  *
  * Rules defined here, once:
  * - RFM scores: score = 1 + #{k : value > cut_k} over the run's cut lists (models/rfm.ts:
@@ -23,7 +24,18 @@
  *     otherwise, or without a usable Gamma-Gamma fit ($gg_p NULL): their own mean net value per
  *       purchase day (≥ 0).
  * - CLV = discounted expected purchases × expected order value (NULL without a fitted BG/NBD).
- * - The value the tiers rank: CLV when the models are fitted, else net revenue (value_basis).
+ * - Every customer once: the purchase part (customers in run_base) and the contract part
+ *   (customer-contracts.ts: customers in the run's contract_metrics) joined on customer_id. A
+ *   customer with contracts only has NULL purchase columns — dates, counts, money, RFM, churn
+ *   (p_alive, risk, tier, method), 80/20 (net_revenue, revenue_share, abc_class), trend — since
+ *   the purchase models do not apply to them; a customer without contracts has NULL contract
+ *   columns. Their at-risk codes are NULL (the purchase flags need purchases; renewal risk is
+ *   renewal_probability).
+ * - The value the tiers rank: the purchase value — CLV when the models are fitted, else net
+ *   revenue (value_basis, the run's) — plus, for a customer with contracts, the contracts'
+ *   residual value over the same horizon (contract_residual_value: discounted expected premiums,
+ *   comparable with CLV); a missing part counts 0. Customers without contracts rank exactly as
+ *   before contracts existed.
  * - At risk (any customer): reason codes, in this order, NULL when none —
  *     revenue_down     revenue_trend ≤ −$revenue_drop (NULL trend: not enough history, no flag);
  *     churn_risk_up    churn_risk − previous_churn_risk ≥ $churn_risk_rise (scored in the previous run);
@@ -31,6 +43,7 @@
  *   The store words them (customer_metrics.at_risk_reason) and derives at_risk from them.
  */
 import type { Relation } from '../relation.js';
+import { CUSTOMER_CONTRACTS } from './customer-contracts.js';
 import { REVENUE_TREND_SQL } from './trend-windows.js';
 
 /** SQL: 1 + the number of cuts in `cuts` (a DOUBLE[] parameter, ≤ 9 long) that `value` exceeds. */
@@ -58,9 +71,11 @@ export type CustomerMetricsParam =
 
 export const CUSTOMER_METRICS: Relation<CustomerMetricsParam> = {
   name: 'temp.run_customer_metrics',
-  grain: 'one row per customer with a purchase on or before as-of',
+  grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
   sql: `
-WITH gamma_gamma AS (
+WITH customer_contracts AS (${CUSTOMER_CONTRACTS.sql}
+),
+gamma_gamma AS (
   -- NULL parameters: no usable Gamma-Gamma fit.
   SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v
 ),
@@ -126,8 +141,14 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
          CASE WHEN churn_risk_high THEN ['churn_risk_high'] END) END AS at_risk_codes,
        CAST($as_of AS DATE) AS as_of,
        CAST($time_unit_days AS DOUBLE) AS time_unit_days,
-       CASE WHEN $fitted THEN clv ELSE monetary END AS tier_value
-FROM flagged`,
+       contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
+       contract_residual_value, next_renewal_due,
+       -- Without contracts, the purchase value alone (exactly as before contracts existed).
+       CASE WHEN contracts_in_force IS NULL THEN CASE WHEN $fitted THEN clv ELSE monetary END
+            ELSE coalesce(CASE WHEN $fitted THEN clv ELSE monetary END, 0) + coalesce(contract_residual_value, 0) END AS tier_value
+FROM flagged
+-- Every customer once: purchase only (no contract row), contracts only (NULL purchase columns), or both.
+FULL OUTER JOIN customer_contracts USING (customer_id)`,
   params: [
     'gg_p', 'gg_q', 'gg_v', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
     'revenue_drop', 'churn_risk_rise', 'run_id', 'fitted', 'as_of', 'time_unit_days',

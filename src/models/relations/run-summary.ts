@@ -11,7 +11,9 @@
  *
  * Rows: `grouped_by` = 'segment' | 'value_tier' | 'churn_tier' | 'total', in that order, each
  * group in its reading order — segments by customers (most first), value tiers by their largest
- * value (CLV, else net revenue), churn tiers high, medium, low.
+ * value (CLV, else net revenue, plus contract residual value), churn tiers high, medium, low.
+ * Customers with contracts only (no purchase: no segment, no churn tier) are in the value tiers
+ * and the total; the total also counts the customers with purchases and those with contracts.
  */
 import type { Relation } from '../relation.js';
 
@@ -28,6 +30,11 @@ export type RunSummaryRow = {
   positive_revenue: number | null;
   key_at_risk: number;
   expected_purchases: number | null;
+  /** Customers with a purchase by as-of (those the purchase models and the 80/20 rank). */
+  purchase_customers: number;
+  /** Customers with a contract in the run, and their contracts' residual value over the horizon. */
+  contract_customers: number;
+  contract_residual_value: number | null;
 };
 
 export const RUN_SUMMARY: Relation<'run_id'> = {
@@ -36,7 +43,7 @@ export const RUN_SUMMARY: Relation<'run_id'> = {
   sql: `
 WITH run_rows AS (
   SELECT rfm_segment, value_tier, churn_tier, monetary, clv, net_revenue, expected_purchases,
-         is_key_account, key_account_at_risk
+         is_key_account, key_account_at_risk, first_purchase, contracts_in_force, contract_residual_value
   FROM customer_metrics
   WHERE run_id = $run_id
 ),
@@ -47,12 +54,16 @@ cells AS (
          count(*) AS customers,
          sum(CAST(monetary AS DECIMAL(38, 9))) AS net_revenue,
          sum(CAST(clv AS DECIMAL(38, 9))) AS clv,
-         max(coalesce(clv, monetary)) AS top_value,
+         -- The tiers' reading order: their largest value (customer-metrics.ts ranks purchase value plus residual value).
+         max(coalesce(clv, monetary, 0) + coalesce(contract_residual_value, 0)) AS top_value,
          count(*) FILTER (WHERE is_key_account) AS key_customers,
          sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE is_key_account) AS key_revenue,
          sum(CAST(net_revenue AS DECIMAL(38, 9))) FILTER (WHERE net_revenue > 0) AS positive_revenue,
          count(*) FILTER (WHERE key_account_at_risk) AS key_at_risk,
-         sum(CAST(expected_purchases AS DECIMAL(38, 9))) AS expected_purchases
+         sum(CAST(expected_purchases AS DECIMAL(38, 9))) AS expected_purchases,
+         count(first_purchase) AS purchase_customers,
+         count(contracts_in_force) AS contract_customers,
+         sum(CAST(contract_residual_value AS DECIMAL(38, 9))) AS contract_residual_value
   FROM run_rows
   GROUP BY rfm_segment, value_tier, churn_tier
 ),
@@ -71,12 +82,18 @@ grouped AS (
          CAST(sum(key_revenue) AS DOUBLE) AS key_revenue,
          CAST(sum(positive_revenue) AS DOUBLE) AS positive_revenue,
          CAST(sum(key_at_risk) AS BIGINT) AS key_at_risk,
-         CAST(sum(expected_purchases) AS DOUBLE) AS expected_purchases
+         CAST(sum(expected_purchases) AS DOUBLE) AS expected_purchases,
+         CAST(sum(purchase_customers) AS BIGINT) AS purchase_customers,
+         CAST(sum(contract_customers) AS BIGINT) AS contract_customers,
+         CAST(sum(contract_residual_value) AS DOUBLE) AS contract_residual_value
   FROM cells
   GROUP BY GROUPING SETS ((rfm_segment), (value_tier), (churn_tier), ())
 )
-SELECT grouped_by, name, customers, net_revenue, clv, key_customers, key_revenue, positive_revenue, key_at_risk, expected_purchases
+SELECT grouped_by, name, customers, net_revenue, clv, key_customers, key_revenue, positive_revenue, key_at_risk, expected_purchases,
+       purchase_customers, contract_customers, contract_residual_value
 FROM grouped
+-- Customers with contracts only have no segment and no churn tier: counted in the value tiers and the total only.
+WHERE name IS NOT NULL OR grouped_by = 'total'
 ORDER BY list_position(['segment', 'value_tier', 'churn_tier', 'total'], grouped_by),
          CASE grouped_by WHEN 'segment' THEN -customers END,
          CASE grouped_by WHEN 'value_tier' THEN -top_value END,

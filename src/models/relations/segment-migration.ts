@@ -2,7 +2,8 @@
  * Segment migration (segment_migration's rows of a run): customers by (RFM segment in the
  * previous run, segment now). NULL from_segment: not scored in the previous run (a new customer,
  * or every customer when there is no previous run: $previous_run_id NULL); NULL to_segment: no
- * longer scored.
+ * longer scored. Only customers with an RFM segment take part: a customer with contracts only has
+ * none (customer-metrics.ts), and is neither new nor gone here.
  *
  * Reads the stored rows of both runs (metrics_customers, customer_metrics' stored columns). Without
  * a previous run there is nothing to match: the segments are counted as they are, and the FULL
@@ -16,10 +17,10 @@ export const SEGMENT_MIGRATION: Relation<'run_id' | 'previous_run_id'> = {
   grain: 'one row per (previous segment, segment now)',
   sql: `
 WITH now_ AS (
-  SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $run_id
+  SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $run_id AND rfm_segment IS NOT NULL
 ),
 before_ AS (
-  SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $previous_run_id
+  SELECT customer_id, rfm_segment FROM metrics_customers WHERE run_id = $previous_run_id AND rfm_segment IS NOT NULL
 ),
 moves AS (
   SELECT NULL::VARCHAR AS from_segment, rfm_segment AS to_segment

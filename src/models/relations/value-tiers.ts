@@ -20,7 +20,7 @@ import { CUSTOMER_METRICS, type CustomerMetricsParam } from './customer-metrics.
 
 export const VALUE_TIERS: Relation<'tier_cuts' | 'tier_names'> = {
   name: 'temp.run_customer_metrics_tiered',
-  grain: 'one row per customer with a purchase on or before as-of',
+  grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
   sql: `
 SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
        monetary, gross_revenue, returns_value, return_lines, margin,
@@ -32,7 +32,9 @@ SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_d
        value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
-       as_of, time_unit_days, at_risk_codes
+       as_of, time_unit_days, at_risk_codes,
+       contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
+       contract_residual_value, next_renewal_due
 FROM run_customer_metrics`,
   params: ['tier_names', 'tier_cuts'],
 };
@@ -40,7 +42,7 @@ FROM run_customer_metrics`,
 /** run_customer_metrics with its value tiers, computed as it is inserted into metrics_customers. */
 export const METRICS_CUSTOMERS: Relation<CustomerMetricsParam | 'tier_cuts' | 'tier_names'> = {
   name: 'metrics_customers',
-  grain: 'one row per customer with a purchase on or before as-of',
+  grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
   sql: `
 WITH run_customer_metrics AS (${CUSTOMER_METRICS.sql}
 )${VALUE_TIERS.sql}`,

@@ -1,0 +1,74 @@
+/**
+ * `crm run`'s customer rows with contracts (issue #10 §4, "every customer once"): what a run does
+ * when some or all of its customers have contracts rather than purchases.
+ *
+ * - The data's last date (the default as-of): the last transaction date, as always; a store with
+ *   contracts but no transactions uses the latest contract period start (the book's newest
+ *   record: its export date is on or after it).
+ * - A store with contracts whose customers have no purchase by as-of runs the contract part and
+ *   writes contract-only customers; the purchase models are skipped, said so by the fallback
+ *   code `no_purchases`. With neither purchases nor contracts the run stops, as before.
+ * - The customer rows are written inside the run's write transaction, after the contract step
+ *   has inserted the run's contract_metrics: the value-tier boundaries rank purchase value plus
+ *   contract residual value (relations/customer-metrics.ts), so they are computed there too.
+ */
+import { bindParams, insertInto, type RelationParams } from '../models/relation.js';
+import { CUSTOMER_METRICS, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
+import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
+import { valueTierCuts, type ValueTierRule } from '../models/tiers.js';
+import { literal, type Store } from '../store/db.js';
+import { inputError } from '../util/errors.js';
+
+/** Where the default as-of came from. */
+export interface DataEnd {
+  lastDate: string;
+  source: 'transactions' | 'contracts';
+}
+
+/** The last date of the data: the last transaction, else the latest contract period start; null when the store has neither. */
+export async function dataEnd(store: Store): Promise<DataEnd | null> {
+  const transactions = await store.value<string | null>('SELECT CAST(max(order_date) AS VARCHAR) FROM transactions');
+  if (transactions) return { lastDate: transactions, source: 'transactions' };
+  const contracts = await store.value<string | null>('SELECT CAST(max(period_start) AS VARCHAR) FROM contracts');
+  return contracts ? { lastDate: contracts, source: 'contracts' } : null;
+}
+
+/**
+ * The fallback code of a run without purchases: the purchase models are skipped altogether —
+ * nobody is scored by recency either, unlike the codes of FALLBACK_CODES (run/index.ts).
+ */
+export const NO_PURCHASES_CODE = 'no_purchases';
+
+export const NO_DATA_MESSAGE =
+  'the store has no transactions and no contracts: load some with `crm ingest transactions FILE` or `crm ingest contracts FILE`';
+
+/**
+ * With no purchase by as-of: the run goes on when contracts started by then (the purchase
+ * models skipped, returned as the fallback's code and reason); without, it stops as before.
+ */
+export async function noPurchasesFallback(store: Store, asOf: string): Promise<[typeof NO_PURCHASES_CODE, string]> {
+  const contracts = (await store.value<number>(`SELECT count(*) FROM contracts WHERE period_start <= DATE ${literal(asOf)}`)) ?? 0;
+  if (contracts === 0) throw inputError(`no customer has a purchase or a contract on or before ${asOf}`);
+  return [
+    NO_PURCHASES_CODE,
+    `no customer has a purchase on or before ${asOf}: the purchase models (RFM, BG/NBD, Gamma-Gamma, 80/20) are skipped and customers are scored from their contracts`,
+  ];
+}
+
+/**
+ * The run's rows of metrics_customers: the value-tier boundaries from the values the tiers rank
+ * (only that column of the customer metrics is computed), then every row computed as it is
+ * inserted. Inside the write transaction, after the run's contract_metrics are in. Returns the
+ * customers written (runs.customers) and the time each part took.
+ */
+export async function writeCustomerRows(
+  store: Store,
+  params: RelationParams<CustomerMetricsParam>,
+  tiers: ValueTierRule[],
+  timed: <R>(name: string, fn: () => Promise<R>) => Promise<R>,
+): Promise<number> {
+  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, `(${CUSTOMER_METRICS.sql})`, 'tier_value', tiers, bindParams(CUSTOMER_METRICS, params)));
+  return timed('write_metrics', () =>
+    insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, tier_names: tiers.map((t) => t.name), tier_cuts: tierCuts }),
+  );
+}
