@@ -77,6 +77,9 @@ async function checkConfigValues(opts: IngestOptions): Promise<void> {
   if (opts.decimalSeparator === undefined && source.decimalSeparator !== undefined) {
     parseSetting('decimalSeparator', source.decimalSeparator, parseDecimalSeparatorFlag, 'a decimal separator');
   }
+  if (source.returnPattern !== undefined && opts.kind !== 'transactions') {
+    throw inputError(`${where('returnPattern')}: a return pattern applies to transactions only`, ['Remove it from this section of the config file.']);
+  }
   if (opts.returnPattern === undefined && source.returnPattern !== undefined) {
     const problem = await returnPatternProblem(source.returnPattern);
     if (problem) throw inputError(`${where('returnPattern')} ${JSON.stringify(source.returnPattern)}: ${problem}`);
