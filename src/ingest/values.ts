@@ -59,11 +59,15 @@ export function idExpr(col: SqlExpr): SqlExpr {
  * or not a known word (the stage tells the two apart and rejects the unknown word).
  */
 export function statusExpr(col: SqlExpr): SqlExpr {
-  const folded = `lower(regexp_replace(${textExpr(col)}, '[\\s_-]+', ' ', 'g'))`;
-  const cases = Object.entries(CONTRACT_STATUS_WORDS).map(
-    ([status, words]) => `WHEN ${folded} IN (${[...new Set(words.map(foldStatusWord))].map(literal).join(', ')}) THEN ${literal(status)}`,
+  const text = textExpr(col);
+  // Lookups in a constant map (a CASE would fold the value once per status). Most files write
+  // the words plainly: the regular expression folding blanks, `_` and `-` only runs on the
+  // values the plain lookup missed (COALESCE evaluates its second argument for those rows only).
+  const entries = Object.entries(CONTRACT_STATUS_WORDS).flatMap(([status, words]) =>
+    [...new Set(words.map(foldStatusWord))].map((w) => `${literal(w)}: ${literal(status)}`),
   );
-  return `CASE ${cases.join(' ')} END`;
+  const words = `MAP {${entries.join(', ')}}`;
+  return `coalesce(map_extract_value(${words}, lower(${text})), map_extract_value(${words}, lower(regexp_replace(${text}, '[\\s_-]+', ' ', 'g'))))`;
 }
 
 // ---------------------------------------------------------------------------------------
