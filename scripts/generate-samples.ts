@@ -1,6 +1,6 @@
 /**
  * Writes the committed sample files under data/ (or under the directory given as the first
- * argument): the generated demo input, the hand-written dirty export, the GB18030 pair and the
+ * argument): the generated demo input, the hand-written dirty export, the GB18030 files and the
  * JSON samples, each with its README. Deterministic: running it again gives the same bytes.
  *
  *   npm run build && node dist/scripts/generate-samples.js [DIR]
@@ -15,6 +15,7 @@ import { dirtyCsvText, dirtyReadme } from './samples/dirty.js';
 import { encodeGb18030 } from './samples/gb18030.js';
 import { jsonArrayText, ndjsonText } from './samples/json.js';
 import { zhCustomersText, zhReadme, zhTransactionsText } from './samples/zh.js';
+import { zhPoliciesReadme, zhPoliciesText } from './samples/zh-policies.js';
 import { repoRoot } from './repo-root.js';
 
 /** The demo input: small enough to commit, large enough for every model to find something. */
@@ -33,7 +34,8 @@ export async function writeSamples(dataDir: string): Promise<GenerateResult> {
   await mkdir(join(dataDir, 'zh'), { recursive: true });
   await writeFile(join(dataDir, 'zh', '交易记录_gb18030.csv'), encodeGb18030(zhTransactionsText()));
   await writeFile(join(dataDir, 'zh', '客户_gb18030.csv'), encodeGb18030(zhCustomersText()));
-  await writeFile(join(dataDir, 'zh', 'README.md'), zhReadme(), 'utf8');
+  await writeFile(join(dataDir, 'zh', '保单_gb18030.csv'), encodeGb18030(zhPoliciesText()));
+  await writeFile(join(dataDir, 'zh', 'README.md'), zhReadme() + zhPoliciesReadme(), 'utf8');
 
   await mkdir(join(dataDir, 'json'), { recursive: true });
   await writeFile(join(dataDir, 'json', 'transactions.ndjson'), ndjsonText(), 'utf8');
@@ -77,7 +79,7 @@ that these files are exactly what it writes, so regenerate them after changing t
 | --- | --- | --- |
 | \`sample/\` | \`customers.csv\`, \`transactions.csv\` from \`generate({ customers: ${r.options.customers}, seed: ${r.options.seed} })\`; \`contracts.csv\`, \`policyholders.csv\` from the same with \`contracts: ${k.contracts}\` | the demo's input |
 | \`dirty/\` | a hand-written European export: BOM, \`;\`, DD/MM/YYYY, \`€1.234,50\`, bad rows | ingest edge cases; see its README |
-| \`zh/\` | a Chinese transactions/customers pair in GB18030 | encoding and Chinese formats; see its README |
+| \`zh/\` | a Chinese transactions/customers pair and a policy export (保单, one row per policy year) in GB18030 | encoding and Chinese formats; \`crm ingest contracts\`; see its README |
 | \`json/\` | the same 20 records as NDJSON and as a JSON array | JSON ingest |
 
 ## sample/

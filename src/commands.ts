@@ -13,6 +13,7 @@ import { GENERATE_DEFAULTS } from './generate/options.js';
 import { EXPORT_FORMATS, formatFromPath, parseColumns, parseFormat, type ExportFormat } from './reports/export-options.js';
 import type { SegmentExportResult } from './reports/export.js';
 import { LANGS, parseLang } from './reports/i18n.js';
+import type { DatasetKind } from './ingest/fields.js';
 import type { QueryFormat } from './store/query.js';
 import { resolveStorePath } from './store/path.js';
 import { dateFlag } from './util/dates.js';
@@ -144,8 +145,8 @@ export function registerCommands(program: Command): void {
   program.hook('preAction', (_program, actionCommand) => refuseEmptyValues(actionCommand));
   program
     .command('ingest')
-    .description('load customer or transaction exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
-    .argument('<kind>', 'what the files hold: transactions | customers')
+    .description('load customer, transaction or contract exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
+    .argument('<kind>', 'what the files hold: transactions | customers | contracts (one row per contract period)')
     .argument('<files...>', 'one or more files; all load in one transaction')
     .addOption(new Option('--format <format>', 'override format detection').choices(['csv', 'tsv', 'parquet', 'json', 'ndjson', 'xlsx']))
     .option('--encoding <name>', 'text encoding: utf-8 (default), gb18030, gbk, utf-16, latin1, windows-1252, big5, shift_jis')
@@ -157,27 +158,31 @@ export function registerCommands(program: Command): void {
     .option('--return-pattern <regex>', 'order ids matching this are returns (default: ^C)')
     .option('--replace', 'swap the rows of an earlier load of the same file for this version')
     .option('--append', 'load a changed version of a file loaded before, keeping the earlier rows; also loads rows loaded before from other files')
-    .option('--skip-overlap', 'transactions: load only the rows not loaded before from other files (the others are rejected as already_loaded)')
+    .option('--skip-overlap', 'transactions, contracts: load only the rows not loaded before from other files (the others are rejected as already_loaded)')
     .option('--json', 'print the ingest report as JSON')
     .action(async (kind: string, files: string[], opts, cmd: Command) => {
       const { ingest, formatIngestReport } = await import('./ingest/index.js');
-      if (kind !== 'transactions' && kind !== 'customers') {
-        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\` or \`crm ingest customers FILE\``);
+      const { DATASET_KINDS } = await import('./ingest/fields.js');
+      if (!(DATASET_KINDS as readonly string[]).includes(kind)) {
+        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\`, \`crm ingest customers FILE\` or \`crm ingest contracts FILE\``);
       }
       const ctx = contextFor(cmd);
-      const report = await ingest({ kind, files, storePath: ctx.storePath, ...opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
+      const report = await ingest({ kind: kind as DatasetKind, files, storePath: ctx.storePath, ...opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
       emit(ctx, report, formatIngestReport);
     });
 
   program
     .command('quality')
-    .description('data-quality report: completeness, duplicates, invalid contacts, odd dates, orphans, rejects')
+    .description('data-quality report: completeness, duplicates, invalid contacts, odd dates, orphans, contract periods (gaps, overlaps), rejects')
     .option('--as-of <date>', 'dates after this are "future" (default: today)', dateFlag('--as-of'))
     .option('--json', 'print the report as JSON (stable keys)')
     .action(async (opts: { asOf?: string }, cmd: Command) => {
       const { qualityReport, formatQualityReport } = await import('./ingest/quality.js');
+      const { resolveRunOptions } = await import('./run/settings.js');
       const ctx = contextFor(cmd);
-      const report = await qualityReport(ctx.storePath, opts.asOf);
+      // Gaps between contract periods are judged with the grace period renewal detection uses.
+      const graceDays = resolveRunOptions({}, ctx.config()).settings.contracts.grace_days;
+      const report = await qualityReport(ctx.storePath, opts.asOf, { graceDays });
       emit(ctx, report, formatQualityReport);
     });
 

@@ -13,7 +13,7 @@ const defaultHelp = new Help();
  * gets its description shortened.
  */
 const SUMMARIES: Record<string, string> = {
-  ingest: 'load customer or transaction files into the store',
+  ingest: 'load customer, transaction or contract files',
   quality: 'data-quality report of what was loaded',
   query: 'run read-only SQL against the store',
   generate: 'write synthetic customers, transactions, contracts',

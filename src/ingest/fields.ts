@@ -5,9 +5,16 @@
  * asks for --map.
  */
 
-export type DatasetKind = 'transactions' | 'customers';
+export type DatasetKind = 'transactions' | 'customers' | 'contracts';
 
-export type FieldType = 'id' | 'text' | 'date' | 'decimal';
+/** Every kind `crm ingest` loads, in the order the help lists them. */
+export const DATASET_KINDS: readonly DatasetKind[] = ['transactions', 'customers', 'contracts'];
+
+/** The store table each kind loads into. */
+export const TABLE_OF: Record<DatasetKind, string> = { transactions: 'transactions', customers: 'customers', contracts: 'contracts' };
+
+/** `status`: a contract status, read through CONTRACT_STATUS_WORDS. */
+export type FieldType = 'id' | 'text' | 'date' | 'decimal' | 'status';
 
 export interface FieldSpec {
   name: string;
@@ -15,6 +22,8 @@ export interface FieldSpec {
   description: string;
   /** Header names that map to this field, most specific first. */
   synonyms: string[];
+  /** A file without a column for it is refused (transactions: amount may come from quantity × unit_price instead). */
+  required?: boolean;
 }
 
 export const TRANSACTION_FIELDS: FieldSpec[] = [
@@ -22,12 +31,14 @@ export const TRANSACTION_FIELDS: FieldSpec[] = [
     name: 'customer_id',
     type: 'id',
     description: 'who bought (required)',
+    required: true,
     synonyms: ['customer_id', 'customer id', 'customerid', 'customer no', 'customer number', 'customer code', 'client id', 'client_id', 'account id', 'account_id', 'member id', 'buyer id', 'cust id', 'cust_id', 'customer', 'client', '客户编号', '客户id', '客户代码', '客户号', '客户编码', '会员编号', '会员id', '用户id', '用户编号', '顾客编号', '客户'],
   },
   {
     name: 'order_date',
     type: 'date',
     description: 'when (required); dates or timestamps',
+    required: true,
     synonyms: ['order_date', 'order date', 'orderdate', 'invoice date', 'invoicedate', 'transaction date', 'purchase date', 'order time', 'order datetime', 'sale date', 'created at', 'date', '下单日期', '订单日期', '下单时间', '交易日期', '交易时间', '购买日期', '订单时间', '销售日期', '日期'],
   },
   {
@@ -91,6 +102,7 @@ export const CUSTOMER_FIELDS: FieldSpec[] = [
     name: 'customer_id',
     type: 'id',
     description: 'the customer key (required)',
+    required: true,
     synonyms: TRANSACTION_FIELDS[0].synonyms,
   },
   {
@@ -137,8 +149,124 @@ export const CUSTOMER_FIELDS: FieldSpec[] = [
   },
 ];
 
+/**
+ * The policyholder or subscriber: in a policy export the one who pays is the customer (投保人),
+ * not the insured person (被保险人), so those headers are not synonyms. Placed before the
+ * generic `customer`/`client` so a file with both a generic and a specific column picks the
+ * specific one.
+ */
+const POLICYHOLDER_ID_SYNONYMS = ['policyholder id', 'policyholder no', 'policyholder number', 'policy holder id', 'subscriber id', 'subscriber no', 'account holder id', '投保人编号', '投保人代码', '投保人id', '投保人客户号', '投保人号'];
+
+function contractCustomerIdSynonyms(): string[] {
+  const synonyms = [...TRANSACTION_FIELDS[0].synonyms];
+  synonyms.splice(synonyms.indexOf('customer'), 0, ...POLICYHOLDER_ID_SYNONYMS);
+  return synonyms;
+}
+
+/**
+ * One row per contract period: a policy year, a monthly plan, a subscription term. `period_end`
+ * is stored as the file gives it: some exports write the period's last day (inclusive), others
+ * the next period's start (exclusive); renewal detection tolerates both.
+ */
+export const CONTRACT_FIELDS: FieldSpec[] = [
+  {
+    name: 'customer_id',
+    type: 'id',
+    description: 'the policyholder or subscriber (required)',
+    required: true,
+    synonyms: contractCustomerIdSynonyms(),
+  },
+  {
+    name: 'contract_id',
+    type: 'id',
+    description: 'policy, contract or subscription number: the periods of one contract share it (required)',
+    required: true,
+    synonyms: ['contract_id', 'contract id', 'contract no', 'contract number', 'policy id', 'policy no', 'policy number', 'policy code', 'subscription id', 'subscription no', 'subscription number', 'agreement id', 'agreement no', 'agreement number', 'policy', 'contract', 'subscription', '保单号', '保单编号', '保单号码', '保单id', '合同号', '合同编号', '合同号码', '订阅编号', '订阅号', '协议编号', '协议号', '保单', '合同'],
+  },
+  {
+    name: 'period_start',
+    type: 'date',
+    description: 'first day of the period (required)',
+    required: true,
+    synonyms: ['period_start', 'period start', 'period start date', 'start date', 'effective date', 'inception date', 'valid from', 'policy start', 'policy start date', 'coverage start', 'term start', 'begin date', 'start', '起保日期', '生效日期', '保险起期', '开始日期', '起始日期', '起保时间', '生效时间', '起期'],
+  },
+  {
+    name: 'period_end',
+    type: 'date',
+    description: 'end of the period, as the file writes it: its last day or the next start (required)',
+    required: true,
+    synonyms: ['period_end', 'period end', 'period end date', 'end date', 'expiry date', 'expiration date', 'valid to', 'valid until', 'policy end', 'policy end date', 'coverage end', 'term end', 'maturity date', 'end', 'expiry', '终保日期', '到期日期', '满期日期', '保险止期', '结束日期', '截止日期', '终保时间', '到期时间', '止期'],
+  },
+  {
+    name: 'amount',
+    type: 'decimal',
+    description: 'premium or fee for the period (required; a negative amount is a refund and is rejected)',
+    required: true,
+    synonyms: ['premium', 'period premium', 'annual premium', 'written premium', 'gross premium', 'fee', 'subscription fee', 'monthly fee', 'amount', 'charge', '保费', '保险费', '应收保费', '实收保费', '年保费', '签单保费', '金额', '费用', '月费', '年费', '资费'],
+  },
+  {
+    name: 'plan',
+    type: 'text',
+    description: 'plan or product',
+    synonyms: ['plan', 'plan name', 'plan code', 'product', 'product name', 'product code', 'tariff', 'package', 'line of business', '险种', '险种名称', '险种代码', '产品', '产品名称', '产品代码', '套餐', '套餐名称', '险类'],
+  },
+  {
+    name: 'channel',
+    type: 'text',
+    description: 'sales channel',
+    synonyms: ['channel', 'sales channel', 'distribution channel', '渠道', '销售渠道', '业务来源'],
+  },
+  {
+    name: 'region',
+    type: 'text',
+    description: 'region or country',
+    synonyms: TRANSACTION_FIELDS.find((f) => f.name === 'region')!.synonyms,
+  },
+  {
+    name: 'status',
+    type: 'status',
+    description: 'active | cancelled | lapsed (recognised words only; see CONTRACT_STATUS_WORDS)',
+    synonyms: ['status', 'policy status', 'contract status', 'subscription status', 'state', '状态', '保单状态', '合同状态', '订阅状态'],
+  },
+  {
+    name: 'cancel_date',
+    type: 'date',
+    description: 'when the contract was cancelled',
+    synonyms: ['cancel_date', 'cancel date', 'cancellation date', 'cancelled at', 'canceled at', 'termination date', 'surrender date', '退保日期', '注销日期', '终止日期', '解约日期', '退保时间'],
+  },
+];
+
+/**
+ * The status words a contract file may use, and what each means. Only these exact words
+ * (case, blanks, `_` and `-` aside) are read; any other value rejects the row
+ * (`invalid_status`) rather than being guessed or blanked. 满期 (matured: ran to its end
+ * and was not renewed) counts as lapsed; 退保/注销 (surrendered, closed) as cancelled. Words
+ * that mean either in practice (terminated, 终止: ended early or at maturity; closed) are left
+ * out on purpose: their rows are rejected naming the word, never guessed.
+ */
+export const CONTRACT_STATUSES = ['active', 'cancelled', 'lapsed'] as const;
+export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
+
+export const CONTRACT_STATUS_WORDS: Record<ContractStatus, readonly string[]> = {
+  active: ['active', 'in force', 'inforce', 'effective', 'current', '有效', '生效', '已生效', '在保', '保障中', '正常'],
+  cancelled: ['cancelled', 'canceled', 'surrendered', '退保', '已退保', '注销', '已注销', '解约', '已解约', '销户', '已销户'],
+  lapsed: ['lapsed', 'expired', 'matured', 'not renewed', '失效', '已失效', '满期', '已满期', '过期', '已过期', '脱保'],
+};
+
+/** A status word folded for matching (as `statusExpr` folds the file's values): lower case, runs of blanks, `_` and `-` as one space. */
+export function foldStatusWord(word: string): string {
+  return word.toLowerCase().trim().replace(/[\s_-]+/g, ' ');
+}
+
 export function fieldsFor(kind: DatasetKind): FieldSpec[] {
-  return kind === 'transactions' ? TRANSACTION_FIELDS : CUSTOMER_FIELDS;
+  switch (kind) {
+    case 'transactions':
+      return TRANSACTION_FIELDS;
+    case 'customers':
+      return CUSTOMER_FIELDS;
+    case 'contracts':
+      return CONTRACT_FIELDS;
+  }
 }
 
 /** Fold a header for matching: case, blanks, underscores, hyphens, dots and full-width forms. */

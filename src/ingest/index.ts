@@ -1,5 +1,5 @@
 /**
- * `crm ingest transactions|customers FILE...`: read each file, stage and validate it, then
+ * `crm ingest transactions|customers|contracts FILE...`: read each file, stage and validate it, then
  * load all of them in one transaction. Phase 1 (hash, detect, stage) writes nothing to the
  * store; phase 2 copies the stages and records `loads`. An error or a kill at any point
  * leaves the store exactly as it was.
@@ -13,12 +13,12 @@ import { formatBytes, formatCount } from '../util/format.js';
 import type { Reporter } from '../util/log.js';
 import type { Progress } from '../util/progress.js';
 import { detectFormat, readHead, type FileFormat } from './detect.js';
-import type { DatasetKind } from './fields.js';
+import { TABLE_OF, type DatasetKind } from './fields.js';
 import { hashFile, type FileDigest } from './file-scan.js';
 import { numberStage, writeStage, type Numbering } from './load.js';
 import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
 import { checkIngestOptions } from './options.js';
-import { findOverlap, OVERLAP_REFUSAL_SHARE, storedRows, CONTENT_KEY, type OverlapSource } from './overlap.js';
+import { findOverlap, OVERLAP_REFUSAL_SHARE, overlapKeyOf, storedRows, type OverlapKey, type OverlapSource } from './overlap.js';
 import { openSource, readFailure, type OpenedSource, type SourceTable } from './sources.js';
 import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, type Conventions, type StageCounts } from './stage.js';
 import { parseDecimalSeparatorFlag } from './values.js';
@@ -41,7 +41,7 @@ export interface IngestOptions {
   replace?: boolean;
   /** Load a changed file whose path was loaded before, keeping the earlier rows too; also loads rows that overlap earlier loads. */
   append?: boolean;
-  /** Transactions: load only the rows not loaded before from other files (the others are rejected as already_loaded). */
+  /** Transactions and contracts: load only the rows not loaded before from other files (the others are rejected as already_loaded). */
   skipOverlap?: boolean;
   config?: CrmConfig;
   reporter: Reporter;
@@ -75,7 +75,7 @@ export interface FileReport {
   /** Customers only: rows that replaced a customer loaded earlier. */
   customers_updated?: number;
   replaced_loads: number[];
-  /** Transactions: rows that repeat rows loaded before from other files, and what was done with them. */
+  /** Transactions and contracts: rows that repeat rows loaded before from other files, and what was done with them. */
   overlap?: OverlapReport;
   tables: TableReport[];
   notes: string[];
@@ -155,8 +155,8 @@ function checkLoadFlags(opts: IngestOptions): void {
   if (opts.skipOverlap && opts.append) {
     throw usageError('--skip-overlap and --append exclude each other', ['--skip-overlap loads only rows not loaded before; --append loads all rows, keeping both copies.']);
   }
-  if (opts.skipOverlap && opts.kind !== 'transactions') {
-    throw usageError('--skip-overlap applies to transactions only', ['Customer rows loaded again replace the same ids (the later load wins).']);
+  if (opts.skipOverlap && !overlapKeyOf(opts.kind)) {
+    throw usageError('--skip-overlap applies to transactions and contracts only', ['Customer rows loaded again replace the same ids (the later load wins).']);
   }
 }
 
@@ -311,9 +311,10 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     prep.tables.push({ source, stage, counts, numbering, report: tableReport, overlapTable: null });
     report.tables.push(tableReport);
   }
-  if (opts.kind === 'transactions') {
+  const overlapKey = overlapKeyOf(opts.kind);
+  if (overlapKey) {
     const to = performance.now();
-    await opts.progress.step(`comparing ${file} with earlier loads`, () => checkOverlap(store, prep, opts, earlier));
+    await opts.progress.step(`comparing ${file} with earlier loads`, () => checkOverlap(store, prep, opts, earlier, overlapKey));
     timings.overlap = Math.round(performance.now() - to);
   }
   return prep;
@@ -335,15 +336,15 @@ async function reading<T>(format: FileFormat, file: string, work: () => Promise<
  * this workbook, and the decision: refuse when at least half of its valid rows overlap, unless
  * --append (load all) or --skip-overlap (load the rest).
  */
-async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOptions, earlier: PreparedFile[]): Promise<void> {
+async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOptions, earlier: PreparedFile[], key: OverlapKey): Promise<void> {
   const loading = earlier.filter((p) => p.report.status === 'loaded');
   const replaced = [...new Set([...loading, prep].flatMap((p) => p.report.replaced_loads))];
   const earlierFiles = [
-    storedRows(replaced),
-    ...loading.flatMap((p, i) => p.tables.map((t) => commandRows(p, t, 2 ** 40 + i, { sameFile: false, skipped: p.report.overlap?.decision === 'skipped' }))),
+    storedRows(replaced, key),
+    ...loading.flatMap((p, i) => p.tables.map((t) => commandRows(p, t, 2 ** 40 + i, { sameFile: false, skipped: p.report.overlap?.decision === 'skipped' }, key))),
   ];
   // Nothing loaded before (a first load, as in the benchmark): nothing to compare with but earlier sheets.
-  const anyEarlier = loading.some((p) => p.tables.length) || (await store.value<boolean>(`SELECT EXISTS (${storedRows(replaced)})`));
+  const anyEarlier = loading.some((p) => p.tables.length) || (await store.value<boolean>(`SELECT EXISTS (${storedRows(replaced, key)})`));
   let valid = 0;
   let rows = 0;
   const bySource = new Map<string, OverlapSource>();
@@ -351,11 +352,11 @@ async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOption
     const validRows = t.counts.staged - Object.values(t.counts.byReason).reduce((a, b) => a + b, 0);
     valid += validRows;
     // A sheet is compared with the sheets before it too: with --skip-overlap, with the rows they will load.
-    const earlierSheets = prep.tables.slice(0, i).map((s, j) => commandRows(prep, s, 2 ** 41 + j, { sameFile: true, skipped: Boolean(opts.skipOverlap) }));
+    const earlierSheets = prep.tables.slice(0, i).map((s, j) => commandRows(prep, s, 2 ** 41 + j, { sameFile: true, skipped: Boolean(opts.skipOverlap) }, key));
     const against = [...(anyEarlier ? earlierFiles : []), ...earlierSheets];
     if (!against.length) continue;
     const table = `${t.stage}_overlap`;
-    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: against.join('\nUNION ALL\n'), table, valid: validRows });
+    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: against.join('\nUNION ALL\n'), table, valid: validRows, key });
     t.overlapTable = table;
     rows += found.rows;
     for (const s of found.bySource) {
@@ -383,9 +384,9 @@ async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOption
   if (decision === 'loaded' && share >= OVERLAP_REFUSAL_SHARE) {
     const where = [files && `were loaded before from other files: ${files}`, sheets && `repeat rows of ${sheets}`].filter(Boolean).join(', or ');
     throw inputError(`${r.file}: ${formatCount(rows)} of its ${formatCount(valid)} rows (${formatShare(share)}) ${where}; nothing was loaded`, [
-      `Rows count as the same when customer, order id, date and time, product, quantity and amount are equal (${CONTENT_KEY.join(', ')}).`,
+      `Rows count as the same when ${key.words.replace(/, ([^,]+)$/, ' and $1')} are equal (${key.columns.join(', ')}).`,
       `The same export saved again? --skip-overlap loads only the ${formatCount(valid - rows)} new rows (the others are rejected as already_loaded).`,
-      `--append loads all ${formatCount(valid)} rows anyway, keeping both copies (revenue counts them twice).`,
+      `--append loads all ${formatCount(valid)} rows anyway, keeping both copies (${key.twice}).`,
     ]);
   }
   if (decision === 'skipped') {
@@ -413,10 +414,10 @@ async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOption
  * `storedRows` gives the store's (`seq` orders them after the store's loads); `skipped`: its
  * rows repeating earlier ones will be rejected, so they are not there to repeat.
  */
-function commandRows(p: PreparedFile, t: PreparedTable, seq: number, how: { sameFile: boolean; skipped: boolean }): string {
+function commandRows(p: PreparedFile, t: PreparedTable, seq: number, how: { sameFile: boolean; skipped: boolean }, key: OverlapKey): string {
   const skipped = how.skipped && t.overlapTable ? `ANTI JOIN temp.${ident(t.overlapTable)} o USING (ord)` : '';
   const sheet = t.source.sheet === null ? 'CAST(NULL AS VARCHAR)' : literal(t.source.sheet);
-  return `SELECT CAST(${seq} AS BIGINT) AS seq, CAST(NULL AS INTEGER) AS load_id, ${literal(p.report.file)} AS file, ${sheet} AS sheet, ${how.sameFile} AS same_file, r.source_row, ${CONTENT_KEY.map((c) => `r.${c}`).join(', ')}
+  return `SELECT CAST(${seq} AS BIGINT) AS seq, CAST(NULL AS INTEGER) AS load_id, ${literal(p.report.file)} AS file, ${sheet} AS sheet, ${how.sameFile} AS same_file, r.source_row, ${key.columns.map((c) => `r.${c}`).join(', ')}
 FROM ${t.numbering.relation} r ${skipped} WHERE r.reason IS NULL`;
 }
 
@@ -437,7 +438,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
   p.report.load_id = loadId;
   if (p.report.replaced_loads.length) {
     const ids = p.report.replaced_loads.join(', ');
-    await store.run(`DELETE FROM ${kind === 'transactions' ? 'transactions' : 'customers'} WHERE load_id IN (${ids})`);
+    await store.run(`DELETE FROM ${ident(TABLE_OF[kind])} WHERE load_id IN (${ids})`);
     await store.run(`DELETE FROM rejects WHERE load_id IN (${ids})`);
     await store.run(`UPDATE loads SET status = 'replaced', replaced_by = ${loadId} WHERE load_id IN (${ids})`);
   }

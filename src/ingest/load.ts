@@ -1,6 +1,6 @@
 /**
  * Loading: number the staged rows back to their row in the file, then — inside the caller's
- * transaction — copy good rows to `transactions`/`customers`, bad ones to `rejects`, and
+ * transaction — copy good rows to `transactions`/`customers`/`contracts`, bad ones to `rejects`, and
  * record the file in `loads`.
  */
 import type { Store } from '../store/db.js';
@@ -116,7 +116,7 @@ export interface LoadTarget {
   sourceFile: string;
   sheet: string | null;
   numbering: Numbering;
-  /** Transactions with --skip-overlap: a temp table of the rows (`ord`) loaded before from other files, with the earlier row each repeats. */
+  /** Transactions or contracts with --skip-overlap: a temp table of the rows (`ord`) loaded before from other files, with the earlier row each repeats. */
   alreadyLoaded?: string | null;
 }
 
@@ -132,6 +132,13 @@ export interface WriteCounts {
 const TRANSACTION_COLUMNS =
   'customer_id, order_id, order_date, order_ts, quantity, unit_price, amount, cost, product, category, channel, region, is_return, attributes';
 const CUSTOMER_COLUMNS = 'customer_id, name, email, phone, region, industry, account_owner, signup_date, attributes';
+const CONTRACT_COLUMNS = 'customer_id, contract_id, period_start, period_end, amount, plan, channel, region, status, cancel_date, attributes';
+
+/** The rows a kind appends (customers replace ids instead): its table and columns. */
+const APPENDED: Partial<Record<DatasetKind, { table: string; columns: string }>> = {
+  transactions: { table: 'transactions', columns: TRANSACTION_COLUMNS },
+  contracts: { table: 'contracts', columns: CONTRACT_COLUMNS },
+};
 
 /** Copy one numbered stage into the store. Call inside a transaction. */
 export async function writeStage(store: Store, t: LoadTarget, tag: string): Promise<WriteCounts> {
@@ -143,11 +150,12 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
   let duplicates = 0;
 
   let skipped = 0;
-  if (t.kind === 'transactions') {
+  const appended = APPENDED[t.kind];
+  if (appended) {
     const notLoadedBefore = t.alreadyLoaded ? `ANTI JOIN temp.${ident(t.alreadyLoaded)} USING (ord)` : '';
     loaded = await store.run(
-      `INSERT INTO transactions (load_id, source_file, source_sheet, source_row, ${TRANSACTION_COLUMNS})
-       SELECT ${meta}, source_row, ${TRANSACTION_COLUMNS} FROM ${rel} ${notLoadedBefore} WHERE reason IS NULL`,
+      `INSERT INTO ${appended.table} (load_id, source_file, source_sheet, source_row, ${appended.columns})
+       SELECT ${meta}, source_row, ${appended.columns} FROM ${rel} ${notLoadedBefore} WHERE reason IS NULL`,
     );
     if (t.alreadyLoaded) {
       // The row's content is that of the earlier row named in the detail (worded by overlap.ts).

@@ -67,7 +67,7 @@ export function resolveMapping(input: ResolveMappingInput): MappingResult {
     input.firstRow
       ? [
           `The file has no header line: its first row is data (${input.firstRow.map((v) => JSON.stringify(v)).join(', ')}), so its columns are named ${headers.join(', ')}.`,
-          `Say which is which, e.g. --map customer_id=column1 --map order_date=column2 --map amount=column${headers.length}.`,
+          `Say which is which, e.g. ${mapExample(kind, headers.length)}.`,
         ]
       : [`The file's headers: ${written.map((h) => JSON.stringify(h)).join(', ')}`];
 
@@ -124,7 +124,7 @@ export function resolveMapping(input: ResolveMappingInput): MappingResult {
   for (const { name: field } of fields) {
     if (mapping[field]) continue;
     const free = headers.flatMap((h, i) => (taken.has(h) ? [] : [i]));
-    const match = recognise(field, free, written);
+    const match = recognise(fields.find((f) => f.name === field)!, free, written);
     if (match.length > 1) throw ambiguous(field, match);
     if (match.length === 1) {
       mapping[field] = headers[match[0]];
@@ -137,9 +137,14 @@ export function resolveMapping(input: ResolveMappingInput): MappingResult {
   return { mapping, how, unmapped: headers.filter((h) => !taken.has(h)) };
 }
 
+/** `--map` flags naming every required field of a kind, for a file whose columns are column1…N. */
+function mapExample(kind: DatasetKind, columns: number): string {
+  const required = kind === 'transactions' ? ['customer_id', 'order_date', 'amount'] : fieldsFor(kind).filter((f) => f.required).map((f) => f.name);
+  return required.map((field, i) => `--map ${field}=column${i === required.length - 1 ? columns : i + 1}`).join(' ');
+}
+
 /** The columns (positions among `columns`) whose written name is the field's most specific synonym found. */
-function recognise(field: string, columns: number[], written: string[]): number[] {
-  const spec = fieldSpec(field);
+function recognise(spec: FieldSpec, columns: number[], written: string[]): number[] {
   let bestRank = Infinity;
   let best: number[] = [];
   for (const i of columns) {
@@ -153,21 +158,12 @@ function recognise(field: string, columns: number[], written: string[]): number[
   return best;
 }
 
-function fieldSpec(field: string): FieldSpec {
-  for (const kind of ['transactions', 'customers'] as const) {
-    const f = fieldsFor(kind).find((x) => x.name === field);
-    if (f) return f;
-  }
-  throw new Error(`unknown field ${field}`);
-}
-
 function checkRequired(kind: DatasetKind, mapping: Mapping, sourceLabel: string, headerList: string[]): void {
-  const missing: string[] = [];
-  if (!mapping.customer_id) missing.push('customer_id');
-  if (kind === 'transactions') {
-    if (!mapping.order_date) missing.push('order_date');
-    if (!mapping.amount && !(mapping.quantity && mapping.unit_price)) missing.push('amount (or quantity and unit_price)');
-  }
+  const missing = fieldsFor(kind)
+    .filter((f) => f.required && !mapping[f.name])
+    .map((f) => f.name);
+  // A transaction's amount may instead be quantity × unit price.
+  if (kind === 'transactions' && !mapping.amount && !(mapping.quantity && mapping.unit_price)) missing.push('amount (or quantity and unit_price)');
   if (missing.length) {
     throw inputError(`${sourceLabel}: no column found for ${missing.join(', ')}`, [
       `Name the column with --map, e.g. --map ${missing[0].split(' ')[0]}="COLUMN", or in crm.config.json.`,

@@ -36,6 +36,11 @@ async function checkFlagValues(opts: IngestOptions): Promise<void> {
   if (opts.sheet !== undefined && opts.sheet.trim() === '') throw usageError('--sheet needs the name of a sheet');
   if (opts.dateFormat !== undefined) parseDateFormatFlag(opts.dateFormat);
   if (opts.decimalSeparator !== undefined) parseDecimalSeparatorFlag(opts.decimalSeparator);
+  if (opts.returnPattern !== undefined && opts.kind !== 'transactions') {
+    throw usageError(`--return-pattern applies to transactions only, not ${opts.kind}`, [
+      opts.kind === 'contracts' ? 'A contract period with a negative amount is rejected (negative_amount): refunds are not periods.' : 'Leave it out for this file.',
+    ]);
+  }
   if (opts.returnPattern !== undefined) {
     const problem = await returnPatternProblem(opts.returnPattern);
     if (problem) {
@@ -71,6 +76,9 @@ async function checkConfigValues(opts: IngestOptions): Promise<void> {
   if (opts.dateFormat === undefined && source.dateFormat !== undefined) parseSetting('dateFormat', source.dateFormat, parseDateFormatFlag, 'a date format');
   if (opts.decimalSeparator === undefined && source.decimalSeparator !== undefined) {
     parseSetting('decimalSeparator', source.decimalSeparator, parseDecimalSeparatorFlag, 'a decimal separator');
+  }
+  if (source.returnPattern !== undefined && opts.kind !== 'transactions') {
+    throw inputError(`${where('returnPattern')}: a return pattern applies to transactions only`, ['Remove it from this section of the config file.']);
   }
   if (opts.returnPattern === undefined && source.returnPattern !== undefined) {
     const problem = await returnPatternProblem(source.returnPattern);

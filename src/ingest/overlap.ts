@@ -12,36 +12,78 @@
  *
  * The sheets of one workbook are compared like files: each sheet with the sheets before it.
  *
+ * Contract periods (a policy export sent again, or this month's export of the whole book after
+ * last month's) are the same period when their contract id and period start are equal: a
+ * period is identified by them, and a re-export that changed its status, cancel date or
+ * amount still describes that period, which must not count twice (twice the premium, and a
+ * duplicate period for renewal detection). Same multiplicity rule.
+ *
  * `crm quality` counts the overlaps that were loaded anyway with the same key and rule.
  */
 import type { Store } from '../store/db.js';
 import { ident } from '../store/db.js';
+import type { DatasetKind } from './fields.js';
 
 /** The columns that make two transaction lines the same line (NULLs compare equal). */
 export const CONTENT_KEY = ['customer_id', 'order_id', 'order_ts', 'product', 'quantity', 'amount'] as const;
 
+/** What makes two rows of a kind the same row, in the table it loads into, and how to say so. */
+export interface OverlapKey {
+  table: string;
+  columns: readonly string[];
+  /** One row, for sentences: line, period. */
+  noun: string;
+  /** The key in words: `customer, order id, date and time, product, quantity, amount`. */
+  words: string;
+  /** What counting a row twice does, for the refusal's --append hint. */
+  twice: string;
+}
+
+export const TRANSACTION_OVERLAP: OverlapKey = {
+  table: 'transactions',
+  columns: CONTENT_KEY,
+  noun: 'line',
+  words: 'customer, order id, date and time, product, quantity, amount',
+  twice: 'revenue counts them twice',
+};
+
+export const CONTRACT_OVERLAP: OverlapKey = {
+  table: 'contracts',
+  columns: ['contract_id', 'period_start'],
+  noun: 'period',
+  words: 'contract id, period start',
+  twice: 'premium counts them twice and each repeated period is a duplicate period',
+};
+
+/** The overlap key of a kind, or null when its files are not compared (customers: a later row of an id wins). */
+export function overlapKeyOf(kind: DatasetKind): OverlapKey | null {
+  return kind === 'transactions' ? TRANSACTION_OVERLAP : kind === 'contracts' ? CONTRACT_OVERLAP : null;
+}
+
 /** At least this share of a file's valid rows overlapping: refused unless --append or --skip-overlap. */
 export const OVERLAP_REFUSAL_SHARE = 0.5;
 
-const keyList = (alias?: string) => CONTENT_KEY.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
-const sameKey = (a: string, b: string) => CONTENT_KEY.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
+const keyList = (key: OverlapKey, alias?: string) => key.columns.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+const sameKey = (key: OverlapKey, a: string, b: string) => key.columns.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
 
 /**
  * Rows loaded before, as a relation with `seq` (the order they were loaded in), `load_id`
  * (NULL for a file earlier in this command, not yet numbered), `file`, `sheet`, `same_file`
  * (true for an earlier sheet of the file being compared), `source_row` and the key.
  */
-export function storedRows(excludeLoads: number[]): string {
+export function storedRows(excludeLoads: number[], key: OverlapKey = TRANSACTION_OVERLAP): string {
   const where = excludeLoads.length ? `WHERE load_id NOT IN (${excludeLoads.join(', ')})` : '';
-  return `SELECT CAST(load_id AS BIGINT) AS seq, load_id, source_file AS file, source_sheet AS sheet, false AS same_file, source_row, ${keyList()} FROM transactions ${where}`;
+  return `SELECT CAST(load_id AS BIGINT) AS seq, load_id, source_file AS file, source_sheet AS sheet, false AS same_file, source_row, ${keyList(key)} FROM ${ident(key.table)} ${where}`;
 }
 
-/** The same line in an earlier row, for the `already_loaded` reject: the file (or this workbook), sheet and row. */
-const earlierRowText = (e: string) =>
-  `CASE WHEN ${e}.same_file
-     THEN 'the same line (customer, order id, date and time, product, quantity, amount) is in an earlier sheet of this workbook: sheet "' || ${e}.sheet || '" row ' || ${e}.source_row
-     ELSE 'the same line (customer, order id, date and time, product, quantity, amount) was loaded before: ' || ${e}.file || coalesce(' sheet "' || ${e}.sheet || '"', '') || ' row ' || ${e}.source_row
+/** The same row in an earlier row, for the `already_loaded` reject: the file (or this workbook), sheet and row. */
+const earlierRowText = (key: OverlapKey, e: string) => {
+  const same = `the same ${key.noun} (${key.words})`;
+  return `CASE WHEN ${e}.same_file
+     THEN '${same} is in an earlier sheet of this workbook: sheet "' || ${e}.sheet || '" row ' || ${e}.source_row
+     ELSE '${same} was loaded before: ' || ${e}.file || coalesce(' sheet "' || ${e}.sheet || '"', '') || ' row ' || ${e}.source_row
           || coalesce(' (load ' || ${e}.load_id || ')', ' (earlier in this command)') END`;
+};
 
 export interface OverlapPlan {
   /** The new rows: a relation with `ord`, `reason` (NULL = valid) and the key columns. */
@@ -52,6 +94,8 @@ export interface OverlapPlan {
   table: string;
   /** The number of valid new rows, when the caller knows it already. */
   valid?: number;
+  /** Default: transactions' content key. */
+  key?: OverlapKey;
 }
 
 export interface OverlapSource {
@@ -78,7 +122,9 @@ export interface OverlapResult {
  * never a match.
  */
 export function overlapSql(plan: OverlapPlan): string {
-  const hashed = `hash(${keyList()})`;
+  const key = plan.key ?? TRANSACTION_OVERLAP;
+  const cols = (alias?: string) => keyList(key, alias);
+  const hashed = `hash(${cols()})`;
   return `CREATE OR REPLACE TEMP TABLE ${ident(plan.table)} AS
 WITH new_hashes AS (
   SELECT ${hashed} AS h FROM ${plan.newRows} WHERE reason IS NULL
@@ -87,18 +133,18 @@ earlier_candidates AS (
   SELECT * FROM (SELECT *, ${hashed} AS h FROM (${plan.earlier})) WHERE h IN (SELECT h FROM new_hashes)
 ),
 new_candidates AS (
-  SELECT * FROM (SELECT ord, ${keyList()}, ${hashed} AS h FROM ${plan.newRows} WHERE reason IS NULL)
+  SELECT * FROM (SELECT ord, ${cols()}, ${hashed} AS h FROM ${plan.newRows} WHERE reason IS NULL)
   WHERE h IN (SELECT h FROM earlier_candidates)
 ),
 earlier_ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY seq, source_row) AS k FROM earlier_candidates
+  SELECT *, row_number() OVER (PARTITION BY ${cols()} ORDER BY seq, source_row) AS k FROM earlier_candidates
 ),
 new_ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY ${keyList()} ORDER BY ord) AS k FROM new_candidates
+  SELECT *, row_number() OVER (PARTITION BY ${cols()} ORDER BY ord) AS k FROM new_candidates
 )
-SELECT n.ord, ${keyList('n')}, e.seq AS earlier_seq, e.load_id AS earlier_load, e.file AS earlier_file, e.source_row AS earlier_row,
-  CASE WHEN e.same_file THEN e.sheet END AS earlier_sheet, ${earlierRowText('e')} AS detail
-FROM new_ranked n JOIN earlier_ranked e ON ${sameKey('n', 'e')} AND n.k = e.k`;
+SELECT n.ord, ${cols('n')}, e.seq AS earlier_seq, e.load_id AS earlier_load, e.file AS earlier_file, e.source_row AS earlier_row,
+  CASE WHEN e.same_file THEN e.sheet END AS earlier_sheet, ${earlierRowText(key, 'e')} AS detail
+FROM new_ranked n JOIN earlier_ranked e ON ${sameKey(key, 'n', 'e')} AND n.k = e.k`;
 }
 
 export async function findOverlap(store: Store, plan: OverlapPlan): Promise<OverlapResult> {
@@ -123,9 +169,10 @@ export async function findOverlap(store: Store, plan: OverlapPlan): Promise<Over
  * none by construction (its file may have held a key more often than the store, which the
  * store alone cannot tell), so it is not counted against earlier loads or sheets.
  */
-export function storedOverlapSql(): string {
+export function storedOverlapSql(key: OverlapKey = TRANSACTION_OVERLAP): string {
+  const cols = () => keyList(key);
   return `WITH per_part AS (
-  SELECT load_id, source_sheet, ${keyList()}, count(*) AS n FROM transactions GROUP BY ALL
+  SELECT load_id, source_sheet, ${cols()}, count(*) AS n FROM ${ident(key.table)} GROUP BY ALL
 ),
 ordered AS (
   -- A load's sheets in the workbook's order (loads.sheets); a file without sheets is one part.
@@ -133,8 +180,8 @@ ordered AS (
 ),
 cumulated AS (
   SELECT *,
-    coalesce(sum(n) OVER (PARTITION BY ${keyList()} ORDER BY load_id, part ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
-    coalesce(sum(n) OVER (PARTITION BY ${keyList()}, load_id ORDER BY part ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_in_load
+    coalesce(sum(n) OVER (PARTITION BY ${cols()} ORDER BY load_id, part ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+    coalesce(sum(n) OVER (PARTITION BY ${cols()}, load_id ORDER BY part ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_in_load
   FROM ordered
 )
 -- Earlier loads' rows are paired first (as in overlapSql); the rest repeat earlier sheets of the same load.

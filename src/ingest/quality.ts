@@ -3,6 +3,9 @@
  * Findings never fail the command (exit 0); the JSON shape is stable for scripts: keys are
  * only ever added.
  *
+ * Contract periods are checked per contract_id in the order of their starts (see
+ * `contractChecks`), with the grace period renewal detection uses (models.contracts.grace_days).
+ *
  * Normalisation used to match people across records:
  * - e-mail: trimmed, lower-cased;
  * - phone: digits only, leading zeros dropped, then the last 10 digits (so +86 138…,
@@ -10,7 +13,7 @@
  */
 import { Store, ident, literal } from '../store/db.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
-import { storedOverlapSql } from './overlap.js';
+import { CONTRACT_OVERLAP, storedOverlapSql, type OverlapKey } from './overlap.js';
 import { EMAIL_RE } from './values.js';
 
 export interface ColumnCompleteness {
@@ -33,10 +36,39 @@ export interface DuplicateGroups {
   examples: string[];
 }
 
+/** A check on contract periods: how often it happens, on how many contracts, and some of their ids. */
+export interface ContractCheck {
+  /** Periods concerned (a gap or an overlap is counted on the period that starts it). */
+  count: number;
+  contracts: number;
+  /** Up to five contract ids, in order. */
+  examples: string[];
+}
+
+export interface ContractQuality {
+  /** The grace period the gaps are judged with (models.contracts.grace_days). */
+  grace_days: number;
+  contracts: number;
+  /** A period starting more than grace_days after the contract's periods before it ended: a lapse, then a reinstatement. */
+  gaps: ContractCheck;
+  /** A period starting before the contract's periods before it ended (end = next start is contiguous, not an overlap). */
+  overlaps: ContractCheck;
+  /** Periods with the same contract_id and period_start: groups, extra rows, examples `contract_id period_start`. */
+  duplicate_periods: DuplicateGroups;
+  /** Periods whose cancel_date lies outside [period_start, period_end]. */
+  cancel_outside_period: ContractCheck;
+  /** Contract ids under more than one customer_id. */
+  shared_contract_ids: CountWithExamples;
+  /** Periods whose customer is missing from `customers` (only when customers are loaded). */
+  without_customer: { periods: number; customers: number; examples: string[] };
+  /** Periods that repeat a period of an earlier load or an earlier sheet (same rule as ingest's overlap check). */
+  overlapping_loads: { rows: number; loads: { load_id: number; file: string; rows: number; from_earlier_sheets: number }[] };
+}
+
 export interface QualityReport {
   as_of: string;
-  tables: { transactions: number; customers: number; rejects: number; loads: number };
-  completeness: { transactions: ColumnCompleteness[]; customers: ColumnCompleteness[] };
+  tables: { transactions: number; customers: number; rejects: number; loads: number; contracts: number };
+  completeness: { transactions: ColumnCompleteness[]; customers: ColumnCompleteness[]; contracts: ColumnCompleteness[] };
   duplicates: {
     transaction_rows: DuplicateGroups;
     customers_by_email: DuplicateGroups;
@@ -61,7 +93,13 @@ export interface QualityReport {
    */
   overlaps: { rows: number; loads: { load_id: number; file: string; rows: number; from_earlier_sheets: number }[] };
   rejects: { kind: string; reason: string; count: number }[];
+  contracts: ContractQuality;
   findings: Finding[];
+}
+
+export interface QualityOptions {
+  /** models.contracts.grace_days (default 30). */
+  graceDays?: number;
 }
 
 export interface Finding {
@@ -77,101 +115,173 @@ const EXAMPLES = 5;
 
 const TRANSACTION_COLUMNS = ['customer_id', 'order_id', 'order_date', 'order_ts', 'quantity', 'unit_price', 'amount', 'cost', 'product', 'category', 'channel', 'region'];
 const CUSTOMER_COLUMNS = ['customer_id', 'name', 'email', 'phone', 'region', 'industry', 'account_owner', 'signup_date'];
+const CONTRACT_COLUMNS = ['customer_id', 'contract_id', 'period_start', 'period_end', 'amount', 'plan', 'channel', 'region', 'status', 'cancel_date'];
+const DEFAULT_GRACE_DAYS = 30;
 
 export const NORMALISED_EMAIL = (col: string) => `lower(trim(${col}))`;
 export const NORMALISED_PHONE = (col: string) =>
   `right(ltrim(regexp_replace(${col}, '[^0-9]', '', 'g'), '0'), 10)`;
 
-export async function qualityReport(storePath: string, asOf?: string): Promise<QualityReport> {
+export async function qualityReport(storePath: string, asOf?: string, options: QualityOptions = {}): Promise<QualityReport> {
   const store = await Store.open(storePath, { readOnly: true });
   try {
-    const today = asOf ?? new Date().toISOString().slice(0, 10);
-    const count = async (sql: string) => (await store.value<number>(sql)) ?? 0;
-    const tables = {
-      transactions: await count('SELECT count(*) FROM transactions'),
-      customers: await count('SELECT count(*) FROM customers'),
-      rejects: await count('SELECT count(*) FROM rejects'),
-      loads: await count("SELECT count(*) FROM loads WHERE status = 'loaded'"),
-    };
-    const report: QualityReport = {
-      as_of: today,
-      tables,
-      completeness: {
-        transactions: await completeness(store, 'transactions', TRANSACTION_COLUMNS, tables.transactions),
-        customers: await completeness(store, 'customers', CUSTOMER_COLUMNS, tables.customers),
-      },
-      duplicates: {
-        transaction_rows: await duplicateGroups(
-          store,
-          `SELECT ${TRANSACTION_COLUMNS.join(', ')}, min(source_file || ':' || coalesce(source_sheet || ':', '') || source_row) AS example, count(*) AS n
-           FROM transactions GROUP BY ALL HAVING count(*) > 1`,
-        ),
-        customers_by_email: await duplicateGroups(
-          store,
-          `SELECT ${NORMALISED_EMAIL('email')} AS k, min(customer_id) AS example, count(*) AS n
-           FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY k HAVING count(*) > 1`,
-        ),
-        customers_by_phone: await duplicateGroups(
-          store,
-          `SELECT ${NORMALISED_PHONE('phone')} AS k, min(customer_id) AS example, count(*) AS n
-           FROM customers WHERE length(${NORMALISED_PHONE('phone')}) >= 7 GROUP BY k HAVING count(*) > 1`,
-        ),
-      },
-      invalid: {
-        emails: await withExamples(
-          store,
-          `SELECT customer_id AS example FROM customers
-           WHERE nullif(trim(email), '') IS NOT NULL AND NOT regexp_full_match(trim(email), ${literal(EMAIL_RE)})`,
-        ),
-        phones: await withExamples(
-          store,
-          `SELECT customer_id AS example FROM customers
-           WHERE nullif(trim(phone), '') IS NOT NULL
-             AND (regexp_matches(phone, '[A-Za-z]') OR length(regexp_replace(phone, '[^0-9]', '', 'g')) NOT BETWEEN 7 AND 15)`,
-        ),
-      },
-      dates: {
-        future_orders: await withExamples(
-          store,
-          `SELECT source_file || ':' || coalesce(source_sheet || ':', '') || source_row AS example FROM transactions WHERE order_date > DATE ${literal(today)}`,
-        ),
-        implausible_orders: await withExamples(
-          store,
-          `SELECT source_file || ':' || coalesce(source_sheet || ':', '') || source_row AS example FROM transactions WHERE order_date < DATE '${EARLIEST_PLAUSIBLE}'`,
-        ),
-        future_signups: await withExamples(store, `SELECT customer_id AS example FROM customers WHERE signup_date > DATE ${literal(today)}`),
-        signup_after_first_order: await withExamples(
-          store,
-          `WITH first_orders AS (SELECT customer_id, min(order_date) AS first_order FROM transactions GROUP BY customer_id)
-           SELECT c.customer_id AS example FROM customers c JOIN first_orders f USING (customer_id) WHERE c.signup_date > f.first_order`,
-        ),
-      },
-      orphans: {
-        customers_loaded: tables.customers > 0,
-        transactions_without_customer: await orphanTransactions(store, tables.customers > 0),
-        customers_without_transactions: tables.transactions
-          ? await withExamples(
-              store,
-              `SELECT c.customer_id AS example FROM customers c ANTI JOIN (SELECT DISTINCT customer_id FROM transactions) t USING (customer_id)`,
-            )
-          : { count: 0, examples: [] },
-      },
-      orders_with_several_customers: await withExamples(
-        store,
-        `SELECT order_id AS example FROM transactions WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(DISTINCT customer_id) > 1`,
-      ),
-      overlaps: await overlaps(store),
-      rejects: await store.all<{ kind: string; reason: string; count: number }>(
-        `SELECT r.kind, r.reason, count(*) AS count FROM rejects r JOIN loads l USING (load_id)
-         WHERE l.status = 'loaded' GROUP BY ALL ORDER BY count DESC, kind, reason`,
-      ),
-      findings: [],
-    };
-    report.findings = findingsOf(report);
-    return report;
+    return await qualityOf(store, asOf, options);
   } finally {
     store.close();
   }
+}
+
+/** The report of an open store (tests use an in-memory one). */
+export async function qualityOf(store: Store, asOf?: string, options: QualityOptions = {}): Promise<QualityReport> {
+  const today = asOf ?? new Date().toISOString().slice(0, 10);
+  const count = async (sql: string) => (await store.value<number>(sql)) ?? 0;
+  const tables = {
+    transactions: await count('SELECT count(*) FROM transactions'),
+    customers: await count('SELECT count(*) FROM customers'),
+    rejects: await count('SELECT count(*) FROM rejects'),
+    loads: await count("SELECT count(*) FROM loads WHERE status = 'loaded'"),
+    contracts: await count('SELECT count(*) FROM contracts'),
+  };
+  const report: QualityReport = {
+    as_of: today,
+    tables,
+    completeness: {
+      transactions: await completeness(store, 'transactions', TRANSACTION_COLUMNS, tables.transactions),
+      customers: await completeness(store, 'customers', CUSTOMER_COLUMNS, tables.customers),
+      contracts: await completeness(store, 'contracts', CONTRACT_COLUMNS, tables.contracts),
+    },
+    duplicates: {
+      transaction_rows: await duplicateGroups(
+        store,
+        `SELECT ${TRANSACTION_COLUMNS.join(', ')}, min(source_file || ':' || coalesce(source_sheet || ':', '') || source_row) AS example, count(*) AS n
+         FROM transactions GROUP BY ALL HAVING count(*) > 1`,
+      ),
+      customers_by_email: await duplicateGroups(
+        store,
+        `SELECT ${NORMALISED_EMAIL('email')} AS k, min(customer_id) AS example, count(*) AS n
+         FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY k HAVING count(*) > 1`,
+      ),
+      customers_by_phone: await duplicateGroups(
+        store,
+        `SELECT ${NORMALISED_PHONE('phone')} AS k, min(customer_id) AS example, count(*) AS n
+         FROM customers WHERE length(${NORMALISED_PHONE('phone')}) >= 7 GROUP BY k HAVING count(*) > 1`,
+      ),
+    },
+    invalid: {
+      emails: await withExamples(
+        store,
+        `SELECT customer_id AS example FROM customers
+         WHERE nullif(trim(email), '') IS NOT NULL AND NOT regexp_full_match(trim(email), ${literal(EMAIL_RE)})`,
+      ),
+      phones: await withExamples(
+        store,
+        `SELECT customer_id AS example FROM customers
+         WHERE nullif(trim(phone), '') IS NOT NULL
+           AND (regexp_matches(phone, '[A-Za-z]') OR length(regexp_replace(phone, '[^0-9]', '', 'g')) NOT BETWEEN 7 AND 15)`,
+      ),
+    },
+    dates: {
+      future_orders: await withExamples(
+        store,
+        `SELECT source_file || ':' || coalesce(source_sheet || ':', '') || source_row AS example FROM transactions WHERE order_date > DATE ${literal(today)}`,
+      ),
+      implausible_orders: await withExamples(
+        store,
+        `SELECT source_file || ':' || coalesce(source_sheet || ':', '') || source_row AS example FROM transactions WHERE order_date < DATE '${EARLIEST_PLAUSIBLE}'`,
+      ),
+      future_signups: await withExamples(store, `SELECT customer_id AS example FROM customers WHERE signup_date > DATE ${literal(today)}`),
+      signup_after_first_order: await withExamples(
+        store,
+        `WITH first_orders AS (SELECT customer_id, min(order_date) AS first_order FROM transactions GROUP BY customer_id)
+         SELECT c.customer_id AS example FROM customers c JOIN first_orders f USING (customer_id) WHERE c.signup_date > f.first_order`,
+      ),
+    },
+    orphans: {
+      customers_loaded: tables.customers > 0,
+      transactions_without_customer: await orphanTransactions(store, tables.customers > 0),
+      customers_without_transactions: tables.transactions
+        ? await withExamples(
+            store,
+            `SELECT c.customer_id AS example FROM customers c ANTI JOIN (SELECT DISTINCT customer_id FROM transactions) t USING (customer_id)`,
+          )
+        : { count: 0, examples: [] },
+    },
+    orders_with_several_customers: await withExamples(
+      store,
+      `SELECT order_id AS example FROM transactions WHERE order_id IS NOT NULL GROUP BY order_id HAVING count(DISTINCT customer_id) > 1`,
+    ),
+    overlaps: await overlaps(store),
+    rejects: await store.all<{ kind: string; reason: string; count: number }>(
+      `SELECT r.kind, r.reason, count(*) AS count FROM rejects r JOIN loads l USING (load_id)
+       WHERE l.status = 'loaded' GROUP BY ALL ORDER BY count DESC, kind, reason`,
+    ),
+    contracts: await contractQuality(store, options.graceDays ?? DEFAULT_GRACE_DAYS, tables.customers > 0),
+    findings: [],
+  };
+  report.findings = findingsOf(report);
+  return report;
+}
+
+/**
+ * The periods of each contract, one per (contract_id, period_start) (duplicates are their own
+ * check), with `covered_to`: the latest end among the contract's periods that start before this
+ * one — the latest, not the previous one's, so a period nested inside a long one still counts
+ * as overlapping the next. `period_end` is compared as the file gave it: whether it is the
+ * period's last day or the next one's start, end = next start is contiguous.
+ */
+const CONTRACT_PERIODS = `
+  SELECT contract_id, period_start, period_end,
+    max(period_end) OVER (PARTITION BY contract_id ORDER BY period_start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_to
+  FROM (SELECT contract_id, period_start, max(period_end) AS period_end FROM contracts GROUP BY contract_id, period_start)`;
+
+/** SQL of the contract checks: each selects `example` (the contract id), one row per period concerned. */
+export function contractCheckSql(graceDays: number): { gaps: string; overlaps: string; cancelOutside: string } {
+  if (!Number.isInteger(graceDays) || graceDays < 0) throw new Error(`grace days must be a whole number ≥ 0, got ${graceDays}`);
+  return {
+    // The renewal rule: a period starting within grace_days after the cover ended renews it.
+    gaps: `SELECT contract_id AS example FROM (${CONTRACT_PERIODS}) WHERE period_start > covered_to + ${graceDays}`,
+    overlaps: `SELECT contract_id AS example FROM (${CONTRACT_PERIODS}) WHERE period_start < covered_to`,
+    cancelOutside: `SELECT contract_id AS example FROM contracts WHERE cancel_date < period_start OR cancel_date > period_end`,
+  };
+}
+
+async function contractQuality(store: Store, graceDays: number, customersLoaded: boolean): Promise<ContractQuality> {
+  const sql = contractCheckSql(graceDays);
+  return {
+    grace_days: graceDays,
+    contracts: (await store.value<number>('SELECT count(DISTINCT contract_id) FROM contracts')) ?? 0,
+    gaps: await contractCheck(store, sql.gaps),
+    overlaps: await contractCheck(store, sql.overlaps),
+    duplicate_periods: await duplicateGroups(
+      store,
+      `SELECT contract_id || ' ' || strftime(period_start, '%Y-%m-%d') AS example, count(*) AS n FROM contracts GROUP BY contract_id, period_start HAVING count(*) > 1`,
+    ),
+    cancel_outside_period: await contractCheck(store, sql.cancelOutside),
+    shared_contract_ids: await withExamples(
+      store,
+      `SELECT contract_id AS example FROM contracts GROUP BY contract_id HAVING count(DISTINCT customer_id) > 1`,
+    ),
+    without_customer: await orphanRows(store, 'contracts', customersLoaded),
+    overlapping_loads: await overlaps(store, CONTRACT_OVERLAP),
+  };
+}
+
+async function contractCheck(store: Store, sql: string): Promise<ContractCheck> {
+  const r = await store.one<{ n: number; contracts: number; examples: string[] | null }>(
+    `WITH hits AS (${sql}) SELECT count(*) AS n, count(DISTINCT example) AS contracts, list(DISTINCT example ORDER BY example)[1:${EXAMPLES}] AS examples FROM hits`,
+  );
+  return { count: Number(r?.n ?? 0), contracts: Number(r?.contracts ?? 0), examples: r?.examples ?? [] };
+}
+
+/** Rows of `table` whose customer is missing from `customers`. */
+async function orphanRows(store: Store, table: string, customersLoaded: boolean) {
+  if (!customersLoaded) return { periods: 0, customers: 0, examples: [] };
+  const r = await store.one<{ rows: number; customers: number; examples: string[] | null }>(
+    `WITH orphans AS (SELECT customer_id FROM ${ident(table)} ANTI JOIN customers USING (customer_id))
+     SELECT count(*) AS rows, count(DISTINCT customer_id) AS customers,
+            list(DISTINCT customer_id ORDER BY customer_id)[1:${EXAMPLES}] AS examples FROM orphans`,
+  );
+  return { periods: Number(r?.rows ?? 0), customers: Number(r?.customers ?? 0), examples: r?.examples ?? [] };
 }
 
 async function completeness(store: Store, table: string, columns: string[], rows: number): Promise<ColumnCompleteness[]> {
@@ -210,8 +320,8 @@ async function orphanTransactions(store: Store, customersLoaded: boolean) {
   return { transactions: r?.tx ?? 0, customers: r?.customers ?? 0, examples: r?.examples ?? [] };
 }
 
-async function overlaps(store: Store): Promise<QualityReport['overlaps']> {
-  const loads = (await store.all<{ load_id: number; file: string; rows: number; from_earlier_sheets: number }>(storedOverlapSql())).map((l) => ({
+async function overlaps(store: Store, key?: OverlapKey): Promise<QualityReport['overlaps']> {
+  const loads = (await store.all<{ load_id: number; file: string; rows: number; from_earlier_sheets: number }>(storedOverlapSql(key))).map((l) => ({
     ...l,
     rows: Number(l.rows),
     from_earlier_sheets: Number(l.from_earlier_sheets),
@@ -248,16 +358,54 @@ function findingsOf(r: QualityReport): Finding[] {
   const repeated = [r.overlaps.rows > fromSheets && 'an earlier load from another file', fromSheets > 0 && 'an earlier sheet of the same workbook'].filter(Boolean).join(' or of ');
   add('overlapping_loads', 'warning', r.overlaps.rows, `${n(r.overlaps.rows, 'transaction row repeats', 'transaction rows repeat')} a row of ${repeated} and ${r.overlaps.rows === 1 ? 'counts' : 'count'} twice (${overlapLoads})`);
   add('orders_with_several_customers', 'warning', r.orders_with_several_customers.count, `${n(r.orders_with_several_customers.count, 'order id appears', 'order ids appear')} under more than one customer`);
+  f.push(...contractFindings(r));
   if (!r.orphans.customers_loaded && r.tables.transactions > 0) {
     f.push({ check: 'no_customers', severity: 'info', count: 0, message: 'no customers file loaded: contact fields and the customer cross-checks are unavailable' });
   }
   return f;
 }
 
+function contractFindings(r: QualityReport): Finding[] {
+  const c = r.contracts;
+  const f: Finding[] = [];
+  const add = (check: string, count: number, message: string) => {
+    if (count > 0) f.push({ check, severity: 'warning', count, message });
+  };
+  const periodsOf = (x: ContractCheck) => `${n(x.count, 'time', 'times')} in all`;
+  add('contract_gaps', c.gaps.count, `${n(c.gaps.contracts, 'contract has', 'contracts have')} a period starting more than ${n(c.grace_days, 'day', 'days')} (the grace period) after the cover ended: a lapse, then a reinstatement (${periodsOf(c.gaps)})`);
+  add('contract_overlaps', c.overlaps.count, `${n(c.overlaps.contracts, 'contract has', 'contracts have')} a period starting before the previous one ended (${periodsOf(c.overlaps)})`);
+  add('duplicate_contract_periods', c.duplicate_periods.extra, `${n(c.duplicate_periods.extra, 'contract period repeats', 'contract periods repeat')} another with the same contract id and start`);
+  add('cancel_date_outside_period', c.cancel_outside_period.count, `${n(c.cancel_outside_period.count, 'contract period has', 'contract periods have')} a cancel date outside the period`);
+  add('contracts_with_several_customers', c.shared_contract_ids.count, `${n(c.shared_contract_ids.count, 'contract id appears', 'contract ids appear')} under more than one customer`);
+  const o = c.without_customer;
+  add('contracts_without_customer', o.periods, `${n(o.periods, 'contract period', 'contract periods')} (${n(o.customers, 'customer id', 'customer ids')}) ${o.periods === 1 ? 'has' : 'have'} no row in customers`);
+  const loads = c.overlapping_loads.loads.map((l) => `load ${l.load_id} ${l.file}`).join(', ');
+  add('overlapping_contract_loads', c.overlapping_loads.rows, `${n(c.overlapping_loads.rows, 'contract period repeats', 'contract periods repeat')} a period of an earlier load or sheet and ${c.overlapping_loads.rows === 1 ? 'counts' : 'count'} twice (${loads})`);
+  return f;
+}
+
+/** The contract checks for people: count and example ids per check. */
+function contractLines(c: ContractQuality): string[] {
+  const rows: [string, number, string[]][] = [
+    [`gaps (> ${c.grace_days} days)`, c.gaps.count, c.gaps.examples],
+    ['overlaps', c.overlaps.count, c.overlaps.examples],
+    ['duplicate periods', c.duplicate_periods.extra, c.duplicate_periods.examples],
+    ['cancel date outside period', c.cancel_outside_period.count, c.cancel_outside_period.examples],
+    ['contract id under several customers', c.shared_contract_ids.count, c.shared_contract_ids.examples],
+  ];
+  return renderTable(
+    ['check', 'periods', 'examples'],
+    rows.map(([check, count, examples]) => [check, formatCount(count), examples.join(', ')]),
+  )
+    .split('\n')
+    .map((l) => '  ' + l);
+}
+
 /** The report for people. */
 export function formatQualityReport(r: QualityReport): string[] {
   const lines: string[] = [];
-  lines.push(`Store: ${formatCount(r.tables.transactions)} transactions, ${formatCount(r.tables.customers)} customers, ${formatCount(r.tables.rejects)} rejected rows, ${formatCount(r.tables.loads)} loaded files`);
+  const contracts = r.tables.contracts ? `${formatCount(r.tables.contracts)} contract periods (${formatCount(r.contracts.contracts)} contracts), ` : '';
+  lines.push(`Store: ${formatCount(r.tables.transactions)} transactions, ${formatCount(r.tables.customers)} customers, ${contracts}${formatCount(r.tables.rejects)} rejected rows, ${formatCount(r.tables.loads)} loaded files`);
   lines.push('');
   lines.push(r.findings.length ? 'Findings:' : 'Findings: none');
   for (const x of r.findings) lines.push(`  ${x.severity === 'warning' ? '!' : '·'} ${x.message}`);
@@ -274,6 +422,7 @@ export function formatQualityReport(r: QualityReport): string[] {
         .join('\n'),
     );
   }
+  if (r.tables.contracts) lines.push('', `Contract periods, per contract in order of start (grace ${n(r.contracts.grace_days, 'day', 'days')}):`, ...contractLines(r.contracts));
   if (r.rejects.length) {
     lines.push('', 'Rejected rows by reason:');
     lines.push(

@@ -15,7 +15,7 @@ import { ident, literal } from '../store/db.js';
 import { inputError } from '../util/errors.js';
 import type { Tick } from '../util/progress.js';
 import type { DatasetKind } from './fields.js';
-import { fieldsFor } from './fields.js';
+import { CONTRACT_STATUS_WORDS, fieldsFor } from './fields.js';
 import { numberStage } from './load.js';
 import type { Mapping } from './mapping.js';
 import type { SourceTable } from './sources.js';
@@ -29,6 +29,7 @@ import {
   EXCEL_SERIAL_DAYS,
   idExpr,
   planDates,
+  statusExpr,
   textExpr,
   timestampExpr,
   trimExpr,
@@ -70,6 +71,7 @@ export async function detectConventions(
   decimalSeparatorFlag?: DecimalSeparator,
 ): Promise<Conventions> {
   const datePlans: Record<string, DatePlan> = {};
+  const dateEvidence: Record<string, DayMonthEvidence> = {};
   const decimalSeparators: Record<string, DecimalDecision> = {};
   for (const field of fieldsFor(kind)) {
     const col = mapping[field.name];
@@ -84,11 +86,31 @@ export async function detectConventions(
         evidence = await wholeColumnDayMonthEvidence(store, source, col);
       }
       datePlans[field.name] = planDates(evidence, dateFormatFlag);
+      dateEvidence[field.name] = evidence;
     } else if (field.type === 'decimal') {
       decimalSeparators[field.name] = decimalSeparatorFlag ?? '.';
     }
   }
+  if (!dateFormatFlag) settleDayMonthFromSiblings(datePlans, dateEvidence);
   return { datePlans, decimalSeparators, decimalEvidencePending: !decimalSeparatorFlag && Object.keys(decimalSeparators).length > 0 };
+}
+
+/**
+ * One export writes all its dates one way: a date column whose own values cannot tell day from
+ * month (no component above 12: `05/01/2024`) takes the order its sibling date columns agree on
+ * (a contract's start, end and cancel dates), as a decimal column without evidence takes its
+ * siblings' separator. Siblings that disagree, or decide nothing, leave it undecided.
+ */
+function settleDayMonthFromSiblings(datePlans: Record<string, DatePlan>, evidence: Record<string, DayMonthEvidence>): void {
+  const decided = new Set(Object.keys(evidence).map((f) => decideDayMonthOrder(evidence[f])).filter((d) => d === 'DMY' || d === 'MDY'));
+  if (decided.size !== 1) return;
+  const order = [...decided][0];
+  for (const [field, ev] of Object.entries(evidence)) {
+    if (decideDayMonthOrder(ev) !== 'ambiguous') continue;
+    const siblings = Object.entries(evidence).filter(([f]) => f !== field && decideDayMonthOrder(evidence[f]) === order).map(([f]) => f);
+    const plan = planDates({ ...ev, ...(order === 'DMY' ? { maxFirst: 13 } : { maxSecond: 13 }) });
+    datePlans[field] = { ...plan, note: `${order} (as ${siblings.join(', ')}: this column's own values fit either order)` };
+  }
 }
 
 async function wholeColumnDayMonthEvidence(store: Store, source: SourceTable, col: string): Promise<DayMonthEvidence> {
@@ -114,7 +136,7 @@ export interface StagePlan {
   table: string;
 }
 
-const SQL_TYPE = { id: 'VARCHAR', text: 'VARCHAR', date: 'TIMESTAMP', decimal: 'DECIMAL(18,4)' } as const;
+const SQL_TYPE = { id: 'VARCHAR', text: 'VARCHAR', date: 'TIMESTAMP', decimal: 'DECIMAL(18,4)', status: 'VARCHAR' } as const;
 
 /** Non-empty text: a value was given, so a NULL parse means it was unreadable. */
 const given = (t: string) => `(${t} IS NOT NULL AND ${trimExpr(t)} <> '')`;
@@ -143,7 +165,7 @@ function dateHint(plan: DatePlan, t: string): string {
  * A date column's check: unreadable, or read but not storable (`unstorableDateExpr`: a year
  * outside 1000–9999, `infinity`…), each with its sentence. `when` tests the parsed value first.
  */
-function dateCheck(field: 'order_date' | 'signup_date', plan: DatePlan, required: boolean): Check {
+function dateCheck(field: string, plan: DatePlan, required: boolean): Check {
   const [p, t] = [`p_${field}`, `t_${field}`];
   const unreadable = required ? `${p} IS NULL` : `(${p} IS NULL AND ${given(t)})`;
   return {
@@ -181,6 +203,79 @@ function decimalHint(sep: DecimalDecision, t: string): string {
   return ` || CASE WHEN ${decimalEvidenceExpr(t)} = ${readsOnlyOtherWay} THEN ${literal(why)} ELSE '' END`;
 }
 
+/** `day` of a parsed timestamp, for a sentence: 2024-01-05. */
+const dayText = (p: string) => `strftime(${p}, '%Y-%m-%d')`;
+
+/** A few words of each status, for the sentence of an unknown one: active (有效, 生效…), … */
+const KNOWN_STATUS_WORDS = Object.entries(CONTRACT_STATUS_WORDS)
+  .map(([status, words]) => `${status} (${words.filter((w) => /[^\x00-\x7f]/.test(w)).slice(0, 3).join(', ')}…)`)
+  .join(', ');
+
+/**
+ * A contract period's checks, after the customer id's: its id, both dates and the amount
+ * given and readable, a known status and a readable cancel date, then the checks across
+ * fields. The first that fails is the row's reason.
+ *
+ * - period_end before period_start: the dates are swapped or wrong; neither is guessed.
+ * - A negative amount is a refund or a correction of an earlier period's premium, not a
+ *   period of cover: loading it as one would count a contract that was never in force.
+ * - A cancel date before the period starts: the cancellation belongs to another period (or
+ *   the dates are wrong). A cancel date after the period's end is loaded: `crm quality`
+ *   reports it, since an export may give a contract's cancellation on each of its periods.
+ */
+function contractChecks(plan: StagePlan, decimalCheck: (field: string, what: string) => Check): Check[] {
+  const { mapping } = plan;
+  const datePlans = plan.conventions.datePlans;
+  const day = (field: string) => `CAST(p_${field} AS DATE)`;
+  const checks: Check[] = [
+    { reason: 'missing_contract_id', when: 'p_contract_id IS NULL', field: 'contract_id', detail: `'no contract id'` },
+    controlCharacterCheck('contract_id', 'contract id'),
+  ];
+  for (const [field, what] of [
+    ['period_start', 'period start'],
+    ['period_end', 'period end'],
+  ] as const) {
+    checks.push(
+      { reason: `missing_${field}`, when: `p_${field} IS NULL AND NOT ${given(`t_${field}`)}`, field, detail: `'no ${what}'` },
+      // After missing_*: a NULL parse here means the text was given.
+      dateCheck(field, datePlans[field], true),
+    );
+  }
+  checks.push(decimalCheck('amount', 'an amount'), { reason: 'missing_amount', when: 'p_amount IS NULL', field: 'amount', detail: `'no amount'` });
+  if (mapping.status) {
+    checks.push({
+      reason: 'invalid_status',
+      when: `p_status IS NULL AND ${given('t_status')}`,
+      field: 'status',
+      detail: `${quoted('t_status')} || ' is not a status word crm knows: ' || ${literal(KNOWN_STATUS_WORDS)} || '; see the README'`,
+    });
+  }
+  if (mapping.cancel_date) checks.push(dateCheck('cancel_date', datePlans.cancel_date, false));
+  checks.push(
+    {
+      reason: 'period_end_before_start',
+      when: `${day('period_end')} < ${day('period_start')}`,
+      field: 'period_end',
+      detail: `'the period ends on ' || ${dayText('p_period_end')} || ', before it starts on ' || ${dayText('p_period_start')}`,
+    },
+    {
+      reason: 'negative_amount',
+      when: 'p_amount < 0',
+      field: 'amount',
+      detail: `${quoted('t_amount')} || ' is negative: a refund or correction is not a contract period'`,
+    },
+  );
+  if (mapping.cancel_date) {
+    checks.push({
+      reason: 'cancel_date_before_start',
+      when: `${day('cancel_date')} < ${day('period_start')}`,
+      field: 'cancel_date',
+      detail: `'cancelled on ' || ${dayText('p_cancel_date')} || ', before the period starts on ' || ${dayText('p_period_start')}`,
+    });
+  }
+  return checks;
+}
+
 /** The CREATE TEMP TABLE … AS statement for a stage. */
 export function stageSql(plan: StagePlan): string {
   const { kind, source, mapping } = plan;
@@ -206,6 +301,9 @@ export function stageSql(plan: StagePlan): string {
         break;
       case 'text':
         parsedCols.push(`${textExpr(c)} AS p_${f.name}`);
+        break;
+      case 'status':
+        parsedCols.push(`${statusExpr(c)} AS p_${f.name}`);
         break;
       case 'date':
         parsedCols.push(`${timestampExpr(c, plan.conventions.datePlans[f.name])} AS p_${f.name}`);
@@ -274,6 +372,8 @@ export function stageSql(plan: StagePlan): string {
         ? `'no amount'`
         : `CASE WHEN p_quantity IS NULL OR p_unit_price IS NULL THEN 'no amount: quantity or unit price is empty' ELSE 'quantity × unit price is out of range' END`,
     });
+  } else if (kind === 'contracts') {
+    checks.push(...contractChecks(plan, decimalCheck));
   } else {
     const datePlan = plan.conventions.datePlans.signup_date;
     if (mapping.signup_date) {
@@ -320,7 +420,22 @@ export function stageSql(plan: StagePlan): string {
           'p_region AS region',
           'coalesce(is_return, false) AS is_return',
         ]
-      : [
+      : kind === 'contracts'
+        ? [
+            ...evidence,
+            'p_customer_id AS customer_id',
+            'p_contract_id AS contract_id',
+            'CAST(p_period_start AS DATE) AS period_start',
+            // As the file gives it: the period's last day, or the next period's start.
+            'CAST(p_period_end AS DATE) AS period_end',
+            'p_amount AS amount',
+            'p_plan AS plan',
+            'p_channel AS channel',
+            'p_region AS region',
+            'p_status AS status',
+            'CAST(p_cancel_date AS DATE) AS cancel_date',
+          ]
+        : [
           'p_customer_id AS customer_id',
           'p_name AS name',
           'p_email AS email',

@@ -10,6 +10,7 @@
 import { literal } from '../store/db.js';
 import { STORABLE_YEARS } from '../util/dates.js';
 import { usageError } from '../util/errors.js';
+import { CONTRACT_STATUS_WORDS, foldStatusWord } from './fields.js';
 
 /** A SQL expression over one text column, e.g. `"InvoiceDate"`. */
 export type SqlExpr = string;
@@ -50,6 +51,23 @@ export function idExpr(col: SqlExpr): SqlExpr {
   const t = trimExpr(col);
   // The common case (no decimal point) costs one trim; the regex only runs on values with a point.
   return `CASE WHEN contains(${col}, '.') AND regexp_full_match(${t}, '[0-9]+\\.0+') THEN split_part(${t}, '.', 1) ELSE NULLIF(${t}, '') END`;
+}
+
+/**
+ * A contract status: the file's word, folded as `foldStatusWord` folds the known words (lower
+ * case; blanks, `_` and `-` as one space), read through CONTRACT_STATUS_WORDS; NULL when empty
+ * or not a known word (the stage tells the two apart and rejects the unknown word).
+ */
+export function statusExpr(col: SqlExpr): SqlExpr {
+  const text = textExpr(col);
+  // Lookups in a constant map (a CASE would fold the value once per status). Most files write
+  // the words plainly: the regular expression folding blanks, `_` and `-` only runs on the
+  // values the plain lookup missed (COALESCE evaluates its second argument for those rows only).
+  const entries = Object.entries(CONTRACT_STATUS_WORDS).flatMap(([status, words]) =>
+    [...new Set(words.map(foldStatusWord))].map((w) => `${literal(w)}: ${literal(status)}`),
+  );
+  const words = `MAP {${entries.join(', ')}}`;
+  return `coalesce(map_extract_value(${words}, lower(${text})), map_extract_value(${words}, lower(regexp_replace(${text}, '[\\s_-]+', ' ', 'g'))))`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * A failed or killed ingest leaves the store as it was: the load runs in one DuckDB
- * transaction, which a killed process never commits.
+ * transaction, which a killed process never commits (transactions and contracts alike).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -89,4 +89,41 @@ describe('atomic ingest', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).files[0]).toMatchObject({ rows_read: BIG_ROWS, rows_loaded: BIG_ROWS });
   }, 600_000);
+
+  it('a kill -9 while loading contracts leaves the store exactly as before', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'crm.duckdb');
+    fs.writeFileSync(path.join(dir, 'small.csv'), 'policy_no,customer_id,start_date,end_date,premium\nP1,A,2024-01-01,2024-12-31,100\n');
+    expect(crm(['--db', db, '-q', 'ingest', 'contracts', 'small.csv'], { cwd: dir }).code).toBe(0);
+    const counts = 'SELECT (SELECT count(*) FROM contracts) AS contracts, (SELECT count(*) FROM loads) AS loads, (SELECT count(*) FROM rejects) AS rejects';
+    const before = sql(db, counts);
+
+    writeBigContractsCsv(path.join(dir, 'big.csv'), BIG_ROWS);
+    const child = crmSpawn(['--db', db, 'ingest', 'contracts', 'big.csv'], { cwd: dir });
+    let stderr = '';
+    const killed = await killWhenStoreGrows(child, db, (text) => (stderr = text));
+    expect(killed.sawLoading, stderr).toBe(true);
+    expect(killed.grewTo, `the store never grew while loading: ${stderr}`).not.toBeNull();
+    expect(killed.walAtKill, 'killed while committing, not inside the transaction').toBe(false);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(stderr).not.toMatch(/loading big\.csv: done|loading big\.csv ✓/);
+    expect(sql(db, counts)).toEqual(before);
+  }, 600_000);
 });
+
+/** One period per row: contract K{i}, a year from a day in 2024. */
+function writeBigContractsCsv(file: string, rows: number): void {
+  const out = fs.openSync(file, 'w');
+  fs.writeSync(out, 'policy_no,customer_id,start_date,end_date,premium\n');
+  const chunk: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const month = String(1 + (i % 12)).padStart(2, '0');
+    chunk.push(`K${i},C${i % 50_000},2024-${month}-01,2025-${month}-01,${(i % 997) + 0.5}`);
+    if (chunk.length === 100_000) {
+      fs.writeSync(out, chunk.join('\n') + '\n');
+      chunk.length = 0;
+    }
+  }
+  if (chunk.length) fs.writeSync(out, chunk.join('\n') + '\n');
+  fs.closeSync(out);
+}

@@ -160,7 +160,7 @@ describe('flags that exclude each other are usage errors (exit 2)', () => {
   it('--skip-overlap on customers', () => {
     const r = crm(['--db', at('customers.duckdb'), 'ingest', 'customers', path.join(ROOT, 'data/sample/customers.csv'), '--skip-overlap']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--skip-overlap applies to transactions only');
+    expect(r.stderr).toContain('--skip-overlap applies to transactions and contracts only');
   });
 });
 

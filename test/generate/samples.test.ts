@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { writeSamples } from '../../scripts/generate-samples.js';
 import { ZH_CUSTOMERS_HEADER, ZH_TRANSACTIONS_HEADER, zhCustomersText, zhTransactionsText } from '../../scripts/samples/zh.js';
+import { ZH_POLICIES_HEADER, zhPoliciesText } from '../../scripts/samples/zh-policies.js';
 import { isIsoDate, parseCsvLine, withTempDir } from './helpers.js';
 
 const DATA = fileURLToPath(new URL('../../data/', import.meta.url));
@@ -130,6 +131,66 @@ describe('data/zh (GB18030)', () => {
     expect(readmeNumber(readme, 'Distinct customers among loaded rows')).toBe(String(customers.size));
     expect(readmeNumber(readme, 'Loaded returns')).toBe(String(returns));
     expect(readme).toContain(`**${dates[0]}** to **${dates[dates.length - 1]}**`);
+  });
+});
+
+describe('data/zh/保单_gb18030.csv (policy years)', () => {
+  const file = join(DATA, 'zh', '保单_gb18030.csv');
+
+  it('is GB18030 with the documented Chinese headers and both date styles', async () => {
+    const bytes = await readFile(file);
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toThrow();
+    const text = new TextDecoder('gb18030', { fatal: true }).decode(bytes);
+    expect(text).toBe(zhPoliciesText());
+    expect(text.split('\r\n')[0]).toBe(ZH_POLICIES_HEADER);
+    expect(text).toMatch(/,\d{4}年\d{1,2}月\d{1,2}日,/);
+    expect(text).toMatch(/,\d{4}-\d{2}-\d{2},/);
+    expect(text).toMatch(/,"\d{1,3}(,\d{3})+\.\d{2}",/);
+  });
+
+  it('matches the counts in data/zh/README.md, parsed on its own', async () => {
+    const readme = await readFile(join(DATA, 'zh', 'README.md'), 'utf8');
+    const lines = new TextDecoder('gb18030').decode(await readFile(file)).split('\r\n');
+    expect(lines[lines.length - 1]).toBe('');
+    const rows = lines.slice(1, -1).map((l) => parseCsvLine(l));
+    expect(rows.every((r) => r.length === 9)).toBe(true);
+    const iso = (d: string) => {
+      const m = /^(\d{4})年(\d{1,2})月(\d{1,2})日$/.exec(d);
+      return m ? `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}` : d;
+    };
+    const customers = new Set(
+      new TextDecoder('gb18030')
+        .decode(await readFile(join(DATA, 'zh', '客户_gb18030.csv')))
+        .split('\r\n')
+        .slice(1, -1)
+        .map((l) => l.split(',')[0]),
+    );
+    let premium = 0;
+    const loaded: string[][] = [];
+    const rejected: Record<string, number> = {};
+    for (const r of rows) {
+      const [, customer, , start, end, amount] = r;
+      const cents = Math.round(Number(amount.replace(/,/g, '')) * 100);
+      expect(isIsoDate(iso(start)) && isIsoDate(iso(end)), r.join(',')).toBe(true);
+      expect(customers.has(customer), customer).toBe(true);
+      const reason = cents < 0 ? 'negative_amount' : iso(end) < iso(start) ? 'period_end_before_start' : null;
+      if (reason) rejected[reason] = (rejected[reason] ?? 0) + 1;
+      else {
+        loaded.push(r);
+        premium += cents;
+      }
+    }
+    expect(rows.length).toBeGreaterThanOrEqual(40);
+    expect(rejected).toEqual({ negative_amount: 1, period_end_before_start: 1 });
+    expect(readmeNumber(readme, 'Rows read')).toBe('40'); // the transactions section comes first
+    expect(readme).toContain(`- Rows read: **${rows.length}**`);
+    expect(readme).toContain(`- Rows loaded: **${loaded.length}**`);
+    expect(readme).toContain(`- Policies (contracts) loaded: **${new Set(loaded.map((r) => r[0])).size}**, of **${new Set(loaded.map((r) => r[1])).size}** customers`);
+    expect(readme).toContain(`- Sum of loaded premiums: **${formatCents(premium)}**`);
+    const status = (words: string[]) => loaded.filter((r) => words.includes(r[7])).length;
+    expect(readme).toContain(`active **${status(['有效'])}**, lapsed **${status(['满期', '失效'])}**, cancelled **${status(['退保'])}**`);
+    // Every cancelled period, and no other, has a cancel date.
+    for (const r of loaded) expect(r[8] !== '', r.join(',')).toBe(r[7] === '退保');
   });
 });
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIngestOptions } from '../../src/ingest/options.js';
 import { ingest, type IngestOptions } from '../../src/ingest/index.js';
 import { parseDecimalSeparatorFlag } from '../../src/ingest/values.js';
+import { DATASET_KINDS, fieldsFor } from '../../src/ingest/fields.js';
 import { CrmError, ExitCode } from '../../src/util/errors.js';
 import { createReporter } from '../../src/util/log.js';
 import { createProgress } from '../../src/util/progress.js';
@@ -100,6 +101,23 @@ describe('ingest options', () => {
     const listed: string[] = schema.definitions.ingestSource.properties.decimalSeparator.enum;
     for (const spelling of listed) expect(parseDecimalSeparatorFlag(spelling), spelling).toMatch(/^[.,]$/);
     expect(listed).toEqual(expect.arrayContaining(['.', ',', 'point', 'dot', 'comma']));
+  });
+
+  it('the config schema accepts a map of every field of every kind, and an ingest.contracts section', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../schema/crm.config.schema.json'), 'utf8'));
+    const listed: string[] = schema.definitions.ingestSource.properties.map.propertyNames.enum;
+    for (const kind of DATASET_KINDS) for (const f of fieldsFor(kind)) expect(listed, `${kind}.${f.name}`).toContain(f.name);
+    expect(Object.keys(schema.properties.ingest.properties)).toEqual([...DATASET_KINDS]);
+  });
+
+  it('--return-pattern, or returnPattern in the config, for contracts or customers is refused, not ignored', async () => {
+    const flag = await refusal({ kind: 'contracts', returnPattern: '^R' });
+    expect(flag.exitCode).toBe(ExitCode.usage);
+    expect(flag.message).toBe('--return-pattern applies to transactions only, not contracts');
+    expect((await refusal({ kind: 'customers', returnPattern: '^R' })).exitCode).toBe(ExitCode.usage);
+    const setting = await refusal({ kind: 'contracts', config: { ingest: { contracts: { returnPattern: '^R' } }, source: 'crm.config.json' } });
+    expect(setting.exitCode).toBe(ExitCode.input);
+    expect(setting.message).toBe('crm.config.json: ingest.contracts.returnPattern: a return pattern applies to transactions only');
   });
 
   it('a missing file or a folder is an input error (exit 3)', async () => {
