@@ -48,6 +48,7 @@ import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
 import { valueTierCuts } from '../models/tiers.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
+import { lastDataDate, prepareContracts, writeContracts, type ContractsReport } from './contracts.js';
 
 const DAYS_PER_YEAR = 365.25;
 const RUN_MEMORY_LIMIT = '1.5GB';
@@ -121,6 +122,8 @@ export interface RunResult extends ModelReport {
   trend: TrendWindows;
   backtest: Backtest | null;
   summary: RunSummary;
+  /** The contract part (runs.contracts); null when the store has no contract period by as-of. */
+  contracts: ContractsReport | null;
   timings_ms: Record<string, number>;
 }
 
@@ -178,9 +181,11 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   };
   const started = new Date();
 
-  const lastDate = await store.value<string | null>('SELECT CAST(max(order_date) AS VARCHAR) FROM transactions');
+  const lastDate = await lastDataDate(store);
   if (!lastDate) throw inputError('the store has no transactions: load some with `crm ingest transactions FILE`');
   const asOf = checkDatesAgainstData(options, lastDate);
+  // Contracts (run/contracts.ts): runs of renewals and the sBG fits, staged before the transaction.
+  const contracts = await prepareContracts({ store, asOf, holdoutEnd: options.holdoutEnd, settings, progress, timed });
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
@@ -330,6 +335,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
+        // Before the customer rows: they read contract_metrics of this run.
+        const contractsReport = contracts ? await writeContracts(contracts, runId) : null;
         await timed('write_metrics', () =>
           insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...metricsParams, tier_names: settings.value_tiers.map((t) => t.name), tier_cuts: tierCuts }),
         );
@@ -357,6 +364,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           gamma_gamma: gamma ? describeGamma(gamma, excludedSpend) : null,
           backtest,
           summary,
+          contracts: contractsReport,
           timings_ms: timings,
         };
         timings.total = Date.now() - started.getTime();
@@ -367,7 +375,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // The data's first date and the trend windows it was compared over ("not enough history" when not comparable).
         const input = { ...inputInfo, trend };
         await store.run(
-          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
           [
             runId,
             started.toISOString().replace('T', ' ').replace('Z', ''),
@@ -388,6 +396,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             JSON.stringify(timings),
             TOOL_VERSION,
             fallbackCode,
+            contractsReport ? JSON.stringify(contractsReport) : null,
           ],
         );
         return report;
