@@ -41,78 +41,96 @@ export const CONTRACT_SPELLS: Relation<'as_of' | 'grace_days' | 'period'> = {
   grain: 'one row per contract and run of renewals (periods starting on or before as-of)',
   sql: `
 WITH known_periods AS (
-  SELECT contract_id, customer_id, period_start, period_end, CAST(amount AS DOUBLE) AS amount,
-         plan, channel, region, lower(trim(status)) AS source_status, cancel_date,
-         load_id, source_row
+  -- Narrow rows for the one sort; the last period's text columns are fetched by rowid.
+  -- The length as months per period (0: irregular), a number so that comparing them is cheap.
+  SELECT rowid AS period_row, contract_id, period_start, period_end,
+         CAST(amount AS DOUBLE) AS amount,
+         cancel_date IS NULL AS full_length,
+         CASE WHEN period_end - period_start BETWEEN 27 AND 31 THEN 1
+              WHEN period_end - period_start BETWEEN 88 AND 92 THEN 3
+              WHEN period_end - period_start BETWEEN 180 AND 184 THEN 6
+              WHEN period_end - period_start BETWEEN 364 AND 366 THEN 12
+              ELSE 0 END AS length_months
   FROM contracts
   WHERE period_start <= CAST($as_of AS DATE)
 ),
-period_lengths AS (
-  SELECT *,
-         CASE WHEN period_end - period_start BETWEEN 27 AND 31 THEN 'month'
-              WHEN period_end - period_start BETWEEN 88 AND 92 THEN 'quarter'
-              WHEN period_end - period_start BETWEEN 180 AND 184 THEN 'half_year'
-              WHEN period_end - period_start BETWEEN 364 AND 366 THEN 'year'
-              ELSE 'irregular' END AS length_unit,
-         -- Periods with a cancel_date may be cut short: they decide the unit only when all have one.
-         cancel_date IS NULL OR bool_and(cancel_date IS NOT NULL) OVER (PARTITION BY contract_id) AS decides_unit
-  FROM known_periods
-),
-contract_units AS (
-  SELECT contract_id,
-         CASE WHEN $period <> 'auto' THEN CAST($period AS VARCHAR)
-              WHEN min(length_unit) FILTER (WHERE decides_unit) = max(length_unit) FILTER (WHERE decides_unit)
-                THEN min(length_unit) FILTER (WHERE decides_unit)
-              ELSE 'irregular' END AS period_unit
-  FROM period_lengths
-  GROUP BY contract_id
-),
 ordered_periods AS (
-  SELECT *,
+  -- Per period: the coverage before it and what the run ending just before it needs (its last
+  -- start and amount, the amounts from here on); per contract: totals and its last period.
+  SELECT contract_id, period_start, amount,
          row_number() OVER w AS seq,
-         max(period_end) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
+         max(period_end) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until,
+         lag(period_start) OVER w AS previous_start,
+         lag(amount) OVER w AS previous_amount,
+         -- (A sum over the whole partition is very slow in DuckDB 1.5 beside these frames; this one is not.)
+         sum(amount) OVER (w ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS amount_from_here,
+         count(*) OVER c AS contract_periods,
+         max(period_start) OVER c AS contract_last_start,
+         max(period_end) OVER c AS contract_end,
+         last_value(period_row) OVER c AS last_row,
+         -- The units of its periods: all, and those without a cancel_date (which may be cut short).
+         min(length_months) OVER c AS first_unit,
+         max(length_months) OVER c AS last_unit,
+         min(length_months) FILTER (WHERE full_length) OVER c AS first_full_unit,
+         max(length_months) FILTER (WHERE full_length) OVER c AS last_full_unit
   FROM known_periods
-  WINDOW w AS (PARTITION BY contract_id ORDER BY period_start, period_end, load_id, source_row)
+  -- Ties (the same dates twice) in load order.
+  WINDOW w AS (PARTITION BY contract_id ORDER BY period_start, period_end, period_row),
+         c AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 run_starts AS (
-  SELECT *,
-         CASE WHEN covered_until IS NULL OR period_start - covered_until - 1 > CAST($grace_days AS INTEGER) THEN 1 ELSE 0 END AS starts_run
+  -- A period more than $grace_days uncovered days after the coverage so far starts a run.
+  SELECT *
   FROM ordered_periods
-),
-numbered_periods AS (
-  SELECT *,
-         sum(starts_run) OVER (PARTITION BY contract_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS spell
-  FROM run_starts
+  WHERE covered_until IS NULL OR period_start - covered_until - 1 > CAST($grace_days AS INTEGER)
 ),
 spells AS (
-  SELECT contract_id,
-         CAST(spell AS INTEGER) AS spell,
-         arg_max(customer_id, seq) AS customer_id,
-         arg_max_null(plan, seq) AS plan,
-         arg_max_null(channel, seq) AS channel,
-         arg_max_null(region, seq) AS region,
-         min(period_start) AS first_start,
-         max(period_start) AS period_start,
-         max(period_end) AS period_end,
-         CAST(count(*) AS INTEGER) AS periods,
-         arg_max(amount, seq) AS premium,
-         sum(amount) AS total_premium,
-         arg_max_null(cancel_date, seq) AS cancel_date,
-         arg_max_null(source_status, seq) AS source_status
-  FROM numbered_periods
-  GROUP BY contract_id, spell
+  -- A run lasts until the next run starts: its end is the coverage the next start saw.
+  SELECT contract_id, last_row, first_unit, last_unit, first_full_unit, last_full_unit,
+         CAST(row_number() OVER r AS INTEGER) AS spell,
+         lead(seq) OVER r IS NULL AS is_current,
+         period_start AS first_start,
+         coalesce(lead(previous_start) OVER r, contract_last_start) AS period_start,
+         coalesce(lead(covered_until) OVER r, contract_end) AS period_end,
+         CAST(coalesce(lead(seq) OVER r, contract_periods + 1) - seq AS INTEGER) AS periods,
+         lead(previous_amount) OVER r AS ended_premium,
+         amount_from_here - coalesce(lead(amount_from_here) OVER r, 0) AS total_premium
+  FROM run_starts
+  WINDOW r AS (PARTITION BY contract_id ORDER BY seq)
+),
+last_periods AS (
+  -- Customer, plan, channel and region of the contract's last period (every run of it counts
+  -- under its latest plan); the current run's premium and cancellation are that period's too.
+  SELECT s.*, p.customer_id, p.plan, p.channel, p.region,
+         CASE WHEN s.is_current THEN CAST(p.amount AS DOUBLE) ELSE s.ended_premium END AS premium,
+         CASE WHEN s.is_current THEN p.cancel_date END AS cancel_date,
+         CASE WHEN s.is_current THEN lower(trim(p.status)) END AS source_status
+  FROM spells s JOIN contracts p ON p.rowid = s.last_row
+),
+contract_units AS (
+  SELECT *,
+         -- Periods with a cancel_date decide the unit only when all have one.
+         CASE WHEN first_full_unit IS NOT NULL
+                THEN CASE WHEN first_full_unit = last_full_unit THEN first_full_unit ELSE 0 END
+              WHEN first_unit = last_unit THEN first_unit
+              ELSE 0 END AS unit_months
+  FROM last_periods
 ),
 spell_status AS (
-  SELECT s.*,
-         u.period_unit,
-         s.spell = max(s.spell) OVER (PARTITION BY s.contract_id) AS is_current,
-         CASE WHEN s.cancel_date <= CAST($as_of AS DATE)
-                   OR (s.cancel_date IS NULL AND s.source_status = 'cancelled' AND s.period_end < CAST($as_of AS DATE)) THEN 'cancelled'
-              WHEN s.spell < max(s.spell) OVER (PARTITION BY s.contract_id) THEN 'lapsed'
-              WHEN s.period_end >= CAST($as_of AS DATE) THEN 'active'
-              WHEN CAST($as_of AS DATE) - s.period_end <= CAST($grace_days AS INTEGER) THEN 'in_grace'
+  SELECT *,
+         CASE WHEN $period <> 'auto' THEN CAST($period AS VARCHAR)
+              WHEN unit_months = 1 THEN 'month'
+              WHEN unit_months = 3 THEN 'quarter'
+              WHEN unit_months = 6 THEN 'half_year'
+              WHEN unit_months = 12 THEN 'year'
+              ELSE 'irregular' END AS period_unit,
+         CASE WHEN NOT is_current THEN 'lapsed'
+              WHEN cancel_date <= CAST($as_of AS DATE)
+                   OR (cancel_date IS NULL AND source_status = 'cancelled' AND period_end < CAST($as_of AS DATE)) THEN 'cancelled'
+              WHEN period_end >= CAST($as_of AS DATE) THEN 'active'
+              WHEN CAST($as_of AS DATE) - period_end <= CAST($grace_days AS INTEGER) THEN 'in_grace'
               ELSE 'lapsed' END AS status
-  FROM spells s JOIN contract_units u USING (contract_id)
+  FROM contract_units
 )
 SELECT contract_id, spell, is_current, customer_id, plan, channel, region, period_unit,
        first_start, period_start, period_end, periods, periods - 1 AS renewals,
