@@ -32,25 +32,25 @@ WITH current_spells AS (
   WHERE is_current
 ),
 scored AS (
+  -- Equality keys only (a hash join); lost contracts' matches are dropped below.
   SELECT s.*, p.model_plan, p.model_kind, p.p_renew, p.derl, p.value_per_premium, p.value_per_premium_horizon,
          s.status IN ('lapsed', 'cancelled') AS is_lost
   FROM current_spells s
   LEFT JOIN temp.run_contract_predictions p
-    ON s.status IN ('active', 'in_grace')
-   AND p.plan IS NOT DISTINCT FROM s.plan
+    ON p.plan IS NOT DISTINCT FROM s.plan
    AND p.period_unit = s.period_unit
    AND p.renewals = s.renewals
 )
 SELECT CAST($run_id AS INTEGER) AS run_id,
        contract_id, customer_id, plan, channel, region, period_unit, first_start, period_start, period_end,
        periods, renewals, premium, total_premium, status, renewal_due,
-       p_renew,
+       CASE WHEN NOT is_lost THEN p_renew END AS p_renew,
        CASE WHEN is_lost THEN 0 ELSE derl END AS derl,
        CASE WHEN is_lost THEN 0 ELSE premium * value_per_premium END AS residual_value,
        CASE WHEN is_lost THEN 0 ELSE premium * value_per_premium_horizon END AS residual_value_horizon,
        CASE WHEN is_lost THEN 0 ELSE premium * value_per_premium * (1 - p_renew) END AS value_at_risk,
-       model_plan,
-       model_kind,
+       CASE WHEN NOT is_lost THEN model_plan END AS model_plan,
+       CASE WHEN NOT is_lost THEN model_kind END AS model_kind,
        CAST($as_of AS DATE) AS as_of
 FROM scored`,
   params: ['run_id', 'as_of'],

@@ -15,7 +15,9 @@
  *
  * Every run of renewals is one sBG observation (a customer who lapsed and came back is two
  * lifetimes: the first ended at an observed decision). `is_current` marks each contract's last
- * run: contract_metrics keeps that one.
+ * run: contract_metrics keeps that one. Customer, plan, channel and region are those of the
+ * contract's last period for all its runs (a contract counts under its latest plan, as a run
+ * whose plan changed at a renewal does); premium is the amount of the run's last period.
  *
  * Period unit: each period's length in days d = period_end − period_start is a month when
  * 27 ≤ d ≤ 31 (28–31 days with either end convention), a quarter 88–92, a half year 180–184, a
@@ -24,9 +26,10 @@
  * 'irregular'. With $period other than 'auto' every contract has that unit.
  *
  * Status at as-of (of a run's last period; its end is the run's coverage end):
- *   cancelled — cancel_date ≤ $as_of, or the source says 'cancelled' (no cancel_date) and the
- *               period is over;
- *   lapsed    — an earlier run (a later one followed it), or ended more than $grace_days ago;
+ *   lapsed    — an earlier run (a later one followed it: it ended, whatever its last period
+ *               says), or ended more than $grace_days ago;
+ *   cancelled — the current run's last period has cancel_date ≤ $as_of, or the source says
+ *               'cancelled' (no cancel_date) and the period is over;
  *   active    — period_end ≥ $as_of;
  *   in_grace  — ended at most $grace_days days ago: a renewal may still come (censored).
  * For the fit, active and in-grace runs are censored after n = periods − 1 renewals (active = 1);
