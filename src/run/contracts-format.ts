@@ -58,6 +58,7 @@ export function formatContracts(r: ContractsReport): string[] {
         formatCount(f.churned),
         fitWords(f),
       ]),
+      { rightAlign: [false, false, true, true, true, true, true, true, true, false] },
     ),
   );
   const b = r.backtest;
