@@ -47,7 +47,7 @@ export function isPeriodUnit(unit: string): unit is PeriodUnit {
  * 1e-5 per period.
  */
 export function periodDiscountRate(annualRate: number, unit: PeriodUnit): number {
-  const d = (1 + annualRate) ** (MONTHS_PER_PERIOD[unit] / 12) - 1;
+  const d = Math.expm1(Math.log1p(annualRate) * (MONTHS_PER_PERIOD[unit] / 12));
   return d < MIN_DISCOUNT_RATE ? 0 : d;
 }
 
