@@ -267,7 +267,7 @@ export function registerCommands(program: Command): void {
   const model = program.command('model').description('the fitted models of a run');
   model
     .command('show')
-    .description('BG/NBD and Gamma-Gamma parameters, fit diagnostics and the backtest of the latest run')
+    .description('BG/NBD, Gamma-Gamma and contract sBG parameters, fit diagnostics and the backtests of the latest run')
     .option('--run <id>', 'a run other than the latest', integerFlag('--run', { positive: true }))
     .option('--json', 'print as JSON')
     .action(async (opts: { run?: number }, cmd: Command) => {

@@ -2,9 +2,8 @@
  * `crm run`'s customer rows with contracts (issue #10 §4, "every customer once"): what a run does
  * when some or all of its customers have contracts rather than purchases.
  *
- * - The data's last date (the default as-of): the last transaction date, as always; a store with
- *   contracts but no transactions uses the latest contract period start (the book's newest
- *   record: its export date is on or after it).
+ * - The data's last date (the default as-of) is run/contracts.ts's lastDataDate: the latest of
+ *   the last transaction, contract period start and cancellation.
  * - A store with contracts whose customers have no purchase by as-of runs the contract part and
  *   writes contract-only customers; the purchase models are skipped, said so by the fallback
  *   code `no_purchases`. With neither purchases nor contracts the run stops, as before.
@@ -18,20 +17,6 @@ import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
 import { valueTierCuts, type ValueTierRule } from '../models/tiers.js';
 import { literal, type Store } from '../store/db.js';
 import { inputError } from '../util/errors.js';
-
-/** Where the default as-of came from. */
-export interface DataEnd {
-  lastDate: string;
-  source: 'transactions' | 'contracts';
-}
-
-/** The last date of the data: the last transaction, else the latest contract period start; null when the store has neither. */
-export async function dataEnd(store: Store): Promise<DataEnd | null> {
-  const transactions = await store.value<string | null>('SELECT CAST(max(order_date) AS VARCHAR) FROM transactions');
-  if (transactions) return { lastDate: transactions, source: 'transactions' };
-  const contracts = await store.value<string | null>('SELECT CAST(max(period_start) AS VARCHAR) FROM contracts');
-  return contracts ? { lastDate: contracts, source: 'contracts' } : null;
-}
 
 /**
  * The fallback code of a run without purchases: the purchase models are skipped altogether —

@@ -2,6 +2,7 @@
 import { formatCount, formatPercent } from '../util/format.js';
 import type { RunResult } from './index.js';
 import { notEnoughHistory } from './views.js';
+import { contractRunLines } from './contracts-format.js';
 
 const money = (n: number | null) => (n === null ? '—' : Math.round(n).toLocaleString('en-US'));
 
@@ -75,6 +76,7 @@ export function formatRunResult(r: RunResult): string[] {
       `  backtest ${b.holdout_start} → ${b.holdout_end}: predicted ${b.predicted_total.toFixed(0)} repeat purchases, actual ${b.actual_total}; AUC of churn risk ${b.auc === null ? 'n/a' : b.auc.toFixed(3)}${b.auc_p_no_purchase !== null ? `, of p_no_purchase ${b.auc_p_no_purchase.toFixed(3)}` : ''}`,
     );
   }
+  if (r.contracts) lines.push(...contractRunLines(r.contracts));
   lines.push(`  see: crm query "SELECT * FROM customer_latest LIMIT 10", crm keyaccounts, crm model show`);
   return lines;
 }

@@ -45,8 +45,9 @@ import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary
 import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
 import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../models/relations/trend-windows.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
-import { dataEnd, NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerRows } from './customers.js';
+import { NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerRows } from './customers.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
+import { lastDataDate, prepareContracts, writeContracts, type ContractsReport } from './contracts.js';
 
 const DAYS_PER_YEAR = 365.25;
 const RUN_MEMORY_LIMIT = '1.5GB';
@@ -120,6 +121,8 @@ export interface RunResult extends ModelReport {
   trend: TrendWindows;
   backtest: Backtest | null;
   summary: RunSummary;
+  /** The contract part (runs.contracts); null when the store has no contract period by as-of. */
+  contracts: ContractsReport | null;
   timings_ms: Record<string, number>;
 }
 
@@ -185,9 +188,11 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   };
   const started = new Date();
 
-  const end = await dataEnd(store);
-  if (!end) throw inputError(NO_DATA_MESSAGE);
-  const asOf = checkDatesAgainstData(options, end.lastDate);
+  const lastDate = await lastDataDate(store);
+  if (!lastDate) throw inputError(NO_DATA_MESSAGE);
+  const asOf = checkDatesAgainstData(options, lastDate);
+  // Contracts (run/contracts.ts): runs of renewals and the sBG fits, staged before the transaction.
+  const contracts = await prepareContracts({ store, asOf, holdoutEnd: options.holdoutEnd, settings, progress, timed });
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
@@ -335,7 +340,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
-        // Every customer once, purchases and contracts (after the run's contract_metrics are in).
+        // Before the customer rows: they read contract_metrics of this run (value tiers rank CLV plus contract residual value).
+        const contractsReport = contracts ? await writeContracts(contracts, runId) : null;
+        // Every customer once, purchases and contracts.
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
@@ -361,6 +368,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           gamma_gamma: gamma ? describeGamma(gamma, excludedSpend) : null,
           backtest,
           summary,
+          contracts: contractsReport,
           timings_ms: timings,
         };
         timings.total = Date.now() - started.getTime();
@@ -371,7 +379,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // The data's first date and the trend windows it was compared over ("not enough history" when not comparable).
         const input = { ...inputInfo, trend };
         await store.run(
-          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
           [
             runId,
             started.toISOString().replace('T', ' ').replace('Z', ''),
@@ -392,6 +400,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             JSON.stringify(timings),
             TOOL_VERSION,
             fallbackCode,
+            contractsReport ? JSON.stringify(contractsReport) : null,
           ],
         );
         return report;

@@ -6,6 +6,8 @@ import { literal, sqlNumber, Store, type Row } from '../store/db.js';
 import { inputError, storeError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable, visibleText } from '../util/format.js';
 import { bgnbdModelLine } from './format.js';
+import { formatContracts } from './contracts-format.js';
+import type { ContractsReport } from './contracts.js';
 import { inlined, type Relation } from '../models/relation.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import type { TrendWindows } from '../models/relations/trend-windows.js';
@@ -38,6 +40,8 @@ export interface ModelShow {
   bgnbd: Record<string, unknown> | null;
   gamma_gamma: Record<string, unknown> | null;
   backtest: Record<string, unknown> | null;
+  /** runs.contracts (run/contracts.ts); null for a run without contracts. */
+  contracts: ContractsReport | null;
 }
 
 export async function modelShow(storePath: string, runId?: number): Promise<ModelShow> {
@@ -45,7 +49,7 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
   try {
     const row = await store.one(
       `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(created_at AS VARCHAR) AS created_at, time_unit, horizon_months, customers,
-              model_status, fallback_reason, bgnbd, gamma_gamma, backtest
+              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts
        FROM runs WHERE run_id = ${runId ?? '(SELECT max(run_id) FROM runs)'}`,
     );
     if (!row) throw inputError(`no run ${runId}`);
@@ -54,6 +58,7 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
       bgnbd: parseJson(row.bgnbd),
       gamma_gamma: parseJson(row.gamma_gamma),
       backtest: parseJson(row.backtest),
+      contracts: parseJson(row.contracts),
     };
   } finally {
     store.close();
@@ -105,6 +110,7 @@ export function formatModelShow(m: ModelShow): string[] {
       ),
     );
   }
+  if (m.contracts) lines.push(...formatContracts(m.contracts));
   return lines;
 }
 

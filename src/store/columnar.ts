@@ -74,3 +74,34 @@ export async function writeDoubleTable(store: Store, table: string, columns: Rec
   }
   appender.closeSync();
 }
+
+/** A column of writeTempRows: its SQL type and values (null, or a non-finite number, is NULL). */
+export type TempColumn =
+  | { type: 'VARCHAR'; values: readonly (string | null)[] }
+  | { type: 'DOUBLE' | 'INTEGER'; values: ArrayLike<number> };
+
+/**
+ * Create (or replace) a small temporary table from columns of equal length, text and numbers
+ * (the run's per-key model outputs: hundreds of rows, appended row by row).
+ */
+export async function writeTempRows(store: Store, table: string, columns: Record<string, TempColumn>): Promise<void> {
+  const names = Object.keys(columns);
+  const n = names.length ? columns[names[0]].values.length : 0;
+  for (const name of names) {
+    if (columns[name].values.length !== n) throw new Error(`writeTempRows: column ${name} has ${columns[name].values.length} rows, expected ${n}`);
+  }
+  await store.run(`CREATE OR REPLACE TEMP TABLE ${ident(table)} (${names.map((c) => `${ident(c)} ${columns[c].type}`).join(', ')})`);
+  const appender = await store.conn.createAppender(table, 'main', 'temp');
+  for (let r = 0; r < n; r++) {
+    for (const name of names) {
+      const column = columns[name];
+      const v = column.values[r];
+      if (v === null || (typeof v === 'number' && !Number.isFinite(v))) appender.appendNull();
+      else if (column.type === 'VARCHAR') appender.appendVarchar(v as string);
+      else if (column.type === 'INTEGER') appender.appendInteger(v as number);
+      else appender.appendDouble(v as number);
+    }
+    appender.endRow();
+  }
+  appender.closeSync();
+}

@@ -513,7 +513,7 @@ CREATE TABLE contracts (
   customer_id  VARCHAR       NOT NULL,
   contract_id  VARCHAR       NOT NULL,  -- policy or subscription number: the periods of one contract share it
   period_start DATE          NOT NULL,
-  period_end   DATE          NOT NULL,  -- the period's last day (inclusive)
+  period_end   DATE          NOT NULL,  -- as the file gives it: the period's last day, or the next period's start
   amount       DECIMAL(18,4) NOT NULL,  -- premium or fee for the period
   plan         VARCHAR,                 -- plan or product
   channel      VARCHAR,
@@ -560,7 +560,8 @@ CREATE TABLE contract_retention (
   period            INTEGER NOT NULL,  -- renewals made: 0, 1, 2, …
   contracts_at_risk INTEGER NOT NULL,  -- contracts observed long enough to reach this period
   observed_survival DOUBLE,            -- share still in after this many renewals (product-limit estimate), NULL beyond the data
-  fitted_survival   DOUBLE             -- the model's S(period); NULL when not modelled
+  fitted_survival   DOUBLE,            -- the model's S(period); NULL when not modelled
+  period_unit       VARCHAR            -- month | quarter | half_year | year: the unit the periods count
 );
 
 ALTER TABLE runs ADD COLUMN contracts JSON;  -- per plan and the whole book: alpha, beta, log_likelihood, standard_errors, contracts, converged, …

@@ -112,7 +112,7 @@ export async function seedContractRows(store: Store, runId: number, asOf = AS_OF
          VALUES (${q(c.customer_id)}, ${q(c.name)}, ${q(c.email)}, ${q(c.phone)}, ${q(c.account_owner)}, ${c.load_id}, 'customers.csv', ${i + 2})`,
     ),
     ...CONTRACTS.map((c) => contractRow(runId, asOf, c)),
-    ...RETENTION.map(([plan, period, atRisk, observed, fitted]) => `INSERT INTO contract_retention VALUES (${runId}, ${q(plan)}, ${period}, ${atRisk}, ${q(observed)}, ${q(fitted)})`),
+    ...RETENTION.map(([plan, period, atRisk, observed, fitted]) => `INSERT INTO contract_retention VALUES (${runId}, ${q(plan)}, ${period}, ${atRisk}, ${q(observed)}, ${q(fitted)}, 'year')`),
     `UPDATE runs SET contracts = ${q(JSON.stringify(RUN_CONTRACTS))} WHERE run_id = ${runId}`,
   ];
   for (const sql of statements) await store.run(sql);
