@@ -33,7 +33,7 @@ const CURVES_TABLE = 'run_contract_curves';
 export interface ContractBacktest {
   holdout_start: string;
   holdout_end: string;
-  /** Renewal decisions due in the holdout that a fit scored. */
+  /** Renewal decisions a fit scored that were decided within the holdout (renewal_due + grace_days + 1 ≤ holdout_end: contract-backtest.ts). */
   decisions: number;
   predicted_renewals: number;
   actual_renewals: number;
