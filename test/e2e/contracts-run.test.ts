@@ -135,6 +135,34 @@ describe('the Chinese policy export: ingest contracts, run, renewals, export, cu
     expect(text).toContain('2 contracts in force');
     expect(text).toContain('BD21000601');
   });
+
+  it('crm report on this pure policy book: no warning, the contracts section, no purchase section', () => {
+    const expected = {
+      en: {
+        file: 'report.html',
+        headings: ['Contracts and renewals', 'Data quality', 'How these figures are made'],
+        shown: ['No customer has a purchase by May 20, 2025: this report shows the contracts.', 'Predictions look'],
+        hidden: ['Revenue is net of returns', 'Active customers', 'Backtest'],
+      },
+      zh: {
+        file: 'report.zh.html',
+        headings: ['合同与续保', '数据质量', '口径说明'],
+        shown: ['本报告只展示合同', '预测期为未来 12 个月'],
+        hidden: ['扣除退货', '活跃客户', '回测：'],
+      },
+    };
+    for (const lang of ['en', 'zh'] as const) {
+      const out = path.join(dir, `report-${lang}`);
+      const r = crm(['--db', db, 'report', '--out', out, '--lang', lang]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/warning|Infinite extent/i);
+      const page = fs.readFileSync(path.join(out, expected[lang].file), 'utf8').replace(/<script[\s\S]*?<\/script>/g, ' ');
+      const headings = [...page.matchAll(/<h2[^>]*>([\s\S]*?)<\/h2>/g)].map((m) => m[1].replace(/<[^>]+>/g, '').trim());
+      expect(headings, lang).toEqual(expected[lang].headings);
+      for (const text of expected[lang].shown) expect(page, `${lang}: ${text}`).toContain(text);
+      for (const text of expected[lang].hidden) expect(page, `${lang}: ${text}`).not.toContain(text);
+    }
+  });
 });
 
 describe("the demo's files: transactions, customers, policyholders and contracts", () => {
@@ -187,6 +215,9 @@ describe("the demo's files: transactions, customers, policyholders and contracts
     expect(r.code, r.stderr).toBe(0);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('Contracts and renewals');
+    // Buyers and policyholders: the purchase sections stay.
     expect(html).toContain('Key accounts');
+    expect(html).toContain('Revenue is net of returns');
+    expect(html).not.toContain('this report shows the contracts');
   });
 });
