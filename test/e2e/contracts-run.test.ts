@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crm, ROOT, sql, tempDir } from '../helpers/cli.js';
 import { parseCsv } from '../helpers/csv.js';
 
@@ -53,6 +53,7 @@ describe('the Chinese policy export: ingest contracts, run, renewals, export, cu
   let listZh: RenewalJson;
   let latest: ContractLatest[];
 
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   beforeAll(() => {
     ok(db, ['ingest', 'contracts', '--encoding', 'gb18030', path.join(ZH, '保单_gb18030.csv')]);
     ok(db, ['ingest', 'customers', '--encoding', 'gb18030', path.join(ZH, '客户_gb18030.csv')]);
@@ -172,6 +173,7 @@ describe("the demo's files: transactions, customers, policyholders and contracts
   const CONTRACT_COLUMNS = ['contracts_in_force', 'contract_premium', 'contract_period_unit', 'annual_premium', 'renewal_probability', 'contract_residual_value', 'next_renewal_due'];
   const purchasePart = (where: string) => `SELECT * EXCLUDE (value_tier, ${CONTRACT_COLUMNS.join(', ')}) FROM customer_latest WHERE ${where} ORDER BY customer_id`;
 
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   beforeAll(() => {
     for (const db of [withContracts, without]) {
       ok(db, ['ingest', 'transactions', path.join(SAMPLE, 'transactions.csv')]);
