@@ -84,6 +84,10 @@ export interface QualityReport {
   orphans: {
     customers_loaded: boolean;
     transactions_without_customer: { transactions: number; customers: number; examples: string[] };
+    /**
+     * Customers with no activity: no transactions, and no contract period either when contracts
+     * are loaded (a policyholder is a customer with activity). The name stays for compatibility.
+     */
     customers_without_transactions: CountWithExamples;
   };
   orders_with_several_customers: CountWithExamples;
@@ -199,10 +203,11 @@ export async function qualityOf(store: Store, asOf?: string, options: QualityOpt
     orphans: {
       customers_loaded: tables.customers > 0,
       transactions_without_customer: await orphanTransactions(store, tables.customers > 0),
-      customers_without_transactions: tables.transactions
+      customers_without_transactions: tables.transactions || tables.contracts
         ? await withExamples(
             store,
-            `SELECT c.customer_id AS example FROM customers c ANTI JOIN (SELECT DISTINCT customer_id FROM transactions) t USING (customer_id)`,
+            `SELECT c.customer_id AS example FROM customers c
+             ANTI JOIN (SELECT customer_id FROM transactions UNION SELECT customer_id FROM contracts) active USING (customer_id)`,
           )
         : { count: 0, examples: [] },
     },
@@ -352,7 +357,8 @@ function findingsOf(r: QualityReport): Finding[] {
   add('signup_after_first_order', 'info', r.dates.signup_after_first_order.count, `${n(r.dates.signup_after_first_order.count, 'customer', 'customers')} signed up after their first order`);
   const o = r.orphans.transactions_without_customer;
   add('transactions_without_customer', 'warning', o.transactions, `${n(o.transactions, 'transaction', 'transactions')} (${n(o.customers, 'customer id', 'customer ids')}) ${o.transactions === 1 ? 'has' : 'have'} no row in customers`);
-  add('customers_without_transactions', 'info', r.orphans.customers_without_transactions.count, `${n(r.orphans.customers_without_transactions.count, 'customer has', 'customers have')} no transactions`);
+  const idle = r.orphans.customers_without_transactions.count;
+  add('customers_without_transactions', 'info', idle, `${n(idle, 'customer has', 'customers have')} ${r.tables.contracts > 0 ? 'neither transactions nor contracts' : 'no transactions'}`);
   const overlapLoads = r.overlaps.loads.map((l) => `load ${l.load_id} ${l.file}`).join(', ');
   const fromSheets = r.overlaps.loads.reduce((a, l) => a + l.from_earlier_sheets, 0);
   const repeated = [r.overlaps.rows > fromSheets && 'an earlier load from another file', fromSheets > 0 && 'an earlier sheet of the same workbook'].filter(Boolean).join(' or of ');

@@ -33,7 +33,7 @@ const CURVES_TABLE = 'run_contract_curves';
 export interface ContractBacktest {
   holdout_start: string;
   holdout_end: string;
-  /** Renewal decisions due in the holdout that a fit scored. */
+  /** Renewal decisions a fit scored that were decided within the holdout (renewal_due + grace_days + 1 ≤ holdout_end: contract-backtest.ts). */
   decisions: number;
   predicted_renewals: number;
   actual_renewals: number;
@@ -69,19 +69,38 @@ export interface PreparedContracts {
   fits: ContractFit[];
 }
 
+/** The data's last date and the words that name it in messages. */
+export interface DataEnd {
+  date: string;
+  /** LAST_TRANSACTION_DATE without contracts, else DATA_LAST_DATE. */
+  described: string;
+  /** What the date is the latest of (DATA_LAST_DATE_DETAIL) when not transactions only, else null. */
+  detail: string | null;
+  /** Whether the store holds contract periods (a backtest also reads renewals then). */
+  contracts: boolean;
+}
+
+/** How a message names the data's last date: by what defines it. */
+export const LAST_TRANSACTION_DATE = 'the last transaction date';
+export const DATA_LAST_DATE = "the data's last date";
+export const DATA_LAST_DATE_DETAIL = 'the latest transaction, contract period start or cancellation';
+
 /**
  * The last date of the data, for the default as-of: the last transaction date, or a later
  * contract period start or cancellation (periods are often recorded ahead: their ends are not
  * counted). Null for an empty store.
  */
-export async function lastDataDate(store: Store): Promise<string | null> {
-  return (
-    (await store.value<string | null>(
-      `SELECT CAST(greatest((SELECT max(order_date) FROM transactions),
-                            (SELECT max(period_start) FROM contracts),
-                            (SELECT max(cancel_date) FROM contracts)) AS VARCHAR)`,
-    )) ?? null
+export async function lastDataDate(store: Store): Promise<DataEnd | null> {
+  const row = await store.one<{ date: string | null; contracts: boolean }>(
+    `SELECT CAST(greatest((SELECT max(order_date) FROM transactions),
+                          (SELECT max(period_start) FROM contracts),
+                          (SELECT max(cancel_date) FROM contracts)) AS VARCHAR) AS date,
+            EXISTS (SELECT 1 FROM contracts) AS contracts`,
   );
+  if (!row?.date) return null;
+  return row.contracts
+    ? { date: row.date, described: DATA_LAST_DATE, detail: DATA_LAST_DATE_DETAIL, contracts: true }
+    : { date: row.date, described: LAST_TRANSACTION_DATE, detail: null, contracts: false };
 }
 
 /**

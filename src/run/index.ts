@@ -188,9 +188,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   };
   const started = new Date();
 
-  const lastDate = await lastDataDate(store);
-  if (!lastDate) throw inputError(NO_DATA_MESSAGE);
-  const asOf = checkDatesAgainstData(options, lastDate);
+  const dataEnd = await lastDataDate(store);
+  if (!dataEnd) throw inputError(NO_DATA_MESSAGE);
+  const asOf = checkDatesAgainstData(options, dataEnd);
   // Contracts (run/contracts.ts): runs of renewals and the sBG fits, staged before the transaction.
   const contracts = await prepareContracts({ store, asOf, holdoutEnd: options.holdoutEnd, settings, progress, timed });
   const unitDays = UNIT_DAYS[settings.time_unit];

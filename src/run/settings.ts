@@ -6,6 +6,7 @@
 import type { CrmConfig } from '../config.js';
 import { parseDateFlag } from '../util/dates.js';
 import { inputError, usageError } from '../util/errors.js';
+import type { DataEnd } from './contracts.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules } from '../models/rfm.js';
 import { CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
 
@@ -23,7 +24,7 @@ export interface RunFlags {
 }
 
 export interface RunOptions {
-  /** null: the last transaction date in the store. */
+  /** null: the data's last date (run/contracts.ts lastDataDate). */
   asOf: string | null;
   holdoutEnd: string | null;
   since: string | null;
@@ -76,25 +77,30 @@ function compareDates(a: string, b: string): number {
 }
 
 /**
- * The run's as-of date (the flag, else the last transaction date), once the dates that depend on
- * the data are checked against it. The backtest compares predictions with the purchases of the
- * holdout (as-of, holdout-end], so that window must lie within the data: a holdout-end after the
- * last transaction date would count days nobody recorded as days without purchases (exit 3). A
- * holdout needs an as-of before its end, and the 80/20 window a --since on or before as-of:
- * both are flag mistakes (exit 2), also when as-of is the default.
+ * The run's as-of date (the flag, else the data's last date: run/contracts.ts lastDataDate), once
+ * the dates that depend on the data are checked against it. The backtest compares predictions
+ * with the purchases (and renewals) of the holdout (as-of, holdout-end], so that window must lie
+ * within the data: a holdout-end after the data's last date would count days nobody recorded as
+ * days without purchases (exit 3). A holdout needs an as-of before its end, and the 80/20 window a
+ * --since on or before as-of: both are flag mistakes (exit 2), also when as-of is the default.
+ * Messages name the last date as `dataEnd.described` says (the last transaction date without
+ * contracts).
  */
-export function checkDatesAgainstData(options: Pick<RunOptions, 'asOf' | 'holdoutEnd' | 'since'>, lastDate: string): string {
+export function checkDatesAgainstData(options: Pick<RunOptions, 'asOf' | 'holdoutEnd' | 'since'>, dataEnd: DataEnd): string {
+  const lastDate = dataEnd.date;
   const asOf = options.asOf ?? lastDate;
-  const defaulted = options.asOf === null ? ` (the default: the last transaction date)` : '';
+  const defaulted = options.asOf === null ? ` (the default: ${dataEnd.described}${dataEnd.detail ? `, ${dataEnd.detail}` : ''})` : '';
   if (options.holdoutEnd && compareDates(options.holdoutEnd, lastDate) > 0) {
-    throw inputError(`--holdout-end ${options.holdoutEnd} is after the last transaction date in the store, ${lastDate}`, [
-      'The backtest compares predictions with the purchases recorded up to --holdout-end; days after the data ends would count as days without purchases.',
+    const [recorded, missing] = dataEnd.contracts ? ['purchases and renewals', 'purchases or renewals'] : ['purchases', 'purchases'];
+    const detail = dataEnd.detail ? ` (${dataEnd.detail})` : '';
+    throw inputError(`--holdout-end ${options.holdoutEnd} is after ${dataEnd.described} in the store, ${lastDate}${detail}`, [
+      `The backtest compares predictions with the ${recorded} recorded up to --holdout-end; days after the data ends would count as days without ${missing}.`,
       `Use a --holdout-end on or before ${lastDate}, and an earlier --as-of.`,
     ]);
   }
   if (options.holdoutEnd && compareDates(options.holdoutEnd, asOf) <= 0) {
     throw usageError(`--holdout-end ${options.holdoutEnd} must be after the as-of date ${asOf}${defaulted}`, [
-      'A backtest scores customers as of an earlier date and compares with what they bought until --holdout-end: `crm run --as-of DATE --holdout-end LATER_DATE`.',
+      `A backtest scores customers as of an earlier date and compares with what they ${dataEnd.contracts ? 'bought or renewed' : 'bought'} until --holdout-end: \`crm run --as-of DATE --holdout-end LATER_DATE\`.`,
     ]);
   }
   if (options.since && compareDates(options.since, asOf) > 0) {

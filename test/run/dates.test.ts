@@ -2,10 +2,13 @@
  * The dates of `crm run` against the data (issue #8 §5): the backtest's holdout (as-of,
  * holdout-end] must lie within the data — a holdout-end after the last transaction date would
  * count days nobody recorded as days without purchases — and --since must not be after as-of,
- * also when as-of is the default (the last transaction date).
+ * also when as-of is the default (the last transaction date; with contracts the data's last date,
+ * the latest transaction, contract period start or cancellation, and the messages say so).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAST_TRANSACTION_DATE } from '../../src/run/contracts.js';
 import { checkDatesAgainstData } from '../../src/run/settings.js';
+import { Store } from '../../src/store/db.js';
 import { CrmError } from '../../src/util/errors.js';
 import { createStore, type TestStore, type TxRow } from '../helpers/run.js';
 
@@ -22,7 +25,7 @@ function exitCodeOf(fn: () => unknown): number | string {
 
 describe('checkDatesAgainstData', () => {
   const check = (o: { asOf?: string; holdoutEnd?: string; since?: string }, last = LAST) =>
-    checkDatesAgainstData({ asOf: o.asOf ?? null, holdoutEnd: o.holdoutEnd ?? null, since: o.since ?? null }, last);
+    checkDatesAgainstData({ asOf: o.asOf ?? null, holdoutEnd: o.holdoutEnd ?? null, since: o.since ?? null }, { date: last, described: LAST_TRANSACTION_DATE, detail: null, contracts: false });
 
   it('as-of defaults to the last transaction date; a holdout within the data passes', () => {
     expect(check({})).toBe(LAST);
@@ -93,3 +96,60 @@ describe('crm run with dates outside the data', () => {
     expect(run.backtest.buyers).toBe(12);
   });
 });
+
+describe('crm run with dates outside the data of a store holding contracts only', () => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createStore(null, 'crm-dates-contracts-');
+    const db = await Store.open(store.db, { create: true });
+    try {
+      // The data's last date is the cancellation of P2 (2024-11-15), after every period start.
+      await db.run(`INSERT INTO contracts (load_id, source_file, source_row, customer_id, contract_id, period_start, period_end, amount, plan, status, cancel_date) VALUES
+        (1, 'p.csv', 2, 'A', 'P1', DATE '2023-01-01', DATE '2023-12-31', 100, 'motor', NULL, NULL),
+        (1, 'p.csv', 3, 'A', 'P1', DATE '2024-01-01', DATE '2024-12-31', 100, 'motor', NULL, NULL),
+        (1, 'p.csv', 4, 'B', 'P2', DATE '2024-03-01', DATE '2025-02-28', 200, 'life', 'cancelled', DATE '2024-11-15')`);
+    } finally {
+      db.close();
+    }
+  });
+  afterAll(() => store?.cleanup());
+
+  const LAST_DATA = '2024-11-15';
+  const CASES: [string[], number, string][] = [
+    [
+      ['--as-of', '2024-06-30', '--holdout-end', '2025-03-31'],
+      3,
+      `crm: error: --holdout-end 2025-03-31 is after the data's last date in the store, ${LAST_DATA} (the latest transaction, contract period start or cancellation)\n` +
+        '  The backtest compares predictions with the purchases and renewals recorded up to --holdout-end; days after the data ends would count as days without purchases or renewals.\n' +
+        `  Use a --holdout-end on or before ${LAST_DATA}, and an earlier --as-of.\n`,
+    ],
+    [
+      ['--holdout-end', '2024-10-01'],
+      2,
+      `crm: error: --holdout-end 2024-10-01 must be after the as-of date ${LAST_DATA} (the default: the data's last date, the latest transaction, contract period start or cancellation)\n` +
+        '  A backtest scores customers as of an earlier date and compares with what they bought or renewed until --holdout-end: `crm run --as-of DATE --holdout-end LATER_DATE`.\n',
+    ],
+    [
+      ['--since', '2025-01-01'],
+      2,
+      `crm: error: --since 2025-01-01 must not be after the as-of date ${LAST_DATA} (the default: the data's last date, the latest transaction, contract period start or cancellation)\n`,
+    ],
+    [['--as-of', '2022-06-30'], 3, 'crm: error: no customer has a purchase or a contract on or before 2022-06-30\n'],
+  ];
+
+  it.each(CASES)('crm run %j exits %i and names the data\'s last date, not a transaction date', async (args, code, message) => {
+    const r = store.cli(['run', ...args]);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr.split('\n').filter((l) => !/…|done in/.test(l)).join('\n')).toBe(message);
+    expect(r.stderr).not.toContain('transaction date');
+    expect(await store.query('SELECT run_id FROM runs')).toEqual([]);
+  });
+
+  it('the default as-of is that date, and an as-of after it scores every contract as ended', () => {
+    expect(store.json<{ as_of: string }>(['run']).as_of).toBe(LAST_DATA);
+    const later = store.json<{ as_of: string; contracts: { summary: { active: number; lapsed: number; cancelled: number } } }>(['run', '--as-of', '2026-06-30']);
+    expect(later.as_of).toBe('2026-06-30');
+    expect(later.contracts.summary).toMatchObject({ active: 0, lapsed: 1, cancelled: 1 });
+  });
+});
+

@@ -124,6 +124,35 @@ describe('other contract checks', () => {
     expect(r.findings.find((f) => f.check === 'contracts_without_customer')?.message).toBe('1 contract period (1 customer id) has no row in customers');
   });
 
+  it('customers_without_transactions counts customers with neither transactions nor contracts once contracts are loaded', async () => {
+    // C1 holds a policy, C2 buys, C3 does neither, C4 does both.
+    for (const [i, id] of ['C1', 'C2', 'C3', 'C4'].entries()) {
+      await store.run(`INSERT INTO customers (customer_id, load_id, source_file, source_row) VALUES ($1, 9, 'c.csv', $2)`, [id, i + 2]);
+    }
+    const idle = async () => {
+      const r = await quality();
+      return [r.orphans.customers_without_transactions, r.findings.find((f) => f.check === 'customers_without_transactions')?.message];
+    };
+    // Contracts only (a pure insurer): C1 and C4 have activity.
+    await load([
+      ['A', 'C1', '2024-01-01', '2024-12-31'],
+      ['B', 'C4', '2024-01-01', '2024-12-31'],
+    ]);
+    expect(await idle()).toEqual([{ count: 2, examples: ['C2', 'C3'] }, '2 customers have neither transactions nor contracts']);
+    for (const [i, id] of ['C2', 'C4'].entries()) {
+      await store.run(
+        `INSERT INTO transactions (load_id, source_file, source_row, customer_id, order_id, amount, order_date, is_return)
+         VALUES (8, 't.csv', $1, $2, 'O' || $1, 10, DATE '2024-05-01', false)`,
+        [i + 2, id],
+      );
+    }
+    // Both: only C3 has neither.
+    expect(await idle()).toEqual([{ count: 1, examples: ['C3'] }, '1 customer has neither transactions nor contracts']);
+    // Without contracts, the policyholder C1 is a customer without transactions again, as before.
+    await store.run('DELETE FROM contracts');
+    expect(await idle()).toEqual([{ count: 2, examples: ['C1', 'C3'] }, '2 customers have no transactions']);
+  });
+
   it('periods repeating a period of an earlier load (forced in with --append), on (contract_id, period_start)', async () => {
     await store.run(
       `INSERT INTO loads (load_id, kind, path, file_name, sha256, bytes, format, mapping, options, rows_read, rows_loaded, rows_rejected, status, started_at, finished_at, timings)

@@ -1,10 +1,14 @@
 /**
- * The contract backtest of a run with --holdout-end: every contract active at $as_of whose
- * renewal falls due in the holdout (renewal_due ≤ $holdout_end) and that a fit scored. Predicted:
- * its p_renew; actual: 1 when the store has a next period of the contract starting after as-of
- * and within the grace period of renewal_due (the renewal rule of contract-spells.ts), else 0.
- * The outcome is read from every period in the store (a renewal inside the grace period may
- * start after --holdout-end: the decision itself fell in the holdout).
+ * The contract backtest of a run with --holdout-end: a holdout uses only what was known by
+ * $holdout_end, like a forecast made at as-of and checked on that day. Counted: every contract
+ * active at $as_of, scored by a fit (p_renew), whose renewal decision is fully observable in the
+ * holdout — the last day a renewal may start under the renewal rule of contract-spells.ts (a gap
+ * of at most $grace_days uncovered days: renewal_due + $grace_days + 1) is on or before
+ * $holdout_end. A contract due later may still renew after the holdout: counting it as lapsed
+ * would bias the actual rate down, so it is left out. Predicted: its p_renew; actual: 1 when the
+ * store has a next period of the contract starting after as-of, within the grace period of
+ * renewal_due and on or before $holdout_end (a period starting later is data the holdout did not
+ * have), else 0.
  *
  * Rows: the whole book, each plan, and each tenth of p_renew (the calibration: in a calibrated
  * model the actual renewal rate of a band lies within it); with the Brier score, the mean of
@@ -35,7 +39,8 @@ WITH decisions AS (
   WHERE run_id = $run_id
     AND status = 'active'
     AND p_renew IS NOT NULL
-    AND renewal_due <= CAST($holdout_end AS DATE)
+    -- the decision's last day (the last start of a renewal) falls in the holdout
+    AND renewal_due + CAST($grace_days AS INTEGER) + 1 <= CAST($holdout_end AS DATE)
 ),
 renewals AS (
   SELECT DISTINCT d.contract_id
@@ -44,6 +49,7 @@ renewals AS (
     ON c.contract_id = d.contract_id
    AND c.period_start > CAST($as_of AS DATE)
    AND c.period_start - d.renewal_due - 1 <= CAST($grace_days AS INTEGER)
+   AND c.period_start <= CAST($holdout_end AS DATE)
 ),
 outcomes AS (
   SELECT d.plan, d.p_renew,

@@ -260,12 +260,18 @@ describe('contract retention (product-limit with censoring)', () => {
 });
 
 describe('contract backtest', () => {
-  it('compares p_renew with the next periods found within grace, per plan and per band', async () => {
+  it('counts the decisions fully observable by the holdout end, and the renewals starting by then, per plan and per band', async () => {
+    // As of 2024-06-30, holdout end 2024-12-31, grace 30 days: a renewal may start up to
+    // renewal_due + 31 days, so a decision counts when that day is on or before 2024-12-31
+    // (renewal_due ≤ 2024-11-30), whatever its outcome.
     await loadContracts([
       ['R1', '2024-07-05', '2025-07-04', 100, 'motor'], // renewed 4 days after its due date
       ['R2', '2024-09-01', '2025-08-31', 100, 'motor'], // 62 days late: not a renewal
       ['R3', '2024-10-01', '2025-09-30', 100, 'life'], // renewed on time
       ['R5', '2025-02-01', '2026-01-31', 100, 'life'], // due after the holdout: not counted
+      ['R6', '2025-01-10', '2026-01-09', 100, 'motor'], // renewed within grace but after the holdout end: not known by then
+      ['R7', '2024-12-31', '2025-12-30', 100, 'life'], // 30 uncovered days (exactly grace), starting on the holdout end: renewed
+      ['R8', '2024-12-31', '2025-12-30', 100, 'motor'], // renewed in the holdout, but due a day too late to be fully observable
     ]);
     await store.run('DELETE FROM contract_metrics');
     const metric = (id: string, plan: string, due: string, p: number | null, status = 'active') =>
@@ -279,13 +285,38 @@ describe('contract backtest', () => {
     await metric('R3', 'life', '2024-09-30', 0.95);
     await metric('R4', 'life', '2024-08-31', null); // not modelled
     await metric('R5', 'life', '2025-01-31', 0.9); // due after the holdout end
+    await metric('R6', 'motor', '2024-12-15', 0.8); // its grace runs past the holdout end
+    await metric('R7', 'life', '2024-11-30', 0.6); // due + 31 days = the holdout end: counted
+    await metric('R8', 'motor', '2024-12-01', 0.85); // due + 31 days = the day after: not counted
     const rows = await rowsOf(store, CONTRACT_BACKTEST, { run_id: 7, as_of: AS_OF, holdout_end: '2024-12-31', grace_days: 30 });
     expect(rows.map((r) => ({ ...r, predicted: round(r.predicted as number), brier: round(r.brier as number) }))).toEqual([
-      { grouped_by: 'book', plan: null, band_low: null, band_high: null, decisions: 3, predicted: 2.6, actual: 2, brier: round((0.01 + 0.5625 + 0.0025) / 3) },
-      { grouped_by: 'plan', plan: 'life', band_low: null, band_high: null, decisions: 1, predicted: 0.95, actual: 1, brier: round(0.0025) },
+      { grouped_by: 'book', plan: null, band_low: null, band_high: null, decisions: 4, predicted: 3.2, actual: 3, brier: round((0.01 + 0.5625 + 0.0025 + 0.16) / 4) },
+      { grouped_by: 'plan', plan: 'life', band_low: null, band_high: null, decisions: 2, predicted: 1.55, actual: 2, brier: round((0.0025 + 0.16) / 2) },
       { grouped_by: 'plan', plan: 'motor', band_low: null, band_high: null, decisions: 2, predicted: 1.65, actual: 1, brier: round((0.01 + 0.5625) / 2) },
+      { grouped_by: 'band', plan: null, band_low: 0.6, band_high: 0.7, decisions: 1, predicted: 0.6, actual: 1, brier: round(0.16) },
       { grouped_by: 'band', plan: null, band_low: 0.7, band_high: 0.8, decisions: 1, predicted: 0.75, actual: 0, brier: round(0.5625) },
       { grouped_by: 'band', plan: null, band_low: 0.9, band_high: 1, decisions: 2, predicted: 1.85, actual: 2, brier: round((0.01 + 0.0025) / 2) },
     ]);
+  });
+
+  it('a renewal the holdout end has not seen yet leaves its decision out; a day later it counts', async () => {
+    // Grace 60 days: R9 (due 2024-11-01) may renew up to 2025-01-01 and does so that day — after
+    // a holdout ending 2024-12-31, which therefore cannot tell how it ends: not counted (counting it
+    // as lapsed would be wrong). A holdout ending 2025-01-01 sees it renewed.
+    await loadContracts([
+      ['R1', '2024-07-05', '2025-07-04', 100, 'motor'],
+      ['R9', '2025-01-01', '2025-12-31', 100, 'motor'],
+    ]);
+    await store.run('DELETE FROM contract_metrics');
+    await store.run(
+      `INSERT INTO contract_metrics (run_id, contract_id, customer_id, plan, period_unit, first_start, period_start, period_end, periods, renewals, premium, total_premium, status, renewal_due, p_renew, as_of)
+       VALUES (7, 'R1', 'c', 'motor', 'year', DATE '2023-07-01', DATE '2023-07-01', DATE '2024-06-30', 1, 0, 100, 100, 'active', DATE '2024-06-30', 0.9, DATE '2024-06-30'),
+              (7, 'R9', 'c', 'motor', 'year', DATE '2023-11-02', DATE '2023-11-02', DATE '2024-11-01', 1, 0, 100, 100, 'active', DATE '2024-11-01', 0.8, DATE '2024-06-30')`,
+    );
+    const book = async (holdoutEnd: string, graceDays: number) =>
+      (await rowsOf(store, CONTRACT_BACKTEST, { run_id: 7, as_of: AS_OF, holdout_end: holdoutEnd, grace_days: graceDays }))[0];
+    expect(await book('2024-12-31', 60)).toMatchObject({ decisions: 1, actual: 1 });
+    // With the holdout to 2025-01-01 it is observable, and renewed that day.
+    expect(await book('2025-01-01', 60)).toMatchObject({ decisions: 2, actual: 2 });
   });
 });
