@@ -46,7 +46,8 @@ beforeAll(() => {
   first = JSON.parse(r.stdout).files[0];
 });
 
-describe('crm ingest contracts on the Chinese policy export', () => {
+// Each test spawns the CLI several times: on a busy 2-core machine that takes minutes, not seconds.
+describe('crm ingest contracts on the Chinese policy export', { timeout: 180_000 }, () => {
   it('loads 59 policy years and rejects 2, and the totals reconcile everywhere', () => {
     expect(first).toMatchObject({ rows_read: 61, rows_loaded: 59, rows_rejected: 2, rejected_by_reason: { negative_amount: 1, period_end_before_start: 1 } });
     expect(first.rows_read).toBe(first.rows_loaded + first.rows_rejected);
