@@ -98,5 +98,6 @@ export function maskSql(kind: PiiKind, expr: string): string {
  * The mask's length does not follow the name's. NULL stays NULL and the empty string stays empty.
  */
 export function maskNameSql(expr: string): string {
-  return `regexp_replace(trim(CAST(${expr} AS VARCHAR)), '(\\S)\\S*', '\\1***', 'g')`;
+  // A word ends at any space, the ideographic space (U+3000, \pZ) included.
+  return `regexp_replace(trim(CAST(${expr} AS VARCHAR)), '([^\\s\\pZ])[^\\s\\pZ]*', '\\1***', 'g')`;
 }

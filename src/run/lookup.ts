@@ -206,21 +206,26 @@ export async function lookupCustomer(storePath: string, query: string | null, op
   if (query === null && options.where.length === 0) throw usageError('give a customer id, e-mail, phone or name, or --where key=value');
   const store = await Store.open(storePath, { readOnly: true });
   try {
-    // An exact id wins: probed first (a point lookup), so the commonest use pays for no scan.
-    if (query !== null && options.where.length === 0) {
-      const view = await customer360In(store, query, options);
-      if (view) return { kind: 'customer', customer: { ...view, matched: ['id'], pii_masked: !options.showPii } };
-    }
-    const list = await candidates(store, query, options);
-    const byId = list.candidates.find((c) => c.matched.includes('id'));
-    const one = byId ?? (list.matches === 1 ? list.candidates[0] : undefined);
-    const view = one ? await customer360In(store, one.customer_id, options) : null;
-    if (one && view) return { kind: 'customer', customer: { ...view, matched: one.matched, pii_masked: list.pii_masked } };
-    if (list.matches === 0) throw inputError(`no customer ${describeSearch(query, options.where)} in the store`, query === null ? [] : ['An id must match exactly; an e-mail or phone must match whole (after normalising); a name may match in part.']);
-    return { kind: 'candidates', list };
+    return await lookupIn(store, query, options);
   } finally {
     store.close();
   }
+}
+
+/** lookupCustomer on an open store. */
+export async function lookupIn(store: Store, query: string | null, options: LookupOptions): Promise<LookupResult> {
+  // An exact id wins: probed first (a point lookup), so the commonest use pays for no scan.
+  if (query !== null && options.where.length === 0) {
+    const view = await customer360In(store, query, options);
+    if (view) return { kind: 'customer', customer: { ...view, matched: ['id'], pii_masked: !options.showPii } };
+  }
+  const list = await candidates(store, query, options);
+  const byId = list.candidates.find((c) => c.matched.includes('id'));
+  const one = byId ?? (list.matches === 1 ? list.candidates[0] : undefined);
+  const view = one ? await customer360In(store, one.customer_id, options) : null;
+  if (one && view) return { kind: 'customer', customer: { ...view, matched: one.matched, pii_masked: list.pii_masked } };
+  if (list.matches === 0) throw inputError(`no customer ${describeSearch(query, options.where)} in the store`, query === null ? [] : ['An id must match exactly; an e-mail or phone must match whole (after normalising); a name may match in part.']);
+  return { kind: 'candidates', list };
 }
 
 export function formatCandidates(l: CandidateList): string[] {
