@@ -92,13 +92,18 @@ interface QueryForms {
   name: string;
 }
 
+/**
+ * A normalised phone's digits in order, as a LIKE pattern (`%1%3%8%…%`): every stored phone that
+ * normalises to it holds these digits in this order, so the pattern is a cheap first filter
+ * before the normaliser's regular expression runs (a fraction of the time over every customer).
+ */
+export const PHONE_DIGITS_PATTERN = (normalised: string) => `'%' || regexp_replace(${normalised}, '([0-9])', '\\1%', 'g')`;
+
 const QUERY_FORMS_SQL = `
 SELECT ${NORMALISED_EMAIL('$q')} AS email,
        ${NORMALISED_PHONE('$q')} AS phone,
        regexp_full_match(trim($q), '[-+0-9 ()./]+') AS phone_like,
-       -- The normalised phone's digits in order, as a LIKE pattern: every stored phone that
-       -- normalises to it holds them in this order, so the pattern is a cheap first filter.
-       '%' || regexp_replace(${NORMALISED_PHONE('$q')}, '([0-9])', '\\1%', 'g') AS phone_digits,
+       ${PHONE_DIGITS_PATTERN(NORMALISED_PHONE('$q'))} AS phone_digits,
        ${NORMALISED_NAME('trim($q)')} AS name`;
 
 /**
