@@ -180,7 +180,10 @@ describe('progress', () => {
 describe('usage errors', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown option', ['run', '--bogus'], /^crm: error: unknown option '--bogus'\n\(see `crm run --help`\)\n$/],
-    ['a missing argument', ['customer'], /^crm: error: missing required argument 'id'\n\(see `crm customer --help`\)\n$/],
+    ['a missing argument', ['query'], /^crm: error: missing required argument 'sql'\n\(see `crm query --help`\)\n$/],
+    ['crm customer with nothing to find', ['customer'], /^crm: error: give a customer id, e-mail, phone or name, or --where key=value\n$/],
+    ['crm customer --limit 0', ['customer', 'x', '--limit', '0'], /^crm: error: --limit "0": give a whole number of candidates, 1 or more\n$/],
+    ['crm customer --where without =', ['customer', '--where', 'plate'], /^crm: error: --where "plate": give key=value, e\.g\. --where plate=沪A12345\n$/],
     ['a bad choice', ['run', '--time-unit', 'year'], /^crm: error: option '--time-unit <unit>' argument 'year' is invalid\. Allowed choices are day, week, month\.\n\(see `crm run --help`\)\n$/],
     ['an unknown command', ['frob'], /^crm: error: unknown command 'frob'\n\(see `crm --help`\)\n$/],
     ['a missing required option', ['export', 'segment', 'customers'], /^crm: error: required option '--out <file>' not specified\n\(see `crm export segment --help`\)\n$/],

@@ -92,6 +92,26 @@ describe('crm customer', () => {
     expect(text.stdout).not.toContain('xenia@');
   });
 
+  it('by name in part: one match shows the 360° view; privacy.mask_names in crm.config.json masks the name', () => {
+    expect(store.cli(['customer', 'xenia']).stdout).toMatch(/^customer X — Xenia Corp\n/);
+    store.write('crm.config.json', JSON.stringify({ privacy: { mask_names: true } }));
+    try {
+      expect(store.cli(['customer', 'xenia']).stdout).toMatch(/^customer X — X\*\*\* C\*\*\*\n/);
+      expect(store.cli(['customer', 'xenia', '--show-pii']).stdout).toMatch(/^customer X — Xenia Corp\n/);
+    } finally {
+      store.write('crm.config.json', '{}');
+    }
+  });
+
+  it('several matches: the candidates with what matched (text and --json)', () => {
+    const text = store.cli(['customer', 'o']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^2 customers match "o" \(by id, e-mail, phone or name\):\n/);
+    expect(text.stdout).toMatch(/X\s+Xenia Corp\s+x\*\*\*@example\.com\s+North\s+\S+\s+name/);
+    const json = store.json<{ matches: number; candidates: { customer_id: string; matched: string[] }[] }>(['customer', 'o', '--limit', '1']);
+    expect([json.matches, json.candidates.map((c) => [c.customer_id, c.matched])]).toEqual([2, [['X', ['name']]]]);
+  });
+
   it('a customer with orders but no profile has profile null', () => {
     const c = store.json<{ profile: unknown; metrics: { monetary: number }; orders: unknown[] }>(['customer', 'Z']);
     expect(c.profile).toBeNull();
