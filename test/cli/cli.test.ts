@@ -114,7 +114,10 @@ describe('--quiet', () => {
     expect(warned.stderr).toMatch(/^warning: /);
     const failed = crm(['--db', db, '-q', 'customer', 'no-such-customer']);
     expect(failed.code).toBe(ExitCode.input);
-    expect(failed.stderr).toBe('crm: error: no customer "no-such-customer" in the store\n');
+    expect(failed.stderr).toBe(
+      'crm: error: no customer "no-such-customer" (by id, e-mail, phone or name) in the store\n' +
+        '  An id must match exactly; an e-mail or phone must match whole (after normalising); a name may match in part.\n',
+    );
   });
 });
 
@@ -270,7 +273,7 @@ describe('help', () => {
     for (const l of listed) expect(l).toMatch(/^ {2}[a-z]/);
     const names = listed.map((l) => l.trim().split(/\s{2,}/)[0]);
     expect(names).toEqual(
-      expect.arrayContaining(['ingest <kind> <files...>', 'quality', 'run', 'model show', 'keyaccounts', 'customer <id>', 'export segment <name>', 'export segments', 'notebook render <file>']),
+      expect.arrayContaining(['ingest <kind> <files...>', 'quality', 'run', 'model show', 'keyaccounts', 'customer [query]', 'export segment <name>', 'export segments', 'notebook render <file>']),
     );
     expect(r.stdout).toContain('Examples:\n  crm ingest customers');
     expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 internal error \(a bug\), 2 usage,\s+3 input, 4 store/);
