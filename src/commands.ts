@@ -291,7 +291,6 @@ export function registerCommands(program: Command): void {
 
   program
     .command('customer')
-    .summary('find a customer by id, e-mail, phone or name')
     .description(
       'find a customer by id (exact), e-mail or phone (normalised as `crm quality` does), name (case- and width-insensitive, in part) or --where on the customers file\'s other columns; one match shows the 360° view — profile, latest scores, history across runs, last orders and returns — several list the candidates with what matched. E-mail and phone (and names, with privacy.mask_names) are masked unless --show-pii',
     )
