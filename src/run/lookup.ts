@@ -219,16 +219,20 @@ export async function lookupCustomer(storePath: string, query: string | null, op
 
 /** lookupCustomer on an open store. */
 export async function lookupIn(store: Store, query: string | null, options: LookupOptions): Promise<LookupResult> {
-  // An exact id wins: probed first (a point lookup), so the commonest use pays for no scan.
-  if (query !== null && options.where.length === 0) {
-    const view = await customer360In(store, query, options);
-    if (view) return { kind: 'customer', customer: { ...view, matched: ['id'], pii_masked: !options.showPii } };
+  // An exact id wins: probed first (a point lookup in customers), so the commonest use pays for no scan.
+  const byIdOnly = query !== null && options.where.length === 0;
+  if (byIdOnly && (await store.value<number>('SELECT count(*) FROM customers WHERE customer_id = $q', { q: query }))) {
+    return { kind: 'customer', customer: { ...(await customer360In(store, query, options))!, matched: ['id'], pii_masked: !options.showPii } };
   }
   const list = await candidates(store, query, options);
   const byId = list.candidates.find((c) => c.matched.includes('id'));
   const one = byId ?? (list.matches === 1 ? list.candidates[0] : undefined);
-  const view = one ? await customer360In(store, one.customer_id, options) : null;
-  if (one && view) return { kind: 'customer', customer: { ...view, matched: one.matched, pii_masked: list.pii_masked } };
+  if (one) return { kind: 'customer', customer: { ...(await customer360In(store, one.customer_id, options))!, matched: one.matched, pii_masked: list.pii_masked } };
+  if (list.matches === 0 && byIdOnly) {
+    // Not in the customers table: a customer known by orders or contracts only, by exact id.
+    const view = await customer360In(store, query, options);
+    if (view) return { kind: 'customer', customer: { ...view, matched: ['id'], pii_masked: list.pii_masked } };
+  }
   if (list.matches === 0) throw inputError(`no customer ${describeSearch(query, options.where)} in the store`, query === null ? [] : ['An id must match exactly; an e-mail or phone must match whole (after normalising); a name may match in part.']);
   return { kind: 'candidates', list };
 }
