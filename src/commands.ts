@@ -291,14 +291,33 @@ export function registerCommands(program: Command): void {
 
   program
     .command('customer')
-    .description('one customer, 360°: profile, latest scores, history across runs, last orders and returns')
-    .argument('<id>', 'customer id')
+    .description(
+      'find a customer by id (exact), e-mail or phone (normalised as `crm quality` does), name (case- and width-insensitive, in part) or --where on the customers file\'s other columns; one match shows the 360° view — profile, latest scores, history across runs, last orders and returns — several list the candidates with what matched. E-mail and phone (and names, with privacy.mask_names) are masked unless --show-pii',
+    )
+    .argument('[query]', 'a customer id, e-mail address, phone number or (part of a) name')
+    .option('--where <key=value>', "a column of the customers file kept in attributes holds this value (repeatable: all must hold)", collect)
+    .option('--limit <n>', 'the most candidates listed', '20')
+    .option('--show-pii', 'show e-mail, phone and name as stored (masked by default)')
     .option('--json', 'print as JSON')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const { customer360, formatCustomer360 } = await import('./run/views.js');
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm customer C0000049
+  crm customer "+55 11 99585-7900"
+  crm customer bluefield --limit 5
+  crm customer --where plate=沪A12345 --show-pii`,
+    )
+    .action(async (query: string | undefined, opts: { where?: string[]; limit: string; showPii?: boolean }, cmd: Command) => {
+      const { lookupCustomer, parseWhere, parseLimit, formatCandidates } = await import('./run/lookup.js');
+      const { formatCustomer360 } = await import('./run/views.js');
       const ctx = contextFor(cmd);
-      const result = await customer360(ctx.storePath, id);
-      emit(ctx, result, formatCustomer360);
+      const where = (opts.where ?? []).map(parseWhere);
+      const limit = parseLimit(opts.limit);
+      const maskNames = ctx.config().privacy?.mask_names ?? false;
+      const result = await lookupCustomer(ctx.storePath, query ?? null, { where, limit, showPii: Boolean(opts.showPii), maskNames });
+      if (result.kind === 'customer') emit(ctx, result.customer, formatCustomer360);
+      else emit(ctx, result.list, formatCandidates);
     });
 
   program

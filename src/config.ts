@@ -25,6 +25,8 @@ export interface IngestSourceConfig {
 export interface CrmConfig {
   ingest?: { transactions?: IngestSourceConfig; customers?: IngestSourceConfig; contracts?: IngestSourceConfig };
   models?: Record<string, unknown>;
+  /** What is personal data on screen (`crm customer`): e-mail and phone always; names when mask_names. */
+  privacy?: { mask_names?: boolean };
   /** Where the config came from (absent when none was found). */
   source?: string;
 }

@@ -20,7 +20,7 @@ const SUMMARIES: Record<string, string> = {
   run: 'score customers: RFM, churn, lifetime value, 80/20',
   'model show': 'fitted model parameters and backtest of a run',
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
-  customer: 'one customer: profile, scores, history, orders',
+  customer: 'find a customer by id, e-mail, phone or name',
   renewals: 'contracts due for renewal, by value at risk',
   'notebook render': 'render a Markdown notebook into an HTML report',
 };

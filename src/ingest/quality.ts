@@ -6,15 +6,13 @@
  * Contract periods are checked per contract_id in the order of their starts (see
  * `contractChecks`), with the grace period renewal detection uses (models.contracts.grace_days).
  *
- * Normalisation used to match people across records:
- * - e-mail: trimmed, lower-cased;
- * - phone: digits only, leading zeros dropped, then the last 10 digits (so +86 138…,
- *   0086 138… and 138… match; local numbers shorter than 10 digits compare whole).
+ * People are matched across records by the normalised e-mail and phone of ./normalise.ts.
  */
 import { Store, ident, literal } from '../store/db.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { CONTRACT_OVERLAP, storedOverlapSql, type OverlapKey } from './overlap.js';
 import { EMAIL_RE } from './values.js';
+import { MIN_PHONE_DIGITS, NORMALISED_EMAIL, NORMALISED_PHONE } from './normalise.js';
 
 export interface ColumnCompleteness {
   column: string;
@@ -122,9 +120,6 @@ const CUSTOMER_COLUMNS = ['customer_id', 'name', 'email', 'phone', 'region', 'in
 const CONTRACT_COLUMNS = ['customer_id', 'contract_id', 'period_start', 'period_end', 'amount', 'plan', 'channel', 'region', 'status', 'cancel_date'];
 const DEFAULT_GRACE_DAYS = 30;
 
-export const NORMALISED_EMAIL = (col: string) => `lower(trim(${col}))`;
-export const NORMALISED_PHONE = (col: string) =>
-  `right(ltrim(regexp_replace(${col}, '[^0-9]', '', 'g'), '0'), 10)`;
 
 export async function qualityReport(storePath: string, asOf?: string, options: QualityOptions = {}): Promise<QualityReport> {
   const store = await Store.open(storePath, { readOnly: true });
@@ -168,7 +163,7 @@ export async function qualityOf(store: Store, asOf?: string, options: QualityOpt
       customers_by_phone: await duplicateGroups(
         store,
         `SELECT ${NORMALISED_PHONE('phone')} AS k, min(customer_id) AS example, count(*) AS n
-         FROM customers WHERE length(${NORMALISED_PHONE('phone')}) >= 7 GROUP BY k HAVING count(*) > 1`,
+         FROM customers WHERE length(${NORMALISED_PHONE('phone')}) >= ${MIN_PHONE_DIGITS} GROUP BY k HAVING count(*) > 1`,
       ),
     },
     invalid: {

@@ -90,3 +90,14 @@ export function maskPhoneSql(expr: string): string {
 export function maskSql(kind: PiiKind, expr: string): string {
   return kind === 'email' ? maskEmailSql(expr) : maskPhoneSql(expr);
 }
+
+/**
+ * SQL masking the person's name in `expr` (shown on screen only where `privacy.mask_names` says
+ * names are personal data): each word keeps its first character, the rest becomes `***`, so
+ * `Anna Schmidt` → `A*** S***` and `张伟` → `张***` (the surname stays, as on Chinese forms).
+ * The mask's length does not follow the name's. NULL stays NULL and the empty string stays empty.
+ */
+export function maskNameSql(expr: string): string {
+  // A word ends at any space, the ideographic space (U+3000, \pZ) included.
+  return `regexp_replace(trim(CAST(${expr} AS VARCHAR)), '([^\\s\\pZ])[^\\s\\pZ]*', '\\1***', 'g')`;
+}

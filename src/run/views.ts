@@ -1,8 +1,10 @@
 /**
- * Read-only views of run results: `crm model show`, `crm keyaccounts`, `crm customer ID`.
+ * Read-only views of run results: `crm model show`, `crm keyaccounts`, `crm customer`'s 360° view.
  * Each is SQL over runs / customer_metrics / customers that an analyst could run by hand.
  */
-import { literal, sqlNumber, Store, type Row } from '../store/db.js';
+import { Store, type Row } from '../store/db.js';
+import { maskEmailSql, maskNameSql, maskPhoneSql } from '../reports/pii.js';
+import type { PrivacyOptions } from './lookup.js';
 import { inputError, storeError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable, visibleText } from '../util/format.js';
 import { bgnbdModelLine } from './format.js';
@@ -235,7 +237,7 @@ export function notEnoughHistory(t: TrendWindows): string {
 }
 
 // ---------------------------------------------------------------------------------------
-// crm customer ID
+// crm customer QUERY (the lookup is ./lookup.ts)
 
 export interface Customer360 {
   customer_id: string;
@@ -250,44 +252,50 @@ export interface Customer360 {
 
 const ORDERS_SHOWN = 10;
 
-export async function customer360(storePath: string, customerId: string): Promise<Customer360> {
-  const store = await Store.open(storePath, { readOnly: true });
-  try {
-    const id = literal(customerId);
-    const profile = (await store.one(`SELECT * EXCLUDE (load_id, source_file, source_sheet, source_row) FROM customers WHERE customer_id = ${id}`)) ?? null;
-    const hasRuns = ((await store.value<number>('SELECT count(*) FROM runs')) ?? 0) > 0;
-    const metrics = hasRuns ? ((await store.one(`SELECT * FROM customer_latest WHERE customer_id = ${id}`)) ?? null) : null;
-    const history = hasRuns
-      ? await store.all(
-          `SELECT m.run_id, CAST(r.as_of AS VARCHAR) AS as_of, m.rfm_segment, m.value_tier, m.churn_tier, m.churn_risk, m.clv, m.monetary, m.abc_class
-           FROM customer_metrics m JOIN runs r USING (run_id) WHERE m.customer_id = ${id} ORDER BY r.as_of, m.run_id`,
-        )
-      : [];
-    const orders = await store.all(
-      `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, count(*) AS lines, sum(amount) AS amount,
-              string_agg(DISTINCT product, ', ' ORDER BY product) AS products
-       FROM transactions WHERE customer_id = ${id} AND NOT is_return
-       GROUP BY ALL ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
-    );
-    const returns = await store.all(
-      `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, product, quantity, amount
-       FROM transactions WHERE customer_id = ${id} AND is_return ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
-    );
-    const contracts = hasRuns
-      ? await store.all(
-          `SELECT contract_id, plan, status, CAST(period_start AS VARCHAR) AS period_start, CAST(period_end AS VARCHAR) AS period_end,
-                  renewals, premium, CAST(renewal_due AS VARCHAR) AS renewal_due, p_renew, residual_value, value_at_risk
-           FROM contract_latest WHERE customer_id = ${id}
-           ORDER BY renewal_due NULLS LAST, period_end DESC, contract_id`,
-        )
-      : [];
-    if (!profile && !metrics && orders.length === 0 && returns.length === 0 && contracts.length === 0) {
-      throw inputError(`no customer ${JSON.stringify(customerId)} in the store`);
-    }
-    return { customer_id: customerId, profile, metrics, history, orders, returns, contracts };
-  } finally {
-    store.close();
-  }
+/**
+ * The 360° view of the customer with exactly this id, read from an open store; null when the
+ * store knows no such customer (no profile, scores, orders, returns or contracts). E-mail and
+ * phone (and the name, where names are personal) are masked unless `showPii`.
+ */
+export async function customer360In(store: Store, customerId: string, privacy: PrivacyOptions): Promise<Customer360 | null> {
+  const id = { id: customerId };
+  const masked = !privacy.showPii;
+  const shownProfile = masked
+    ? ` REPLACE (${maskEmailSql('email')} AS email, ${maskPhoneSql('phone')} AS phone${privacy.maskNames ? `, ${maskNameSql('name')} AS name` : ''})`
+    : '';
+  const profile = (await store.one(`SELECT * EXCLUDE (load_id, source_file, source_sheet, source_row)${shownProfile} FROM customers WHERE customer_id = $id`, id)) ?? null;
+  const hasRuns = ((await store.value<number>('SELECT count(*) FROM runs')) ?? 0) > 0;
+  const metrics = hasRuns ? ((await store.one('SELECT * FROM customer_latest WHERE customer_id = $id', id)) ?? null) : null;
+  const history = hasRuns
+    ? await store.all(
+        `SELECT m.run_id, CAST(r.as_of AS VARCHAR) AS as_of, m.rfm_segment, m.value_tier, m.churn_tier, m.churn_risk, m.clv, m.monetary, m.abc_class
+         FROM customer_metrics m JOIN runs r USING (run_id) WHERE m.customer_id = $id ORDER BY r.as_of, m.run_id`,
+        id,
+      )
+    : [];
+  const orders = await store.all(
+    `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, count(*) AS lines, sum(amount) AS amount,
+            string_agg(DISTINCT product, ', ' ORDER BY product) AS products
+     FROM transactions WHERE customer_id = $id AND NOT is_return
+     GROUP BY ALL ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
+    id,
+  );
+  const returns = await store.all(
+    `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, product, quantity, amount
+     FROM transactions WHERE customer_id = $id AND is_return ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
+    id,
+  );
+  const contracts = hasRuns
+    ? await store.all(
+        `SELECT contract_id, plan, status, CAST(period_start AS VARCHAR) AS period_start, CAST(period_end AS VARCHAR) AS period_end,
+                renewals, premium, CAST(renewal_due AS VARCHAR) AS renewal_due, p_renew, residual_value, value_at_risk
+         FROM contract_latest WHERE customer_id = $id
+         ORDER BY renewal_due NULLS LAST, period_end DESC, contract_id`,
+        id,
+      )
+    : [];
+  if (!profile && !metrics && orders.length === 0 && returns.length === 0 && contracts.length === 0) return null;
+  return { customer_id: customerId, profile, metrics, history, orders, returns, contracts };
 }
 
 /** The customer's contracts in the run (customer_metrics' contract columns). */

@@ -114,7 +114,10 @@ describe('--quiet', () => {
     expect(warned.stderr).toMatch(/^warning: /);
     const failed = crm(['--db', db, '-q', 'customer', 'no-such-customer']);
     expect(failed.code).toBe(ExitCode.input);
-    expect(failed.stderr).toBe('crm: error: no customer "no-such-customer" in the store\n');
+    expect(failed.stderr).toBe(
+      'crm: error: no customer "no-such-customer" (by id, e-mail, phone or name) in the store\n' +
+        '  An id must match exactly; an e-mail or phone must match whole (after normalising); a name may match in part.\n',
+    );
   });
 });
 
@@ -180,7 +183,10 @@ describe('progress', () => {
 describe('usage errors', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown option', ['run', '--bogus'], /^crm: error: unknown option '--bogus'\n\(see `crm run --help`\)\n$/],
-    ['a missing argument', ['customer'], /^crm: error: missing required argument 'id'\n\(see `crm customer --help`\)\n$/],
+    ['a missing argument', ['query'], /^crm: error: missing required argument 'sql'\n\(see `crm query --help`\)\n$/],
+    ['crm customer with nothing to find', ['customer'], /^crm: error: give a customer id, e-mail, phone or name, or --where key=value\n$/],
+    ['crm customer --limit 0', ['customer', 'x', '--limit', '0'], /^crm: error: --limit "0": give a whole number of candidates, 1 or more\n$/],
+    ['crm customer --where without =', ['customer', '--where', 'plate'], /^crm: error: --where "plate": give key=value, e\.g\. --where plate=沪A12345\n$/],
     ['a bad choice', ['run', '--time-unit', 'year'], /^crm: error: option '--time-unit <unit>' argument 'year' is invalid\. Allowed choices are day, week, month\.\n\(see `crm run --help`\)\n$/],
     ['an unknown command', ['frob'], /^crm: error: unknown command 'frob'\n\(see `crm --help`\)\n$/],
     ['a missing required option', ['export', 'segment', 'customers'], /^crm: error: required option '--out <file>' not specified\n\(see `crm export segment --help`\)\n$/],
@@ -267,7 +273,7 @@ describe('help', () => {
     for (const l of listed) expect(l).toMatch(/^ {2}[a-z]/);
     const names = listed.map((l) => l.trim().split(/\s{2,}/)[0]);
     expect(names).toEqual(
-      expect.arrayContaining(['ingest <kind> <files...>', 'quality', 'run', 'model show', 'keyaccounts', 'customer <id>', 'export segment <name>', 'export segments', 'notebook render <file>']),
+      expect.arrayContaining(['ingest <kind> <files...>', 'quality', 'run', 'model show', 'keyaccounts', 'customer [query]', 'export segment <name>', 'export segments', 'notebook render <file>']),
     );
     expect(r.stdout).toContain('Examples:\n  crm ingest customers');
     expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 internal error \(a bug\), 2 usage,\s+3 input, 4 store/);

@@ -57,7 +57,8 @@ describe('crm customer', () => {
       returns: Record<string, unknown>[];
     }>(['customer', 'X']);
     expect(c.customer_id).toBe('X');
-    expect(c.profile).toMatchObject({ customer_id: 'X', name: 'Xenia Corp', email: 'xenia@example.com', region: 'North', account_owner: 'Ann' });
+    // E-mail and phone are masked on screen by default (--show-pii: below).
+    expect(c.profile).toMatchObject({ customer_id: 'X', name: 'Xenia Corp', email: 'x***@example.com', region: 'North', account_owner: 'Ann' });
     expect(c.profile).not.toHaveProperty('load_id');
     expect(c.metrics).toMatchObject({
       run_id: run2.run_id,
@@ -84,6 +85,33 @@ describe('crm customer', () => {
     expect(c.returns).toEqual([{ order_id: 'C3', order_date: '2024-02-20', product: 'P-B', quantity: -1, amount: -15 }]);
   });
 
+  it('--show-pii shows the e-mail as stored; text output masks it by default', () => {
+    expect(store.json<{ profile: { email: string }; pii_masked: boolean }>(['customer', 'X', '--show-pii'])).toMatchObject({ profile: { email: 'xenia@example.com' }, pii_masked: false, matched: ['id'] });
+    const text = store.cli(['customer', 'X']);
+    expect(text.stdout).toContain('email         x***@example.com');
+    expect(text.stdout).not.toContain('xenia@');
+  });
+
+  it('by name in part: one match shows the 360° view; privacy.mask_names in crm.config.json masks the name', () => {
+    expect(store.cli(['customer', 'xenia']).stdout).toMatch(/^customer X — Xenia Corp\n/);
+    store.write('crm.config.json', JSON.stringify({ privacy: { mask_names: true } }));
+    try {
+      expect(store.cli(['customer', 'xenia']).stdout).toMatch(/^customer X — X\*\*\* C\*\*\*\n/);
+      expect(store.cli(['customer', 'xenia', '--show-pii']).stdout).toMatch(/^customer X — Xenia Corp\n/);
+    } finally {
+      store.write('crm.config.json', '{}');
+    }
+  });
+
+  it('several matches: the candidates with what matched (text and --json)', () => {
+    const text = store.cli(['customer', 'o']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^2 customers match "o" \(by id, e-mail, phone or name\):\n/);
+    expect(text.stdout).toMatch(/X\s+Xenia Corp\s+x\*\*\*@example\.com\s+North\s+\S+\s+name/);
+    const json = store.json<{ matches: number; candidates: { customer_id: string; matched: string[] }[] }>(['customer', 'o', '--limit', '1']);
+    expect([json.matches, json.candidates.map((c) => [c.customer_id, c.matched])]).toEqual([2, [['X', ['name']]]]);
+  });
+
   it('a customer with orders but no profile has profile null', () => {
     const c = store.json<{ profile: unknown; metrics: { monetary: number }; orders: unknown[] }>(['customer', 'Z']);
     expect(c.profile).toBeNull();
@@ -94,7 +122,10 @@ describe('crm customer', () => {
   it('an unknown customer: exit 3 (input error) naming it', () => {
     const r = store.cli(['customer', 'NOPE', '--json']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('crm: error: no customer "NOPE" in the store\n');
+    expect(r.stderr).toBe(
+      'crm: error: no customer "NOPE" (by id, e-mail, phone or name) in the store\n' +
+        '  An id must match exactly; an e-mail or phone must match whole (after normalising); a name may match in part.\n',
+    );
     expect(r.stdout).toBe('');
   });
 });
