@@ -48,12 +48,18 @@ WITH known_periods AS (
   -- The length as months per period (0: irregular), a number so that comparing them is cheap.
   SELECT rowid AS period_row, contract_id, period_start, period_end,
          CAST(amount AS DOUBLE) AS amount,
-         cancel_date IS NULL AS full_length,
+         -- Full-length periods (no cancel_date) rank as 100 + months for max and as months for
+         -- min, the others the other way round: see contract_units.
          CASE WHEN period_end - period_start BETWEEN 27 AND 31 THEN 1
               WHEN period_end - period_start BETWEEN 88 AND 92 THEN 3
               WHEN period_end - period_start BETWEEN 180 AND 184 THEN 6
               WHEN period_end - period_start BETWEEN 364 AND 366 THEN 12
-              ELSE 0 END AS length_months
+              ELSE 0 END + CASE WHEN cancel_date IS NULL THEN 0 ELSE 100 END AS unit_low,
+         CASE WHEN period_end - period_start BETWEEN 27 AND 31 THEN 1
+              WHEN period_end - period_start BETWEEN 88 AND 92 THEN 3
+              WHEN period_end - period_start BETWEEN 180 AND 184 THEN 6
+              WHEN period_end - period_start BETWEEN 364 AND 366 THEN 12
+              ELSE 0 END + CASE WHEN cancel_date IS NULL THEN 100 ELSE 0 END AS unit_high
   FROM contracts
   WHERE period_start <= CAST($as_of AS DATE)
 ),
@@ -72,10 +78,8 @@ ordered_periods AS (
          max(period_end) OVER c AS contract_end,
          last_value(period_row) OVER c AS last_row,
          -- The units of its periods: all, and those without a cancel_date (which may be cut short).
-         min(length_months) OVER c AS first_unit,
-         max(length_months) OVER c AS last_unit,
-         min(length_months) FILTER (WHERE full_length) OVER c AS first_full_unit,
-         max(length_months) FILTER (WHERE full_length) OVER c AS last_full_unit
+         min(unit_low) OVER c AS unit_low,
+         max(unit_high) OVER c AS unit_high
   FROM known_periods
   -- Ties (the same dates twice) in load order.
   WINDOW w AS (PARTITION BY contract_id ORDER BY period_start, period_end, period_row),
@@ -89,7 +93,7 @@ run_starts AS (
 ),
 spells AS (
   -- A run lasts until the next run starts: its end is the coverage the next start saw.
-  SELECT contract_id, last_row, first_unit, last_unit, first_full_unit, last_full_unit,
+  SELECT contract_id, last_row, unit_low, unit_high,
          CAST(row_number() OVER r AS INTEGER) AS spell,
          lead(seq) OVER r IS NULL AS is_current,
          period_start AS first_start,
@@ -112,10 +116,12 @@ last_periods AS (
 ),
 contract_units AS (
   SELECT *,
-         -- Periods with a cancel_date decide the unit only when all have one.
-         CASE WHEN first_full_unit IS NOT NULL
-                THEN CASE WHEN first_full_unit = last_full_unit THEN first_full_unit ELSE 0 END
-              WHEN first_unit = last_unit THEN first_unit
+         -- Periods with a cancel_date decide the unit only when all have one. With a full-length
+         -- period, unit_high ≥ 100 is 100 + the longest full-length unit and unit_low < 100 the
+         -- shortest; without one, unit_low is 100 + the shortest and unit_high the longest.
+         CASE WHEN unit_high >= 100
+                THEN CASE WHEN unit_low = unit_high - 100 THEN unit_low ELSE 0 END
+              WHEN unit_low - 100 = unit_high THEN unit_high
               ELSE 0 END AS unit_months
   FROM last_periods
 ),
