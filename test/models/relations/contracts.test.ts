@@ -9,6 +9,7 @@ import { materialize, parametersOf, rowsOf, type Relation } from '../../../src/m
 import { CONTRACT_BACKTEST } from '../../../src/models/relations/contract-backtest.js';
 import { CONTRACT_METRICS, CONTRACT_RETENTION, CONTRACT_SUMMARY } from '../../../src/models/relations/contract-metrics.js';
 import { CONTRACT_FIT_INPUT, CONTRACT_SPELLS } from '../../../src/models/relations/contract-spells.js';
+import { createRng } from '../../../src/models/random.js';
 import { Store } from '../../../src/store/db.js';
 
 const RELATIONS: Relation[] = [CONTRACT_SPELLS, CONTRACT_FIT_INPUT, CONTRACT_METRICS, CONTRACT_RETENTION, CONTRACT_SUMMARY, CONTRACT_BACKTEST];
@@ -155,6 +156,49 @@ describe('contract spells (renewal detection)', () => {
       ['Y', 'year', 1, 'active'],
     ]);
     expect((await spellsOf({ period: 'month' })).map((s) => s.period_unit)).toEqual(['month', 'month', 'month', 'month', 'month', 'month']);
+  });
+
+  it('gives each contract the unit of min/max over its periods, full-length ones first, on a seeded random book', async () => {
+    // The spells compute the unit from two packed window aggregates (contract-spells.ts); this is
+    // the rule written plainly (min = max over the periods without a cancel_date if any, else over
+    // all) on contracts mixing every length class, cancellations and irregular periods.
+    const rng = createRng(20261207);
+    const lengths = [27, 29, 30, 31, 88, 90, 92, 180, 184, 364, 365, 366, 10, 75, 200, 400];
+    const periods: Period[] = [];
+    for (let c = 0; c < 120; c++) {
+      let start = Date.UTC(2020, 0, 1) + Math.floor(rng.uniform() * 400) * 86_400_000;
+      const n = 1 + Math.floor(rng.uniform() * 4);
+      const usual = lengths[Math.floor(rng.uniform() * lengths.length)];
+      for (let k = 0; k < n; k++) {
+        const days = rng.uniform() < 0.7 ? usual : lengths[Math.floor(rng.uniform() * lengths.length)];
+        const end = start + days * 86_400_000;
+        const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
+        periods.push([`R${c}`, iso(start), iso(end), 10, 'p', rng.uniform() < 0.25 ? { cancel: iso(end) } : undefined]);
+        start = end + 86_400_000;
+      }
+    }
+    await loadContracts(periods);
+    const spells = await spellsOf();
+    const expected = await store.all(`
+      WITH lengths AS (
+        SELECT contract_id, cancel_date IS NULL AS full_length,
+               CASE WHEN period_end - period_start BETWEEN 27 AND 31 THEN 'month'
+                    WHEN period_end - period_start BETWEEN 88 AND 92 THEN 'quarter'
+                    WHEN period_end - period_start BETWEEN 180 AND 184 THEN 'half_year'
+                    WHEN period_end - period_start BETWEEN 364 AND 366 THEN 'year'
+                    ELSE 'irregular' END AS unit
+        FROM contracts WHERE period_start <= DATE '${AS_OF}'
+      ), per_contract AS (
+        SELECT contract_id, min(unit) AS lo, max(unit) AS hi,
+               min(unit) FILTER (WHERE full_length) AS full_lo, max(unit) FILTER (WHERE full_length) AS full_hi
+        FROM lengths GROUP BY contract_id
+      )
+      SELECT contract_id, CASE WHEN full_lo IS NOT NULL THEN CASE WHEN full_lo = full_hi THEN full_lo ELSE 'irregular' END
+                               WHEN lo = hi THEN lo ELSE 'irregular' END AS period_unit
+      FROM per_contract ORDER BY contract_id`);
+    const units = new Set(expected.map((r) => r.period_unit));
+    expect(units.size).toBe(5); // every class occurs
+    expect(spells.filter((s) => s.spell === 1).map((s) => ({ contract_id: s.contract_id, period_unit: s.period_unit }))).toEqual(expected);
   });
 
   it('compresses the runs of renewals per (plan, unit, renewals, active), irregular ones left out', async () => {
