@@ -227,6 +227,9 @@ describe('crm run with contracts', () => {
     expect(await diff('contract_retention')).toEqual([{ n: 0 }]);
     const sbg = await s.query<{ a: string; b: string }>(`SELECT CAST(contracts->'sbg' AS VARCHAR) AS a, (SELECT CAST(contracts->'sbg' AS VARCHAR) FROM runs WHERE run_id = 2) AS b FROM runs WHERE run_id = 3`);
     expect(sbg[0].a).toBe(sbg[0].b);
+    // The totals too, to the last digit (summed as exact decimals, whatever order the threads finish in).
+    const summary = await s.query<{ a: string; b: string }>(`SELECT CAST(contracts->'summary' AS VARCHAR) AS a, (SELECT CAST(contracts->'summary' AS VARCHAR) FROM runs WHERE run_id = 2) AS b FROM runs WHERE run_id = 3`);
+    expect(summary[0].a).toBe(summary[0].b);
   }, 60_000);
 
   it('takes the default as-of from the contracts too (period starts and cancellations after the last purchase)', async () => {

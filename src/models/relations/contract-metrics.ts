@@ -166,10 +166,12 @@ SELECT CAST(count(*) AS INTEGER) AS contracts,
        CAST(count(*) FILTER (WHERE status = 'cancelled') AS INTEGER) AS cancelled,
        CAST(count(*) FILTER (WHERE period_unit = 'irregular') AS INTEGER) AS irregular,
        CAST(count(p_renew) AS INTEGER) AS scored,
-       coalesce(sum(premium) FILTER (WHERE status IN ('active', 'in_grace')), 0) AS premium_in_force,
-       coalesce(sum(residual_value), 0) AS residual_value,
-       coalesce(sum(residual_value_horizon), 0) AS residual_value_horizon,
-       coalesce(sum(value_at_risk), 0) AS value_at_risk
+       -- Summed as exact decimals (each value to 1e-6): a sum of DOUBLEs depends on the order
+       -- DuckDB's threads finish in, and a rerun of the same as-of must give the same totals.
+       CAST(coalesce(sum(CAST(premium AS DECIMAL(38, 6))) FILTER (WHERE status IN ('active', 'in_grace')), 0) AS DOUBLE) AS premium_in_force,
+       CAST(coalesce(sum(CAST(residual_value AS DECIMAL(38, 6))), 0) AS DOUBLE) AS residual_value,
+       CAST(coalesce(sum(CAST(residual_value_horizon AS DECIMAL(38, 6))), 0) AS DOUBLE) AS residual_value_horizon,
+       CAST(coalesce(sum(CAST(value_at_risk AS DECIMAL(38, 6))), 0) AS DOUBLE) AS value_at_risk
 FROM run_contracts`,
   params: ['run_id'],
 };
