@@ -23,7 +23,7 @@ export interface IngestSourceConfig {
 }
 
 export interface CrmConfig {
-  ingest?: { transactions?: IngestSourceConfig; customers?: IngestSourceConfig; contracts?: IngestSourceConfig };
+  ingest?: { transactions?: IngestSourceConfig; customers?: IngestSourceConfig; contracts?: IngestSourceConfig; owners?: IngestSourceConfig };
   models?: Record<string, unknown>;
   /** Where the config came from (absent when none was found). */
   source?: string;
