@@ -290,6 +290,25 @@ export function registerCommands(program: Command): void {
     });
 
   program
+    .command('owners')
+    .description("the account managers' books in the latest run: key accounts, at risk, revenue, CLV, changes; unowned key accounts")
+    .option('--json', 'print as JSON: { run_id, owners: [{ owner, team, customers, key_accounts, at_risk, revenue, clv, new_key_accounts, new_at_risk, lost }], unowned_key_accounts, over_limit }')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { owners, formatOwners } = await import('./reports/owners.js');
+      const { resolveRunOptions } = await import('./run/settings.js');
+      const ctx = contextFor(cmd);
+      const maxPerOwner = resolveRunOptions({}, ctx.config()).settings.key_accounts.max_per_owner;
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const { result, previousRunId } = await owners(store, maxPerOwner);
+        emit(ctx, result, (r) => formatOwners(r, previousRunId));
+      } finally {
+        store.close();
+      }
+    });
+
+  program
     .command('customer')
     .description('one customer, 360°: profile, latest scores, history across runs, last orders and returns')
     .argument('<id>', 'customer id')

@@ -20,6 +20,7 @@ const SUMMARIES: Record<string, string> = {
   run: 'score customers: RFM, churn, lifetime value, 80/20',
   'model show': 'fitted model parameters and backtest of a run',
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
+  owners: "account managers' books: key accounts, at risk, unowned",
   customer: 'one customer: profile, scores, history, orders',
   renewals: 'contracts due for renewal, by value at risk',
   'notebook render': 'render a Markdown notebook into an HTML report',

@@ -1,0 +1,106 @@
+/**
+ * Account owners through the real CLI on the demo's sample data: `crm ingest owners
+ * data/sample/owners.csv`, `crm owners` (text and --json, changes between two runs, the unowned
+ * key accounts, owners above models.key_accounts.max_per_owner), and `crm quality`'s finding.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ExitCode } from '../../src/util/errors.js';
+import { crm, ROOT, sql, tempDir } from '../helpers/cli.js';
+
+const SAMPLE = path.join(ROOT, 'data/sample');
+let dir: string;
+let db: string;
+
+const ok = (args: string[], cwd?: string) => {
+  const r = crm(['--db', db, ...args], { cwd });
+  expect(r.code, r.stderr).toBe(0);
+  return r;
+};
+
+interface OwnersJson {
+  run_id: number;
+  owners: { owner: string; team: string | null; customers: number; key_accounts: number; at_risk: number; revenue: number; clv: number; new_key_accounts: number | null; new_at_risk: number | null; lost: number | null }[];
+  unowned_key_accounts: string[];
+  over_limit: { owner: string; key_accounts: number; max_per_owner: number }[];
+}
+const ownersJson = (args: string[] = [], cwd?: string) => JSON.parse(ok(['owners', '--json', ...args], cwd).stdout) as OwnersJson;
+
+beforeAll(() => {
+  dir = tempDir('crm-owners-e2e-');
+  db = path.join(dir, 'crm.duckdb');
+  ok(['-q', 'ingest', 'transactions', path.join(SAMPLE, 'transactions.csv')]);
+  ok(['-q', 'ingest', 'customers', path.join(SAMPLE, 'customers.csv'), path.join(SAMPLE, 'policyholders.csv')]);
+  ok(['-q', 'ingest', 'contracts', path.join(SAMPLE, 'contracts.csv')]);
+  ok(['-q', 'run', '--as-of', '2025-06-30']);
+  ok(['-q', 'run']);
+}, 120_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('owners of the demo', () => {
+  test('before the owners file: 67 of 87 key accounts have no owner, and crm quality says so', () => {
+    const before = ownersJson();
+    expect(before.run_id).toBe(2);
+    expect(before.unowned_key_accounts).toHaveLength(67);
+    expect(before.owners.reduce((a, o) => a + o.key_accounts, 0) + 67).toBe(87);
+    const quality = JSON.parse(ok(['quality', '--json']).stdout);
+    expect(quality.unowned_key_accounts).toMatchObject({ run_id: 2, count: 67 });
+    expect(quality.findings.find((f: { check: string }) => f.check === 'unowned_key_accounts').message).toMatch(/^67 key accounts of run 2 have no account owner \(C\d+/);
+  });
+
+  test('crm ingest owners: loaded, reconciled and recorded; the same file again is a no-op', () => {
+    const r = ok(['ingest', 'owners', path.join(SAMPLE, 'owners.csv')]);
+    expect(r.stdout).toMatch(/owners\.csv: 62 rows read = 62 loaded \+ 0 rejected \(load 5\)/);
+    expect(ok(['ingest', 'owners', path.join(SAMPLE, 'owners.csv')]).stdout).toMatch(/unchanged/);
+    expect(sql(db, "SELECT kind, rows_read, rows_loaded FROM loads WHERE kind = 'owners'")).toEqual([{ kind: 'owners', rows_read: 62, rows_loaded: 62 }]);
+  });
+
+  test('crm owners --json: exactly the documented keys, the books, five unowned, Li Na over the limit', () => {
+    const after = ownersJson();
+    expect(Object.keys(after)).toEqual(['run_id', 'owners', 'unowned_key_accounts', 'over_limit']);
+    expect(Object.keys(after.owners[0])).toEqual(['owner', 'team', 'customers', 'key_accounts', 'at_risk', 'revenue', 'clv', 'new_key_accounts', 'new_at_risk', 'lost']);
+    expect(after.unowned_key_accounts).toHaveLength(5);
+    const liNa = after.owners.find((o) => o.owner === 'Li Na')!;
+    expect(liNa).toMatchObject({ team: 'East', customers: 12, key_accounts: 12 });
+    expect(after.over_limit.map((o) => o.owner)).toContain('Li Na');
+    expect(after.over_limit.every((o) => o.key_accounts > 10 && o.max_per_owner === 10)).toBe(true);
+    // The change columns count from run 1.
+    expect(after.owners.every((o) => o.new_key_accounts !== null && o.lost !== null)).toBe(true);
+    // The books and the unowned add up to the run's key accounts.
+    expect(after.owners.reduce((a, o) => a + o.key_accounts, 0) + after.unowned_key_accounts.length).toBe(87);
+    // The changes agree with the runs' own rows (ownership as it is now).
+    const [changes] = sql<{ new_key: number; lost: number }>(
+      db,
+      `SELECT count(*) FILTER (WHERE l.is_key_account AND NOT coalesce(p.is_key_account, false)) AS new_key,
+              count(*) FILTER (WHERE p.is_key_account AND NOT coalesce(l.is_key_account, false)) AS lost
+       FROM customer_owners o LEFT JOIN customer_metrics l ON l.customer_id = o.customer_id AND l.run_id = 2
+       LEFT JOIN customer_metrics p ON p.customer_id = o.customer_id AND p.run_id = 1`,
+    );
+    expect(after.owners.reduce((a, o) => a + o.new_key_accounts!, 0)).toBe(Number(changes.new_key));
+    expect(after.owners.reduce((a, o) => a + o.lost!, 0)).toBe(Number(changes.lost));
+  });
+
+  test('crm owners text; models.key_accounts.max_per_owner from crm.config.json', () => {
+    const text = ok(['owners']).stdout;
+    expect(text).toMatch(/^\d+ account owners in run 2 \(changes since run 1\)/);
+    expect(text).toMatch(/^5 key accounts have no owner: C\d+/m);
+    expect(text).toContain('Li Na holds 12 key accounts, more than 10 (models.key_accounts.max_per_owner)');
+    fs.writeFileSync(path.join(dir, 'crm.config.json'), JSON.stringify({ models: { key_accounts: { max_per_owner: 20 } } }));
+    expect(ownersJson([], dir).over_limit).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'crm.config.json'), JSON.stringify({ models: { key_accounts: { max_per_owner: 0 } } }));
+    const bad = crm(['--db', db, 'owners'], { cwd: dir });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('max_per_owner');
+    fs.rmSync(path.join(dir, 'crm.config.json'));
+  });
+
+  test('crm owners before any run: exit 4', () => {
+    const empty = path.join(dir, 'empty.duckdb');
+    const r = crm(['--db', empty, '-q', 'ingest', 'owners', path.join(SAMPLE, 'owners.csv')]);
+    expect(r.code, r.stderr).toBe(0);
+    const none = crm(['--db', empty, 'owners']);
+    expect(none.code).toBe(ExitCode.store);
+    expect(none.stderr).toContain('no model run yet');
+  });
+});
