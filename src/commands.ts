@@ -281,11 +281,12 @@ export function registerCommands(program: Command): void {
     .command('keyaccounts')
     .description('the 80/20 key accounts of the latest run, with trend, churn risk, tier, owner and at-risk flags')
     .option('--share <share>', 'revenue share that defines key accounts (default: the run\'s, 0.8)')
+    .option('--owner <name>', "only this account owner's key accounts (exact name; see crm owners)")
     .option('--json', 'print as JSON')
-    .action(async (opts: { share?: string }, cmd: Command) => {
+    .action(async (opts: { share?: string; owner?: string }, cmd: Command) => {
       const { keyAccounts, formatKeyAccounts } = await import('./run/views.js');
       const ctx = contextFor(cmd);
-      const result = await keyAccounts(ctx.storePath, opts.share);
+      const result = await keyAccounts(ctx.storePath, opts.share, opts.owner);
       emit(ctx, result, formatKeyAccounts);
     });
 
@@ -358,6 +359,7 @@ Examples:
     .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension: .csv .xlsx .parquet .arrow/.feather/.ipc .json)`, parseFormat)
     .requiredOption('--out <file>', 'the file to write; missing folders are created')
     .option('--columns <list>', 'only these columns, in this order, e.g. customer_id,email,clv', parseColumns)
+    .option('--owner <name>', "only this account owner's customers (exact name; see crm owners)")
     .option('--mask-pii', 'mask e-mail addresses and phone numbers (a***@example.com, +86 138****5678)')
     .option('--force', 'replace the file if it exists')
     .option('--bom', 'CSV: start with a UTF-8 byte-order mark, for Excel on Windows')
@@ -366,31 +368,35 @@ Examples:
       'after',
       `
 Examples:
+  crm export segment "At Risk" --owner "Li Na" --out out/li-na-at-risk.xlsx
   crm export segment "At Risk" --out out/at-risk.xlsx
   crm export segment keyaccounts --format csv --out out/key-accounts.csv --bom --mask-pii
   crm export segment customers --out out/customers.parquet --columns customer_id,email,clv --force`,
     )
-    .action(async (name: string, opts: { format?: ExportFormat; out: string; columns?: string[]; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
+    .action(async (name: string, opts: { format?: ExportFormat; out: string; columns?: string[]; owner?: string; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
       const { Store } = await import('./store/db.js');
       const { exportSegment, listSegments, resolveTarget } = await import('./reports/export.js');
+      const { checkOwner } = await import('./reports/owner-filter.js');
       const { checkTarget } = await import('./reports/atomic-file.js');
       const ctx = contextFor(cmd);
       const format = exportFormatOf(opts, ctx);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
-        // The usual mistakes (no run yet, unknown segment, file exists) fail before any progress output.
+        // The usual mistakes (no run yet, unknown segment or owner, file exists) fail before any progress output.
         await listSegments(store); // no model run yet: exit 4
         const target = await resolveTarget(store, name);
+        if (opts.owner !== undefined) await checkOwner(store, opts.owner);
         checkTarget(path.resolve(opts.out), { force: opts.force });
-        const label = target.kind === 'segment' ? target.segment : target.kind;
+        const label = (target.kind === 'segment' ? target.segment : target.kind) + (opts.owner === undefined ? '' : ` of ${opts.owner}`);
         const result: SegmentExportResult = await ctx.progress.step(`exporting ${label} as ${format}`, (tick) =>
-          exportSegment(store, name, { format, out: opts.out, columns: opts.columns, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
+          exportSegment(store, name, { format, out: opts.out, columns: opts.columns, owner: opts.owner, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
         );
         for (const w of result.warnings) ctx.reporter.warn(w);
         if (ctx.json) {
           printJson({
             target: result.target.kind,
             segment: result.target.kind === 'segment' ? result.target.segment : null,
+            owner: opts.owner ?? null,
             rows: result.rows,
             path: result.path,
             format: result.format,

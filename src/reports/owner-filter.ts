@@ -15,7 +15,12 @@ const OWNERS_LISTED = 12;
  * A condition on a relation's customer_id keeping the customers of `$owner` (NULL keeps all):
  * add `{ owner }` to the statement's parameters.
  */
-export const OWNER_BOOK_SQL = `(CAST($owner AS VARCHAR) IS NULL OR customer_id IN (SELECT customer_id FROM customer_owners WHERE account_owner = CAST($owner AS VARCHAR)))`;
+export const OWNER_BOOK_SQL = `(CAST($owner AS VARCHAR) IS NULL OR ${ownerBookCondition('CAST($owner AS VARCHAR)')})`;
+
+/** A condition on a relation's customer_id keeping the customers whose owner in effect is the SQL text `owner` (a parameter or a literal). */
+export function ownerBookCondition(owner: string): string {
+  return `customer_id IN (SELECT customer_id FROM customer_owners WHERE account_owner = ${owner})`;
+}
 
 /** An owner is known when some customer's owner in effect is them; otherwise an input error naming the owners there are. */
 export async function checkOwner(store: Store, owner: string): Promise<void> {
