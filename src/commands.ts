@@ -440,6 +440,44 @@ Examples:
     });
 
   exportCmd
+    .command('owners')
+    .summary("one file per account owner with only that owner's customers")
+    .description("write one file per account owner into DIR, holding only that owner's customers of the latest run (contact data and scores, as `crm export segment customers`); customers without an owner are in no file")
+    .requiredOption('--out <dir>', 'the folder to write into; created if missing')
+    .addOption(new Option('--format <format>', 'csv or xlsx').choices(['csv', 'xlsx']).default('csv'))
+    .option('--mask-pii', 'mask e-mail addresses and phone numbers (a***@example.com, +86 138****5678)')
+    .option('--force', 'replace files that exist')
+    .option('--bom', 'CSV: start with a UTF-8 byte-order mark, for Excel on Windows')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm export owners --out out/owners
+  crm export owners --out out/owners --format xlsx --mask-pii`,
+    )
+    .action(async (opts: { out: string; format: 'csv' | 'xlsx'; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { exportOwners } = await import('./reports/export-owners.js');
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const result = await ctx.progress.step(`exporting the owners' books as ${opts.format}`, () =>
+          exportOwners(store, { dir: opts.out, format: opts.format, maskPii: opts.maskPii, force: opts.force, bom: opts.bom }),
+        );
+        if (ctx.json) printJson(result);
+        else {
+          for (const f of result.files) ctx.reporter.out(`${f.owner}: ${formatCount(f.rows)} customers → ${f.path} (${formatBytes(f.bytes)})`);
+          ctx.reporter.out(`${formatCount(result.files.length)} files in ${result.dir}; each holds only its owner's customers`);
+          if (opts.maskPii) ctx.reporter.out(`masked: ${result.masked_columns.join(', ') || 'none'}`);
+          if (result.unowned_customers) ctx.reporter.out(`${formatCount(result.unowned_customers)} customers have no owner and are in no file (see crm owners)`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+  exportCmd
     .command('renewals')
     .summary('export the renewal-due list')
     .description('write the renewal-due list of the latest run (as `crm renewals` shows it, with e-mail and phone) to a file')

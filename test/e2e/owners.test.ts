@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ExitCode } from '../../src/util/errors.js';
+import { ownerFileNames } from '../../src/reports/export-owners.js';
 import { crm, ROOT, sql, tempDir } from '../helpers/cli.js';
+import { parseCsv } from '../helpers/csv.js';
 
 const SAMPLE = path.join(ROOT, 'data/sample');
 let dir: string;
@@ -102,5 +104,64 @@ describe('owners of the demo', () => {
     const none = crm(['--db', empty, 'owners']);
     expect(none.code).toBe(ExitCode.store);
     expect(none.stderr).toContain('no model run yet');
+  });
+
+  test('crm keyaccounts --owner: only that owner\'s key accounts; an unknown owner is exit 3 naming the owners', () => {
+    const mine = JSON.parse(ok(['keyaccounts', '--owner', 'Li Na', '--json']).stdout);
+    expect(mine.owner).toBe('Li Na');
+    expect(mine.accounts).toHaveLength(12);
+    expect(new Set(mine.accounts.map((a: { account_owner: string }) => a.account_owner))).toEqual(new Set(['Li Na']));
+    expect(ok(['keyaccounts', '--owner', 'Li Na']).stdout).toMatch(/^12 key accounts of Li Na bring /);
+    const all = JSON.parse(ok(['keyaccounts', '--json']).stdout);
+    expect(all.owner).toBeNull();
+    expect(all.accounts).toHaveLength(87);
+    const bad = crm(['--db', db, 'keyaccounts', '--owner', 'li na']);
+    expect(bad.code).toBe(ExitCode.input);
+    expect(bad.stderr).toContain('unknown owner "li na"');
+    expect(bad.stderr).toContain('Did you mean "Li Na"?');
+    expect(bad.stderr).toMatch(/Owners: Chen Jing, Diego González, .*Zhang Wei\./);
+  });
+
+  test('crm export segment --owner: the segment restricted to the owner\'s book', () => {
+    const out = path.join(dir, 'wang-fang.csv');
+    const r = JSON.parse(ok(['export', 'segment', 'keyaccounts', '--owner', 'Wang Fang', '--out', out, '--json']).stdout);
+    expect(r).toMatchObject({ target: 'keyaccounts', owner: 'Wang Fang', rows: 10 });
+    const rows = parseCsv(fs.readFileSync(out, 'utf8'));
+    expect(rows.slice(1).map((row) => row[rows[0].indexOf('account_owner')])).toEqual(Array(10).fill('Wang Fang'));
+    const bad = crm(['--db', db, 'export', 'segment', 'customers', '--owner', 'Nobody', '--out', path.join(dir, 'x.csv')]);
+    expect(bad.code).toBe(ExitCode.input);
+    expect(fs.existsSync(path.join(dir, 'x.csv'))).toBe(false);
+  });
+
+  test('crm export owners: one file per owner holding exactly that owner\'s customers of the run, nothing else', () => {
+    const out = path.join(dir, 'books');
+    const r = JSON.parse(ok(['export', 'owners', '--out', out, '--mask-pii', '--json']).stdout);
+    const owners = sql<{ owner: string }>(db, 'SELECT DISTINCT account_owner AS owner FROM customer_owners ORDER BY 1').map((o) => o.owner);
+    expect(r.files.map((f: { owner: string }) => f.owner)).toEqual(owners);
+    expect(r.masked_columns).toEqual(['email', 'phone']);
+    const books = new Map<string, string[]>();
+    for (const x of sql<{ owner: string; customer_id: string }>(db, 'SELECT account_owner AS owner, customer_id FROM customer_latest JOIN customer_owners USING (customer_id) ORDER BY 2')) {
+      books.set(x.owner, [...(books.get(x.owner) ?? []), x.customer_id]);
+    }
+    let exported = 0;
+    for (const f of r.files as { owner: string; path: string; rows: number }[]) {
+      const [header, ...rows] = parseCsv(fs.readFileSync(f.path, 'utf8'));
+      const ids = rows.map((row) => row[header.indexOf('customer_id')]).sort();
+      expect(rows.every((row) => row[header.indexOf('account_owner')] === f.owner), f.owner).toBe(true);
+      expect(ids, f.owner).toEqual(books.get(f.owner));
+      expect(rows.every((row) => !/@[a-z]/.test(row[header.indexOf('email')]) || row[header.indexOf('email')].includes('***')), 'masked').toBe(true);
+      exported += rows.length;
+    }
+    const [{ n }] = sql<{ n: number }>(db, 'SELECT count(*) AS n FROM customer_latest');
+    expect(exported + r.unowned_customers).toBe(Number(n));
+    // Again without --force: refused before anything is written (exit 5).
+    const again = crm(['--db', db, 'export', 'owners', '--out', out]);
+    expect(again.code).toBe(ExitCode.output);
+  });
+});
+
+describe('owner file names', () => {
+  test('keep the name, replace what a file system refuses, and never collide (case-insensitively)', () => {
+    expect(ownerFileNames(['Li Na', '王芳', 'A/B: C?', 'li na', 'LI NA', '..'], 'csv')).toEqual(['Li Na.csv', '王芳.csv', 'A_B_ C_.csv', 'li na (2).csv', 'LI NA (3).csv', '_.csv']);
   });
 });
