@@ -158,6 +158,14 @@ describe('owners of the demo', () => {
     const again = crm(['--db', db, 'export', 'owners', '--out', out]);
     expect(again.code).toBe(ExitCode.output);
   });
+
+  test('crm report names the owner in effect: a key account given to Li Na by the owners file', () => {
+    const out = path.join(dir, 'report');
+    ok(['-q', 'report', '--out', out]);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    // C0000049 (rank 2) has no owner in customers.csv; owners.csv gives it to Li Na.
+    expect(html).toContain('Li Na');
+  }, 60_000);
 });
 
 describe('owner file names', () => {
