@@ -368,8 +368,8 @@ Examples:
       'after',
       `
 Examples:
-  crm export segment "At Risk" --owner "Li Na" --out out/li-na-at-risk.xlsx
   crm export segment "At Risk" --out out/at-risk.xlsx
+  crm export segment "At Risk" --owner "Li Na" --out out/li-na-at-risk.xlsx
   crm export segment keyaccounts --format csv --out out/key-accounts.csv --bom --mask-pii
   crm export segment customers --out out/customers.parquet --columns customer_id,email,clv --force`,
     )
@@ -441,7 +441,7 @@ Examples:
 
   exportCmd
     .command('owners')
-    .summary("one file per account owner with only that owner's customers")
+    .summary("one file per owner with only their customers")
     .description("write one file per account owner into DIR, holding only that owner's customers of the latest run (contact data and scores, as `crm export segment customers`); customers without an owner are in no file")
     .requiredOption('--out <dir>', 'the folder to write into; created if missing')
     .addOption(new Option('--format <format>', 'csv or xlsx').choices(['csv', 'xlsx']).default('csv'))
