@@ -145,8 +145,8 @@ export function registerCommands(program: Command): void {
   program.hook('preAction', (_program, actionCommand) => refuseEmptyValues(actionCommand));
   program
     .command('ingest')
-    .description('load customer, transaction or contract exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
-    .argument('<kind>', 'what the files hold: transactions | customers | contracts (one row per contract period)')
+    .description('load customer, transaction, contract or account-owner exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
+    .argument('<kind>', 'what the files hold: transactions | customers | contracts (one row per contract period) | owners (customer_id, account_owner, team, owner_email)')
     .argument('<files...>', 'one or more files; all load in one transaction')
     .addOption(new Option('--format <format>', 'override format detection').choices(['csv', 'tsv', 'parquet', 'json', 'ndjson', 'xlsx']))
     .option('--encoding <name>', 'text encoding: utf-8 (default), gb18030, gbk, utf-16, latin1, windows-1252, big5, shift_jis')
@@ -164,7 +164,7 @@ export function registerCommands(program: Command): void {
       const { ingest, formatIngestReport } = await import('./ingest/index.js');
       const { DATASET_KINDS } = await import('./ingest/fields.js');
       if (!(DATASET_KINDS as readonly string[]).includes(kind)) {
-        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\`, \`crm ingest customers FILE\` or \`crm ingest contracts FILE\``);
+        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\`, \`crm ingest customers FILE\`, \`crm ingest contracts FILE\` or \`crm ingest owners FILE\``);
       }
       const ctx = contextFor(cmd);
       const report = await ingest({ kind: kind as DatasetKind, files, storePath: ctx.storePath, ...opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
@@ -281,12 +281,32 @@ export function registerCommands(program: Command): void {
     .command('keyaccounts')
     .description('the 80/20 key accounts of the latest run, with trend, churn risk, tier, owner and at-risk flags')
     .option('--share <share>', 'revenue share that defines key accounts (default: the run\'s, 0.8)')
+    .option('--owner <name>', "only this account owner's key accounts (exact name; see crm owners)")
     .option('--json', 'print as JSON')
-    .action(async (opts: { share?: string }, cmd: Command) => {
+    .action(async (opts: { share?: string; owner?: string }, cmd: Command) => {
       const { keyAccounts, formatKeyAccounts } = await import('./run/views.js');
       const ctx = contextFor(cmd);
-      const result = await keyAccounts(ctx.storePath, opts.share);
+      const result = await keyAccounts(ctx.storePath, opts.share, opts.owner);
       emit(ctx, result, formatKeyAccounts);
+    });
+
+  program
+    .command('owners')
+    .description("the account managers' books in the latest run: key accounts, at risk, revenue, CLV, changes; unowned key accounts")
+    .option('--json', 'print as JSON: { run_id, owners: [{ owner, team, customers, key_accounts, at_risk, revenue, clv, new_key_accounts, new_at_risk, lost }], unowned_key_accounts, over_limit }')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { owners, formatOwners } = await import('./reports/owners.js');
+      const { resolveRunOptions } = await import('./run/settings.js');
+      const ctx = contextFor(cmd);
+      const maxPerOwner = resolveRunOptions({}, ctx.config()).settings.key_accounts.max_per_owner;
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const { result, previousRunId } = await owners(store, maxPerOwner);
+        emit(ctx, result, (r) => formatOwners(r, previousRunId));
+      } finally {
+        store.close();
+      }
     });
 
   program
@@ -358,6 +378,7 @@ Examples:
     .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension: .csv .xlsx .parquet .arrow/.feather/.ipc .json)`, parseFormat)
     .requiredOption('--out <file>', 'the file to write; missing folders are created')
     .option('--columns <list>', 'only these columns, in this order, e.g. customer_id,email,clv', parseColumns)
+    .option('--owner <name>', "only this account owner's customers (exact name; see crm owners)")
     .option('--mask-pii', 'mask e-mail addresses and phone numbers (a***@example.com, +86 138****5678)')
     .option('--force', 'replace the file if it exists')
     .option('--bom', 'CSV: start with a UTF-8 byte-order mark, for Excel on Windows')
@@ -367,30 +388,34 @@ Examples:
       `
 Examples:
   crm export segment "At Risk" --out out/at-risk.xlsx
+  crm export segment "At Risk" --owner "Li Na" --out out/li-na-at-risk.xlsx
   crm export segment keyaccounts --format csv --out out/key-accounts.csv --bom --mask-pii
   crm export segment customers --out out/customers.parquet --columns customer_id,email,clv --force`,
     )
-    .action(async (name: string, opts: { format?: ExportFormat; out: string; columns?: string[]; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
+    .action(async (name: string, opts: { format?: ExportFormat; out: string; columns?: string[]; owner?: string; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
       const { Store } = await import('./store/db.js');
       const { exportSegment, listSegments, resolveTarget } = await import('./reports/export.js');
+      const { checkOwner } = await import('./reports/owner-filter.js');
       const { checkTarget } = await import('./reports/atomic-file.js');
       const ctx = contextFor(cmd);
       const format = exportFormatOf(opts, ctx);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
-        // The usual mistakes (no run yet, unknown segment, file exists) fail before any progress output.
+        // The usual mistakes (no run yet, unknown segment or owner, file exists) fail before any progress output.
         await listSegments(store); // no model run yet: exit 4
         const target = await resolveTarget(store, name);
+        if (opts.owner !== undefined) await checkOwner(store, opts.owner);
         checkTarget(path.resolve(opts.out), { force: opts.force });
-        const label = target.kind === 'segment' ? target.segment : target.kind;
+        const label = (target.kind === 'segment' ? target.segment : target.kind) + (opts.owner === undefined ? '' : ` of ${opts.owner}`);
         const result: SegmentExportResult = await ctx.progress.step(`exporting ${label} as ${format}`, (tick) =>
-          exportSegment(store, name, { format, out: opts.out, columns: opts.columns, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
+          exportSegment(store, name, { format, out: opts.out, columns: opts.columns, owner: opts.owner, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
         );
         for (const w of result.warnings) ctx.reporter.warn(w);
         if (ctx.json) {
           printJson({
             target: result.target.kind,
             segment: result.target.kind === 'segment' ? result.target.segment : null,
+            owner: opts.owner ?? null,
             rows: result.rows,
             path: result.path,
             format: result.format,
@@ -427,6 +452,44 @@ Examples:
           ctx.reporter.out(renderTable(['segment', 'customers'], segments.map((s) => [s.segment, formatCount(s.customers)])));
           ctx.reporter.out(`also: keyaccounts (${formatCount(keyaccounts)}), customers (${formatCount(customers)})`);
           ctx.reporter.out('export one with: crm export segment NAME --out FILE.xlsx');
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+  exportCmd
+    .command('owners')
+    .summary("one file per owner with only their customers")
+    .description("write one file per account owner into DIR, holding only that owner's customers of the latest run (contact data and scores, as `crm export segment customers`); customers without an owner are in no file")
+    .requiredOption('--out <dir>', 'the folder to write into; created if missing')
+    .addOption(new Option('--format <format>', 'csv or xlsx').choices(['csv', 'xlsx']).default('csv'))
+    .option('--mask-pii', 'mask e-mail addresses and phone numbers (a***@example.com, +86 138****5678)')
+    .option('--force', 'replace files that exist')
+    .option('--bom', 'CSV: start with a UTF-8 byte-order mark, for Excel on Windows')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm export owners --out out/owners
+  crm export owners --out out/owners --format xlsx --mask-pii`,
+    )
+    .action(async (opts: { out: string; format: 'csv' | 'xlsx'; maskPii?: boolean; force?: boolean; bom?: boolean }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { exportOwners } = await import('./reports/export-owners.js');
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const result = await ctx.progress.step(`exporting the owners' books as ${opts.format}`, () =>
+          exportOwners(store, { dir: opts.out, format: opts.format, maskPii: opts.maskPii, force: opts.force, bom: opts.bom }),
+        );
+        if (ctx.json) printJson(result);
+        else {
+          for (const f of result.files) ctx.reporter.out(`${f.owner}: ${formatCount(f.rows)} customers → ${f.path} (${formatBytes(f.bytes)})`);
+          ctx.reporter.out(`${formatCount(result.files.length)} files in ${result.dir}; each holds only its owner's customers`);
+          if (opts.maskPii) ctx.reporter.out(`masked: ${result.masked_columns.join(', ') || 'none'}`);
+          if (result.unowned_customers) ctx.reporter.out(`${formatCount(result.unowned_customers)} customers have no owner and are in no file (see crm owners)`);
         }
       } finally {
         store.close();

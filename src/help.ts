@@ -13,13 +13,14 @@ const defaultHelp = new Help();
  * gets its description shortened.
  */
 const SUMMARIES: Record<string, string> = {
-  ingest: 'load customer, transaction or contract files',
+  ingest: 'load customer, transaction, contract, owner files',
   quality: 'data-quality report of what was loaded',
   query: 'run read-only SQL against the store',
   generate: 'write synthetic customers, transactions, contracts',
   run: 'score customers: RFM, churn, lifetime value, 80/20',
   'model show': 'fitted model parameters and backtest of a run',
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
+  owners: "account managers' books and unowned key accounts",
   customer: 'find a customer by id, e-mail, phone or name',
   renewals: 'contracts due for renewal, by value at risk',
   'notebook render': 'render a Markdown notebook into an HTML report',

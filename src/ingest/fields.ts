@@ -5,13 +5,13 @@
  * asks for --map.
  */
 
-export type DatasetKind = 'transactions' | 'customers' | 'contracts';
+export type DatasetKind = 'transactions' | 'customers' | 'contracts' | 'owners';
 
 /** Every kind `crm ingest` loads, in the order the help lists them. */
-export const DATASET_KINDS: readonly DatasetKind[] = ['transactions', 'customers', 'contracts'];
+export const DATASET_KINDS: readonly DatasetKind[] = ['transactions', 'customers', 'contracts', 'owners'];
 
 /** The store table each kind loads into. */
-export const TABLE_OF: Record<DatasetKind, string> = { transactions: 'transactions', customers: 'customers', contracts: 'contracts' };
+export const TABLE_OF: Record<DatasetKind, string> = { transactions: 'transactions', customers: 'customers', contracts: 'contracts', owners: 'owners' };
 
 /** `status`: a contract status, read through CONTRACT_STATUS_WORDS. */
 export type FieldType = 'id' | 'text' | 'date' | 'decimal' | 'status';
@@ -142,10 +142,58 @@ export const CUSTOMER_FIELDS: FieldSpec[] = [
     synonyms: ['account_owner', 'account owner', 'owner', 'account manager', 'key account manager', 'sales rep', 'salesperson', '客户经理', '负责人', '销售代表', '业务员'],
   },
   {
+    name: 'team',
+    type: 'text',
+    description: "the account manager's team or branch",
+    synonyms: ['team', 'sales team', 'owner team', 'sales branch', '团队', '销售团队', '所属团队'],
+  },
+  {
+    name: 'owner_email',
+    type: 'text',
+    description: "the account manager's e-mail",
+    synonyms: ['owner_email', 'owner email', 'owner e-mail', 'account manager email', 'account owner email', 'sales rep email', '客户经理邮箱', '负责人邮箱', '业务员邮箱'],
+  },
+  {
     name: 'signup_date',
     type: 'date',
     description: 'when the customer was acquired',
     synonyms: ['signup_date', 'signup date', 'sign up date', 'registration date', 'registered', 'join date', 'joined', 'customer since', 'created', 'created at', 'created date', '注册日期', '注册时间', '开户日期', '创建日期', '签约日期'],
+  },
+];
+
+/**
+ * Who owns which customer: one row per customer, the account manager (客户经理) and, where the
+ * file gives them, the manager's team and e-mail. An owners file sets the owner of the customers
+ * it names; across customers and owners files the latest load wins (the `customer_owners` view).
+ * The owner's synonyms are those of customers' account_owner, so one header reads the same in both.
+ */
+export const OWNER_FIELDS: FieldSpec[] = [
+  {
+    name: 'customer_id',
+    type: 'id',
+    description: 'the customer (required)',
+    required: true,
+    synonyms: TRANSACTION_FIELDS[0].synonyms,
+  },
+  {
+    name: 'account_owner',
+    type: 'text',
+    description: 'the account manager (required; a blank owner rejects the row)',
+    required: true,
+    synonyms: CUSTOMER_FIELDS.find((f) => f.name === 'account_owner')!.synonyms,
+  },
+  {
+    name: 'team',
+    type: 'text',
+    description: "the manager's team or branch",
+    synonyms: [...CUSTOMER_FIELDS.find((f) => f.name === 'team')!.synonyms, 'branch', 'department', 'group', '小组', '部门', '所属部门', '分支机构', '营业部'],
+  },
+  {
+    name: 'owner_email',
+    type: 'text',
+    description: "the manager's e-mail (a value without one @ rejects the row)",
+    // In an owners file a plain e-mail column is the manager's: the file says nothing else about people.
+    synonyms: [...CUSTOMER_FIELDS.find((f) => f.name === 'owner_email')!.synonyms, 'manager email', 'rep email', 'email', 'e-mail', '经理邮箱', '邮箱', '电子邮箱'],
   },
 ];
 
@@ -266,6 +314,8 @@ export function fieldsFor(kind: DatasetKind): FieldSpec[] {
       return CUSTOMER_FIELDS;
     case 'contracts':
       return CONTRACT_FIELDS;
+    case 'owners':
+      return OWNER_FIELDS;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * `crm ingest transactions|customers|contracts FILE...`: read each file, stage and validate it, then
+ * `crm ingest transactions|customers|contracts|owners FILE...`: read each file, stage and validate it, then
  * load all of them in one transaction. Phase 1 (hash, detect, stage) writes nothing to the
  * store; phase 2 copies the stages and records `loads`. An error or a kill at any point
  * leaves the store exactly as it was.
@@ -74,6 +74,8 @@ export interface FileReport {
   rejected_by_reason: Record<string, number>;
   /** Customers only: rows that replaced a customer loaded earlier. */
   customers_updated?: number;
+  /** Owners only: customers this file gives another owner than the one they had. */
+  owners_changed?: number;
   replaced_loads: number[];
   /** Transactions and contracts: rows that repeat rows loaded before from other files, and what was done with them. */
   overlap?: OverlapReport;
@@ -156,7 +158,7 @@ function checkLoadFlags(opts: IngestOptions): void {
     throw usageError('--skip-overlap and --append exclude each other', ['--skip-overlap loads only rows not loaded before; --append loads all rows, keeping both copies.']);
   }
   if (opts.skipOverlap && !overlapKeyOf(opts.kind)) {
-    throw usageError('--skip-overlap applies to transactions and contracts only', ['Customer rows loaded again replace the same ids (the later load wins).']);
+    throw usageError('--skip-overlap applies to transactions and contracts only', ['Customer and owner rows loaded again replace the same ids (the later load wins).']);
   }
 }
 
@@ -477,6 +479,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
     for (const [k, v] of Object.entries(t.rejected_by_reason)) r.rejected_by_reason[k] = (r.rejected_by_reason[k] ?? 0) + v;
   }
   if (kind === 'customers') r.customers_updated = updated;
+  if (kind === 'owners') r.owners_changed = updated;
   r.timings_ms.write = Math.round(performance.now() - t0);
   const finished = new Date();
   r.timings_ms.total = finished.getTime() - p.started.getTime();
@@ -552,6 +555,7 @@ export function formatIngestReport(report: IngestReport): string[] {
     const reasons = Object.entries(f.rejected_by_reason).sort((a, b) => b[1] - a[1]);
     if (reasons.length) lines.push(`  rejected by reason: ${reasons.map(([k, v]) => `${k} ${formatCount(v)}`).join(', ')}`);
     if (f.customers_updated) lines.push(`  ${formatCount(f.customers_updated)} customers updated (loaded earlier from another file)`);
+    if (f.owners_changed) lines.push(`  ${formatCount(f.owners_changed)} customers change owner (the latest load wins)`);
     for (const n of f.notes) lines.push(`  note: ${n}`);
   }
   if (report.files.filter((f) => f.status === 'loaded').length > 1) {

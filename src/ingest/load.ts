@@ -123,15 +123,16 @@ export interface LoadTarget {
 export interface WriteCounts {
   loaded: number;
   rejected: number;
-  /** Customers only: rows that replaced a customer loaded before. */
+  /** Customers: rows that replaced a customer loaded before; owners: customers whose owner changes. */
   updated: number;
-  /** Customers only: repeated ids within the file. */
+  /** Customers and owners: repeated ids within the file. */
   duplicates: number;
 }
 
 const TRANSACTION_COLUMNS =
   'customer_id, order_id, order_date, order_ts, quantity, unit_price, amount, cost, product, category, channel, region, is_return, attributes';
-const CUSTOMER_COLUMNS = 'customer_id, name, email, phone, region, industry, account_owner, signup_date, attributes';
+const CUSTOMER_COLUMNS = 'customer_id, name, email, phone, region, industry, account_owner, team, owner_email, signup_date, attributes';
+const OWNER_COLUMNS = 'customer_id, account_owner, team, owner_email, attributes';
 const CONTRACT_COLUMNS = 'customer_id, contract_id, period_start, period_end, amount, plan, channel, region, status, cancel_date, attributes';
 
 /** The rows a kind appends (customers replace ids instead): its table and columns. */
@@ -180,13 +181,26 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
               'customer_id "' || customer_id || '" appears again at row ' || kept_row || '; the last row is kept', raw_all
        FROM temp.${ident(ranked)} WHERE dup_rank > 1 ORDER BY ord`,
     );
-    updated = await store.run(
-      `DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM temp.${ident(ranked)} WHERE dup_rank = 1)`,
-    );
-    loaded = await store.run(
-      `INSERT INTO customers (${CUSTOMER_COLUMNS}, load_id, source_file, source_sheet, source_row)
-       SELECT ${CUSTOMER_COLUMNS}, ${meta}, source_row FROM temp.${ident(ranked)} WHERE dup_rank = 1`,
-    );
+    if (t.kind === 'owners') {
+      // Owner rows are kept per load (the customer_owners view picks the latest), so that
+      // replacing an owners file brings back the owners it had overridden.
+      updated = (await store.value<number>(
+        `SELECT count(*) FROM temp.${ident(ranked)} r JOIN customer_owners o USING (customer_id)
+         WHERE r.dup_rank = 1 AND o.account_owner IS DISTINCT FROM r.account_owner`,
+      )) ?? 0;
+      loaded = await store.run(
+        `INSERT INTO owners (${OWNER_COLUMNS}, load_id, source_file, source_sheet, source_row)
+         SELECT ${OWNER_COLUMNS}, ${meta}, source_row FROM temp.${ident(ranked)} WHERE dup_rank = 1`,
+      );
+    } else {
+      updated = await store.run(
+        `DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM temp.${ident(ranked)} WHERE dup_rank = 1)`,
+      );
+      loaded = await store.run(
+        `INSERT INTO customers (${CUSTOMER_COLUMNS}, load_id, source_file, source_sheet, source_row)
+         SELECT ${CUSTOMER_COLUMNS}, ${meta}, source_row FROM temp.${ident(ranked)} WHERE dup_rank = 1`,
+      );
+    }
     await store.run(`DROP TABLE temp.${ident(ranked)}`);
   }
   let rejected = duplicates + skipped;

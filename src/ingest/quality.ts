@@ -13,6 +13,7 @@ import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { CONTRACT_OVERLAP, storedOverlapSql, type OverlapKey } from './overlap.js';
 import { EMAIL_RE } from './values.js';
 import { MIN_PHONE_DIGITS, NORMALISED_EMAIL, NORMALISED_PHONE } from './normalise.js';
+import { bookRuns, ownerBookRows } from '../reports/owners.js';
 
 export interface ColumnCompleteness {
   column: string;
@@ -96,6 +97,8 @@ export interface QualityReport {
   overlaps: { rows: number; loads: { load_id: number; file: string; rows: number; from_earlier_sheets: number }[] };
   rejects: { kind: string; reason: string; count: number }[];
   contracts: ContractQuality;
+  /** Key accounts of the latest run with no owner (customer_owners), largest first; null before the first run. */
+  unowned_key_accounts: { run_id: number; count: number; examples: string[] } | null;
   findings: Finding[];
 }
 
@@ -216,10 +219,19 @@ export async function qualityOf(store: Store, asOf?: string, options: QualityOpt
        WHERE l.status = 'loaded' GROUP BY ALL ORDER BY count DESC, kind, reason`,
     ),
     contracts: await contractQuality(store, options.graceDays ?? DEFAULT_GRACE_DAYS, tables.customers > 0),
+    unowned_key_accounts: await unownedKeyAccounts(store),
     findings: [],
   };
   report.findings = findingsOf(report);
   return report;
+}
+
+/** The unowned row of the owners' books (reports/owners.ts, their one home), when a run exists. */
+async function unownedKeyAccounts(store: Store): Promise<QualityReport['unowned_key_accounts']> {
+  const runs = await bookRuns(store);
+  if (!runs) return null;
+  const ids = (await ownerBookRows(store, runs)).find((b) => b.owner === null)?.key_account_ids ?? [];
+  return { run_id: runs.run_id, count: ids.length, examples: ids.slice(0, EXAMPLES) };
 }
 
 /**
@@ -360,6 +372,8 @@ function findingsOf(r: QualityReport): Finding[] {
   add('overlapping_loads', 'warning', r.overlaps.rows, `${n(r.overlaps.rows, 'transaction row repeats', 'transaction rows repeat')} a row of ${repeated} and ${r.overlaps.rows === 1 ? 'counts' : 'count'} twice (${overlapLoads})`);
   add('orders_with_several_customers', 'warning', r.orders_with_several_customers.count, `${n(r.orders_with_several_customers.count, 'order id appears', 'order ids appear')} under more than one customer`);
   f.push(...contractFindings(r));
+  const u = r.unowned_key_accounts;
+  if (u) add('unowned_key_accounts', 'warning', u.count, `${n(u.count, 'key account', 'key accounts')} of run ${u.run_id} ${u.count === 1 ? 'has' : 'have'} no account owner (${u.examples.join(', ')}${u.count > u.examples.length ? ', …' : ''}): assign them with an owners file (crm ingest owners), see crm owners`);
   if (!r.orphans.customers_loaded && r.tables.transactions > 0) {
     f.push({ check: 'no_customers', severity: 'info', count: 0, message: 'no customers file loaded: contact fields and the customer cross-checks are unavailable' });
   }

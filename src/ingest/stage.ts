@@ -276,6 +276,27 @@ function contractChecks(plan: StagePlan, decimalCheck: (field: string, what: str
   return checks;
 }
 
+/** An e-mail address as far as a file can show one: one @ with text on both sides and no blank. */
+const EMAIL_SHAPE = '^[^@\\s]+@[^@\\s]+$';
+
+/**
+ * An owner row's checks, after the customer id's: an owner given (a blank owner says nothing
+ * about who owns the customer, so it is not read as "unowned"), and an owner e-mail, when given,
+ * shaped like one (a name or phone number in that column is a column mix-up, not an address).
+ */
+function ownerChecks(plan: StagePlan): Check[] {
+  const checks: Check[] = [{ reason: 'missing_account_owner', when: 'p_account_owner IS NULL', field: 'account_owner', detail: `'no account owner'` }];
+  if (plan.mapping.owner_email) {
+    checks.push({
+      reason: 'invalid_owner_email',
+      when: `p_owner_email IS NOT NULL AND NOT regexp_matches(p_owner_email, ${literal(EMAIL_SHAPE)})`,
+      field: 'owner_email',
+      detail: `${quoted('t_owner_email')} || ' is not an e-mail address'`,
+    });
+  }
+  return checks;
+}
+
 /** The CREATE TEMP TABLE … AS statement for a stage. */
 export function stageSql(plan: StagePlan): string {
   const { kind, source, mapping } = plan;
@@ -374,6 +395,8 @@ export function stageSql(plan: StagePlan): string {
     });
   } else if (kind === 'contracts') {
     checks.push(...contractChecks(plan, decimalCheck));
+  } else if (kind === 'owners') {
+    checks.push(...ownerChecks(plan));
   } else {
     const datePlan = plan.conventions.datePlans.signup_date;
     if (mapping.signup_date) {
@@ -435,7 +458,9 @@ export function stageSql(plan: StagePlan): string {
             'p_status AS status',
             'CAST(p_cancel_date AS DATE) AS cancel_date',
           ]
-        : [
+        : kind === 'owners'
+          ? ['p_customer_id AS customer_id', 'p_account_owner AS account_owner', 'p_team AS team', 'p_owner_email AS owner_email']
+          : [
           'p_customer_id AS customer_id',
           'p_name AS name',
           'p_email AS email',
@@ -443,6 +468,8 @@ export function stageSql(plan: StagePlan): string {
           'p_region AS region',
           'p_industry AS industry',
           'p_account_owner AS account_owner',
+          'p_team AS team',
+          'p_owner_email AS owner_email',
           'CAST(p_signup_date AS DATE) AS signup_date',
         ];
 
@@ -468,7 +495,7 @@ SELECT
   reason,
   CASE WHEN reason IS NOT NULL THEN ${columnCase} END AS column_name,
   CASE WHEN reason IS NOT NULL THEN ${detailCase} END AS detail,
-  CASE WHEN reason IS NOT NULL THEN ${raw} END AS raw${kind === 'customers' ? `,\n  ${raw} AS raw_all` : ''}
+  CASE WHEN reason IS NOT NULL THEN ${raw} END AS raw${kind === 'customers' || kind === 'owners' ? `,\n  ${raw} AS raw_all` : ''}
 FROM checked`;
 }
 

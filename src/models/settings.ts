@@ -43,6 +43,8 @@ export interface ModelSettings {
     revenue_drop: number;
     /** …or churn risk rose by at least this much since the previous run, or is in the high tier. */
     churn_risk_rise: number;
+    /** `crm owners` flags an owner holding more key accounts than this (one manager, about ten accounts). */
+    max_per_owner: number;
   };
   /** Fewer customers than this (with at least one purchase) and the statistical models are not fitted. */
   min_customers: number;
@@ -75,7 +77,7 @@ export const DEFAULT_SETTINGS: ModelSettings = {
     { name: 'Bronze' },
   ],
   churn_tiers: { medium: 0.3, high: 0.6, basis: 'churn_risk' },
-  key_accounts: { share: 0.8, b_share: 0.95, trend_window_days: 365, revenue_drop: 0.25, churn_risk_rise: 0.15 },
+  key_accounts: { share: 0.8, b_share: 0.95, trend_window_days: 365, revenue_drop: 0.25, churn_risk_rise: 0.15, max_per_owner: 10 },
   min_customers: 20,
   contracts: { grace_days: 30, period: 'auto', min_contracts: 30 },
 };

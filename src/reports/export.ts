@@ -27,6 +27,7 @@ import { formatCount } from '../util/format.js';
 import type { Tick } from '../util/progress.js';
 import { checkTarget, scratchFileFor, writeAtomically } from './atomic-file.js';
 import { CONTACT_COLUMNS, latestContactsSql } from './contacts.js';
+import { checkOwner, ownerBookCondition } from './owner-filter.js';
 import { chooseColumns, describeQuery, exportSelect, type SelectedColumn } from './export-sql.js';
 import { resolvePiiColumns, type PiiColumns } from './pii.js';
 import { openArrowWriter } from './writers/arrow.js';
@@ -392,13 +393,15 @@ export async function resolveTarget(store: Store, target: string): Promise<Expor
  * `customers` are ordered by lifetime value, key accounts by net revenue (highest first);
  * customer_id breaks ties so that repeated exports are identical.
  */
-export function segmentExportSql(target: ExportTarget): string {
-  const filter =
+export function segmentExportSql(target: ExportTarget, owner?: string): string {
+  const kept =
     target.kind === 'segment'
       ? `rfm_segment = ${literal(target.segment)}`
       : target.kind === 'keyaccounts'
         ? 'is_key_account'
         : 'TRUE';
+  // --owner: only the customers whose owner in effect is this one (their book; see owner-filter.ts).
+  const filter = owner === undefined ? kept : `${kept} AND ${ownerBookCondition(literal(owner))}`;
   const orderBy = target.kind === 'keyaccounts' ? 'net_revenue' : 'clv';
   return `WITH
   -- One contact row per customer: the most recent customer load wins.
@@ -432,12 +435,13 @@ function targetLabel(target: ExportTarget): string {
 export async function exportSegment(
   store: Store,
   target: string,
-  opts: ExportOptions,
+  opts: ExportOptions & { owner?: string },
 ): Promise<SegmentExportResult> {
   validateOptions(store, opts);
   await ensureModel(store);
   const resolved = await resolveTarget(store, target);
-  const result = await exportQuery(store, segmentExportSql(resolved), {
+  if (opts.owner !== undefined) await checkOwner(store, opts.owner);
+  const result = await exportQuery(store, segmentExportSql(resolved, opts.owner), {
     ...opts,
     sheetName: opts.sheetName ?? targetLabel(resolved),
   });

@@ -155,10 +155,14 @@ const TERMS: Record<string, Entry> = {
   period_end_before_start: { en: 'Period ends before it starts', zh: '终保日期早于起保日期' },
   negative_amount: { en: 'Negative premium (a refund)', zh: '保费为负（退费）' },
   cancel_date_before_start: { en: 'Cancelled before the period starts', zh: '退保日期早于起保日期' },
+  missing_account_owner: { en: 'Missing account owner', zh: '缺少客户经理' },
+  invalid_owner_email: { en: 'Invalid owner e-mail', zh: '客户经理邮箱无效' },
+  duplicate_customer_id: { en: 'Customer ID repeated in the file', zh: '文件中客户编号重复' },
   // Load kinds and model status
   transactions: { en: 'Transactions', zh: '交易' },
   customers: { en: 'Customers', zh: '客户' },
   contracts: { en: 'Contracts', zh: '保单与合同' },
+  owners: { en: 'Account owners', zh: '客户经理' },
   fitted: { en: 'Fitted', zh: '已拟合' },
   fallback: { en: 'Fallback', zh: '回退' },
 };

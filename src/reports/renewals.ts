@@ -10,9 +10,10 @@
  */
 import { materialize, type Relation, type RelationParams } from '../models/relation.js';
 import type { Store } from '../store/db.js';
-import { inputError, storeError, usageError } from '../util/errors.js';
+import { storeError, usageError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { latestContactsSql } from './contacts.js';
+import { checkOwner } from './owner-filter.js';
 import type { ExportOptions, ExportResult } from './export.js';
 import { DEFAULT_LANG, renewalReasonSql, type Lang, type RenewalReasonCode } from './i18n.js';
 
@@ -30,9 +31,6 @@ export const DUE_STATUSES = ['active', 'in_grace'] as const;
 export const UP_FOR_RENEWAL_SQL = `status IN (${DUE_STATUSES.map((s) => `'${s}'`).join(', ')}) AND renewal_due IS NOT NULL`;
 /** Days from the run's as-of date to the renewal date, as a column of contract_metrics rows. */
 export const DAYS_UNTIL_DUE_SQL = `CAST(date_diff('day', as_of, renewal_due) AS INTEGER)`;
-
-/** Owners listed in the message for an unknown `--owner` when there are no more than this many. */
-const OWNERS_LISTED = 12;
 
 type ListParam = 'within_days' | 'owner' | 'lang';
 
@@ -182,24 +180,6 @@ export async function renewalScope(store: Store, opts: RenewalsOptions): Promise
   const owner = opts.owner ?? null;
   if (owner !== null) await checkOwner(store, owner);
   return { run_id: run.run_id, as_of: run.as_of, within_days: withinDays, window_end: run.window_end, owner };
-}
-
-/** An owner is known when some customer's (latest) contact row names them. */
-async function checkOwner(store: Store, owner: string): Promise<void> {
-  const owners = await store.all<{ owner: string; exact: boolean }>(
-    `SELECT DISTINCT account_owner AS owner, account_owner = $owner AS exact
-     FROM (${latestContactsSql('account_owner IS NOT NULL')})
-     ORDER BY exact DESC, owner`,
-    { owner },
-  );
-  if (owners[0]?.exact) return;
-  const details: string[] = [];
-  const folded = owners.filter((o) => o.owner.toLowerCase() === owner.toLowerCase());
-  if (folded.length > 0) details.push(`Did you mean ${folded.map((o) => JSON.stringify(o.owner)).join(' or ')}? Owners are matched exactly.`);
-  if (owners.length === 0) details.push('No customer has an account_owner: load customers with one (`crm ingest customers FILE`).');
-  else if (owners.length <= OWNERS_LISTED) details.push(`Owners: ${owners.map((o) => o.owner).join(', ')}.`);
-  else details.push(`${formatCount(owners.length)} owners; list them with: crm query "SELECT DISTINCT account_owner FROM customers ORDER BY 1"`);
-  throw inputError(`unknown owner ${JSON.stringify(owner)}: no customer has this account_owner`, details);
 }
 
 function listParams(scope: RenewalScope, lang: Lang): RelationParams<ListParam> {

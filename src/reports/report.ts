@@ -36,7 +36,7 @@ export const REPORT_VIEWS = {
   report_customers: '`customer_metrics` of the run: one row per customer with a purchase (the purchase figures; customers with contracts only are in `customer_metrics`)',
   report_cohorts: '`cohort_retention` of the run',
   report_migration: '`segment_migration` of the run (from the previous run)',
-  report_profiles: '`customers` without e-mail and phone: customer_id, name, region, industry, account_owner, signup_date, load_id',
+  report_profiles: '`customers` without e-mail and phone: customer_id, name, region, industry, account_owner (the owner in effect, customer_owners), signup_date, load_id',
   report_loads: '`loads` the run read',
   report_rejects: '`rejects` of those loads, without the raw row and detail text',
   report_contracts: '`contract_metrics` of the run: one row per contract scored (empty when the run had no contracts)',
@@ -92,8 +92,10 @@ export async function createReportViews(conn: DuckDBConnection, runId: number): 
     `CREATE OR REPLACE TEMP VIEW report_customers AS SELECT * FROM customer_metrics WHERE run_id = ${id} AND first_purchase IS NOT NULL`,
     `CREATE OR REPLACE TEMP VIEW report_cohorts AS SELECT * FROM cohort_retention WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_migration AS SELECT * FROM segment_migration WHERE run_id = ${id}`,
+    // The owner shown is the one in effect (customer_owners: the latest customers or owners load naming one).
     `CREATE OR REPLACE TEMP VIEW report_profiles AS
-     SELECT customer_id, name, region, industry, account_owner, signup_date, load_id FROM customers`,
+     SELECT c.customer_id, c.name, c.region, c.industry, o.account_owner, c.signup_date, c.load_id
+     FROM customers c LEFT JOIN customer_owners o USING (customer_id)`,
     REPORT_MASK_MACRO,
     `CREATE OR REPLACE TEMP VIEW report_loads AS
      SELECT * FROM loads

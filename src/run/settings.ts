@@ -139,6 +139,7 @@ function validateSettings(s: ModelSettings): void {
   const ka = s.key_accounts;
   if (!(ka.share > 0 && ka.share <= 1 && ka.b_share >= ka.share && ka.b_share <= 1)) problems.push('models.key_accounts: 0 < share ≤ b_share ≤ 1');
   if (!(ka.trend_window_days >= 7)) problems.push('models.key_accounts.trend_window_days: at least 7');
+  if (!(Number.isInteger(ka.max_per_owner) && ka.max_per_owner >= 1)) problems.push('models.key_accounts.max_per_owner: a whole number, at least 1');
   const c = s.contracts;
   if (!(Number.isInteger(c.grace_days) && c.grace_days >= 0 && c.grace_days <= 366)) problems.push('models.contracts.grace_days: a whole number of days from 0 to 366');
   if (!(CONTRACT_PERIODS as readonly string[]).includes(c.period)) problems.push(`models.contracts.period: one of ${CONTRACT_PERIODS.join(', ')}`);

@@ -14,6 +14,8 @@ import { inlined, type Relation } from '../models/relation.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import type { TrendWindows } from '../models/relations/trend-windows.js';
 import { parseShare } from './settings.js';
+import { latestContactsSql } from '../reports/contacts.js';
+import { checkOwner, OWNER_BOOK_SQL } from '../reports/owner-filter.js';
 
 async function openWithRuns(storePath: string): Promise<Store> {
   const store = await Store.open(storePath, { readOnly: true });
@@ -139,6 +141,8 @@ export interface KeyAccountsResult {
   run_id: number;
   as_of: string;
   share: number;
+  /** --owner: only this owner's key accounts (null: all). */
+  owner: string | null;
   /** The run's trend windows and whether the data covers them (null for runs that did not record it). */
   trend: TrendWindows | null;
   customers: number;
@@ -174,23 +178,25 @@ SELECT m.revenue_rank AS rank, m.customer_id, c.name, c.account_owner, m.net_rev
        m.revenue_trend, m.churn_risk, m.churn_tier, m.value_tier,
        m.at_risk_reason IS NOT NULL AS at_risk,
        m.at_risk_reason
-FROM customer_latest m JOIN keys USING (customer_id) LEFT JOIN customers c USING (customer_id)
+FROM customer_latest m JOIN keys USING (customer_id) LEFT JOIN (${latestContactsSql()}) c USING (customer_id)
+WHERE ${OWNER_BOOK_SQL}
 ORDER BY m.net_revenue DESC, m.customer_id`;
 
 /**
  * Key accounts of the latest run. With --share other than the run's, the set is recomputed
  * from the run's window revenue by the same rule (ties with the last account included).
  */
-export async function keyAccounts(storePath: string, shareFlag?: string): Promise<KeyAccountsResult> {
+export async function keyAccounts(storePath: string, shareFlag?: string, owner?: string): Promise<KeyAccountsResult> {
   const store = await openWithRuns(storePath);
   try {
+    if (owner !== undefined) await checkOwner(store, owner);
     const run = (await store.one<{ run_id: number; as_of: string; params: string; trend: string | null }>(
       "SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, params, CAST(input->'$.trend' AS VARCHAR) AS trend FROM runs ORDER BY run_id DESC LIMIT 1",
     ))!;
     const share = shareFlag !== undefined ? parseShare(shareFlag) : Number(JSON.parse(run.params).key_accounts.share);
     // Only class A matters here; B's bound is the run's (or the share, if that is larger).
     const bShare = Math.max(share, Number(JSON.parse(run.params).key_accounts.b_share ?? share));
-    const rows = await store.all<Row>(KEY_ACCOUNTS_SQL, { share, b_share: bShare });
+    const rows = await store.all<Row>(KEY_ACCOUNTS_SQL, { share, b_share: bShare, owner: owner ?? null });
     // The customers the 80/20 ranks: those with purchases (customers with contracts only have no net revenue).
     const customers = (await store.value<number>('SELECT count(*) FROM customer_latest WHERE net_revenue IS NOT NULL')) ?? 0;
     const accounts = rows as unknown as KeyAccount[];
@@ -198,6 +204,7 @@ export async function keyAccounts(storePath: string, shareFlag?: string): Promis
       run_id: run.run_id,
       as_of: run.as_of,
       share,
+      owner: owner ?? null,
       trend: parseJson(run.trend),
       customers,
       key_accounts: accounts.length,
@@ -210,7 +217,10 @@ export async function keyAccounts(storePath: string, shareFlag?: string): Promis
 }
 
 export function formatKeyAccounts(r: KeyAccountsResult): string[] {
-  const head = `${formatCount(r.key_accounts)} key accounts (${formatPercent(r.key_accounts / Math.max(1, r.customers))} of ${formatCount(r.customers)} customers) bring ${formatPercent(r.revenue_share)} of revenue — run ${r.run_id}, as of ${r.as_of}, share ${r.share}`;
+  const head =
+    r.owner === null
+      ? `${formatCount(r.key_accounts)} key accounts (${formatPercent(r.key_accounts / Math.max(1, r.customers))} of ${formatCount(r.customers)} customers) bring ${formatPercent(r.revenue_share)} of revenue — run ${r.run_id}, as of ${r.as_of}, share ${r.share}`
+      : `${formatCount(r.key_accounts)} key accounts of ${r.owner} bring ${formatPercent(r.revenue_share)} of revenue — run ${r.run_id}, as of ${r.as_of}, share ${r.share}`;
   const table = renderTable(
     ['#', 'customer', 'name', 'owner', 'revenue', 'share', 'cum.', 'trend', 'churn', 'tier', 'at risk'],
     r.accounts.map((a) => [
@@ -263,7 +273,15 @@ export async function customer360In(store: Store, customerId: string, privacy: P
   const shownProfile = masked
     ? ` REPLACE (${maskEmailSql('email')} AS email, ${maskPhoneSql('phone')} AS phone${privacy.maskNames ? `, ${maskNameSql('name')} AS name` : ''})`
     : '';
-  const profile = (await store.one(`SELECT * EXCLUDE (load_id, source_file, source_sheet, source_row)${shownProfile} FROM customers WHERE customer_id = $id`, id)) ?? null;
+  // The owner in effect (customer_owners: the latest customers or owners file naming one), not only the customers file's.
+  const profile =
+    (await store.one(
+      `SELECT c.* EXCLUDE (load_id, source_file, source_sheet, source_row, account_owner, team, owner_email)${shownProfile},
+              o.account_owner, o.team, o.owner_email
+       FROM customers c LEFT JOIN customer_owners o ON o.customer_id = c.customer_id
+       WHERE c.customer_id = $id`,
+      id,
+    )) ?? null;
   const hasRuns = ((await store.value<number>('SELECT count(*) FROM runs')) ?? 0) > 0;
   const metrics = hasRuns ? ((await store.one('SELECT * FROM customer_latest WHERE customer_id = $id', id)) ?? null) : null;
   const history = hasRuns

@@ -667,6 +667,42 @@ SELECT m.* FROM customer_metrics m
 WHERE m.run_id = (SELECT max(run_id) FROM runs);
 `,
   },
+  {
+    version: 9,
+    description: 'account owners: owners (owners files), customers.team and owner_email, customer_owners (the owner in effect)',
+    // An owners file (crm ingest owners) sets who owns a customer; a customers file may too. The
+    // owner in effect is the latest load's, across both kinds (load_id orders loads; within a
+    // load, the last row): customer_owners is that rule's one home, and every list that names an
+    // owner reads it. A customers row without an owner says nothing about the owner, so it never
+    // hides one an owners file gave. Owner rows are kept per load, so replacing an owners file
+    // (--replace) brings back the owners it had overridden.
+    sql: `
+CREATE TABLE owners (
+  customer_id   VARCHAR NOT NULL,
+  account_owner VARCHAR NOT NULL,
+  team          VARCHAR,
+  owner_email   VARCHAR,
+  attributes    JSON,
+  load_id       INTEGER NOT NULL,
+  source_file   VARCHAR NOT NULL,
+  source_sheet  VARCHAR,
+  source_row    BIGINT  NOT NULL
+);
+
+ALTER TABLE customers ADD COLUMN team VARCHAR;         -- the account owner's team (customers files that give one)
+ALTER TABLE customers ADD COLUMN owner_email VARCHAR;  -- the account owner's e-mail
+
+CREATE VIEW customer_owners AS
+SELECT customer_id, account_owner, team, owner_email, load_id, kind AS source_kind
+FROM (
+  SELECT customer_id, account_owner, team, owner_email, load_id, source_row, 'owners' AS kind FROM owners
+  UNION ALL
+  SELECT customer_id, account_owner, team, owner_email, load_id, source_row, 'customers' AS kind FROM customers
+  WHERE account_owner IS NOT NULL
+)
+QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY load_id DESC, source_row DESC) = 1;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

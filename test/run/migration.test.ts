@@ -398,3 +398,34 @@ describe('a version-7 store with runs', () => {
     }
   });
 });
+
+describe('migration 9: account owners', () => {
+  it('a version-8 store keeps its customers (every column and value); team and owner_email are appended; customer_owners gives their owners', async () => {
+    const dir = tempDir('crm-migration-9-');
+    dirs.push(dir);
+    const db = path.join(dir, 'v8.duckdb');
+    const old = await Store.open(db, { create: true, migrate: false });
+    let before: unknown[];
+    try {
+      await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 8));
+      await old.run(`INSERT INTO customers (customer_id, name, account_owner, load_id, source_file, source_row) VALUES
+        ('A', 'Ann Co', 'Li Na', 1, 'c.csv', 2), ('B', 'Bo Ltd', NULL, 1, 'c.csv', 3)`);
+      before = await old.all('SELECT * FROM customers ORDER BY customer_id');
+      expect(await old.schemaVersion()).toBe(8);
+    } finally {
+      old.close();
+    }
+    const migrated = await Store.open(db);
+    try {
+      expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      const after = await migrated.all<Record<string, unknown>>('SELECT * FROM customers ORDER BY customer_id');
+      expect(after.map(({ team: _t, owner_email: _e, ...rest }) => rest)).toEqual(before);
+      expect(Object.keys(after[0]).slice(-2)).toEqual(['team', 'owner_email']);
+      expect(after.every((r) => r.team === null && r.owner_email === null)).toBe(true);
+      expect(await migrated.all('SELECT customer_id, account_owner, source_kind FROM customer_owners')).toEqual([{ customer_id: 'A', account_owner: 'Li Na', source_kind: 'customers' }]);
+      expect(await migrated.value('SELECT count(*) FROM owners')).toBe(0);
+    } finally {
+      migrated.close();
+    }
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * `--owner NAME` (crm renewals, crm keyaccounts, crm export segment|renewals|owners): a manager's
+ * own book. The owner of a customer is the one in effect (the `customer_owners` view); a name is
+ * matched exactly, and a name no customer has is refused (exit 3) rather than giving an empty
+ * list that reads like "nothing to do".
+ */
+import type { Store } from '../store/db.js';
+import { inputError } from '../util/errors.js';
+import { formatCount } from '../util/format.js';
+
+/** Owners listed in the message for an unknown `--owner` when there are no more than this many. */
+const OWNERS_LISTED = 12;
+
+/**
+ * A condition on a relation's customer_id keeping the customers of `$owner` (NULL keeps all):
+ * add `{ owner }` to the statement's parameters.
+ */
+export const OWNER_BOOK_SQL = `(CAST($owner AS VARCHAR) IS NULL OR ${ownerBookCondition('CAST($owner AS VARCHAR)')})`;
+
+/** A condition on a relation's customer_id keeping the customers whose owner in effect is the SQL text `owner` (a parameter or a literal). */
+export function ownerBookCondition(owner: string): string {
+  return `customer_id IN (SELECT customer_id FROM customer_owners WHERE account_owner = ${owner})`;
+}
+
+/** An owner is known when some customer's owner in effect is them; otherwise an input error naming the owners there are. */
+export async function checkOwner(store: Store, owner: string): Promise<void> {
+  const owners = await store.all<{ owner: string; exact: boolean }>(
+    `SELECT DISTINCT account_owner AS owner, account_owner = $owner AS exact
+     FROM customer_owners
+     ORDER BY exact DESC, owner`,
+    { owner },
+  );
+  if (owners[0]?.exact) return;
+  const details: string[] = [];
+  const folded = owners.filter((o) => o.owner.toLowerCase() === owner.toLowerCase());
+  if (folded.length > 0) details.push(`Did you mean ${folded.map((o) => JSON.stringify(o.owner)).join(' or ')}? Owners are matched exactly.`);
+  if (owners.length === 0) details.push('No customer has an account_owner: load them with `crm ingest owners FILE` (or a customers file with an owner column).');
+  else if (owners.length <= OWNERS_LISTED) details.push(`Owners: ${owners.map((o) => o.owner).join(', ')}.`);
+  else details.push(`${formatCount(owners.length)} owners; list them with: crm owners`);
+  throw inputError(`unknown owner ${JSON.stringify(owner)}: no customer has this account_owner`, details);
+}
