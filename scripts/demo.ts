@@ -25,6 +25,7 @@ const STEPS: Step[] = [
   { title: 'Load the transaction lines', args: ['ingest', 'transactions', path.join(SAMPLE, 'transactions.csv')] },
   { title: 'Load the policyholders who only hold contracts (the insurer’s customer master)', args: ['ingest', 'customers', path.join(SAMPLE, 'policyholders.csv')] },
   { title: 'Load the policy book: one row per contract period', args: ['ingest', 'contracts', path.join(SAMPLE, 'contracts.csv')] },
+  { title: 'Load who manages which account (the owners file)', args: ['ingest', 'owners', path.join(SAMPLE, 'owners.csv')] },
   { title: 'Check data quality', args: ['quality', '--as-of', '2025-12-31'] },
   { title: 'Save the data-quality report as JSON', args: ['quality', '--as-of', '2025-12-31', '--json'], saveTo: 'quality.json' },
   {
@@ -41,6 +42,7 @@ const STEPS: Step[] = [
   { title: 'Save the run as JSON', args: ['model', 'show', '--json'], saveTo: 'model.json' },
   { title: 'The fitted models and the backtest', args: ['model', 'show', '--run', '1'] },
   { title: 'The 80/20 key accounts', args: ['keyaccounts', '--json'], saveTo: 'keyaccounts.json' },
+  { title: "The account managers' books, and the key accounts nobody owns", args: ['owners'] },
   { title: 'One customer, 360°', args: ['customer', 'C0000049'] },
   { title: 'The executive report, in English', args: ['report', '--out', 'out'] },
   { title: 'The executive report, in Chinese', args: ['report', '--out', 'out', '--lang', 'zh'] },

@@ -84,6 +84,12 @@ that these files are exactly what it writes, so regenerate them after changing t
 
 ## sample/
 
+\`owners.csv\` is not written by the generator: it is the demo's owners file (\`crm ingest owners\`),
+made once from the demo store (transactions, customers and policyholders, contracts, \`crm run\`):
+62 of the 67 key accounts with no owner there, given to six account managers with their team and
+e-mail (\`customer_id, account_owner, team, owner_email\`), ten each and two more for Li Na; five
+key accounts stay unowned, so \`crm owners\` has something to report.
+
 - ${c.customers} customers (${c.customersWithoutTransactions} without transactions, ${c.customerIssues.duplicatePersons} duplicate persons, ${c.customerIssues.invalidEmails} invalid e-mails, ${c.customerIssues.missingEmails} missing e-mails, ${c.customerIssues.missingPhones} missing phones, ${c.keyAccounts} key accounts with ${c.accountOwners} account owners)
 - ${c.transactionLines} transaction lines: ${c.orderLines} order lines in ${c.orders} orders, ${c.returns} returns
 - ${c.dirtyRows.total} dirty lines: ${c.dirtyRows.missingCustomerId} missing customer id, ${c.dirtyRows.invalidDate} invalid dates, ${c.dirtyRows.invalidAmount} invalid amounts
