@@ -135,6 +135,27 @@ function exportFormatOf(opts: { format?: ExportFormat; out: string }, ctx: Comma
   return format;
 }
 
+/** What every file export reports about the file it wrote (its `--json` fields and its text lines). */
+interface WrittenFile {
+  rows: number;
+  path: string;
+  format: string;
+  bytes: number;
+  columns: string[];
+  maskedColumns: string[];
+  warnings: string[];
+}
+
+function writtenFileJson(r: WrittenFile): Record<string, unknown> {
+  return { rows: r.rows, path: r.path, format: r.format, bytes: r.bytes, columns: r.columns, masked_columns: r.maskedColumns, warnings: r.warnings };
+}
+
+function reportWrittenFile(ctx: CommandContext, r: WrittenFile, what: string, maskPii: boolean | undefined): void {
+  ctx.reporter.out(`${what} written to ${r.path} (${r.format}, ${formatBytes(r.bytes)})`);
+  ctx.reporter.out(`columns: ${r.columns.join(', ')}`);
+  if (maskPii) ctx.reporter.out(`masked: ${r.maskedColumns.length ? r.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
+}
+
 /** `--within DAYS` for the renewal list: a whole number of days, 0 or more (0: due today, or in grace). */
 const withinDaysFlag = (value: string): number => {
   if (!/^\d+$/.test(value.trim())) throw usageError(`--within ${JSON.stringify(value)}: give a whole number of days, 0 or more, e.g. --within 60`);
@@ -416,18 +437,10 @@ Examples:
             target: result.target.kind,
             segment: result.target.kind === 'segment' ? result.target.segment : null,
             owner: opts.owner ?? null,
-            rows: result.rows,
-            path: result.path,
-            format: result.format,
-            bytes: result.bytes,
-            columns: result.columns,
-            masked_columns: result.maskedColumns,
-            warnings: result.warnings,
+            ...writtenFileJson(result),
           });
         } else {
-          ctx.reporter.out(`${formatCount(result.rows)} rows of ${label} written to ${result.path} (${result.format}, ${formatBytes(result.bytes)})`);
-          ctx.reporter.out(`columns: ${result.columns.join(', ')}`);
-          if (opts.maskPii) ctx.reporter.out(`masked: ${result.maskedColumns.length ? result.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
+          reportWrittenFile(ctx, result, `${formatCount(result.rows)} rows of ${label}`, opts.maskPii);
         }
       } finally {
         store.close();
@@ -546,21 +559,11 @@ Examples:
               within_days: scope.within_days,
               window_end: scope.window_end,
               owner: scope.owner,
-              rows: result.rows,
-              path: result.path,
-              format: result.format,
-              bytes: result.bytes,
-              columns: result.columns,
-              masked_columns: result.maskedColumns,
-              warnings: result.warnings,
+              ...writtenFileJson(result),
             });
           } else {
             const who = scope.owner === null ? '' : ` for ${scope.owner}`;
-            ctx.reporter.out(
-              `${formatCount(result.rows)} contract${result.rows === 1 ? '' : 's'} due for renewal${who} by ${scope.window_end} (run ${scope.run_id}) written to ${result.path} (${result.format}, ${formatBytes(result.bytes)})`,
-            );
-            ctx.reporter.out(`columns: ${result.columns.join(', ')}`);
-            if (opts.maskPii) ctx.reporter.out(`masked: ${result.maskedColumns.length ? result.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
+            reportWrittenFile(ctx, result, `${formatCount(result.rows)} contract${result.rows === 1 ? '' : 's'} due for renewal${who} by ${scope.window_end} (run ${scope.run_id})`, opts.maskPii);
           }
         } finally {
           store.close();

@@ -15,7 +15,7 @@ import { bindParams, insertInto, type RelationParams } from '../models/relation.
 import { CUSTOMER_METRICS, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
 import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
 import { valueTierCuts, type ValueTierRule } from '../models/tiers.js';
-import { literal, type Store } from '../store/db.js';
+import type { Store } from '../store/db.js';
 import { inputError } from '../util/errors.js';
 
 /**
@@ -30,10 +30,10 @@ export const NO_DATA_MESSAGE =
 /**
  * With no purchase by as-of: the run goes on when contracts started by then (the purchase
  * models skipped, returned as the fallback's code and reason); without, it stops as before.
+ * `hasContracts`: the contract step found a period starting by as-of (run/contracts.ts).
  */
-export async function noPurchasesFallback(store: Store, asOf: string): Promise<[typeof NO_PURCHASES_CODE, string]> {
-  const contracts = (await store.value<number>(`SELECT count(*) FROM contracts WHERE period_start <= DATE ${literal(asOf)}`)) ?? 0;
-  if (contracts === 0) throw inputError(`no customer has a purchase or a contract on or before ${asOf}`);
+export function noPurchasesFallback(hasContracts: boolean, asOf: string): [typeof NO_PURCHASES_CODE, string] {
+  if (!hasContracts) throw inputError(`no customer has a purchase or a contract on or before ${asOf}`);
   return [
     NO_PURCHASES_CODE,
     `no customer has a purchase on or before ${asOf}: the purchase models (RFM, BG/NBD, Gamma-Gamma, 80/20) are skipped and customers are scored from their contracts`,

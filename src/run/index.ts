@@ -20,7 +20,7 @@
  */
 import type { CrmConfig } from '../config.js';
 import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
-import { literal, sqlNumber, Store } from '../store/db.js';
+import { literal, Store } from '../store/db.js';
 import { inputError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import type { Progress } from '../util/progress.js';
@@ -217,7 +217,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   });
   // Customers with a purchase; none: the contract part alone, if there are contracts (run/customers.ts).
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
-  const noPurchases = customers === 0 ? await noPurchasesFallback(store, asOf) : null;
+  const noPurchases = customers === 0 ? noPurchasesFallback(contracts !== null, asOf) : null;
   const onlyReturns = (await timed('return_only', () =>
     store.one<{ customers: number; examples: string[] | null }>(returnOnlyCustomers.sql, boundParams(returnOnlyCustomers, chain)),
   ))!;
