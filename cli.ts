@@ -12,6 +12,7 @@ import { setLockWait } from './src/store/lock.js';
 import { CrmError, ExitCode } from './src/util/errors.js';
 import { TOOL_VERSION } from './src/version.js';
 import { parseMemoryLimit, setMemoryLimitFlag } from './src/store/memory.js';
+import { setActorFlag } from './src/store/audit.js';
 
 const program = new Command();
 program
@@ -22,6 +23,7 @@ program
   .option('-q, --quiet', 'no progress or notes (warnings, errors still print)')
   .option('--config <file>', 'settings (default: ./crm.config.json when present)')
   .option('--wait <seconds>', 'when another process holds the store, wait up to this long for it (default 0: fail at once)', parseWaitSeconds)
+  .option('--actor <name>', 'who runs this command, for the audit trail of exports and reports (default: $CRM_ACTOR, else the OS user)')
   .option('--memory-limit <size>', "cap DuckDB's memory, e.g. 4GB or 512MB; past it DuckDB spills to <store>.tmp/ (default: $CRM_MEMORY_LIMIT, else 1GB; 1.5GB for run)", (v: string) => parseMemoryLimit(v))
   // Usage errors read like the other errors: "crm: error: …" and one hint line, no stack.
   .configureOutput({ outputError: (message, write) => write(`crm: ${message}`) })
@@ -31,8 +33,9 @@ configureCommandList(program);
 registerCommands(program);
 // --wait and --memory-limit apply to every store the command opens, so they are set once, before the action runs.
 program.hook('preAction', (_program, action) => {
-  const { wait, quiet, memoryLimit } = action.optsWithGlobals<{ wait?: number; quiet?: boolean; memoryLimit?: string }>();
+  const { wait, quiet, memoryLimit, actor } = action.optsWithGlobals<{ wait?: number; quiet?: boolean; memoryLimit?: string; actor?: string }>();
   setMemoryLimitFlag(memoryLimit);
+  setActorFlag(actor);
   setLockWait({
     seconds: wait ?? 0,
     onWait: (holder) => {

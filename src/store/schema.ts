@@ -703,6 +703,31 @@ FROM (
 QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY load_id DESC, source_row DESC) = 1;
 `,
   },
+  {
+    version: 10,
+    description: 'audit: one row per export, report, on-screen display of personal data and erasure (who, when, what, how many customers, masked or not)',
+    // Who received which customers' data is a privacy record (PIPL art. 51, GDPR art. 30): every
+    // command that hands customer data out of the store writes one row here, in the same process,
+    // before it reports success. Erasures (crm forget) are recorded here too: the fact, the count and
+    // the reason, never the erased data. src/store/audit.ts is the one writer.
+    sql: `
+CREATE SEQUENCE audit_id_seq START 1;
+CREATE TABLE audit (
+  audit_id     BIGINT    NOT NULL DEFAULT nextval('audit_id_seq') PRIMARY KEY,
+  logged_at    TIMESTAMP NOT NULL,       -- UTC, when the command finished its work
+  command      VARCHAR   NOT NULL,       -- e.g. 'export segment', 'report', 'customer', 'forget'
+  actor        VARCHAR   NOT NULL,       -- --actor, else $CRM_ACTOR, else the OS user
+  actor_source VARCHAR   NOT NULL,       -- 'flag' | 'env' | 'os'
+  what         VARCHAR   NOT NULL,       -- the target in words: a segment, 'keyaccounts', an owner's book, a file
+  path         VARCHAR,                  -- the file or folder written, if any
+  run_id       INTEGER,                  -- the run whose scores were handed out, if any
+  customers    BIGINT    NOT NULL,       -- distinct customers whose data left the store
+  rows         BIGINT,                   -- rows written or shown
+  masked       BOOLEAN   NOT NULL,       -- personal data masked (true) or given as stored (false)
+  details      JSON                      -- command-specific facts: owner, format, columns, reason
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
