@@ -15,6 +15,8 @@ import type { SegmentExportResult } from './reports/export.js';
 import { LANGS, parseLang } from './reports/i18n.js';
 import type { DatasetKind } from './ingest/fields.js';
 import type { QueryFormat } from './store/query.js';
+import type { AuditEntry, HandOut } from './store/audit.js';
+import type { StagedFile } from './reports/atomic-file.js';
 import { resolveStorePath } from './store/path.js';
 import { dateFlag } from './util/dates.js';
 import { usageError } from './util/errors.js';
@@ -161,6 +163,38 @@ const withinDaysFlag = (value: string): number => {
   if (!/^\d+$/.test(value.trim())) throw usageError(`--within ${JSON.stringify(value)}: give a whole number of days, 0 or more, e.g. --within 60`);
   return Number(value);
 };
+
+/** Whether `flag` was written after the command's own name on the command line. */
+function flagAfterCommand(cmd: Command, flag: string): boolean {
+  // rawArgs (the argv commander parsed) is not in commander's type declarations.
+  const raw = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+  const at = raw.indexOf(cmd.name());
+  return at >= 0 && raw.slice(at + 1).some((a) => a === flag || a.startsWith(`${flag}=`));
+}
+
+/** Deliver staged export files once their audit row is written; discard them if it cannot be. */
+function stagedHandOut(staged: StagedFile[]): HandOut {
+  return {
+    deliver: async () => {
+      const { commitAll } = await import('./reports/export-owners.js');
+      await commitAll(staged);
+    },
+    undo: async () => {
+      for (const f of staged) await f.discard();
+    },
+  };
+}
+
+/** Remove files a report wrote (its hand-out could not be audited). */
+async function removeFiles(files: string[]): Promise<void> {
+  for (const f of files) await fs.promises.rm(f, { force: true }).catch(() => undefined);
+}
+
+/** The audit trail's one door for the commands (loaded with the first hand-out). */
+async function auditHandOut(storePath: string, entry: AuditEntry, handOut: HandOut): Promise<number> {
+  const audit = await import('./store/audit.js');
+  return audit.auditHandOut(storePath, entry, handOut);
+}
 
 export function registerCommands(program: Command): void {
   program.hook('preAction', (_program, actionCommand) => refuseEmptyValues(actionCommand));
@@ -356,9 +390,62 @@ Examples:
       const where = (opts.where ?? []).map(parseWhere);
       const limit = parseLimit(opts.limit);
       const maskNames = ctx.config().privacy?.mask_names ?? false;
-      const result = await lookupCustomer(ctx.storePath, query ?? null, { where, limit, showPii: Boolean(opts.showPii), maskNames });
+      const showPii = Boolean(opts.showPii);
+      const result = await lookupCustomer(ctx.storePath, query ?? null, { where, limit, showPii, maskNames });
+      // Every lookup that shows a customer is audited, masked or not (a 360° view is an access to
+      // a person's record, as in a bank's or an insurer's CRM); the row is written before anything
+      // is shown. The row says how the customer was found, never the query itself (it may be a
+      // phone number or a name).
+      const shown = result.kind === 'customer' ? 1 : result.list.candidates.length;
+      if (shown > 0) {
+        await auditHandOut(ctx.storePath, {
+          command: 'customer',
+          what: result.kind === 'customer' ? '360° view' : 'candidate list',
+          customers: shown,
+          rows: shown,
+          masked: !showPii,
+          details: {
+            matched: result.kind === 'customer' ? result.customer.matched : [...new Set(result.list.candidates.flatMap((c) => c.matched))],
+            where_keys: where.map((w) => w.key),
+            mask_names: maskNames,
+          },
+        }, {});
+      }
       if (result.kind === 'customer') emit(ctx, result.customer, formatCustomer360);
       else emit(ctx, result.list, formatCandidates);
+    });
+
+  program
+    .command('audit')
+    .description('the audit trail: who exported, reported, looked up or erased how many customers, when, masked or not (newest first)')
+    .option('--since <date>', 'rows logged on or after this day (UTC)', dateFlag('--since'))
+    .option('--actor <name>', 'only this actor (as --actor, $CRM_ACTOR or the OS user gave it)')
+    .option('--command <command>', "only this command, e.g. 'export segment', report, customer, forget")
+    .option('--limit <n>', 'the most rows listed', integerFlag('--limit', { positive: true }), 50)
+    .option('--json', 'print as JSON: { total, limit, entries: [{ audit_id, logged_at, command, actor, actor_source, what, path, run_id, customers, rows, masked, details }] }')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm audit
+  crm audit --since 2026-12-01 --command "export segment"
+  crm audit --actor li.na --json`,
+    )
+    .action(async (opts: { since?: string; actor?: string; command?: string; limit: number }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { listAudit, formatAudit } = await import('./reports/audit-log.js');
+      const ctx = contextFor(cmd);
+      // Commander hands a flag that both the program and the command define to the program: the
+      // global --actor (who runs a command) takes `crm audit --actor NAME` too. Written after
+      // `audit`, it is this command's filter (crm audit writes no audit row: who runs it does not matter).
+      const actor = opts.actor ?? (flagAfterCommand(cmd, '--actor') ? cmd.optsWithGlobals<{ actor?: string }>().actor : undefined);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const listing = await listAudit(store, { since: opts.since, actor, command: opts.command, limit: opts.limit });
+        emit(ctx, listing, formatAudit);
+      } finally {
+        store.close();
+      }
     });
 
   program
@@ -429,8 +516,21 @@ Examples:
         checkTarget(path.resolve(opts.out), { force: opts.force });
         const label = (target.kind === 'segment' ? target.segment : target.kind) + (opts.owner === undefined ? '' : ` of ${opts.owner}`);
         const result: SegmentExportResult = await ctx.progress.step(`exporting ${label} as ${format}`, (tick) =>
-          exportSegment(store, name, { format, out: opts.out, columns: opts.columns, owner: opts.owner, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
+          exportSegment(store, name, { format, out: opts.out, columns: opts.columns, owner: opts.owner, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick, stage: true }),
         );
+        const runId = await store.value<number>('SELECT max(run_id) FROM runs');
+        store.close();
+        // One row per customer in a segment export: rows are the customers handed out.
+        await auditHandOut(ctx.storePath, {
+          command: 'export segment',
+          what: label,
+          path: result.path,
+          runId,
+          customers: result.rows,
+          rows: result.rows,
+          masked: Boolean(opts.maskPii),
+          details: { format, columns: result.columns, masked_columns: result.maskedColumns, owner: opts.owner ?? null },
+        }, stagedHandOut([result.staged!]));
         for (const w of result.warnings) ctx.reporter.warn(w);
         if (ctx.json) {
           printJson({
@@ -494,9 +594,25 @@ Examples:
       const ctx = contextFor(cmd);
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
-        const result = await ctx.progress.step(`exporting the owners' books as ${opts.format}`, () =>
-          exportOwners(store, { dir: opts.out, format: opts.format, maskPii: opts.maskPii, force: opts.force, bom: opts.bom }),
+        const { staged, ...result } = await ctx.progress.step(`exporting the owners' books as ${opts.format}`, () =>
+          exportOwners(store, { dir: opts.out, format: opts.format, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, stage: true }),
         );
+        const runId = await store.value<number>('SELECT max(run_id) FROM runs');
+        store.close();
+        // One audit row per run of the command (one decision, one hand-out); details list each
+        // owner's file and count. Each customer has one owner in effect, so the files' rows add
+        // up to the distinct customers handed out.
+        const customers = result.files.reduce((n, f) => n + f.rows, 0);
+        await auditHandOut(ctx.storePath, {
+          command: 'export owners',
+          what: `${result.files.length} owners' books`,
+          path: result.dir,
+          runId,
+          customers,
+          rows: customers,
+          masked: Boolean(opts.maskPii),
+          details: { format: result.format, masked_columns: result.masked_columns, owners: result.files.map((f) => ({ owner: f.owner, file: path.basename(f.path), customers: f.rows })) },
+        }, stagedHandOut(staged ?? []));
         if (ctx.json) printJson(result);
         else {
           for (const f of result.files) ctx.reporter.out(`${f.owner}: ${formatCount(f.rows)} customers → ${f.path} (${formatBytes(f.bytes)})`);
@@ -547,10 +663,21 @@ Examples:
           await renewalScope(store, list);
           checkTarget(path.resolve(opts.out), { force: opts.force });
           const result = await ctx.progress.step(`exporting the renewal list as ${format}`, (tick) =>
-            exportRenewals(store, { ...list, format, out: opts.out, columns: opts.columns, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick }),
+            exportRenewals(store, { ...list, format, out: opts.out, columns: opts.columns, maskPii: opts.maskPii, force: opts.force, bom: opts.bom, onProgress: tick, stage: true }),
           );
-          for (const w of result.warnings) ctx.reporter.warn(w);
           const { scope } = result;
+          store.close();
+          await auditHandOut(ctx.storePath, {
+            command: 'export renewals',
+            what: `renewals within ${scope.within_days} days` + (scope.owner === null ? '' : ` of ${scope.owner}`),
+            path: result.path,
+            runId: scope.run_id,
+            customers: result.customers,
+            rows: result.rows,
+            masked: Boolean(opts.maskPii),
+            details: { format, columns: result.columns, masked_columns: result.maskedColumns, owner: scope.owner, lang: list.lang },
+          }, stagedHandOut([result.staged!]));
+          for (const w of result.warnings) ctx.reporter.warn(w);
           if (ctx.json) {
             printJson({
               target: 'renewals',
@@ -581,10 +708,22 @@ Examples:
     .action(async (opts: { out: string; lang: string; run?: number }, cmd: Command) => {
       const { renderReport } = await import('./reports/report.js');
       const ctx = contextFor(cmd);
+      const lang = parseLang(opts.lang);
       const result = await ctx.progress.step('rendering the report', () =>
-        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), runId: opts.run, reporter: ctx.reporter }),
+        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang, runId: opts.run, reporter: ctx.reporter }),
       );
-      const { queries: _queries, ...shown } = result;
+      await auditHandOut(ctx.storePath, {
+        command: 'report',
+        what: `report of run ${result.run_id}`,
+        path: result.htmlFile,
+        runId: result.run_id,
+        customers: result.customers,
+        rows: null,
+        // The report's views hold no e-mail or phone, and names pass through report_mask.
+        masked: true,
+        details: { lang, charts: result.charts },
+      }, { undo: () => removeFiles([result.htmlFile, ...result.chartFiles]) });
+      const { queries: _queries, customers: _customers, ...shown } = result;
       if (ctx.json) printJson({ ...shown, ms: Math.round(result.ms) });
       else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of})`);
     });
@@ -603,15 +742,33 @@ Examples:
       const { renderNotebook } = await import('./reports/notebook.js');
       const { reportViewsFor } = await import('./reports/report.js');
       const ctx = contextFor(cmd);
+      const lang = parseLang(opts.lang);
       const store = await Store.open(ctx.storePath, { readOnly: true });
+      let rendered;
       try {
         const prepare = await reportViewsFor(store, opts.run);
+        const run = opts.run ?? (await store.value<number>('SELECT max(run_id) FROM runs')) ?? null;
         const result = await ctx.progress.step(`rendering ${path.basename(file)}`, () =>
-          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), reporter: ctx.reporter, prepare, allowFiles: opts.allowFiles }),
+          renderNotebook(path.resolve(file), { store, outDir: path.resolve(opts.out), lang, reporter: ctx.reporter, prepare, allowFiles: opts.allowFiles }),
         );
-        ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts.length} charts, ${formatDuration(result.ms)})`);
+        // A notebook's SQL may read any table: the customers it could reach are all of them.
+        const customers = Number((await store.value<number>('SELECT count(DISTINCT customer_id) FROM customers')) ?? 0);
+        rendered = { result, run, customers };
       } finally {
         store.close();
       }
+      const { result, run, customers } = rendered;
+      await auditHandOut(ctx.storePath, {
+        command: 'notebook render',
+        what: path.basename(file),
+        path: result.htmlFile,
+        runId: run,
+        customers,
+        rows: result.queries.reduce((n, q) => n + q.rows, 0),
+        // Its cells choose what they show: nothing is masked for them.
+        masked: false,
+        details: { lang, charts: result.charts.length, queries: result.queries.length },
+      }, { undo: () => removeFiles([result.htmlFile, ...result.charts.flatMap((c) => [c.specFile, c.svgFile, c.pngFile])]) });
+      ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts.length} charts, ${formatDuration(result.ms)})`);
     });
 }

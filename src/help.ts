@@ -23,6 +23,8 @@ const SUMMARIES: Record<string, string> = {
   owners: "account managers' books and unowned key accounts",
   customer: 'find a customer by id, e-mail, phone or name',
   renewals: 'contracts due for renewal, by value at risk',
+  audit: 'who exported, reported or erased which customers',
+  forget: "erase customers' personal data (right to erasure)",
   'notebook render': 'render a Markdown notebook into an HTML report',
 };
 /** Longest command-list description that fits an 80-column terminal next to the terms. */

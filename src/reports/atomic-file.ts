@@ -89,6 +89,30 @@ export async function writeAtomically<T>(
   opts: AtomicWriteOptions,
   write: (tmpPath: string) => Promise<T>,
 ): Promise<{ result: T; bytes: number }> {
+  const { result, bytes, staged } = await stageAtomically(target, opts, write);
+  await staged.commit();
+  return { result, bytes };
+}
+
+/**
+ * A file written and synced under its temporary name, not yet at its target: nobody has it until
+ * `commit()` moves it into place. `discard()` removes it. Exports stage their files so that the
+ * audit row of the hand-out is written before the file appears (store/audit.ts, auditHandOut).
+ */
+export interface StagedFile {
+  /** The absolute target path. */
+  target: string;
+  bytes: number;
+  commit: () => Promise<void>;
+  discard: () => Promise<void>;
+}
+
+/** `writeAtomically` without the final rename: the caller commits (or discards) the staged file. */
+export async function stageAtomically<T>(
+  target: string,
+  opts: AtomicWriteOptions,
+  write: (tmpPath: string) => Promise<T>,
+): Promise<{ result: T; bytes: number; staged: StagedFile }> {
   const abs = path.resolve(target);
   checkTarget(abs, opts);
   try {
@@ -98,18 +122,30 @@ export async function writeAtomically<T>(
   }
   const tmp = tempPathFor(abs);
   trackTempFile(tmp);
-  try {
-    const result = await write(tmp);
-    const bytes = await fsyncFile(tmp);
-    await commit(tmp, abs, Boolean(opts.force));
-    await fsyncDirectory(path.dirname(abs));
-    return { result, bytes };
-  } catch (err) {
+  const discard = async () => {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw asOutputError(err, abs);
-  } finally {
     liveTempFiles.delete(tmp);
+  };
+  let result: T;
+  let bytes: number;
+  try {
+    result = await write(tmp);
+    bytes = await fsyncFile(tmp);
+  } catch (err) {
+    await discard();
+    throw asOutputError(err, abs);
   }
+  const commitStaged = async () => {
+    try {
+      await commit(tmp, abs, Boolean(opts.force));
+      await fsyncDirectory(path.dirname(abs));
+    } catch (err) {
+      await discard();
+      throw asOutputError(err, abs);
+    }
+    liveTempFiles.delete(tmp);
+  };
+  return { result, bytes, staged: { target: abs, bytes, commit: commitStaged, discard } };
 }
 
 async function fsyncFile(file: string): Promise<number> {

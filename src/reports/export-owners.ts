@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store/db.js';
 import { inputError, outputError, usageError } from '../util/errors.js';
-import { checkTarget } from './atomic-file.js';
+import { checkTarget, type StagedFile } from './atomic-file.js';
 import type { ExportFormat } from './export-options.js';
 import { exportQuery, listSegments, segmentExportSql } from './export.js';
 
@@ -23,6 +23,8 @@ export interface OwnersExportOptions {
   maskPii?: boolean;
   force?: boolean;
   bom?: boolean;
+  /** Leave every file staged (result.staged) until the hand-out is audited; default false. */
+  stage?: boolean;
 }
 
 export interface OwnerFile {
@@ -39,6 +41,8 @@ export interface OwnersExportResult {
   files: OwnerFile[];
   /** Customers of the latest run with no owner: in no file. */
   unowned_customers: number;
+  /** With `stage`: the files, not yet in place (commit or discard them all). */
+  staged?: StagedFile[];
 }
 
 /**
@@ -74,19 +78,48 @@ export async function exportOwners(store: Store, opts: OwnersExportOptions): Pro
   const targets = ownerFileNames(owners, format).map((name) => path.join(dir, name));
   for (const t of targets) checkTarget(t, { force: opts.force });
   const files: OwnerFile[] = [];
+  const staged: StagedFile[] = [];
   let masked: string[] = [];
-  for (const [i, owner] of owners.entries()) {
-    const r = await exportQuery(store, segmentExportSql({ kind: 'customers' }, owner), {
-      format,
-      out: targets[i],
-      maskPii: opts.maskPii,
-      force: opts.force,
-      bom: opts.bom,
-      sheetName: sheetName(owner),
-    });
-    masked = r.maskedColumns;
-    files.push({ owner, path: r.path, rows: r.rows, bytes: r.bytes });
+  try {
+    // Every file is staged first and moved into place only when all are written: a failure
+    // part-way leaves no owner's file behind (nor, with --stage, before the audit row exists).
+    for (const [i, owner] of owners.entries()) {
+      const r = await exportQuery(store, segmentExportSql({ kind: 'customers' }, owner), {
+        format,
+        out: targets[i],
+        maskPii: opts.maskPii,
+        force: opts.force,
+        bom: opts.bom,
+        sheetName: sheetName(owner),
+        stage: true,
+      });
+      staged.push(r.staged!);
+      masked = r.maskedColumns;
+      files.push({ owner, path: r.path, rows: r.rows, bytes: r.bytes });
+    }
+  } catch (err) {
+    await discardAll(staged);
+    throw err;
   }
   const unowned = (await store.value<number>('SELECT count(*) FROM customer_latest ANTI JOIN customer_owners USING (customer_id)')) ?? 0;
-  return { dir, format, masked_columns: masked, files, unowned_customers: Number(unowned) };
+  const result: OwnersExportResult = { dir, format, masked_columns: masked, files, unowned_customers: Number(unowned) };
+  if (opts.stage) return { ...result, staged };
+  await commitAll(staged);
+  return result;
+}
+
+/** Move staged files into place; if one fails, the rest are discarded (those already moved stay). */
+export async function commitAll(staged: readonly StagedFile[]): Promise<void> {
+  for (const [i, f] of staged.entries()) {
+    try {
+      await f.commit();
+    } catch (err) {
+      await discardAll(staged.slice(i + 1));
+      throw err;
+    }
+  }
+}
+
+export async function discardAll(staged: readonly StagedFile[]): Promise<void> {
+  for (const f of staged) await f.discard();
 }

@@ -25,7 +25,7 @@ import { literal, type Store } from '../store/db.js';
 import { CrmError, outputError, queryError, storeError, usageError, messageOf } from '../util/errors.js';
 import { formatCount } from '../util/format.js';
 import type { Tick } from '../util/progress.js';
-import { checkTarget, scratchFileFor, writeAtomically } from './atomic-file.js';
+import { checkTarget, scratchFileFor, stageAtomically, type StagedFile } from './atomic-file.js';
 import { CONTACT_COLUMNS, latestContactsSql } from './contacts.js';
 import { checkOwner, ownerBookCondition } from './owner-filter.js';
 import { chooseColumns, describeQuery, exportSelect, type SelectedColumn } from './export-sql.js';
@@ -55,6 +55,12 @@ export interface ExportOptions {
   sheetName?: string;
   /** Progress in [0, 1] with a short detail ("12,288 rows"). */
   onProgress?: Tick;
+  /**
+   * Leave the written file staged under its temporary name (result.staged): the caller moves it
+   * into place once the hand-out is audited (store/audit.ts, auditHandOut). Default false: the
+   * file is at `out` when the call returns.
+   */
+  stage?: boolean;
 }
 
 export interface ExportResult {
@@ -70,6 +76,8 @@ export interface ExportResult {
   maskedColumns: string[];
   /** Things worth telling the user about the file (e.g. truncated XLSX cells). */
   warnings: string[];
+  /** With `stage`: the file, not yet at `path` (commit or discard it). */
+  staged?: StagedFile;
 }
 
 const DEFAULTS = {
@@ -112,7 +120,7 @@ export async function exportQuery(store: Store, sql: string, opts: ExportOptions
   }
   const columns = chooseColumns(available, opts.columns, mask);
 
-  const { result, bytes } = await writeAtomically(out, { force: opts.force ?? DEFAULTS.force }, async (tmp) => {
+  const { result, bytes, staged } = await stageAtomically(out, { force: opts.force ?? DEFAULTS.force }, async (tmp) => {
     const written =
       format === 'xlsx' || format === 'arrow'
         ? await writeRows(store, exportSelect(sql, columns, 'row-writers'), tmp, format, opts, tick)
@@ -127,6 +135,7 @@ export async function exportQuery(store: Store, sql: string, opts: ExportOptions
     tick(1, `${formatCount(written.rows)} rows`);
     return written;
   });
+  if (!opts.stage) await staged.commit();
   return {
     rows: result.rows,
     columns: columns.map((c) => c.name),
@@ -135,6 +144,7 @@ export async function exportQuery(store: Store, sql: string, opts: ExportOptions
     format,
     maskedColumns: maskedNames(columns),
     warnings: result.warnings,
+    ...(opts.stage ? { staged } : {}),
   };
 }
 

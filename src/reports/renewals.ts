@@ -214,13 +214,15 @@ export async function renewals(store: Store, opts: RenewalsOptions = {}): Promis
  * `crm export renewals`: the same list, with e-mail and phone for calling (masked with
  * --mask-pii), written by the export machinery like a segment.
  */
-export async function exportRenewals(store: Store, opts: ExportOptions & RenewalsOptions): Promise<ExportResult & { scope: RenewalScope }> {
+export async function exportRenewals(store: Store, opts: ExportOptions & RenewalsOptions): Promise<ExportResult & { scope: RenewalScope; customers: number }> {
   const { exportQuery } = await import('./export.js');
   const lang = opts.lang ?? DEFAULT_LANG;
   const scope = await renewalScope(store, opts);
   await buildList(store, scope, lang);
   const result = await exportQuery(store, `SELECT * FROM ${renewalList.name} ORDER BY rank`, { ...opts, sheetName: opts.sheetName ?? 'Renewals' });
-  return { ...result, scope };
+  // A customer may hold several contracts due: the audit counts people, not rows.
+  const customers = Number((await store.value<number>(`SELECT count(DISTINCT customer_id) FROM ${renewalList.name}`)) ?? 0);
+  return { ...result, scope, customers };
 }
 
 // ---------------------------------------------------------------------------------------

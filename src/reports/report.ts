@@ -48,6 +48,7 @@ export interface RunRef {
   run_id: number;
   as_of: string;
   model_status: string;
+  customers: number;
 }
 
 /** The run a report shows: `runId`, or the latest. No run yet is a store error (exit 4). */
@@ -57,14 +58,14 @@ export async function resolveReportRun(store: Store, runId?: number): Promise<Ru
     throw storeError('no model run yet: run `crm run` first', ['A report shows the results of a run: `crm run` scores every customer as of a date.']);
   }
   const run = await store.one<RunRef & Record<string, unknown>>(
-    `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, model_status FROM runs
+    `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, model_status, customers FROM runs
      WHERE run_id = ${runId === undefined ? '(SELECT max(run_id) FROM runs)' : Number(runId)}`,
   );
   if (!run) {
     const ids = await store.all<{ run_id: number }>('SELECT run_id FROM runs ORDER BY run_id');
     throw inputError(`no run ${runId} in the store`, [`Runs: ${ids.map((r) => r.run_id).join(', ')}.`]);
   }
-  return { run_id: run.run_id, as_of: run.as_of, model_status: run.model_status };
+  return { run_id: run.run_id, as_of: run.as_of, model_status: run.model_status, customers: Number(run.customers) };
 }
 
 /**
@@ -143,6 +144,8 @@ export interface ReportResult {
   run_id: number;
   as_of: string;
   model_status: string;
+  /** Customers of the run the report summarises (its audit row counts them). */
+  customers: number;
   charts: number;
   chartFiles: string[];
   queries: QueryRun[];
@@ -173,6 +176,7 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
       run_id: run.run_id,
       as_of: run.as_of,
       model_status: run.model_status,
+      customers: run.customers,
       charts: result.charts.length,
       chartFiles: result.charts.flatMap((c) => [c.specFile, c.svgFile, c.pngFile]),
       queries: result.queries,

@@ -8,7 +8,8 @@
  * history would, and is honest about where the name came from (`actor_source`).
  */
 import os from 'node:os';
-import type { Store } from './db.js';
+import { Store } from './db.js';
+import { CrmError, storeError, messageOf } from '../util/errors.js';
 
 export type ActorSource = 'flag' | 'env' | 'os';
 
@@ -83,4 +84,50 @@ export async function recordAudit(store: Store, entry: AuditEntry, actor: Actor 
     },
   );
   return Number(row?.audit_id);
+}
+
+/** How a hand-out delivers what it audits, and takes it back when the audit row cannot be written. */
+export interface HandOut {
+  /** Make the data available (move staged files into place). Runs after the audit row is committed. */
+  deliver?: () => Promise<void>;
+  /** Remove what was prepared or already written (staged files, a rendered report). */
+  undo?: () => Promise<void>;
+}
+
+/**
+ * Audit a hand-out of customer data and deliver it: open the store for writing (waiting as long as
+ * `--wait` allows, like any store open), commit the audit row, then `deliver`. The commands that
+ * hand data out read through a read-only store (so readers never block each other during a long
+ * export), close it, and call this: the writable handle is held only for one INSERT.
+ *
+ * Order matters: the row commits before the data appears, so a killed process may leave a row for
+ * a file that never appeared (harmless: the row over-reports), never a file without its row. If the
+ * row cannot be written, `undo` removes what was prepared and the command fails (exit 4); if
+ * delivering fails, the row is taken back and the error passes on.
+ */
+export async function auditHandOut(storePath: string, entry: AuditEntry, handOut: HandOut = {}): Promise<number> {
+  let store: Store | undefined;
+  let auditId: number;
+  try {
+    store = await Store.open(storePath);
+    auditId = await recordAudit(store, entry);
+  } catch (err) {
+    store?.close();
+    await handOut.undo?.();
+    const details = err instanceof CrmError ? err.details : [];
+    throw storeError(`cannot write the audit row for ${entry.command} (${entry.what}): ${messageOf(err)}`, [
+      ...details,
+      'Nothing was handed out: customer data leaves the store only with its audit row. Fix the store (or retry with --wait) and run the command again.',
+    ]);
+  }
+  try {
+    await handOut.deliver?.();
+  } catch (err) {
+    await store.run('DELETE FROM audit WHERE audit_id = $1', [auditId]).catch(() => undefined);
+    await handOut.undo?.();
+    throw err;
+  } finally {
+    store.close();
+  }
+  return auditId;
 }
