@@ -449,6 +449,30 @@ Examples:
     });
 
   program
+    .command('forget')
+    .description("erase customers' personal data everywhere the store keeps it (right to erasure: PIPL, GDPR): ids become forgotten-<n>, names, e-mail, phone, attributes and rejected lines naming them are removed, aggregates stay; the store is rewritten so that no freed block keeps the old data")
+    .argument('<ids...>', 'customer ids, as the store has them (crm customer QUERY finds one)')
+    .option('--reason <text>', 'why, e.g. a ticket number; kept in the audit trail (never the person\'s data)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm forget C0000049 --reason "request #1234"
+  crm --actor dpo forget C0000049 C0000107 --json`,
+    )
+    .action(async (ids: string[], opts: { reason?: string }, cmd: Command) => {
+      const { forget } = await import('./store/forget.js');
+      const ctx = contextFor(cmd);
+      const result = await ctx.progress.step(`erasing ${formatCount(ids.length)} customer${ids.length === 1 ? '' : 's'}`, () => forget(ctx.storePath, ids, { reason: opts.reason }));
+      emit(ctx, { ...result, rewrite_ms: Math.round(result.rewrite_ms) }, (r) => [
+        `erased the personal data of ${formatCount(r.customers)} customer${r.customers === 1 ? '' : 's'} (audit row ${r.audit_id})`,
+        ...r.tables.map((t) => `  ${t.table}: ${formatCount(t.rows_changed)} rows`),
+        `store rewritten in ${formatDuration(r.rewrite_ms)} (${formatBytes(r.bytes_before)} → ${formatBytes(r.bytes_after)}); the old file's bytes were overwritten`,
+      ]);
+    });
+
+  program
     .command('renewals')
     .description('the renewal-due list of the latest run: contracts due within DAYS (or in grace), by value at risk, with owner and reason')
     .option('--within <days>', "days after the run's as-of date (default 30)", withinDaysFlag)
