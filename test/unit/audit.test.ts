@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/db.js';
-import { currentActor, recordAudit, setActorFlag } from '../../src/store/audit.js';
+import { auditHandOut, currentActor, recordAudit, setActorFlag } from '../../src/store/audit.js';
+import { stageAtomically, TEMP_SUFFIX } from '../../src/reports/atomic-file.js';
+import { formatAudit, listAudit } from '../../src/reports/audit-log.js';
+import { CrmError, ExitCode } from '../../src/util/errors.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -14,11 +17,25 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function freshStore(): Promise<Store> {
+function tempFolder(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-audit-'));
   dirs.push(dir);
-  return Store.open(path.join(dir, 'crm.duckdb'), { create: true });
+  return dir;
 }
+
+async function freshStore(): Promise<Store> {
+  return Store.open(path.join(tempFolder(), 'crm.duckdb'), { create: true });
+}
+
+const ENTRY = { command: 'export segment', what: 'At Risk', customers: 2, rows: 2, masked: false } as const;
+
+/** A staged export file next to `target` (not yet at it), as exportQuery({ stage: true }) leaves it. */
+async function stagedFile(target: string) {
+  const { staged } = await stageAtomically(target, {}, async (tmp) => fs.writeFileSync(tmp, 'customer_id\nC1\nC2\n'));
+  return staged;
+}
+
+const tempFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(TEMP_SUFFIX));
 
 describe('currentActor', () => {
   it('prefers --actor, then $CRM_ACTOR, then the OS user, and says which', () => {
@@ -54,6 +71,94 @@ describe('recordAudit', () => {
       // Stored as UTC: within the seconds around the call whatever the machine's time zone.
       expect(Number(rows[0].at_ms)).toBeGreaterThanOrEqual(before - 1000);
       expect(Number(rows[0].at_ms)).toBeLessThanOrEqual(Date.now() + 1000);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('auditHandOut', () => {
+  it('commits the audit row, then moves the staged file into place', async () => {
+    const store = await freshStore();
+    store.close();
+    const dir = path.dirname(store.path);
+    const target = path.join(dir, 'out', 'at-risk.csv');
+    const staged = await stagedFile(target);
+    expect(fs.existsSync(target)).toBe(false);
+    const id = await auditHandOut(store.path, { ...ENTRY, path: target }, { deliver: staged.commit, undo: staged.discard });
+    expect(id).toBe(1);
+    expect(fs.readFileSync(target, 'utf8')).toBe('customer_id\nC1\nC2\n');
+    expect(tempFiles(path.dirname(target))).toEqual([]);
+    const check = await Store.open(store.path, { readOnly: true });
+    try {
+      expect(await check.all('SELECT command, what, path, customers, masked FROM audit')).toEqual([{ command: 'export segment', what: 'At Risk', path: target, customers: 2, masked: false }]);
+    } finally {
+      check.close();
+    }
+  });
+
+  it('when the audit row cannot be written: exit 4, the file is never handed out and its temporary file is gone', async () => {
+    const dir = tempFolder();
+    const notAStore = path.join(dir, 'crm.duckdb');
+    fs.writeFileSync(notAStore, 'this is not a DuckDB file, so no audit row can go into it\n');
+    const target = path.join(dir, 'at-risk.csv');
+    const staged = await stagedFile(target);
+    expect(tempFiles(dir)).toHaveLength(1);
+    const err = await auditHandOut(notAStore, { ...ENTRY, path: target }, { deliver: staged.commit, undo: staged.discard }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CrmError);
+    expect((err as CrmError).exitCode).toBe(ExitCode.store);
+    expect((err as CrmError).message).toMatch(/^cannot write the audit row for export segment \(At Risk\)/);
+    expect((err as CrmError).details.join('\n')).toMatch(/Nothing was handed out/);
+    expect(fs.existsSync(target)).toBe(false);
+    expect(tempFiles(dir)).toEqual([]);
+  });
+
+  it('when delivering fails, the audit row is taken back and undo runs', async () => {
+    const store = await freshStore();
+    store.close();
+    let undone = false;
+    const err = await auditHandOut(store.path, ENTRY, {
+      deliver: async () => {
+        throw new Error('disk full');
+      },
+      undo: async () => {
+        undone = true;
+      },
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('disk full');
+    expect(undone).toBe(true);
+    const check = await Store.open(store.path, { readOnly: true });
+    try {
+      expect(await check.value('SELECT count(*) FROM audit')).toBe(0);
+    } finally {
+      check.close();
+    }
+  });
+});
+
+describe('listAudit (crm audit)', () => {
+  it('lists newest first, filters by day, actor and command, and counts all matching rows', async () => {
+    const store = await freshStore();
+    try {
+      await recordAudit(store, { ...ENTRY, details: { format: 'csv' } }, { name: 'li.na', source: 'flag' });
+      await recordAudit(store, { command: 'report', what: 'report of run 1', customers: 40, masked: true, runId: 1 }, { name: 'svc', source: 'env' });
+      await recordAudit(store, { command: 'customer', what: '360° view', customers: 1, rows: 1, masked: true }, { name: 'li.na', source: 'flag' });
+      await store.run("UPDATE audit SET logged_at = TIMESTAMP '2026-01-05 10:00:00' WHERE audit_id = 1");
+
+      const all = await listAudit(store);
+      expect(all.entries.map((e) => e.audit_id)).toEqual([3, 2, 1]);
+      expect(all.total).toBe(3);
+      expect(Object.keys(all.entries[2])).toEqual(['audit_id', 'logged_at', 'command', 'actor', 'actor_source', 'what', 'path', 'run_id', 'customers', 'rows', 'masked', 'details']);
+      expect(all.entries[2]).toMatchObject({ logged_at: '2026-01-05 10:00:00', customers: 2, rows: 2, masked: false, details: { format: 'csv' } });
+
+      expect((await listAudit(store, { actor: 'li.na' })).entries.map((e) => e.audit_id)).toEqual([3, 1]);
+      expect((await listAudit(store, { command: 'report' })).entries.map((e) => e.audit_id)).toEqual([2]);
+      expect((await listAudit(store, { since: '2026-01-06' })).entries.map((e) => e.audit_id)).toEqual([3, 2]);
+      const limited = await listAudit(store, { limit: 1 });
+      expect(limited).toMatchObject({ total: 3, limit: 1 });
+      expect(limited.entries.map((e) => e.audit_id)).toEqual([3]);
+      expect(formatAudit(limited).at(-1)).toBe('1 of 3 rows (newest first; --limit N for more)');
+      expect(formatAudit(await listAudit(store, { actor: 'nobody' }))).toEqual(['no audit rows match']);
     } finally {
       store.close();
     }
