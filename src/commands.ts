@@ -467,7 +467,7 @@ Examples:
       const result = await ctx.progress.step(`erasing ${formatCount(ids.length)} customer${ids.length === 1 ? '' : 's'}`, () => forget(ctx.storePath, ids, { reason: opts.reason }));
       emit(ctx, { ...result, rewrite_ms: Math.round(result.rewrite_ms) }, (r) => [
         `erased the personal data of ${formatCount(r.customers)} customer${r.customers === 1 ? '' : 's'} (audit row ${r.audit_id})`,
-        ...r.tables.map((t) => `  ${t.table}: ${formatCount(t.rows_changed)} rows`),
+        ...r.tables.map((t) => `  ${t.table}: ${formatCount(t.rows_changed)} row${t.rows_changed === 1 ? "" : "s"} changed`),
         `store rewritten in ${formatDuration(r.rewrite_ms)} (${formatBytes(r.bytes_before)} → ${formatBytes(r.bytes_after)}); the old file's bytes were overwritten`,
       ]);
     });

@@ -246,10 +246,13 @@ describe('crm forget', () => {
     fs.copyFileSync(db, copy);
     const before = sha(copy);
     const child = crmSpawn(['--db', copy, 'forget', PERSON.id]);
-    // Killed as soon as it says it started (the rewrite is under way or about to be).
-    await new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Killed while the fresh copy is being written (or, on a fast machine, just after the rename).
+    let running = true;
+    void exited.then(() => (running = false));
+    while (running && !fs.existsSync(`${copy}.forget-tmp`)) await new Promise((resolve) => setTimeout(resolve, 2));
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await exited;
     if (sha(copy) !== before) expect(await findNeedles(copy)).toEqual([]);
     // The store opens and a new forget completes (and clears what the killed one left).
     expect(crm(['--db', copy, 'forget', '--json', sha(copy) === before ? PERSON.id : 'C0000001']).code).toBe(0);
