@@ -351,11 +351,13 @@ describe('crm export segment: options', () => {
     expect(missing.stderr).toContain('no store at');
   });
 
-  it('opens the store read-only: the store file is left exactly as it was', () => {
-    // A read-write open would checkpoint the store on close; a read-only export writes nothing to it.
-    const before = fs.statSync(db).mtimeMs;
+  it('reads the store read-only: the one thing it writes is its audit row (issue #11), and no WAL is left', () => {
+    // The export reads through a read-only store; only the audit row needs a (short) write.
+    const tables = "SELECT table_name, estimated_size FROM duckdb_tables() WHERE table_name <> 'audit' ORDER BY ALL";
+    const before = { tables: sql(db, tables), audit: sql(db, 'SELECT count(*) AS n FROM audit')[0].n as number };
     ok(crm(['--db', db, '-q', 'export', 'segment', 'customers', '--out', path.join(dir, 'ro', 'c.csv')]));
-    expect(fs.statSync(db).mtimeMs).toBe(before);
+    expect(sql(db, tables)).toEqual(before.tables);
+    expect(sql(db, 'SELECT count(*) AS n FROM audit')[0].n).toBe(before.audit + 1);
     expect(fs.existsSync(`${db}.wal`)).toBe(false);
   });
 });
