@@ -164,6 +164,12 @@ const withinDaysFlag = (value: string): number => {
   return Number(value);
 };
 
+/** `crm audit --limit N`: a whole number of rows, 1 or more. */
+const auditLimitFlag = (value: string): number => {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw usageError(`--limit ${JSON.stringify(value)}: give a whole number of rows, 1 or more`);
+  return Number(value);
+};
+
 /** Whether `flag` was written after the command's own name on the command line. */
 function flagAfterCommand(cmd: Command, flag: string): boolean {
   // rawArgs (the argv commander parsed) is not in commander's type declarations.
@@ -421,7 +427,7 @@ Examples:
     .option('--since <date>', 'rows logged on or after this day (UTC)', dateFlag('--since'))
     .option('--actor <name>', 'only this actor (as --actor, $CRM_ACTOR or the OS user gave it)')
     .option('--command <command>', "only this command, e.g. 'export segment', report, customer, forget")
-    .option('--limit <n>', 'the most rows listed', integerFlag('--limit', { positive: true }), 50)
+    .option('--limit <n>', 'the most rows listed (default 50)', auditLimitFlag, 50)
     .option('--json', 'print as JSON: { total, limit, entries: [{ audit_id, logged_at, command, actor, actor_source, what, path, run_id, customers, rows, masked, details }] }')
     .addHelpText(
       'after',

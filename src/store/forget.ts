@@ -60,8 +60,18 @@ const PERSONAL_COLUMNS = new Set(['name', 'email', 'phone', 'attributes']);
 const LINKED_IDS: Record<string, string> = { order_id: 'order', contract_id: 'contract' };
 /** Free text of rejected lines: emptied where it names a forgotten person. */
 const REJECT_TEXT = { table: 'rejects', columns: new Set(['raw', 'detail']) };
-/** Names shorter than this are not searched for in rejected lines (they would match anything). */
+/**
+ * Names shorter than this are not searched for in rejected lines or the reason (they would match
+ * anything): 3 characters, 2 for a name in CJK characters (张伟 is a whole name).
+ */
 const MIN_NAME_LENGTH = 3;
+const MIN_CJK_NAME_LENGTH = 2;
+const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]/u;
+export function searchableText(text: string | null): text is string {
+  if (text === null) return false;
+  const t = text.trim();
+  return [...t].length >= (CJK.test(t) ? MIN_CJK_NAME_LENGTH : MIN_NAME_LENGTH);
+}
 /** Phone numbers with fewer digits are not searched for in rejected lines. */
 const MIN_PHONE_DIGITS = 7;
 
@@ -165,6 +175,8 @@ export async function forget(storePath: string, ids: string[], opts: ForgetOptio
     const rewriteMs = performance.now() - started;
     fsyncPath(fresh);
     if (fs.existsSync(`${storePath}.wal`)) throw storeError(`${storePath}.wal appeared during the erasure: the store was not replaced`, ['Run crm forget again.']);
+    // The fresh file gets the store's permissions: a store readable only by its owner stays so.
+    fs.chmodSync(fresh, fs.statSync(storePath).mode & 0o7777);
     const old = fs.openSync(storePath, 'r+');
     try {
       fs.renameSync(fresh, storePath);
@@ -209,8 +221,7 @@ async function checkKnown(store: Store, tables: string[], ids: string[]): Promis
 function checkReason(reason: string | undefined, ids: string[], people: Person[]): void {
   if (reason === undefined) return;
   const text = reason.toLowerCase();
-  const personal = [...ids, ...people.flatMap((p) => [p.name, p.email, p.phone])]
-    .filter((v): v is string => v !== null && v.trim().length >= MIN_NAME_LENGTH);
+  const personal = [...ids, ...people.flatMap((p) => [p.name, p.email, p.phone])].filter(searchableText).map((v) => v.trim());
   if (personal.some((v) => text.includes(v.toLowerCase()))) {
     throw usageError('--reason names the person being erased; the reason is kept in the audit trail', [
       'Give a ticket number or a short note instead, e.g. --reason "request #1234".',
@@ -271,7 +282,7 @@ function rejectMatch(col: string, people: Person[], ids: string[]): string {
     const digits = (p.phone ?? '').replace(/\D/g, '');
     if (digits.length >= MIN_PHONE_DIGITS) tests.push(`contains(regexp_replace(${c}, '[^0-9]', '', 'g'), ${literal(digits)})`);
     if (p.phone?.trim()) tests.push(`contains(${c}, ${literal(p.phone.trim())})`);
-    if (p.name && p.name.trim().length >= MIN_NAME_LENGTH) tests.push(`contains(lower(${c}), ${literal(p.name.trim().toLowerCase())})`);
+    if (searchableText(p.name)) tests.push(`contains(lower(${c}), ${literal(p.name.trim().toLowerCase())})`);
   }
   return `coalesce(${tests.join(' OR ')}, false)`;
 }
@@ -298,7 +309,12 @@ function tableRules(table: string, cols: Column[], people: Person[], ids: string
     if (hasCustomer && c.column in LINKED_IDS) {
       return `CASE WHEN ${FORGOTTEN()} IS NOT NULL THEN coalesce(map_extract_value(getvariable('forget_linked'), customer_id || chr(0) || ${col}), ${col}) ELSE ${col} END AS ${col}`;
     }
-    if (hasCustomer && PERSONAL_COLUMNS.has(c.column)) return `CASE WHEN ${FORGOTTEN()} IS NOT NULL THEN NULL ELSE ${col} END AS ${col}`;
+    if (hasCustomer && PERSONAL_COLUMNS.has(c.column)) {
+      // Other customers' JSON may still quote a forgotten id (a referral): it gets the pseudonym.
+      const rewrite = c.type === 'JSON' && !isAudit ? jsonRewrite(c.column, ids) : null;
+      if (rewrite) changed.push(rewrite.test);
+      return `CASE WHEN ${FORGOTTEN()} IS NOT NULL THEN NULL ELSE ${rewrite ? rewrite.expr : col} END AS ${col}`;
+    }
     if (table === REJECT_TEXT.table && REJECT_TEXT.columns.has(c.column)) {
       const match = [...REJECT_TEXT.columns].map((r) => rejectMatch(r, people, ids)).join(' OR ');
       changed.push(match);
