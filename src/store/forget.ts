@@ -3,9 +3,9 @@
  * leaves every place the store keeps it, while every aggregate stays what it was:
  *
  * - The customer id becomes a pseudonym, `forgotten-<n>` (n counts erasures in this store, in the
- *   order the ids were given), in every table with a `customer_id` column: the person's
- *   transactions, contracts and scores of earlier runs still count — under a name that points to
- *   nobody — so run totals, revenue sums, segment sizes and customer counts reconcile before and
+ *   order the ids were given), in every column of customer ids (`customer_id`; a merge's
+ *   `duplicate_id` and `surviving_id`): the person's transactions, contracts and scores of
+ *   earlier runs still count — under a name that points to nobody — so run totals, revenue sums, segment sizes and customer counts reconcile before and
  *   after. Deleting the rows instead would make every stored run disagree with its input. The id
  *   itself may be personal (an e-mail used as id), so it goes too; no table keeps the mapping.
  * - Identifiers that lead back to the person in the business's other systems (their order
@@ -54,6 +54,12 @@ export interface ForgetResult {
   bytes_after: number;
 }
 
+/**
+ * Columns holding customer ids, pseudonymised wherever they are: `customer_id`, and the pair a
+ * merge of duplicate records names (issue #11: duplicate_id → surviving_id), so a merges table
+ * is covered by the same rule.
+ */
+export const CUSTOMER_ID_COLUMNS = new Set(['customer_id', 'duplicate_id', 'surviving_id']);
 /** The columns emptied on the forgotten persons' rows, in any table with a customer_id. */
 const PERSONAL_COLUMNS = new Set(['name', 'email', 'phone', 'attributes']);
 /** Identifiers of the person's dealings, renamed per person: column → label in the pseudonym. */
@@ -301,11 +307,11 @@ function jsonRewrite(col: string, ids: string[]): { expr: string; test: string }
 function tableRules(table: string, cols: Column[], people: Person[], ids: string[]): { select: string[]; changed: string | null } {
   const hasCustomer = cols.some((c) => c.column === 'customer_id');
   const changed: string[] = [];
-  if (hasCustomer) changed.push(`${FORGOTTEN()} IS NOT NULL`);
+  for (const c of cols) if (CUSTOMER_ID_COLUMNS.has(c.column) && c.type === 'VARCHAR') changed.push(`${FORGOTTEN(c.column)} IS NOT NULL`);
   const isAudit = table === 'audit';
   const select = cols.map((c) => {
     const col = ident(c.column);
-    if (hasCustomer && c.column === 'customer_id') return `coalesce(${FORGOTTEN()}, ${col}) AS ${col}`;
+    if (CUSTOMER_ID_COLUMNS.has(c.column) && c.type === 'VARCHAR') return `coalesce(${FORGOTTEN(c.column)}, ${col}) AS ${col}`;
     if (hasCustomer && c.column in LINKED_IDS) {
       return `CASE WHEN ${FORGOTTEN()} IS NOT NULL THEN coalesce(map_extract_value(getvariable('forget_linked'), customer_id || chr(0) || ${col}), ${col}) ELSE ${col} END AS ${col}`;
     }

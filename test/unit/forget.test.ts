@@ -44,6 +44,9 @@ INSERT INTO metrics_customers (run_id, customer_id, value_tier, value_basis, as_
   (1, 'c-1', 'Gold', 'net_revenue', DATE '2025-06-30', 7, 14.25),
   (1, 'c-2', 'Silver', 'net_revenue', DATE '2025-06-30', 7, 20),
   (1, 'c-3', 'Bronze', 'net_revenue', DATE '2025-06-30', 7, 7);
+-- A table added later that pairs customer ids (as a merge of duplicates does), without a customer_id column.
+CREATE TABLE pairs_for_test (duplicate_id VARCHAR, surviving_id VARCHAR, note VARCHAR);
+INSERT INTO pairs_for_test VALUES ('c-1', 'c-2', 'same phone'), ('c-2', 'c-9', 'same name');
 INSERT INTO rejects (load_id, kind, source_file, source_row, reason, detail, raw) VALUES
   (2, 'transactions', 't.csv', 7, 'invalid_order_date', 'order_date: cannot read "x"', 'o-12,c-1,x,1'),
   (2, 'transactions', 't.csv', 8, 'invalid_order_date', 'order_date: cannot read "x"', 'o-13,c-10,x,1'),
@@ -89,6 +92,7 @@ describe('forget', () => {
       contracts: 2,
       customers: 2, // c-1's row, and c-2's attributes naming c-1
       metrics_customers: 2,
+      pairs_for_test: 1,
       rejects: 4,
       runs: 1,
       transactions: 4,
@@ -118,6 +122,10 @@ describe('forget', () => {
       { customer_id: 'c-2', monetary: 20 },
       { customer_id: 'forgotten-5', monetary: 14.25 },
       { customer_id: 'forgotten-6', monetary: 7 },
+    ]);
+    expect(await read(file, 'SELECT duplicate_id, surviving_id FROM pairs_for_test')).toEqual([
+      { duplicate_id: 'forgotten-5', surviving_id: 'c-2' },
+      { duplicate_id: 'c-2', surviving_id: 'c-9' },
     ]);
     expect(await read(file, "SELECT summary->>'$.customers_only_returns_examples[0]' AS example, CAST(summary->'$.net_revenue' AS DOUBLE) AS net FROM runs")).toEqual([{ example: 'forgotten-6', net: 41.25 }]);
   });
