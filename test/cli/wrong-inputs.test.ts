@@ -174,6 +174,11 @@ const READERS: Case[] = [
   ['query ""', usage, onStore('query', '')],
   ['query --format xml', usage, onStore('query', 'SELECT 1', '--format', 'xml')],
   ['query --json --format csv (conflicting)', usage, onStore('query', 'SELECT 1', '--json', '--format', 'csv')],
+  ['audit --limit 0', usage, onStore('audit', '--limit', '0'), /--limit "0"/],
+  ['audit --since 2024-02-30', usage, onStore('audit', '--since', '2024-02-30'), /--since/],
+  ['forget without an id', usage, onStore('forget'), /missing required argument 'ids'/],
+  ['forget an unknown id', input, onCopy('forget', 'nobody'), /no customer "nobody" in the store: nothing was erased/],
+  ['forget ""', usage, onStore('forget', '')],
 ];
 
 const GENERATE: Case[] = [
