@@ -311,11 +311,12 @@ export function registerCommands(program: Command): void {
       emit(ctx, result, formatKeyAccounts);
     });
 
-  program
+  const ownersCmd = program
     .command('owners')
-    .description("the account managers' books in the latest run: key accounts, at risk, revenue, CLV, changes; unowned key accounts")
-    .option('--json', 'print as JSON: { run_id, owners: [{ owner, team, customers, key_accounts, at_risk, revenue, clv, new_key_accounts, new_at_risk, lost }], unowned_key_accounts, over_limit }')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .description("the account managers' books in the latest run: key accounts, at risk, revenue, CLV, changes; unowned key accounts. The owners' e-mail addresses are masked unless --show-pii")
+    .option('--show-pii', "show the owners' e-mail addresses as stored (masked by default)")
+    .option('--json', 'print as JSON: { run_id, owners: [{ owner, team, customers, key_accounts, at_risk, revenue, clv, new_key_accounts, new_at_risk, lost, owner_email }], unowned_key_accounts, over_limit }')
+    .action(async (opts: { showPii?: boolean }, cmd: Command) => {
       const { Store } = await import('./store/db.js');
       const { owners, formatOwners } = await import('./reports/owners.js');
       const { resolveRunOptions } = await import('./run/settings.js');
@@ -323,8 +324,42 @@ export function registerCommands(program: Command): void {
       const maxPerOwner = resolveRunOptions({}, ctx.config()).settings.key_accounts.max_per_owner;
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
-        const { result, previousRunId } = await owners(store, maxPerOwner);
+        const { result, previousRunId } = await owners(store, maxPerOwner, { showPii: Boolean(opts.showPii) });
         emit(ctx, result, (r) => formatOwners(r, previousRunId));
+      } finally {
+        store.close();
+      }
+    });
+  ownersCmd
+    .command('assign')
+    .summary('propose owners for the unowned key accounts')
+    .description(
+      "propose owners for the key accounts of the latest run that nobody owns — existing assignments kept, at most --max key accounts per owner, the largest account to the lightest book, same region or industry first — and write the proposal as an owners file to review and load with `crm ingest owners`; the store is not changed",
+    )
+    .option('--max <n>', 'most key accounts per owner (default models.key_accounts.max_per_owner, 10)', integerFlag('--max', { positive: true }))
+    .option('--dry-run', 'print the proposal; write nothing')
+    .option('--out <file>', 'the owners file to write (CSV)', 'out/owners-proposal.csv')
+    .option('--force', 'replace the file if it exists')
+    .option('--show-pii', "--json: show the owners' e-mail addresses as stored (masked by default; the file has them as stored)")
+    .option('--json', 'print the proposal as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm owners assign --dry-run
+  crm owners assign --max 12 --out out/owners-proposal.csv
+  crm ingest owners out/owners-proposal.csv`,
+    )
+    .action(async (opts: { max?: number; dryRun?: boolean; out: string; force?: boolean; showPii?: boolean }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { assignOwners, formatAssign, maskProposalEmails } = await import('./reports/owner-assign.js');
+      const { resolveRunOptions } = await import('./run/settings.js');
+      const ctx = contextFor(cmd);
+      const max = opts.max ?? resolveRunOptions({}, ctx.config()).settings.key_accounts.max_per_owner;
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const result = await assignOwners(store, { max, out: opts.dryRun ? null : opts.out, force: opts.force });
+        emit(ctx, opts.showPii ? result : await maskProposalEmails(store, result), formatAssign);
       } finally {
         store.close();
       }
