@@ -608,20 +608,51 @@ Examples:
 
   program
     .command('report')
-    .description('the executive report of a run: one self-contained HTML page (English or Chinese) plus charts/*.vl.json|svg|png')
+    .description(
+      "the executive report of a run: one self-contained HTML page (English or Chinese) plus charts/*.vl.json|svg|png; --owner NAME: the report of one account manager's book (report-NAME.html); --owner NAME|all --digest: the owner's weekly digest (digest-NAME.html), a short page to send as an e-mail attachment",
+    )
     .option('--out <dir>', 'output folder', 'out')
     .addOption(new Option('--lang <lang>', 'report language: en writes report.html, zh report.zh.html').choices([...LANGS]).default('en'))
     .option('--run <id>', 'a run other than the latest', integerFlag('--run', { positive: true }))
+    .option('--owner <name>', "only this account owner's customers (exact name; see crm owners); with --digest, `all` writes one digest per owner")
+    .option('--digest', 'with --owner: the weekly digest (what changed, who to call first and why, renewals due) of the latest run instead of the report')
+    .option('--show-pii', "--digest: show customers' e-mail and phone as stored (masked by default)")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { out: string; lang: string; run?: number }, cmd: Command) => {
-      const { renderReport } = await import('./reports/report.js');
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm report --lang zh
+  crm report --owner "Li Na"
+  crm report --owner "Li Na" --digest --lang zh
+  crm report --owner all --digest --out out/digests`,
+    )
+    .action(async (opts: { out: string; lang: string; run?: number; owner?: string; digest?: boolean; showPii?: boolean }, cmd: Command) => {
       const ctx = contextFor(cmd);
-      const result = await ctx.progress.step('rendering the report', () =>
-        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), runId: opts.run, reporter: ctx.reporter }),
+      if (opts.digest) {
+        if (opts.owner === undefined) throw usageError('--digest needs --owner NAME (or --owner all)', ['A digest is one account manager\'s book: crm report --owner "Li Na" --digest']);
+        if (opts.run !== undefined) throw usageError('--digest shows the latest run and its changes since the one before: leave out --run');
+        const { writeDigests } = await import('./reports/digest.js');
+        const maskNames = ctx.config().privacy?.mask_names ?? false;
+        const result = await ctx.progress.step(opts.owner === 'all' ? "writing every owner's digest" : `writing the digest of ${opts.owner}`, () =>
+          writeDigests({ storePath: ctx.storePath, outDir: path.resolve(opts.out), owner: opts.owner!, lang: parseLang(opts.lang), showPii: Boolean(opts.showPii), maskNames, force: true }),
+        );
+        if (ctx.json) printJson(result);
+        else {
+          for (const f of result.files) ctx.reporter.out(`${f.owner}: ${f.path} (${formatBytes(f.bytes)}, ${formatCount(f.customers)} customers named)`);
+          ctx.reporter.out(`${formatCount(result.files.length)} digest${result.files.length === 1 ? '' : 's'} of run ${result.run_id}${result.masked ? "; customers' e-mail and phone masked (--show-pii shows them)" : ''}`);
+        }
+        return;
+      }
+      if (opts.showPii) throw usageError('--show-pii applies to --digest: the report never shows e-mail addresses or phone numbers');
+      if (opts.owner === 'all') throw usageError('--owner all applies to --digest: give one owner\'s name for their report');
+      const { renderReport } = await import('./reports/report.js');
+      const result = await ctx.progress.step(opts.owner === undefined ? 'rendering the report' : `rendering the report of ${opts.owner}`, () =>
+        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang: parseLang(opts.lang), runId: opts.run, owner: opts.owner, reporter: ctx.reporter }),
       );
       const { queries: _queries, ...shown } = result;
       if (ctx.json) printJson({ ...shown, ms: Math.round(result.ms) });
-      else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of})`);
+      else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of}${opts.owner === undefined ? '' : `; ${opts.owner}'s book`})`);
     });
 
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');
