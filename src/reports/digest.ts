@@ -60,7 +60,7 @@ export interface DigestResult {
   files: DigestFile[];
 }
 
-interface ChangedAccount {
+export interface ChangedAccount {
   customer_id: string;
   name: string | null;
   net_revenue: number | null;
@@ -70,7 +70,7 @@ interface ChangedAccount {
   reason: string | null;
 }
 
-interface CallFirst {
+export interface CallFirst {
   customer_id: string;
   name: string | null;
   email: string | null;
@@ -82,7 +82,7 @@ interface CallFirst {
   reason: string | null;
 }
 
-interface DigestData {
+export interface DigestData {
   owner: string;
   runs: BookRuns & { as_of: string; previous_as_of: string | null; key_share: number };
   book: OwnerBook;
