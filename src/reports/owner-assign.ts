@@ -58,6 +58,9 @@ export interface ProposedOwner {
   /** Why this owner, in words (the file's `reason` column). */
   reason: string;
   basis: MatchBasis;
+  /** The owner's book when this account was placed (earlier proposals included). */
+  book_revenue_before: number;
+  book_key_accounts_before: number;
   net_revenue: number;
   region: string | null;
   industry: string | null;
@@ -111,6 +114,8 @@ export function proposeOwners(accounts: readonly UnownedAccount[], owners: reado
       owner_email: chosen.owner_email,
       reason: reasonFor(basis, account, chosen, candidates.length, max),
       basis,
+      book_revenue_before: chosen.revenue,
+      book_key_accounts_before: chosen.key_accounts,
       net_revenue: account.net_revenue,
       region: account.region,
       industry: account.industry,
@@ -259,9 +264,18 @@ export function formatAssign(r: AssignResult): string[] {
     lines.push(
       '',
       renderTable(
-        ['customer', 'revenue', 'region', 'industry', 'proposed owner', 'team', 'why'],
-        r.proposals.map((p) => [p.customer_id, MONEY.format(p.net_revenue), p.region ?? '', p.industry ?? '', p.account_owner, p.team ?? '', p.reason]),
-        { maxCellWidth: 90 },
+        ['customer', 'revenue', 'region', 'industry', 'proposed owner', 'team', 'same', 'book before', 'key accounts'],
+        r.proposals.map((p) => [
+          p.customer_id,
+          MONEY.format(p.net_revenue),
+          p.region ?? '',
+          p.industry ?? '',
+          p.account_owner,
+          p.team ?? '',
+          p.basis === 'none' ? '—' : p.basis,
+          MONEY.format(p.book_revenue_before),
+          `${p.book_key_accounts_before} → ${p.book_key_accounts_before + 1} of ${r.max_per_owner}`,
+        ]),
       ),
     );
   }
@@ -272,7 +286,7 @@ export function formatAssign(r: AssignResult): string[] {
         (r.suggested_max === null ? '' : `; --max ${r.suggested_max} would give every one an owner`),
     );
   }
-  lines.push('');
+  lines.push('', "same: the owner's book is mostly in the account's region (or industry); the file's reason column says why in words");
   if (r.path) lines.push(`proposal written to ${r.path}: review it, then load it with: crm ingest owners ${JSON.stringify(r.path)}`);
   else if (r.proposals.length) lines.push('dry run: nothing written (leave out --dry-run to write the owners file)');
   return lines;
