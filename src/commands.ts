@@ -156,6 +156,12 @@ function reportWrittenFile(ctx: CommandContext, r: WrittenFile, what: string, ma
   if (maskPii) ctx.reporter.out(`masked: ${r.maskedColumns.length ? r.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
 }
 
+/** `--max N` of `crm owners assign`: key accounts per owner, a whole number, at least 1 (as models.key_accounts.max_per_owner). */
+const maxPerOwnerFlag = (value: string): number => {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw usageError(`--max ${JSON.stringify(value)}: give the most key accounts per owner, a whole number, at least 1`);
+  return Number(value);
+};
+
 /** `--within DAYS` for the renewal list: a whole number of days, 0 or more (0: due today, or in grace). */
 const withinDaysFlag = (value: string): number => {
   if (!/^\d+$/.test(value.trim())) throw usageError(`--within ${JSON.stringify(value)}: give a whole number of days, 0 or more, e.g. --within 60`);
@@ -336,7 +342,7 @@ export function registerCommands(program: Command): void {
     .description(
       "propose owners for the key accounts of the latest run that nobody owns — existing assignments kept, at most --max key accounts per owner, the largest account to the lightest book, same region or industry first — and write the proposal as an owners file to review and load with `crm ingest owners`; the store is not changed",
     )
-    .option('--max <n>', 'most key accounts per owner (default models.key_accounts.max_per_owner, 10)', integerFlag('--max', { positive: true }))
+    .option('--max <n>', 'most key accounts per owner (default models.key_accounts.max_per_owner, 10)', maxPerOwnerFlag)
     .option('--dry-run', 'print the proposal; write nothing')
     .option('--out <file>', 'the owners file to write (CSV)', 'out/owners-proposal.csv')
     .option('--force', 'replace the file if it exists')

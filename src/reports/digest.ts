@@ -109,15 +109,29 @@ function reasonSql(lang: Lang): string {
     .join(' ')} ELSE c END), '；')`;
 }
 
-async function digestData(store: Store, owner: string, runs: DigestData['runs'], opts: { lang: Lang; showPii: boolean; maskNames: boolean }): Promise<DigestData> {
-  const params = { run_id: runs.run_id, previous_run_id: runs.previous_run_id, owner };
-  const book = (await ownerBookRows(store, { run_id: runs.run_id, previous_run_id: runs.previous_run_id })).find((b) => b.owner === owner)!;
+/** The owned customers of the book relation, once for all digests (temporary: the store stays read-only). */
+const ACCOUNTS_TABLE = 'digest_accounts';
+
+async function prepareAccounts(store: Store, runs: BookRuns): Promise<void> {
+  await store.run(`CREATE OR REPLACE TEMP TABLE ${ACCOUNTS_TABLE} AS SELECT * FROM (${BOOK_ACCOUNTS_SQL}) WHERE owner IS NOT NULL`, {
+    run_id: runs.run_id,
+    previous_run_id: runs.previous_run_id,
+  });
+}
+
+async function digestData(
+  store: Store,
+  owner: string,
+  book: OwnerBook,
+  runs: DigestData['runs'],
+  opts: { lang: Lang; showPii: boolean; maskNames: boolean },
+): Promise<DigestData> {
+  const params = { run_id: runs.run_id, owner };
   const name = opts.maskNames ? maskNameSql('c.name') : 'c.name';
   const contacts = latestContactsSql('customer_id IN (SELECT customer_id FROM customer_owners WHERE account_owner = CAST($owner AS VARCHAR))');
   const changes = await store.all<ChangedAccount & Record<string, unknown>>(
-    `WITH a AS (${BOOK_ACCOUNTS_SQL})
-     SELECT a.customer_id, ${name} AS name, a.net_revenue, a.new_key_account, a.became_at_risk, a.lost_key_account, ${reasonSql(opts.lang)} AS reason
-     FROM a
+    `SELECT a.customer_id, ${name} AS name, a.net_revenue, a.new_key_account, a.became_at_risk, a.lost_key_account, ${reasonSql(opts.lang)} AS reason
+     FROM ${ACCOUNTS_TABLE} a
      LEFT JOIN customer_metrics m ON m.run_id = CAST($run_id AS INTEGER) AND m.customer_id = a.customer_id
      LEFT JOIN (${contacts}) c ON c.customer_id = a.customer_id
      WHERE a.owner = CAST($owner AS VARCHAR) AND (a.new_key_account OR a.became_at_risk OR a.lost_key_account)
@@ -127,10 +141,9 @@ async function digestData(store: Store, owner: string, runs: DigestData['runs'],
   const email = opts.showPii ? 'c.email' : maskEmailSql('c.email');
   const phone = opts.showPii ? 'c.phone' : maskPhoneSql('c.phone');
   const callFirst = await store.all<CallFirst & Record<string, unknown>>(
-    `WITH a AS (${BOOK_ACCOUNTS_SQL})
-     SELECT a.customer_id, ${name} AS name, ${email} AS email, ${phone} AS phone, a.key_account, a.net_revenue, a.clv, m.churn_risk,
+    `SELECT a.customer_id, ${name} AS name, ${email} AS email, ${phone} AS phone, a.key_account, a.net_revenue, a.clv, m.churn_risk,
             ${reasonSql(opts.lang)} AS reason
-     FROM a
+     FROM ${ACCOUNTS_TABLE} a
      JOIN customer_metrics m ON m.run_id = CAST($run_id AS INTEGER) AND m.customer_id = a.customer_id
      LEFT JOIN (${contacts}) c ON c.customer_id = a.customer_id
      WHERE a.owner = CAST($owner AS VARCHAR) AND a.at_risk
@@ -309,9 +322,12 @@ export async function writeDigests(opts: DigestOptions): Promise<DigestResult> {
       { run: runs.run_id, previous: runs.previous_run_id },
     ))!;
     const now = opts.now ?? new Date();
+    // The books and the owned accounts once: one digest per owner must not rescan every customer per owner.
+    const books = new Map((await ownerBookRows(store, runs)).map((b) => [b.owner, b]));
+    await prepareAccounts(store, runs);
     const files: DigestFile[] = [];
     for (const [i, owner] of owners.entries()) {
-      const data = await digestData(store, owner, { ...runs, ...run }, { lang, showPii: Boolean(opts.showPii), maskNames: Boolean(opts.maskNames) });
+      const data = await digestData(store, owner, books.get(owner)!, { ...runs, ...run }, { lang, showPii: Boolean(opts.showPii), maskNames: Boolean(opts.maskNames) });
       const html = digestHtml(data, lang, { masked, now });
       const { bytes } = await writeAtomically(targets[i], { force: opts.force }, (tmp) => fs.writeFile(tmp, html, 'utf8'));
       files.push({ owner, path: targets[i], bytes, customers: customersNamed(data) });
