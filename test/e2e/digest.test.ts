@@ -77,7 +77,7 @@ describe('crm owners assign', () => {
     const text = ok(['owners', 'assign', '--dry-run', '--max', '1']).stdout;
     // Patricia Johnson (no key accounts) takes one; at --max 5 she would take all five.
     expect(text).toMatch(/4 key accounts stay unowned: no owner has room for more than 1; --max 5 would give every one an owner/);
-  });
+  }, 120_000);
 
   test('writes an owners file that crm ingest owners loads; existing owners kept; same region first; the same proposal twice', () => {
     const before = ownerOf();
@@ -107,7 +107,7 @@ describe('crm owners assign', () => {
     expect(reasons.every((x) => x.reason.length > 0)).toBe(true);
     expect(JSON.parse(ok(['owners', '--json']).stdout).unowned_key_accounts).toEqual([]);
     expect(ok(['owners', 'assign', '--dry-run']).stdout).toMatch(/every key account has an owner; nothing to propose/);
-  });
+  }, 180_000);
 
   test('crm owners shows the owner\'s e-mail masked, as stored with --show-pii', () => {
     const masked = JSON.parse(ok(['owners', '--json']).stdout).owners.find((o: { owner: string }) => o.owner === 'Li Na');
@@ -137,7 +137,7 @@ describe('crm report --owner and the digest', () => {
     const bad = crm(['--db', db, 'report', '--owner', 'Nobody', '--out', out()]);
     expect(bad.code).toBe(ExitCode.input);
     expect(bad.stderr).toContain('unknown owner "Nobody"');
-  }, 60_000);
+  }, 180_000);
 
   test('--digest, English: what changed, who to call first and why, renewals; self-contained; masked by default', () => {
     ok(['-q', 'report', '--owner', 'Li Na', '--digest', '--out', out()]);
@@ -160,7 +160,7 @@ describe('crm report --owner and the digest', () => {
     ok(['-q', 'report', '--owner', 'Li Na', '--digest', '--show-pii', '--out', path.join(dir, 'pii')]);
     const shown = fs.readFileSync(path.join(dir, 'pii', 'digest-Li-Na.html'), 'utf8');
     expect(contacts.some((c) => shown.includes(htmlText(c.email!)))).toBe(true);
-  });
+  }, 120_000);
 
   test('--owner all --lang zh: one Chinese digest per owner, each naming only its own key accounts; an audit row per file', () => {
     const audited = Number(sql<{ n: number }>(db, 'SELECT count(*) AS n FROM audit')[0].n);
@@ -182,7 +182,7 @@ describe('crm report --owner and the digest', () => {
     expect(rows).toHaveLength(owners.length);
     expect(rows.every((x) => x.command === 'report --digest' && x.masked)).toBe(true);
     expect(rows.map((x) => x.path)).toEqual(r.files.map((f) => f.path));
-  });
+  }, 180_000);
 
   test('a hostile owner name: escaped in the page, its file stays in the folder', () => {
     const file = path.join(dir, 'hostile-owners.csv');
@@ -194,7 +194,7 @@ describe('crm report --owner and the digest', () => {
     const html = fs.readFileSync(path.join(dir, 'hostile', 'digest-script-alert-1-script-evil.html'), 'utf8');
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; ../../evil');
-  });
+  }, 120_000);
 
   test('--digest without --owner, --owner all without --digest, --show-pii without --digest: usage errors', () => {
     expect(crm(['--db', db, 'report', '--digest', '--out', out()]).code).toBe(ExitCode.usage);
