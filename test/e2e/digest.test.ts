@@ -184,17 +184,22 @@ describe('crm report --owner and the digest', () => {
     expect(rows.map((x) => x.path)).toEqual(r.files.map((f) => f.path));
   }, 180_000);
 
-  test('a hostile owner name: escaped in the page, its file stays in the folder', () => {
+  test('a hostile owner name: escaped in the digest and the report, their files stay in the folder', () => {
     const file = path.join(dir, 'hostile-owners.csv');
     const [id] = keyAccounts().filter((k) => k.owner === 'Li Na').map((k) => k.customer_id);
     fs.writeFileSync(file, `customer_id,account_owner\n${id},"<script>alert(1)</script> ../../evil"\n`);
     ok(['-q', 'ingest', 'owners', file]);
     ok(['-q', 'report', '--owner', '<script>alert(1)</script> ../../evil', '--digest', '--out', path.join(dir, 'hostile')]);
-    expect(fs.readdirSync(path.join(dir, 'hostile'))).toEqual(['digest-script-alert-1-script-evil.html']);
+    expect(fs.readdirSync(path.join(dir, 'hostile'))).toEqual(['digest-script-alert-1-script-evil.html']); // nothing climbed out
     const html = fs.readFileSync(path.join(dir, 'hostile', 'digest-script-alert-1-script-evil.html'), 'utf8');
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; ../../evil');
-  }, 120_000);
+    // The owner's report too: its file name is the same slug, its banner names the owner escaped.
+    ok(['-q', 'report', '--owner', '<script>alert(1)</script> ../../evil', '--out', path.join(dir, 'hostile')]);
+    const report = fs.readFileSync(path.join(dir, 'hostile', 'report-script-alert-1-script-evil.html'), 'utf8');
+    expect(report).not.toContain('<script>alert(1)');
+    expect(report).toContain('The book of &lt;script&gt;alert(1)&lt;/script&gt; ../../evil.');
+  }, 180_000);
 
   test('--digest without --owner, --owner all without --digest, --show-pii without --digest: usage errors', () => {
     expect(crm(['--db', db, 'report', '--digest', '--out', out()]).code).toBe(ExitCode.usage);
