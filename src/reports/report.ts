@@ -91,7 +91,7 @@ const REPORT_MASK_MACRO = String.raw`CREATE OR REPLACE TEMP MACRO report_mask(x)
  * retention fits, the backtest and the data loads — cannot be split by owner and is shown
  * company-wide; the notebook labels those sections when `run.owner_scope` is true.
  */
-function bookCustomersSql(id: number, owner: string): string {
+export function bookCustomersSql(id: number, owner: string): string {
   const total = 'sum(CASE WHEN net_revenue > 0 THEN net_revenue ELSE 0 END)';
   return `SELECT * REPLACE (
        CASE WHEN net_revenue > 0 THEN CAST(rank() OVER by_revenue AS INTEGER) END AS revenue_rank,
