@@ -158,6 +158,12 @@ function reportWrittenFile(ctx: CommandContext, r: WrittenFile, what: string, ma
   if (maskPii) ctx.reporter.out(`masked: ${r.maskedColumns.length ? r.maskedColumns.join(', ') : 'none (no e-mail or phone column exported)'}`);
 }
 
+/** `--max N` of `crm owners assign`: key accounts per owner, a whole number, at least 1 (as models.key_accounts.max_per_owner). */
+const maxPerOwnerFlag = (value: string): number => {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw usageError(`--max ${JSON.stringify(value)}: give the most key accounts per owner, a whole number, at least 1`);
+  return Number(value);
+};
+
 /** `--within DAYS` for the renewal list: a whole number of days, 0 or more (0: due today, or in grace). */
 const withinDaysFlag = (value: string): number => {
   if (!/^\d+$/.test(value.trim())) throw usageError(`--within ${JSON.stringify(value)}: give a whole number of days, 0 or more, e.g. --within 60`);
@@ -351,11 +357,12 @@ export function registerCommands(program: Command): void {
       emit(ctx, result, formatKeyAccounts);
     });
 
-  program
+  const ownersCmd = program
     .command('owners')
-    .description("the account managers' books in the latest run: key accounts, at risk, revenue, CLV, changes; unowned key accounts")
-    .option('--json', 'print as JSON: { run_id, owners: [{ owner, team, customers, key_accounts, at_risk, revenue, clv, new_key_accounts, new_at_risk, lost }], unowned_key_accounts, over_limit }')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .description("the account managers' books in the latest run: key accounts, at risk, revenue, CLV, changes; unowned key accounts. The owners' e-mail addresses are masked unless --show-pii")
+    .option('--show-pii', "show the owners' e-mail addresses as stored (masked by default)")
+    .option('--json', 'print as JSON: { run_id, owners: [{ owner, team, customers, key_accounts, at_risk, revenue, clv, new_key_accounts, new_at_risk, lost, owner_email }], unowned_key_accounts, over_limit }')
+    .action(async (opts: { showPii?: boolean }, cmd: Command) => {
       const { Store } = await import('./store/db.js');
       const { owners, formatOwners } = await import('./reports/owners.js');
       const { resolveRunOptions } = await import('./run/settings.js');
@@ -363,8 +370,42 @@ export function registerCommands(program: Command): void {
       const maxPerOwner = resolveRunOptions({}, ctx.config()).settings.key_accounts.max_per_owner;
       const store = await Store.open(ctx.storePath, { readOnly: true });
       try {
-        const { result, previousRunId } = await owners(store, maxPerOwner);
+        const { result, previousRunId } = await owners(store, maxPerOwner, { showPii: Boolean(opts.showPii) });
         emit(ctx, result, (r) => formatOwners(r, previousRunId));
+      } finally {
+        store.close();
+      }
+    });
+  ownersCmd
+    .command('assign')
+    .summary('propose owners for the unowned key accounts')
+    .description(
+      "propose owners for the key accounts of the latest run that nobody owns — existing assignments kept, at most --max key accounts per owner, the largest account to the lightest book, same region or industry first — and write the proposal as an owners file to review and load with `crm ingest owners`; the store is not changed",
+    )
+    .option('--max <n>', 'most key accounts per owner (default models.key_accounts.max_per_owner, 10)', maxPerOwnerFlag)
+    .option('--dry-run', 'print the proposal; write nothing')
+    .option('--out <file>', 'the owners file to write (CSV)', 'out/owners-proposal.csv')
+    .option('--force', 'replace the file if it exists')
+    .option('--show-pii', "--json: show the owners' e-mail addresses as stored (masked by default; the file has them as stored)")
+    .option('--json', 'print the proposal as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm owners assign --dry-run
+  crm owners assign --max 12 --out out/owners-proposal.csv
+  crm ingest owners out/owners-proposal.csv`,
+    )
+    .action(async (opts: { max?: number; dryRun?: boolean; out: string; force?: boolean; showPii?: boolean }, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { assignOwners, formatAssign, maskProposalEmails } = await import('./reports/owner-assign.js');
+      const { resolveRunOptions } = await import('./run/settings.js');
+      const ctx = contextFor(cmd);
+      const max = opts.max ?? resolveRunOptions({}, ctx.config()).settings.key_accounts.max_per_owner;
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        const result = await assignOwners(store, { max, out: opts.dryRun ? null : opts.out, force: opts.force });
+        emit(ctx, opts.showPii ? result : await maskProposalEmails(store, result), formatAssign);
       } finally {
         store.close();
       }
@@ -730,32 +771,63 @@ Examples:
 
   program
     .command('report')
-    .description('the executive report of a run: one self-contained HTML page (English or Chinese) plus charts/*.vl.json|svg|png')
+    .description(
+      "the executive report of a run: one self-contained HTML page (English or Chinese) plus charts/*.vl.json|svg|png; --owner NAME: the report of one account manager's book (report-NAME.html); --owner NAME|all --digest: the owner's weekly digest (digest-NAME.html), a short page to send as an e-mail attachment",
+    )
     .option('--out <dir>', 'output folder', 'out')
     .addOption(new Option('--lang <lang>', 'report language: en writes report.html, zh report.zh.html').choices([...LANGS]).default('en'))
     .option('--run <id>', 'a run other than the latest', integerFlag('--run', { positive: true }))
+    .option('--owner <name>', "only this account owner's customers (exact name; see crm owners); with --digest, `all` writes one digest per owner")
+    .option('--digest', 'with --owner: the weekly digest (what changed, who to call first and why, renewals due) of the latest run instead of the report')
+    .option('--show-pii', "--digest: show customers' e-mail and phone as stored (masked by default)")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { out: string; lang: string; run?: number }, cmd: Command) => {
-      const { renderReport } = await import('./reports/report.js');
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm report --lang zh
+  crm report --owner "Li Na"
+  crm report --owner "Li Na" --digest --lang zh
+  crm report --owner all --digest --out out/digests`,
+    )
+    .action(async (opts: { out: string; lang: string; run?: number; owner?: string; digest?: boolean; showPii?: boolean }, cmd: Command) => {
       const ctx = contextFor(cmd);
+      if (opts.digest) {
+        if (opts.owner === undefined) throw usageError('--digest needs --owner NAME (or --owner all)', ['A digest is one account manager\'s book: crm report --owner "Li Na" --digest']);
+        if (opts.run !== undefined) throw usageError('--digest shows the latest run and its changes since the one before: leave out --run');
+        const { writeDigests } = await import('./reports/digest.js');
+        const maskNames = ctx.config().privacy?.mask_names ?? false;
+        const result = await ctx.progress.step(opts.owner === 'all' ? "writing every owner's digest" : `writing the digest of ${opts.owner}`, () =>
+          writeDigests({ storePath: ctx.storePath, outDir: path.resolve(opts.out), owner: opts.owner!, lang: parseLang(opts.lang), showPii: Boolean(opts.showPii), maskNames, force: true }),
+        );
+        if (ctx.json) printJson(result);
+        else {
+          for (const f of result.files) ctx.reporter.out(`${f.owner}: ${f.path} (${formatBytes(f.bytes)}, ${formatCount(f.customers)} customers named)`);
+          ctx.reporter.out(`${formatCount(result.files.length)} digest${result.files.length === 1 ? '' : 's'} of run ${result.run_id}${result.masked ? "; customers' e-mail and phone masked (--show-pii shows them)" : ''}`);
+        }
+        return;
+      }
+      if (opts.showPii) throw usageError('--show-pii applies to --digest: the report never shows e-mail addresses or phone numbers');
+      if (opts.owner === 'all') throw usageError('--owner all applies to --digest: give one owner\'s name for their report');
+      const { renderReport } = await import('./reports/report.js');
       const lang = parseLang(opts.lang);
-      const result = await ctx.progress.step('rendering the report', () =>
-        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang, runId: opts.run, reporter: ctx.reporter }),
+      const result = await ctx.progress.step(opts.owner === undefined ? 'rendering the report' : `rendering the report of ${opts.owner}`, () =>
+        renderReport({ storePath: ctx.storePath, outDir: path.resolve(opts.out), lang, runId: opts.run, owner: opts.owner, reporter: ctx.reporter }),
       );
       await auditHandOut(ctx.storePath, {
         command: 'report',
-        what: `report of run ${result.run_id}`,
+        what: opts.owner === undefined ? `report of run ${result.run_id}` : `report of ${opts.owner}'s book, run ${result.run_id}`,
         path: result.htmlFile,
         runId: result.run_id,
         customers: result.customers,
         rows: null,
         // The report's views hold no e-mail or phone, and names pass through report_mask.
         masked: true,
-        details: { lang, charts: result.charts },
+        details: { lang, charts: result.charts, owner: opts.owner ?? null },
       }, { undo: () => removeFiles([result.htmlFile, ...result.chartFiles]) });
       const { queries: _queries, customers: _customers, ...shown } = result;
       if (ctx.json) printJson({ ...shown, ms: Math.round(result.ms) });
-      else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of})`);
+      else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of}${opts.owner === undefined ? '' : `; ${opts.owner}'s book`})`);
     });
 
   const notebook = program.command('notebook').description('Markdown notebooks: SQL, charts and prose rendered into a report');

@@ -21,6 +21,7 @@ const SUMMARIES: Record<string, string> = {
   'model show': 'fitted model parameters and backtest of a run',
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
   owners: "account managers' books and unowned key accounts",
+  'owners assign': 'propose owners for the unowned key accounts',
   customer: 'find a customer by id, e-mail, phone or name',
   renewals: 'contracts due for renewal, by value at risk',
   audit: 'who exported, reported or erased which customers',
@@ -33,6 +34,9 @@ const SUMMARY_MAX = 50;
 function hasSubcommands(cmd: Command): boolean {
   return cmd.commands.length > 0;
 }
+
+/** Commands with subcommands that also run on their own (`crm owners`, `crm owners assign`): listed too. */
+const RUNS_ALONE: ReadonlySet<string> = new Set(['owners']);
 
 /** `model show`, `export segment`: the names below the program. */
 function commandPath(cmd: Command): string {
@@ -57,7 +61,7 @@ export function shorten(text: string): string {
 /** The command list's layout: one line per command, nested ones listed in full. */
 export function configureCommandList(program: Command): void {
   program.configureHelp({
-    visibleCommands: (cmd) => defaultHelp.visibleCommands(cmd).flatMap((c) => (hasSubcommands(c) ? defaultHelp.visibleCommands(c).filter((s) => s.name() !== 'help') : [c])),
+    visibleCommands: (cmd) => defaultHelp.visibleCommands(cmd).flatMap((c) => (hasSubcommands(c) ? [...(RUNS_ALONE.has(c.name()) ? [c] : []), ...defaultHelp.visibleCommands(c).filter((s) => s.name() !== 'help')] : [c])),
     subcommandTerm: (cmd) => [commandPath(cmd), ...cmd.registeredArguments.map(argumentTerm)].join(' '),
     subcommandDescription: (cmd) => cmd.summary() || shorten(cmd.description()),
   });

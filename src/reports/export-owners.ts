@@ -1,7 +1,7 @@
 /**
  * `crm export owners --out DIR`: one file per account owner holding only that owner's customers
  * of the latest run (least privilege: a file sent to a manager names no other owner's customer),
- * with the columns of `crm export segment customers`. The customers nobody owns are not exported;
+ * with the columns of `crm export segment customers` plus the owner's `team` and `owner_email`. The customers nobody owns are not exported;
  * the result says how many there are. Every file is written atomically (atomic-file.ts); all
  * targets are checked before the first is written, so an existing file (without --force) stops the
  * command before it writes anything.
@@ -84,10 +84,13 @@ export async function exportOwners(store: Store, opts: OwnersExportOptions): Pro
     // Every file is staged first and moved into place only when all are written: a failure
     // part-way leaves no owner's file behind (nor, with --stage, before the audit row exists).
     for (const [i, owner] of owners.entries()) {
-      const r = await exportQuery(store, segmentExportSql({ kind: 'customers' }, owner), {
+      // The owner's team and e-mail follow the contact columns: the file says whose book it is and
+      // whom to ask; the owner's e-mail is personal data too, masked with --mask-pii like the customers'.
+      const r = await exportQuery(store, segmentExportSql({ kind: 'customers' }, owner, { ownerColumns: true }), {
         format,
         out: targets[i],
         maskPii: opts.maskPii,
+        piiColumns: { email: ['email', 'owner_email'] },
         force: opts.force,
         bom: opts.bom,
         sheetName: sheetName(owner),

@@ -403,7 +403,7 @@ export async function resolveTarget(store: Store, target: string): Promise<Expor
  * `customers` are ordered by lifetime value, key accounts by net revenue (highest first);
  * customer_id breaks ties so that repeated exports are identical.
  */
-export function segmentExportSql(target: ExportTarget, owner?: string): string {
+export function segmentExportSql(target: ExportTarget, owner?: string, { ownerColumns = false } = {}): string {
   const kept =
     target.kind === 'segment'
       ? `rfm_segment = ${literal(target.segment)}`
@@ -426,10 +426,10 @@ export function segmentExportSql(target: ExportTarget, owner?: string): string {
   )
 SELECT
   s.customer_id,
-  ${CONTACT_COLUMNS.map((c) => `c.${c}`).join(', ')},
+  ${CONTACT_COLUMNS.map((c) => `c.${c}`).join(', ')},${ownerColumns ? '\n  o.team, o.owner_email,' : ''}
   ${METRIC_COLUMNS.map((c) => `s.${c}`).join(', ')}
 FROM selected AS s
-LEFT JOIN contacts AS c ON c.customer_id = s.customer_id
+LEFT JOIN contacts AS c ON c.customer_id = s.customer_id${ownerColumns ? '\nLEFT JOIN customer_owners AS o ON o.customer_id = s.customer_id' : ''}
 ORDER BY s.${orderBy} DESC NULLS LAST, s.customer_id`;
 }
 

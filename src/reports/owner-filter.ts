@@ -39,3 +39,29 @@ export async function checkOwner(store: Store, owner: string): Promise<void> {
   else details.push(`${formatCount(owners.length)} owners; list them with: crm owners`);
   throw inputError(`unknown owner ${JSON.stringify(owner)}: no customer has this account_owner`, details);
 }
+
+/** The longest slug `ownerSlug` makes (file names stay well under every file system's limit). */
+const SLUG_MAX = 80;
+
+/**
+ * A file-name part for an owner (`report-<slug>.html`, `digest-<slug>.html`): letters, marks and
+ * digits of any script are kept (`王芳` stays `王芳`, `José` stays `José`), everything else —
+ * spaces, slashes, dots, quotes, control characters — becomes `-`, runs of `-` collapse and
+ * none is left at either end, so no slug is empty, hidden or climbs out of its folder (`..`).
+ */
+export function ownerSlug(owner: string): string {
+  const slug = [...owner.normalize('NFKC').replace(/[^\p{L}\p{M}\p{N}_]+/gu, '-').replace(/^[-_]+|[-_]+$/g, '')].slice(0, SLUG_MAX).join('').replace(/-+$/, '');
+  return slug || 'owner';
+}
+
+/** Slugs for several owners: one that would repeat another (also ignoring case) gets `-2`, `-3`, …. */
+export function ownerSlugs(owners: readonly string[]): string[] {
+  const used = new Set<string>();
+  return owners.map((owner) => {
+    const base = ownerSlug(owner);
+    let slug = base;
+    for (let i = 2; used.has(slug.toLowerCase()); i++) slug = `${base}-${i}`;
+    used.add(slug.toLowerCase());
+    return slug;
+  });
+}

@@ -14,14 +14,20 @@ import type { Reporter } from '../util/log.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { DEFAULT_LANG, type Lang } from './i18n.js';
 import { renderNotebook, type QueryRun } from './notebook.js';
+import { checkOwner, ownerBookCondition, ownerSlug } from './owner-filter.js';
 import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
+import { literal } from '../store/sql.js';
 
 /** The built-in report notebook. */
 export const REPORT_NOTEBOOK = path.join(PACKAGE_ROOT, 'notebooks/report.md');
 
-/** The HTML file per language: `report.html`, `report.zh.html` (both can share one folder). */
-export function reportFileName(lang: Lang): string {
-  return lang === DEFAULT_LANG ? 'report.html' : `report.${lang}.html`;
+/**
+ * The HTML file per language: `report.html`, `report.zh.html` (both can share one folder); an
+ * owner's report `report-<slug>.html` (owner-filter.ts `ownerSlug`: readable in any script).
+ */
+export function reportFileName(lang: Lang, owner?: string): string {
+  const base = owner === undefined ? 'report' : `report-${ownerSlug(owner)}`;
+  return lang === DEFAULT_LANG ? `${base}.html` : `${base}.${lang}.html`;
 }
 
 /**
@@ -32,7 +38,7 @@ export function reportFileName(lang: Lang): string {
  * millions of names would cost more than the rest of the report).
  */
 export const REPORT_VIEWS = {
-  report_run: 'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest',
+  report_run: 'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest, owner_name and owner_scope (crm report --owner: the views hold that owner\'s book)',
   report_customers: '`customer_metrics` of the run: one row per customer with a purchase (the purchase figures; customers with contracts only are in `customer_metrics`)',
   report_cohorts: '`cohort_retention` of the run',
   report_migration: '`segment_migration` of the run (from the previous run)',
@@ -75,13 +81,41 @@ export async function resolveReportRun(store: Store, runId?: number): Promise<Ru
 const REPORT_MASK_MACRO = String.raw`CREATE OR REPLACE TEMP MACRO report_mask(x) AS
   regexp_replace(regexp_replace(CAST(x AS VARCHAR), '[^\s<>@]+@[^\s<>@]+', '***', 'g'), '\+?\d[\d\s().-]{5,}\d', '***', 'g')`;
 
-/** Create the report views for run `runId` on a notebook's connection (temporary: the store is not written). */
-export async function createReportViews(conn: DuckDBConnection, runId: number): Promise<void> {
+/**
+ * An owner's report (`crm report --owner NAME`) is the same notebook over the owner's book: the
+ * views of customers, profiles and contracts (and so the renewals due) keep only the customers
+ * whose owner in effect is NAME (customer_owners). Within the book the 80/20 ranks and shares are
+ * the book's own (rank and share of the owner's revenue), so "the top 20%" and the Pareto curve
+ * describe the book; which customers are key accounts stays the company's 80/20 rule (a key
+ * account is key for the company, whoever owns it). What is computed once for all customers —
+ * the cohorts and monthly revenue (cohort_retention), the segment migration, the contract
+ * retention fits, the backtest and the data loads — cannot be split by owner and is shown
+ * company-wide; the notebook labels those sections when `run.owner_scope` is true.
+ */
+export function bookCustomersSql(id: number, owner: string): string {
+  const total = 'sum(CASE WHEN net_revenue > 0 THEN net_revenue ELSE 0 END)';
+  return `SELECT * REPLACE (
+       CASE WHEN net_revenue > 0 THEN CAST(rank() OVER by_revenue AS INTEGER) END AS revenue_rank,
+       CASE WHEN net_revenue > 0 THEN net_revenue / nullif(${total} OVER (), 0) ELSE 0 END AS revenue_share,
+       CASE WHEN net_revenue > 0 THEN ${total} OVER (by_revenue RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) / nullif(${total} OVER (), 0) END AS cumulative_share)
+     FROM customer_metrics
+     WHERE run_id = ${id} AND first_purchase IS NOT NULL AND ${ownerBookCondition(literal(owner))}
+     WINDOW by_revenue AS (ORDER BY net_revenue DESC)`;
+}
+
+/**
+ * Create the report views for run `runId` on a notebook's connection (temporary: the store is not
+ * written); with `owner`, of that owner's book (see bookCustomersSql).
+ */
+export async function createReportViews(conn: DuckDBConnection, runId: number, owner?: string): Promise<void> {
   const id = Number(runId);
   if (!Number.isInteger(id)) throw new Error(`createReportViews: bad run id ${runId}`);
+  const inBook = owner === undefined ? 'TRUE' : ownerBookCondition(literal(owner));
   const statements = [
     `CREATE OR REPLACE TEMP VIEW report_run AS
      SELECT r.*,
+            ${owner === undefined ? 'CAST(NULL AS VARCHAR)' : literal(owner)} AS owner_name,
+            ${owner === undefined ? 'false' : 'true'} AS owner_scope,
             r.model_status = 'fitted' AS fitted,
             r.backtest IS NOT NULL AS has_backtest,
             CAST(CASE WHEN r.since IS NOT NULL THEN date_diff('day', r.since, r.as_of) + 1
@@ -90,18 +124,21 @@ export async function createReportViews(conn: DuckDBConnection, runId: number): 
      FROM runs r WHERE r.run_id = ${id}`,
     // The report's segments, churn, 80/20 and value shares are of the customers with purchases
     // (issue #10: customers with contracts only have NULL purchase columns and would skew every share).
-    `CREATE OR REPLACE TEMP VIEW report_customers AS SELECT * FROM customer_metrics WHERE run_id = ${id} AND first_purchase IS NOT NULL`,
+    owner === undefined
+      ? `CREATE OR REPLACE TEMP VIEW report_customers AS SELECT * FROM customer_metrics WHERE run_id = ${id} AND first_purchase IS NOT NULL`
+      : `CREATE OR REPLACE TEMP VIEW report_customers AS ${bookCustomersSql(id, owner)}`,
     `CREATE OR REPLACE TEMP VIEW report_cohorts AS SELECT * FROM cohort_retention WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_migration AS SELECT * FROM segment_migration WHERE run_id = ${id}`,
     // The owner shown is the one in effect (customer_owners: the latest customers or owners load naming one).
     `CREATE OR REPLACE TEMP VIEW report_profiles AS
      SELECT c.customer_id, c.name, c.region, c.industry, o.account_owner, c.signup_date, c.load_id
-     FROM customers c LEFT JOIN customer_owners o USING (customer_id)`,
+     FROM customers c LEFT JOIN customer_owners o USING (customer_id)
+     WHERE ${owner === undefined ? 'TRUE' : `o.account_owner = ${literal(owner)}`}`,
     REPORT_MASK_MACRO,
     `CREATE OR REPLACE TEMP VIEW report_loads AS
      SELECT * FROM loads
      WHERE list_contains((SELECT CAST(json_extract(input, '$.loads') AS INTEGER[]) FROM runs WHERE run_id = ${id}), load_id)`,
-    `CREATE OR REPLACE TEMP VIEW report_contracts AS SELECT * FROM contract_metrics WHERE run_id = ${id}`,
+    `CREATE OR REPLACE TEMP VIEW report_contracts AS SELECT * FROM contract_metrics WHERE run_id = ${id} AND ${inBook}`,
     `CREATE OR REPLACE TEMP VIEW report_renewals_due AS
      SELECT *, ${DAYS_UNTIL_DUE_SQL} AS days_until_due FROM report_contracts WHERE ${UP_FOR_RENEWAL_SQL}`,
     `CREATE OR REPLACE TEMP VIEW report_contract_retention AS SELECT * FROM contract_retention WHERE run_id = ${id}`,
@@ -135,6 +172,8 @@ export interface ReportOptions {
   reporter?: Reporter;
   /** The "generated" date (tests pin it). */
   now?: Date;
+  /** One account owner's book (exact name; see createReportViews). */
+  owner?: string;
 }
 
 export interface ReportResult {
@@ -160,15 +199,26 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
   const store = await Store.open(opts.storePath, { readOnly: true });
   try {
     const run = await resolveReportRun(store, opts.runId);
+    if (opts.owner !== undefined) await checkOwner(store, opts.owner);
     const result = await renderNotebook(opts.notebook ?? REPORT_NOTEBOOK, {
       store,
       outDir: opts.outDir,
       lang,
-      htmlName: reportFileName(lang),
+      htmlName: reportFileName(lang, opts.owner),
       reporter: opts.reporter,
       now: opts.now,
-      prepare: (conn) => createReportViews(conn, run.run_id),
+      prepare: (conn) => createReportViews(conn, run.run_id, opts.owner),
     });
+    // An owner's report hands out that book only: its audit row counts the book, not the run.
+    const customers =
+      opts.owner === undefined
+        ? run.customers
+        : Number(
+            (await store.value<number>(
+              'SELECT count(*) FROM customer_metrics m JOIN customer_owners o USING (customer_id) WHERE m.run_id = $1 AND o.account_owner = $2',
+              [run.run_id, opts.owner],
+            )) ?? 0,
+          );
     return {
       htmlFile: result.htmlFile,
       bytes: result.bytes,
@@ -176,7 +226,7 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
       run_id: run.run_id,
       as_of: run.as_of,
       model_status: run.model_status,
-      customers: run.customers,
+      customers,
       charts: result.charts.length,
       chartFiles: result.charts.flatMap((c) => [c.specFile, c.svgFile, c.pngFile]),
       queries: result.queries,

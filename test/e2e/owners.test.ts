@@ -61,7 +61,7 @@ describe('owners of the demo', () => {
   test('crm owners --json: exactly the documented keys, the books, five unowned, Li Na over the limit', () => {
     const after = ownersJson();
     expect(Object.keys(after)).toEqual(['run_id', 'owners', 'unowned_key_accounts', 'over_limit']);
-    expect(Object.keys(after.owners[0])).toEqual(['owner', 'team', 'customers', 'key_accounts', 'at_risk', 'revenue', 'clv', 'new_key_accounts', 'new_at_risk', 'lost']);
+    expect(Object.keys(after.owners[0])).toEqual(['owner', 'team', 'customers', 'key_accounts', 'at_risk', 'revenue', 'clv', 'new_key_accounts', 'new_at_risk', 'lost', 'owner_email']);
     expect(after.unowned_key_accounts).toHaveLength(5);
     const liNa = after.owners.find((o) => o.owner === 'Li Na')!;
     expect(liNa).toMatchObject({ team: 'East', customers: 12, key_accounts: 12 });
@@ -138,7 +138,8 @@ describe('owners of the demo', () => {
     const r = JSON.parse(ok(['export', 'owners', '--out', out, '--mask-pii', '--json']).stdout);
     const owners = sql<{ owner: string }>(db, 'SELECT DISTINCT account_owner AS owner FROM customer_owners ORDER BY 1').map((o) => o.owner);
     expect(r.files.map((f: { owner: string }) => f.owner)).toEqual(owners);
-    expect(r.masked_columns).toEqual(['email', 'phone']);
+    // The owner's team and e-mail follow the contact columns; the owner's e-mail is masked like the customers'.
+    expect(r.masked_columns).toEqual(['email', 'phone', 'owner_email']);
     const books = new Map<string, string[]>();
     for (const x of sql<{ owner: string; customer_id: string }>(db, 'SELECT account_owner AS owner, customer_id FROM customer_latest JOIN customer_owners USING (customer_id) ORDER BY 2')) {
       books.set(x.owner, [...(books.get(x.owner) ?? []), x.customer_id]);
@@ -150,6 +151,8 @@ describe('owners of the demo', () => {
       expect(rows.every((row) => row[header.indexOf('account_owner')] === f.owner), f.owner).toBe(true);
       expect(ids, f.owner).toEqual(books.get(f.owner));
       expect(rows.every((row) => !/@[a-z]/.test(row[header.indexOf('email')]) || row[header.indexOf('email')].includes('***')), 'masked').toBe(true);
+      expect(header.slice(header.indexOf('account_owner'), header.indexOf('account_owner') + 3)).toEqual(['account_owner', 'team', 'owner_email']);
+      expect(rows.every((row) => row[header.indexOf('owner_email')] === '' || /^.\*\*\*@sales\.example$/.test(row[header.indexOf('owner_email')])), 'owner e-mail masked').toBe(true);
       exported += rows.length;
     }
     const [{ n }] = sql<{ n: number }>(db, 'SELECT count(*) AS n FROM customer_latest');

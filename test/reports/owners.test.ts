@@ -23,6 +23,7 @@ interface Book {
   new_at_risk: number | null;
   lost: number | null;
   key_account_ids: string[];
+  owner_emails: string[];
 }
 
 // run, customer, key account, at risk, net revenue, clv
@@ -38,13 +39,13 @@ const METRICS: [number, string, boolean, boolean, number, number | null][] = [
   [2, 'N1', false, true, 12, 6],
   [2, 'N2', true, false, 400, 80],
 ];
-const OWNERS: [string, string, string | null][] = [
-  ['K1', 'Ann', 'East'],
-  ['K2', 'Ann', 'East'],
-  ['K3', 'Ann', 'East'],
-  ['N1', 'Ann', 'West'],
-  ['K4', 'Bob', null],
-  ['X9', 'Bob', null],
+const OWNERS: [string, string, string | null, string | null][] = [
+  ['K1', 'Ann', 'East', 'ann@sales.example'],
+  ['K2', 'Ann', 'East', 'ann@sales.example'],
+  ['K3', 'Ann', 'East', 'ann.east@sales.example'],
+  ['N1', 'Ann', 'West', null],
+  ['K4', 'Bob', null, null],
+  ['X9', 'Bob', null, null],
 ];
 
 let db: ChainDb;
@@ -52,8 +53,8 @@ beforeAll(async () => {
   db = await chainDb();
   await db.conn.run('CREATE TABLE customer_metrics (run_id INTEGER, customer_id VARCHAR, is_key_account BOOLEAN, at_risk BOOLEAN, net_revenue DOUBLE, clv DOUBLE)');
   for (const m of METRICS) await db.conn.run('INSERT INTO customer_metrics VALUES ($1, $2, $3, $4, $5, $6)', m);
-  await db.conn.run('CREATE TABLE customer_owners (customer_id VARCHAR, account_owner VARCHAR, team VARCHAR)');
-  for (const o of OWNERS) await db.conn.run('INSERT INTO customer_owners VALUES ($1, $2, $3)', o);
+  await db.conn.run('CREATE TABLE customer_owners (customer_id VARCHAR, account_owner VARCHAR, team VARCHAR, owner_email VARCHAR)');
+  for (const o of OWNERS) await db.conn.run('INSERT INTO customer_owners VALUES ($1, $2, $3, $4)', o);
 });
 afterAll(() => db.close());
 
@@ -75,6 +76,7 @@ describe('owner books', () => {
       new_at_risk: 2, // K1 and N1
       lost: 1, // K3
       key_account_ids: ['K1', 'K2'],
+      owner_emails: ['ann.east@sales.example', 'ann@sales.example'], // every address the owner's rows give
     });
     expect(books.Bob).toEqual({
       owner: 'Bob',
@@ -88,6 +90,7 @@ describe('owner books', () => {
       new_at_risk: 0,
       lost: 0,
       key_account_ids: ['K4'],
+      owner_emails: [],
     });
     // N2 became a key account and nobody owns it.
     expect(books['(unowned)']).toMatchObject({ customers: 1, key_accounts: 1, key_account_ids: ['N2'], new_key_accounts: 1 });
