@@ -166,8 +166,8 @@ export function registerCommands(program: Command): void {
   program.hook('preAction', (_program, actionCommand) => refuseEmptyValues(actionCommand));
   program
     .command('ingest')
-    .description('load customer, transaction, contract or account-owner exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
-    .argument('<kind>', 'what the files hold: transactions | customers | contracts (one row per contract period) | owners (customer_id, account_owner, team, owner_email)')
+    .description('load customer, transaction, contract, account-owner or merge files (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
+    .argument('<kind>', 'what the files hold: transactions | customers | contracts (one row per contract period) | owners (customer_id, account_owner, team, owner_email) | merges (duplicate_id, surviving_id, confidence, evidence)')
     .argument('<files...>', 'one or more files; all load in one transaction')
     .addOption(new Option('--format <format>', 'override format detection').choices(['csv', 'tsv', 'parquet', 'json', 'ndjson', 'xlsx']))
     .option('--encoding <name>', 'text encoding: utf-8 (default), gb18030, gbk, utf-16, latin1, windows-1252, big5, shift_jis')
@@ -185,7 +185,7 @@ export function registerCommands(program: Command): void {
       const { ingest, formatIngestReport } = await import('./ingest/index.js');
       const { DATASET_KINDS } = await import('./ingest/fields.js');
       if (!(DATASET_KINDS as readonly string[]).includes(kind)) {
-        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\`, \`crm ingest customers FILE\`, \`crm ingest contracts FILE\` or \`crm ingest owners FILE\``);
+        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\`, \`crm ingest customers FILE\`, \`crm ingest contracts FILE\`, \`crm ingest owners FILE\` or \`crm ingest merges FILE\``);
       }
       const ctx = contextFor(cmd);
       const report = await ingest({ kind: kind as DatasetKind, files, storePath: ctx.storePath, ...opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
