@@ -197,10 +197,23 @@ export function registerCommands(program: Command): void {
     .description('data-quality report: completeness, duplicates, invalid contacts, odd dates, orphans, contract periods (gaps, overlaps), rejects')
     .option('--as-of <date>', 'dates after this are "future" (default: today)', dateFlag('--as-of'))
     .option('--json', 'print the report as JSON (stable keys)')
-    .action(async (opts: { asOf?: string }, cmd: Command) => {
+    .option('--suggest-merges', 'instead of the report: write a merge file of customer ids that look like one customer (same e-mail, phone, or a near-identical name in the same region) to review, then load with crm ingest merges')
+    .option('--out <file>', `--suggest-merges: the merge file to write (CSV; default ${'merge-suggestions.csv'})`)
+    .option('--force', '--suggest-merges: replace the file if it exists')
+    .option('--show-pii', '--suggest-merges: write e-mails and phones as stored (default: masked)')
+    .action(async (opts: { asOf?: string; suggestMerges?: boolean; out?: string; force?: boolean; showPii?: boolean }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      if (!opts.suggestMerges) {
+        const stray = (['out', 'force', 'showPii'] as const).filter((k) => opts[k] !== undefined);
+        if (stray.length) throw usageError(`${stray.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}: only with --suggest-merges`);
+      } else {
+        const { suggestMerges, formatSuggestResult, DEFAULT_SUGGESTIONS_FILE } = await import('./merges/suggest.js');
+        const result = await suggestMerges({ storePath: ctx.storePath, out: opts.out ?? DEFAULT_SUGGESTIONS_FILE, force: opts.force, showPii: opts.showPii });
+        emit(ctx, result, formatSuggestResult);
+        return;
+      }
       const { qualityReport, formatQualityReport } = await import('./ingest/quality.js');
       const { resolveRunOptions } = await import('./run/settings.js');
-      const ctx = contextFor(cmd);
       // Gaps between contract periods are judged with the grace period renewal detection uses.
       const graceDays = resolveRunOptions({}, ctx.config()).settings.contracts.grace_days;
       const report = await qualityReport(ctx.storePath, opts.asOf, { graceDays });
