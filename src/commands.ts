@@ -80,6 +80,12 @@ const integerFlag =
     return n;
   };
 
+/** `crm merges undo ID`: a merge id, a positive whole number. */
+const mergeIdArgument = (value: string): number => {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw usageError(`merge id ${JSON.stringify(value)}: a merge id is a positive whole number (see crm merges)`);
+  return Number(value);
+};
+
 /** A decimal-number flag, read whole: `0.1x` is refused, not read as 0.1. */
 const numberFlag = (flag: string) => (value: string): number => {
   const n = value.trim() === '' ? NaN : Number(value);
@@ -338,6 +344,39 @@ export function registerCommands(program: Command): void {
       try {
         const { result, previousRunId } = await owners(store, maxPerOwner);
         emit(ctx, result, (r) => formatOwners(r, previousRunId));
+      } finally {
+        store.close();
+      }
+    });
+
+  const merges = program.command('merges').description('merges of duplicate customer ids: list them, undo one');
+  merges
+    .command('list', { isDefault: true })
+    .description('the merges recorded (crm ingest merges), in effect and undone: duplicate → surviving id, confidence, evidence, when, from which file')
+    .option('--json', 'print as JSON: { merges: [{ merge_id, duplicate_id, surviving_id, confidence, evidence, source_file, source_row, load_id, merged_at, status, undone_at, undone_by }], in_effect, undone }')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { listMerges, formatMergeList } = await import('./merges/list.js');
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        emit(ctx, await listMerges(store), formatMergeList);
+      } finally {
+        store.close();
+      }
+    });
+  merges
+    .command('undo')
+    .description('reverse a merge: the next crm run scores both ids apart again (the merge stays listed, marked undone, with when and by whom)')
+    .argument('<id>', 'the merge id (crm merges lists them)', mergeIdArgument)
+    .option('--json', 'print the merge as JSON')
+    .action(async (id: number, _opts: unknown, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { undoMerge, formatUndo } = await import('./merges/list.js');
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath);
+      try {
+        emit(ctx, await store.transaction(() => undoMerge(store, id)), formatUndo);
       } finally {
         store.close();
       }

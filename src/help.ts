@@ -22,6 +22,8 @@ const SUMMARIES: Record<string, string> = {
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
   owners: "account managers' books and unowned key accounts",
   customer: 'find a customer by id, e-mail, phone or name',
+  'merges list': 'merged duplicate ids, in effect and undone',
+  'merges undo': 'reverse a merge: both ids are scored apart again',
   renewals: 'contracts due for renewal, by value at risk',
   'notebook render': 'render a Markdown notebook into an HTML report',
 };
