@@ -95,3 +95,68 @@ export function formatUndo(r: UndoResult): string[] {
     'The next crm run scores both ids apart again.',
   ];
 }
+
+// ---------------------------------------------------------------------------------------
+// The 360° view (crm customer): which ids a customer's history is merged from, or into
+
+/** A merge in effect as one customer's view shows it: the other id, and why. */
+export interface MergeNote {
+  merge_id: number;
+  /** The other customer: the duplicate merged into this one, or the survivor this one is merged into. */
+  customer_id: string;
+  confidence: string | null;
+  evidence: string | null;
+  /** YYYY-MM-DD. */
+  merged_at: string;
+}
+
+export interface CustomerMerges {
+  /** This id is a merged-away duplicate: its history is scored as this survivor's. */
+  merged_into: MergeNote | null;
+  /** Duplicates whose history this customer's includes. */
+  merged_from: MergeNote[];
+}
+
+/** The merges in effect (customer_merges) that touch one customer id. */
+export async function customerMergesIn(store: Store, customerId: string): Promise<CustomerMerges> {
+  const rows = await store.all<{ merge_id: number; duplicate_id: string; surviving_id: string; confidence: string | null; evidence: string | null; merged_at: string }>(
+    `SELECT merge_id, duplicate_id, surviving_id, confidence, evidence, strftime(merged_at, '%Y-%m-%d') AS merged_at
+     FROM customer_merges WHERE duplicate_id = $id OR surviving_id = $id ORDER BY merge_id`,
+    { id: customerId },
+  );
+  const note = (r: (typeof rows)[number], other: string): MergeNote => ({
+    merge_id: r.merge_id,
+    customer_id: other,
+    confidence: r.confidence,
+    evidence: r.evidence,
+    merged_at: r.merged_at,
+  });
+  const into = rows.find((r) => r.duplicate_id === customerId);
+  return {
+    merged_into: into ? note(into, into.surviving_id) : null,
+    merged_from: rows.filter((r) => r.surviving_id === customerId).map((r) => note(r, r.duplicate_id)),
+  };
+}
+
+/** Evidence codes in words: `email+name+region` → `e-mail, name`. */
+function evidenceWords(evidence: string | null): string | null {
+  if (!evidence) return null;
+  const words: Record<string, string> = { email: 'e-mail', phone: 'phone', name: 'name' };
+  return evidence.split('+').flatMap((c) => (words[c] ? [words[c]] : [])).join(', ') || null;
+}
+
+/** "C0000123 (e-mail, high), 2026-12-07, merge 4" */
+function describeNote(n: MergeNote): string {
+  const why = [evidenceWords(n.evidence), n.confidence].filter(Boolean).join(', ');
+  return `${n.customer_id}${why ? ` (${why})` : ''}, ${n.merged_at}, merge ${n.merge_id}`;
+}
+
+/** The 360° view's lines about merges (none when the customer has none in effect). */
+export function formatCustomerMerges(m: CustomerMerges): string[] {
+  const lines: string[] = [];
+  if (m.merged_into) {
+    lines.push(`  merged into ${describeNote(m.merged_into)}: its history is scored as ${m.merged_into.customer_id}'s (crm customer ${m.merged_into.customer_id}; undo with crm merges undo ${m.merged_into.merge_id})`);
+  }
+  for (const n of m.merged_from) lines.push(`  merged from ${describeNote(n)}`);
+  return lines;
+}
