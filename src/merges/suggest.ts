@@ -142,7 +142,8 @@ export async function suggestMerges(opts: SuggestOptions): Promise<SuggestResult
     const masked = !opts.showPii;
     const { bytes } = await timed('write', () =>
       writeAtomically(opts.out, { force: opts.force }, async (tmp) => {
-        await store.run(`COPY (${fileSql(masked)}) TO ${literal(tmp)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NULLSTR '')`);
+        // As the CSV exports write it (reports/export.ts): RFC 4180 with CRLF line ends.
+        await store.run(`COPY (${fileSql(masked)}) TO ${literal(tmp)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NULLSTR '', NEW_LINE '\\r\\n')`);
       }),
     );
     timings.rounds = rounds;
