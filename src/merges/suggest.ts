@@ -339,8 +339,11 @@ ORDER BY CASE p.confidence WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, p
 /** Lines for people: what was written, by confidence and evidence, and what to do next. */
 export function formatSuggestResult(r: SuggestResult): string[] {
   const n = (k: number, one: string, many: string) => `${formatCount(k)} ${k === 1 ? one : many}`;
+  // The file as the user would name it: relative to the current folder when inside it.
+  const relative = path.relative(process.cwd(), r.path);
+  const shown = relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : r.path;
   const lines = [
-    `${n(r.rows, 'suggested merge', 'suggested merges')} in ${n(r.groups, 'group', 'groups')} written to ${r.path} (${formatBytes(r.bytes)}; e-mails and phones ${r.masked ? 'masked' : 'as stored'})`,
+    `${n(r.rows, 'suggested merge', 'suggested merges')} in ${n(r.groups, 'group', 'groups')} written to ${shown} (${formatBytes(r.bytes)}; e-mails and phones ${r.masked ? 'masked' : 'as stored'})`,
     `  by confidence: high ${formatCount(r.by_confidence.high)}, medium ${formatCount(r.by_confidence.medium)}, low ${formatCount(r.by_confidence.low)}`,
   ];
   const evidence = Object.entries(r.by_evidence);
@@ -351,6 +354,6 @@ export function formatSuggestResult(r: SuggestResult): string[] {
       `  not evidence: ${n(s.shared_emails, 'e-mail', 'e-mails')} and ${n(s.shared_phones, 'phone', 'phones')} shared by more than ${MAX_SHARED_CONTACT} ids, ${n(s.common_names, 'name', 'names')} held by more than ${MAX_NAME_GROUP} customers of a region`,
     );
   }
-  if (r.rows) lines.push('Review the file (delete the rows that are not one customer), then: crm ingest merges ' + JSON.stringify(path.relative(process.cwd(), r.path) || r.path).replace(/^"([^\s"]+)"$/, '$1'));
+  if (r.rows) lines.push(`Review the file (delete the rows that are not one customer), then: crm ingest merges ${/[\s"'$`\\]/.test(shown) ? JSON.stringify(shown) : shown}`);
   return lines;
 }
