@@ -55,8 +55,16 @@ export interface MergeWriteCounts {
   rejectedByReason: Record<string, number>;
 }
 
-/** Ids the store knows: any customer, buyer or policyholder. */
-const KNOWN_IDS = `(SELECT customer_id FROM customers UNION SELECT customer_id FROM transactions UNION SELECT customer_id FROM contracts)`;
+/**
+ * The ids of `ids` the store knows: any customer, buyer or policyholder. Each table is probed with
+ * the file's few ids (a semi join built on them), not read into a list of every id it holds.
+ */
+const knownIdsSql = (ids: string) => `
+SELECT DISTINCT customer_id AS id FROM (
+  SELECT customer_id FROM customers WHERE customer_id IN (SELECT id FROM ${ids})
+  UNION ALL SELECT customer_id FROM transactions WHERE customer_id IN (SELECT id FROM ${ids})
+  UNION ALL SELECT customer_id FROM contracts WHERE customer_id IN (SELECT id FROM ${ids})
+)`;
 
 /** Check the staged rows that passed staging across the file and the store, then write them. Call inside a transaction. */
 export async function writeMerges(store: Store, t: MergeWrite): Promise<MergeWriteCounts> {
@@ -68,7 +76,7 @@ export async function writeMerges(store: Store, t: MergeWrite): Promise<MergeWri
      FROM ${t.relation} WHERE reason IS NULL`,
   );
   const ids = `(SELECT duplicate_id AS id FROM ${w} UNION SELECT surviving_id FROM ${w})`;
-  await store.run(`CREATE OR REPLACE TEMP TABLE ${ident(t.work + '_known')} AS SELECT id FROM ${ids} WHERE id IN ${KNOWN_IDS}`);
+  await store.run(`CREATE OR REPLACE TEMP TABLE ${ident(t.work + '_known')} AS ${knownIdsSql(ids)}`);
   const known = `temp.${ident(t.work + '_known')}`;
   const reject = (reason: string, when: string, detail: string) =>
     store.run(`UPDATE ${w} AS r SET reason = ${literal(reason)}, detail = ${detail} WHERE r.reason IS NULL AND (${when})`);
