@@ -33,13 +33,15 @@
  * Personal data: the file is a review artefact that travels (e-mail, a shared folder) and comes
  * back to `crm ingest merges`. It holds ids, codes and the two names (the reviewer needs them to
  * judge); e-mails and phones are masked (src/reports/pii.ts) unless --show-pii. The merge table
- * stores none of it (only ids, confidence and evidence codes).
+ * stores none of it (only ids, confidence and evidence codes). Writing the file is recorded in the
+ * audit trail (`audit`: who, when, the file, how many customers, masked or not).
  */
 import path from 'node:path';
 import { EMAIL_MATCH_KEY, NAME_MATCH_KEY, PHONE_MATCH_KEY } from '../ingest/normalise.js';
 import { writeAtomically } from '../reports/atomic-file.js';
 import { maskEmailSql, maskPhoneSql } from '../reports/pii.js';
 import { defuseFormulaSql } from '../reports/safe-cells.js';
+import { recordAudit } from '../store/audit.js';
 import { literal, Store } from '../store/db.js';
 import { inputError } from '../util/errors.js';
 import { formatBytes, formatCount } from '../util/format.js';
@@ -113,7 +115,9 @@ const T = {
 } as const;
 
 export async function suggestMerges(opts: SuggestOptions): Promise<SuggestResult> {
-  const store = await Store.open(opts.storePath, { readOnly: true });
+  // Writable: the file hands names (and, with --show-pii, contacts) out of the store, so the
+  // command records it in the audit trail (store/audit.ts), in this process, before it reports.
+  const store = await Store.open(opts.storePath);
   const timings: Record<string, number> = {};
   const timed = async <R>(name: string, fn: () => Promise<R>): Promise<R> => {
     const t0 = performance.now();
@@ -147,6 +151,16 @@ export async function suggestMerges(opts: SuggestOptions): Promise<SuggestResult
       }),
     );
     timings.rounds = rounds;
+    const customersInFile = (await store.value<number>(`SELECT count(DISTINCT id) FROM (SELECT duplicate_id AS id FROM temp.${T.pairs} UNION ALL SELECT surviving_id FROM temp.${T.pairs})`)) ?? 0;
+    await recordAudit(store, {
+      command: 'quality --suggest-merges',
+      what: 'merge suggestions',
+      path: path.resolve(opts.out),
+      customers: Number(customersInFile),
+      rows: counts.rows,
+      masked,
+      details: { format: 'csv', columns: [...SUGGESTION_COLUMNS], masked_columns: masked ? ['duplicate_email', 'surviving_email', 'duplicate_phone', 'surviving_phone'] : [] },
+    });
     return {
       path: path.resolve(opts.out),
       bytes,

@@ -2,7 +2,7 @@
  * One customer, one id, in process: `crm quality --suggest-merges` on the fixtures in
  * test/fixtures/merges (e-mail, phone, name + region, a group linked through a third record; no
  * pair across regions, for a common name, for contradicting contacts or for two short names one
- * letter apart), and `crm ingest merges` — every reject reason with its column and sentence, row
+ * letter apart; the audit row of each file), and `crm ingest merges` — every reject reason with its column and sentence, row
  * accounting, the store's checks against merges in effect, --replace, no personal data stored —
  * and `crm merges` / `crm merges undo`.
  */
@@ -98,6 +98,17 @@ describe('crm quality --suggest-merges', () => {
 
   it('refuses to replace the file without force', async () => {
     await expect(suggestMerges({ storePath: db, out })).rejects.toThrow(/already exists/);
+  });
+
+  it('records each file written in the audit trail: who, the file, how many customers, masked or not', async () => {
+    const audit = await query<{ command: string; what: string; path: string; customers: number; rows: number; masked: boolean }>(
+      db,
+      "SELECT command, what, path, customers::INTEGER AS customers, rows::INTEGER AS rows, masked FROM audit WHERE command = 'quality --suggest-merges' ORDER BY audit_id",
+    );
+    expect(audit).toEqual([
+      { command: 'quality --suggest-merges', what: 'merge suggestions', path: out, customers: 13, rows: 7, masked: true },
+      { command: 'quality --suggest-merges', what: 'merge suggestions', path: path.join(dir, 'clear.csv'), customers: 13, rows: 7, masked: false },
+    ]);
   });
 
   it('ingests as written: every suggested row loads', async () => {
