@@ -213,6 +213,7 @@ export function registerCommands(program: Command): void {
         const stray = (['out', 'force', 'showPii'] as const).filter((k) => opts[k] !== undefined);
         if (stray.length) throw usageError(`${stray.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}: only with --suggest-merges`);
       } else {
+        if (opts.asOf !== undefined) throw usageError('--as-of applies to the quality report, not to --suggest-merges');
         const { suggestMerges, formatSuggestResult, DEFAULT_SUGGESTIONS_FILE } = await import('./merges/suggest.js');
         const result = await suggestMerges({ storePath: ctx.storePath, out: opts.out ?? DEFAULT_SUGGESTIONS_FILE, force: opts.force, showPii: opts.showPii });
         emit(ctx, result, formatSuggestResult);

@@ -125,6 +125,7 @@ const DATES: Case[] = [
   ['quality --as-of notadate', usage, onStore('quality', '--as-of', 'notadate'), /--as-of "notadate"/],
   ['quality --as-of ""', usage, onStore('quality', '--as-of', ''), /--as-of/],
   ['quality --out without --suggest-merges', usage, onStore('quality', '--out', 'x.csv'), /--out: only with --suggest-merges/],
+  ['quality --suggest-merges --as-of', usage, onStore('quality', '--suggest-merges', '--as-of', '2024-01-01'), /--as-of applies to the quality report/],
   ['quality --suggest-merges --out ""', usage, onStore('quality', '--suggest-merges', '--out', ''), /--out/],
   ['merges undo 0', usage, onStore('merges', 'undo', '0'), /a merge id is a positive whole number/],
   ['merges undo an unknown merge', input, onCopy('merges', 'undo', '42'), /no merge 42 in the store/],
