@@ -51,6 +51,12 @@ const STEPS: Step[] = [
   { title: 'What marketing can export', args: ['export', 'segments'] },
   { title: 'The "At Risk" call list for marketing (contacts masked)', args: ['export', 'segment', 'At Risk', '--out', 'out/at-risk.xlsx', '--mask-pii', '--force'] },
   { title: 'The key accounts as CSV for Excel', args: ['export', 'segment', 'keyaccounts', '--out', 'out/key-accounts.csv', '--bom', '--force'] },
+  { title: 'Customers filed twice: suggest merges to review', args: ['quality', '--suggest-merges', '--out', 'out/merge-suggestions.csv', '--force'] },
+  // --append: running the demo again adds only new suggestions (ids merged before are not suggested again).
+  { title: 'Record the reviewed merges', args: ['ingest', 'merges', 'out/merge-suggestions.csv', '--append'] },
+  { title: 'Score again: each surviving id with its duplicates’ history', args: ['run'] },
+  { title: 'The merges recorded (crm merges undo ID reverses one)', args: ['merges'] },
+  { title: 'One customer, one id', args: ['customer', 'C0000109'] },
 ];
 
 function run(step: Step): void {
@@ -88,6 +94,7 @@ function main(): void {
       `  marketing   ${path.join(OUT, 'at-risk.xlsx')}`,
       `  digest      ${path.join(OUT, 'digest-Li-Na.html')}`,
       `  renewals    ${path.join(OUT, 'renewals.csv')}`,
+      `  merges      ${path.join(OUT, 'merge-suggestions.csv')} (reviewed and recorded: crm merges)`,
       '',
     ].join('\n'),
   );

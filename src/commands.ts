@@ -82,6 +82,12 @@ const integerFlag =
     return n;
   };
 
+/** `crm merges undo ID`: a merge id, a positive whole number. */
+const mergeIdArgument = (value: string): number => {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw usageError(`merge id ${JSON.stringify(value)}: a merge id is a positive whole number (see crm merges)`);
+  return Number(value);
+};
+
 /** A decimal-number flag, read whole: `0.1x` is refused, not read as 0.1. */
 const numberFlag = (flag: string) => (value: string): number => {
   const n = value.trim() === '' ? NaN : Number(value);
@@ -212,8 +218,8 @@ export function registerCommands(program: Command): void {
   program.hook('preAction', (_program, actionCommand) => refuseEmptyValues(actionCommand));
   program
     .command('ingest')
-    .description('load customer, transaction, contract or account-owner exports (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
-    .argument('<kind>', 'what the files hold: transactions | customers | contracts (one row per contract period) | owners (customer_id, account_owner, team, owner_email)')
+    .description('load customer, transaction, contract, account-owner or merge files (CSV/TSV, XLSX, JSON/NDJSON, Parquet) into the store')
+    .argument('<kind>', 'what the files hold: transactions | customers | contracts (one row per contract period) | owners (customer_id, account_owner, team, owner_email) | merges (duplicate_id, surviving_id, confidence, evidence)')
     .argument('<files...>', 'one or more files; all load in one transaction')
     .addOption(new Option('--format <format>', 'override format detection').choices(['csv', 'tsv', 'parquet', 'json', 'ndjson', 'xlsx']))
     .option('--encoding <name>', 'text encoding: utf-8 (default), gb18030, gbk, utf-16, latin1, windows-1252, big5, shift_jis')
@@ -231,7 +237,7 @@ export function registerCommands(program: Command): void {
       const { ingest, formatIngestReport } = await import('./ingest/index.js');
       const { DATASET_KINDS } = await import('./ingest/fields.js');
       if (!(DATASET_KINDS as readonly string[]).includes(kind)) {
-        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\`, \`crm ingest customers FILE\`, \`crm ingest contracts FILE\` or \`crm ingest owners FILE\``);
+        throw usageError(`unknown kind ${JSON.stringify(kind)}: use \`crm ingest transactions FILE\`, \`crm ingest customers FILE\`, \`crm ingest contracts FILE\`, \`crm ingest owners FILE\` or \`crm ingest merges FILE\``);
       }
       const ctx = contextFor(cmd);
       const report = await ingest({ kind: kind as DatasetKind, files, storePath: ctx.storePath, ...opts, config: ctx.config(), reporter: ctx.reporter, progress: ctx.progress });
@@ -243,10 +249,24 @@ export function registerCommands(program: Command): void {
     .description('data-quality report: completeness, duplicates, invalid contacts, odd dates, orphans, contract periods (gaps, overlaps), rejects')
     .option('--as-of <date>', 'dates after this are "future" (default: today)', dateFlag('--as-of'))
     .option('--json', 'print the report as JSON (stable keys)')
-    .action(async (opts: { asOf?: string }, cmd: Command) => {
+    .option('--suggest-merges', 'instead of the report: write a merge file of customer ids that look like one customer (same e-mail, phone, or a near-identical name in the same region) to review, then load with crm ingest merges')
+    .option('--out <file>', `--suggest-merges: the merge file to write (CSV; default ${'merge-suggestions.csv'})`)
+    .option('--force', '--suggest-merges: replace the file if it exists')
+    .option('--show-pii', '--suggest-merges: write e-mails and phones as stored (default: masked)')
+    .action(async (opts: { asOf?: string; suggestMerges?: boolean; out?: string; force?: boolean; showPii?: boolean }, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      if (!opts.suggestMerges) {
+        const stray = (['out', 'force', 'showPii'] as const).filter((k) => opts[k] !== undefined);
+        if (stray.length) throw usageError(`${stray.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}: only with --suggest-merges`);
+      } else {
+        if (opts.asOf !== undefined) throw usageError('--as-of applies to the quality report, not to --suggest-merges');
+        const { suggestMerges, formatSuggestResult, DEFAULT_SUGGESTIONS_FILE } = await import('./merges/suggest.js');
+        const result = await suggestMerges({ storePath: ctx.storePath, out: opts.out ?? DEFAULT_SUGGESTIONS_FILE, force: opts.force, showPii: opts.showPii });
+        emit(ctx, result, formatSuggestResult);
+        return;
+      }
       const { qualityReport, formatQualityReport } = await import('./ingest/quality.js');
       const { resolveRunOptions } = await import('./run/settings.js');
-      const ctx = contextFor(cmd);
       // Gaps between contract periods are judged with the grace period renewal detection uses.
       const graceDays = resolveRunOptions({}, ctx.config()).settings.contracts.grace_days;
       const report = await qualityReport(ctx.storePath, opts.asOf, { graceDays });
@@ -406,6 +426,39 @@ Examples:
       try {
         const result = await assignOwners(store, { max, out: opts.dryRun ? null : opts.out, force: opts.force });
         emit(ctx, opts.showPii ? result : await maskProposalEmails(store, result), formatAssign);
+      } finally {
+        store.close();
+      }
+    });
+
+  const merges = program.command('merges').description('merges of duplicate customer ids: list them, undo one');
+  merges
+    .command('list', { isDefault: true })
+    .description('the merges recorded (crm ingest merges), in effect and undone: duplicate → surviving id, confidence, evidence, when, from which file')
+    .option('--json', 'print as JSON: { merges: [{ merge_id, duplicate_id, surviving_id, confidence, evidence, source_file, source_row, load_id, merged_at, status, undone_at, undone_by }], in_effect, undone }')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { listMerges, formatMergeList } = await import('./merges/list.js');
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      try {
+        emit(ctx, await listMerges(store), formatMergeList);
+      } finally {
+        store.close();
+      }
+    });
+  merges
+    .command('undo')
+    .description('reverse a merge: the next crm run scores both ids apart again (the merge stays listed, marked undone, with when and by whom)')
+    .argument('<id>', 'the merge id (crm merges lists them)', mergeIdArgument)
+    .option('--json', 'print the merge as JSON')
+    .action(async (id: number, _opts: unknown, cmd: Command) => {
+      const { Store } = await import('./store/db.js');
+      const { undoMerge, formatUndo } = await import('./merges/list.js');
+      const ctx = contextFor(cmd);
+      const store = await Store.open(ctx.storePath);
+      try {
+        emit(ctx, await store.transaction(() => undoMerge(store, id)), formatUndo);
       } finally {
         store.close();
       }

@@ -23,7 +23,7 @@ export interface IngestSourceConfig {
 }
 
 export interface CrmConfig {
-  ingest?: { transactions?: IngestSourceConfig; customers?: IngestSourceConfig; contracts?: IngestSourceConfig; owners?: IngestSourceConfig };
+  ingest?: { transactions?: IngestSourceConfig; customers?: IngestSourceConfig; contracts?: IngestSourceConfig; owners?: IngestSourceConfig; merges?: IngestSourceConfig };
   models?: Record<string, unknown>;
   /** What is personal data on screen (`crm customer`): e-mail and phone always; names when mask_names. */
   privacy?: { mask_names?: boolean };

@@ -23,6 +23,8 @@ const SUMMARIES: Record<string, string> = {
   owners: "account managers' books and unowned key accounts",
   'owners assign': 'propose owners for the unowned key accounts',
   customer: 'find a customer by id, e-mail, phone or name',
+  'merges list': 'merged duplicate ids, in effect and undone',
+  'merges undo': 'reverse a merge: both ids are scored apart again',
   renewals: 'contracts due for renewal, by value at risk',
   audit: 'who exported, reported or erased which customers',
   forget: "erase customers' personal data (right to erasure)",

@@ -5,13 +5,13 @@
  * asks for --map.
  */
 
-export type DatasetKind = 'transactions' | 'customers' | 'contracts' | 'owners';
+export type DatasetKind = 'transactions' | 'customers' | 'contracts' | 'owners' | 'merges';
 
 /** Every kind `crm ingest` loads, in the order the help lists them. */
-export const DATASET_KINDS: readonly DatasetKind[] = ['transactions', 'customers', 'contracts', 'owners'];
+export const DATASET_KINDS: readonly DatasetKind[] = ['transactions', 'customers', 'contracts', 'owners', 'merges'];
 
 /** The store table each kind loads into. */
-export const TABLE_OF: Record<DatasetKind, string> = { transactions: 'transactions', customers: 'customers', contracts: 'contracts', owners: 'owners' };
+export const TABLE_OF: Record<DatasetKind, string> = { transactions: 'transactions', customers: 'customers', contracts: 'contracts', owners: 'owners', merges: 'merges' };
 
 /** `status`: a contract status, read through CONTRACT_STATUS_WORDS. */
 export type FieldType = 'id' | 'text' | 'date' | 'decimal' | 'status';
@@ -198,6 +198,46 @@ export const OWNER_FIELDS: FieldSpec[] = [
 ];
 
 /**
+ * Which customer id's history belongs to which: one row per duplicate record (a merge file, as
+ * `crm quality --suggest-merges` writes it, reviewed by a person). Evidence and confidence are
+ * kept as the file gives them (codes such as `email+phone`, `high`); any other column (names,
+ * masked contacts shown to the reviewer) is read and left out: a merge stores no personal data.
+ */
+/** How sure a merge is (the file's `confidence`): the words crm quality --suggest-merges writes. */
+export const MERGE_CONFIDENCES = ['high', 'medium', 'low'] as const;
+/** What matched (the file's `evidence`, codes joined by '+'): normalised e-mail, phone, similar name, same region. */
+export const MERGE_EVIDENCE_CODES = ['email', 'phone', 'name', 'region'] as const;
+
+export const MERGE_FIELDS: FieldSpec[] = [
+  {
+    name: 'duplicate_id',
+    type: 'id',
+    description: 'the customer id whose history moves to the surviving id (required)',
+    required: true,
+    synonyms: ['duplicate_id', 'duplicate id', 'duplicate', 'merged id', 'merge from', 'from id', 'old id', '重复客户编号', '重复编号', '被合并客户'],
+  },
+  {
+    name: 'surviving_id',
+    type: 'id',
+    description: 'the customer id that keeps both histories (required)',
+    required: true,
+    synonyms: ['surviving_id', 'surviving id', 'survivor', 'survivor id', 'merge into', 'into id', 'master id', 'keep id', '保留客户编号', '保留编号', '主客户编号'],
+  },
+  {
+    name: 'confidence',
+    type: 'text',
+    description: 'high | medium | low (another value rejects the row)',
+    synonyms: ['confidence', 'match confidence', '置信度'],
+  },
+  {
+    name: 'evidence',
+    type: 'text',
+    description: "what matched, as codes joined by '+': email, phone, name, region (other text rejects the row)",
+    synonyms: ['evidence', 'matched on', 'match', 'match evidence', '依据', '匹配依据'],
+  },
+];
+
+/**
  * The policyholder or subscriber: in a policy export the one who pays is the customer (投保人),
  * not the insured person (被保险人), so those headers are not synonyms. Placed before the
  * generic `customer`/`client` so a file with both a generic and a specific column picks the
@@ -316,6 +356,8 @@ export function fieldsFor(kind: DatasetKind): FieldSpec[] {
       return CONTRACT_FIELDS;
     case 'owners':
       return OWNER_FIELDS;
+    case 'merges':
+      return MERGE_FIELDS;
   }
 }
 

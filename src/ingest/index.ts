@@ -1,5 +1,5 @@
 /**
- * `crm ingest transactions|customers|contracts|owners FILE...`: read each file, stage and validate it, then
+ * `crm ingest transactions|customers|contracts|owners|merges FILE...`: read each file, stage and validate it, then
  * load all of them in one transaction. Phase 1 (hash, detect, stage) writes nothing to the
  * store; phase 2 copies the stages and records `loads`. An error or a kill at any point
  * leaves the store exactly as it was.
@@ -455,6 +455,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
         sheet: t.source.sheet,
         numbering: t.numbering,
         alreadyLoaded: p.report.overlap?.decision === 'skipped' ? t.overlapTable : null,
+        mapping: t.report.mapping,
       },
       `${t.stage}_w`,
     );
@@ -463,6 +464,11 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
       t.report.rejected_by_reason.duplicate_customer_id = counts.duplicates;
       t.report.rows_rejected += counts.duplicates;
       t.report.rows_loaded -= counts.duplicates;
+    }
+    for (const [reason, n] of Object.entries(counts.rejectedWhileLoading ?? {})) {
+      t.report.rejected_by_reason[reason] = (t.report.rejected_by_reason[reason] ?? 0) + n;
+      t.report.rows_rejected += n;
+      t.report.rows_loaded -= n;
     }
     if (counts.loaded !== t.report.rows_loaded || counts.rejected !== t.report.rows_rejected) {
       throw new Error(
@@ -480,6 +486,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
   }
   if (kind === 'customers') r.customers_updated = updated;
   if (kind === 'owners') r.owners_changed = updated;
+  if (kind === 'merges' && r.rows_loaded > 0) r.notes.push(`${formatCount(r.rows_loaded)} ${r.rows_loaded === 1 ? 'merge' : 'merges'} recorded: the next crm run scores each surviving id with its duplicates' history (crm merges lists them)`);
   r.timings_ms.write = Math.round(performance.now() - t0);
   const finished = new Date();
   r.timings_ms.total = finished.getTime() - p.started.getTime();

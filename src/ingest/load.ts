@@ -8,6 +8,7 @@ import { ident, literal } from '../store/db.js';
 import { countLines, scanCsvRecords } from './file-scan.js';
 import type { DatasetKind } from './fields.js';
 import type { SourceTable } from './sources.js';
+import { writeMerges } from '../merges/load.js';
 
 /** How staged rows get their `source_row`: a SQL relation over the stage with that column. */
 export interface Numbering {
@@ -116,6 +117,8 @@ export interface LoadTarget {
   sourceFile: string;
   sheet: string | null;
   numbering: Numbering;
+  /** The file's column of each mapped field (merges: rejects name the id column at fault). */
+  mapping?: Record<string, string | undefined>;
   /** Transactions or contracts with --skip-overlap: a temp table of the rows (`ord`) loaded before from other files, with the earlier row each repeats. */
   alreadyLoaded?: string | null;
 }
@@ -127,6 +130,8 @@ export interface WriteCounts {
   updated: number;
   /** Customers and owners: repeated ids within the file. */
   duplicates: number;
+  /** Rows rejected while loading, by reason (merges: the checks across rows and the store). */
+  rejectedWhileLoading?: Record<string, number>;
 }
 
 const TRANSACTION_COLUMNS =
@@ -151,6 +156,7 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
   let duplicates = 0;
 
   let skipped = 0;
+  let rejectedWhileLoading: Record<string, number> | undefined;
   const appended = APPENDED[t.kind];
   if (appended) {
     const notLoadedBefore = t.alreadyLoaded ? `ANTI JOIN temp.${ident(t.alreadyLoaded)} USING (ord)` : '';
@@ -166,6 +172,19 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
          FROM ${rel} r JOIN temp.${ident(t.alreadyLoaded)} o USING (ord) ORDER BY ord`,
       );
     }
+  } else if (t.kind === 'merges') {
+    const merged = await writeMerges(store, {
+      loadId: t.loadId,
+      kind: t.kind,
+      sourceFile: t.sourceFile,
+      sheet: t.sheet,
+      relation: rel,
+      columns: { duplicate_id: t.mapping?.duplicate_id ?? 'duplicate_id', surviving_id: t.mapping?.surviving_id ?? 'surviving_id' },
+      work: `${tag}_merges`,
+    });
+    loaded = merged.loaded;
+    rejectedWhileLoading = merged.rejectedByReason;
+    skipped = Object.values(merged.rejectedByReason).reduce((a, b) => a + b, 0);
   } else {
     // A customer id repeated within one file: the last row wins, the others are rejected.
     const ranked = `${tag}_customers`;
@@ -215,5 +234,5 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
        FROM temp.${ident(t.numbering.malformedTable)} ORDER BY source_row`,
     );
   }
-  return { loaded, rejected, updated, duplicates };
+  return { loaded, rejected, updated, duplicates, rejectedWhileLoading };
 }

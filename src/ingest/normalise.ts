@@ -34,3 +34,14 @@ export const NORMALISED_NAME = (col: string) =>
 
 /** Phones with fewer digits than this are not compared (quality does not call them duplicates; lookup does not match them). */
 export const MIN_PHONE_DIGITS = 7;
+
+/**
+ * The keys two customer records are compared on: the normalised value, or NULL when it cannot
+ * match anything (a blank e-mail; a phone with fewer than MIN_PHONE_DIGITS digits). `crm quality`'s
+ * duplicate counts and `crm quality --suggest-merges` (merges/suggest.ts) both read them.
+ */
+export const EMAIL_MATCH_KEY = (col: string) => `CASE WHEN nullif(trim(${col}), '') IS NOT NULL THEN ${NORMALISED_EMAIL(col)} END`;
+export const PHONE_MATCH_KEY = (col: string) =>
+  `CASE WHEN length(${NORMALISED_PHONE(col)}) >= ${MIN_PHONE_DIGITS} THEN ${NORMALISED_PHONE(col)} END`;
+/** A name (or region) as compared: normalised as NORMALISED_NAME, blanks trimmed and runs of blanks as one; NULL when blank. */
+export const NAME_MATCH_KEY = (col: string) => `nullif(trim(regexp_replace(${NORMALISED_NAME(col)}, '\\s+', ' ', 'g')), '')`;

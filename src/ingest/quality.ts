@@ -12,7 +12,7 @@ import { Store, ident, literal } from '../store/db.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { CONTRACT_OVERLAP, storedOverlapSql, type OverlapKey } from './overlap.js';
 import { EMAIL_RE } from './values.js';
-import { MIN_PHONE_DIGITS, NORMALISED_EMAIL, NORMALISED_PHONE } from './normalise.js';
+import { EMAIL_MATCH_KEY, PHONE_MATCH_KEY } from './normalise.js';
 import { bookRuns, ownerBookRows } from '../reports/owners.js';
 
 export interface ColumnCompleteness {
@@ -160,13 +160,13 @@ export async function qualityOf(store: Store, asOf?: string, options: QualityOpt
       ),
       customers_by_email: await duplicateGroups(
         store,
-        `SELECT ${NORMALISED_EMAIL('email')} AS k, min(customer_id) AS example, count(*) AS n
-         FROM customers WHERE nullif(trim(email), '') IS NOT NULL GROUP BY k HAVING count(*) > 1`,
+        `SELECT ${EMAIL_MATCH_KEY('email')} AS k, min(customer_id) AS example, count(*) AS n
+         FROM customers WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1`,
       ),
       customers_by_phone: await duplicateGroups(
         store,
-        `SELECT ${NORMALISED_PHONE('phone')} AS k, min(customer_id) AS example, count(*) AS n
-         FROM customers WHERE length(${NORMALISED_PHONE('phone')}) >= ${MIN_PHONE_DIGITS} GROUP BY k HAVING count(*) > 1`,
+        `SELECT ${PHONE_MATCH_KEY('phone')} AS k, min(customer_id) AS example, count(*) AS n
+         FROM customers WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1`,
       ),
     },
     invalid: {

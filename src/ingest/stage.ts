@@ -15,7 +15,7 @@ import { ident, literal } from '../store/db.js';
 import { inputError } from '../util/errors.js';
 import type { Tick } from '../util/progress.js';
 import type { DatasetKind } from './fields.js';
-import { CONTRACT_STATUS_WORDS, fieldsFor } from './fields.js';
+import { CONTRACT_STATUS_WORDS, fieldsFor, MERGE_CONFIDENCES, MERGE_EVIDENCE_CODES } from './fields.js';
 import { numberStage } from './load.js';
 import type { Mapping } from './mapping.js';
 import type { SourceTable } from './sources.js';
@@ -42,6 +42,16 @@ import {
 } from './values.js';
 
 export const DEFAULT_RETURN_PATTERN = '^C';
+
+/**
+ * A merge file's evidence as the store keeps it: its codes, lower case, sorted and joined by '+'
+ * (`Phone + email` → `email+phone`); NULL when a part is not a known code (the row is rejected).
+ */
+const EVIDENCE_CODES_SQL = (t: string) => {
+  const parts = `list_transform(string_split(lower(${t}), '+'), part -> trim(part))`;
+  const codes = `[${MERGE_EVIDENCE_CODES.map((c) => literal(c)).join(', ')}]`;
+  return `CASE WHEN len(list_filter(${parts}, part -> NOT list_contains(${codes}, part))) = 0 THEN array_to_string(list_sort(list_distinct(${parts})), '+') END`;
+};
 
 const SAMPLE_ROWS = 200_000;
 const SAMPLE_VALUES = 50_000;
@@ -297,6 +307,43 @@ function ownerChecks(plan: StagePlan): Check[] {
   return checks;
 }
 
+/**
+ * A merge row's own checks: both ids given and clean, not the same id, a known confidence word
+ * and evidence made of known codes. Checks that need the other rows or the store (unknown ids,
+ * chains, cycles, a duplicate merged twice) are made when the file is loaded (merges/load.ts).
+ */
+function mergeChecks(plan: StagePlan): Check[] {
+  const checks: Check[] = [
+    { reason: 'missing_duplicate_id', when: 'p_duplicate_id IS NULL', field: 'duplicate_id', detail: `'no duplicate id'` },
+    controlCharacterCheck('duplicate_id', 'duplicate id'),
+    { reason: 'missing_surviving_id', when: 'p_surviving_id IS NULL', field: 'surviving_id', detail: `'no surviving id'` },
+    controlCharacterCheck('surviving_id', 'surviving id'),
+    {
+      reason: 'self_merge',
+      when: 'p_duplicate_id = p_surviving_id',
+      field: 'surviving_id',
+      detail: `'"' || p_surviving_id || '" is the duplicate id too: a customer cannot be merged into itself'`,
+    },
+  ];
+  if (plan.mapping.confidence) {
+    checks.push({
+      reason: 'invalid_confidence',
+      when: `p_confidence IS NOT NULL AND lower(p_confidence) NOT IN (${MERGE_CONFIDENCES.map(literal).join(', ')})`,
+      field: 'confidence',
+      detail: `${quoted('t_confidence')} || ' is not a confidence: use ${MERGE_CONFIDENCES.join(', ')}'`,
+    });
+  }
+  if (plan.mapping.evidence) {
+    checks.push({
+      reason: 'invalid_evidence',
+      when: `p_evidence IS NOT NULL AND ${EVIDENCE_CODES_SQL('p_evidence')} IS NULL`,
+      field: 'evidence',
+      detail: `${quoted('t_evidence')} || ' is not evidence codes: use ${MERGE_EVIDENCE_CODES.join(', ')} joined by +'`,
+    });
+  }
+  return checks;
+}
+
 /** The CREATE TEMP TABLE … AS statement for a stage. */
 export function stageSql(plan: StagePlan): string {
   const { kind, source, mapping } = plan;
@@ -353,13 +400,17 @@ export function stageSql(plan: StagePlan): string {
       field: null,
       detail: `'cells beyond the last column: ' || src_extra`,
     },
-    {
-      reason: 'missing_customer_id',
-      when: 'p_customer_id IS NULL',
-      field: 'customer_id',
-      detail: `'no customer id'`,
-    },
-    controlCharacterCheck('customer_id', 'customer id'),
+    ...(kind === 'merges'
+      ? mergeChecks(plan)
+      : [
+          {
+            reason: 'missing_customer_id',
+            when: 'p_customer_id IS NULL',
+            field: 'customer_id',
+            detail: `'no customer id'`,
+          },
+          controlCharacterCheck('customer_id', 'customer id'),
+        ]),
   ];
   if (kind === 'transactions' && mapping.order_id) checks.push(controlCharacterCheck('order_id', 'order id'));
   // Conditions test the parsed value first: AND in a CASE condition only evaluates its second
@@ -397,6 +448,8 @@ export function stageSql(plan: StagePlan): string {
     checks.push(...contractChecks(plan, decimalCheck));
   } else if (kind === 'owners') {
     checks.push(...ownerChecks(plan));
+  } else if (kind === 'merges') {
+    // Checked with the ids above; the checks across rows and the store are in merges/load.ts.
   } else {
     const datePlan = plan.conventions.datePlans.signup_date;
     if (mapping.signup_date) {
@@ -460,7 +513,9 @@ export function stageSql(plan: StagePlan): string {
           ]
         : kind === 'owners'
           ? ['p_customer_id AS customer_id', 'p_account_owner AS account_owner', 'p_team AS team', 'p_owner_email AS owner_email']
-          : [
+          : kind === 'merges'
+            ? ['p_duplicate_id AS duplicate_id', 'p_surviving_id AS surviving_id', 'lower(p_confidence) AS confidence', `${EVIDENCE_CODES_SQL('p_evidence')} AS evidence`]
+            : [
           'p_customer_id AS customer_id',
           'p_name AS name',
           'p_email AS email',
@@ -495,7 +550,7 @@ SELECT
   reason,
   CASE WHEN reason IS NOT NULL THEN ${columnCase} END AS column_name,
   CASE WHEN reason IS NOT NULL THEN ${detailCase} END AS detail,
-  CASE WHEN reason IS NOT NULL THEN ${raw} END AS raw${kind === 'customers' || kind === 'owners' ? `,\n  ${raw} AS raw_all` : ''}
+  CASE WHEN reason IS NOT NULL THEN ${raw} END AS raw${kind === 'customers' || kind === 'owners' || kind === 'merges' ? `,\n  ${raw} AS raw_all` : ''}
 FROM checked`;
 }
 

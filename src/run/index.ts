@@ -5,7 +5,8 @@
  * table of its name, or inlined into the one relation that reads it; the statistics in
  * TypeScript on compressed data):
  *   1. chain     — trend windows → orders → purchase days → customer base (run_base), and the
- *                  customers with only returns (counted, not scored)
+ *                  customers with only returns (counted, not scored); lines are read as the
+ *                  history of their customer after the merges in effect (relations/merged-history.ts)
  *   2. rfm       — score cut points; scores and segments are expressions in step 6 (models/rfm.ts)
  *   3. bgnbd     — fit on the distinct histories (x, t_x, T); P(alive), expected purchases,
  *                  discounted expected purchases and churn tier per history (models/bgnbd.ts,
@@ -374,7 +375,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         timings.total = Date.now() - started.getTime();
         const inputInfo = await store.one(
           `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
-                  (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used`,
+                  (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used,
+                  -- The merges the run read (customer_merges): another set of merges scores other customers.
+                  (SELECT list(merge_id ORDER BY merge_id) FROM customer_merges) AS merges`,
         );
         // The data's first date and the trend windows it was compared over ("not enough history" when not comparable).
         const input = { ...inputInfo, trend };

@@ -2,6 +2,7 @@
  * Read-only views of run results: `crm model show`, `crm keyaccounts`, `crm customer`'s 360° view.
  * Each is SQL over runs / customer_metrics / customers that an analyst could run by hand.
  */
+import { customerMergesIn, formatCustomerMerges, type CustomerMerges } from '../merges/list.js';
 import { Store, type Row } from '../store/db.js';
 import { maskEmailSql, maskNameSql, maskPhoneSql } from '../reports/pii.js';
 import type { PrivacyOptions } from './lookup.js';
@@ -258,6 +259,8 @@ export interface Customer360 {
   returns: Row[];
   /** The customer's contracts in the latest run (contract_latest), due first. */
   contracts: Row[];
+  /** Merges in effect: the ids merged into this customer, or the id it is merged into (merges/list.ts). */
+  merges: CustomerMerges;
 }
 
 const ORDERS_SHOWN = 10;
@@ -291,17 +294,22 @@ export async function customer360In(store: Store, customerId: string, privacy: P
         id,
       )
     : [];
+  // A survivor's orders include those of the ids merged into it (the history its scores are computed on).
+  const merges = await customerMergesIn(store, customerId);
+  const historyIds = [customerId, ...merges.merged_from.map((m) => m.customer_id)];
+  const ofHistory = `customer_id IN (${historyIds.map((_, i) => (i === 0 ? '$id' : `$merged${i}`)).join(', ')})`;
+  const historyParams = { ...id, ...Object.fromEntries(historyIds.slice(1).map((m, i) => [`merged${i + 1}`, m])) };
   const orders = await store.all(
     `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, count(*) AS lines, sum(amount) AS amount,
             string_agg(DISTINCT product, ', ' ORDER BY product) AS products
-     FROM transactions WHERE customer_id = $id AND NOT is_return
+     FROM transactions WHERE ${ofHistory} AND NOT is_return
      GROUP BY ALL ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
-    id,
+    historyParams,
   );
   const returns = await store.all(
     `SELECT coalesce(order_id, '(no order id)') AS order_id, CAST(order_date AS VARCHAR) AS order_date, product, quantity, amount
-     FROM transactions WHERE customer_id = $id AND is_return ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
-    id,
+     FROM transactions WHERE ${ofHistory} AND is_return ORDER BY order_date DESC, order_id LIMIT ${ORDERS_SHOWN}`,
+    historyParams,
   );
   const contracts = hasRuns
     ? await store.all(
@@ -313,7 +321,7 @@ export async function customer360In(store: Store, customerId: string, privacy: P
       )
     : [];
   if (!profile && !metrics && orders.length === 0 && returns.length === 0 && contracts.length === 0) return null;
-  return { customer_id: customerId, profile, metrics, history, orders, returns, contracts };
+  return { customer_id: customerId, profile, metrics, history, orders, returns, contracts, merges };
 }
 
 /** The customer's contracts in the run (customer_metrics' contract columns). */
@@ -339,6 +347,7 @@ export function formatCustomer360(c: Customer360): string[] {
     const fields = ['email', 'phone', 'region', 'industry', 'account_owner', 'signup_date'].filter((k) => p[k] !== null && p[k] !== undefined);
     for (const k of fields) lines.push(`  ${k.padEnd(14)}${visibleText(String(p[k]))}`);
   } else lines.push('  (not in the customers table)');
+  lines.push(...formatCustomerMerges(c.merges));
   const m = c.metrics;
   if (m && m.first_purchase !== null) {
     lines.push('', `latest run ${m.run_id}: ${m.rfm_segment} (R${m.r_score} F${m.f_score} M${m.m_score}), ${m.value_tier}, ABC ${m.abc_class}${m.is_key_account ? ' — key account' : ''}`);

@@ -728,6 +728,38 @@ CREATE TABLE audit (
 );
 `,
   },
+  {
+    version: 11,
+    description: 'one customer, one id: merges (duplicate_id -> surviving_id, from merge files), customer_merges (the merges in effect)',
+    // Duplicate customer records split a person's frequency and value. A merge file (crm ingest
+    // merges, usually written by crm quality --suggest-merges and reviewed by a person) records
+    // which id's history belongs to which: one row per duplicate. Only ids, codes and confidence are
+    // stored, never the e-mail, phone or name that matched (they stay in customers, where crm forget
+    // finds them). A merge is undone by marking it (crm merges undo), never by deleting it, so the
+    // history of who was merged when stays. customer_merges is the one home of "which id a
+    // customer's history belongs to": every run reads it (models/relations/merged-history.ts).
+    sql: `
+CREATE TABLE merges (
+  merge_id     INTEGER   NOT NULL,  -- 1, 2, … in load order
+  duplicate_id VARCHAR   NOT NULL,  -- the id whose history moves
+  surviving_id VARCHAR   NOT NULL,  -- the id that keeps it (never itself a duplicate of an active merge)
+  confidence   VARCHAR,             -- high | medium | low, as the merge file gives it (NULL: not given)
+  evidence     VARCHAR,             -- codes of what matched, e.g. 'email+phone', 'name+region' (NULL: not given)
+  load_id      INTEGER   NOT NULL,
+  source_file  VARCHAR   NOT NULL,
+  source_sheet VARCHAR,
+  source_row   BIGINT    NOT NULL,
+  merged_at    TIMESTAMP NOT NULL,  -- UTC, when the merge file was loaded
+  undone_at    TIMESTAMP,           -- UTC, when crm merges undo reversed it (NULL: in effect)
+  undone_by    VARCHAR              -- who reversed it (--actor, $CRM_ACTOR or the OS user)
+);
+
+CREATE VIEW customer_merges AS
+SELECT merge_id, duplicate_id, surviving_id, confidence, evidence, load_id, source_file, source_row, merged_at
+FROM merges
+WHERE undone_at IS NULL;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

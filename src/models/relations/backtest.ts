@@ -10,14 +10,18 @@
  */
 import type { Relation } from '../relation.js';
 import { historyKey } from './histories.js';
+import { historyOwner } from './merged-history.js';
+
+const owner = historyOwner('t');
 
 /** Customers with x ≥ BUCKET_CAP repeat purchase days share the last bucket ("7+"). */
 const SCORED = `
 WITH actuals AS (
-  SELECT customer_id, count(DISTINCT order_date) AS actual
-  FROM transactions
-  WHERE order_date > CAST($as_of AS DATE) AND order_date <= CAST($holdout_end AS DATE) AND NOT is_return
-  GROUP BY customer_id
+  -- By the customer whose history the line is, as the run's orders (merged-history.ts).
+  SELECT ${owner.customerId} AS customer_id, count(DISTINCT t.order_date) AS actual
+  FROM transactions t ${owner.join}
+  WHERE t.order_date > CAST($as_of AS DATE) AND t.order_date <= CAST($holdout_end AS DATE) AND NOT t.is_return
+  GROUP BY 1
 ),
 holdout AS (
   -- The same key as run_base.history_key (histories.ts: historyKey).

@@ -50,6 +50,9 @@
  * lapsed and cancelled ones left at their (n+1)-th renewal decision (active = 0).
  */
 import type { Relation } from '../relation.js';
+import { historyOwner } from './merged-history.js';
+
+const owner = historyOwner('p');
 
 export type ContractStatus = 'active' | 'in_grace' | 'lapsed' | 'cancelled';
 
@@ -122,11 +125,12 @@ spells AS (
 last_periods AS (
   -- Customer, plan, channel and region of the contract's last period (every run of it counts
   -- under its latest plan); the current run's premium and cancellation are that period's too.
-  SELECT s.*, p.customer_id, p.plan, p.channel, p.region,
+  -- The policyholder is the customer whose history the contract is (merged-history.ts).
+  SELECT s.*, ${owner.customerId} AS customer_id, p.plan, p.channel, p.region,
          CASE WHEN s.is_current THEN CAST(p.amount AS DOUBLE) ELSE s.ended_premium END AS premium,
          CASE WHEN s.is_current THEN p.cancel_date END AS cancel_date,
          CASE WHEN s.is_current THEN lower(trim(p.status)) END AS source_status
-  FROM spells s JOIN contracts p ON p.rowid = s.last_row
+  FROM spells s JOIN contracts p ON p.rowid = s.last_row ${owner.join}
 ),
 contract_units AS (
   SELECT *,

@@ -8,9 +8,14 @@
  * nothing), so it is NULL when none of the order's lines does: margin is only ever measured
  * where the cost is known.
  *
- * Sums of money are in the run's money type (narrow when nothing can overflow: money.ts).
+ * Sums of money are in the run's money type (narrow when nothing can overflow: money.ts). A line's
+ * customer is the one whose history it is (merged-history.ts): an order of a merged duplicate is
+ * its surviving id's.
  */
+import { historyOwner } from './merged-history.js';
 import { byMoneyWidth } from './money.js';
+
+const owner = historyOwner('t');
 
 export const orders = byMoneyWidth<'as_of'>((money) => ({
   name: 'run_orders',
@@ -18,14 +23,15 @@ export const orders = byMoneyWidth<'as_of'>((money) => ({
   params: ['as_of'],
   sql: `
 WITH order_lines AS (
-  SELECT customer_id,
-         order_id,
-         order_date,
-         is_return,
-         amount,
-         cost
-  FROM transactions
-  WHERE order_date <= CAST($as_of AS DATE)
+  -- The customer whose history the line is (a merged duplicate's lines are its survivor's).
+  SELECT ${owner.customerId} AS customer_id,
+         t.order_id,
+         t.order_date,
+         t.is_return,
+         t.amount,
+         t.cost
+  FROM transactions t ${owner.join}
+  WHERE t.order_date <= CAST($as_of AS DATE)
 )
 SELECT customer_id,
        is_return,

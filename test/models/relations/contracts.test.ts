@@ -364,3 +364,31 @@ describe('contract backtest', () => {
     expect(await book('2025-01-01', 60)).toMatchObject({ decisions: 2, actual: 2 });
   });
 });
+
+describe('contract spells (merged policyholders)', () => {
+  it("a merged duplicate's contract is its surviving id's; an undone merge gives it back", async () => {
+    await loadContracts([
+      ['K1', '2024-01-01', '2024-12-31', 100, 'motor', { customer: 'DUP' }],
+      ['K2', '2024-01-01', '2024-12-31', 200, 'home', { customer: 'SURV' }],
+    ]);
+    await store.run('DELETE FROM merges');
+    await store.run(
+      `INSERT INTO merges (merge_id, duplicate_id, surviving_id, load_id, source_file, source_row, merged_at)
+       VALUES (1, 'DUP', 'SURV', 9, 'merges.csv', 2, TIMESTAMP '2024-07-01 00:00:00')`,
+    );
+    const owners = async () => {
+      await materialize(store, CONTRACT_SPELLS, { as_of: AS_OF, grace_days: 30, period: 'auto' });
+      return store.all('SELECT contract_id, customer_id FROM temp.run_contract_spells ORDER BY contract_id');
+    };
+    expect(await owners()).toEqual([
+      { contract_id: 'K1', customer_id: 'SURV' },
+      { contract_id: 'K2', customer_id: 'SURV' },
+    ]);
+    await store.run("UPDATE merges SET undone_at = TIMESTAMP '2024-07-02 00:00:00', undone_by = 'test'");
+    expect(await owners()).toEqual([
+      { contract_id: 'K1', customer_id: 'DUP' },
+      { contract_id: 'K2', customer_id: 'SURV' },
+    ]);
+    await store.run('DELETE FROM merges');
+  });
+});
