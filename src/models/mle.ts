@@ -19,11 +19,6 @@ export interface LogLikelihood {
    * NaN or −Infinity outside the numerically valid region (the line search then steps back).
    */
   evaluate(theta: Float64Array, gradient: Float64Array): number;
-  /**
-   * A cheaper, less accurate evaluation (e.g. forward-difference gradient) for the starts when
-   * MleOptions.startTolerance is set; the refinement and the information use `evaluate`.
-   */
-  evaluateRough?(theta: Float64Array, gradient: Float64Array): number;
 }
 
 export interface MleStart<P> {
@@ -55,11 +50,6 @@ export interface MleOptions {
   maxIterations?: number;
   /** Central-difference step (in log-parameters) for the observed information. */
   hessianStep?: number;
-  /**
-   * Run the starts only to this (looser) gradient tolerance and refine the best one to
-   * `gradientTolerance`: for costly likelihoods, where polishing starts that lose is waste.
-   */
-  startTolerance?: number;
 }
 
 const DEFAULT_GRADIENT_TOLERANCE = 1e-8;
@@ -136,14 +126,11 @@ export function fitMaximumLikelihood<P>(
 ): MleFit<P> {
   const n = space.names.length;
   const scale = 1 / likelihood.customers;
-  const objectiveOf = (evaluate: LogLikelihood['evaluate']) => (theta: Float64Array, gradient: Float64Array): number => {
-    const ll = evaluate(theta, gradient);
+  const objective = (theta: Float64Array, gradient: Float64Array): number => {
+    const ll = likelihood.evaluate(theta, gradient);
     for (let i = 0; i < n; i++) gradient[i] *= -scale;
     return Number.isFinite(ll) ? -ll * scale : Infinity;
   };
-  const objective = objectiveOf((t, g) => likelihood.evaluate(t, g));
-  const rough = opts.startTolerance !== undefined && likelihood.evaluateRough;
-  const startObjective = rough ? objectiveOf((t, g) => rough.call(likelihood, t, g)) : objective;
   const stopWhen = (theta: Float64Array): string | null => {
     const i = space.names.findIndex((_, k) => Math.abs(theta[k] - space.logScales[k]) > ABORT_LOG_PARAMETER);
     return i === -1 ? null : `stopped: parameter ${space.names[i]} is running away (ln ${space.names[i]} = ${theta[i].toFixed(1)})`;
@@ -160,8 +147,8 @@ export function fitMaximumLikelihood<P>(
       records.push({ initial, params: nanParams(space), logLikelihood: NaN, converged: false, iterations: 0 });
       continue;
     }
-    const run = minimizeBfgs(startObjective, toTheta(space, initial), {
-      gradientTolerance: Math.max(opts.startTolerance ?? 0, opts.gradientTolerance ?? DEFAULT_GRADIENT_TOLERANCE),
+    const run = minimizeBfgs(objective, toTheta(space, initial), {
+      gradientTolerance: opts.gradientTolerance ?? DEFAULT_GRADIENT_TOLERANCE,
       maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
       stopWhen,
     });
@@ -176,17 +163,6 @@ export function fitMaximumLikelihood<P>(
     if (Number.isFinite(run.f) && (best === null || run.f < best.f)) best = run;
   }
   if (best === null) return { ...failedMle(space, 'no starting point gave a finite likelihood', rows, likelihood.customers), starts: records };
-  if (opts.startTolerance !== undefined && best.converged) {
-    best = { ...best, f: objective(best.x, best.gradient) };
-    const refined = minimizeBfgs(objective, best.x, {
-      gradientTolerance: opts.gradientTolerance ?? DEFAULT_GRADIENT_TOLERANCE,
-      maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
-      initialInverseHessian: best.inverseHessian,
-      stopWhen,
-    });
-    iterations += refined.iterations;
-    if (Number.isFinite(refined.f) && refined.f <= best.f) best = refined;
-  }
 
   const params = toParams(space, best.x);
   const messages: string[] = [];

@@ -29,12 +29,10 @@
  *   ln L = ln C + logsumexp(−(r+x) ln(α+T) − s ln(β+T), ln s + ln(F(t_x) − F(T))).
  * ln F depends on (x, τ0) only, so it is computed once per distinct (x, t_x) and (x, T).
  *
- * Gradient: by central differences in the log-parameters (step 1e-5). The r and s derivatives
- * are derivatives of 2F1 with respect to its parameters, which have no closed form; the
- * likelihood is accurate to ~1e-13 relative, so the differences are accurate to ~1e-8, and the
- * fit stops at a mean gradient of 1e-6 per customer (parameter error far below the published
- * precision). The information matrix for the standard errors differences this gradient with a
- * wider step (1e-3), accurate to ~1e-5 relative.
+ * Gradient: analytic. The r and s derivatives of ln F are derivatives of 2F1 with respect to its
+ * parameters; special.ts's log2F1WithGradient sums them term by term alongside the series
+ * (∂ ln t_k/∂a = Σ_{j<k} 1/(a+j), …) and maps them through Euler's transform when that is the
+ * form summed, so the gradient is the exact derivative of the likelihood that is maximised.
  *
  * Per customer (Fader & Hardie 2005 note, eqs. 17–19 and 27):
  *   P(alive | x, t_x, T) = (α+T)^(−(r+x)) (β+T)^(−s) / [L / C]
@@ -51,7 +49,7 @@
  */
 import { failedMle, fitMaximumLikelihood, positiveRows, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
 import { groupPairs, validateRfmSummary, type RfmSummary } from './rfm-data.js';
-import { exprel, lgamma, log2F1, logSumExp2 } from './special.js';
+import { digamma, exprel, lgamma, log2F1, log2F1WithGradient, logSumExp2 } from './special.js';
 
 export interface ParetoNbdParams {
   r: number;
@@ -63,15 +61,6 @@ export interface ParetoNbdParams {
 export type ParetoNbdFit = MleFit<ParetoNbdParams>;
 
 const NAMES = ['r', 'alpha', 's', 'beta'] as const;
-/** Central-difference step of the gradient, in log-parameters (see the header). */
-const GRADIENT_STEP = 1e-5;
-const GRADIENT_TOLERANCE = 1e-6;
-const HESSIAN_STEP = 1e-3;
-/** The starts stop here; only the best is refined to GRADIENT_TOLERANCE (mle.ts). */
-const START_TOLERANCE = 1e-4;
-/** Forward-difference step of the starts' gradient: error ~ step + 1e-13/step ≈ 1e-6, far below START_TOLERANCE. */
-const FORWARD_STEP = 1e-6;
-
 function assertParams(p: ParetoNbdParams): void {
   for (const name of NAMES) {
     if (!(p[name] > 0) || !Number.isFinite(p[name])) throw new RangeError(`Pareto/NBD parameter ${name} must be finite and > 0 (got ${p[name]})`);
@@ -87,6 +76,38 @@ export function logDropoutTail(p: ParetoNbdParams, x: number, tau0: number): num
   }
   const base = p.beta + tau0;
   return log2F1(a, p.r + x, a + 1, (p.beta - p.alpha) / base) - a * Math.log(base) - Math.log(a);
+}
+
+/**
+ * ln F(τ0) as logDropoutTail, writing ∂ ln F/∂(r, α, s, β) into out[at..at+3]. With G = ln 2F1
+ * and its partials G_a, G_b, G_c, G_z (c = a + 1 moves with a):
+ *   α >= β (b = s+1, z = (α−β)/(α+τ0)):  ∂r = G_a + G_c − ln(α+τ0) − 1/a,  ∂s = ∂r + G_b,
+ *       ∂α = G_z (β+τ0)/(α+τ0)² − a/(α+τ0),  ∂β = −G_z/(α+τ0);
+ *   α < β  (b = r+x, z = (β−α)/(β+τ0)):  ∂s = G_a + G_c − ln(β+τ0) − 1/a,  ∂r = ∂s + G_b,
+ *       ∂α = −G_z/(β+τ0),  ∂β = G_z (α+τ0)/(β+τ0)² − a/(β+τ0).
+ */
+function logDropoutTailWithGradient(p: ParetoNbdParams, x: number, tau0: number, out: Float64Array, at: number): number {
+  const a = p.r + p.s + x;
+  if (p.alpha >= p.beta) {
+    const base = p.alpha + tau0;
+    const h = log2F1WithGradient(a, p.s + 1, a + 1, (p.alpha - p.beta) / base);
+    const logBase = Math.log(base);
+    const shared = h.da + h.dc - logBase - 1 / a;
+    out[at] = shared;
+    out[at + 1] = (h.dz * (p.beta + tau0)) / (base * base) - a / base;
+    out[at + 2] = shared + h.db;
+    out[at + 3] = -h.dz / base;
+    return h.value - a * logBase - Math.log(a);
+  }
+  const base = p.beta + tau0;
+  const h = log2F1WithGradient(a, p.r + x, a + 1, (p.beta - p.alpha) / base);
+  const logBase = Math.log(base);
+  const shared = h.da + h.dc - logBase - 1 / a;
+  out[at] = shared + h.db;
+  out[at + 1] = -h.dz / base;
+  out[at + 2] = shared;
+  out[at + 3] = (h.dz * (p.alpha + tau0)) / (base * base) - a / base;
+  return h.value - a * logBase - Math.log(a);
 }
 
 /** The two halves of ln(L/C): alive through T, and gone in (t_x, T]. */
@@ -125,9 +146,11 @@ interface Prepared {
   tPairs: ReturnType<typeof groupPairs>;
   customers: number;
   meanT: number;
-  // scratch
+  // scratch: ln F per pair and its gradient (4 per pair)
   logFtx: Float64Array;
   logFT: Float64Array;
+  gradTx: Float64Array;
+  gradT: Float64Array;
 }
 
 function prepare(data: RfmSummary): Prepared {
@@ -150,66 +173,101 @@ function prepare(data: RfmSummary): Prepared {
     meanT: customers > 0 ? weightedT / customers : 0,
     logFtx: new Float64Array(txPairs.groupCount),
     logFT: new Float64Array(tPairs.groupCount),
+    gradTx: new Float64Array(4 * txPairs.groupCount),
+    gradT: new Float64Array(4 * tPairs.groupCount),
   };
 }
 
-/** Σ w ln L at params = e^θ (NaN when a 2F1 cannot be evaluated there). */
-function logLikelihoodAt(prep: Prepared, theta: ArrayLike<number>): number {
+/**
+ * Σ w ln L and its analytic gradient in θ = ln(r, α, s, β): the 2F1 parameter derivatives come
+ * from special.ts's log2F1WithGradient, chained through the header's expressions (see
+ * logDropoutTailWithGradient); ln F and its gradient are computed once per distinct (x, t_x) and
+ * (x, T).
+ */
+function evaluate(prep: Prepared, theta: Float64Array, gradient: Float64Array): number {
   const p: ParetoNbdParams = { r: Math.exp(theta[0]), alpha: Math.exp(theta[1]), s: Math.exp(theta[2]), beta: Math.exp(theta[3]) };
   if (!NAMES.every((n) => p[n] > 0 && Number.isFinite(p[n]))) return NaN;
+  const { r, alpha, s, beta } = p;
+  const gTx = prep.gradTx;
+  const gT = prep.gradT;
   try {
     for (let g = 0; g < prep.txPairs.groupCount; g++) {
       const row = prep.txPairs.firstRow[g];
-      prep.logFtx[g] = logDropoutTail(p, prep.x[row], prep.tx[row]);
+      prep.logFtx[g] = logDropoutTailWithGradient(p, prep.x[row], prep.tx[row], gTx, 4 * g);
     }
     for (let g = 0; g < prep.tPairs.groupCount; g++) {
       const row = prep.tPairs.firstRow[g];
-      prep.logFT[g] = logDropoutTail(p, prep.x[row], prep.T[row]);
+      prep.logFT[g] = logDropoutTailWithGradient(p, prep.x[row], prep.T[row], gT, 4 * g);
     }
   } catch {
     return NaN;
   }
-  const base = -lgamma(p.r) + p.r * Math.log(p.alpha) + p.s * Math.log(p.beta);
+  const base = -lgamma(r) + r * Math.log(alpha) + s * Math.log(beta);
+  const psiR = digamma(r);
   let total = 0;
+  let dr = 0;
+  let da = 0;
+  let ds = 0;
+  let db = 0;
   let lastX = NaN;
   let lgX = 0;
+  let psiX = 0;
   for (let k = 0; k < prep.x.length; k++) {
     const x = prep.x[k];
+    const w = prep.w[k];
     if (x !== lastX) {
-      lgX = lgamma(p.r + x);
+      lgX = lgamma(r + x);
+      psiX = digamma(r + x);
       lastX = x;
     }
-    const h = logHalves(p, x, prep.logFtx[prep.txPairs.groupOf[k]], prep.logFT[prep.tPairs.groupOf[k]], prep.T[k]);
-    total += prep.w[k] * (base + lgX + logSumExp2(h.alive, prep.tx[k] === prep.T[k] ? -Infinity : h.gone));
+    const T = prep.T[k];
+    const gi = prep.txPairs.groupOf[k];
+    const gj = prep.tPairs.groupOf[k];
+    const logAT = Math.log(alpha + T);
+    const logBT = Math.log(beta + T);
+    const alive = -(r + x) * logAT - s * logBT;
+    // ln C.
+    dr += w * (psiX - psiR + Math.log(alpha));
+    da += (w * r) / alpha;
+    ds += w * Math.log(beta);
+    db += (w * s) / beta;
+    const gap = prep.logFT[gj] - prep.logFtx[gi];
+    if (prep.tx[k] === T || !(gap < 0)) {
+      // Last purchase at T: only the alive half.
+      total += w * (base + lgX + alive);
+      dr -= w * logAT;
+      da -= (w * (r + x)) / (alpha + T);
+      ds -= w * logBT;
+      db -= (w * s) / (beta + T);
+      continue;
+    }
+    const gone = Math.log(s) + prep.logFtx[gi] + Math.log(-Math.expm1(gap));
+    const logL = logSumExp2(alive, gone);
+    total += w * (base + lgX + logL);
+    const shareGone = Math.exp(gone - logL);
+    const shareAlive = 1 - shareGone;
+    // d(gone) = (1+q) d ln F(t_x) − q d ln F(T) (+ 1/s for s), q = e^gap / (1 − e^gap).
+    const q = 1 / Math.expm1(-gap);
+    const i4 = 4 * gi;
+    const j4 = 4 * gj;
+    dr += w * (shareAlive * -logAT + shareGone * ((1 + q) * gTx[i4] - q * gT[j4]));
+    da += w * (shareAlive * (-(r + x) / (alpha + T)) + shareGone * ((1 + q) * gTx[i4 + 1] - q * gT[j4 + 1]));
+    ds += w * (shareAlive * -logBT + shareGone * (1 / s + (1 + q) * gTx[i4 + 2] - q * gT[j4 + 2]));
+    db += w * (shareAlive * (-s / (beta + T)) + shareGone * ((1 + q) * gTx[i4 + 3] - q * gT[j4 + 3]));
   }
+  gradient[0] = dr * r;
+  gradient[1] = da * alpha;
+  gradient[2] = ds * s;
+  gradient[3] = db * beta;
   return total;
 }
 
-/** Value and central-difference gradient in θ (see the header for the step and its accuracy). */
-function evaluate(prep: Prepared, theta: Float64Array, gradient: Float64Array): number {
-  const value = logLikelihoodAt(prep, theta);
-  const shifted = Float64Array.from(theta);
-  for (let i = 0; i < 4; i++) {
-    shifted[i] = theta[i] + GRADIENT_STEP;
-    const up = logLikelihoodAt(prep, shifted);
-    shifted[i] = theta[i] - GRADIENT_STEP;
-    const down = logLikelihoodAt(prep, shifted);
-    shifted[i] = theta[i];
-    gradient[i] = (up - down) / (2 * GRADIENT_STEP);
-  }
-  return value;
-}
-
-/** Value and forward-difference gradient (step FORWARD_STEP): for the starts, which stop at START_TOLERANCE. */
-function evaluateRough(prep: Prepared, theta: Float64Array, gradient: Float64Array): number {
-  const value = logLikelihoodAt(prep, theta);
-  const shifted = Float64Array.from(theta);
-  for (let i = 0; i < 4; i++) {
-    shifted[i] = theta[i] + FORWARD_STEP;
-    gradient[i] = (logLikelihoodAt(prep, shifted) - value) / FORWARD_STEP;
-    shifted[i] = theta[i];
-  }
-  return value;
+/** Gradient of Σ w ln L in the natural parameters (for tests). */
+export function paretoNbdLogLikelihoodGradient(params: ParetoNbdParams, data: RfmSummary): ParetoNbdParams {
+  assertParams(params);
+  const g = new Float64Array(4);
+  evaluate(prepare(data), Float64Array.from(NAMES.map((n) => Math.log(params[n]))), g);
+  return { r: g[0] / params.r, alpha: g[1] / params.alpha, s: g[2] / params.s, beta: g[3] / params.beta };
 }
 
 function space(meanT: number): ParameterSpace<ParetoNbdParams> {
@@ -246,10 +304,10 @@ export function fitParetoNbd(data: RfmSummary, opts: MleOptions & { extraStarts?
   ];
   return fitMaximumLikelihood(
     space(prep.meanT),
-    { customers: prep.customers, evaluate: (t, g) => evaluate(prep, t, g), evaluateRough: (t, g) => evaluateRough(prep, t, g) },
+    { customers: prep.customers, evaluate: (t, g) => evaluate(prep, t, g) },
     starts,
     prep.x.length,
-    { gradientTolerance: GRADIENT_TOLERANCE, startTolerance: START_TOLERANCE, hessianStep: HESSIAN_STEP, ...opts },
+    opts,
   );
 }
 
