@@ -20,6 +20,9 @@ import type { MleFit } from './mle.js';
 import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, predictParetoNbd, type ParetoNbdParams } from './pareto-nbd.js';
 import { groupPairs, type RfmSummary } from './rfm-data.js';
 
+/** The models' names for people, by key. */
+export const PURCHASE_MODEL_NAMES: Record<PurchaseModelKey, string> = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' };
+
 /** The models by their keys (the JSON keys of `crm model show`). */
 export const PURCHASE_MODEL_KEYS = ['bgnbd', 'pareto_nbd', 'mbgnbd'] as const;
 export type PurchaseModelKey = (typeof PURCHASE_MODEL_KEYS)[number];
@@ -67,7 +70,8 @@ export interface PurchaseModelChoiceFit {
   report: PurchaseModelReport;
 }
 
-function fromBgNbd(model: PurchaseModel): FittedPurchaseModel {
+/** The BG/NBD (or its boundary limit) behind the interface. */
+export function fromBgNbd(model: PurchaseModel): FittedPurchaseModel {
   return {
     key: 'bgnbd',
     predict: (data, horizon) => predictPurchases(model, data, horizon),
