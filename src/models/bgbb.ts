@@ -17,17 +17,17 @@
  * opportunity t_x (0 when x = 0); x <= t_x <= n, integers. In this module an `RfmSummary`'s
  * `T` holds n (see rfm-data.ts: the same compressed input as the continuous-time models).
  *
- * Likelihood (paper eq. 5), B the beta function:
+ * Likelihood (the paper's, section 2), B the beta function:
  *   L = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ)
  *     + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ)
  * — alive through opportunity n, or alive through t_x + i and gone at t_x + i + 1. Each term is
  * summed in log space (log-sum-exp); the gradient is analytic: ∂ ln B(u, v)/∂u = ψ(u) − ψ(u+v).
  *
- * Per customer (paper eqs. 11 and 13):
+ * Per customer (the paper's P(alive) and conditional expectation):
  *   P(alive at opportunity n+1 | x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n+1)/B(γ,δ) / L
  *   E[transactions in n+1 … n+n* | x, t_x, n]
  *     = Σ_{k=1}^{n*} B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+k)/B(γ,δ) / L,
- * the finite sum behind the paper's closed form (which divides by γ − 1 and loses every digit
+ * the finite sum behind the paper's closed form for it (which divides by γ − 1 and loses every digit
  * at γ ≈ 1). P(no transaction in n+1 … n+n*): the customers already gone, plus those alive at n
  * who leave after j more silent opportunities or stay silent through all n*:
  *   [L − alive-term + Σ_{j=0}^{n*−1} B(α+x, β+n−x+j) B(γ+1, δ+n+j) / (B(α,β) B(γ,δ))
@@ -192,7 +192,7 @@ function assertHorizon(periods: number): void {
   if (!Number.isInteger(periods) || periods < 0) throw new RangeError(`BG/BB horizon must be a whole number of opportunities >= 0 (got ${periods})`);
 }
 
-/** P(alive at opportunity n+1 | x, t_x, n) (paper eq. 11). */
+/** P(alive at opportunity n+1 | x, t_x, n) (the paper's P(alive)). */
 export function bgbbPAlive(params: BgBbParams, x: number, tx: number, n: number): number {
   assertParams(params);
   assertHistory(x, tx, n);
@@ -201,7 +201,7 @@ export function bgbbPAlive(params: BgBbParams, x: number, tx: number, n: number)
   return Math.exp(logAlive - bgbbLogLikelihoodOne(params, x, tx, n));
 }
 
-/** E[transactions in opportunities n+1 … n+periods | x, t_x, n] (paper eq. 13 as a finite sum). */
+/** E[transactions in opportunities n+1 … n+periods | x, t_x, n] (the paper's conditional expectation, as a finite sum). */
 export function bgbbConditionalExpectedPurchases(params: BgBbParams, periods: number, x: number, tx: number, n: number): number {
   assertParams(params);
   assertHistory(x, tx, n);
@@ -214,7 +214,7 @@ export function bgbbConditionalExpectedPurchases(params: BgBbParams, periods: nu
   return sum;
 }
 
-/** E[X(n)]: expected transactions in the first n opportunities of a new customer (paper eq. 9 as a sum). */
+/** E[X(n)]: expected transactions in the first n opportunities of a new customer (as a finite sum). */
 export function bgbbExpectedPurchases(params: BgBbParams, periods: number): number {
   return bgbbConditionalExpectedPurchases(params, periods, 0, 0, 0);
 }
@@ -234,7 +234,7 @@ export function bgbbPNoPurchase(params: BgBbParams, periods: number, x: number, 
   return Math.min(1, Math.exp(logSum(parts) - logL));
 }
 
-/** P(X(n) = k): the probability that a new customer makes k transactions in n opportunities (paper eq. 8). */
+/** P(X(n) = k): the probability that a new customer makes k transactions in n opportunities (the paper's P(X(n) = x)). */
 export function bgbbProbabilityOfNPurchases(params: BgBbParams, periods: number, k: number): number {
   assertParams(params);
   assertHorizon(periods);

@@ -14,7 +14,7 @@
  *
  * Data per customer: x repeat purchases, the last at t_x, observed until T (rfm-data.ts).
  *
- * Likelihood (Batislam et al. eq. 3): with x + 1 dropout chances survived when still active,
+ * Likelihood (as in Batislam et al.): with x + 1 dropout chances survived when still active,
  *   L = B(a, b+x+1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
  *     + B(a+1, b+x)/B(a, b)   · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))      (for every x, also 0)
  * so ln L = A(x) − (r+x) ln(α+T) + ln(1 + e^d),  d = ln(a/(b+x)) + (r+x) ln((α+T)/(α+t_x)),

@@ -18,7 +18,7 @@
  * E[μ e^(−μτ)] = s β^s / (β+τ)^(s+1)):
  *   L = C · [ (α+T)^(−(r+x)) (β+T)^(−s) + s ∫_{t_x}^T (α+τ)^(−(r+x)) (β+τ)^(−(s+1)) dτ ],
  *   C = Γ(r+x) α^r β^s / Γ(r).
- * The integral is F(t_x) − F(T) with F(τ0) = ∫_{τ0}^∞ …, which Fader & Hardie (2005, eqs. 22–25)
+ * The integral is F(t_x) − F(T) with F(τ0) = ∫_{τ0}^∞ …, which Fader & Hardie (2005)
  * write with the Gaussian hypergeometric function, a = r+s+x:
  *   α >= β:  F(τ0) = 2F1(a, s+1; a+1; (α−β)/(α+τ0)) / (a (α+τ0)^a)
  *   α <  β:  F(τ0) = 2F1(a, r+x; a+1; (β−α)/(β+τ0)) / (a (β+τ0)^a)
@@ -34,7 +34,7 @@
  * (∂ ln t_k/∂a = Σ_{j<k} 1/(a+j), …) and maps them through Euler's transform when that is the
  * form summed, so the gradient is the exact derivative of the likelihood that is maximised.
  *
- * Per customer (Fader & Hardie 2005 note, eqs. 17–19 and 27):
+ * Per customer (as derived in the Fader & Hardie 2005 note):
  *   P(alive | x, t_x, T) = (α+T)^(−(r+x)) (β+T)^(−s) / [L / C]
  *   E[Y(t) | x, t_x, T] = P(alive) · (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)]
  *     (evaluated as (r+x)/(α+T) · (β+T)(−ℓ) (e^((s−1)ℓ) − 1)/((s−1)ℓ), ℓ = ln((β+T)/(β+T+t)):

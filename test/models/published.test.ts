@@ -12,7 +12,7 @@
  *   MBG/NBD: we found no MBG/NBD estimates for CDNOW published by BTYDplus (its demos print
  *   none; the package documents the grocery data set), so the test pins our own fit's
  *   estimates and checks the model's defining difference instead; recovery is in mbgnbd.test.ts.
- * - The 1995 donor cohort: BG/BB (Fader, Hardie & Berger 2010, Table 3: α = 1.204, β = 0.750,
+ * - The 1995 donor cohort: BG/BB (Fader, Hardie & Berger 2010: α = 1.204, β = 0.750,
  *   γ = 0.657, δ = 2.783, LL = −33,225.6; Table 6's P(alive in 2002): 0.11 for no repeat gift,
  *   0.59 for x = 2 with the last in 1999, 0.93 for six of six; in-sample fit: 3,454.9 donors with
  *   no repeat gift and 1,253.1 with six).
