@@ -35,7 +35,7 @@
  * Inspired by the documentation of BTYDplus and lifetimes; no code was taken from them.
  */
 import { expectedPurchasesIfAlive as bgnbdExpectedPurchasesIfAlive } from './bgnbd.js';
-import { failedMle, fitMaximumLikelihood, positiveRows, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
+import { failedMle, fitMaximumLikelihood, positiveRows, startSubsample, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
 import { groupIntegers, groupPairs, validateRfmSummary, type RfmSummary } from './rfm-data.js';
 import { digamma, lgamma, log1pexp } from './special.js';
 
@@ -47,6 +47,9 @@ export interface MbgNbdParams {
 }
 
 export type MbgNbdFit = MleFit<MbgNbdParams>;
+
+/** Above twice this many distinct histories the starts run on a subsample (the BG/NBD's default). */
+const DEFAULT_SUBSAMPLE_ROWS = 60_000;
 
 function assertParams(p: MbgNbdParams): void {
   for (const name of ['r', 'alpha', 'a', 'b'] as const) {
@@ -189,7 +192,17 @@ export function fitMbgNbd(data: RfmSummary, opts: MleOptions & { extraStarts?: M
     { r: 0.5, alpha: 0.5 / rate, a: 0.2, b: 5 },
     ...(opts.extraStarts ?? []),
   ];
-  return fitMaximumLikelihood(space(prep.meanT), { customers: prep.customers, evaluate: (t, g) => evaluate(prep, t, g) }, starts, prep.rows.length, opts);
+  // Large inputs: the starts on a subsample, the best refined on all rows (mle.ts), as for the BG/NBD.
+  const sample = startSubsample(data, prep.rows.length, opts.subsampleRows ?? DEFAULT_SUBSAMPLE_ROWS, opts.seed);
+  const samplePrep = sample ? prepare(sample) : null;
+  return fitMaximumLikelihood(
+    space(prep.meanT),
+    { customers: prep.customers, evaluate: (t, g) => evaluate(prep, t, g) },
+    starts,
+    prep.rows.length,
+    opts,
+    samplePrep ? { customers: samplePrep.customers, evaluate: (t, g) => evaluate(samplePrep, t, g) } : null,
+  );
 }
 
 /** P(active at T | x, t_x, T) = 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x)); below 1 also for x = 0. */

@@ -9,6 +9,8 @@
  * inverted; se(param) = param · se(ln param) (delta method), as in bgnbd.ts.
  */
 import { invertSymmetric, minimizeBfgs, numericHessian, type MinimizeResult } from './optimize.js';
+import { Rng } from './random.js';
+import { pickRows, weightedSubsample, type RfmSummary } from './rfm-data.js';
 
 /** A model's log-likelihood over its prepared data, in log-parameters. */
 export interface LogLikelihood {
@@ -50,7 +52,18 @@ export interface MleOptions {
   maxIterations?: number;
   /** Central-difference step (in log-parameters) for the observed information. */
   hessianStep?: number;
+  /**
+   * Inputs with more distinct rows than twice this run the starts on a weighted random
+   * subsample of about this many rows (Horvitz–Thompson weights, rfm-data.ts) and refine only the
+   * best start on all rows, as bgnbd.ts does; 0 disables it. Models decide the default.
+   */
+  subsampleRows?: number;
+  /** Seed of the subsample draw (the fit is deterministic for a given seed). */
+  seed?: number;
 }
+
+/** Starts on a subsample stop here (mean log-likelihood scale): its sampling noise is far larger. */
+const SUBSAMPLE_GRADIENT_TOLERANCE = 1e-6;
 
 const DEFAULT_GRADIENT_TOLERANCE = 1e-8;
 const DEFAULT_MAX_ITERATIONS = 400;
@@ -123,14 +136,21 @@ export function fitMaximumLikelihood<P>(
   starts: P[],
   rows: number,
   opts: MleOptions = {},
+  startLikelihood: LogLikelihood | null = null,
 ): MleFit<P> {
   const n = space.names.length;
-  const scale = 1 / likelihood.customers;
-  const objective = (theta: Float64Array, gradient: Float64Array): number => {
-    const ll = likelihood.evaluate(theta, gradient);
-    for (let i = 0; i < n; i++) gradient[i] *= -scale;
-    return Number.isFinite(ll) ? -ll * scale : Infinity;
+  const objectiveOf = (of: LogLikelihood) => {
+    const factor = 1 / of.customers;
+    return (theta: Float64Array, gradient: Float64Array): number => {
+      const ll = of.evaluate(theta, gradient);
+      for (let i = 0; i < n; i++) gradient[i] *= -factor;
+      return Number.isFinite(ll) ? -ll * factor : Infinity;
+    };
   };
+  const objective = objectiveOf(likelihood);
+  // With a subsample, the starts run on it (a looser tolerance) and the best is refined below.
+  const startObjective = startLikelihood ? objectiveOf(startLikelihood) : objective;
+  const tolerance = opts.gradientTolerance ?? DEFAULT_GRADIENT_TOLERANCE;
   const stopWhen = (theta: Float64Array): string | null => {
     const i = space.names.findIndex((_, k) => Math.abs(theta[k] - space.logScales[k]) > ABORT_LOG_PARAMETER);
     return i === -1 ? null : `stopped: parameter ${space.names[i]} is running away (ln ${space.names[i]} = ${theta[i].toFixed(1)})`;
@@ -147,8 +167,8 @@ export function fitMaximumLikelihood<P>(
       records.push({ initial, params: nanParams(space), logLikelihood: NaN, converged: false, iterations: 0 });
       continue;
     }
-    const run = minimizeBfgs(objective, toTheta(space, initial), {
-      gradientTolerance: opts.gradientTolerance ?? DEFAULT_GRADIENT_TOLERANCE,
+    const run = minimizeBfgs(startObjective, toTheta(space, initial), {
+      gradientTolerance: startLikelihood ? Math.max(tolerance, SUBSAMPLE_GRADIENT_TOLERANCE) : tolerance,
       maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
       stopWhen,
     });
@@ -156,13 +176,24 @@ export function fitMaximumLikelihood<P>(
     records.push({
       initial,
       params: toParams(space, run.x),
-      logLikelihood: -run.f * likelihood.customers,
+      logLikelihood: -run.f * (startLikelihood ?? likelihood).customers,
       converged: run.converged,
       iterations: run.iterations,
     });
     if (Number.isFinite(run.f) && (best === null || run.f < best.f)) best = run;
   }
   if (best === null) return { ...failedMle(space, 'no starting point gave a finite likelihood', rows, likelihood.customers), starts: records };
+  if (startLikelihood) {
+    // The subsample's optimum, refined on all rows from its curvature.
+    const refined = minimizeBfgs(objective, best.x, {
+      gradientTolerance: tolerance,
+      maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
+      initialInverseHessian: best.inverseHessian,
+      stopWhen,
+    });
+    iterations += refined.iterations;
+    best = refined;
+  }
 
   const params = toParams(space, best.x);
   const messages: string[] = [];
@@ -211,4 +242,18 @@ export function positiveRows(weight: Float64Array): Uint32Array {
   const rows = new Uint32Array(kept);
   for (let i = 0, j = 0; i < weight.length; i++) if (weight[i] > 0) rows[j++] = i;
   return rows;
+}
+
+/** Default seed of the starts' subsample (mle.ts's fits are deterministic for a given seed). */
+export const DEFAULT_SUBSAMPLE_SEED = 19870101;
+
+/**
+ * The weighted subsample the starts run on when `rows` exceeds twice `subsampleRows` (null
+ * otherwise): about subsampleRows rows, Horvitz–Thompson weights (rfm-data.ts weightedSubsample).
+ */
+export function startSubsample(data: RfmSummary, rows: number, subsampleRows: number, seed = DEFAULT_SUBSAMPLE_SEED): RfmSummary | null {
+  if (!(subsampleRows > 0) || rows <= 2 * subsampleRows) return null;
+  const rng = new Rng(seed);
+  const sample = weightedSubsample(data.weight, subsampleRows, () => rng.uniform());
+  return { x: pickRows(data.x, sample.rows), tx: pickRows(data.tx, sample.rows), T: pickRows(data.T, sample.rows), weight: sample.weight };
 }

@@ -114,6 +114,11 @@ describe('MBG/NBD fit', () => {
       const se = fit.standardErrors![name];
       expect(Math.abs(fit.params[name] - truth[name]), `${name}: ${fit.params[name]} ± ${se}`).toBeLessThan(3 * se);
     }
+    // Starts on a small weighted subsample, the best refined on all rows: the same maximum.
+    const viaSubsample = fitMbgNbd(data, { subsampleRows: 300 });
+    expect(viaSubsample.converged, viaSubsample.message).toBe(true);
+    for (const name of ['r', 'alpha', 'a', 'b'] as const) expect(viaSubsample.params[name]).toBeCloseTo(fit.params[name], 5);
+    expect(viaSubsample.starts.every((s) => s.logLikelihood !== fit.logLikelihood)).toBe(true);
   });
 
   it('P(alive) matches the simulated share of customers still active, for one-time and repeat buyers', () => {

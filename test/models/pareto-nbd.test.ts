@@ -175,6 +175,11 @@ describe('Pareto/NBD fit', () => {
       const se = fit.standardErrors![name];
       expect(Math.abs(fit.params[name] - truth[name]), `${name}: ${fit.params[name]} ± ${se}`).toBeLessThan(3 * se);
     }
+    // Starts on a small weighted subsample, the best refined on all rows: the same maximum.
+    const viaSubsample = fitParetoNbd(data, { subsampleRows: 300 });
+    expect(viaSubsample.converged, viaSubsample.message).toBe(true);
+    for (const name of ['r', 'alpha', 's', 'beta'] as const) expect(viaSubsample.params[name]).toBeCloseTo(fit.params[name], 5);
+    expect(viaSubsample.starts.every((s) => s.logLikelihood !== fit.logLikelihood)).toBe(true);
   });
 
   it('names the problem instead of fitting degenerate or invalid data', () => {
