@@ -412,7 +412,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             options.holdoutEnd,
             settings.time_unit,
             settings.horizon_months,
-            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings }),
+            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model }),
             JSON.stringify(input),
             scored,
             report.model_status,

@@ -36,6 +36,7 @@ describe('crm run --model on the CDNOW sample', () => {
     expect(p.log_likelihood).toBeCloseTo(-9595.0, 1);
     expect(Object.keys(p.standard_errors)).toEqual(['r', 'alpha', 's', 'beta']);
     expect(sql(db, 'SELECT churn_method, count(*) AS customers FROM customer_latest GROUP BY 1')).toEqual([{ churn_method: 'pareto_nbd', customers: 2357 }]);
+    expect(sql(db, "SELECT model, params->>'$.model' AS chosen FROM runs")).toEqual([{ model: 'pareto_nbd', chosen: 'pareto_nbd' }]);
     const text = crm(['--db', db, 'model', 'show']).stdout;
     expect(text).toContain('Pareto/NBD (Schmittlein, Morrison & Colombo 1987)');
   });
