@@ -42,7 +42,8 @@ function checkDate(flag: string, value: string | undefined): string | null {
 
 /** Merge defaults, the config file's `models` section and the flags; validate the result. */
 export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunOptions {
-  const fromConfig = (config.models ?? {}) as Partial<ModelSettings>;
+  // models.model (the purchase model, like --model) is not a model setting: it chooses the model.
+  const { model: configModel, ...fromConfig } = (config.models ?? {}) as Partial<ModelSettings> & { model?: string };
   const settings: ModelSettings = {
     ...DEFAULT_SETTINGS,
     ...fromConfig,
@@ -68,10 +69,10 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
   if (holdoutEnd && asOf && holdoutEnd <= asOf) throw usageError(`--holdout-end ${holdoutEnd} must be after --as-of ${asOf}`);
   if (since && asOf && since > asOf) throw usageError(`--since ${since} must not be after --as-of ${asOf}`);
   validateSettings(settings);
-  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model) };
+  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel) };
 }
 
-/** --model's value as a model key (bgnbd when absent). */
+/** --model's (or the config's models.model) value as a model key (bgnbd when absent). */
 function parseModelFlag(value: string | undefined): PurchaseModelKey {
   if (value === undefined) return 'bgnbd';
   if (value === 'bgbb') {
