@@ -234,23 +234,14 @@ export function mbgnbdPNoPurchase(params: MbgNbdParams, t: number, x: number, tx
   return 1 - alive + alive * Math.exp(-(params.r + x) * Math.log1p(t / (params.alpha + T)));
 }
 
-/** Per-history predictions (the same outputs as bgnbd-limits.ts's predictPurchases). */
-export interface HistoryPredictions {
-  pAlive: Float64Array;
-  /** E[purchases in (T, T + horizon]]. */
-  expectedPurchases: Float64Array;
-  /** P(no purchase in (T, T + horizon]). */
-  pNoPurchase: Float64Array;
-}
-
 /** P(alive), expected purchases and P(no purchase) over `horizon` for every row; the 2F1 part once per distinct (x, T). */
-export function predictMbgNbd(params: MbgNbdParams, data: RfmSummary, horizon: number): HistoryPredictions {
+export function predictMbgNbd(params: MbgNbdParams, data: RfmSummary, horizon: number) {
   assertParams(params);
   if (!(horizon >= 0) || !Number.isFinite(horizon)) throw new RangeError(`predictMbgNbd: horizon must be finite and >= 0 (got ${horizon})`);
   const n = data.x.length;
   const pairs = groupPairs(data.x, data.T);
   const ifAlive = Float64Array.from(pairs.firstRow, (row) => mbgnbdExpectedPurchasesIfAlive(params, horizon, data.x[row], data.T[row]));
-  const out: HistoryPredictions = { pAlive: new Float64Array(n), expectedPurchases: new Float64Array(n), pNoPurchase: new Float64Array(n) };
+  const out = { pAlive: new Float64Array(n), expectedPurchases: new Float64Array(n), pNoPurchase: new Float64Array(n) };
   for (let i = 0; i < n; i++) {
     const alive = mbgnbdPAlive(params, data.x[i], data.tx[i], data.T[i]);
     out.pAlive[i] = alive;
