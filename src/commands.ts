@@ -342,8 +342,9 @@ export function registerCommands(program: Command): void {
     .option('--horizon <months>', 'months ahead for expected purchases and CLV (default 12)')
     .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
+    .addOption(new Option('--model <model>', 'purchase model: bgnbd (default), pareto-nbd or mbgnbd (bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'bgbb']))
     .option('--json', 'print the run as JSON')
-    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string }, cmd: Command) => {
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);
@@ -354,7 +355,7 @@ export function registerCommands(program: Command): void {
   const model = program.command('model').description('the fitted models of a run');
   model
     .command('show')
-    .description('BG/NBD, Gamma-Gamma and contract sBG parameters, fit diagnostics and the backtests of the latest run')
+    .description('purchase model (BG/NBD, Pareto/NBD or MBG/NBD), Gamma-Gamma and contract sBG parameters, fit diagnostics and the backtests of the latest run')
     .option('--run <id>', 'a run other than the latest', integerFlag('--run', { positive: true }))
     .option('--json', 'print as JSON')
     .action(async (opts: { run?: number }, cmd: Command) => {

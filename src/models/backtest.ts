@@ -32,7 +32,7 @@ export interface Backtest {
   /** Customers who bought in the holdout / did not. */
   buyers: number;
   non_buyers: number;
-  method: 'bgnbd' | 'recency';
+  method: 'bgnbd' | 'pareto_nbd' | 'mbgnbd' | 'recency';
 }
 
 /** The last frequency bucket ("7+"; models/relations/backtest.ts groups by least(x, 7)). */

@@ -103,3 +103,109 @@ export function simulateGammaGamma(
   }
   return { x, m };
 }
+
+/**
+ * Simulate `nCustomers` Pareto/NBD histories (Schmittlein, Morrison & Colombo 1987): per customer
+ * λ ~ Gamma(r, α), μ ~ Gamma(s, β), an exponential lifetime of rate μ from the first purchase,
+ * and Poisson(λ) purchases while alive, recorded up to T (uniform on [minT, maxT]).
+ */
+export function simulateParetoNbd(
+  params: { r: number; alpha: number; s: number; beta: number },
+  nCustomers: number,
+  window: SimulationWindow,
+  rng: Rng,
+): SimulatedRfm {
+  const x = new Float64Array(nCustomers);
+  const tx = new Float64Array(nCustomers);
+  const T = new Float64Array(nCustomers);
+  const alive = new Uint8Array(nCustomers);
+  const span = window.maxT - window.minT;
+  for (let i = 0; i < nCustomers; i++) {
+    const horizon = window.minT + span * rng.uniform();
+    const lambda = rng.gamma(params.r, params.alpha);
+    const lifetime = rng.exponential(rng.gamma(params.s, params.beta));
+    const end = Math.min(lifetime, horizon);
+    let time = 0;
+    let purchases = 0;
+    let last = 0;
+    for (;;) {
+      time += rng.exponential(lambda);
+      if (time > end) break;
+      purchases++;
+      last = time;
+    }
+    x[i] = purchases;
+    tx[i] = last;
+    T[i] = horizon;
+    alive[i] = lifetime > horizon ? 1 : 0;
+  }
+  return { x, tx, T, alive };
+}
+
+/**
+ * Simulate `nCustomers` MBG/NBD histories (Batislam, Denizel & Filiztekin 2007): as the BG/NBD,
+ * but the customer may also drop out right after the first purchase (time 0).
+ */
+export function simulateMbgNbd(params: BgNbdParams, nCustomers: number, window: SimulationWindow, rng: Rng): SimulatedRfm {
+  const x = new Float64Array(nCustomers);
+  const tx = new Float64Array(nCustomers);
+  const T = new Float64Array(nCustomers);
+  const alive = new Uint8Array(nCustomers);
+  const span = window.maxT - window.minT;
+  for (let i = 0; i < nCustomers; i++) {
+    const horizon = window.minT + span * rng.uniform();
+    const lambda = rng.gamma(params.r, params.alpha);
+    const p = rng.beta(params.a, params.b);
+    let active = rng.uniform() >= p;
+    let time = 0;
+    let purchases = 0;
+    let last = 0;
+    while (active) {
+      time += rng.exponential(lambda);
+      if (time > horizon) break;
+      purchases++;
+      last = time;
+      if (rng.uniform() < p) active = false;
+    }
+    x[i] = purchases;
+    tx[i] = last;
+    T[i] = horizon;
+    alive[i] = active ? 1 : 0;
+  }
+  return { x, tx, T, alive };
+}
+
+/**
+ * Simulate BG/BB histories over `periods` opportunities after the first transaction (Fader,
+ * Hardie & Berger 2010): p ~ Beta(α, β), θ ~ Beta(γ, δ); at the start of each opportunity an
+ * active customer leaves with probability θ, else transacts with probability p. `T` holds n.
+ */
+export function simulateBgBb(
+  params: { alpha: number; beta: number; gamma: number; delta: number },
+  nCustomers: number,
+  periods: number,
+  rng: Rng,
+): SimulatedRfm {
+  const x = new Float64Array(nCustomers);
+  const tx = new Float64Array(nCustomers);
+  const T = new Float64Array(nCustomers).fill(periods);
+  const alive = new Uint8Array(nCustomers);
+  for (let i = 0; i < nCustomers; i++) {
+    const p = rng.beta(params.alpha, params.beta);
+    const theta = rng.beta(params.gamma, params.delta);
+    let active = true;
+    for (let t = 1; t <= periods && active; t++) {
+      if (rng.uniform() < theta) {
+        active = false;
+        break;
+      }
+      if (rng.uniform() < p) {
+        x[i]++;
+        tx[i] = t;
+      }
+    }
+    // Alive at the next opportunity: survives its start too.
+    alive[i] = active && rng.uniform() >= theta ? 1 : 0;
+  }
+  return { x, tx, T, alive };
+}

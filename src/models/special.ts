@@ -285,3 +285,110 @@ export function hypergeometricTailSum(
     `hypergeometric series (${p}, ${q}; ${s}; ${z}) did not converge within ${MAX_SERIES_TERMS} terms`,
   );
 }
+
+/** ln 2F1(a, b; c; z) and its partial derivatives with respect to a, b, c and z. */
+export interface Log2F1Gradient {
+  value: number;
+  da: number;
+  db: number;
+  dc: number;
+  dz: number;
+}
+
+/**
+ * The power series of 2F1 with the sums its parameter derivatives need: for t_k the k-th term,
+ * ∂ ln t_k/∂a = Σ_{j<k} 1/(a+j) (likewise b), ∂ ln t_k/∂c = −Σ_{j<k} 1/(c+j), ∂ ln t_k/∂z = k/z.
+ * Returns ln Σ t_k and the derivatives of ln Σ t_k (each sum divided by Σ t_k, so the running
+ * rescale cancels). The stop rule is hypergeometricSeries's tail bound on Σ t_k; the derivative
+ * sums' terms carry an extra factor growing like ln k, negligible at that tolerance.
+ */
+function hypergeometricSeriesWithGradient(a: number, b: number, c: number, z: number): Log2F1Gradient & { logCancellation: number } {
+  const kMonotone = monotoneRatioStart(a, b, c);
+  let term = 1;
+  let sum = 1;
+  let maxAbsTerm = 1;
+  let logScale = 0;
+  let ha = 0;
+  let hb = 0;
+  let hc = 0;
+  let sumA = 0;
+  let sumB = 0;
+  let sumC = 0;
+  let sumK = 0;
+  const finish = (): Log2F1Gradient & { logCancellation: number } => {
+    if (!(sum > 0)) return { value: NaN, da: NaN, db: NaN, dc: NaN, dz: NaN, logCancellation: Infinity };
+    return {
+      value: logScale + Math.log(sum),
+      da: sumA / sum,
+      db: sumB / sum,
+      dc: -sumC / sum,
+      dz: z > 0 ? sumK / (z * sum) : (a * b) / c,
+      logCancellation: Math.log(maxAbsTerm / sum),
+    };
+  };
+  if (z === 0) return finish();
+  for (let k = 0; k < MAX_SERIES_TERMS; k++) {
+    ha += 1 / (a + k);
+    hb += 1 / (b + k);
+    hc += 1 / (c + k);
+    term *= (z * (a + k) * (b + k)) / ((c + k) * (k + 1));
+    if (term === 0) return finish();
+    sum += term;
+    sumA += term * ha;
+    sumB += term * hb;
+    sumC += term * hc;
+    sumK += term * (k + 1);
+    const absTerm = Math.abs(term);
+    if (absTerm > maxAbsTerm) maxAbsTerm = absTerm;
+    if (absTerm > RESCALE_THRESHOLD) {
+      term /= RESCALE_THRESHOLD;
+      sum /= RESCALE_THRESHOLD;
+      sumA /= RESCALE_THRESHOLD;
+      sumB /= RESCALE_THRESHOLD;
+      sumC /= RESCALE_THRESHOLD;
+      sumK /= RESCALE_THRESHOLD;
+      maxAbsTerm /= RESCALE_THRESHOLD;
+      logScale += LOG_RESCALE_THRESHOLD;
+    }
+    if (k + 1 >= kMonotone) {
+      const nextRatio = Math.abs((z * (a + k + 1) * (b + k + 1)) / ((c + k + 1) * (k + 2)));
+      const q = Math.max(nextRatio, z);
+      if (q < 1 && (absTerm * q) / (1 - q) <= SERIES_TAIL_TOLERANCE * Math.abs(sum)) return finish();
+    }
+  }
+  throw new Error(`log2F1WithGradient(${a}, ${b}; ${c}; ${z}): hypergeometric series did not converge within ${MAX_SERIES_TERMS} terms`);
+}
+
+/**
+ * ln 2F1(a, b; c; z) as log2F1 computes it (the same choice between the direct series and
+ * Euler's transform), with its analytic partial derivatives in a, b, c and z — the derivatives
+ * in the parameters are the series' term-wise derivatives (digamma differences), so models whose
+ * likelihood holds a 2F1 (the Pareto/NBD) get exact gradients. Under Euler's transform
+ * ln 2F1 = (c−a−b) ln(1−z) + ln S(c−a, c−b; c; z), and the chain rule maps S's derivatives back.
+ */
+export function log2F1WithGradient(a: number, b: number, c: number, z: number): Log2F1Gradient {
+  if (![a, b, c, z].every(Number.isFinite)) {
+    throw new RangeError(`log2F1WithGradient: arguments must be finite (a=${a}, b=${b}, c=${c}, z=${z})`);
+  }
+  if (!(c > 0)) throw new RangeError(`log2F1WithGradient: c must be > 0 (got ${c})`);
+  if (!(z >= 0 && z < 1)) throw new RangeError(`log2F1WithGradient: z must be in [0, 1) (got ${z})`);
+  const cMinusA = c - a;
+  const cMinusB = c - b;
+  const excess = Math.abs(cMinusB) < Math.abs(cMinusA) ? cMinusB - a : cMinusA - b;
+  if (excess < 0 && z > 0) {
+    const euler = hypergeometricSeriesWithGradient(cMinusA, cMinusB, c, z);
+    if (Number.isFinite(euler.value) && euler.logCancellation < Math.log(MAX_CANCELLATION)) {
+      const logOneMinusZ = Math.log1p(-z);
+      return {
+        value: excess * logOneMinusZ + euler.value,
+        da: -logOneMinusZ - euler.da,
+        db: -logOneMinusZ - euler.db,
+        dc: logOneMinusZ + euler.da + euler.db + euler.dc,
+        dz: -excess / (1 - z) + euler.dz,
+      };
+    }
+  }
+  const direct = hypergeometricSeriesWithGradient(a, b, c, z);
+  if (!Number.isFinite(direct.value)) throw new Error(`log2F1WithGradient(${a}, ${b}; ${c}; ${z}): the function is not positive here`);
+  return { value: direct.value, da: direct.da, db: direct.db, dc: direct.dc, dz: direct.dz };
+}

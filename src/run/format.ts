@@ -36,9 +36,15 @@ export function formatRunResult(r: RunResult): string[] {
   } else if (r.model_status === 'fallback') {
     lines.push(`  models not fitted: ${r.fallback_reason}`);
     lines.push('  churn risk is the recency fallback (share of customers who bought more recently); value tiers use net revenue');
-  } else if (r.bgnbd) {
-    const b = r.bgnbd;
-    lines.push(`  ${bgnbdModelLine(b, r.time_unit)} (log-likelihood ${b.log_likelihood.toFixed(1)}, ${formatCount(b.triples)} distinct histories)`);
+  } else if (r.bgnbd || r.pareto_nbd || r.mbgnbd) {
+    if (r.bgnbd) {
+      const b = r.bgnbd;
+      lines.push(`  ${bgnbdModelLine(b, r.time_unit)} (log-likelihood ${b.log_likelihood.toFixed(1)}, ${formatCount(b.triples)} distinct histories)`);
+    }
+    for (const [key, name, params] of [['pareto_nbd', 'Pareto/NBD', ['r', 'alpha', 's', 'beta']], ['mbgnbd', 'MBG/NBD', ['r', 'alpha', 'a', 'b']]] as const) {
+      const c = r[key];
+      if (c) lines.push(`  ${name}: ${params.map((k) => `${k}=${Number(c[k]).toFixed(3)}`).join(' ')} (log-likelihood ${c.log_likelihood.toFixed(1)}, ${formatCount(c.triples)} distinct histories)`);
+    }
     if (r.gamma_gamma) {
       const g = r.gamma_gamma;
       lines.push(

@@ -8,7 +8,8 @@
  *                  customers with only returns (counted, not scored); lines are read as the
  *                  history of their customer after the merges in effect (relations/merged-history.ts)
  *   2. rfm       — score cut points; scores and segments are expressions in step 6 (models/rfm.ts)
- *   3. bgnbd     — fit on the distinct histories (x, t_x, T); P(alive), expected purchases,
+ *   3. bgnbd     — fit on the distinct histories (x, t_x, T) (or the model --model names,
+ *                  models/purchase-models.ts); P(alive), expected purchases,
  *                  discounted expected purchases and churn tier per history (models/bgnbd.ts,
  *                  clv.ts), while DuckDB ranks the 80/20 levels (relations/revenue-levels.ts)
  *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts),
@@ -28,7 +29,17 @@ import type { Progress } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { BUCKET_CAP, type Backtest } from '../models/backtest.js';
 import type { BgNbdParams } from '../models/bgnbd.js';
-import { fitPurchaseModel, meanPurchaseRate, predictPurchases, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
+import { fitPurchaseModel, meanPurchaseRate, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
+import {
+  discountedPurchasesAll,
+  fitChosenPurchaseModel,
+  fromBgNbd,
+  PURCHASE_MODEL_NAMES,
+  type FittedPurchaseModel,
+  type PurchaseModelChoiceFit,
+  type PurchaseModelKey,
+  type PurchaseModelReport,
+} from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
 import { boundParams, inlined, insertInto, materialize, rowsOf, type RelationParams } from '../models/relation.js';
@@ -71,6 +82,11 @@ export interface RunModelsInput {
 type LimitParam = number | null;
 
 export interface ModelReport {
+  /** Key of the purchase model used (bgnbd, pareto_nbd, mbgnbd); null when none was fitted. */
+  model?: PurchaseModelKey | null;
+  /** The chosen model's report when it is not the BG/NBD (--model; models/purchase-models.ts). */
+  pareto_nbd?: PurchaseModelReport;
+  mbgnbd?: PurchaseModelReport;
   bgnbd: {
     /** null: an interior fit; otherwise the boundary whose limiting model was fitted (models/bgnbd-limits.ts). */
     boundary: BgNbdBoundary | null;
@@ -245,7 +261,15 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
   // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access).
   const pareto = timed('pareto', () => materialize(store, revenueLevels, chain));
-  if (!fallbackReason) {
+  // --model other than the BG/NBD (models/purchase-models.ts): fitted instead of it, same outputs.
+  let chosen: PurchaseModelChoiceFit | null = null;
+  if (!fallbackReason && options.model !== 'bgnbd') {
+    const name = PURCHASE_MODEL_NAMES[options.model];
+    chosen = await progress.step(`fitting ${name} on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
+      timed('model_fit', async () => fitChosenPurchaseModel(options.model, data)),
+    );
+    if (chosen.model === null) [fallbackCode, fallbackReason] = ['fit_failed', `the ${name} fit did not converge: ${chosen.report.message}`];
+  } else if (!fallbackReason) {
     bgnbd = await progress.step(`fitting BG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
       timed('bgnbd_fit', async () => fitPurchaseModel(data)),
     );
@@ -253,16 +277,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     if (bgnbd.model === null) [fallbackCode, fallbackReason] = ['fit_failed', `the BG/NBD fit did not converge: ${bgnbd.message}`];
   }
   await pareto;
-  const model = fallbackReason === null ? (bgnbd?.model ?? null) : null;
+  const bgModel = fallbackReason === null ? (bgnbd?.model ?? null) : null;
+  const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
   const fitted = model !== null;
   if (model) {
     await timed('bgnbd_predict', async () => {
-      const prediction = predictPurchases(model, data, horizonUnits);
-      const discounted = discountedExpectedPurchasesAll(model, data, {
-        horizon: horizonUnits,
-        unitsPerYear: DAYS_PER_YEAR / unitDays,
-        annualDiscountRate: settings.discount_rate,
-      });
+      const prediction = model.predict(data, horizonUnits);
+      const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
+      const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
       await writeDoubleTable(store, 'run_predictions_raw', {
         x: triples.x,
         t_x_days: triples.t_x_days,
@@ -273,7 +295,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         discounted_purchases: discounted,
       });
       // Per distinct history (~4× fewer than customers on the bench), keyed like run_base.
-      await materialize(store, PREDICTIONS, { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium });
+      await materialize(store, PREDICTIONS, { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium, churn_method: model.key });
       await store.run('DROP TABLE temp.run_predictions_raw');
     });
   } else {
@@ -310,7 +332,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   if (options.holdoutEnd && model) {
     await timed('backtest_predict', async () => {
       const holdoutUnits = daysBetween(asOf, options.holdoutEnd!) / unitDays;
-      const p = predictPurchases(model, data, holdoutUnits);
+      const p = model.predict(data, holdoutUnits);
       await writeDoubleTable(store, 'run_holdout_predictions', { x: triples.x, t_x_days: triples.t_x_days, T_days: triples.T_days, predicted: p.expectedPurchases });
     });
   }
@@ -347,7 +369,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
-        const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, fitted)) : null;
+        const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),
           customers_only_returns: onlyReturns.customers,
@@ -365,7 +387,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           fallback_reason: fallbackReason,
           fallback_code: fallbackCode,
           trend,
+          model: model?.key ?? null,
           bgnbd: bgnbd ? describeBgNbd(bgnbd) : null,
+          ...(chosen ? { [chosen.key]: chosen.report } : {}),
           gamma_gamma: gamma ? describeGamma(gamma, excludedSpend) : null,
           backtest,
           summary,
@@ -382,7 +406,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // The data's first date and the trend windows it was compared over ("not enough history" when not comparable).
         const input = { ...inputInfo, trend };
         await store.run(
-          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts, model, purchase_model) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
           [
             runId,
             started.toISOString().replace('T', ' ').replace('Z', ''),
@@ -391,7 +415,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             options.holdoutEnd,
             settings.time_unit,
             settings.horizon_months,
-            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings }),
+            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model }),
             JSON.stringify(input),
             scored,
             report.model_status,
@@ -404,6 +428,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             TOOL_VERSION,
             fallbackCode,
             contractsReport ? JSON.stringify(contractsReport) : null,
+            report.model ?? null,
+            chosen ? JSON.stringify(chosen.report) : null,
           ],
         );
         return report;
@@ -418,8 +444,8 @@ function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86_400_000);
 }
 
-async function computeBacktest(store: Store, runId: number, asOf: string, holdoutEnd: string, fitted: boolean): Promise<Backtest> {
-  // Without a fitted model there are no holdout predictions: every customer's is 0.
+async function computeBacktest(store: Store, runId: number, asOf: string, holdoutEnd: string, method: PurchaseModelKey | null): Promise<Backtest> {
+  // Without a fitted model (method null) there are no holdout predictions: every customer's is 0.
   await store.run('CREATE TEMP TABLE IF NOT EXISTS run_holdout_predictions (x DOUBLE, t_x_days DOUBLE, T_days DOUBLE, predicted DOUBLE)');
   const params = { as_of: asOf, holdout_end: holdoutEnd, run_id: runId };
   const buckets = await rowsOf<BacktestBucketRow, keyof typeof params>(store, BACKTEST_BUCKETS, params);
@@ -443,7 +469,7 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
     auc_p_no_purchase: aucNoPurchase?.auc ?? null,
     buyers: auc?.n_neg ?? 0,
     non_buyers: auc?.n_pos ?? 0,
-    method: fitted ? 'bgnbd' : 'recency',
+    method: method ?? 'recency',
   };
 }
 

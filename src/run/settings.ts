@@ -7,6 +7,7 @@ import type { CrmConfig } from '../config.js';
 import { parseDateFlag } from '../util/dates.js';
 import { inputError, usageError } from '../util/errors.js';
 import type { DataEnd } from './contracts.js';
+import { purchaseModelKey, type PurchaseModelKey } from '../models/purchase-models.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules } from '../models/rfm.js';
 import { CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
 
@@ -21,6 +22,8 @@ export interface RunFlags {
   horizon?: string | number;
   since?: string;
   share?: string | number;
+  /** --model: bgnbd | pareto-nbd | mbgnbd (models/purchase-models.ts); bgbb is refused for now. */
+  model?: string;
 }
 
 export interface RunOptions {
@@ -29,6 +32,8 @@ export interface RunOptions {
   holdoutEnd: string | null;
   since: string | null;
   settings: ModelSettings;
+  /** The purchase model to fit (default bgnbd), recorded in runs.model. */
+  model: PurchaseModelKey;
 }
 
 function checkDate(flag: string, value: string | undefined): string | null {
@@ -37,7 +42,8 @@ function checkDate(flag: string, value: string | undefined): string | null {
 
 /** Merge defaults, the config file's `models` section and the flags; validate the result. */
 export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunOptions {
-  const fromConfig = (config.models ?? {}) as Partial<ModelSettings>;
+  // models.model (the purchase model, like --model) is not a model setting: it chooses the model.
+  const { model: configModel, ...fromConfig } = (config.models ?? {}) as Partial<ModelSettings> & { model?: string };
   const settings: ModelSettings = {
     ...DEFAULT_SETTINGS,
     ...fromConfig,
@@ -63,7 +69,18 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
   if (holdoutEnd && asOf && holdoutEnd <= asOf) throw usageError(`--holdout-end ${holdoutEnd} must be after --as-of ${asOf}`);
   if (since && asOf && since > asOf) throw usageError(`--since ${since} must not be after --as-of ${asOf}`);
   validateSettings(settings);
-  return { asOf, holdoutEnd, since, settings };
+  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel) };
+}
+
+/** --model's (or the config's models.model) value as a model key (bgnbd when absent). */
+function parseModelFlag(value: string | undefined): PurchaseModelKey {
+  if (value === undefined) return 'bgnbd';
+  if (value === 'bgbb') {
+    throw usageError('--model bgbb: the BG/BB counts discrete opportunities (yearly, monthly) and crm run does not build period histories yet; use bgnbd, pareto-nbd or mbgnbd');
+  }
+  const key = purchaseModelKey(value);
+  if (key === null) throw usageError(`--model ${value}: use bgnbd, pareto-nbd or mbgnbd`);
+  return key;
 }
 
 /** Order of two store dates as text ('2025-12-31', or a year past 9999): negative, zero or positive. */

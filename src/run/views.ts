@@ -42,7 +42,12 @@ export interface ModelShow {
   customers: number;
   model_status: string;
   fallback_reason: string | null;
+  /** Key of the purchase model the run used (bgnbd, pareto_nbd, mbgnbd); null when none was fitted. */
+  model: string | null;
   bgnbd: Record<string, unknown> | null;
+  /** The chosen model under its own key when it is not the BG/NBD (crm run --model). */
+  pareto_nbd?: Record<string, unknown>;
+  mbgnbd?: Record<string, unknown>;
   gamma_gamma: Record<string, unknown> | null;
   backtest: Record<string, unknown> | null;
   /** runs.contracts (run/contracts.ts); null for a run without contracts. */
@@ -54,12 +59,17 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
   try {
     const row = await store.one(
       `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(created_at AS VARCHAR) AS created_at, time_unit, horizon_months, customers,
-              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts
+              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model
        FROM runs WHERE run_id = ${runId ?? '(SELECT max(run_id) FROM runs)'}`,
     );
     if (!row) throw inputError(`no run ${runId}`);
+    const { purchase_model: chosenReport, ...rest } = row;
+    // Runs before migration 12 have no model: a fitted one used the BG/NBD.
+    const model = (row.model as string | null) ?? (row.model_status === 'fitted' ? 'bgnbd' : null);
     return {
-      ...(row as unknown as ModelShow),
+      ...(rest as unknown as ModelShow),
+      model,
+      ...(chosenReport !== null && chosenReport !== undefined && model ? { [model]: parseJson(chosenReport) } : {}),
       bgnbd: parseJson(row.bgnbd),
       gamma_gamma: parseJson(row.gamma_gamma),
       backtest: parseJson(row.backtest),
@@ -68,6 +78,22 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
   } finally {
     store.close();
   }
+}
+
+/** The Pareto/NBD or MBG/NBD of a run (crm run --model): parameters, standard errors, fit. */
+function chosenModelLines(key: 'pareto_nbd' | 'mbgnbd', report: Record<string, unknown>): string[] {
+  const title = key === 'pareto_nbd' ? 'Pareto/NBD (Schmittlein, Morrison & Colombo 1987)' : 'MBG/NBD (Batislam, Denizel & Filiztekin 2007)';
+  const names = key === 'pareto_nbd' ? ['r', 'alpha', 's', 'beta'] : ['r', 'alpha', 'a', 'b'];
+  const se = (report.standard_errors ?? null) as Record<string, number> | null;
+  return [
+    '',
+    title,
+    renderTable(
+      ['parameter', 'estimate', 'std. error'],
+      names.map((k) => [k, Number(report[k]).toPrecision(5), se && se[k] !== undefined ? Number(se[k]).toPrecision(3) : '—']),
+    ),
+    `log-likelihood ${Number(report.log_likelihood).toFixed(2)}, converged: ${report.converged ? 'yes' : 'no'} (${String(report.message)})`,
+  ];
 }
 
 export function formatModelShow(m: ModelShow): string[] {
@@ -93,6 +119,8 @@ export function formatModelShow(m: ModelShow): string[] {
     );
     lines.push(`log-likelihood ${Number(b.log_likelihood).toFixed(2)}, converged: ${b.converged ? 'yes' : 'no'} (${b.message})`);
   }
+  const chosen = m.model === 'pareto_nbd' || m.model === 'mbgnbd' ? (m[m.model] as Record<string, unknown> | undefined) : undefined;
+  if (chosen) lines.push(...chosenModelLines(m.model as 'pareto_nbd' | 'mbgnbd', chosen));
   const g = m.gamma_gamma as Record<string, number | string | boolean> | null;
   if (g) {
     lines.push('', 'Gamma-Gamma (Fader & Hardie 2013)');

@@ -760,6 +760,17 @@ FROM merges
 WHERE undone_at IS NULL;
 `,
   },
+  {
+    version: 12,
+    description: 'models users choose: churn_method may name the Pareto/NBD or MBG/NBD; runs.model and runs.purchase_model record the model used',
+    // crm run --model bgnbd|pareto-nbd|mbgnbd (src/models/purchase-models.ts). Widening an ENUM keeps
+    // every stored value; earlier runs have model NULL (they used the BG/NBD, or the fallback).
+    sql: `
+ALTER TABLE metrics_customers ALTER COLUMN churn_method TYPE ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd');
+ALTER TABLE runs ADD COLUMN model VARCHAR;        -- key of the purchase model used: bgnbd | pareto_nbd | mbgnbd (NULL: fallback, or a run before migration 12)
+ALTER TABLE runs ADD COLUMN purchase_model JSON;  -- the chosen model's report when it is not the BG/NBD (runs.bgnbd holds that one)
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -6,7 +6,8 @@
  * and joined back on run_base.history_key.
  *
  * Two sources, one rule for the tier:
- * - fitted (`PREDICTIONS`): the BG/NBD's numbers per history, written by the run into
+ * - fitted (`PREDICTIONS`): the purchase model's numbers per history ($churn_method names it:
+ *   bgnbd, pareto_nbd or mbgnbd, models/purchase-models.ts), written by the run into
  *   temp.run_predictions_raw (x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases,
  *   discounted_purchases) — the maths is in TypeScript (models/bgnbd*.ts, clv.ts);
  * - recency fallback (`RECENCY_PREDICTIONS`, when the models cannot be fitted): churn risk is the
@@ -35,7 +36,7 @@ SELECT history_key,
        churn_method
 FROM risks`;
 
-export const PREDICTIONS: Relation<'tier_basis' | 'high' | 'medium'> = {
+export const PREDICTIONS: Relation<'tier_basis' | 'high' | 'medium' | 'churn_method'> = {
   name: 'temp.run_predictions',
   grain: 'one row per distinct purchase history (x, t_x, T)',
   sql: `
@@ -52,10 +53,10 @@ risks AS (
          expected_purchases,
          discounted_purchases,
          CASE WHEN $tier_basis = 'p_no_purchase' THEN p_no_purchase ELSE 1 - p_alive END AS tier_risk,
-         'bgnbd' AS churn_method
+         CAST($churn_method AS VARCHAR) AS churn_method
   FROM histories
 )${TIERED}`,
-  params: ['tier_basis', 'high', 'medium'],
+  params: ['tier_basis', 'high', 'medium', 'churn_method'],
 };
 
 export const RECENCY_PREDICTIONS: Relation<'high' | 'medium'> = {

@@ -78,7 +78,7 @@ describe('predictions', () => {
     await store.run(`CREATE OR REPLACE TEMP TABLE run_predictions_raw AS SELECT COLUMNS(*)::DOUBLE FROM (VALUES
       (0.0, 0.0, 10.0, 1.0, 0.2, 0.5, 0.4), (1.0, 5.0, 10.0, 0.4, 0.7, 0.3, 0.2), (2.0, 3.0, 30.0, 0.7, 0.5, 0.1, 0.1), (3.0, 3.0, 40.0, 0.75, 0.1, 0.1, 0.1))
       t(x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases, discounted_purchases)`);
-    await materialize(store, PREDICTIONS, { tier_basis: 'churn_risk', high: 0.6, medium: 0.3 });
+    await materialize(store, PREDICTIONS, { tier_basis: 'churn_risk', high: 0.6, medium: 0.3, churn_method: 'bgnbd' });
     const rows = await store.all('SELECT history_key, churn_risk, churn_tier, churn_method FROM temp.run_predictions ORDER BY history_key');
     expect(rows).toEqual([
       { history_key: key(0, 0, 10), churn_risk: 0, churn_tier: 'low', churn_method: 'bgnbd' },
@@ -86,9 +86,13 @@ describe('predictions', () => {
       { history_key: key(2, 3, 30), churn_risk: 1 - 0.7, churn_tier: 'medium', churn_method: 'bgnbd' }, // 0.3 (as a double, 1 − 0.7) ≥ medium
       { history_key: key(3, 3, 40), churn_risk: 1 - 0.75, churn_tier: 'low', churn_method: 'bgnbd' },
     ]);
-    await materialize(store, PREDICTIONS, { tier_basis: 'p_no_purchase', high: 0.6, medium: 0.3 });
+    await materialize(store, PREDICTIONS, { tier_basis: 'p_no_purchase', high: 0.6, medium: 0.3, churn_method: 'bgnbd' });
     const onQuiet = await store.all('SELECT churn_tier FROM temp.run_predictions ORDER BY history_key');
     expect(onQuiet.map((r) => r.churn_tier)).toEqual(['low', 'high', 'medium', 'low']);
+    // The model the run chose names the method (crm run --model, models/purchase-models.ts).
+    await materialize(store, PREDICTIONS, { tier_basis: 'churn_risk', high: 0.6, medium: 0.3, churn_method: 'pareto_nbd' });
+    const methods = await store.all('SELECT DISTINCT churn_method FROM temp.run_predictions');
+    expect(methods).toEqual([{ churn_method: 'pareto_nbd' }]);
   });
 
   it('fall back to the percent rank of recency over customers, as percent_rank() over every customer would', async () => {

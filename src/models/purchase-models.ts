@@ -1,0 +1,166 @@
+/**
+ * One interface over the continuous-time purchase models a user can choose — BG/NBD (with its
+ * boundary limits, bgnbd-limits.ts), Pareto/NBD (pareto-nbd.ts) and MBG/NBD (mbgnbd.ts) — so that
+ * the run can fit the chosen one and write the same per-history outputs whichever it is:
+ * P(alive), expected purchases over the horizon, P(no purchase) and the discounted expected
+ * purchases CLV multiplies by the value per transaction (clv.ts's convention: monthly steps,
+ * each step's purchases valued at its end).
+ *
+ * Each model is described under its own key with the figures `crm model show --json` shows:
+ * its parameters, `log_likelihood`, `converged`, `standard_errors` (bgnbd.{r, alpha, a, b},
+ * pareto_nbd.{r, alpha, s, beta}, mbgnbd.{r, alpha, a, b}).
+ *
+ * The BG/BB (bgbb.ts) counts discrete opportunities and needs period histories, not (x, t_x, T)
+ * in a time unit: it is not in this interface.
+ */
+import { fitPurchaseModel, modelExpectedPurchasesIfAlive, modelPAliveAll, predictPurchases, type PurchaseModel } from './bgnbd-limits.js';
+import { discountSchedule, type ClvOptions } from './clv.js';
+import { fitMbgNbd, mbgnbdExpectedPurchasesIfAlive, predictMbgNbd, type MbgNbdParams } from './mbgnbd.js';
+import type { MleFit } from './mle.js';
+import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, predictParetoNbd, type ParetoNbdParams } from './pareto-nbd.js';
+import { groupPairs, type RfmSummary } from './rfm-data.js';
+
+/** The models' names for people, by key. */
+export const PURCHASE_MODEL_NAMES: Record<PurchaseModelKey, string> = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' };
+
+/** The models by their keys (the JSON keys of `crm model show`). */
+export const PURCHASE_MODEL_KEYS = ['bgnbd', 'pareto_nbd', 'mbgnbd'] as const;
+export type PurchaseModelKey = (typeof PURCHASE_MODEL_KEYS)[number];
+
+/** `--model` spells the keys with hyphens: pareto-nbd → pareto_nbd. */
+export function purchaseModelKey(choice: string): PurchaseModelKey | null {
+  const key = choice.replace(/-/g, '_');
+  return (PURCHASE_MODEL_KEYS as readonly string[]).includes(key) ? (key as PurchaseModelKey) : null;
+}
+
+/** Per-history outputs of any purchase model. */
+export interface HistoryPredictions {
+  pAlive: Float64Array;
+  /** E[purchases in (T, T + horizon]]. */
+  expectedPurchases: Float64Array;
+  /** P(no purchase in (T, T + horizon]). */
+  pNoPurchase: Float64Array;
+}
+
+/** A fitted model to predict with. */
+export interface FittedPurchaseModel {
+  key: PurchaseModelKey;
+  predict(data: RfmSummary, horizon: number): HistoryPredictions;
+  /** P(alive at T) per row. */
+  pAlive(data: RfmSummary): Float64Array;
+  /** E[purchases in (T, T+t] | alive at T, x, T]. */
+  expectedPurchasesIfAlive(t: number, x: number, T: number): number;
+}
+
+/** What `crm model show --json` holds under the model's key. */
+export interface PurchaseModelReport {
+  [parameter: string]: unknown;
+  log_likelihood: number;
+  converged: boolean;
+  standard_errors: Record<string, number> | null;
+  customers: number;
+  triples: number;
+  message: string;
+}
+
+export interface PurchaseModelChoiceFit {
+  key: PurchaseModelKey;
+  /** null when the fit failed (the report's message says why). */
+  model: FittedPurchaseModel | null;
+  report: PurchaseModelReport;
+}
+
+/** The BG/NBD (or its boundary limit) behind the interface. */
+export function fromBgNbd(model: PurchaseModel): FittedPurchaseModel {
+  return {
+    key: 'bgnbd',
+    predict: (data, horizon) => predictPurchases(model, data, horizon),
+    pAlive: (data) => modelPAliveAll(model, data),
+    expectedPurchasesIfAlive: (t, x, T) => modelExpectedPurchasesIfAlive(model, t, x, T),
+  };
+}
+
+function fromParetoNbd(params: ParetoNbdParams): FittedPurchaseModel {
+  return {
+    key: 'pareto_nbd',
+    predict: (data, horizon) => predictParetoNbd(params, data, horizon),
+    pAlive: (data) => predictParetoNbd(params, data, 0).pAlive,
+    expectedPurchasesIfAlive: (t, x, T) => paretoNbdExpectedPurchasesIfAlive(params, t, x, T),
+  };
+}
+
+function fromMbgNbd(params: MbgNbdParams): FittedPurchaseModel {
+  return {
+    key: 'mbgnbd',
+    predict: (data, horizon) => predictMbgNbd(params, data, horizon),
+    pAlive: (data) => predictMbgNbd(params, data, 0).pAlive,
+    expectedPurchasesIfAlive: (t, x, T) => mbgnbdExpectedPurchasesIfAlive(params, t, x, T),
+  };
+}
+
+function reportOf<P extends object>(fit: MleFit<P>): PurchaseModelReport {
+  return {
+    ...(fit.params as Record<string, number>),
+    log_likelihood: fit.logLikelihood,
+    converged: fit.converged,
+    standard_errors: fit.standardErrors ? { ...(fit.standardErrors as Record<string, number>) } : null,
+    customers: fit.customers,
+    triples: fit.rows,
+    message: fit.message,
+  };
+}
+
+/**
+ * Fit the chosen model to compressed histories. The BG/NBD is fitted as the run always has
+ * (fitPurchaseModel: a boundary maximum is a fit of its limiting model); the others by maximum
+ * likelihood with standard errors. A model that does not converge is not used (model null).
+ */
+export function fitChosenPurchaseModel(key: PurchaseModelKey, data: RfmSummary): PurchaseModelChoiceFit {
+  if (key === 'bgnbd') {
+    const fit = fitPurchaseModel(data);
+    const params = fit.model ? (fit.model.params as unknown as Record<string, number>) : (fit.full.params as unknown as Record<string, number>);
+    return {
+      key,
+      model: fit.model ? fromBgNbd(fit.model) : null,
+      report: {
+        ...params,
+        boundary: fit.model?.boundary ?? null,
+        log_likelihood: fit.logLikelihood,
+        converged: fit.converged,
+        standard_errors: fit.standardErrors,
+        customers: fit.customers,
+        triples: fit.rows,
+        message: fit.message,
+      },
+    };
+  }
+  if (key === 'pareto_nbd') {
+    const fit = fitParetoNbd(data);
+    return { key, model: fit.converged ? fromParetoNbd(fit.params) : null, report: reportOf(fit) };
+  }
+  const fit = fitMbgNbd(data);
+  return { key, model: fit.converged ? fromMbgNbd(fit.params) : null, report: reportOf(fit) };
+}
+
+/**
+ * Discounted expected purchases over the horizon for every row (clv.ts's convention), for any
+ * model: P(alive) × Σ_i ΔE_i(alive) d_i, the sum once per distinct (x, T).
+ */
+export function discountedPurchasesAll(model: FittedPurchaseModel, data: RfmSummary, opts: ClvOptions): Float64Array {
+  const schedule = discountSchedule(opts);
+  const alive = model.pAlive(data);
+  const pairs = groupPairs(data.x, data.T);
+  const perPair = new Float64Array(pairs.groupCount);
+  for (let g = 0; g < pairs.groupCount; g++) {
+    const row = pairs.firstRow[g];
+    let total = 0;
+    let previous = 0;
+    for (let i = 0; i < schedule.stepEnds.length; i++) {
+      const cumulative = model.expectedPurchasesIfAlive(schedule.stepEnds[i], data.x[row], data.T[row]);
+      total += (cumulative - previous) * schedule.discountFactors[i];
+      previous = cumulative;
+    }
+    perPair[g] = total;
+  }
+  return Float64Array.from(alive, (p, i) => p * perPair[pairs.groupOf[i]]);
+}
