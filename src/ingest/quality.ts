@@ -354,8 +354,8 @@ function findingsOf(r: QualityReport): Finding[] {
   const rejected = r.rejects.reduce((a, x) => a + x.count, 0);
   add('rejects', 'warning', rejected, `${n(rejected, 'input row was', 'input rows were')} rejected (see the rejects table)`);
   add('duplicate_transaction_rows', 'warning', r.duplicates.transaction_rows.extra, `${n(r.duplicates.transaction_rows.extra, 'transaction row repeats', 'transaction rows repeat')} another row exactly`);
-  add('customers_by_email', 'warning', r.duplicates.customers_by_email.groups, `${n(r.duplicates.customers_by_email.groups, 'e-mail address is', 'e-mail addresses are')} shared by several customer ids (the same person twice?)`);
-  add('customers_by_phone', 'warning', r.duplicates.customers_by_phone.groups, `${n(r.duplicates.customers_by_phone.groups, 'phone number is', 'phone numbers are')} shared by several customer ids`);
+  add('customers_by_email', 'warning', r.duplicates.customers_by_email.groups, `${n(r.duplicates.customers_by_email.groups, 'e-mail address is', 'e-mail addresses are')} shared by several customer ids (the same person twice? crm quality --suggest-merges writes a merge file to review)`);
+  add('customers_by_phone', 'warning', r.duplicates.customers_by_phone.groups, `${n(r.duplicates.customers_by_phone.groups, 'phone number is', 'phone numbers are')} shared by several customer ids (see crm quality --suggest-merges)`);
   add('invalid_emails', 'warning', r.invalid.emails.count, `${n(r.invalid.emails.count, 'customer has', 'customers have')} an invalid e-mail address`);
   add('invalid_phones', 'warning', r.invalid.phones.count, `${n(r.invalid.phones.count, 'customer has', 'customers have')} an invalid phone number`);
   add('future_orders', 'warning', r.dates.future_orders.count, `${n(r.dates.future_orders.count, 'transaction is', 'transactions are')} dated after ${r.as_of}`);
