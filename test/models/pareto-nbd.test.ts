@@ -227,7 +227,10 @@ describe('Pareto/NBD properties (fast-check)', () => {
         expect(short).toBeGreaterThanOrEqual(1 - alive - 1e-9);
         expect(short).toBeLessThanOrEqual(1 + 1e-12);
         expect(long).toBeLessThanOrEqual(short + 1e-9);
-        expect(paretoNbdConditionalExpectedPurchases(p, 52, x, tx, T)).toBeGreaterThanOrEqual(paretoNbdConditionalExpectedPurchases(p, 4, x, tx, T));
+        // Non-decreasing in the horizon; with fast dropout (large s, small beta) both horizons reach
+        // the same limit, and the two values may then differ in the last bit either way.
+        const within4 = paretoNbdConditionalExpectedPurchases(p, 4, x, tx, T);
+        expect(paretoNbdConditionalExpectedPurchases(p, 52, x, tx, T)).toBeGreaterThanOrEqual(within4 * (1 - 1e-12));
       }),
       { numRuns: 200 },
     );
