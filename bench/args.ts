@@ -38,6 +38,14 @@ export interface BenchOptions {
    */
   contracts: number;
   skipContracts: boolean;
+  /**
+   * The lookup part (issue #11 §2): `crm customer QUERY` by id, e-mail, phone, name and a query
+   * matching nobody, each a whole command, on the dirty data set's store (2.5M customers).
+   * Runs after the dirty data set; `--data lookup` runs it alone (building that store once);
+   * `--skip-lookup` leaves it out.
+   */
+  lookupOnly: boolean;
+  skipLookup: boolean;
 }
 
 export const BENCH_DEFAULTS: BenchOptions = {
@@ -56,6 +64,8 @@ export const BENCH_DEFAULTS: BenchOptions = {
   scaleMax: 100_000_000,
   contracts: 1_000_000,
   skipContracts: false,
+  lookupOnly: false,
+  skipLookup: false,
 };
 
 /** The scale steps, in clean lines; customers grow with them (see scaleCustomers). */
@@ -81,7 +91,7 @@ export function parseCount(value: string, flag: string): number {
 }
 
 const VALUE_FLAGS = ['customers', 'seed', 'data', 'clean-lines', 'clean-customers', 'clean-file', 'ingest-repeat', 'run-repeat', 'report-repeat', 'work', 'scale-max', 'contracts'] as const;
-const SWITCHES = ['fresh', 'skip-report', 'skip-append', 'scale', 'skip-contracts'] as const;
+const SWITCHES = ['fresh', 'skip-report', 'skip-append', 'scale', 'skip-contracts', 'skip-lookup'] as const;
 
 /** Parse the bench's arguments (without node and the script); unknown flags are refused. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -94,6 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       else if (name === 'skip-report') o.skipReport = true;
       else if (name === 'skip-append') o.skipAppend = true;
       else if (name === 'skip-contracts') o.skipContracts = true;
+      else if (name === 'skip-lookup') o.skipLookup = true;
       else o.scale = true;
       continue;
     }
@@ -115,7 +126,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         if (value === 'both') o.dataSets = ['clean', 'dirty'];
         else if (value === 'clean' || value === 'dirty') o.dataSets = [value];
         else if (value === 'contracts') o.dataSets = [];
-        else throw new BenchUsageError(`${flag} ${JSON.stringify(value)}: give clean, dirty, both or contracts`);
+        else if (value === 'lookup') {
+          o.dataSets = [];
+          o.lookupOnly = true;
+        } else throw new BenchUsageError(`${flag} ${JSON.stringify(value)}: give clean, dirty, both, contracts or lookup`);
         break;
       case 'clean-lines':
         o.cleanLines = parseCount(value, flag);
@@ -147,7 +161,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         break;
     }
   }
-  if (o.dataSets.length === 0 && o.skipContracts) throw new BenchUsageError('--data contracts with --skip-contracts leaves nothing to measure');
+  if (o.lookupOnly) {
+    if (o.skipLookup) throw new BenchUsageError('--data lookup with --skip-lookup leaves nothing to measure');
+    // The lookup part alone: not the contracts part.
+    o.skipContracts = true;
+  } else if (o.dataSets.length === 0 && o.skipContracts) throw new BenchUsageError('--data contracts with --skip-contracts leaves nothing to measure');
   return o;
 }
 

@@ -40,6 +40,12 @@
  * ratio to the summary shown. A phase that fails (a command not there yet) is reported as a
  * missed target, and the other parts still run.
  *
+ * The lookup part (issue #11 §2): `crm customer QUERY` on the dirty data set's store (2.5M
+ * customers, after its runs; `--data lookup` builds that store alone and keeps it in the work
+ * folder), by id, e-mail, phone, name and a query matching nobody, each a whole command timed
+ * from process start to exit, `--run-repeat` rounds: target under 1 s each. `--skip-lookup`
+ * leaves it out.
+ *
  * `--scale`: `crm ingest` and `crm run` on clean files of 1M, 10M and 100M lines (customers grow
  * with the lines, one per 3.92), the 100M step with `--memory-limit 4GB`: time, peak RSS (< 5 GB)
  * and seconds per million lines, which stays flat when the cost grows linearly. The files are
@@ -51,7 +57,8 @@
  * (pairs, default 1), --run-repeat N
  * (pairs, default 3), --report-repeat N (default 3), --skip-report, --skip-append, --work DIR
  * (where the stores go, default bench/data/work), --scale, --scale-max N, --contracts N (default 1M),
- * --skip-contracts, --data contracts (the contracts part alone).
+ * --skip-contracts, --data contracts (the contracts part alone), --data lookup (the lookup part
+ * alone), --skip-lookup.
  * Output: Markdown tables (ratios first, seconds second) on stdout, progress on stderr, every
  * figure in bench/results/latest.json (scale: bench/results/scale.json). Exit 1 when a target is
  * missed (named on the last line), 2 on a bad option.
@@ -78,6 +85,8 @@ import {
   formatSeconds,
   formatSteps,
   formatVerdict,
+  formatLookup,
+  lookupChecks,
   median,
   medianIndex,
   medianTimed,
@@ -88,6 +97,8 @@ import {
   type ContractRunPair,
   type ContractsResult,
   type DataSetResult,
+  type LookupKind,
+  type LookupResult,
   type PhaseResult,
   type ReportRender,
   type ScaleStep,
@@ -320,14 +331,17 @@ async function benchDataSets(o: BenchOptions, workDir: string): Promise<void> {
     results.push(await benchDataSet(name, files, o, workDir));
   }
   const contracts = o.skipContracts ? null : await benchContracts(o, workDir);
-  const checks = [...results.flatMap(checksFor), ...(contracts ? contractChecks(contracts) : [])];
+  const withLookup = !o.skipLookup && (o.lookupOnly || o.dataSets.includes('dirty'));
+  const lookup = withLookup ? await benchLookup(o, workDir, o.dataSets.includes('dirty') ? path.join(workDir, 'dirty.duckdb') : null) : null;
+  const checks = [...results.flatMap(checksFor), ...(contracts ? contractChecks(contracts) : []), ...(lookup ? lookupChecks(lookup) : [])];
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify({ machine: machine(), options: o, dataSets: results, contracts, checks }, null, 2) + '\n');
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify({ machine: machine(), options: o, dataSets: results, contracts, lookup, checks }, null, 2) + '\n');
   const out = [
     header(),
     '',
     ...(results.length ? [...formatRatios(results), '', ...formatSeconds(results), '', ...formatSteps(results), ''] : []),
     ...(contracts ? [...formatContracts(contracts), ''] : []),
+    ...(lookup ? [...formatLookup(lookup), ''] : []),
     formatVerdict(checks),
   ];
   process.stdout.write(out.join('\n') + '\n');
@@ -390,6 +404,93 @@ async function benchContracts(o: BenchOptions, workDir: string): Promise<Contrac
       if (!last) removeStore(target);
     }
     result.stepsMs = steps[medianIndex(pairs.map((p) => p.run.ms))] ?? {};
+  } catch (err) {
+    if (!(err instanceof PhaseFailed)) throw err;
+    result.failure = `${err.label}: ${err.lastError}`;
+    process.stderr.write(err.message.slice(0, 4000) + '\n');
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lookup part
+
+/** One customer with an e-mail, a phone and a name, picked the same way every time, and the customer count. */
+const LOOKUP_PICK_SQL = `
+SELECT (SELECT count(*) FROM customers)::DOUBLE AS customers, customer_id, email, phone, name
+FROM customers
+WHERE email IS NOT NULL AND phone IS NOT NULL AND name IS NOT NULL
+ORDER BY hash(customer_id), customer_id
+LIMIT 1`;
+
+/** Matches no generated customer: a name search over every customer, then exit 3. */
+const NO_MATCH_QUERY = 'nobody-by-this-name-qzx';
+
+/**
+ * The lookup store for `--data lookup`: the dirty data set ingested (transactions, then
+ * customers) and run once, so the 360° view has orders and scores to show. Kept in the work
+ * folder for the next lookup bench (`--fresh` rebuilds it).
+ */
+async function lookupStore(o: BenchOptions, workDir: string): Promise<string> {
+  const db = path.join(workDir, 'lookup.duckdb');
+  const done = `${db}.done`;
+  if (!o.fresh && fs.existsSync(done) && fs.existsSync(db)) return db;
+  const files = await dirtyFiles(o);
+  removeStore(db);
+  fs.rmSync(done, { force: true });
+  cliPhase(db, ['ingest', 'transactions', files.transactions], 'lookup: building the store, crm ingest transactions');
+  cliPhase(db, ['ingest', 'customers', files.customers], 'lookup: building the store, crm ingest customers');
+  cliPhase(db, ['run'], 'lookup: building the store, crm run');
+  fs.writeFileSync(done, new Date().toISOString() + '\n');
+  return db;
+}
+
+/** A whole `crm` command as a person at a terminal waits for it: process start to exit. */
+function wholeCommand(args: string[], expectedStatus: number, label: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cliEntry(), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CRM_DB: '' } });
+  const ms = Math.round(performance.now() - t0);
+  if (r.status !== expectedStatus) {
+    const errorLine = r.stderr.split('\n').find((l) => /error|Error/.test(l)) ?? `exit ${r.status ?? r.signal}`;
+    throw new PhaseFailed(label, errorLine.trim(), r.stderr);
+  }
+  return ms;
+}
+
+/**
+ * `crm customer QUERY` on the dirty data set's store (2.5M customers): by id, by e-mail
+ * (upper-cased and padded, so the normaliser works), by phone (digits only, without the
+ * separators stored), by name (upper-cased) and by a query matching nobody (exit 3). Each a
+ * whole command (issue #11 §2: under 1 s), `--run-repeat` rounds of one query of each kind,
+ * with `crm --version` per round as the start-up floor.
+ */
+async function benchLookup(o: BenchOptions, workDir: string, dirtyStore: string | null): Promise<LookupResult> {
+  const result: LookupResult = { customers: 0, store: '', versionMs: [], queries: [], failure: null };
+  try {
+    const db = dirtyStore ?? (await lookupStore(o, workDir));
+    result.store = db;
+    const [pick] = await storeRows<{ customers: number; customer_id: string; email: string; phone: string; name: string }>(db, LOOKUP_PICK_SQL);
+    if (!pick) throw new PhaseFailed('lookup: picking a customer', 'no customer with an e-mail, a phone and a name in the store', '');
+    result.customers = pick.customers;
+    const queries: { kind: LookupKind; query: string; status: number }[] = [
+      { kind: 'id', query: pick.customer_id, status: 0 },
+      { kind: 'e-mail', query: ` ${pick.email.toUpperCase()} `, status: 0 },
+      { kind: 'phone', query: pick.phone.replace(/\D/g, ''), status: 0 },
+      { kind: 'name', query: pick.name.toUpperCase(), status: 0 },
+      { kind: 'no match', query: NO_MATCH_QUERY, status: 3 },
+    ];
+    result.queries = queries.map((q) => ({ kind: q.kind, query: q.query, ms: [] }));
+    const rounds = Math.max(1, o.runRepeat);
+    for (let i = 0; i < rounds; i++) {
+      process.stderr.write(`bench: lookup round ${i + 1}/${rounds}:`);
+      result.versionMs.push(wholeCommand(['--version'], 0, 'lookup: crm --version'));
+      queries.forEach((q, k) => {
+        const ms = wholeCommand(['--db', db, 'customer', q.query], q.status, `lookup: crm customer by ${q.kind}`);
+        result.queries[k].ms.push(ms);
+        process.stderr.write(` ${q.kind} ${(ms / 1000).toFixed(2)} s`);
+      });
+      process.stderr.write('\n');
+    }
   } catch (err) {
     if (!(err instanceof PhaseFailed)) throw err;
     result.failure = `${err.label}: ${err.lastError}`;

@@ -427,3 +427,54 @@ export function formatContracts(r: ContractsResult): string[] {
   const steps = Object.entries(r.stepsMs).map(([k, v]) => `${k} ${v}`).join(', ');
   return [...ratios, '', ...markdownTable(['step', heading], rows), '', `contracts: steps of the median \`crm run\` (ms): ${steps || 'n/a'}`];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The lookup part (issue #11 §2)
+
+/** What a lookup query is, in the order they are run and shown. */
+export const LOOKUP_KINDS = ['id', 'e-mail', 'phone', 'name', 'no match'] as const;
+export type LookupKind = (typeof LOOKUP_KINDS)[number];
+
+export const LOOKUP_TARGETS = {
+  /** `crm customer QUERY` on 2.5M customers, the whole command (process start included), strictly under. */
+  commandMs: 1000,
+} as const;
+
+export interface LookupQuery {
+  kind: LookupKind;
+  /** What was typed (personal data of generated customers only). */
+  query: string;
+  /** Each repeat's whole command, process start to exit. */
+  ms: number[];
+}
+
+export interface LookupResult {
+  customers: number;
+  store: string;
+  /** `crm --version`, each repeat: the floor any command pays (node and the CLI's start). */
+  versionMs: number[];
+  queries: LookupQuery[];
+  /** The phase that failed and its last error line, or null. */
+  failure: string | null;
+}
+
+export function lookupChecks(r: LookupResult): Check[] {
+  const scope = `lookup (${lineCount(r.customers)} customers)`;
+  if (r.failure) return [{ scope, what: 'crm customer QUERY completes', value: 0, limit: 1, unit: '', strict: false, met: false, shown: `failed: ${r.failure}` }];
+  return r.queries.map((q) => check(scope, `crm customer by ${q.kind} (median)`, median(q.ms) / 1000, LOOKUP_TARGETS.commandMs / 1000, 's', true));
+}
+
+/** The lookup part: its targets, then each kind's query and times. */
+export function formatLookup(r: LookupResult): string[] {
+  const heading = `lookup (${lineCount(r.customers)} customers)`;
+  const checks = lookupChecks(r);
+  const rows = r.queries.map((q) => [`by ${q.kind}`, `\`${q.query.replace(/\|/g, '\\|')}\``, `${seconds(median(q.ms))} (${times(q.ms)})`]);
+  return [
+    ...markdownTable(['yardstick', 'target', heading], checks.map((c) => [c.what, checkLimit(c), checkValue(c)])),
+    '',
+    ...markdownTable(['`crm customer`', 'query', 'whole command (median; each)'], [
+      ...rows,
+      ['`crm --version` (start-up floor)', '', r.versionMs.length ? `${seconds(median(r.versionMs))} (${times(r.versionMs)})` : 'n/a'],
+    ]),
+  ];
+}

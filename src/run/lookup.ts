@@ -2,8 +2,8 @@
  * `crm customer QUERY`: find a customer by whatever the caller has — the id, an e-mail address,
  * a phone number, (part of) a name, or attributes of the customers file (`--where key=value`).
  *
- * One scan of `customers` with the normalised forms of ../ingest/normalise.ts (the same ones
- * `crm quality` uses to find duplicates), every user value a bound parameter: the SQL text is
+ * The normalised forms of ../ingest/normalise.ts (the same ones `crm quality` uses to find
+ * duplicates), each test reading only its own column, every user value a bound parameter: the SQL text is
  * chosen from constant fragments, never built from what the user typed. Which fragments apply
  * depends on the query's own normalised forms (a query that is no phone number is not compared
  * with phones), so a name search does not pay for the phone normaliser over every row.
@@ -154,9 +154,15 @@ async function candidates(store: Store, query: string | null, options: LookupOpt
   options.where.forEach((w, i) => Object.assign(params, { [`key${i}`]: jsonPointer(w.key), [`value${i}`]: w.value }));
   const masked = !options.showPii;
   const wholeName = tests.some((t) => t.kind === 'name') ? [{ kind: 'whole_name', sql: `${NORMALISED_NAME('name')} = $name` }] : [];
-  // The scan filters with the tests (one pass, cheap tests first within each); only the few
-  // rows that pass are tested again one by one, to say what matched.
-  const found = [...tests.map((t) => `(${t.sql})`), ...(tests.length ? [] : ['true'])].join(' OR ');
+  // Each test scans by itself, so DuckDB pushes it into the scan: it reads the tested column of
+  // every customer and the shown columns of the matching rows only (the id test is an equality
+  // checked against each block's min/max first). UNION keeps a row found by two tests once (by
+  // its rowid). One scan with the tests OR-ed decompressed all five columns of every customer:
+  // most of a lookup's time on 2.5M customers.
+  const attributes = attributeTests(options.where).map((t) => `\n    AND ${t}`).join('');
+  const scans = (tests.length ? tests.map((t) => `(${t.sql})`) : ['true']).map(
+    (test) => `SELECT rowid AS customer_row, customer_id, name, email, phone, region\n  FROM customers\n  WHERE ${test}${attributes}`,
+  );
   const flags = [...tests, ...wholeName].map((t) => `coalesce(${t.sql}, false) AS by_${t.kind}`);
   // A customer matched only by --where has 'attribute' as its reason; with a query too, the
   // attributes are a filter and the query's tests are the reasons.
@@ -164,9 +170,7 @@ async function candidates(store: Store, query: string | null, options: LookupOpt
   const strongestFirst = [...tests, ...wholeName].map((t) => `by_${t.kind} DESC`).concat('customer_id').join(', ');
   const sql = `
 WITH hits AS (
-  SELECT customer_id, name, email, phone, region
-  FROM customers
-  WHERE (${found})${attributeTests(options.where).map((t) => `\n    AND ${t}`).join('')}
+  ${scans.join('\n  UNION\n  ')}
 ),
 tested AS (
   SELECT *${flags.map((f) => `,\n         ${f}`).join('')}, count(*) OVER () AS matches

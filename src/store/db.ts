@@ -82,12 +82,23 @@ export class Store {
     }
     const migrate = opts.migrate ?? true;
     if (opts.readOnly && migrate && exists) {
-      // A read-only handle cannot migrate: bring an older store up to date first.
-      const version = await peekSchemaVersion(file);
-      if (version !== null && version < LATEST_SCHEMA_VERSION) {
-        const rw = await Store.open(file, { ...opts, readOnly: false });
-        rw.close();
+      // A read-only handle cannot migrate. Opened as it is first (one open, 30–130 ms of every
+      // read-only command: the common case, a store up to date); an older store is closed,
+      // brought up to date by a writable handle and opened again. A newer one has already been
+      // refused by checkSchema, which checks that with or without migrating.
+      const store = await Store.open(file, { ...opts, migrate: false });
+      let version: number;
+      try {
+        version = await store.schemaVersion();
+      } catch (err) {
+        store.close();
+        throw err;
       }
+      if (version >= LATEST_SCHEMA_VERSION) return store;
+      store.close();
+      const rw = await Store.open(file, { ...opts, readOnly: false });
+      rw.close();
+      return Store.open(file, { ...opts, migrate: false });
     }
     const config: Record<string, string> = {
       access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
@@ -239,22 +250,6 @@ export class Store {
     } catch {
       /* already closed */
     }
-  }
-}
-
-/** Read the schema version of a store without migrating it (null when unreadable). */
-async function peekSchemaVersion(file: string): Promise<number | null> {
-  try {
-    const s = await Store.open(file, { readOnly: true, migrate: false });
-    try {
-      return await s.schemaVersion();
-    } finally {
-      s.close();
-    }
-  } catch (err) {
-    // Locked: the peek already waited as long as allowed; waiting again would double --wait.
-    if (err instanceof CrmError && err.message.includes(STORE_IN_USE)) throw err;
-    return null;
   }
 }
 

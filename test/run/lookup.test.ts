@@ -18,6 +18,7 @@ const CUSTOMERS: [string, string | null, string | null, string | null, string | 
   ['CX1', 'Contains c1 in name', null, null, 'South', null],
   ['C0013812345678', 'Digits Id Ltd', null, null, 'South', null],
   ['C8', 'zhang', null, null, 'East', null],
+  ['K9', 'K9 Kennels', null, null, 'North', '{"club":"yes"}'],
 ];
 
 let store: Store;
@@ -95,6 +96,12 @@ describe('several customers: candidates', () => {
     ]);
     expect(l.candidates[1]).toMatchObject({ name: 'Zhang Wei', email: 'Z***@Example.com', phone: '+86 138****5678', region: 'East', value_tier: null });
     expect(l.pii_masked).toBe(true);
+  });
+
+  it('a customer found by two tests is one match with both reasons', async () => {
+    // With --where the id is not probed first: the id and the name test both find K9.
+    const c = await found('K9', { where: [parseWhere('club=yes')] });
+    expect([c.customer_id, c.matched]).toEqual(['K9', ['id', 'name']]);
   });
 
   it('--limit caps the list and keeps the count', async () => {

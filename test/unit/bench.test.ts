@@ -13,11 +13,13 @@ import {
   contractSteps,
   fitTime,
   formatContracts,
+  formatLookup,
   formatRatios,
   formatScale,
   formatSeconds,
   formatVerdict,
   ingestPairOf,
+  lookupChecks,
   median,
   medianTimed,
   medianIndex,
@@ -27,6 +29,7 @@ import {
   scaleChecks,
   type ContractsResult,
   type DataSetResult,
+  type LookupResult,
   type ScaleStep,
 } from '../../bench/figures.js';
 
@@ -52,6 +55,13 @@ describe('the bench options', () => {
     expect(() => parseBenchArgs(['--contracts', '0'])).toThrow(/give a positive count/);
   });
 
+  it('run the lookup part after the dirty data set, alone with --data lookup (no contracts), or not with --skip-lookup', () => {
+    expect(BENCH_DEFAULTS).toMatchObject({ lookupOnly: false, skipLookup: false });
+    expect(parseBenchArgs(['--data', 'lookup'])).toMatchObject({ dataSets: [], lookupOnly: true, skipContracts: true });
+    expect(parseBenchArgs(['--skip-lookup'])).toMatchObject({ dataSets: ['clean', 'dirty'], skipLookup: true, lookupOnly: false });
+    expect(() => parseBenchArgs(['--data', 'lookup', '--skip-lookup'])).toThrow(/nothing to measure/);
+  });
+
   it('stop the scale steps at --scale-max', () => {
     expect(scaleSteps(parseBenchArgs(['--scale']))).toEqual([1_000_000, 10_000_000, 100_000_000]);
     expect(scaleSteps(parseBenchArgs(['--scale', '--scale-max', '10M']))).toEqual([1_000_000, 10_000_000]);
@@ -61,7 +71,7 @@ describe('the bench options', () => {
   });
 
   it('refuse what they do not know, or a bad value', () => {
-    expect(() => parseBenchArgs(['--data', 'messy'])).toThrow(new BenchUsageError('--data "messy": give clean, dirty, both or contracts'));
+    expect(() => parseBenchArgs(['--data', 'messy'])).toThrow(new BenchUsageError('--data "messy": give clean, dirty, both, contracts or lookup'));
     expect(() => parseBenchArgs(['--repeat', '3'])).toThrow(/unknown argument "--repeat"/);
     expect(() => parseBenchArgs(['extra'])).toThrow(/unknown argument "extra"/);
     expect(() => parseBenchArgs(['--run-repeat'])).toThrow('--run-repeat needs a value');
@@ -263,5 +273,40 @@ describe('the contracts part', () => {
     expect(failed).toContain('| `crm generate --customers 0 --contracts N` | 9.50 s |');
     expect(failed).toContain('| DuckDB `read_csv` into a table | 3.00 s (peak 300 MB) |');
     expect(failed.some((l) => l.includes('crm ingest contracts`'))).toBe(false);
+  });
+});
+
+describe('the lookup part', () => {
+  const lookup = (over: Partial<LookupResult> = {}): LookupResult => ({
+    customers: 2_500_000,
+    store: '/w/dirty.duckdb',
+    versionMs: [150, 160, 140],
+    queries: [
+      { kind: 'id', query: 'C0000042', ms: [600, 650, 620] },
+      { kind: 'e-mail', query: ' A@B.EXAMPLE ', ms: [800, 1_200, 900] },
+      { kind: 'no match', query: 'a|b', ms: [990, 1_000, 1_010] },
+    ],
+    failure: null,
+    ...over,
+  });
+
+  it('hold each kind of query to under 1 s by its median whole command, and say when a command failed', () => {
+    expect(lookupChecks(lookup()).map((c) => [c.what, c.value, c.met])).toEqual([
+      ['crm customer by id (median)', 0.62, true],
+      ['crm customer by e-mail (median)', 0.9, true],
+      ['crm customer by no match (median)', 1, false],
+    ]);
+    const failed = lookupChecks(lookup({ queries: [], failure: 'lookup: crm customer by id: crm: error: no store' }));
+    expect(failed.map((c) => [c.what, c.met])).toEqual([['crm customer QUERY completes', false]]);
+    expect(formatVerdict(failed)).toMatch(/^targets missed \(1 of 1\): lookup \(2.5M customers\) crm customer QUERY completes failed: /);
+  });
+
+  it('prints its targets, then each query with its times and the start-up floor', () => {
+    const lines = formatLookup(lookup());
+    expect(lines[0]).toBe('| yardstick | target | lookup (2.5M customers) |');
+    expect(lines).toContain('| crm customer by e-mail (median) | < 1 s | 0.90 s ✓ |');
+    expect(lines).toContain('| by e-mail | ` A@B.EXAMPLE ` | 0.90 s (0.80, 1.20, 0.90) |');
+    expect(lines).toContain('| by no match | `a\\|b` | 1.00 s (0.99, 1.00, 1.01) |');
+    expect(lines[lines.length - 1]).toBe('| `crm --version` (start-up floor) |  | 0.15 s (0.15, 0.16, 0.14) |');
   });
 });
