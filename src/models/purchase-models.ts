@@ -23,6 +23,18 @@ import { groupPairs, type RfmSummary } from './rfm-data.js';
 /** The models' names for people, by key. */
 export const PURCHASE_MODEL_NAMES: Record<PurchaseModelKey, string> = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' };
 
+/**
+ * Each model's parameters as its report (runs.bgnbd, runs.purchase_model) names them, in the order
+ * people read them. The BG/NBD fitted at a boundary of its parameter space (bgnbd-limits.ts)
+ * reports its limiting model's: p (one dropout probability for all) and rate (one purchase rate),
+ * with the parameters the limit does not have NULL.
+ */
+export const PURCHASE_MODEL_PARAMETERS: Record<PurchaseModelKey, readonly string[]> = {
+  bgnbd: ['rate', 'r', 'alpha', 'a', 'b', 'p'],
+  pareto_nbd: ['r', 'alpha', 's', 'beta'],
+  mbgnbd: ['r', 'alpha', 'a', 'b'],
+};
+
 /** The models by their keys (the JSON keys of `crm model show`). */
 export const PURCHASE_MODEL_KEYS = ['bgnbd', 'pareto_nbd', 'mbgnbd'] as const;
 export type PurchaseModelKey = (typeof PURCHASE_MODEL_KEYS)[number];

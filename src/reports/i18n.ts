@@ -242,6 +242,20 @@ const NOTICES: Record<string, Entry> = {
     en: 'The best description of this data lies at a limit of the purchase model, and that limiting form of the model is used.',
     zh: '对这批数据的最佳描述位于购买模型的极限处，因此采用模型的该极限形式。',
   },
+  // The purchase model a run used (`model.` + report_run.model_key: runs.model, crm run --model),
+  // named with its paper, and how it lets customers drop out (`model_dropout.`: what its churn risk
+  // means for one-time buyers; the BG/NBD's sentence is in the notebook, with its count of them).
+  'model.bgnbd': { en: 'the BG/NBD model (Fader, Hardie & Lee 2005)', zh: 'BG/NBD 模型（Fader、Hardie 与 Lee，2005）' },
+  'model.pareto_nbd': { en: 'the Pareto/NBD model (Schmittlein, Morrison & Colombo 1987)', zh: 'Pareto/NBD 模型（Schmittlein、Morrison 与 Colombo，1987）' },
+  'model.mbgnbd': { en: 'the MBG/NBD model (Batislam, Denizel & Filiztekin 2007)', zh: 'MBG/NBD 模型（Batislam、Denizel 与 Filiztekin，2007）' },
+  'model_dropout.pareto_nbd': {
+    en: 'Pareto/NBD lets a customer drop out at any moment, not only right after a purchase, so its churn risk, 1 − P(alive), rises the longer a customer stays silent, one-time buyers included.',
+    zh: 'Pareto/NBD 模型允许客户在任何时刻流失，而不仅是在购买之后，因此它的流失风险（1 − 存活概率）随客户沉默时间的延长而上升，只购买过一次的客户也是如此。',
+  },
+  'model_dropout.mbgnbd': {
+    en: 'MBG/NBD lets a customer drop out right after any purchase, the first one included, so a one-time buyer\'s churn risk, 1 − P(alive), is above 0 and rises the longer they stay silent.',
+    zh: 'MBG/NBD 模型允许客户在任何一次购买之后流失（包括首次购买），因此只购买过一次的客户的流失风险（1 − 存活概率）大于 0，并随沉默时间的延长而上升。',
+  },
   // Why a contract is on the renewal list (`crm renewals`, src/reports/renewals.ts): the code is
   // chosen in SQL, the numbers filled by renewalReasonSql below. {nth} is the English ordinal of
   // the coming renewal (2nd), {n} the same as a number (第2次), {share} 1 − p_renew as a percent.

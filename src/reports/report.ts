@@ -17,6 +17,7 @@ import { renderNotebook, type QueryRun } from './notebook.js';
 import { checkOwner, ownerBookCondition, ownerSlug } from './owner-filter.js';
 import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
 import { literal } from '../store/sql.js';
+import { PURCHASE_MODEL_KEYS, PURCHASE_MODEL_NAMES, PURCHASE_MODEL_PARAMETERS, type PurchaseModelKey } from '../models/purchase-models.js';
 
 /** The built-in report notebook. */
 export const REPORT_NOTEBOOK = path.join(PACKAGE_ROOT, 'notebooks/report.md');
@@ -38,7 +39,10 @@ export function reportFileName(lang: Lang, owner?: string): string {
  * millions of names would cost more than the rest of the report).
  */
 export const REPORT_VIEWS = {
-  report_run: 'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest, owner_name and owner_scope (crm report --owner: the views hold that owner\'s book)',
+  report_run:
+    'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest, owner_name and owner_scope (crm report --owner: the views hold that owner\'s book); ' +
+    'the purchase model used: model_key (bgnbd, pareto_nbd, mbgnbd; NULL when the run fell back), model_name, model_fit (its JSON: runs.bgnbd or runs.purchase_model), model_parameters (one line); ' +
+    'purchase_customers (customers with a purchase: the base of every purchase share) and contract_only_customers (customers with contracts only), of the book for an owner',
   report_customers: '`customer_metrics` of the run: one row per customer with a purchase (the purchase figures; customers with contracts only are in `customer_metrics`)',
   report_cohorts: '`cohort_retention` of the run',
   report_migration: '`segment_migration` of the run (from the previous run)',
@@ -81,6 +85,32 @@ export async function resolveReportRun(store: Store, runId?: number): Promise<Ru
 const REPORT_MASK_MACRO = String.raw`CREATE OR REPLACE TEMP MACRO report_mask(x) AS
   regexp_replace(regexp_replace(CAST(x AS VARCHAR), '[^\s<>@]+@[^\s<>@]+', '***', 'g'), '\+?\d[\d\s().-]{5,}\d', '***', 'g')`;
 
+/** How a parameter is written for people in a report (the Greek letters of the papers). */
+const PARAMETER_SYMBOLS: Record<string, string> = { alpha: 'α', beta: 'β' };
+
+/**
+ * The purchase model a run used, for the report_run view (from the run row `r` with its
+ * `model_key`): its name (model_name), its fit (model_fit: runs.bgnbd for the BG/NBD, else
+ * runs.purchase_model) and its parameters as one line (model_parameters: "r = 0.233, α = 14.408,
+ * …", the parameters its fit has; rates and probabilities to 3 significant digits).
+ */
+function purchaseModelColumnsSql(): string {
+  const fit = `CASE WHEN r.model_key = 'bgnbd' THEN r.bgnbd ELSE r.purchase_model END`;
+  const cases = (value: (key: PurchaseModelKey) => string) =>
+    `CASE r.model_key ${PURCHASE_MODEL_KEYS.map((key) => `WHEN ${literal(key)} THEN ${value(key)}`).join(' ')} END`;
+  const parameters = (key: PurchaseModelKey) =>
+    `concat_ws(', ', ${PURCHASE_MODEL_PARAMETERS[key]
+      .map((name) => {
+        const value = `CAST((${fit})->>${literal(`$.${name}`)} AS DOUBLE)`;
+        const digits = name === 'p' || name === 'rate' ? `'%.3g'` : `'%.3f'`;
+        return `CASE WHEN ${value} IS NOT NULL THEN ${literal(`${PARAMETER_SYMBOLS[name] ?? name} = `)} || printf(${digits}, ${value}) END`;
+      })
+      .join(', ')})`;
+  return `${cases((key) => literal(PURCHASE_MODEL_NAMES[key]))} AS model_name,
+            ${fit} AS model_fit,
+            ${cases(parameters)} AS model_parameters`;
+}
+
 /**
  * An owner's report (`crm report --owner NAME`) is the same notebook over the owner's book: the
  * views of customers, profiles and contracts (and so the renewals due) keep only the customers
@@ -112,16 +142,24 @@ export async function createReportViews(conn: DuckDBConnection, runId: number, o
   if (!Number.isInteger(id)) throw new Error(`createReportViews: bad run id ${runId}`);
   const inBook = owner === undefined ? 'TRUE' : ownerBookCondition(literal(owner));
   const statements = [
+    // model_key: the purchase model used (runs.model); a fitted run from before migration 12 has
+    // none recorded and used the BG/NBD; a fallback run used none (NULL).
     `CREATE OR REPLACE TEMP VIEW report_run AS
+     WITH r AS (SELECT *, coalesce(model, CASE WHEN model_status = 'fitted' THEN 'bgnbd' END) AS model_key FROM runs WHERE run_id = ${id})
      SELECT r.*,
+            ${purchaseModelColumnsSql()},
             ${owner === undefined ? 'CAST(NULL AS VARCHAR)' : literal(owner)} AS owner_name,
             ${owner === undefined ? 'false' : 'true'} AS owner_scope,
             r.model_status = 'fitted' AS fitted,
             r.backtest IS NOT NULL AS has_backtest,
             CAST(CASE WHEN r.since IS NOT NULL THEN date_diff('day', r.since, r.as_of) + 1
                       ELSE CAST(r.params->>'$.key_accounts.trend_window_days' AS INTEGER) END AS INTEGER) AS period_days,
-            r.run_id = (SELECT max(run_id) FROM runs) AS is_latest
-     FROM runs r WHERE r.run_id = ${id}`,
+            r.run_id = (SELECT max(run_id) FROM runs) AS is_latest,
+            -- The two kinds of customer a run scores (of the book, for an owner): the purchase
+            -- figures and their shares are of the first; runs.customers counts both.
+            (SELECT count(*) FROM customer_metrics m WHERE m.run_id = ${id} AND m.first_purchase IS NOT NULL AND ${inBook}) AS purchase_customers,
+            (SELECT count(*) FROM customer_metrics m WHERE m.run_id = ${id} AND m.first_purchase IS NULL AND ${inBook}) AS contract_only_customers
+     FROM r`,
     // The report's segments, churn, 80/20 and value shares are of the customers with purchases
     // (issue #10: customers with contracts only have NULL purchase columns and would skew every share).
     owner === undefined
