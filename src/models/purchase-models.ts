@@ -26,11 +26,12 @@ export const PURCHASE_MODEL_NAMES: Record<PurchaseModelKey, string> = { bgnbd: '
 /**
  * Each model's parameters as its report (runs.bgnbd, runs.purchase_model) names them, in the order
  * people read them. The BG/NBD fitted at a boundary of its parameter space (bgnbd-limits.ts)
- * reports its limiting model's: p (one dropout probability for all) and rate (one purchase rate),
- * with the parameters the limit does not have NULL.
+ * reports its limiting model's — p (one dropout probability for all) — with the parameters the
+ * limit does not have NULL; its `rate` (one purchase rate for all) is a parameter only at a
+ * homogeneous-rates boundary (run/format.ts: bgnbdModelLine), so it is not listed here.
  */
 export const PURCHASE_MODEL_PARAMETERS: Record<PurchaseModelKey, readonly string[]> = {
-  bgnbd: ['rate', 'r', 'alpha', 'a', 'b', 'p'],
+  bgnbd: ['r', 'alpha', 'a', 'b', 'p'],
   pareto_nbd: ['r', 'alpha', 's', 'beta'],
   mbgnbd: ['r', 'alpha', 'a', 'b'],
 };

@@ -98,8 +98,10 @@ function purchaseModelColumnsSql(): string {
   const fit = `CASE WHEN r.model_key = 'bgnbd' THEN r.bgnbd ELSE r.purchase_model END`;
   const cases = (value: (key: PurchaseModelKey) => string) =>
     `CASE r.model_key ${PURCHASE_MODEL_KEYS.map((key) => `WHEN ${literal(key)} THEN ${value(key)}`).join(' ')} END`;
+  // The BG/NBD at a homogeneous-rates boundary has one purchase rate for all (run/format.ts: bgnbdModelLine).
+  const rate = `CASE WHEN contains(coalesce(r.bgnbd->>'$.boundary', ''), 'homogeneous_rates') THEN 'rate = ' || printf('%.4g', CAST(r.bgnbd->>'$.rate' AS DOUBLE)) END, `;
   const parameters = (key: PurchaseModelKey) =>
-    `concat_ws(', ', ${PURCHASE_MODEL_PARAMETERS[key]
+    `concat_ws(', ', ${key === 'bgnbd' ? rate : ''}${PURCHASE_MODEL_PARAMETERS[key]
       .map((name) => {
         const value = `CAST((${fit})->>${literal(`$.${name}`)} AS DOUBLE)`;
         const digits = name === 'p' || name === 'rate' ? `'%.3g'` : `'%.3f'`;
