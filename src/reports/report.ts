@@ -17,6 +17,7 @@ import { renderNotebook, type QueryRun } from './notebook.js';
 import { checkOwner, ownerBookCondition, ownerSlug } from './owner-filter.js';
 import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
 import { literal } from '../store/sql.js';
+import { tierValueSql } from '../models/relations/customer-metrics.js';
 import { PURCHASE_MODEL_KEYS, PURCHASE_MODEL_NAMES, PURCHASE_MODEL_PARAMETERS, type PurchaseModelKey } from '../models/purchase-models.js';
 
 /** The built-in report notebook. */
@@ -44,6 +45,8 @@ export const REPORT_VIEWS = {
     'the purchase model used: model_key (bgnbd, pareto_nbd, mbgnbd; NULL when the run fell back), model_name, model_fit (its JSON: runs.bgnbd or runs.purchase_model), model_parameters (one line); ' +
     'purchase_customers (customers with a purchase: the base of every purchase share) and contract_only_customers (customers with contracts only), of the book for an owner',
   report_customers: '`customer_metrics` of the run: one row per customer with a purchase (the purchase figures; customers with contracts only are in `customer_metrics`)',
+  report_all_customers:
+    '`customer_metrics` of the run: every customer scored, with a purchase or with contracts only (the base the value tiers are cut on), plus tier_value (the value the tiers rank: lifetime value, or net revenue without the models, plus the contracts\' residual value)',
   report_cohorts: '`cohort_retention` of the run',
   report_migration: '`segment_migration` of the run (from the previous run)',
   report_profiles: '`customers` without e-mail and phone: customer_id, name, region, industry, account_owner (the owner in effect, customer_owners), signup_date, load_id',
@@ -167,6 +170,9 @@ export async function createReportViews(conn: DuckDBConnection, runId: number, o
     owner === undefined
       ? `CREATE OR REPLACE TEMP VIEW report_customers AS SELECT * FROM customer_metrics WHERE run_id = ${id} AND first_purchase IS NOT NULL`
       : `CREATE OR REPLACE TEMP VIEW report_customers AS ${bookCustomersSql(id, owner)}`,
+    // Value tiers are cut over every customer the run scored, on tier_value (customer-metrics.ts).
+    `CREATE OR REPLACE TEMP VIEW report_all_customers AS
+     SELECT *, ${tierValueSql("value_basis = 'clv'")} AS tier_value FROM customer_metrics WHERE run_id = ${id} AND ${inBook}`,
     `CREATE OR REPLACE TEMP VIEW report_cohorts AS SELECT * FROM cohort_retention WHERE run_id = ${id}`,
     `CREATE OR REPLACE TEMP VIEW report_migration AS SELECT * FROM segment_migration WHERE run_id = ${id}`,
     // The owner shown is the one in effect (customer_owners: the latest customers or owners load naming one).

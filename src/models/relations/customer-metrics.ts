@@ -52,6 +52,18 @@ function scoreSql(value: string, cuts: string): string {
   return `CAST(1 + ${terms.join('\n                   + ')} AS TINYINT)`;
 }
 
+/**
+ * SQL: the value the tiers rank (tier_value), from a customer's columns and `fitted` (a boolean
+ * SQL expression: the run's models were fitted). The purchase value — lifetime value, or net
+ * revenue to date (monetary) without the models — plus the residual value of the customer's
+ * contracts; without contracts, the purchase value alone (exactly as before contracts existed).
+ * One home: the run cuts the tiers on it, the report (report_tiered_customers) shows it.
+ */
+export function tierValueSql(fitted: string): string {
+  return `CASE WHEN contracts_in_force IS NULL THEN CASE WHEN ${fitted} THEN clv ELSE monetary END
+            ELSE coalesce(CASE WHEN ${fitted} THEN clv ELSE monetary END, 0) + coalesce(contract_residual_value, 0) END`;
+}
+
 export type CustomerMetricsParam =
   | 'run_id'
   | 'previous_run_id'
@@ -143,9 +155,7 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
        CAST($time_unit_days AS DOUBLE) AS time_unit_days,
        contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
        contract_residual_value, next_renewal_due,
-       -- Without contracts, the purchase value alone (exactly as before contracts existed).
-       CASE WHEN contracts_in_force IS NULL THEN CASE WHEN $fitted THEN clv ELSE monetary END
-            ELSE coalesce(CASE WHEN $fitted THEN clv ELSE monetary END, 0) + coalesce(contract_residual_value, 0) END AS tier_value
+       ${tierValueSql('$fitted')} AS tier_value
 FROM flagged
 -- Every customer once: purchase only (no contract row), contracts only (NULL purchase columns), or both.
 FULL OUTER JOIN customer_contracts USING (customer_id)`,
