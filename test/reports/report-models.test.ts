@@ -164,6 +164,26 @@ describe('a Pareto/NBD run and a BG/NBD run on the sample exports with policyhol
     expect(page.paretoZh).toContain(`另有 ${n(counts.contracts_only)} 位仅持有合同`);
   });
 
+  test('value tiers: of every customer the run scored, on lifetime value plus contracts; never of the purchase customers alone', async () => {
+    const tiers = await store.query<{ value_tier: string; customers: number; with_purchases: number }>(
+      `SELECT value_tier, CAST(count(*) AS INTEGER) AS customers, CAST(count(first_purchase) AS INTEGER) AS with_purchases
+       FROM customer_metrics WHERE run_id = 1 GROUP BY value_tier`,
+    );
+    const platinum = tiers.find((t) => t.value_tier === 'Platinum')!;
+    expect(platinum.with_purchases).toBeLessThan(platinum.customers); // the sample's policyholders reach Platinum
+    const n = (v: number) => formatNumber('en', v, 'integer');
+    const share = (v: number) => formatNumber('en', v, 'percent', 0);
+    expect(page.paretoEn).toContain(
+      `Platinum customers (${n(platinum.customers)}, ${share(platinum.customers / counts.scored)} of ${n(counts.scored)}) hold`,
+    );
+    expect(page.paretoEn).toContain(`Value tiers of all ${n(counts.scored)} customers, those with contracts only included`);
+    for (const t of tiers) {
+      expect(page.paretoEn).toContain(`${t.value_tier} ${n(t.customers)} ${formatNumber('en', t.customers / counts.scored, 'percent')} ${n(t.with_purchases)} `);
+    }
+    expect(page.paretoEn).toContain('value tiers rank customers by it, plus the residual value of their contracts, over all customers');
+    expect(page.paretoZh).toContain(`全部 ${n(counts.scored)} 位客户（含仅持有合同的客户）的价值等级`);
+  });
+
   test("an owner's report: the book's customers with purchases are the base; its contracts-only customers are named", async () => {
     const [book] = await store.query<{ purchases: number; contracts_only: number }>(
       `SELECT CAST(count(first_purchase) AS INTEGER) AS purchases, CAST(count(*) - count(first_purchase) AS INTEGER) AS contracts_only
