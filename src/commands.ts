@@ -335,9 +335,9 @@ export function registerCommands(program: Command): void {
 
   program
     .command('run')
-    .description('score every customer as of a date: RFM segments, churn risk (BG/NBD), lifetime value, 80/20 key accounts, cohorts')
+    .description('score every customer as of a date: RFM segments, churn risk (BG/NBD, Pareto/NBD or MBG/NBD: --model), lifetime value, 80/20 key accounts, cohorts')
     .option('--as-of <date>', "score as of this day, inclusive (default: the data's last date: the latest transaction, contract period start or cancellation)", dateFlag('--as-of'))
-    .addOption(new Option('--time-unit <unit>', 'time unit of the BG/NBD model').choices(['day', 'week', 'month']))
+    .addOption(new Option('--time-unit <unit>', 'time unit of the purchase model').choices(['day', 'week', 'month']))
     .option('--holdout-end <date>', 'backtest: compare predictions with what happened from --as-of to this date', dateFlag('--holdout-end'))
     .option('--horizon <months>', 'months ahead for expected purchases and CLV (default 12)')
     .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
