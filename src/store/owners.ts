@@ -8,7 +8,12 @@
  * This statement copies the view into those three columns. Every write that can change the owner
  * in effect (a customers or owners load, with --replace or --append) ends with it, inside its
  * transaction; migration 14 runs it once. It is set-based and touches only rows that differ: a
- * customer without an owner in effect gets NULLs.
+ * customer without an owner in effect gets NULLs. Because migration 14 embeds this statement, it
+ * must stay valid on a store at schema 14 (a later migration that changes these columns brings its
+ * own SQL rather than relying on a changed statement here).
+ *
+ * Measured (busy 2-core machine, load average about 12): on 2.5M customers with 1.25M owner rows,
+ * 2.8 s when nothing changes and 4.1 s when 1.25M customers change owner; 0.6 s and 0.7 s on 500k.
  */
 import type { Store } from './db.js';
 
