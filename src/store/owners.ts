@@ -12,8 +12,9 @@
  * must stay valid on a store at schema 14 (a later migration that changes these columns brings its
  * own SQL rather than relying on a changed statement here).
  *
- * Measured (busy 2-core machine, load average about 12): on 2.5M customers with 1.25M owner rows,
- * 2.8 s when nothing changes and 4.1 s when 1.25M customers change owner; 0.6 s and 0.7 s on 500k.
+ * Measured on a shared 2-core machine (load average about 4), 2.5M customers and 1.25M owner
+ * rows: 1.4 s when nothing changes, 2.3 s when 1.25M customers change owner (0.6 s and 0.7 s on
+ * 500k customers and 250k owner rows).
  */
 import type { Store } from './db.js';
 
