@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CrmConfig } from '../config.js';
 import { ident, literal, Store } from '../store/db.js';
+import { refreshOwnersInEffect } from '../store/owners.js';
 import { CrmError, inputError, usageError } from '../util/errors.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import type { Reporter } from '../util/log.js';
@@ -126,6 +127,9 @@ interface PreparedFile {
 
 let stageCounter = 0;
 
+/** Kinds whose loads (and --replace) can change the owner in effect (customer_owners). */
+const CHANGES_OWNERS: ReadonlySet<DatasetKind> = new Set<DatasetKind>(['customers', 'owners']);
+
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   if (opts.files.length === 0) throw inputError('no files given');
   checkLoadFlags(opts);
@@ -139,6 +143,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
       await opts.progress.step(`loading ${toLoad.length === 1 ? toLoad[0].report.file : `${toLoad.length} files`}`, async () => {
         await store.transaction(async () => {
           for (const p of toLoad) await loadPrepared(store, p, opts.kind);
+          // customers.account_owner, team and owner_email follow the owner in effect, which these loads may change.
+          if (CHANGES_OWNERS.has(opts.kind)) await refreshOwnersInEffect(store);
         });
       });
     }

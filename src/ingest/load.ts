@@ -137,6 +137,9 @@ export interface WriteCounts {
 const TRANSACTION_COLUMNS =
   'customer_id, order_id, order_date, order_ts, quantity, unit_price, amount, cost, product, category, channel, region, is_return, attributes';
 const CUSTOMER_COLUMNS = 'customer_id, name, email, phone, region, industry, account_owner, team, owner_email, signup_date, attributes';
+/** What a customers file says about the owner, kept apart from the owner in effect (migration 14). */
+const FILE_OWNER_COLUMNS = 'file_account_owner, file_team, file_owner_email';
+const FILE_OWNER_VALUES = 'account_owner, team, owner_email';
 const OWNER_COLUMNS = 'customer_id, account_owner, team, owner_email, attributes';
 const CONTRACT_COLUMNS = 'customer_id, contract_id, period_start, period_end, amount, plan, channel, region, status, cancel_date, attributes';
 
@@ -215,9 +218,12 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
       updated = await store.run(
         `DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM temp.${ident(ranked)} WHERE dup_rank = 1)`,
       );
+      // The file's owner is kept as the file gave it (file_*, which customer_owners reads); the
+      // owner columns start as the same and the load's refresh (src/store/owners.ts) sets them
+      // to the owner in effect.
       loaded = await store.run(
-        `INSERT INTO customers (${CUSTOMER_COLUMNS}, load_id, source_file, source_sheet, source_row)
-         SELECT ${CUSTOMER_COLUMNS}, ${meta}, source_row FROM temp.${ident(ranked)} WHERE dup_rank = 1`,
+        `INSERT INTO customers (${CUSTOMER_COLUMNS}, ${FILE_OWNER_COLUMNS}, load_id, source_file, source_sheet, source_row)
+         SELECT ${CUSTOMER_COLUMNS}, ${FILE_OWNER_VALUES}, ${meta}, source_row FROM temp.${ident(ranked)} WHERE dup_rank = 1`,
       );
     }
     await store.run(`DROP TABLE temp.${ident(ranked)}`);

@@ -307,7 +307,7 @@ export async function customer360In(store: Store, customerId: string, privacy: P
   // The owner in effect (customer_owners: the latest customers or owners file naming one), not only the customers file's.
   const profile =
     (await store.one(
-      `SELECT c.* EXCLUDE (load_id, source_file, source_sheet, source_row, account_owner, team, owner_email)${shownProfile},
+      `SELECT c.* EXCLUDE (load_id, source_file, source_sheet, source_row, account_owner, team, owner_email, file_account_owner, file_team, file_owner_email)${shownProfile},
               o.account_owner, o.team, o.owner_email
        FROM customers c LEFT JOIN customer_owners o ON o.customer_id = c.customer_id
        WHERE c.customer_id = $id`,

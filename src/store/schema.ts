@@ -4,6 +4,8 @@
  * own transaction, so a store written by an older crm-analytics still opens. Never edit a
  * released migration: add a new one.
  */
+import { REFRESH_OWNERS_IN_EFFECT_SQL } from './owners.js';
+
 export interface Migration {
   version: number;
   description: string;
@@ -769,6 +771,33 @@ WHERE undone_at IS NULL;
 ALTER TABLE metrics_customers ALTER COLUMN churn_method TYPE ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd');
 ALTER TABLE runs ADD COLUMN model VARCHAR;        -- key of the purchase model used: bgnbd | pareto_nbd | mbgnbd (NULL: fallback, or a run before migration 12)
 ALTER TABLE runs ADD COLUMN purchase_model JSON;  -- the chosen model's report when it is not the BG/NBD (runs.bgnbd holds that one)
+`,
+  },
+  {
+    version: 14,
+    description: 'account owners in customers: customers.account_owner, team and owner_email hold the owner in effect; file_account_owner, file_team, file_owner_email what the customers file said',
+    // Issue #11: an owners file sets customers.account_owner, the later load wins. Analysts query
+    // that column, so it holds the owner in effect (customer_owners, still the rule's one home);
+    // what the customers file itself said moves to file_* columns, which the view reads, so that
+    // --replace of an owners file still brings back the owners it overrode. Every load that can
+    // change the owner in effect ends with src/store/owners.ts's refresh; here it runs once.
+    sql: `
+ALTER TABLE customers ADD COLUMN file_account_owner VARCHAR;  -- the account owner as the customers file gave it (NULL: none)
+ALTER TABLE customers ADD COLUMN file_team VARCHAR;           -- the owner's team as the customers file gave it
+ALTER TABLE customers ADD COLUMN file_owner_email VARCHAR;    -- the owner's e-mail as the customers file gave it
+UPDATE customers SET file_account_owner = account_owner, file_team = team, file_owner_email = owner_email;
+
+CREATE OR REPLACE VIEW customer_owners AS
+SELECT customer_id, account_owner, team, owner_email, load_id, kind AS source_kind
+FROM (
+  SELECT customer_id, account_owner, team, owner_email, load_id, source_row, 'owners' AS kind FROM owners
+  UNION ALL
+  SELECT customer_id, file_account_owner, file_team, file_owner_email, load_id, source_row, 'customers' AS kind FROM customers
+  WHERE file_account_owner IS NOT NULL
+)
+QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY load_id DESC, source_row DESC) = 1;
+
+${REFRESH_OWNERS_IN_EFFECT_SQL};
 `,
   },
 ];

@@ -58,6 +58,23 @@ describe('owners of the demo', () => {
     expect(sql(db, "SELECT kind, rows_read, rows_loaded FROM loads WHERE kind = 'owners'")).toEqual([{ kind: 'owners', rows_read: 62, rows_loaded: 62 }]);
   });
 
+  test('after crm ingest owners, customers.account_owner, team and owner_email are the owner in effect, the same as customer_owners', () => {
+    // Every customer the owners file names and the customers files hold shows the file's owner, team and e-mail.
+    const named = sql<{ n: number; same: number }>(
+      db,
+      `SELECT count(*) AS n,
+              count(*) FILTER (WHERE c.account_owner = o.account_owner AND c.team IS NOT DISTINCT FROM o.team AND c.owner_email IS NOT DISTINCT FROM o.owner_email) AS same
+       FROM owners o JOIN customers c USING (customer_id)`,
+    )[0];
+    expect(Number(named.n)).toBeGreaterThan(0);
+    expect(Number(named.same)).toBe(Number(named.n));
+    // And every customer agrees with the view (NULL when nobody owns it).
+    expect(
+      sql(db, `SELECT count(*) AS n FROM customers c LEFT JOIN customer_owners o USING (customer_id)
+               WHERE c.account_owner IS DISTINCT FROM o.account_owner OR c.team IS DISTINCT FROM o.team OR c.owner_email IS DISTINCT FROM o.owner_email`),
+    ).toEqual([{ n: 0 }]);
+  });
+
   test('crm owners --json: exactly the documented keys, the books, five unowned, Li Na over the limit', () => {
     const after = ownersJson();
     expect(Object.keys(after)).toEqual(['run_id', 'owners', 'unowned_key_accounts', 'over_limit']);

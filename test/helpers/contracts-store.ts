@@ -108,8 +108,9 @@ export async function seedContractRows(store: Store, runId: number, asOf = AS_OF
   const statements = [
     ...CUSTOMERS.map(
       (c, i) =>
-        `INSERT INTO customers (customer_id, name, email, phone, account_owner, load_id, source_file, source_row)
-         VALUES (${q(c.customer_id)}, ${q(c.name)}, ${q(c.email)}, ${q(c.phone)}, ${q(c.account_owner)}, ${c.load_id}, 'customers.csv', ${i + 2})`,
+        // As a customers load writes it: the file's owner in file_account_owner (customer_owners reads it) and, with no owners file, in effect too.
+        `INSERT INTO customers (customer_id, name, email, phone, account_owner, file_account_owner, load_id, source_file, source_row)
+         VALUES (${q(c.customer_id)}, ${q(c.name)}, ${q(c.email)}, ${q(c.phone)}, ${q(c.account_owner)}, ${q(c.account_owner)}, ${c.load_id}, 'customers.csv', ${i + 2})`,
     ),
     ...CONTRACTS.map((c) => contractRow(runId, asOf, c)),
     ...RETENTION.map(([plan, period, atRisk, observed, fitted]) => `INSERT INTO contract_retention VALUES (${runId}, ${q(plan)}, ${period}, ${atRisk}, ${q(observed)}, ${q(fitted)}, 'year')`),

@@ -52,6 +52,8 @@ async function buildFixture(s: Store): Promise<void> {
       ('C-1003', '${HYPERLINK.replace(/'/g, "''")}', 'x@evil.example', NULL,       'US',   '-2+3',          '@SUM(A1:A9)', NULL,             NULL,              1, 'customers.xlsx', 5),
       ('C-1005', 'Nobody Known',  NULL,                       '12345',             NULL,   NULL,            NULL,          NULL,             NULL,              1, 'customers.xlsx', 6)
   `);
+  // As a customers load keeps it: the file's owner in file_account_owner, which customer_owners reads.
+  await s.run('UPDATE customers SET file_account_owner = account_owner');
   await s.run(`
     CREATE TABLE model_customer (
       run_id INTEGER, customer_id VARCHAR, rfm_segment VARCHAR, value_tier VARCHAR,

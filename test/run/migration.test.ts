@@ -420,11 +420,61 @@ describe('migration 9: account owners', () => {
     try {
       expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       const after = await migrated.all<Record<string, unknown>>('SELECT * FROM customers ORDER BY customer_id');
-      expect(after.map(({ team: _t, owner_email: _e, ...rest }) => rest)).toEqual(before);
-      expect(Object.keys(after[0]).slice(-2)).toEqual(['team', 'owner_email']);
+      // Migration 14 appends the file_* columns after them (tested below).
+      const appended14 = ({ file_account_owner: _o, file_team: _ft, file_owner_email: _fe, ...rest }: Record<string, unknown>) => rest;
+      expect(after.map((r) => appended14(r)).map(({ team: _t, owner_email: _e, ...rest }) => rest)).toEqual(before);
+      expect(Object.keys(appended14(after[0])).slice(-2)).toEqual(['team', 'owner_email']);
       expect(after.every((r) => r.team === null && r.owner_email === null)).toBe(true);
       expect(await migrated.all('SELECT customer_id, account_owner, source_kind FROM customer_owners')).toEqual([{ customer_id: 'A', account_owner: 'Li Na', source_kind: 'customers' }]);
       expect(await migrated.value('SELECT count(*) FROM owners')).toBe(0);
+    } finally {
+      migrated.close();
+    }
+  });
+});
+
+describe('migration 14: the owner in effect in customers', () => {
+  it('a version-12 store keeps its owners: customer_owners unchanged, customers.account_owner, team, owner_email become the owner in effect, file_* keep what the customers file said', async () => {
+    const dir = tempDir('crm-migration-14-');
+    dirs.push(dir);
+    const db = path.join(dir, 'v12.duckdb');
+    const old = await Store.open(db, { create: true, migrate: false });
+    let ownersBefore: unknown[];
+    let before: Record<string, unknown>[];
+    try {
+      await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 12));
+      // A: the customers file's owner, overridden by a later owners file; B: no owner in the
+      // customers file, one from the owners file; C: the customers file's owner, loaded after the
+      // owners file; D: nobody, but a team in the customers file.
+      await old.run(`INSERT INTO customers (customer_id, name, account_owner, team, owner_email, load_id, source_file, source_row) VALUES
+        ('A', 'Ann Co', 'Li Na', 'East', 'li@corp.example', 1, 'c.csv', 2),
+        ('B', 'Bo Ltd', NULL, NULL, NULL, 1, 'c.csv', 3),
+        ('C', 'Cy Inc', 'Wang Fang', NULL, NULL, 3, 'c2.csv', 2),
+        ('D', 'Di AG', NULL, 'West', NULL, 1, 'c.csv', 4)`);
+      await old.run(`INSERT INTO owners (customer_id, account_owner, team, owner_email, load_id, source_file, source_row) VALUES
+        ('A', 'Zhou Min', 'North', 'zm@corp.example', 2, 'o.csv', 2),
+        ('B', 'Zhou Min', 'North', NULL, 2, 'o.csv', 3),
+        ('C', 'Zhou Min', 'North', NULL, 2, 'o.csv', 4)`);
+      ownersBefore = await old.all('SELECT * FROM customer_owners ORDER BY customer_id');
+      before = await old.all('SELECT * FROM customers ORDER BY customer_id');
+      expect(await old.schemaVersion()).toBe(12);
+    } finally {
+      old.close();
+    }
+    const migrated = await Store.open(db);
+    try {
+      expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      expect(await migrated.all('SELECT * FROM customer_owners ORDER BY customer_id')).toEqual(ownersBefore);
+      const after = await migrated.all<Record<string, unknown>>('SELECT * FROM customers ORDER BY customer_id');
+      expect(after.map((r) => [r.customer_id, r.account_owner, r.team, r.owner_email])).toEqual([
+        ['A', 'Zhou Min', 'North', 'zm@corp.example'],
+        ['B', 'Zhou Min', 'North', null],
+        ['C', 'Wang Fang', null, null],
+        ['D', null, null, null],
+      ]);
+      expect(after.map((r) => [r.file_account_owner, r.file_team, r.file_owner_email])).toEqual(before.map((r) => [r.account_owner, r.team, r.owner_email]));
+      const untouched = ({ account_owner: _o, team: _t, owner_email: _e, file_account_owner: _fo, file_team: _ft, file_owner_email: _fe, ...rest }: Record<string, unknown>) => rest;
+      expect(after.map(untouched)).toEqual(before.map(untouched));
     } finally {
       migrated.close();
     }
