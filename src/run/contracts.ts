@@ -22,7 +22,7 @@ import {
 } from '../models/contracts.js';
 import { insertInto, materialize, rowsOf } from '../models/relation.js';
 import { CONTRACT_BACKTEST, type ContractBacktestRow } from '../models/relations/contract-backtest.js';
-import { CONTRACT_METRICS, CONTRACT_RETENTION, CONTRACT_SUMMARY, type ContractSummaryRow } from '../models/relations/contract-metrics.js';
+import { CONTRACT_METRICS, CONTRACT_PREDICTIONS, CONTRACT_RETENTION, CONTRACT_SUMMARY, type ContractSummaryRow } from '../models/relations/contract-metrics.js';
 import { CONTRACT_FIT_INPUT, CONTRACT_SPELLS } from '../models/relations/contract-spells.js';
 import type { ModelSettings } from '../models/settings.js';
 
@@ -153,7 +153,11 @@ export async function prepareContracts(input: ContractStepInput): Promise<Prepar
 export async function writeContracts(prepared: PreparedContracts, runId: number): Promise<ContractsReport> {
   const { store, asOf, holdoutEnd, settings, timed } = prepared.input;
   const c = settings.contracts;
-  await timed('contracts_write_metrics', () => insertInto(store, 'contract_metrics', CONTRACT_METRICS, { run_id: runId, as_of: asOf }));
+  await timed('contracts_write_metrics', async () => {
+    // The stored part of contract_metrics (a view: store migration 13) and the predictions it joins.
+    await insertInto(store, 'contract_predictions', CONTRACT_PREDICTIONS, { run_id: runId });
+    return insertInto(store, 'contract_metrics_stored', CONTRACT_METRICS, { run_id: runId, as_of: asOf });
+  });
   await timed('contracts_write_retention', () => insertInto(store, 'contract_retention', CONTRACT_RETENTION, { run_id: runId }));
   const backtest = holdoutEnd
     ? await timed('contracts_backtest', () => contractBacktest(store, runId, asOf, holdoutEnd, c.grace_days))
