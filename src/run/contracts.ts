@@ -3,7 +3,8 @@
  * contract periods (relations/contract-spells.ts), sBG fits per plan and for the whole book per
  * period unit with their predictions per distinct (fit, renewals) (models/contracts.ts), then —
  * inside the run's write transaction, before the customer rows, which read them —
- * contract_metrics, contract_retention and runs.contracts (relations/contract-metrics.ts,
+ * contract_metrics (stored as contract_metrics_stored and contract_predictions, read through the
+ * view contract_metrics: store migration 13), contract_retention and runs.contracts (relations/contract-metrics.ts,
  * contract-backtest.ts). A store without contract periods on or before as-of skips it all:
  * runs.contracts stays NULL and no contract rows are written.
  */
@@ -147,7 +148,7 @@ export async function prepareContracts(input: ContractStepInput): Promise<Prepar
 }
 
 /**
- * Inside the run's write transaction: contract_metrics and contract_retention for `runId`, the
+ * Inside the run's write transaction: contract_metrics (its stored rows and predictions) and contract_retention for `runId`, the
  * backtest (with --holdout-end) and the summary; returns runs.contracts.
  */
 export async function writeContracts(prepared: PreparedContracts, runId: number): Promise<ContractsReport> {
