@@ -3,7 +3,8 @@
  * contract periods (relations/contract-spells.ts), sBG fits per plan and for the whole book per
  * period unit with their predictions per distinct (fit, renewals) (models/contracts.ts), then —
  * inside the run's write transaction, before the customer rows, which read them —
- * contract_metrics, contract_retention and runs.contracts (relations/contract-metrics.ts,
+ * contract_metrics (stored as contract_metrics_stored and contract_predictions, read through the
+ * view contract_metrics: store migration 13), contract_retention and runs.contracts (relations/contract-metrics.ts,
  * contract-backtest.ts). A store without contract periods on or before as-of skips it all:
  * runs.contracts stays NULL and no contract rows are written.
  */
@@ -22,7 +23,7 @@ import {
 } from '../models/contracts.js';
 import { insertInto, materialize, rowsOf } from '../models/relation.js';
 import { CONTRACT_BACKTEST, type ContractBacktestRow } from '../models/relations/contract-backtest.js';
-import { CONTRACT_METRICS, CONTRACT_RETENTION, CONTRACT_SUMMARY, type ContractSummaryRow } from '../models/relations/contract-metrics.js';
+import { CONTRACT_METRICS, CONTRACT_PREDICTIONS, CONTRACT_RETENTION, CONTRACT_SUMMARY, type ContractSummaryRow } from '../models/relations/contract-metrics.js';
 import { CONTRACT_FIT_INPUT, CONTRACT_SPELLS } from '../models/relations/contract-spells.js';
 import type { ModelSettings } from '../models/settings.js';
 
@@ -147,13 +148,17 @@ export async function prepareContracts(input: ContractStepInput): Promise<Prepar
 }
 
 /**
- * Inside the run's write transaction: contract_metrics and contract_retention for `runId`, the
+ * Inside the run's write transaction: contract_metrics (its stored rows and predictions) and contract_retention for `runId`, the
  * backtest (with --holdout-end) and the summary; returns runs.contracts.
  */
 export async function writeContracts(prepared: PreparedContracts, runId: number): Promise<ContractsReport> {
   const { store, asOf, holdoutEnd, settings, timed } = prepared.input;
   const c = settings.contracts;
-  await timed('contracts_write_metrics', () => insertInto(store, 'contract_metrics', CONTRACT_METRICS, { run_id: runId, as_of: asOf }));
+  await timed('contracts_write_metrics', async () => {
+    // The stored part of contract_metrics (a view: store migration 13) and the predictions it joins.
+    await insertInto(store, 'contract_predictions', CONTRACT_PREDICTIONS, { run_id: runId });
+    return insertInto(store, 'contract_metrics_stored', CONTRACT_METRICS, { run_id: runId, as_of: asOf });
+  });
   await timed('contracts_write_retention', () => insertInto(store, 'contract_retention', CONTRACT_RETENTION, { run_id: runId }));
   const backtest = holdoutEnd
     ? await timed('contracts_backtest', () => contractBacktest(store, runId, asOf, holdoutEnd, c.grace_days))

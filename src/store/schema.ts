@@ -774,6 +774,86 @@ ALTER TABLE runs ADD COLUMN purchase_model JSON;  -- the chosen model's report w
 `,
   },
   {
+    version: 13,
+    description: 'contract_metrics: the stored values in contract_metrics_stored and the per-run predictions in contract_predictions; contract_metrics a view over them with every column',
+    // Writing contract_metrics was a third of the contract part of crm run at 1M contracts, most
+    // of it compressing columns that repeat what a few others say: renewals (periods - 1),
+    // renewal_due (period_end while in force), status and period_unit as text, and five DOUBLEs
+    // and two texts that depend on a contract only through (plan, period_unit, renewals) — the
+    // sBG predictions the run computes once per such key (models/relations/contract-metrics.ts).
+    // So the rows keep only what is the contract's own (status and period_unit as ENUMs), the
+    // predictions are stored once per run and key in contract_predictions, and contract_metrics
+    // becomes a view with every column of before — same names, types, order and values — that
+    // derives the rest (one home each, here). Rows written before this migration stay as they
+    // were, in contract_metrics_v7, read by the same view.
+    sql: `
+DROP VIEW contract_latest;
+ALTER TABLE contract_metrics RENAME TO contract_metrics_v7;
+
+CREATE TABLE contract_metrics_stored (
+  run_id        INTEGER NOT NULL,
+  contract_id   VARCHAR NOT NULL,
+  customer_id   VARCHAR NOT NULL,
+  plan          VARCHAR,
+  channel       VARCHAR,
+  region        VARCHAR,
+  period_unit   ENUM('month', 'quarter', 'half_year', 'year', 'irregular') NOT NULL,
+  first_start   DATE    NOT NULL,  -- start of the contract's first period in its current run of renewals
+  period_start  DATE    NOT NULL,  -- the current (or last) period
+  period_end    DATE    NOT NULL,
+  periods       INTEGER NOT NULL,  -- periods in the current run of renewals
+  premium       DOUBLE  NOT NULL,  -- amount of the current (or last) period
+  total_premium DOUBLE  NOT NULL,  -- amount over the periods counted
+  status        ENUM('active', 'in_grace', 'lapsed', 'cancelled') NOT NULL,  -- at as_of
+  as_of         DATE    NOT NULL
+);
+
+CREATE TABLE contract_predictions (
+  run_id                    INTEGER NOT NULL,
+  plan                      VARCHAR,           -- the contracts' plan (NULL: contracts without one)
+  period_unit               VARCHAR NOT NULL,  -- month | quarter | half_year | year
+  renewals                  INTEGER NOT NULL,  -- renewals survived
+  model_plan                VARCHAR,           -- the plan whose fit scores them; NULL: the whole book of the unit
+  model_kind                VARCHAR NOT NULL,  -- sbg | geometric (a boundary fit's limit)
+  p_renew                   DOUBLE,            -- P(renew at the next renewal)
+  derl                      DOUBLE,            -- discounted expected renewals still to come (periods)
+  value_per_premium         DOUBLE,            -- residual value per unit of premium (NULL where the sum diverges)
+  value_per_premium_horizon DOUBLE             -- the same over the run's horizon
+);
+
+CREATE VIEW contract_metrics AS
+SELECT * FROM contract_metrics_v7
+UNION ALL
+SELECT s.run_id, s.contract_id, s.customer_id, s.plan, s.channel, s.region,
+       CAST(s.period_unit AS VARCHAR) AS period_unit,
+       s.first_start, s.period_start, s.period_end, s.periods,
+       CAST(s.periods - 1 AS INTEGER) AS renewals,
+       s.premium, s.total_premium,
+       CAST(s.status AS VARCHAR) AS status,
+       -- The next renewal date while in force (active or in grace).
+       CASE WHEN s.status IN ('active', 'in_grace') THEN s.period_end END AS renewal_due,
+       -- Lapsed and cancelled contracts expect no more premiums and have no renewal probability.
+       CASE WHEN s.status IN ('active', 'in_grace') THEN p.p_renew END AS p_renew,
+       CASE WHEN s.status IN ('lapsed', 'cancelled') THEN 0 ELSE p.derl END AS derl,
+       CASE WHEN s.status IN ('lapsed', 'cancelled') THEN 0 ELSE s.premium * p.value_per_premium END AS residual_value,
+       CASE WHEN s.status IN ('lapsed', 'cancelled') THEN 0 ELSE s.premium * p.value_per_premium_horizon END AS residual_value_horizon,
+       CASE WHEN s.status IN ('lapsed', 'cancelled') THEN 0 ELSE s.premium * p.value_per_premium * (1 - p.p_renew) END AS value_at_risk,
+       CASE WHEN s.status IN ('active', 'in_grace') THEN p.model_plan END AS model_plan,
+       CASE WHEN s.status IN ('active', 'in_grace') THEN p.model_kind END AS model_kind,
+       s.as_of
+FROM contract_metrics_stored s
+LEFT JOIN contract_predictions p
+  ON p.run_id = s.run_id
+ AND p.plan IS NOT DISTINCT FROM s.plan
+ AND p.period_unit = CAST(s.period_unit AS VARCHAR)
+ AND p.renewals = s.periods - 1;
+
+CREATE VIEW contract_latest AS
+SELECT c.* FROM contract_metrics c
+WHERE c.run_id = (SELECT max(run_id) FROM runs);
+`,
+  },
+  {
     version: 14,
     description: 'account owners in customers: customers.account_owner, team and owner_email hold the owner in effect; file_account_owner, file_team, file_owner_email what the customers file said',
     // Issue #11: an owners file sets customers.account_owner, the later load wins. Analysts query

@@ -272,7 +272,7 @@ describe('crm forget', () => {
     const r = ok(['--actor', 'dpo', 'forget', PERSON.id, '--reason', 'request #1234', '--json']);
     const result = JSON.parse(r.stdout) as { customers: number; audit_id: number; tables: { table: string; rows_changed: number }[] };
     expect(result.customers).toBe(1);
-    expect(result.tables.map((t) => t.table)).toEqual(expect.arrayContaining(['customers', 'transactions', 'contracts', 'owners', 'rejects', 'metrics_customers', 'contract_metrics']));
+    expect(result.tables.map((t) => t.table)).toEqual(expect.arrayContaining(['customers', 'transactions', 'contracts', 'owners', 'rejects', 'metrics_customers', 'contract_metrics_stored']));
 
     expect(await findNeedles(db)).toEqual([]);
     expect(await findNeedlesInExport(db, path.join(dir, 'export-after'))).toEqual([]);

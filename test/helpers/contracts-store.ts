@@ -95,7 +95,8 @@ function contractRow(runId: number, asOf: string, c: ContractRow): string {
   const atRisk = c.residual !== null && c.p_renew !== null ? c.residual * (1 - c.p_renew) : null;
   const kind = c.p_renew === null ? null : 'sbg';
   const periodEnd = c.due ?? '2024-10-31';
-  return `INSERT INTO contract_metrics (run_id, contract_id, customer_id, plan, channel, region, period_unit, first_start, period_start, period_end, periods, renewals,
+  // Every column by hand: into contract_metrics_v7, whose rows the view contract_metrics reads as they are.
+  return `INSERT INTO contract_metrics_v7 (run_id, contract_id, customer_id, plan, channel, region, period_unit, first_start, period_start, period_end, periods, renewals,
       premium, total_premium, status, renewal_due, p_renew, derl, residual_value, residual_value_horizon, value_at_risk, model_plan, model_kind, as_of)
     VALUES (${runId}, ${q(c.contract_id)}, ${q(c.customer_id)}, ${q(c.plan)}, NULL, NULL, ${q(c.period_unit ?? 'year')}, DATE '2015-01-01',
       CAST(DATE '${periodEnd}' - INTERVAL 1 YEAR + INTERVAL 1 DAY AS DATE), DATE '${periodEnd}', ${c.renewals + 1}, ${c.renewals},

@@ -480,3 +480,38 @@ describe('migration 14: the owner in effect in customers', () => {
     }
   });
 });
+
+describe('migration 13: contract_metrics a view', () => {
+  it('a version-12 store keeps its contract rows (every column, type and value) in contract_metrics and contract_latest; contract_metrics_stored starts empty', async () => {
+    const store = await Store.open(':memory:', { create: true, migrate: false });
+    try {
+      await store.applyMigrations(MIGRATIONS.filter((m) => m.version <= 12));
+      await store.run(`INSERT INTO runs (run_id, created_at, as_of, time_unit, horizon_months, params, input, customers, model_status, summary, timings, tool_version) VALUES
+        (1, TIMESTAMP '2025-07-01 00:00:00', DATE '2025-06-30', 'week', 12, '{}', '{}', 0, 'fitted', '{}', '{}', 'test'),
+        (2, TIMESTAMP '2025-08-01 00:00:00', DATE '2025-07-31', 'week', 12, '{}', '{}', 0, 'fitted', '{}', '{}', 'test')`);
+      await store.run(`INSERT INTO contract_metrics VALUES
+        (1, 'K-1', 'c-1', 'motor', 'online', 'north', 'year', DATE '2024-01-01', DATE '2025-01-01', DATE '2025-12-31', 2, 1, 110, 210, 'active', DATE '2025-12-31',
+         0.8, 3.5, 385, 99.5, 77, 'motor', 'sbg', DATE '2025-06-30'),
+        (2, 'K-1', 'c-1', 'motor', 'online', 'north', 'year', DATE '2024-01-01', DATE '2025-01-01', DATE '2025-12-31', 2, 1, 110, 210, 'active', DATE '2025-12-31',
+         0.81, 3.6, 396, 100.5, 75.24, NULL, 'geometric', DATE '2025-07-31'),
+        (2, 'K-2', 'c-2', NULL, NULL, NULL, 'irregular', DATE '2023-02-01', DATE '2023-02-01', DATE '2023-05-10', 1, 0, 40, 40, 'lapsed', NULL,
+         NULL, 0, 0, 0, 0, NULL, NULL, DATE '2025-07-31')`);
+      const columnsOf = (relation: string) =>
+        store.all(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${relation}' ORDER BY ordinal_position`);
+      const everything = (relation: string) => store.all(`SELECT * FROM ${relation} ORDER BY run_id, contract_id`);
+      const before = { columns: await columnsOf('contract_metrics'), rows: await everything('contract_metrics'), latest: await everything('contract_latest') };
+      expect(before.latest).toHaveLength(2);
+
+      await store.applyMigrations(MIGRATIONS.filter((m) => m.version === 13));
+      expect(await store.schemaVersion()).toBe(13);
+      expect(await store.value("SELECT table_type FROM information_schema.tables WHERE table_name = 'contract_metrics'")).toBe('VIEW');
+      expect(await columnsOf('contract_metrics')).toEqual(before.columns);
+      expect(await columnsOf('contract_latest')).toEqual(before.columns);
+      expect(await everything('contract_metrics')).toEqual(before.rows);
+      expect(await everything('contract_latest')).toEqual(before.latest);
+      expect(await store.value('SELECT count(*) FROM contract_metrics_stored')).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+});

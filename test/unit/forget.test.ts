@@ -35,8 +35,8 @@ INSERT INTO contracts (load_id, source_file, source_row, customer_id, contract_i
   (3, 'k.csv', 2, 'c-1', 'K-1', DATE '2024-01-01', DATE '2024-12-31', 100, '{"vin":"LFV123"}'),
   (3, 'k.csv', 3, 'c-1', 'K-1', DATE '2025-01-01', DATE '2025-12-31', 110, NULL),
   (3, 'k.csv', 4, 'c-2', 'K-2', DATE '2025-01-01', DATE '2025-12-31', 90, NULL);
-INSERT INTO contract_metrics (run_id, contract_id, customer_id, period_unit, first_start, period_start, period_end, periods, renewals, premium, total_premium, status, as_of) VALUES
-  (1, 'K-1', 'c-1', 'year', DATE '2024-01-01', DATE '2025-01-01', DATE '2025-12-31', 2, 1, 110, 210, 'active', DATE '2025-06-30');
+INSERT INTO contract_metrics_stored (run_id, contract_id, customer_id, period_unit, first_start, period_start, period_end, periods, premium, total_premium, status, as_of) VALUES
+  (1, 'K-1', 'c-1', 'year', DATE '2024-01-01', DATE '2025-01-01', DATE '2025-12-31', 2, 110, 210, 'active', DATE '2025-06-30');
 INSERT INTO runs (run_id, created_at, as_of, time_unit, horizon_months, params, input, customers, model_status, summary, timings, tool_version) VALUES
   (1, TIMESTAMP '2025-07-01 00:00:00', DATE '2025-06-30', 'week', 12, '{}', '{"loads":[1,2,3]}', 3, 'fitted',
    '{"customers_only_returns_examples":["c-3"],"net_revenue":41.25}', '{}', 'test');
@@ -88,7 +88,7 @@ describe('forget', () => {
     const result = await forget(file, ['c-1', 'c-3'], { reason: 'ticket 9' });
     expect(result.customers).toBe(2);
     expect(Object.fromEntries(result.tables.map((t) => [t.table, t.rows_changed]))).toEqual({
-      contract_metrics: 1,
+      contract_metrics_stored: 1, // the view contract_metrics reads it
       contracts: 2,
       customers: 2, // c-1's row, and c-2's attributes naming c-1
       metrics_customers: 2,

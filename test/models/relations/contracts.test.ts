@@ -5,14 +5,14 @@
  * retention and the backtest, each with exact expected rows.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { materialize, parametersOf, rowsOf, type Relation } from '../../../src/models/relation.js';
+import { insertInto, materialize, parametersOf, rowsOf, type Relation } from '../../../src/models/relation.js';
 import { CONTRACT_BACKTEST } from '../../../src/models/relations/contract-backtest.js';
-import { CONTRACT_METRICS, CONTRACT_RETENTION, CONTRACT_SUMMARY } from '../../../src/models/relations/contract-metrics.js';
+import { CONTRACT_METRICS, CONTRACT_PREDICTIONS, CONTRACT_RETENTION, CONTRACT_SUMMARY } from '../../../src/models/relations/contract-metrics.js';
 import { CONTRACT_FIT_INPUT, CONTRACT_SPELLS } from '../../../src/models/relations/contract-spells.js';
 import { createRng } from '../../../src/models/random.js';
 import { Store } from '../../../src/store/db.js';
 
-const RELATIONS: Relation[] = [CONTRACT_SPELLS, CONTRACT_FIT_INPUT, CONTRACT_METRICS, CONTRACT_RETENTION, CONTRACT_SUMMARY, CONTRACT_BACKTEST];
+const RELATIONS: Relation[] = [CONTRACT_SPELLS, CONTRACT_FIT_INPUT, CONTRACT_METRICS, CONTRACT_PREDICTIONS, CONTRACT_RETENTION, CONTRACT_SUMMARY, CONTRACT_BACKTEST];
 
 let store: Store;
 beforeAll(async () => {
@@ -240,8 +240,17 @@ describe('contract metrics', () => {
     ) t(plan, period_unit, renewals, model_plan, model_kind, p_renew, derl, value_per_premium, value_per_premium_horizon)`);
   });
 
+  /** Run 3's stored rows and predictions, read back through the view contract_metrics (store migration 13). */
+  async function writeRun3(): Promise<void> {
+    await store.run('DELETE FROM contract_metrics_stored');
+    await store.run('DELETE FROM contract_predictions');
+    await insertInto(store, 'contract_predictions', CONTRACT_PREDICTIONS, { run_id: 3 });
+    await insertInto(store, 'contract_metrics_stored', CONTRACT_METRICS, { run_id: 3, as_of: AS_OF });
+  }
+
   it('join the predictions of (plan, unit, renewals) back to each current run; lost contracts are worth 0, unmodelled ones NULL', async () => {
-    const rows = await rowsOf(store, CONTRACT_METRICS, { run_id: 3, as_of: AS_OF });
+    await writeRun3();
+    const rows = await store.all('SELECT * FROM contract_metrics WHERE run_id = 3');
     expect(
       rows
         .map((r) => [r.run_id, r.contract_id, r.plan, r.status, r.p_renew, r.derl, r.residual_value, r.residual_value_horizon, round(r.value_at_risk), r.model_plan, r.model_kind, r.as_of])
@@ -255,9 +264,22 @@ describe('contract metrics', () => {
     ]);
   });
 
-  it('insert into contract_metrics with every column and sum up in the summary', async () => {
-    await store.run('DELETE FROM contract_metrics');
-    await store.run(`INSERT INTO contract_metrics BY NAME ${CONTRACT_METRICS.sql}`, { run_id: 3, as_of: AS_OF });
+  it('another run\'s predictions are not joined; the view derives renewals and renewal_due', async () => {
+    await writeRun3();
+    await store.run(`INSERT INTO contract_predictions SELECT 4 AS run_id, * FROM temp.run_contract_predictions`);
+    await store.run(`UPDATE contract_predictions SET p_renew = 0.1 WHERE run_id = 4`);
+    const rows = await store.all('SELECT contract_id, periods, renewals, status, period_end, renewal_due, p_renew FROM contract_metrics WHERE run_id = 3 ORDER BY contract_id');
+    expect(rows.map((r) => [r.contract_id, r.periods, r.renewals, r.status, r.renewal_due === null ? null : r.renewal_due === r.period_end, r.p_renew])).toEqual([
+      ['A', 2, 1, 'active', true, 0.8],
+      ['B', 1, 0, 'active', true, 0.5],
+      ['C', 1, 0, 'active', true, 0.5],
+      ['D', 1, 0, 'lapsed', null, null],
+      ['E', 1, 0, 'in_grace', true, null],
+    ]);
+  });
+
+  it('insert into contract_metrics_stored and contract_predictions and sum up in the summary', async () => {
+    await writeRun3();
     const [summary] = await rowsOf(store, CONTRACT_SUMMARY, { run_id: 3 });
     expect({ ...summary, value_at_risk: round(summary.value_at_risk) }).toEqual({
       contracts: 5,
@@ -317,10 +339,11 @@ describe('contract backtest', () => {
       ['R7', '2024-12-31', '2025-12-30', 100, 'life'], // 30 uncovered days (exactly grace), starting on the holdout end: renewed
       ['R8', '2024-12-31', '2025-12-30', 100, 'motor'], // renewed in the holdout, but due a day too late to be fully observable
     ]);
-    await store.run('DELETE FROM contract_metrics');
+    // Every column by hand: into contract_metrics_v7, whose rows the view contract_metrics reads as they are.
+    await store.run('DELETE FROM contract_metrics_v7');
     const metric = (id: string, plan: string, due: string, p: number | null, status = 'active') =>
       store.run(
-        `INSERT INTO contract_metrics (run_id, contract_id, customer_id, plan, period_unit, first_start, period_start, period_end, periods, renewals, premium, total_premium, status, renewal_due, p_renew, as_of)
+        `INSERT INTO contract_metrics_v7 (run_id, contract_id, customer_id, plan, period_unit, first_start, period_start, period_end, periods, renewals, premium, total_premium, status, renewal_due, p_renew, as_of)
          VALUES (7, $id, 'c', $plan, 'year', DATE '2023-01-01', DATE '2023-01-01', CAST($due AS DATE), 1, 0, 100, 100, $status, CAST($due AS DATE), $p, DATE '2024-06-30')`,
         { id, plan, due, p, status },
       );
@@ -351,9 +374,9 @@ describe('contract backtest', () => {
       ['R1', '2024-07-05', '2025-07-04', 100, 'motor'],
       ['R9', '2025-01-01', '2025-12-31', 100, 'motor'],
     ]);
-    await store.run('DELETE FROM contract_metrics');
+    await store.run('DELETE FROM contract_metrics_v7');
     await store.run(
-      `INSERT INTO contract_metrics (run_id, contract_id, customer_id, plan, period_unit, first_start, period_start, period_end, periods, renewals, premium, total_premium, status, renewal_due, p_renew, as_of)
+      `INSERT INTO contract_metrics_v7 (run_id, contract_id, customer_id, plan, period_unit, first_start, period_start, period_end, periods, renewals, premium, total_premium, status, renewal_due, p_renew, as_of)
        VALUES (7, 'R1', 'c', 'motor', 'year', DATE '2023-07-01', DATE '2023-07-01', DATE '2024-06-30', 1, 0, 100, 100, 'active', DATE '2024-06-30', 0.9, DATE '2024-06-30'),
               (7, 'R9', 'c', 'motor', 'year', DATE '2023-11-02', DATE '2023-11-02', DATE '2024-11-01', 1, 0, 100, 100, 'active', DATE '2024-11-01', 0.8, DATE '2024-06-30')`,
     );

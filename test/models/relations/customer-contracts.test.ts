@@ -39,10 +39,11 @@ const CONTRACTS: ContractRow[] = [
 ];
 
 async function writeContracts(rows: ContractRow[]): Promise<void> {
-  await store.run('DELETE FROM contract_metrics');
+  // Every column by hand: into contract_metrics_v7, whose rows the view contract_metrics reads as they are.
+  await store.run('DELETE FROM contract_metrics_v7');
   for (const [run, contract, customer, unit, start, end, premium, status, due, p, residual] of rows) {
     await store.run(
-      `INSERT INTO contract_metrics (run_id, contract_id, customer_id, period_unit, first_start, period_start, period_end, periods, renewals,
+      `INSERT INTO contract_metrics_v7 (run_id, contract_id, customer_id, period_unit, first_start, period_start, period_end, periods, renewals,
          premium, total_premium, status, renewal_due, p_renew, residual_value_horizon, as_of)
        VALUES ($run, $contract, $customer, $unit, CAST($start AS DATE), CAST($start AS DATE), CAST($end AS DATE), 1, 0,
          $premium, $premium, $status, CAST($due AS DATE), $p, $residual, CAST($as_of AS DATE))`,
