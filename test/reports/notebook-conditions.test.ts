@@ -149,7 +149,7 @@ describe('query results', () => {
 
   test('statements that cannot fill a table (DESCRIBE) still work and can be read by later cells', async () => {
     const { result } = await render(['# Describe', '```sql cols', 'DESCRIBE customers', '```', '```sql n', 'SELECT count(*) AS n FROM cols', '```', '{{n.n}} columns'].join('\n'));
-    expect(result.queries.map((q) => q.rows)).toEqual([15, 1]) // customers: 15 columns since schema 9 (team, owner_email);
+    expect(result.queries.map((q) => q.rows)).toEqual([18, 1]); // customers: 18 columns since schema 14 (team, owner_email in 9; file_account_owner, file_team, file_owner_email in 14)
   });
 });
 
