@@ -16,7 +16,9 @@
  * - Errors: an unreachable server is a store error (exit 4) naming the URL; a refused statement
  *   is a query error (exit 6) with the server's message.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { messageOf, queryError, storeError, usageError } from '../util/errors.js';
 
@@ -274,4 +276,25 @@ export function quoteIdentifier(name: string): string {
       return `\`${part}\``;
     })
     .join('.');
+}
+
+/** Anything that runs a DuckDB statement (the store's Store, a DuckDBConnection). */
+export interface DuckDbRunner {
+  run(sql: string): Promise<unknown>;
+}
+
+/**
+ * Bulk copy from DuckDB into a ClickHouse table: DuckDB writes `select`'s rows as CSV (NULL as
+ * \N) into a temp file, which streams to the server as one INSERT — set-based on both sides, no
+ * row passes through JS. `select`'s columns must be in `columns`' order, booleans as 0/1.
+ */
+export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'crm-clickhouse-copy-'));
+  const file = path.join(dir, 'rows.csv');
+  try {
+    await duck.run(`COPY (${select}) TO '${file.replace(/'/g, "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N')`);
+    await ch.insertCsvFile(table, columns, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
