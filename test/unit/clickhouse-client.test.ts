@@ -130,6 +130,12 @@ describe('reading rows, inserting, errors', () => {
   });
 });
 
+describe('the throwaway test server', () => {
+  it('a missing clickhouse-server fails the tests with the command to install it (never skips)', async () => {
+    await expect(startClickHouse(['/nonexistent/clickhouse-server'])).rejects.toThrow(/clickhouse-server is not installed.*apt-get install clickhouse-server clickhouse-client/s);
+  });
+});
+
 describe('credentials come from the config and the environment, never the URL', () => {
   it('user and password from the environment (password variable named by the config)', () => {
     expect(connectionFrom({ url: 'http://ch.example:8123/' }, { CRM_CLICKHOUSE_USER: 'crm', CRM_CLICKHOUSE_PASSWORD: 's3cret' })).toEqual({
