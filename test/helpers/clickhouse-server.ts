@@ -16,7 +16,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const SERVER_BINARIES = ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server'];
+/** Where clickhouse-server is: $CRM_CLICKHOUSE_SERVER (as scripts/install-system-deps.sh reads it), else Debian's path. */
+const SERVER_BINARIES = [process.env.CRM_CLICKHOUSE_SERVER ?? '/usr/sbin/clickhouse-server'];
 
 export interface ClickHouseTestServer {
   /** http://127.0.0.1:PORT */
