@@ -124,6 +124,14 @@ describe('reading rows, inserting, errors', () => {
     await expect(closed.rows('SELECT 1')).rejects.toThrow(`cannot reach ClickHouse at ${nobody}: ECONNREFUSED`);
   });
 
+  it('the connection\'s database is where unqualified names resolve', async () => {
+    const shard = new ClickHouseClient({ url: server.url, database: 'shard1' });
+    await shard.run('CREATE TABLE here (n UInt8) ENGINE = Memory');
+    await shard.insert('here', ['n'], 'TabSeparated', '7\n');
+    expect(await ch.rows("SELECT database, name FROM system.tables WHERE name = 'here'")).toEqual([{ database: 'shard1', name: 'here' }]);
+    expect(await shard.rows('SELECT n FROM here')).toEqual([{ n: 7 }]);
+  });
+
   it('wrong credentials are a store error (exit 4)', async () => {
     const stranger = new ClickHouseClient({ url: server.url, user: 'nobody', password: 'x' });
     expect(await exitCodeOf(stranger.rows('SELECT 1'))).toBe(ExitCode.store);
