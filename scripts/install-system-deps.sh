@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The Debian packages the test suite needs — the one list of them: chromium (browser tests of
 # report.html; $CRM_CHROMIUM overrides its path) and fonts-noto-cjk (Chinese glyphs in the HTML,
-# SVG and PNG outputs). `npm test` runs this first (its pretest, scripts/check-system-deps.mjs).
+# SVG and PNG outputs) and clickhouse-server + clickhouse-client (Debian's 18.16: the ClickHouse
+# tests start their own throwaway server, test/helpers/clickhouse-server.ts; ~10 s of apt-get in CI;
+# $CRM_CLICKHOUSE_SERVER and $CRM_CLICKHOUSE_CLIENT override their paths).
+# `npm test` runs this first (its pretest, scripts/check-system-deps.mjs).
 #
 #   scripts/install-system-deps.sh --missing   print the missing packages (nothing when all present)
 #   scripts/install-system-deps.sh             install what is missing with apt-get, as root (CI,
@@ -15,6 +18,8 @@ missing() {
   # grep reads all of fc-list's output (no -q): under pipefail an early exit would make
   # fc-list die of SIGPIPE and the fonts look missing.
   fc-list : family 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk fontconfig)
+  [ -x "${CRM_CLICKHOUSE_SERVER:-/usr/sbin/clickhouse-server}" ] || need+=(clickhouse-server)
+  [ -x "${CRM_CLICKHOUSE_CLIENT:-/usr/bin/clickhouse-client}" ] || need+=(clickhouse-client)
   echo "${need[*]:-}"
 }
 

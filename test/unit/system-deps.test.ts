@@ -16,6 +16,8 @@ interface Machine {
   uid: number;
   fonts: boolean;
   chromium: boolean;
+  /** clickhouse-server and clickhouse-client (default: installed). */
+  clickhouse?: boolean;
 }
 
 let dirs: string[] = [];
@@ -42,11 +44,17 @@ function pretest(machine: Machine): { code: number | null; stderr: string; calls
   stub(bin, 'sudo', `echo "sudo $*" >> ${log}; exit 1`);
   const chromium = path.join(dir, 'chromium');
   if (machine.chromium) stub(dir, 'chromium', 'true');
+  const clickhouseServer = path.join(dir, 'clickhouse-server');
+  const clickhouseClient = path.join(dir, 'clickhouse-client');
+  if (machine.clickhouse ?? true) {
+    stub(dir, 'clickhouse-server', 'true');
+    stub(dir, 'clickhouse-client', 'true');
+  }
   const r = spawnSync(process.execPath, [CHECK], {
     encoding: 'utf8',
     timeout: 30_000,
     input: '', // a prompt would read this and fail, not hang
-    env: { PATH: `${bin}:/usr/bin:/bin`, CRM_CHROMIUM: chromium, HOME: dir },
+    env: { PATH: `${bin}:/usr/bin:/bin`, CRM_CHROMIUM: chromium, CRM_CLICKHOUSE_SERVER: clickhouseServer, CRM_CLICKHOUSE_CLIENT: clickhouseClient, HOME: dir },
   });
   const calls = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
   return { code: r.status, stderr: r.stderr, calls };
@@ -70,6 +78,15 @@ describe('npm test pretest: system packages', () => {
     // The stand-in apt-get installs nothing: the check after it says so instead of passing.
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('still missing after apt-get install: chromium');
+  });
+
+  it('as root without ClickHouse: installs clickhouse-server and clickhouse-client (the ClickHouse tests need a real server)', () => {
+    const r = pretest({ uid: 0, fonts: true, chromium: true, clickhouse: false });
+    expect(r.calls).toEqual([
+      'apt-get update -qq DEBIAN_FRONTEND=noninteractive',
+      'apt-get install -y -qq --no-install-recommends clickhouse-server clickhouse-client DEBIAN_FRONTEND=noninteractive',
+    ]);
+    expect(r.stderr).toContain('still missing after apt-get install: clickhouse-server clickhouse-client');
   });
 
   it('with everything present: passes without installing anything, as any user', () => {

@@ -1,0 +1,300 @@
+/**
+ * A minimal ClickHouse client over HTTP (Node's built-in fetch; no driver dependency): the
+ * foundation of running the heavy, set-based SQL where the transactions live (issue #13).
+ *
+ * - Values reach the server as literals written by ONE function, `quoteString` (ClickHouse 18.16,
+ *   Debian's, has no server-side query parameters). A query names its values `{name:Type}` —
+ *   the syntax of newer servers' query parameters — and each becomes `CAST('<text>' AS Type)`:
+ *   the value travels as quoted text and the server parses it as the declared type, so no number,
+ *   date or decimal is ever spliced unquoted. Property tests (test/unit/clickhouse-quote.test.ts)
+ *   round-trip arbitrary strings, numbers, dates and decimals through a real server.
+ * - Rows are read as TabSeparatedWithNamesAndTypes: decimals and 64-bit integers arrive as text
+ *   and stay exact (JSONEachRow, also offered, writes decimals as bare JSON numbers).
+ * - Credentials come from the environment or the config file (an env var's name), never from the
+ *   URL or the command line, and are never stored: `connectionFrom` refuses a URL with a user or
+ *   password in it.
+ * - Errors: an unreachable server is a store error (exit 4) naming the URL; a refused statement
+ *   is a query error (exit 6) with the server's message.
+ */
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { messageOf, queryError, storeError, usageError } from '../util/errors.js';
+
+export interface ClickHouseConnection {
+  /** http(s)://host:port — no user or password in it. */
+  url: string;
+  database?: string;
+  user?: string;
+  password?: string;
+  /** Per request; default 5 minutes. */
+  timeoutMs?: number;
+}
+
+/** Where a config entry (crm.config.json `sources.NAME`) says the connection's secrets are. */
+export interface ClickHouseSourceConfig {
+  url: string;
+  database?: string;
+  user?: string;
+  /** The environment variable holding the password (default CRM_CLICKHOUSE_PASSWORD). */
+  passwordEnv?: string;
+}
+
+/**
+ * A connection from a config entry and the environment: user from the entry or
+ * $CRM_CLICKHOUSE_USER, password from the environment variable the entry names (default
+ * $CRM_CLICKHOUSE_PASSWORD). A URL carrying credentials is refused (exit 2): they would end up
+ * in shell history, process lists and the store's run parameters.
+ */
+export function connectionFrom(source: ClickHouseSourceConfig, env: NodeJS.ProcessEnv = process.env): ClickHouseConnection {
+  let parsed: URL;
+  try {
+    parsed = new URL(source.url);
+  } catch {
+    throw usageError(`not a ClickHouse URL: ${source.url} (expected http://HOST:PORT)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usageError(`not a ClickHouse HTTP URL: ${source.url} (expected http:// or https://)`);
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw usageError('a ClickHouse URL must not carry a user or password', [
+      'put the user in crm.config.json (sources.NAME.user) or $CRM_CLICKHOUSE_USER,',
+      'and the password in an environment variable (sources.NAME.passwordEnv, default CRM_CLICKHOUSE_PASSWORD)',
+    ]);
+  }
+  const passwordVariable = source.passwordEnv ?? 'CRM_CLICKHOUSE_PASSWORD';
+  return {
+    url: `${parsed.protocol}//${parsed.host}`,
+    database: source.database,
+    user: source.user ?? env.CRM_CLICKHOUSE_USER,
+    password: env[passwordVariable],
+  };
+}
+
+/** A Date column's value, 'YYYY-MM-DD' (a distinct type: a date is never confused with a string). */
+export interface ChDate {
+  readonly date: string;
+}
+/** An exact decimal, as its text ('-12.3400'); never a JS number on the way. */
+export interface ChDecimal {
+  readonly decimal: string;
+}
+export type ChValue = string | number | bigint | boolean | null | ChDate | ChDecimal;
+export const chDate = (iso: string): ChDate => ({ date: iso });
+export const chDecimal = (text: string): ChDecimal => ({ decimal: text });
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A ClickHouse string literal holding exactly `text` — THE one place values are quoted. Inside
+ * single quotes ClickHouse reads backslash escapes, so backslash and quote are escaped, and every
+ * control character is written as \xHH (a NUL, newline or tab can never end or bend the literal).
+ * Text that is not well-formed Unicode (a lone surrogate) has no exact UTF-8 form: refused.
+ */
+export function quoteString(text: string): string {
+  if (LONE_SURROGATE.test(text)) throw usageError('a value sent to ClickHouse is not well-formed Unicode (lone surrogate)');
+  // eslint-disable-next-line no-control-regex
+  return `'${text.replace(/[\\'\x00-\x1f\x7f]/g, (c) => (c === '\\' || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}'`;
+}
+
+/**
+ * A double as its 8 bytes: 18.16 parses float TEXT inexactly (measured: '4.028327206150974e+167'
+ * reads one ulp off, and '5e-324' is a syntax error as a literal), so a float travels as the hex
+ * of its IEEE 754 bits (quoted like any text) and the server reinterprets them — bit-exact,
+ * -0 and subnormals included.
+ */
+function floatBits(value: number): string {
+  const bytes = Buffer.alloc(8);
+  bytes.writeDoubleLE(value);
+  return `reinterpretAsFloat64(unhex(${quoteString(bytes.toString('hex'))}))`;
+}
+
+/** The text a value travels as (then CAST to the declared type by the server). */
+function valueText(name: string, type: string, value: Exclude<ChValue, null | number>): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if ('date' in value) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value.date)) throw usageError(`ClickHouse parameter {${name}} is not a date (YYYY-MM-DD): ${value.date}`);
+    return value.date;
+  }
+  if (!/^-?\d+(\.\d+)?$/.test(value.decimal)) throw usageError(`ClickHouse parameter {${name}} is not a decimal: ${value.decimal}`);
+  return value.decimal;
+}
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*):([A-Za-z][A-Za-z0-9_]*(?:\([A-Za-z0-9_, ']*\))?)\}/g;
+
+/**
+ * `sql` with each `{name:Type}` replaced by `CAST('<value as text>' AS Type)` (NULL:
+ * `CAST(NULL AS Type)`, Type then Nullable(…)). Every placeholder needs a value, every value a
+ * placeholder: a typo fails here, not on the server.
+ */
+export function bindValues(sql: string, params: Record<string, ChValue> = {}): string {
+  const used = new Set<string>();
+  const bound = sql.replace(PLACEHOLDER, (_match, name: string, type: string) => {
+    if (!(name in params)) throw usageError(`no value for ClickHouse parameter {${name}:${type}}`);
+    used.add(name);
+    const value = params[name];
+    if (value === null) return `CAST(NULL AS ${type})`;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw usageError(`ClickHouse parameter {${name}} is not a finite number: ${value}`);
+      if (/Float(32|64)/.test(type)) return `CAST(${floatBits(value)} AS ${type})`;
+      // Integers as their digits (exact); a fraction for a non-float type would be rounded on the way.
+      if (!Number.isSafeInteger(value)) throw usageError(`ClickHouse parameter {${name}:${type}} needs an exact value: pass ${value} as chDecimal('…') or a bigint`);
+      return `CAST(${quoteString(String(value))} AS ${type})`;
+    }
+    return `CAST(${quoteString(valueText(name, type, value))} AS ${type})`;
+  });
+  const unused = Object.keys(params).filter((name) => !used.has(name));
+  if (unused.length > 0) throw usageError(`ClickHouse parameters not in the query: ${unused.join(', ')}`);
+  return bound;
+}
+
+/** A row as read: strings, exact decimals as text, dates as 'YYYY-MM-DD', numbers, null. */
+export type ChRow = Record<string, string | number | bigint | null>;
+
+/** TabSeparated's escapes undone (\t, \n, \\, \', \0 … as ClickHouse writes them). */
+const TSV_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', '0': '\0', a: '\x07', v: '\v' };
+function unescapeTsv(field: string): string {
+  return field.replace(/\\(x[0-9a-fA-F]{2}|.)/gs, (_m, c: string) => (c.length === 3 ? String.fromCharCode(parseInt(c.slice(1), 16)) : (TSV_ESCAPES[c] ?? c)));
+}
+
+/** A TSV field of `type` as a JS value: 8–32-bit integers and floats as numbers, 64-bit and wider integers as bigint, the rest as text. */
+function fieldValue(field: string, type: string): string | number | bigint | null {
+  const nullable = /^Nullable\((.*)\)$/.exec(type);
+  if (nullable) return field === '\\N' ? null : fieldValue(field, nullable[1]);
+  if (/^U?Int(8|16|32)$/.test(type)) return Number(field);
+  if (/^U?Int(64|128|256)$/.test(type)) return BigInt(field);
+  if (/^Float(32|64)$/.test(type)) return field === 'inf' ? Infinity : field === '-inf' ? -Infinity : field === 'nan' ? NaN : Number(field);
+  return unescapeTsv(field);
+}
+
+/** Rows of a TabSeparatedWithNamesAndTypes body. */
+export function parseTsvWithNamesAndTypes(body: string): ChRow[] {
+  const lines = body.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  if (lines.length < 2) return [];
+  const names = lines[0].split('\t').map(unescapeTsv);
+  const types = lines[1].split('\t').map(unescapeTsv);
+  return lines.slice(2).map((line) => {
+    const fields = line.split('\t');
+    const row: ChRow = {};
+    names.forEach((name, i) => (row[name] = fieldValue(fields[i], types[i])));
+    return row;
+  });
+}
+
+/** ClickHouse's error code from its message ("Code: 60, e.displayText() = DB::Exception: …"). */
+function errorCode(message: string): number | undefined {
+  const m = /Code: (\d+)/.exec(message);
+  return m ? Number(m[1]) : undefined;
+}
+/** Authentication failures (unknown user, wrong password): the store cannot be used, not a SQL error. */
+const AUTH_CODES = new Set([192, 193, 194, 195, 516]);
+
+export class ClickHouseClient {
+  constructor(readonly connection: ClickHouseConnection) {}
+
+  /** The rows of a SELECT, exact (read as TabSeparatedWithNamesAndTypes). */
+  async rows(sql: string, params?: Record<string, ChValue>): Promise<ChRow[]> {
+    return parseTsvWithNamesAndTypes(await this.request(`${bindValues(sql, params).trimEnd()}\nFORMAT TabSeparatedWithNamesAndTypes`));
+  }
+
+  /** The rows of a SELECT as JSONEachRow objects (decimals become JS numbers: use `rows` where exactness matters). */
+  async jsonRows<T = Record<string, unknown>>(sql: string, params?: Record<string, ChValue>): Promise<T[]> {
+    const body = await this.request(`${bindValues(sql, params).trimEnd()}\nFORMAT JSONEachRow`);
+    return body
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as T);
+  }
+
+  /** A statement with no result (CREATE, DROP, INSERT … SELECT). */
+  async run(sql: string, params?: Record<string, ChValue>): Promise<void> {
+    await this.request(bindValues(sql, params));
+  }
+
+  /**
+   * Bulk insert: `body` (CSV with \N for NULL, or TabSeparated, as `format` says) streamed as
+   * the request body of `INSERT INTO table (columns) FORMAT …` — the rows never pass through JS
+   * values. `table` and `columns` are identifiers the caller controls, quoted with backticks.
+   */
+  async insert(table: string, columns: readonly string[], format: 'CSV' | 'TabSeparated', body: string | Readable): Promise<void> {
+    const sql = `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(', ')}) FORMAT ${format}`;
+    await this.request(sql, body);
+  }
+
+  /** Bulk insert of a CSV file (as DuckDB writes it with `COPY … (FORMAT csv, NULLSTR '\N')`). */
+  async insertCsvFile(table: string, columns: readonly string[], file: string): Promise<void> {
+    await this.insert(table, columns, 'CSV', createReadStream(file));
+  }
+
+  /**
+   * One HTTP request: with no `body`, the SQL is the POST body; with a body (insert data), the
+   * SQL goes in the `query` URL parameter and the data streams as the body.
+   */
+  private async request(sql: string, body?: string | Readable): Promise<string> {
+    const { url, database, user, password, timeoutMs = 300_000 } = this.connection;
+    const target = new URL(url);
+    if (database) target.searchParams.set('database', database);
+    if (body !== undefined) target.searchParams.set('query', sql);
+    const headers: Record<string, string> = {};
+    if (user !== undefined || password !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${user ?? 'default'}:${password ?? ''}`).toString('base64')}`;
+    }
+    let response: Response;
+    try {
+      const payload = body === undefined ? sql : typeof body === 'string' ? body : (Readable.toWeb(body) as ReadableStream<Uint8Array>);
+      response = await fetch(target, {
+        method: 'POST',
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(typeof payload === 'string' ? {} : { duplex: 'half' }),
+      } as RequestInit);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message ?? messageOf(err);
+      throw storeError(`cannot reach ClickHouse at ${url}: ${reason}`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      const message = text.trim();
+      const code = errorCode(message);
+      if (code !== undefined && AUTH_CODES.has(code)) throw storeError(`ClickHouse at ${url} refused the credentials: ${message}`);
+      throw queryError(`ClickHouse at ${url} refused the query: ${message}`);
+    }
+    return text;
+  }
+}
+
+/** A ClickHouse identifier in backticks (database.table is split at the dot). */
+export function quoteIdentifier(name: string): string {
+  return name
+    .split('.')
+    .map((part) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) throw usageError(`not a ClickHouse identifier: ${name}`);
+      return `\`${part}\``;
+    })
+    .join('.');
+}
+
+/** Anything that runs a DuckDB statement (the store's Store, a DuckDBConnection). */
+export interface DuckDbRunner {
+  run(sql: string): Promise<unknown>;
+}
+
+/**
+ * Bulk copy from DuckDB into a ClickHouse table: DuckDB writes `select`'s rows as CSV (NULL as
+ * \N) into a temp file, which streams to the server as one INSERT — set-based on both sides, no
+ * row passes through JS. `select`'s columns must be in `columns`' order, booleans as 0/1.
+ */
+export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'crm-clickhouse-copy-'));
+  const file = path.join(dir, 'rows.csv');
+  try {
+    await duck.run(`COPY (${select}) TO '${file.replace(/'/g, "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N')`);
+    await ch.insertCsvFile(table, columns, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
