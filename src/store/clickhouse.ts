@@ -13,14 +13,15 @@
  * - Credentials come from the environment or the config file (an env var's name), never from the
  *   URL or the command line, and are never stored: `connectionFrom` refuses a URL with a user or
  *   password in it.
- * - Errors: an unreachable server is a store error (exit 4) naming the URL; a refused statement
- *   is a query error (exit 6) with the server's message.
+ * - Errors: an unreachable server is an input error (exit 3, as issue #13 names it: the source
+ *   asked for cannot be used) naming the URL; refused credentials likewise (exit 3); a refused
+ *   statement is a query error (exit 6) with the server's message.
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { messageOf, queryError, storeError, usageError } from '../util/errors.js';
+import { inputError, messageOf, queryError, usageError } from '../util/errors.js';
 
 export interface ClickHouseConnection {
   /** http(s)://host:port — no user or password in it. */
@@ -254,13 +255,13 @@ export class ClickHouseClient {
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const reason = cause?.code ?? cause?.message ?? messageOf(err);
-      throw storeError(`cannot reach ClickHouse at ${url}: ${reason}`);
+      throw inputError(`cannot reach ClickHouse at ${url}: ${reason}`);
     }
     const text = await response.text();
     if (!response.ok) {
       const message = text.trim();
       const code = errorCode(message);
-      if (code !== undefined && AUTH_CODES.has(code)) throw storeError(`ClickHouse at ${url} refused the credentials: ${message}`);
+      if (code !== undefined && AUTH_CODES.has(code)) throw inputError(`ClickHouse at ${url} refused the credentials: ${message}`);
       throw queryError(`ClickHouse at ${url} refused the query: ${message}`);
     }
     return text;

@@ -115,12 +115,12 @@ describe('reading rows, inserting, errors', () => {
     expect(await ch.jsonRows('SELECT id FROM lines WHERE id = {id:String}', { id: 'b' })).toEqual([{ id: 'b' }]);
   });
 
-  it('a SQL error is a query error (exit 6) with the server message; an unreachable server a store error (exit 4) naming the URL', async () => {
+  it('a SQL error is a query error (exit 6) with the server message; an unreachable server an input error (exit 3, as issue #13 says) naming the URL', async () => {
     expect(await exitCodeOf(ch.rows('SELECT * FROM no_such_table'))).toBe(ExitCode.query);
     await expect(ch.rows('SELECT * FROM no_such_table')).rejects.toThrow(/refused the query: Code: 60.*no_such_table/s);
     const nobody = `http://127.0.0.1:${await freePort()}`;
     const closed = new ClickHouseClient({ url: nobody });
-    expect(await exitCodeOf(closed.rows('SELECT 1'))).toBe(ExitCode.store);
+    expect(await exitCodeOf(closed.rows('SELECT 1'))).toBe(ExitCode.input);
     await expect(closed.rows('SELECT 1')).rejects.toThrow(`cannot reach ClickHouse at ${nobody}: ECONNREFUSED`);
   });
 
@@ -132,9 +132,9 @@ describe('reading rows, inserting, errors', () => {
     expect(await shard.rows('SELECT n FROM here')).toEqual([{ n: 7 }]);
   });
 
-  it('wrong credentials are a store error (exit 4)', async () => {
+  it('wrong credentials are an input error (exit 3)', async () => {
     const stranger = new ClickHouseClient({ url: server.url, user: 'nobody', password: 'x' });
-    expect(await exitCodeOf(stranger.rows('SELECT 1'))).toBe(ExitCode.store);
+    expect(await exitCodeOf(stranger.rows('SELECT 1'))).toBe(ExitCode.input);
   });
 });
 
