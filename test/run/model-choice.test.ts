@@ -13,12 +13,15 @@ describe('crm run --model / models.model', () => {
     expect(resolveRunOptions({ model: 'pareto-nbd' }).model).toBe('pareto_nbd');
     expect(resolveRunOptions({}, { models: { model: 'mbgnbd' } }).model).toBe('mbgnbd');
     expect(resolveRunOptions({ model: 'bgnbd' }, { models: { model: 'mbgnbd' } }).model).toBe('bgnbd');
+    // auto (models/model-choice.ts) is opt-in: the flag or the config.
+    expect(resolveRunOptions({ model: 'auto' }).model).toBe('auto');
+    expect(resolveRunOptions({}, { models: { model: 'auto' } }).model).toBe('auto');
     // models.model is a choice, not a model setting: runs.params records it once, as `model`.
     expect('model' in resolveRunOptions({}, { models: { model: 'mbgnbd' } }).settings).toBe(false);
   });
 
   it('bgbb and unknown names are usage errors', () => {
     expect(() => resolveRunOptions({ model: 'bgbb' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: expect.stringMatching(/^--model bgbb: .*discrete opportunities/) }));
-    expect(() => resolveRunOptions({ model: 'weibull' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: '--model weibull: use bgnbd, pareto-nbd or mbgnbd' }));
+    expect(() => resolveRunOptions({ model: 'weibull' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: '--model weibull: use bgnbd, pareto-nbd, mbgnbd or auto' }));
   });
 });
