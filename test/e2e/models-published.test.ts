@@ -7,6 +7,7 @@
  * predictions are the Pareto/NBD's (churn_method). One store for the file; the MBG/NBD on the
  * same store; a usage error for an unknown model and for bgbb (not in crm run yet).
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISHED_DIR } from '../../scripts/fixtures/published.js';
@@ -110,6 +111,12 @@ describe('crm run --model auto on the CDNOW sample', () => {
     const text = crm(['--db', db, 'model', 'show']).stdout;
     expect(text).toMatch(/model chosen by the holdout error .*: (BG\/NBD|Pareto\/NBD|MBG\/NBD)/);
     expect(text).toMatch(/holdout MAE/);
+    // The report's methods text: the chosen model, its holdout error and the others'.
+    const out = tempDir('crm-auto-report-');
+    expect(crm(['--db', db, '-q', 'report', '--out', out]).code).toBe(0);
+    const page = readFileSync(path.join(out, 'report.html'), 'utf8').replace(/<[^>]+>/g, '');
+    const name = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' }[chosen[0].key]!;
+    expect(page).toContain(`${name} chosen (crm run --model auto): holdout error ${lowest.toFixed(3)} vs `);
   });
 
   it('without a holdout: the lowest BIC', () => {
