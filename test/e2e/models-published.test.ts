@@ -117,6 +117,9 @@ describe('crm run --model auto on the CDNOW sample', () => {
     const page = readFileSync(path.join(out, 'report.html'), 'utf8').replace(/<[^>]+>/g, '');
     const name = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' }[chosen[0].key]!;
     expect(page).toContain(`${name} chosen (crm run --model auto): holdout error ${lowest.toFixed(3)} vs `);
+    expect(crm(['--db', db, '-q', 'report', '--lang', 'zh', '--out', out]).code).toBe(0);
+    const zh = readFileSync(path.join(out, 'report.zh.html'), 'utf8').replace(/<[^>]+>/g, '');
+    expect(zh).toContain(`选用 ${name}（crm run --model auto）：留出期误差 ${lowest.toFixed(3)}，其他模型为 `);
   });
 
   it('without a holdout: the lowest BIC', () => {
