@@ -56,6 +56,7 @@ export function formatRunResult(r: RunResult): string[] {
     lines.push(`  purchase models not run: ${r.fallback_reason}`);
   } else if (r.model_status === 'fallback') {
     lines.push(`  models not fitted: ${r.fallback_reason}`);
+    if (r.model_choice) lines.push(...modelChoiceLines(r.model_choice, r.customers).flatMap((l) => l.split('\n')).map((l) => `    ${l}`));
     lines.push('  churn risk is the recency fallback (share of customers who bought more recently); value tiers use net revenue');
   } else if (r.bgnbd || r.pareto_nbd || r.mbgnbd) {
     if (r.model_choice) {
