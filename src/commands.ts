@@ -342,7 +342,7 @@ export function registerCommands(program: Command): void {
     .option('--horizon <months>', 'months ahead for expected purchases and CLV (default 12)')
     .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
-    .addOption(new Option('--model <model>', 'purchase model: bgnbd (default), pareto-nbd or mbgnbd (bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'bgbb']))
+    .addOption(new Option('--model <model>', 'purchase model: bgnbd (default), pareto-nbd, mbgnbd, or auto (fit all three, pick by the holdout error with --holdout-end, else by BIC; bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
     .option('--json', 'print the run as JSON')
     .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');

@@ -43,6 +43,7 @@ export const REPORT_VIEWS = {
   report_run:
     'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest, owner_name and owner_scope (crm report --owner: the views hold that owner\'s book); ' +
     'the purchase model used: model_key (bgnbd, pareto_nbd, mbgnbd; NULL when the run fell back), model_name, model_fit (its JSON: runs.bgnbd or runs.purchase_model), model_parameters (one line); ' +
+    'crm run --model auto: has_model_choice, choice_on_holdout (else by BIC), choice_score (the chosen model\'s holdout MAE or BIC), choice_others (the other models\' scores, "0.225 (BG/NBD), …"); ' +
     'purchase_customers (customers with a purchase: the base of every purchase share) and contract_only_customers (customers with contracts only), of the book for an owner',
   report_customers: '`customer_metrics` of the run: one row per customer with a purchase (the purchase figures; customers with contracts only are in `customer_metrics`)',
   report_all_customers:
@@ -117,6 +118,24 @@ function purchaseModelColumnsSql(): string {
 }
 
 /**
+ * crm run --model auto (models/model-choice.ts), for the methods text: has_model_choice,
+ * choice_on_holdout (else BIC), choice_score (the chosen model's holdout MAE to 3 decimals or
+ * BIC to 1) and choice_others ("0.225 (BG/NBD), 0.304 (MBG/NBD)": the other models with a score,
+ * in the table's order). Names are the models' own, the same in every language.
+ */
+function modelChoiceColumnsSql(): string {
+  const rows = `unnest(from_json(r.model_choice->'$.models', '[{"key": "VARCHAR", "bic": "DOUBLE", "holdout_mae": "DOUBLE", "chosen": "BOOLEAN", "excluded": "VARCHAR"}]'))`;
+  const holdout = `(r.model_choice->>'$.basis' = 'holdout')`;
+  const score = `CASE WHEN ${holdout} THEN printf('%.3f', m.holdout_mae) ELSE printf('%.1f', m.bic) END`;
+  const name = `CASE m.key ${PURCHASE_MODEL_KEYS.map((key) => `WHEN ${literal(key)} THEN ${literal(PURCHASE_MODEL_NAMES[key])}`).join(' ')} END`;
+  return `r.model_choice IS NOT NULL AS has_model_choice,
+            coalesce(${holdout}, false) AS choice_on_holdout,
+            (SELECT ${score} FROM (SELECT ${rows} AS m) WHERE m.chosen) AS choice_score,
+            (SELECT string_agg(${score} || ' (' || ${name} || ')', ', ' ORDER BY i) FROM (SELECT ${rows} AS m, unnest(range(CAST(json_array_length(r.model_choice->'$.models') AS BIGINT))) AS i)
+             WHERE NOT m.chosen AND m.excluded IS NULL) AS choice_others`;
+}
+
+/**
  * An owner's report (`crm report --owner NAME`) is the same notebook over the owner's book: the
  * views of customers, profiles and contracts (and so the renewals due) keep only the customers
  * whose owner in effect is NAME (customer_owners). Within the book the 80/20 ranks and shares are
@@ -153,6 +172,7 @@ export async function createReportViews(conn: DuckDBConnection, runId: number, o
      WITH r AS (SELECT *, coalesce(model, CASE WHEN model_status = 'fitted' THEN 'bgnbd' END) AS model_key FROM runs WHERE run_id = ${id})
      SELECT r.*,
             ${purchaseModelColumnsSql()},
+            ${modelChoiceColumnsSql()},
             ${owner === undefined ? 'CAST(NULL AS VARCHAR)' : literal(owner)} AS owner_name,
             ${owner === undefined ? 'false' : 'true'} AS owner_scope,
             r.model_status = 'fitted' AS fitted,

@@ -1,5 +1,7 @@
 /** `crm run` output for people. */
-import { formatCount, formatPercent } from '../util/format.js';
+import { formatCount, formatPercent, renderTable } from '../util/format.js';
+import type { ModelChoice } from '../models/model-choice.js';
+import { PURCHASE_MODEL_NAMES } from '../models/purchase-models.js';
 import type { RunResult } from './index.js';
 import { notEnoughHistory } from './views.js';
 import { contractRunLines } from './contracts-format.js';
@@ -28,6 +30,25 @@ export function bgnbdModelLine(b: Pick<BgNbdReport, 'boundary' | 'r' | 'alpha' |
   return `BG/NBD${b.boundary ? ` at ${BOUNDARY_LABELS[b.boundary]}` : ''}: ${shown.join(' ')}`;
 }
 
+/**
+ * --model auto (models/model-choice.ts): "model chosen by the holdout error: Pareto/NBD" and the
+ * comparison table (crm run and crm model show).
+ */
+export function modelChoiceLines(c: ModelChoice, customers: number): string[] {
+  const basis = c.basis === 'holdout' ? 'the holdout error (mean absolute error of repeat purchases per customer over the frequency buckets)' : `BIC (no holdout; n = ${formatCount(c.customers ?? customers)} customers)`;
+  const fixed = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+  const headers = ['model', 'log-likelihood', 'parameters', 'BIC', ...(c.basis === 'holdout' ? ['holdout MAE', 'AUC churn_risk', 'AUC p_no_purchase'] : []), 'chosen'];
+  const rows = c.models.map((m) => [
+    PURCHASE_MODEL_NAMES[m.key],
+    fixed(m.log_likelihood, 1),
+    String(m.parameters),
+    fixed(m.bic, 1),
+    ...(c.basis === 'holdout' ? [fixed(m.holdout_mae, 4), fixed(m.auc, 3), fixed(m.auc_p_no_purchase, 3)] : []),
+    m.chosen ? 'yes' : m.excluded ? `no: ${m.excluded}` : 'no',
+  ]);
+  return [`model chosen by ${basis}: ${c.chosen ? PURCHASE_MODEL_NAMES[c.chosen] : 'none'}`, renderTable(headers, rows)];
+}
+
 export function formatRunResult(r: RunResult): string[] {
   const lines: string[] = [];
   lines.push(`run ${r.run_id}: ${formatCount(r.customers)} customers scored as of ${r.as_of} (time unit ${r.time_unit}, horizon ${r.horizon_months} months)`);
@@ -35,8 +56,13 @@ export function formatRunResult(r: RunResult): string[] {
     lines.push(`  purchase models not run: ${r.fallback_reason}`);
   } else if (r.model_status === 'fallback') {
     lines.push(`  models not fitted: ${r.fallback_reason}`);
+    if (r.model_choice) lines.push(...modelChoiceLines(r.model_choice, r.customers).flatMap((l) => l.split('\n')).map((l) => `    ${l}`));
     lines.push('  churn risk is the recency fallback (share of customers who bought more recently); value tiers use net revenue');
   } else if (r.bgnbd || r.pareto_nbd || r.mbgnbd) {
+    if (r.model_choice) {
+      const [sentence, table] = modelChoiceLines(r.model_choice, r.customers);
+      lines.push(`  ${sentence}`, ...table.split('\n').map((l) => `    ${l}`));
+    }
     if (r.bgnbd) {
       const b = r.bgnbd;
       lines.push(`  ${bgnbdModelLine(b, r.time_unit)} (log-likelihood ${b.log_likelihood.toFixed(1)}, ${formatCount(b.triples)} distinct histories)`);

@@ -33,6 +33,7 @@ import { fitPurchaseModel, meanPurchaseRate, type BgNbdBoundary, type PurchaseMo
 import {
   discountedPurchasesAll,
   fitChosenPurchaseModel,
+  PURCHASE_MODEL_KEYS,
   fromBgNbd,
   PURCHASE_MODEL_NAMES,
   type FittedPurchaseModel,
@@ -41,6 +42,9 @@ import {
   type PurchaseModelReport,
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
+import { chooseModel, type ModelChoice } from '../models/model-choice.js';
+import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
+import type { RfmSummary } from '../models/rfm-data.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
 import { boundParams, inlined, insertInto, materialize, rowsOf, type RelationParams } from '../models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS, type BacktestAucRow, type BacktestBucketRow } from '../models/relations/backtest.js';
@@ -84,9 +88,11 @@ type LimitParam = number | null;
 export interface ModelReport {
   /** Key of the purchase model used (bgnbd, pareto_nbd, mbgnbd); null when none was fitted. */
   model?: PurchaseModelKey | null;
-  /** The chosen model's report when it is not the BG/NBD (--model; models/purchase-models.ts). */
+  /** The chosen model's report when it is not the BG/NBD (--model; models/purchase-models.ts); with --model auto every fitted model's. */
   pareto_nbd?: PurchaseModelReport;
   mbgnbd?: PurchaseModelReport;
+  /** --model auto: the comparison table and the basis of the choice (models/model-choice.ts; runs.model_choice). */
+  model_choice?: ModelChoice;
   bgnbd: {
     /** null: an interior fit; otherwise the boundary whose limiting model was fitted (models/bgnbd-limits.ts). */
     boundary: BgNbdBoundary | null;
@@ -263,10 +269,28 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const pareto = timed('pareto', () => materialize(store, revenueLevels, chain));
   // --model other than the BG/NBD (models/purchase-models.ts): fitted instead of it, same outputs.
   let chosen: PurchaseModelChoiceFit | null = null;
-  if (!fallbackReason && options.model !== 'bgnbd') {
-    const name = PURCHASE_MODEL_NAMES[options.model];
+  // --model auto (models/model-choice.ts): all three fitted, compared, one used.
+  let modelChoice: ModelChoice | null = null;
+  let otherReports: Partial<Record<'pareto_nbd' | 'mbgnbd', PurchaseModelReport>> = {};
+  if (!fallbackReason && options.model === 'auto') {
+    const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
+      timed('model_fit', async () => ({
+        bgnbd: fitPurchaseModel(data),
+        others: (['pareto_nbd', 'mbgnbd'] as const).map((key) => fitChosenPurchaseModel(key, data)),
+      })),
+    );
+    modelChoice = await timed('model_choice', () => compareModels(store, auto.bgnbd, auto.others, data, triples, customers, { asOf, holdoutEnd: options.holdoutEnd, unitDays, horizonUnits }));
+    otherReports = Object.fromEntries(auto.others.map((f) => [f.key, f.report]));
+    bgnbd = auto.bgnbd;
+    chosen = auto.others.find((f) => f.key === modelChoice!.chosen) ?? null;
+    if (modelChoice.chosen === null) {
+      [fallbackCode, fallbackReason] = ['fit_failed', `no purchase model converged: ${modelChoice.models.map((m) => `${PURCHASE_MODEL_NAMES[m.key]} ${m.excluded}`).join('; ')}`];
+    }
+  } else if (!fallbackReason && options.model !== 'bgnbd' && options.model !== 'auto') {
+    const key = options.model;
+    const name = PURCHASE_MODEL_NAMES[key];
     chosen = await progress.step(`fitting ${name} on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
-      timed('model_fit', async () => fitChosenPurchaseModel(options.model, data)),
+      timed('model_fit', async () => fitChosenPurchaseModel(key, data)),
     );
     if (chosen.model === null) [fallbackCode, fallbackReason] = ['fit_failed', `the ${name} fit did not converge: ${chosen.report.message}`];
   } else if (!fallbackReason) {
@@ -277,7 +301,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     if (bgnbd.model === null) [fallbackCode, fallbackReason] = ['fit_failed', `the BG/NBD fit did not converge: ${bgnbd.message}`];
   }
   await pareto;
-  const bgModel = fallbackReason === null ? (bgnbd?.model ?? null) : null;
+  // The BG/NBD's own CLV path when it is the model used (with --model auto it may be fitted and not chosen).
+  const bgModel = fallbackReason === null && chosen === null ? (bgnbd?.model ?? null) : null;
   const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
   const fitted = model !== null;
   if (model) {
@@ -389,7 +414,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           trend,
           model: model?.key ?? null,
           bgnbd: bgnbd ? describeBgNbd(bgnbd) : null,
+          ...otherReports,
           ...(chosen ? { [chosen.key]: chosen.report } : {}),
+          ...(modelChoice ? { model_choice: modelChoice } : {}),
           gamma_gamma: gamma ? describeGamma(gamma, excludedSpend) : null,
           backtest,
           summary,
@@ -406,7 +433,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // The data's first date and the trend windows it was compared over ("not enough history" when not comparable).
         const input = { ...inputInfo, trend };
         await store.run(
-          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts, model, purchase_model) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts, model, purchase_model, model_choice) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
           [
             runId,
             started.toISOString().replace('T', ' ').replace('Z', ''),
@@ -430,6 +457,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             contractsReport ? JSON.stringify(contractsReport) : null,
             report.model ?? null,
             chosen ? JSON.stringify(chosen.report) : null,
+            // The other models' reports ride along, so each keeps its key in crm model show.
+            modelChoice ? JSON.stringify({ ...modelChoice, reports: otherReports }) : null,
           ],
         );
         return report;
@@ -438,6 +467,66 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   );
   result.timings_ms = timings;
   return result;
+}
+
+/**
+ * --model auto: the comparison table (models/model-choice.ts). With a holdout every usable model
+ * predicts each distinct history's holdout purchases, P(alive) and P(no purchase over the
+ * horizon) — in TS on the compressed histories —; the comparison with what customers bought is
+ * SQL (models/relations/model-choice.ts).
+ */
+async function compareModels(
+  store: Store,
+  bgnbd: PurchaseModelFit,
+  others: PurchaseModelChoiceFit[],
+  data: RfmSummary,
+  triples: Record<string, Float64Array>,
+  customers: number,
+  at: { asOf: string; holdoutEnd: string | null; unitDays: number; horizonUnits: number },
+): Promise<ModelChoice> {
+  const fits: { key: PurchaseModelKey; report: PurchaseModelReport; model: FittedPurchaseModel | null }[] = [
+    { key: 'bgnbd', report: describeBgNbd(bgnbd) as unknown as PurchaseModelReport, model: bgnbd.model ? fromBgNbd(bgnbd.model) : null },
+    ...others,
+  ];
+  if (!at.holdoutEnd) return chooseModel(fits.map((f) => ({ key: f.key, report: f.report, usable: f.model !== null })), 'bic', customers);
+  const holdoutUnits = daysBetween(at.asOf, at.holdoutEnd) / at.unitDays;
+  const n = triples.x.length;
+  const usable = fits.filter((f) => f.model !== null);
+  const columns = ['model_index', 'x', 't_x_days', 'T_days', 'predicted', 'churn_risk', 'p_no_purchase'] as const;
+  const table = Object.fromEntries(columns.map((c) => [c, new Float64Array(n * usable.length)])) as Record<(typeof columns)[number], Float64Array>;
+  usable.forEach((f, m) => {
+    const holdout = f.model!.predict(data, holdoutUnits);
+    const horizon = f.model!.predict(data, at.horizonUnits);
+    const offset = m * n;
+    table.model_index.fill(PURCHASE_MODEL_KEYS.indexOf(f.key), offset, offset + n);
+    table.x.set(triples.x, offset);
+    table.t_x_days.set(triples.t_x_days, offset);
+    table.T_days.set(triples.T_days, offset);
+    table.predicted.set(holdout.expectedPurchases, offset);
+    table.churn_risk.set(horizon.pAlive.map((p) => 1 - p), offset);
+    table.p_no_purchase.set(horizon.pNoPurchase, offset);
+  });
+  await writeDoubleTable(store, 'run_choice_predictions', table);
+  const params = { as_of: at.asOf, holdout_end: at.holdoutEnd };
+  const buckets = await rowsOf<ChoiceBucketRow, keyof typeof params>(store, CHOICE_BUCKETS, params);
+  const aucs = await rowsOf<ChoiceAucRow, keyof typeof params>(store, CHOICE_AUC, params);
+  await store.run('DROP TABLE temp.run_choice_predictions');
+  return chooseModel(
+    fits.map((f) => {
+      const index = PURCHASE_MODEL_KEYS.indexOf(f.key);
+      const auc = (score: string) => aucs.find((a) => a.score === `${index}:${score}`)?.auc ?? null;
+      return {
+        key: f.key,
+        report: f.report,
+        usable: f.model !== null,
+        buckets: buckets.filter((b) => b.model_index === index),
+        auc: auc('churn_risk'),
+        auc_p_no_purchase: auc('p_no_purchase'),
+      };
+    }),
+    'holdout',
+    customers,
+  );
 }
 
 function daysBetween(a: string, b: string): number {

@@ -22,7 +22,7 @@ export interface RunFlags {
   horizon?: string | number;
   since?: string;
   share?: string | number;
-  /** --model: bgnbd | pareto-nbd | mbgnbd (models/purchase-models.ts); bgbb is refused for now. */
+  /** --model: bgnbd | pareto-nbd | mbgnbd (models/purchase-models.ts) | auto (models/model-choice.ts); bgbb is refused for now. */
   model?: string;
 }
 
@@ -32,8 +32,8 @@ export interface RunOptions {
   holdoutEnd: string | null;
   since: string | null;
   settings: ModelSettings;
-  /** The purchase model to fit (default bgnbd), recorded in runs.model. */
-  model: PurchaseModelKey;
+  /** The purchase model to fit (default bgnbd), recorded in runs.model; 'auto' chooses on the data (models/model-choice.ts). */
+  model: PurchaseModelKey | 'auto';
 }
 
 function checkDate(flag: string, value: string | undefined): string | null {
@@ -73,13 +73,14 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
 }
 
 /** --model's (or the config's models.model) value as a model key (bgnbd when absent). */
-function parseModelFlag(value: string | undefined): PurchaseModelKey {
+function parseModelFlag(value: string | undefined): PurchaseModelKey | 'auto' {
   if (value === undefined) return 'bgnbd';
+  if (value === 'auto') return 'auto';
   if (value === 'bgbb') {
-    throw usageError('--model bgbb: the BG/BB counts discrete opportunities (yearly, monthly) and crm run does not build period histories yet; use bgnbd, pareto-nbd or mbgnbd');
+    throw usageError('--model bgbb: the BG/BB counts discrete opportunities (yearly, monthly) and crm run does not build period histories yet; use bgnbd, pareto-nbd, mbgnbd or auto');
   }
   const key = purchaseModelKey(value);
-  if (key === null) throw usageError(`--model ${value}: use bgnbd, pareto-nbd or mbgnbd`);
+  if (key === null) throw usageError(`--model ${value}: use bgnbd, pareto-nbd, mbgnbd or auto`);
   return key;
 }
 

@@ -8,7 +8,8 @@ import { maskEmailSql, maskNameSql, maskPhoneSql } from '../reports/pii.js';
 import type { PrivacyOptions } from './lookup.js';
 import { inputError, storeError } from '../util/errors.js';
 import { formatCount, formatPercent, renderTable, visibleText } from '../util/format.js';
-import { bgnbdModelLine } from './format.js';
+import { bgnbdModelLine, modelChoiceLines } from './format.js';
+import type { ModelChoice } from '../models/model-choice.js';
 import { formatContracts } from './contracts-format.js';
 import type { ContractsReport } from './contracts.js';
 import { inlined, type Relation } from '../models/relation.js';
@@ -50,6 +51,8 @@ export interface ModelShow {
   mbgnbd?: Record<string, unknown>;
   gamma_gamma: Record<string, unknown> | null;
   backtest: Record<string, unknown> | null;
+  /** --model auto: the models compared and the one chosen (runs.model_choice; models/model-choice.ts). */
+  model_choice?: ModelChoice;
   /** runs.contracts (run/contracts.ts); null for a run without contracts. */
   contracts: ContractsReport | null;
 }
@@ -59,21 +62,25 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
   try {
     const row = await store.one(
       `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(created_at AS VARCHAR) AS created_at, time_unit, horizon_months, customers,
-              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model
+              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model, model_choice
        FROM runs WHERE run_id = ${runId ?? '(SELECT max(run_id) FROM runs)'}`,
     );
     if (!row) throw inputError(`no run ${runId}`);
-    const { purchase_model: chosenReport, ...rest } = row;
+    const { purchase_model: chosenReport, model_choice: choiceJson, ...rest } = row;
+    // --model auto keeps every fitted model's report: each under its own key.
+    const { reports: otherReports, ...modelChoice } = (parseJson(choiceJson) ?? {}) as ModelChoice & { reports?: Record<string, unknown> };
     // Runs before migration 12 have no model: a fitted one used the BG/NBD.
     const model = (row.model as string | null) ?? (row.model_status === 'fitted' ? 'bgnbd' : null);
     return {
       ...(rest as unknown as ModelShow),
       model,
+      ...(otherReports ?? {}),
       ...(chosenReport !== null && chosenReport !== undefined && model ? { [model]: parseJson(chosenReport) } : {}),
       bgnbd: parseJson(row.bgnbd),
       gamma_gamma: parseJson(row.gamma_gamma),
       backtest: parseJson(row.backtest),
       contracts: parseJson(row.contracts),
+      ...(choiceJson !== null && choiceJson !== undefined ? { model_choice: modelChoice as ModelChoice } : {}),
     };
   } finally {
     store.close();
@@ -119,8 +126,11 @@ export function formatModelShow(m: ModelShow): string[] {
     );
     lines.push(`log-likelihood ${Number(b.log_likelihood).toFixed(2)}, converged: ${b.converged ? 'yes' : 'no'} (${b.message})`);
   }
-  const chosen = m.model === 'pareto_nbd' || m.model === 'mbgnbd' ? (m[m.model] as Record<string, unknown> | undefined) : undefined;
-  if (chosen) lines.push(...chosenModelLines(m.model as 'pareto_nbd' | 'mbgnbd', chosen));
+  for (const key of ['pareto_nbd', 'mbgnbd'] as const) {
+    const report = m[key];
+    if (report) lines.push(...chosenModelLines(key, report));
+  }
+  if (m.model_choice) lines.push('', ...modelChoiceLines(m.model_choice, m.customers));
   const g = m.gamma_gamma as Record<string, number | string | boolean> | null;
   if (g) {
     lines.push('', 'Gamma-Gamma (Fader & Hardie 2013)');

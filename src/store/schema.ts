@@ -880,6 +880,15 @@ QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY load_id DESC, sourc
 ${REFRESH_OWNERS_IN_EFFECT_SQL};
 `,
   },
+  {
+    version: 15,
+    description: 'crm run --model auto: runs.model_choice holds the models compared and the one chosen',
+    // Issue #12 §2: the comparison table (models/model-choice.ts) is part of the run's record;
+    // NULL for runs that fitted one model.
+    sql: `
+ALTER TABLE runs ADD COLUMN model_choice JSON;  -- --model auto: basis (holdout|bic), chosen, and per model its key, log_likelihood, parameters, bic, holdout_mae, aucs, converged, chosen, excluded
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

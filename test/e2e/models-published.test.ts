@@ -7,6 +7,7 @@
  * predictions are the Pareto/NBD's (churn_method). One store for the file; the MBG/NBD on the
  * same store; a usage error for an unknown model and for bgbb (not in crm run yet).
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISHED_DIR } from '../../scripts/fixtures/published.js';
@@ -58,5 +59,77 @@ describe('crm run --model on the CDNOW sample', () => {
     const bgbb = crm(['--db', db, 'run', '--model', 'bgbb']);
     expect(bgbb.code).toBe(2);
     expect(bgbb.stderr).toMatch(/--model bgbb: .*discrete opportunities/);
+  });
+});
+
+/**
+ * `crm run --model auto` on the same sample (models/model-choice.ts): with the papers' 39-week
+ * holdout the stored table (runs.model_choice) marks the lowest holdout MAE chosen and the run
+ * uses it; without a holdout the lowest BIC. Every fitted model keeps its key in model show.
+ */
+describe('crm run --model auto on the CDNOW sample', () => {
+  let db: string;
+  beforeAll(() => {
+    db = path.join(tempDir('crm-auto-'), 'cdnow.duckdb');
+    expect(crm(['--db', db, '-q', 'ingest', 'transactions', path.join(PUBLISHED_DIR, 'cdnow_transactions.csv')]).code).toBe(0);
+  });
+
+  type Row = { key: string; log_likelihood: number; parameters: number; bic: number; holdout_mae: number | null; auc: number | null; auc_p_no_purchase: number | null; converged: boolean; chosen: boolean; excluded: string | null };
+
+  it('with --holdout-end: the lowest holdout MAE is chosen, stored, printed and used', () => {
+    const run = crm(['--db', db, '-q', 'run', '--model', 'auto', '--time-unit', 'week', '--as-of', '1997-09-30', '--holdout-end', '1998-06-30', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    const [{ choice }] = sql<{ choice: string }>(db, 'SELECT model_choice AS choice FROM runs WHERE run_id = 1');
+    const stored = JSON.parse(choice) as { basis: string; chosen: string; models: Row[]; reports: Record<string, unknown> };
+    expect(stored.basis).toBe('holdout');
+    expect(stored.models.map((m) => m.key)).toEqual(['bgnbd', 'pareto_nbd', 'mbgnbd']);
+    for (const m of stored.models) {
+      expect(m).toMatchObject({ converged: true, parameters: 4, excluded: null });
+      expect(m.bic).toBeCloseTo(4 * Math.log(2357) - 2 * m.log_likelihood, 6);
+      expect(m.auc).toBeGreaterThan(0);
+      expect(m.auc_p_no_purchase).toBeGreaterThan(0.5);
+    }
+    const lowest = Math.min(...stored.models.map((m) => m.holdout_mae!));
+    const chosen = stored.models.filter((m) => m.chosen);
+    expect(chosen).toHaveLength(1);
+    expect(chosen[0].holdout_mae).toBe(lowest);
+    expect(stored.chosen).toBe(chosen[0].key);
+    expect(result.model).toBe(chosen[0].key);
+    expect(result.model_choice).toMatchObject({ basis: 'holdout', chosen: chosen[0].key });
+    // The run's own backtest is the chosen model's: its MAE over the same buckets is the table's.
+    const buckets = result.backtest.by_frequency as { customers: number; predicted: number; actual: number }[];
+    expect(buckets.reduce((s, b) => s + Math.abs(b.predicted - b.actual) / b.customers, 0) / buckets.length).toBeCloseTo(lowest, 9);
+    expect(sql(db, 'SELECT DISTINCT churn_method FROM customer_metrics WHERE run_id = 1')).toEqual([{ churn_method: chosen[0].key }]);
+    // Each fitted model under its own key; the table in text and JSON.
+    const shown = JSON.parse(crm(['--db', db, 'model', 'show', '--json']).stdout);
+    expect(shown.bgnbd.r).toBeCloseTo(0.243, 3);
+    expect(shown.pareto_nbd.r).toBeCloseTo(0.553, 3);
+    expect(shown.mbgnbd.r).toBeCloseTo(0.525, 3);
+    expect(shown.model_choice).toMatchObject({ basis: 'holdout', chosen: chosen[0].key });
+    expect(shown.model_choice.reports).toBeUndefined();
+    const text = crm(['--db', db, 'model', 'show']).stdout;
+    expect(text).toMatch(/model chosen by the holdout error .*: (BG\/NBD|Pareto\/NBD|MBG\/NBD)/);
+    expect(text).toMatch(/holdout MAE/);
+    // The report's methods text: the chosen model, its holdout error and the others'.
+    const out = tempDir('crm-auto-report-');
+    expect(crm(['--db', db, '-q', 'report', '--out', out]).code).toBe(0);
+    const page = readFileSync(path.join(out, 'report.html'), 'utf8').replace(/<[^>]+>/g, '');
+    const name = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' }[chosen[0].key]!;
+    expect(page).toContain(`${name} chosen (crm run --model auto): holdout error ${lowest.toFixed(3)} vs `);
+    expect(crm(['--db', db, '-q', 'report', '--lang', 'zh', '--out', out]).code).toBe(0);
+    const zh = readFileSync(path.join(out, 'report.zh.html'), 'utf8').replace(/<[^>]+>/g, '');
+    expect(zh).toContain(`选用 ${name}（crm run --model auto）：留出期误差 ${lowest.toFixed(3)}，其他模型为 `);
+  });
+
+  it('without a holdout: the lowest BIC', () => {
+    const run = crm(['--db', db, '-q', 'run', '--model', 'auto', '--time-unit', 'week', '--as-of', '1997-09-30', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const choice = JSON.parse(run.stdout).model_choice as { basis: string; chosen: string; models: Row[] };
+    expect(choice.basis).toBe('bic');
+    const lowest = Math.min(...choice.models.map((m) => m.bic));
+    expect(choice.models.find((m) => m.chosen)!.bic).toBe(lowest);
+    expect(choice.models.every((m) => m.holdout_mae === null)).toBe(true);
+    expect(run.stdout).not.toContain('"reports"');
   });
 });

@@ -14,15 +14,44 @@ import { historyOwner } from './merged-history.js';
 
 const owner = historyOwner('t');
 
-/** Customers with x ≥ BUCKET_CAP repeat purchase days share the last bucket ("7+"). */
-const SCORED = `
-WITH actuals AS (
+/**
+ * CTE \`actuals\`: per customer, the days with a purchase in the holdout ($as_of, $holdout_end]
+ * (the backtest's and --model auto's one definition of "actual").
+ */
+export const HOLDOUT_ACTUALS = `actuals AS (
   -- By the customer whose history the line is, as the run's orders (merged-history.ts).
   SELECT ${owner.customerId} AS customer_id, count(DISTINCT t.order_date) AS actual
   FROM transactions t ${owner.join}
   WHERE t.order_date > CAST($as_of AS DATE) AND t.order_date <= CAST($holdout_end AS DATE) AND NOT t.is_return
   GROUP BY 1
+)`;
+
+/**
+ * The AUC (Mann–Whitney, ties one half) per score_name, over a CTE \`scores\` (score_name, score,
+ * pos) that must precede it: one row per score_name with n_pos, n_neg and auc (NULL when one side
+ * is empty). The one home of the formula (the backtest and --model auto use it).
+ */
+export const AUC_OVER_SCORES = `
+ranked AS (
+  SELECT score_name, pos,
+         rank() OVER (PARTITION BY score_name ORDER BY score) AS low_rank,
+         count(*) OVER (PARTITION BY score_name, score) AS ties
+  FROM scores
 ),
+totals AS (
+  SELECT score_name, count(*) FILTER (WHERE pos) AS n_pos, count(*) FILTER (WHERE NOT pos) AS n_neg FROM scores GROUP BY score_name
+)
+SELECT score_name AS score, n_pos, n_neg,
+       CASE WHEN n_pos > 0 AND n_neg > 0 THEN
+         (sum(low_rank + (ties - 1) / 2.0) FILTER (WHERE pos) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+       END AS auc
+FROM ranked JOIN totals USING (score_name)
+GROUP BY score_name, n_pos, n_neg
+ORDER BY score_name`;
+
+/** Customers with x ≥ BUCKET_CAP repeat purchase days share the last bucket ("7+"). */
+const SCORED = `
+WITH ${HOLDOUT_ACTUALS},
 holdout AS (
   -- The same key as run_base.history_key (histories.ts: historyKey).
   SELECT ${historyKey('x', 't_x_days', 'T_days')} AS history_key, predicted
@@ -81,22 +110,6 @@ scores AS (
   SELECT 'churn_risk' AS score_name, churn_risk AS score, actual = 0 AS pos FROM outcomes
   UNION ALL
   SELECT 'p_no_purchase' AS score_name, p_no_purchase AS score, actual = 0 AS pos FROM outcomes WHERE p_no_purchase IS NOT NULL
-),
-ranked AS (
-  SELECT score_name, pos,
-         rank() OVER (PARTITION BY score_name ORDER BY score) AS low_rank,
-         count(*) OVER (PARTITION BY score_name, score) AS ties
-  FROM scores
-),
-totals AS (
-  SELECT score_name, count(*) FILTER (WHERE pos) AS n_pos, count(*) FILTER (WHERE NOT pos) AS n_neg FROM scores GROUP BY score_name
-)
-SELECT score_name AS score, n_pos, n_neg,
-       CASE WHEN n_pos > 0 AND n_neg > 0 THEN
-         (sum(low_rank + (ties - 1) / 2.0) FILTER (WHERE pos) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
-       END AS auc
-FROM ranked JOIN totals USING (score_name)
-GROUP BY score_name, n_pos, n_neg
-ORDER BY score_name`,
+),${AUC_OVER_SCORES}`,
   params: ['as_of', 'holdout_end', 'run_id'],
 };
