@@ -186,6 +186,19 @@ async function verifyEntry(file: string, fd: number, entry: ZipEntry, directoryO
   if (crc !== entry.crc32 || size !== entry.size) throw damaged(label, `${entry.name} fails its checksum`);
 }
 
+/** One entry of a ZIP file, inflated whole (for small parts such as xl/workbook.xml; call after verifyZip). */
+export async function readZipEntry(file: string, entry: ZipEntry): Promise<Buffer> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const local = readAt(fd, entry.localOffset, 30);
+    const dataStart = entry.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    const data = readAt(fd, dataStart, entry.compressedSize);
+    return entry.method === 8 ? zlib.inflateRawSync(data) : data;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Check a ZIP container (an .xlsx workbook) completely: structure, then every entry's checksum. */
 export async function verifyZip(file: string, label: string): Promise<ZipEntry[]> {
   const fd = fs.openSync(file, 'r');

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Store } from '../store/db.js';
 import { ident, literal } from '../store/db.js';
@@ -21,7 +22,7 @@ import {
   type FileFormat,
 } from './detect.js';
 import { blanksToTabs, lineEndStyle, normaliseLineEnds, transcodeToUtf8, type LineEndStyle } from './file-scan.js';
-import { damaged, endsEarly, failIfStalled, inspectGzip, verifyZip } from './integrity.js';
+import { damaged, endsEarly, failIfStalled, inspectGzip, readZipEntry, verifyZip, type ZipEntry } from './integrity.js';
 
 /** How a staged row's position maps back to its row number in the source. */
 export type RowNumbering =
@@ -345,6 +346,23 @@ function unreadWorksheets(reader: ExcelJS.stream.xlsx.WorkbookReader, seen: (str
   return [...listed.filter((name) => !seen.includes(name)), ...unnamed];
 }
 
+/**
+ * exceljs's streaming reader parses a worksheet as soon as it meets it once the shared strings
+ * and the workbook's relations are known, but takes the sheet's name from xl/workbook.xml. A ZIP
+ * may store that part after the worksheets (exceljs's own writer does, depending on which part
+ * its asynchronous zipping finishes first), and every sheet then fails with "Cannot read
+ * properties of undefined (reading 'sheets')": a valid workbook refused. The part is small, so
+ * when it comes after a worksheet it is read first, through the reader's own parser (exceljs
+ * parses it again, to the same model, when it meets it).
+ */
+async function readWorkbookPartFirst(reader: ExcelJS.stream.xlsx.WorkbookReader, file: string, entries: ZipEntry[]): Promise<void> {
+  const workbookPart = entries.find((e) => e.name === 'xl/workbook.xml');
+  const worksheetOffsets = entries.filter((e) => /^xl\/worksheets\/sheet\d+\.xml$/.test(e.name)).map((e) => e.localOffset);
+  if (!workbookPart || worksheetOffsets.length === 0 || workbookPart.localOffset < Math.min(...worksheetOffsets)) return;
+  const xml = await readZipEntry(file, workbookPart);
+  await (reader as unknown as { _parseWorkbook(entry: Readable): Promise<void> })._parseWorkbook(Readable.from([xml]));
+}
+
 type Appender = Awaited<ReturnType<Store['conn']['createAppender']>>;
 
 /**
@@ -436,7 +454,7 @@ function withoutPositions(headers: string[], positions: number[]): string[] {
 async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
   // exceljs streams the workbook and never notices a cut, damaged or bomb-like one: check it whole first.
   opts.onProgress?.(null, 'checking the workbook');
-  await verifyZip(file, opts.label);
+  const entries = await verifyZip(file, opts.label);
   const tables: SourceTable[] = [];
   const created: string[] = [];
   const sheetsSeen: (string | undefined)[] = [];
@@ -452,6 +470,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
   } catch (err) {
     throw inputError(`${file}: cannot open the workbook: ${messageOf(err)}`);
   }
+  await readWorkbookPartFirst(reader, file, entries);
   let rowsRead = 0;
   /** The sheet being read and its header's width, for a message if memory runs out. */
   let reading = null as { name: string; columns: number } | null;

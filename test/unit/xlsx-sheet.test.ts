@@ -10,6 +10,7 @@ import { workbook, type Cell } from '../../scripts/fixtures/xlsx.js';
 import { openSource, type OpenedSource } from '../../src/ingest/sources.js';
 import { Store } from '../../src/store/db.js';
 import { tempDir } from '../helpers/cli.js';
+import { readZip, writeZipInOrder } from '../helpers/xlsx.js';
 
 const dir = tempDir('crm-xlsx-sheet-');
 const write = (name: string, bytes: Buffer) => {
@@ -82,5 +83,28 @@ describe('XLSX: a sheet as a table of the columns that hold values', () => {
     expect(error!.message).toBe('too-wide.xlsx: the workbook is too large to read within the memory limit (sheet "Wide", 800 columns); nothing was loaded');
     expect(error!.details?.[0]).toMatch(/^Save the sheet as CSV/);
     expect([error!.message, ...error!.details!].join('\n')).not.toMatch(/memory_limit|PRAGMA|SET /);
+  });
+});
+
+describe('XLSX: the order of the parts inside the ZIP', () => {
+  it('reads a workbook that stores xl/workbook.xml after its worksheets (legal; exceljs itself writes it so at times) with its sheet names', async () => {
+    const original = write('ordered.xlsx', workbook([
+      { name: 'Jan', rows: [['Invoice', 'Customer ID', 'InvoiceDate', 'Amount'], ['X1', 'K1', '2024-03-01', 10]] },
+      { name: 'Feb', rows: [['Invoice', 'Customer ID', 'InvoiceDate', 'Amount'], ['X2', 'K2', '2024-03-02', 20], ['X3', 'K3', '2024-03-03', 30]] },
+    ]));
+    const parts = [...readZip(original).entries()];
+    const late = (name: string) => name === 'xl/workbook.xml';
+    const isSheet = (name: string) => /^xl\/worksheets\/sheet\d+\.xml$/.test(name);
+    // Shared strings and relations first (so exceljs parses each sheet on sight), then the sheets, then the workbook part.
+    const reordered = [...parts.filter(([n]) => !late(n) && !isSheet(n)), ...parts.filter(([n]) => isSheet(n)), ...parts.filter(([n]) => late(n))];
+    expect(reordered.map(([n]) => n).at(-1)).toBe('xl/workbook.xml');
+    const file = path.join(dir, 'workbook-part-last.xlsx');
+    writeZipInOrder(file, reordered);
+    const { tables } = await open(file);
+    expect(tables.map((t) => [t.sheet, t.headers])).toEqual([
+      ['Jan', ['Invoice', 'Customer ID', 'InvoiceDate', 'Amount']],
+      ['Feb', ['Invoice', 'Customer ID', 'InvoiceDate', 'Amount']],
+    ]);
+    expect(await store!.all(`SELECT "Invoice" FROM ${tables[1].relation} ORDER BY "__row"`)).toEqual([{ Invoice: 'X2' }, { Invoice: 'X3' }]);
   });
 });
