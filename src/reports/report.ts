@@ -167,8 +167,10 @@ export async function createReportViews(conn: DuckDBConnection, runId: number, o
   const inBook = owner === undefined ? 'TRUE' : ownerBookCondition(literal(owner));
   const statements = [
     // model_key: the purchase model used (runs.model); a fitted run from before migration 12 has
-    // none recorded and used the BG/NBD; a fallback run used none (NULL).
-    `CREATE OR REPLACE TEMP VIEW report_run AS
+    // none recorded and used the BG/NBD; a fallback run used none (NULL). A temporary table, not a
+    // view: it is one row, but its two customer counts scan customer_metrics, and the notebook's
+    // cells read it a dozen times (the KPI cell alone three times).
+    `CREATE OR REPLACE TEMP TABLE report_run AS
      WITH r AS (SELECT *, coalesce(model, CASE WHEN model_status = 'fitted' THEN 'bgnbd' END) AS model_key FROM runs WHERE run_id = ${id})
      SELECT r.*,
             ${purchaseModelColumnsSql()},
