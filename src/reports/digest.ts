@@ -13,8 +13,8 @@
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { Store } from '../store/db.js';
-import { recordAudit } from '../store/audit.js';
-import { CrmError, inputError, messageOf, storeError } from '../util/errors.js';
+import { auditHandOut, type AuditEntry } from '../store/audit.js';
+import { inputError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { checkTarget, writeAtomically } from './atomic-file.js';
 import { latestContactsSql } from './contacts.js';
@@ -341,36 +341,23 @@ export async function writeDigests(opts: DigestOptions): Promise<DigestResult> {
 }
 
 /**
- * One audit row per digest written (who received which owner's customers, masked or not). The
- * report itself reads a read-only store; the audit needs a writable one, opened here for the
- * moment of writing the rows, after the read-only handle is closed.
+ * One audit row per digest written (who received which owner's customers, masked or not), all in
+ * one transaction through the hand-out door (store/audit.ts): if the rows cannot be written, the
+ * digests are removed and nothing is handed out.
  */
 export async function recordDigestAudit(storePath: string, result: DigestResult): Promise<void> {
-  let store: Store | undefined;
-  try {
-    store = await Store.open(storePath);
-    const writable = store;
-    await writable.transaction(async () => {
-      for (const f of result.files) {
-        await recordAudit(writable, {
-          command: 'report --digest',
-          what: `digest of ${f.owner}'s book`,
-          path: f.path,
-          runId: result.run_id,
-          customers: f.customers,
-          masked: result.masked,
-          details: { owner: f.owner, lang: result.lang },
-        });
-      }
-    });
-  } catch (err) {
-    // As every hand-out (store/audit.ts auditHandOut): no digest stays behind without its audit row.
-    await Promise.all(result.files.map((f) => fs.rm(f.path, { force: true })));
-    throw storeError(`cannot write the audit rows of the digests: ${messageOf(err)}`, [
-      ...(err instanceof CrmError ? err.details : []),
-      'Nothing was handed out: the digests were removed. Fix the store (or retry with --wait) and run the command again.',
-    ]);
-  } finally {
-    store?.close();
-  }
+  const entries: AuditEntry[] = result.files.map((f) => ({
+    command: 'report --digest',
+    what: `digest of ${f.owner}'s book`,
+    path: f.path,
+    runId: result.run_id,
+    customers: f.customers,
+    masked: result.masked,
+    details: { owner: f.owner, lang: result.lang },
+  }));
+  await auditHandOut(storePath, entries, {
+    undo: async () => {
+      await Promise.all(result.files.map((f) => fs.rm(f.path, { force: true })));
+    },
+  });
 }

@@ -105,17 +105,27 @@ export interface HandOut {
  * row cannot be written, `undo` removes what was prepared and the command fails (exit 4); if
  * delivering fails, the row is taken back and the error passes on.
  */
-export async function auditHandOut(storePath: string, entry: AuditEntry, handOut: HandOut = {}): Promise<number> {
+export async function auditHandOut(storePath: string, entry: AuditEntry, handOut?: HandOut): Promise<number>;
+export async function auditHandOut(storePath: string, entries: AuditEntry[], handOut?: HandOut): Promise<number[]>;
+export async function auditHandOut(storePath: string, what: AuditEntry | AuditEntry[], handOut: HandOut = {}): Promise<number | number[]> {
+  const entries = Array.isArray(what) ? what : [what];
   let store: Store | undefined;
-  let auditId: number;
+  let auditIds: number[];
   try {
     store = await Store.open(storePath);
-    auditId = await recordAudit(store, entry);
+    const writable = store;
+    // One transaction: a hand-out of several files (one digest per owner) is audited whole or not at all.
+    auditIds = await writable.transaction(async () => {
+      const ids: number[] = [];
+      for (const entry of entries) ids.push(await recordAudit(writable, entry));
+      return ids;
+    });
   } catch (err) {
     store?.close();
     await handOut.undo?.();
     const details = err instanceof CrmError ? err.details : [];
-    throw storeError(`cannot write the audit row for ${entry.command} (${entry.what}): ${messageOf(err)}`, [
+    const named = entries.length === 1 ? `the audit row for ${entries[0].command} (${entries[0].what})` : `the ${entries.length} audit rows for ${entries[0]?.command ?? 'the hand-out'}`;
+    throw storeError(`cannot write ${named}: ${messageOf(err)}`, [
       ...details,
       'Nothing was handed out: customer data leaves the store only with its audit row. Fix the store (or retry with --wait) and run the command again.',
     ]);
@@ -123,11 +133,11 @@ export async function auditHandOut(storePath: string, entry: AuditEntry, handOut
   try {
     await handOut.deliver?.();
   } catch (err) {
-    await store.run('DELETE FROM audit WHERE audit_id = $1', [auditId]).catch(() => undefined);
+    for (const id of auditIds) await store.run('DELETE FROM audit WHERE audit_id = $1', [id]).catch(() => undefined);
     await handOut.undo?.();
     throw err;
   } finally {
     store.close();
   }
-  return auditId;
+  return Array.isArray(what) ? auditIds : auditIds[0];
 }

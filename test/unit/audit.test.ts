@@ -136,6 +136,44 @@ describe('auditHandOut', () => {
   });
 });
 
+describe('auditHandOut with several entries (one digest per owner)', () => {
+  it('writes every row in one transaction and returns their ids', async () => {
+    const store = await freshStore();
+    store.close();
+    const ids = await auditHandOut(store.path, [ENTRY, { ...ENTRY, what: 'Champions' }]);
+    expect(ids).toEqual([1, 2]);
+    const check = await Store.open(store.path, { readOnly: true });
+    try {
+      expect(await check.all('SELECT what FROM audit ORDER BY audit_id')).toEqual([{ what: 'At Risk' }, { what: 'Champions' }]);
+    } finally {
+      check.close();
+    }
+  });
+
+  it('writes no row when one of them fails, runs undo, and names how many rows it could not write (exit 4)', async () => {
+    const store = await freshStore();
+    store.close();
+    let undone = false;
+    // A NaN count cannot become the INTEGER column: the second INSERT fails after the first succeeded.
+    const bad = { ...ENTRY, what: 'broken', customers: Number.NaN };
+    const err = await auditHandOut(store.path, [ENTRY, bad], {
+      undo: async () => {
+        undone = true;
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CrmError);
+    expect((err as CrmError).exitCode).toBe(ExitCode.store);
+    expect((err as CrmError).message).toMatch(/^cannot write the 2 audit rows for export segment/);
+    expect(undone).toBe(true);
+    const check = await Store.open(store.path, { readOnly: true });
+    try {
+      expect(await check.value('SELECT count(*) FROM audit')).toBe(0);
+    } finally {
+      check.close();
+    }
+  });
+});
+
 describe('listAudit (crm audit)', () => {
   it('lists newest first, filters by day, actor and command, and counts all matching rows', async () => {
     const store = await freshStore();
