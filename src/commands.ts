@@ -342,9 +342,10 @@ export function registerCommands(program: Command): void {
     .option('--horizon <months>', 'months ahead for expected purchases and CLV (default 12)')
     .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
-    .addOption(new Option('--model <model>', 'purchase model: bgnbd (default), pareto-nbd, mbgnbd, or auto (fit all three, pick by the holdout error with --holdout-end, else by BIC; bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
+    .addOption(new Option('--model <model>', 'purchase model: auto (default: fit BG/NBD, Pareto/NBD and MBG/NBD, pick by the holdout error with --holdout-end, else by BIC), bgnbd, pareto-nbd or mbgnbd (bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
+    .addOption(new Option('--churn-basis <score>', 'what the churn tiers are cut from: p_no_purchase (default: no purchase within the horizon) or churn_risk (1 − P(alive))').choices(['p_no_purchase', 'churn_risk']))
     .option('--json', 'print the run as JSON')
-    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string }, cmd: Command) => {
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; churnBasis?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);

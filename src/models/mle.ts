@@ -8,7 +8,7 @@
  * numeric Hessian (central differences of the gradient) of −Σ weight · ln L in θ = ln params,
  * inverted; se(param) = param · se(ln param) (delta method), as in bgnbd.ts.
  */
-import { invertSymmetric, minimizeBfgs, numericHessian, type MinimizeResult } from './optimize.js';
+import { invertSymmetric, minimizeBfgs, numericHessian, refineByUnitSteps, type MinimizeResult } from './optimize.js';
 import { Rng } from './random.js';
 import { pickRows, weightedSubsample, type RfmSummary } from './rfm-data.js';
 
@@ -68,6 +68,8 @@ const SUBSAMPLE_GRADIENT_TOLERANCE = 1e-6;
 const DEFAULT_GRADIENT_TOLERANCE = 1e-8;
 const DEFAULT_MAX_ITERATIONS = 400;
 const DEFAULT_HESSIAN_STEP = 1e-4;
+/** Full quasi-Newton steps tried in the refinement on all rows before the line-searched BFGS takes over. */
+const UNIT_STEP_ITERATIONS = 20;
 /** |ln param| beyond this (e^±14 ≈ 1.2e6 × the data's scale) stops the optimiser: a runaway. */
 const ABORT_LOG_PARAMETER = 14;
 /** Parameters (on the data's scale) outside [RUNAWAY_MIN, RUNAWAY_MAX] are reported as runaways. */
@@ -184,14 +186,16 @@ export function fitMaximumLikelihood<P>(
   }
   if (best === null) return { ...failedMle(space, 'no starting point gave a finite likelihood', rows, likelihood.customers), starts: records };
   if (startLikelihood) {
-    // The subsample's optimum, refined on all rows from its curvature.
-    const refined = minimizeBfgs(objective, best.x, {
-      gradientTolerance: tolerance,
-      maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
-      initialInverseHessian: best.inverseHessian,
-      stopWhen,
-    });
-    iterations += refined.iterations;
+    // The subsample's optimum, refined on all rows from its curvature: full quasi-Newton steps
+    // first (one evaluation each, optimize.ts refineByUnitSteps); if a step fails to improve,
+    // the line-searched BFGS goes on from where they got.
+    const maxIterations = opts.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+    const unit = refineByUnitSteps(objective, best.x, best.inverseHessian, { gradientTolerance: tolerance, maxIterations: UNIT_STEP_ITERATIONS, stopWhen });
+    iterations += unit.iterations;
+    const refined = unit.converged || stopWhen(unit.x) !== null
+      ? unit
+      : minimizeBfgs(objective, unit.x, { gradientTolerance: tolerance, maxIterations, initialInverseHessian: unit.inverseHessian, stopWhen });
+    if (refined !== unit) iterations += refined.iterations;
     best = refined;
   }
 

@@ -48,7 +48,7 @@
  * Inspired by the note and by the documentation of BTYD and lifetimes; no code was taken.
  */
 import { failedMle, fitMaximumLikelihood, positiveRows, startSubsample, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
-import { groupPairs, validateRfmSummary, type RfmSummary } from './rfm-data.js';
+import { groupDistinct, groupIntegers, groupPairs, validateRfmSummary, type RfmSummary } from './rfm-data.js';
 import { digamma, exprel, lgamma, log2F1, log2F1WithGradient, logSumExp2 } from './special.js';
 
 export interface ParetoNbdParams {
@@ -146,21 +146,39 @@ interface Prepared {
   tx: Float64Array;
   T: Float64Array;
   w: Float64Array;
-  /** Distinct (x, t_x) and (x, T) pairs: group per row and representative rows. */
-  txPairs: ReturnType<typeof groupPairs>;
-  tPairs: ReturnType<typeof groupPairs>;
+  /**
+   * ln F is a function of (x, τ) with τ = t_x or T, and the two sets overlap (a day is one
+   * customer's last purchase and another's T): one ln F per distinct (x, τ) over both, the
+   * series evaluated once for each (about half the pairs of two separate sets on daily dates).
+   * Row k's (x, t_x) is pair txPair[k], its (x, T) pair tPair[k]; pairX/pairTau: each pair's values.
+   */
+  txPair: Uint32Array;
+  tPair: Uint32Array;
+  pairX: Float64Array;
+  pairTau: Float64Array;
+  /** Row k's distinct x (xGroup[k], value xValue) and distinct T (tGroup[k], value tValue): the per-row terms in x or T alone are computed once per value. */
+  xGroup: Uint32Array;
+  xValue: Float64Array;
+  tGroup: Uint32Array;
+  tValue: Float64Array;
   customers: number;
   meanT: number;
-  // scratch: ln F per pair and its gradient (4 per pair)
-  logFtx: Float64Array;
-  logFT: Float64Array;
-  gradTx: Float64Array;
-  gradT: Float64Array;
+  // scratch: ln F per pair and its gradient (4 per pair); per x: ln Γ(r+x), ψ(r+x); per T: ln(α+T), ln(β+T)
+  logF: Float64Array;
+  gradF: Float64Array;
+  lgX: Float64Array;
+  psiX: Float64Array;
+  logAT: Float64Array;
+  logBT: Float64Array;
 }
 
 function prepare(data: RfmSummary): Prepared {
   const rows = positiveRows(data.weight);
-  const pick = (v: Float64Array) => Float64Array.from(rows, (i) => v[i]);
+  const pick = (v: Float64Array) => {
+    const out = new Float64Array(rows.length);
+    for (let k = 0; k < rows.length; k++) out[k] = v[rows[k]];
+    return out;
+  };
   const x = pick(data.x);
   const tx = pick(data.tx);
   const T = pick(data.T);
@@ -171,15 +189,33 @@ function prepare(data: RfmSummary): Prepared {
     customers += w[k];
     weightedT += w[k] * T[k];
   }
-  const txPairs = groupPairs(x, tx);
-  const tPairs = groupPairs(x, T);
+  const n = x.length;
+  const xx = new Float64Array(2 * n);
+  xx.set(x);
+  xx.set(x, n);
+  const taus = new Float64Array(2 * n);
+  taus.set(tx);
+  taus.set(T, n);
+  const pairs = groupPairs(xx, taus);
+  const xs = groupIntegers(x);
+  const ts = groupDistinct([T]);
   return {
-    x, tx, T, w, txPairs, tPairs, customers,
+    x, tx, T, w, customers,
+    xGroup: xs.groupOf,
+    xValue: Float64Array.from(xs.firstRow, (row) => x[row]),
+    tGroup: ts.groupOf,
+    tValue: Float64Array.from(ts.firstRow, (row) => T[row]),
+    lgX: new Float64Array(xs.groupCount),
+    psiX: new Float64Array(xs.groupCount),
+    logAT: new Float64Array(ts.groupCount),
+    logBT: new Float64Array(ts.groupCount),
+    txPair: pairs.groupOf.subarray(0, n),
+    tPair: pairs.groupOf.subarray(n),
+    pairX: Float64Array.from(pairs.firstRow, (row) => xx[row]),
+    pairTau: Float64Array.from(pairs.firstRow, (row) => taus[row]),
     meanT: customers > 0 ? weightedT / customers : 0,
-    logFtx: new Float64Array(txPairs.groupCount),
-    logFT: new Float64Array(tPairs.groupCount),
-    gradTx: new Float64Array(4 * txPairs.groupCount),
-    gradT: new Float64Array(4 * tPairs.groupCount),
+    logF: new Float64Array(pairs.groupCount),
+    gradF: new Float64Array(4 * pairs.groupCount),
   };
 }
 
@@ -193,17 +229,10 @@ function evaluate(prep: Prepared, theta: Float64Array, gradient: Float64Array): 
   const p: ParetoNbdParams = { r: Math.exp(theta[0]), alpha: Math.exp(theta[1]), s: Math.exp(theta[2]), beta: Math.exp(theta[3]) };
   if (!NAMES.every((n) => p[n] > 0 && Number.isFinite(p[n]))) return NaN;
   const { r, alpha, s, beta } = p;
-  const gTx = prep.gradTx;
-  const gT = prep.gradT;
+  const gTx = prep.gradF;
+  const gT = prep.gradF;
   try {
-    for (let g = 0; g < prep.txPairs.groupCount; g++) {
-      const row = prep.txPairs.firstRow[g];
-      prep.logFtx[g] = logDropoutTailWithGradient(p, prep.x[row], prep.tx[row], gTx, 4 * g);
-    }
-    for (let g = 0; g < prep.tPairs.groupCount; g++) {
-      const row = prep.tPairs.firstRow[g];
-      prep.logFT[g] = logDropoutTailWithGradient(p, prep.x[row], prep.T[row], gT, 4 * g);
-    }
+    for (let g = 0; g < prep.logF.length; g++) prep.logF[g] = logDropoutTailWithGradient(p, prep.pairX[g], prep.pairTau[g], gTx, 4 * g);
   } catch {
     return NaN;
   }
@@ -214,29 +243,31 @@ function evaluate(prep: Prepared, theta: Float64Array, gradient: Float64Array): 
   let da = 0;
   let ds = 0;
   let db = 0;
-  let lastX = NaN;
-  let lgX = 0;
-  let psiX = 0;
+  for (let g = 0; g < prep.xValue.length; g++) {
+    prep.lgX[g] = lgamma(r + prep.xValue[g]);
+    prep.psiX[g] = digamma(r + prep.xValue[g]);
+  }
+  for (let g = 0; g < prep.tValue.length; g++) {
+    prep.logAT[g] = Math.log(alpha + prep.tValue[g]);
+    prep.logBT[g] = Math.log(beta + prep.tValue[g]);
+  }
   for (let k = 0; k < prep.x.length; k++) {
     const x = prep.x[k];
     const w = prep.w[k];
-    if (x !== lastX) {
-      lgX = lgamma(r + x);
-      psiX = digamma(r + x);
-      lastX = x;
-    }
+    const lgX = prep.lgX[prep.xGroup[k]];
+    const psiX = prep.psiX[prep.xGroup[k]];
     const T = prep.T[k];
-    const gi = prep.txPairs.groupOf[k];
-    const gj = prep.tPairs.groupOf[k];
-    const logAT = Math.log(alpha + T);
-    const logBT = Math.log(beta + T);
+    const gi = prep.txPair[k];
+    const gj = prep.tPair[k];
+    const logAT = prep.logAT[prep.tGroup[k]];
+    const logBT = prep.logBT[prep.tGroup[k]];
     const alive = -(r + x) * logAT - s * logBT;
     // ln C.
     dr += w * (psiX - psiR + Math.log(alpha));
     da += (w * r) / alpha;
     ds += w * Math.log(beta);
     db += (w * s) / beta;
-    const gap = prep.logFT[gj] - prep.logFtx[gi];
+    const gap = prep.logF[gj] - prep.logF[gi];
     if (prep.tx[k] === T || !(gap < 0)) {
       // Last purchase at T: only the alive half.
       total += w * (base + lgX + alive);
@@ -246,7 +277,7 @@ function evaluate(prep: Prepared, theta: Float64Array, gradient: Float64Array): 
       db -= (w * s) / (beta + T);
       continue;
     }
-    const gone = Math.log(s) + prep.logFtx[gi] + Math.log(-Math.expm1(gap));
+    const gone = Math.log(s) + prep.logF[gi] + Math.log(-Math.expm1(gap));
     const logL = logSumExp2(alive, gone);
     total += w * (base + lgX + logL);
     const shareGone = Math.exp(gone - logL);

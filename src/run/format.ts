@@ -2,7 +2,7 @@
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import type { ModelChoice } from '../models/model-choice.js';
 import { PURCHASE_MODEL_NAMES } from '../models/purchase-models.js';
-import type { RunResult } from './index.js';
+import type { RunResult, RunSummary } from './index.js';
 import { notEnoughHistory } from './views.js';
 import { contractRunLines } from './contracts-format.js';
 
@@ -47,6 +47,41 @@ export function modelChoiceLines(c: ModelChoice, customers: number): string[] {
     m.chosen ? 'yes' : m.excluded ? `no: ${m.excluded}` : 'no',
   ]);
   return [`model chosen by ${basis}: ${c.chosen ? PURCHASE_MODEL_NAMES[c.chosen] : 'none'}`, renderTable(headers, rows)];
+}
+
+/** The wording of each churn basis (summary.churn_basis): what the tiers were cut from. */
+const BASIS_LABELS: Record<RunSummary['churn_basis'], string> = {
+  p_no_purchase: 'p_no_purchase',
+  churn_risk: 'churn_risk = 1 − P(alive)',
+  recency: 'the recency rule',
+};
+
+/** " (tiers cut from p_no_purchase at 0.3 and 0.6)" after the tier counts; the fallback says its own line. */
+function churnBasisNote(r: RunResult): string {
+  const basis = r.summary.churn_basis;
+  // Runs stored before the basis was recorded have none: say nothing rather than guess.
+  if (basis === undefined || basis === 'recency') return '';
+  const what = basis === 'p_no_purchase' ? `p_no_purchase, P(no purchase in the next ${r.horizon_months} months)` : BASIS_LABELS[basis];
+  return ` (tiers cut from ${what})`;
+}
+
+/**
+ * Without a holdout the run cannot check its basis on its own data: say which basis it used and
+ * why (the figures are docs/models.md's "Churn basis").
+ */
+export function churnBasisWhy(r: Pick<RunResult, 'summary'>): string {
+  const check = 'no holdout in this run to check it on this data (crm run --as-of DATE --holdout-end LATER_DATE shows both AUCs)';
+  return r.summary.churn_basis === 'churn_risk'
+    ? `churn basis churn_risk (--churn-basis or models.churn_tiers.basis); the default is p_no_purchase, which backtested better on real data (docs/models.md); ${check}`
+    : `churn basis p_no_purchase (the default): it told buyers from non-buyers better than 1 − P(alive) in backtests on real data (docs/models.md); ${check}`;
+}
+
+/** "AUC of p_no_purchase 0.770 (the tiers' basis), of churn risk 1 − P(alive) 0.726". */
+function backtestAucs(b: NonNullable<RunResult['backtest']>, basis: RunSummary['churn_basis'] | undefined): string {
+  const fixed = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
+  const mark = (k: RunSummary['churn_basis']) => (basis === k ? " (the tiers' basis)" : '');
+  if (b.auc_p_no_purchase === null) return `AUC of churn risk ${fixed(b.auc)}${mark('recency')}`;
+  return `AUC of p_no_purchase ${fixed(b.auc_p_no_purchase)}${mark('p_no_purchase')}, of churn risk 1 − P(alive) ${fixed(b.auc)}${mark('churn_risk')}`;
 }
 
 export function formatRunResult(r: RunResult): string[] {
@@ -96,7 +131,8 @@ export function formatRunResult(r: RunResult): string[] {
   if (purchases) lines.push(`  segments: ${s.segments.map((x) => `${x.segment} ${formatCount(x.customers)}`).join(', ')}`);
   lines.push(`  value tiers: ${s.value_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
   if (purchases) {
-    lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}`);
+    lines.push(`  churn risk: ${s.churn_tiers.map((x) => `${x.tier} ${formatCount(x.customers)}`).join(', ')}${churnBasisNote(r)}`);
+    if (r.model_status === 'fitted' && !r.backtest) lines.push(`  ${churnBasisWhy(r)}`);
     const ka = s.key_accounts;
     lines.push(`  key accounts: ${formatCount(ka.customers)} customers (${formatPercent(ka.customer_share)}) bring ${formatPercent(ka.revenue_share)} of revenue; ${formatCount(ka.at_risk)} at risk`);
     if (!r.trend.comparable) lines.push(`  ${notEnoughHistory(r.trend)}`);
@@ -105,7 +141,7 @@ export function formatRunResult(r: RunResult): string[] {
   if (r.backtest) {
     const b = r.backtest;
     lines.push(
-      `  backtest ${b.holdout_start} → ${b.holdout_end}: predicted ${b.predicted_total.toFixed(0)} repeat purchases, actual ${b.actual_total}; AUC of churn risk ${b.auc === null ? 'n/a' : b.auc.toFixed(3)}${b.auc_p_no_purchase !== null ? `, of p_no_purchase ${b.auc_p_no_purchase.toFixed(3)}` : ''}`,
+      `  backtest ${b.holdout_start} → ${b.holdout_end}: predicted ${b.predicted_total.toFixed(0)} repeat purchases, actual ${b.actual_total}; ${backtestAucs(b, r.summary.churn_basis)}`,
     );
   }
   if (r.contracts) lines.push(...contractRunLines(r.contracts));

@@ -62,6 +62,7 @@ import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
 import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../models/relations/trend-windows.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
 import { NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerRows } from './customers.js';
+import type { ChurnBasis } from '../models/settings.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 import { lastDataDate, prepareContracts, writeContracts, type ContractsReport } from './contracts.js';
 
@@ -162,6 +163,12 @@ export interface RunSummary {
   segments: { segment: string; customers: number; net_revenue: number }[];
   value_tiers: { tier: string; customers: number; clv: number | null; net_revenue: number }[];
   churn_tiers: { tier: string; customers: number }[];
+  /**
+   * What the churn tiers were cut from: the fitted model's p_no_purchase (the default) or
+   * churn_risk = 1 − P(alive) (models.churn_tiers.basis, --churn-basis), or the recency rule
+   * when the models were not fitted (models/relations/predictions.ts).
+   */
+  churn_basis: ChurnBasis | 'recency';
   key_accounts: { customers: number; customer_share: number; revenue_share: number; at_risk: number };
   net_revenue: number;
   expected_purchases: number | null;
@@ -397,6 +404,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),
+          churn_basis: fitted ? settings.churn_tiers.basis : 'recency',
           customers_only_returns: onlyReturns.customers,
           customers_only_returns_examples: [...(onlyReturns.examples ?? [])],
         };
@@ -563,7 +571,7 @@ async function computeBacktest(store: Store, runId: number, asOf: string, holdou
 }
 
 /** The run summary from one pass over the run's rows (models/relations/run-summary.ts). */
-async function summarise(store: Store, runId: number, fitted: boolean): Promise<Omit<RunSummary, 'customers_only_returns' | 'customers_only_returns_examples'>> {
+async function summarise(store: Store, runId: number, fitted: boolean): Promise<Omit<RunSummary, 'customers_only_returns' | 'customers_only_returns_examples' | 'churn_basis'>> {
   const rows = await rowsOf<RunSummaryRow, 'run_id'>(store, RUN_SUMMARY, { run_id: runId });
   const of = (group: RunSummaryRow['grouped_by']) => rows.filter((r) => r.grouped_by === group);
   const t = of('total')[0];

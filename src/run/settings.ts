@@ -9,7 +9,7 @@ import { inputError, usageError } from '../util/errors.js';
 import type { DataEnd } from './contracts.js';
 import { purchaseModelKey, type PurchaseModelKey } from '../models/purchase-models.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules } from '../models/rfm.js';
-import { CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
+import { CHURN_BASES, CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
 
 // The model settings' types and defaults live with the models; re-exported for the run's callers.
 export { DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
@@ -24,6 +24,8 @@ export interface RunFlags {
   share?: string | number;
   /** --model: bgnbd | pareto-nbd | mbgnbd (models/purchase-models.ts) | auto (models/model-choice.ts); bgbb is refused for now. */
   model?: string;
+  /** --churn-basis: p_no_purchase | churn_risk (models.churn_tiers.basis). */
+  churnBasis?: string;
 }
 
 export interface RunOptions {
@@ -32,7 +34,7 @@ export interface RunOptions {
   holdoutEnd: string | null;
   since: string | null;
   settings: ModelSettings;
-  /** The purchase model to fit (default bgnbd), recorded in runs.model; 'auto' chooses on the data (models/model-choice.ts). */
+  /** The purchase model to fit (default auto: chosen on the data, models/model-choice.ts), recorded in runs.model. */
   model: PurchaseModelKey | 'auto';
 }
 
@@ -57,6 +59,10 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
     if (!(flags.timeUnit in UNIT_DAYS)) throw usageError(`--time-unit ${flags.timeUnit}: use day, week or month`);
     settings.time_unit = flags.timeUnit as TimeUnit;
   }
+  if (flags.churnBasis !== undefined) {
+    if (!(CHURN_BASES as readonly string[]).includes(flags.churnBasis)) throw usageError(`--churn-basis ${flags.churnBasis}: use ${CHURN_BASES.join(' or ')}`);
+    settings.churn_tiers = { ...settings.churn_tiers, basis: flags.churnBasis as ModelSettings['churn_tiers']['basis'] };
+  }
   if (flags.horizon !== undefined) {
     const h = Number(flags.horizon);
     if (!Number.isInteger(h) || h < 1 || h > 120) throw usageError(`--horizon ${flags.horizon}: a whole number of months from 1 to 120`);
@@ -72,9 +78,12 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
   return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel) };
 }
 
-/** --model's (or the config's models.model) value as a model key (bgnbd when absent). */
+/**
+ * --model's (or the config's models.model) value as a model key; auto when absent (issue #12 §2:
+ * the model is chosen on the data; `--model bgnbd` keeps the single BG/NBD).
+ */
 function parseModelFlag(value: string | undefined): PurchaseModelKey | 'auto' {
-  if (value === undefined) return 'bgnbd';
+  if (value === undefined) return 'auto';
   if (value === 'auto') return 'auto';
   if (value === 'bgbb') {
     throw usageError('--model bgbb: the BG/BB counts discrete opportunities (yearly, monthly) and crm run does not build period histories yet; use bgnbd, pareto-nbd, mbgnbd or auto');
@@ -151,8 +160,8 @@ function validateSettings(s: ModelSettings): void {
   if (!(s.churn_tiers.medium > 0 && s.churn_tiers.medium < s.churn_tiers.high && s.churn_tiers.high < 1)) {
     problems.push('models.churn_tiers: 0 < medium < high < 1');
   }
-  if (s.churn_tiers.basis !== 'churn_risk' && s.churn_tiers.basis !== 'p_no_purchase') {
-    problems.push('models.churn_tiers.basis: churn_risk or p_no_purchase');
+  if (!(CHURN_BASES as readonly string[]).includes(s.churn_tiers.basis)) {
+    problems.push(`models.churn_tiers.basis: ${CHURN_BASES.join(' or ')}`);
   }
   const ka = s.key_accounts;
   if (!(ka.share > 0 && ka.share <= 1 && ka.b_share >= ka.share && ka.b_share <= 1)) problems.push('models.key_accounts: 0 < share ≤ b_share ≤ 1');

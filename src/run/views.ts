@@ -55,6 +55,8 @@ export interface ModelShow {
   model_choice?: ModelChoice;
   /** runs.contracts (run/contracts.ts); null for a run without contracts. */
   contracts: ContractsReport | null;
+  /** What the churn tiers were cut from: p_no_purchase, churn_risk (1 − P(alive)) or recency (not fitted). */
+  churn_basis: string;
 }
 
 export async function modelShow(storePath: string, runId?: number): Promise<ModelShow> {
@@ -62,7 +64,10 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
   try {
     const row = await store.one(
       `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(created_at AS VARCHAR) AS created_at, time_unit, horizon_months, customers,
-              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model, model_choice
+              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model, model_choice,
+              -- Recorded in the summary since the basis became selectable; before, params held it (and the fallback used recency).
+              coalesce(summary->>'$.churn_basis',
+                       CASE WHEN model_status = 'fitted' THEN coalesce(params->>'$.churn_tiers.basis', 'churn_risk') ELSE 'recency' END) AS churn_basis
        FROM runs WHERE run_id = ${runId ?? '(SELECT max(run_id) FROM runs)'}`,
     );
     if (!row) throw inputError(`no run ${runId}`);
@@ -106,6 +111,7 @@ function chosenModelLines(key: 'pareto_nbd' | 'mbgnbd', report: Record<string, u
 export function formatModelShow(m: ModelShow): string[] {
   const lines = [`run ${m.run_id} as of ${m.as_of} (${formatCount(m.customers)} customers, time unit ${m.time_unit})`];
   if (m.model_status === 'fallback') lines.push(`models not fitted: ${m.fallback_reason}`);
+  else lines.push(`churn tiers cut from ${m.churn_basis === 'churn_risk' ? 'churn_risk = 1 − P(alive)' : `p_no_purchase, P(no purchase in the next ${m.horizon_months} months)`}`);
   const b = m.bgnbd as Record<string, number | string | boolean | Record<string, number> | null> | null;
   if (b) {
     const se = (b.standard_errors ?? null) as Record<string, number> | null;
@@ -143,9 +149,22 @@ export function formatModelShow(m: ModelShow): string[] {
     );
     lines.push(`log-likelihood ${Number(g.log_likelihood).toFixed(2)}, converged: ${g.converged ? 'yes' : 'no'}, ${formatCount(Number(g.customers))} repeat customers`);
   }
-  const t = m.backtest as { holdout_start: string; holdout_end: string; predicted_total: number; actual_total: number; auc: number | null; by_frequency: { bucket: string; customers: number; predicted: number; actual: number }[] } | null;
+  const t = m.backtest as {
+    holdout_start: string;
+    holdout_end: string;
+    predicted_total: number;
+    actual_total: number;
+    auc: number | null;
+    auc_p_no_purchase?: number | null;
+    by_frequency: { bucket: string; customers: number; predicted: number; actual: number }[];
+  } | null;
   if (t) {
-    lines.push('', `Backtest ${t.holdout_start} → ${t.holdout_end}: predicted ${t.predicted_total.toFixed(1)} repeat purchases, actual ${t.actual_total}; AUC ${t.auc === null ? 'n/a' : t.auc.toFixed(3)}`);
+    const fixed = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
+    // Both scores' AUCs (the churn tiers are cut from one of them: m.churn_basis).
+    const aucs = t.auc_p_no_purchase === null || t.auc_p_no_purchase === undefined
+      ? `AUC ${fixed(t.auc)}`
+      : `AUC of p_no_purchase ${fixed(t.auc_p_no_purchase)}, of churn risk 1 − P(alive) ${fixed(t.auc)}`;
+    lines.push('', `Backtest ${t.holdout_start} → ${t.holdout_end}: predicted ${t.predicted_total.toFixed(1)} repeat purchases, actual ${t.actual_total}; ${aucs}`);
     lines.push(
       renderTable(
         ['repeat purchases before', 'customers', 'predicted', 'actual'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invertSymmetric, minimizeBfgs, numericHessian } from '../../src/models/optimize.js';
+import { invertSymmetric, minimizeBfgs, numericHessian, refineByUnitSteps } from '../../src/models/optimize.js';
 
 describe('minimizeBfgs', () => {
   it('minimises the Rosenbrock function from the classic start', () => {
@@ -121,5 +121,43 @@ describe('invertSymmetric', () => {
     expect(invertSymmetric([[1, 1], [1, 1]])).toBeNull();
     expect(invertSymmetric([[NaN, 0], [0, 1]])).toBeNull();
     expect(invertSymmetric([[-1]])).toBeNull();
+  });
+});
+
+describe('refineByUnitSteps (the refinement on all rows, mle.ts)', () => {
+  // A smooth, non-quadratic objective with its minimum at (1, 2): Σ cosh(x_i − m_i) − 1, scaled.
+  const target = [1, 2];
+  const scales = [3, 0.5];
+  const objective = (x: Float64Array, g: Float64Array) => {
+    let f = 0;
+    for (let i = 0; i < 2; i++) {
+      f += scales[i] * (Math.cosh(x[i] - target[i]) - 1);
+      g[i] = scales[i] * Math.sinh(x[i] - target[i]);
+    }
+    return f;
+  };
+
+  it('from a nearby point and a rough inverse Hessian, converges with one evaluation per step', () => {
+    // The curvature of a "subsample": 20 % off the true one (1 / scales).
+    const rough = Float64Array.of(1.2 / scales[0], 0, 0, 0.8 / scales[1]);
+    const result = refineByUnitSteps(objective, [1.05, 1.9], rough, { gradientTolerance: 1e-10 });
+    expect(result.converged, result.message).toBe(true);
+    expect(result.x[0]).toBeCloseTo(1, 9);
+    expect(result.x[1]).toBeCloseTo(2, 9);
+    expect(result.evaluations).toBe(result.iterations + 1);
+    // The line-searched BFGS from the same start reaches the same point.
+    const bfgs = minimizeBfgs(objective, [1.05, 1.9], { gradientTolerance: 1e-10, initialInverseHessian: rough });
+    expect(Math.abs(bfgs.x[0] - result.x[0])).toBeLessThan(1e-9);
+    expect(Math.abs(bfgs.x[1] - result.x[1])).toBeLessThan(1e-9);
+  });
+
+  it('stops, not converged, where a full step does not improve (the caller goes on with minimizeBfgs)', () => {
+    // With a curvature model 5× too flat the first full step overshoots to a steeper slope.
+    const wrong = Float64Array.of(5 / scales[0], 0, 0, 5 / scales[1]);
+    const result = refineByUnitSteps(objective, [1.5, 2.5], wrong);
+    expect(result.converged).toBe(false);
+    expect(result.message).toBe('a full step did not improve');
+    expect(Array.from(result.x)).toEqual([1.5, 2.5]);
+    expect(result.evaluations).toBe(2);
   });
 });

@@ -1,24 +1,27 @@
 /**
  * Which purchase model `crm run` fits (src/run/settings.ts): --model, else the config's
- * models.model, else the BG/NBD; hyphenated names map to the JSON keys; bgbb and unknown names
- * are usage errors (exit 2) naming the flag.
+ * models.model, else auto (chosen on the data); hyphenated names map to the JSON keys; bgbb and
+ * unknown names are usage errors (exit 2) naming the flag. What the churn tiers are cut from:
+ * --churn-basis, else models.churn_tiers.basis, else p_no_purchase.
  */
 import { describe, expect, it } from 'vitest';
 import { chooseModel } from '../../src/models/model-choice.js';
 import type { PurchaseModelReport } from '../../src/models/purchase-models.js';
-import { modelChoiceLines } from '../../src/run/format.js';
+import { churnBasisWhy, modelChoiceLines } from '../../src/run/format.js';
+import type { RunSummary } from '../../src/run/index.js';
 import { resolveRunOptions } from '../../src/run/settings.js';
 import { ExitCode } from '../../src/util/errors.js';
 
 describe('crm run --model / models.model', () => {
-  it('defaults to the BG/NBD; the flag wins over the config; names map to keys', () => {
-    expect(resolveRunOptions({}).model).toBe('bgnbd');
+  it('defaults to auto; the flag wins over the config; names map to keys', () => {
+    expect(resolveRunOptions({}).model).toBe('auto');
+    expect(resolveRunOptions({ model: 'bgnbd' }).model).toBe('bgnbd');
     expect(resolveRunOptions({ model: 'pareto-nbd' }).model).toBe('pareto_nbd');
     expect(resolveRunOptions({}, { models: { model: 'mbgnbd' } }).model).toBe('mbgnbd');
     expect(resolveRunOptions({ model: 'bgnbd' }, { models: { model: 'mbgnbd' } }).model).toBe('bgnbd');
-    // auto (models/model-choice.ts) is opt-in: the flag or the config.
+    // auto (models/model-choice.ts) is the default, and can be named too.
     expect(resolveRunOptions({ model: 'auto' }).model).toBe('auto');
-    expect(resolveRunOptions({}, { models: { model: 'auto' } }).model).toBe('auto');
+    expect(resolveRunOptions({ model: 'auto' }, { models: { model: 'bgnbd' } }).model).toBe('auto');
     // models.model is a choice, not a model setting: runs.params records it once, as `model`.
     expect('model' in resolveRunOptions({}, { models: { model: 'mbgnbd' } }).settings).toBe(false);
   });
@@ -26,6 +29,22 @@ describe('crm run --model / models.model', () => {
   it('bgbb and unknown names are usage errors', () => {
     expect(() => resolveRunOptions({ model: 'bgbb' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: expect.stringMatching(/^--model bgbb: .*discrete opportunities/) }));
     expect(() => resolveRunOptions({ model: 'weibull' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: '--model weibull: use bgnbd, pareto-nbd, mbgnbd or auto' }));
+  });
+});
+
+describe('crm run --churn-basis / models.churn_tiers.basis', () => {
+  it('defaults to p_no_purchase; the flag wins over the config; anything else is refused', () => {
+    expect(resolveRunOptions({}).settings.churn_tiers).toEqual({ medium: 0.3, high: 0.6, basis: 'p_no_purchase' });
+    expect(resolveRunOptions({ churnBasis: 'churn_risk' }).settings.churn_tiers.basis).toBe('churn_risk');
+    expect(resolveRunOptions({}, { models: { churn_tiers: { basis: 'churn_risk' } } }).settings.churn_tiers).toEqual({ medium: 0.3, high: 0.6, basis: 'churn_risk' });
+    expect(resolveRunOptions({ churnBasis: 'p_no_purchase' }, { models: { churn_tiers: { basis: 'churn_risk', high: 0.7 } } }).settings.churn_tiers).toEqual({ medium: 0.3, high: 0.7, basis: 'p_no_purchase' });
+    expect(() => resolveRunOptions({ churnBasis: 'p_alive' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: '--churn-basis p_alive: use p_no_purchase or churn_risk' }));
+    expect(() => resolveRunOptions({}, { models: { churn_tiers: { basis: 'recency' } } })).toThrow(expect.objectContaining({ exitCode: ExitCode.input, details: ['models.churn_tiers.basis: p_no_purchase or churn_risk'] }));
+  });
+
+  it('without a holdout the run says which basis it used and why', () => {
+    expect(churnBasisWhy({ summary: { churn_basis: 'p_no_purchase' } as RunSummary })).toMatch(/^churn basis p_no_purchase \(the default\): .*better than 1 − P\(alive\) in backtests on real data .*no holdout in this run/);
+    expect(churnBasisWhy({ summary: { churn_basis: 'churn_risk' } as RunSummary })).toMatch(/^churn basis churn_risk \(--churn-basis or models\.churn_tiers\.basis\); the default is p_no_purchase/);
   });
 });
 

@@ -170,6 +170,18 @@ describe('the targets', () => {
     expect(missed({ fitMs: null, report: null, append: null })).toEqual(['BG/NBD fit']);
   });
 
+  it('hold the default run (--model auto) to 1.5× the --model bgnbd run of the same pairs, when measured', () => {
+    const pair = pairOf({ ms: 3_500, maxRssMB: 400 }, { ms: 9_000, maxRssMB: 1_900 }, { ms: 7_000, maxRssMB: 1_800 });
+    expect(pair.modelRatio).toBe(1.29);
+    const byWhat = (over: Partial<DataSetResult>) => Object.fromEntries(checksFor(dataSet({ report: null, append: null, ...over })).map((c) => [c.what, c.met]));
+    expect(byWhat({ modelRatio: 1.5 })['crm run ÷ crm run --model bgnbd']).toBe(true);
+    expect(byWhat({ modelRatio: 1.51 })['crm run ÷ crm run --model bgnbd']).toBe(false);
+    expect('crm run ÷ crm run --model bgnbd' in byWhat({})).toBe(false);
+    const lines = formatSeconds([dataSet({ pairs: [pair], bgnbdRunMs: 7_000, modelRatio: 1.29 })]);
+    expect(lines).toContain('| `crm run --model bgnbd` (median; each pair) | 7.00 s (7.00); peak 1,800 MB |');
+    expect(lines).toContain('| run ÷ run --model bgnbd of each pair | 1.29× |');
+  });
+
   it('are named when missed, or all said met', () => {
     expect(formatVerdict(checksFor(dataSet({ report: null, append: null })))).toBe('all 5 targets met');
     expect(formatVerdict(checksFor(dataSet({ name: 'dirty', runRatio: 5.5, report: null, append: null })))).toBe(
