@@ -45,7 +45,17 @@ import {
   type Placeholder,
 } from './notebook-syntax.js';
 import { escapeHtml, renderReportHtml, type KpiCard, type ReportBlock, type ReportSection, type TableColumn } from './html.js';
-import { chartFonts, LOCALE_FORMAT_FUNCTION, prepareChart, writeChartFiles, type ChartFiles, type ChartSpec, type PreparedChart } from './render.js';
+import { LOCALE_FORMAT_FUNCTION, type ChartSpec } from './chart-style.js';
+import type { ChartFiles, PreparedChart } from './render.js';
+
+/** The chart renderer (Vega, Vega-Lite, resvg), loaded and warmed up on demand (see renderNotebook). */
+type ChartRenderer = typeof import('./render.js');
+
+async function loadChartRenderer(): Promise<ChartRenderer> {
+  const renderer = await import('./render.js');
+  renderer.warmUpCharts();
+  return renderer;
+}
 
 export interface RenderNotebookOptions {
   /**
@@ -85,12 +95,26 @@ export interface QueryRun {
   ms: number;
 }
 
+/**
+ * Where a render's time went, in ms, in the order the steps run: `prepare` (the i18n dictionary
+ * and the caller's views), `sql` (every SQL cell; each one's time is in `queries`), `charts` (Vega-Lite → Vega → SVG, every chart), `chart_files` (font subset,
+ * PNGs and the chart files), `html` (layout and the HTML file).
+ */
+export interface RenderPhases {
+  prepare: number;
+  sql: number;
+  charts: number;
+  chart_files: number;
+  html: number;
+}
+
 export interface RenderNotebookResult {
   htmlFile: string;
   /** Size of the HTML file in bytes. */
   bytes: number;
   charts: ChartFiles[];
   queries: QueryRun[];
+  phases: RenderPhases;
   warnings: string[];
   ms: number;
 }
@@ -132,8 +156,14 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
     },
   };
 
+  // Loading the chart renderer (~0.4 s) and its fonts happens while the SQL cells run: the main
+  // thread only waits for DuckDB then. A failure to load surfaces where the charts need it.
+  const renderer = notebook.segments.some((s) => s.kind === 'vega-lite') ? loadChartRenderer() : null;
+  renderer?.catch(() => undefined);
   await lockToStore(opts.store, opts.allowFiles === undefined ? [] : [opts.allowFiles]);
-  const queries = await runQueries(ctx, opts.store, opts.prepare);
+  const sqlStarted = performance.now();
+  const { queries, prepareMs } = await runQueries(ctx, opts.store, opts.prepare);
+  const chartsStarted = performance.now();
   const shown = hasConditions(text) ? showConditions(ctx, text) : notebook;
 
   const base = path.basename(file).replace(/\.(md|markdown)$/i, '');
@@ -149,11 +179,13 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
       items.push({ kind: 'block', block: kpiBlock(ctx, segment) });
     } else if (segment.kind === 'vega-lite') {
       const chart = chartBlock(ctx, segment, maxChartRows);
-      prepared.push(await drawChart(ctx, segment, chart, `${segment.name}${suffix}`));
+      prepared.push(await drawChart(ctx, (await renderer)!, segment, chart, `${segment.name}${suffix}`));
       items.push({ kind: 'block', block: chart });
     }
   }
-  const charts = await writeCharts(ctx, prepared, opts.outDir);
+  const chartFilesStarted = performance.now();
+  const charts = prepared.length > 0 ? await writeCharts(ctx, (await renderer)!, prepared, opts.outDir) : [];
+  const htmlStarted = performance.now();
 
   const { title, sections } = layout(items, base);
   const html = renderReportHtml({ lang, title, generatedAt: opts.now ?? new Date(), sections });
@@ -164,7 +196,15 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   } catch (err) {
     throw outputError(`cannot write the report ${htmlFile}: ${messageOf(err)}`);
   }
-  return { htmlFile, bytes: Buffer.byteLength(html), charts, queries, warnings, ms: performance.now() - started };
+  const ended = performance.now();
+  const phases: RenderPhases = {
+    prepare: prepareMs,
+    sql: chartsStarted - sqlStarted - prepareMs,
+    charts: chartFilesStarted - chartsStarted,
+    chart_files: htmlStarted - chartFilesStarted,
+    html: ended - htmlStarted,
+  };
+  return { htmlFile, bytes: Buffer.byteLength(html), charts, queries, phases, warnings, ms: ended - started };
 }
 
 /** The notebook's text for one language (blocks of other languages blanked, lines kept). */
@@ -223,15 +263,19 @@ function showConditions(ctx: Context, text: string): ParsedNotebook {
 // ---------------------------------------------------------------------------------------------
 // SQL cells
 
-async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBConnection) => Promise<void>): Promise<QueryRun[]> {
+/** Run the SQL cells; `prepareMs`: the dictionary and the caller's `prepare` step before them. */
+async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBConnection) => Promise<void>): Promise<{ queries: QueryRun[]; prepareMs: number }> {
   const sqlCells = ctx.notebook.cells.filter((c) => c.kind === 'sql');
   const runs: QueryRun[] = [];
-  if (sqlCells.length === 0) return runs;
+  if (sqlCells.length === 0) return { queries: runs, prepareMs: 0 };
   // A connection of our own: the temporary i18n table and macros stay out of the caller's.
   const conn = await store.instance.connect();
+  let prepareMs = 0;
   try {
+    const prepareStarted = performance.now();
     await registerSqlDictionary(conn, ctx.lang);
     await prepare?.(conn);
+    prepareMs = performance.now() - prepareStarted;
     const storeNames = await relationNames(conn, false);
     const tempNames = await relationNames(conn, true);
     for (const cell of sqlCells) {
@@ -253,7 +297,7 @@ async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBCon
   } finally {
     conn.closeSync();
   }
-  return runs;
+  return { queries: runs, prepareMs };
 }
 
 /** Lower-cased names of the store's own tables and views, or of the connection's temporary ones. */
@@ -789,10 +833,10 @@ function hasInlineData(value: unknown): boolean {
 }
 
 /** Compile the chart and draw it as SVG; Vega-Lite's errors and warnings name the cell. */
-async function drawChart(ctx: Context, cell: Cell, chart: ChartBlock, stem: string): Promise<PreparedChart> {
+async function drawChart(ctx: Context, renderer: ChartRenderer, cell: Cell, chart: ChartBlock, stem: string): Promise<PreparedChart> {
   const where = cellLocation(ctx.file, cell);
   try {
-    const prepared = await prepareChart(cell.name, chart.spec, { lang: ctx.lang, stem });
+    const prepared = await renderer.prepareChart(cell.name, chart.spec, { lang: ctx.lang, stem });
     for (const w of new Set(prepared.warnings)) ctx.warn(`${where}: Vega-Lite: ${w}`);
     return prepared;
   } catch (err) {
@@ -805,11 +849,11 @@ async function drawChart(ctx: Context, cell: Cell, chart: ChartBlock, stem: stri
  * Write every chart's files into charts/, the PNGs with one font subset for them all. The PNGs
  * rasterise side by side (off the main thread); the subset is removed once every one is done.
  */
-async function writeCharts(ctx: Context, charts: PreparedChart[], outDir: string): Promise<ChartFiles[]> {
+async function writeCharts(ctx: Context, renderer: ChartRenderer, charts: PreparedChart[], outDir: string): Promise<ChartFiles[]> {
   if (charts.length === 0) return [];
-  const fonts = chartFonts(charts.map((c) => c.svg));
+  const fonts = renderer.chartFonts(charts.map((c) => c.svg));
   try {
-    const written = await Promise.allSettled(charts.map((chart) => writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn })));
+    const written = await Promise.allSettled(charts.map((chart) => renderer.writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn })));
     return written.map((w) => {
       if (w.status === 'rejected') throw w.reason;
       return w.value;
