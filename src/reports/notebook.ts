@@ -46,7 +46,7 @@ import {
 } from './notebook-syntax.js';
 import { escapeHtml, renderReportHtml, type KpiCard, type ReportBlock, type ReportSection, type TableColumn } from './html.js';
 import { LOCALE_FORMAT_FUNCTION, type ChartSpec } from './chart-style.js';
-import type { ChartFiles, PreparedChart } from './render.js';
+import type { ChartFiles, PreparedChart, StartedChart } from './render.js';
 
 /** The chart renderer (Vega, Vega-Lite, resvg), loaded and warmed up on demand (see renderNotebook). */
 type ChartRenderer = typeof import('./render.js');
@@ -97,8 +97,9 @@ export interface QueryRun {
 
 /**
  * Where a render's time went, in ms, in the order the steps run: `prepare` (the i18n dictionary
- * and the caller's views), `sql` (every SQL cell; each one's time is in `queries`), `charts` (Vega-Lite → Vega → SVG, every chart), `chart_files` (font subset,
- * PNGs and the chart files), `html` (layout and the HTML file).
+ * and the caller's views), `sql` (every SQL cell; each one's time is in `queries`), `charts`
+ * (Vega-Lite → Vega → SVG after the SQL: most charts run while it does, see EarlyCharts),
+ * `chart_files` (font subset, PNGs and the chart files), `html` (layout and the HTML file).
  */
 export interface RenderPhases {
   prepare: number;
@@ -160,14 +161,16 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   // thread only waits for DuckDB then. A failure to load surfaces where the charts need it.
   const renderer = notebook.segments.some((s) => s.kind === 'vega-lite') ? loadChartRenderer() : null;
   renderer?.catch(() => undefined);
+  const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
+  const earlyCharts = renderer ? new EarlyCharts(ctx, renderer, maxChartRows, suffix) : null;
   await lockToStore(opts.store, opts.allowFiles === undefined ? [] : [opts.allowFiles]);
   const sqlStarted = performance.now();
-  const { queries, prepareMs } = await runQueries(ctx, opts.store, opts.prepare);
+  const { queries, prepareMs } = await runQueries(ctx, opts.store, opts.prepare, () => earlyCharts?.schedule());
   const chartsStarted = performance.now();
+  await earlyCharts?.settled();
   const shown = hasConditions(text) ? showConditions(ctx, text) : notebook;
 
   const base = path.basename(file).replace(/\.(md|markdown)$/i, '');
-  const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
   const prepared: PreparedChart[] = [];
   const items: LayoutItem[] = [];
   for (const segment of shown.segments) {
@@ -178,11 +181,19 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
     } else if (segment.kind === 'kpi') {
       items.push({ kind: 'block', block: kpiBlock(ctx, segment) });
     } else if (segment.kind === 'vega-lite') {
+      const early = await earlyCharts?.take(segment);
+      if (early) {
+        for (const message of early.warnings) ctx.warn(message);
+        prepared.push(await finishChart(ctx, segment, early.started));
+        items.push({ kind: 'block', block: early.chart });
+        continue;
+      }
       const chart = chartBlock(ctx, segment, maxChartRows);
       prepared.push(await drawChart(ctx, (await renderer)!, segment, chart, `${segment.name}${suffix}`));
       items.push({ kind: 'block', block: chart });
     }
   }
+  await earlyCharts?.dispose();
   const chartFilesStarted = performance.now();
   const charts = prepared.length > 0 ? await writeCharts(ctx, (await renderer)!, prepared, opts.outDir) : [];
   const htmlStarted = performance.now();
@@ -263,8 +274,16 @@ function showConditions(ctx: Context, text: string): ParsedNotebook {
 // ---------------------------------------------------------------------------------------------
 // SQL cells
 
-/** Run the SQL cells; `prepareMs`: the dictionary and the caller's `prepare` step before them. */
-async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBConnection) => Promise<void>): Promise<{ queries: QueryRun[]; prepareMs: number }> {
+/**
+ * Run the SQL cells; `prepareMs`: the dictionary and the caller's `prepare` step before them.
+ * `onResult` is told after each cell's result is in `ctx.results`.
+ */
+async function runQueries(
+  ctx: Context,
+  store: Store,
+  prepare?: (conn: DuckDBConnection) => Promise<void>,
+  onResult?: () => void,
+): Promise<{ queries: QueryRun[]; prepareMs: number }> {
   const sqlCells = ctx.notebook.cells.filter((c) => c.kind === 'sql');
   const runs: QueryRun[] = [];
   if (sqlCells.length === 0) return { queries: runs, prepareMs: 0 };
@@ -293,6 +312,7 @@ async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBCon
       const result = await runQueryCell(ctx, conn, cell);
       ctx.results.set(cell.name, result);
       runs.push({ name: cell.name, rows: result.rows.length, ms: performance.now() - t0 });
+      onResult?.();
     }
   } finally {
     conn.closeSync();
@@ -832,17 +852,118 @@ function hasInlineData(value: unknown): boolean {
   return Object.entries(value).some(([k, v]) => k !== 'datasets' && hasInlineData(v));
 }
 
+/** A chart run while the SQL cells ran, with the warnings its cell gave (not yet reported). */
+interface EarlyChart {
+  chart: ChartBlock;
+  started: StartedChart;
+  warnings: string[];
+}
+
+/**
+ * Charts drawn while the SQL cells run. The main thread only waits for DuckDB then, and drawing
+ * a chart (Vega, one core) takes about as long as the SQL of the whole report, so each chart is
+ * drawn as soon as every query its cell names has its result. The layout then takes a chart
+ * drawn early instead of drawing it (the same cell, the same results: the same chart), and
+ * reports its warnings at that point, so a chart in a branch a condition hides warns nowhere.
+ * A chart that fails early is simply drawn again in its place, where its error is reported.
+ */
+class EarlyCharts {
+  private readonly waiting: Cell[];
+  private readonly drawn = new Map<string, Promise<EarlyChart | null>>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queryNames: string[];
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly renderer: Promise<ChartRenderer>,
+    private readonly maxRows: number,
+    private readonly suffix: string,
+  ) {
+    this.waiting = ctx.notebook.segments.filter((s): s is Cell => s.kind === 'vega-lite');
+    this.queryNames = ctx.notebook.cells.filter((c) => c.kind === 'sql').map((c) => c.name);
+  }
+
+  /** Start drawing the charts whose queries have all run (one at a time, after the earlier ones). */
+  schedule(): void {
+    for (const cell of [...this.waiting]) {
+      const named = this.queryNames.filter((name) => new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`).test(cell.body));
+      if (!named.every((name) => this.ctx.results.has(name))) continue;
+      this.waiting.splice(this.waiting.indexOf(cell), 1);
+      const drawing = this.chain.then(() => this.draw(cell));
+      this.chain = drawing;
+      this.drawn.set(EarlyCharts.key(cell), drawing);
+    }
+  }
+
+  /** Every chart started has finished (drawn or failed). */
+  async settled(): Promise<void> {
+    await this.chain;
+  }
+
+  /** The chart of this cell if it was run early (taken once: the caller finishes it). */
+  async take(cell: Cell): Promise<EarlyChart | null> {
+    const key = EarlyCharts.key(cell);
+    const drawing = this.drawn.get(key);
+    this.drawn.delete(key);
+    return (await drawing) ?? null;
+  }
+
+  private static key(cell: Cell): string {
+    return `${cell.line}\n${cell.body}`;
+  }
+
+  private async draw(cell: Cell): Promise<EarlyChart | null> {
+    // Yield first: the next SQL cell starts before this chart takes the main thread.
+    await new Promise((resolve) => setImmediate(resolve));
+    const warnings: string[] = [];
+    const ctx: Context = { ...this.ctx, warn: (message) => warnings.push(message) };
+    try {
+      const chart = chartBlock(ctx, cell, this.maxRows);
+      const started = await startChart(ctx, await this.renderer, cell, chart, `${cell.name}${this.suffix}`);
+      return { chart, started, warnings };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Finalize the charts run early that the layout did not take (a condition hid them). */
+  async dispose(): Promise<void> {
+    for (const [key, drawing] of this.drawn) {
+      this.drawn.delete(key);
+      (await drawing)?.started.dispose();
+    }
+  }
+}
+
 /** Compile the chart and draw it as SVG; Vega-Lite's errors and warnings name the cell. */
 async function drawChart(ctx: Context, renderer: ChartRenderer, cell: Cell, chart: ChartBlock, stem: string): Promise<PreparedChart> {
+  return finishChart(ctx, cell, await startChart(ctx, renderer, cell, chart, stem));
+}
+
+/** drawChart's first step: compile and run the chart (render.ts startChart). */
+async function startChart(ctx: Context, renderer: ChartRenderer, cell: Cell, chart: ChartBlock, stem: string): Promise<StartedChart> {
+  try {
+    return await renderer.startChart(cell.name, chart.spec, { lang: ctx.lang, stem });
+  } catch (err) {
+    throw chartError(ctx, cell, err);
+  }
+}
+
+/** drawChart's second step: the SVG, and Vega-Lite's warnings reported. */
+async function finishChart(ctx: Context, cell: Cell, started: StartedChart): Promise<PreparedChart> {
   const where = cellLocation(ctx.file, cell);
   try {
-    const prepared = await renderer.prepareChart(cell.name, chart.spec, { lang: ctx.lang, stem });
+    const prepared = await started.finish();
     for (const w of new Set(prepared.warnings)) ctx.warn(`${where}: Vega-Lite: ${w}`);
     return prepared;
   } catch (err) {
-    if (err instanceof CrmError) throw err;
-    throw inputError(`${where}: invalid Vega-Lite spec: ${messageOf(err)}`);
+    throw chartError(ctx, cell, err);
   }
+}
+
+function chartError(ctx: Context, cell: Cell, err: unknown): CrmError {
+  if (err instanceof CrmError) return err;
+  return inputError(`${cellLocation(ctx.file, cell)}: invalid Vega-Lite spec: ${messageOf(err)}`);
 }
 
 /**

@@ -139,6 +139,27 @@ export interface SvgChart {
 
 /** Vega-Lite spec (already styled, data inline) → SVG markup. */
 export async function chartToSvg(spec: ChartSpec, lang: Lang): Promise<SvgChart> {
+  return (await runChart(spec, lang)).toSvg();
+}
+
+/** A chart whose Vega dataflow has run: only its SVG markup is left to write (or `dispose`). */
+export interface RunChart {
+  vegaSpec: vega.Spec;
+  warnings: string[];
+  /** The SVG markup (once); the view is finalized after it. */
+  toSvg(): Promise<SvgChart>;
+  /** Finalize the view without drawing it. */
+  dispose(): void;
+}
+
+/**
+ * Compile and run a chart's Vega dataflow (most of the time drawing takes), leaving the SVG
+ * markup for `toSvg`. Two steps because Vega numbers the clip paths of every SVG it writes in one
+ * process-wide sequence: a notebook runs its charts while its SQL runs, in whatever order their
+ * queries finish, and writes their SVGs in document order, so the files are the same whatever
+ * the order they ran in.
+ */
+export async function runChart(spec: ChartSpec, lang: Lang): Promise<RunChart> {
   prepareVega();
   const { vegaSpec, warnings } = compileChart(useNodeFormatFunction(spec, lang) as ChartSpec);
   const errors: string[] = [];
@@ -150,11 +171,22 @@ export async function chartToSvg(spec: ChartSpec, lang: Lang): Promise<SvgChart>
     // reports data it could not load as a warning.)
     const failures = [...errors, ...warnings.filter((w) => w.startsWith('Loading failed'))];
     if (failures.length > 0) throw new Error(failures.join('; '));
-    const svg = await view.toSVG();
-    return { svg, vegaSpec, warnings };
-  } finally {
+  } catch (err) {
     view.finalize();
+    throw err;
   }
+  return {
+    vegaSpec,
+    warnings,
+    toSvg: async () => {
+      try {
+        return { svg: await view.toSVG(), vegaSpec, warnings };
+      } finally {
+        view.finalize();
+      }
+    },
+    dispose: () => view.finalize(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,10 +386,29 @@ export interface PreparedChart {
 
 /** Style, compile and draw a chart as SVG (throws the compiler's error for an invalid spec). */
 export async function prepareChart(name: string, spec: ChartSpec, opts: { lang?: Lang; stem?: string } = {}): Promise<PreparedChart> {
+  return (await startChart(name, spec, opts)).finish();
+}
+
+/** A chart styled, compiled and run (see runChart), its SVG not yet written. */
+export interface StartedChart {
+  warnings: string[];
+  finish(): Promise<PreparedChart>;
+  dispose(): void;
+}
+
+/** `prepareChart` in two steps: run the chart now, write its SVG with `finish` (see runChart). */
+export async function startChart(name: string, spec: ChartSpec, opts: { lang?: Lang; stem?: string } = {}): Promise<StartedChart> {
   const lang = opts.lang ?? 'en';
   const styled = styleChart(spec, lang, 'file');
-  const { svg, warnings } = await chartToSvg(styled, lang);
-  return { name, stem: opts.stem ?? name, styled, svg, warnings };
+  const run = await runChart(styled, lang);
+  return {
+    warnings: run.warnings,
+    finish: async () => {
+      const { svg, warnings } = await run.toSvg();
+      return { name, stem: opts.stem ?? name, styled, svg, warnings };
+    },
+    dispose: run.dispose,
+  };
 }
 
 /** Write a prepared chart to charts/STEM.vl.json, .svg and .png under `outDir`. */
