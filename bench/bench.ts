@@ -61,7 +61,8 @@
  * (pairs, default 3), --report-repeat N (default 3), --skip-report, --skip-append, --work DIR
  * (where the stores go, default bench/data/work), --scale, --scale-max N, --contracts N (default 1M),
  * --skip-contracts, --data contracts (the contracts part alone), --data lookup (the lookup part
- * alone), --skip-lookup.
+ * alone), --skip-lookup, --data report (`crm report` alone, on the clean store an earlier bench
+ * left in --work; figures in bench/results/report.json).
  * Output: Markdown tables (ratios first, seconds second) on stdout, progress on stderr, every
  * figure in bench/results/latest.json (scale: bench/results/scale.json). Exit 1 when a target is
  * missed (named on the last line), 2 on a bad option.
@@ -89,7 +90,9 @@ import {
   formatSteps,
   formatVerdict,
   formatLookup,
+  formatReportOnly,
   lookupChecks,
+  reportChecks,
   median,
   medianIndex,
   medianTimed,
@@ -340,7 +343,28 @@ function header(): string {
   return `crm bench ${m.at.slice(0, 16).replace('T', ' ')} UTC — ${m.cpus} cores, ${m.memoryGB} GB, node ${m.node}`;
 }
 
+/**
+ * `--data report`: `crm report` alone on the clean store an earlier bench left in the work
+ * folder (ingested and run there), with the load average before and after: the report's
+ * target is absolute (≤ 3 s), so the machine's load is the figure to read it with.
+ */
+async function benchReportOnly(o: BenchOptions, workDir: string): Promise<void> {
+  const db = path.join(workDir, 'clean.duckdb');
+  if (!fs.existsSync(db)) throw new BenchUsageError(`--data report needs the clean store ${db}: run the bench with --data clean --work ${workDir} once`);
+  const [{ runs }] = await storeRows<{ runs: number }>(db, 'SELECT count(*)::DOUBLE AS runs FROM runs');
+  if (!runs) throw new BenchUsageError(`--data report: ${db} has no run yet: run the bench with --data clean --work ${workDir} once`);
+  const loadBefore = os.loadavg();
+  const renders = benchReport(db, workDir, o.reportRepeat);
+  const result = { renders, loadBefore, loadAfter: os.loadavg() };
+  const checks = reportChecks(renders);
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS_DIR, 'report.json'), JSON.stringify({ machine: machine(), options: o, store: db, ...result, checks }, null, 2) + '\n');
+  process.stdout.write([header(), '', ...formatReportOnly(result), '', formatVerdict(checks)].join('\n') + '\n');
+  if (checks.some((c) => !c.met)) process.exitCode = 1;
+}
+
 async function benchDataSets(o: BenchOptions, workDir: string): Promise<void> {
+  if (o.reportOnly) return benchReportOnly(o, workDir);
   const results: DataSetResult[] = [];
   for (const name of o.dataSets) {
     const files = name === 'clean' ? { transactions: await cleanFile(o.cleanLines, o.cleanCustomers, o.cleanFile) } : await dirtyFiles(o);

@@ -165,6 +165,24 @@ function check(scope: string, what: string, value: number, limit: number, unit: 
   return { scope, what, value, limit, unit, strict, met: Number.isFinite(value) && (strict ? value < limit : value <= limit) };
 }
 
+/** `crm report` ≤ 3 s, the median render of each language. */
+export function reportChecks(renders: ReportRender[], scope = 'clean'): Check[] {
+  return renders.map((x) => check(scope, `crm report --lang ${x.lang} (median)`, x.medianMs / 1000, TARGETS.reportMs / 1000, 's'));
+}
+
+/** `npm run bench -- --data report`: each language's renders, with the load average around them. */
+export function formatReportOnly(r: { renders: ReportRender[]; loadBefore: number[]; loadAfter: number[] }): string[] {
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  return [
+    ...markdownTable(
+      ['`crm report` on the clean store', 'median', 'each', 'HTML', 'peak'],
+      r.renders.map((x) => [`\`--lang ${x.lang}\``, seconds(x.medianMs), times(x.ms), `${Math.round(x.bytes / 1024).toLocaleString('en-US')} KB`, megabytes(x.maxRssMB)]),
+    ),
+    '',
+    `load average (1, 5, 15 min): ${load(r.loadBefore)} before, ${load(r.loadAfter)} after`,
+  ];
+}
+
 /** Every target that applies to a data set's results. */
 export function checksFor(r: DataSetResult): Check[] {
   const checks = [
@@ -175,7 +193,7 @@ export function checksFor(r: DataSetResult): Check[] {
     check(r.name, 'BG/NBD fit', (r.fitMs ?? NaN) / 1000, TARGETS.fitMs / 1000, 's', true),
   ];
   if (r.modelRatio !== undefined && r.modelRatio !== null) checks.splice(2, 0, check(r.name, 'crm run ÷ crm run --model bgnbd', r.modelRatio, TARGETS.modelRatio, '×'));
-  for (const x of r.report ?? []) checks.push(check(r.name, `crm report --lang ${x.lang} (median)`, x.medianMs / 1000, TARGETS.reportMs / 1000, 's'));
+  checks.push(...reportChecks(r.report ?? [], r.name));
   if (r.append) checks.push(check(r.name, 'append + rerun ÷ full run', r.append.ratio, TARGETS.appendRatio, ''));
   return checks;
 }

@@ -880,8 +880,17 @@ Examples:
         masked: true,
         details: { lang, charts: result.charts, owner: opts.owner ?? null },
       }, { undo: () => removeFiles([result.htmlFile, ...result.chartFiles]) });
-      const { queries: _queries, customers: _customers, ...shown } = result;
-      if (ctx.json) printJson({ ...shown, ms: Math.round(result.ms) });
+      const { queries, phases, customers: _customers, ...shown } = result;
+      const ms = (value: number) => Math.round(value);
+      if (ctx.json) {
+        // Where the time went: the phases (open, prepare, sql, charts, chart_files, html) and each SQL cell.
+        printJson({
+          ...shown,
+          ms: ms(result.ms),
+          phases: Object.fromEntries(Object.entries(phases).map(([phase, value]) => [phase, ms(value)])),
+          queries: queries.map((q) => ({ name: q.name, rows: q.rows, ms: ms(q.ms) })),
+        });
+      }
       else ctx.reporter.out(`${result.htmlFile} (${formatBytes(result.bytes)}, ${result.charts} charts, ${formatDuration(result.ms)}; run ${result.run_id} as of ${result.as_of}${opts.owner === undefined ? '' : `; ${opts.owner}'s book`})`);
     });
 

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { formatDate, LOCALE, VALUE_FORMAT_SOURCE, t, type Lang } from './i18n.js';
-import { LOCALE_FORMAT_FUNCTION, styleChart, type ChartSpec } from './render.js';
+import { LOCALE_FORMAT_FUNCTION, styleChart, type ChartSpec } from './chart-style.js';
 import { TOOL_VERSION } from '../version.js';
 
 /**

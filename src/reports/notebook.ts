@@ -45,7 +45,17 @@ import {
   type Placeholder,
 } from './notebook-syntax.js';
 import { escapeHtml, renderReportHtml, type KpiCard, type ReportBlock, type ReportSection, type TableColumn } from './html.js';
-import { chartFonts, LOCALE_FORMAT_FUNCTION, prepareChart, writeChartFiles, type ChartFiles, type ChartSpec, type PreparedChart } from './render.js';
+import { LOCALE_FORMAT_FUNCTION, type ChartSpec } from './chart-style.js';
+import type { ChartFiles, PreparedChart, StartedChart } from './render.js';
+
+/** The chart renderer (Vega, Vega-Lite, resvg), loaded and warmed up on demand (see renderNotebook). */
+type ChartRenderer = typeof import('./render.js');
+
+async function loadChartRenderer(): Promise<ChartRenderer> {
+  const renderer = await import('./render.js');
+  renderer.warmUpCharts();
+  return renderer;
+}
 
 export interface RenderNotebookOptions {
   /**
@@ -85,12 +95,27 @@ export interface QueryRun {
   ms: number;
 }
 
+/**
+ * Where a render's time went, in ms, in the order the steps run: `prepare` (the i18n dictionary
+ * and the caller's views), `sql` (every SQL cell; each one's time is in `queries`), `charts`
+ * (Vega-Lite → Vega → SVG after the SQL: most charts run while it does, see EarlyCharts),
+ * `chart_files` (font subset, PNGs and the chart files), `html` (layout and the HTML file).
+ */
+export interface RenderPhases {
+  prepare: number;
+  sql: number;
+  charts: number;
+  chart_files: number;
+  html: number;
+}
+
 export interface RenderNotebookResult {
   htmlFile: string;
   /** Size of the HTML file in bytes. */
   bytes: number;
   charts: ChartFiles[];
   queries: QueryRun[];
+  phases: RenderPhases;
   warnings: string[];
   ms: number;
 }
@@ -132,12 +157,20 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
     },
   };
 
+  // Loading the chart renderer (~0.4 s) and its fonts happens while the SQL cells run: the main
+  // thread only waits for DuckDB then. A failure to load surfaces where the charts need it.
+  const renderer = notebook.segments.some((s) => s.kind === 'vega-lite') ? loadChartRenderer() : null;
+  renderer?.catch(() => undefined);
+  const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
+  const earlyCharts = renderer ? new EarlyCharts(ctx, renderer, maxChartRows, suffix) : null;
   await lockToStore(opts.store, opts.allowFiles === undefined ? [] : [opts.allowFiles]);
-  const queries = await runQueries(ctx, opts.store, opts.prepare);
+  const sqlStarted = performance.now();
+  const { queries, prepareMs } = await runQueries(ctx, opts.store, opts.prepare, () => earlyCharts?.schedule());
+  const chartsStarted = performance.now();
+  await earlyCharts?.settled();
   const shown = hasConditions(text) ? showConditions(ctx, text) : notebook;
 
   const base = path.basename(file).replace(/\.(md|markdown)$/i, '');
-  const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
   const prepared: PreparedChart[] = [];
   const items: LayoutItem[] = [];
   for (const segment of shown.segments) {
@@ -148,12 +181,22 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
     } else if (segment.kind === 'kpi') {
       items.push({ kind: 'block', block: kpiBlock(ctx, segment) });
     } else if (segment.kind === 'vega-lite') {
+      const early = await earlyCharts?.take(segment);
+      if (early) {
+        for (const message of early.warnings) ctx.warn(message);
+        prepared.push(await finishChart(ctx, segment, early.started));
+        items.push({ kind: 'block', block: early.chart });
+        continue;
+      }
       const chart = chartBlock(ctx, segment, maxChartRows);
-      prepared.push(await drawChart(ctx, segment, chart, `${segment.name}${suffix}`));
+      prepared.push(await drawChart(ctx, (await renderer)!, segment, chart, `${segment.name}${suffix}`));
       items.push({ kind: 'block', block: chart });
     }
   }
-  const charts = await writeCharts(ctx, prepared, opts.outDir);
+  await earlyCharts?.dispose();
+  const chartFilesStarted = performance.now();
+  const charts = prepared.length > 0 ? await writeCharts(ctx, (await renderer)!, prepared, opts.outDir) : [];
+  const htmlStarted = performance.now();
 
   const { title, sections } = layout(items, base);
   const html = renderReportHtml({ lang, title, generatedAt: opts.now ?? new Date(), sections });
@@ -164,7 +207,15 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   } catch (err) {
     throw outputError(`cannot write the report ${htmlFile}: ${messageOf(err)}`);
   }
-  return { htmlFile, bytes: Buffer.byteLength(html), charts, queries, warnings, ms: performance.now() - started };
+  const ended = performance.now();
+  const phases: RenderPhases = {
+    prepare: prepareMs,
+    sql: chartsStarted - sqlStarted - prepareMs,
+    charts: chartFilesStarted - chartsStarted,
+    chart_files: htmlStarted - chartFilesStarted,
+    html: ended - htmlStarted,
+  };
+  return { htmlFile, bytes: Buffer.byteLength(html), charts, queries, phases, warnings, ms: ended - started };
 }
 
 /** The notebook's text for one language (blocks of other languages blanked, lines kept). */
@@ -223,15 +274,27 @@ function showConditions(ctx: Context, text: string): ParsedNotebook {
 // ---------------------------------------------------------------------------------------------
 // SQL cells
 
-async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBConnection) => Promise<void>): Promise<QueryRun[]> {
+/**
+ * Run the SQL cells; `prepareMs`: the dictionary and the caller's `prepare` step before them.
+ * `onResult` is told after each cell's result is in `ctx.results`.
+ */
+async function runQueries(
+  ctx: Context,
+  store: Store,
+  prepare?: (conn: DuckDBConnection) => Promise<void>,
+  onResult?: () => void,
+): Promise<{ queries: QueryRun[]; prepareMs: number }> {
   const sqlCells = ctx.notebook.cells.filter((c) => c.kind === 'sql');
   const runs: QueryRun[] = [];
-  if (sqlCells.length === 0) return runs;
+  if (sqlCells.length === 0) return { queries: runs, prepareMs: 0 };
   // A connection of our own: the temporary i18n table and macros stay out of the caller's.
   const conn = await store.instance.connect();
+  let prepareMs = 0;
   try {
+    const prepareStarted = performance.now();
     await registerSqlDictionary(conn, ctx.lang);
     await prepare?.(conn);
+    prepareMs = performance.now() - prepareStarted;
     const storeNames = await relationNames(conn, false);
     const tempNames = await relationNames(conn, true);
     for (const cell of sqlCells) {
@@ -249,11 +312,12 @@ async function runQueries(ctx: Context, store: Store, prepare?: (conn: DuckDBCon
       const result = await runQueryCell(ctx, conn, cell);
       ctx.results.set(cell.name, result);
       runs.push({ name: cell.name, rows: result.rows.length, ms: performance.now() - t0 });
+      onResult?.();
     }
   } finally {
     conn.closeSync();
   }
-  return runs;
+  return { queries: runs, prepareMs };
 }
 
 /** Lower-cased names of the store's own tables and views, or of the connection's temporary ones. */
@@ -788,28 +852,129 @@ function hasInlineData(value: unknown): boolean {
   return Object.entries(value).some(([k, v]) => k !== 'datasets' && hasInlineData(v));
 }
 
+/** A chart run while the SQL cells ran, with the warnings its cell gave (not yet reported). */
+interface EarlyChart {
+  chart: ChartBlock;
+  started: StartedChart;
+  warnings: string[];
+}
+
+/**
+ * Charts drawn while the SQL cells run. The main thread only waits for DuckDB then, and drawing
+ * a chart (Vega, one core) takes about as long as the SQL of the whole report, so each chart is
+ * drawn as soon as every query its cell names has its result. The layout then takes a chart
+ * drawn early instead of drawing it (the same cell, the same results: the same chart), and
+ * reports its warnings at that point, so a chart in a branch a condition hides warns nowhere.
+ * A chart that fails early is simply drawn again in its place, where its error is reported.
+ */
+class EarlyCharts {
+  private readonly waiting: Cell[];
+  private readonly drawn = new Map<string, Promise<EarlyChart | null>>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queryNames: string[];
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly renderer: Promise<ChartRenderer>,
+    private readonly maxRows: number,
+    private readonly suffix: string,
+  ) {
+    this.waiting = ctx.notebook.segments.filter((s): s is Cell => s.kind === 'vega-lite');
+    this.queryNames = ctx.notebook.cells.filter((c) => c.kind === 'sql').map((c) => c.name);
+  }
+
+  /** Start drawing the charts whose queries have all run (one at a time, after the earlier ones). */
+  schedule(): void {
+    for (const cell of [...this.waiting]) {
+      const named = this.queryNames.filter((name) => new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`).test(cell.body));
+      if (!named.every((name) => this.ctx.results.has(name))) continue;
+      this.waiting.splice(this.waiting.indexOf(cell), 1);
+      const drawing = this.chain.then(() => this.draw(cell));
+      this.chain = drawing;
+      this.drawn.set(EarlyCharts.key(cell), drawing);
+    }
+  }
+
+  /** Every chart started has finished (drawn or failed). */
+  async settled(): Promise<void> {
+    await this.chain;
+  }
+
+  /** The chart of this cell if it was run early (taken once: the caller finishes it). */
+  async take(cell: Cell): Promise<EarlyChart | null> {
+    const key = EarlyCharts.key(cell);
+    const drawing = this.drawn.get(key);
+    this.drawn.delete(key);
+    return (await drawing) ?? null;
+  }
+
+  private static key(cell: Cell): string {
+    return `${cell.line}\n${cell.body}`;
+  }
+
+  private async draw(cell: Cell): Promise<EarlyChart | null> {
+    // Yield first: the next SQL cell starts before this chart takes the main thread.
+    await new Promise((resolve) => setImmediate(resolve));
+    const warnings: string[] = [];
+    const ctx: Context = { ...this.ctx, warn: (message) => warnings.push(message) };
+    try {
+      const chart = chartBlock(ctx, cell, this.maxRows);
+      const started = await startChart(ctx, await this.renderer, cell, chart, `${cell.name}${this.suffix}`);
+      return { chart, started, warnings };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Finalize the charts run early that the layout did not take (a condition hid them). */
+  async dispose(): Promise<void> {
+    for (const [key, drawing] of this.drawn) {
+      this.drawn.delete(key);
+      (await drawing)?.started.dispose();
+    }
+  }
+}
+
 /** Compile the chart and draw it as SVG; Vega-Lite's errors and warnings name the cell. */
-async function drawChart(ctx: Context, cell: Cell, chart: ChartBlock, stem: string): Promise<PreparedChart> {
+async function drawChart(ctx: Context, renderer: ChartRenderer, cell: Cell, chart: ChartBlock, stem: string): Promise<PreparedChart> {
+  return finishChart(ctx, cell, await startChart(ctx, renderer, cell, chart, stem));
+}
+
+/** drawChart's first step: compile and run the chart (render.ts startChart). */
+async function startChart(ctx: Context, renderer: ChartRenderer, cell: Cell, chart: ChartBlock, stem: string): Promise<StartedChart> {
+  try {
+    return await renderer.startChart(cell.name, chart.spec, { lang: ctx.lang, stem });
+  } catch (err) {
+    throw chartError(ctx, cell, err);
+  }
+}
+
+/** drawChart's second step: the SVG, and Vega-Lite's warnings reported. */
+async function finishChart(ctx: Context, cell: Cell, started: StartedChart): Promise<PreparedChart> {
   const where = cellLocation(ctx.file, cell);
   try {
-    const prepared = await prepareChart(cell.name, chart.spec, { lang: ctx.lang, stem });
+    const prepared = await started.finish();
     for (const w of new Set(prepared.warnings)) ctx.warn(`${where}: Vega-Lite: ${w}`);
     return prepared;
   } catch (err) {
-    if (err instanceof CrmError) throw err;
-    throw inputError(`${where}: invalid Vega-Lite spec: ${messageOf(err)}`);
+    throw chartError(ctx, cell, err);
   }
+}
+
+function chartError(ctx: Context, cell: Cell, err: unknown): CrmError {
+  if (err instanceof CrmError) return err;
+  return inputError(`${cellLocation(ctx.file, cell)}: invalid Vega-Lite spec: ${messageOf(err)}`);
 }
 
 /**
  * Write every chart's files into charts/, the PNGs with one font subset for them all. The PNGs
  * rasterise side by side (off the main thread); the subset is removed once every one is done.
  */
-async function writeCharts(ctx: Context, charts: PreparedChart[], outDir: string): Promise<ChartFiles[]> {
+async function writeCharts(ctx: Context, renderer: ChartRenderer, charts: PreparedChart[], outDir: string): Promise<ChartFiles[]> {
   if (charts.length === 0) return [];
-  const fonts = chartFonts(charts.map((c) => c.svg));
+  const fonts = renderer.chartFonts(charts.map((c) => c.svg));
   try {
-    const written = await Promise.allSettled(charts.map((chart) => writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn })));
+    const written = await Promise.allSettled(charts.map((chart) => renderer.writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn })));
     return written.map((w) => {
       if (w.status === 'rejected') throw w.reason;
       return w.value;

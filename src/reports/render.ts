@@ -14,102 +14,18 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { displayWidth } from '../util/format.js';
-import { chartLocale, valueFormatFor, type Lang } from './i18n.js';
+import { valueFormatFor, type Lang } from './i18n.js';
 import { outputError, messageOf } from '../util/errors.js';
-import { subsetFonts } from './font-subset.js';
+import { preloadFaces, subsetFonts } from './font-subset.js';
 
-/** A Vega-Lite spec as JSON (validated by compiling it). */
-export type ChartSpec = Record<string, unknown>;
+export { CHART_FONT_FAMILY, LOCALE_FORMAT_FUNCTION, chartConfig, isSingleView, styleChart, type ChartSpec, type ChartTarget } from './chart-style.js';
+import { LOCALE_FORMAT_FUNCTION, styleChart, type ChartSpec } from './chart-style.js';
 
-/**
- * The chart font list. Noto Sans CJK SC comes first so that mixed Chinese/Latin labels use one
- * font wherever it is installed (and in every PNG); the others are what Macs and Windows
- * machines that open the HTML report have instead.
- */
-export const CHART_FONT_FAMILY =
-  '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "Helvetica Neue", Arial, sans-serif';
-
-/** The chart expression function behind `"formatType": "localeFormat"` (see i18n.ts, VALUE_FORMAT_SOURCE). */
-export const LOCALE_FORMAT_FUNCTION = 'localeFormat';
-
-const DEFAULTS = {
-  /** PNG pixels per SVG pixel: sharp on high-density screens and in slides. */
-  pngScale: 2,
-  /** Width of single-view charts that do not set one (the HTML report uses the container width instead). */
-  width: 640,
-};
-
-const PALETTE = ['#2563eb', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#06b6d4', '#ec4899', '#84cc16', '#64748b', '#f97316'];
-
-/** The house style shared by the SVG/PNG files and the HTML report. */
-export function chartConfig(lang: Lang): Record<string, unknown> {
-  const ink = '#0f172a';
-  const muted = '#475569';
-  const config: Record<string, unknown> = {
-    font: CHART_FONT_FAMILY,
-    customFormatTypes: true,
-    background: '#ffffff',
-    padding: 8,
-    view: { stroke: null },
-    title: { anchor: 'start', fontSize: 15, fontWeight: 600, color: ink, subtitleColor: muted, offset: 12 },
-    axis: {
-      labelColor: muted,
-      titleColor: muted,
-      labelFontSize: 11,
-      titleFontSize: 12,
-      titleFontWeight: 600,
-      gridColor: '#e2e8f0',
-      domainColor: '#cbd5e1',
-      tickColor: '#cbd5e1',
-    },
-    legend: { labelColor: muted, titleColor: muted, labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600 },
-    header: { labelColor: muted, titleColor: muted },
-    range: { category: PALETTE },
-    mark: { color: PALETTE[0] },
-    bar: { cornerRadiusEnd: 2 },
-    line: { strokeWidth: 2 },
-  };
-  const locale = chartLocale(lang);
-  if (locale) config.locale = locale;
-  return config;
-}
-
-/** `base` with `override` laid over it, merging nested plain objects (the spec's own config wins). */
-function mergeConfig(base: Record<string, unknown>, override: unknown): Record<string, unknown> {
-  if (!isPlainObject(override)) return base;
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    merged[key] = isPlainObject(value) && isPlainObject(base[key]) ? mergeConfig(base[key], value) : value;
-  }
-  return merged;
-}
+/** PNG pixels per SVG pixel: sharp on high-density screens and in slides. */
+const DEFAULT_PNG_SCALE = 2;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A single view (one mark or a layer) can take a width; concatenations and facets size their parts. */
-export function isSingleView(spec: ChartSpec): boolean {
-  return 'mark' in spec || 'layer' in spec;
-}
-
-export type ChartTarget = 'file' | 'html';
-
-/**
- * Apply the house style and sizing for a target: files get a fixed width, the HTML report the
- * container's width (charts then follow the page and the print layout).
- */
-export function styleChart(spec: ChartSpec, lang: Lang, target: ChartTarget): ChartSpec {
-  const styled: ChartSpec = { ...spec, config: mergeConfig(chartConfig(lang), spec.config) };
-  if (isSingleView(spec)) {
-    const width = spec.width;
-    if (target === 'file' && (width === undefined || width === 'container')) styled.width = DEFAULTS.width;
-    if (target === 'html' && width === undefined) {
-      styled.width = 'container';
-      styled.autosize = spec.autosize ?? { type: 'fit-x', contains: 'padding' };
-    }
-  }
-  return styled;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,6 +139,27 @@ export interface SvgChart {
 
 /** Vega-Lite spec (already styled, data inline) → SVG markup. */
 export async function chartToSvg(spec: ChartSpec, lang: Lang): Promise<SvgChart> {
+  return (await runChart(spec, lang)).toSvg();
+}
+
+/** A chart whose Vega dataflow has run: only its SVG markup is left to write (or `dispose`). */
+export interface RunChart {
+  vegaSpec: vega.Spec;
+  warnings: string[];
+  /** The SVG markup (once); the view is finalized after it. */
+  toSvg(): Promise<SvgChart>;
+  /** Finalize the view without drawing it. */
+  dispose(): void;
+}
+
+/**
+ * Compile and run a chart's Vega dataflow (most of the time drawing takes), leaving the SVG
+ * markup for `toSvg`. Two steps because Vega numbers the clip paths of every SVG it writes in one
+ * process-wide sequence: a notebook runs its charts while its SQL runs, in whatever order their
+ * queries finish, and writes their SVGs in document order, so the files are the same whatever
+ * the order they ran in.
+ */
+export async function runChart(spec: ChartSpec, lang: Lang): Promise<RunChart> {
   prepareVega();
   const { vegaSpec, warnings } = compileChart(useNodeFormatFunction(spec, lang) as ChartSpec);
   const errors: string[] = [];
@@ -234,11 +171,22 @@ export async function chartToSvg(spec: ChartSpec, lang: Lang): Promise<SvgChart>
     // reports data it could not load as a warning.)
     const failures = [...errors, ...warnings.filter((w) => w.startsWith('Loading failed'))];
     if (failures.length > 0) throw new Error(failures.join('; '));
-    const svg = await view.toSVG();
-    return { svg, vegaSpec, warnings };
-  } finally {
+  } catch (err) {
     view.finalize();
+    throw err;
   }
+  return {
+    vegaSpec,
+    warnings,
+    toSvg: async () => {
+      try {
+        return { svg: await view.toSVG(), vegaSpec, warnings };
+      } finally {
+        view.finalize();
+      }
+    },
+    dispose: () => view.finalize(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,7 +270,7 @@ export interface RasterImage {
 
 /** resvg's options for rasterising `svg` (and the one-time warning when CJK text has no font). */
 function resvgOptions(svg: string, opts: PngOptions): ResvgRenderOptions {
-  const scale = opts.scale ?? DEFAULTS.pngScale;
+  const scale = opts.scale ?? DEFAULT_PNG_SCALE;
   const fontFiles = opts.fontFiles ?? chartFontFiles();
   const loadSystemFonts = opts.loadSystemFonts ?? true;
   if (opts.warn && fontFiles.length === 0 && containsCjk(svg) && !toldNoCjkFont.has(opts.warn)) {
@@ -370,6 +318,17 @@ let fallbackFontCache: string[] | undefined;
 function fallbackFontFiles(): string[] {
   fallbackFontCache ??= FONT_DIRS.flatMap((dir) => [...walkFonts(dir)]).filter((f) => !CJK_FONT_FILE.test(path.basename(f)));
   return fallbackFontCache;
+}
+
+/**
+ * Do the one-time work of drawing and rasterising charts now: Vega's set-up, finding the fonts
+ * and loading the CJK faces that `chartFonts` subsets. A notebook calls it while its SQL cells
+ * run (the main thread only waits for DuckDB then), so the charts start at once afterwards.
+ */
+export function warmUpCharts(): void {
+  prepareVega();
+  preloadFaces(chartFaceFiles());
+  fallbackFontFiles();
 }
 
 export interface ChartFonts {
@@ -427,10 +386,29 @@ export interface PreparedChart {
 
 /** Style, compile and draw a chart as SVG (throws the compiler's error for an invalid spec). */
 export async function prepareChart(name: string, spec: ChartSpec, opts: { lang?: Lang; stem?: string } = {}): Promise<PreparedChart> {
+  return (await startChart(name, spec, opts)).finish();
+}
+
+/** A chart styled, compiled and run (see runChart), its SVG not yet written. */
+export interface StartedChart {
+  warnings: string[];
+  finish(): Promise<PreparedChart>;
+  dispose(): void;
+}
+
+/** `prepareChart` in two steps: run the chart now, write its SVG with `finish` (see runChart). */
+export async function startChart(name: string, spec: ChartSpec, opts: { lang?: Lang; stem?: string } = {}): Promise<StartedChart> {
   const lang = opts.lang ?? 'en';
   const styled = styleChart(spec, lang, 'file');
-  const { svg, warnings } = await chartToSvg(styled, lang);
-  return { name, stem: opts.stem ?? name, styled, svg, warnings };
+  const run = await runChart(styled, lang);
+  return {
+    warnings: run.warnings,
+    finish: async () => {
+      const { svg, warnings } = await run.toSvg();
+      return { name, stem: opts.stem ?? name, styled, svg, warnings };
+    },
+    dispose: run.dispose,
+  };
 }
 
 /** Write a prepared chart to charts/STEM.vl.json, .svg and .png under `outDir`. */

@@ -13,7 +13,7 @@ import { inputError, storeError } from '../util/errors.js';
 import type { Reporter } from '../util/log.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { DEFAULT_LANG, type Lang } from './i18n.js';
-import { renderNotebook, type QueryRun } from './notebook.js';
+import { renderNotebook, type QueryRun, type RenderPhases } from './notebook.js';
 import { checkOwner, ownerBookCondition, ownerSlug } from './owner-filter.js';
 import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
 import { literal } from '../store/sql.js';
@@ -256,6 +256,8 @@ export interface ReportResult {
   charts: number;
   chartFiles: string[];
   queries: QueryRun[];
+  /** Where the time went, in ms: `open` (the store and the run) and the render's phases (notebook.ts RenderPhases). */
+  phases: { open: number } & RenderPhases;
   warnings: string[];
   ms: number;
 }
@@ -268,6 +270,7 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
   try {
     const run = await resolveReportRun(store, opts.runId);
     if (opts.owner !== undefined) await checkOwner(store, opts.owner);
+    const openMs = performance.now() - started;
     const result = await renderNotebook(opts.notebook ?? REPORT_NOTEBOOK, {
       store,
       outDir: opts.outDir,
@@ -298,6 +301,7 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
       charts: result.charts.length,
       chartFiles: result.charts.flatMap((c) => [c.specFile, c.svgFile, c.pngFile]),
       queries: result.queries,
+      phases: { open: openMs, ...result.phases },
       warnings: result.warnings,
       ms: performance.now() - started,
     };

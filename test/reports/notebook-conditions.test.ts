@@ -137,6 +137,38 @@ describe('conditional blocks', () => {
   });
 });
 
+describe('charts drawn while the SQL cells run', () => {
+  test('each shown chart warns once, in its place; a chart a condition hides neither warns nor fails; a chart may read a later query', async () => {
+    const chart = (name: string, title: string, query: string) =>
+      `\`\`\`vega-lite ${name}\n{"title": {"en": "${title}"}, "takeaway": {"en": "x", "zh": "x"}, "data": {"name": "${query}"}, "mark": "bar", "encoding": {"x": {"field": "revenue", "type": "quantitative"}}}\n\`\`\``;
+    const { result, html } = await render(
+      [
+        '# Charts',
+        FLAGS,
+        chart('first', 'First title', 'late'),
+        '```sql totals',
+        'SELECT sum(amount) AS revenue FROM transactions',
+        '```',
+        '<!-- if:flags.no -->',
+        // Drawn while the SQL runs (its query is there), but hidden: its data has no such field.
+        chart('hidden', 'Hidden title', 'flags'),
+        '<!-- /if -->',
+        chart('second', 'Second title', 'totals'),
+        '```sql late',
+        'SELECT 7 AS revenue',
+        '```',
+      ].join('\n'),
+      { lang: 'zh' },
+    );
+    expect(result.charts.map((c) => c.name)).toEqual(['first', 'second']);
+    const titles = result.warnings.filter((w) => /no zh text for "(First|Second|Hidden) title"/.test(w)).map((w) => /"(\w+) title"/.exec(w)![1]);
+    expect(titles).toEqual(['First', 'Second']);
+    expect(result.warnings.join('\n')).not.toContain('hidden');
+    expect(html).toContain('First title');
+    expect(html).not.toContain('Hidden title');
+  });
+});
+
 describe('query results', () => {
   test('are kept: a later cell reads the earlier result instead of running the query again', async () => {
     const { html } = await render(

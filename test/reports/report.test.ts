@@ -65,6 +65,14 @@ describe('crm report on the sample store', () => {
     expect(jsonResult.htmlFile).toBe(path.join(store.dir, 'run1', 'report.html'));
     expect(jsonResult.bytes).toBe(Buffer.byteLength(html.run1));
     expect(typeof jsonResult.ms).toBe('number');
+    // Where the time went: each phase and each SQL cell of the notebook, in ms.
+    const phases = jsonResult.phases as Record<string, number>;
+    expect(Object.keys(phases)).toEqual(['open', 'prepare', 'sql', 'charts', 'chart_files', 'html']);
+    for (const value of Object.values(phases)) expect(value).toBeGreaterThanOrEqual(0);
+    const queries = jsonResult.queries as { name: string; rows: number; ms: number }[];
+    expect(queries.map((q) => q.name)).toEqual(expect.arrayContaining(['run', 'kpi', 'churn_bins', 'value_tiers']));
+    expect(queries.find((q) => q.name === 'kpi')).toMatchObject({ rows: 1 });
+    for (const q of queries) expect(q.ms).toBeGreaterThanOrEqual(0);
   });
 
   test('writes report.html and report.zh.html under 5 MB, and every chart as .vl.json, .svg and .png', () => {

@@ -14,6 +14,8 @@ import {
   fitTime,
   formatContracts,
   formatLookup,
+  formatReportOnly,
+  reportChecks,
   formatRatios,
   formatScale,
   formatSeconds,
@@ -55,6 +57,13 @@ describe('the bench options', () => {
     expect(() => parseBenchArgs(['--contracts', '0'])).toThrow(/give a positive count/);
   });
 
+  it('measure the report alone with --data report (no data set, contracts or lookup); with --skip-report there is nothing to measure', () => {
+    expect(BENCH_DEFAULTS.reportOnly).toBe(false);
+    expect(parseBenchArgs(['--data', 'report', '--report-repeat', '5'])).toMatchObject({ dataSets: [], reportOnly: true, skipContracts: true, reportRepeat: 5 });
+    expect(() => parseBenchArgs(['--data', 'report', '--skip-report'])).toThrow(/nothing to measure/);
+    expect(() => parseBenchArgs(['--data', 'reports'])).toThrow(/contracts, lookup or report/);
+  });
+
   it('run the lookup part after the dirty data set, alone with --data lookup (no contracts), or not with --skip-lookup', () => {
     expect(BENCH_DEFAULTS).toMatchObject({ lookupOnly: false, skipLookup: false });
     expect(parseBenchArgs(['--data', 'lookup'])).toMatchObject({ dataSets: [], lookupOnly: true, skipContracts: true });
@@ -71,7 +80,7 @@ describe('the bench options', () => {
   });
 
   it('refuse what they do not know, or a bad value', () => {
-    expect(() => parseBenchArgs(['--data', 'messy'])).toThrow(new BenchUsageError('--data "messy": give clean, dirty, both, contracts or lookup'));
+    expect(() => parseBenchArgs(['--data', 'messy'])).toThrow(new BenchUsageError('--data "messy": give clean, dirty, both, contracts, lookup or report'));
     expect(() => parseBenchArgs(['--repeat', '3'])).toThrow(/unknown argument "--repeat"/);
     expect(() => parseBenchArgs(['extra'])).toThrow(/unknown argument "extra"/);
     expect(() => parseBenchArgs(['--run-repeat'])).toThrow('--run-repeat needs a value');
@@ -285,6 +294,24 @@ describe('the contracts part', () => {
     expect(failed).toContain('| `crm generate --customers 0 --contracts N` | 9.50 s |');
     expect(failed).toContain('| DuckDB `read_csv` into a table | 3.00 s (peak 300 MB) |');
     expect(failed.some((l) => l.includes('crm ingest contracts`'))).toBe(false);
+  });
+});
+
+describe('the report part alone (--data report)', () => {
+  const renders = [
+    { lang: 'en' as const, ms: [2900, 2800, 3100], medianMs: 2900, bytes: 900 * 1024, maxRssMB: 540 },
+    { lang: 'zh' as const, ms: [3100, 3200, 3050], medianMs: 3100, bytes: 910 * 1024, maxRssMB: 550 },
+  ];
+  it('checks each language\'s median against 3 s', () => {
+    expect(reportChecks(renders).map((c) => [c.what, c.met])).toEqual([
+      ['crm report --lang en (median)', true],
+      ['crm report --lang zh (median)', false],
+    ]);
+  });
+  it('prints each language with its renders and the load average around them', () => {
+    const text = formatReportOnly({ renders, loadBefore: [0.5, 1, 1.25], loadAfter: [1.5, 1, 1.25] }).join('\n');
+    expect(text).toContain('| `--lang en` | 2.90 s | 2.90, 2.80, 3.10 |');
+    expect(text).toContain('load average (1, 5, 15 min): 0.50 1.00 1.25 before, 1.50 1.00 1.25 after');
   });
 });
 
