@@ -84,6 +84,13 @@ export interface ParameterSpace<P> {
    * such as α and β): runaway bounds apply to param / scale.
    */
   logScales: readonly number[];
+  /**
+   * A model's own runaway (checked after every iteration, like the per-parameter bound): a
+   * reason stops the optimiser, and the fit is not converged. For a direction along which the
+   * likelihood flattens towards a limit the single-parameter bound would reach only after
+   * hundreds of costly iterations (models/pareto-nbd.ts: β/α → ∞).
+   */
+  runaway?: (params: P) => string | null;
 }
 
 export function toParams<P>(space: ParameterSpace<P>, theta: ArrayLike<number>): P {
@@ -155,7 +162,8 @@ export function fitMaximumLikelihood<P>(
   const tolerance = opts.gradientTolerance ?? DEFAULT_GRADIENT_TOLERANCE;
   const stopWhen = (theta: Float64Array): string | null => {
     const i = space.names.findIndex((_, k) => Math.abs(theta[k] - space.logScales[k]) > ABORT_LOG_PARAMETER);
-    return i === -1 ? null : `stopped: parameter ${space.names[i]} is running away (ln ${space.names[i]} = ${theta[i].toFixed(1)})`;
+    if (i !== -1) return `stopped: parameter ${space.names[i]} is running away (ln ${space.names[i]} = ${theta[i].toFixed(1)})`;
+    return space.runaway ? space.runaway(toParams(space, theta)) : null;
   };
   const records: MleStart<P>[] = [];
   let best: MinimizeResult | null = null;
@@ -192,10 +200,9 @@ export function fitMaximumLikelihood<P>(
     const maxIterations = opts.maxIterations ?? DEFAULT_MAX_ITERATIONS;
     const unit = refineByUnitSteps(objective, best.x, best.inverseHessian, { gradientTolerance: tolerance, maxIterations: UNIT_STEP_ITERATIONS, stopWhen });
     iterations += unit.iterations;
-    const refined = unit.converged || stopWhen(unit.x) !== null
-      ? unit
-      : minimizeBfgs(objective, unit.x, { gradientTolerance: tolerance, maxIterations, initialInverseHessian: unit.inverseHessian, stopWhen });
-    if (refined !== unit) iterations += refined.iterations;
+    const stopped = unit.converged ? null : stopWhen(unit.x);
+    const refined = unit.converged ? unit : stopped !== null ? { ...unit, message: stopped } : minimizeBfgs(objective, unit.x, { gradientTolerance: tolerance, maxIterations, initialInverseHessian: unit.inverseHessian, stopWhen });
+    if (!unit.converged && stopped === null) iterations += refined.iterations;
     best = refined;
   }
 

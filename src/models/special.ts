@@ -302,7 +302,7 @@ export interface Log2F1Gradient {
  * rescale cancels). The stop rule is hypergeometricSeries's tail bound on Σ t_k; the derivative
  * sums' terms carry an extra factor growing like ln k, negligible at that tolerance.
  */
-function hypergeometricSeriesWithGradient(a: number, b: number, c: number, z: number): Log2F1Gradient & { logCancellation: number } {
+function hypergeometricSeriesWithGradient(a: number, b: number, c: number, z: number, maxTerms = MAX_SERIES_TERMS): Log2F1Gradient & { logCancellation: number } {
   const kMonotone = monotoneRatioStart(a, b, c);
   let term = 1;
   let sum = 1;
@@ -327,7 +327,7 @@ function hypergeometricSeriesWithGradient(a: number, b: number, c: number, z: nu
     };
   };
   if (z === 0) return finish();
-  for (let k = 0; k < MAX_SERIES_TERMS; k++) {
+  for (let k = 0; k < maxTerms; k++) {
     ha += 1 / (a + k);
     hb += 1 / (b + k);
     hc += 1 / (c + k);
@@ -356,7 +356,7 @@ function hypergeometricSeriesWithGradient(a: number, b: number, c: number, z: nu
       if (q < 1 && (absTerm * q) / (1 - q) <= SERIES_TAIL_TOLERANCE * Math.abs(sum)) return finish();
     }
   }
-  throw new Error(`log2F1WithGradient(${a}, ${b}; ${c}; ${z}): hypergeometric series did not converge within ${MAX_SERIES_TERMS} terms`);
+  throw new Error(`log2F1WithGradient(${a}, ${b}; ${c}; ${z}): hypergeometric series did not converge within ${maxTerms} terms`);
 }
 
 /**
@@ -366,7 +366,7 @@ function hypergeometricSeriesWithGradient(a: number, b: number, c: number, z: nu
  * likelihood holds a 2F1 (the Pareto/NBD) get exact gradients. Under Euler's transform
  * ln 2F1 = (c−a−b) ln(1−z) + ln S(c−a, c−b; c; z), and the chain rule maps S's derivatives back.
  */
-export function log2F1WithGradient(a: number, b: number, c: number, z: number): Log2F1Gradient {
+export function log2F1WithGradient(a: number, b: number, c: number, z: number, maxTerms = MAX_SERIES_TERMS): Log2F1Gradient {
   if (![a, b, c, z].every(Number.isFinite)) {
     throw new RangeError(`log2F1WithGradient: arguments must be finite (a=${a}, b=${b}, c=${c}, z=${z})`);
   }
@@ -376,7 +376,7 @@ export function log2F1WithGradient(a: number, b: number, c: number, z: number): 
   const cMinusB = c - b;
   const excess = Math.abs(cMinusB) < Math.abs(cMinusA) ? cMinusB - a : cMinusA - b;
   if (excess < 0 && z > 0) {
-    const euler = hypergeometricSeriesWithGradient(cMinusA, cMinusB, c, z);
+    const euler = hypergeometricSeriesWithGradient(cMinusA, cMinusB, c, z, maxTerms);
     if (Number.isFinite(euler.value) && euler.logCancellation < Math.log(MAX_CANCELLATION)) {
       const logOneMinusZ = Math.log1p(-z);
       return {
@@ -388,7 +388,7 @@ export function log2F1WithGradient(a: number, b: number, c: number, z: number): 
       };
     }
   }
-  const direct = hypergeometricSeriesWithGradient(a, b, c, z);
+  const direct = hypergeometricSeriesWithGradient(a, b, c, z, maxTerms);
   if (!Number.isFinite(direct.value)) throw new Error(`log2F1WithGradient(${a}, ${b}; ${c}; ${z}): the function is not positive here`);
   return { value: direct.value, da: direct.da, db: direct.db, dc: direct.dc, dz: direct.dz };
 }

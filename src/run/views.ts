@@ -34,6 +34,13 @@ const parseJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : (v ??
 // ---------------------------------------------------------------------------------------
 // crm model show
 
+/**
+ * A run's churn basis (a row of runs): recorded in the summary since the basis became
+ * selectable; before, params held it (churn_risk by default) and the fallback used recency.
+ */
+const CHURN_BASIS_SQL = `coalesce(summary->>'$.churn_basis',
+  CASE WHEN model_status = 'fitted' THEN coalesce(params->>'$.churn_tiers.basis', 'churn_risk') ELSE 'recency' END)`;
+
 export interface ModelShow {
   run_id: number;
   as_of: string;
@@ -65,9 +72,7 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
     const row = await store.one(
       `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(created_at AS VARCHAR) AS created_at, time_unit, horizon_months, customers,
               model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model, model_choice,
-              -- Recorded in the summary since the basis became selectable; before, params held it (and the fallback used recency).
-              coalesce(summary->>'$.churn_basis',
-                       CASE WHEN model_status = 'fitted' THEN coalesce(params->>'$.churn_tiers.basis', 'churn_risk') ELSE 'recency' END) AS churn_basis
+              ${CHURN_BASIS_SQL} AS churn_basis
        FROM runs WHERE run_id = ${runId ?? '(SELECT max(run_id) FROM runs)'}`,
     );
     if (!row) throw inputError(`no run ${runId}`);
@@ -189,6 +194,8 @@ export interface KeyAccount {
   cumulative_share: number;
   revenue_trend: number | null;
   churn_risk: number;
+  /** P(no purchase within the horizon): what the churn tier is cut from by default (null: recency fallback). */
+  p_no_purchase: number | null;
   churn_tier: string;
   value_tier: string;
   at_risk: boolean;
@@ -206,6 +213,8 @@ export interface KeyAccountsResult {
   customers: number;
   key_accounts: number;
   revenue_share: number;
+  /** What the run's churn tiers were cut from (runs.summary.churn_basis; the `churn` column shows that score). */
+  churn_basis: string;
   accounts: KeyAccount[];
 }
 
@@ -233,7 +242,7 @@ keys AS (
   WHERE l.abc_class = 'A'
 )
 SELECT m.revenue_rank AS rank, m.customer_id, c.name, c.account_owner, m.net_revenue, m.revenue_share, m.cumulative_share,
-       m.revenue_trend, m.churn_risk, m.churn_tier, m.value_tier,
+       m.revenue_trend, m.churn_risk, m.p_no_purchase, m.churn_tier, m.value_tier,
        m.at_risk_reason IS NOT NULL AS at_risk,
        m.at_risk_reason
 FROM customer_latest m JOIN keys USING (customer_id) LEFT JOIN (${latestContactsSql()}) c USING (customer_id)
@@ -248,8 +257,8 @@ export async function keyAccounts(storePath: string, shareFlag?: string, owner?:
   const store = await openWithRuns(storePath);
   try {
     if (owner !== undefined) await checkOwner(store, owner);
-    const run = (await store.one<{ run_id: number; as_of: string; params: string; trend: string | null }>(
-      "SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, params, CAST(input->'$.trend' AS VARCHAR) AS trend FROM runs ORDER BY run_id DESC LIMIT 1",
+    const run = (await store.one<{ run_id: number; as_of: string; params: string; trend: string | null; churn_basis: string }>(
+      `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, params, CAST(input->'$.trend' AS VARCHAR) AS trend, ${CHURN_BASIS_SQL} AS churn_basis FROM runs ORDER BY run_id DESC LIMIT 1`,
     ))!;
     const share = shareFlag !== undefined ? parseShare(shareFlag) : Number(JSON.parse(run.params).key_accounts.share);
     // Only class A matters here; B's bound is the run's (or the share, if that is larger).
@@ -267,6 +276,7 @@ export async function keyAccounts(storePath: string, shareFlag?: string, owner?:
       customers,
       key_accounts: accounts.length,
       revenue_share: accounts.reduce((a, b) => a + b.revenue_share, 0),
+      churn_basis: run.churn_basis,
       accounts,
     };
   } finally {
@@ -290,7 +300,8 @@ export function formatKeyAccounts(r: KeyAccountsResult): string[] {
       formatPercent(a.revenue_share),
       formatPercent(a.cumulative_share),
       a.revenue_trend === null ? '—' : `${a.revenue_trend >= 0 ? '+' : ''}${Math.round(a.revenue_trend * 100)}%`,
-      `${Math.round(a.churn_risk * 100)}% ${a.churn_tier}`,
+      // The score the tier was cut from, so the two agree.
+      `${Math.round((r.churn_basis === 'p_no_purchase' && a.p_no_purchase !== null ? a.p_no_purchase : a.churn_risk) * 100)}% ${a.churn_tier}`,
       a.value_tier,
       a.at_risk ? `yes: ${a.at_risk_reason ?? ''}` : '',
     ]),
@@ -408,7 +419,9 @@ export function formatCustomer360(c: Customer360): string[] {
   const m = c.metrics;
   if (m && m.first_purchase !== null) {
     lines.push('', `latest run ${m.run_id}: ${m.rfm_segment} (R${m.r_score} F${m.f_score} M${m.m_score}), ${m.value_tier}, ABC ${m.abc_class}${m.is_key_account ? ' — key account' : ''}`);
-    lines.push(`  churn risk ${Math.round(Number(m.churn_risk) * 100)}% (${m.churn_tier}): ${m.churn_reason}`);
+    // Both scores when the model gives both: the tier is cut from one of them (by default p_no_purchase).
+    const quiet = m.p_no_purchase === null || m.p_no_purchase === undefined ? '' : `, no purchase in the horizon ${Math.round(Number(m.p_no_purchase) * 100)}%`;
+    lines.push(`  churn risk ${Math.round(Number(m.churn_risk) * 100)}%${quiet} (${m.churn_tier}): ${m.churn_reason}`);
     lines.push(`  ${m.frequency} orders, net revenue ${Number(m.monetary).toFixed(2)}, first ${m.first_purchase}, last ${m.last_purchase}`);
     if (m.clv !== null) lines.push(`  expected ${Number(m.expected_purchases).toFixed(2)} purchases in the horizon, lifetime value ${Number(m.clv).toFixed(2)}`);
     if (m.key_account_at_risk) lines.push(`  at risk: ${m.at_risk_reason}`);

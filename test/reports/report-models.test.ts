@@ -5,7 +5,7 @@
  *   parameters (runs.purchase_model) and log-likelihood, in English and Chinese, and the page never
  *   says BG/NBD; the churn paragraph describes the Pareto/NBD's dropout, not the BG/NBD's
  *   "0 for every one-time buyer";
- * - a default (BG/NBD) run reads as before, with its parameters from runs.bgnbd; a fitted run from
+ * - a `--model bgnbd` run reads as before, with its parameters from runs.bgnbd; a fitted run from
  *   before migration 12 (runs.model NULL) is a BG/NBD run;
  * - on a store with customers who hold contracts only (the sample policyholders), the "top 20%" is
  *   20% of the customers with purchases — not of runs.customers, which counts both — and the text
@@ -70,7 +70,7 @@ describe('a Pareto/NBD run and a BG/NBD run on the sample exports with policyhol
     await load('contracts', 'contracts.csv');
     await load('owners', 'owners.csv');
     store.json(['run', '--as-of', AS_OF, '--model', 'pareto-nbd']);
-    store.json(['run', '--as-of', AS_OF]);
+    store.json(['run', '--as-of', AS_OF, '--model', 'bgnbd']);
     const [runs] = await store.query<{ pareto: string; bgnbd: string }>(
       `SELECT (SELECT purchase_model FROM runs WHERE run_id = 1 AND model = 'pareto_nbd') AS pareto,
               (SELECT bgnbd FROM runs WHERE run_id = 2 AND model = 'bgnbd') AS bgnbd`,
