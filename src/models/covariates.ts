@@ -10,15 +10,20 @@
  *   Pareto/NBD:       α_i = α0 · exp(−γ_pᵀ z_i)   (purchase: λ ~ Gamma(r, α_i))
  *                     β_i = β0 · exp(−γ_dᵀ z_i)   (dropout:  μ ~ Gamma(s, β_i))
  *   BG/NBD, MBG/NBD:  α_i = α0 · exp(−γ_pᵀ z_i)
- *                     a_i = a0 · exp(γ_aᵀ z_i),  b_i = b0 · exp(γ_bᵀ z_i)   (p ~ Beta(a_i, b_i))
- * as in the note. Signs: a positive purchase coefficient means a smaller α, i.e. a higher mean
- * purchase rate (E[λ] = r/α_i = (r/α0) e^(γ_pᵀz)); a positive Pareto/NBD dropout coefficient a
- * higher mean dropout rate (E[μ] = s/β_i); for the BG/NBD family E[p] = a_i/(a_i + b_i), so a
- * positive dropout_a (or negative dropout_b) coefficient means more dropout.
+ *                     b_i = b0 · exp(−γ_dᵀ z_i),  a common   (p ~ Beta(a, b_i))
+ * The Pareto/NBD's is the note's form. For the BG/NBD the note lets both a and b depend on the
+ * covariates (a_i = a0 e^(γ_aᵀz), b_i = b0 e^(γ_bᵀz)); we restrict it to b (γ_a = 0, one dropout
+ * coefficient per dummy, as many as the Pareto/NBD has). Why: with a and b both free per level,
+ * a level's Beta can run off to its homogeneous-dropout limit (a, b → ∞ at a fixed ratio, the
+ * BG/NBD's boundary, bgnbd-limits.ts) — on the 486-customer sample data the full form ran away
+ * for two of six regions and was not identifiable, while the restricted one converged.
+ * Signs: a positive purchase coefficient means a smaller α, i.e. a higher mean purchase rate
+ * (E[λ] = r/α_i = (r/α0) e^(γ_pᵀz)); a positive dropout coefficient means more dropout —
+ * Pareto/NBD: E[μ] = s/β_i = (s/β0) e^(γ_dᵀz); BG/NBD family: E[p] = a/(a + b_i), b_i smaller.
  *
  * Assumptions beyond the base model's: the covariates are fixed over the customer's whole
- * history (time-invariant), act multiplicatively on the rate parameters, and the shapes r and s
- * (and, in the BG/NBD family, nothing else) are shared; customers remain independent.
+ * history (time-invariant), act multiplicatively on the rate parameters (α, β; b for the BG/NBD
+ * family), and the shapes r and s (a) are shared; customers remain independent.
  *
  * Given z the model is the base model with parameters (r, α_i, …): so customers with the same
  * covariate values (a "cell") share the base model's likelihood, and
@@ -26,7 +31,7 @@
  * The gradient follows by the chain rule from the base model's analytic gradient in its
  * log-parameters: with θ_c = (ln r, ln α0 − γ_pᵀz_c, ln s, ln β0 − γ_dᵀz_c),
  *   ∂ ln L/∂ ln α0 = Σ_c ∂ ln L_c/∂θ_c,α,   ∂ ln L/∂γ_p,k = −Σ_c z_c,k ∂ ln L_c/∂θ_c,α
- * and likewise for the dropout parameters (sign + for a and b). With every γ = 0 the likelihood
+ * and likewise for the dropout parameter (β, or b). With every γ = 0 the likelihood
  * is the base model's, so the base model is nested and a likelihood-ratio test with as many
  * degrees of freedom as coefficients compares the two (Wilks: 2 (ln L_cov − ln L_base) ~ χ²_df
  * under the base model).
@@ -50,8 +55,8 @@ import { chiSquareUpperTail } from './special.js';
 
 /** The processes a coefficient acts on, by model, and how it moves its base parameter. */
 export interface CovariateEffect {
-  /** Name of the coefficient group in reports: purchase, dropout (Pareto/NBD), dropout_a, dropout_b. */
-  name: 'purchase' | 'dropout' | 'dropout_a' | 'dropout_b';
+  /** Name of the coefficient group in reports. */
+  name: 'purchase' | 'dropout';
   /** Index of the base parameter it scales, in PURCHASE_MODEL_PARAMETERS order. */
   parameter: number;
   /** ln param_i = ln param_0 + sign · γᵀ z_i. */
@@ -65,13 +70,11 @@ export const COVARIATE_EFFECTS: Record<PurchaseModelKey, readonly CovariateEffec
   ],
   bgnbd: [
     { name: 'purchase', parameter: 1, sign: -1 },
-    { name: 'dropout_a', parameter: 2, sign: 1 },
-    { name: 'dropout_b', parameter: 3, sign: 1 },
+    { name: 'dropout', parameter: 3, sign: -1 },
   ],
   mbgnbd: [
     { name: 'purchase', parameter: 1, sign: -1 },
-    { name: 'dropout_a', parameter: 2, sign: 1 },
-    { name: 'dropout_b', parameter: 3, sign: 1 },
+    { name: 'dropout', parameter: 3, sign: -1 },
   ],
 };
 
@@ -130,7 +133,9 @@ function cellTheta(key: PurchaseModelKey, theta: ArrayLike<number>, z: readonly 
  * analytic gradient: the base model's per cell, chained (header).
  */
 export function covariateLikelihood(key: PurchaseModelKey, data: CovariateData): LogLikelihood & { cells: LogLikelihood[] } {
-  const cells = splitByCell(data).map((d) => BASE_LIKELIHOOD[key](d));
+  // A cell no customer falls in contributes nothing.
+  const empty: LogLikelihood = { customers: 0, evaluate: () => 0 };
+  const cells = splitByCell(data).map((d) => (d.x.length > 0 ? BASE_LIKELIHOOD[key](d) : empty));
   const k = data.dummyNames.length;
   const effects = COVARIATE_EFFECTS[key];
   const thetaCell = new Float64Array(4);

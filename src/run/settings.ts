@@ -8,6 +8,8 @@ import { parseDateFlag } from '../util/dates.js';
 import { inputError, usageError } from '../util/errors.js';
 import type { DataEnd } from './contracts.js';
 import { purchaseModelKey, type PurchaseModelKey } from '../models/purchase-models.js';
+import type { CovariateName } from '../models/relations/covariates.js';
+import { parseCovariates } from './covariates.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules } from '../models/rfm.js';
 import { CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
 
@@ -24,6 +26,8 @@ export interface RunFlags {
   share?: string | number;
   /** --model: bgnbd | pareto-nbd | mbgnbd (models/purchase-models.ts) | auto (models/model-choice.ts); bgbb is refused for now. */
   model?: string;
+  /** --covariates region,channel (run/covariates.ts). */
+  covariates?: string;
 }
 
 export interface RunOptions {
@@ -34,6 +38,8 @@ export interface RunOptions {
   settings: ModelSettings;
   /** The purchase model to fit (default bgnbd), recorded in runs.model; 'auto' chooses on the data (models/model-choice.ts). */
   model: PurchaseModelKey | 'auto';
+  /** --covariates (or models.covariates): the covariates of the purchase model, none by default (run/covariates.ts). */
+  covariates: CovariateName[];
 }
 
 function checkDate(flag: string, value: string | undefined): string | null {
@@ -43,7 +49,8 @@ function checkDate(flag: string, value: string | undefined): string | null {
 /** Merge defaults, the config file's `models` section and the flags; validate the result. */
 export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunOptions {
   // models.model (the purchase model, like --model) is not a model setting: it chooses the model.
-  const { model: configModel, ...fromConfig } = (config.models ?? {}) as Partial<ModelSettings> & { model?: string };
+  // models.covariates (like --covariates) chooses the model's covariates: not a setting either.
+  const { model: configModel, covariates: configCovariates, ...fromConfig } = (config.models ?? {}) as Partial<ModelSettings> & { model?: string; covariates?: string | string[] };
   const settings: ModelSettings = {
     ...DEFAULT_SETTINGS,
     ...fromConfig,
@@ -69,7 +76,7 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
   if (holdoutEnd && asOf && holdoutEnd <= asOf) throw usageError(`--holdout-end ${holdoutEnd} must be after --as-of ${asOf}`);
   if (since && asOf && since > asOf) throw usageError(`--since ${since} must not be after --as-of ${asOf}`);
   validateSettings(settings);
-  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel) };
+  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel), covariates: parseCovariates(flags.covariates ?? configCovariates) };
 }
 
 /** --model's (or the config's models.model) value as a model key (bgnbd when absent). */

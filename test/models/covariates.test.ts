@@ -87,6 +87,25 @@ describe('covariate model (Fader & Hardie 2007 note)', () => {
     expect(lr.p_value).toBeLessThan(1e-6);
   });
 
+  it('recovers a known purchase and dropout effect within 3 standard errors (BG/NBD: α and b scaled)', () => {
+    const truth = { purchase: -0.7, dropout: 0.9 };
+    const params = { r: 0.8, alpha: 5, a: 0.7, b: 3 };
+    const rng = new Rng(777);
+    const a = simulateBgNbd(params, 4000, window, rng);
+    const b = simulateBgNbd({ ...params, alpha: params.alpha * Math.exp(-truth.purchase), b: params.b * Math.exp(-truth.dropout) }, 4000, window, rng);
+    const data = twoGroups(a, b);
+    const fit = fitCovariateModel('bgnbd', data, params);
+    expect(fit.converged, fit.message).toBe(true);
+    expect(fit.coefficients.map((c) => c.effect)).toEqual(['purchase', 'dropout']);
+    for (const c of fit.coefficients) {
+      const expected = truth[c.effect];
+      expect(Math.abs(c.estimate - expected), `${c.effect}: ${c.estimate} ± ${c.se}`).toBeLessThan(3 * c.se!);
+    }
+    const groupB = paramsAt(fit, data.dummyNames, [1]);
+    expect(groupB.a).toBe(fit.base.a);
+    expect(groupB.b).toBeCloseTo(fit.base.b * Math.exp(-fit.coefficients[1].estimate), 10);
+  });
+
   it('finds no effect where there is none: LR test not significant, coefficients within 3 SE of 0 (seeded; Pareto/NBD and BG/NBD)', () => {
     const rng = new Rng(424242);
     const params = { r: 0.7, alpha: 6, a: 0.8, b: 2.5 };
@@ -99,7 +118,7 @@ describe('covariate model (Fader & Hardie 2007 note)', () => {
     expect(like.customers).toBe(6000);
     // Same process in both groups: the LR statistic is not significant.
     const noEffect = paretoGroups(0, 0, 3000, 99);
-    const withCovariates = fitCovariateModel('pareto_nbd', noEffect, PARETO);
+    const withCovariates = fitCovariateModel('pareto_nbd', noEffect, { ...PARETO });
     const lr = likelihoodRatioTest(withCovariates.logLikelihood, fitParetoNbd(noEffect.all).logLikelihood, 2);
     expect(withCovariates.converged, withCovariates.message).toBe(true);
     expect(lr.p_value).toBeGreaterThan(0.05);
