@@ -13,9 +13,10 @@
  *   history of their customer after the merges in effect.
  * A missing or blank value is its own level, "(none)" (kept, not rejected: a customer without a
  * region is still scored, and "no region" may itself predict behaviour). Levels with fewer than
- * $min_customers customers are pooled into "(other)" (their coefficients would be noise); the
- * level with the most customers after pooling (ties: first by name) is the baseline, level
- * index 0; the others are dummy-coded against it.
+ * $min_customers customers are pooled into "(other)" (their coefficients would be noise). The
+ * baseline (level index 0) is the level with the most customers after pooling — a real level
+ * before "(none)" and "(other)", which are baselines only when nothing else is left (ties: first
+ * by name); the other levels are dummy-coded against it, in the same order.
  */
 import type { Relation } from '../relation.js';
 import { historyOwner } from './merged-history.js';
@@ -92,7 +93,7 @@ pooled_counts AS (
 ),
 indexed AS (
   SELECT covariate, pooled_level, pooled_customers,
-         CAST(row_number() OVER (PARTITION BY covariate ORDER BY pooled_customers DESC, pooled_level) - 1 AS INTEGER) AS level_index
+         CAST(row_number() OVER (PARTITION BY covariate ORDER BY pooled_level IN ('${MISSING_LEVEL}', '${POOLED_LEVEL}'), pooled_customers DESC, pooled_level) - 1 AS INTEGER) AS level_index
   FROM pooled_counts
 )
 SELECT p.covariate, p.level, p.customers, p.pooled_level, i.level_index, CAST(i.pooled_customers AS BIGINT) AS pooled_customers
