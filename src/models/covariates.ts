@@ -47,10 +47,11 @@
  */
 import { bgnbdLogLikelihoodFunction } from './bgnbd.js';
 import { mbgnbdLogLikelihoodFunction } from './mbgnbd.js';
-import { failedMle, fitMaximumLikelihood, positiveRows, type LogLikelihood, type MleFit, type ParameterSpace } from './mle.js';
+import { DEFAULT_SUBSAMPLE_SEED, failedMle, fitMaximumLikelihood, positiveRows, type LogLikelihood, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
 import { paretoNbdLogLikelihoodFunction } from './pareto-nbd.js';
 import { PURCHASE_MODEL_PARAMETERS, type PurchaseModelKey } from './purchase-models.js';
-import { pickRows, validateRfmSummary, type RfmSummary } from './rfm-data.js';
+import { Rng } from './random.js';
+import { pickRows, validateRfmSummary, weightedSubsample, type RfmSummary } from './rfm-data.js';
 import { chiSquareUpperTail } from './special.js';
 
 /** The processes a coefficient acts on, by model, and how it moves its base parameter. */
@@ -215,12 +216,36 @@ function meanT(data: RfmSummary): number {
 }
 
 /**
+ * Above twice this many distinct (history, cell) rows the starts run on a weighted subsample and
+ * only the best is refined on all rows (mle.ts), as the base models do; the Pareto/NBD's rows
+ * cost two 2F1 series each. Measured on 50,000 generated customers (30,608 rows, 24 cells, 14
+ * coefficients; load 15 on 2 cores): the Pareto/NBD covariate fit took 57 s with every start on
+ * all rows.
+ */
+const DEFAULT_SUBSAMPLE_ROWS: Record<PurchaseModelKey, number> = { pareto_nbd: 10_000, bgnbd: 60_000, mbgnbd: 60_000 };
+
+/** The covariate data at a weighted random subsample of its rows (rfm-data.ts weightedSubsample), or null when small enough. */
+function subsampleOf(data: CovariateData, targetRows: number, seed: number): CovariateData | null {
+  const n = data.histories.x.length;
+  if (!(targetRows > 0) || n <= 2 * targetRows) return null;
+  const rng = new Rng(seed);
+  const sample = weightedSubsample(data.histories.weight, targetRows, () => rng.uniform());
+  const h = data.histories;
+  return {
+    ...data,
+    histories: { x: pickRows(h.x, sample.rows), tx: pickRows(h.tx, sample.rows), T: pickRows(h.T, sample.rows), weight: sample.weight },
+    cell: Uint32Array.from(sample.rows, (i) => data.cell[i]),
+  };
+}
+
+/**
  * Maximum-likelihood fit of the covariate model. Starts: the base model's own estimate with
  * every coefficient 0 (the nested model's optimum, so the fit can only improve on it), and two
  * starts with the rate parameters halved and doubled (coefficients 0) — several starts as every
- * model here. Never throws on bad data: converged false and a message.
+ * model here; on large inputs the starts run on a subsample and the best is refined on all rows.
+ * Never throws on bad data: converged false and a message.
  */
-export function fitCovariateModel(key: PurchaseModelKey, data: CovariateData, baseEstimate: Record<string, number>): CovariateFit {
+export function fitCovariateModel(key: PurchaseModelKey, data: CovariateData, baseEstimate: Record<string, number>, opts: MleOptions = {}): CovariateFit {
   const names = covariateParameterNames(key, data.dummyNames);
   const baseNames = baseParameterNames(key);
   const scaleT = Math.log(meanT(data.histories) > 0 ? meanT(data.histories) : 1);
@@ -253,7 +278,8 @@ export function fitCovariateModel(key: PurchaseModelKey, data: CovariateData, ba
     ...zeros,
   });
   const starts = [{ ...baseEstimate, ...zeros }, scaled(0.5), scaled(2)].map((s) => Object.fromEntries(names.map((n) => [n, s[n]])));
-  const mle = fitMaximumLikelihood(space, likelihood, starts, positiveRows(data.histories.weight).length);
+  const sample = subsampleOf(data, opts.subsampleRows ?? DEFAULT_SUBSAMPLE_ROWS[key], opts.seed ?? DEFAULT_SUBSAMPLE_SEED);
+  const mle = fitMaximumLikelihood(space, likelihood, starts, positiveRows(data.histories.weight).length, opts, sample ? covariateLikelihood(key, sample) : null);
   const se = mle.standardErrors;
   return {
     key,

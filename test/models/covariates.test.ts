@@ -101,6 +101,12 @@ describe('covariate model (Fader & Hardie 2007 note)', () => {
       const expected = truth[c.effect];
       expect(Math.abs(c.estimate - expected), `${c.effect}: ${c.estimate} ± ${c.se}`).toBeLessThan(3 * c.se!);
     }
+    // Starts on a small weighted subsample, the best refined on all rows: the same maximum.
+    const viaSubsample = fitCovariateModel('bgnbd', data, params, { subsampleRows: 300 });
+    expect(viaSubsample.converged, viaSubsample.message).toBe(true);
+    expect(viaSubsample.mle.starts.every((s) => s.logLikelihood !== fit.logLikelihood)).toBe(true);
+    viaSubsample.coefficients.forEach((c, i) => expect(c.estimate).toBeCloseTo(fit.coefficients[i].estimate, 4));
+    expect(viaSubsample.logLikelihood).toBeCloseTo(fit.logLikelihood, 6);
     const groupB = paramsAt(fit, data.dummyNames, [1]);
     expect(groupB.a).toBe(fit.base.a);
     expect(groupB.b).toBeCloseTo(fit.base.b * Math.exp(-fit.coefficients[1].estimate), 10);
