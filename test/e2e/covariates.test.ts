@@ -115,6 +115,15 @@ describe('crm run --covariates', () => {
     expect(covariates).toBe('["region","channel"]');
   });
 
+  it('a covariate left with one level after pooling is an input error (exit 3), nothing written', () => {
+    const before = sql<{ n: number }>(db, 'SELECT count(*) AS n FROM runs')[0].n;
+    // By 2024-01-20 only a few dozen customers have bought: every region has fewer than 30.
+    const early = crm(['--db', db, 'run', '--covariates', 'region', '--as-of', '2024-01-20']);
+    expect(early.code, early.stderr).toBe(3);
+    expect(early.stderr).toMatch(/--covariates region: all \d+ scored customers have the same region after pooling \("\(other\)"\): there is nothing to estimate/);
+    expect(sql<{ n: number }>(db, 'SELECT count(*) AS n FROM runs')[0].n).toBe(before);
+  });
+
   it('unknown covariate names exit 2 with the allowed ones, and the store keeps its runs', () => {
     const before = sql<{ n: number }>(db, 'SELECT count(*) AS n FROM runs')[0].n;
     const unknown = crm(['--db', db, 'run', '--covariates', 'region,industry']);
