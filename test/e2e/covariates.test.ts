@@ -13,7 +13,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/models/random.js';
 import { simulateParetoNbd } from '../../src/models/simulate.js';
-import { crm, sql, tempDir } from '../helpers/cli.js';
+import { crm, ROOT, sql, tempDir } from '../helpers/cli.js';
 
 const START = Date.parse('2024-01-01T00:00:00Z');
 const day = (d: number) => new Date(START + d * 86_400_000).toISOString().slice(0, 10);
@@ -131,5 +131,29 @@ describe('crm run --covariates', () => {
     expect(unknown.stderr).toContain('unknown covariate industry; allowed: region, channel');
     expect(crm(['--db', db, 'run', '--covariates', 'region,,channel']).code).toBe(2);
     expect(sql<{ n: number }>(db, 'SELECT count(*) AS n FROM runs')[0].n).toBe(before);
+  });
+});
+
+describe('crm run --covariates when the covariate fit does not converge (the sample data, MBG/NBD)', () => {
+  it('keeps the model without covariates in use, says why, and still reports the test', () => {
+    const db = path.join(tempDir('crm-covariates-sample-'), 'store.duckdb');
+    const sample = path.join(ROOT, 'data/sample');
+    expect(crm(['--db', db, '-q', 'ingest', 'customers', path.join(sample, 'customers.csv')]).code).toBe(0);
+    expect(crm(['--db', db, '-q', 'ingest', 'transactions', path.join(sample, 'transactions.csv')]).code).toBe(0);
+    const plain = crm(['--db', db, '-q', 'run', '--model', 'mbgnbd']);
+    expect(plain.code, plain.stderr).toBe(0);
+    const run = crm(['--db', db, '-q', 'run', '--model', 'mbgnbd', '--covariates', 'region,channel']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/not used: the MBG\/NBD with covariates did not converge \(.*running away.*\); the model without covariates is used/);
+    const c = JSON.parse(crm(['--db', db, 'model', 'show', '--json']).stdout).mbgnbd.covariates;
+    expect(c).toMatchObject({ used: false, converged: false, model: 'mbgnbd' });
+    expect(c.lr_test.df).toBe(16);
+    // The customers' predictions are the plain MBG/NBD's, exactly as in the run without covariates.
+    const diff = sql<{ n: number }>(
+      db,
+      `SELECT count(*) AS n FROM customer_metrics a JOIN customer_metrics b USING (customer_id)
+       WHERE a.run_id = 1 AND b.run_id = 2 AND (a.expected_purchases IS DISTINCT FROM b.expected_purchases OR a.p_alive IS DISTINCT FROM b.p_alive OR a.clv IS DISTINCT FROM b.clv)`,
+    );
+    expect(diff).toEqual([{ n: 0 }]);
   });
 });
