@@ -46,6 +46,7 @@
  */
 
 import { invertSymmetric, minimizeBfgs, numericHessian, type MinimizeOptions, type MinimizeResult } from './optimize.js';
+import type { LogLikelihood } from './mle.js';
 import { Rng } from './random.js';
 import {
   type RfmSummary,
@@ -607,6 +608,17 @@ export function bgnbdLogLikelihoodGradient(
   const gradient = new Float64Array(4);
   const logLikelihood = evaluateLogLikelihood(prepareData(data), logOfParams(params), gradient);
   return { logLikelihood, gradient };
+}
+
+/**
+ * The weighted log-likelihood of `data` as a function of θ = ln(r, α, a, b), with its analytic
+ * gradient (the grouped evaluation the fit uses), for models built on the BG/NBD's — the
+ * covariate model (covariates.ts) sums it over covariate cells. Data must be valid
+ * (validateRfmSummary).
+ */
+export function bgnbdLogLikelihoodFunction(data: RfmSummary): LogLikelihood {
+  const prep = prepareData(data);
+  return { customers: prep.totalWeight, evaluate: (theta, gradient) => evaluateLogLikelihood(prep, theta, gradient) };
 }
 
 // ---------------------------------------------------------------------------------------------

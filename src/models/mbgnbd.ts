@@ -35,7 +35,7 @@
  * Inspired by the documentation of BTYDplus and lifetimes; no code was taken from them.
  */
 import { expectedPurchasesIfAlive as bgnbdExpectedPurchasesIfAlive } from './bgnbd.js';
-import { failedMle, fitMaximumLikelihood, positiveRows, startSubsample, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
+import { failedMle, fitMaximumLikelihood, positiveRows, startSubsample, type LogLikelihood, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
 import { groupIntegers, groupPairs, validateRfmSummary, type RfmSummary } from './rfm-data.js';
 import { digamma, lgamma, log1pexp } from './special.js';
 
@@ -159,6 +159,15 @@ export function mbgnbdLogLikelihoodGradient(params: MbgNbdParams, data: RfmSumma
   const g = new Float64Array(4);
   evaluate(prepare(data), Float64Array.of(Math.log(params.r), Math.log(params.alpha), Math.log(params.a), Math.log(params.b)), g);
   return { r: g[0] / params.r, alpha: g[1] / params.alpha, a: g[2] / params.a, b: g[3] / params.b };
+}
+
+/**
+ * Σ w ln L as a function of θ = ln(r, α, a, b) with its analytic gradient (the fit's own
+ * evaluation), for the covariate model (covariates.ts), which sums it over covariate cells.
+ */
+export function mbgnbdLogLikelihoodFunction(data: RfmSummary): LogLikelihood {
+  const prep = prepare(data);
+  return { customers: prep.customers, evaluate: (theta, gradient) => evaluate(prep, theta, gradient) };
 }
 
 function space(meanT: number): ParameterSpace<MbgNbdParams> {

@@ -47,7 +47,7 @@
  *
  * Inspired by the note and by the documentation of BTYD and lifetimes; no code was taken.
  */
-import { failedMle, fitMaximumLikelihood, positiveRows, startSubsample, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
+import { failedMle, fitMaximumLikelihood, positiveRows, startSubsample, type LogLikelihood, type MleFit, type MleOptions, type ParameterSpace } from './mle.js';
 import { groupDistinct, groupIntegers, groupPairs, validateRfmSummary, type RfmSummary } from './rfm-data.js';
 import { digamma, exprel, lgamma, log2F1, log2F1WithGradient, logSumExp2 } from './special.js';
 
@@ -328,6 +328,16 @@ export function paretoNbdLogLikelihoodGradient(params: ParetoNbdParams, data: Rf
   const g = new Float64Array(4);
   evaluate(prepare(data), Float64Array.from(NAMES.map((n) => Math.log(params[n]))), g);
   return { r: g[0] / params.r, alpha: g[1] / params.alpha, s: g[2] / params.s, beta: g[3] / params.beta };
+}
+
+/**
+ * Σ w ln L as a function of θ = ln(r, α, s, β) with its analytic gradient (the fit's own
+ * evaluation), for models built on the Pareto/NBD's: the covariate model (covariates.ts) sums it
+ * over covariate cells. Data must be valid (validateRfmSummary).
+ */
+export function paretoNbdLogLikelihoodFunction(data: RfmSummary): LogLikelihood {
+  const prep = prepare(data);
+  return { customers: prep.customers, evaluate: (theta, gradient) => evaluate(prep, theta, gradient) };
 }
 
 function space(meanT: number): ParameterSpace<ParetoNbdParams> {

@@ -13,6 +13,7 @@
  * The BG/BB (bgbb.ts) counts discrete opportunities and needs period histories, not (x, t_x, T)
  * in a time unit: it is not in this interface.
  */
+import type { BgNbdParams } from './bgnbd.js';
 import { fitPurchaseModel, modelExpectedPurchasesIfAlive, modelPAliveAll, predictPurchases, type PurchaseModel } from './bgnbd-limits.js';
 import { discountSchedule, type ClvOptions } from './clv.js';
 import { fitMbgNbd, mbgnbdExpectedPurchasesIfAlive, predictMbgNbd, type MbgNbdParams } from './mbgnbd.js';
@@ -176,4 +177,14 @@ export function discountedPurchasesAll(model: FittedPurchaseModel, data: RfmSumm
     perPair[g] = total;
   }
   return Float64Array.from(alive, (p, i) => p * perPair[pairs.groupOf[i]]);
+}
+
+/**
+ * A model of the interface at given parameters (an interior BG/NBD for `bgnbd`): the covariate
+ * model (covariates.ts) predicts each covariate cell with that cell's own parameters.
+ */
+export function purchaseModelAt(key: PurchaseModelKey, params: Record<string, number>): FittedPurchaseModel {
+  if (key === 'pareto_nbd') return fromParetoNbd(params as unknown as ParetoNbdParams);
+  if (key === 'mbgnbd') return fromMbgNbd(params as unknown as MbgNbdParams);
+  return fromBgNbd({ boundary: null, params: params as unknown as BgNbdParams });
 }

@@ -5,6 +5,8 @@ import { PURCHASE_MODEL_NAMES } from '../models/purchase-models.js';
 import type { RunResult, RunSummary } from './index.js';
 import { notEnoughHistory } from './views.js';
 import { contractRunLines } from './contracts-format.js';
+import type { CovariatesReport } from './covariates.js';
+import { covariateLines } from './covariates-format.js';
 
 const money = (n: number | null) => (n === null ? '—' : Math.round(n).toLocaleString('en-US'));
 
@@ -106,6 +108,9 @@ export function formatRunResult(r: RunResult): string[] {
       const c = r[key];
       if (c) lines.push(`  ${name}: ${params.map((k) => `${k}=${Number(c[k]).toFixed(3)}`).join(' ')} (log-likelihood ${c.log_likelihood.toFixed(1)}, ${formatCount(c.triples)} distinct histories)`);
     }
+    // --covariates (run/covariates.ts): under the model's key.
+    const covariates = r.model ? (r[r.model] as { covariates?: CovariatesReport } | null | undefined)?.covariates : undefined;
+    if (covariates) lines.push(...covariateLines(covariates).flatMap((l) => l.split('\n')).map((l) => `  ${l}`));
     if (r.gamma_gamma) {
       const g = r.gamma_gamma;
       lines.push(

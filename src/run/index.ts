@@ -65,6 +65,7 @@ import { NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerR
 import type { ChurnBasis } from '../models/settings.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 import { lastDataDate, prepareContracts, writeContracts, type ContractsReport } from './contracts.js';
+import { runCovariateStep, type CovariatesReport } from './covariates.js';
 
 const DAYS_PER_YEAR = 365.25;
 const RUN_MEMORY_LIMIT = '1.5GB';
@@ -115,6 +116,8 @@ export interface ModelReport {
     iterations: number;
     /** Where the unrestricted BG/NBD optimiser stopped (boundary fits only). */
     unrestricted?: BgNbdParams & { log_likelihood: number };
+    /** --covariates: the model refitted with them (run/covariates.ts); under the Pareto/NBD's or MBG/NBD's key likewise. */
+    covariates?: CovariatesReport;
   } | null;
   gamma_gamma: {
     p: number;
@@ -334,6 +337,31 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     await timed('recency_predict', () => materialize(store, RECENCY_PREDICTIONS, { high: settings.churn_tiers.high, medium: settings.churn_tiers.medium }));
   }
 
+  // --covariates (run/covariates.ts): the model used, refitted with covariates; when that fit
+  // converges its predictions replace the ones above (same columns), the customers keyed by cell.
+  let covariates: CovariatesReport | null = null;
+  if (model && options.covariates.length > 0) {
+    const base = chosen ? chosen.report : describeBgNbd(bgnbd!);
+    const unrestricted = chosen ? null : (bgnbd!.model?.boundary ? bgnbd!.full.params : null);
+    covariates = await progress.step(`fitting ${PURCHASE_MODEL_NAMES[model.key]} with covariates ${options.covariates.join(', ')}`, () =>
+      timed('covariates', () =>
+        runCovariateStep({
+          store,
+          names: options.covariates,
+          model: model.key,
+          baseParams: { ...(base as unknown as Record<string, number>), ...(unrestricted ?? {}) },
+          baseLogLikelihood: base.log_likelihood,
+          asOf,
+          unitDays,
+          horizonUnits,
+          holdoutUnits: options.holdoutEnd ? daysBetween(asOf, options.holdoutEnd) / unitDays : null,
+          clv: { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate },
+          tiers: { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium },
+        }),
+      ),
+    );
+  }
+
   // 4. Gamma-Gamma on the mean value of repeat purchases
   let gamma: GammaGammaFit | null = null;
   let excludedSpend = 0;
@@ -361,7 +389,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
 
   // Backtest predictions need the holdout length in units; prepared before the transaction.
-  if (options.holdoutEnd && model) {
+  // (The covariate step wrote the covariate model's own, keyed by cell.)
+  if (options.holdoutEnd && model && !covariates?.used) {
     await timed('backtest_predict', async () => {
       const holdoutUnits = daysBetween(asOf, options.holdoutEnd!) / unitDays;
       const p = model.predict(data, holdoutUnits);
@@ -425,6 +454,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           ...otherReports,
           ...(chosen ? { [chosen.key]: chosen.report } : {}),
           ...(modelChoice ? { model_choice: modelChoice } : {}),
+          // --covariates: under the model's own key (crm model show reads runs.covariates back there).
+          ...(covariates && model ? { [model.key]: { ...(model.key === 'bgnbd' ? describeBgNbd(bgnbd!) : chosen!.report), covariates } } : {}),
           gamma_gamma: gamma ? describeGamma(gamma, excludedSpend) : null,
           backtest,
           summary,
@@ -441,7 +472,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // The data's first date and the trend windows it was compared over ("not enough history" when not comparable).
         const input = { ...inputInfo, trend };
         await store.run(
-          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts, model, purchase_model, model_choice) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+          `INSERT INTO runs (run_id, created_at, as_of, since, holdout_end, time_unit, horizon_months, params, input, customers, model_status, fallback_reason, bgnbd, gamma_gamma, backtest, summary, timings, tool_version, fallback_code, contracts, model, purchase_model, model_choice, covariates) VALUES ($1, $2::TIMESTAMP, $3::DATE, $4::DATE, $5::DATE, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
           [
             runId,
             started.toISOString().replace('T', ' ').replace('Z', ''),
@@ -450,12 +481,13 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             options.holdoutEnd,
             settings.time_unit,
             settings.horizon_months,
-            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model }),
+            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model, ...(options.covariates.length > 0 ? { covariates: options.covariates } : {}) }),
             JSON.stringify(input),
             scored,
             report.model_status,
             fallbackReason,
-            report.bgnbd ? JSON.stringify(report.bgnbd) : null,
+            // (without the covariates: runs.covariates holds them)
+            report.bgnbd ? JSON.stringify({ ...report.bgnbd, covariates: undefined }) : null,
             report.gamma_gamma ? JSON.stringify(report.gamma_gamma) : null,
             backtest ? JSON.stringify(backtest) : null,
             JSON.stringify(summary),
@@ -467,6 +499,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             chosen ? JSON.stringify(chosen.report) : null,
             // The other models' reports ride along, so each keeps its key in crm model show.
             modelChoice ? JSON.stringify({ ...modelChoice, reports: otherReports }) : null,
+            covariates ? JSON.stringify(covariates) : null,
           ],
         );
         return report;

@@ -8,6 +8,8 @@ import { parseDateFlag } from '../util/dates.js';
 import { inputError, usageError } from '../util/errors.js';
 import type { DataEnd } from './contracts.js';
 import { purchaseModelKey, type PurchaseModelKey } from '../models/purchase-models.js';
+import type { CovariateName } from '../models/relations/covariates.js';
+import { parseCovariates } from './covariates.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules } from '../models/rfm.js';
 import { CHURN_BASES, CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
 
@@ -26,6 +28,8 @@ export interface RunFlags {
   model?: string;
   /** --churn-basis: p_no_purchase | churn_risk (models.churn_tiers.basis). */
   churnBasis?: string;
+  /** --covariates region,channel (run/covariates.ts). */
+  covariates?: string;
 }
 
 export interface RunOptions {
@@ -36,6 +40,8 @@ export interface RunOptions {
   settings: ModelSettings;
   /** The purchase model to fit (default auto: chosen on the data, models/model-choice.ts), recorded in runs.model. */
   model: PurchaseModelKey | 'auto';
+  /** --covariates (or models.covariates): the covariates of the purchase model, none by default (run/covariates.ts). */
+  covariates: CovariateName[];
 }
 
 function checkDate(flag: string, value: string | undefined): string | null {
@@ -45,7 +51,8 @@ function checkDate(flag: string, value: string | undefined): string | null {
 /** Merge defaults, the config file's `models` section and the flags; validate the result. */
 export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunOptions {
   // models.model (the purchase model, like --model) is not a model setting: it chooses the model.
-  const { model: configModel, ...fromConfig } = (config.models ?? {}) as Partial<ModelSettings> & { model?: string };
+  // models.covariates (like --covariates) chooses the model's covariates: not a setting either.
+  const { model: configModel, covariates: configCovariates, ...fromConfig } = (config.models ?? {}) as Partial<ModelSettings> & { model?: string; covariates?: string | string[] };
   const settings: ModelSettings = {
     ...DEFAULT_SETTINGS,
     ...fromConfig,
@@ -75,7 +82,7 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
   if (holdoutEnd && asOf && holdoutEnd <= asOf) throw usageError(`--holdout-end ${holdoutEnd} must be after --as-of ${asOf}`);
   if (since && asOf && since > asOf) throw usageError(`--since ${since} must not be after --as-of ${asOf}`);
   validateSettings(settings);
-  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel) };
+  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel), covariates: parseCovariates(flags.covariates ?? configCovariates) };
 }
 
 /**

@@ -17,6 +17,8 @@ import { revenueLevels } from '../models/relations/revenue-levels.js';
 import type { TrendWindows } from '../models/relations/trend-windows.js';
 import { parseShare } from './settings.js';
 import { latestContactsSql } from '../reports/contacts.js';
+import type { CovariatesReport } from './covariates.js';
+import { covariateLines } from './covariates-format.js';
 import { checkOwner, OWNER_BOOK_SQL } from '../reports/owner-filter.js';
 
 async function openWithRuns(storePath: string): Promise<Store> {
@@ -71,17 +73,17 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
   try {
     const row = await store.one(
       `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, CAST(created_at AS VARCHAR) AS created_at, time_unit, horizon_months, customers,
-              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model, model_choice,
+              model_status, fallback_reason, bgnbd, gamma_gamma, backtest, contracts, model, purchase_model, model_choice, covariates,
               ${CHURN_BASIS_SQL} AS churn_basis
        FROM runs WHERE run_id = ${runId ?? '(SELECT max(run_id) FROM runs)'}`,
     );
     if (!row) throw inputError(`no run ${runId}`);
-    const { purchase_model: chosenReport, model_choice: choiceJson, ...rest } = row;
+    const { purchase_model: chosenReport, model_choice: choiceJson, covariates: covariatesJson, ...rest } = row;
     // --model auto keeps every fitted model's report: each under its own key.
     const { reports: otherReports, ...modelChoice } = (parseJson(choiceJson) ?? {}) as ModelChoice & { reports?: Record<string, unknown> };
     // Runs before migration 12 have no model: a fitted one used the BG/NBD.
     const model = (row.model as string | null) ?? (row.model_status === 'fitted' ? 'bgnbd' : null);
-    return {
+    const shown: ModelShow = {
       ...(rest as unknown as ModelShow),
       model,
       ...(otherReports ?? {}),
@@ -92,6 +94,11 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
       contracts: parseJson(row.contracts),
       ...(choiceJson !== null && choiceJson !== undefined ? { model_choice: modelChoice as ModelChoice } : {}),
     };
+    // --covariates (runs.covariates, run/covariates.ts): under the key of the model they were fitted with.
+    const covariates = parseJson(covariatesJson) as CovariatesReport | null;
+    const host = covariates ? (shown[covariates.model] as Record<string, unknown> | null | undefined) : null;
+    if (covariates && host) host.covariates = covariates;
+    return shown;
   } finally {
     store.close();
   }
@@ -141,6 +148,8 @@ export function formatModelShow(m: ModelShow): string[] {
     const report = m[key];
     if (report) lines.push(...chosenModelLines(key, report));
   }
+  const covariates = m.model ? ((m[m.model as 'bgnbd' | 'pareto_nbd' | 'mbgnbd'] as Record<string, unknown> | null | undefined)?.covariates as CovariatesReport | undefined) : undefined;
+  if (covariates) lines.push('', ...covariateLines(covariates));
   if (m.model_choice) lines.push('', ...modelChoiceLines(m.model_choice, m.customers));
   const g = m.gamma_gamma as Record<string, number | string | boolean> | null;
   if (g) {

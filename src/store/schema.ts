@@ -889,6 +889,14 @@ ${REFRESH_OWNERS_IN_EFFECT_SQL};
 ALTER TABLE runs ADD COLUMN model_choice JSON;  -- --model auto: basis (holdout|bic), chosen, and per model its key, log_likelihood, parameters, bic, holdout_mae, aucs, converged, chosen, excluded
 `,
   },
+  {
+    version: 21,
+    description: 'crm run --covariates: runs.covariates holds the covariate model (levels, coefficients with standard errors, likelihood-ratio test)',
+    // Issue #12 §5 (run/covariates.ts): NULL for runs without --covariates.
+    sql: `
+ALTER TABLE runs ADD COLUMN covariates JSON;  -- --covariates: names, model, variables (baseline, levels with customers and coefficients ± se, pooled), baseline parameters, log_likelihood, converged, used, lr_test
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

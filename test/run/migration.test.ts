@@ -140,7 +140,7 @@ describe('a version-2 store with runs', () => {
     try {
       await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 2));
       await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      await old.run('INSERT INTO runs SELECT * EXCLUDE (fallback_code, contracts, model, purchase_model, model_choice) FROM src.runs');
+      await old.run('INSERT INTO runs SELECT * EXCLUDE (fallback_code, contracts, model, purchase_model, model_choice, covariates) FROM src.runs');
       // Version 2 stored the four vocabularies as VARCHAR.
       const v2Value = (c: string) => (['churn_tier', 'churn_method', 'value_basis', 'abc_class'].includes(c) ? `CAST(${c} AS VARCHAR) AS ${c}` : v2Revenue(c));
       await old.run(`INSERT INTO customer_metrics SELECT ${V2_COLUMNS.map(v2Value).join(', ')} FROM src.customer_metrics`);
@@ -284,7 +284,7 @@ describe('a version-5 store with runs', () => {
     try {
       await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 5));
       await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      await old.run('INSERT INTO runs SELECT * EXCLUDE (contracts, model, purchase_model, model_choice) FROM src.runs');
+      await old.run('INSERT INTO runs SELECT * EXCLUDE (contracts, model, purchase_model, model_choice, covariates) FROM src.runs');
       await old.run(`INSERT INTO customer_metrics BY NAME SELECT ${stored.join(', ')} FROM src.customer_metrics`);
       await old.run('DETACH src');
       expect(await old.schemaVersion()).toBe(5);
@@ -342,7 +342,7 @@ describe('a version-7 store with runs', () => {
     try {
       await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 7));
       await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      await old.run('INSERT INTO runs SELECT * EXCLUDE (model, purchase_model, model_choice) FROM src.runs');
+      await old.run('INSERT INTO runs SELECT * EXCLUDE (model, purchase_model, model_choice, covariates) FROM src.runs');
       await old.run(`INSERT INTO metrics_customers SELECT ${v7Stored.join(', ')} FROM src.metrics_customers`);
       await old.run('DETACH src');
       expect(await old.schemaVersion()).toBe(7);

@@ -16,6 +16,16 @@ export function historyKey(x: string, txDays: string, tDays: string): string {
   return `(CAST(${x} AS BIGINT) * 1099511627776 + CAST(${txDays} AS BIGINT) * 1048576 + CAST(${tDays} AS BIGINT))`;
 }
 
+/**
+ * The three fields of a history key (the inverse of historyKey, for any key in [0, 2⁶³)): the
+ * covariate step (run/covariates.ts) keys customers by (history, covariate cell) and passes its
+ * keys through the relations that rebuild the key from (x, t_x_days, T_days) — the one churn
+ * tier rule (predictions.ts) and the backtest (backtest.ts) — as these fields.
+ */
+export function historyKeyFields(key: string): { x: string; txDays: string; tDays: string } {
+  return { x: `(${key} >> 40)`, txDays: `((${key} >> 20) & 1048575)`, tDays: `(${key} & 1048575)` };
+}
+
 export const histories: Relation = {
   name: 'run_histories',
   grain: 'one row per distinct purchase history (x, t_x, T)',
