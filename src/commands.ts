@@ -343,8 +343,9 @@ export function registerCommands(program: Command): void {
     .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
     .addOption(new Option('--model <model>', 'purchase model: bgnbd (default), pareto-nbd, mbgnbd, or auto (fit all three, pick by the holdout error with --holdout-end, else by BIC; bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
+    .option('--source <source>', 'read the transactions where they live: clickhouse://HOST:PORT/DATABASE.TABLE or a source NAME from crm.config.json (sources.NAME); the heavy SQL runs on the cluster, the results are written to this store and to crm_customer_metrics on the cluster')
     .option('--json', 'print the run as JSON')
-    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string }, cmd: Command) => {
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; source?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);

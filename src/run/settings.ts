@@ -24,6 +24,8 @@ export interface RunFlags {
   share?: string | number;
   /** --model: bgnbd | pareto-nbd | mbgnbd (models/purchase-models.ts) | auto (models/model-choice.ts); bgbb is refused for now. */
   model?: string;
+  /** --source: clickhouse://HOST:PORT/DATABASE.TABLE or a crm.config.json sources entry (run/source.ts). */
+  source?: string;
 }
 
 export interface RunOptions {

@@ -17,7 +17,8 @@
  *   asked for cannot be used) naming the URL; refused credentials likewise (exit 3); a refused
  *   statement is a query error (exit 6) with the server's message.
  */
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,6 +32,10 @@ export interface ClickHouseConnection {
   password?: string;
   /** Per request; default 5 minutes. */
   timeoutMs?: number;
+  /** Retries of idempotent reads (rows, download) after a dropped connection or a timeout; default 0. Writes are never retried. */
+  retries?: number;
+  /** ClickHouse settings sent with every request (URL parameters), e.g. insert_distributed_sync. */
+  settings?: Record<string, string | number>;
 }
 
 /** Where a config entry (crm.config.json `sources.NAME`) says the connection's secrets are. */
@@ -197,7 +202,42 @@ export class ClickHouseClient {
 
   /** The rows of a SELECT, exact (read as TabSeparatedWithNamesAndTypes). */
   async rows(sql: string, params?: Record<string, ChValue>): Promise<ChRow[]> {
-    return parseTsvWithNamesAndTypes(await this.request(`${bindValues(sql, params).trimEnd()}\nFORMAT TabSeparatedWithNamesAndTypes`));
+    const query = `${bindValues(sql, params).trimEnd()}\nFORMAT TabSeparatedWithNamesAndTypes`;
+    return parseTsvWithNamesAndTypes(await this.retried(() => this.request(query)));
+  }
+
+  /**
+   * A SELECT's rows streamed into `file` as CSVWithNames (strings quoted, NULL as \N), for DuckDB
+   * to read in bulk: no row passes through JS. A read: retried like `rows`.
+   */
+  async download(sql: string, params: Record<string, ChValue>, file: string): Promise<void> {
+    const query = `${bindValues(sql, params).trimEnd()}\nFORMAT CSVWithNames`;
+    await this.retried(async () => {
+      const response = await this.send(query);
+      try {
+        await pipeline(Readable.fromWeb(response.body! as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(file));
+      } catch (err) {
+        throw inputError(`reading from ClickHouse at ${this.connection.url} failed: ${messageOf(err)}`);
+      }
+    });
+  }
+
+  /**
+   * `read` again after a dropped connection or a timeout (an input error of `send`), up to
+   * `retries` times with a doubling pause; a refused query (exit 6) is not retried: it would
+   * fail the same way.
+   */
+  private async retried<R>(read: () => Promise<R>): Promise<R> {
+    const retries = this.connection.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read();
+      } catch (err) {
+        const transient = err instanceof Error && (err as { exitCode?: number }).exitCode === 3 && !/refused the credentials/.test(err.message);
+        if (!transient || attempt >= retries) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
   }
 
   /** The rows of a SELECT as JSONEachRow objects (decimals become JS numbers: use `rows` where exactness matters). */
@@ -234,9 +274,20 @@ export class ClickHouseClient {
    * SQL goes in the `query` URL parameter and the data streams as the body.
    */
   private async request(sql: string, body?: string | Readable): Promise<string> {
-    const { url, database, user, password, timeoutMs = 300_000 } = this.connection;
+    const response = await this.send(sql, body);
+    try {
+      return await response.text();
+    } catch (err) {
+      throw inputError(`reading from ClickHouse at ${this.connection.url} failed: ${messageOf(err)}`);
+    }
+  }
+
+  /** The request sent; an error status read and thrown; a successful response returned unread. */
+  private async send(sql: string, body?: string | Readable): Promise<Response> {
+    const { url, database, user, password, timeoutMs = 300_000, settings = {} } = this.connection;
     const target = new URL(url);
     if (database) target.searchParams.set('database', database);
+    for (const [name, value] of Object.entries(settings)) target.searchParams.set(name, String(value));
     if (body !== undefined) target.searchParams.set('query', sql);
     const headers: Record<string, string> = {};
     if (user !== undefined || password !== undefined) {
@@ -257,14 +308,13 @@ export class ClickHouseClient {
       const reason = cause?.code ?? cause?.message ?? messageOf(err);
       throw inputError(`cannot reach ClickHouse at ${url}: ${reason}`);
     }
-    const text = await response.text();
     if (!response.ok) {
-      const message = text.trim();
+      const message = (await response.text()).trim();
       const code = errorCode(message);
       if (code !== undefined && AUTH_CODES.has(code)) throw inputError(`ClickHouse at ${url} refused the credentials: ${message}`);
       throw queryError(`ClickHouse at ${url} refused the query: ${message}`);
     }
-    return text;
+    return response;
   }
 }
 
