@@ -1,5 +1,5 @@
 /**
- * A minimal ClickHouse client over HTTP (Node's built-in fetch; no driver dependency): the
+ * A minimal ClickHouse client over HTTP (Node's built-in http; no driver dependency): the
  * foundation of running the heavy, set-based SQL where the transactions live (issue #13).
  *
  * - Values reach the server as literals written by ONE function, `quoteString` (ClickHouse 18.16,
@@ -19,6 +19,8 @@
  */
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -215,7 +217,7 @@ export class ClickHouseClient {
     await this.retried(async () => {
       const response = await this.send(query);
       try {
-        await pipeline(Readable.fromWeb(response.body! as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(file));
+        await pipeline(response, createWriteStream(file));
       } catch (err) {
         throw inputError(`reading from ClickHouse at ${this.connection.url} failed: ${messageOf(err)}`);
       }
@@ -276,14 +278,19 @@ export class ClickHouseClient {
   private async request(sql: string, body?: string | Readable): Promise<string> {
     const response = await this.send(sql, body);
     try {
-      return await response.text();
+      return await readText(response);
     } catch (err) {
       throw inputError(`reading from ClickHouse at ${this.connection.url} failed: ${messageOf(err)}`);
     }
   }
 
-  /** The request sent; an error status read and thrown; a successful response returned unread. */
-  private async send(sql: string, body?: string | Readable): Promise<Response> {
+  /**
+   * The request sent; an error status read and thrown; a successful response returned unread.
+   * Each request opens its own connection (no keep-alive agent): ClickHouse closes idle
+   * connections after keep_alive_timeout (3 s by default), and a request written to such a
+   * socket fails — harmless for a read (retried), but a write must never be in doubt.
+   */
+  private send(sql: string, body?: string | Readable): Promise<IncomingMessage> {
     const { url, database, user, password, timeoutMs = 300_000, settings = {} } = this.connection;
     const target = new URL(url);
     if (database) target.searchParams.set('database', database);
@@ -293,29 +300,33 @@ export class ClickHouseClient {
     if (user !== undefined || password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${user ?? 'default'}:${password ?? ''}`).toString('base64')}`;
     }
-    let response: Response;
-    try {
-      const payload = body === undefined ? sql : typeof body === 'string' ? body : (Readable.toWeb(body) as ReadableStream<Uint8Array>);
-      response = await fetch(target, {
-        method: 'POST',
-        headers,
-        body: payload,
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(typeof payload === 'string' ? {} : { duplex: 'half' }),
-      } as RequestInit);
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? messageOf(err);
-      throw inputError(`cannot reach ClickHouse at ${url}: ${reason}`);
-    }
-    if (!response.ok) {
-      const message = (await response.text()).trim();
-      const code = errorCode(message);
-      if (code !== undefined && AUTH_CODES.has(code)) throw inputError(`ClickHouse at ${url} refused the credentials: ${message}`);
-      throw queryError(`ClickHouse at ${url} refused the query: ${message}`);
-    }
-    return response;
+    const payload = body ?? sql;
+    if (typeof payload === 'string') headers['content-length'] = String(Buffer.byteLength(payload));
+    const unreachable = (reason: string) => inputError(`cannot reach ClickHouse at ${url}: ${reason}`);
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'POST', headers, agent: false, timeout: timeoutMs });
+      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'TIMEOUT' })));
+      request.on('error', (err: Error & { code?: string }) => reject(unreachable(err.code ?? err.message)));
+      request.on('response', (response) => {
+        if ((response.statusCode ?? 500) < 300) return resolve(response);
+        readText(response).then((text) => {
+          const message = text.trim();
+          const code = errorCode(message);
+          if (code !== undefined && AUTH_CODES.has(code)) reject(inputError(`ClickHouse at ${url} refused the credentials: ${message}`));
+          else reject(queryError(`ClickHouse at ${url} refused the query: ${message}`));
+        }, (err: unknown) => reject(unreachable(messageOf(err))));
+      });
+      if (typeof payload === 'string') request.end(payload);
+      else payload.on('error', (err) => request.destroy(err)).pipe(request);
+    });
   }
+}
+
+/** A response body as text (UTF-8). */
+async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A ClickHouse identifier in backticks (database.table is split at the dot). */
