@@ -147,6 +147,16 @@ describe.each([
     expect(Number(written.n)).toBe(result.customers);
     expect(Number(written.ids)).toBe(result.customers);
   });
+
+  it('crm customer and crm quality say that the lines live on the cluster', () => {
+    const [first] = sql<{ customer_id: string }>(sourceDb, 'SELECT min(customer_id) AS customer_id FROM customer_metrics');
+    const customer = run(sourceDb, ['customer', first.customer_id]);
+    expect(customer.code, customer.stderr).toBe(0);
+    expect(customer.stdout).toContain(`orders and returns: on clickhouse://127.0.0.1:${port}/default.lines`);
+    const quality = run(sourceDb, ['quality', '--json']);
+    const findings = (JSON.parse(quality.stdout) as { findings: { check: string; message: string }[] }).findings;
+    expect(findings.find((f) => f.check === 'transactions_on_source')?.message).toMatch(/read its transactions from clickhouse:\/\/127\.0\.0\.1:\d+\/default\.lines: they live on the cluster/);
+  });
 });
 
 describe('crm run --source refuses a source it cannot use', () => {
