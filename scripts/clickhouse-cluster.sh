@@ -28,7 +28,10 @@ die() { echo "clickhouse-cluster: $*" >&2; exit 1; }
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-running() { [ -f "$DIR/cluster.env" ] && . "$DIR/cluster.env" && kill -0 "$PID1" 2>/dev/null && kill -0 "$PID2" 2>/dev/null; }
+# Ended: no such process, or a zombie its parent (init, in some containers) has not reaped yet.
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+
+running() { [ -f "$DIR/cluster.env" ] && . "$DIR/cluster.env" && ! gone "$PID1" && ! gone "$PID2"; }
 
 write_config() { # $1 = shard number, $2 = http port, $3 = tcp port
   local d="$DIR/shard$1"
@@ -138,8 +141,11 @@ status() {
 stop() {
   if [ -f "$DIR/cluster.env" ]; then
     . "$DIR/cluster.env"
+    # Throwaway data: no graceful shutdown (SIGTERM waits seconds for merges).
     for pid in "$PID1" "$PID2"; do kill -9 "$pid" 2>/dev/null || true; done
-    for pid in "$PID1" "$PID2"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; done
+    for pid in "$PID1" "$PID2"; do
+      for _ in $(seq 1 200); do gone "$pid" && break; sleep 0.05; done
+    done
   fi
   rm -rf "$DIR"
   echo "stopped"
