@@ -433,9 +433,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           timings_ms: timings,
         };
         // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
-        if (source) await timed('write_back', () => writeBackMetrics(store, source, runId));
+        const bytesToSource = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : 0;
         timings.total = Date.now() - started.getTime();
-        const inputInfo = source ? base.input : await store.one(
+        const inputInfo = source ? { ...base.input, bytes_to_source: bytesToSource } : await store.one(
           `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
                   (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used,
                   -- The merges the run read (customer_merges): another set of merges scores other customers.

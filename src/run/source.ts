@@ -258,7 +258,8 @@ const CLUSTER_METRICS_COLUMNS = {
  * The run's customer rows copied to DATABASE.crm_customer_metrics next to the source table
  * (created if missing), so the cluster can join the scores to its own data. Inside the run's
  * write transaction, before the runs row: if the cluster refuses, the local run is not recorded
- * either. A partition left by an attempt that failed after this step is replaced.
+ * either. A partition left by an attempt that failed after this step is replaced. Returns the
+ * bytes sent.
  */
 export async function writeBackMetrics(store: Store, source: RunSource, runId: number): Promise<number> {
   const database = source.main.table.split('.')[0];
@@ -270,8 +271,7 @@ export async function writeBackMetrics(store: Store, source: RunSource, runId: n
      ENGINE = MergeTree() PARTITION BY run_id ORDER BY customer_id`,
   );
   await client.run(`ALTER TABLE ${quoteIdentifier(table)} DROP PARTITION ${Number(runId)}`);
-  await copyFromDuckDb(store, `SELECT ${columns.join(', ')} FROM customer_metrics WHERE run_id = ${Number(runId)}`, client, table, columns);
-  return (await store.value<number>(`SELECT count(*) FROM customer_metrics WHERE run_id = ${Number(runId)}`)) ?? 0;
+  return copyFromDuckDb(store, `SELECT ${columns.join(', ')} FROM customer_metrics WHERE run_id = ${Number(runId)}`, client, table, columns);
 }
 
 /**

@@ -17,7 +17,7 @@
  *   asked for cannot be used) naming the URL; refused credentials likewise (exit 3); a refused
  *   statement is a query error (exit 6) with the server's message.
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -349,13 +349,16 @@ export interface DuckDbRunner {
  * Bulk copy from DuckDB into a ClickHouse table: DuckDB writes `select`'s rows as CSV (NULL as
  * \N) into a temp file, which streams to the server as one INSERT — set-based on both sides, no
  * row passes through JS. `select`'s columns must be in `columns`' order, booleans as 0/1.
+ * Returns the bytes sent.
  */
-export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<void> {
+export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-clickhouse-copy-'));
   const file = path.join(dir, 'rows.csv');
   try {
     await duck.run(`COPY (${select}) TO '${file.replace(/'/g, "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N')`);
     await ch.insertCsvFile(table, columns, file);
+    // The bytes sent (crm run --source records what crosses the network).
+    return statSync(file).size;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
