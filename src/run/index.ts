@@ -149,6 +149,8 @@ export interface RunResult extends ModelReport {
   summary: RunSummary;
   /** The contract part (runs.contracts); null when the store has no contract period by as-of. */
   contracts: ContractsReport | null;
+  /** crm run --source only: where the lines were summarised and what crossed the network (runs.input). */
+  source?: { url: string; shards: number; transactions_used: number; bytes_from_source: number; bytes_to_source: number };
   timings_ms: Record<string, number>;
 }
 
@@ -435,6 +437,10 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
         const bytesToSource = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : 0;
         timings.total = Date.now() - started.getTime();
+        if (source) {
+          const read = base.input as { shards: number; transactions_used: number; bytes_from_source: number };
+          report.source = { url: source.label, shards: read.shards, transactions_used: read.transactions_used, bytes_from_source: read.bytes_from_source, bytes_to_source: bytesToSource };
+        }
         const inputInfo = source ? { ...base.input, bytes_to_source: bytesToSource } : await store.one(
           `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
                   (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used,
