@@ -201,17 +201,19 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   // slack): at 2 GB the run peaked at 1.98–2.26 GB RSS on 9.8M lines, at 1.5 GB at 1.83 GB, within
   // the 2 GB target (2026-12-07, one pair each, load 4–5: 5.6× and 4.7× the bare summary, i.e.
   // no measurable loss). --memory-limit and CRM_MEMORY_LIMIT still win.
+  // The source's tables checked (columns, types; exit 3) before a store is opened or created.
+  const sourceTable = source ? await checkSources(source) : null;
   // A run from a source may start a store of its own (its runs and customer_metrics).
   const store = await Store.open(input.storePath, { memoryLimit: RUN_MEMORY_LIMIT, create: source !== null });
   try {
-    return await runWithStore(store, options, input, source);
+    return await runWithStore(store, options, input, source, sourceTable);
   } finally {
     // The temp tables live and die with this connection: closing frees them.
     store.close();
   }
 }
 
-async function runWithStore(store: Store, options: RunOptions, input: RunModelsInput, source: RunSource | null): Promise<RunResult> {
+async function runWithStore(store: Store, options: RunOptions, input: RunModelsInput, source: RunSource | null, sourceTable: { hasCost: boolean } | null): Promise<RunResult> {
   const { settings } = options;
   const { progress } = input;
   const timings: Record<string, number> = {};
@@ -225,8 +227,6 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   };
   const started = new Date();
 
-  // The source checked before anything runs: table, columns, types (exit 3).
-  const sourceTable = source ? await timed('source_check', () => checkSources(source)) : null;
   const dataEnd = source ? await sourceDataEnd(source, sourceTable!.hasCost) : await lastDataDate(store);
   if (!dataEnd) throw inputError(source ? `the source ${source.label} has no transactions` : NO_DATA_MESSAGE);
   const asOf = checkDatesAgainstData(options, dataEnd);
@@ -459,7 +459,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             options.holdoutEnd,
             settings.time_unit,
             settings.horizon_months,
-            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model }),
+            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model, ...(source ? { source: source.label } : {}) }),
             JSON.stringify(input),
             scored,
             report.model_status,

@@ -216,6 +216,15 @@ export async function loadSourceSums(store: Store, source: RunSource, hasCost: b
     const money = (type: string) => (type === 'money' ? moneyType : type);
     await readCsvInto(store, SOURCE_SUMS_TABLE, sumsFiles, Object.fromEntries(Object.entries(CLICKHOUSE_CUSTOMER_SUMS_COLUMNS).map(([c, t]) => [c, money(t)])));
     await readCsvInto(store, SOURCE_COHORT_ACTIVITY_TABLE, activityFiles, CLICKHOUSE_COHORT_ACTIVITY_COLUMNS);
+    // Shards must split customers: a customer on two shards would be two half customers.
+    const split = await store.one<{ customer_id: string; shards: number }>(
+      `SELECT customer_id, CAST(count(*) AS INTEGER) AS shards FROM temp.${SOURCE_SUMS_TABLE} GROUP BY customer_id HAVING count(*) > 1 ORDER BY customer_id LIMIT 1`,
+    );
+    if (split) {
+      throw inputError(`customer ${JSON.stringify(split.customer_id)} has lines on ${split.shards} of the source's shards (${source.label})`, [
+        'The shards must split the lines by customer (e.g. a Distributed table sharded by cityHash64(customer_id)); or leave out `shards` to read through the Distributed table.',
+      ]);
+    }
     const bytes = [...sumsFiles, ...activityFiles].reduce((n, f) => n + statSync(f).size, 0);
     return { bytes };
   } finally {

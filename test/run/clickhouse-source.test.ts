@@ -201,6 +201,17 @@ describe('crm run --source refuses a source it cannot use', () => {
     const closed = await freePort();
     const unreachable = run(db, ['run', '--source', `clickhouse://127.0.0.1:${closed}/default.lines`]);
     expect([unreachable.code, unreachable.stderr]).toEqual([3, expect.stringMatching(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:\d+/)]);
+    // Checked before a store is created.
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('shards that do not split customers (the same table twice): exit 3, nothing recorded', () => {
+    const twice = `clickhouse://127.0.0.1:${port}/shard1.lines`;
+    const file = config('twice', { twice: { url: source('lines'), shards: [twice, twice] } });
+    const r = run(db, ['--config', file, 'run', '--source', 'twice']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/has lines on 2 of the source's shards/);
+    expect(sql(db, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
   });
 
   it('--holdout-end with --source: exit 2 (the holdout lines stay on the cluster)', () => {
