@@ -148,6 +148,23 @@ describe.each([
     expect(Number(written.ids)).toBe(result.customers);
   });
 
+  it('--since (the 80/20 window) and --model auto give the same run too', () => {
+    const flags = ['run', '--as-of', AS_OF, '--since', '2025-01-01', '--model', 'auto', '--json'];
+    // A copy of the local store: the other tests compare with its one run.
+    const localCopy = path.join(dir, `local-since-${_name.length}.duckdb`);
+    fs.copyFileSync(localDb, localCopy);
+    const local = run(localCopy, flags);
+    const file = config(`since-${_name.length}`, { warehouse: entry(port) });
+    const cluster = run(sourceDb, ['--config', file, ...flags.slice(0, 1), '--source', 'warehouse', ...flags.slice(1)]);
+    expect([local.code, cluster.code], cluster.stderr).toEqual([0, 0]);
+    const [l, c] = [JSON.parse(local.stdout), JSON.parse(cluster.stdout)];
+    expect(c.summary).toEqual(l.summary);
+    expect(c.model_choice.chosen).toBe(l.model_choice.chosen);
+    expectSameParameters(c.bgnbd, l.bgnbd);
+    const latest = `${CUSTOMERS.replace('FROM customer_metrics', 'FROM customer_latest')}`;
+    expect(sql(sourceDb, latest)).toEqual(sql(localCopy, latest));
+  });
+
   it('crm customer and crm quality say that the lines live on the cluster', () => {
     const [first] = sql<{ customer_id: string }>(sourceDb, 'SELECT min(customer_id) AS customer_id FROM customer_metrics');
     const customer = run(sourceDb, ['customer', first.customer_id]);
