@@ -149,7 +149,9 @@ describe.each([
   });
 
   it('--since (the 80/20 window) and --model auto give the same run too', () => {
-    const flags = ['run', '--as-of', AS_OF, '--since', '2025-01-01', '--model', 'auto', '--json'];
+    // The window starts on a busy day: the boundary day's purchases count (>=, not >).
+    const [busiest] = sql<{ day: string }>(localDb, `SELECT CAST(order_date AS VARCHAR) AS day FROM transactions WHERE order_date BETWEEN DATE '2025-01-01' AND DATE '${AS_OF}' GROUP BY order_date ORDER BY count(*) DESC, order_date LIMIT 1`);
+    const flags = ['run', '--as-of', AS_OF, '--since', busiest.day, '--model', 'auto', '--json'];
     // A copy of the local store: the other tests compare with its one run.
     const localCopy = path.join(dir, `local-since-${_name.length}.duckdb`);
     fs.copyFileSync(localDb, localCopy);
