@@ -345,8 +345,9 @@ export function registerCommands(program: Command): void {
     .addOption(new Option('--model <model>', 'purchase model: auto (default: fit BG/NBD, Pareto/NBD and MBG/NBD, pick by the holdout error with --holdout-end, else by BIC), bgnbd, pareto-nbd or mbgnbd (bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
     .addOption(new Option('--churn-basis <score>', 'what the churn tiers are cut from: p_no_purchase (default: no purchase within the horizon) or churn_risk (1 − P(alive))').choices(['p_no_purchase', 'churn_risk']))
     .option('--covariates <names>', 'covariates of the purchase model, comma-separated: region (customers table), channel (of the first purchase); coefficients and a likelihood-ratio test in crm model show')
+    .option('--source <source>', 'read the transactions where they live: clickhouse://HOST:PORT/DATABASE.TABLE or a source NAME from crm.config.json (sources.NAME); the heavy SQL runs on the cluster, the results are written to this store and to crm_customer_metrics on the cluster')
     .option('--json', 'print the run as JSON')
-    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; churnBasis?: string; covariates?: string }, cmd: Command) => {
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; churnBasis?: string; covariates?: string; source?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);

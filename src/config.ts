@@ -22,7 +22,21 @@ export interface IngestSourceConfig {
   sheet?: string;
 }
 
+/** crm.config.json `sources.NAME`: where transactions already live (crm run --source NAME; run/source.ts). */
+export interface SourceConfig {
+  /** clickhouse://HOST:PORT/DATABASE.TABLE */
+  url: string;
+  user?: string;
+  /** The environment variable holding the password (never the password itself). */
+  password_env?: string;
+  timeout_seconds?: number;
+  retries?: number;
+  /** Each shard's clickhouse://HOST:PORT/DATABASE.LOCAL_TABLE. */
+  shards?: string[];
+}
+
 export interface CrmConfig {
+  sources?: Record<string, SourceConfig>;
   ingest?: { transactions?: IngestSourceConfig; customers?: IngestSourceConfig; contracts?: IngestSourceConfig; owners?: IngestSourceConfig; merges?: IngestSourceConfig };
   models?: Record<string, unknown>;
   /** What is personal data on screen (`crm customer`): e-mail and phone always; names when mask_names. */

@@ -8,6 +8,7 @@
  *
  * People are matched across records by the normalised e-mail and phone of ./normalise.ts.
  */
+import { latestRunSource } from '../run/source.js';
 import { Store, ident, literal } from '../store/db.js';
 import { formatCount, formatPercent, renderTable } from '../util/format.js';
 import { CONTRACT_OVERLAP, storedOverlapSql, type OverlapKey } from './overlap.js';
@@ -223,6 +224,16 @@ export async function qualityOf(store: Store, asOf?: string, options: QualityOpt
     findings: [],
   };
   report.findings = findingsOf(report);
+  // A run from a source (crm run --source) read lines this store does not hold: said plainly.
+  const source = await latestRunSource(store);
+  if (source) {
+    report.findings.push({
+      check: 'transactions_on_source',
+      severity: 'info',
+      count: 0,
+      message: `the latest run read its transactions from ${source}: they live on the cluster, and this report checks only the files loaded into this store`,
+    });
+  }
   return report;
 }
 

@@ -89,6 +89,12 @@ function backtestAucs(b: NonNullable<RunResult['backtest']>, basis: RunSummary['
 export function formatRunResult(r: RunResult): string[] {
   const lines: string[] = [];
   lines.push(`run ${r.run_id}: ${formatCount(r.customers)} customers scored as of ${r.as_of} (time unit ${r.time_unit}, horizon ${r.horizon_months} months)`);
+  if (r.source) {
+    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+    lines.push(
+      `  source: ${r.source.url} (${formatCount(r.source.transactions_used)} lines, summarised ${r.source.shards > 1 ? `on ${r.source.shards} shards` : 'on the cluster'}; ${mb(r.source.bytes_from_source)} back, ${mb(r.source.bytes_to_source)} of scores to crm_customer_metrics)`,
+    );
+  }
   if (r.fallback_code === 'no_purchases') {
     lines.push(`  purchase models not run: ${r.fallback_reason}`);
   } else if (r.model_status === 'fallback') {

@@ -48,24 +48,27 @@ import type { RfmSummary } from '../models/rfm-data.js';
 import { fitGammaGamma, type GammaGammaFit } from '../models/gamma-gamma.js';
 import { boundParams, inlined, insertInto, materialize, rowsOf, type RelationParams } from '../models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS, type BacktestAucRow, type BacktestBucketRow } from '../models/relations/backtest.js';
-import { cohorts as cohortRelation } from '../models/relations/cohorts.js';
-import { customerBase, returnOnlyCustomers } from '../models/relations/customer-base.js';
+import { cohorts as cohortRelation, cohortsFromSource } from '../models/relations/cohorts.js';
+import type { Relation } from '../models/relation.js';
+import { customerBase, customerBaseFromSource, returnOnlyCustomers, returnOnlyFromSource } from '../models/relations/customer-base.js';
 import { type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
 import { histories } from '../models/relations/histories.js';
-import { moneyScale, type MoneyWidth } from '../models/relations/money.js';
+import { MONEY_TYPES, moneyScale, type MoneyWidth } from '../models/relations/money.js';
 import { orders } from '../models/relations/orders.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../models/relations/predictions.js';
 import { purchaseDays } from '../models/relations/purchase-days.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
-import { TREND_WINDOWS_ROW_SQL, trendWindows, type TrendWindows } from '../models/relations/trend-windows.js';
+import { TREND_WINDOWS_ROW_SQL, trendWindows, trendWindowsFromSource, type TrendWindows } from '../models/relations/trend-windows.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
 import { NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerRows } from './customers.js';
 import type { ChurnBasis } from '../models/settings.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
-import { lastDataDate, prepareContracts, writeContracts, type ContractsReport } from './contracts.js';
+import { LAST_TRANSACTION_DATE, lastDataDate, prepareContracts, writeContracts, type ContractsReport, type DataEnd } from './contracts.js';
 import { runCovariateStep, type CovariatesReport } from './covariates.js';
+import { checkSourceTable, loadSourceSums, resolveSource, sourceExtent, writeBackMetrics, type RunSource } from './source.js';
+import { usageError } from '../util/errors.js';
 
 const DAYS_PER_YEAR = 365.25;
 const RUN_MEMORY_LIMIT = '1.5GB';
@@ -150,6 +153,8 @@ export interface RunResult extends ModelReport {
   summary: RunSummary;
   /** The contract part (runs.contracts); null when the store has no contract period by as-of. */
   contracts: ContractsReport | null;
+  /** crm run --source only: where the lines were summarised and what crossed the network (runs.input). */
+  source?: { url: string; shards: number; transactions_used: number; bytes_from_source: number; bytes_to_source: number };
   timings_ms: Record<string, number>;
 }
 
@@ -193,21 +198,32 @@ const RETURN_ONLY_EXAMPLES = 5;
 
 export async function runModels(input: RunModelsInput): Promise<RunResult> {
   const options = resolveRunOptions(input.flags, input.config);
+  // --source: the lines live on a ClickHouse cluster (run/source.ts); resolved before the store
+  // is opened, so a refused source (a password in the URL, an unknown name) changes nothing.
+  const source = input.flags.source !== undefined ? resolveSource(input.flags.source, input.config) : null;
+  if (source && options.holdoutEnd) {
+    throw usageError('--holdout-end with --source: the backtest compares predictions with the holdout purchases line by line, and those lines stay on the cluster', [
+      'Run the backtest on a local store (crm ingest transactions, then crm run --holdout-end).',
+    ]);
+  }
   // Scoring 2.5M customers aggregates wider than loading them, so the run's own cap is above the
   // 1 GB default; but DuckDB's cap is not the process's peak (JS arrays of the fits, allocator
   // slack): at 2 GB the run peaked at 1.98–2.26 GB RSS on 9.8M lines, at 1.5 GB at 1.83 GB, within
   // the 2 GB target (2026-12-07, one pair each, load 4–5: 5.6× and 4.7× the bare summary, i.e.
   // no measurable loss). --memory-limit and CRM_MEMORY_LIMIT still win.
-  const store = await Store.open(input.storePath, { memoryLimit: RUN_MEMORY_LIMIT });
+  // The source's tables checked (columns, types; exit 3) before a store is opened or created.
+  const sourceTable = source ? await checkSources(source) : null;
+  // A run from a source may start a store of its own (its runs and customer_metrics).
+  const store = await Store.open(input.storePath, { memoryLimit: RUN_MEMORY_LIMIT, create: source !== null });
   try {
-    return await runWithStore(store, options, input);
+    return await runWithStore(store, options, input, source, sourceTable);
   } finally {
     // The temp tables live and die with this connection: closing frees them.
     store.close();
   }
 }
 
-async function runWithStore(store: Store, options: RunOptions, input: RunModelsInput): Promise<RunResult> {
+async function runWithStore(store: Store, options: RunOptions, input: RunModelsInput, source: RunSource | null, sourceTable: { hasCost: boolean } | null): Promise<RunResult> {
   const { settings } = options;
   const { progress } = input;
   const timings: Record<string, number> = {};
@@ -221,11 +237,12 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   };
   const started = new Date();
 
-  const dataEnd = await lastDataDate(store);
-  if (!dataEnd) throw inputError(NO_DATA_MESSAGE);
+  const dataEnd = source ? await sourceDataEnd(source, sourceTable!.hasCost) : await lastDataDate(store);
+  if (!dataEnd) throw inputError(source ? `the source ${source.label} has no transactions` : NO_DATA_MESSAGE);
   const asOf = checkDatesAgainstData(options, dataEnd);
   // Contracts (run/contracts.ts): runs of renewals and the sBG fits, staged before the transaction.
-  const contracts = await prepareContracts({ store, asOf, holdoutEnd: options.holdoutEnd, settings, progress, timed });
+  // A source holds transactions only: its run has no contract part.
+  const contracts = source ? null : await prepareContracts({ store, asOf, holdoutEnd: options.holdoutEnd, settings, progress, timed });
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
@@ -239,21 +256,15 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     b_share: settings.key_accounts.b_share,
     examples: RETURN_ONLY_EXAMPLES,
   };
-  let trend!: TrendWindows;
-  await progress.step(`summarising customers as of ${asOf}`, async (tick) => {
-    await timed('trend_windows', () => materialize(store, trendWindows, chain));
-    trend = (await store.one<TrendWindows>(TREND_WINDOWS_ROW_SQL))!;
-    const money = (await timed('money_scale', () => store.value<MoneyWidth>(moneyScale.sql, boundParams(moneyScale, chain))))!;
-    const days = inlined(purchaseDays[money], [orders[money]]);
-    await timed('purchase_days', () => materialize(store, days, chain, (f) => tick(f === null ? null : f * 0.6)));
-    await timed('base', () => materialize(store, customerBase[money], chain, (f) => tick(f === null ? null : 0.6 + f * 0.4)));
-  });
+  // The seam: a per-customer base (temp.run_base) and what the cohorts read, from the store or
+  // from the source; everything after it is the same run.
+  const base = source
+    ? await sourceBase(store, source, sourceTable!.hasCost, chain, { progress, timed })
+    : await localBase(store, chain, { progress, timed });
+  const { trend, onlyReturns } = base;
   // Customers with a purchase; none: the contract part alone, if there are contracts (run/customers.ts).
   const customers = (await store.value<number>(`SELECT count(*) FROM ${T.base}`)) ?? 0;
   const noPurchases = customers === 0 ? noPurchasesFallback(contracts !== null, asOf) : null;
-  const onlyReturns = (await timed('return_only', () =>
-    store.one<{ customers: number; examples: string[] | null }>(returnOnlyCustomers.sql, boundParams(returnOnlyCustomers, chain)),
-  ))!;
 
   // 2. RFM score boundaries (the scores themselves are computed in step 6)
   const rfm = rfmScoreCuts(settings.rfm, await timed('rfm', () => rfmCuts(store, T.base, settings.rfm)));
@@ -374,7 +385,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     if (spend.x.length >= 2) {
       gamma = await progress.step(`fitting Gamma-Gamma on ${spend.x.length.toLocaleString('en-US')} repeat customers`, async () => {
         // The cohort triangle is built in DuckDB's threads meanwhile (inserted in step 6).
-        const cohorts = timed('cohorts', () => materialize(store, cohortRelation, chain));
+        const cohorts = timed('cohorts', () => materialize(store, base.cohorts, chain));
         const fit = await timed('gamma_fit', async () => fitGammaGamma({ x: spend.x, m: spend.m }));
         await cohorts;
         return fit;
@@ -382,7 +393,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     }
   }
   if (!(await store.value<number>("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'run_cohorts'"))) {
-    await timed('cohorts', () => materialize(store, cohortRelation, chain));
+    await timed('cohorts', () => materialize(store, base.cohorts, chain));
   }
   // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
   await store.run(`DROP TABLE IF EXISTS temp.${purchaseDays.narrow.name}`);
@@ -462,8 +473,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           contracts: contractsReport,
           timings_ms: timings,
         };
+        // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
+        const bytesToSource = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : 0;
         timings.total = Date.now() - started.getTime();
-        const inputInfo = await store.one(
+        if (source) {
+          const read = base.input as { shards: number; transactions_used: number; bytes_from_source: number };
+          report.source = { url: source.label, shards: read.shards, transactions_used: read.transactions_used, bytes_from_source: read.bytes_from_source, bytes_to_source: bytesToSource };
+        }
+        const inputInfo = source ? { ...base.input, bytes_to_source: bytesToSource } : await store.one(
           `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
                   (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used,
                   -- The merges the run read (customer_merges): another set of merges scores other customers.
@@ -481,7 +498,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             options.holdoutEnd,
             settings.time_unit,
             settings.horizon_months,
-            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model, ...(options.covariates.length > 0 ? { covariates: options.covariates } : {}) }),
+            JSON.stringify({ as_of: asOf, since: options.since, holdout_end: options.holdoutEnd, ...settings, model: options.model, ...(options.covariates.length > 0 ? { covariates: options.covariates } : {}), ...(source ? { source: source.label } : {}) }),
             JSON.stringify(input),
             scored,
             report.model_status,
@@ -508,6 +525,98 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   );
   result.timings_ms = timings;
   return result;
+}
+
+/** The chain's parameters (step 1), bound by name in every relation that reads them. */
+interface ChainParams {
+  as_of: string;
+  since: string | null;
+  trend_window_days: number;
+  share: number;
+  b_share: number;
+  examples: number;
+}
+
+interface StepTools {
+  progress: Progress;
+  timed: <R>(name: string, fn: () => Promise<R>) => Promise<R>;
+}
+
+/**
+ * What step 1 leaves for the rest of the run — the seam between where the lines are and the
+ * models: temp.run_trend_windows and temp.run_base (one row per customer with a purchase), the
+ * return-only count, the cohort relation to materialise (it reads the purchase days locally, the
+ * source's activity otherwise) and what runs.input records of the lines read.
+ */
+interface CustomerBase {
+  trend: TrendWindows;
+  onlyReturns: { customers: number; examples: string[] | null };
+  cohorts: Relation<'as_of'>;
+  /** runs.input for a run from a source (the local run's is read in the write transaction). */
+  input: Record<string, unknown>;
+}
+
+/** Step 1 on the store: trend windows → orders (inlined: read once) → purchase days → customer base. */
+async function localBase(store: Store, chain: ChainParams, { progress, timed }: StepTools): Promise<CustomerBase> {
+  let trend!: TrendWindows;
+  await progress.step(`summarising customers as of ${chain.as_of}`, async (tick) => {
+    await timed('trend_windows', () => materialize(store, trendWindows, chain));
+    trend = (await store.one<TrendWindows>(TREND_WINDOWS_ROW_SQL))!;
+    const money = (await timed('money_scale', () => store.value<MoneyWidth>(moneyScale.sql, boundParams(moneyScale, chain))))!;
+    const days = inlined(purchaseDays[money], [orders[money]]);
+    await timed('purchase_days', () => materialize(store, days, chain, (f) => tick(f === null ? null : f * 0.6)));
+    await timed('base', () => materialize(store, customerBase[money], chain, (f) => tick(f === null ? null : 0.6 + f * 0.4)));
+  });
+  const onlyReturns = (await timed('return_only', () =>
+    store.one<{ customers: number; examples: string[] | null }>(returnOnlyCustomers.sql, boundParams(returnOnlyCustomers, chain)),
+  ))!;
+  return { trend, onlyReturns, cohorts: cohortRelation, input: {} };
+}
+
+/**
+ * Step 1 on a source (run/source.ts): the windows from the source's first date, the per-customer
+ * sums and cohort activity computed on the cluster and loaded, then the same customer base over
+ * them (relations/customer-base.ts customerBaseFromSource).
+ */
+async function sourceBase(store: Store, source: RunSource, hasCost: boolean, chain: ChainParams, { progress, timed }: StepTools): Promise<CustomerBase> {
+  const extent = await timed('source_extent', () => sourceExtent(source, hasCost, chain.as_of));
+  let trend!: TrendWindows;
+  let bytes = 0;
+  await progress.step(`summarising customers as of ${chain.as_of} on ${source.label}`, async () => {
+    await timed('trend_windows', () => materialize(store, trendWindowsFromSource, { ...chain, data_start: extent.firstDate }));
+    trend = (await store.one<TrendWindows>(TREND_WINDOWS_ROW_SQL))!;
+    const windows = (await store.one<{ current_start: string; previous_start: string }>(TREND_WINDOWS_ROW_SQL))!;
+    // The money width by the same rule as moneyScale (money.ts), on the source's absolute total.
+    const money: MoneyWidth = extent.absoluteTotal < 1e14 ? 'narrow' : 'wide';
+    bytes = (
+      await timed('source_sums', () =>
+        loadSourceSums(store, source, hasCost, { as_of: chain.as_of, pareto_start: chain.since, current_start: windows.current_start, previous_start: windows.previous_start }, MONEY_TYPES[money]),
+      )
+    ).bytes;
+    await timed('base', () => materialize(store, customerBaseFromSource[money], chain));
+  });
+  const onlyReturns = (await timed('return_only', () =>
+    store.one<{ customers: number; examples: string[] | null }>(returnOnlyFromSource.sql, boundParams(returnOnlyFromSource, chain)),
+  ))!;
+  return {
+    trend,
+    onlyReturns,
+    cohorts: cohortsFromSource,
+    input: { source: source.label, shards: source.targets.length, transactions_used: extent.lines, bytes_from_source: bytes, loads: [], merges: [] },
+  };
+}
+
+/** Every table the run reads on the source checked (the main table and each shard's); whether they have a cost column (all must agree). */
+async function checkSources(source: RunSource): Promise<{ hasCost: boolean }> {
+  const main = await checkSourceTable(source.main, source.label);
+  const shards = await Promise.all(source.targets.filter((t) => t !== source.main).map((t) => checkSourceTable(t, source.label)));
+  return { hasCost: main.hasCost && shards.every((s) => s.hasCost) };
+}
+
+/** The source's last date (the default as-of), as the store's lastDataDate says it for transactions. */
+async function sourceDataEnd(source: RunSource, hasCost: boolean): Promise<DataEnd | null> {
+  const { lastDate } = await sourceExtent(source, hasCost, null);
+  return lastDate ? { date: lastDate, described: LAST_TRANSACTION_DATE, detail: null, contracts: false } : null;
 }
 
 /**

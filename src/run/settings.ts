@@ -30,6 +30,8 @@ export interface RunFlags {
   churnBasis?: string;
   /** --covariates region,channel (run/covariates.ts). */
   covariates?: string;
+  /** --source: clickhouse://HOST:PORT/DATABASE.TABLE or a crm.config.json sources entry (run/source.ts). */
+  source?: string;
 }
 
 export interface RunOptions {

@@ -2,6 +2,7 @@
  * Read-only views of run results: `crm model show`, `crm keyaccounts`, `crm customer`'s 360° view.
  * Each is SQL over runs / customer_metrics / customers that an analyst could run by hand.
  */
+import { latestRunSource } from './source.js';
 import { customerMergesIn, formatCustomerMerges, type CustomerMerges } from '../merges/list.js';
 import { Store, type Row } from '../store/db.js';
 import { maskEmailSql, maskNameSql, maskPhoneSql } from '../reports/pii.js';
@@ -338,6 +339,8 @@ export interface Customer360 {
   contracts: Row[];
   /** Merges in effect: the ids merged into this customer, or the id it is merged into (merges/list.ts). */
   merges: CustomerMerges;
+  /** When the latest run read its transactions from a source (crm run --source): where the orders and returns live. */
+  orders_on?: string;
 }
 
 const ORDERS_SHOWN = 10;
@@ -398,7 +401,9 @@ export async function customer360In(store: Store, customerId: string, privacy: P
       )
     : [];
   if (!profile && !metrics && orders.length === 0 && returns.length === 0 && contracts.length === 0) return null;
-  return { customer_id: customerId, profile, metrics, history, orders, returns, contracts, merges };
+  // The lines of a run from a source stay on the cluster (run/source.ts): said, not shown empty.
+  const ordersOn = hasRuns ? await latestRunSource(store) : null;
+  return { customer_id: customerId, profile, metrics, history, orders, returns, contracts, merges, ...(ordersOn ? { orders_on: ordersOn } : {}) };
 }
 
 /** The customer's contracts in the run (customer_metrics' contract columns). */
@@ -443,6 +448,7 @@ export function formatCustomer360(c: Customer360): string[] {
     lines.push('', 'history:');
     lines.push(renderTable(['run', 'as of', 'segment', 'tier', 'churn'], c.history.map((h) => [String(h.run_id), String(h.as_of), String(h.rfm_segment ?? '—'), String(h.value_tier), String(h.churn_tier ?? '—')])));
   }
+  if (c.orders_on) lines.push('', `orders and returns: on ${c.orders_on} (the latest run read the transactions there; this store does not hold them)`);
   if (c.orders.length) {
     lines.push('', `last ${c.orders.length} orders:`);
     lines.push(renderTable(['order', 'date', 'lines', 'amount', 'products'], c.orders.map((o) => [String(o.order_id), String(o.order_date), String(o.lines), Number(o.amount).toFixed(2), String(o.products ?? '')])));

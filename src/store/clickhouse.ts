@@ -1,5 +1,5 @@
 /**
- * A minimal ClickHouse client over HTTP (Node's built-in fetch; no driver dependency): the
+ * A minimal ClickHouse client over HTTP (Node's built-in http; no driver dependency): the
  * foundation of running the heavy, set-based SQL where the transactions live (issue #13).
  *
  * - Values reach the server as literals written by ONE function, `quoteString` (ClickHouse 18.16,
@@ -17,7 +17,10 @@
  *   asked for cannot be used) naming the URL; refused credentials likewise (exit 3); a refused
  *   statement is a query error (exit 6) with the server's message.
  */
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,6 +34,10 @@ export interface ClickHouseConnection {
   password?: string;
   /** Per request; default 5 minutes. */
   timeoutMs?: number;
+  /** Retries of idempotent reads (rows, download) after a dropped connection or a timeout; default 0. Writes are never retried. */
+  retries?: number;
+  /** ClickHouse settings sent with every request (URL parameters), e.g. insert_distributed_sync. */
+  settings?: Record<string, string | number>;
 }
 
 /** Where a config entry (crm.config.json `sources.NAME`) says the connection's secrets are. */
@@ -197,7 +204,42 @@ export class ClickHouseClient {
 
   /** The rows of a SELECT, exact (read as TabSeparatedWithNamesAndTypes). */
   async rows(sql: string, params?: Record<string, ChValue>): Promise<ChRow[]> {
-    return parseTsvWithNamesAndTypes(await this.request(`${bindValues(sql, params).trimEnd()}\nFORMAT TabSeparatedWithNamesAndTypes`));
+    const query = `${bindValues(sql, params).trimEnd()}\nFORMAT TabSeparatedWithNamesAndTypes`;
+    return parseTsvWithNamesAndTypes(await this.retried(() => this.request(query)));
+  }
+
+  /**
+   * A SELECT's rows streamed into `file` as CSVWithNames (strings quoted, NULL as \N), for DuckDB
+   * to read in bulk: no row passes through JS. A read: retried like `rows`.
+   */
+  async download(sql: string, params: Record<string, ChValue>, file: string): Promise<void> {
+    const query = `${bindValues(sql, params).trimEnd()}\nFORMAT CSVWithNames`;
+    await this.retried(async () => {
+      const response = await this.send(query);
+      try {
+        await pipeline(response, createWriteStream(file));
+      } catch (err) {
+        throw inputError(`reading from ClickHouse at ${this.connection.url} failed: ${messageOf(err)}`);
+      }
+    });
+  }
+
+  /**
+   * `read` again after a dropped connection or a timeout (an input error of `send`), up to
+   * `retries` times with a doubling pause; a refused query (exit 6) is not retried: it would
+   * fail the same way.
+   */
+  private async retried<R>(read: () => Promise<R>): Promise<R> {
+    const retries = this.connection.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read();
+      } catch (err) {
+        const transient = err instanceof Error && (err as { exitCode?: number }).exitCode === 3 && !/refused the credentials/.test(err.message);
+        if (!transient || attempt >= retries) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
   }
 
   /** The rows of a SELECT as JSONEachRow objects (decimals become JS numbers: use `rows` where exactness matters). */
@@ -234,38 +276,57 @@ export class ClickHouseClient {
    * SQL goes in the `query` URL parameter and the data streams as the body.
    */
   private async request(sql: string, body?: string | Readable): Promise<string> {
-    const { url, database, user, password, timeoutMs = 300_000 } = this.connection;
+    const response = await this.send(sql, body);
+    try {
+      return await readText(response);
+    } catch (err) {
+      throw inputError(`reading from ClickHouse at ${this.connection.url} failed: ${messageOf(err)}`);
+    }
+  }
+
+  /**
+   * The request sent; an error status read and thrown; a successful response returned unread.
+   * Each request opens its own connection (no keep-alive agent): ClickHouse closes idle
+   * connections after keep_alive_timeout (3 s by default), and a request written to such a
+   * socket fails — harmless for a read (retried), but a write must never be in doubt.
+   */
+  private send(sql: string, body?: string | Readable): Promise<IncomingMessage> {
+    const { url, database, user, password, timeoutMs = 300_000, settings = {} } = this.connection;
     const target = new URL(url);
     if (database) target.searchParams.set('database', database);
+    for (const [name, value] of Object.entries(settings)) target.searchParams.set(name, String(value));
     if (body !== undefined) target.searchParams.set('query', sql);
     const headers: Record<string, string> = {};
     if (user !== undefined || password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${user ?? 'default'}:${password ?? ''}`).toString('base64')}`;
     }
-    let response: Response;
-    try {
-      const payload = body === undefined ? sql : typeof body === 'string' ? body : (Readable.toWeb(body) as ReadableStream<Uint8Array>);
-      response = await fetch(target, {
-        method: 'POST',
-        headers,
-        body: payload,
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(typeof payload === 'string' ? {} : { duplex: 'half' }),
-      } as RequestInit);
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? messageOf(err);
-      throw inputError(`cannot reach ClickHouse at ${url}: ${reason}`);
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      const message = text.trim();
-      const code = errorCode(message);
-      if (code !== undefined && AUTH_CODES.has(code)) throw inputError(`ClickHouse at ${url} refused the credentials: ${message}`);
-      throw queryError(`ClickHouse at ${url} refused the query: ${message}`);
-    }
-    return text;
+    const payload = body ?? sql;
+    if (typeof payload === 'string') headers['content-length'] = String(Buffer.byteLength(payload));
+    const unreachable = (reason: string) => inputError(`cannot reach ClickHouse at ${url}: ${reason}`);
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'POST', headers, agent: false, timeout: timeoutMs });
+      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'TIMEOUT' })));
+      request.on('error', (err: Error & { code?: string }) => reject(unreachable(err.code ?? err.message)));
+      request.on('response', (response) => {
+        if ((response.statusCode ?? 500) < 300) return resolve(response);
+        readText(response).then((text) => {
+          const message = text.trim();
+          const code = errorCode(message);
+          if (code !== undefined && AUTH_CODES.has(code)) reject(inputError(`ClickHouse at ${url} refused the credentials: ${message}`));
+          else reject(queryError(`ClickHouse at ${url} refused the query: ${message}`));
+        }, (err: unknown) => reject(unreachable(messageOf(err))));
+      });
+      if (typeof payload === 'string') request.end(payload);
+      else payload.on('error', (err) => request.destroy(err)).pipe(request);
+    });
   }
+}
+
+/** A response body as text (UTF-8). */
+async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A ClickHouse identifier in backticks (database.table is split at the dot). */
@@ -288,13 +349,16 @@ export interface DuckDbRunner {
  * Bulk copy from DuckDB into a ClickHouse table: DuckDB writes `select`'s rows as CSV (NULL as
  * \N) into a temp file, which streams to the server as one INSERT — set-based on both sides, no
  * row passes through JS. `select`'s columns must be in `columns`' order, booleans as 0/1.
+ * Returns the bytes sent.
  */
-export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<void> {
+export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-clickhouse-copy-'));
   const file = path.join(dir, 'rows.csv');
   try {
     await duck.run(`COPY (${select}) TO '${file.replace(/'/g, "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N')`);
     await ch.insertCsvFile(table, columns, file);
+    // The bytes sent (crm run --source records what crosses the network).
+    return statSync(file).size;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,11 +11,12 @@
  */
 import type { Relation } from '../relation.js';
 
-export const cohorts: Relation<'as_of'> = {
-  name: 'run_cohorts',
-  grain: 'one row per acquisition month and month since acquisition, up to the as-of month',
-  params: ['as_of'],
-  sql: `
+function cohortsOver(activity: string): Relation<'as_of'> {
+  return {
+    name: 'run_cohorts',
+    grain: 'one row per acquisition month and month since acquisition, up to the as-of month',
+    params: ['as_of'],
+    sql: `
 WITH cohort_of AS (
   SELECT customer_id, cohort_month FROM run_base
 ),
@@ -27,7 +28,19 @@ grid AS (
          unnest(range(0, date_diff('month', cohort_month, date_trunc('month', CAST($as_of AS DATE))) + 1)) AS months_since
   FROM cohort_sizes
 ),
-customer_months AS (
+${activity})
+SELECT g.cohort_month,
+       CAST(g.months_since AS INTEGER) AS months_since,
+       g.cohort_size,
+       coalesce(a.active_customers, 0) AS active_customers,
+       coalesce(a.active_customers, 0) / g.cohort_size AS retention,
+       coalesce(a.revenue, 0) AS revenue,
+       coalesce(a.revenue, 0) / g.cohort_size AS revenue_per_customer
+FROM grid g LEFT JOIN activity a USING (cohort_month, months_since)`,
+  };
+}
+
+export const cohorts = cohortsOver(`customer_months AS (
   SELECT customer_id,
          date_trunc('month', order_date) AS month,
          bool_or(NOT is_return) AS purchased,
@@ -42,13 +55,16 @@ activity AS (
          CAST(sum(m.revenue) AS DOUBLE) AS revenue
   FROM customer_months m JOIN cohort_of c USING (customer_id)
   GROUP BY c.cohort_month, months_since
-)
-SELECT g.cohort_month,
-       CAST(g.months_since AS INTEGER) AS months_since,
-       g.cohort_size,
-       coalesce(a.active_customers, 0) AS active_customers,
-       coalesce(a.active_customers, 0) / g.cohort_size AS retention,
-       coalesce(a.revenue, 0) AS revenue,
-       coalesce(a.revenue, 0) / g.cohort_size AS revenue_per_customer
-FROM grid g LEFT JOIN activity a USING (cohort_month, months_since)`,
-};
+`);
+
+/** The activity of a run from a source, computed where the lines live (clickhouse-summary.ts `clickhouseCohortActivity`), one table per shard loaded into run_source_cohort_activity. */
+export const SOURCE_COHORT_ACTIVITY_TABLE = 'run_source_cohort_activity';
+
+/** The same triangle for a run from a source (crm run --source): the shards' activity rows summed (customers are split by shard). */
+export const cohortsFromSource = cohortsOver(`activity AS (
+  SELECT cohort_month, months_since,
+         CAST(sum(active_customers) AS BIGINT) AS active_customers,
+         CAST(sum(revenue) AS DOUBLE) AS revenue
+  FROM ${SOURCE_COHORT_ACTIVITY_TABLE}
+  GROUP BY cohort_month, months_since
+`);

@@ -18,12 +18,13 @@ import type { Relation } from '../relation.js';
 import { byMoneyWidth } from './money.js';
 import { historyKey } from './histories.js';
 
-export const customerBase = byMoneyWidth<'as_of'>((money) => ({
-  name: 'run_base',
-  grain: 'one row per customer with a purchase on or before as-of',
-  params: ['as_of'],
-  sql: `
-WITH customer_sums AS (
+/**
+ * The per-customer sums the base is built from, as the local run computes them: one
+ * aggregation over the purchase days (run_purchase_days) and the windows. A run from a source
+ * (crm run --source, run/source.ts) computes the same sums where the lines live
+ * (clickhouse-summary.ts `clickhouseCustomerSums`) and reads them from run_source_sums.
+ */
+const LOCAL_CUSTOMER_SUMS = `
   -- One aggregation over purchase and return days alike. FILTERs over the stored columns rather
   -- than CASE expressions or computed flags: DuckDB then sees the money column's bounds and sums
   -- it in 64 bits (sum_no_overflow), ~40 % less CPU on the bench than 128-bit sums.
@@ -44,7 +45,18 @@ WITH customer_sums AS (
          coalesce(sum(d.amount) FILTER (WHERE d.order_date >= w.previous_start AND d.order_date < w.current_start), 0) AS trend_previous
   FROM run_purchase_days d CROSS JOIN run_trend_windows w
   GROUP BY d.customer_id
-),
+`;
+
+/** The source's per-customer sums, loaded by the run (run/source.ts), in the run's money type. */
+export const SOURCE_SUMS_TABLE = 'run_source_sums';
+
+function customerBaseOver(customerSums: string) {
+  return byMoneyWidth<'as_of'>((money) => ({
+    name: 'run_base',
+    grain: 'one row per customer with a purchase on or before as-of',
+    params: ['as_of'],
+    sql: `
+WITH customer_sums AS (${customerSums}),
 customers AS (
   -- Customers whose only lines are returns have no purchase day: not in the base.
   SELECT s.customer_id, s.first_purchase, s.last_purchase, s.purchase_days, s.orders, s.first_day_value,
@@ -82,7 +94,14 @@ SELECT customer_id,
        trend_current,
        trend_previous
 FROM customers`,
-}));
+  }));
+}
+
+export const customerBase = customerBaseOver(LOCAL_CUSTOMER_SUMS);
+/** The same base over a source's sums (crm run --source): every rule after the sums is shared. */
+export const customerBaseFromSource = customerBaseOver(`
+  SELECT * FROM ${SOURCE_SUMS_TABLE}
+`);
 
 /**
  * Customers whose only lines up to as-of are returns: no purchase history to score, so they are
@@ -108,4 +127,19 @@ only_returns AS (
 SELECT count(*) AS customers,
        list(customer_id ORDER BY customer_id)[1:CAST($examples AS INTEGER)] AS examples
 FROM only_returns`,
+};
+
+/**
+ * The same count for a run from a source (crm run --source): the source's sums keep every
+ * customer with a line by as-of, and those with no purchase day have only returns.
+ */
+export const returnOnlyFromSource: Relation<'examples'> = {
+  name: 'run_return_only_customers',
+  grain: 'one row: how many customers have only returns, and the first few ids',
+  params: ['examples'],
+  sql: `
+SELECT count(*) AS customers,
+       list(customer_id ORDER BY customer_id)[1:CAST($examples AS INTEGER)] AS examples
+FROM ${SOURCE_SUMS_TABLE}
+WHERE purchase_days = 0`,
 };

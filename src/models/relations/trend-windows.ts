@@ -40,22 +40,19 @@ export type TrendWindows = {
  */
 export const REVENUE_TREND_SQL = 'CASE WHEN revenue_previous > 0 THEN revenue_current / revenue_previous - 1 END';
 
-export const trendWindows: Relation<'as_of' | 'since' | 'trend_window_days'> = {
-  name: 'run_trend_windows',
-  grain: 'one row: the run',
-  params: ['as_of', 'since', 'trend_window_days'],
-  sql: `
+/** The windows over `dataStart`, the SQL of one row holding the data's first date. */
+function trendWindowsOver<P extends string>(dataStart: string, params: P[]): Relation<P> {
+  return {
+    name: 'run_trend_windows',
+    grain: 'one row: the run',
+    params,
+    sql: `
 WITH settings AS (
   SELECT CAST($as_of AS DATE) AS as_of,
          CAST($since AS DATE) AS since,
          CAST(trunc($trend_window_days) AS INTEGER) AS trend_window_days
 ),
-data AS (
-  -- The first transaction date of the data the run reads (every line up to as-of).
-  SELECT min(order_date) AS data_start
-  FROM transactions
-  WHERE order_date <= CAST($as_of AS DATE)
-),
+data AS (${dataStart}),
 lengths AS (
   -- --since sets the length of the trend windows; otherwise trend_window_days does.
   SELECT as_of, since,
@@ -76,7 +73,29 @@ SELECT w.days,
        -- The 80/20 window's first day; NULL: all history up to as-of.
        w.since AS pareto_start
 FROM windows w CROSS JOIN data d`,
-};
+  };
+}
+
+export const trendWindows = trendWindowsOver(
+  `
+  -- The first transaction date of the data the run reads (every line up to as-of).
+  SELECT min(order_date) AS data_start
+  FROM transactions
+  WHERE order_date <= CAST($as_of AS DATE)
+`,
+  ['as_of', 'since', 'trend_window_days'],
+);
+
+/**
+ * The same windows for a run from a source (crm run --source, run/source.ts): the data's first
+ * date up to as-of is read where the lines live and bound as $data_start (NULL: no line).
+ */
+export const trendWindowsFromSource = trendWindowsOver(
+  `
+  SELECT CAST($data_start AS DATE) AS data_start
+`,
+  ['as_of', 'since', 'trend_window_days', 'data_start'],
+);
 
 /** The TrendWindows row of the materialised relation (dates as ISO text, as runs.input records them). */
 export const TREND_WINDOWS_ROW_SQL = `

@@ -1,0 +1,241 @@
+/**
+ * `crm run --source` (issue #13): the same transactions in a local store and on ClickHouse
+ * (Debian's 18.16, a throwaway server; two shards split by customer behind a Distributed table)
+ * give the same customers, segments, tiers and key accounts, the same cohorts, and model
+ * parameters equal to 1e-6 relative — through the Distributed table, and with the summary run on
+ * each shard's own table (sources.NAME.shards). The scores land in crm_customer_metrics on the
+ * cluster. Bad sources are refused with the documented exit codes, before anything runs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClickHouseClient, copyFromDuckDb } from '../../src/store/clickhouse.js';
+import { Store } from '../../src/store/db.js';
+import { crm, sql, tempDir } from '../helpers/cli.js';
+import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
+
+const AS_OF = '2025-09-30';
+const COLUMNS = ['customer_id', 'order_id', 'order_date', 'amount', 'is_return', 'cost'];
+const DDL = (name: string) =>
+  `CREATE TABLE ${name} (customer_id String, order_id Nullable(String), order_date Date, amount Decimal(18, 4), is_return UInt8, cost Nullable(Decimal(18, 4))) ENGINE = MergeTree ORDER BY customer_id`;
+const PASSWORD_ENV = 'CRM_TEST_CLICKHOUSE_PASSWORD';
+
+let server: ClickHouseTestServer;
+let ch: ClickHouseClient;
+let dir: string;
+let localDb: string;
+let port: string;
+
+/** A config file with the given sources; returns its path. */
+function config(name: string, sources: Record<string, unknown>): string {
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify({ sources }));
+  return file;
+}
+
+function run(db: string, args: string[]) {
+  // The test server's default user has an empty password: the variable is set, to an empty value.
+  return crm(['--db', db, ...args], { env: { [PASSWORD_ENV]: '' } });
+}
+
+beforeAll(async () => {
+  server = await startClickHouse();
+  port = new URL(server.url).port;
+  ch = new ClickHouseClient({ url: server.url });
+  dir = tempDir('crm-source-');
+  localDb = path.join(dir, 'local.duckdb');
+  expect(crm(['generate', '--customers', '300', '--seed', '11', '--dirty-share', '0', '--out', dir]).code).toBe(0);
+  expect(crm(['--db', localDb, 'ingest', 'transactions', path.join(dir, 'transactions.csv')]).code).toBe(0);
+  // The store's cleaned lines onto both shards, split by customer (the helper's cluster two_shards: databases shard1, shard2).
+  const store = await Store.open(localDb, { readOnly: true });
+  try {
+    for (const [i, shard] of ['shard1', 'shard2'].entries()) {
+      await ch.run(DDL(`${shard}.lines`));
+      await copyFromDuckDb(
+        store,
+        `SELECT customer_id, order_id, order_date, amount, CAST(is_return AS INTEGER), cost FROM transactions WHERE hash(customer_id) % 2 = ${i}`,
+        ch,
+        `${shard}.lines`,
+        COLUMNS,
+      );
+    }
+  } finally {
+    store.close();
+  }
+  await ch.run(`CREATE TABLE default.lines AS shard1.lines ENGINE = Distributed(two_shards, '', lines, cityHash64(customer_id))`);
+  expect(run(localDb, ['run', '--as-of', AS_OF, '--json']).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface CustomerRow {
+  customer_id: string;
+  rfm_segment: string;
+  value_tier: string;
+  churn_tier: string;
+  abc_class: string;
+  is_key_account: boolean;
+  net_revenue: number;
+  p_alive: number;
+}
+
+const CUSTOMERS = `SELECT customer_id, rfm_segment, value_tier, churn_tier, abc_class, abc_class = 'A' AS is_key_account, net_revenue, p_alive
+                   FROM customer_metrics ORDER BY customer_id`;
+const COHORTS = 'SELECT CAST(cohort_month AS VARCHAR) AS cohort_month, months_since, cohort_size, active_customers, revenue FROM cohort_retention ORDER BY ALL';
+
+function closeRelative(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b), 1e-300);
+}
+
+function expectSameParameters(a: Record<string, unknown>, b: Record<string, unknown>): void {
+  for (const key of ['r', 'alpha', 'a', 'b', 'p', 'q', 'v', 'log_likelihood']) {
+    if (typeof a[key] !== 'number') continue;
+    expect(closeRelative(a[key] as number, b[key] as number), `${key}: ${a[key]} vs ${b[key]}`).toBe(true);
+  }
+}
+
+describe.each([
+  ['through the Distributed table', (p: string) => ({ url: `clickhouse://127.0.0.1:${p}/default.lines`, password_env: PASSWORD_ENV })],
+  [
+    "on each shard's own table",
+    (p: string) => ({ url: `clickhouse://127.0.0.1:${p}/default.lines`, password_env: PASSWORD_ENV, shards: [`clickhouse://127.0.0.1:${p}/shard1.lines`, `clickhouse://127.0.0.1:${p}/shard2.lines`] }),
+  ],
+])('crm run --source, %s, equals the local run', (_name, entry) => {
+  let sourceDb: string;
+  let result: Record<string, unknown>;
+  beforeAll(() => {
+    sourceDb = path.join(tempDir('crm-source-run-'), 'cluster.duckdb');
+    const file = config(`config-${_name.length}`, { warehouse: entry(port) });
+    const r = run(sourceDb, ['--config', file, 'run', '--source', 'warehouse', '--as-of', AS_OF, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    result = JSON.parse(r.stdout);
+  });
+
+  it('gives the same customers, segments, tiers and key accounts', () => {
+    const local = sql<CustomerRow>(localDb, CUSTOMERS);
+    const cluster = sql<CustomerRow>(sourceDb, CUSTOMERS);
+    expect(cluster.length).toBeGreaterThan(250);
+    expect(cluster.map((c) => [c.customer_id, c.rfm_segment, c.value_tier, c.churn_tier, c.abc_class])).toEqual(
+      local.map((c) => [c.customer_id, c.rfm_segment, c.value_tier, c.churn_tier, c.abc_class]),
+    );
+    expect(cluster.filter((c) => c.is_key_account).length).toBeGreaterThan(0);
+    cluster.forEach((c, i) => {
+      expect(c.net_revenue).toBe(local[i].net_revenue);
+      expect(closeRelative(c.p_alive, local[i].p_alive)).toBe(true);
+    });
+  });
+
+  it('fits the same model parameters (1e-6 relative) and the same cohorts', () => {
+    const [local] = sql<{ bgnbd: string; gamma_gamma: string; summary: string }>(localDb, 'SELECT bgnbd, gamma_gamma, summary FROM runs');
+    const [cluster] = sql<{ bgnbd: string; gamma_gamma: string; summary: string }>(sourceDb, 'SELECT bgnbd, gamma_gamma, summary FROM runs');
+    expectSameParameters(JSON.parse(cluster.bgnbd), JSON.parse(local.bgnbd));
+    expectSameParameters(JSON.parse(cluster.gamma_gamma), JSON.parse(local.gamma_gamma));
+    expect(JSON.parse(cluster.summary)).toEqual(JSON.parse(local.summary));
+    expect(sql(sourceDb, COHORTS)).toEqual(sql(localDb, COHORTS));
+  });
+
+  it('records the source without credentials, and writes crm_customer_metrics on the cluster', async () => {
+    const [run] = sql<{ input: string }>(sourceDb, 'SELECT input FROM runs');
+    const input = JSON.parse(run.input);
+    expect(input.source).toBe(`clickhouse://127.0.0.1:${port}/default.lines`);
+    expect(input.transactions_used).toBe(sql<{ n: number }>(localDb, `SELECT count(*) AS n FROM transactions WHERE order_date <= DATE '${AS_OF}'`)[0].n);
+    expect(result.customers).toBeGreaterThan(250);
+    const [written] = await ch.rows('SELECT count() AS n, uniqExact(customer_id) AS ids FROM default.crm_customer_metrics WHERE run_id = 1');
+    expect(Number(written.n)).toBe(result.customers);
+    expect(Number(written.ids)).toBe(result.customers);
+  });
+
+  it('--since (the 80/20 window) and --model auto give the same run too', () => {
+    // The window starts on a busy day: the boundary day's purchases count (>=, not >).
+    const [busiest] = sql<{ day: string }>(localDb, `SELECT CAST(order_date AS VARCHAR) AS day FROM transactions WHERE order_date BETWEEN DATE '2025-01-01' AND DATE '${AS_OF}' GROUP BY order_date ORDER BY count(*) DESC, order_date LIMIT 1`);
+    const flags = ['run', '--as-of', AS_OF, '--since', busiest.day, '--model', 'auto', '--json'];
+    // A copy of the local store: the other tests compare with its one run.
+    const localCopy = path.join(dir, `local-since-${_name.length}.duckdb`);
+    fs.copyFileSync(localDb, localCopy);
+    const local = run(localCopy, flags);
+    const file = config(`since-${_name.length}`, { warehouse: entry(port) });
+    const cluster = run(sourceDb, ['--config', file, ...flags.slice(0, 1), '--source', 'warehouse', ...flags.slice(1)]);
+    expect([local.code, cluster.code], cluster.stderr).toEqual([0, 0]);
+    const [l, c] = [JSON.parse(local.stdout), JSON.parse(cluster.stdout)];
+    expect(c.summary).toEqual(l.summary);
+    expect(c.model_choice.chosen).toBe(l.model_choice.chosen);
+    expectSameParameters(c.bgnbd, l.bgnbd);
+    const latest = `${CUSTOMERS.replace('FROM customer_metrics', 'FROM customer_latest')}`;
+    expect(sql(sourceDb, latest)).toEqual(sql(localCopy, latest));
+  });
+
+  it('crm customer and crm quality say that the lines live on the cluster', () => {
+    const [first] = sql<{ customer_id: string }>(sourceDb, 'SELECT min(customer_id) AS customer_id FROM customer_metrics');
+    const customer = run(sourceDb, ['customer', first.customer_id]);
+    expect(customer.code, customer.stderr).toBe(0);
+    expect(customer.stdout).toContain(`orders and returns: on clickhouse://127.0.0.1:${port}/default.lines`);
+    const quality = run(sourceDb, ['quality', '--json']);
+    const findings = (JSON.parse(quality.stdout) as { findings: { check: string; message: string }[] }).findings;
+    expect(findings.find((f) => f.check === 'transactions_on_source')?.message).toMatch(/read its transactions from clickhouse:\/\/127\.0\.0\.1:\d+\/default\.lines: they live on the cluster/);
+  });
+});
+
+describe('crm run --source refuses a source it cannot use', () => {
+  let db: string;
+  beforeAll(async () => {
+    db = path.join(tempDir('crm-source-bad-'), 'bad.duckdb');
+    await ch.run('CREATE TABLE default.no_return (customer_id String, order_id Nullable(String), order_date Date, amount Decimal(18, 4)) ENGINE = MergeTree ORDER BY customer_id');
+    await ch.run('CREATE TABLE default.float_money (customer_id String, order_id Nullable(String), order_date Date, amount Float64, is_return UInt8) ENGINE = MergeTree ORDER BY customer_id');
+  });
+  const source = (table: string) => `clickhouse://127.0.0.1:${port}/default.${table}`;
+
+  it('a password in the URL: exit 2, nothing written', () => {
+    const r = run(db, ['run', '--source', `clickhouse://default:secret@127.0.0.1:${port}/default.lines`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/must not carry a user or password/);
+    expect(r.stderr).not.toMatch(/secret/);
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('an unknown source name or a password variable that is not set: exit 2', () => {
+    const file = config('named', { warehouse: { url: source('lines'), password_env: 'CRM_TEST_NOT_SET_ANYWHERE' } });
+    expect(run(db, ['--config', file, 'run', '--source', 'elsewhere']).stderr).toMatch(/no such source in crm.config.json[\s\S]*warehouse/);
+    const unset = run(db, ['--config', file, 'run', '--source', 'warehouse']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toMatch(/CRM_TEST_NOT_SET_ANYWHERE .* is not set/);
+  });
+
+  it('a password in the config file is not a setting (schema): exit 3', () => {
+    const file = config('password', { warehouse: { url: source('lines'), password: 'secret' } });
+    const r = run(db, ['--config', file, 'run', '--source', 'warehouse']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/additional properties[\s\S]*password/);
+  });
+
+  it('a missing table, a missing column, a wrong type, an unreachable server: exit 3', async () => {
+    const missing = run(db, ['run', '--source', source('nowhere')]);
+    expect([missing.code, missing.stderr]).toEqual([3, expect.stringMatching(/has no table default\.nowhere/)]);
+    const column = run(db, ['run', '--source', source('no_return')]);
+    expect([column.code, column.stderr]).toEqual([3, expect.stringMatching(/has no column is_return/)]);
+    const type = run(db, ['run', '--source', source('float_money')]);
+    expect([type.code, type.stderr]).toEqual([3, expect.stringMatching(/amount is Float64, crm needs Decimal/)]);
+    const closed = await freePort();
+    const unreachable = run(db, ['run', '--source', `clickhouse://127.0.0.1:${closed}/default.lines`]);
+    expect([unreachable.code, unreachable.stderr]).toEqual([3, expect.stringMatching(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:\d+/)]);
+    // Checked before a store is created.
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('shards that do not split customers (the same table twice): exit 3, nothing recorded', () => {
+    const twice = `clickhouse://127.0.0.1:${port}/shard1.lines`;
+    const file = config('twice', { twice: { url: source('lines'), shards: [twice, twice] } });
+    const r = run(db, ['--config', file, 'run', '--source', 'twice']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/has lines on 2 of the source's shards/);
+    expect(sql(db, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
+  });
+
+  it('--holdout-end with --source: exit 2 (the holdout lines stay on the cluster)', () => {
+    const r = run(db, ['run', '--source', source('lines'), '--as-of', '2025-06-30', '--holdout-end', AS_OF]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--holdout-end with --source/);
+  });
+});
