@@ -343,8 +343,9 @@ export function registerCommands(program: Command): void {
     .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
     .addOption(new Option('--model <model>', 'purchase model: bgnbd (default), pareto-nbd, mbgnbd, or auto (fit all three, pick by the holdout error with --holdout-end, else by BIC; bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
+    .option('--interval <level>', 'level of the intervals of expected purchases and CLV (clv_low/high, expected_purchases_low/high), between 0 and 1 (default 0.9)')
     .option('--json', 'print the run as JSON')
-    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string }, cmd: Command) => {
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; interval?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);

@@ -42,6 +42,7 @@ import {
   type PurchaseModelReport,
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
+import { bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
 import type { RfmSummary } from '../models/rfm-data.js';
@@ -305,6 +306,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const bgModel = fallbackReason === null && chosen === null ? (bgnbd?.model ?? null) : null;
   const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
   const fitted = model !== null;
+  let uncertainty: PurchaseUncertainty | null = null;
   if (model) {
     await timed('bgnbd_predict', async () => {
       const prediction = model.predict(data, horizonUnits);
@@ -323,6 +325,23 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
       await materialize(store, PREDICTIONS, { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium, churn_method: model.key });
       await store.run('DROP TABLE temp.run_predictions_raw');
     });
+    // 3b. Intervals per distinct history from the parameters' uncertainty (models/intervals.ts).
+    uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
+    if (uncertainty) {
+      const u = uncertainty;
+      await timed('intervals', async () => {
+        const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
+        const bounds = historyIntervals(u, data, horizonUnits, settings.interval, (m, d) => discountedPurchasesAll(m, d, clvOptions));
+        await writeDoubleTable(store, 'run_history_intervals', {
+          x: triples.x,
+          t_x_days: triples.t_x_days,
+          T_days: triples.T_days,
+          expected_purchases_low: bounds.expectedPurchasesLow,
+          expected_purchases_high: bounds.expectedPurchasesHigh,
+          discounted_log_sd: bounds.discountedLogSd,
+        });
+      });
+    }
   } else {
     await timed('recency_predict', () => materialize(store, RECENCY_PREDICTIONS, { high: settings.churn_tiers.high, medium: settings.churn_tiers.medium }));
   }
@@ -393,6 +412,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // Every customer once, purchases and contracts.
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
+        if (uncertainty) await timed('write_intervals', () => writeIntervals(store, runId, settings.interval, uncertainty!, spendUncertainty(gammaUsable ? gamma : null)));
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
         const summary: RunSummary = {
@@ -526,6 +546,37 @@ async function compareModels(
     }),
     'holdout',
     customers,
+  );
+}
+
+/**
+ * The run's intervals (store/schema.ts migration 18): the bounds per distinct history staged in
+ * temp.run_history_intervals, and the run's row with the level and the covariances the
+ * customer_metrics view and crm forecast read.
+ */
+async function writeIntervals(store: Store, runId: number, level: number, u: PurchaseUncertainty, spend: SpendUncertainty | null): Promise<void> {
+  await store.run(
+    `INSERT INTO history_intervals
+     SELECT ${runId}, CAST(x AS INTEGER), CAST(t_x_days AS INTEGER), CAST(T_days AS INTEGER),
+            expected_purchases_low, expected_purchases_high, discounted_log_sd
+     FROM temp.run_history_intervals`,
+  );
+  await store.run('DROP TABLE temp.run_history_intervals');
+  await store.run(
+    `INSERT INTO run_intervals (run_id, level, z, method, model, purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance)
+     VALUES ($1, $2, $3, 'delta_log', $4, $5, $6::DOUBLE[], $7, $8, $9, $10::DOUBLE[])`,
+    [
+      runId,
+      level,
+      zOfLevel(level),
+      u.key,
+      JSON.stringify(u.params),
+      JSON.stringify(u.covariance.flat()),
+      spend?.p ?? null,
+      spend?.q ?? null,
+      spend?.v ?? null,
+      spend ? JSON.stringify(spend.covariance.flat()) : null,
+    ],
   );
 }
 

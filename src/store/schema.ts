@@ -889,6 +889,88 @@ ${REFRESH_OWNERS_IN_EFFECT_SQL};
 ALTER TABLE runs ADD COLUMN model_choice JSON;  -- --model auto: basis (holdout|bic), chosen, and per model its key, log_likelihood, parameters, bic, holdout_mae, aucs, converged, chosen, excluded
 `,
   },
+  {
+    version: 18,
+    description: 'intervals (issue #12 §3): history_intervals and run_intervals; customer_metrics gains clv_low, clv_high, expected_purchases_low, expected_purchases_high',
+    // The bounds come from the parameters' sampling uncertainty (models/intervals.ts: the delta
+    // method on the log scale). Expected purchases depend on a customer only through the purchase
+    // history (x, t_x, T), so their bounds are stored once per run and distinct history, with the
+    // sd of ln(discounted expected purchases); CLV's bounds add the Gamma-Gamma's spread, a function
+    // of the customer's expected order value and x given the run's Gamma-Gamma estimate and
+    // covariance (run_intervals), so the view derives them (store only what cannot be derived, as
+    // migration 13 did for contracts). The view of before is kept under another name and read
+    // as it is, so this migration adds four columns at the end and changes nothing else. Runs
+    // before this migration, fallback runs and BG/NBD fits at a boundary limit have NULL bounds.
+    sql: `
+CREATE TABLE history_intervals (
+  run_id                  INTEGER NOT NULL,
+  x                       INTEGER NOT NULL,  -- repeat purchase days (bgnbd_x)
+  t_x_days                INTEGER NOT NULL,  -- last_purchase - first_purchase
+  T_days                  INTEGER NOT NULL,  -- as_of - first_purchase
+  expected_purchases_low  DOUBLE,
+  expected_purchases_high DOUBLE,
+  discounted_log_sd       DOUBLE             -- sd of ln(discounted expected purchases), the purchase side of CLV's interval
+);
+
+CREATE TABLE run_intervals (
+  run_id              INTEGER NOT NULL,
+  level               DOUBLE  NOT NULL,  -- e.g. 0.9 (crm run --interval, models.interval)
+  z                   DOUBLE  NOT NULL,  -- the normal quantile of (1 + level) / 2
+  method              VARCHAR NOT NULL,  -- 'delta_log'
+  model               VARCHAR NOT NULL,  -- the purchase model's key
+  purchase_params     JSON    NOT NULL,  -- its estimates by name
+  purchase_covariance DOUBLE[] NOT NULL, -- covariance of its ln params, row by row (models/intervals.ts PARAMETER_ORDER)
+  gg_p                DOUBLE,            -- the Gamma-Gamma estimate (NULL: no usable fit, no spend spread)
+  gg_q                DOUBLE,
+  gg_v                DOUBLE,
+  gg_covariance       DOUBLE[]           -- covariance of (ln p, ln q, ln v), row by row
+);
+
+ALTER VIEW customer_metrics RENAME TO customer_metrics_v17;
+
+CREATE VIEW customer_metrics AS
+WITH spread AS (
+  SELECT m.*,
+         h.expected_purchases_low AS expected_purchases_low_h,
+         h.expected_purchases_high AS expected_purchases_high_h,
+         h.discounted_log_sd,
+         ri.z,
+         -- d ln E[M] / d (ln p, ln q, ln v) at the customer's expected order value, x as the
+         -- Gamma-Gamma formula had it (bgnbd_x for repeat customers, 1: the first day's value).
+         CASE WHEN ri.gg_p IS NOT NULL AND m.expected_order_value > 0 THEN
+           (ri.gg_q - 1) / (ri.gg_p * greatest(m.bgnbd_x, 1) + ri.gg_q - 1) END AS g_p,
+         CASE WHEN ri.gg_p IS NOT NULL AND m.expected_order_value > 0 THEN
+           -ri.gg_q / (ri.gg_p * greatest(m.bgnbd_x, 1) + ri.gg_q - 1) END AS g_q,
+         CASE WHEN ri.gg_p IS NOT NULL AND m.expected_order_value > 0 THEN
+           ri.gg_v * ri.gg_p / (m.expected_order_value * (ri.gg_p * greatest(m.bgnbd_x, 1) + ri.gg_q - 1)) END AS g_v,
+         ri.gg_covariance AS c
+  FROM customer_metrics_v17 m
+  LEFT JOIN run_intervals ri ON ri.run_id = m.run_id
+  LEFT JOIN history_intervals h
+    ON h.run_id = m.run_id
+   AND h.x = m.bgnbd_x
+   AND h.t_x_days = CAST(m.last_purchase - m.first_purchase AS INTEGER)
+   AND h.T_days = CAST(m.as_of - m.first_purchase AS INTEGER)
+),
+bounded AS (
+  SELECT *,
+         sqrt(discounted_log_sd * discounted_log_sd + coalesce(greatest(
+           g_p * g_p * c[1] + g_q * g_q * c[5] + g_v * g_v * c[9]
+           + 2 * (g_p * g_q * c[2] + g_p * g_v * c[3] + g_q * g_v * c[6]), 0), 0)) AS clv_log_sd
+  FROM spread
+)
+SELECT * EXCLUDE (expected_purchases_low_h, expected_purchases_high_h, discounted_log_sd, z, g_p, g_q, g_v, c, clv_log_sd),
+       CAST(clv * exp(-z * clv_log_sd) AS DOUBLE) AS clv_low,
+       CAST(clv * exp(z * clv_log_sd) AS DOUBLE) AS clv_high,
+       expected_purchases_low_h AS expected_purchases_low,
+       expected_purchases_high_h AS expected_purchases_high
+FROM bounded;
+
+CREATE OR REPLACE VIEW customer_latest AS
+SELECT m.* FROM customer_metrics m
+WHERE m.run_id = (SELECT max(run_id) FROM runs);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
