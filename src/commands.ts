@@ -413,7 +413,7 @@ Examples:
               ]),
             ),
           });
-          written = (await exportQuery(store, `SELECT ${FORECAST_COLUMNS.join(', ')} FROM temp.forecast_out ORDER BY row_order`, {
+          written = (await exportQuery(store, `SELECT ${FORECAST_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM temp.forecast_out ORDER BY row_order`, {
             format: format!,
             out: opts.out,
             force: opts.force,
