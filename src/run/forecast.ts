@@ -202,6 +202,8 @@ export interface ForecastOptions {
   runId?: number;
   /** Months to forecast (default: the run's horizon). */
   months?: number;
+  /** A further condition on customer_metrics (crm report --owner: the owner's book). */
+  condition?: string;
 }
 
 /**
@@ -249,7 +251,7 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
             sum(coalesce(expected_order_value, 0)) AS value_sum,
             ${spendTerms}
      FROM customer_metrics
-     WHERE run_id = ${run.run_id} AND purchase_days IS NOT NULL AND ${condition}
+     WHERE run_id = ${run.run_id} AND purchase_days IS NOT NULL AND ${condition} AND ${opts.condition ?? 'TRUE'}
      GROUP BY ALL
      ORDER BY x, t_x_days, T_days`,
   );
