@@ -312,6 +312,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
       const prediction = model.predict(data, horizonUnits);
       const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
       const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
+      // Intervals per distinct history from the parameters' uncertainty (models/intervals.ts);
+      // NULL without a covariance (a BG/NBD boundary limit).
+      uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
+      const u = uncertainty;
+      const n = triples.x.length;
+      const bounds = u
+        ? await timed('intervals', async () => historyIntervals(u, data, horizonUnits, settings.interval, (m, d) => discountedPurchasesAll(m, d, clvOptions)))
+        : { expectedPurchasesLow: new Float64Array(n).fill(NaN), expectedPurchasesHigh: new Float64Array(n).fill(NaN), discountedLogSd: new Float64Array(n).fill(NaN) };
       await writeDoubleTable(store, 'run_predictions_raw', {
         x: triples.x,
         t_x_days: triples.t_x_days,
@@ -320,28 +328,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         p_no_purchase: prediction.pNoPurchase,
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
+        expected_purchases_low: bounds.expectedPurchasesLow,
+        expected_purchases_high: bounds.expectedPurchasesHigh,
+        discounted_log_sd: bounds.discountedLogSd,
       });
       // Per distinct history (~4× fewer than customers on the bench), keyed like run_base.
       await materialize(store, PREDICTIONS, { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium, churn_method: model.key });
       await store.run('DROP TABLE temp.run_predictions_raw');
     });
-    // 3b. Intervals per distinct history from the parameters' uncertainty (models/intervals.ts).
-    uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
-    if (uncertainty) {
-      const u = uncertainty;
-      await timed('intervals', async () => {
-        const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
-        const bounds = historyIntervals(u, data, horizonUnits, settings.interval, (m, d) => discountedPurchasesAll(m, d, clvOptions));
-        await writeDoubleTable(store, 'run_history_intervals', {
-          x: triples.x,
-          t_x_days: triples.t_x_days,
-          T_days: triples.T_days,
-          expected_purchases_low: bounds.expectedPurchasesLow,
-          expected_purchases_high: bounds.expectedPurchasesHigh,
-          discounted_log_sd: bounds.discountedLogSd,
-        });
-      });
-    }
   } else {
     await timed('recency_predict', () => materialize(store, RECENCY_PREDICTIONS, { high: settings.churn_tiers.high, medium: settings.churn_tiers.medium }));
   }
@@ -389,6 +383,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
   // The customer rows are computed and written inside the transaction (run/customers.ts).
   const gg = gammaUsable ? gamma!.params : null;
+  const spend = spendUncertainty(gammaUsable ? gamma : null);
   const metricsParams: RelationParams<CustomerMetricsParam> = {
     run_id: runId,
     previous_run_id: previousRunId,
@@ -401,6 +396,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     gg_p: gg?.p ?? null,
     gg_q: gg?.q ?? null,
     gg_v: gg?.v ?? null,
+    // The intervals (models/intervals.ts): z NULL without them; the spend term needs the Gamma-Gamma's covariance.
+    z: uncertainty ? zOfLevel(settings.interval) : null,
+    gg_covariance: uncertainty && spend ? spend.covariance.flat() : null,
     revenue_drop: settings.key_accounts.revenue_drop,
     churn_risk_rise: settings.key_accounts.churn_risk_rise,
   };
@@ -412,7 +410,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // Every customer once, purchases and contracts.
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
-        if (uncertainty) await timed('write_intervals', () => writeIntervals(store, runId, settings.interval, uncertainty!, spendUncertainty(gammaUsable ? gamma : null)));
+        if (uncertainty) await writeRunIntervals(store, runId, settings.interval, uncertainty, spend);
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
         const summary: RunSummary = {
@@ -550,18 +548,10 @@ async function compareModels(
 }
 
 /**
- * The run's intervals (store/schema.ts migration 18): the bounds per distinct history staged in
- * temp.run_history_intervals, and the run's row with the level and the covariances the
- * customer_metrics view and crm forecast read.
+ * The run's row of run_intervals (store/schema.ts migration 18): the level and both models'
+ * estimates and covariances, which crm forecast reads to draw the band of any group.
  */
-async function writeIntervals(store: Store, runId: number, level: number, u: PurchaseUncertainty, spend: SpendUncertainty | null): Promise<void> {
-  await store.run(
-    `INSERT INTO history_intervals
-     SELECT ${runId}, CAST(x AS INTEGER), CAST(t_x_days AS INTEGER), CAST(T_days AS INTEGER),
-            expected_purchases_low, expected_purchases_high, discounted_log_sd
-     FROM temp.run_history_intervals`,
-  );
-  await store.run('DROP TABLE temp.run_history_intervals');
+async function writeRunIntervals(store: Store, runId: number, level: number, u: PurchaseUncertainty, spend: SpendUncertainty | null): Promise<void> {
   await store.run(
     `INSERT INTO run_intervals (run_id, level, z, method, model, purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance)
      VALUES ($1, $2, $3, 'delta_log', $4, $5, $6::DOUBLE[], $7, $8, $9, $10::DOUBLE[])`,

@@ -891,26 +891,22 @@ ALTER TABLE runs ADD COLUMN model_choice JSON;  -- --model auto: basis (holdout|
   },
   {
     version: 18,
-    description: 'intervals (issue #12 §3): history_intervals and run_intervals; customer_metrics gains clv_low, clv_high, expected_purchases_low, expected_purchases_high',
+    description: 'intervals (issue #12 §3): metrics_customers and customer_metrics gain expected_purchases_low, expected_purchases_high, clv_low, clv_high; run_intervals holds each run\'s level and covariances',
     // The bounds come from the parameters' sampling uncertainty (models/intervals.ts: the delta
-    // method on the log scale). Expected purchases depend on a customer only through the purchase
-    // history (x, t_x, T), so their bounds are stored once per run and distinct history, with the
-    // sd of ln(discounted expected purchases); CLV's bounds add the Gamma-Gamma's spread, a function
-    // of the customer's expected order value and x given the run's Gamma-Gamma estimate and
-    // covariance (run_intervals), so the view derives them (store only what cannot be derived, as
-    // migration 13 did for contracts). The view of before is kept under another name and read
-    // as it is, so this migration adds four columns at the end and changes nothing else. Runs
-    // before this migration, fallback runs and BG/NBD fits at a boundary limit have NULL bounds.
+    // method on the log scale), computed per distinct history and written with each customer's
+    // row (relations/customer-metrics.ts), like expected_purchases. They were first kept per
+    // history in a table of their own, joined by the view: on 2.5M customers every read of
+    // customer_metrics then took 10-20x as long (a count per segment 2.7-3.1 s against
+    // 0.14-0.28 s; DuckDB drops no unused LEFT JOIN, even on a key), so they are stored per
+    // customer: four DOUBLE columns at the end, NULL for runs before this migration. The view is
+    // migration 8's with the four columns appended. run_intervals keeps what crm forecast needs
+    // to draw a band for any group of customers: the level, z and both models' estimates and
+    // covariances.
     sql: `
-CREATE TABLE history_intervals (
-  run_id                  INTEGER NOT NULL,
-  x                       INTEGER NOT NULL,  -- repeat purchase days (bgnbd_x)
-  t_x_days                INTEGER NOT NULL,  -- last_purchase - first_purchase
-  T_days                  INTEGER NOT NULL,  -- as_of - first_purchase
-  expected_purchases_low  DOUBLE,
-  expected_purchases_high DOUBLE,
-  discounted_log_sd       DOUBLE             -- sd of ln(discounted expected purchases), the purchase side of CLV's interval
-);
+ALTER TABLE metrics_customers ADD COLUMN expected_purchases_low DOUBLE;   -- interval of expected_purchases at the run's level (NULL: no intervals)
+ALTER TABLE metrics_customers ADD COLUMN expected_purchases_high DOUBLE;
+ALTER TABLE metrics_customers ADD COLUMN clv_low DOUBLE;                  -- interval of clv (purchase and spend uncertainty)
+ALTER TABLE metrics_customers ADD COLUMN clv_high DOUBLE;
 
 CREATE TABLE run_intervals (
   run_id              INTEGER NOT NULL,
@@ -926,45 +922,62 @@ CREATE TABLE run_intervals (
   gg_covariance       DOUBLE[]           -- covariance of (ln p, ln q, ln v), row by row
 );
 
-ALTER VIEW customer_metrics RENAME TO customer_metrics_v17;
-
-CREATE VIEW customer_metrics AS
-WITH spread AS (
-  SELECT m.*,
-         h.expected_purchases_low AS expected_purchases_low_h,
-         h.expected_purchases_high AS expected_purchases_high_h,
-         h.discounted_log_sd,
-         ri.z,
-         -- d ln E[M] / d (ln p, ln q, ln v) at the customer's expected order value, x as the
-         -- Gamma-Gamma formula had it (bgnbd_x for repeat customers, 1: the first day's value).
-         CASE WHEN ri.gg_p IS NOT NULL AND m.expected_order_value > 0 THEN
-           (ri.gg_q - 1) / (ri.gg_p * greatest(m.bgnbd_x, 1) + ri.gg_q - 1) END AS g_p,
-         CASE WHEN ri.gg_p IS NOT NULL AND m.expected_order_value > 0 THEN
-           -ri.gg_q / (ri.gg_p * greatest(m.bgnbd_x, 1) + ri.gg_q - 1) END AS g_q,
-         CASE WHEN ri.gg_p IS NOT NULL AND m.expected_order_value > 0 THEN
-           ri.gg_v * ri.gg_p / (m.expected_order_value * (ri.gg_p * greatest(m.bgnbd_x, 1) + ri.gg_q - 1)) END AS g_v,
-         ri.gg_covariance AS c
-  FROM customer_metrics_v17 m
-  LEFT JOIN run_intervals ri ON ri.run_id = m.run_id
-  LEFT JOIN history_intervals h
-    ON h.run_id = m.run_id
-   AND h.x = m.bgnbd_x
-   AND h.t_x_days = CAST(m.last_purchase - m.first_purchase AS INTEGER)
-   AND h.T_days = CAST(m.as_of - m.first_purchase AS INTEGER)
-),
-bounded AS (
+CREATE OR REPLACE VIEW customer_metrics AS
+WITH derived AS (
   SELECT *,
-         sqrt(discounted_log_sd * discounted_log_sd + coalesce(greatest(
-           g_p * g_p * c[1] + g_q * g_q * c[5] + g_v * g_v * c[9]
-           + 2 * (g_p * g_q * c[2] + g_p * g_v * c[3] + g_q * g_v * c[6]), 0), 0)) AS clv_log_sd
-  FROM spread
+         CAST(as_of - last_purchase AS INTEGER) AS recency_days,
+         CAST(as_of - first_purchase AS INTEGER) AS tenure_days,
+         CAST(CASE WHEN revenue_previous > 0 THEN revenue_current / revenue_previous - 1 END AS DOUBLE) AS revenue_trend,
+         -- The customer's usual gap between purchase days.
+         CAST(CASE WHEN purchase_days > 1 THEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) END AS INTEGER) AS usual_gap_days
+  FROM metrics_customers
+),
+coded AS (
+  SELECT *,
+         -- The churn reason: the silence (recency_days) against the customer's usual gap.
+         CAST(CASE
+           WHEN purchase_days IS NULL THEN NULL  -- no purchase (a customer with contracts only): no churn reason
+           WHEN purchase_days = 1 AND recency_days = 0 THEN 'first_purchase_today'
+           WHEN purchase_days = 1 THEN 'bought_once'
+           WHEN recency_days = 0 THEN 'last_purchase_today'
+           WHEN recency_days <= usual_gap_days THEN 'within_usual_gap'
+           ELSE 'overdue'
+         END AS VARCHAR) AS churn_reason_code
+  FROM derived
 )
-SELECT * EXCLUDE (expected_purchases_low_h, expected_purchases_high_h, discounted_log_sd, z, g_p, g_q, g_v, c, clv_log_sd),
-       CAST(clv * exp(-z * clv_log_sd) AS DOUBLE) AS clv_low,
-       CAST(clv * exp(z * clv_log_sd) AS DOUBLE) AS clv_high,
-       expected_purchases_low_h AS expected_purchases_low,
-       expected_purchases_high_h AS expected_purchases_high
-FROM bounded;
+SELECT run_id, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines,
+       CAST(gross_revenue / frequency AS DOUBLE) AS avg_order_value,
+       margin, r_score, f_score, m_score, rfm_segment,
+       CAST(purchase_days - 1 AS INTEGER) AS bgnbd_x,
+       CAST((last_purchase - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_t_x,
+       CAST((as_of - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_T,
+       p_alive, churn_risk, p_no_purchase, churn_tier,
+       CAST(CASE churn_reason_code
+         WHEN 'first_purchase_today' THEN 'first purchase today'
+         WHEN 'bought_once' THEN 'bought once, ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago'
+         WHEN 'last_purchase_today' THEN 'last purchase today; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         WHEN 'within_usual_gap' THEN 'last purchase ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         ELSE 'no purchase in ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || '; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+       END AS VARCHAR) AS churn_reason,
+       churn_method, expected_purchases, expected_order_value, clv, value_tier, value_basis,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       CAST(abc_class = 'A' AS BOOLEAN) AS is_key_account,
+       revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
+       CAST(abc_class = 'A' AND at_risk_codes IS NOT NULL AS BOOLEAN) AS key_account_at_risk,
+       CAST(CASE WHEN at_risk_codes IS NOT NULL THEN concat_ws('; ',
+         CASE WHEN list_contains(at_risk_codes, 'revenue_down') THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_up') THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_high') THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
+       ) END AS VARCHAR) AS at_risk_reason,
+       CAST(date_trunc('month', first_purchase) AS DATE) AS cohort_month,
+       as_of, time_unit_days, at_risk_codes,
+       CAST(at_risk_codes IS NOT NULL AS BOOLEAN) AS at_risk,
+       churn_reason_code, usual_gap_days,
+       contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
+       contract_residual_value, next_renewal_due,
+       expected_purchases_low, expected_purchases_high, clv_low, clv_high
+FROM coded;
 
 CREATE OR REPLACE VIEW customer_latest AS
 SELECT m.* FROM customer_metrics m
