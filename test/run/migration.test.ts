@@ -22,8 +22,8 @@ import { createStore } from '../helpers/run.js';
 
 const dirs: string[] = [];
 
-/** The interval columns migration 18 appends to customer_metrics (NULL for runs before it: no history_intervals rows). */
-const INTERVAL_COLUMNS = ['clv_low', 'clv_high', 'expected_purchases_low', 'expected_purchases_high'];
+/** The interval columns migration 18 appends to metrics_customers and customer_metrics (NULL for runs before it). */
+const INTERVAL_COLUMNS = ['expected_purchases_low', 'expected_purchases_high', 'clv_low', 'clv_high'];
 /** customer_metrics' columns of before migration 18 (the stores migrated here have no intervals). */
 const BEFORE_INTERVALS = `* EXCLUDE (${INTERVAL_COLUMNS.join(', ')})`;
 
@@ -37,7 +37,7 @@ const widenedChurnMethod = <C extends { column_name: string; data_type: string }
 
 /** The contract columns migration 8 appends to metrics_customers and customer_metrics (absent before). */
 const CONTRACT_COLUMNS = ['contracts_in_force', 'contract_premium', 'contract_period_unit', 'annual_premium', 'renewal_probability', 'contract_residual_value', 'next_renewal_due'];
-const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c);
+const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c) && !INTERVAL_COLUMNS.includes(c);
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** A version-1 store with one load of 6 transaction lines (3 customers, one return). */
@@ -342,7 +342,7 @@ describe('a version-7 store with runs', () => {
     const stored = (await source.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
     )).map((c) => c.column_name);
-    expect(stored.slice(-CONTRACT_COLUMNS.length)).toEqual(CONTRACT_COLUMNS);
+    expect(stored.slice(-CONTRACT_COLUMNS.length - INTERVAL_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS, ...INTERVAL_COLUMNS]);
     const v7Stored = stored.filter(beforeContracts);
 
     const db = path.join(source.dir, 'v7.duckdb');
