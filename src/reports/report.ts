@@ -78,6 +78,27 @@ export interface ReportForecastRow {
 /** The report's projection: crm forecast by month over 12 months, of all customers or an owner's book (none for a fallback run). */
 export async function reportForecast(store: Store, run: RunRef, owner?: string): Promise<{ rows: ReportForecastRow[]; total: Omit<ReportForecastRow, 'month' | 'month_end'> | null; level: number | null }> {
   if (run.model_status !== 'fitted') return { rows: [], total: null, level: null };
+  // The run's own projection (run_forecast, written by crm run since schema 18); an owner's book,
+  // or a run from before, is computed here (crm forecast's computation).
+  if (owner === undefined) {
+    const stored = await store.all<ReportForecastRow & Record<string, unknown>>(
+      `SELECT month, CAST(month_end AS VARCHAR) AS month_end, expected_purchases, expected_purchases_low, expected_purchases_high, value, value_low, value_high
+       FROM run_forecast WHERE run_id = ${Number(run.run_id)} ORDER BY month NULLS LAST`,
+    );
+    if (stored.length > 0) {
+      const level = await store.value<number>(`SELECT level FROM run_intervals WHERE run_id = ${Number(run.run_id)}`);
+      const t = stored[stored.length - 1];
+      const total = {
+        expected_purchases: t.expected_purchases,
+        expected_purchases_low: t.expected_purchases_low,
+        expected_purchases_high: t.expected_purchases_high,
+        value: t.value,
+        value_low: t.value_low,
+        value_high: t.value_high,
+      };
+      return { rows: stored.slice(0, -1), total, level: level ?? null };
+    }
+  }
   const { computeForecast } = await import('../run/forecast.js');
   const f = await computeForecast(store, {
     by: 'month',

@@ -77,6 +77,8 @@ export interface ForecastResult {
   discount_rate: number;
   periods: ForecastPeriod[];
   total: Omit<ForecastPeriod, 'period' | 'start' | 'end'>;
+  /** Where the time went: histories (SQL), model (TypeScript), sums (SQL). */
+  timings_ms: Record<string, number>;
 }
 
 /** The flags as a scope and a period (exit 2 for two scopes or an unknown period). */
@@ -90,7 +92,7 @@ export function parseForecastFlags(flags: ForecastFlags): { by: ForecastBy; scop
   return { by, scope };
 }
 
-interface RunRow extends Record<string, unknown> {
+export interface RunRow extends Record<string, unknown> {
   run_id: number;
   as_of: string;
   time_unit: string;
@@ -204,13 +206,15 @@ export interface ForecastOptions {
   months?: number;
   /** A further condition on customer_metrics (crm report --owner: the owner's book). */
   condition?: string;
+  /** The run's row as crm run is about to write it (the run's own projection, before runs has it). */
+  run?: RunRow;
 }
 
 /**
  * The forecast of a run for a scope (store open read-only is enough: temp tables only).
  */
 export async function computeForecast(store: Store, opts: ForecastOptions): Promise<ForecastResult> {
-  const run = await runRow(store, opts.runId);
+  const run = opts.run ?? (await runRow(store, opts.runId));
   const { condition, scope } = await scopeCondition(store, run.run_id, opts.scope);
   const intervals = await store.one<IntervalRow>(
     `SELECT level, CAST(purchase_params AS VARCHAR) AS purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance FROM run_intervals WHERE run_id = ${run.run_id}`,
@@ -241,6 +245,13 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
        sum(CASE WHEN expected_order_value > 0 THEN ${gg.v} * ${gg.p} / ${denominator} ELSE 0 END) AS spend_gv`
     : '0 AS spend_gp, 0 AS spend_gq, 0 AS spend_gv';
 
+  const timings: Record<string, number> = {};
+  let clock = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - clock);
+    clock = now;
+  };
   // One row per distinct history of the selected customers, with their count and value sums.
   const histories = await readNumericColumns(
     store,
@@ -255,6 +266,7 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
      GROUP BY ALL
      ORDER BY x, t_x_days, T_days`,
   );
+  lap('histories');
   const n = histories.x.length;
   const customers = histories.customers.reduce((a, b) => a + b, 0);
   const data: RfmSummary = {
@@ -298,23 +310,33 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
     }
     pairColumns[`step_${j}`] = step;
   });
+  lap('model');
   await writeDoubleTable(store, 'forecast_histories', historyColumns);
   await writeDoubleTable(store, 'forecast_steps', pairColumns);
+  // Σ over customers = Σ over (x, T) of the period's step × Σ over its histories of count × P(alive):
+  // the histories are summed per (x, T) first, then joined to the (x, T) × period steps.
+  const perPair = models.flatMap((_, j) => [`sum(customers * alive_${j}) AS alive_customers_${j}`, `sum(value_sum * alive_${j}) AS alive_value_${j}`]);
   const sums = models.flatMap((_, j) => [
-    `sum(h.customers * h.alive_${j} * s.step_${j}) AS purchases_${j}`,
-    `sum(h.value_sum * h.alive_${j} * s.step_${j} * s.discount) AS value_${j}`,
+    `sum(p.alive_customers_${j} * s.step_${j}) AS purchases_${j}`,
+    `sum(p.alive_value_${j} * s.step_${j} * s.discount) AS value_${j}`,
   ]);
   const rows = await store.all<Record<string, number | null>>(
-    `SELECT CAST(s.period AS INTEGER) AS period, ${sums.join(', ')},
-            sum(h.spend_gp * h.alive_0 * s.step_0 * s.discount) AS value_gp,
-            sum(h.spend_gq * h.alive_0 * s.step_0 * s.discount) AS value_gq,
-            sum(h.spend_gv * h.alive_0 * s.step_0 * s.discount) AS value_gv
-     FROM temp.forecast_histories h JOIN temp.forecast_steps s USING (pair)
+    `WITH pairs AS (
+       SELECT pair, ${perPair.join(', ')},
+              sum(spend_gp * alive_0) AS alive_gp, sum(spend_gq * alive_0) AS alive_gq, sum(spend_gv * alive_0) AS alive_gv
+       FROM temp.forecast_histories GROUP BY pair
+     )
+     SELECT CAST(s.period AS INTEGER) AS period, ${sums.join(', ')},
+            sum(p.alive_gp * s.step_0 * s.discount) AS value_gp,
+            sum(p.alive_gq * s.step_0 * s.discount) AS value_gq,
+            sum(p.alive_gv * s.step_0 * s.discount) AS value_gv
+     FROM pairs p JOIN temp.forecast_steps s USING (pair)
      GROUP BY GROUPING SETS ((s.period), ())
      ORDER BY s.period NULLS LAST`,
   );
   await store.run('DROP TABLE temp.forecast_histories');
   await store.run('DROP TABLE temp.forecast_steps');
+  lap('sums');
 
   const z = intervals ? zOfLevel(intervals.level) : null;
   const spendCovariance = intervals?.gg_covariance ? Array.from({ length: 3 }, (_, i) => intervals.gg_covariance!.slice(i * 3, i * 3 + 3).map(Number)) : null;
@@ -360,6 +382,7 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
     discount_rate: discountRate,
     periods: periodRows,
     total: banded(totalRow),
+    timings_ms: timings,
   };
 }
 

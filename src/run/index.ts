@@ -42,6 +42,7 @@ import {
   type PurchaseModelReport,
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
+import { computeForecast, type RunRow } from './forecast.js';
 import { bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
@@ -412,6 +413,22 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         if (uncertainty) await writeRunIntervals(store, runId, settings.interval, uncertainty, spend);
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
+        // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast).
+        if (model) {
+          await timed('forecast', () =>
+            writeRunForecast(store, {
+              run_id: runId,
+              as_of: asOf,
+              time_unit: settings.time_unit,
+              horizon_months: settings.horizon_months,
+              model: model.key,
+              model_status: 'fitted',
+              discount_rate: settings.discount_rate,
+              bgnbd: bgnbd ? JSON.stringify(describeBgNbd(bgnbd)) : null,
+              purchase_model: chosen ? JSON.stringify(chosen.report) : null,
+            }),
+          );
+        }
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),
@@ -568,6 +585,21 @@ async function writeRunIntervals(store: Store, runId: number, level: number, u: 
       spend ? JSON.stringify(spend.covariance.flat()) : null,
     ],
   );
+}
+
+/** Months of the projection each run stores for its report (run_forecast). */
+const RUN_FORECAST_MONTHS = 12;
+
+/** The run's 12-month projection of all its customers (crm forecast's computation) into run_forecast. */
+async function writeRunForecast(store: Store, run: RunRow): Promise<void> {
+  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run });
+  const rows = [...f.periods.map((p) => ({ ...p, month: p.period as number | null, month_end: p.end as string | null })), { ...f.total, month: null, month_end: null }];
+  for (const r of rows) {
+    await store.run(
+      `INSERT INTO run_forecast VALUES ($1, $2, $3::DATE, $4, $5, $6, $7, $8, $9)`,
+      [run.run_id, r.month, r.month_end, r.expected_purchases, r.expected_purchases_low, r.expected_purchases_high, r.value, r.value_low, r.value_high],
+    );
+  }
 }
 
 function daysBetween(a: string, b: string): number {

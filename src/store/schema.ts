@@ -901,7 +901,8 @@ ALTER TABLE runs ADD COLUMN model_choice JSON;  -- --model auto: basis (holdout|
     // customer: four DOUBLE columns at the end, NULL for runs before this migration. The view is
     // migration 8's with the four columns appended. run_intervals keeps what crm forecast needs
     // to draw a band for any group of customers: the level, z and both models' estimates and
-    // covariances.
+    // covariances. run_forecast holds the run's 12-month projection of all its customers, which
+    // the report shows: computing it per report took 6 s on 2.5M customers.
     sql: `
 ALTER TABLE metrics_customers ADD COLUMN expected_purchases_low DOUBLE;   -- interval of expected_purchases at the run's level (NULL: no intervals)
 ALTER TABLE metrics_customers ADD COLUMN expected_purchases_high DOUBLE;
@@ -920,6 +921,18 @@ CREATE TABLE run_intervals (
   gg_q                DOUBLE,
   gg_v                DOUBLE,
   gg_covariance       DOUBLE[]           -- covariance of (ln p, ln q, ln v), row by row
+);
+
+CREATE TABLE run_forecast (
+  run_id                  INTEGER NOT NULL,
+  month                   INTEGER,           -- 1..12 after as_of; NULL: the 12 months together
+  month_end               DATE,
+  expected_purchases      DOUBLE,            -- of all the run's customers (crm forecast's computation)
+  expected_purchases_low  DOUBLE,
+  expected_purchases_high DOUBLE,
+  value                   DOUBLE,            -- discounted to as_of
+  value_low               DOUBLE,
+  value_high              DOUBLE
 );
 
 CREATE OR REPLACE VIEW customer_metrics AS
