@@ -21,8 +21,8 @@
  * var(ln CLV) = var(ln DEP) + var(ln E[M]). The Gamma-Gamma's gradient is analytic:
  * E[M | x, m̄] = p (v + x m̄) / (p x + q − 1) (Fader, Hardie & Lee 2005 "RFM and CLV", eq. 5 of
  * the Gamma-Gamma note), so ∂ln E/∂ln p = (q − 1)/(p x + q − 1), ∂ln E/∂ln q = −q/(p x + q − 1),
- * ∂ln E/∂ln v = v p / (E (p x + q − 1)) — the view customer_metrics computes it per customer
- * (store/schema.ts migration 18), the forecast per history (run/forecast.ts).
+ * ∂ln E/∂ln v = v p / (E (p x + q − 1)) — the run computes it per customer as it writes the row
+ * (models/relations/customer-metrics.ts), the forecast summed per history (run/forecast.ts).
  */
 import type { BgNbdParams } from './bgnbd.js';
 import type { PurchaseModelFit } from './bgnbd-limits.js';

@@ -237,7 +237,10 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
     models = [modelOfRun(run)];
   }
   const gg = intervals && intervals.gg_p !== null ? { p: intervals.gg_p, q: intervals.gg_q!, v: intervals.gg_v! } : null;
-  // d ln E[M] / d ln (p, q, v) per customer, as the customer_metrics view has it (store/schema.ts migration 18).
+  // d ln E[M] / d ln (p, q, v) per customer (relations/customer-metrics.ts has the rule). The x
+  // of the formula is taken as max(bgnbd_x, 1): exact for repeat customers with a positive mean and
+  // one-time buyers; a repeat customer valued by its first day or its own mean gets a slightly
+  // different spend term in a group's band (the customer's own clv_low/high are exact).
   const denominator = gg ? `(${gg.p} * greatest(bgnbd_x, 1) + ${gg.q} - 1)` : '1';
   const spendTerms = gg
     ? `sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (${gg.q} - 1) / ${denominator} ELSE 0 END) AS spend_gp,
