@@ -16,7 +16,7 @@ import { DEFAULT_LANG, type Lang } from './i18n.js';
 import { renderNotebook, type QueryRun } from './notebook.js';
 import { checkOwner, ownerBookCondition, ownerSlug } from './owner-filter.js';
 import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
-import { literal } from '../store/sql.js';
+import { literal, sqlNumber } from '../store/sql.js';
 import { tierValueSql } from '../models/relations/customer-metrics.js';
 import { PURCHASE_MODEL_KEYS, PURCHASE_MODEL_NAMES, PURCHASE_MODEL_PARAMETERS, type PurchaseModelKey } from '../models/purchase-models.js';
 
@@ -125,7 +125,7 @@ function reportForecastSql(forecast: Awaited<ReturnType<typeof reportForecast>> 
   const columns = `month INTEGER, month_end DATE, expected_purchases DOUBLE, expected_purchases_low DOUBLE, expected_purchases_high DOUBLE,
      value DOUBLE, value_low DOUBLE, value_high DOUBLE, level DOUBLE,
      total_purchases DOUBLE, total_purchases_low DOUBLE, total_purchases_high DOUBLE, total_value DOUBLE, total_value_low DOUBLE, total_value_high DOUBLE`;
-  const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'NULL' : String(v));
+  const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'NULL' : sqlNumber(v));
   const rows = (forecast?.rows ?? []).map((r) => {
     const t = forecast!.total!;
     return `(${r.month}, DATE ${literal(r.month_end)}, ${[r.expected_purchases, r.expected_purchases_low, r.expected_purchases_high, r.value, r.value_low, r.value_high, forecast!.level, t.expected_purchases, t.expected_purchases_low, t.expected_purchases_high, t.value, t.value_low, t.value_high].map(num).join(', ')})`;

@@ -22,7 +22,7 @@ import { perturbedModels, purchaseModelAt, quadraticForm, zOfLevel, DELTA_STEP, 
 import type { PurchaseModel } from '../models/bgnbd-limits.js';
 import { groupPairs, type RfmSummary } from '../models/rfm-data.js';
 import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
-import { literal, type Store } from '../store/db.js';
+import { literal, sqlNumber, type Store } from '../store/db.js';
 import { inputError, storeError, usageError } from '../util/errors.js';
 import { formatCount, renderTable } from '../util/format.js';
 
@@ -241,11 +241,13 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
   // of the formula is taken as max(bgnbd_x, 1): exact for repeat customers with a positive mean and
   // one-time buyers; a repeat customer valued by its first day or its own mean gets a slightly
   // different spend term in a group's band (the customer's own clv_low/high are exact).
-  const denominator = gg ? `(${gg.p} * greatest(bgnbd_x, 1) + ${gg.q} - 1)` : '1';
+  // As DOUBLEs: a plain decimal literal is a DECIMAL in DuckDB, and p · x overflows it for heavy buyers.
+  const [p, q, v] = gg ? [sqlNumber(gg.p), sqlNumber(gg.q), sqlNumber(gg.v)] : ['1', '1', '1'];
+  const denominator = `(${p} * greatest(bgnbd_x, 1) + ${q} - 1)`;
   const spendTerms = gg
-    ? `sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (${gg.q} - 1) / ${denominator} ELSE 0 END) AS spend_gp,
-       sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (-${gg.q}) / ${denominator} ELSE 0 END) AS spend_gq,
-       sum(CASE WHEN expected_order_value > 0 THEN ${gg.v} * ${gg.p} / ${denominator} ELSE 0 END) AS spend_gv`
+    ? `sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (${q} - 1) / ${denominator} ELSE 0 END) AS spend_gp,
+       sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (-${q}) / ${denominator} ELSE 0 END) AS spend_gq,
+       sum(CASE WHEN expected_order_value > 0 THEN ${v} * ${p} / ${denominator} ELSE 0 END) AS spend_gv`
     : '0 AS spend_gp, 0 AS spend_gq, 0 AS spend_gv';
 
   const timings: Record<string, number> = {};
