@@ -11,7 +11,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig, type CrmConfig } from './config.js';
 import { GENERATE_DEFAULTS } from './generate/options.js';
 import { EXPORT_FORMATS, formatFromPath, parseColumns, parseFormat, type ExportFormat } from './reports/export-options.js';
-import type { SegmentExportResult } from './reports/export.js';
+import type { ExportResult, SegmentExportResult } from './reports/export.js';
 import { LANGS, parseLang } from './reports/i18n.js';
 import type { DatasetKind } from './ingest/fields.js';
 import type { QueryFormat } from './store/query.js';
@@ -346,8 +346,9 @@ export function registerCommands(program: Command): void {
     .addOption(new Option('--churn-basis <score>', 'what the churn tiers are cut from: p_no_purchase (default: no purchase within the horizon) or churn_risk (1 − P(alive))').choices(['p_no_purchase', 'churn_risk']))
     .option('--covariates <names>', 'covariates of the purchase model, comma-separated: region (customers table), channel (of the first purchase); coefficients and a likelihood-ratio test in crm model show')
     .option('--source <source>', 'read the transactions where they live: clickhouse://HOST:PORT/DATABASE.TABLE or a source NAME from crm.config.json (sources.NAME); the heavy SQL runs on the cluster, the results are written to this store and to crm_customer_metrics on the cluster')
+    .option('--interval <level>', 'level of the intervals of expected purchases and CLV (clv_low/high, expected_purchases_low/high), between 0 and 1 (default 0.9)')
     .option('--json', 'print the run as JSON')
-    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; churnBasis?: string; covariates?: string; source?: string }, cmd: Command) => {
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; churnBasis?: string; covariates?: string; source?: string; interval?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);
@@ -366,6 +367,80 @@ export function registerCommands(program: Command): void {
       const ctx = contextFor(cmd);
       const shown = await modelShow(ctx.storePath, opts.run);
       emit(ctx, shown, formatModelShow);
+    });
+
+  program
+    .command('forecast')
+    .description("expected purchases and discounted value per month (or week) of the latest run's horizon, for all customers, a segment, a value tier or one customer, with the interval from the parameters' uncertainty")
+    .option('--by <period>', 'month (default) or week')
+    .option('--segment <name>', 'only this RFM segment (e.g. "At Risk")')
+    .option('--tier <name>', 'only this value tier (e.g. Gold)')
+    .option('--customer <id>', 'only this customer (exact id)')
+    .option('--run <id>', 'a run other than the latest', integerFlag('--run', { positive: true }))
+    .option('--out <file>', 'also write the table to a file: .csv or .xlsx (audited, as every hand-out)')
+    .option('--force', 'replace the --out file if it exists')
+    .option('--json', 'print as JSON: { run_id, as_of, model, by, scope, customers, level, horizon_months, discount_rate, periods: [{ period, start, end, expected_purchases, expected_purchases_low, expected_purchases_high, value, value_low, value_high }], total }')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  crm forecast
+  crm forecast --by week --segment "At Risk"
+  crm forecast --tier Gold --out out/gold-forecast.xlsx
+  crm forecast --customer C0000049 --json`,
+    )
+    .action(async (opts: { by?: string; segment?: string; tier?: string; customer?: string; run?: number; out?: string; force?: boolean }, cmd: Command) => {
+      const { computeForecast, parseForecastFlags, formatForecast, forecastRows, FORECAST_COLUMNS, scopeLabel } = await import('./run/forecast.js');
+      const ctx = contextFor(cmd);
+      const { by, scope } = parseForecastFlags(opts);
+      const format = opts.out === undefined ? null : formatFromPath(opts.out);
+      if (opts.out !== undefined && format !== 'csv' && format !== 'xlsx') throw usageError(`--out ${opts.out}: name a .csv or .xlsx file`);
+      const { Store } = await import('./store/db.js');
+      const store = await Store.open(ctx.storePath, { readOnly: true });
+      let result;
+      let written: ExportResult | undefined;
+      try {
+        result = await computeForecast(store, { by, scope, runId: opts.run });
+        if (opts.out !== undefined) {
+          const { writeTempRows } = await import('./store/columnar.js');
+          const { exportQuery } = await import('./reports/export.js');
+          const rows = forecastRows(result);
+          await writeTempRows(store, 'forecast_out', {
+            row_order: { type: 'INTEGER', values: rows.map((_, i) => i) },
+            ...Object.fromEntries(
+              FORECAST_COLUMNS.map((c) => [
+                c,
+                c === 'period' || c === 'start' || c === 'end'
+                  ? { type: 'VARCHAR' as const, values: rows.map((r) => (r[c] === null ? null : String(r[c]))) }
+                  : { type: 'DOUBLE' as const, values: rows.map((r) => (r[c] === null ? NaN : Number(r[c]))) },
+              ]),
+            ),
+          });
+          written = (await exportQuery(store, `SELECT ${FORECAST_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM temp.forecast_out ORDER BY row_order`, {
+            format: format!,
+            out: opts.out,
+            force: opts.force,
+            sheetName: 'Forecast',
+            stage: true,
+          }));
+        }
+      } finally {
+        store.close();
+      }
+      if (written) {
+        await auditHandOut(ctx.storePath, {
+          command: 'forecast',
+          what: scopeLabel(scope),
+          path: written.path,
+          runId: result.run_id,
+          customers: result.customers,
+          rows: written.rows,
+          masked: true,
+          details: { format: written.format, by, scope: scope.kind, columns: written.columns },
+        }, stagedHandOut([written.staged!]));
+      }
+      const file = written ? { rows: written.rows, path: written.path, format: written.format, bytes: written.bytes } : null;
+      emit(ctx, written ? { ...result, file } : result, (r) => [...formatForecast(r), ...(file ? ['', `forecast written to ${file.path} (${file.format}, ${formatBytes(file.bytes)})`] : [])]);
     });
 
   program

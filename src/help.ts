@@ -19,6 +19,7 @@ const SUMMARIES: Record<string, string> = {
   generate: 'write synthetic customers, transactions, contracts',
   run: 'score customers: RFM, churn, lifetime value, 80/20',
   'model show': 'fitted model parameters and backtest of a run',
+  forecast: 'expected purchases and value per month, with bands',
   keyaccounts: 'the 80/20 key accounts with trend and churn risk',
   owners: "account managers' books and unowned key accounts",
   'owners assign': 'propose owners for the unowned key accounts',

@@ -98,6 +98,8 @@ export interface BgNbdFit {
   starts: BgNbdStart[];
   /** Asymptotic standard errors (inverse observed information, delta method), or null. */
   standardErrors: BgNbdParams | null;
+  /** Inverse observed information in ln params (parameter order): the asymptotic covariance of ln params (intervals.ts). */
+  covariance: number[][] | null;
   /** Human-readable outcome; names the problem when converged is false. */
   message: string;
   /** Largest |∂(mean log-likelihood)/∂ln θ| at the estimate. */
@@ -767,6 +769,7 @@ function failedFit(message: string, rows: number, customers: number): BgNbdFit {
     evaluations: 0,
     starts: [],
     standardErrors: null,
+    covariance: null,
     message,
     gradientNorm: NaN,
     customers,
@@ -915,6 +918,7 @@ export function fitBgNbd(data: RfmSummary, opts: BgNbdFitOptions = {}): BgNbdFit
     evaluations,
     starts,
     standardErrors,
+    covariance,
     message: messages.join('; '),
     gradientNorm: final.gradNorm,
     customers: prep.totalWeight,

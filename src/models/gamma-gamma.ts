@@ -67,6 +67,8 @@ export interface GammaGammaFit {
   iterations: number;
   starts: GammaGammaStart[];
   standardErrors: GammaGammaParams | null;
+  /** Inverse observed information in ln params (parameter order): the asymptotic covariance of ln params (intervals.ts). */
+  covariance: number[][] | null;
   /** false when q <= 1: the population mean transaction value p v / (q - 1) is infinite. */
   finiteMean: boolean;
   message: string;
@@ -296,6 +298,7 @@ function failedFit(message: string, customers: number): GammaGammaFit {
     iterations: 0,
     starts: [],
     standardErrors: null,
+    covariance: null,
     finiteMean: false,
     message,
     gradientNorm: NaN,
@@ -435,6 +438,7 @@ export function fitGammaGamma(data: SpendSummary, opts: GammaGammaFitOptions = {
     iterations,
     starts,
     standardErrors,
+    covariance,
     finiteMean,
     message: messages.join('; '),
     gradientNorm: best.gradNorm,

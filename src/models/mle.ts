@@ -40,6 +40,11 @@ export interface MleFit<P> {
   iterations: number;
   starts: MleStart<P>[];
   standardErrors: P | null;
+  /**
+   * The inverse observed information in θ = ln params (names' order): the asymptotic covariance
+   * of ln params, which intervals.ts propagates to per-customer predictions. null with no fit.
+   */
+  covariance: number[][] | null;
   message: string;
   /** Largest |∂(mean log-likelihood)/∂ln θ| at the estimate. */
   gradientNorm: number;
@@ -118,6 +123,7 @@ export function failedMle<P>(space: ParameterSpace<P>, message: string, rows: nu
     iterations: 0,
     starts: [],
     standardErrors: null,
+    covariance: null,
     message,
     gradientNorm: NaN,
     customers,
@@ -239,6 +245,7 @@ export function fitMaximumLikelihood<P>(
     iterations,
     starts: records,
     standardErrors,
+    covariance,
     message: messages.join('; '),
     gradientNorm: best.gradNorm,
     customers: likelihood.customers,

@@ -17,6 +17,7 @@ import type { BgNbdParams } from './bgnbd.js';
 import { fitPurchaseModel, modelExpectedPurchasesIfAlive, modelPAliveAll, predictPurchases, type PurchaseModel } from './bgnbd-limits.js';
 import { discountSchedule, type ClvOptions } from './clv.js';
 import { fitMbgNbd, mbgnbdExpectedPurchasesIfAlive, predictMbgNbd, type MbgNbdParams } from './mbgnbd.js';
+import { bgnbdUncertainty, mleUncertainty, type PurchaseUncertainty } from './intervals.js';
 import type { MleFit } from './mle.js';
 import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, predictParetoNbd, type ParetoNbdParams } from './pareto-nbd.js';
 import { groupPairs, type RfmSummary } from './rfm-data.js';
@@ -82,6 +83,8 @@ export interface PurchaseModelChoiceFit {
   /** null when the fit failed (the report's message says why). */
   model: FittedPurchaseModel | null;
   report: PurchaseModelReport;
+  /** The estimate and covariance of ln params, for the intervals (intervals.ts); null when not available. */
+  uncertainty: PurchaseUncertainty | null;
 }
 
 /** The BG/NBD (or its boundary limit) behind the interface. */
@@ -94,7 +97,7 @@ export function fromBgNbd(model: PurchaseModel): FittedPurchaseModel {
   };
 }
 
-function fromParetoNbd(params: ParetoNbdParams): FittedPurchaseModel {
+export function fromParetoNbd(params: ParetoNbdParams): FittedPurchaseModel {
   return {
     key: 'pareto_nbd',
     predict: (data, horizon) => predictParetoNbd(params, data, horizon),
@@ -103,7 +106,7 @@ function fromParetoNbd(params: ParetoNbdParams): FittedPurchaseModel {
   };
 }
 
-function fromMbgNbd(params: MbgNbdParams): FittedPurchaseModel {
+export function fromMbgNbd(params: MbgNbdParams): FittedPurchaseModel {
   return {
     key: 'mbgnbd',
     predict: (data, horizon) => predictMbgNbd(params, data, horizon),
@@ -136,6 +139,7 @@ export function fitChosenPurchaseModel(key: PurchaseModelKey, data: RfmSummary):
     return {
       key,
       model: fit.model ? fromBgNbd(fit.model) : null,
+      uncertainty: bgnbdUncertainty(fit),
       report: {
         ...params,
         boundary: fit.model?.boundary ?? null,
@@ -150,10 +154,10 @@ export function fitChosenPurchaseModel(key: PurchaseModelKey, data: RfmSummary):
   }
   if (key === 'pareto_nbd') {
     const fit = fitParetoNbd(data);
-    return { key, model: fit.converged ? fromParetoNbd(fit.params) : null, report: reportOf(fit) };
+    return { key, model: fit.converged ? fromParetoNbd(fit.params) : null, report: reportOf(fit), uncertainty: mleUncertainty(key, fit) };
   }
   const fit = fitMbgNbd(data);
-  return { key, model: fit.converged ? fromMbgNbd(fit.params) : null, report: reportOf(fit) };
+  return { key, model: fit.converged ? fromMbgNbd(fit.params) : null, report: reportOf(fit), uncertainty: mleUncertainty(key, fit) };
 }
 
 /**

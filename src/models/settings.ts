@@ -21,6 +21,8 @@ export interface ModelSettings {
   horizon_months: number;
   /** Annual discount rate for CLV (0.1 = 10 %). */
   discount_rate: number;
+  /** Level of the intervals of expected purchases and CLV (0.9 = 90 %; models/intervals.ts). */
+  interval: number;
   rfm: {
     /** Number of quantile bins per score (scores 1…bins). */
     bins: number;
@@ -76,6 +78,7 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   time_unit: 'week',
   horizon_months: 12,
   discount_rate: 0.1,
+  interval: 0.9,
   rfm: { bins: 5, segments: DEFAULT_SEGMENT_RULES },
   value_tiers: [
     { name: 'Platinum', top_share: 0.05 },

@@ -16,7 +16,7 @@ import { DEFAULT_LANG, type Lang } from './i18n.js';
 import { renderNotebook, type QueryRun, type RenderPhases } from './notebook.js';
 import { checkOwner, ownerBookCondition, ownerSlug } from './owner-filter.js';
 import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
-import { literal } from '../store/sql.js';
+import { literal, sqlNumber } from '../store/sql.js';
 import { tierValueSql } from '../models/relations/customer-metrics.js';
 import { PURCHASE_MODEL_KEYS, PURCHASE_MODEL_NAMES, PURCHASE_MODEL_PARAMETERS, type PurchaseModelKey } from '../models/purchase-models.js';
 
@@ -56,7 +56,87 @@ export const REPORT_VIEWS = {
   report_contracts: '`contract_metrics` of the run: one row per contract scored (empty when the run had no contracts)',
   report_renewals_due: 'the contracts of the run up for renewal (active or in grace), with days_until_due (negative: in grace, due now)',
   report_contract_retention: '`contract_retention` of the run: observed and fitted survival per plan (plan NULL: the whole book) and period',
+  report_forecast:
+    "the next 12 months of the run's customers (of the book, for an owner), one row per month (crm forecast's): month, month_end, expected_purchases, value (discounted) with their _low and _high bounds, level (the interval's, NULL without intervals), and the 12 months' totals (total_purchases, total_value with their _low and _high); empty when the run fell back",
 } as const;
+
+/** Months the report projects (crm forecast's computation, whatever the run's horizon). */
+const REPORT_FORECAST_MONTHS = 12;
+
+/** One month of the report's projection (report_forecast). */
+export interface ReportForecastRow {
+  month: number;
+  month_end: string;
+  expected_purchases: number;
+  expected_purchases_low: number | null;
+  expected_purchases_high: number | null;
+  value: number;
+  value_low: number | null;
+  value_high: number | null;
+}
+
+/** The report's projection: crm forecast by month over 12 months, of all customers or an owner's book (none for a fallback run). */
+export async function reportForecast(store: Store, run: RunRef, owner?: string): Promise<{ rows: ReportForecastRow[]; total: Omit<ReportForecastRow, 'month' | 'month_end'> | null; level: number | null }> {
+  if (run.model_status !== 'fitted') return { rows: [], total: null, level: null };
+  // A covariate run's customers carry the covariate model, which crm forecast does not project.
+  if (await store.value<boolean>(`SELECT coalesce(CAST(json_extract(covariates, '$.used') AS BOOLEAN), false) FROM runs WHERE run_id = ${Number(run.run_id)}`)) {
+    return { rows: [], total: null, level: null };
+  }
+  // The run's own projection (run_forecast, written by crm run since schema 18); an owner's book,
+  // or a run from before, is computed here (crm forecast's computation).
+  if (owner === undefined) {
+    const stored = await store.all<ReportForecastRow & Record<string, unknown>>(
+      `SELECT month, CAST(month_end AS VARCHAR) AS month_end, expected_purchases, expected_purchases_low, expected_purchases_high, value, value_low, value_high
+       FROM run_forecast WHERE run_id = ${Number(run.run_id)} ORDER BY month NULLS LAST`,
+    );
+    if (stored.length > 0) {
+      const level = await store.value<number>(`SELECT level FROM run_intervals WHERE run_id = ${Number(run.run_id)}`);
+      const t = stored[stored.length - 1];
+      const total = {
+        expected_purchases: t.expected_purchases,
+        expected_purchases_low: t.expected_purchases_low,
+        expected_purchases_high: t.expected_purchases_high,
+        value: t.value,
+        value_low: t.value_low,
+        value_high: t.value_high,
+      };
+      return { rows: stored.slice(0, -1), total, level: level ?? null };
+    }
+  }
+  const { computeForecast } = await import('../run/forecast.js');
+  const f = await computeForecast(store, {
+    by: 'month',
+    scope: { kind: 'all' },
+    runId: run.run_id,
+    months: REPORT_FORECAST_MONTHS,
+    condition: owner === undefined ? undefined : ownerBookCondition(literal(owner)),
+  });
+  const rows = f.periods.map((p) => ({
+    month: p.period,
+    month_end: p.end,
+    expected_purchases: p.expected_purchases,
+    expected_purchases_low: p.expected_purchases_low,
+    expected_purchases_high: p.expected_purchases_high,
+    value: p.value,
+    value_low: p.value_low,
+    value_high: p.value_high,
+  }));
+  return { rows, total: f.total, level: f.level };
+}
+
+/** report_forecast on a notebook's connection, from the rows computed on the store (a dozen rows). */
+function reportForecastSql(forecast: Awaited<ReturnType<typeof reportForecast>> | undefined): string[] {
+  const columns = `month INTEGER, month_end DATE, expected_purchases DOUBLE, expected_purchases_low DOUBLE, expected_purchases_high DOUBLE,
+     value DOUBLE, value_low DOUBLE, value_high DOUBLE, level DOUBLE,
+     total_purchases DOUBLE, total_purchases_low DOUBLE, total_purchases_high DOUBLE, total_value DOUBLE, total_value_low DOUBLE, total_value_high DOUBLE`;
+  const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'NULL' : sqlNumber(v));
+  const rows = (forecast?.rows ?? []).map((r) => {
+    const t = forecast!.total!;
+    return `(${r.month}, DATE ${literal(r.month_end)}, ${[r.expected_purchases, r.expected_purchases_low, r.expected_purchases_high, r.value, r.value_low, r.value_high, forecast!.level, t.expected_purchases, t.expected_purchases_low, t.expected_purchases_high, t.value, t.value_low, t.value_high].map(num).join(', ')})`;
+  });
+  const create = `CREATE OR REPLACE TEMP TABLE report_forecast (${columns})`;
+  return rows.length === 0 ? [create] : [create, `INSERT INTO report_forecast VALUES ${rows.join(', ')}`];
+}
 
 export interface RunRef {
   run_id: number;
@@ -161,7 +241,7 @@ export function bookCustomersSql(id: number, owner: string): string {
  * Create the report views for run `runId` on a notebook's connection (temporary: the store is not
  * written); with `owner`, of that owner's book (see bookCustomersSql).
  */
-export async function createReportViews(conn: DuckDBConnection, runId: number, owner?: string): Promise<void> {
+export async function createReportViews(conn: DuckDBConnection, runId: number, owner?: string, forecast?: Awaited<ReturnType<typeof reportForecast>>): Promise<void> {
   const id = Number(runId);
   if (!Number.isInteger(id)) throw new Error(`createReportViews: bad run id ${runId}`);
   const inBook = owner === undefined ? 'TRUE' : ownerBookCondition(literal(owner));
@@ -210,6 +290,8 @@ export async function createReportViews(conn: DuckDBConnection, runId: number, o
     `CREATE OR REPLACE TEMP VIEW report_renewals_due AS
      SELECT *, ${DAYS_UNTIL_DUE_SQL} AS days_until_due FROM report_contracts WHERE ${UP_FOR_RENEWAL_SQL}`,
     `CREATE OR REPLACE TEMP VIEW report_contract_retention AS SELECT * FROM contract_retention WHERE run_id = ${id}`,
+    // The 12-month projection (run/forecast.ts), computed on the store before the notebook runs.
+    ...reportForecastSql(forecast),
     `CREATE OR REPLACE TEMP VIEW report_rejects AS
      SELECT load_id, kind, source_file, source_sheet, source_row, reason, column_name FROM rejects
      WHERE load_id IN (SELECT load_id FROM report_loads)`,
@@ -225,7 +307,8 @@ export async function createReportViews(conn: DuckDBConnection, runId: number, o
 export async function reportViewsFor(store: Store, runId?: number): Promise<((conn: DuckDBConnection) => Promise<void>) | undefined> {
   if (runId === undefined && !(await store.value<number>('SELECT count(*) FROM runs'))) return undefined;
   const run = await resolveReportRun(store, runId);
-  return (conn) => createReportViews(conn, run.run_id);
+  const forecast = await reportForecast(store, run);
+  return (conn) => createReportViews(conn, run.run_id, undefined, forecast);
 }
 
 export interface ReportOptions {
@@ -271,6 +354,7 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
     const run = await resolveReportRun(store, opts.runId);
     if (opts.owner !== undefined) await checkOwner(store, opts.owner);
     const openMs = performance.now() - started;
+    const forecast = await reportForecast(store, run, opts.owner);
     const result = await renderNotebook(opts.notebook ?? REPORT_NOTEBOOK, {
       store,
       outDir: opts.outDir,
@@ -278,7 +362,7 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
       htmlName: reportFileName(lang, opts.owner),
       reporter: opts.reporter,
       now: opts.now,
-      prepare: (conn) => createReportViews(conn, run.run_id, opts.owner),
+      prepare: (conn) => createReportViews(conn, run.run_id, opts.owner, forecast),
     });
     // An owner's report hands out that book only: its audit row counts the book, not the run.
     const customers =

@@ -171,7 +171,9 @@ export async function runCovariateStep(input: CovariateStepInput): Promise<Covar
   await store.run(`UPDATE temp.run_base SET history_key = k.covariate_key FROM temp.run_customer_covariate_keys k WHERE run_base.customer_id = k.customer_id`);
   const key = historyKeyFields('CAST(covariate_key AS BIGINT)');
   await store.run(`CREATE OR REPLACE TEMP TABLE run_predictions_raw AS
-    SELECT ${key.x} AS x, ${key.txDays} AS t_x_days, ${key.tDays} AS T_days, p_alive, p_no_purchase, expected_purchases, discounted_purchases
+    SELECT ${key.x} AS x, ${key.txDays} AS t_x_days, ${key.tDays} AS T_days, p_alive, p_no_purchase, expected_purchases, discounted_purchases,
+           -- No intervals for the covariate model yet (models/intervals.ts propagates the plain models' covariances only).
+           NULL::DOUBLE AS expected_purchases_low, NULL::DOUBLE AS expected_purchases_high, NULL::DOUBLE AS discounted_log_sd
     FROM temp.run_covariate_predictions`);
   await materialize(store, PREDICTIONS, { ...input.tiers, churn_method: input.model });
   if (input.holdoutUnits !== null) {

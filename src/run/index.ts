@@ -42,6 +42,8 @@ import {
   type PurchaseModelReport,
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
+import { computeForecast, type RunRow } from './forecast.js';
+import { bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
 import type { RfmSummary } from '../models/rfm-data.js';
@@ -326,11 +328,20 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const bgModel = fallbackReason === null && chosen === null ? (bgnbd?.model ?? null) : null;
   const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
   const fitted = model !== null;
+  let uncertainty: PurchaseUncertainty | null = null;
   if (model) {
     await timed('bgnbd_predict', async () => {
       const prediction = model.predict(data, horizonUnits);
       const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
       const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
+      // Intervals per distinct history from the parameters' uncertainty (models/intervals.ts);
+      // NULL without a covariance (a BG/NBD boundary limit).
+      uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
+      const u = uncertainty;
+      const n = triples.x.length;
+      const bounds = u
+        ? await timed('intervals', async () => historyIntervals(u, data, horizonUnits, settings.interval, (m, d) => discountedPurchasesAll(m, d, clvOptions)))
+        : { expectedPurchasesLow: new Float64Array(n).fill(NaN), expectedPurchasesHigh: new Float64Array(n).fill(NaN), discountedLogSd: new Float64Array(n).fill(NaN) };
       await writeDoubleTable(store, 'run_predictions_raw', {
         x: triples.x,
         t_x_days: triples.t_x_days,
@@ -339,6 +350,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         p_no_purchase: prediction.pNoPurchase,
         expected_purchases: prediction.expectedPurchases,
         discounted_purchases: discounted,
+        expected_purchases_low: bounds.expectedPurchasesLow,
+        expected_purchases_high: bounds.expectedPurchasesHigh,
+        discounted_log_sd: bounds.discountedLogSd,
       });
       // Per distinct history (~4× fewer than customers on the bench), keyed like run_base.
       await materialize(store, PREDICTIONS, { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium, churn_method: model.key });
@@ -372,6 +386,10 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
       ),
     );
   }
+
+  // The intervals and the stored projection describe the model without covariates: a run whose
+  // customers carry the covariate model's predictions has neither (NULL bounds, no run_forecast).
+  if (covariates?.used) uncertainty = null;
 
   // 4. Gamma-Gamma on the mean value of repeat purchases
   let gamma: GammaGammaFit | null = null;
@@ -417,6 +435,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
   // The customer rows are computed and written inside the transaction (run/customers.ts).
   const gg = gammaUsable ? gamma!.params : null;
+  const spend = spendUncertainty(gammaUsable ? gamma : null);
   const metricsParams: RelationParams<CustomerMetricsParam> = {
     run_id: runId,
     previous_run_id: previousRunId,
@@ -429,6 +448,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     gg_p: gg?.p ?? null,
     gg_q: gg?.q ?? null,
     gg_v: gg?.v ?? null,
+    // The intervals (models/intervals.ts): z NULL without them; the spend term needs the Gamma-Gamma's covariance.
+    z: uncertainty ? zOfLevel(settings.interval) : null,
+    gg_covariance: uncertainty && spend ? spend.covariance.flat() : null,
     revenue_drop: settings.key_accounts.revenue_drop,
     churn_risk_rise: settings.key_accounts.churn_risk_rise,
   };
@@ -440,7 +462,25 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // Every customer once, purchases and contracts.
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
+        if (uncertainty) await writeRunIntervals(store, runId, settings.interval, uncertainty, spend);
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
+        // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast).
+        if (model && !covariates?.used) {
+          await timed('forecast', () =>
+            writeRunForecast(store, {
+              run_id: runId,
+              as_of: asOf,
+              time_unit: settings.time_unit,
+              horizon_months: settings.horizon_months,
+              model: model.key,
+              model_status: 'fitted',
+              discount_rate: settings.discount_rate,
+              bgnbd: bgnbd ? JSON.stringify(describeBgNbd(bgnbd)) : null,
+              purchase_model: chosen ? JSON.stringify(chosen.report) : null,
+              covariates_used: false,
+            }),
+          );
+        }
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),
@@ -677,6 +717,44 @@ async function compareModels(
     'holdout',
     customers,
   );
+}
+
+/**
+ * The run's row of run_intervals (store/schema.ts migration 18): the level and both models'
+ * estimates and covariances, which crm forecast reads to draw the band of any group.
+ */
+async function writeRunIntervals(store: Store, runId: number, level: number, u: PurchaseUncertainty, spend: SpendUncertainty | null): Promise<void> {
+  await store.run(
+    `INSERT INTO run_intervals (run_id, level, z, method, model, purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance)
+     VALUES ($1, $2, $3, 'delta_log', $4, $5, $6::DOUBLE[], $7, $8, $9, $10::DOUBLE[])`,
+    [
+      runId,
+      level,
+      zOfLevel(level),
+      u.key,
+      JSON.stringify(u.params),
+      JSON.stringify(u.covariance.flat()),
+      spend?.p ?? null,
+      spend?.q ?? null,
+      spend?.v ?? null,
+      spend ? JSON.stringify(spend.covariance.flat()) : null,
+    ],
+  );
+}
+
+/** Months of the projection each run stores for its report (run_forecast). */
+const RUN_FORECAST_MONTHS = 12;
+
+/** The run's 12-month projection of all its customers (crm forecast's computation) into run_forecast. */
+async function writeRunForecast(store: Store, run: RunRow): Promise<void> {
+  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run });
+  const rows = [...f.periods.map((p) => ({ ...p, month: p.period as number | null, month_end: p.end as string | null })), { ...f.total, month: null, month_end: null }];
+  for (const r of rows) {
+    await store.run(
+      `INSERT INTO run_forecast VALUES ($1, $2, $3::DATE, $4, $5, $6, $7, $8, $9)`,
+      [run.run_id, r.month, r.month_end, r.expected_purchases, r.expected_purchases_low, r.expected_purchases_high, r.value, r.value_low, r.value_high],
+    );
+  }
 }
 
 function daysBetween(a: string, b: string): number {

@@ -32,6 +32,8 @@ export interface RunFlags {
   covariates?: string;
   /** --source: clickhouse://HOST:PORT/DATABASE.TABLE or a crm.config.json sources entry (run/source.ts). */
   source?: string;
+  /** --interval: level of the intervals, 0 < p < 1 (default 0.9, models.interval). */
+  interval?: string | number;
 }
 
 export interface RunOptions {
@@ -77,6 +79,7 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
     if (!Number.isInteger(h) || h < 1 || h > 120) throw usageError(`--horizon ${flags.horizon}: a whole number of months from 1 to 120`);
     settings.horizon_months = h;
   }
+  if (flags.interval !== undefined) settings.interval = parseIntervalLevel(String(flags.interval));
   if (flags.share !== undefined) settings.key_accounts = { ...settings.key_accounts, share: parseShare(String(flags.share)) };
   const asOf = checkDate('--as-of', flags.asOf);
   const holdoutEnd = checkDate('--holdout-end', flags.holdoutEnd);
@@ -145,6 +148,13 @@ export function checkDatesAgainstData(options: Pick<RunOptions, 'asOf' | 'holdou
   return asOf;
 }
 
+/** --interval's level: strictly between 0 and 1 (exit 2 otherwise). */
+export function parseIntervalLevel(value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== '' && n > 0 && n < 1)) throw usageError(`--interval ${value}: a level between 0 and 1, e.g. 0.9 for 90% intervals`);
+  return n;
+}
+
 export function parseShare(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n <= 1)) throw usageError(`--share ${value}: a share between 0 and 1, e.g. 0.8`);
@@ -165,6 +175,7 @@ function validateSettings(s: ModelSettings): void {
   } else {
     problems.push(...validateSegmentRules(s.rfm.segments, s.rfm.bins));
   }
+  if (!(typeof s.interval === 'number' && s.interval > 0 && s.interval < 1)) problems.push('models.interval: a level between 0 and 1, e.g. 0.9 for 90% intervals');
   if (!(s.discount_rate >= 0 && s.discount_rate < 1)) problems.push('models.discount_rate: from 0 to 1 (0.1 = 10% a year)');
   if (!(s.churn_tiers.medium > 0 && s.churn_tiers.medium < s.churn_tiers.high && s.churn_tiers.high < 1)) {
     problems.push('models.churn_tiers: 0 < medium < high < 1');

@@ -890,6 +890,114 @@ ALTER TABLE runs ADD COLUMN model_choice JSON;  -- --model auto: basis (holdout|
 `,
   },
   {
+    version: 18,
+    description: 'intervals (issue #12 §3): metrics_customers and customer_metrics gain expected_purchases_low, expected_purchases_high, clv_low, clv_high; run_intervals holds each run\'s level and covariances',
+    // The bounds come from the parameters' sampling uncertainty (models/intervals.ts: the delta
+    // method on the log scale), computed per distinct history and written with each customer's
+    // row (relations/customer-metrics.ts), like expected_purchases. They were first kept per
+    // history in a table of their own, joined by the view: on 2.5M customers every read of
+    // customer_metrics then took 10-20x as long (a count per segment 2.7-3.1 s against
+    // 0.14-0.28 s; DuckDB drops no unused LEFT JOIN, even on a key), so they are stored per
+    // customer: four DOUBLE columns at the end, NULL for runs before this migration. The view is
+    // migration 8's with the four columns appended. run_intervals keeps what crm forecast needs
+    // to draw a band for any group of customers: the level, z and both models' estimates and
+    // covariances. run_forecast holds the run's 12-month projection of all its customers, which
+    // the report shows: computing it per report took 6 s on 2.5M customers.
+    sql: `
+ALTER TABLE metrics_customers ADD COLUMN expected_purchases_low DOUBLE;   -- interval of expected_purchases at the run's level (NULL: no intervals)
+ALTER TABLE metrics_customers ADD COLUMN expected_purchases_high DOUBLE;
+ALTER TABLE metrics_customers ADD COLUMN clv_low DOUBLE;                  -- interval of clv (purchase and spend uncertainty)
+ALTER TABLE metrics_customers ADD COLUMN clv_high DOUBLE;
+
+CREATE TABLE run_intervals (
+  run_id              INTEGER NOT NULL,
+  level               DOUBLE  NOT NULL,  -- e.g. 0.9 (crm run --interval, models.interval)
+  z                   DOUBLE  NOT NULL,  -- the normal quantile of (1 + level) / 2
+  method              VARCHAR NOT NULL,  -- 'delta_log'
+  model               VARCHAR NOT NULL,  -- the purchase model's key
+  purchase_params     JSON    NOT NULL,  -- its estimates by name
+  purchase_covariance DOUBLE[] NOT NULL, -- covariance of its ln params, row by row (models/intervals.ts PARAMETER_ORDER)
+  gg_p                DOUBLE,            -- the Gamma-Gamma estimate (NULL: no usable fit, no spend spread)
+  gg_q                DOUBLE,
+  gg_v                DOUBLE,
+  gg_covariance       DOUBLE[]           -- covariance of (ln p, ln q, ln v), row by row
+);
+
+CREATE TABLE run_forecast (
+  run_id                  INTEGER NOT NULL,
+  month                   INTEGER,           -- 1..12 after as_of; NULL: the 12 months together
+  month_end               DATE,
+  expected_purchases      DOUBLE,            -- of all the run's customers (crm forecast's computation)
+  expected_purchases_low  DOUBLE,
+  expected_purchases_high DOUBLE,
+  value                   DOUBLE,            -- discounted to as_of
+  value_low               DOUBLE,
+  value_high              DOUBLE
+);
+
+CREATE OR REPLACE VIEW customer_metrics AS
+WITH derived AS (
+  SELECT *,
+         CAST(as_of - last_purchase AS INTEGER) AS recency_days,
+         CAST(as_of - first_purchase AS INTEGER) AS tenure_days,
+         CAST(CASE WHEN revenue_previous > 0 THEN revenue_current / revenue_previous - 1 END AS DOUBLE) AS revenue_trend,
+         -- The customer's usual gap between purchase days.
+         CAST(CASE WHEN purchase_days > 1 THEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) END AS INTEGER) AS usual_gap_days
+  FROM metrics_customers
+),
+coded AS (
+  SELECT *,
+         -- The churn reason: the silence (recency_days) against the customer's usual gap.
+         CAST(CASE
+           WHEN purchase_days IS NULL THEN NULL  -- no purchase (a customer with contracts only): no churn reason
+           WHEN purchase_days = 1 AND recency_days = 0 THEN 'first_purchase_today'
+           WHEN purchase_days = 1 THEN 'bought_once'
+           WHEN recency_days = 0 THEN 'last_purchase_today'
+           WHEN recency_days <= usual_gap_days THEN 'within_usual_gap'
+           ELSE 'overdue'
+         END AS VARCHAR) AS churn_reason_code
+  FROM derived
+)
+SELECT run_id, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines,
+       CAST(gross_revenue / frequency AS DOUBLE) AS avg_order_value,
+       margin, r_score, f_score, m_score, rfm_segment,
+       CAST(purchase_days - 1 AS INTEGER) AS bgnbd_x,
+       CAST((last_purchase - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_t_x,
+       CAST((as_of - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_T,
+       p_alive, churn_risk, p_no_purchase, churn_tier,
+       CAST(CASE churn_reason_code
+         WHEN 'first_purchase_today' THEN 'first purchase today'
+         WHEN 'bought_once' THEN 'bought once, ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago'
+         WHEN 'last_purchase_today' THEN 'last purchase today; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         WHEN 'within_usual_gap' THEN 'last purchase ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         ELSE 'no purchase in ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || '; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+       END AS VARCHAR) AS churn_reason,
+       churn_method, expected_purchases, expected_order_value, clv, value_tier, value_basis,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       CAST(abc_class = 'A' AS BOOLEAN) AS is_key_account,
+       revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
+       CAST(abc_class = 'A' AND at_risk_codes IS NOT NULL AS BOOLEAN) AS key_account_at_risk,
+       CAST(CASE WHEN at_risk_codes IS NOT NULL THEN concat_ws('; ',
+         CASE WHEN list_contains(at_risk_codes, 'revenue_down') THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_up') THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_high') THEN 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END
+       ) END AS VARCHAR) AS at_risk_reason,
+       CAST(date_trunc('month', first_purchase) AS DATE) AS cohort_month,
+       as_of, time_unit_days, at_risk_codes,
+       CAST(at_risk_codes IS NOT NULL AS BOOLEAN) AS at_risk,
+       churn_reason_code, usual_gap_days,
+       contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
+       contract_residual_value, next_renewal_due,
+       expected_purchases_low, expected_purchases_high, clv_low, clv_high
+FROM coded;
+
+CREATE OR REPLACE VIEW customer_latest AS
+SELECT m.* FROM customer_metrics m
+WHERE m.run_id = (SELECT max(run_id) FROM runs);
+`,
+  },
+  {
     version: 21,
     description: 'crm run --covariates: runs.covariates holds the covariate model (levels, coefficients with standard errors, likelihood-ratio test)',
     // Issue #12 §5 (run/covariates.ts): NULL for runs without --covariates.

@@ -46,6 +46,7 @@ const READERS: [string, () => string[], (v: Record<string, unknown>) => void][] 
   ['quality', () => ['--db', db, 'quality'], (v) => expect(v).toHaveProperty('tables')],
   ['model show', () => ['--db', db, 'model', 'show'], (v) => expect(v).toMatchObject({ run_id: 1 })],
   ['keyaccounts', () => ['--db', db, 'keyaccounts'], (v) => expect(Array.isArray(v.accounts)).toBe(true)],
+  ['forecast', () => ['--db', db, 'forecast'], (v) => expect(v).toMatchObject({ run_id: 1, by: 'month', scope: { kind: 'all' } })],
   ['customer', () => ['--db', db, 'customer', customerId], (v) => expect(v).toMatchObject({ customer_id: customerId })],
   ['generate', () => ['generate', '--customers', '20', '--out', path.join(dir, 'generated')], (v) => expect(v).toMatchObject({ options: { customers: 20 } })],
   ['export segment', () => ['--db', db, 'export', 'segment', 'keyaccounts', '--out', path.join(dir, 'exports', 'k.xlsx'), '--force'], (v) => expect(v).toMatchObject({ target: 'keyaccounts', format: 'xlsx' })],
@@ -273,13 +274,13 @@ describe('help', () => {
     for (const l of listed) expect(l).toMatch(/^ {2}[a-z]/);
     const names = listed.map((l) => l.trim().split(/\s{2,}/)[0]);
     expect(names).toEqual(
-      expect.arrayContaining(['ingest <kind> <files...>', 'quality', 'run', 'model show', 'keyaccounts', 'customer [query]', 'export segment <name>', 'export segments', 'notebook render <file>']),
+      expect.arrayContaining(['ingest <kind> <files...>', 'quality', 'run', 'model show', 'forecast', 'keyaccounts', 'customer [query]', 'export segment <name>', 'export segments', 'notebook render <file>']),
     );
     expect(r.stdout).toContain('Examples:\n  crm ingest customers');
     expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 internal error \(a bug\), 2 usage,\s+3 input, 4 store/);
   });
 
-  it.each(['ingest', 'quality', 'query', 'generate', 'run', 'model show', 'keyaccounts', 'customer', 'export segments', 'notebook render'])(
+  it.each(['ingest', 'quality', 'query', 'generate', 'run', 'model show', 'forecast', 'keyaccounts', 'customer', 'export segments', 'notebook render'])(
     'crm %s --help: usage, description and options, exit 0',
     (command) => {
       const r = crm([...command.split(' '), '--help']);

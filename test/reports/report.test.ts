@@ -14,7 +14,7 @@ import { formatNumber, formatDate } from '../../src/reports/i18n.js';
 const MAX_BYTES = 5 * 1024 * 1024;
 
 /** Charts of every fitted run; the backtest chart only for runs that have one. */
-const CHARTS = ['revenue-by-month', 'pareto', 'segments', 'rfm-heatmap', 'churn-risk', 'cohort-retention', 'clv-distribution', 'rejects'];
+const CHARTS = ['revenue-by-month', 'pareto', 'segments', 'rfm-heatmap', 'churn-risk', 'cohort-retention', 'clv-distribution', 'forecast', 'rejects'];
 
 let store: ReportStore;
 let out: string;
@@ -60,8 +60,8 @@ function kpiValues(page: string): Record<string, string> {
 
 describe('crm report on the sample store', () => {
   test('prints where the report is, its size, chart count and time; --json says the same', () => {
-    expect(textOutput).toMatch(new RegExp(`^${escapeRe(path.join(out, 'report.html'))} \\(\\d+(\\.\\d+)? (KB|MB), 8 charts, [\\d.]+ (ms|s); run 2 as of 2025-12-31\\)\\n$`));
-    expect(jsonResult).toMatchObject({ run_id: 1, as_of: '2025-06-30', lang: 'en', model_status: 'fitted', charts: 9 });
+    expect(textOutput).toMatch(new RegExp(`^${escapeRe(path.join(out, 'report.html'))} \\(\\d+(\\.\\d+)? (KB|MB), 9 charts, [\\d.]+ (ms|s); run 2 as of 2025-12-31\\)\\n$`));
+    expect(jsonResult).toMatchObject({ run_id: 1, as_of: '2025-06-30', lang: 'en', model_status: 'fitted', charts: 10 });
     expect(jsonResult.htmlFile).toBe(path.join(store.dir, 'run1', 'report.html'));
     expect(jsonResult.bytes).toBe(Buffer.byteLength(html.run1));
     expect(typeof jsonResult.ms).toBe('number');
@@ -94,7 +94,7 @@ describe('crm report on the sample store', () => {
     expect(html.en).toContain('This run has no backtest. Run 1 has one');
     const run1Charts = fs.readdirSync(path.join(store.dir, 'run1', 'charts'));
     expect(run1Charts).toContain('backtest.png');
-    expect(run1Charts.filter((f) => f.endsWith('.png')).length).toBe(9);
+    expect(run1Charts.filter((f) => f.endsWith('.png')).length).toBe(10);
   });
 
   test('every chart has a title and a takeaway; charts embed aggregates, not customers', () => {
@@ -111,6 +111,26 @@ describe('crm report on the sample store', () => {
       expect(datasets.reduce((a, d) => a + d.length, 0), chart.id).toBeLessThanOrEqual(36 * 24);
       for (const row of datasets.flat()) expect(Object.keys(row), chart.id).not.toContain('customer_id');
     }
+  });
+
+  test('the 12-month projection is crm forecast’s: the chart’s months and band, the sentence’s totals', () => {
+    const forecast = JSON.parse(crm(['--db', store.db, 'forecast', '--json']).stdout) as {
+      periods: { value: number; value_low: number; value_high: number }[];
+      total: { value: number; value_low: number; value_high: number };
+      level: number;
+    };
+    const chart = pageData(html.en).charts.find((c) => c.id === 'forecast')!;
+    const rows = Object.values((chart.spec.datasets ?? {}) as Record<string, { month: number; value: number; value_low: number; value_high: number }[]>).flat();
+    expect(rows.map((r) => r.month)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    rows.forEach((r, k) => {
+      expect(r.value).toBeCloseTo(forecast.periods[k].value, 6);
+      expect(r.value_low).toBeCloseTo(forecast.periods[k].value_low, 6);
+      expect(r.value_high).toBeCloseTo(forecast.periods[k].value_high, 6);
+    });
+    const money = (v: number) => formatNumber('en', v, 'money');
+    expect(html.en).toContain(`Customers are expected to bring ${money(forecast.total.value)} over the next 12 months`);
+    expect(html.en).toContain(`(${money(forecast.total.value_low)} to ${money(forecast.total.value_high)} over the 12 months)`);
+    expect(html.zh).toContain('阴影区间为模型抽样不确定性的 90% 区间');
   });
 
   test('KPI cards show the values that independent SQL finds', () => {

@@ -22,9 +22,22 @@ import { createStore } from '../helpers/run.js';
 
 const dirs: string[] = [];
 
+/** The interval columns migration 18 appends to metrics_customers and customer_metrics (NULL for runs before it). */
+const INTERVAL_COLUMNS = ['expected_purchases_low', 'expected_purchases_high', 'clv_low', 'clv_high'];
+/** customer_metrics' columns of before migration 18 (the stores migrated here have no intervals). */
+const BEFORE_INTERVALS = `* EXCLUDE (${INTERVAL_COLUMNS.join(', ')})`;
+
+/**
+ * Migration 12 widened churn_method's ENUM in metrics_customers; a DuckDB view keeps the column
+ * types it was created with, so customer_metrics showed the narrower ENUM until migration 18
+ * recreated the view over it. Columns of before, as the view shows them now.
+ */
+const widenedChurnMethod = <C extends { column_name: string; data_type: string }>(columns: C[]): C[] =>
+  columns.map((c) => (c.column_name === 'churn_method' ? { ...c, data_type: "ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd')" } : c));
+
 /** The contract columns migration 8 appends to metrics_customers and customer_metrics (absent before). */
 const CONTRACT_COLUMNS = ['contracts_in_force', 'contract_premium', 'contract_period_unit', 'annual_premium', 'renewal_probability', 'contract_residual_value', 'next_renewal_due'];
-const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c);
+const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c) && !INTERVAL_COLUMNS.includes(c);
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** A version-1 store with one load of 6 transaction lines (3 customers, one return). */
@@ -127,7 +140,7 @@ describe('a version-2 store with runs', () => {
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'customer_metrics' ORDER BY ordinal_position",
     ))
       .map((c) => c.column_name)
-      .filter((c) => !['as_of', 'time_unit_days', 'at_risk_codes', 'at_risk', 'churn_reason_code', 'usual_gap_days'].includes(c))
+      .filter((c) => !['as_of', 'time_unit_days', 'at_risk_codes', 'at_risk', 'churn_reason_code', 'usual_gap_days', ...INTERVAL_COLUMNS].includes(c))
       .filter(beforeContracts);
     expect(V2_COLUMNS).toHaveLength(45);
     // Version 2 stored 0 as the previous window's revenue where today's runs store NULL (the data
@@ -299,13 +312,13 @@ describe('a version-5 store with runs', () => {
     try {
       expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       // (Migration 8 appends the contract columns: NULL for these customers.)
-      expect((await columnsOf(migrated)).slice(0, before.columns.length)).toEqual(before.columns);
+      expect((await columnsOf(migrated)).slice(0, before.columns.length)).toEqual(widenedChurnMethod(before.columns as { column_name: string; data_type: string }[]));
       const v5Columns = (before.columns as { column_name: string }[]).map((c) => c.column_name).join(', ');
       expect(await migrated.all(`SELECT ${v5Columns} FROM customer_metrics ORDER BY run_id, customer_id`)).toEqual(before.rows);
       expect(await migrated.all(`SELECT ${v5Columns} FROM customer_latest ORDER BY run_id, customer_id`)).toEqual(before.latest);
       // The same rows as the source store, written by today's run.
       await migrated.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      expect(await migrated.value('SELECT count(*) FROM (SELECT * FROM customer_metrics EXCEPT ALL SELECT * FROM src.customer_metrics)')).toBe(0);
+      expect(await migrated.value(`SELECT count(*) FROM (SELECT ${BEFORE_INTERVALS} FROM customer_metrics EXCEPT ALL SELECT ${BEFORE_INTERVALS} FROM src.customer_metrics)`)).toBe(0);
       await migrated.run('DETACH src');
       const kinds = await migrated.all(
         `SELECT table_name AS name, 'table' AS kind FROM duckdb_tables() WHERE table_name IN ('customer_metrics', 'metrics_customers')
@@ -329,7 +342,7 @@ describe('a version-7 store with runs', () => {
     const stored = (await source.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
     )).map((c) => c.column_name);
-    expect(stored.slice(-CONTRACT_COLUMNS.length)).toEqual(CONTRACT_COLUMNS);
+    expect(stored.slice(-CONTRACT_COLUMNS.length - INTERVAL_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS, ...INTERVAL_COLUMNS]);
     const v7Stored = stored.filter(beforeContracts);
 
     const db = path.join(source.dir, 'v7.duckdb');
@@ -363,18 +376,21 @@ describe('a version-7 store with runs', () => {
       expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       const view = await columnsOf(migrated, 'customer_metrics');
       // Existing columns keep their order, names and types; the contract columns come last.
-      expect(view.slice(0, 51).map((c) => [c.column_name, c.data_type])).toEqual(before.view.map((c) => [c.column_name, c.data_type]));
-      expect(view.slice(51).map((c) => [c.column_name, c.data_type])).toEqual([
+      expect(view.slice(0, 51).map((c) => [c.column_name, c.data_type])).toEqual(widenedChurnMethod(before.view).map((c) => [c.column_name, c.data_type]));
+      expect(view.slice(51, 58).map((c) => [c.column_name, c.data_type])).toEqual([
         ['contracts_in_force', 'INTEGER'], ['contract_premium', 'DOUBLE'], ['contract_period_unit', 'VARCHAR'], ['annual_premium', 'DOUBLE'],
         ['renewal_probability', 'DOUBLE'], ['contract_residual_value', 'DOUBLE'], ['next_renewal_due', 'DATE'],
       ]);
+      // Migration 18 appends the intervals: NULL for runs written before it.
+      expect(view.slice(58).map((c) => [c.column_name, c.data_type])).toEqual(INTERVAL_COLUMNS.map((c) => [c, 'DOUBLE']));
+      expect(await migrated.value(`SELECT count(*) FROM customer_latest WHERE ${INTERVAL_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR ')}`)).toBe(0);
       const v7Columns = before.view.map((c) => c.column_name).join(', ');
       expect(await migrated.all(`SELECT ${v7Columns} FROM customer_metrics ORDER BY run_id, customer_id`)).toEqual(before.rows);
       expect(await migrated.all(`SELECT ${v7Columns} FROM customer_latest ORDER BY run_id, customer_id`)).toEqual(before.latest);
       expect(await migrated.value(`SELECT count(*) FROM customer_metrics WHERE ${CONTRACT_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR ')}`)).toBe(0);
       // The same rows as the source store, written by today's run.
       await migrated.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      expect(await migrated.value('SELECT count(*) FROM (SELECT * FROM customer_metrics EXCEPT ALL SELECT * FROM src.customer_metrics)')).toBe(0);
+      expect(await migrated.value(`SELECT count(*) FROM (SELECT ${BEFORE_INTERVALS} FROM customer_metrics EXCEPT ALL SELECT ${BEFORE_INTERVALS} FROM src.customer_metrics)`)).toBe(0);
       await migrated.run('DETACH src');
 
       // NOT NULL kept only where every customer has a value: ids, run constants and the value tier.

@@ -24,6 +24,12 @@
  *     otherwise, or without a usable Gamma-Gamma fit ($gg_p NULL): their own mean net value per
  *       purchase day (≥ 0).
  * - CLV = discounted expected purchases × expected order value (NULL without a fitted BG/NBD).
+ * - Intervals (models/intervals.ts, the delta method on the log scale): expected purchases'
+ *   bounds per history (run_predictions); CLV's clv · exp(∓ $z · sd) with
+ *   sd² = discounted_log_sd² + g' Σ g, g = ∇ ln E[M] in (ln p, ln q, ln v) at the x the expected
+ *   order value used — (q − 1)/(p x + q − 1), −q/(p x + q − 1), v p/(E (p x + q − 1)) — and Σ
+ *   the Gamma-Gamma's covariance ($gg_covariance, row by row; NULL: no spend term, as for the
+ *   customers whose value is their own mean). $z NULL: no intervals (all four NULL).
  * - Every customer once: the purchase part (customers in run_base) and the contract part
  *   (customer-contracts.ts: customers in the run's contract_metrics) joined on customer_id. A
  *   customer with contracts only has NULL purchase columns — dates, counts, money, RFM, churn
@@ -78,6 +84,8 @@ export type CustomerMetricsParam =
   | 'gg_p'
   | 'gg_q'
   | 'gg_v'
+  | 'z'
+  | 'gg_covariance'
   | 'revenue_drop'
   | 'churn_risk_rise';
 
@@ -88,8 +96,9 @@ export const CUSTOMER_METRICS: Relation<CustomerMetricsParam> = {
 WITH customer_contracts AS (${CUSTOMER_CONTRACTS.sql}
 ),
 gamma_gamma AS (
-  -- NULL parameters: no usable Gamma-Gamma fit.
-  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v
+  -- NULL parameters: no usable Gamma-Gamma fit. z NULL: no intervals; covariance NULL: no spend term.
+  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v,
+         CAST($z AS DOUBLE) AS z, CAST($gg_covariance AS DOUBLE[]) AS c
 ),
 previous AS (
   SELECT customer_id, churn_risk AS previous_churn_risk
@@ -109,6 +118,11 @@ scored AS (
               WHEN gg.p IS NOT NULL AND b.first_day_value > 0
                 THEN gg.p * (gg.v + b.first_day_value) / (gg.p + gg.q - 1)
               ELSE greatest(b.monetary / b.purchase_days, 0) END AS expected_order_value,
+         -- The x of the Gamma-Gamma formula above (NULL: the value is the customer's own mean, no spend term).
+         CASE WHEN gg.p IS NOT NULL AND b.bgnbd_x > 0 AND b.repeat_mean_value > 0 THEN b.bgnbd_x
+              WHEN gg.p IS NOT NULL AND b.first_day_value > 0 THEN 1 END AS gg_x,
+         pr.expected_purchases_low, pr.expected_purchases_high, pr.discounted_log_sd,
+         gg.z, gg.c, gg.p AS gg_p, gg.q AS gg_q, gg.v AS gg_v,
          CAST(b.pareto_revenue AS DOUBLE) AS net_revenue,
          CAST(pl.revenue_rank AS INTEGER) AS revenue_rank,
          CASE WHEN b.pareto_revenue > 0 THEN CAST(b.pareto_revenue AS DOUBLE) / pl.positive_total ELSE 0 END AS revenue_share,
@@ -127,12 +141,20 @@ valued AS (
   SELECT *,
          $segment_cells[(r_score - 1) * $rfm_bins * $rfm_bins + (f_score - 1) * $rfm_bins + m_score] AS rfm_segment,
          discounted_purchases * expected_order_value AS clv,
+         -- g = ∇ ln E[M] in (ln p, ln q, ln v); its quadratic form with the covariance (row by row).
+         (gg_q - 1) / (gg_p * gg_x + gg_q - 1) AS g_p,
+         -gg_q / (gg_p * gg_x + gg_q - 1) AS g_q,
+         gg_v * gg_p / (expected_order_value * (gg_p * gg_x + gg_q - 1)) AS g_v,
          -- The stored view's own expression (one home: relations/trend-windows.ts).
          ${REVENUE_TREND_SQL} AS revenue_trend
   FROM scored
 ),
 flagged AS (
   SELECT *,
+         -- sd of ln CLV: the purchase side, plus the spend side where the value is a Gamma-Gamma mean.
+         sqrt(discounted_log_sd * discounted_log_sd + coalesce(greatest(
+           g_p * g_p * c[1] + g_q * g_q * c[5] + g_v * g_v * c[9]
+           + 2 * (g_p * g_q * c[2] + g_p * g_v * c[3] + g_q * g_v * c[6]), 0), 0)) AS clv_log_sd,
          coalesce(revenue_trend <= -CAST($revenue_drop AS DOUBLE), false) AS revenue_down,
          coalesce(churn_risk - previous_churn_risk >= CAST($churn_risk_rise AS DOUBLE), false) AS churn_risk_up,
          churn_tier = 'high' AS churn_risk_high
@@ -144,6 +166,10 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
        p_alive, churn_risk, p_no_purchase, churn_tier, churn_method,
        expected_purchases, expected_order_value, clv,
        CASE WHEN $fitted THEN 'clv' ELSE 'net_revenue' END AS value_basis,
+       CASE WHEN z IS NOT NULL THEN expected_purchases_low END AS expected_purchases_low,
+       CASE WHEN z IS NOT NULL THEN expected_purchases_high END AS expected_purchases_high,
+       clv * exp(-z * clv_log_sd) AS clv_low,
+       clv * exp(z * clv_log_sd) AS clv_high,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
        -- Built only for the customers with a reason (NULL for the others, most of them).
@@ -160,7 +186,7 @@ FROM flagged
 -- Every customer once: purchase only (no contract row), contracts only (NULL purchase columns), or both.
 FULL OUTER JOIN customer_contracts USING (customer_id)`,
   params: [
-    'gg_p', 'gg_q', 'gg_v', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
+    'gg_p', 'gg_q', 'gg_v', 'z', 'gg_covariance', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
     'revenue_drop', 'churn_risk_rise', 'run_id', 'fitted', 'as_of', 'time_unit_days',
   ],
 };

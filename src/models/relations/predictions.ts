@@ -9,7 +9,8 @@
  * - fitted (`PREDICTIONS`): the purchase model's numbers per history ($churn_method names it:
  *   bgnbd, pareto_nbd or mbgnbd, models/purchase-models.ts), written by the run into
  *   temp.run_predictions_raw (x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases,
- *   discounted_purchases) — the maths is in TypeScript (models/bgnbd*.ts, clv.ts);
+ *   discounted_purchases, and the intervals' expected_purchases_low/high and discounted_log_sd —
+ *   NULL without them, models/intervals.ts) — the maths is in TypeScript (models/bgnbd*.ts, clv.ts);
  * - recency fallback (`RECENCY_PREDICTIONS`, when the models cannot be fitted): churn risk is the
  *   percent rank of recency_days among all scored customers (models/churn.ts). Recency is
  *   T − t_x, a function of the history, so this too is one row per history: the rank is counted
@@ -30,6 +31,9 @@ SELECT history_key,
        p_no_purchase,
        expected_purchases,
        discounted_purchases,
+       expected_purchases_low,
+       expected_purchases_high,
+       discounted_log_sd,
        CASE WHEN tier_risk >= CAST($high AS DOUBLE) THEN 'high'
             WHEN tier_risk >= CAST($medium AS DOUBLE) THEN 'medium'
             ELSE 'low' END AS churn_tier,
@@ -42,7 +46,8 @@ export const PREDICTIONS: Relation<'tier_basis' | 'high' | 'medium' | 'churn_met
   sql: `
 WITH histories AS (
   SELECT CAST(x AS BIGINT) AS x, CAST(t_x_days AS BIGINT) AS t_x_days, CAST(T_days AS BIGINT) AS T_days,
-         p_alive, p_no_purchase, expected_purchases, discounted_purchases
+         p_alive, p_no_purchase, expected_purchases, discounted_purchases,
+         expected_purchases_low, expected_purchases_high, discounted_log_sd
   FROM temp.run_predictions_raw
 ),
 risks AS (
@@ -52,6 +57,9 @@ risks AS (
          p_no_purchase,
          expected_purchases,
          discounted_purchases,
+         expected_purchases_low,
+         expected_purchases_high,
+         discounted_log_sd,
          CASE WHEN $tier_basis = 'p_no_purchase' THEN p_no_purchase ELSE 1 - p_alive END AS tier_risk,
          CAST($churn_method AS VARCHAR) AS churn_method
   FROM histories
@@ -90,6 +98,9 @@ risks AS (
          NULL::DOUBLE AS p_no_purchase,
          NULL::DOUBLE AS expected_purchases,
          NULL::DOUBLE AS discounted_purchases,
+         NULL::DOUBLE AS expected_purchases_low,
+         NULL::DOUBLE AS expected_purchases_high,
+         NULL::DOUBLE AS discounted_log_sd,
          r.recency_risk AS tier_risk,
          'recency' AS churn_method
   FROM histories h JOIN recency_risks r USING (recency_days)

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionalExpectedValue } from '../../../src/models/gamma-gamma.js';
+import { quadraticForm, spendLogGradient } from '../../../src/models/intervals.js';
 import { insertInto, materialize, parametersOf, rowsOf, type Relation } from '../../../src/models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS } from '../../../src/models/relations/backtest.js';
 import { CUSTOMER_METRICS } from '../../../src/models/relations/customer-metrics.js';
@@ -76,8 +77,8 @@ describe('every relation', () => {
 describe('predictions', () => {
   it('key each history like run_base and set the churn tier at the thresholds (≥ high, ≥ medium)', async () => {
     await store.run(`CREATE OR REPLACE TEMP TABLE run_predictions_raw AS SELECT COLUMNS(*)::DOUBLE FROM (VALUES
-      (0.0, 0.0, 10.0, 1.0, 0.2, 0.5, 0.4), (1.0, 5.0, 10.0, 0.4, 0.7, 0.3, 0.2), (2.0, 3.0, 30.0, 0.7, 0.5, 0.1, 0.1), (3.0, 3.0, 40.0, 0.75, 0.1, 0.1, 0.1))
-      t(x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases, discounted_purchases)`);
+      (0.0, 0.0, 10.0, 1.0, 0.2, 0.5, 0.4, 0.4, 0.6, 0.1), (1.0, 5.0, 10.0, 0.4, 0.7, 0.3, 0.2, 0.2, 0.4, 0.1), (2.0, 3.0, 30.0, 0.7, 0.5, 0.1, 0.1, 0.05, 0.2, 0.3), (3.0, 3.0, 40.0, 0.75, 0.1, 0.1, 0.1, 0.08, 0.12, 0.1))
+      t(x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases, discounted_purchases, expected_purchases_low, expected_purchases_high, discounted_log_sd)`);
     await materialize(store, PREDICTIONS, { tier_basis: 'churn_risk', high: 0.6, medium: 0.3, churn_method: 'bgnbd' });
     const rows = await store.all('SELECT history_key, churn_risk, churn_tier, churn_method FROM temp.run_predictions ORDER BY history_key');
     expect(rows).toEqual([
@@ -144,6 +145,8 @@ const metricsParams = (over: Partial<Record<string, unknown>> = {}) => ({
   gg_p: GG.p,
   gg_q: GG.q,
   gg_v: GG.v,
+  z: null,
+  gg_covariance: null,
   revenue_drop: 0.25,
   churn_risk_rise: 0.15,
   ...over,
@@ -162,8 +165,10 @@ describe('customer metrics', () => {
     await writeLevels([[120, 1, 0.6, 200, 'A'], [80, 2, 1, 200, 'B']]);
     const keyOf = async (id: string) => (await store.value<number>(`SELECT history_key FROM temp.run_base WHERE customer_id = '${id}'`))!;
     await store.run(`CREATE OR REPLACE TEMP TABLE run_predictions (history_key BIGINT, p_alive DOUBLE, churn_risk DOUBLE, p_no_purchase DOUBLE,
-      expected_purchases DOUBLE, discounted_purchases DOUBLE, churn_tier VARCHAR, churn_method VARCHAR)`);
-    await store.run(`INSERT INTO run_predictions VALUES ($1, 0.4, 0.6, 0.5, 2, 1.5, 'high', 'bgnbd'), ($2, 1, 0, 0.3, 1, 0.8, 'low', 'bgnbd'), ($3, 0.9, 0.1, 0.2, 0.5, 0.4, 'low', 'bgnbd')`,
+      expected_purchases DOUBLE, discounted_purchases DOUBLE, churn_tier VARCHAR, churn_method VARCHAR,
+      expected_purchases_low DOUBLE, expected_purchases_high DOUBLE, discounted_log_sd DOUBLE)`);
+    await store.run(`INSERT INTO run_predictions VALUES ($1, 0.4, 0.6, 0.5, 2, 1.5, 'high', 'bgnbd', 1.5, 2.6, 0.2), ($2, 1, 0, 0.3, 1, 0.8, 'low', 'bgnbd', 0.8, 1.3, 0.1),
+      ($3, 0.9, 0.1, 0.2, 0.5, 0.4, 'low', 'bgnbd', 0.4, 0.6, 0.3)`,
       [await keyOf('R'), await keyOf('O'), await keyOf('N')]);
     await store.run('DELETE FROM metrics_customers');
     await store.run(`INSERT INTO metrics_customers (run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days, monetary, gross_revenue,
@@ -200,6 +205,37 @@ describe('customer metrics', () => {
         run_id: 2, as_of: AS_OF, time_unit_days: 7 },
     ]);
     expect(ev.R).toBe((6 * (15 + 2 * 45)) / (6 * 2 + 4 - 1));
+  });
+
+  it('intervals: expected purchases’ bounds per history; clv · exp(∓ z sd), sd² = discounted_log_sd² + the Gamma-Gamma term at the x its value used; all NULL without z', async () => {
+    const covariance = [[0.04, 0.01, -0.005], [0.01, 0.09, 0.02], [-0.005, 0.02, 0.0625]];
+    const z = 1.6448536269514722;
+    await materialize(store, CUSTOMER_METRICS, metricsParams({ z, gg_covariance: covariance.flat() }));
+    const rows = await store.all<Record<string, number | string | null>>(
+      `SELECT customer_id, clv, clv_low, clv_high, expected_purchases_low, expected_purchases_high FROM temp.run_customer_metrics ORDER BY customer_id`,
+    );
+    const bounds = (clv: number, logSd: number, x: number | null, ev: number) => {
+      const spend = x === null ? 0 : quadraticForm(spendLogGradient(GG, x, ev), covariance);
+      const sd = Math.sqrt(logSd * logSd + spend);
+      return [clv * Math.exp(-z * sd), clv * Math.exp(z * sd)];
+    };
+    const evR = conditionalExpectedValue(GG, 2, 45);
+    const evO = conditionalExpectedValue(GG, 1, 80);
+    // R: repeat customer (x = 2); O: one purchase day (x = 1, its first day); N: own mean (0), no spend term.
+    const expected: Record<string, [number, number, number, number]> = {
+      R: [...bounds(1.5 * evR, 0.2, 2, evR), 1.5, 2.6] as [number, number, number, number],
+      O: [...bounds(0.8 * evO, 0.1, 1, evO), 0.8, 1.3] as [number, number, number, number],
+      N: [0, 0, 0.4, 0.6],
+    };
+    for (const row of rows) {
+      const [low, high, epLow, epHigh] = expected[row.customer_id as string];
+      expect(row.clv_low as number, `${row.customer_id}`).toBeCloseTo(low, 9);
+      expect(row.clv_high as number, `${row.customer_id}`).toBeCloseTo(high, 9);
+      expect([row.expected_purchases_low, row.expected_purchases_high]).toEqual([epLow, epHigh]);
+    }
+    await materialize(store, CUSTOMER_METRICS, metricsParams());
+    const none = await store.all(`SELECT count(*) AS n FROM temp.run_customer_metrics WHERE coalesce(clv_low, clv_high, expected_purchases_low, expected_purchases_high) IS NOT NULL`);
+    expect(none).toEqual([{ n: 0 }]);
   });
 
   it('use each customer\'s own mean value without a Gamma-Gamma fit, and rank net revenue in the fallback', async () => {

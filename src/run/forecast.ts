@@ -1,0 +1,444 @@
+/**
+ * `crm forecast` (issue #12 §3): expected purchases and discounted value per period of a run's
+ * horizon, for all customers, a segment, a value tier or one customer, with the band of the
+ * parameters' sampling uncertainty (models/intervals.ts).
+ *
+ * Period k covers (t_(k−1), t_k] after the as-of date; its expected purchases are
+ * E[X(t_k) | history] − E[X(t_(k−1)) | history] = P(alive) · (E[X(t_k) | alive] − E[X(t_(k−1)) | alive]),
+ * and its value those purchases × the customer's expected order value (Gamma-Gamma, the
+ * customer_metrics column), discounted to the as-of date at the run's rate. By month the steps
+ * and discount factors are clv.ts's (monthly steps, valued at each month's end), so the periods'
+ * values add up to the customers' clv; by week the steps are weeks, discounted at each week's end.
+ *
+ * The work is per distinct history: SQL counts the selected customers per history (x, t_x, T)
+ * and sums their expected order values (and the Gamma-Gamma gradient terms of the band); the
+ * model (TypeScript) evaluates P(alive) per history and E[X(t) | alive] per distinct (x, T) and
+ * period, under the estimate and each perturbed parameter; SQL multiplies by the counts and sums.
+ * Sums of customers are delta-method bands too: ∇ ln Σ = Σ count · ∇f / Σ count · f.
+ */
+import { discountSchedule } from '../models/clv.js';
+import { fromBgNbd, PURCHASE_MODEL_NAMES, type FittedPurchaseModel, type PurchaseModelKey } from '../models/purchase-models.js';
+import { perturbedModels, purchaseModelAt, quadraticForm, zOfLevel, DELTA_STEP, type PurchaseUncertainty } from '../models/intervals.js';
+import type { PurchaseModel } from '../models/bgnbd-limits.js';
+import { groupPairs, type RfmSummary } from '../models/rfm-data.js';
+import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
+import { literal, sqlNumber, type Store } from '../store/db.js';
+import { inputError, storeError, usageError } from '../util/errors.js';
+import { formatCount, renderTable } from '../util/format.js';
+
+export const FORECAST_PERIODS = ['month', 'week'] as const;
+export type ForecastBy = (typeof FORECAST_PERIODS)[number];
+
+const DAYS_PER_YEAR = 365.25;
+const DAYS_PER_WEEK = 7;
+const MONTHS_PER_YEAR = 12;
+/** Slack so that a horizon of exactly k steps is k steps despite rounding. */
+const STEP_ROUNDING_SLACK = 1e-9;
+
+/** Whose forecast: everyone, a segment, a value tier or one customer. */
+export type ForecastScope =
+  | { kind: 'all' }
+  | { kind: 'segment'; name: string }
+  | { kind: 'tier'; name: string }
+  | { kind: 'customer'; id: string };
+
+export interface ForecastFlags {
+  by?: string;
+  segment?: string;
+  tier?: string;
+  customer?: string;
+  run?: number;
+}
+
+export interface ForecastPeriod {
+  period: number;
+  /** First and last day of the period (as-of + the step's ends in days, rounded). */
+  start: string;
+  end: string;
+  expected_purchases: number;
+  expected_purchases_low: number | null;
+  expected_purchases_high: number | null;
+  /** Discounted expected value of the period's purchases (as-of money). */
+  value: number;
+  value_low: number | null;
+  value_high: number | null;
+}
+
+export interface ForecastResult {
+  run_id: number;
+  as_of: string;
+  model: PurchaseModelKey;
+  by: ForecastBy;
+  scope: ForecastScope;
+  customers: number;
+  /** The band's level, null when the run has no intervals (before migration 18, or a BG/NBD boundary fit). */
+  level: number | null;
+  horizon_months: number;
+  discount_rate: number;
+  periods: ForecastPeriod[];
+  total: Omit<ForecastPeriod, 'period' | 'start' | 'end'>;
+  /** Where the time went: histories (SQL), model (TypeScript), sums (SQL). */
+  timings_ms: Record<string, number>;
+}
+
+/** The flags as a scope and a period (exit 2 for two scopes or an unknown period). */
+export function parseForecastFlags(flags: ForecastFlags): { by: ForecastBy; scope: ForecastScope } {
+  const by = (flags.by ?? 'month') as ForecastBy;
+  if (!(FORECAST_PERIODS as readonly string[]).includes(by)) throw usageError(`--by ${flags.by}: use month or week`);
+  const given = (['segment', 'tier', 'customer'] as const).filter((k) => flags[k] !== undefined);
+  if (given.length > 1) throw usageError(`give one of --segment, --tier and --customer (got ${given.map((k) => `--${k}`).join(' and ')})`);
+  const scope: ForecastScope =
+    flags.segment !== undefined ? { kind: 'segment', name: flags.segment } : flags.tier !== undefined ? { kind: 'tier', name: flags.tier } : flags.customer !== undefined ? { kind: 'customer', id: flags.customer } : { kind: 'all' };
+  return { by, scope };
+}
+
+export interface RunRow extends Record<string, unknown> {
+  run_id: number;
+  as_of: string;
+  time_unit: string;
+  horizon_months: number;
+  model: PurchaseModelKey | null;
+  model_status: string;
+  discount_rate: number | null;
+  bgnbd: string | null;
+  purchase_model: string | null;
+  /** The run scored its customers with the covariate model (runs.covariates.used). */
+  covariates_used: boolean;
+}
+
+interface IntervalRow extends Record<string, unknown> {
+  level: number;
+  purchase_params: string;
+  purchase_covariance: number[];
+  gg_p: number | null;
+  gg_q: number | null;
+  gg_v: number | null;
+  gg_covariance: number[] | null;
+}
+
+const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: DAYS_PER_YEAR / MONTHS_PER_YEAR };
+
+/** The run to forecast from: --run, else the latest (exit 4 without runs, 3 for an unknown id or a run without a fitted model). */
+async function runRow(store: Store, runId: number | undefined): Promise<RunRow> {
+  const where = runId === undefined ? '(SELECT max(run_id) FROM runs)' : String(runId);
+  const row = await store.one<RunRow>(
+    `SELECT run_id, CAST(as_of AS VARCHAR) AS as_of, time_unit, horizon_months, model, model_status,
+            CAST(json_extract(params, '$.discount_rate') AS DOUBLE) AS discount_rate,
+            CAST(bgnbd AS VARCHAR) AS bgnbd, CAST(purchase_model AS VARCHAR) AS purchase_model,
+            coalesce(CAST(json_extract(covariates, '$.used') AS BOOLEAN), false) AS covariates_used
+     FROM runs WHERE run_id = ${where}`,
+  );
+  if (!row) {
+    if (runId === undefined) throw storeError(`no model run in ${store.path} yet`, ['Run `crm run` first: the forecast uses its fitted purchase model.']);
+    throw inputError(`no run ${runId} in the store`, ['`crm query "SELECT run_id, as_of FROM runs"` lists the runs.']);
+  }
+  if (row.model_status !== 'fitted') {
+    throw inputError(`run ${row.run_id} has no fitted purchase model (it fell back to the recency score): nothing to forecast`, ['Run `crm run` on data with repeat purchases.']);
+  }
+  if (row.covariates_used) {
+    throw inputError(`run ${row.run_id} scored its customers with covariates (crm run --covariates): crm forecast projects the models without covariates only`, [
+      'Run `crm run` without --covariates for a forecast with its interval band.',
+    ]);
+  }
+  // Runs before migration 12 fitted the BG/NBD and left runs.model NULL.
+  if (row.model === null) row.model = 'bgnbd';
+  return row;
+}
+
+/** The purchase model the run used, rebuilt from its stored parameters. */
+function modelOfRun(run: RunRow): FittedPurchaseModel {
+  if (run.model === 'bgnbd') {
+    const b = JSON.parse(run.bgnbd!) as Record<string, number | string | null>;
+    const boundary = (b.boundary ?? null) as PurchaseModel['boundary'];
+    const params: Record<string, number> = {};
+    for (const name of ['r', 'alpha', 'a', 'b', 'p']) if (typeof b[name] === 'number') params[name] = b[name] as number;
+    // The one purchase rate is a parameter only at a homogeneous-rates boundary (run/format.ts).
+    if (boundary?.includes('homogeneous_rates') && typeof b.rate === 'number') params.rate = b.rate;
+    return fromBgNbd({ boundary, params } as PurchaseModel);
+  }
+  const p = JSON.parse(run.purchase_model!) as Record<string, number>;
+  return purchaseModelAt(run.model!, p);
+}
+
+/** The SQL condition of the scope on customer_metrics; unknown names and ids exit 3, listing what exists. */
+async function scopeCondition(store: Store, runId: number, scope: ForecastScope): Promise<{ condition: string; scope: ForecastScope }> {
+  if (scope.kind === 'all') return { condition: 'TRUE', scope };
+  if (scope.kind === 'customer') {
+    const found = await store.value<number>(`SELECT count(*) FROM customer_metrics WHERE run_id = ${runId} AND customer_id = $1`, [scope.id]);
+    if (!found) throw inputError(`unknown customer "${scope.id}" in run ${runId}`, ['Give the customer id exactly as stored; `crm customer QUERY` finds it by e-mail, phone or name.']);
+    return { condition: `customer_id = ${literal(scope.id)}`, scope };
+  }
+  const column = scope.kind === 'segment' ? 'rfm_segment' : 'value_tier';
+  const present = await store.all<{ name: string; customers: number }>(
+    `SELECT ${column} AS name, count(*) AS customers FROM customer_metrics WHERE run_id = ${runId} AND ${column} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+  );
+  // Case, spaces, dashes and underscores do not matter ("at-risk" finds "At Risk"), as in crm export.
+  const normal = (s: string) => s.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+  const match = present.find((p) => normal(p.name) === normal(scope.name));
+  if (!match) {
+    const what = scope.kind === 'segment' ? 'segment' : 'value tier';
+    throw inputError(`unknown ${what} "${scope.name}" in run ${runId}`, [
+      `${scope.kind === 'segment' ? 'Segments' : 'Value tiers'} in the run: ${present.map((p) => `${p.name} (${formatCount(p.customers)})`).join(', ') || 'none'}`,
+    ]);
+  }
+  // The name as stored ("at-risk" is shown as At Risk).
+  return { condition: `${column} = ${literal(match.name)}`, scope: { kind: scope.kind, name: match.name } };
+}
+
+/** The period grid in model time units, and each period's discount factor. */
+export function forecastSteps(by: ForecastBy, horizonUnits: number, unitDays: number, discountRate: number): { ends: Float64Array; discount: Float64Array } {
+  const unitsPerYear = DAYS_PER_YEAR / unitDays;
+  if (by === 'month') {
+    // clv.ts's own schedule, so that the months' values add up to clv.
+    const s = discountSchedule({ horizon: horizonUnits, unitsPerYear, annualDiscountRate: discountRate });
+    return { ends: s.stepEnds, discount: s.discountFactors };
+  }
+  const step = DAYS_PER_WEEK / unitDays;
+  const steps = Math.ceil(horizonUnits / step - STEP_ROUNDING_SLACK);
+  const ends = new Float64Array(steps);
+  const discount = new Float64Array(steps);
+  const logDiscount = Math.log1p(discountRate);
+  for (let k = 1; k <= steps; k++) {
+    ends[k - 1] = Math.min(k * step, horizonUnits);
+    discount[k - 1] = Math.exp((-k * step * logDiscount) / unitsPerYear);
+  }
+  return { ends, discount };
+}
+
+/** Options of the computation (the report asks for 12 months whatever the run's horizon). */
+export interface ForecastOptions {
+  by: ForecastBy;
+  scope: ForecastScope;
+  runId?: number;
+  /** Months to forecast (default: the run's horizon). */
+  months?: number;
+  /** A further condition on customer_metrics (crm report --owner: the owner's book). */
+  condition?: string;
+  /** The run's row as crm run is about to write it (the run's own projection, before runs has it). */
+  run?: RunRow;
+}
+
+/**
+ * The forecast of a run for a scope (store open read-only is enough: temp tables only).
+ */
+export async function computeForecast(store: Store, opts: ForecastOptions): Promise<ForecastResult> {
+  const run = opts.run ?? (await runRow(store, opts.runId));
+  const { condition, scope } = await scopeCondition(store, run.run_id, opts.scope);
+  const intervals = await store.one<IntervalRow>(
+    `SELECT level, CAST(purchase_params AS VARCHAR) AS purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance FROM run_intervals WHERE run_id = ${run.run_id}`,
+  );
+  const unitDays = UNIT_DAYS[run.time_unit];
+  const months = opts.months ?? run.horizon_months;
+  const horizonUnits = (months * DAYS_PER_YEAR) / MONTHS_PER_YEAR / unitDays;
+  const discountRate = run.discount_rate ?? 0;
+  const steps = forecastSteps(opts.by, horizonUnits, unitDays, discountRate);
+
+  // The models: the estimate, then one per perturbed parameter when the run has intervals.
+  let models: FittedPurchaseModel[];
+  let uncertainty: PurchaseUncertainty | null = null;
+  if (intervals) {
+    const k = Math.round(Math.sqrt(intervals.purchase_covariance.length));
+    const covariance = Array.from({ length: k }, (_, i) => intervals.purchase_covariance.slice(i * k, (i + 1) * k).map(Number));
+    uncertainty = { key: run.model!, params: JSON.parse(intervals.purchase_params) as Record<string, number>, covariance };
+    models = perturbedModels(uncertainty);
+  } else {
+    models = [modelOfRun(run)];
+  }
+  const gg = intervals && intervals.gg_p !== null ? { p: intervals.gg_p, q: intervals.gg_q!, v: intervals.gg_v! } : null;
+  // d ln E[M] / d ln (p, q, v) per customer (relations/customer-metrics.ts has the rule). The x
+  // of the formula is taken as max(bgnbd_x, 1): exact for repeat customers with a positive mean and
+  // one-time buyers; a repeat customer valued by its first day or its own mean gets a slightly
+  // different spend term in a group's band (the customer's own clv_low/high are exact).
+  // As DOUBLEs: a plain decimal literal is a DECIMAL in DuckDB, and p · x overflows it for heavy buyers.
+  const [p, q, v] = gg ? [sqlNumber(gg.p), sqlNumber(gg.q), sqlNumber(gg.v)] : ['1', '1', '1'];
+  const denominator = `(${p} * greatest(bgnbd_x, 1) + ${q} - 1)`;
+  const spendTerms = gg
+    ? `sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (${q} - 1) / ${denominator} ELSE 0 END) AS spend_gp,
+       sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (-${q}) / ${denominator} ELSE 0 END) AS spend_gq,
+       sum(CASE WHEN expected_order_value > 0 THEN ${v} * ${p} / ${denominator} ELSE 0 END) AS spend_gv`
+    : '0 AS spend_gp, 0 AS spend_gq, 0 AS spend_gv';
+
+  const timings: Record<string, number> = {};
+  let clock = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - clock);
+    clock = now;
+  };
+  // One row per distinct history of the selected customers, with their count and value sums.
+  const histories = await readNumericColumns(
+    store,
+    `SELECT bgnbd_x AS x,
+            CAST(last_purchase - first_purchase AS INTEGER) AS t_x_days,
+            CAST(as_of - first_purchase AS INTEGER) AS T_days,
+            count(*) AS customers,
+            sum(coalesce(expected_order_value, 0)) AS value_sum,
+            ${spendTerms}
+     FROM customer_metrics
+     WHERE run_id = ${run.run_id} AND purchase_days IS NOT NULL AND ${condition} AND ${opts.condition ?? 'TRUE'}
+     GROUP BY ALL
+     ORDER BY x, t_x_days, T_days`,
+  );
+  lap('histories');
+  const n = histories.x.length;
+  const customers = histories.customers.reduce((a, b) => a + b, 0);
+  const data: RfmSummary = {
+    x: histories.x,
+    tx: histories.t_x_days.map((d) => d / unitDays),
+    T: histories.T_days.map((d) => d / unitDays),
+    weight: histories.customers,
+  };
+  const pairs = groupPairs(data.x, data.T);
+  const periods = steps.ends.length;
+  // P(alive) per history and model; E[X(t_k) | alive] − E[X(t_(k−1)) | alive] per (x, T), period and model.
+  const historyColumns: Record<string, Float64Array> = {
+    pair: Float64Array.from(pairs.groupOf),
+    customers: histories.customers,
+    value_sum: histories.value_sum,
+    spend_gp: histories.spend_gp,
+    spend_gq: histories.spend_gq,
+    spend_gv: histories.spend_gv,
+  };
+  const pairColumns: Record<string, Float64Array> = {
+    pair: new Float64Array(pairs.groupCount * periods),
+    period: new Float64Array(pairs.groupCount * periods),
+    discount: new Float64Array(pairs.groupCount * periods),
+  };
+  models.forEach((model, j) => {
+    historyColumns[`alive_${j}`] = n > 0 ? model.pAlive(data) : new Float64Array(0);
+    const step = new Float64Array(pairs.groupCount * periods);
+    for (let g = 0; g < pairs.groupCount; g++) {
+      const row = pairs.firstRow[g];
+      let previous = 0;
+      for (let k = 0; k < periods; k++) {
+        const cumulative = model.expectedPurchasesIfAlive(steps.ends[k], data.x[row], data.T[row]);
+        step[g * periods + k] = cumulative - previous;
+        previous = cumulative;
+        if (j === 0) {
+          pairColumns.pair[g * periods + k] = g;
+          pairColumns.period[g * periods + k] = k + 1;
+          pairColumns.discount[g * periods + k] = steps.discount[k];
+        }
+      }
+    }
+    pairColumns[`step_${j}`] = step;
+  });
+  lap('model');
+  await writeDoubleTable(store, 'forecast_histories', historyColumns);
+  await writeDoubleTable(store, 'forecast_steps', pairColumns);
+  // Σ over customers = Σ over (x, T) of the period's step × Σ over its histories of count × P(alive):
+  // the histories are summed per (x, T) first, then joined to the (x, T) × period steps.
+  const perPair = models.flatMap((_, j) => [`sum(customers * alive_${j}) AS alive_customers_${j}`, `sum(value_sum * alive_${j}) AS alive_value_${j}`]);
+  const sums = models.flatMap((_, j) => [
+    `sum(p.alive_customers_${j} * s.step_${j}) AS purchases_${j}`,
+    `sum(p.alive_value_${j} * s.step_${j} * s.discount) AS value_${j}`,
+  ]);
+  const rows = await store.all<Record<string, number | null>>(
+    `WITH pairs AS (
+       SELECT pair, ${perPair.join(', ')},
+              sum(spend_gp * alive_0) AS alive_gp, sum(spend_gq * alive_0) AS alive_gq, sum(spend_gv * alive_0) AS alive_gv
+       FROM temp.forecast_histories GROUP BY pair
+     )
+     SELECT CAST(s.period AS INTEGER) AS period, ${sums.join(', ')},
+            sum(p.alive_gp * s.step_0 * s.discount) AS value_gp,
+            sum(p.alive_gq * s.step_0 * s.discount) AS value_gq,
+            sum(p.alive_gv * s.step_0 * s.discount) AS value_gv
+     FROM pairs p JOIN temp.forecast_steps s USING (pair)
+     GROUP BY GROUPING SETS ((s.period), ())
+     ORDER BY s.period NULLS LAST`,
+  );
+  await store.run('DROP TABLE temp.forecast_histories');
+  await store.run('DROP TABLE temp.forecast_steps');
+  lap('sums');
+
+  const z = intervals ? zOfLevel(intervals.level) : null;
+  const spendCovariance = intervals?.gg_covariance ? Array.from({ length: 3 }, (_, i) => intervals.gg_covariance!.slice(i * 3, i * 3 + 3).map(Number)) : null;
+  const banded = (r: Record<string, number | null>) => {
+    const purchases = Number(r.purchases_0 ?? 0);
+    const value = Number(r.value_0 ?? 0);
+    const out = { expected_purchases: purchases, expected_purchases_low: null as number | null, expected_purchases_high: null as number | null, value, value_low: null as number | null, value_high: null as number | null };
+    if (uncertainty && z !== null) {
+      const k = models.length - 1;
+      const logGradient = (name: 'purchases' | 'value', base: number) => Array.from({ length: k }, (_, i) => (Math.log(Number(r[`${name}_${i + 1}`])) - Math.log(base)) / DELTA_STEP);
+      if (purchases > 0) {
+        const sd = Math.sqrt(quadraticForm(logGradient('purchases', purchases), uncertainty.covariance));
+        [out.expected_purchases_low, out.expected_purchases_high] = [purchases * Math.exp(-z * sd), purchases * Math.exp(z * sd)];
+      } else [out.expected_purchases_low, out.expected_purchases_high] = [0, 0];
+      if (value > 0) {
+        let variance = quadraticForm(logGradient('value', value), uncertainty.covariance);
+        if (spendCovariance) variance += quadraticForm([Number(r.value_gp) / value, Number(r.value_gq) / value, Number(r.value_gv) / value], spendCovariance);
+        const sd = Math.sqrt(variance);
+        [out.value_low, out.value_high] = [value * Math.exp(-z * sd), value * Math.exp(z * sd)];
+      } else [out.value_low, out.value_high] = [0, 0];
+    }
+    return out;
+  };
+  const dayOf = (units: number) => addDays(run.as_of, Math.round(units * unitDays));
+  const byPeriod = new Map(rows.filter((r) => r.period !== null).map((r) => [Number(r.period), r]));
+  const empty = { purchases_0: 0, value_0: 0 };
+  const periodRows: ForecastPeriod[] = Array.from({ length: periods }, (_, k) => ({
+    period: k + 1,
+    start: addDays(dayOf(k === 0 ? 0 : steps.ends[k - 1]), 1),
+    end: dayOf(steps.ends[k]),
+    ...banded(byPeriod.get(k + 1) ?? empty),
+  }));
+  const totalRow = rows.find((r) => r.period === null) ?? empty;
+  return {
+    run_id: run.run_id,
+    as_of: run.as_of,
+    model: run.model!,
+    by: opts.by,
+    scope,
+    customers,
+    level: intervals?.level ?? null,
+    horizon_months: months,
+    discount_rate: discountRate,
+    periods: periodRows,
+    total: banded(totalRow),
+    timings_ms: timings,
+  };
+}
+
+function addDays(date: string, days: number): string {
+  const t = Date.parse(date + 'T00:00:00Z') + days * 86_400_000;
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+/** What the forecast is of, in words. */
+export function scopeLabel(scope: ForecastScope): string {
+  if (scope.kind === 'all') return 'all customers';
+  if (scope.kind === 'customer') return `customer ${scope.id}`;
+  return `${scope.kind === 'segment' ? 'segment' : 'value tier'} ${scope.name}`;
+}
+
+/** The rows of the table, CSV and XLSX: one per period, then the total. */
+export function forecastRows(r: ForecastResult): Record<string, string | number | null>[] {
+  return [
+    ...r.periods.map((p) => ({ ...p })),
+    { period: 'total', start: r.periods[0]?.start ?? null, end: r.periods[r.periods.length - 1]?.end ?? null, ...r.total },
+  ] as Record<string, string | number | null>[];
+}
+
+export const FORECAST_COLUMNS = ['period', 'start', 'end', 'expected_purchases', 'expected_purchases_low', 'expected_purchases_high', 'value', 'value_low', 'value_high'] as const;
+
+/** `crm forecast` for people: a line saying what, then the table. */
+export function formatForecast(r: ForecastResult): string[] {
+  const band = r.level === null ? 'no interval (the run has none: rerun `crm run`)' : `${Math.round(r.level * 100)}% interval from the parameters' uncertainty`;
+  const head = `Forecast of ${scopeLabel(r.scope)} (${formatCount(r.customers)} customer${r.customers === 1 ? '' : 's'}), run ${r.run_id} as of ${r.as_of}, ${PURCHASE_MODEL_NAMES[r.model]}, by ${r.by}; value discounted at ${Math.round(r.discount_rate * 1000) / 10}% a year; ${band}`;
+  const num = (v: number | null, digits: number) => (v === null ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  const range = (low: number | null, high: number | null, digits: number) => (low === null ? '—' : `${num(low, digits)}–${num(high, digits)}`);
+  const table = renderTable(
+    ['period', 'from', 'to', 'purchases', 'interval', 'value', 'interval'],
+    forecastRows(r).map((p) => [
+      String(p.period),
+      String(p.start ?? ''),
+      String(p.end ?? ''),
+      num(p.expected_purchases as number, 2),
+      range(p.expected_purchases_low as number | null, p.expected_purchases_high as number | null, 2),
+      num(p.value as number, 0),
+      range(p.value_low as number | null, p.value_high as number | null, 0),
+    ]),
+    { rightAlign: [true, false, false, true, true, true, true] },
+  );
+  return [head, '', ...table.split('\n')];
+}
