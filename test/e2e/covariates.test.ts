@@ -99,6 +99,12 @@ describe('crm run --covariates', () => {
     expect(n).toBe(0);
     const text = crm(['--db', db, 'model', 'show']).stdout;
     expect(text).toMatch(/region\s+South\s+288\s+\+\d\.\d{3} ± \d\.\d{3}/);
+    // The intervals and the stored projection describe the model without covariates: none for this run.
+    expect(sql(db, 'SELECT count(*) AS n FROM customer_latest WHERE clv_low IS NOT NULL OR expected_purchases_high IS NOT NULL')).toEqual([{ n: 0 }]);
+    expect(sql(db, 'SELECT count(*) AS n FROM run_forecast')).toEqual([{ n: 0 }]);
+    const forecast = crm(['--db', db, 'forecast']);
+    expect(forecast.code).toBe(3);
+    expect(forecast.stderr).toContain('scored its customers with covariates (crm run --covariates): crm forecast projects the models without covariates only');
   });
 
   it('models.covariates in the config, with the default model and a holdout: the backtest reads the covariate predictions', () => {
@@ -107,9 +113,10 @@ describe('crm run --covariates', () => {
     const run = crm(['--db', db, '--config', config, '-q', 'run', '--as-of', '2024-09-30', '--holdout-end', '2024-12-31', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
-    // In the canonical order (region, channel), under the BG/NBD's key.
-    expect(result.bgnbd.covariates.names).toEqual(['region', 'channel']);
-    expect(result.bgnbd.covariates.effects).toEqual(['purchase', 'dropout']);
+    // In the canonical order (region, channel), under the key of the model auto chose.
+    expect(['bgnbd', 'pareto_nbd', 'mbgnbd']).toContain(result.model);
+    expect(result[result.model].covariates.names).toEqual(['region', 'channel']);
+    expect(result[result.model].covariates.effects).toEqual(['purchase', 'dropout']);
     expect(result.backtest.predicted_total).toBeGreaterThan(0);
     const [{ covariates }] = sql<{ covariates: string }>(db, "SELECT params->>'$.covariates' AS covariates FROM runs ORDER BY run_id DESC LIMIT 1");
     expect(covariates).toBe('["region","channel"]');
