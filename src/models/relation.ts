@@ -75,35 +75,10 @@ export async function materialize<P extends string>(store: Store, relation: Rela
   return tick ? store.runWithProgress(sql, tick, values, types) : store.run(sql, values, types);
 }
 
-export interface InsertOptions {
-  /**
-   * The rows' physical order in the table does not matter (every reader groups, joins or sorts):
-   * DuckDB then appends them as its threads produce them (preserve_insertion_order = false for
-   * this statement only, the connection's setting restored after it) instead of buffering them
-   * back into the order of its input. Measured on the run's customer rows (2.5M, ~45 columns,
-   * 9.8M-line bench): the run's peak RSS, which was reached in that insert, 1,949 → 1,845 MB.
-   */
-  unordered?: boolean;
-}
-
 /** INSERT INTO <table> BY NAME <sql>, its parameters bound (a relation written straight into a store table). Returns the rows written. */
-export async function insertInto<P extends string>(
-  store: Store,
-  table: string,
-  relation: Relation<P>,
-  params: RelationParams<P>,
-  options: InsertOptions = {},
-): Promise<number> {
+export async function insertInto<P extends string>(store: Store, table: string, relation: Relation<P>, params: RelationParams<P>): Promise<number> {
   const { values, types } = bindParams(relation, params);
-  const insert = () => store.run(`INSERT INTO ${table} BY NAME\n${relation.sql}`, values, types);
-  if (!options.unordered) return insert();
-  const preserved = await store.value<boolean>("SELECT current_setting('preserve_insertion_order')");
-  await store.run('SET preserve_insertion_order = false');
-  try {
-    return await insert();
-  } finally {
-    await store.run(`SET preserve_insertion_order = ${preserved === false ? 'false' : 'true'}`);
-  }
+  return store.run(`INSERT INTO ${table} BY NAME\n${relation.sql}`, values, types);
 }
 
 /** The relation's rows, its parameters bound (for small relations: summaries, backtest buckets). */

@@ -54,8 +54,6 @@ export async function writeCustomerRows(
 ): Promise<number> {
   const tierCuts = await timed('value_tiers', () => valueTierCuts(store, `(${CUSTOMER_METRICS.sql})`, 'tier_value', tiers, bindParams(CUSTOMER_METRICS, params)));
   return timed('write_metrics', () =>
-    // Unordered: the run's peak memory was reached in this insert (relation.ts: InsertOptions); no
-    // reader depends on the stored rows' order.
-    insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, tier_names: tiers.map((t) => t.name), tier_cuts: tierCuts }, { unordered: true }),
+    insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, tier_names: tiers.map((t) => t.name), tier_cuts: tierCuts }),
   );
 }

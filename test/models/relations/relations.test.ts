@@ -73,27 +73,6 @@ describe('every relation', () => {
   });
 });
 
-describe('insertInto', () => {
-  const numbers: Relation<'upto'> = { name: 'numbers', grain: 'one row per number', params: ['upto'], sql: 'SELECT range AS n FROM range(CAST($upto AS BIGINT))' };
-  const setting = () => store.value<boolean>("SELECT current_setting('preserve_insertion_order')");
-
-  it('unordered: the same rows, and the connection\'s preserve_insertion_order as it was after it, even when the insert fails', async () => {
-    await store.run('CREATE OR REPLACE TEMP TABLE inserted (n BIGINT NOT NULL)');
-    expect(await insertInto(store, 'temp.inserted', numbers, { upto: 5000 }, { unordered: true })).toBe(5000);
-    expect(await store.value('SELECT count(DISTINCT n) FILTER (WHERE n < 5000) FROM inserted')).toBe(5000);
-    expect(await setting()).toBe(true);
-    // A failing insert (a column the table does not have) restores it too.
-    const failing: Relation = { name: 'failing', grain: 'one row', params: [], sql: 'SELECT 1 AS missing_column' };
-    await expect(insertInto(store, 'temp.inserted', failing, {}, { unordered: true })).rejects.toThrow();
-    expect(await setting()).toBe(true);
-    // A connection that already does not preserve the order keeps not preserving it.
-    await store.run('SET preserve_insertion_order = false');
-    await insertInto(store, 'temp.inserted', numbers, { upto: 1 }, { unordered: true });
-    expect(await setting()).toBe(false);
-    await store.run('SET preserve_insertion_order = true');
-  });
-});
-
 describe('predictions', () => {
   it('key each history like run_base and set the churn tier at the thresholds (≥ high, ≥ medium)', async () => {
     await store.run(`CREATE OR REPLACE TEMP TABLE run_predictions_raw AS SELECT COLUMNS(*)::DOUBLE FROM (VALUES
