@@ -56,6 +56,31 @@ describe('cohorts', () => {
     ]);
   });
 
+  it('months since acquisition count across a year end (November → January is 2, as date_diff counts months)', async () => {
+    const year = await chainDb();
+    try {
+      await year.load([
+        ['Y', 'Y1', '2023-11-30', 40, null],
+        ['Y', 'Y2', '2024-01-01', 10, null],
+        ['Z', 'Z1', '2023-12-31', 25, null],
+      ]);
+      const p = { as_of: '2024-01-31', since: null, trend_window_days: 30 };
+      await year.materialize(trendWindows, p);
+      await year.materialize(inlined(purchaseDays.narrow, [orders.narrow]), p);
+      await year.materialize(customerBase.narrow, p);
+      await year.materialize(cohorts, p);
+      expect(await year.rows('SELECT CAST(cohort_month AS VARCHAR) AS cohort_month, months_since, active_customers, revenue FROM run_cohorts ORDER BY ALL')).toEqual([
+        { cohort_month: '2023-11-01', months_since: 0, active_customers: 1, revenue: 40 },
+        { cohort_month: '2023-11-01', months_since: 1, active_customers: 0, revenue: 0 },
+        { cohort_month: '2023-11-01', months_since: 2, active_customers: 1, revenue: 10 },
+        { cohort_month: '2023-12-01', months_since: 0, active_customers: 1, revenue: 25 },
+        { cohort_month: '2023-12-01', months_since: 1, active_customers: 0, revenue: 0 },
+      ]);
+    } finally {
+      year.close();
+    }
+  });
+
   it("the columns keep cohort_retention's types", async () => {
     const types = await db.rows<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE run_cohorts)');
     expect(types.map((t) => `${t.column_name} ${t.column_type}`)).toEqual([
