@@ -208,6 +208,11 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
       'Run the backtest on a local store (crm ingest transactions, then crm run --holdout-end).',
     ]);
   }
+  if (source && options.covariates.includes('channel')) {
+    throw usageError('--covariates channel with --source: the first purchase channel is read from the lines, and those lines stay on the cluster', [
+      'Use --covariates region (the customers file, loaded here), or run on a local store.',
+    ]);
+  }
   // Scoring 2.5M customers aggregates wider than loading them, so the run's own cap is above the
   // 1 GB default; but DuckDB's cap is not the process's peak (JS arrays of the fits, allocator
   // slack): at 2 GB the run peaked at 1.98–2.26 GB RSS on 9.8M lines, at 1.5 GB at 1.83 GB, within

@@ -238,4 +238,10 @@ describe('crm run --source refuses a source it cannot use', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--holdout-end with --source/);
   });
+
+  it('--covariates channel with --source: exit 2 (the first purchase channel is on the lines, which stay on the cluster)', () => {
+    const r = run(db, ['run', '--source', source('lines'), '--covariates', 'channel']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--covariates channel with --source/);
+  });
 });
