@@ -129,5 +129,6 @@ describe('crm run on the Online Retail II workbook where the likelihood peaks at
         expect(n).toBe(run.customers);
       }
     }
-  });
+    // Six runs, each fitting and comparing three purchase models (--model auto, the default).
+  }, 240_000);
 });

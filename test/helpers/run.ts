@@ -118,7 +118,7 @@ export interface RunJson {
     non_buyers: number;
     method: string;
   };
-  summary: { segments: { segment: string; customers: number }[]; key_accounts: { customers: number; revenue_share: number }; customers_only_returns: number; customers_only_returns_examples: string[] };
+  summary: { segments: { segment: string; customers: number }[]; key_accounts: { customers: number; revenue_share: number }; customers_only_returns: number; customers_only_returns_examples: string[]; churn_basis?: string };
 }
 
 /** Add `days` to an ISO date. */

@@ -143,9 +143,10 @@ describe('a fitted run on the sample exports', () => {
   let run1: { log_likelihood: number; gamma_converged: boolean };
   beforeAll(async () => {
     store = await createStore(fs.readFileSync(path.join(SAMPLE, 'transactions.csv'), 'utf8'), 'crm-report-method-');
-    store.json(['run', '--as-of', '2025-12-31']);
-    // Run 2: churn tiers on P(no purchase), daily time unit, a 6-month horizon and 5 % discount rate.
-    store.write('crm.config.json', JSON.stringify({ models: { churn_tiers: { basis: 'p_no_purchase' }, discount_rate: 0.05 } }));
+    // Run 1: the BG/NBD with tiers on 1 − P(alive) (both named: the defaults are auto and p_no_purchase).
+    store.json(['run', '--as-of', '2025-12-31', '--model', 'bgnbd', '--churn-basis', 'churn_risk']);
+    // Run 2: churn tiers on P(no purchase) (set in the config as well as the default), daily time unit, a 6-month horizon and 5 % discount rate.
+    store.write('crm.config.json', JSON.stringify({ models: { model: 'bgnbd', churn_tiers: { basis: 'p_no_purchase' }, discount_rate: 0.05 } }));
     store.json(['run', '--as-of', '2025-12-31', '--time-unit', 'day', '--horizon', '6']);
     [run1] = await store.query<{ log_likelihood: number; gamma_converged: boolean }>(
       `SELECT CAST(bgnbd->>'$.log_likelihood' AS DOUBLE) AS log_likelihood, CAST(gamma_gamma->>'$.converged' AS BOOLEAN) AS gamma_converged FROM runs WHERE run_id = 1`,

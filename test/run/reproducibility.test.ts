@@ -67,8 +67,8 @@ describe('reproducible runs', () => {
   });
 
   it('a fitted run: each churn tier and reason follows from the customer\'s own numbers (worded once per history)', async () => {
-    const rows = await store.query<{ purchase_days: number; recency_days: number; t_x_days: number; churn_risk: number; churn_tier: string; churn_reason: string }>(
-      `SELECT purchase_days, recency_days, CAST(round(bgnbd_t_x * time_unit_days) AS INTEGER) AS t_x_days, churn_risk,
+    const rows = await store.query<{ purchase_days: number; recency_days: number; t_x_days: number; p_no_purchase: number; churn_tier: string; churn_reason: string }>(
+      `SELECT purchase_days, recency_days, CAST(round(bgnbd_t_x * time_unit_days) AS INTEGER) AS t_x_days, p_no_purchase,
               CAST(churn_tier AS VARCHAR) AS churn_tier, churn_reason
        FROM customer_metrics WHERE run_id = ${first.run_id}`,
     );
@@ -82,7 +82,9 @@ describe('reproducible runs', () => {
     };
     expect(rows.length).toBeGreaterThan(300);
     expect(rows.filter((r) => r.churn_reason !== reason(r))).toEqual([]);
-    expect(rows.filter((r) => r.churn_tier !== (r.churn_risk >= 0.6 ? 'high' : r.churn_risk >= 0.3 ? 'medium' : 'low'))).toEqual([]);
+    // The tiers are cut from p_no_purchase (the default basis, summary.churn_basis).
+    expect(first.summary.churn_basis).toBe('p_no_purchase');
+    expect(rows.filter((r) => r.churn_tier !== (r.p_no_purchase >= 0.6 ? 'high' : r.p_no_purchase >= 0.3 ? 'medium' : 'low'))).toEqual([]);
     // The main kinds of sentence and more than one tier occur, so the checks above are not vacuous.
     const kinds = new Set(rows.map((r) => r.churn_reason.replace(/[0-9]+ days?/g, 'N')));
     for (const kind of ['bought once, N ago', 'last purchase N ago; usually buys every N', 'no purchase in N; usually buys every N']) expect(kinds).toContain(kind);
