@@ -216,6 +216,7 @@ export function fitMaximumLikelihood<P>(
       iterations,
       starts: records,
       standardErrors: null,
+      covariance: null,
       message: `ran away on the starts' subsample, not refined on all rows: ${subsampleRunaway}`,
       gradientNorm: NaN,
       customers: likelihood.customers,

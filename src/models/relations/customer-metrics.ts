@@ -111,7 +111,7 @@ scored AS (
          ${scoreSql('-b.recency_days', '$r_cuts')} AS r_score,
          ${scoreSql('b.frequency', '$f_cuts')} AS f_score,
          ${scoreSql('b.monetary', '$m_cuts')} AS m_score,
-         pr.p_alive, pr.churn_risk, pr.p_no_purchase, pr.churn_tier, pr.churn_method,
+         pr.p_alive, pr.churn_risk, pr.p_no_purchase, pr.churn_tier, pr.churn_basis, pr.churn_method,
          pr.expected_purchases, pr.discounted_purchases,
          CASE WHEN gg.p IS NOT NULL AND b.bgnbd_x > 0 AND b.repeat_mean_value > 0
                 THEN gg.p * (gg.v + b.bgnbd_x * b.repeat_mean_value) / (gg.p * b.bgnbd_x + gg.q - 1)
@@ -163,7 +163,7 @@ flagged AS (
 SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
        monetary, gross_revenue, returns_value, return_lines, margin,
        r_score, f_score, m_score, rfm_segment,
-       p_alive, churn_risk, p_no_purchase, churn_tier, churn_method,
+       p_alive, churn_risk, p_no_purchase, churn_tier, churn_basis, churn_method,
        expected_purchases, expected_order_value, clv,
        CASE WHEN $fitted THEN 'clv' ELSE 'net_revenue' END AS value_basis,
        CASE WHEN z IS NOT NULL THEN expected_purchases_low END AS expected_purchases_low,

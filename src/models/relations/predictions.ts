@@ -37,6 +37,7 @@ SELECT history_key,
        CASE WHEN tier_risk >= CAST($high AS DOUBLE) THEN 'high'
             WHEN tier_risk >= CAST($medium AS DOUBLE) THEN 'medium'
             ELSE 'low' END AS churn_tier,
+       churn_basis,
        churn_method
 FROM risks`;
 
@@ -61,6 +62,8 @@ risks AS (
          expected_purchases_high,
          discounted_log_sd,
          CASE WHEN $tier_basis = 'p_no_purchase' THEN p_no_purchase ELSE 1 - p_alive END AS tier_risk,
+         -- What the tier was cut from (the customer_metrics view words the at-risk reason with it).
+         CASE WHEN $tier_basis = 'p_no_purchase' THEN 'p_no_purchase' ELSE 'churn_risk' END AS churn_basis,
          CAST($churn_method AS VARCHAR) AS churn_method
   FROM histories
 )${TIERED}`,
@@ -102,6 +105,7 @@ risks AS (
          NULL::DOUBLE AS expected_purchases_high,
          NULL::DOUBLE AS discounted_log_sd,
          r.recency_risk AS tier_risk,
+         'recency' AS churn_basis,
          'recency' AS churn_method
   FROM histories h JOIN recency_risks r USING (recency_days)
 )${TIERED}`,

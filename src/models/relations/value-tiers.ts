@@ -35,7 +35,8 @@ SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_d
        as_of, time_unit_days, at_risk_codes,
        contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
        contract_residual_value, next_renewal_due,
-       expected_purchases_low, expected_purchases_high, clv_low, clv_high
+       expected_purchases_low, expected_purchases_high, clv_low, clv_high,
+       churn_basis
 FROM run_customer_metrics`,
   params: ['tier_names', 'tier_cuts'],
 };
