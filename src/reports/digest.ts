@@ -78,6 +78,7 @@ export interface CallFirst {
   key_account: boolean;
   net_revenue: number | null;
   clv: number | null;
+  /** The score the churn tier was cut from (churn_basis: p_no_purchase by default, else 1 − P(alive)). */
   churn_risk: number | null;
   reason: string | null;
 }
@@ -141,7 +142,9 @@ async function digestData(
   const email = opts.showPii ? 'c.email' : maskEmailSql('c.email');
   const phone = opts.showPii ? 'c.phone' : maskPhoneSql('c.phone');
   const callFirst = await store.all<CallFirst & Record<string, unknown>>(
-    `SELECT a.customer_id, ${name} AS name, ${email} AS email, ${phone} AS phone, a.key_account, a.net_revenue, a.clv, m.churn_risk,
+    `SELECT a.customer_id, ${name} AS name, ${email} AS email, ${phone} AS phone, a.key_account, a.net_revenue, a.clv,
+            -- The score the churn tier was cut from (as crm keyaccounts shows it): p_no_purchase by default.
+            CASE WHEN m.churn_basis = 'p_no_purchase' THEN m.p_no_purchase ELSE m.churn_risk END AS churn_risk,
             ${reasonSql(opts.lang)} AS reason
      FROM ${ACCOUNTS_TABLE} a
      JOIN customer_metrics m ON m.run_id = CAST($run_id AS INTEGER) AND m.customer_id = a.customer_id

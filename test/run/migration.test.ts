@@ -24,8 +24,10 @@ const dirs: string[] = [];
 
 /** The interval columns migration 18 appends to metrics_customers and customer_metrics (NULL for runs before it). */
 const INTERVAL_COLUMNS = ['expected_purchases_low', 'expected_purchases_high', 'clv_low', 'clv_high'];
-/** customer_metrics' columns of before migration 18 (the stores migrated here have no intervals). */
-const BEFORE_INTERVALS = `* EXCLUDE (${INTERVAL_COLUMNS.join(', ')})`;
+/** The columns appended after migration 8: the intervals (18) and churn_basis (22), NULL for runs before them. */
+const LATER_COLUMNS = [...INTERVAL_COLUMNS, 'churn_basis'];
+/** customer_metrics' columns of before migration 18 (the stores migrated here have no intervals and no churn_basis). */
+const BEFORE_INTERVALS = `* EXCLUDE (${LATER_COLUMNS.join(', ')})`;
 
 /**
  * Migration 12 widened churn_method's ENUM in metrics_customers; a DuckDB view keeps the column
@@ -37,7 +39,7 @@ const widenedChurnMethod = <C extends { column_name: string; data_type: string }
 
 /** The contract columns migration 8 appends to metrics_customers and customer_metrics (absent before). */
 const CONTRACT_COLUMNS = ['contracts_in_force', 'contract_premium', 'contract_period_unit', 'annual_premium', 'renewal_probability', 'contract_residual_value', 'next_renewal_due'];
-const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c) && !INTERVAL_COLUMNS.includes(c);
+const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c) && !LATER_COLUMNS.includes(c);
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** A version-1 store with one load of 6 transaction lines (3 customers, one return). */
@@ -140,7 +142,7 @@ describe('a version-2 store with runs', () => {
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'customer_metrics' ORDER BY ordinal_position",
     ))
       .map((c) => c.column_name)
-      .filter((c) => !['as_of', 'time_unit_days', 'at_risk_codes', 'at_risk', 'churn_reason_code', 'usual_gap_days', ...INTERVAL_COLUMNS].includes(c))
+      .filter((c) => !['as_of', 'time_unit_days', 'at_risk_codes', 'at_risk', 'churn_reason_code', 'usual_gap_days', ...LATER_COLUMNS].includes(c))
       .filter(beforeContracts);
     expect(V2_COLUMNS).toHaveLength(45);
     // Version 2 stored 0 as the previous window's revenue where today's runs store NULL (the data
@@ -342,7 +344,7 @@ describe('a version-7 store with runs', () => {
     const stored = (await source.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
     )).map((c) => c.column_name);
-    expect(stored.slice(-CONTRACT_COLUMNS.length - INTERVAL_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS, ...INTERVAL_COLUMNS]);
+    expect(stored.slice(-CONTRACT_COLUMNS.length - LATER_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS, ...LATER_COLUMNS]);
     const v7Stored = stored.filter(beforeContracts);
 
     const db = path.join(source.dir, 'v7.duckdb');
@@ -382,8 +384,8 @@ describe('a version-7 store with runs', () => {
         ['renewal_probability', 'DOUBLE'], ['contract_residual_value', 'DOUBLE'], ['next_renewal_due', 'DATE'],
       ]);
       // Migration 18 appends the intervals: NULL for runs written before it.
-      expect(view.slice(58).map((c) => [c.column_name, c.data_type])).toEqual(INTERVAL_COLUMNS.map((c) => [c, 'DOUBLE']));
-      expect(await migrated.value(`SELECT count(*) FROM customer_latest WHERE ${INTERVAL_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR ')}`)).toBe(0);
+      expect(view.slice(58).map((c) => [c.column_name, c.data_type])).toEqual([...INTERVAL_COLUMNS.map((c) => [c, 'DOUBLE']), ['churn_basis', 'VARCHAR']]);
+      expect(await migrated.value(`SELECT count(*) FROM customer_latest WHERE ${LATER_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR ')}`)).toBe(0);
       const v7Columns = before.view.map((c) => c.column_name).join(', ');
       expect(await migrated.all(`SELECT ${v7Columns} FROM customer_metrics ORDER BY run_id, customer_id`)).toEqual(before.rows);
       expect(await migrated.all(`SELECT ${v7Columns} FROM customer_latest ORDER BY run_id, customer_id`)).toEqual(before.latest);

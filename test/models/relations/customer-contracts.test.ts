@@ -87,7 +87,8 @@ beforeAll(async () => {
                  ('B', DATE '2024-03-31', DATE '2024-03-31', 1, 1, 40.0, NULL, 40.0)) t(customer_id, f, l, days, frequency, monetary, repeat_mean, first_day)`);
   await store.run(`CREATE TEMP TABLE run_predictions AS
     SELECT history_key, p_alive, 1 - p_alive AS churn_risk, p_no_purchase, expected_purchases, discounted_purchases, churn_tier, 'bgnbd' AS churn_method,
-           NULL::DOUBLE AS expected_purchases_low, NULL::DOUBLE AS expected_purchases_high, NULL::DOUBLE AS discounted_log_sd
+           NULL::DOUBLE AS expected_purchases_low, NULL::DOUBLE AS expected_purchases_high, NULL::DOUBLE AS discounted_log_sd,
+           'churn_risk' AS churn_basis
     FROM (SELECT b.history_key, v.* FROM run_base b JOIN (VALUES ('P', 0.7, 0.4, 1.0, 0.9, 'medium'), ('B', 1.0, 0.3, 0.5, 0.45, 'low'))
             v(customer_id, p_alive, p_no_purchase, expected_purchases, discounted_purchases, churn_tier) USING (customer_id))`);
   await store.run(`CREATE TEMP TABLE run_pareto_levels AS

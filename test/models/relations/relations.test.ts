@@ -88,12 +88,15 @@ describe('predictions', () => {
       { history_key: key(3, 3, 40), churn_risk: 1 - 0.75, churn_tier: 'low', churn_method: 'bgnbd' },
     ]);
     await materialize(store, PREDICTIONS, { tier_basis: 'p_no_purchase', high: 0.6, medium: 0.3, churn_method: 'bgnbd' });
-    const onQuiet = await store.all('SELECT churn_tier FROM temp.run_predictions ORDER BY history_key');
+    const onQuiet = await store.all('SELECT churn_tier, churn_basis FROM temp.run_predictions ORDER BY history_key');
     expect(onQuiet.map((r) => r.churn_tier)).toEqual(['low', 'high', 'medium', 'low']);
+    // Each row says what its tier was cut from (the at-risk reason quotes that score).
+    expect(new Set(onQuiet.map((r) => r.churn_basis))).toEqual(new Set(['p_no_purchase']));
     // The model the run chose names the method (crm run --model, models/purchase-models.ts).
     await materialize(store, PREDICTIONS, { tier_basis: 'churn_risk', high: 0.6, medium: 0.3, churn_method: 'pareto_nbd' });
     const methods = await store.all('SELECT DISTINCT churn_method FROM temp.run_predictions');
     expect(methods).toEqual([{ churn_method: 'pareto_nbd' }]);
+    expect(await store.all('SELECT DISTINCT churn_basis FROM temp.run_predictions')).toEqual([{ churn_basis: 'churn_risk' }]);
   });
 
   it('fall back to the percent rank of recency over customers, as percent_rank() over every customer would', async () => {
@@ -166,9 +169,9 @@ describe('customer metrics', () => {
     const keyOf = async (id: string) => (await store.value<number>(`SELECT history_key FROM temp.run_base WHERE customer_id = '${id}'`))!;
     await store.run(`CREATE OR REPLACE TEMP TABLE run_predictions (history_key BIGINT, p_alive DOUBLE, churn_risk DOUBLE, p_no_purchase DOUBLE,
       expected_purchases DOUBLE, discounted_purchases DOUBLE, churn_tier VARCHAR, churn_method VARCHAR,
-      expected_purchases_low DOUBLE, expected_purchases_high DOUBLE, discounted_log_sd DOUBLE)`);
-    await store.run(`INSERT INTO run_predictions VALUES ($1, 0.4, 0.6, 0.5, 2, 1.5, 'high', 'bgnbd', 1.5, 2.6, 0.2), ($2, 1, 0, 0.3, 1, 0.8, 'low', 'bgnbd', 0.8, 1.3, 0.1),
-      ($3, 0.9, 0.1, 0.2, 0.5, 0.4, 'low', 'bgnbd', 0.4, 0.6, 0.3)`,
+      expected_purchases_low DOUBLE, expected_purchases_high DOUBLE, discounted_log_sd DOUBLE, churn_basis VARCHAR)`);
+    await store.run(`INSERT INTO run_predictions VALUES ($1, 0.4, 0.6, 0.5, 2, 1.5, 'high', 'bgnbd', 1.5, 2.6, 0.2, 'churn_risk'), ($2, 1, 0, 0.3, 1, 0.8, 'low', 'bgnbd', 0.8, 1.3, 0.1, 'churn_risk'),
+      ($3, 0.9, 0.1, 0.2, 0.5, 0.4, 'low', 'bgnbd', 0.4, 0.6, 0.3, 'churn_risk')`,
       [await keyOf('R'), await keyOf('O'), await keyOf('N')]);
     await store.run('DELETE FROM metrics_customers');
     await store.run(`INSERT INTO metrics_customers (run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days, monetary, gross_revenue,
