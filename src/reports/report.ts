@@ -17,6 +17,7 @@ import { renderNotebook, type QueryRun, type RenderPhases } from './notebook.js'
 import { checkOwner, ownerBookCondition, ownerSlug } from './owner-filter.js';
 import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
 import { literal, sqlNumber } from '../store/sql.js';
+import type { ForecastBand } from '../run/forecast.js';
 import { tierValueSql } from '../models/relations/customer-metrics.js';
 import { PURCHASE_MODEL_KEYS, PURCHASE_MODEL_NAMES, PURCHASE_MODEL_PARAMETERS, type PurchaseModelKey } from '../models/purchase-models.js';
 
@@ -64,15 +65,9 @@ export const REPORT_VIEWS = {
 const REPORT_FORECAST_MONTHS = 12;
 
 /** One month of the report's projection (report_forecast). */
-export interface ReportForecastRow {
+export interface ReportForecastRow extends ForecastBand {
   month: number;
   month_end: string;
-  expected_purchases: number;
-  expected_purchases_low: number | null;
-  expected_purchases_high: number | null;
-  value: number;
-  value_low: number | null;
-  value_high: number | null;
 }
 
 /** The report's projection: crm forecast by month over 12 months, of all customers or an owner's book (none for a fallback run). */

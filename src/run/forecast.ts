@@ -50,18 +50,22 @@ export interface ForecastFlags {
   run?: number;
 }
 
-export interface ForecastPeriod {
+/** A projection's figures with their interval bounds (NULL: no intervals), for a period or a total. */
+export interface ForecastBand {
+  expected_purchases: number;
+  expected_purchases_low: number | null;
+  expected_purchases_high: number | null;
+  /** Discounted expected value of the purchases (as-of money). */
+  value: number;
+  value_low: number | null;
+  value_high: number | null;
+}
+
+export interface ForecastPeriod extends ForecastBand {
   period: number;
   /** First and last day of the period (as-of + the step's ends in days, rounded). */
   start: string;
   end: string;
-  expected_purchases: number;
-  expected_purchases_low: number | null;
-  expected_purchases_high: number | null;
-  /** Discounted expected value of the period's purchases (as-of money). */
-  value: number;
-  value_low: number | null;
-  value_high: number | null;
 }
 
 export interface ForecastResult {
