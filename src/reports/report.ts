@@ -45,6 +45,7 @@ export const REPORT_VIEWS = {
     'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest, owner_name and owner_scope (crm report --owner: the views hold that owner\'s book); ' +
     'the purchase model used: model_key (bgnbd, pareto_nbd, mbgnbd; NULL when the run fell back), model_name, model_fit (its JSON: runs.bgnbd or runs.purchase_model), model_parameters (one line); ' +
     'crm run --model auto: has_model_choice, choice_on_holdout (else by BIC), choice_score (the chosen model\'s holdout MAE or BIC), choice_others (the other models\' scores, "0.225 (BG/NBD), …"); ' +
+    'crm run --covariates: has_covariates, covariate_names, covariates_used (else the model without them scored the customers), has_covariate_test, covariate_lr_statistic, covariate_lr_df, covariate_lr_p (the likelihood-ratio test against the model without them); ' +
     'purchase_customers (customers with a purchase: the base of every purchase share) and contract_only_customers (customers with contracts only), of the book for an owner',
   report_customers: '`customer_metrics` of the run: one row per customer with a purchase (the purchase figures; customers with contracts only are in `customer_metrics`)',
   report_all_customers:
@@ -211,6 +212,26 @@ function modelChoiceColumnsSql(): string {
 }
 
 /**
+ * crm run --covariates (run/covariates.ts, runs.covariates), for the methods text: has_covariates,
+ * covariate_names ("region, channel"), covariates_used (false: the fit with them did not
+ * converge and the model without them scored the customers), and the likelihood-ratio test
+ * against the model without them (covariate_lr_statistic, covariate_lr_df, covariate_lr_p as
+ * crm run prints it: 3 decimals, or "1.2e-5" below 0.001; has_covariate_test false when a fit
+ * failed and there is no test).
+ */
+function covariateColumnsSql(): string {
+  const p = `CAST(r.covariates->>'$.lr_test.p_value' AS DOUBLE)`;
+  return `coalesce(json_array_length(r.covariates->'$.names'), 0) > 0 AS has_covariates,
+            array_to_string(from_json(r.covariates->'$.names', '["VARCHAR"]'), ', ') AS covariate_names,
+            coalesce(CAST(r.covariates->>'$.used' AS BOOLEAN), false) AS covariates_used,
+            ${p} IS NOT NULL AS has_covariate_test,
+            CAST(r.covariates->>'$.lr_test.statistic' AS DOUBLE) AS covariate_lr_statistic,
+            CAST(r.covariates->>'$.lr_test.df' AS INTEGER) AS covariate_lr_df,
+            CASE WHEN ${p} >= 0.001 THEN printf('%.3f', ${p})
+                 ELSE regexp_replace(printf('%.1e', ${p}), 'e([+-])0*([0-9])', 'e\\1\\2') END AS covariate_lr_p`;
+}
+
+/**
  * An owner's report (`crm report --owner NAME`) is the same notebook over the owner's book: the
  * views of customers, profiles and contracts (and so the renewals due) keep only the customers
  * whose owner in effect is NAME (customer_owners). Within the book the 80/20 ranks and shares are
@@ -250,6 +271,7 @@ export async function createReportViews(conn: DuckDBConnection, runId: number, o
      SELECT r.*,
             ${purchaseModelColumnsSql()},
             ${modelChoiceColumnsSql()},
+            ${covariateColumnsSql()},
             ${owner === undefined ? 'CAST(NULL AS VARCHAR)' : literal(owner)} AS owner_name,
             ${owner === undefined ? 'false' : 'true'} AS owner_scope,
             r.model_status = 'fitted' AS fitted,

@@ -8,7 +8,7 @@
  * test rejects the model without them, customer_metrics carries each region's own predictions;
  * then the config's models.covariates; usage errors exit 2 and leave the store as it was.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/models/random.js';
@@ -105,6 +105,27 @@ describe('crm run --covariates', () => {
     const forecast = crm(['--db', db, 'forecast']);
     expect(forecast.code).toBe(3);
     expect(forecast.stderr).toContain('scored its customers with covariates (crm run --covariates): crm forecast projects the models without covariates only');
+  });
+
+  it("the report's methods name the covariates and the test as crm run printed it, in English and Chinese", () => {
+    // The region run above is the latest: its test line, as crm model show prints it.
+    const line = crm(['--db', db, 'model', 'show']).stdout.match(/χ² = ([\d.]+) on (\d+) df, p = (\S+) \(/);
+    expect(line).not.toBeNull();
+    const [, statistic, df, p] = line!;
+    expect(p).toMatch(/^\d\.\de-\d+$/); // below 0.001: the scientific form, from SQL as from JS
+    const expected = {
+      en: ['Covariates region on the purchase and dropout rates (Fader &amp; Hardie 2007)', `on ${df} df, p = ${p}.`, 'The customers&#39; predictions use them'],
+      zh: ['购买率与流失率带协变量 region', `自由度 ${df}，p = ${p}`, '客户的预测使用了这些协变量'],
+    };
+    for (const lang of ['en', 'zh'] as const) {
+      const out = path.join(dir, `report-${lang}`);
+      const r = crm(['--db', db, 'report', '--out', out, '--lang', lang]);
+      expect(r.code, r.stderr).toBe(0);
+      const page = readFileSync(path.join(out, lang === 'en' ? 'report.html' : 'report.zh.html'), 'utf8').replace(/<script[\s\S]*?<\/script>/g, ' ');
+      for (const text of expected[lang]) expect(page, `${lang}: ${text}`).toContain(text);
+      const shown = page.match(/χ² = ([\d,.]+)/);
+      expect(Number(shown![1].replace(/,/g, ''))).toBeCloseTo(Number(statistic), 2);
+    }
   });
 
   it('models.covariates in the config, with the default model and a holdout: the backtest reads the covariate predictions', () => {
