@@ -248,6 +248,23 @@ export function bgbbProbabilityOfNPurchases(params: BgBbParams, periods: number,
   return Math.exp(logSum(parts));
 }
 
+/**
+ * Σ_{k=1}^{discount.length} P(transaction at opportunity n+k | x, t_x, n) · discount[k−1]: the
+ * expected transactions of the next opportunities, each weighted by its discount factor (the run
+ * values opportunity k at the end of its period). With every factor 1 it is the conditional
+ * expectation over discount.length opportunities.
+ */
+export function bgbbDiscountedExpectedPurchases(params: BgBbParams, discount: ArrayLike<number>, x: number, tx: number, n: number): number {
+  assertParams(params);
+  assertHistory(x, tx, n);
+  const { alpha, beta, gamma, delta } = params;
+  const logL = bgbbLogLikelihoodOne(params, x, tx, n);
+  const transact = lbeta(alpha + x + 1, beta + n - x) - lbeta(alpha, beta) - lbeta(gamma, delta);
+  let sum = 0;
+  for (let k = 1; k <= discount.length; k++) sum += discount[k - 1] * Math.exp(transact + lbeta(gamma, delta + n + k) - logL);
+  return sum;
+}
+
 /** Per-history predictions over `periods` opportunities (n in `T`). */
 export function predictBgBb(params: BgBbParams, data: RfmSummary, periods: number) {
   const n = data.x.length;

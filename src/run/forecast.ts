@@ -120,7 +120,7 @@ interface IntervalRow extends Record<string, unknown> {
   gg_covariance: number[] | null;
 }
 
-const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: DAYS_PER_YEAR / MONTHS_PER_YEAR };
+const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: DAYS_PER_YEAR / MONTHS_PER_YEAR, year: DAYS_PER_YEAR };
 
 /** The run to forecast from: --run, else the latest (exit 4 without runs, 3 for an unknown id or a run without a fitted model). */
 async function runRow(store: Store, runId: number | undefined): Promise<RunRow> {
@@ -142,6 +142,12 @@ async function runRow(store: Store, runId: number | undefined): Promise<RunRow> 
   if (row.covariates_used) {
     throw inputError(`run ${row.run_id} scored its customers with covariates (crm run --covariates): crm forecast projects the models without covariates only`, [
       'Run `crm run` without --covariates for a forecast with its interval band.',
+    ]);
+  }
+  // runs.model may also name the BG/BB, which has no projection here.
+  if ((row.model as string | null) === 'bgbb') {
+    throw inputError(`run ${row.run_id} scored its customers with the BG/BB (crm run --model bgbb): crm forecast projects the continuous-time models only`, [
+      "The run's expected_purchases over the horizon (customer_metrics) are the BG/BB's, in whole periods; for a forecast with its interval band run `crm run` with --model bgnbd, pareto-nbd, mbgnbd or auto.",
     ]);
   }
   // Runs before migration 12 fitted the BG/NBD and left runs.model NULL.
