@@ -5,12 +5,17 @@
  * `crm model show --json` gives Fader, Hardie & Lee's (2005) Pareto/NBD estimates (r = 0.553,
  * α = 10.578, s = 0.606, β = 11.669) under `pareto_nbd`, with `model` naming it; the customers'
  * predictions are the Pareto/NBD's (churn_method). One store for the file; the MBG/NBD on the
- * same store; a usage error for an unknown model and for bgbb (not in crm run yet).
+ * same store; a usage error for an unknown model and for bgbb without a month or year unit.
+ *
+ * And the BG/BB from raw rows: the 1995 donor cohort as one row per gift
+ * (test/fixtures/published/donations_transactions.csv.gz) → `crm ingest` → `crm run --model bgbb
+ * --time-unit year --as-of 2001-12-31` (the end of the paper's six-year calibration) → Fader,
+ * Hardie & Berger's (2010) α = 1.204, β = 0.750, γ = 0.657, δ = 2.783 under `bgbb`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PUBLISHED_DIR } from '../../scripts/fixtures/published.js';
+import { DONATION_TRANSACTIONS_FILE, PUBLISHED_DIR } from '../../scripts/fixtures/published.js';
 import { crm, sql, tempDir } from '../helpers/cli.js';
 
 describe('crm run --model on the CDNOW sample', () => {
@@ -53,12 +58,12 @@ describe('crm run --model on the CDNOW sample', () => {
     expect(top).toBeLessThan(1);
   });
 
-  it('refuses an unknown model and bgbb with a usage error (exit 2)', () => {
+  it('refuses an unknown model, and bgbb in weeks, with a usage error (exit 2)', () => {
     const unknown = crm(['--db', db, 'run', '--model', 'weibull']);
     expect(unknown.code).toBe(2);
     const bgbb = crm(['--db', db, 'run', '--model', 'bgbb']);
     expect(bgbb.code).toBe(2);
-    expect(bgbb.stderr).toMatch(/--model bgbb: .*discrete opportunities/);
+    expect(bgbb.stderr).toMatch(/--model bgbb counts purchases in whole periods: the time unit must be month or year \(it is week\)/);
   });
 });
 
@@ -131,5 +136,40 @@ describe('crm run --model auto on the CDNOW sample', () => {
     expect(choice.models.find((m) => m.chosen)!.bic).toBe(lowest);
     expect(choice.models.every((m) => m.holdout_mae === null)).toBe(true);
     expect(run.stdout).not.toContain('"reports"');
+  });
+});
+
+describe('crm run --model bgbb on the 1995 donor cohort', () => {
+  it('raw gifts → ingest → run in whole years as of 2001-12-31: the published BG/BB estimates under bgbb; per-customer outputs; crm forecast refuses (exit 3)', () => {
+    const db = path.join(tempDir('crm-bgbb-'), 'donors.duckdb');
+    expect(crm(['--db', db, '-q', 'ingest', 'transactions', path.join(PUBLISHED_DIR, DONATION_TRANSACTIONS_FILE)]).code).toBe(0);
+    const run = crm(['--db', db, '-q', 'run', '--model', 'bgbb', '--time-unit', 'year', '--as-of', '2001-12-31']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/BG\/BB: alpha=1\.204 beta=0\.750 gamma=0\.657 delta=2\.783 \(log-likelihood -33225\.6, 22 distinct period histories; whole years/);
+    const shown = JSON.parse(crm(['--db', db, 'model', 'show', '--json']).stdout);
+    expect(shown).toMatchObject({ model: 'bgbb', bgnbd: null, time_unit: 'year', model_status: 'fitted' });
+    const b = shown.bgbb;
+    expect(b.converged).toBe(true);
+    expect(b.alpha).toBeCloseTo(1.204, 3);
+    expect(b.beta).toBeCloseTo(0.75, 3);
+    expect(b.gamma).toBeCloseTo(0.657, 3);
+    expect(b.delta).toBeCloseTo(2.783, 3);
+    expect(b.log_likelihood).toBeCloseTo(-33225.6, 1);
+    expect(Object.keys(b.standard_errors)).toEqual(['alpha', 'beta', 'gamma', 'delta']);
+    expect(b).toMatchObject({ customers: 11104, triples: 22 });
+    // Per customer, by history (purchase_days = x + 1 here: one gift a year): the paper's P(alive in 2002).
+    const rows = sql<{ purchase_days: number; churn_method: string; p_alive: number; customers: number; no_clv: number }>(
+      db,
+      `SELECT purchase_days, any_value(churn_method) AS churn_method, max(p_alive) AS p_alive, count(*) AS customers,
+              count(*) FILTER (WHERE clv IS NULL OR p_no_purchase IS NULL OR expected_purchases IS NULL) AS no_clv
+       FROM customer_latest WHERE purchase_days IN (1, 7) GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.map((r) => [r.purchase_days, r.churn_method, Math.round(r.p_alive * 100) / 100, r.customers, r.no_clv])).toEqual([
+      [1, 'bgbb', 0.11, 3464, 0],
+      [7, 'bgbb', 0.93, 1203, 0],
+    ]);
+    const forecast = crm(['--db', db, 'forecast']);
+    expect(forecast.code).toBe(3);
+    expect(forecast.stderr).toMatch(/scored its customers with the BG\/BB .*crm forecast projects the continuous-time models only/);
   });
 });

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bgbbConditionalExpectedPurchases,
+  bgbbDiscountedExpectedPurchases,
   bgbbExpectedPurchases,
   bgbbLogLikelihood,
   bgbbLogLikelihoodGradient,
@@ -20,6 +21,7 @@ import {
   predictBgBb,
   type BgBbParams,
 } from '../../src/models/bgbb.js';
+import { predictBgBbHistories } from '../../src/models/purchase-models.js';
 import { Rng } from '../../src/models/random.js';
 import { compressRfm } from '../../src/models/rfm-data.js';
 import { simulateBgBb } from '../../src/models/simulate.js';
@@ -169,6 +171,35 @@ describe('BG/BB fit', () => {
       expect(out.expectedPurchases[i]).toBe(bgbbConditionalExpectedPurchases(DONATIONS, 5, data.x[i], data.tx[i], 6));
       expect(out.pNoPurchase[i]).toBe(bgbbPNoPurchase(DONATIONS, 5, data.x[i], data.tx[i], 6));
     }
+  });
+});
+
+describe('BG/BB discounted expected purchases (the run\'s CLV input)', () => {
+  it('weights each next opportunity\'s expected purchases by its factor: all ones is the conditional expectation; any factors, the sum of the increments', () => {
+    const discount = Float64Array.of(0.9, 0.8, 0.5, 0.25);
+    for (const [x, tx, n] of [[0, 0, 6], [2, 4, 6], [6, 6, 6], [0, 0, 0], [3, 9, 12]]) {
+      expect(bgbbDiscountedExpectedPurchases(DONATIONS, [1, 1, 1, 1], x, tx, n)).toBeCloseTo(bgbbConditionalExpectedPurchases(DONATIONS, 4, x, tx, n), 12);
+      let increments = 0;
+      for (let k = 1; k <= 4; k++) {
+        const step = bgbbConditionalExpectedPurchases(DONATIONS, k, x, tx, n) - bgbbConditionalExpectedPurchases(DONATIONS, k - 1, x, tx, n);
+        increments += discount[k - 1] * step;
+      }
+      expect(bgbbDiscountedExpectedPurchases(DONATIONS, discount, x, tx, n)).toBeCloseTo(increments, 12);
+    }
+    expect(bgbbDiscountedExpectedPurchases(DONATIONS, [], 2, 4, 6)).toBe(0);
+  });
+
+  it('predictBgBbHistories (models/purchase-models.ts) is predictBgBb plus the discounted sum per history', () => {
+    const data = { x: Float64Array.of(0, 2, 6), tx: Float64Array.of(0, 4, 6), T: Float64Array.of(6, 6, 6), weight: Float64Array.of(5, 1, 2) };
+    const discount = Float64Array.of(1 / 1.1, 1 / 1.21);
+    const out = predictBgBbHistories(DONATIONS, data, 2, discount);
+    const plain = predictBgBb(DONATIONS, data, 2);
+    expect([...out.pAlive]).toEqual([...plain.pAlive]);
+    expect([...out.expectedPurchases]).toEqual([...plain.expectedPurchases]);
+    expect([...out.pNoPurchase]).toEqual([...plain.pNoPurchase]);
+    for (let i = 0; i < 3; i++) expect(out.discounted[i]).toBe(bgbbDiscountedExpectedPurchases(DONATIONS, discount, data.x[i], data.tx[i], data.T[i]));
+    // Factors below 1 lower the sum.
+    for (let i = 0; i < 3; i++) expect(out.discounted[i]).toBeLessThan(out.expectedPurchases[i]);
   });
 });
 
