@@ -207,12 +207,14 @@ export interface BgBbModelFit {
   key: 'bgbb';
   /** null when the fit did not converge (the report's message says why). */
   params: BgBbParams | null;
+  /** Covariance of (ln α, ln β, ln γ, ln δ), for the intervals (intervals.ts bgbbHistoryIntervals); null without one. */
+  covariance: number[][] | null;
   report: PurchaseModelReport;
 }
 
 export function fitBgBbModel(data: RfmSummary): BgBbModelFit {
   const fit = fitBgBb(data);
-  return { key: 'bgbb', params: fit.converged ? fit.params : null, report: reportOf(fit) };
+  return { key: 'bgbb', params: fit.converged ? fit.params : null, covariance: fit.converged ? fit.covariance : null, report: reportOf(fit) };
 }
 
 /**

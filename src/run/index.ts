@@ -47,7 +47,7 @@ import {
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { computeForecast, type RunRow } from './forecast.js';
-import { bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
+import { bgbbHistoryIntervals, bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
 import type { RfmSummary } from '../models/rfm-data.js';
@@ -360,15 +360,20 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   /** The key of the model that scored the customers (null: the recency fallback). */
   const modelKey: ModelKey | null = model ? model.key : bgbbParams ? 'bgbb' : null;
   let uncertainty: PurchaseUncertainty | null = null;
+  // --model bgbb: the BG/BB's estimate and covariance when its intervals were computed (run_intervals; no forecast reads them).
+  let bgbbUncertainty: IntervalModel | null = null;
   if (bgbb && bgbbParams) {
+    const covariance = bgbb.fit!.covariance;
     await timed('bgbb_predict', () =>
       predictBgBbStep(store, bgbb!, bgbbParams, {
         unit: settings.time_unit as BgBbPeriodUnit,
         horizonMonths: settings.horizon_months,
         discountRate: settings.discount_rate,
         tiers: { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium },
+        intervals: covariance ? { covariance, level: settings.interval } : null,
       }),
     );
+    if (covariance) bgbbUncertainty = { key: 'bgbb', params: { ...bgbbParams }, covariance };
   } else if (model) {
     await timed('bgnbd_predict', async () => {
       const prediction = model.predict(data, horizonUnits);
@@ -431,6 +436,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // The intervals and the stored projection describe the model without covariates: a run whose
   // customers carry the covariate model's predictions has neither (NULL bounds, no run_forecast).
   if (covariates?.used) uncertainty = null;
+  /** The model whose intervals the customer rows carry (z not NULL), if any. */
+  const intervalModel: IntervalModel | null = uncertainty ?? bgbbUncertainty;
 
   // 4. Gamma-Gamma on the mean value of repeat purchases
   let gamma: GammaGammaFit | null = null;
@@ -490,8 +497,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     gg_q: gg?.q ?? null,
     gg_v: gg?.v ?? null,
     // The intervals (models/intervals.ts): z NULL without them; the spend term needs the Gamma-Gamma's covariance.
-    z: uncertainty ? zOfLevel(settings.interval) : null,
-    gg_covariance: uncertainty && spend ? spend.covariance.flat() : null,
+    z: intervalModel ? zOfLevel(settings.interval) : null,
+    gg_covariance: intervalModel && spend ? spend.covariance.flat() : null,
     revenue_drop: settings.key_accounts.revenue_drop,
     churn_risk_rise: settings.key_accounts.churn_risk_rise,
   };
@@ -503,7 +510,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // Every customer once, purchases and contracts.
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
-        if (uncertainty) await writeRunIntervals(store, runId, settings.interval, uncertainty, spend);
+        if (intervalModel) await writeRunIntervals(store, runId, settings.interval, intervalModel, spend);
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
         // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast).
         if (model && !covariates?.used) {
@@ -612,6 +619,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   return result;
 }
 
+/** A model's estimate and covariance of ln params, as run_intervals stores them: a continuous-time model's (PurchaseUncertainty) or the BG/BB's. */
+type IntervalModel = Omit<PurchaseUncertainty, 'key'> & { key: ModelKey };
+
 /** --model bgbb: the period histories the BG/BB was fitted on, and the fit. */
 interface BgBbStep {
   /** The distinct period histories: x, t_x, n (in T) and how many customers share each (weight). */
@@ -651,20 +661,30 @@ async function bgbbStep(store: Store, at: { asOf: string; unit: BgBbPeriodUnit }
  * months = 12 monthly or 1 yearly opportunity), each period's expected purchases discounted at
  * its end ((1 + rate)^(−k/12) for month k, (1 + rate)^(−k) for year k: clv.ts's convention), into
  * temp.run_predictions; the customers keyed by their period history (temp.run_base.history_key
- * ← period_key), so the one tier rule and the customer rows read them as any model's. No
- * intervals (NULL bounds).
+ * ← period_key), so the one tier rule and the customer rows read them as any model's. With the
+ * fit's covariance, the intervals per history as the other models' (intervals.ts).
  */
 async function predictBgBbStep(
   store: Store,
   step: BgBbStep,
   params: NonNullable<BgBbModelFit['params']>,
-  o: { unit: BgBbPeriodUnit; horizonMonths: number; discountRate: number; tiers: { tier_basis: ChurnBasis; high: number; medium: number } },
+  o: {
+    unit: BgBbPeriodUnit;
+    horizonMonths: number;
+    discountRate: number;
+    tiers: { tier_basis: ChurnBasis; high: number; medium: number };
+    /** The fit's covariance of ln params and the level; null: no intervals (NULL bounds). */
+    intervals: { covariance: number[][]; level: number } | null;
+  },
 ): Promise<void> {
   const monthsPerPeriod = o.unit === 'year' ? 12 : 1;
   const periods = o.horizonMonths / monthsPerPeriod;
   const discount = Float64Array.from({ length: periods }, (_, k) => Math.pow(1 + o.discountRate, -((k + 1) * monthsPerPeriod) / 12));
   const p = predictBgBbHistories(params, step.data, periods, discount);
   const none = new Float64Array(step.data.x.length).fill(NaN);
+  const bounds = o.intervals
+    ? bgbbHistoryIntervals(params, o.intervals.covariance, step.data, periods, discount, o.intervals.level)
+    : { expectedPurchasesLow: none, expectedPurchasesHigh: none, discountedLogSd: none };
   // The period history passes through the fields of a day history (histories.ts: historyKey), as the covariate keys do.
   await writeDoubleTable(store, 'run_predictions_raw', {
     x: step.data.x,
@@ -674,9 +694,9 @@ async function predictBgBbStep(
     p_no_purchase: p.pNoPurchase,
     expected_purchases: p.expectedPurchases,
     discounted_purchases: p.discounted,
-    expected_purchases_low: none,
-    expected_purchases_high: none,
-    discounted_log_sd: none,
+    expected_purchases_low: bounds.expectedPurchasesLow,
+    expected_purchases_high: bounds.expectedPurchasesHigh,
+    discounted_log_sd: bounds.discountedLogSd,
   });
   await store.run(`UPDATE temp.run_base SET history_key = h.period_key FROM temp.${periodHistories.name} h WHERE run_base.customer_id = h.customer_id`);
   await materialize(store, PREDICTIONS, { ...o.tiers, churn_method: 'bgbb' });
@@ -839,7 +859,7 @@ async function compareModels(
  * The run's row of run_intervals (store/schema.ts migration 18): the level and both models'
  * estimates and covariances, which crm forecast reads to draw the band of any group.
  */
-async function writeRunIntervals(store: Store, runId: number, level: number, u: PurchaseUncertainty, spend: SpendUncertainty | null): Promise<void> {
+async function writeRunIntervals(store: Store, runId: number, level: number, u: IntervalModel, spend: SpendUncertainty | null): Promise<void> {
   await store.run(
     `INSERT INTO run_intervals (run_id, level, z, method, model, purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance)
      VALUES ($1, $2, $3, 'delta_log', $4, $5, $6::DOUBLE[], $7, $8, $9, $10::DOUBLE[])`,

@@ -140,7 +140,7 @@ describe('crm run --model auto on the CDNOW sample', () => {
 });
 
 describe('crm run --model bgbb on the 1995 donor cohort', () => {
-  it('raw gifts → ingest → run in whole years as of 2001-12-31: the published BG/BB estimates under bgbb; per-customer outputs; crm forecast refuses (exit 3)', () => {
+  it('raw gifts → ingest → run in whole years as of 2001-12-31: the published BG/BB estimates under bgbb; per-customer outputs with intervals; crm forecast refuses (exit 3)', () => {
     const db = path.join(tempDir('crm-bgbb-'), 'donors.duckdb');
     expect(crm(['--db', db, '-q', 'ingest', 'transactions', path.join(PUBLISHED_DIR, DONATION_TRANSACTIONS_FILE)]).code).toBe(0);
     const run = crm(['--db', db, '-q', 'run', '--model', 'bgbb', '--time-unit', 'year', '--as-of', '2001-12-31']);
@@ -161,7 +161,8 @@ describe('crm run --model bgbb on the 1995 donor cohort', () => {
     const rows = sql<{ purchase_days: number; churn_method: string; p_alive: number; customers: number; no_clv: number }>(
       db,
       `SELECT purchase_days, any_value(churn_method) AS churn_method, max(p_alive) AS p_alive, count(*) AS customers,
-              count(*) FILTER (WHERE clv IS NULL OR p_no_purchase IS NULL OR expected_purchases IS NULL) AS no_clv
+              count(*) FILTER (WHERE clv IS NULL OR p_no_purchase IS NULL OR expected_purchases IS NULL
+                               OR NOT (clv_low < clv AND clv < clv_high AND expected_purchases_low < expected_purchases AND expected_purchases < expected_purchases_high)) AS no_clv
        FROM customer_latest WHERE purchase_days IN (1, 7) GROUP BY 1 ORDER BY 1`,
     );
     expect(rows.map((r) => [r.purchase_days, r.churn_method, Math.round(r.p_alive * 100) / 100, r.customers, r.no_clv])).toEqual([
