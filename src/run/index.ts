@@ -9,7 +9,8 @@
  *                  history of their customer after the merges in effect (relations/merged-history.ts)
  *   2. rfm       — score cut points; scores and segments are expressions in step 6 (models/rfm.ts)
  *   3. bgnbd     — fit on the distinct histories (x, t_x, T) (or the model --model names,
- *                  models/purchase-models.ts); P(alive), expected purchases,
+ *                  models/purchase-models.ts; --model bgbb: the BG/BB on the distinct period
+ *                  histories of relations/period-histories.ts); P(alive), expected purchases,
  *                  discounted expected purchases and churn tier per history (models/bgnbd.ts,
  *                  clv.ts), while DuckDB ranks the 80/20 levels (relations/revenue-levels.ts)
  *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts),
