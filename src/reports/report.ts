@@ -58,7 +58,7 @@ export const REPORT_VIEWS = {
   report_renewals_due: 'the contracts of the run up for renewal (active or in grace), with days_until_due (negative: in grace, due now)',
   report_contract_retention: '`contract_retention` of the run: observed and fitted survival per plan (plan NULL: the whole book) and period',
   report_forecast:
-    "the next 12 months of the run's customers (of the book, for an owner), one row per month (crm forecast's): month, month_end, expected_purchases, value (discounted) with their _low and _high bounds, level (the interval's, NULL without intervals), and the 12 months' totals (total_purchases, total_value with their _low and _high); empty when the run fell back, used covariates or the BG/BB",
+    "the next 12 months of the run's customers (of the book, for an owner), one row per month (crm forecast's): month, month_end, expected_purchases, value (discounted) with their _low and _high bounds, level (the interval's, NULL without intervals), and the 12 months' totals (total_purchases, total_value with their _low and _high); empty when the run fell back, used covariates or the BG/BB in years",
 } as const;
 
 /** Months the report projects (crm forecast's computation, whatever the run's horizon). */
@@ -73,9 +73,9 @@ export interface ReportForecastRow extends ForecastBand {
 /** The report's projection: crm forecast by month over 12 months, of all customers or an owner's book (none for a fallback run). */
 export async function reportForecast(store: Store, run: RunRef, owner?: string): Promise<{ rows: ReportForecastRow[]; total: Omit<ReportForecastRow, 'month' | 'month_end'> | null; level: number | null }> {
   if (run.model_status !== 'fitted') return { rows: [], total: null, level: null };
-  // A covariate run's customers carry the covariate model, and a BG/BB run's the BG/BB (crm run
-  // --model bgbb): crm forecast projects neither.
-  if (await store.value<boolean>(`SELECT coalesce(CAST(json_extract(covariates, '$.used') AS BOOLEAN), false) OR coalesce(model = 'bgbb', false) FROM runs WHERE run_id = ${Number(run.run_id)}`)) {
+  // A covariate run's customers carry the covariate model, which crm forecast does not project;
+  // a BG/BB run in years (crm run --model bgbb --time-unit year) forecasts whole years, not months.
+  if (await store.value<boolean>(`SELECT coalesce(CAST(json_extract(covariates, '$.used') AS BOOLEAN), false) OR coalesce(model = 'bgbb' AND time_unit = 'year', false) FROM runs WHERE run_id = ${Number(run.run_id)}`)) {
     return { rows: [], total: null, level: null };
   }
   // The run's own projection (run_forecast, written by crm run since schema 18); an owner's book,

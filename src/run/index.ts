@@ -407,7 +407,6 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   } else {
     await timed('recency_predict', () => materialize(store, RECENCY_PREDICTIONS, { high: settings.churn_tiers.high, medium: settings.churn_tiers.medium }));
   }
-  if (bgbb) await store.run('DROP TABLE IF EXISTS temp.run_period_histories');
 
   // --covariates (run/covariates.ts): the model used, refitted with covariates; when that fit
   // converges its predictions replace the ones above (same columns), the customers keyed by cell.
@@ -512,20 +511,26 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         if (intervalModel) await writeRunIntervals(store, runId, settings.interval, intervalModel, spend);
+        // --model bgbb: each customer's period history, which crm forecast projects (bgbb_histories).
+        if (bgbbParams) {
+          await store.run(`INSERT INTO bgbb_histories SELECT ${runId}, customer_id, x, t_x, n FROM temp.${periodHistories.name}`);
+          await store.run(`DROP TABLE temp.${periodHistories.name}`);
+        }
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
-        // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast).
-        if (model && !covariates?.used) {
+        // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast);
+        // a BG/BB run's only in months (a run in years projects whole years: crm forecast --by year).
+        if ((model && !covariates?.used) || (bgbbParams && settings.time_unit === 'month')) {
           await timed('forecast', () =>
             writeRunForecast(store, {
               run_id: runId,
               as_of: asOf,
               time_unit: settings.time_unit,
               horizon_months: settings.horizon_months,
-              model: model.key,
+              model: modelKey!,
               model_status: 'fitted',
               discount_rate: settings.discount_rate,
               bgnbd: bgnbd ? JSON.stringify(describeBgNbd(bgnbd)) : null,
-              purchase_model: chosen ? JSON.stringify(chosen.report) : null,
+              purchase_model: chosen ? JSON.stringify(chosen.report) : bgbb?.fit ? JSON.stringify(bgbb.fit.report) : null,
               covariates_used: false,
             }),
           );

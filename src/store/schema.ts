@@ -1156,6 +1156,22 @@ SELECT m.* FROM customer_metrics m
 WHERE m.run_id = (SELECT max(run_id) FROM runs);
 `,
   },
+  {
+    version: 24,
+    description: 'bgbb_histories: the period history (x, t_x, n) of each customer of a BG/BB run, which crm forecast projects',
+    // crm run --model bgbb (relations/period-histories.ts): what the BG/BB saw of each customer,
+    // in whole periods of the run's time unit (runs.time_unit: month or year). customer_metrics
+    // keeps the day history of every run; this table only the BG/BB runs' period histories.
+    sql: `
+CREATE TABLE bgbb_histories (
+  run_id       INTEGER NOT NULL,
+  customer_id  VARCHAR NOT NULL,
+  x            INTEGER NOT NULL,  -- whole periods after the first with a purchase
+  t_x          INTEGER NOT NULL,  -- the period of the last of them, counted from the first (0 when x = 0)
+  n            INTEGER NOT NULL   -- whole periods after the first, up to as-of
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

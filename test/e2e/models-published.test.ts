@@ -10,7 +10,9 @@
  * And the BG/BB from raw rows: the 1995 donor cohort as one row per gift
  * (test/fixtures/published/donations_transactions.csv.gz) → `crm ingest` → `crm run --model bgbb
  * --time-unit year --as-of 2001-12-31` (the end of the paper's six-year calibration) → Fader,
- * Hardie & Berger's (2010) α = 1.204, β = 0.750, γ = 0.657, δ = 2.783 under `bgbb`.
+ * Hardie & Berger's (2010) α = 1.204, β = 0.750, γ = 0.657, δ = 2.783 under `bgbb`; `crm
+ * forecast` of it by year. On the CDNOW store, the BG/BB in months: its forecast by month and
+ * the stored 12-month projection add up to the customers' expected purchases and CLV.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -56,6 +58,22 @@ describe('crm run --model on the CDNOW sample', () => {
     expect(shown.mbgnbd.converged).toBe(true);
     const [{ top }] = sql<{ top: number }>(db, `SELECT max(p_alive) AS top FROM customer_latest WHERE frequency = 1`);
     expect(top).toBeLessThan(1);
+  });
+
+  it('bgbb in months: crm forecast by month (12 periods from the as-of month) and the stored projection add up to expected_purchases and clv', () => {
+    const run = crm(['--db', db, '-q', 'run', '--model', 'bgbb', '--time-unit', 'month', '--as-of', '1997-09-30']);
+    expect(run.code, run.stderr).toBe(0);
+    const f = JSON.parse(crm(['--db', db, 'forecast', '--json']).stdout);
+    expect(f).toMatchObject({ model: 'bgbb', by: 'month', customers: 2357 });
+    expect(f.periods).toHaveLength(12);
+    expect([f.periods[0].start, f.periods[0].end, f.periods[11].end]).toEqual(['1997-10-01', '1997-10-31', '1998-09-30']);
+    const [latest] = sql<{ run_id: number; e: number; clv: number }>(db, 'SELECT max(run_id) AS run_id, sum(expected_purchases) AS e, sum(clv) AS clv FROM customer_latest');
+    expect(f.total.expected_purchases).toBeCloseTo(latest.e, 6);
+    expect(f.total.value).toBeCloseTo(latest.clv, 4);
+    const stored = sql<{ month: number | null; e: number }>(db, `SELECT month, expected_purchases AS e FROM run_forecast WHERE run_id = ${latest.run_id} ORDER BY month NULLS LAST`);
+    expect(stored).toHaveLength(13);
+    expect(stored[12].e).toBeCloseTo(latest.e, 6);
+    expect(stored[0].e).toBeCloseTo(f.periods[0].expected_purchases, 9);
   });
 
   it('refuses an unknown model, and bgbb in weeks, with a usage error (exit 2)', () => {
@@ -140,7 +158,7 @@ describe('crm run --model auto on the CDNOW sample', () => {
 });
 
 describe('crm run --model bgbb on the 1995 donor cohort', () => {
-  it('raw gifts → ingest → run in whole years as of 2001-12-31: the published BG/BB estimates under bgbb; per-customer outputs with intervals; crm forecast refuses (exit 3)', () => {
+  it('raw gifts → ingest → run in whole years as of 2001-12-31: the published BG/BB estimates under bgbb; per-customer outputs with intervals; crm forecast by year adds up to them', () => {
     const db = path.join(tempDir('crm-bgbb-'), 'donors.duckdb');
     expect(crm(['--db', db, '-q', 'ingest', 'transactions', path.join(PUBLISHED_DIR, DONATION_TRANSACTIONS_FILE)]).code).toBe(0);
     const run = crm(['--db', db, '-q', 'run', '--model', 'bgbb', '--time-unit', 'year', '--as-of', '2001-12-31']);
@@ -169,8 +187,19 @@ describe('crm run --model bgbb on the 1995 donor cohort', () => {
       [1, 'bgbb', 0.11, 3464, 0],
       [7, 'bgbb', 0.93, 1203, 0],
     ]);
-    const forecast = crm(['--db', db, 'forecast']);
-    expect(forecast.code).toBe(3);
-    expect(forecast.stderr).toMatch(/scored its customers with the BG\/BB .*crm forecast projects the continuous-time models only/);
+    // crm forecast: whole years (the run's horizon, 1 year), adding up to the customers' figures.
+    const forecast = crm(['--db', db, 'forecast', '--json']);
+    expect(forecast.code, forecast.stderr).toBe(0);
+    const f = JSON.parse(forecast.stdout);
+    expect(f).toMatchObject({ model: 'bgbb', by: 'year', customers: 11104, level: 0.9 });
+    expect(f.periods.map((p: { start: string; end: string }) => [p.start, p.end])).toEqual([['2002-01-01', '2002-12-31']]);
+    const [sums] = sql<{ e: number; clv: number }>(db, 'SELECT sum(expected_purchases) AS e, sum(clv) AS clv FROM customer_latest');
+    expect(f.total.expected_purchases).toBeCloseTo(sums.e, 6);
+    expect(f.total.value).toBeCloseTo(sums.clv, 4);
+    expect(f.total.expected_purchases_low).toBeLessThan(f.total.expected_purchases);
+    expect(f.total.value_high).toBeGreaterThan(f.total.value);
+    const byMonth = crm(['--db', db, 'forecast', '--by', 'month']);
+    expect(byMonth.code).toBe(2);
+    expect(byMonth.stderr).toMatch(/--by month: run 1 used the BG\/BB on whole years .*use --by year/);
   });
 });

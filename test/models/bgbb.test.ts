@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bgbbConditionalExpectedPurchases,
   bgbbDiscountedExpectedPurchases,
+  bgbbPurchaseProbabilities,
   bgbbExpectedPurchases,
   bgbbLogLikelihood,
   bgbbLogLikelihoodGradient,
@@ -188,6 +189,19 @@ describe('BG/BB discounted expected purchases (the run\'s CLV input)', () => {
       expect(bgbbDiscountedExpectedPurchases(DONATIONS, discount, x, tx, n)).toBeCloseTo(increments, 12);
     }
     expect(bgbbDiscountedExpectedPurchases(DONATIONS, [], 2, 4, 6)).toBe(0);
+  });
+
+  it('the per-period probabilities (crm forecast) are the increments of the conditional expectation', () => {
+    for (const [x, tx, n] of [[0, 0, 6], [2, 4, 6], [6, 6, 6], [0, 0, 0]]) {
+      const p = bgbbPurchaseProbabilities(DONATIONS, 4, x, tx, n);
+      expect(p).toHaveLength(4);
+      for (let k = 1; k <= 4; k++) {
+        const step = bgbbConditionalExpectedPurchases(DONATIONS, k, x, tx, n) - bgbbConditionalExpectedPurchases(DONATIONS, k - 1, x, tx, n);
+        expect(p[k - 1]).toBeCloseTo(step, 12);
+      }
+      // A purchase at n+k needs being alive then: the chance falls with k.
+      for (let k = 1; k < 4; k++) expect(p[k]).toBeLessThan(p[k - 1]);
+    }
   });
 
   it('predictBgBbHistories (models/purchase-models.ts) is predictBgBb plus the discounted sum per history', () => {
