@@ -372,7 +372,7 @@ export function registerCommands(program: Command): void {
   program
     .command('forecast')
     .description("expected purchases and discounted value per month (or week) of the latest run's horizon, for all customers, a segment, a value tier or one customer, with the interval from the parameters' uncertainty")
-    .option('--by <period>', 'month (default) or week')
+    .option('--by <period>', 'month (default) or week; a BG/BB run (crm run --model bgbb) by its own period, month or year (its default)')
     .option('--segment <name>', 'only this RFM segment (e.g. "At Risk")')
     .option('--tier <name>', 'only this value tier (e.g. Gold)')
     .option('--customer <id>', 'only this customer (exact id)')
