@@ -335,14 +335,14 @@ export function registerCommands(program: Command): void {
 
   program
     .command('run')
-    .description('score every customer as of a date: RFM segments, churn risk (BG/NBD, Pareto/NBD or MBG/NBD: --model), lifetime value, 80/20 key accounts, cohorts')
+    .description('score every customer as of a date: RFM segments, churn risk (BG/NBD, Pareto/NBD, MBG/NBD or BG/BB: --model), lifetime value, 80/20 key accounts, cohorts')
     .option('--as-of <date>', "score as of this day, inclusive (default: the data's last date: the latest transaction, contract period start or cancellation)", dateFlag('--as-of'))
-    .addOption(new Option('--time-unit <unit>', 'time unit of the purchase model').choices(['day', 'week', 'month']))
+    .addOption(new Option('--time-unit <unit>', 'time unit of the purchase model (with --model bgbb: the period, month or year)').choices(['day', 'week', 'month', 'year']))
     .option('--holdout-end <date>', 'backtest: compare predictions with what happened from --as-of to this date', dateFlag('--holdout-end'))
     .option('--horizon <months>', 'months ahead for expected purchases and CLV (default 12)')
     .option('--since <date>', 'start of the 80/20 revenue window (default: all history)', dateFlag('--since'))
     .option('--share <share>', 'revenue share that defines key accounts (default 0.8)')
-    .addOption(new Option('--model <model>', 'purchase model: auto (default: fit BG/NBD, Pareto/NBD and MBG/NBD, pick by the holdout error with --holdout-end, else by BIC), bgnbd, pareto-nbd or mbgnbd (bgbb: not in crm run yet)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
+    .addOption(new Option('--model <model>', 'purchase model: auto (default: fit BG/NBD, Pareto/NBD and MBG/NBD, pick by the holdout error with --holdout-end, else by BIC; never the BG/BB), bgnbd, pareto-nbd, mbgnbd, or bgbb (discrete periods: with --time-unit month or year)').choices(['bgnbd', 'pareto-nbd', 'mbgnbd', 'auto', 'bgbb']))
     .addOption(new Option('--churn-basis <score>', 'what the churn tiers are cut from: p_no_purchase (default: no purchase within the horizon) or churn_risk (1 − P(alive))').choices(['p_no_purchase', 'churn_risk']))
     .option('--covariates <names>', 'covariates of the purchase model, comma-separated: region (customers table), channel (of the first purchase); coefficients and a likelihood-ratio test in crm model show')
     .option('--source <source>', 'read the transactions where they live: clickhouse://HOST:PORT/DATABASE.TABLE or a source NAME from crm.config.json (sources.NAME); the heavy SQL runs on the cluster, the results are written to this store and to crm_customer_metrics on the cluster')
@@ -372,7 +372,7 @@ export function registerCommands(program: Command): void {
   program
     .command('forecast')
     .description("expected purchases and discounted value per month (or week) of the latest run's horizon, for all customers, a segment, a value tier or one customer, with the interval from the parameters' uncertainty")
-    .option('--by <period>', 'month (default) or week')
+    .option('--by <period>', 'month (default) or week; a BG/BB run (crm run --model bgbb) by its own period, month or year (its default)')
     .option('--segment <name>', 'only this RFM segment (e.g. "At Risk")')
     .option('--tier <name>', 'only this value tier (e.g. Gold)')
     .option('--customer <id>', 'only this customer (exact id)')

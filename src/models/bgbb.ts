@@ -248,6 +248,35 @@ export function bgbbProbabilityOfNPurchases(params: BgBbParams, periods: number,
   return Math.exp(logSum(parts));
 }
 
+/**
+ * Σ_{k=1}^{discount.length} P(transaction at opportunity n+k | x, t_x, n) · discount[k−1]: the
+ * expected transactions of the next opportunities, each weighted by its discount factor (the run
+ * values opportunity k at the end of its period). With every factor 1 it is the conditional
+ * expectation over discount.length opportunities.
+ */
+export function bgbbDiscountedExpectedPurchases(params: BgBbParams, discount: ArrayLike<number>, x: number, tx: number, n: number): number {
+  const p = bgbbPurchaseProbabilities(params, discount.length, x, tx, n);
+  let sum = 0;
+  for (let k = 0; k < p.length; k++) sum += discount[k] * p[k];
+  return sum;
+}
+
+/**
+ * P(transaction at opportunity n+k | x, t_x, n) for k = 1 … periods: the terms of the
+ * conditional expectation (their sum), one per future opportunity (crm forecast's periods).
+ */
+export function bgbbPurchaseProbabilities(params: BgBbParams, periods: number, x: number, tx: number, n: number): Float64Array {
+  assertParams(params);
+  assertHistory(x, tx, n);
+  assertHorizon(periods);
+  const { alpha, beta, gamma, delta } = params;
+  const logL = bgbbLogLikelihoodOne(params, x, tx, n);
+  const transact = lbeta(alpha + x + 1, beta + n - x) - lbeta(alpha, beta) - lbeta(gamma, delta);
+  const out = new Float64Array(periods);
+  for (let k = 1; k <= periods; k++) out[k - 1] = Math.exp(transact + lbeta(gamma, delta + n + k) - logL);
+  return out;
+}
+
 /** Per-history predictions over `periods` opportunities (n in `T`). */
 export function predictBgBb(params: BgBbParams, data: RfmSummary, periods: number) {
   const n = data.x.length;

@@ -24,6 +24,7 @@
  * ∂ln E/∂ln v = v p / (E (p x + q − 1)) — the run computes it per customer as it writes the row
  * (models/relations/customer-metrics.ts), the forecast summed per history (run/forecast.ts).
  */
+import { bgbbDiscountedExpectedPurchases, predictBgBb, type BgBbParams } from './bgbb.js';
 import type { BgNbdParams } from './bgnbd.js';
 import type { PurchaseModelFit } from './bgnbd-limits.js';
 import type { GammaGammaFit } from './gamma-gamma.js';
@@ -177,6 +178,38 @@ export function historyIntervals(
     [low[i], high[i]] = logNormalBounds(expected[0][i], epSd[i], z);
   }
   return { expectedPurchasesLow: low, expectedPurchasesHigh: high, discountedLogSd: depSd };
+}
+
+/** The BG/BB's parameters in the order of its θ (and of its covariance: mle.ts, the names' order). */
+export const BGBB_PARAMETER_ORDER = ['alpha', 'beta', 'gamma', 'delta'] as const;
+
+/**
+ * The BG/BB's intervals per distinct period history (x, t_x, n = T), the same method as
+ * historyIntervals: E[purchases in the next `periods` periods] and the discounted expected
+ * purchases (`discount` per period) under the estimate and the 4 models with one ln parameter
+ * raised by DELTA_STEP, propagated by logSdByDelta with the fit's covariance of ln params.
+ */
+export function bgbbHistoryIntervals(
+  params: BgBbParams,
+  covariance: readonly (readonly number[])[],
+  data: RfmSummary,
+  periods: number,
+  discount: Float64Array,
+  level: number,
+): HistoryIntervals {
+  const models: BgBbParams[] = [params, ...BGBB_PARAMETER_ORDER.map((name) => ({ ...params, [name]: params[name] * Math.exp(DELTA_STEP) }))];
+  const expected = models.map((m) => predictBgBb(m, data, periods).expectedPurchases);
+  const dep = models.map((m) => Float64Array.from(data.x, (x, i) => bgbbDiscountedExpectedPurchases(m, discount, x, data.tx[i], data.T[i])));
+  const epSd = logSdByDelta(expected, covariance);
+  const z = zOfLevel(level);
+  const n = data.x.length;
+  const low = new Float64Array(n);
+  const high = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (expected[0][i] === 0) continue;
+    [low[i], high[i]] = logNormalBounds(expected[0][i], epSd[i], z);
+  }
+  return { expectedPurchasesLow: low, expectedPurchasesHigh: high, discountedLogSd: logSdByDelta(dep, covariance) };
 }
 
 /**

@@ -10,9 +10,13 @@
  * its parameters, `log_likelihood`, `converged`, `standard_errors` (bgnbd.{r, alpha, a, b},
  * pareto_nbd.{r, alpha, s, beta}, mbgnbd.{r, alpha, a, b}).
  *
- * The BG/BB (bgbb.ts) counts discrete opportunities and needs period histories, not (x, t_x, T)
- * in a time unit: it is not in this interface.
+ * The BG/BB (bgbb.ts) counts discrete opportunities: it is fitted on period histories (x, t_x, n
+ * in whole months or years, relations/period-histories.ts), not on (x, t_x, T) in a time unit, so
+ * it is not a `FittedPurchaseModel` and --model auto never picks it; `fitBgBbModel` and
+ * `predictBgBbHistories` give the run the same per-history outputs, and its report sits under
+ * the key `bgbb` (alpha, beta, gamma, delta).
  */
+import { bgbbDiscountedExpectedPurchases, fitBgBb, predictBgBb, type BgBbParams } from './bgbb.js';
 import type { BgNbdParams } from './bgnbd.js';
 import { fitPurchaseModel, modelExpectedPurchasesIfAlive, modelPAliveAll, predictPurchases, type PurchaseModel } from './bgnbd-limits.js';
 import { discountSchedule, type ClvOptions } from './clv.js';
@@ -23,7 +27,7 @@ import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, predictParetoNbd, type
 import { groupPairs, type RfmSummary } from './rfm-data.js';
 
 /** The models' names for people, by key. */
-export const PURCHASE_MODEL_NAMES: Record<PurchaseModelKey, string> = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' };
+export const PURCHASE_MODEL_NAMES: Record<ModelKey, string> = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD', bgbb: 'BG/BB' };
 
 /**
  * Each model's parameters as its report (runs.bgnbd, runs.purchase_model) names them, in the order
@@ -32,15 +36,20 @@ export const PURCHASE_MODEL_NAMES: Record<PurchaseModelKey, string> = { bgnbd: '
  * limit does not have NULL; its `rate` (one purchase rate for all) is a parameter only at a
  * homogeneous-rates boundary (run/format.ts: bgnbdModelLine), so it is not listed here.
  */
-export const PURCHASE_MODEL_PARAMETERS: Record<PurchaseModelKey, readonly string[]> = {
+export const PURCHASE_MODEL_PARAMETERS: Record<ModelKey, readonly string[]> = {
   bgnbd: ['r', 'alpha', 'a', 'b', 'p'],
   pareto_nbd: ['r', 'alpha', 's', 'beta'],
   mbgnbd: ['r', 'alpha', 'a', 'b'],
+  bgbb: ['alpha', 'beta', 'gamma', 'delta'],
 };
 
-/** The models by their keys (the JSON keys of `crm model show`). */
+/** The continuous-time models by their keys (the JSON keys of `crm model show`): the ones --model auto compares. */
 export const PURCHASE_MODEL_KEYS = ['bgnbd', 'pareto_nbd', 'mbgnbd'] as const;
 export type PurchaseModelKey = (typeof PURCHASE_MODEL_KEYS)[number];
+
+/** Every model a run can use: the continuous-time ones and the BG/BB (discrete periods; never chosen by auto). */
+export const MODEL_KEYS = [...PURCHASE_MODEL_KEYS, 'bgbb'] as const;
+export type ModelKey = (typeof MODEL_KEYS)[number];
 
 /** `--model` spells the keys with hyphens: pareto-nbd → pareto_nbd. */
 export function purchaseModelKey(choice: string): PurchaseModelKey | null {
@@ -191,4 +200,30 @@ export function purchaseModelAt(key: PurchaseModelKey, params: Record<string, nu
   if (key === 'pareto_nbd') return fromParetoNbd(params as unknown as ParetoNbdParams);
   if (key === 'mbgnbd') return fromMbgNbd(params as unknown as MbgNbdParams);
   return fromBgNbd({ boundary: null, params: params as unknown as BgNbdParams });
+}
+
+/** The BG/BB fitted on period histories (x, t_x, n = T, weight): its report under `bgbb`, and its parameters when it converged. */
+export interface BgBbModelFit {
+  key: 'bgbb';
+  /** null when the fit did not converge (the report's message says why). */
+  params: BgBbParams | null;
+  /** Covariance of (ln α, ln β, ln γ, ln δ), for the intervals (intervals.ts bgbbHistoryIntervals); null without one. */
+  covariance: number[][] | null;
+  report: PurchaseModelReport;
+}
+
+export function fitBgBbModel(data: RfmSummary): BgBbModelFit {
+  const fit = fitBgBb(data);
+  return { key: 'bgbb', params: fit.converged ? fit.params : null, covariance: fit.converged ? fit.covariance : null, report: reportOf(fit) };
+}
+
+/**
+ * The BG/BB's per-history outputs over `periods` whole periods: P(alive at the next opportunity),
+ * expected purchases (purchase periods), P(no purchase) and the discounted expected purchases
+ * (period k weighted by `discount[k − 1]`; the run values a period at its end), n in `T`.
+ */
+export function predictBgBbHistories(params: BgBbParams, data: RfmSummary, periods: number, discount: Float64Array): HistoryPredictions & { discounted: Float64Array } {
+  const p = predictBgBb(params, data, periods);
+  const discounted = Float64Array.from(data.x, (x, i) => bgbbDiscountedExpectedPurchases(params, discount, x, data.tx[i], data.T[i]));
+  return { ...p, discounted };
 }

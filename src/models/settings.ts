@@ -6,14 +6,18 @@
 import { DEFAULT_SEGMENT_RULES, type SegmentRule } from './rfm.js';
 import type { ValueTierRule } from './tiers.js';
 
-export type TimeUnit = 'day' | 'week' | 'month';
+export type TimeUnit = 'day' | 'week' | 'month' | 'year';
+
+/** The time units the BG/BB (crm run --model bgbb) counts whole periods in (models/relations/period-histories.ts). */
+export const BGBB_PERIOD_UNITS = ['month', 'year'] as const;
+export type BgBbPeriodUnit = (typeof BGBB_PERIOD_UNITS)[number];
 
 /** What the churn tiers are cut from (models.churn_tiers.basis, crm run --churn-basis). */
 export const CHURN_BASES = ['p_no_purchase', 'churn_risk'] as const;
 export type ChurnBasis = (typeof CHURN_BASES)[number];
 
-/** Days per model time unit (a month is 365.25 / 12 days). */
-export const UNIT_DAYS: Record<TimeUnit, number> = { day: 1, week: 7, month: 30.4375 };
+/** Days per model time unit (a month is 365.25 / 12 days, a year 365.25). */
+export const UNIT_DAYS: Record<TimeUnit, number> = { day: 1, week: 7, month: 30.4375, year: 365.25 };
 
 export interface ModelSettings {
   time_unit: TimeUnit;

@@ -252,6 +252,11 @@ const NOTICES: Record<string, Entry> = {
     en: 'Pareto/NBD lets a customer drop out at any moment, not only right after a purchase, so its churn risk, 1 − P(alive), rises the longer a customer stays silent, one-time buyers included.',
     zh: 'Pareto/NBD 模型允许客户在任何时刻流失，而不仅是在购买之后，因此它的流失风险（1 − 存活概率）随客户沉默时间的延长而上升，只购买过一次的客户也是如此。',
   },
+  'model.bgbb': { en: 'the BG/BB model on whole periods (Fader, Hardie & Berger 2010)', zh: '按整期计的 BG/BB 模型（Fader、Hardie 与 Berger，2010）' },
+  'model_dropout.bgbb': {
+    en: 'BG/BB counts purchases in whole periods (months or years) from each customer\'s first one and lets a customer drop out at the start of any period, so a customer\'s churn risk, 1 − P(alive), rises with every period without a purchase.',
+    zh: 'BG/BB 模型从每位客户的首个周期起按整期（月或年）计数购买，客户可在任何一期开始时流失，因此每多一个没有购买的周期，其流失风险（1 − 存活概率）就上升一些。',
+  },
   'model_dropout.mbgnbd': {
     en: 'MBG/NBD lets a customer drop out right after any purchase, the first one included, so a one-time buyer\'s churn risk, 1 − P(alive), is above 0 and rises the longer they stay silent.',
     zh: 'MBG/NBD 模型允许客户在任何一次购买之后流失（包括首次购买），因此只购买过一次的客户的流失风险（1 − 存活概率）大于 0，并随沉默时间的延长而上升。',
@@ -278,6 +283,7 @@ const NOTICES: Record<string, Entry> = {
   'time_unit.day': { en: 'days', zh: '天' },
   'time_unit.week': { en: 'weeks', zh: '周' },
   'time_unit.month': { en: 'months', zh: '月' },
+  'time_unit.year': { en: 'years', zh: '年' },
 };
 
 /** The codes of `renewal_reason.*`: which sentence explains a contract on the renewal list. */

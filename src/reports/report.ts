@@ -19,7 +19,7 @@ import { DAYS_UNTIL_DUE_SQL, UP_FOR_RENEWAL_SQL } from './renewals.js';
 import { literal, sqlNumber } from '../store/sql.js';
 import type { ForecastBand } from '../run/forecast.js';
 import { tierValueSql } from '../models/relations/customer-metrics.js';
-import { PURCHASE_MODEL_KEYS, PURCHASE_MODEL_NAMES, PURCHASE_MODEL_PARAMETERS, type PurchaseModelKey } from '../models/purchase-models.js';
+import { MODEL_KEYS, PURCHASE_MODEL_KEYS, PURCHASE_MODEL_NAMES, PURCHASE_MODEL_PARAMETERS, type ModelKey } from '../models/purchase-models.js';
 
 /** The built-in report notebook. */
 export const REPORT_NOTEBOOK = path.join(PACKAGE_ROOT, 'notebooks/report.md');
@@ -43,7 +43,7 @@ export function reportFileName(lang: Lang, owner?: string): string {
 export const REPORT_VIEWS = {
   report_run:
     'the run: one row of `runs` plus fitted, has_backtest, period_days (the trend window), is_latest, owner_name and owner_scope (crm report --owner: the views hold that owner\'s book); ' +
-    'the purchase model used: model_key (bgnbd, pareto_nbd, mbgnbd; NULL when the run fell back), model_name, model_fit (its JSON: runs.bgnbd or runs.purchase_model), model_parameters (one line); ' +
+    'the purchase model used: model_key (bgnbd, pareto_nbd, mbgnbd, bgbb; NULL when the run fell back), model_name, model_fit (its JSON: runs.bgnbd or runs.purchase_model), model_parameters (one line); ' +
     'crm run --model auto: has_model_choice, choice_on_holdout (else by BIC), choice_score (the chosen model\'s holdout MAE or BIC), choice_others (the other models\' scores, "0.225 (BG/NBD), …"); ' +
     'crm run --covariates: has_covariates, covariate_names, covariates_used (else the model without them scored the customers), has_covariate_test, covariate_lr_statistic, covariate_lr_df, covariate_lr_p (the likelihood-ratio test against the model without them); ' +
     'purchase_customers (customers with a purchase: the base of every purchase share) and contract_only_customers (customers with contracts only), of the book for an owner',
@@ -59,7 +59,7 @@ export const REPORT_VIEWS = {
   report_renewals_due: 'the contracts of the run up for renewal (active or in grace), with days_until_due (negative: in grace, due now)',
   report_contract_retention: '`contract_retention` of the run: observed and fitted survival per plan (plan NULL: the whole book) and period',
   report_forecast:
-    "the next 12 months of the run's customers (of the book, for an owner), one row per month (crm forecast's): month, month_end, expected_purchases, value (discounted) with their _low and _high bounds, level (the interval's, NULL without intervals), and the 12 months' totals (total_purchases, total_value with their _low and _high); empty when the run fell back",
+    "the next 12 months of the run's customers (of the book, for an owner), one row per month (crm forecast's): month, month_end, expected_purchases, value (discounted) with their _low and _high bounds, level (the interval's, NULL without intervals), and the 12 months' totals (total_purchases, total_value with their _low and _high); empty when the run fell back, used covariates or the BG/BB in years",
 } as const;
 
 /** Months the report projects (crm forecast's computation, whatever the run's horizon). */
@@ -74,8 +74,9 @@ export interface ReportForecastRow extends ForecastBand {
 /** The report's projection: crm forecast by month over 12 months, of all customers or an owner's book (none for a fallback run). */
 export async function reportForecast(store: Store, run: RunRef, owner?: string): Promise<{ rows: ReportForecastRow[]; total: Omit<ReportForecastRow, 'month' | 'month_end'> | null; level: number | null }> {
   if (run.model_status !== 'fitted') return { rows: [], total: null, level: null };
-  // A covariate run's customers carry the covariate model, which crm forecast does not project.
-  if (await store.value<boolean>(`SELECT coalesce(CAST(json_extract(covariates, '$.used') AS BOOLEAN), false) FROM runs WHERE run_id = ${Number(run.run_id)}`)) {
+  // A covariate run's customers carry the covariate model, which crm forecast does not project;
+  // a BG/BB run in years (crm run --model bgbb --time-unit year) forecasts whole years, not months.
+  if (await store.value<boolean>(`SELECT coalesce(CAST(json_extract(covariates, '$.used') AS BOOLEAN), false) OR coalesce(model = 'bgbb' AND time_unit = 'year', false) FROM runs WHERE run_id = ${Number(run.run_id)}`)) {
     return { rows: [], total: null, level: null };
   }
   // The run's own projection (run_forecast, written by crm run since schema 18); an owner's book,
@@ -166,7 +167,7 @@ const REPORT_MASK_MACRO = String.raw`CREATE OR REPLACE TEMP MACRO report_mask(x)
   regexp_replace(regexp_replace(CAST(x AS VARCHAR), '[^\s<>@]+@[^\s<>@]+', '***', 'g'), '\+?\d[\d\s().-]{5,}\d', '***', 'g')`;
 
 /** How a parameter is written for people in a report (the Greek letters of the papers). */
-const PARAMETER_SYMBOLS: Record<string, string> = { alpha: 'α', beta: 'β' };
+const PARAMETER_SYMBOLS: Record<string, string> = { alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ' };
 
 /**
  * The purchase model a run used, for the report_run view (from the run row `r` with its
@@ -176,11 +177,11 @@ const PARAMETER_SYMBOLS: Record<string, string> = { alpha: 'α', beta: 'β' };
  */
 function purchaseModelColumnsSql(): string {
   const fit = `CASE WHEN r.model_key = 'bgnbd' THEN r.bgnbd ELSE r.purchase_model END`;
-  const cases = (value: (key: PurchaseModelKey) => string) =>
-    `CASE r.model_key ${PURCHASE_MODEL_KEYS.map((key) => `WHEN ${literal(key)} THEN ${value(key)}`).join(' ')} END`;
+  const cases = (value: (key: ModelKey) => string) =>
+    `CASE r.model_key ${MODEL_KEYS.map((key) => `WHEN ${literal(key)} THEN ${value(key)}`).join(' ')} END`;
   // The BG/NBD at a homogeneous-rates boundary has one purchase rate for all (run/format.ts: bgnbdModelLine).
   const rate = `CASE WHEN contains(coalesce(r.bgnbd->>'$.boundary', ''), 'homogeneous_rates') THEN 'rate = ' || printf('%.4g', CAST(r.bgnbd->>'$.rate' AS DOUBLE)) END, `;
-  const parameters = (key: PurchaseModelKey) =>
+  const parameters = (key: ModelKey) =>
     `concat_ws(', ', ${key === 'bgnbd' ? rate : ''}${PURCHASE_MODEL_PARAMETERS[key]
       .map((name) => {
         const value = `CAST((${fit})->>${literal(`$.${name}`)} AS DOUBLE)`;

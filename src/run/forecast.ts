@@ -18,7 +18,8 @@
  */
 import { discountSchedule } from '../models/clv.js';
 import { fromBgNbd, PURCHASE_MODEL_NAMES, type FittedPurchaseModel, type PurchaseModelKey } from '../models/purchase-models.js';
-import { perturbedModels, purchaseModelAt, quadraticForm, zOfLevel, DELTA_STEP, type PurchaseUncertainty } from '../models/intervals.js';
+import { BGBB_PARAMETER_ORDER, perturbedModels, purchaseModelAt, quadraticForm, zOfLevel, DELTA_STEP, type PurchaseUncertainty } from '../models/intervals.js';
+import { bgbbPurchaseProbabilities, type BgBbParams } from '../models/bgbb.js';
 import type { PurchaseModel } from '../models/bgnbd-limits.js';
 import { groupPairs, type RfmSummary } from '../models/rfm-data.js';
 import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
@@ -26,7 +27,8 @@ import { literal, sqlNumber, type Store } from '../store/db.js';
 import { inputError, storeError, usageError } from '../util/errors.js';
 import { formatCount, renderTable } from '../util/format.js';
 
-export const FORECAST_PERIODS = ['month', 'week'] as const;
+/** `--by`: month or week; year only for a BG/BB run in years (crm run --model bgbb --time-unit year), which forecasts whole years. */
+export const FORECAST_PERIODS = ['month', 'week', 'year'] as const;
 export type ForecastBy = (typeof FORECAST_PERIODS)[number];
 
 const DAYS_PER_YEAR = 365.25;
@@ -71,7 +73,7 @@ export interface ForecastPeriod extends ForecastBand {
 export interface ForecastResult {
   run_id: number;
   as_of: string;
-  model: PurchaseModelKey;
+  model: PurchaseModelKey | 'bgbb';
   by: ForecastBy;
   scope: ForecastScope;
   customers: number;
@@ -85,10 +87,13 @@ export interface ForecastResult {
   timings_ms: Record<string, number>;
 }
 
-/** The flags as a scope and a period (exit 2 for two scopes or an unknown period). */
-export function parseForecastFlags(flags: ForecastFlags): { by: ForecastBy; scope: ForecastScope } {
-  const by = (flags.by ?? 'month') as ForecastBy;
-  if (!(FORECAST_PERIODS as readonly string[]).includes(by)) throw usageError(`--by ${flags.by}: use month or week`);
+/**
+ * The flags as a scope and a period (exit 2 for two scopes or an unknown period). Without --by:
+ * undefined, the run's own (by month; a BG/BB run's time unit).
+ */
+export function parseForecastFlags(flags: ForecastFlags): { by: ForecastBy | undefined; scope: ForecastScope } {
+  const by = flags.by as ForecastBy | undefined;
+  if (by !== undefined && !(FORECAST_PERIODS as readonly string[]).includes(by)) throw usageError(`--by ${flags.by}: use month or week (year for a BG/BB run in years)`);
   const given = (['segment', 'tier', 'customer'] as const).filter((k) => flags[k] !== undefined);
   if (given.length > 1) throw usageError(`give one of --segment, --tier and --customer (got ${given.map((k) => `--${k}`).join(' and ')})`);
   const scope: ForecastScope =
@@ -101,7 +106,7 @@ export interface RunRow extends Record<string, unknown> {
   as_of: string;
   time_unit: string;
   horizon_months: number;
-  model: PurchaseModelKey | null;
+  model: PurchaseModelKey | 'bgbb' | null;
   model_status: string;
   discount_rate: number | null;
   bgnbd: string | null;
@@ -120,7 +125,7 @@ interface IntervalRow extends Record<string, unknown> {
   gg_covariance: number[] | null;
 }
 
-const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: DAYS_PER_YEAR / MONTHS_PER_YEAR };
+const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: DAYS_PER_YEAR / MONTHS_PER_YEAR, year: DAYS_PER_YEAR };
 
 /** The run to forecast from: --run, else the latest (exit 4 without runs, 3 for an unknown id or a run without a fitted model). */
 async function runRow(store: Store, runId: number | undefined): Promise<RunRow> {
@@ -161,7 +166,7 @@ function modelOfRun(run: RunRow): FittedPurchaseModel {
     return fromBgNbd({ boundary, params } as PurchaseModel);
   }
   const p = JSON.parse(run.purchase_model!) as Record<string, number>;
-  return purchaseModelAt(run.model!, p);
+  return purchaseModelAt(run.model as PurchaseModelKey, p);
 }
 
 /** The SQL condition of the scope on customer_metrics; unknown names and ids exit 3, listing what exists. */
@@ -211,7 +216,8 @@ export function forecastSteps(by: ForecastBy, horizonUnits: number, unitDays: nu
 
 /** Options of the computation (the report asks for 12 months whatever the run's horizon). */
 export interface ForecastOptions {
-  by: ForecastBy;
+  /** The periods; undefined: by month (a BG/BB run: by its time unit). */
+  by?: ForecastBy;
   scope: ForecastScope;
   runId?: number;
   /** Months to forecast (default: the run's horizon). */
@@ -231,11 +237,17 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
   const intervals = await store.one<IntervalRow>(
     `SELECT level, CAST(purchase_params AS VARCHAR) AS purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance FROM run_intervals WHERE run_id = ${run.run_id}`,
   );
+  // The BG/BB forecasts its own periods (whole months or years) from its period histories.
+  if (run.model === 'bgbb') return bgbbForecast(store, run, { ...opts, condition: `${condition} AND ${opts.condition ?? 'TRUE'}` }, scope, intervals);
+  const by = opts.by ?? 'month';
+  if (by === 'year') {
+    throw usageError(`--by year: run ${run.run_id} used ${PURCHASE_MODEL_NAMES[run.model!]}, forecast by month or week; only a BG/BB run in years (crm run --model bgbb --time-unit year) forecasts by year`);
+  }
   const unitDays = UNIT_DAYS[run.time_unit];
   const months = opts.months ?? run.horizon_months;
   const horizonUnits = (months * DAYS_PER_YEAR) / MONTHS_PER_YEAR / unitDays;
   const discountRate = run.discount_rate ?? 0;
-  const steps = forecastSteps(opts.by, horizonUnits, unitDays, discountRate);
+  const steps = forecastSteps(by, horizonUnits, unitDays, discountRate);
 
   // The models: the estimate, then one per perturbed parameter when the run has intervals.
   let models: FittedPurchaseModel[];
@@ -243,24 +255,12 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
   if (intervals) {
     const k = Math.round(Math.sqrt(intervals.purchase_covariance.length));
     const covariance = Array.from({ length: k }, (_, i) => intervals.purchase_covariance.slice(i * k, (i + 1) * k).map(Number));
-    uncertainty = { key: run.model!, params: JSON.parse(intervals.purchase_params) as Record<string, number>, covariance };
+    uncertainty = { key: run.model as PurchaseModelKey, params: JSON.parse(intervals.purchase_params) as Record<string, number>, covariance };
     models = perturbedModels(uncertainty);
   } else {
     models = [modelOfRun(run)];
   }
-  const gg = intervals && intervals.gg_p !== null ? { p: intervals.gg_p, q: intervals.gg_q!, v: intervals.gg_v! } : null;
-  // d ln E[M] / d ln (p, q, v) per customer (relations/customer-metrics.ts has the rule). The x
-  // of the formula is taken as max(bgnbd_x, 1): exact for repeat customers with a positive mean and
-  // one-time buyers; a repeat customer valued by its first day or its own mean gets a slightly
-  // different spend term in a group's band (the customer's own clv_low/high are exact).
-  // As DOUBLEs: a plain decimal literal is a DECIMAL in DuckDB, and p · x overflows it for heavy buyers.
-  const [p, q, v] = gg ? [sqlNumber(gg.p), sqlNumber(gg.q), sqlNumber(gg.v)] : ['1', '1', '1'];
-  const denominator = `(${p} * greatest(bgnbd_x, 1) + ${q} - 1)`;
-  const spendTerms = gg
-    ? `sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (${q} - 1) / ${denominator} ELSE 0 END) AS spend_gp,
-       sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (-${q}) / ${denominator} ELSE 0 END) AS spend_gq,
-       sum(CASE WHEN expected_order_value > 0 THEN ${v} * ${p} / ${denominator} ELSE 0 END) AS spend_gv`
-    : '0 AS spend_gp, 0 AS spend_gq, 0 AS spend_gv';
+  const spendTerms = spendTermsSql(intervals);
 
   const timings: Record<string, number> = {};
   let clock = performance.now();
@@ -355,28 +355,7 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
   await store.run('DROP TABLE temp.forecast_steps');
   lap('sums');
 
-  const z = intervals ? zOfLevel(intervals.level) : null;
-  const spendCovariance = intervals?.gg_covariance ? Array.from({ length: 3 }, (_, i) => intervals.gg_covariance!.slice(i * 3, i * 3 + 3).map(Number)) : null;
-  const banded = (r: Record<string, number | null>) => {
-    const purchases = Number(r.purchases_0 ?? 0);
-    const value = Number(r.value_0 ?? 0);
-    const out = { expected_purchases: purchases, expected_purchases_low: null as number | null, expected_purchases_high: null as number | null, value, value_low: null as number | null, value_high: null as number | null };
-    if (uncertainty && z !== null) {
-      const k = models.length - 1;
-      const logGradient = (name: 'purchases' | 'value', base: number) => Array.from({ length: k }, (_, i) => (Math.log(Number(r[`${name}_${i + 1}`])) - Math.log(base)) / DELTA_STEP);
-      if (purchases > 0) {
-        const sd = Math.sqrt(quadraticForm(logGradient('purchases', purchases), uncertainty.covariance));
-        [out.expected_purchases_low, out.expected_purchases_high] = [purchases * Math.exp(-z * sd), purchases * Math.exp(z * sd)];
-      } else [out.expected_purchases_low, out.expected_purchases_high] = [0, 0];
-      if (value > 0) {
-        let variance = quadraticForm(logGradient('value', value), uncertainty.covariance);
-        if (spendCovariance) variance += quadraticForm([Number(r.value_gp) / value, Number(r.value_gq) / value, Number(r.value_gv) / value], spendCovariance);
-        const sd = Math.sqrt(variance);
-        [out.value_low, out.value_high] = [value * Math.exp(-z * sd), value * Math.exp(z * sd)];
-      } else [out.value_low, out.value_high] = [0, 0];
-    }
-    return out;
-  };
+  const banded = bandOf(intervals, uncertainty?.covariance ?? null, models.length - 1);
   const dayOf = (units: number) => addDays(run.as_of, Math.round(units * unitDays));
   const byPeriod = new Map(rows.filter((r) => r.period !== null).map((r) => [Number(r.period), r]));
   const empty = { purchases_0: 0, value_0: 0 };
@@ -391,7 +370,7 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
     run_id: run.run_id,
     as_of: run.as_of,
     model: run.model!,
-    by: opts.by,
+    by,
     scope,
     customers,
     level: intervals?.level ?? null,
@@ -400,6 +379,142 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
     periods: periodRows,
     total: banded(totalRow),
     timings_ms: timings,
+  };
+}
+
+/**
+ * SQL sums of a group's Gamma-Gamma gradient terms: d ln E[M] / d ln (p, q, v) per customer
+ * (relations/customer-metrics.ts has the rule), weighted by the expected order value. The x of
+ * the formula is taken as max(bgnbd_x, 1): exact for repeat customers with a positive mean and
+ * one-time buyers; a repeat customer valued by its first day or its own mean gets a slightly
+ * different spend term in a group's band (the customer's own clv_low/high are exact). As
+ * DOUBLEs: a plain decimal literal is a DECIMAL in DuckDB, and p · x overflows it for heavy buyers.
+ */
+function spendTermsSql(intervals: IntervalRow | null | undefined): string {
+  const gg = intervals && intervals.gg_p !== null ? { p: intervals.gg_p, q: intervals.gg_q!, v: intervals.gg_v! } : null;
+  if (!gg) return '0 AS spend_gp, 0 AS spend_gq, 0 AS spend_gv';
+  const [p, q, v] = [sqlNumber(gg.p), sqlNumber(gg.q), sqlNumber(gg.v)];
+  const denominator = `(${p} * greatest(bgnbd_x, 1) + ${q} - 1)`;
+  return `sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (${q} - 1) / ${denominator} ELSE 0 END) AS spend_gp,
+       sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (-${q}) / ${denominator} ELSE 0 END) AS spend_gq,
+       sum(CASE WHEN expected_order_value > 0 THEN ${v} * ${p} / ${denominator} ELSE 0 END) AS spend_gv`;
+}
+
+/**
+ * The band of one period's (or the total's) sums: `r` holds purchases_j and value_j under the
+ * estimate (j = 0) and the `k` perturbed models, and value_gp/gq/gv (the spend terms); the delta
+ * method on the sums themselves (∇ ln Σ from the perturbed sums), plus the Gamma-Gamma's term.
+ * No intervals (covariance null): the bounds are null.
+ */
+function bandOf(intervals: IntervalRow | null | undefined, covariance: number[][] | null, k: number): (r: Record<string, number | null>) => ForecastBand {
+  const z = intervals ? zOfLevel(intervals.level) : null;
+  const spendCovariance = intervals?.gg_covariance ? Array.from({ length: 3 }, (_, i) => intervals.gg_covariance!.slice(i * 3, i * 3 + 3).map(Number)) : null;
+  return (r) => {
+    const purchases = Number(r.purchases_0 ?? 0);
+    const value = Number(r.value_0 ?? 0);
+    const out = { expected_purchases: purchases, expected_purchases_low: null as number | null, expected_purchases_high: null as number | null, value, value_low: null as number | null, value_high: null as number | null };
+    if (covariance && z !== null) {
+      const logGradient = (name: 'purchases' | 'value', base: number) => Array.from({ length: k }, (_, i) => (Math.log(Number(r[`${name}_${i + 1}`])) - Math.log(base)) / DELTA_STEP);
+      if (purchases > 0) {
+        const sd = Math.sqrt(quadraticForm(logGradient('purchases', purchases), covariance));
+        [out.expected_purchases_low, out.expected_purchases_high] = [purchases * Math.exp(-z * sd), purchases * Math.exp(z * sd)];
+      } else [out.expected_purchases_low, out.expected_purchases_high] = [0, 0];
+      if (value > 0) {
+        let variance = quadraticForm(logGradient('value', value), covariance);
+        if (spendCovariance) variance += quadraticForm([Number(r.value_gp) / value, Number(r.value_gq) / value, Number(r.value_gv) / value], spendCovariance);
+        const sd = Math.sqrt(variance);
+        [out.value_low, out.value_high] = [value * Math.exp(-z * sd), value * Math.exp(z * sd)];
+      } else [out.value_low, out.value_high] = [0, 0];
+    }
+    return out;
+  };
+}
+
+/**
+ * The forecast of a BG/BB run (crm run --model bgbb): per whole period of the run's time unit
+ * (month or year; --by must be that unit), P(purchase at opportunity n+k | x, t_x, n) summed over
+ * the selected customers' period histories (bgbb_histories, schema 24), its value those
+ * probabilities × each customer's expected order value, discounted at the period's end —
+ * the run's own convention, so the periods add up to expected_purchases and clv. Period 1 is
+ * the first period after the last whole one by as-of (the as-of period itself when as-of is not
+ * its last day). The band: the same delta method on the sums, under the estimate and the four
+ * models with one ln parameter raised by DELTA_STEP (run_intervals).
+ */
+async function bgbbForecast(
+  store: Store,
+  run: RunRow,
+  opts: ForecastOptions & { condition: string },
+  scope: ForecastScope,
+  intervals: IntervalRow | null | undefined,
+): Promise<ForecastResult> {
+  const unit = run.time_unit as 'month' | 'year';
+  const by = opts.by ?? unit;
+  if (by !== unit) {
+    throw usageError(`--by ${by}: run ${run.run_id} used the BG/BB on whole ${unit}s (crm run --model bgbb --time-unit ${unit}), which forecasts whole ${unit}s; use --by ${unit} or leave --by out`);
+  }
+  const monthsPerPeriod = unit === 'year' ? MONTHS_PER_YEAR : 1;
+  const months = opts.months ?? run.horizon_months;
+  const periods = Math.floor(months / monthsPerPeriod);
+  const discountRate = run.discount_rate ?? 0;
+  const discount = Array.from({ length: periods }, (_, k) => Math.pow(1 + discountRate, -((k + 1) * monthsPerPeriod) / MONTHS_PER_YEAR));
+  const estimate = JSON.parse(intervals ? intervals.purchase_params : run.purchase_model!) as BgBbParams;
+  const models: BgBbParams[] = [estimate, ...(intervals ? BGBB_PARAMETER_ORDER.map((name) => ({ ...estimate, [name]: estimate[name] * Math.exp(DELTA_STEP) })) : [])];
+  const covariance = intervals ? Array.from({ length: 4 }, (_, i) => intervals.purchase_covariance.slice(i * 4, i * 4 + 4).map(Number)) : null;
+
+  const t0 = performance.now();
+  // One row per distinct period history of the selected customers, with their count and value sums.
+  const histories = await store.all<{ x: number; t_x: number; n: number; customers: number; value_sum: number; spend_gp: number; spend_gq: number; spend_gv: number }>(
+    `SELECT h.x, h.t_x, h.n, CAST(count(*) AS DOUBLE) AS customers,
+            CAST(sum(coalesce(expected_order_value, 0)) AS DOUBLE) AS value_sum,
+            ${spendTermsSql(intervals)}
+     FROM customer_metrics m JOIN bgbb_histories h USING (run_id, customer_id)
+     WHERE m.run_id = ${run.run_id} AND m.purchase_days IS NOT NULL AND ${opts.condition}
+     GROUP BY ALL
+     ORDER BY h.x, h.t_x, h.n`,
+  );
+  const t1 = performance.now();
+  // Per period k: Σ customers · P_k and Σ value · P_k · d_k under each model; the spend terms under the estimate.
+  const rows: Record<string, number>[] = Array.from({ length: periods }, () => ({}));
+  const add = (row: Record<string, number>, key: string, v: number) => (row[key] = (row[key] ?? 0) + v);
+  for (const h of histories) {
+    models.forEach((m, j) => {
+      const p = bgbbPurchaseProbabilities(m, periods, Number(h.x), Number(h.t_x), Number(h.n));
+      for (let k = 0; k < periods; k++) {
+        add(rows[k], `purchases_${j}`, Number(h.customers) * p[k]);
+        add(rows[k], `value_${j}`, Number(h.value_sum) * p[k] * discount[k]);
+        if (j === 0) for (const g of ['gp', 'gq', 'gv'] as const) add(rows[k], `value_${g}`, Number(h[`spend_${g}`]) * p[k] * discount[k]);
+      }
+    });
+  }
+  const total: Record<string, number> = {};
+  for (const r of rows) for (const [key, v] of Object.entries(r)) add(total, key, v);
+  const banded = bandOf(intervals, covariance, models.length - 1);
+  // Period k: the (last whole period + k)-th calendar period.
+  const [y, mo, d] = run.as_of.split('-').map(Number);
+  const next = new Date(Date.UTC(y, mo - 1, d + 1));
+  const wholeAsOf = unit === 'year' ? next.getUTCFullYear() > y : next.getUTCMonth() !== mo - 1;
+  const lastWhole = unit === 'year' ? y - (wholeAsOf ? 0 : 1) : y * 12 + (mo - 1) - (wholeAsOf ? 0 : 1);
+  const startOf = (index: number) => (unit === 'year' ? new Date(Date.UTC(index, 0, 1)) : new Date(Date.UTC(Math.floor(index / 12), index % 12, 1)));
+  const day = (t: Date) => t.toISOString().slice(0, 10);
+  const periodRows: ForecastPeriod[] = rows.map((r, k) => ({
+    period: k + 1,
+    start: day(startOf(lastWhole + k + 1)),
+    end: day(new Date(startOf(lastWhole + k + 2).getTime() - 86_400_000)),
+    ...banded(r),
+  }));
+  return {
+    run_id: run.run_id,
+    as_of: run.as_of,
+    model: 'bgbb',
+    by,
+    scope,
+    customers: histories.reduce((a, h) => a + Number(h.customers), 0),
+    level: intervals?.level ?? null,
+    horizon_months: months,
+    discount_rate: discountRate,
+    periods: periodRows,
+    total: banded(total),
+    timings_ms: { histories: Math.round(t1 - t0), model: Math.round(performance.now() - t1) },
   };
 }
 

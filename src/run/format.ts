@@ -86,6 +86,24 @@ function backtestAucs(b: NonNullable<RunResult['backtest']>, basis: RunSummary['
   return `AUC of p_no_purchase ${fixed(b.auc_p_no_purchase)}${mark('p_no_purchase')}, of churn risk 1 − P(alive) ${fixed(b.auc)}${mark('churn_risk')}`;
 }
 
+/**
+ * --model bgbb: the fit, what its periods are, and the customers whose purchase in the partial
+ * as-of period is not an opportunity yet (relations/period-histories.ts).
+ */
+function bgbbRunLines(r: RunResult): string[] {
+  const c = r.bgbb!;
+  const unit = r.summary.bgbb_period ?? r.time_unit;
+  const periods = unit === 'year' ? r.horizon_months / 12 : r.horizon_months;
+  const lines = [
+    `  BG/BB: ${['alpha', 'beta', 'gamma', 'delta'].map((k) => `${k}=${Number(c[k]).toFixed(3)}`).join(' ')} (log-likelihood ${c.log_likelihood.toFixed(1)}, ${formatCount(c.triples)} distinct period histories; whole ${unit}s from each customer's first ${unit}; forecast over the next ${periods} ${unit}${periods === 1 ? '' : 's'})`,
+  ];
+  const partial = r.summary.bgbb_partial_period_customers ?? 0;
+  if (partial > 0) {
+    lines.push(`  ${formatCount(partial)} customer${partial === 1 ? '' : 's'} bought in the ${unit} of ${r.as_of}, which is not over: not counted as an opportunity (score as of the ${unit}'s last day to count it)`);
+  }
+  return lines;
+}
+
 export function formatRunResult(r: RunResult): string[] {
   const lines: string[] = [];
   lines.push(`run ${r.run_id}: ${formatCount(r.customers)} customers scored as of ${r.as_of} (time unit ${r.time_unit}, horizon ${r.horizon_months} months)`);
@@ -101,7 +119,7 @@ export function formatRunResult(r: RunResult): string[] {
     lines.push(`  models not fitted: ${r.fallback_reason}`);
     if (r.model_choice) lines.push(...modelChoiceLines(r.model_choice, r.customers).flatMap((l) => l.split('\n')).map((l) => `    ${l}`));
     lines.push('  churn risk is the recency fallback (share of customers who bought more recently); value tiers use net revenue');
-  } else if (r.bgnbd || r.pareto_nbd || r.mbgnbd) {
+  } else if (r.bgnbd || r.pareto_nbd || r.mbgnbd || r.bgbb) {
     if (r.model_choice) {
       const [sentence, table] = modelChoiceLines(r.model_choice, r.customers);
       lines.push(`  ${sentence}`, ...table.split('\n').map((l) => `    ${l}`));
@@ -114,6 +132,7 @@ export function formatRunResult(r: RunResult): string[] {
       const c = r[key];
       if (c) lines.push(`  ${name}: ${params.map((k) => `${k}=${Number(c[k]).toFixed(3)}`).join(' ')} (log-likelihood ${c.log_likelihood.toFixed(1)}, ${formatCount(c.triples)} distinct histories)`);
     }
+    if (r.bgbb) lines.push(...bgbbRunLines(r));
     // --covariates (run/covariates.ts): under the model's key.
     const covariates = r.model ? (r[r.model] as { covariates?: CovariatesReport } | null | undefined)?.covariates : undefined;
     if (covariates) lines.push(...covariateLines(covariates).flatMap((l) => l.split('\n')).map((l) => `  ${l}`));

@@ -9,7 +9,8 @@
  *                  history of their customer after the merges in effect (relations/merged-history.ts)
  *   2. rfm       — score cut points; scores and segments are expressions in step 6 (models/rfm.ts)
  *   3. bgnbd     — fit on the distinct histories (x, t_x, T) (or the model --model names,
- *                  models/purchase-models.ts); P(alive), expected purchases,
+ *                  models/purchase-models.ts; --model bgbb: the BG/BB on the distinct period
+ *                  histories of relations/period-histories.ts); P(alive), expected purchases,
  *                  discounted expected purchases and churn tier per history (models/bgnbd.ts,
  *                  clv.ts), while DuckDB ranks the 80/20 levels (relations/revenue-levels.ts)
  *   4. gamma     — Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts),
@@ -32,7 +33,11 @@ import type { BgNbdParams } from '../models/bgnbd.js';
 import { fitPurchaseModel, meanPurchaseRate, type BgNbdBoundary, type PurchaseModelFit } from '../models/bgnbd-limits.js';
 import {
   discountedPurchasesAll,
+  fitBgBbModel,
   fitChosenPurchaseModel,
+  predictBgBbHistories,
+  type BgBbModelFit,
+  type ModelKey,
   PURCHASE_MODEL_KEYS,
   fromBgNbd,
   PURCHASE_MODEL_NAMES,
@@ -43,7 +48,7 @@ import {
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { computeForecast, type RunRow } from './forecast.js';
-import { bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
+import { bgbbHistoryIntervals, bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
 import type { RfmSummary } from '../models/rfm-data.js';
@@ -55,6 +60,7 @@ import type { Relation } from '../models/relation.js';
 import { customerBase, customerBaseFromSource, returnOnlyCustomers, returnOnlyFromSource } from '../models/relations/customer-base.js';
 import { type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
 import { histories } from '../models/relations/histories.js';
+import { periodHistories, periodHistoryCounts } from '../models/relations/period-histories.js';
 import { MONEY_TYPES, moneyScale, type MoneyWidth } from '../models/relations/money.js';
 import { orders } from '../models/relations/orders.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../models/relations/predictions.js';
@@ -65,7 +71,7 @@ import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
 import { TREND_WINDOWS_ROW_SQL, trendWindows, trendWindowsFromSource, type TrendWindows } from '../models/relations/trend-windows.js';
 import { rfmCuts, rfmScoreCuts, segmentCells } from '../models/rfm.js';
 import { NO_DATA_MESSAGE, NO_PURCHASES_CODE, noPurchasesFallback, writeCustomerRows } from './customers.js';
-import type { ChurnBasis } from '../models/settings.js';
+import type { BgBbPeriodUnit, ChurnBasis } from '../models/settings.js';
 import { checkDatesAgainstData, resolveRunOptions, UNIT_DAYS, type RunFlags, type RunOptions } from './settings.js';
 import { LAST_TRANSACTION_DATE, lastDataDate, prepareContracts, writeContracts, type ContractsReport, type DataEnd } from './contracts.js';
 import { runCovariateStep, type CovariatesReport } from './covariates.js';
@@ -93,11 +99,13 @@ export interface RunModelsInput {
 type LimitParam = number | null;
 
 export interface ModelReport {
-  /** Key of the purchase model used (bgnbd, pareto_nbd, mbgnbd); null when none was fitted. */
-  model?: PurchaseModelKey | null;
+  /** Key of the purchase model used (bgnbd, pareto_nbd, mbgnbd, bgbb); null when none was fitted. */
+  model?: ModelKey | null;
   /** The chosen model's report when it is not the BG/NBD (--model; models/purchase-models.ts); with --model auto every fitted model's. */
   pareto_nbd?: PurchaseModelReport;
   mbgnbd?: PurchaseModelReport;
+  /** --model bgbb: the BG/BB fitted on period histories (alpha, beta, gamma, delta; models/bgbb.ts). */
+  bgbb?: PurchaseModelReport;
   /** --model auto: the comparison table and the basis of the choice (models/model-choice.ts; runs.model_choice). */
   model_choice?: ModelChoice;
   bgnbd: {
@@ -193,6 +201,10 @@ export interface RunSummary {
   customers_only_returns: number;
   /** Up to RETURN_ONLY_EXAMPLES of their ids, in id order. */
   customers_only_returns_examples: string[];
+  /** --model bgbb: the period the opportunities are counted in (month or year). */
+  bgbb_period?: string;
+  /** --model bgbb: customers with a purchase in the as-of period when it is not over (not counted as an opportunity; relations/period-histories.ts). */
+  bgbb_partial_period_customers?: number;
 }
 
 /** How many ids of return-only customers the run summary lists. */
@@ -206,6 +218,11 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   if (source && options.holdoutEnd) {
     throw usageError('--holdout-end with --source: the backtest compares predictions with the holdout purchases line by line, and those lines stay on the cluster', [
       'Run the backtest on a local store (crm ingest transactions, then crm run --holdout-end).',
+    ]);
+  }
+  if (source && options.model === 'bgbb') {
+    throw usageError('--model bgbb with --source: the BG/BB counts purchase periods from the lines, and those lines stay on the cluster', [
+      'Run the BG/BB on a local store (crm ingest transactions, then crm run --model bgbb).',
     ]);
   }
   if (source && options.covariates.includes('channel')) {
@@ -300,7 +317,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // --model auto (models/model-choice.ts): all three fitted, compared, one used.
   let modelChoice: ModelChoice | null = null;
   let otherReports: Partial<Record<'pareto_nbd' | 'mbgnbd', PurchaseModelReport>> = {};
-  if (!fallbackReason && options.model === 'auto') {
+  // --model bgbb: the BG/BB on period histories (relations/period-histories.ts), fitted instead of
+  // the continuous-time models; its predictions are keyed by the period history.
+  let bgbb: BgBbStep | null = null;
+  if (!fallbackReason && options.model === 'bgbb') {
+    const unit = settings.time_unit as BgBbPeriodUnit;
+    bgbb = await bgbbStep(store, { asOf, unit }, { progress, timed });
+    if (bgbb.fallback) [fallbackCode, fallbackReason] = bgbb.fallback;
+  } else if (!fallbackReason && options.model === 'auto') {
     const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
       timed('model_fit', async () => ({
         bgnbd: fitPurchaseModel(data),
@@ -314,7 +338,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     if (modelChoice.chosen === null) {
       [fallbackCode, fallbackReason] = ['fit_failed', `no purchase model converged: ${modelChoice.models.map((m) => `${PURCHASE_MODEL_NAMES[m.key]} ${m.excluded}`).join('; ')}`];
     }
-  } else if (!fallbackReason && options.model !== 'bgnbd' && options.model !== 'auto') {
+  } else if (!fallbackReason && options.model !== 'bgnbd' && options.model !== 'auto' && options.model !== 'bgbb') {
     const key = options.model;
     const name = PURCHASE_MODEL_NAMES[key];
     chosen = await progress.step(`fitting ${name} on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
@@ -332,9 +356,26 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // The BG/NBD's own CLV path when it is the model used (with --model auto it may be fitted and not chosen).
   const bgModel = fallbackReason === null && chosen === null ? (bgnbd?.model ?? null) : null;
   const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
-  const fitted = model !== null;
+  const bgbbParams = fallbackReason === null ? (bgbb?.fit?.params ?? null) : null;
+  const fitted = model !== null || bgbbParams !== null;
+  /** The key of the model that scored the customers (null: the recency fallback). */
+  const modelKey: ModelKey | null = model ? model.key : bgbbParams ? 'bgbb' : null;
   let uncertainty: PurchaseUncertainty | null = null;
-  if (model) {
+  // --model bgbb: the BG/BB's estimate and covariance when its intervals were computed (run_intervals; no forecast reads them).
+  let bgbbUncertainty: IntervalModel | null = null;
+  if (bgbb && bgbbParams) {
+    const covariance = bgbb.fit!.covariance;
+    await timed('bgbb_predict', () =>
+      predictBgBbStep(store, bgbb!, bgbbParams, {
+        unit: settings.time_unit as BgBbPeriodUnit,
+        horizonMonths: settings.horizon_months,
+        discountRate: settings.discount_rate,
+        tiers: { tier_basis: settings.churn_tiers.basis, high: settings.churn_tiers.high, medium: settings.churn_tiers.medium },
+        intervals: covariance ? { covariance, level: settings.interval } : null,
+      }),
+    );
+    if (covariance) bgbbUncertainty = { key: 'bgbb', params: { ...bgbbParams }, covariance };
+  } else if (model) {
     await timed('bgnbd_predict', async () => {
       const prediction = model.predict(data, horizonUnits);
       const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
@@ -395,6 +436,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // The intervals and the stored projection describe the model without covariates: a run whose
   // customers carry the covariate model's predictions has neither (NULL bounds, no run_forecast).
   if (covariates?.used) uncertainty = null;
+  /** The model whose intervals the customer rows carry (z not NULL), if any. */
+  const intervalModel: IntervalModel | null = uncertainty ?? bgbbUncertainty;
 
   // 4. Gamma-Gamma on the mean value of repeat purchases
   let gamma: GammaGammaFit | null = null;
@@ -454,8 +497,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     gg_q: gg?.q ?? null,
     gg_v: gg?.v ?? null,
     // The intervals (models/intervals.ts): z NULL without them; the spend term needs the Gamma-Gamma's covariance.
-    z: uncertainty ? zOfLevel(settings.interval) : null,
-    gg_covariance: uncertainty && spend ? spend.covariance.flat() : null,
+    z: intervalModel ? zOfLevel(settings.interval) : null,
+    gg_covariance: intervalModel && spend ? spend.covariance.flat() : null,
     revenue_drop: settings.key_accounts.revenue_drop,
     churn_risk_rise: settings.key_accounts.churn_risk_rise,
   };
@@ -467,31 +510,40 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // Every customer once, purchases and contracts.
         const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
-        if (uncertainty) await writeRunIntervals(store, runId, settings.interval, uncertainty, spend);
+        if (intervalModel) await writeRunIntervals(store, runId, settings.interval, intervalModel, spend);
+        // --model bgbb: each customer's period history, which crm forecast projects (bgbb_histories).
+        if (bgbbParams) {
+          await store.run(`INSERT INTO bgbb_histories SELECT ${runId}, customer_id, x, t_x, n FROM temp.${periodHistories.name}`);
+          await store.run(`DROP TABLE temp.${periodHistories.name}`);
+        }
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
-        // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast).
-        if (model && !covariates?.used) {
+        // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast);
+        // a BG/BB run's only in months (a run in years projects whole years: crm forecast --by year).
+        if ((model && !covariates?.used) || (bgbbParams && settings.time_unit === 'month')) {
           await timed('forecast', () =>
             writeRunForecast(store, {
               run_id: runId,
               as_of: asOf,
               time_unit: settings.time_unit,
               horizon_months: settings.horizon_months,
-              model: model.key,
+              model: modelKey!,
               model_status: 'fitted',
               discount_rate: settings.discount_rate,
               bgnbd: bgnbd ? JSON.stringify(describeBgNbd(bgnbd)) : null,
-              purchase_model: chosen ? JSON.stringify(chosen.report) : null,
+              purchase_model: chosen ? JSON.stringify(chosen.report) : bgbb?.fit ? JSON.stringify(bgbb.fit.report) : null,
               covariates_used: false,
             }),
           );
         }
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
+        // --model bgbb: the customers with a purchase in a partial as-of period, not counted as an opportunity (relations/period-histories.ts).
+        const bgbbSummary = bgbb ? { bgbb_period: settings.time_unit, bgbb_partial_period_customers: bgbb.partialPeriodCustomers } : {};
         const summary: RunSummary = {
           ...(await timed('summary', () => summarise(store, runId, fitted))),
           churn_basis: fitted ? settings.churn_tiers.basis : 'recency',
           customers_only_returns: onlyReturns.customers,
           customers_only_returns_examples: [...(onlyReturns.examples ?? [])],
+          ...bgbbSummary,
         };
         const report: RunResult = {
           run_id: runId,
@@ -505,10 +557,11 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           fallback_reason: fallbackReason,
           fallback_code: fallbackCode,
           trend,
-          model: model?.key ?? null,
+          model: modelKey,
           bgnbd: bgnbd ? describeBgNbd(bgnbd) : null,
           ...otherReports,
           ...(chosen ? { [chosen.key]: chosen.report } : {}),
+          ...(bgbb?.fit ? { bgbb: bgbb.fit.report } : {}),
           ...(modelChoice ? { model_choice: modelChoice } : {}),
           // --covariates: under the model's own key (crm model show reads runs.covariates back there).
           ...(covariates && model ? { [model.key]: { ...(model.key === 'bgnbd' ? describeBgNbd(bgnbd!) : chosen!.report), covariates } } : {}),
@@ -558,7 +611,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
             fallbackCode,
             contractsReport ? JSON.stringify(contractsReport) : null,
             report.model ?? null,
-            chosen ? JSON.stringify(chosen.report) : null,
+            chosen ? JSON.stringify(chosen.report) : bgbb?.fit ? JSON.stringify(bgbb.fit.report) : null,
             // The other models' reports ride along, so each keeps its key in crm model show.
             modelChoice ? JSON.stringify({ ...modelChoice, reports: otherReports }) : null,
             covariates ? JSON.stringify(covariates) : null,
@@ -570,6 +623,90 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   );
   result.timings_ms = timings;
   return result;
+}
+
+/** A model's estimate and covariance of ln params, as run_intervals stores them: a continuous-time model's (PurchaseUncertainty) or the BG/BB's. */
+type IntervalModel = Omit<PurchaseUncertainty, 'key'> & { key: ModelKey };
+
+/** --model bgbb: the period histories the BG/BB was fitted on, and the fit. */
+interface BgBbStep {
+  /** The distinct period histories: x, t_x, n (in T) and how many customers share each (weight). */
+  data: RfmSummary;
+  /** null when no customer bought in a whole period after the first (then `fallback` says so). */
+  fit: BgBbModelFit | null;
+  fallback: [FallbackCode, string] | null;
+  partialPeriodCustomers: number;
+}
+
+/**
+ * The BG/BB's period histories (relations/period-histories.ts, per customer in
+ * temp.run_period_histories; read while the purchase days are still there) and its fit on the
+ * distinct ones. No customer with a purchase in a whole period after the first: nothing to fit.
+ */
+async function bgbbStep(store: Store, at: { asOf: string; unit: BgBbPeriodUnit }, { progress, timed }: StepTools): Promise<BgBbStep> {
+  await timed('period_histories', async () => {
+    await materialize(store, periodHistories, { as_of: at.asOf, period_unit: at.unit });
+    await materialize(store, periodHistoryCounts, {});
+  });
+  const h = await readNumericColumns(store, `SELECT x, t_x, n, customers FROM temp.${periodHistoryCounts.name} ORDER BY x, t_x, n`);
+  await store.run(`DROP TABLE temp.${periodHistoryCounts.name}`);
+  const partialPeriodCustomers = (await store.value<number>(`SELECT count(*) FROM temp.${periodHistories.name} WHERE partial_period_purchase`)) ?? 0;
+  const data: RfmSummary = { x: h.x, tx: h.t_x, T: h.n, weight: h.customers };
+  if (!h.x.some((x) => x > 0)) {
+    const reason = `no customer has bought in a whole ${at.unit} after their first ${at.unit}, so the BG/BB cannot tell the purchase probability from drop-out`;
+    return { data, fit: null, fallback: ['no_repeat_purchases', reason], partialPeriodCustomers };
+  }
+  const fit = await progress.step(`fitting BG/BB on ${h.x.length.toLocaleString('en-US')} distinct period histories (${at.unit}s)`, () =>
+    timed('model_fit', async () => fitBgBbModel(data)),
+  );
+  return { data, fit, fallback: fit.params ? null : ['fit_failed', `the BG/BB fit did not converge: ${fit.report.message}`], partialPeriodCustomers };
+}
+
+/**
+ * The BG/BB's predictions per distinct period history over the horizon in whole periods (12
+ * months = 12 monthly or 1 yearly opportunity), each period's expected purchases discounted at
+ * its end ((1 + rate)^(−k/12) for month k, (1 + rate)^(−k) for year k: clv.ts's convention), into
+ * temp.run_predictions; the customers keyed by their period history (temp.run_base.history_key
+ * ← period_key), so the one tier rule and the customer rows read them as any model's. With the
+ * fit's covariance, the intervals per history as the other models' (intervals.ts).
+ */
+async function predictBgBbStep(
+  store: Store,
+  step: BgBbStep,
+  params: NonNullable<BgBbModelFit['params']>,
+  o: {
+    unit: BgBbPeriodUnit;
+    horizonMonths: number;
+    discountRate: number;
+    tiers: { tier_basis: ChurnBasis; high: number; medium: number };
+    /** The fit's covariance of ln params and the level; null: no intervals (NULL bounds). */
+    intervals: { covariance: number[][]; level: number } | null;
+  },
+): Promise<void> {
+  const monthsPerPeriod = o.unit === 'year' ? 12 : 1;
+  const periods = o.horizonMonths / monthsPerPeriod;
+  const discount = Float64Array.from({ length: periods }, (_, k) => Math.pow(1 + o.discountRate, -((k + 1) * monthsPerPeriod) / 12));
+  const p = predictBgBbHistories(params, step.data, periods, discount);
+  const none = new Float64Array(step.data.x.length).fill(NaN);
+  const bounds = o.intervals
+    ? bgbbHistoryIntervals(params, o.intervals.covariance, step.data, periods, discount, o.intervals.level)
+    : { expectedPurchasesLow: none, expectedPurchasesHigh: none, discountedLogSd: none };
+  // The period history passes through the fields of a day history (histories.ts: historyKey), as the covariate keys do.
+  await writeDoubleTable(store, 'run_predictions_raw', {
+    x: step.data.x,
+    t_x_days: step.data.tx,
+    T_days: step.data.T,
+    p_alive: p.pAlive,
+    p_no_purchase: p.pNoPurchase,
+    expected_purchases: p.expectedPurchases,
+    discounted_purchases: p.discounted,
+    expected_purchases_low: bounds.expectedPurchasesLow,
+    expected_purchases_high: bounds.expectedPurchasesHigh,
+    discounted_log_sd: bounds.discountedLogSd,
+  });
+  await store.run(`UPDATE temp.run_base SET history_key = h.period_key FROM temp.${periodHistories.name} h WHERE run_base.customer_id = h.customer_id`);
+  await materialize(store, PREDICTIONS, { ...o.tiers, churn_method: 'bgbb' });
+  await store.run('DROP TABLE temp.run_predictions_raw');
 }
 
 /** The chain's parameters (step 1), bound by name in every relation that reads them. */
@@ -728,7 +865,7 @@ async function compareModels(
  * The run's row of run_intervals (store/schema.ts migration 18): the level and both models'
  * estimates and covariances, which crm forecast reads to draw the band of any group.
  */
-async function writeRunIntervals(store: Store, runId: number, level: number, u: PurchaseUncertainty, spend: SpendUncertainty | null): Promise<void> {
+async function writeRunIntervals(store: Store, runId: number, level: number, u: IntervalModel, spend: SpendUncertainty | null): Promise<void> {
   await store.run(
     `INSERT INTO run_intervals (run_id, level, z, method, model, purchase_params, purchase_covariance, gg_p, gg_q, gg_v, gg_covariance)
      VALUES ($1, $2, $3, 'delta_log', $4, $5, $6::DOUBLE[], $7, $8, $9, $10::DOUBLE[])`,

@@ -11,7 +11,7 @@ import { purchaseModelKey, type PurchaseModelKey } from '../models/purchase-mode
 import type { CovariateName } from '../models/relations/covariates.js';
 import { parseCovariates } from './covariates.js';
 import { DEFAULT_SEGMENT_RULES, validateSegmentRules } from '../models/rfm.js';
-import { CHURN_BASES, CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
+import { BGBB_PERIOD_UNITS, CHURN_BASES, CONTRACT_PERIODS, DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
 
 // The model settings' types and defaults live with the models; re-exported for the run's callers.
 export { DEFAULT_SETTINGS, UNIT_DAYS, type ModelSettings, type TimeUnit } from '../models/settings.js';
@@ -24,7 +24,7 @@ export interface RunFlags {
   horizon?: string | number;
   since?: string;
   share?: string | number;
-  /** --model: bgnbd | pareto-nbd | mbgnbd (models/purchase-models.ts) | auto (models/model-choice.ts); bgbb is refused for now. */
+  /** --model: bgnbd | pareto-nbd | mbgnbd | bgbb (models/purchase-models.ts) | auto (models/model-choice.ts, the continuous-time models only). */
   model?: string;
   /** --churn-basis: p_no_purchase | churn_risk (models.churn_tiers.basis). */
   churnBasis?: string;
@@ -42,8 +42,12 @@ export interface RunOptions {
   holdoutEnd: string | null;
   since: string | null;
   settings: ModelSettings;
-  /** The purchase model to fit (default auto: chosen on the data, models/model-choice.ts), recorded in runs.model. */
-  model: PurchaseModelKey | 'auto';
+  /**
+   * The purchase model to fit (default auto: chosen on the data among the continuous-time
+   * models, models/model-choice.ts), recorded in runs.model; bgbb: the BG/BB on whole periods
+   * of the time unit (month or year).
+   */
+  model: PurchaseModelKey | 'bgbb' | 'auto';
   /** --covariates (or models.covariates): the covariates of the purchase model, none by default (run/covariates.ts). */
   covariates: CovariateName[];
 }
@@ -67,7 +71,7 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
     value_tiers: fromConfig.value_tiers ?? DEFAULT_SETTINGS.value_tiers,
   };
   if (flags.timeUnit !== undefined) {
-    if (!(flags.timeUnit in UNIT_DAYS)) throw usageError(`--time-unit ${flags.timeUnit}: use day, week or month`);
+    if (!(flags.timeUnit in UNIT_DAYS)) throw usageError(`--time-unit ${flags.timeUnit}: use day, week, month or year`);
     settings.time_unit = flags.timeUnit as TimeUnit;
   }
   if (flags.churnBasis !== undefined) {
@@ -87,21 +91,46 @@ export function resolveRunOptions(flags: RunFlags, config: CrmConfig = {}): RunO
   if (holdoutEnd && asOf && holdoutEnd <= asOf) throw usageError(`--holdout-end ${holdoutEnd} must be after --as-of ${asOf}`);
   if (since && asOf && since > asOf) throw usageError(`--since ${since} must not be after --as-of ${asOf}`);
   validateSettings(settings);
-  return { asOf, holdoutEnd, since, settings, model: parseModelFlag(flags.model ?? configModel), covariates: parseCovariates(flags.covariates ?? configCovariates) };
+  const model = parseModelFlag(flags.model ?? configModel);
+  const covariates = parseCovariates(flags.covariates ?? configCovariates);
+  if (model === 'bgbb') checkBgBbOptions(settings, holdoutEnd, covariates);
+  return { asOf, holdoutEnd, since, settings, model, covariates };
+}
+
+/**
+ * What the BG/BB run needs (exit 2 otherwise): whole months or years as its opportunities, a
+ * horizon of whole periods; no backtest (its buckets and actuals count purchase days, the BG/BB
+ * counts purchase periods) and no covariates (the covariate models are the continuous-time ones).
+ */
+function checkBgBbOptions(settings: ModelSettings, holdoutEnd: string | null, covariates: readonly string[]): void {
+  const unit = settings.time_unit;
+  if (!(BGBB_PERIOD_UNITS as readonly string[]).includes(unit)) {
+    throw usageError(`--model bgbb counts purchases in whole periods: the time unit must be month or year (it is ${unit})`, [
+      'Add --time-unit year (yearly donations, annual events) or --time-unit month (monthly billing).',
+    ]);
+  }
+  if (unit === 'year' && settings.horizon_months % 12 !== 0) {
+    throw usageError(`--horizon ${settings.horizon_months} with --model bgbb --time-unit year: the BG/BB forecasts whole years; use 12, 24, 36, … months`);
+  }
+  if (holdoutEnd !== null) {
+    throw usageError('--holdout-end with --model bgbb: the backtest counts purchase days, the BG/BB purchase periods; crm run does not backtest the BG/BB yet', [
+      'Run the backtest with a continuous-time model (--model bgnbd, pareto-nbd, mbgnbd or auto), or score with --model bgbb without --holdout-end.',
+    ]);
+  }
+  if (covariates.length > 0) {
+    throw usageError('--covariates with --model bgbb: the covariate models are the continuous-time ones (bgnbd, pareto-nbd, mbgnbd)');
+  }
 }
 
 /**
  * --model's (or the config's models.model) value as a model key; auto when absent (issue #12 §2:
  * the model is chosen on the data; `--model bgnbd` keeps the single BG/NBD).
  */
-function parseModelFlag(value: string | undefined): PurchaseModelKey | 'auto' {
+function parseModelFlag(value: string | undefined): PurchaseModelKey | 'bgbb' | 'auto' {
   if (value === undefined) return 'auto';
-  if (value === 'auto') return 'auto';
-  if (value === 'bgbb') {
-    throw usageError('--model bgbb: the BG/BB counts discrete opportunities (yearly, monthly) and crm run does not build period histories yet; use bgnbd, pareto-nbd, mbgnbd or auto');
-  }
+  if (value === 'auto' || value === 'bgbb') return value;
   const key = purchaseModelKey(value);
-  if (key === null) throw usageError(`--model ${value}: use bgnbd, pareto-nbd, mbgnbd or auto`);
+  if (key === null) throw usageError(`--model ${value}: use bgnbd, pareto-nbd, mbgnbd, bgbb or auto`);
   return key;
 }
 

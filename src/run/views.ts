@@ -53,12 +53,14 @@ export interface ModelShow {
   customers: number;
   model_status: string;
   fallback_reason: string | null;
-  /** Key of the purchase model the run used (bgnbd, pareto_nbd, mbgnbd); null when none was fitted. */
+  /** Key of the purchase model the run used (bgnbd, pareto_nbd, mbgnbd, bgbb); null when none was fitted. */
   model: string | null;
   bgnbd: Record<string, unknown> | null;
   /** The chosen model under its own key when it is not the BG/NBD (crm run --model). */
   pareto_nbd?: Record<string, unknown>;
   mbgnbd?: Record<string, unknown>;
+  /** crm run --model bgbb: alpha, beta, gamma, delta, log_likelihood, converged, standard_errors. */
+  bgbb?: Record<string, unknown>;
   gamma_gamma: Record<string, unknown> | null;
   backtest: Record<string, unknown> | null;
   /** --model auto: the models compared and the one chosen (runs.model_choice; models/model-choice.ts). */
@@ -105,10 +107,16 @@ export async function modelShow(storePath: string, runId?: number): Promise<Mode
   }
 }
 
-/** The Pareto/NBD or MBG/NBD of a run (crm run --model): parameters, standard errors, fit. */
-function chosenModelLines(key: 'pareto_nbd' | 'mbgnbd', report: Record<string, unknown>): string[] {
-  const title = key === 'pareto_nbd' ? 'Pareto/NBD (Schmittlein, Morrison & Colombo 1987)' : 'MBG/NBD (Batislam, Denizel & Filiztekin 2007)';
-  const names = key === 'pareto_nbd' ? ['r', 'alpha', 's', 'beta'] : ['r', 'alpha', 'a', 'b'];
+/** Each chosen model's title and parameters, in the order people read them. */
+const CHOSEN_MODELS = {
+  pareto_nbd: { title: 'Pareto/NBD (Schmittlein, Morrison & Colombo 1987)', names: ['r', 'alpha', 's', 'beta'] },
+  mbgnbd: { title: 'MBG/NBD (Batislam, Denizel & Filiztekin 2007)', names: ['r', 'alpha', 'a', 'b'] },
+  bgbb: { title: 'BG/BB (Fader, Hardie & Berger 2010), on whole periods', names: ['alpha', 'beta', 'gamma', 'delta'] },
+} as const;
+
+/** The Pareto/NBD, MBG/NBD or BG/BB of a run (crm run --model): parameters, standard errors, fit. */
+function chosenModelLines(key: keyof typeof CHOSEN_MODELS, report: Record<string, unknown>): string[] {
+  const { title, names } = CHOSEN_MODELS[key];
   const se = (report.standard_errors ?? null) as Record<string, number> | null;
   return [
     '',
@@ -145,7 +153,7 @@ export function formatModelShow(m: ModelShow): string[] {
     );
     lines.push(`log-likelihood ${Number(b.log_likelihood).toFixed(2)}, converged: ${b.converged ? 'yes' : 'no'} (${b.message})`);
   }
-  for (const key of ['pareto_nbd', 'mbgnbd'] as const) {
+  for (const key of ['pareto_nbd', 'mbgnbd', 'bgbb'] as const) {
     const report = m[key];
     if (report) lines.push(...chosenModelLines(key, report));
   }

@@ -188,7 +188,7 @@ describe('usage errors', () => {
     ['crm customer with nothing to find', ['customer'], /^crm: error: give a customer id, e-mail, phone or name, or --where key=value\n$/],
     ['crm customer --limit 0', ['customer', 'x', '--limit', '0'], /^crm: error: --limit "0": give a whole number of candidates, 1 or more\n$/],
     ['crm customer --where without =', ['customer', '--where', 'plate'], /^crm: error: --where "plate": give key=value, e\.g\. --where plate=沪A12345\n$/],
-    ['a bad choice', ['run', '--time-unit', 'year'], /^crm: error: option '--time-unit <unit>' argument 'year' is invalid\. Allowed choices are day, week, month\.\n\(see `crm run --help`\)\n$/],
+    ['a bad choice', ['run', '--time-unit', 'decade'], /^crm: error: option '--time-unit <unit>' argument 'decade' is invalid\. Allowed choices are day, week, month, year\.\n\(see `crm run --help`\)\n$/],
     ['an unknown command', ['frob'], /^crm: error: unknown command 'frob'\n\(see `crm --help`\)\n$/],
     ['a missing required option', ['export', 'segment', 'customers'], /^crm: error: required option '--out <file>' not specified\n\(see `crm export segment --help`\)\n$/],
     ['an unknown nested command', ['model', 'fit'], /^crm: error: unknown command 'fit'\n\(see `crm model --help`\)\n$/],

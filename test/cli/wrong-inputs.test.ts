@@ -148,7 +148,7 @@ const RUN: Case[] = [
   ['run --horizon ""', usage, onCopy('run', '--horizon', ''), /--horizon/],
   ['run --share NaN', usage, onCopy('run', '--share', 'NaN'), /--share/],
   ['run --share 0', usage, onCopy('run', '--share', '0'), /--share/],
-  ['run --time-unit year', usage, onCopy('run', '--time-unit', 'year'), /--time-unit/],
+  ['run --time-unit decade', usage, onCopy('run', '--time-unit', 'decade'), /--time-unit/],
   ['run with invalid model settings', input, onCopy('--config', inDir('bad-models.json'), 'run'), /horizon_months/],
   ['run --config that is not JSON', input, onCopy('--config', inDir('not-json.json'), 'run'), /not valid JSON/],
   ['run --config that is missing', input, onCopy('--config', inDir('missing.json'), 'run'), /missing\.json/],

@@ -18,9 +18,10 @@
  *   no repeat gift and 1,253.1 with six).
  */
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cdnowTransactionsCsv, DONATION_COHORT_YEAR, donationRows, PUBLISHED_DIR } from '../../scripts/fixtures/published.js';
+import { cdnowTransactionsCsv, DONATION_COHORT_YEAR, DONATION_TRANSACTIONS_FILE, donationRows, donationTransactionsCsv, PUBLISHED_DIR } from '../../scripts/fixtures/published.js';
 import { fitBgBb, bgbbPAlive, bgbbProbabilityOfNPurchases } from '../../src/models/bgbb.js';
 import { fitBgNbd } from '../../src/models/bgnbd.js';
 import { fitMbgNbd, mbgnbdPAlive } from '../../src/models/mbgnbd.js';
@@ -80,6 +81,20 @@ describe('the published files', () => {
     const published = read('donations.csv').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
     const key = (r: number[]) => r.slice(0, 3).join(',');
     expect(new Map(summary.map((r) => [key(r), r[3]]))).toEqual(new Map(published.map((r) => [key(r), r[3]])));
+  });
+
+  it('donations_transactions.csv.gz is exactly what the conversion writes: one line per gift, dated inside its year', () => {
+    const text = gunzipSync(readFileSync(join(PUBLISHED_DIR, DONATION_TRANSACTIONS_FILE))).toString('utf8');
+    expect(text).toBe(donationTransactionsCsv(read('donations.csv')));
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toBe('customer_id,order_date,amount');
+    const rows = donationRows(read('donations.csv'));
+    expect(lines.length - 1).toBe(rows.length);
+    lines.slice(1).forEach((line, i) => {
+      const [donor, date, amount] = line.split(',');
+      expect([donor, Number(date.slice(0, 4))]).toEqual([rows[i].donor, rows[i].year]);
+      expect(Number(amount)).toBeGreaterThan(0);
+    });
   });
 
   it('the conversion refuses a malformed line, naming it', () => {

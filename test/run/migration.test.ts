@@ -30,12 +30,12 @@ const LATER_COLUMNS = [...INTERVAL_COLUMNS, 'churn_basis'];
 const BEFORE_INTERVALS = `* EXCLUDE (${LATER_COLUMNS.join(', ')})`;
 
 /**
- * Migration 12 widened churn_method's ENUM in metrics_customers; a DuckDB view keeps the column
+ * Migrations 12 and 23 widened churn_method's ENUM in metrics_customers (23 for the BG/BB); a DuckDB view keeps the column
  * types it was created with, so customer_metrics showed the narrower ENUM until migration 18
  * recreated the view over it. Columns of before, as the view shows them now.
  */
 const widenedChurnMethod = <C extends { column_name: string; data_type: string }>(columns: C[]): C[] =>
-  columns.map((c) => (c.column_name === 'churn_method' ? { ...c, data_type: "ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd')" } : c));
+  columns.map((c) => (c.column_name === 'churn_method' ? { ...c, data_type: "ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd', 'bgbb')" } : c));
 
 /** The contract columns migration 8 appends to metrics_customers and customer_metrics (absent before). */
 const CONTRACT_COLUMNS = ['contracts_in_force', 'contract_premium', 'contract_period_unit', 'annual_premium', 'renewal_probability', 'contract_residual_value', 'next_renewal_due'];
@@ -195,10 +195,10 @@ describe('a version-2 store with runs', () => {
           "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'customer_metrics'",
         )).map((c) => [c.column_name, c.data_type]),
       );
-      // churn_method as migration 12 widened it (the models crm run --model can name).
+      // churn_method as migrations 12 and 23 widened it (the models crm run --model can name).
       expect([types.churn_tier, types.churn_method, types.value_basis, types.abc_class]).toEqual([
         "ENUM('low', 'medium', 'high')",
-        "ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd')",
+        "ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd', 'bgbb')",
         "ENUM('clv', 'net_revenue')",
         "ENUM('A', 'B', 'C')",
       ]);

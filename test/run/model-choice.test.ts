@@ -1,7 +1,8 @@
 /**
  * Which purchase model `crm run` fits (src/run/settings.ts): --model, else the config's
- * models.model, else auto (chosen on the data); hyphenated names map to the JSON keys; bgbb and
- * unknown names are usage errors (exit 2) naming the flag. What the churn tiers are cut from:
+ * models.model, else auto (chosen on the data); hyphenated names map to the JSON keys; unknown
+ * names are usage errors (exit 2) naming the flag; bgbb needs a month or year unit and refuses
+ * what it cannot do (a year-fraction horizon, --holdout-end, --covariates). What the churn tiers are cut from:
  * --churn-basis, else models.churn_tiers.basis, else p_no_purchase.
  */
 import { describe, expect, it } from 'vitest';
@@ -26,9 +27,28 @@ describe('crm run --model / models.model', () => {
     expect('model' in resolveRunOptions({}, { models: { model: 'mbgnbd' } }).settings).toBe(false);
   });
 
-  it('bgbb and unknown names are usage errors', () => {
-    expect(() => resolveRunOptions({ model: 'bgbb' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: expect.stringMatching(/^--model bgbb: .*discrete opportunities/) }));
-    expect(() => resolveRunOptions({ model: 'weibull' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: '--model weibull: use bgnbd, pareto-nbd, mbgnbd or auto' }));
+  it('unknown names are usage errors', () => {
+    expect(() => resolveRunOptions({ model: 'weibull' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: '--model weibull: use bgnbd, pareto-nbd, mbgnbd, bgbb or auto' }));
+  });
+
+  it('--time-unit year is a unit of every model; anything else is refused naming the four', () => {
+    expect(resolveRunOptions({ timeUnit: 'year' }).settings.time_unit).toBe('year');
+    expect(resolveRunOptions({ model: 'bgnbd', timeUnit: 'year' }).model).toBe('bgnbd');
+    expect(() => resolveRunOptions({ timeUnit: 'decade' })).toThrow(expect.objectContaining({ exitCode: ExitCode.usage, message: '--time-unit decade: use day, week, month or year' }));
+  });
+
+  it('bgbb: whole months or years (flag or config), a horizon of whole periods; no backtest, no covariates (exit 2, saying why)', () => {
+    expect(resolveRunOptions({ model: 'bgbb', timeUnit: 'year' })).toMatchObject({ model: 'bgbb', settings: { time_unit: 'year', horizon_months: 12 } });
+    expect(resolveRunOptions({ model: 'bgbb', timeUnit: 'month', horizon: 18 })).toMatchObject({ model: 'bgbb', settings: { time_unit: 'month', horizon_months: 18 } });
+    expect(resolveRunOptions({}, { models: { model: 'bgbb', time_unit: 'month' } }).model).toBe('bgbb');
+    const usage = (message: RegExp) => expect.objectContaining({ exitCode: ExitCode.usage, message: expect.stringMatching(message) });
+    // The default unit is the week: the BG/BB needs the unit named.
+    expect(() => resolveRunOptions({ model: 'bgbb' })).toThrow(usage(/^--model bgbb counts purchases in whole periods: the time unit must be month or year \(it is week\)$/));
+    expect(() => resolveRunOptions({ model: 'bgbb', timeUnit: 'day' })).toThrow(usage(/month or year \(it is day\)/));
+    expect(() => resolveRunOptions({ model: 'bgbb', timeUnit: 'year', horizon: 18 })).toThrow(usage(/^--horizon 18 with --model bgbb --time-unit year: .*12, 24, 36/));
+    expect(resolveRunOptions({ model: 'bgbb', timeUnit: 'year', horizon: 24 }).settings.horizon_months).toBe(24);
+    expect(() => resolveRunOptions({ model: 'bgbb', timeUnit: 'year', asOf: '2001-12-31', holdoutEnd: '2002-12-31' })).toThrow(usage(/^--holdout-end with --model bgbb: /));
+    expect(() => resolveRunOptions({ model: 'bgbb', timeUnit: 'year', covariates: 'region' })).toThrow(usage(/^--covariates with --model bgbb: /));
   });
 });
 

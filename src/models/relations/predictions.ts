@@ -11,6 +11,8 @@
  *   temp.run_predictions_raw (x, t_x_days, T_days, p_alive, p_no_purchase, expected_purchases,
  *   discounted_purchases, and the intervals' expected_purchases_low/high and discounted_log_sd —
  *   NULL without them, models/intervals.ts) — the maths is in TypeScript (models/bgnbd*.ts, clv.ts);
+ *   a BG/BB run (--model bgbb) writes its period histories (x, t_x, n in periods) in the same
+ *   three fields, and keys run_base by them (period-histories.ts period_key);
  * - recency fallback (`RECENCY_PREDICTIONS`, when the models cannot be fitted): churn risk is the
  *   percent rank of recency_days among all scored customers (models/churn.ts). Recency is
  *   T − t_x, a function of the history, so this too is one row per history: the rank is counted

@@ -10,6 +10,7 @@ import { customerBase, returnOnlyCustomers } from '../../../src/models/relations
 import { histories } from '../../../src/models/relations/histories.js';
 import { moneyScale } from '../../../src/models/relations/money.js';
 import { orders } from '../../../src/models/relations/orders.js';
+import { periodHistories, periodHistoryCounts } from '../../../src/models/relations/period-histories.js';
 import { purchaseDays } from '../../../src/models/relations/purchase-days.js';
 import { revenueLevels } from '../../../src/models/relations/revenue-levels.js';
 import { trendWindows } from '../../../src/models/relations/trend-windows.js';
@@ -26,6 +27,8 @@ const RELATIONS: [string, Relation][] = [
   ['customerBase.wide', customerBase.wide],
   ['returnOnlyCustomers', returnOnlyCustomers],
   ['histories', histories],
+  ['periodHistories', periodHistories],
+  ['periodHistoryCounts', periodHistoryCounts],
   ['revenueLevels', revenueLevels],
   ['cohorts', cohorts],
 ];
