@@ -175,7 +175,7 @@ export function readingOf(source: RunSource, target: SourceTarget, hasCost: bool
  * long by inline merges raises it for that request only (a short query sends no setting, so a
  * read-only user that may not change settings still runs every other query).
  */
-function clientFor(target: SourceTarget, sql: string): ClickHouseClient {
+export function clientFor(target: SourceTarget, sql: string): ClickHouseClient {
   const size = Buffer.byteLength(sql);
   if (size < 200_000) return target.client;
   const { connection } = target.client;

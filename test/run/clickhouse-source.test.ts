@@ -12,7 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseClient, copyFromDuckDb } from '../../src/store/clickhouse.js';
+import { clientFor } from '../../src/run/source.js';
+import { ClickHouseClient, copyFromDuckDb, quoteString } from '../../src/store/clickhouse.js';
 import { Store } from '../../src/store/db.js';
 import { crm, sql, tempDir } from '../helpers/cli.js';
 import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
@@ -240,6 +241,14 @@ describe('crm run --source with merges and a table of other column names (--map)
     expect(JSON.parse(runs.input)).toMatchObject({ merges: [1, 2, 3], map: { customer_id: 'client', order_id: 'order_no', order_date: 'order_day', amount: 'amt', is_return: 'ret', cost: 'unit_cost' } });
     const cohorts = COHORTS.replace('FROM cohort_retention', 'FROM cohort_retention WHERE run_id = (SELECT max(run_id) FROM runs)');
     expect(sql(sourceDb, cohorts)).toEqual(sql(merged, cohorts));
+  });
+
+  it('a query made long by many merges raises max_query_size for itself (ClickHouse parses 256 KiB by default)', async () => {
+    const ids = `[${Array.from({ length: 20_000 }, (_, i) => quoteString(`X${i}`)).join(', ')}]`;
+    const long = `SELECT count() AS n FROM (SELECT transform(customer_id, ${ids}, ${ids}, customer_id) AS c FROM default.lines) WHERE c LIKE 'X%'`;
+    expect(Buffer.byteLength(long)).toBeGreaterThan(262_144);
+    await expect(ch.rows(long)).rejects.toThrow(/Max query size exceeded/);
+    expect(await clientFor({ client: ch, table: 'default.lines' }, long).rows(long)).toEqual([{ n: 0n }]);
   });
 
   it('a mistyped or wrongly typed mapped column: exit 3 naming it; --map without --source or of another field: exit 2', () => {
