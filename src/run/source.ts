@@ -320,7 +320,12 @@ export async function loadSourceSums(
       }),
       ...(levels
         ? [
-            download(source.main, clickhouseRevenueLevels(readingOf(source, source.main, hasCost, merges)), { as_of: params.as_of, pareto_start: params.pareto_start, share: levels.share, b_share: levels.b_share }, levelsFile),
+            download(
+              source.main,
+              clickhouseRevenueLevels(readingOf(source, source.main, hasCost, merges), windows.pareto_start !== null),
+              { as_of: params.as_of, ...(windows.pareto_start !== null ? { pareto_start: params.pareto_start } : {}), share: levels.share, b_share: levels.b_share },
+              levelsFile,
+            ),
           ]
         : []),
     ]);

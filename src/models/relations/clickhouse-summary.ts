@@ -52,7 +52,7 @@ export interface SourceReading {
  * aliases are visible across a whole SELECT, so a mapped column with one of these names would be
  * read as the alias (or be a cyclic alias): `checkSourceTable` refuses such a mapping.
  */
-export const SOURCE_QUERY_ALIASES = ['crm_customer', 'crm_return', 'crm_day', 'crm_amount', 'crm_lines', 'crm_margin', 'last_date', 'first_date', 'lines', 'absolute_total'] as const;
+export const SOURCE_QUERY_ALIASES = ['crm_customer', 'crm_return', 'crm_day', 'crm_amount', 'crm_lines', 'crm_margin', 'purchase_lines', 'pareto_sum', 'pareto_units', 'last_date', 'first_date', 'lines', 'absolute_total'] as const;
 
 /** A column of the table as SQL (quoted). */
 function column(reading: SourceReading, field: SourceField): string {
@@ -309,10 +309,36 @@ export const CLICKHOUSE_REVENUE_LEVELS_COLUMNS = {
  * run's narrow money (absolute total < 10^14, money.ts), the only width this runs for — and
  * becomes Float64 as DuckDB's DECIMAL(·, 4) → DOUBLE does (units / 10^4), so the shares and
  * the A/B/C cut are those of a local run bit for bit. The level itself travels as text (18.16
- * crashes collecting Decimal128 with groupArray). Windows and shares bound as
- * {pareto_start:Nullable(Date)}, {share:Float64}, {b_share:Float64}.
+ * crashes collecting Decimal128 with groupArray). `windowed`: the 80/20 window starts at
+ * {pareto_start:Date} (--since), else it is all history. Shares bound as {share:Float64},
+ * {b_share:Float64}; as-of as {as_of:Date}.
  */
-export function clickhouseRevenueLevels(reading: SourceReading): string {
+export function clickhouseRevenueLevels(reading: SourceReading, windowed: boolean): string {
+  // Each customer with a purchase day and positive net revenue over the window has a level.
+  // Without a window (no --since) that revenue is simply the sum of the customer's lines up to
+  // as-of, and "a purchase day" is "a line that is not a return": one grouping of the lines
+  // instead of orders → days → customers (the same values; the test compares every customer's
+  // rank, share and class with a local run's, with and without --since). With a window, the
+  // lines' orders decide which days count (an order is dated by its first line).
+  const customers = windowed
+    ? `
+        SELECT customer_id,
+               countIf(is_return = 0) AS purchase_day_count,
+               sumIf(day_amount, day_date >= {pareto_start:Date}) AS pareto_sum,
+               toInt64(pareto_sum * 10000) AS pareto_units
+        FROM (${clickhousePurchaseDays(reading, false)}
+        )
+        GROUP BY customer_id
+        HAVING purchase_day_count > 0 AND pareto_sum > 0`
+    : `
+        SELECT ${lineOwner(reading)} AS crm_customer,
+               countIf(${column(reading, 'is_return')} = 0) AS purchase_lines,
+               sum(${column(reading, 'amount')}) AS pareto_sum,
+               toInt64(pareto_sum * 10000) AS pareto_units
+        FROM ${quoteIdentifier(reading.table)}
+        WHERE ${column(reading, 'order_date')} <= {as_of:Date}
+        GROUP BY crm_customer
+        HAVING purchase_lines > 0 AND pareto_sum > 0`;
   return `
 SELECT level_text AS net_revenue,
        toInt64(cumulative_customers - level_customers + 1) AS revenue_rank,
@@ -334,16 +360,7 @@ FROM (
     FROM (
       -- One row per level: its customers and their revenue.
       SELECT pareto_units AS units, toInt64(count()) AS customers, toInt64(sum(pareto_units)) AS units_total, any(toString(pareto_sum)) AS text
-      FROM (
-        SELECT customer_id,
-               countIf(is_return = 0) AS purchase_day_count,
-               sumIf(day_amount, isNull({pareto_start:Nullable(Date)}) OR day_date >= assumeNotNull({pareto_start:Nullable(Date)})) AS pareto_sum,
-               toInt64(pareto_sum * 10000) AS pareto_units
-        FROM (${clickhousePurchaseDays(reading, false)}
-        )
-        GROUP BY customer_id
-        -- Customers with a purchase day and positive net revenue have a level.
-        HAVING purchase_day_count > 0 AND pareto_sum > 0
+      FROM (${customers}
       )
       GROUP BY units
     )
