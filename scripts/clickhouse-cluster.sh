@@ -2,6 +2,7 @@
 # A two-shard ClickHouse cluster on loopback for tests, CI and trying `crm run --source` (issue #13).
 #
 #   scripts/clickhouse-cluster.sh start [--customers N] [--seed S]   two servers, tables, a generated data set
+#   scripts/clickhouse-cluster.sh start --file TRANSACTIONS.csv      the same with a transactions file of yours
 #   scripts/clickhouse-cluster.sh status                             running or not, the source URL
 #   scripts/clickhouse-cluster.sh stop                               both servers stopped, the folder removed
 #
@@ -15,6 +16,8 @@
 # local crm store (`crm ingest`: cleaned exactly as a local run reads them) and copies the store's
 # transactions into crm.transactions (dist/scripts/clickhouse-load.js). The store stays in the
 # folder (store.duckdb), so a local run and a cluster run can be compared on the same lines.
+# With --file, that file is ingested instead of generated data (e.g. the bench's 9.8M lines,
+# docs/scale.md).
 # Prints KEY=VALUE lines (source, store, pids) and writes them to $DIR/cluster.env.
 # Needs the built CLI (npm run build).
 set -euo pipefail
@@ -78,17 +81,20 @@ wait_ready() { # $1 = http port, $2 = pid
 }
 
 start() {
-  local customers=2000 seed=7
+  local customers=2000 seed=7 file=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --customers) customers="$2"; shift 2 ;;
       --seed) seed="$2"; shift 2 ;;
-      *) die "unknown option $1 (start [--customers N] [--seed S])" ;;
+      --file) file="$2"; shift 2 ;;
+      *) die "unknown option $1 (start [--customers N] [--seed S] | [--file TRANSACTIONS.csv])" ;;
     esac
   done
   running && die "already running (stop it first): $DIR"
   [ -x "$SERVER" ] || die "clickhouse-server not found at $SERVER (apt-get install clickhouse-server clickhouse-client)"
   [ -f "$ROOT/dist/cli.js" ] || die "build first: npm run build"
+  [ -z "$file" ] || [ -f "$file" ] || die "no such file: $file"
+  [ -z "$file" ] || file="$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
   rm -rf "$DIR"; mkdir -p "$DIR"
   HTTP1=$(free_port); TCP1=$(free_port); HTTP2=$(free_port); TCP2=$(free_port)
   cat > "$DIR/users.xml" <<XML
@@ -123,8 +129,11 @@ ENV
     query "$port" "CREATE TABLE crm.transactions_local (customer_id String, order_id Nullable(String), order_date Date, amount Decimal(18, 4), is_return UInt8, cost Nullable(Decimal(18, 4))) ENGINE = MergeTree() PARTITION BY toYYYYMM(order_date) ORDER BY (customer_id, order_date)" >/dev/null
     query "$port" "CREATE TABLE crm.transactions AS crm.transactions_local ENGINE = Distributed(crm_cluster, crm, transactions_local, cityHash64(customer_id))" >/dev/null
   done
-  $CRM generate --customers "$customers" --seed "$seed" --dirty-share 0 --out "$DIR/data" >"$DIR/generate.log" 2>&1 || die "crm generate failed: $(tail -3 "$DIR/generate.log")"
-  $CRM --db "$DIR/store.duckdb" ingest transactions "$DIR/data/transactions.csv" >"$DIR/ingest.log" 2>&1 || die "crm ingest failed: $(tail -3 "$DIR/ingest.log")"
+  if [ -z "$file" ]; then
+    $CRM generate --customers "$customers" --seed "$seed" --dirty-share 0 --out "$DIR/data" >"$DIR/generate.log" 2>&1 || die "crm generate failed: $(tail -3 "$DIR/generate.log")"
+    file="$DIR/data/transactions.csv"
+  fi
+  $CRM --db "$DIR/store.duckdb" ingest transactions "$file" >"$DIR/ingest.log" 2>&1 || die "crm ingest failed: $(tail -3 "$DIR/ingest.log")"
   node "$ROOT/dist/scripts/clickhouse-load.js" "$DIR/store.duckdb" "http://127.0.0.1:$HTTP1" crm.transactions
   cat "$DIR/cluster.env"
 }
@@ -155,5 +164,5 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start [--customers N] [--seed S] | status | stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--customers N] [--seed S] | start --file TRANSACTIONS.csv | status | stop" >&2; exit 2 ;;
 esac

@@ -346,9 +346,10 @@ export function registerCommands(program: Command): void {
     .addOption(new Option('--churn-basis <score>', 'what the churn tiers are cut from: p_no_purchase (default: no purchase within the horizon) or churn_risk (1 − P(alive))').choices(['p_no_purchase', 'churn_risk']))
     .option('--covariates <names>', 'covariates of the purchase model, comma-separated: region (customers table), channel (of the first purchase); coefficients and a likelihood-ratio test in crm model show')
     .option('--source <source>', 'read the transactions where they live: clickhouse://HOST:PORT/DATABASE.TABLE or a source NAME from crm.config.json (sources.NAME); the heavy SQL runs on the cluster, the results are written to this store and to crm_customer_metrics on the cluster')
+    .option('--map <field=column>', "with --source: the source table's column for a field it names otherwise (customer_id, order_id, order_date, amount, is_return, cost); repeatable", collect)
     .option('--interval <level>', 'level of the intervals of expected purchases and CLV (clv_low/high, expected_purchases_low/high), between 0 and 1 (default 0.9)')
     .option('--json', 'print the run as JSON')
-    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; churnBasis?: string; covariates?: string; source?: string; interval?: string }, cmd: Command) => {
+    .action(async (opts: { asOf?: string; timeUnit?: string; holdoutEnd?: string; horizon?: string; since?: string; share?: string; model?: string; churnBasis?: string; covariates?: string; source?: string; map?: string[]; interval?: string }, cmd: Command) => {
       const { runModels } = await import('./run/index.js');
       const { formatRunResult } = await import('./run/format.js');
       const ctx = contextFor(cmd);

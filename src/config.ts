@@ -33,6 +33,8 @@ export interface SourceConfig {
   retries?: number;
   /** Each shard's clickhouse://HOST:PORT/DATABASE.LOCAL_TABLE. */
   shards?: string[];
+  /** The table's column for a field whose column has another name (crm run --map wins per field). */
+  map?: Record<string, string>;
 }
 
 export interface CrmConfig {

@@ -214,7 +214,10 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   const options = resolveRunOptions(input.flags, input.config);
   // --source: the lines live on a ClickHouse cluster (run/source.ts); resolved before the store
   // is opened, so a refused source (a password in the URL, an unknown name) changes nothing.
-  const source = input.flags.source !== undefined ? resolveSource(input.flags.source, input.config) : null;
+  if (input.flags.map?.length && input.flags.source === undefined) {
+    throw usageError('--map is for --source: it names the source table\'s own columns (a local run reads the store, whose columns ingest already mapped)');
+  }
+  const source = input.flags.source !== undefined ? resolveSource(input.flags.source, input.config, process.env, input.flags.map ?? []) : null;
   if (source && options.holdoutEnd) {
     throw usageError('--holdout-end with --source: the backtest compares predictions with the holdout purchases line by line, and those lines stay on the cluster', [
       'Run the backtest on a local store (crm ingest transactions, then crm run --holdout-end).',
@@ -310,8 +313,9 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   if (noPurchases) [fallbackCode, fallbackReason] = noPurchases;
   else if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
-  // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access).
-  const pareto = timed('pareto', () => materialize(store, revenueLevels, chain));
+  // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access);
+  // a run from a source may have ranked the levels on the cluster already (run/source.ts).
+  const pareto = base.levelsLoaded ? Promise.resolve(0) : timed('pareto', () => materialize(store, revenueLevels, chain));
   // --model other than the BG/NBD (models/purchase-models.ts): fitted instead of it, same outputs.
   let chosen: PurchaseModelChoiceFit | null = null;
   // --model auto (models/model-choice.ts): all three fitted, compared, one used.
@@ -736,6 +740,8 @@ interface CustomerBase {
   cohorts: Relation<'as_of'>;
   /** runs.input for a run from a source (the local run's is read in the write transaction). */
   input: Record<string, unknown>;
+  /** temp.run_pareto_levels is loaded already (ranked on the cluster). */
+  levelsLoaded: boolean;
 }
 
 /** Step 1 on the store: trend windows → orders (inlined: read once) → purchase days → customer base. */
@@ -752,7 +758,7 @@ async function localBase(store: Store, chain: ChainParams, { progress, timed }: 
   const onlyReturns = (await timed('return_only', () =>
     store.one<{ customers: number; examples: string[] | null }>(returnOnlyCustomers.sql, boundParams(returnOnlyCustomers, chain)),
   ))!;
-  return { trend, onlyReturns, cohorts: cohortRelation, input: {} };
+  return { trend, onlyReturns, cohorts: cohortRelation, input: {}, levelsLoaded: false };
 }
 
 /**
@@ -762,17 +768,31 @@ async function localBase(store: Store, chain: ChainParams, { progress, timed }: 
  */
 async function sourceBase(store: Store, source: RunSource, hasCost: boolean, chain: ChainParams, { progress, timed }: StepTools): Promise<CustomerBase> {
   const extent = await timed('source_extent', () => sourceExtent(source, hasCost, chain.as_of));
+  // The store's merges in effect (customer_merges, as a local run reads them): applied on the cluster.
+  const merges = await store.all<{ merge_id: number; duplicate_id: string; surviving_id: string }>('SELECT merge_id, duplicate_id, surviving_id FROM customer_merges ORDER BY merge_id');
   let trend!: TrendWindows;
   let bytes = 0;
+  let levels = false;
   await progress.step(`summarising customers as of ${chain.as_of} on ${source.label}`, async () => {
     await timed('trend_windows', () => materialize(store, trendWindowsFromSource, { ...chain, data_start: extent.firstDate }));
     trend = (await store.one<TrendWindows>(TREND_WINDOWS_ROW_SQL))!;
     const windows = (await store.one<{ current_start: string; previous_start: string }>(TREND_WINDOWS_ROW_SQL))!;
     // The money width by the same rule as moneyScale (money.ts), on the source's absolute total.
     const money: MoneyWidth = extent.absoluteTotal < 1e14 ? 'narrow' : 'wide';
+    // The 80/20 levels are ranked on the cluster in exact 64-bit units: narrow money only; wide
+    // money (totals of 10^14 and more) ranks them here, on the per-customer sums that come back.
+    levels = money === 'narrow';
     bytes = (
       await timed('source_sums', () =>
-        loadSourceSums(store, source, hasCost, { as_of: chain.as_of, pareto_start: chain.since, current_start: windows.current_start, previous_start: windows.previous_start }, MONEY_TYPES[money]),
+        loadSourceSums(
+          store,
+          source,
+          hasCost,
+          { as_of: chain.as_of, pareto_start: chain.since, current_start: windows.current_start, previous_start: windows.previous_start },
+          MONEY_TYPES[money],
+          merges.map(({ duplicate_id, surviving_id }) => ({ duplicate_id, surviving_id })),
+          levels ? { share: chain.share, b_share: chain.b_share } : null,
+        ),
       )
     ).bytes;
     await timed('base', () => materialize(store, customerBaseFromSource[money], chain));
@@ -784,14 +804,24 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
     trend,
     onlyReturns,
     cohorts: cohortsFromSource,
-    input: { source: source.label, shards: source.targets.length, transactions_used: extent.lines, bytes_from_source: bytes, loads: [], merges: [] },
+    input: {
+      source: source.label,
+      shards: source.targets.length,
+      ...(Object.keys(source.mapped).length > 0 ? { map: source.mapped } : {}),
+      transactions_used: extent.lines,
+      bytes_from_source: bytes,
+      loads: [],
+      // The merges the run applied on the cluster (customer_merges), as a local run records them.
+      merges: merges.map((m) => m.merge_id),
+    },
+    levelsLoaded: levels,
   };
 }
 
 /** Every table the run reads on the source checked (the main table and each shard's); whether they have a cost column (all must agree). */
 async function checkSources(source: RunSource): Promise<{ hasCost: boolean }> {
-  const main = await checkSourceTable(source.main, source.label);
-  const shards = await Promise.all(source.targets.filter((t) => t !== source.main).map((t) => checkSourceTable(t, source.label)));
+  const main = await checkSourceTable(source.main, source.label, source.columns);
+  const shards = await Promise.all(source.targets.filter((t) => t !== source.main).map((t) => checkSourceTable(t, source.label, source.columns)));
   return { hasCost: main.hasCost && shards.every((s) => s.hasCost) };
 }
 

@@ -32,6 +32,8 @@ export interface RunFlags {
   covariates?: string;
   /** --source: clickhouse://HOST:PORT/DATABASE.TABLE or a crm.config.json sources entry (run/source.ts). */
   source?: string;
+  /** --map field=column (repeatable; only with --source): the source table's own column names (run/source.ts). */
+  map?: string[];
   /** --interval: level of the intervals, 0 < p < 1 (default 0.9, models.interval). */
   interval?: string | number;
 }

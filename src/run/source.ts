@@ -12,10 +12,17 @@
  * the command line or a URL (exit 2) and is never stored: runs.input records the URL without
  * credentials.
  *
- * The table needs the store's column names and types (no --map yet): customer_id String,
- * order_id Nullable(String), order_date Date, amount Decimal(P, S ≤ 4), is_return UInt8, and
- * optionally cost (Nullable) Decimal. Checked before anything runs: a missing table, a missing
- * column or a wrong type is exit 3, as is an unreachable server.
+ * The table needs the store's fields with these types: customer_id String, order_id
+ * Nullable(String), order_date Date, amount Decimal(P, S ≤ 4), is_return UInt8, and optionally
+ * cost (Nullable) Decimal — under the store's column names, or under its own names with a mapping
+ * (`crm run --map field=column`, as for ingest, or sources.NAME.map; --map wins per field), which
+ * the pushed-down SQL reads directly. Checked before anything runs: a missing table, a missing
+ * (or mistyped mapped) column or a wrong type is exit 3, as is an unreachable server.
+ *
+ * The store's merges (customer_merges) are applied where the lines are: the small merge table goes
+ * inline into the queries as escaped literals (clickhouse-summary.ts `lineOwner`), so a source run
+ * scores merged customers as a local run does. The 80/20 levels are ranked on the cluster too
+ * (`clickhouseRevenueLevels`; only the level table comes back) when the run's money is narrow.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,10 +31,18 @@ import type { CrmConfig, SourceConfig } from '../config.js';
 import {
   CLICKHOUSE_COHORT_ACTIVITY_COLUMNS,
   CLICKHOUSE_CUSTOMER_SUMS_COLUMNS,
+  CLICKHOUSE_REVENUE_LEVELS_COLUMNS,
   clickhouseCohortActivity,
   clickhouseCustomerSums,
+  clickhouseRevenueLevels,
   clickhouseSourceExtent,
+  SOURCE_FIELDS,
+  SOURCE_QUERY_ALIASES,
+  type SourceField,
+  type SourceMerge,
+  type SourceReading,
 } from '../models/relations/clickhouse-summary.js';
+import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { SOURCE_SUMS_TABLE } from '../models/relations/customer-base.js';
 import { SOURCE_COHORT_ACTIVITY_TABLE } from '../models/relations/cohorts.js';
 import { chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, quoteIdentifier, type ChValue } from '../store/clickhouse.js';
@@ -48,6 +63,41 @@ export interface RunSource {
   main: SourceTarget;
   /** Where the summary runs: each shard's local table (sources.NAME.shards), else the main table. */
   targets: SourceTarget[];
+  /** The table's column for each field (--map, sources.NAME.map; else the field's name). */
+  columns: Record<SourceField, string>;
+  /** The fields mapped to other columns (field → column), for messages and runs.input. */
+  mapped: Partial<Record<SourceField, string>>;
+}
+
+/**
+ * The mapping of a source: sources.NAME.map, then `--map field=column` flags (the flag wins per
+ * field). Only the fields the source queries read can be mapped; a column must be a plain
+ * ClickHouse identifier (exit 2 otherwise).
+ */
+export function sourceMapping(configured: Record<string, string> | undefined, flags: string[] | undefined): Partial<Record<SourceField, string>> {
+  const out: Partial<Record<SourceField, string>> = {};
+  const add = (field: string, columnName: string, what: string) => {
+    if (!(SOURCE_FIELDS as readonly string[]).includes(field)) {
+      throw usageError(`${what}: a source run reads only ${SOURCE_FIELDS.join(', ')}; ${JSON.stringify(field)} is not one of them`);
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(columnName)) {
+      throw usageError(`${what}: ${JSON.stringify(columnName)} is not a ClickHouse column name (letters, digits, _)`, ['Give the column a plain name in a view over the table.']);
+    }
+    out[field as SourceField] = columnName;
+  };
+  for (const [field, columnName] of Object.entries(configured ?? {})) add(field, columnName, `sources map ${field}=${columnName}`);
+  const fromFlags = new Map<string, string>();
+  for (const flag of flags ?? []) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0 || eq === flag.length - 1) throw usageError(`--map ${JSON.stringify(flag)}: expected field=column, e.g. --map customer_id=client_no`);
+    const [field, columnName] = [flag.slice(0, eq).trim(), flag.slice(eq + 1).trim()];
+    if (fromFlags.has(field) && fromFlags.get(field) !== columnName) {
+      throw usageError(`--map gives ${field} twice: ${JSON.stringify(fromFlags.get(field))} and ${JSON.stringify(columnName)}`, ['Keep the one you mean.']);
+    }
+    fromFlags.set(field, columnName);
+    add(field, columnName, `--map ${flag}`);
+  }
+  return out;
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 300;
@@ -83,7 +133,7 @@ export function parseSourceUrl(text: string): ParsedUrl {
 }
 
 /** The source `--source` names: a URL, or an entry of crm.config.json `sources`. */
-export function resolveSource(flag: string, config: CrmConfig = {}, env: NodeJS.ProcessEnv = process.env): RunSource {
+export function resolveSource(flag: string, config: CrmConfig = {}, env: NodeJS.ProcessEnv = process.env, mapFlags: string[] = []): RunSource {
   let entry: SourceConfig;
   if (flag.includes('://')) entry = { url: flag };
   else {
@@ -110,7 +160,26 @@ export function resolveSource(flag: string, config: CrmConfig = {}, env: NodeJS.
     return { client, table: `${parsed.database}.${parsed.table}`, label: parsed.label };
   };
   const main = target(entry.url);
-  return { label: main.label, main, targets: entry.shards ? entry.shards.map(target) : [main] };
+  const mapped = sourceMapping(entry.map, mapFlags);
+  const columns = Object.fromEntries(SOURCE_FIELDS.map((f) => [f, mapped[f] ?? f])) as Record<SourceField, string>;
+  return { label: main.label, main, targets: entry.shards ? entry.shards.map(target) : [main], columns, mapped };
+}
+
+/** How the source queries read one of the source's tables. */
+export function readingOf(source: RunSource, target: SourceTarget, hasCost: boolean, merges: readonly SourceMerge[]): SourceReading {
+  return { table: target.table, columns: source.columns, hasCost, merges };
+}
+
+/**
+ * ClickHouse parses at most max_query_size bytes of a query (256 KiB by default): a query made
+ * long by inline merges raises it for that request only (a short query sends no setting, so a
+ * read-only user that may not change settings still runs every other query).
+ */
+export function clientFor(target: SourceTarget, sql: string): ClickHouseClient {
+  const size = Buffer.byteLength(sql);
+  if (size < 200_000) return target.client;
+  const { connection } = target.client;
+  return new ClickHouseClient({ ...connection, settings: { ...(connection.settings ?? {}), max_query_size: size + 65_536 } });
 }
 
 /** The columns the summary reads, and what each may be (ClickHouse type names). */
@@ -129,7 +198,7 @@ const COST = { types: /^(Nullable\()?Decimal(32|64|128)?\(\d+, ?[0-4]\)\)?$/, wa
  * summary reads, with types crm can sum exactly. Exit 3 naming the table, column and type.
  * Returns whether it has a cost column (margin).
  */
-export async function checkSourceTable(target: SourceTarget, label: string): Promise<{ hasCost: boolean }> {
+export async function checkSourceTable(target: SourceTarget, label: string, columnsOf: Record<SourceField, string> = IDENTITY_COLUMNS): Promise<{ hasCost: boolean }> {
   const [database, table] = target.table.split('.');
   const columns = await target.client.rows('SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String}', { database, table });
   if (columns.length === 0) {
@@ -138,20 +207,35 @@ export async function checkSourceTable(target: SourceTarget, label: string): Pro
     ]);
   }
   const typeOf = new Map(columns.map((c) => [String(c.name), String(c.type)]));
-  const missing = Object.keys(REQUIRED_COLUMNS).filter((name) => !typeOf.has(name));
+  // A field read from another column: said so in every message ("amount (column amt)").
+  const named = (field: SourceField) => (columnsOf[field] === field ? field : `${field} (column ${columnsOf[field]})`);
+  const mapping = (field: SourceField) => (columnsOf[field] === field ? '' : ` (--map ${field}=${columnsOf[field]})`);
+  const clash = SOURCE_FIELDS.filter((f) => (SOURCE_QUERY_ALIASES as readonly string[]).includes(columnsOf[f]));
+  if (clash.length > 0) {
+    throw inputError(`${target.table}: crm's source queries name their own values ${clash.map((f) => columnsOf[f]).join(', ')}, which would hide the column${clash.length === 1 ? '' : 's'} mapped to ${clash.join(', ')}`, [
+      `Rename the column in a view over the table (crm reserves ${SOURCE_QUERY_ALIASES.join(', ')}).`,
+    ]);
+  }
+  const missing = Object.keys(REQUIRED_COLUMNS).filter((f) => !typeOf.has(columnsOf[f as SourceField])) as SourceField[];
   if (missing.length > 0) {
-    throw inputError(`${target.table} on ClickHouse at ${target.client.connection.url} has no column ${missing.join(', ')}`, [
-      `crm reads the store's column names: ${Object.keys(REQUIRED_COLUMNS).join(', ')} (and cost, optional). Rename them in a view over the table.`,
+    throw inputError(`${target.table} on ClickHouse at ${target.client.connection.url} has no column ${missing.map((f) => `${columnsOf[f]}${mapping(f)}`).join(', ')}`, [
+      `crm reads ${Object.keys(REQUIRED_COLUMNS).join(', ')} (and cost, optional): under these names, or map each to the table's own column with --map field=column (or sources.NAME.map).`,
+      `The table's columns: ${[...typeOf.keys()].join(', ')}`,
     ]);
   }
   const wrong = Object.entries(REQUIRED_COLUMNS)
-    .filter(([name, rule]) => !rule.types.test(typeOf.get(name)!))
-    .map(([name, rule]) => `${name} is ${typeOf.get(name)}, crm needs ${rule.wanted}`);
-  const costType = typeOf.get('cost');
-  if (costType !== undefined && !COST.types.test(costType)) wrong.push(`cost is ${costType}, crm needs ${COST.wanted}`);
+    .filter(([field, rule]) => !rule.types.test(typeOf.get(columnsOf[field as SourceField])!))
+    .map(([field, rule]) => `${named(field as SourceField)} is ${typeOf.get(columnsOf[field as SourceField])}, crm needs ${rule.wanted}`);
+  const costType = typeOf.get(columnsOf.cost);
+  if (costType === undefined && columnsOf.cost !== 'cost') {
+    throw inputError(`${target.table} on ClickHouse at ${target.client.connection.url} has no column ${columnsOf.cost} (--map cost=${columnsOf.cost})`, [`The table's columns: ${[...typeOf.keys()].join(', ')}`]);
+  }
+  if (costType !== undefined && !COST.types.test(costType)) wrong.push(`${named('cost')} is ${costType}, crm needs ${COST.wanted}`);
   if (wrong.length > 0) throw inputError(`${target.table} on ClickHouse at ${target.client.connection.url}: wrong column types`, wrong);
   return { hasCost: costType !== undefined };
 }
+
+const IDENTITY_COLUMNS = Object.fromEntries(SOURCE_FIELDS.map((f) => [f, f])) as Record<SourceField, string>;
 
 /** What the run needs to know of the source before the chain (one row, shards combined). */
 export interface SourceExtent {
@@ -169,7 +253,7 @@ export interface SourceExtent {
 const FAR_FUTURE = '2105-12-31';
 
 export async function sourceExtent(source: RunSource, hasCost: boolean, asOf: string | null): Promise<SourceExtent> {
-  const parts = await Promise.all(source.targets.map((t) => t.client.rows(clickhouseSourceExtent(t.table, hasCost), { as_of: chDate(asOf ?? FAR_FUTURE) })));
+  const parts = await Promise.all(source.targets.map((t) => t.client.rows(clickhouseSourceExtent(readingOf(source, t, hasCost, [])), { as_of: chDate(asOf ?? FAR_FUTURE) })));
   // An empty table's min/max Date prints as 0000-00-00: only shards with lines count.
   const rows = parts.flat();
   const dated = (field: 'last_date' | 'first_date', lines: (r: (typeof rows)[number]) => boolean) =>
@@ -191,12 +275,29 @@ export interface SourceWindows {
   previous_start: string;
 }
 
+/** The 80/20 settings the levels are ranked with on the cluster (revenue-levels.ts's parameters). */
+export interface SourceLevels {
+  share: number;
+  b_share: number;
+}
+
 /**
  * The per-customer sums (→ temp.run_source_sums, money in the run's `moneyType`) and the cohort
  * activity (→ temp.run_source_cohort_activity), computed on every target at once, each streamed
- * as CSV into a temp file and read by DuckDB in bulk. Returns the bytes that came back.
+ * as CSV into a temp file and read by DuckDB in bulk; with `levels`, the 80/20 levels too, ranked
+ * on the main table (one global ranking: through the Distributed table) → temp.run_pareto_levels,
+ * the table the local run would build (revenue-levels.ts). The merges are applied on the cluster.
+ * Returns the bytes that came back.
  */
-export async function loadSourceSums(store: Store, source: RunSource, hasCost: boolean, windows: SourceWindows, moneyType: string): Promise<{ bytes: number }> {
+export async function loadSourceSums(
+  store: Store,
+  source: RunSource,
+  hasCost: boolean,
+  windows: SourceWindows,
+  moneyType: string,
+  merges: readonly SourceMerge[],
+  levels: SourceLevels | null,
+): Promise<{ bytes: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-source-'));
   try {
     const params: Record<string, ChValue> = {
@@ -207,15 +308,32 @@ export async function loadSourceSums(store: Store, source: RunSource, hasCost: b
     };
     const sumsFiles = source.targets.map((_, i) => path.join(dir, `sums-${i}.csv`));
     const activityFiles = source.targets.map((_, i) => path.join(dir, `activity-${i}.csv`));
-    await Promise.all(
-      source.targets.flatMap((t, i) => [
-        t.client.download(clickhouseCustomerSums(t.table, hasCost), params, sumsFiles[i]),
-        t.client.download(clickhouseCohortActivity(t.table), { as_of: params.as_of }, activityFiles[i]),
-      ]),
-    );
+    const levelsFile = path.join(dir, 'levels.csv');
+    const download = (target: SourceTarget, sql: string, values: Record<string, ChValue>, file: string) => clientFor(target, sql).download(sql, values, file);
+    await Promise.all([
+      ...source.targets.flatMap((t, i) => {
+        const reading = readingOf(source, t, hasCost, merges);
+        return [
+          download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
+          download(t, clickhouseCohortActivity(reading), { as_of: params.as_of }, activityFiles[i]),
+        ];
+      }),
+      ...(levels
+        ? [
+            download(
+              source.main,
+              clickhouseRevenueLevels(readingOf(source, source.main, hasCost, merges), windows.pareto_start !== null),
+              { as_of: params.as_of, ...(windows.pareto_start !== null ? { pareto_start: params.pareto_start } : {}), share: levels.share, b_share: levels.b_share },
+              levelsFile,
+            ),
+          ]
+        : []),
+    ]);
     const money = (type: string) => (type === 'money' ? moneyType : type);
-    await readCsvInto(store, SOURCE_SUMS_TABLE, sumsFiles, Object.fromEntries(Object.entries(CLICKHOUSE_CUSTOMER_SUMS_COLUMNS).map(([c, t]) => [c, money(t)])));
+    const typed = (columns: Record<string, string>) => Object.fromEntries(Object.entries(columns).map(([c, t]) => [c, money(t)]));
+    await readCsvInto(store, SOURCE_SUMS_TABLE, sumsFiles, typed(CLICKHOUSE_CUSTOMER_SUMS_COLUMNS));
     await readCsvInto(store, SOURCE_COHORT_ACTIVITY_TABLE, activityFiles, CLICKHOUSE_COHORT_ACTIVITY_COLUMNS);
+    if (levels) await readCsvInto(store, revenueLevels.name, [levelsFile], typed(CLICKHOUSE_REVENUE_LEVELS_COLUMNS));
     // Shards must split customers: a customer on two shards would be two half customers.
     const split = await store.one<{ customer_id: string; shards: number }>(
       `SELECT customer_id, CAST(count(*) AS INTEGER) AS shards FROM temp.${SOURCE_SUMS_TABLE} GROUP BY customer_id HAVING count(*) > 1 ORDER BY customer_id LIMIT 1`,
@@ -223,9 +341,10 @@ export async function loadSourceSums(store: Store, source: RunSource, hasCost: b
     if (split) {
       throw inputError(`customer ${JSON.stringify(split.customer_id)} has lines on ${split.shards} of the source's shards (${source.label})`, [
         'The shards must split the lines by customer (e.g. a Distributed table sharded by cityHash64(customer_id)); or leave out `shards` to read through the Distributed table.',
+        ...(merges.length > 0 ? ['With merges, a duplicate and its surviving id must be on the same shard; or leave out `shards`.'] : []),
       ]);
     }
-    const bytes = [...sumsFiles, ...activityFiles].reduce((n, f) => n + statSync(f).size, 0);
+    const bytes = [...sumsFiles, ...activityFiles, ...(levels ? [levelsFile] : [])].reduce((n, f) => n + statSync(f).size, 0);
     return { bytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,12 +4,16 @@
  * give the same customers, segments, tiers and key accounts, the same cohorts, and model
  * parameters equal to 1e-6 relative — through the Distributed table, and with the summary run on
  * each shard's own table (sources.NAME.shards). The scores land in crm_customer_metrics on the
- * cluster. Bad sources are refused with the documented exit codes, before anything runs.
+ * cluster. The 80/20 levels are ranked on the cluster (only the level table comes back) and give
+ * the same ranks, shares and classes. A warehouse table with its own column names is read with
+ * --map / sources.NAME.map, and the store's merges are applied on the cluster, each giving the
+ * local run's customers. Bad sources are refused with the documented exit codes, before anything runs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseClient, copyFromDuckDb } from '../../src/store/clickhouse.js';
+import { clientFor } from '../../src/run/source.js';
+import { ClickHouseClient, copyFromDuckDb, quoteString } from '../../src/store/clickhouse.js';
 import { Store } from '../../src/store/db.js';
 import { crm, sql, tempDir } from '../helpers/cli.js';
 import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
@@ -84,6 +88,8 @@ interface CustomerRow {
 
 const CUSTOMERS = `SELECT customer_id, rfm_segment, value_tier, churn_tier, abc_class, abc_class = 'A' AS is_key_account, net_revenue, p_alive
                    FROM customer_metrics ORDER BY customer_id`;
+/** What the 80/20 levels give each customer. */
+const LEVELS = 'SELECT customer_id, abc_class, revenue_rank, revenue_share, cumulative_share FROM customer_metrics ORDER BY customer_id';
 const COHORTS = 'SELECT CAST(cohort_month AS VARCHAR) AS cohort_month, months_since, cohort_size, active_customers, revenue FROM cohort_retention ORDER BY ALL';
 
 function closeRelative(a: number, b: number): boolean {
@@ -126,6 +132,16 @@ describe.each([
       expect(c.net_revenue).toBe(local[i].net_revenue);
       expect(closeRelative(c.p_alive, local[i].p_alive)).toBe(true);
     });
+  });
+
+  it('ranks the 80/20 levels on the cluster: the same ranks, shares and classes, bit for bit', () => {
+    // The levels came back ranked: the run had no local ranking step.
+    const timings = result.timings_ms as Record<string, number>;
+    expect(timings.source_sums).toBeGreaterThan(0);
+    expect(timings.pareto).toBeUndefined();
+    const cluster = sql(sourceDb, LEVELS);
+    expect(cluster.filter((c) => c.abc_class === 'B').length).toBeGreaterThan(0);
+    expect(cluster).toEqual(sql(localDb, LEVELS));
   });
 
   it('fits the same model parameters (1e-6 relative) and the same cohorts', () => {
@@ -175,6 +191,81 @@ describe.each([
     const quality = run(sourceDb, ['quality', '--json']);
     const findings = (JSON.parse(quality.stdout) as { findings: { check: string; message: string }[] }).findings;
     expect(findings.find((f) => f.check === 'transactions_on_source')?.message).toMatch(/read its transactions from clickhouse:\/\/127\.0\.0\.1:\d+\/default\.lines: they live on the cluster/);
+  });
+});
+
+describe('crm run --source with merges and a table of other column names (--map)', () => {
+  let merged: string;
+  let sourceDb: string;
+  const merges = [] as [string, string][];
+  beforeAll(async () => {
+    // Three merges across the base (a duplicate's history moves to its survivor), in both stores.
+    const ids = sql<{ customer_id: string }>(localDb, 'SELECT customer_id FROM customer_metrics ORDER BY customer_id').map((r) => r.customer_id);
+    merges.push([ids[1], ids[0]], [ids[40], ids[7]], [ids[200], ids[100]]);
+    const file = path.join(dir, 'merges.csv');
+    fs.writeFileSync(file, `duplicate_id,surviving_id\n${merges.map((m) => m.join(',')).join('\n')}\n`);
+    merged = path.join(dir, 'local-merged.duckdb');
+    fs.copyFileSync(localDb, merged);
+    expect(crm(['--db', merged, 'ingest', 'merges', file]).code).toBe(0);
+    expect(run(merged, ['run', '--as-of', AS_OF]).code).toBe(0);
+    // The source's store: the customers file (so the merge ids are known) and the same merges.
+    sourceDb = path.join(tempDir('crm-source-merged-'), 'cluster.duckdb');
+    expect(crm(['--db', sourceDb, 'ingest', 'customers', path.join(dir, 'customers.csv')]).code).toBe(0);
+    expect(crm(['--db', sourceDb, 'ingest', 'merges', file]).code).toBe(0);
+    // A warehouse table of the same lines under its own names (the date column named like crm's
+    // own orders' day would be, had it not reserved crm_ names).
+    await ch.run(
+      `CREATE TABLE default.warehouse ENGINE = MergeTree ORDER BY client AS
+       SELECT customer_id AS client, order_id AS order_no, order_date AS order_day, amount AS amt, is_return AS ret, cost AS unit_cost FROM default.lines`,
+    );
+  });
+
+  it('applies the merges on the cluster and reads the mapped columns: the local run with the same merges', () => {
+    // Part of the mapping in the config, part on the command line (--map wins per field).
+    const file = config('mapped', {
+      warehouse: { url: `clickhouse://127.0.0.1:${port}/default.warehouse`, password_env: PASSWORD_ENV, map: { customer_id: 'client', order_id: 'order_no', amount: 'wrong_name' } },
+    });
+    const r = run(sourceDb, ['--config', file, 'run', '--source', 'warehouse', '--map', 'order_date=order_day', '--map', 'amount=amt', '--map', 'is_return=ret', '--map', 'cost=unit_cost', '--as-of', AS_OF, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    // The merged local store has two runs: its latest is compared.
+    const latest = (q: string) => q.replace('FROM customer_metrics', 'FROM customer_latest');
+    const cluster = sql<CustomerRow>(sourceDb, latest(CUSTOMERS));
+    const local = sql<CustomerRow>(merged, latest(CUSTOMERS));
+    // Each duplicate has no row of its own; the survivor carries both histories.
+    for (const [duplicate] of merges) expect(cluster.find((c) => c.customer_id === duplicate)).toBeUndefined();
+    expect(cluster.length).toBe(sql(localDb, CUSTOMERS).length - merges.length);
+    expect(cluster).toEqual(local);
+    expect(sql(sourceDb, latest(LEVELS))).toEqual(sql(merged, latest(LEVELS)));
+    const [runs] = sql<{ input: string; summary: string }>(sourceDb, 'SELECT input, summary FROM runs');
+    expect(JSON.parse(runs.summary)).toEqual(JSON.parse(sql<{ summary: string }>(merged, 'SELECT summary FROM runs ORDER BY run_id DESC LIMIT 1')[0].summary));
+    expect(JSON.parse(runs.input)).toMatchObject({ merges: [1, 2, 3], map: { customer_id: 'client', order_id: 'order_no', order_date: 'order_day', amount: 'amt', is_return: 'ret', cost: 'unit_cost' } });
+    const cohorts = COHORTS.replace('FROM cohort_retention', 'FROM cohort_retention WHERE run_id = (SELECT max(run_id) FROM runs)');
+    expect(sql(sourceDb, cohorts)).toEqual(sql(merged, cohorts));
+  });
+
+  it('a query made long by many merges raises max_query_size for itself (ClickHouse parses 256 KiB by default)', async () => {
+    const ids = `[${Array.from({ length: 20_000 }, (_, i) => quoteString(`X${i}`)).join(', ')}]`;
+    const long = `SELECT count() AS n FROM (SELECT transform(customer_id, ${ids}, ${ids}, customer_id) AS c FROM default.lines) WHERE c LIKE 'X%'`;
+    expect(Buffer.byteLength(long)).toBeGreaterThan(262_144);
+    await expect(ch.rows(long)).rejects.toThrow(/Max query size exceeded/);
+    expect(await clientFor({ client: ch, table: 'default.lines' }, long).rows(long)).toEqual([{ n: 0n }]);
+  });
+
+  it('a mistyped or wrongly typed mapped column: exit 3 naming it; --map without --source or of another field: exit 2', () => {
+    const source = `clickhouse://127.0.0.1:${port}/default.warehouse`;
+    const all = ['--map', 'customer_id=client', '--map', 'order_id=order_no', '--map', 'order_date=order_day', '--map', 'is_return=ret'];
+    const typo = run(sourceDb, ['run', '--source', source, ...all, '--map', 'amount=amnt']);
+    expect([typo.code, typo.stderr]).toEqual([3, expect.stringMatching(/default\.warehouse on ClickHouse at .* has no column amnt \(--map amount=amnt\)[\s\S]*The table's columns: client, order_no, order_day, amt, ret, unit_cost/)]);
+    const typed = run(sourceDb, ['run', '--source', source, ...all, '--map', 'amount=order_day']);
+    expect([typed.code, typed.stderr]).toEqual([3, expect.stringMatching(/wrong column types\n.*amount \(column order_day\) is Date, crm needs Decimal/)]);
+    const reserved = run(sourceDb, ['run', '--source', source, ...all, '--map', 'amount=crm_amount']);
+    expect([reserved.code, reserved.stderr]).toEqual([3, expect.stringMatching(/name their own values crm_amount, which would hide the column mapped to amount/)]);
+    const local = run(sourceDb, ['run', '--map', 'amount=amt']);
+    expect([local.code, local.stderr]).toEqual([2, expect.stringMatching(/--map is for --source/)]);
+    const other = run(sourceDb, ['run', '--source', source, '--map', 'channel=ch']);
+    expect([other.code, other.stderr]).toEqual([2, expect.stringMatching(/reads only customer_id, order_id, order_date, amount, is_return, cost; "channel"/)]);
+    // Nothing was recorded by the refused runs.
+    expect(sql(sourceDb, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 1 }]);
   });
 });
 

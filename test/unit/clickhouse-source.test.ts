@@ -6,8 +6,29 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSourceUrl, resolveSource } from '../../src/run/source.js';
+import { parseSourceUrl, resolveSource, sourceMapping } from '../../src/run/source.js';
 import { ClickHouseClient } from '../../src/store/clickhouse.js';
+
+describe('sourceMapping (--map for a source)', () => {
+  it('takes sources.NAME.map, then --map flags winning per field; the other fields keep their names', () => {
+    expect(sourceMapping({ customer_id: 'client', amount: 'old' }, ['amount=amt', 'order_date = day'])).toEqual({ customer_id: 'client', amount: 'amt', order_date: 'day' });
+    const source = resolveSource('w', { sources: { w: { url: 'clickhouse://h:1/a.b', map: { customer_id: 'client' } } } }, {}, ['is_return=ret']);
+    expect(source.columns).toEqual({ customer_id: 'client', order_id: 'order_id', order_date: 'order_date', amount: 'amount', is_return: 'ret', cost: 'cost' });
+    expect(source.mapped).toEqual({ customer_id: 'client', is_return: 'ret' });
+  });
+
+  it('refuses other fields, names that are not plain identifiers, a field mapped twice and a bad flag (exit 2)', () => {
+    for (const [configured, flags, message] of [
+      [undefined, ['channel=ch'], /reads only customer_id, .*"channel"/],
+      [undefined, ['amount=amt`; DROP'], /not a ClickHouse column name/],
+      [{ amount: 'a b' }, [], /sources map amount=a b: "a b" is not a ClickHouse column name/],
+      [undefined, ['amount=a', 'amount=b'], /--map gives amount twice/],
+      [undefined, ['amount'], /expected field=column/],
+    ] as const) {
+      expect(() => sourceMapping(configured, [...flags]), String(flags)).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(message) }));
+    }
+  });
+});
 
 describe('parseSourceUrl', () => {
   it('reads clickhouse://HOST:PORT/DATABASE.TABLE (port 8123 by default)', () => {
