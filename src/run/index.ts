@@ -33,6 +33,7 @@ import { fitPurchaseModel, meanPurchaseRate, type BgNbdBoundary, type PurchaseMo
 import {
   discountedPurchasesAll,
   fitChosenPurchaseModel,
+  fitChosenPurchaseModelInWorker,
   PURCHASE_MODEL_KEYS,
   fromBgNbd,
   PURCHASE_MODEL_NAMES,
@@ -302,10 +303,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   let otherReports: Partial<Record<'pareto_nbd' | 'mbgnbd', PurchaseModelReport>> = {};
   if (!fallbackReason && options.model === 'auto') {
     const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
-      timed('model_fit', async () => ({
-        bgnbd: fitPurchaseModel(data),
-        others: (['pareto_nbd', 'mbgnbd'] as const).map((key) => fitChosenPurchaseModel(key, data)),
-      })),
+      timed('model_fit', async () => {
+        // The Pareto/NBD (the slowest: its likelihood's hypergeometric series) on the other core
+        // while this thread fits the BG/NBD and the MBG/NBD: the same fits, in less time.
+        const paretoNbd = fitChosenPurchaseModelInWorker('pareto_nbd', data);
+        const bgnbdFit = await timed('bgnbd_fit', async () => fitPurchaseModel(data));
+        const mbgnbd = await timed('mbgnbd_fit', async () => fitChosenPurchaseModel('mbgnbd', data));
+        return { bgnbd: bgnbdFit, others: [await paretoNbd, mbgnbd] };
+      }),
     );
     modelChoice = await timed('model_choice', () => compareModels(store, auto.bgnbd, auto.others, data, triples, customers, { asOf, holdoutEnd: options.holdoutEnd, unitDays, horizonUnits }));
     otherReports = Object.fromEntries(auto.others.map((f) => [f.key, f.report]));
