@@ -294,21 +294,52 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   if (noPurchases) [fallbackCode, fallbackReason] = noPurchases;
   else if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
-  // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access).
-  const pareto = timed('pareto', () => materialize(store, revenueLevels, chain));
+  // What the Gamma-Gamma fits (step 4), read now: the fit may run while the purchase models' do.
+  const spendData = fallbackReason
+    ? null
+    : await timed('read_spend', () =>
+        // Sorted so the fit sums in the same order every run (rows equal in both are interchangeable).
+        readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${T.base} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY x, m`),
+      );
+  const excludedSpend = fallbackReason ? 0 : ((await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0 AND NOT (repeat_mean_value > 0)`)) ?? 0);
+  // The Gamma-Gamma fit, made once (in the model step with --model auto, while the worker
+  // finishes); used only when a purchase model is (`fitted`), as before.
+  // Inside another progress step (ownStep false), it shows no line of its own.
+  const spendFits = spendData !== null && spendData.x.length >= 2;
+  let spendFit: Promise<GammaGammaFit | null> | null = null;
+  const fitSpend = (ownStep = true): Promise<GammaGammaFit | null> => {
+    if (!spendFits) return Promise.resolve(null);
+    const fit = () => timed('gamma_fit', async () => fitGammaGamma({ x: spendData!.x, m: spendData!.m }));
+    return (spendFit ??= ownStep ? progress.step(`fitting Gamma-Gamma on ${spendData!.x.length.toLocaleString('en-US')} repeat customers`, fit) : fit());
+  };
+  /** Lets DuckDB's finished statements call back, so that the next one starts while this thread computes. */
+  const letDuckDbGo = () => new Promise<void>((resolve) => setImmediate(resolve));
+  // Step 5 (80/20), then the cohort triangle (inserted in step 6), run in DuckDB's threads while
+  // the fits run here (pure JS, no store access).
+  const inDuckDb = (async () => {
+    await timed('pareto', () => materialize(store, revenueLevels, chain));
+    await timed('cohorts', () => materialize(store, base.cohorts, chain));
+  })();
+  // Awaited below; a failure here is reported there, not as an unhandled rejection meanwhile.
+  inDuckDb.catch(() => undefined);
   // --model other than the BG/NBD (models/purchase-models.ts): fitted instead of it, same outputs.
   let chosen: PurchaseModelChoiceFit | null = null;
   // --model auto (models/model-choice.ts): all three fitted, compared, one used.
   let modelChoice: ModelChoice | null = null;
   let otherReports: Partial<Record<'pareto_nbd' | 'mbgnbd', PurchaseModelReport>> = {};
   if (!fallbackReason && options.model === 'auto') {
-    const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
+    const alsoSpend = spendFits ? ` (and Gamma-Gamma on ${spendData!.x.length.toLocaleString('en-US')} repeat customers)` : '';
+    const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories${alsoSpend}`, () =>
       timed('model_fit', async () => {
         // The Pareto/NBD (the slowest: its likelihood's hypergeometric series) on the other core
         // while this thread fits the BG/NBD and the MBG/NBD: the same fits, in less time.
         const paretoNbd = fitChosenPurchaseModelInWorker('pareto_nbd', data);
         const bgnbdFit = await timed('bgnbd_fit', async () => fitPurchaseModel(data));
+        await letDuckDbGo();
         const mbgnbd = await timed('mbgnbd_fit', async () => fitChosenPurchaseModel('mbgnbd', data));
+        await letDuckDbGo();
+        // This thread's share is done before the worker's: the Gamma-Gamma meanwhile.
+        await fitSpend(false);
         return { bgnbd: bgnbdFit, others: [await paretoNbd, mbgnbd] };
       }),
     );
@@ -333,7 +364,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     // A maximum at the boundary of the parameter space is a fit too (its limiting model).
     if (bgnbd.model === null) [fallbackCode, fallbackReason] = ['fit_failed', `the BG/NBD fit did not converge: ${bgnbd.message}`];
   }
-  await pareto;
+  await inDuckDb;
   // The BG/NBD's own CLV path when it is the model used (with --model auto it may be fitted and not chosen).
   const bgModel = fallbackReason === null && chosen === null ? (bgnbd?.model ?? null) : null;
   const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
@@ -401,28 +432,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // customers carry the covariate model's predictions has neither (NULL bounds, no run_forecast).
   if (covariates?.used) uncertainty = null;
 
-  // 4. Gamma-Gamma on the mean value of repeat purchases
-  let gamma: GammaGammaFit | null = null;
-  let excludedSpend = 0;
-  if (fitted) {
-    const spend = await timed('read_spend', () =>
-      // Sorted so the fit sums in the same order every run (rows equal in both are interchangeable).
-      readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${T.base} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY x, m`),
-    );
-    excludedSpend = (await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0 AND NOT (repeat_mean_value > 0)`)) ?? 0;
-    if (spend.x.length >= 2) {
-      gamma = await progress.step(`fitting Gamma-Gamma on ${spend.x.length.toLocaleString('en-US')} repeat customers`, async () => {
-        // The cohort triangle is built in DuckDB's threads meanwhile (inserted in step 6).
-        const cohorts = timed('cohorts', () => materialize(store, base.cohorts, chain));
-        const fit = await timed('gamma_fit', async () => fitGammaGamma({ x: spend.x, m: spend.m }));
-        await cohorts;
-        return fit;
-      });
-    }
-  }
-  if (!(await store.value<number>("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'run_cohorts'"))) {
-    await timed('cohorts', () => materialize(store, base.cohorts, chain));
-  }
+  // 4. Gamma-Gamma on the mean value of repeat purchases (read and maybe fitted above)
+  const gamma: GammaGammaFit | null = fitted ? await fitSpend() : null;
   // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
   await store.run(`DROP TABLE IF EXISTS temp.${purchaseDays.narrow.name}`);
   const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
