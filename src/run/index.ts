@@ -43,7 +43,8 @@ import {
   type PurchaseModelReport,
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
-import { computeForecast, type RunRow } from './forecast.js';
+import { computeForecast, type ForecastHistories, type RunRow } from './forecast.js';
+import { HISTORY_VALUES } from '../models/relations/history-values.js';
 import { bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
@@ -499,7 +500,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
               bgnbd: bgnbd ? JSON.stringify(describeBgNbd(bgnbd)) : null,
               purchase_model: chosen ? JSON.stringify(chosen.report) : null,
               covariates_used: false,
-            }),
+            }, gg),
           );
         }
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
@@ -766,9 +767,16 @@ async function writeRunIntervals(store: Store, runId: number, level: number, u: 
 /** Months of the projection each run stores for its report (run_forecast). */
 const RUN_FORECAST_MONTHS = 12;
 
-/** The run's 12-month projection of all its customers (crm forecast's computation) into run_forecast. */
-async function writeRunForecast(store: Store, run: RunRow): Promise<void> {
-  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run });
+/**
+ * The run's 12-month projection of all its customers (crm forecast's computation) into
+ * run_forecast; the customers' values summed per history from the customer base
+ * (relations/history-values.ts), not read back from the rows just written.
+ */
+async function writeRunForecast(store: Store, run: RunRow, gg: GammaGammaFit['params'] | null): Promise<void> {
+  await materialize(store, HISTORY_VALUES, { gg_p: gg?.p ?? null, gg_q: gg?.q ?? null, gg_v: gg?.v ?? null });
+  const histories = (await readNumericColumns(store, `SELECT * FROM ${HISTORY_VALUES.name} ORDER BY x, t_x_days, T_days`)) as unknown as ForecastHistories;
+  await store.run(`DROP TABLE ${HISTORY_VALUES.name}`);
+  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run, histories });
   const rows = [...f.periods.map((p) => ({ ...p, month: p.period as number | null, month_end: p.end as string | null })), { ...f.total, month: null, month_end: null }];
   for (const r of rows) {
     await store.run(
