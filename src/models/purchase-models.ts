@@ -13,9 +13,6 @@
  * The BG/BB (bgbb.ts) counts discrete opportunities and needs period histories, not (x, t_x, T)
  * in a time unit: it is not in this interface.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { BgNbdParams } from './bgnbd.js';
 import { fitPurchaseModel, modelExpectedPurchasesIfAlive, modelPAliveAll, predictPurchases, type PurchaseModel } from './bgnbd-limits.js';
 import { discountSchedule, type ClvOptions } from './clv.js';
@@ -24,6 +21,7 @@ import { bgnbdUncertainty, mleUncertainty, type PurchaseUncertainty } from './in
 import type { MleFit } from './mle.js';
 import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, predictParetoNbd, type ParetoNbdFit, type ParetoNbdParams } from './pareto-nbd.js';
 import { groupPairs, type RfmSummary } from './rfm-data.js';
+import { inWorker } from './worker-client.js';
 
 /** The models' names for people, by key. */
 export const PURCHASE_MODEL_NAMES: Record<PurchaseModelKey, string> = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD' };
@@ -167,28 +165,12 @@ function choiceFitOf(key: Exclude<PurchaseModelKey, 'bgnbd'>, fit: ParetoNbdFit 
   return { key, model: f.converged ? fromMbgNbd(f.params) : null, report: reportOf(f), uncertainty: mleUncertainty(key, f) };
 }
 
-/** The compiled worker (fit-worker.ts); absent when this module runs from its TypeScript source (tests). */
-const FIT_WORKER = new URL('./fit-worker.js', import.meta.url);
-
 /**
- * fitChosenPurchaseModel for the Pareto/NBD or MBG/NBD in a worker thread, so that the caller's
- * thread can fit another model (or wait on DuckDB) meanwhile: the same fit, bit for bit (the same
- * code on the same numbers, which cross by structured clone). Where the compiled worker does not
- * exist (the TypeScript sources under test), the fit is made here, before the promise resolves.
+ * fitChosenPurchaseModel for the Pareto/NBD or MBG/NBD in a worker thread (worker-client.ts), so
+ * that the caller's thread can fit another model (or wait on DuckDB) meanwhile: the same fit.
  */
-export function fitChosenPurchaseModelInWorker(key: Exclude<PurchaseModelKey, 'bgnbd'>, data: RfmSummary): Promise<PurchaseModelChoiceFit> {
-  if (FIT_WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(FIT_WORKER))) return Promise.resolve(fitChosenPurchaseModel(key, data));
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(FIT_WORKER, { workerData: { key, data } });
-    worker.once('message', (fit: ParetoNbdFit | MbgNbdFit) => {
-      resolve(choiceFitOf(key, fit));
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the ${PURCHASE_MODEL_NAMES[key]} fit's worker stopped (exit code ${code})`));
-    });
-  });
+export async function fitChosenPurchaseModelInWorker(key: Exclude<PurchaseModelKey, 'bgnbd'>, data: RfmSummary): Promise<PurchaseModelChoiceFit> {
+  return choiceFitOf(key, await inWorker<ParetoNbdFit | MbgNbdFit>({ task: 'fit', key, data }));
 }
 
 /**

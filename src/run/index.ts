@@ -45,7 +45,18 @@ import {
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
 import { computeForecast, type ForecastHistories, type RunRow } from './forecast.js';
 import { HISTORY_VALUES } from '../models/relations/history-values.js';
-import { bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
+import {
+  bgnbdUncertainty,
+  combineIntervals,
+  intervalEvaluations,
+  perturbedModels,
+  spendUncertainty,
+  zOfLevel,
+  type IntervalEvaluations,
+  type PurchaseUncertainty,
+  type SpendUncertainty,
+} from '../models/intervals.js';
+import { inWorker } from '../models/worker-client.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
 import type { RfmSummary } from '../models/rfm-data.js';
@@ -335,6 +346,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         // The Pareto/NBD (the slowest: its likelihood's hypergeometric series) on the other core
         // while this thread fits the BG/NBD and the MBG/NBD: the same fits, in less time.
         const paretoNbd = fitChosenPurchaseModelInWorker('pareto_nbd', data);
+        paretoNbd.catch(() => undefined); // awaited below, where a failure is reported
         const bgnbdFit = await timed('bgnbd_fit', async () => fitPurchaseModel(data));
         await letDuckDbGo();
         const mbgnbd = await timed('mbgnbd_fit', async () => fitChosenPurchaseModel('mbgnbd', data));
@@ -373,16 +385,28 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   let uncertainty: PurchaseUncertainty | null = null;
   if (model) {
     await timed('bgnbd_predict', async () => {
-      const prediction = model.predict(data, horizonUnits);
       const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
-      const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
       // Intervals per distinct history from the parameters' uncertainty (models/intervals.ts);
       // NULL without a covariance (a BG/NBD boundary limit).
       uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
       const u = uncertainty;
       const n = triples.x.length;
+      // The k + 1 models of the intervals split between a worker (the later ones) and this
+      // thread, which first makes the predictions themselves (about one model's work).
+      const models = u ? perturbedModels(u).map((_, i) => i) : [];
+      const split = Math.floor(models.length / 2);
+      const discountedBy = (m: FittedPurchaseModel, d: RfmSummary) => discountedPurchasesAll(m, d, clvOptions);
+      const far = u ? inWorker<IntervalEvaluations>({ task: 'intervals', u, models: models.slice(split), data, horizon: horizonUnits, clv: clvOptions }) : null;
+      // Awaited below; a failure is reported there, not as an unhandled rejection meanwhile.
+      far?.catch(() => undefined);
+      const prediction = model.predict(data, horizonUnits);
+      const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
       const bounds = u
-        ? await timed('intervals', async () => historyIntervals(u, data, horizonUnits, settings.interval, (m, d) => discountedPurchasesAll(m, d, clvOptions)))
+        ? await timed('intervals', async () => {
+            const near = intervalEvaluations(u, models.slice(0, split), data, horizonUnits, discountedBy);
+            const rest = (await far)!;
+            return combineIntervals(u, { expected: [...near.expected, ...rest.expected], dep: [...near.dep, ...rest.dep] }, settings.interval);
+          })
         : { expectedPurchasesLow: new Float64Array(n).fill(NaN), expectedPurchasesHigh: new Float64Array(n).fill(NaN), discountedLogSd: new Float64Array(n).fill(NaN) };
       await writeDoubleTable(store, 'run_predictions_raw', {
         x: triples.x,
