@@ -86,7 +86,7 @@ import { checkSourceTable, loadSourceSums, resolveSource, sourceExtent, writeBac
 import { usageError } from '../util/errors.js';
 
 const DAYS_PER_YEAR = 365.25;
-const RUN_MEMORY_LIMIT = '1.5GB';
+const RUN_MEMORY_LIMIT = '1.2GB';
 
 /** Temp tables of one run (gone when its connection closes). */
 const T = {
@@ -230,7 +230,9 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   // 1 GB default; but DuckDB's cap is not the process's peak (JS arrays of the fits, allocator
   // slack): at 2 GB the run peaked at 1.98–2.26 GB RSS on 9.8M lines, at 1.5 GB at 1.83 GB, within
   // the 2 GB target (2026-12-07, one pair each, load 4–5: 5.6× and 4.7× the bare summary, i.e.
-  // no measurable loss). --memory-limit and CRM_MEMORY_LIMIT still win.
+  // no measurable loss). With the fits' worker threads and the cohorts built during the fits the
+  // peak rose to 2.02 GB at 1.5 GB; at 1.2 GB it was 1.74 GB, in no more time (one run each, load
+  // 10–12). --memory-limit and CRM_MEMORY_LIMIT still win.
   // The source's tables checked (columns, types; exit 3) before a store is opened or created.
   const sourceTable = source ? await checkSources(source) : null;
   // A run from a source may start a store of its own (its runs and customer_metrics).
