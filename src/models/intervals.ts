@@ -163,13 +163,39 @@ export function historyIntervals(
   level: number,
   discounted: (model: FittedPurchaseModel, data: RfmSummary) => Float64Array,
 ): HistoryIntervals {
-  const models = perturbedModels(u);
-  const expected = models.map((m) => m.predict(data, horizon).expectedPurchases);
-  const dep = models.map((m) => discounted(m, data));
+  const all = perturbedModels(u).map((_, i) => i);
+  const { expected, dep } = intervalEvaluations(u, all, data, horizon, discounted);
+  return combineIntervals(u, { expected, dep }, level);
+}
+
+/** Evaluations of some of perturbedModels(u) (by index): E[X(H) | history] and the discounted expected purchases per row. */
+export interface IntervalEvaluations {
+  expected: Float64Array[];
+  dep: Float64Array[];
+}
+
+/**
+ * The evaluations behind historyIntervals for the models of perturbedModels(u) at `indices`:
+ * the run splits the k + 1 models between its thread and a worker (models/worker-tasks.ts).
+ */
+export function intervalEvaluations(
+  u: PurchaseUncertainty,
+  indices: readonly number[],
+  data: RfmSummary,
+  horizon: number,
+  discounted: (model: FittedPurchaseModel, data: RfmSummary) => Float64Array,
+): IntervalEvaluations {
+  const all = perturbedModels(u);
+  const models = indices.map((i) => all[i]);
+  return { expected: models.map((m) => m.predict(data, horizon).expectedPurchases), dep: models.map((m) => discounted(m, data)) };
+}
+
+/** historyIntervals from the evaluations of all k + 1 models, in perturbedModels' order. */
+export function combineIntervals(u: PurchaseUncertainty, { expected, dep }: IntervalEvaluations, level: number): HistoryIntervals {
   const epSd = logSdByDelta(expected, u.covariance);
   const depSd = logSdByDelta(dep, u.covariance);
   const z = zOfLevel(level);
-  const n = data.x.length;
+  const n = expected[0].length;
   const low = new Float64Array(n);
   const high = new Float64Array(n);
   for (let i = 0; i < n; i++) {

@@ -20,11 +20,12 @@ import { bgbbDiscountedExpectedPurchases, fitBgBb, predictBgBb, type BgBbParams 
 import type { BgNbdParams } from './bgnbd.js';
 import { fitPurchaseModel, modelExpectedPurchasesIfAlive, modelPAliveAll, predictPurchases, type PurchaseModel } from './bgnbd-limits.js';
 import { discountSchedule, type ClvOptions } from './clv.js';
-import { fitMbgNbd, mbgnbdExpectedPurchasesIfAlive, predictMbgNbd, type MbgNbdParams } from './mbgnbd.js';
+import { fitMbgNbd, mbgnbdExpectedPurchasesIfAlive, predictMbgNbd, type MbgNbdFit, type MbgNbdParams } from './mbgnbd.js';
 import { bgnbdUncertainty, mleUncertainty, type PurchaseUncertainty } from './intervals.js';
 import type { MleFit } from './mle.js';
-import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, predictParetoNbd, type ParetoNbdParams } from './pareto-nbd.js';
+import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, predictParetoNbd, type ParetoNbdFit, type ParetoNbdParams } from './pareto-nbd.js';
 import { groupPairs, type RfmSummary } from './rfm-data.js';
+import { inWorker } from './worker-client.js';
 
 /** The models' names for people, by key. */
 export const PURCHASE_MODEL_NAMES: Record<ModelKey, string> = { bgnbd: 'BG/NBD', pareto_nbd: 'Pareto/NBD', mbgnbd: 'MBG/NBD', bgbb: 'BG/BB' };
@@ -161,12 +162,24 @@ export function fitChosenPurchaseModel(key: PurchaseModelKey, data: RfmSummary):
       },
     };
   }
+  return choiceFitOf(key, key === 'pareto_nbd' ? fitParetoNbd(data) : fitMbgNbd(data));
+}
+
+function choiceFitOf(key: Exclude<PurchaseModelKey, 'bgnbd'>, fit: ParetoNbdFit | MbgNbdFit): PurchaseModelChoiceFit {
   if (key === 'pareto_nbd') {
-    const fit = fitParetoNbd(data);
-    return { key, model: fit.converged ? fromParetoNbd(fit.params) : null, report: reportOf(fit), uncertainty: mleUncertainty(key, fit) };
+    const f = fit as ParetoNbdFit;
+    return { key, model: f.converged ? fromParetoNbd(f.params) : null, report: reportOf(f), uncertainty: mleUncertainty(key, f) };
   }
-  const fit = fitMbgNbd(data);
-  return { key, model: fit.converged ? fromMbgNbd(fit.params) : null, report: reportOf(fit), uncertainty: mleUncertainty(key, fit) };
+  const f = fit as MbgNbdFit;
+  return { key, model: f.converged ? fromMbgNbd(f.params) : null, report: reportOf(f), uncertainty: mleUncertainty(key, f) };
+}
+
+/**
+ * fitChosenPurchaseModel for the Pareto/NBD or MBG/NBD in a worker thread (worker-client.ts), so
+ * that the caller's thread can fit another model (or wait on DuckDB) meanwhile: the same fit.
+ */
+export async function fitChosenPurchaseModelInWorker(key: Exclude<PurchaseModelKey, 'bgnbd'>, data: RfmSummary): Promise<PurchaseModelChoiceFit> {
+  return choiceFitOf(key, await inWorker<ParetoNbdFit | MbgNbdFit>({ task: 'fit', key, data }));
 }
 
 /**

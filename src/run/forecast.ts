@@ -22,7 +22,8 @@ import { BGBB_PARAMETER_ORDER, perturbedModels, purchaseModelAt, quadraticForm, 
 import { bgbbPurchaseProbabilities, type BgBbParams } from '../models/bgbb.js';
 import type { PurchaseModel } from '../models/bgnbd-limits.js';
 import { groupPairs, type RfmSummary } from '../models/rfm-data.js';
-import { readNumericColumns, writeDoubleTable } from '../store/columnar.js';
+import { readNumericColumns } from '../store/columnar.js';
+import { historySpendTermsSql } from '../models/relations/history-values.js';
 import { literal, sqlNumber, type Store } from '../store/db.js';
 import { inputError, storeError, usageError } from '../util/errors.js';
 import { formatCount, renderTable } from '../util/format.js';
@@ -226,6 +227,24 @@ export interface ForecastOptions {
   condition?: string;
   /** The run's row as crm run is about to write it (the run's own projection, before runs has it). */
   run?: RunRow;
+  /**
+   * The selected customers' histories with their sums, as HISTORY_VALUES gives them
+   * (models/relations/history-values.ts): crm run has them from its customer base; otherwise
+   * they are read from customer_metrics.
+   */
+  histories?: ForecastHistories;
+}
+
+/** One entry per distinct history of the selected customers, ordered by (x, t_x_days, T_days). */
+export interface ForecastHistories {
+  x: Float64Array;
+  t_x_days: Float64Array;
+  T_days: Float64Array;
+  customers: Float64Array;
+  value_sum: Float64Array;
+  spend_gp: Float64Array;
+  spend_gq: Float64Array;
+  spend_gv: Float64Array;
 }
 
 /**
@@ -270,7 +289,7 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
     clock = now;
   };
   // One row per distinct history of the selected customers, with their count and value sums.
-  const histories = await readNumericColumns(
+  const histories: ForecastHistories = opts.histories ?? await readNumericColumns(
     store,
     `SELECT bgnbd_x AS x,
             CAST(last_purchase - first_purchase AS INTEGER) AS t_x_days,
@@ -282,7 +301,7 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
      WHERE run_id = ${run.run_id} AND purchase_days IS NOT NULL AND ${condition} AND ${opts.condition ?? 'TRUE'}
      GROUP BY ALL
      ORDER BY x, t_x_days, T_days`,
-  );
+  ) as unknown as ForecastHistories;
   lap('histories');
   const n = histories.x.length;
   const customers = histories.customers.reduce((a, b) => a + b, 0);
@@ -295,21 +314,8 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
   const pairs = groupPairs(data.x, data.T);
   const periods = steps.ends.length;
   // P(alive) per history and model; E[X(t_k) | alive] − E[X(t_(k−1)) | alive] per (x, T), period and model.
-  const historyColumns: Record<string, Float64Array> = {
-    pair: Float64Array.from(pairs.groupOf),
-    customers: histories.customers,
-    value_sum: histories.value_sum,
-    spend_gp: histories.spend_gp,
-    spend_gq: histories.spend_gq,
-    spend_gv: histories.spend_gv,
-  };
-  const pairColumns: Record<string, Float64Array> = {
-    pair: new Float64Array(pairs.groupCount * periods),
-    period: new Float64Array(pairs.groupCount * periods),
-    discount: new Float64Array(pairs.groupCount * periods),
-  };
-  models.forEach((model, j) => {
-    historyColumns[`alive_${j}`] = n > 0 ? model.pAlive(data) : new Float64Array(0);
+  const alive = models.map((model) => (n > 0 ? model.pAlive(data) : new Float64Array(0)));
+  const steps_ = models.map((model) => {
     const step = new Float64Array(pairs.groupCount * periods);
     for (let g = 0; g < pairs.groupCount; g++) {
       const row = pairs.firstRow[g];
@@ -318,41 +324,12 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
         const cumulative = model.expectedPurchasesIfAlive(steps.ends[k], data.x[row], data.T[row]);
         step[g * periods + k] = cumulative - previous;
         previous = cumulative;
-        if (j === 0) {
-          pairColumns.pair[g * periods + k] = g;
-          pairColumns.period[g * periods + k] = k + 1;
-          pairColumns.discount[g * periods + k] = steps.discount[k];
-        }
       }
     }
-    pairColumns[`step_${j}`] = step;
+    return step;
   });
   lap('model');
-  await writeDoubleTable(store, 'forecast_histories', historyColumns);
-  await writeDoubleTable(store, 'forecast_steps', pairColumns);
-  // Σ over customers = Σ over (x, T) of the period's step × Σ over its histories of count × P(alive):
-  // the histories are summed per (x, T) first, then joined to the (x, T) × period steps.
-  const perPair = models.flatMap((_, j) => [`sum(customers * alive_${j}) AS alive_customers_${j}`, `sum(value_sum * alive_${j}) AS alive_value_${j}`]);
-  const sums = models.flatMap((_, j) => [
-    `sum(p.alive_customers_${j} * s.step_${j}) AS purchases_${j}`,
-    `sum(p.alive_value_${j} * s.step_${j} * s.discount) AS value_${j}`,
-  ]);
-  const rows = await store.all<Record<string, number | null>>(
-    `WITH pairs AS (
-       SELECT pair, ${perPair.join(', ')},
-              sum(spend_gp * alive_0) AS alive_gp, sum(spend_gq * alive_0) AS alive_gq, sum(spend_gv * alive_0) AS alive_gv
-       FROM temp.forecast_histories GROUP BY pair
-     )
-     SELECT CAST(s.period AS INTEGER) AS period, ${sums.join(', ')},
-            sum(p.alive_gp * s.step_0 * s.discount) AS value_gp,
-            sum(p.alive_gq * s.step_0 * s.discount) AS value_gq,
-            sum(p.alive_gv * s.step_0 * s.discount) AS value_gv
-     FROM pairs p JOIN temp.forecast_steps s USING (pair)
-     GROUP BY GROUPING SETS ((s.period), ())
-     ORDER BY s.period NULLS LAST`,
-  );
-  await store.run('DROP TABLE temp.forecast_histories');
-  await store.run('DROP TABLE temp.forecast_steps');
+  const rows = sumForecast(histories, pairs, alive, steps_, steps.discount);
   lap('sums');
 
   const banded = bandOf(intervals, uncertainty?.covariance ?? null, models.length - 1);
@@ -393,11 +370,8 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
 function spendTermsSql(intervals: IntervalRow | null | undefined): string {
   const gg = intervals && intervals.gg_p !== null ? { p: intervals.gg_p, q: intervals.gg_q!, v: intervals.gg_v! } : null;
   if (!gg) return '0 AS spend_gp, 0 AS spend_gq, 0 AS spend_gv';
-  const [p, q, v] = [sqlNumber(gg.p), sqlNumber(gg.q), sqlNumber(gg.v)];
-  const denominator = `(${p} * greatest(bgnbd_x, 1) + ${q} - 1)`;
-  return `sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (${q} - 1) / ${denominator} ELSE 0 END) AS spend_gp,
-       sum(CASE WHEN expected_order_value > 0 THEN expected_order_value * (-${q}) / ${denominator} ELSE 0 END) AS spend_gq,
-       sum(CASE WHEN expected_order_value > 0 THEN ${v} * ${p} / ${denominator} ELSE 0 END) AS spend_gv`;
+  // relations/history-values.ts has the group's terms (the same sums run_history_values holds).
+  return historySpendTermsSql('expected_order_value', 'bgnbd_x', sqlNumber(gg.p), sqlNumber(gg.q), sqlNumber(gg.v));
 }
 
 /**
@@ -516,6 +490,62 @@ async function bgbbForecast(
     total: banded(total),
     timings_ms: { histories: Math.round(t1 - t0), model: Math.round(performance.now() - t1) },
   };
+}
+
+/**
+ * Σ over customers, per period and for all periods together, of each model's expected purchases
+ * and discounted value (and the Gamma-Gamma gradient terms under the estimate, model 0): the
+ * histories are summed per (x, T) first — count × P(alive), value sum × P(alive) — then times the
+ * (x, T)'s step of each period. Rows as the band reads them: purchases_j, value_j, value_gp/gq/gv,
+ * period (null: the total).
+ */
+function sumForecast(
+  h: ForecastHistories,
+  pairs: { groupOf: Int32Array | Uint32Array | number[]; groupCount: number },
+  alive: Float64Array[],
+  steps: Float64Array[],
+  discount: Float64Array,
+): Record<string, number | null>[] {
+  const m = alive.length;
+  const periods = discount.length;
+  const aliveCustomers = alive.map(() => new Float64Array(pairs.groupCount));
+  const aliveValue = alive.map(() => new Float64Array(pairs.groupCount));
+  const aliveSpend = [0, 1, 2].map(() => new Float64Array(pairs.groupCount));
+  for (let i = 0; i < h.customers.length; i++) {
+    const g = pairs.groupOf[i];
+    for (let j = 0; j < m; j++) {
+      aliveCustomers[j][g] += h.customers[i] * alive[j][i];
+      aliveValue[j][g] += h.value_sum[i] * alive[j][i];
+    }
+    aliveSpend[0][g] += h.spend_gp[i] * alive[0][i];
+    aliveSpend[1][g] += h.spend_gq[i] * alive[0][i];
+    aliveSpend[2][g] += h.spend_gv[i] * alive[0][i];
+  }
+  const purchases = alive.map(() => new Float64Array(periods + 1));
+  const value = alive.map(() => new Float64Array(periods + 1));
+  const spend = [0, 1, 2].map(() => new Float64Array(periods + 1));
+  for (let g = 0; g < pairs.groupCount; g++) {
+    for (let k = 0; k < periods; k++) {
+      for (let j = 0; j < m; j++) {
+        const step = steps[j][g * periods + k];
+        purchases[j][k] += aliveCustomers[j][g] * step;
+        value[j][k] += aliveValue[j][g] * step * discount[k];
+      }
+      for (let t = 0; t < 3; t++) spend[t][k] += aliveSpend[t][g] * steps[0][g * periods + k] * discount[k];
+    }
+  }
+  const row = (k: number, period: number | null) => {
+    const r: Record<string, number | null> = { period };
+    for (let j = 0; j < m; j++) [r[`purchases_${j}`], r[`value_${j}`]] = [purchases[j][k], value[j][k]];
+    [r.value_gp, r.value_gq, r.value_gv] = [spend[0][k], spend[1][k], spend[2][k]];
+    return r;
+  };
+  // The total: the periods' sums added up (index `periods`).
+  for (let k = 0; k < periods; k++) {
+    for (let j = 0; j < m; j++) [purchases[j][periods], value[j][periods]] = [purchases[j][periods] + purchases[j][k], value[j][periods] + value[j][k]];
+    for (let t = 0; t < 3; t++) spend[t][periods] += spend[t][k];
+  }
+  return h.customers.length === 0 ? [] : [...Array.from({ length: periods }, (_, k) => row(k, k + 1)), row(periods, null)];
 }
 
 function addDays(date: string, days: number): string {

@@ -38,6 +38,7 @@ import {
   predictBgBbHistories,
   type BgBbModelFit,
   type ModelKey,
+  fitChosenPurchaseModelInWorker,
   PURCHASE_MODEL_KEYS,
   fromBgNbd,
   PURCHASE_MODEL_NAMES,
@@ -47,8 +48,21 @@ import {
   type PurchaseModelReport,
 } from '../models/purchase-models.js';
 import { discountedExpectedPurchasesAll } from '../models/clv.js';
-import { computeForecast, type RunRow } from './forecast.js';
-import { bgbbHistoryIntervals, bgnbdUncertainty, historyIntervals, spendUncertainty, zOfLevel, type PurchaseUncertainty, type SpendUncertainty } from '../models/intervals.js';
+import { computeForecast, type ForecastHistories, type RunRow } from './forecast.js';
+import { HISTORY_VALUES } from '../models/relations/history-values.js';
+import {
+  bgbbHistoryIntervals,
+  bgnbdUncertainty,
+  combineIntervals,
+  intervalEvaluations,
+  perturbedModels,
+  spendUncertainty,
+  zOfLevel,
+  type IntervalEvaluations,
+  type PurchaseUncertainty,
+  type SpendUncertainty,
+} from '../models/intervals.js';
+import { inWorker } from '../models/worker-client.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
 import type { RfmSummary } from '../models/rfm-data.js';
@@ -79,7 +93,7 @@ import { checkSourceTable, loadSourceSums, resolveSource, sourceExtent, writeBac
 import { usageError } from '../util/errors.js';
 
 const DAYS_PER_YEAR = 365.25;
-const RUN_MEMORY_LIMIT = '1.5GB';
+const RUN_MEMORY_LIMIT = '1.2GB';
 
 /** Temp tables of one run (gone when its connection closes). */
 const T = {
@@ -237,7 +251,9 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   // 1 GB default; but DuckDB's cap is not the process's peak (JS arrays of the fits, allocator
   // slack): at 2 GB the run peaked at 1.98–2.26 GB RSS on 9.8M lines, at 1.5 GB at 1.83 GB, within
   // the 2 GB target (2026-12-07, one pair each, load 4–5: 5.6× and 4.7× the bare summary, i.e.
-  // no measurable loss). --memory-limit and CRM_MEMORY_LIMIT still win.
+  // no measurable loss). With the fits' worker threads and the cohorts built during the fits the
+  // peak rose to 2.02 GB at 1.5 GB; at 1.2 GB it was 1.74 GB, in no more time (one run each, load
+  // 10–12). --memory-limit and CRM_MEMORY_LIMIT still win.
   // The source's tables checked (columns, types; exit 3) before a store is opened or created.
   const sourceTable = source ? await checkSources(source) : null;
   // A run from a source may start a store of its own (its runs and customer_metrics).
@@ -313,9 +329,35 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   if (noPurchases) [fallbackCode, fallbackReason] = noPurchases;
   else if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
-  // Step 5 (80/20) runs in DuckDB's threads while the BG/NBD fit runs here (pure JS, no store access);
-  // a run from a source may have ranked the levels on the cluster already (run/source.ts).
-  const pareto = base.levelsLoaded ? Promise.resolve(0) : timed('pareto', () => materialize(store, revenueLevels, chain));
+  // What the Gamma-Gamma fits (step 4), read now: the fit may run while the purchase models' do.
+  const spendData = fallbackReason
+    ? null
+    : await timed('read_spend', () =>
+        // Sorted so the fit sums in the same order every run (rows equal in both are interchangeable).
+        readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${T.base} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY x, m`),
+      );
+  const excludedSpend = fallbackReason ? 0 : ((await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0 AND NOT (repeat_mean_value > 0)`)) ?? 0);
+  // The Gamma-Gamma fit, made once (in the model step with --model auto, while the worker
+  // finishes); used only when a purchase model is (`fitted`), as before.
+  // Inside another progress step (ownStep false), it shows no line of its own.
+  const spendFits = spendData !== null && spendData.x.length >= 2;
+  let spendFit: Promise<GammaGammaFit | null> | null = null;
+  const fitSpend = (ownStep = true): Promise<GammaGammaFit | null> => {
+    if (!spendFits) return Promise.resolve(null);
+    const fit = () => timed('gamma_fit', async () => fitGammaGamma({ x: spendData!.x, m: spendData!.m }));
+    return (spendFit ??= ownStep ? progress.step(`fitting Gamma-Gamma on ${spendData!.x.length.toLocaleString('en-US')} repeat customers`, fit) : fit());
+  };
+  /** Lets DuckDB's finished statements call back, so that the next one starts while this thread computes. */
+  const letDuckDbGo = () => new Promise<void>((resolve) => setImmediate(resolve));
+  // Step 5 (80/20), then the cohort triangle (inserted in step 6), run in DuckDB's threads while
+  // the fits run here (pure JS, no store access).
+  const inDuckDb = (async () => {
+    // A run from a source may have ranked the levels on the cluster already (run/source.ts).
+    if (!base.levelsLoaded) await timed('pareto', () => materialize(store, revenueLevels, chain));
+    await timed('cohorts', () => materialize(store, base.cohorts, chain));
+  })();
+  // Awaited below; a failure here is reported there, not as an unhandled rejection meanwhile.
+  inDuckDb.catch(() => undefined);
   // --model other than the BG/NBD (models/purchase-models.ts): fitted instead of it, same outputs.
   let chosen: PurchaseModelChoiceFit | null = null;
   // --model auto (models/model-choice.ts): all three fitted, compared, one used.
@@ -329,11 +371,21 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     bgbb = await bgbbStep(store, { asOf, unit }, { progress, timed });
     if (bgbb.fallback) [fallbackCode, fallbackReason] = bgbb.fallback;
   } else if (!fallbackReason && options.model === 'auto') {
-    const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories`, () =>
-      timed('model_fit', async () => ({
-        bgnbd: fitPurchaseModel(data),
-        others: (['pareto_nbd', 'mbgnbd'] as const).map((key) => fitChosenPurchaseModel(key, data)),
-      })),
+    const alsoSpend = spendFits ? ` (and Gamma-Gamma on ${spendData!.x.length.toLocaleString('en-US')} repeat customers)` : '';
+    const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories${alsoSpend}`, () =>
+      timed('model_fit', async () => {
+        // The Pareto/NBD (the slowest: its likelihood's hypergeometric series) on the other core
+        // while this thread fits the BG/NBD and the MBG/NBD: the same fits, in less time.
+        const paretoNbd = fitChosenPurchaseModelInWorker('pareto_nbd', data);
+        paretoNbd.catch(() => undefined); // awaited below, where a failure is reported
+        const bgnbdFit = await timed('bgnbd_fit', async () => fitPurchaseModel(data));
+        await letDuckDbGo();
+        const mbgnbd = await timed('mbgnbd_fit', async () => fitChosenPurchaseModel('mbgnbd', data));
+        await letDuckDbGo();
+        // This thread's share is done before the worker's: the Gamma-Gamma meanwhile.
+        await fitSpend(false);
+        return { bgnbd: bgnbdFit, others: [await paretoNbd, mbgnbd] };
+      }),
     );
     modelChoice = await timed('model_choice', () => compareModels(store, auto.bgnbd, auto.others, data, triples, customers, { asOf, holdoutEnd: options.holdoutEnd, unitDays, horizonUnits }));
     otherReports = Object.fromEntries(auto.others.map((f) => [f.key, f.report]));
@@ -356,7 +408,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     // A maximum at the boundary of the parameter space is a fit too (its limiting model).
     if (bgnbd.model === null) [fallbackCode, fallbackReason] = ['fit_failed', `the BG/NBD fit did not converge: ${bgnbd.message}`];
   }
-  await pareto;
+  await inDuckDb;
   // The BG/NBD's own CLV path when it is the model used (with --model auto it may be fitted and not chosen).
   const bgModel = fallbackReason === null && chosen === null ? (bgnbd?.model ?? null) : null;
   const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
@@ -381,16 +433,28 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     if (covariance) bgbbUncertainty = { key: 'bgbb', params: { ...bgbbParams }, covariance };
   } else if (model) {
     await timed('bgnbd_predict', async () => {
-      const prediction = model.predict(data, horizonUnits);
       const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
-      const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
       // Intervals per distinct history from the parameters' uncertainty (models/intervals.ts);
       // NULL without a covariance (a BG/NBD boundary limit).
       uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
       const u = uncertainty;
       const n = triples.x.length;
+      // The k + 1 models of the intervals split between a worker (the later ones) and this
+      // thread, which first makes the predictions themselves (about one model's work).
+      const models = u ? perturbedModels(u).map((_, i) => i) : [];
+      const split = Math.floor(models.length / 2);
+      const discountedBy = (m: FittedPurchaseModel, d: RfmSummary) => discountedPurchasesAll(m, d, clvOptions);
+      const far = u ? inWorker<IntervalEvaluations>({ task: 'intervals', u, models: models.slice(split), data, horizon: horizonUnits, clv: clvOptions }) : null;
+      // Awaited below; a failure is reported there, not as an unhandled rejection meanwhile.
+      far?.catch(() => undefined);
+      const prediction = model.predict(data, horizonUnits);
+      const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
       const bounds = u
-        ? await timed('intervals', async () => historyIntervals(u, data, horizonUnits, settings.interval, (m, d) => discountedPurchasesAll(m, d, clvOptions)))
+        ? await timed('intervals', async () => {
+            const near = intervalEvaluations(u, models.slice(0, split), data, horizonUnits, discountedBy);
+            const rest = (await far)!;
+            return combineIntervals(u, { expected: [...near.expected, ...rest.expected], dep: [...near.dep, ...rest.dep] }, settings.interval);
+          })
         : { expectedPurchasesLow: new Float64Array(n).fill(NaN), expectedPurchasesHigh: new Float64Array(n).fill(NaN), discountedLogSd: new Float64Array(n).fill(NaN) };
       await writeDoubleTable(store, 'run_predictions_raw', {
         x: triples.x,
@@ -443,28 +507,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   /** The model whose intervals the customer rows carry (z not NULL), if any. */
   const intervalModel: IntervalModel | null = uncertainty ?? bgbbUncertainty;
 
-  // 4. Gamma-Gamma on the mean value of repeat purchases
-  let gamma: GammaGammaFit | null = null;
-  let excludedSpend = 0;
-  if (fitted) {
-    const spend = await timed('read_spend', () =>
-      // Sorted so the fit sums in the same order every run (rows equal in both are interchangeable).
-      readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${T.base} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY x, m`),
-    );
-    excludedSpend = (await store.value<number>(`SELECT count(*) FROM ${T.base} WHERE bgnbd_x > 0 AND NOT (repeat_mean_value > 0)`)) ?? 0;
-    if (spend.x.length >= 2) {
-      gamma = await progress.step(`fitting Gamma-Gamma on ${spend.x.length.toLocaleString('en-US')} repeat customers`, async () => {
-        // The cohort triangle is built in DuckDB's threads meanwhile (inserted in step 6).
-        const cohorts = timed('cohorts', () => materialize(store, base.cohorts, chain));
-        const fit = await timed('gamma_fit', async () => fitGammaGamma({ x: spend.x, m: spend.m }));
-        await cohorts;
-        return fit;
-      });
-    }
-  }
-  if (!(await store.value<number>("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'run_cohorts'"))) {
-    await timed('cohorts', () => materialize(store, base.cohorts, chain));
-  }
+  // 4. Gamma-Gamma on the mean value of repeat purchases (read and maybe fitted above)
+  const gamma: GammaGammaFit | null = fitted ? await fitSpend() : null;
   // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
   await store.run(`DROP TABLE IF EXISTS temp.${purchaseDays.narrow.name}`);
   const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
@@ -536,7 +580,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
               bgnbd: bgnbd ? JSON.stringify(describeBgNbd(bgnbd)) : null,
               purchase_model: chosen ? JSON.stringify(chosen.report) : bgbb?.fit ? JSON.stringify(bgbb.fit.report) : null,
               covariates_used: false,
-            }),
+            }, gg),
           );
         }
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
@@ -917,9 +961,16 @@ async function writeRunIntervals(store: Store, runId: number, level: number, u: 
 /** Months of the projection each run stores for its report (run_forecast). */
 const RUN_FORECAST_MONTHS = 12;
 
-/** The run's 12-month projection of all its customers (crm forecast's computation) into run_forecast. */
-async function writeRunForecast(store: Store, run: RunRow): Promise<void> {
-  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run });
+/**
+ * The run's 12-month projection of all its customers (crm forecast's computation) into
+ * run_forecast; the customers' values summed per history from the customer base
+ * (relations/history-values.ts), not read back from the rows just written.
+ */
+async function writeRunForecast(store: Store, run: RunRow, gg: GammaGammaFit['params'] | null): Promise<void> {
+  await materialize(store, HISTORY_VALUES, { gg_p: gg?.p ?? null, gg_q: gg?.q ?? null, gg_v: gg?.v ?? null });
+  const histories = (await readNumericColumns(store, `SELECT * FROM ${HISTORY_VALUES.name} ORDER BY x, t_x_days, T_days`)) as unknown as ForecastHistories;
+  await store.run(`DROP TABLE ${HISTORY_VALUES.name}`);
+  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run, histories });
   const rows = [...f.periods.map((p) => ({ ...p, month: p.period as number | null, month_end: p.end as string | null })), { ...f.total, month: null, month_end: null }];
   for (const r of rows) {
     await store.run(

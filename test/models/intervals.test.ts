@@ -8,7 +8,20 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fitPurchaseModel } from '../../src/models/bgnbd-limits.js';
 import type { BgNbdParams } from '../../src/models/bgnbd.js';
-import { spendLogGradient, bgnbdUncertainty, historyIntervals, logSdByDelta, normalQuantile, perturbedModels, purchaseModelAt, zOfLevel } from '../../src/models/intervals.js';
+import {
+  spendLogGradient,
+  bgnbdUncertainty,
+  combineIntervals,
+  historyIntervals,
+  intervalEvaluations,
+  logSdByDelta,
+  normalQuantile,
+  perturbedModels,
+  purchaseModelAt,
+  zOfLevel,
+  type IntervalEvaluations,
+} from '../../src/models/intervals.js';
+import { performTask } from '../../src/models/worker-tasks.js';
 import { discountedPurchasesAll, fitChosenPurchaseModel } from '../../src/models/purchase-models.js';
 import { Rng } from '../../src/models/random.js';
 import { compressRfm, type RfmSummary } from '../../src/models/rfm-data.js';
@@ -93,6 +106,18 @@ describe('delta method on the log scale', () => {
     const once = historyIntervals(u, data, 52, 0.9, (m, d) => discountedPurchasesAll(m, d, CLV));
     const again = historyIntervals(bgnbdUncertainty(fitPurchaseModel(data))!, data, 52, 0.9, (m, d) => discountedPurchasesAll(m, d, CLV));
     expect(again).toEqual(once);
+  });
+
+  it('split between threads (the run hands the later models to a worker), the evaluations give the same intervals', () => {
+    const discounted = (m: Parameters<typeof discountedPurchasesAll>[0], d: typeof data) => discountedPurchasesAll(m, d, CLV);
+    const whole = historyIntervals(u, data, 52, 0.9, discounted);
+    const models = perturbedModels(u).map((_, i) => i);
+    const near = intervalEvaluations(u, models.slice(0, 2), data, 52, discounted);
+    // As a worker computes it (worker-tasks.ts), its arrays crossing by structured clone.
+    const far = structuredClone(performTask({ task: 'intervals', u, models: models.slice(2), data, horizon: 52, clv: CLV }) as IntervalEvaluations);
+    expect(near.expected).toHaveLength(2);
+    expect(far.expected).toHaveLength(models.length - 2);
+    expect(combineIntervals(u, { expected: [...near.expected, ...far.expected], dep: [...near.dep, ...far.dep] }, 0.9)).toEqual(whole);
   });
 
   it('Pareto/NBD and MBG/NBD fits carry their covariance too', () => {

@@ -70,6 +70,20 @@ export function tierValueSql(fitted: string): string {
             ELSE coalesce(CASE WHEN ${fitted} THEN clv ELSE monetary END, 0) + coalesce(contract_residual_value, 0) END`;
 }
 
+/**
+ * SQL: the expected order value of a customer of run_base (alias `b`) under the Gamma-Gamma
+ * parameters `gg`.p, .q, .v (NULL: no usable fit) — the rule stated in this module's header,
+ * its one home (CUSTOMER_METRICS writes it; history-values.ts sums it per history for the
+ * run's stored projection).
+ */
+export function expectedOrderValueSql(b: string, gg: string): string {
+  return `CASE WHEN ${gg}.p IS NOT NULL AND ${b}.bgnbd_x > 0 AND ${b}.repeat_mean_value > 0
+                THEN ${gg}.p * (${gg}.v + ${b}.bgnbd_x * ${b}.repeat_mean_value) / (${gg}.p * ${b}.bgnbd_x + ${gg}.q - 1)
+              WHEN ${gg}.p IS NOT NULL AND ${b}.first_day_value > 0
+                THEN ${gg}.p * (${gg}.v + ${b}.first_day_value) / (${gg}.p + ${gg}.q - 1)
+              ELSE greatest(${b}.monetary / ${b}.purchase_days, 0) END`;
+}
+
 export type CustomerMetricsParam =
   | 'run_id'
   | 'previous_run_id'
@@ -113,11 +127,7 @@ scored AS (
          ${scoreSql('b.monetary', '$m_cuts')} AS m_score,
          pr.p_alive, pr.churn_risk, pr.p_no_purchase, pr.churn_tier, pr.churn_basis, pr.churn_method,
          pr.expected_purchases, pr.discounted_purchases,
-         CASE WHEN gg.p IS NOT NULL AND b.bgnbd_x > 0 AND b.repeat_mean_value > 0
-                THEN gg.p * (gg.v + b.bgnbd_x * b.repeat_mean_value) / (gg.p * b.bgnbd_x + gg.q - 1)
-              WHEN gg.p IS NOT NULL AND b.first_day_value > 0
-                THEN gg.p * (gg.v + b.first_day_value) / (gg.p + gg.q - 1)
-              ELSE greatest(b.monetary / b.purchase_days, 0) END AS expected_order_value,
+         ${expectedOrderValueSql('b', 'gg')} AS expected_order_value,
          -- The x of the Gamma-Gamma formula above (NULL: the value is the customer's own mean, no spend term).
          CASE WHEN gg.p IS NOT NULL AND b.bgnbd_x > 0 AND b.repeat_mean_value > 0 THEN b.bgnbd_x
               WHEN gg.p IS NOT NULL AND b.first_day_value > 0 THEN 1 END AS gg_x,

@@ -12,6 +12,7 @@ import { quadraticForm, spendLogGradient } from '../../../src/models/intervals.j
 import { insertInto, materialize, parametersOf, rowsOf, type Relation } from '../../../src/models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS } from '../../../src/models/relations/backtest.js';
 import { CUSTOMER_METRICS } from '../../../src/models/relations/customer-metrics.js';
+import { HISTORY_VALUES } from '../../../src/models/relations/history-values.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../../../src/models/relations/predictions.js';
 import { RUN_SUMMARY } from '../../../src/models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../../../src/models/relations/segment-migration.js';
@@ -19,7 +20,7 @@ import { METRICS_CUSTOMERS, VALUE_TIERS } from '../../../src/models/relations/va
 import { DEFAULT_SEGMENT_RULES, segmentCells } from '../../../src/models/rfm.js';
 import { Store } from '../../../src/store/db.js';
 
-const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
+const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, HISTORY_VALUES, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
 
 let dir: string;
 let store: Store;
@@ -333,6 +334,38 @@ describe('customer metrics', () => {
     expect(await rowsOf(store, BACKTEST_AUC, params)).toEqual([
       { score: 'churn_risk', n_pos: 2, n_neg: 1, auc: 1 },
       { score: 'p_no_purchase', n_pos: 2, n_neg: 1, auc: 0.5 },
+    ]);
+  });
+});
+
+describe('history values (the run\'s stored projection)', () => {
+  it('count the customers of each history and sum their expected order values and spend terms, in the histories\' order', async () => {
+    await writeBase([
+      // R and S share a history (x 2, t_x 31, T 90) with different repeat means; O bought once; N is valued by its own mean (0).
+      { id: 'R', first: '2024-01-01', last: '2024-02-01', days: 3, frequency: 3, monetary: 120, repeat_mean: 45, first_day: 30 },
+      { id: 'S', first: '2024-01-01', last: '2024-02-01', days: 3, frequency: 3, monetary: 60, repeat_mean: 20, first_day: 20 },
+      { id: 'O', first: '2024-03-31', last: '2024-03-31', days: 1, frequency: 1, monetary: 80, first_day: 80 },
+      { id: 'N', first: '2024-01-10', last: '2024-03-21', days: 2, frequency: 2, monetary: -10, repeat_mean: -5, first_day: -5 },
+    ]);
+    const rows = await rowsOf(store, HISTORY_VALUES, { gg_p: GG.p, gg_q: GG.q, gg_v: GG.v });
+    // The spend terms of one customer with a positive value e, at x' = max(x, 1).
+    const terms = (e: number, x: number) => {
+      const d = GG.p * Math.max(x, 1) + GG.q - 1;
+      return [(e * (GG.q - 1)) / d, (e * -GG.q) / d, (GG.v * GG.p) / d];
+    };
+    const [r, s, o] = [conditionalExpectedValue(GG, 2, 45), conditionalExpectedValue(GG, 2, 20), conditionalExpectedValue(GG, 1, 80)];
+    const [tr, ts, to] = [terms(r, 2), terms(s, 2), terms(o, 0)];
+    expect(rows).toEqual([
+      { x: 0, t_x_days: 0, T_days: 0, customers: 1, value_sum: o, spend_gp: to[0], spend_gq: to[1], spend_gv: to[2] },
+      { x: 1, t_x_days: 71, T_days: 81, customers: 1, value_sum: 0, spend_gp: 0, spend_gq: 0, spend_gv: 0 },
+      { x: 2, t_x_days: 31, T_days: 90, customers: 2, value_sum: r + s, spend_gp: tr[0] + ts[0], spend_gq: tr[1] + ts[1], spend_gv: tr[2] + ts[2] },
+    ]);
+    // Without a usable Gamma-Gamma fit: each customer's own mean per purchase day (≥ 0), no spend terms.
+    const own = await rowsOf(store, HISTORY_VALUES, { gg_p: null, gg_q: null, gg_v: null });
+    expect(own.map((h) => [h.customers, h.value_sum, h.spend_gp, h.spend_gq, h.spend_gv])).toEqual([
+      [1, 80, 0, 0, 0],
+      [1, 0, 0, 0, 0],
+      [2, 120 / 3 + 60 / 3, 0, 0, 0],
     ]);
   });
 });
