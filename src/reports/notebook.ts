@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Marked, type Token, type Tokens, type TokensList } from 'marked';
-import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { StatementType } from '../store/duckdb.js';
 import { ident, readerObjects, type Row, type Store } from '../store/db.js';
 import { isQueryOnly, leadingKeyword, lockToStore, refusedPath } from '../store/query.js';
 import { CrmError, inputError, messageOf, outputError, queryError } from '../util/errors.js';
