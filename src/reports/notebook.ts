@@ -162,6 +162,29 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   // thread only waits for DuckDB then. A failure to load surfaces where the charts need it.
   const renderer = notebook.segments.some((s) => s.kind === 'vega-lite') ? loadChartRenderer() : null;
   renderer?.catch(() => undefined);
+  try {
+    return await renderLoaded(ctx, opts, { text, renderer, tableLimit, maxChartRows, lang, started, warnings });
+  } finally {
+    // The PNG workers started with the renderer (render.ts) stop with the render, done or failed.
+    await renderer?.then((r) => r.stopPngWorkers(), () => undefined);
+  }
+}
+
+/** renderNotebook once the notebook is read and the chart renderer is loading. */
+async function renderLoaded(
+  ctx: Context,
+  opts: RenderNotebookOptions,
+  { text, renderer, tableLimit, maxChartRows, lang, started, warnings }: {
+    text: string;
+    renderer: Promise<ChartRenderer> | null;
+    tableLimit: number;
+    maxChartRows: number;
+    lang: Lang;
+    started: number;
+    warnings: string[];
+  },
+): Promise<RenderNotebookResult> {
+  const { file, notebook } = ctx;
   const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
   const earlyCharts = renderer ? new EarlyCharts(ctx, renderer, maxChartRows, suffix) : null;
   await lockToStore(opts.store, opts.allowFiles === undefined ? [] : [opts.allowFiles]);
