@@ -86,6 +86,12 @@ export interface RenderNotebookOptions {
    * `report_run`, `report_customers`, …). Names of temporary objects cannot be query names.
    */
   prepare?: (conn: DuckDBConnection) => Promise<void>;
+  /**
+   * Called once the SQL cells are done and the charts' PNGs are rasterising on their worker
+   * threads (or right after the SQL when there are no charts): the caller may close the store
+   * then, while the workers run, instead of after the render. The render reads the store no more.
+   */
+  storeDone?: () => void;
 }
 
 const DEFAULTS = { tableLimit: 10, maxChartRows: 5000 };
@@ -219,7 +225,8 @@ async function renderLoaded(
   }
   await earlyCharts?.dispose();
   const chartFilesStarted = performance.now();
-  const charts = prepared.length > 0 ? await writeCharts(ctx, (await renderer)!, prepared, opts.outDir) : [];
+  if (prepared.length === 0) opts.storeDone?.();
+  const charts = prepared.length > 0 ? await writeCharts(ctx, (await renderer)!, prepared, opts.outDir, opts.storeDone) : [];
   const htmlStarted = performance.now();
 
   const { title, sections } = layout(items, base);
@@ -994,11 +1001,13 @@ function chartError(ctx: Context, cell: Cell, err: unknown): CrmError {
  * Write every chart's files into charts/, the PNGs with one font subset for them all. The PNGs
  * rasterise side by side (off the main thread); the subset is removed once every one is done.
  */
-async function writeCharts(ctx: Context, renderer: ChartRenderer, charts: PreparedChart[], outDir: string): Promise<ChartFiles[]> {
+async function writeCharts(ctx: Context, renderer: ChartRenderer, charts: PreparedChart[], outDir: string, started?: () => void): Promise<ChartFiles[]> {
   if (charts.length === 0) return [];
   const fonts = renderer.chartFonts(charts.map((c) => c.svg));
   try {
-    const written = await Promise.allSettled(charts.map((chart) => renderer.writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn })));
+    const writing = charts.map((chart) => renderer.writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn }));
+    started?.();
+    const written = await Promise.allSettled(writing);
     return written.map((w) => {
       if (w.status === 'rejected') throw w.reason;
       return w.value;
