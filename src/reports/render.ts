@@ -318,19 +318,24 @@ const PNG_WORKER = new URL('./png-worker.js', import.meta.url);
  * stopped after the chart files are written. A job a worker cannot do (no worker module, a
  * worker that failed) is done on this thread by `svgToPngAsync`: the same calls, the same bytes.
  */
-class PngWorkers {
+export class PngWorkers {
   private readonly workers: { worker: Worker; pending: Map<number, { svg: string; options: ResvgRenderOptions; resolve: (png: Buffer) => void; reject: (err: Error) => void }> }[] = [];
   private nextId = 0;
   private broken = false;
+  /** PNGs the workers made (the others were made on this thread). */
+  drawnOnWorkers = 0;
 
-  constructor(count: number) {
+  constructor(
+    count: number,
+    private readonly module: URL = PNG_WORKER,
+  ) {
     for (let i = 0; i < count; i++) this.start();
   }
 
   private start(): void {
     let worker: Worker;
     try {
-      worker = new Worker(PNG_WORKER);
+      worker = new Worker(this.module);
     } catch {
       this.broken = true;
       return;
@@ -342,6 +347,7 @@ class PngWorkers {
       const job = entry.pending.get(reply.id);
       if (!job) return;
       entry.pending.delete(reply.id);
+      if (reply.png) this.drawnOnWorkers++;
       if (reply.png) job.resolve(Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength));
       else job.reject(new Error(reply.error ?? 'the PNG worker failed'));
     });
@@ -356,8 +362,9 @@ class PngWorkers {
     worker.on('exit', fail);
   }
 
-  /** The PNG bytes of `svg` (resvg's options already worked out by resvgOptions). */
-  render(svg: string, options: ResvgRenderOptions): Promise<Buffer> {
+  /** The PNG bytes of `svg`: `svgToPngAsync`'s, made on a worker. */
+  render(svg: string, opts: PngOptions = {}): Promise<Buffer> {
+    const options = resvgOptions(svg, opts);
     const entry = this.broken ? undefined : [...this.workers].sort((a, b) => a.pending.size - b.pending.size)[0];
     if (!entry) return renderAsync(svg, options).then((image) => image.asPng());
     const id = this.nextId++;
@@ -394,7 +401,7 @@ export function stopPngWorkers(): void {
 
 /** `svgToPngAsync`, on a PNG worker when they are started. */
 async function chartPng(svg: string, opts: PngOptions): Promise<Buffer> {
-  return pngWorkers ? pngWorkers.render(svg, resvgOptions(svg, opts)) : svgToPngAsync(svg, opts);
+  return pngWorkers ? pngWorkers.render(svg, opts) : svgToPngAsync(svg, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
