@@ -347,6 +347,7 @@ export class PngWorkers {
       const job = entry.pending.get(reply.id);
       if (!job) return;
       entry.pending.delete(reply.id);
+      if (entry.pending.size === 0) worker.unref();
       if (reply.png) this.drawnOnWorkers++;
       if (reply.png) job.resolve(Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength));
       else job.reject(new Error(reply.error ?? 'the PNG worker failed'));
@@ -370,6 +371,8 @@ export class PngWorkers {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       entry.pending.set(id, { svg, options, resolve, reject });
+      // An idle worker does not keep the process alive; one with a job does (the caller awaits it).
+      entry.worker.ref();
       entry.worker.postMessage({ id, svg, options });
     });
   }
