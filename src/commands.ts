@@ -565,7 +565,7 @@ Examples:
     )
     .action(async (query: string | undefined, opts: { where?: string[]; limit: string; showPii?: boolean }, cmd: Command) => {
       const { lookupCustomer, parseWhere, parseLimit, formatCandidates } = await import('./run/lookup.js');
-      const { formatCustomer360 } = await import('./run/views.js');
+      const { formatCustomer360 } = await import('./run/customer360.js');
       const ctx = contextFor(cmd);
       const where = (opts.where ?? []).map(parseWhere);
       const limit = parseLimit(opts.limit);

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from '../store/duckdb.js';
 import type { IngestSourceConfig } from '../config.js';
 import { literal } from '../store/sql.js';
 import { CrmError, inputError, messageOf, usageError } from '../util/errors.js';

@@ -4,7 +4,7 @@
  * into any DuckDB client (PREPARE … / EXECUTE with the run's values, recorded in runs.params) and
  * give the same rows. A relation reads the relations before it by their table names.
  */
-import { DOUBLE, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { DOUBLE, LIST, listValue, VARCHAR } from '../store/duckdb.js';
 import type { ParamTypes, Params, Row, Store } from '../store/db.js';
 import type { Tick } from '../util/progress.js';
 

@@ -9,7 +9,7 @@
  * run says so (`value_basis`). A value ≤ 0 always falls to the last tier. The tiers themselves
  * are assigned in SQL (models/relations/value-tiers.ts).
  */
-import { DOUBLE, LIST, listValue } from '@duckdb/node-api';
+import { DOUBLE, LIST, listValue } from '../store/duckdb.js';
 import type { ParamTypes, Params, Store } from '../store/db.js';
 
 export interface ValueTierRule {

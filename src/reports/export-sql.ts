@@ -8,7 +8,8 @@
  * inner query's ORDER BY (a projection over an ordered subquery does not reorder rows; the
  * tests check the order of every format).
  */
-import { DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBTypeId } from '../store/duckdb.js';
 import { ident } from '../store/db.js';
 import { usageError } from '../util/errors.js';
 import { maskSql, piiKindOf, type PiiColumns, type PiiKind } from './pii.js';

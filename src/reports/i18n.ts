@@ -449,17 +449,22 @@ export const VALUE_FORMAT_SOURCE = String.raw`function createValueFormat(lang) {
 
 export type ValueFormatFn = (value: unknown, spec?: string) => string;
 
-const createValueFormat = new Function(`return (${VALUE_FORMAT_SOURCE});`)() as (lang: Lang) => ValueFormatFn;
-const VALUE_FORMATTERS: Record<Lang, ValueFormatFn> = { en: createValueFormat('en'), zh: createValueFormat('zh') };
+/**
+ * The formatters, made on first use: every command loads this module, and making one (its
+ * Intl date formats, the Chinese locale's data) cost ~20 ms at start-up that most commands never use.
+ */
+const formatters: Partial<Record<Lang, ValueFormatFn>> = {};
+let createValueFormat: ((lang: Lang) => ValueFormatFn) | undefined;
 
 /** The formatter for a language, as a function of (value, 'style[:digits]'): what charts call. */
 export function valueFormatFor(lang: Lang): ValueFormatFn {
-  return VALUE_FORMATTERS[lang];
+  createValueFormat ??= new Function(`return (${VALUE_FORMAT_SOURCE});`)() as (lang: Lang) => ValueFormatFn;
+  return (formatters[lang] ??= createValueFormat(lang));
 }
 
 /** Format a number in a style ('money', 'percent:0', ...); null and empty values print as '–'. */
 export function formatNumber(lang: Lang, value: unknown, style: NumberStyle = 'number', digits?: number): string {
-  return VALUE_FORMATTERS[lang](value, digits === undefined ? style : `${style}:${digits}`);
+  return valueFormatFor(lang)(value, digits === undefined ? style : `${style}:${digits}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,13 +490,13 @@ function toUtcDate(value: unknown): Date | null {
 /** A calendar date: 'Jan 5, 2024' / '2024年1月5日'. */
 export function formatDate(lang: Lang, value: unknown): string {
   const date = toUtcDate(value);
-  return date ? VALUE_FORMATTERS[lang](date, 'date') : value === null || value === undefined || value === '' ? '–' : String(value);
+  return date ? valueFormatFor(lang)(date, 'date') : value === null || value === undefined || value === '' ? '–' : String(value);
 }
 
 /** A month: 'Jan 2024' / '2024年1月'. */
 export function formatMonth(lang: Lang, value: unknown): string {
   const date = toUtcDate(value);
-  return date ? VALUE_FORMATTERS[lang](date, 'month') : value === null || value === undefined || value === '' ? '–' : String(value);
+  return date ? valueFormatFor(lang)(date, 'month') : value === null || value === undefined || value === '' ? '–' : String(value);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Marked, type Token, type Tokens, type TokensList } from 'marked';
-import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { StatementType } from '../store/duckdb.js';
 import { ident, readerObjects, type Row, type Store } from '../store/db.js';
 import { isQueryOnly, leadingKeyword, lockToStore, refusedPath } from '../store/query.js';
 import { CrmError, inputError, messageOf, outputError, queryError } from '../util/errors.js';
@@ -85,6 +86,12 @@ export interface RenderNotebookOptions {
    * `report_run`, `report_customers`, …). Names of temporary objects cannot be query names.
    */
   prepare?: (conn: DuckDBConnection) => Promise<void>;
+  /**
+   * Called once the SQL cells are done and the charts' PNGs are rasterising on their worker
+   * threads (or right after the SQL when there are no charts): the caller may close the store
+   * then, while the workers run, instead of after the render. The render reads the store no more.
+   */
+  storeDone?: () => void;
 }
 
 const DEFAULTS = { tableLimit: 10, maxChartRows: 5000 };
@@ -161,6 +168,29 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   // thread only waits for DuckDB then. A failure to load surfaces where the charts need it.
   const renderer = notebook.segments.some((s) => s.kind === 'vega-lite') ? loadChartRenderer() : null;
   renderer?.catch(() => undefined);
+  try {
+    return await renderLoaded(ctx, opts, { text, renderer, tableLimit, maxChartRows, lang, started, warnings });
+  } finally {
+    // The PNG workers started with the renderer (render.ts) stop with the render, done or failed.
+    await renderer?.then((r) => r.stopPngWorkers(), () => undefined);
+  }
+}
+
+/** renderNotebook once the notebook is read and the chart renderer is loading. */
+async function renderLoaded(
+  ctx: Context,
+  opts: RenderNotebookOptions,
+  { text, renderer, tableLimit, maxChartRows, lang, started, warnings }: {
+    text: string;
+    renderer: Promise<ChartRenderer> | null;
+    tableLimit: number;
+    maxChartRows: number;
+    lang: Lang;
+    started: number;
+    warnings: string[];
+  },
+): Promise<RenderNotebookResult> {
+  const { file, notebook } = ctx;
   const suffix = lang === DEFAULT_LANG ? '' : `.${lang}`;
   const earlyCharts = renderer ? new EarlyCharts(ctx, renderer, maxChartRows, suffix) : null;
   await lockToStore(opts.store, opts.allowFiles === undefined ? [] : [opts.allowFiles]);
@@ -195,7 +225,8 @@ export async function renderNotebook(file: string, opts: RenderNotebookOptions):
   }
   await earlyCharts?.dispose();
   const chartFilesStarted = performance.now();
-  const charts = prepared.length > 0 ? await writeCharts(ctx, (await renderer)!, prepared, opts.outDir) : [];
+  if (prepared.length === 0) opts.storeDone?.();
+  const charts = prepared.length > 0 ? await writeCharts(ctx, (await renderer)!, prepared, opts.outDir, opts.storeDone) : [];
   const htmlStarted = performance.now();
 
   const { title, sections } = layout(items, base);
@@ -970,11 +1001,13 @@ function chartError(ctx: Context, cell: Cell, err: unknown): CrmError {
  * Write every chart's files into charts/, the PNGs with one font subset for them all. The PNGs
  * rasterise side by side (off the main thread); the subset is removed once every one is done.
  */
-async function writeCharts(ctx: Context, renderer: ChartRenderer, charts: PreparedChart[], outDir: string): Promise<ChartFiles[]> {
+async function writeCharts(ctx: Context, renderer: ChartRenderer, charts: PreparedChart[], outDir: string, started?: () => void): Promise<ChartFiles[]> {
   if (charts.length === 0) return [];
   const fonts = renderer.chartFonts(charts.map((c) => c.svg));
   try {
-    const written = await Promise.allSettled(charts.map((chart) => renderer.writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn })));
+    const writing = charts.map((chart) => renderer.writeChartFiles(outDir, chart, { ...fonts.png, warn: ctx.warn }));
+    started?.();
+    const written = await Promise.allSettled(writing);
     return written.map((w) => {
       if (w.status === 'rejected') throw w.reason;
       return w.value;

@@ -9,7 +9,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
@@ -303,6 +306,108 @@ export async function svgToPngAsync(svg: string, opts: PngOptions = {}): Promise
 }
 
 // ---------------------------------------------------------------------------------------------
+// PNGs off the main thread
+
+/** The worker's module (dist/src/reports/png-worker.js); absent when running from the sources. */
+const PNG_WORKER = new URL('./png-worker.js', import.meta.url);
+
+/**
+ * Worker threads that rasterise charts (png-worker.ts), one per core up to four: resvg encodes
+ * each PNG on the thread that asks for it, so a report's charts encoded one after the other on
+ * the main thread. Started with the chart renderer (warmUpCharts, while the SQL cells run) and
+ * stopped after the chart files are written. A job a worker cannot do (no worker module, a
+ * worker that failed) is done on this thread by `svgToPngAsync`: the same calls, the same bytes.
+ */
+export class PngWorkers {
+  private readonly workers: { worker: Worker; pending: Map<number, { svg: string; options: ResvgRenderOptions; resolve: (png: Buffer) => void; reject: (err: Error) => void }> }[] = [];
+  private nextId = 0;
+  private broken = false;
+  /** PNGs the workers made (the others were made on this thread). */
+  drawnOnWorkers = 0;
+
+  constructor(
+    count: number,
+    private readonly module: URL = PNG_WORKER,
+  ) {
+    for (let i = 0; i < count; i++) this.start();
+  }
+
+  private start(): void {
+    let worker: Worker;
+    try {
+      worker = new Worker(this.module);
+    } catch {
+      this.broken = true;
+      return;
+    }
+    worker.unref();
+    const entry = { worker, pending: new Map() as PngWorkers['workers'][number]['pending'] };
+    this.workers.push(entry);
+    worker.on('message', (reply: { id: number; png?: Uint8Array; error?: string }) => {
+      const job = entry.pending.get(reply.id);
+      if (!job) return;
+      entry.pending.delete(reply.id);
+      if (entry.pending.size === 0) worker.unref();
+      if (reply.png) this.drawnOnWorkers++;
+      if (reply.png) job.resolve(Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength));
+      else job.reject(new Error(reply.error ?? 'the PNG worker failed'));
+    });
+    // A worker that dies hands its jobs back to this thread, and no new job goes to it.
+    const fail = () => {
+      const at = this.workers.indexOf(entry);
+      if (at >= 0) this.workers.splice(at, 1);
+      for (const job of entry.pending.values()) renderAsync(job.svg, job.options).then((image) => job.resolve(image.asPng()), job.reject);
+      entry.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+  }
+
+  /** The PNG bytes of `svg`: `svgToPngAsync`'s, made on a worker. */
+  render(svg: string, opts: PngOptions = {}): Promise<Buffer> {
+    const options = resvgOptions(svg, opts);
+    const entry = this.broken ? undefined : [...this.workers].sort((a, b) => a.pending.size - b.pending.size)[0];
+    if (!entry) return renderAsync(svg, options).then((image) => image.asPng());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      entry.pending.set(id, { svg, options, resolve, reject });
+      // An idle worker does not keep the process alive; one with a job does (the caller awaits it).
+      entry.worker.ref();
+      entry.worker.postMessage({ id, svg, options });
+    });
+  }
+
+  stop(): void {
+    const workers = this.workers.splice(0);
+    for (const { worker, pending } of workers) {
+      // Jobs still running finish on this thread (stop is called after they are all done).
+      worker.removeAllListeners('exit');
+      for (const job of pending.values()) renderAsync(job.svg, job.options).then((image) => job.resolve(image.asPng()), job.reject);
+      void worker.terminate();
+    }
+  }
+}
+
+let pngWorkers: PngWorkers | null = null;
+
+/** Start the PNG workers (when the worker module is there: it is in dist/, not in the sources). */
+function startPngWorkers(): void {
+  if (pngWorkers || !fs.existsSync(fileURLToPath(PNG_WORKER))) return;
+  pngWorkers = new PngWorkers(Math.max(1, Math.min(4, os.availableParallelism())));
+}
+
+/** Stop the PNG workers, if started (their next use starts them again). */
+export function stopPngWorkers(): void {
+  pngWorkers?.stop();
+  pngWorkers = null;
+}
+
+/** `svgToPngAsync`, on a PNG worker when they are started. */
+async function chartPng(svg: string, opts: PngOptions): Promise<Buffer> {
+  return pngWorkers ? pngWorkers.render(svg, opts) : svgToPngAsync(svg, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Fonts for a batch of PNGs
 
 /** Regular and bold first: the weights charts use (400 for labels, 600 for titles). */
@@ -326,6 +431,7 @@ function fallbackFontFiles(): string[] {
  * run (the main thread only waits for DuckDB then), so the charts start at once afterwards.
  */
 export function warmUpCharts(): void {
+  startPngWorkers();
   prepareVega();
   preloadFaces(chartFaceFiles());
   fallbackFontFiles();
@@ -413,7 +519,7 @@ export async function startChart(name: string, spec: ChartSpec, opts: { lang?: L
 
 /** Write a prepared chart to charts/STEM.vl.json, .svg and .png under `outDir`. */
 export async function writeChartFiles(outDir: string, chart: PreparedChart, png: PngOptions = {}): Promise<ChartFiles> {
-  const pngBytes = await svgToPngAsync(chart.svg, png);
+  const pngBytes = await chartPng(chart.svg, png);
   const dir = path.join(outDir, 'charts');
   const files: ChartFiles = {
     name: chart.name,

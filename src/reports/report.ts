@@ -373,15 +373,6 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
     if (opts.owner !== undefined) await checkOwner(store, opts.owner);
     const openMs = performance.now() - started;
     const forecast = await reportForecast(store, run, opts.owner);
-    const result = await renderNotebook(opts.notebook ?? REPORT_NOTEBOOK, {
-      store,
-      outDir: opts.outDir,
-      lang,
-      htmlName: reportFileName(lang, opts.owner),
-      reporter: opts.reporter,
-      now: opts.now,
-      prepare: (conn) => createReportViews(conn, run.run_id, opts.owner, forecast),
-    });
     // An owner's report hands out that book only: its audit row counts the book, not the run.
     const customers =
       opts.owner === undefined
@@ -392,6 +383,18 @@ export async function renderReport(opts: ReportOptions): Promise<ReportResult> {
               [run.run_id, opts.owner],
             )) ?? 0,
           );
+    const result = await renderNotebook(opts.notebook ?? REPORT_NOTEBOOK, {
+      store,
+      outDir: opts.outDir,
+      lang,
+      htmlName: reportFileName(lang, opts.owner),
+      reporter: opts.reporter,
+      now: opts.now,
+      prepare: (conn) => createReportViews(conn, run.run_id, opts.owner, forecast),
+      // Closing the store (~0.1 s on the 2.5M-customer store: DuckDB frees its cached blocks)
+      // happens while the charts' PNGs rasterise on their worker threads.
+      storeDone: () => store.close(),
+    });
     return {
       htmlFile: result.htmlFile,
       bytes: result.bytes,

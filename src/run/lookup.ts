@@ -15,7 +15,7 @@ import { inputError, usageError } from '../util/errors.js';
 import { renderTable, formatCount, visibleText } from '../util/format.js';
 import { MIN_PHONE_DIGITS, NORMALISED_EMAIL, NORMALISED_NAME, NORMALISED_PHONE } from '../ingest/normalise.js';
 import { maskEmailSql, maskNameSql, maskPhoneSql } from '../reports/pii.js';
-import { customer360In, type Customer360 } from './views.js';
+import { customer360In, type Customer360 } from './customer360.js';
 
 /** What made a customer a candidate, strongest first (the order candidates are listed in). */
 export const MATCH_KINDS = ['id', 'email', 'phone', 'name', 'attribute'] as const;

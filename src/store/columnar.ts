@@ -4,7 +4,8 @@
  * chunk into Float64Arrays; writing fills DuckDB data chunks and appends them whole — far
  * cheaper than a value-at-a-time round trip.
  */
-import { DOUBLE, DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBVector } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk } from './duckdb.js';
 import { ident, type Store } from './db.js';
 
 /**

@@ -4,14 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  DuckDBConnection,
-  DuckDBInstance,
-  DuckDBTypeId,
-  type DuckDBResultReader,
-  type DuckDBType,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import type { DuckDBResultReader, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, DuckDBTypeId } from './duckdb.js';
 import { ExitCode, CrmError, storeError, messageOf } from '../util/errors.js';
 import { currentLockWait, describeHolder, isLockError, lockHolderPid, retryWhileLocked } from './lock.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';

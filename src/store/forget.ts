@@ -27,7 +27,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { LIST, VARCHAR, listValue } from './duckdb.js';
 import { Store, ident, literal } from './db.js';
 import { recordAudit } from './audit.js';
 import { retryWhileLocked } from './lock.js';

@@ -11,7 +11,8 @@
  * The lock comes before any statement is prepared because binding may already touch the file
  * system (binding EXPORT DATABASE creates its folder): locked, a refused statement leaves no trace.
  */
-import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { StatementType } from './duckdb.js';
 import { queryError, messageOf, CrmError } from '../util/errors.js';
 import { hasTerminalControl, jsonText, renderTable } from '../util/format.js';
 import { literal } from './sql.js';

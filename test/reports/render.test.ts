@@ -10,6 +10,7 @@ import {
   styleChart,
   svgToPng,
   svgToPngAsync,
+  PngWorkers,
   writeChart,
   type ChartSpec,
   type RasterImage,
@@ -133,6 +134,26 @@ describe('charts in Node', () => {
     expect(inParallel.equals(svgToPng(svg).png)).toBe(true);
     expect(latinOnly.equals(svgToPng(svg, latin).png)).toBe(true);
     expect(inParallel.equals(latinOnly)).toBe(false);
+  });
+
+  test('PNGs drawn on the worker threads have the bytes of the ones drawn here; without a worker they are drawn here', async () => {
+    // The worker's module is the built one (npm run build; npm test builds first).
+    const built = new URL('../../dist/src/reports/png-worker.js', import.meta.url);
+    expect(fs.existsSync(built), 'dist/src/reports/png-worker.js: run npm run build').toBe(true);
+    const svgs = [(await chartToSvg(styleChart(SEGMENTS, 'zh', 'file'), 'zh')).svg, (await chartToSvg(styleChart(SEGMENTS, 'en', 'file'), 'en')).svg];
+    const latin = { fontFiles: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'], loadSystemFonts: false };
+    const here = await Promise.all([...svgs.map((svg) => svgToPngAsync(svg)), svgToPngAsync(svgs[0], latin)]);
+    for (const module of [built, new URL('./no-such-worker.js', built)]) {
+      const workers = new PngWorkers(2, module);
+      try {
+        const there = await Promise.all([...svgs.map((svg) => workers.render(svg)), workers.render(svgs[0], latin)]);
+        there.forEach((png, i) => expect(png.equals(here[i]), `${module.pathname} #${i}`).toBe(true));
+        expect(workers.drawnOnWorkers).toBe(module === built ? there.length : 0);
+      } finally {
+        workers.stop();
+      }
+    }
+    expect(here[0].equals(here[2])).toBe(false);
   });
 
   test('external data is refused: nothing is fetched', async () => {

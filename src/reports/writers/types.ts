@@ -4,7 +4,8 @@
  * ../export-sql.ts). Keeping the set small keeps each writer a plain switch over kinds.
  * CSV, Parquet and JSON are written by DuckDB itself and never come through here.
  */
-import { DuckDBTypeId, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { DuckDBTypeId } from '../../store/duckdb.js';
 
 /**
  * - text: VARCHAR (also JSON, and anything exotic cast to text in SQL)
