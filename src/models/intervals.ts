@@ -24,7 +24,7 @@
  * ∂ln E/∂ln v = v p / (E (p x + q − 1)) — the run computes it per customer as it writes the row
  * (models/relations/customer-metrics.ts), the forecast summed per history (run/forecast.ts).
  */
-import { bgbbDiscountedExpectedPurchases, predictBgBb, type BgBbParams } from './bgbb.js';
+import { bgbbModelDiscountedExpectedPurchases, bgbbModelParameterNames, bgbbModelScaled, predictBgBbModel, type BgBbModel } from './bgbb-limits.js';
 import type { BgNbdParams } from './bgnbd.js';
 import type { PurchaseModelFit } from './bgnbd-limits.js';
 import type { GammaGammaFit } from './gamma-gamma.js';
@@ -206,26 +206,24 @@ export function combineIntervals(u: PurchaseUncertainty, { expected, dep }: Inte
   return { expectedPurchasesLow: low, expectedPurchasesHigh: high, discountedLogSd: depSd };
 }
 
-/** The BG/BB's parameters in the order of its θ (and of its covariance: mle.ts, the names' order). */
-export const BGBB_PARAMETER_ORDER = ['alpha', 'beta', 'gamma', 'delta'] as const;
-
 /**
  * The BG/BB's intervals per distinct period history (x, t_x, n = T), the same method as
  * historyIntervals: E[purchases in the next `periods` periods] and the discounted expected
- * purchases (`discount` per period) under the estimate and the 4 models with one ln parameter
- * raised by DELTA_STEP, propagated by logSdByDelta with the fit's covariance of ln params.
+ * purchases (`discount` per period) under the estimate and the models with one ln parameter of
+ * the model's own raised by DELTA_STEP (α, β, γ, δ; α, β at the no-dropout limit,
+ * bgbb-limits.ts), propagated by logSdByDelta with the fit's covariance of those ln params.
  */
 export function bgbbHistoryIntervals(
-  params: BgBbParams,
+  model: BgBbModel,
   covariance: readonly (readonly number[])[],
   data: RfmSummary,
   periods: number,
   discount: Float64Array,
   level: number,
 ): HistoryIntervals {
-  const models: BgBbParams[] = [params, ...BGBB_PARAMETER_ORDER.map((name) => ({ ...params, [name]: params[name] * Math.exp(DELTA_STEP) }))];
-  const expected = models.map((m) => predictBgBb(m, data, periods).expectedPurchases);
-  const dep = models.map((m) => Float64Array.from(data.x, (x, i) => bgbbDiscountedExpectedPurchases(m, discount, x, data.tx[i], data.T[i])));
+  const models: BgBbModel[] = [model, ...bgbbModelParameterNames(model).map((name) => bgbbModelScaled(model, name, Math.exp(DELTA_STEP)))];
+  const expected = models.map((m) => predictBgBbModel(m, data, periods).expectedPurchases);
+  const dep = models.map((m) => Float64Array.from(data.x, (x, i) => bgbbModelDiscountedExpectedPurchases(m, discount, x, data.tx[i], data.T[i])));
   const epSd = logSdByDelta(expected, covariance);
   const z = zOfLevel(level);
   const n = data.x.length;

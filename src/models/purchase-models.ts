@@ -16,7 +16,7 @@
  * `predictBgBbHistories` give the run the same per-history outputs, and its report sits under
  * the key `bgbb` (alpha, beta, gamma, delta).
  */
-import { bgbbDiscountedExpectedPurchases, fitBgBb, predictBgBb, type BgBbParams } from './bgbb.js';
+import { bgbbModelDiscountedExpectedPurchases, fitBgBbFamily, predictBgBbModel, type BgBbModel } from './bgbb-limits.js';
 import type { BgNbdParams } from './bgnbd.js';
 import { fitPurchaseModel, modelExpectedPurchasesIfAlive, modelPAliveAll, predictPurchases, type PurchaseModel } from './bgnbd-limits.js';
 import { discountSchedule, type ClvOptions } from './clv.js';
@@ -215,19 +215,42 @@ export function purchaseModelAt(key: PurchaseModelKey, params: Record<string, nu
   return fromBgNbd({ boundary: null, params: params as unknown as BgNbdParams });
 }
 
-/** The BG/BB fitted on period histories (x, t_x, n = T, weight): its report under `bgbb`, and its parameters when it converged. */
+/** The BG/BB fitted on period histories (x, t_x, n = T, weight): its report under `bgbb`, and its model when it fitted. */
 export interface BgBbModelFit {
   key: 'bgbb';
-  /** null when the fit did not converge (the report's message says why). */
-  params: BgBbParams | null;
-  /** Covariance of (ln α, ln β, ln γ, ln δ), for the intervals (intervals.ts bgbbHistoryIntervals); null without one. */
+  /** The BG/BB or its no-dropout limit (bgbb-limits.ts); null when neither fitted (the report's message says why). */
+  model: BgBbModel | null;
+  /** Covariance of the model's ln params (bgbbModelParameterNames' order), for the intervals (intervals.ts bgbbHistoryIntervals); null without one. */
   covariance: number[][] | null;
   report: PurchaseModelReport;
 }
 
+/**
+ * Fit the BG/BB family (bgbb-limits.ts fitBgBbFamily). The report holds alpha, beta, gamma,
+ * delta and `boundary` (null inside; 'no_dropout' at the limit, where gamma and delta are null:
+ * the limit has no dropout parameters); when nothing fitted, the unrestricted fit's parameters.
+ */
 export function fitBgBbModel(data: RfmSummary): BgBbModelFit {
-  const fit = fitBgBb(data);
-  return { key: 'bgbb', params: fit.converged ? fit.params : null, covariance: fit.converged ? fit.covariance : null, report: reportOf(fit) };
+  const fit = fitBgBbFamily(data);
+  const shown: Record<string, number | null> = fit.model
+    ? { gamma: null, delta: null, ...(fit.model.params as unknown as Record<string, number>) }
+    : { ...(fit.full.params as unknown as Record<string, number>) };
+  const report: PurchaseModelReport = {
+    alpha: shown.alpha,
+    beta: shown.beta,
+    gamma: shown.gamma,
+    delta: shown.delta,
+    boundary: fit.model?.boundary ?? null,
+    log_likelihood: fit.logLikelihood,
+    converged: fit.converged,
+    standard_errors: fit.standardErrors,
+    customers: fit.customers,
+    triples: fit.rows,
+    message: fit.message,
+  };
+  // The unrestricted fit where its optimiser stopped, for a boundary fit (as the BG/NBD's `unrestricted`).
+  if (fit.model?.boundary) report.unrestricted = { ...(fit.full.params as unknown as Record<string, number>), log_likelihood: fit.full.logLikelihood };
+  return { key: 'bgbb', model: fit.model, covariance: fit.converged ? fit.covariance : null, report };
 }
 
 /**
@@ -235,8 +258,8 @@ export function fitBgBbModel(data: RfmSummary): BgBbModelFit {
  * expected purchases (purchase periods), P(no purchase) and the discounted expected purchases
  * (period k weighted by `discount[k − 1]`; the run values a period at its end), n in `T`.
  */
-export function predictBgBbHistories(params: BgBbParams, data: RfmSummary, periods: number, discount: Float64Array): HistoryPredictions & { discounted: Float64Array } {
-  const p = predictBgBb(params, data, periods);
-  const discounted = Float64Array.from(data.x, (x, i) => bgbbDiscountedExpectedPurchases(params, discount, x, data.tx[i], data.T[i]));
+export function predictBgBbHistories(model: BgBbModel, data: RfmSummary, periods: number, discount: Float64Array): HistoryPredictions & { discounted: Float64Array } {
+  const p = predictBgBbModel(model, data, periods);
+  const discounted = Float64Array.from(data.x, (x, i) => bgbbModelDiscountedExpectedPurchases(model, discount, x, data.tx[i], data.T[i]));
   return { ...p, discounted };
 }

@@ -257,6 +257,10 @@ const NOTICES: Record<string, Entry> = {
     en: 'BG/BB counts purchases in whole periods (months or years) from each customer\'s first one and lets a customer drop out at the start of any period, so a customer\'s churn risk, 1 − P(alive), rises with every period without a purchase.',
     zh: 'BG/BB 模型从每位客户的首个周期起按整期（月或年）计数购买，客户可在任何一期开始时流失，因此每多一个没有购买的周期，其流失风险（1 − 存活概率）就上升一些。',
   },
+  'model_dropout.bgbb_no_dropout': {
+    en: 'BG/BB counts purchases in whole periods (months or years) from each customer\'s first one; in this data it is used at its limit in which nobody drops out, so every customer\'s churn risk, 1 − P(alive), is 0 and the purchase chance per period follows each customer\'s own record.',
+    zh: 'BG/BB 模型从每位客户的首个周期起按整期（月或年）计数购买；在这批数据中它采用没有客户流失的极限形式，因此每位客户的流失风险（1 − 存活概率）都为 0，每期的购买概率取决于客户自身的购买记录。',
+  },
   'model_dropout.mbgnbd': {
     en: 'MBG/NBD lets a customer drop out right after any purchase, the first one included, so a one-time buyer\'s churn risk, 1 − P(alive), is above 0 and rises the longer they stay silent.',
     zh: 'MBG/NBD 模型允许客户在任何一次购买之后流失（包括首次购买），因此只购买过一次的客户的流失风险（1 − 存活概率）大于 0，并随沉默时间的延长而上升。',

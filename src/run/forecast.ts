@@ -18,8 +18,8 @@
  */
 import { discountSchedule } from '../models/clv.js';
 import { fromBgNbd, PURCHASE_MODEL_NAMES, type FittedPurchaseModel, type PurchaseModelKey } from '../models/purchase-models.js';
-import { BGBB_PARAMETER_ORDER, perturbedModels, purchaseModelAt, quadraticForm, zOfLevel, DELTA_STEP, type PurchaseUncertainty } from '../models/intervals.js';
-import { bgbbPurchaseProbabilities, type BgBbParams } from '../models/bgbb.js';
+import { perturbedModels, purchaseModelAt, quadraticForm, zOfLevel, DELTA_STEP, type PurchaseUncertainty } from '../models/intervals.js';
+import { bgbbModelOf, bgbbModelParameterNames, bgbbModelPurchaseProbabilities, bgbbModelScaled, type BgBbModel } from '../models/bgbb-limits.js';
 import type { PurchaseModel } from '../models/bgnbd-limits.js';
 import { groupPairs, type RfmSummary } from '../models/rfm-data.js';
 import { readNumericColumns } from '../store/columnar.js';
@@ -411,8 +411,8 @@ function bandOf(intervals: IntervalRow | null | undefined, covariance: number[][
  * probabilities × each customer's expected order value, discounted at the period's end —
  * the run's own convention, so the periods add up to expected_purchases and clv. Period 1 is
  * the first period after the last whole one by as-of (the as-of period itself when as-of is not
- * its last day). The band: the same delta method on the sums, under the estimate and the four
- * models with one ln parameter raised by DELTA_STEP (run_intervals).
+ * its last day). The band: the same delta method on the sums, under the estimate and the models
+ * with one of its ln parameters raised by DELTA_STEP (four; two at the no-dropout limit; run_intervals).
  */
 async function bgbbForecast(
   store: Store,
@@ -431,9 +431,12 @@ async function bgbbForecast(
   const periods = Math.floor(months / monthsPerPeriod);
   const discountRate = run.discount_rate ?? 0;
   const discount = Array.from({ length: periods }, (_, k) => Math.pow(1 + discountRate, -((k + 1) * monthsPerPeriod) / MONTHS_PER_YEAR));
-  const estimate = JSON.parse(intervals ? intervals.purchase_params : run.purchase_model!) as BgBbParams;
-  const models: BgBbParams[] = [estimate, ...(intervals ? BGBB_PARAMETER_ORDER.map((name) => ({ ...estimate, [name]: estimate[name] * Math.exp(DELTA_STEP) })) : [])];
-  const covariance = intervals ? Array.from({ length: 4 }, (_, i) => intervals.purchase_covariance.slice(i * 4, i * 4 + 4).map(Number)) : null;
+  // The BG/BB or its no-dropout limit (bgbb-limits.ts: α, β only), as the run stored it.
+  const estimate = bgbbModelOf(JSON.parse(intervals ? intervals.purchase_params : run.purchase_model!) as Record<string, unknown>);
+  const names = bgbbModelParameterNames(estimate);
+  const models: BgBbModel[] = [estimate, ...(intervals ? names.map((name) => bgbbModelScaled(estimate, name, Math.exp(DELTA_STEP))) : [])];
+  const k = names.length;
+  const covariance = intervals ? Array.from({ length: k }, (_, i) => intervals.purchase_covariance.slice(i * k, i * k + k).map(Number)) : null;
 
   const t0 = performance.now();
   // One row per distinct period history of the selected customers, with their count and value sums.
@@ -452,7 +455,7 @@ async function bgbbForecast(
   const add = (row: Record<string, number>, key: string, v: number) => (row[key] = (row[key] ?? 0) + v);
   for (const h of histories) {
     models.forEach((m, j) => {
-      const p = bgbbPurchaseProbabilities(m, periods, Number(h.x), Number(h.t_x), Number(h.n));
+      const p = bgbbModelPurchaseProbabilities(m, periods, Number(h.x), Number(h.t_x), Number(h.n));
       for (let k = 0; k < periods; k++) {
         add(rows[k], `purchases_${j}`, Number(h.customers) * p[k]);
         add(rows[k], `value_${j}`, Number(h.value_sum) * p[k] * discount[k]);

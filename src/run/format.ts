@@ -95,7 +95,7 @@ function bgbbRunLines(r: RunResult): string[] {
   const unit = r.summary.bgbb_period ?? r.time_unit;
   const periods = unit === 'year' ? r.horizon_months / 12 : r.horizon_months;
   const lines = [
-    `  BG/BB: ${['alpha', 'beta', 'gamma', 'delta'].map((k) => `${k}=${Number(c[k]).toFixed(3)}`).join(' ')} (log-likelihood ${c.log_likelihood.toFixed(1)}, ${formatCount(c.triples)} distinct period histories; whole ${unit}s from each customer's first ${unit}; forecast over the next ${periods} ${unit}${periods === 1 ? '' : 's'})`,
+    `  BG/BB${c.boundary === 'no_dropout' ? ' at the no-dropout limit (nobody drops out)' : ''}: ${['alpha', 'beta', 'gamma', 'delta'].filter((k) => c[k] !== null && c[k] !== undefined).map((k) => `${k}=${Number(c[k]).toFixed(3)}`).join(' ')} (log-likelihood ${c.log_likelihood.toFixed(1)}, ${formatCount(c.triples)} distinct period histories; whole ${unit}s from each customer's first ${unit}; forecast over the next ${periods} ${unit}${periods === 1 ? '' : 's'})`,
   ];
   const partial = r.summary.bgbb_partial_period_customers ?? 0;
   if (partial > 0) {

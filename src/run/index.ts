@@ -412,17 +412,17 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   // The BG/NBD's own CLV path when it is the model used (with --model auto it may be fitted and not chosen).
   const bgModel = fallbackReason === null && chosen === null ? (bgnbd?.model ?? null) : null;
   const model: FittedPurchaseModel | null = fallbackReason !== null ? null : chosen ? chosen.model : bgModel ? fromBgNbd(bgModel) : null;
-  const bgbbParams = fallbackReason === null ? (bgbb?.fit?.params ?? null) : null;
-  const fitted = model !== null || bgbbParams !== null;
+  const bgbbModel = fallbackReason === null ? (bgbb?.fit?.model ?? null) : null;
+  const fitted = model !== null || bgbbModel !== null;
   /** The key of the model that scored the customers (null: the recency fallback). */
-  const modelKey: ModelKey | null = model ? model.key : bgbbParams ? 'bgbb' : null;
+  const modelKey: ModelKey | null = model ? model.key : bgbbModel ? 'bgbb' : null;
   let uncertainty: PurchaseUncertainty | null = null;
   // --model bgbb: the BG/BB's estimate and covariance when its intervals were computed (run_intervals; no forecast reads them).
   let bgbbUncertainty: IntervalModel | null = null;
-  if (bgbb && bgbbParams) {
+  if (bgbb && bgbbModel) {
     const covariance = bgbb.fit!.covariance;
     await timed('bgbb_predict', () =>
-      predictBgBbStep(store, bgbb!, bgbbParams, {
+      predictBgBbStep(store, bgbb!, bgbbModel, {
         unit: settings.time_unit as BgBbPeriodUnit,
         horizonMonths: settings.horizon_months,
         discountRate: settings.discount_rate,
@@ -430,7 +430,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         intervals: covariance ? { covariance, level: settings.interval } : null,
       }),
     );
-    if (covariance) bgbbUncertainty = { key: 'bgbb', params: { ...bgbbParams }, covariance };
+    if (covariance) bgbbUncertainty = { key: 'bgbb', params: { ...bgbbModel.params }, covariance };
   } else if (model) {
     await timed('bgnbd_predict', async () => {
       const clvOptions = { horizon: horizonUnits, unitsPerYear: DAYS_PER_YEAR / unitDays, annualDiscountRate: settings.discount_rate };
@@ -560,14 +560,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${T.cohorts}`);
         if (intervalModel) await writeRunIntervals(store, runId, settings.interval, intervalModel, spend);
         // --model bgbb: each customer's period history, which crm forecast projects (bgbb_histories).
-        if (bgbbParams) {
+        if (bgbbModel) {
           await store.run(`INSERT INTO bgbb_histories SELECT ${runId}, customer_id, x, t_x, n FROM temp.${periodHistories.name}`);
           await store.run(`DROP TABLE temp.${periodHistories.name}`);
         }
         await timed('segment_migration', () => insertInto(store, 'segment_migration', SEGMENT_MIGRATION, { run_id: runId, previous_run_id: previousRunId }));
         // The 12-month projection of all customers, for the report (run/forecast.ts; run_forecast);
         // a BG/BB run's only in months (a run in years projects whole years: crm forecast --by year).
-        if ((model && !covariates?.used) || (bgbbParams && settings.time_unit === 'month')) {
+        if ((model && !covariates?.used) || (bgbbModel && settings.time_unit === 'month')) {
           await timed('forecast', () =>
             writeRunForecast(store, {
               run_id: runId,
@@ -707,7 +707,7 @@ async function bgbbStep(store: Store, at: { asOf: string; unit: BgBbPeriodUnit }
   const fit = await progress.step(`fitting BG/BB on ${h.x.length.toLocaleString('en-US')} distinct period histories (${at.unit}s)`, () =>
     timed('model_fit', async () => fitBgBbModel(data)),
   );
-  return { data, fit, fallback: fit.params ? null : ['fit_failed', `the BG/BB fit did not converge: ${fit.report.message}`], partialPeriodCustomers };
+  return { data, fit, fallback: fit.model ? null : ['fit_failed', `the BG/BB fit did not converge: ${fit.report.message}`], partialPeriodCustomers };
 }
 
 /**
@@ -721,7 +721,7 @@ async function bgbbStep(store: Store, at: { asOf: string; unit: BgBbPeriodUnit }
 async function predictBgBbStep(
   store: Store,
   step: BgBbStep,
-  params: NonNullable<BgBbModelFit['params']>,
+  model: NonNullable<BgBbModelFit['model']>,
   o: {
     unit: BgBbPeriodUnit;
     horizonMonths: number;
@@ -734,10 +734,10 @@ async function predictBgBbStep(
   const monthsPerPeriod = o.unit === 'year' ? 12 : 1;
   const periods = o.horizonMonths / monthsPerPeriod;
   const discount = Float64Array.from({ length: periods }, (_, k) => Math.pow(1 + o.discountRate, -((k + 1) * monthsPerPeriod) / 12));
-  const p = predictBgBbHistories(params, step.data, periods, discount);
+  const p = predictBgBbHistories(model, step.data, periods, discount);
   const none = new Float64Array(step.data.x.length).fill(NaN);
   const bounds = o.intervals
-    ? bgbbHistoryIntervals(params, o.intervals.covariance, step.data, periods, discount, o.intervals.level)
+    ? bgbbHistoryIntervals(model, o.intervals.covariance, step.data, periods, discount, o.intervals.level)
     : { expectedPurchasesLow: none, expectedPurchasesHigh: none, discountedLogSd: none };
   // The period history passes through the fields of a day history (histories.ts: historyKey), as the covariate keys do.
   await writeDoubleTable(store, 'run_predictions_raw', {

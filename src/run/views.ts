@@ -119,8 +119,10 @@ function chosenModelLines(key: keyof typeof CHOSEN_MODELS, report: Record<string
     title,
     renderTable(
       ['parameter', 'estimate', 'std. error'],
-      names.map((k) => [k, Number(report[k]).toPrecision(5), se && se[k] !== undefined ? Number(se[k]).toPrecision(3) : '—']),
+      // A BG/BB at its no-dropout limit (models/bgbb-limits.ts) has no gamma, delta (null).
+      names.filter((k) => report[k] !== null && report[k] !== undefined).map((k) => [k, Number(report[k]).toPrecision(5), se && se[k] !== undefined ? Number(se[k]).toPrecision(3) : '—']),
     ),
+    ...(report.boundary === 'no_dropout' ? ['at the no-dropout limit (gamma/(gamma+delta) → 0: nobody drops out; beta-binomial)'] : []),
     `log-likelihood ${Number(report.log_likelihood).toFixed(2)}, converged: ${report.converged ? 'yes' : 'no'} (${String(report.message)})`,
   ];
 }

@@ -207,7 +207,7 @@ describe('BG/BB discounted expected purchases (the run\'s CLV input)', () => {
   it('predictBgBbHistories (models/purchase-models.ts) is predictBgBb plus the discounted sum per history', () => {
     const data = { x: Float64Array.of(0, 2, 6), tx: Float64Array.of(0, 4, 6), T: Float64Array.of(6, 6, 6), weight: Float64Array.of(5, 1, 2) };
     const discount = Float64Array.of(1 / 1.1, 1 / 1.21);
-    const out = predictBgBbHistories(DONATIONS, data, 2, discount);
+    const out = predictBgBbHistories({ boundary: null, params: DONATIONS }, data, 2, discount);
     const plain = predictBgBb(DONATIONS, data, 2);
     expect([...out.pAlive]).toEqual([...plain.pAlive]);
     expect([...out.expectedPurchases]).toEqual([...plain.expectedPurchases]);
@@ -229,7 +229,7 @@ describe('BG/BB intervals (crm run --model bgbb: expected_purchases_low/high, cl
       [0, 0, 0.004, 0.013],
     ];
     const data = { x: Float64Array.of(0, 2, 6), tx: Float64Array.of(0, 4, 6), T: Float64Array.of(6, 6, 6), weight: Float64Array.of(1, 1, 1) };
-    const out = bgbbHistoryIntervals(DONATIONS, covariance, data, 3, ones(3), 0.9);
+    const out = bgbbHistoryIntervals({ boundary: null, params: DONATIONS }, covariance, data, 3, ones(3), 0.9);
     const names = ['alpha', 'beta', 'gamma', 'delta'] as const;
     const h = 1e-5;
     for (let i = 0; i < 3; i++) {
@@ -257,9 +257,9 @@ describe('BG/BB intervals (crm run --model bgbb: expected_purchases_low/high, cl
     for (let d = 0; d < datasets; d++) {
       const sim = simulateBgBb(DONATIONS, 3000, 6, rng);
       const fit = fitBgBbModel(compressRfm(sim.x, sim.tx, sim.T));
-      if (!fit.params || !fit.covariance) continue;
+      if (!fit.model || !fit.covariance) continue;
       fitted++;
-      const b = bgbbHistoryIntervals(fit.params, fit.covariance, histories, 5, ones(5), 0.9);
+      const b = bgbbHistoryIntervals(fit.model, fit.covariance, histories, 5, ones(5), 0.9);
       for (let h = 0; h < histories.x.length; h++) if (b.expectedPurchasesLow[h] <= truth[h] && truth[h] <= b.expectedPurchasesHigh[h]) covered[h]++;
     }
     expect(fitted).toBeGreaterThanOrEqual(0.95 * datasets);
