@@ -8,6 +8,7 @@
  *   guesses it from the first line), so a file that mixes them, or ends its lines with CR
  *   alone, is read through a copy whose records all end with LF.
  */
+import { isAscii } from 'node:buffer';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +27,10 @@ export interface FileDigest {
   lines: number;
   /** The line ends of the raw bytes (see lineEndStyle). */
   lineEnds: LineEndStyle;
+  /** Every byte is printable ASCII (0x20–0x7E), a tab, CR or LF (see `PlainBytes`). */
+  plainBytes: boolean;
+  /** Which of the quote characters `"` and `'` occur in the file (none: ''). */
+  quoteChars: string;
 }
 
 /** SHA-256, size, physical lines and line-end style, in one read of the file. */
@@ -33,14 +38,42 @@ export async function hashFile(file: string, onProgress?: (fraction: number) => 
   const total = fs.statSync(file).size;
   const hash = crypto.createHash('sha256');
   const ends = new LineEndCounter();
+  const plain = new PlainBytes();
   let bytes = 0;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     ends.add(chunk);
+    plain.add(chunk);
     bytes += chunk.length;
     onProgress?.(total ? bytes / total : 1);
   }
-  return { sha256: hash.digest('hex'), bytes, lines: ends.lines(), lineEnds: ends.style() };
+  return { sha256: hash.digest('hex'), bytes, lines: ends.lines(), lineEnds: ends.style(), plainBytes: plain.plain, quoteChars: plain.quoteChars() };
+}
+
+/** Any byte but printable ASCII, tab, CR and LF (the C0 controls, DEL, and every byte of a non-ASCII character). */
+const NOT_PLAIN = /[^\x20-\x7e\t\r\n]/;
+
+/**
+ * Whether a file's bytes are plain text: printable ASCII, tabs and line ends only, and which
+ * quote characters it holds. A field of such a file read as UTF-8 can hold no control character
+ * (no NUL, no escape, no C1 code) unless a quoted field spans lines or a CR stands alone, which
+ * the caller rules out from the quote characters and the line-end style. Evidence for skipping
+ * the per-value control-character check of ids (stage.ts): the check could not fire.
+ */
+export class PlainBytes {
+  plain = true;
+  private dq = false;
+  private sq = false;
+
+  add(chunk: Buffer): void {
+    if (!this.dq && chunk.indexOf(0x22) !== -1) this.dq = true;
+    if (!this.sq && chunk.indexOf(0x27) !== -1) this.sq = true;
+    if (this.plain && (!isAscii(chunk) || NOT_PLAIN.test(chunk.toString('latin1')))) this.plain = false;
+  }
+
+  quoteChars(): string {
+    return (this.dq ? '"' : '') + (this.sq ? "'" : '');
+  }
 }
 
 export async function countLines(file: string, gzip: boolean): Promise<number> {

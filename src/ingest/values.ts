@@ -386,13 +386,16 @@ export function decimalEvidenceExpr(col: SqlExpr, numberCell?: SqlExpr): SqlExpr
  * The evidence of a value holding `.` or `,` (see `decimalEvidenceExpr`). Most exports write
  * plain numbers (`49.19`): for a value that is only digits around one point, the amount shape
  * captures the whole text, so it reads with a point, and with a comma exactly when it looks
- * like one group of thousands (`1.234`: both ways). Two small regular expressions decide that;
- * the amount grammar (twenty times slower: it cost most of staging) only sees the rest.
- * `decimalEvidenceGrammarExpr` gives the same answer from the grammar alone (tests compare them).
+ * like one group of thousands (`1.234`: both ways). One small regular expression and string
+ * functions decide that; the amount grammar (twenty times slower: it cost most of staging) only
+ * sees the rest. `decimalEvidenceGrammarExpr` gives the same answer from the grammar alone (tests compare them).
  */
 function plainPointEvidence(col: SqlExpr): SqlExpr {
   const plain = `regexp_full_match(${col}, '[0-9]*\\.[0-9]+')`;
-  const oneGroup = `regexp_full_match(${col}, '[1-9][0-9]{0,2}\\.[0-9]{3}')`;
+  // Of the plain values, those that are also one group of thousands, [1-9][0-9]{0,2}\.[0-9]{3}:
+  // a point after one to three digits, the first not 0, and three digits after it (string
+  // functions: the plain shape already holds only digits and that one point).
+  const oneGroup = `(strpos(${col}, '.') BETWEEN 2 AND 4 AND length(${col}) - strpos(${col}, '.') = 3 AND NOT starts_with(${col}, '0'))`;
   return `CASE WHEN ${plain} THEN CAST(CASE WHEN ${oneGroup} THEN ${EVIDENCE.ambiguous} ELSE ${EVIDENCE.point} END AS TINYINT) ELSE ${grammarEvidence(col)} END`;
 }
 
