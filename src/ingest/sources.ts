@@ -68,12 +68,13 @@ export interface SourceTable {
    */
   numberCells?: true;
   /**
-   * Set when no value of the source can hold a control character: a delimited file read as it
+   * Set when every value of the source is printable ASCII and tabs: a delimited file read as it
    * is whose bytes are printable ASCII, tabs and line ends (no lone CR) and that holds no quote
    * character, so no field spans lines (see `PlainBytes`). Staging then skips the per-value
-   * control-character check of ids, which could not fire.
+   * control-character check of ids, which could not fire, and tests an id's ends for white
+   * space more cheaply (`idExpr`).
    */
-  controlFree?: true;
+  plainFields?: true;
   /** How a rejected row's `raw` text is rebuilt from its fields. */
   raw: { kind: 'delimited'; delimiter: string; quote: string | null } | { kind: 'json' };
 }
@@ -186,7 +187,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   ];
   // Read as it is (not decompressed, re-encoded or rewritten), plain bytes, no lone CR, and no
   // quote character of the dialect: no field can hold a control character.
-  const controlFree =
+  const plainFields =
     readPath === file &&
     rawUsable &&
     opts.rawBytes?.plainBytes === true &&
@@ -206,7 +207,7 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
         firstRow: dialect.firstRow,
         numbering: { kind: 'csv', file: readPath, gzip: compressed, lines: readPath === file ? gzipText?.lines : undefined, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
         raw: { kind: 'delimited', delimiter: dialect.delimiter, quote: dialect.quote },
-        ...(controlFree ? { controlFree: true as const } : {}),
+        ...(plainFields ? { plainFields: true as const } : {}),
       },
     ],
     encoding: gzip ? 'utf-8' : encoding,

@@ -157,7 +157,7 @@ interface Check {
   when: string;
   field: string | null;
   detail: string;
-  /** The control-character check of an id (left out when the source cannot hold one: `SourceTable.controlFree`). */
+  /** The control-character check of an id (left out when the source cannot hold one: `SourceTable.plainFields`). */
   control?: true;
 }
 
@@ -368,7 +368,7 @@ export function stageSql(plan: StagePlan): string {
     parsedCols.push(`${c} AS t_${f.name}`);
     switch (f.type) {
       case 'id':
-        parsedCols.push(`${idExpr(c)} AS p_${f.name}`);
+        parsedCols.push(`${idExpr(c, source.plainFields === true)} AS p_${f.name}`);
         break;
       case 'text':
         parsedCols.push(`${textExpr(c)} AS p_${f.name}`);
@@ -459,9 +459,9 @@ export function stageSql(plan: StagePlan): string {
       checks.push(dateCheck('signup_date', datePlan, false));
     }
   }
-  // A file whose bytes show that no value holds a control character (see SourceTable.controlFree)
+  // A file whose bytes show that no value holds a control character (see SourceTable.plainFields)
   // skips that check: it could not fire, and it costs a regular expression per id.
-  if (source.controlFree) checks.splice(0, checks.length, ...checks.filter((c) => !c.control));
+  if (source.plainFields) checks.splice(0, checks.length, ...checks.filter((c) => !c.control));
   const reasonCase = `CASE ${checks.map((c) => `WHEN ${c.when} THEN ${literal(c.reason)}`).join(' ')} END`;
   const columnCase = `CASE reason ${checks
     .filter((c) => c.field && mapping[c.field])

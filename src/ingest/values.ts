@@ -37,6 +37,16 @@ export function trimExpr(col: SqlExpr): SqlExpr {
   return `CASE WHEN ascii(${col}) BETWEEN 33 AND 126 AND ascii(${col}[-1]) BETWEEN 33 AND 126 THEN ${col} ELSE trim(${col}, ${WHITE_SPACE}) END`;
 }
 
+/**
+ * `trimExpr` for a value known to hold only printable ASCII and tabs (SourceTable.plainFields):
+ * its only white space is the blank and the tab, so a first character from `!` to `~` and a last
+ * that is neither leaves nothing to trim. Testing the last character by `ends_with` spares the
+ * `col[-1]` of `trimExpr`, which costs as much as the rest of the id's parsing.
+ */
+export function plainTrimExpr(col: SqlExpr): SqlExpr {
+  return `CASE WHEN ascii(${col}) BETWEEN 33 AND 126 AND NOT (ends_with(${col}, ' ') OR ends_with(${col}, chr(9))) THEN ${col} ELSE trim(${col}, ${WHITE_SPACE}) END`;
+}
+
 /** The text of a column with surrounding white space removed; NULL when empty. */
 export function textExpr(col: SqlExpr): SqlExpr {
   return `NULLIF(${trimExpr(col)}, '')`;
@@ -47,8 +57,8 @@ export function textExpr(col: SqlExpr): SqlExpr {
  * turn 13607 into `13607.0`; a whole number followed only by zeros after the point is read
  * back as the integer text.
  */
-export function idExpr(col: SqlExpr): SqlExpr {
-  const t = trimExpr(col);
+export function idExpr(col: SqlExpr, plainAscii = false): SqlExpr {
+  const t = plainAscii ? plainTrimExpr(col) : trimExpr(col);
   // The common case (no decimal point) costs one trim; the regex only runs on values with a point.
   return `CASE WHEN contains(${col}, '.') AND regexp_full_match(${t}, '[0-9]+\\.0+') THEN split_part(${t}, '.', 1) ELSE NULLIF(${t}, '') END`;
 }

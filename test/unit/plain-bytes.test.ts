@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashFile } from '../../src/ingest/file-scan.js';
+import { hashFile, plainChunk } from '../../src/ingest/file-scan.js';
 import { returnTest } from '../../src/ingest/stage.js';
 import { Store } from '../../src/store/db.js';
 import { tempDir } from '../helpers/cli.js';
@@ -38,6 +38,19 @@ describe('plain bytes, seen while hashing', () => {
     expect(d.quoteChars).toBe(quotes);
   });
 
+  it('plainChunk: every byte value at every position, aligned or not, as a byte-by-byte look says', () => {
+    const plain = (b: number) => (b >= 0x20 && b <= 0x7e) || b === 0x09 || b === 0x0a || b === 0x0d;
+    for (let b = 0; b < 256; b++) {
+      for (let start = 0; start < 4; start++) {
+        for (let at = 0; at < 11; at++) {
+          const buf = Buffer.alloc(16, 0x41);
+          buf[start + at] = b;
+          expect(plainChunk(buf.subarray(start, start + 11)), `byte ${b} at ${at} (offset ${start})`).toBe(plain(b));
+        }
+      }
+    }
+  });
+
   it('a control character past the first chunk (1 MiB) is seen', async () => {
     const d = await digestOf('id\n' + 'C1\n'.repeat(600_000) + 'C\u00012\n');
     expect(d.plainBytes).toBe(false);
@@ -57,6 +70,17 @@ describe('the control-character check, with and without the evidence', () => {
       { customer_id: 'C1', order_id: 'O1', amount: '10.5000', is_return: false },
       { customer_id: 'C2', order_id: 'C2', amount: '-3.0000', is_return: true },
     ]);
+  });
+
+  it('ids with blanks or tabs around them are trimmed as before; an id of blanks is missing', async () => {
+    const run = await ingestFiles({ 'tx.csv': 'customer_id,order_id,order_date,amount\n C1 ,O1\t,2024-01-05,1\n\tC2,  13607.0 ,2024-01-05,1\nC3\t\t,O3,2024-01-05,1\n   ,O4,2024-01-05,1\nC 5,O5,2024-01-05,1\n' });
+    expect(await run.query('SELECT customer_id, order_id FROM transactions ORDER BY source_row')).toEqual([
+      { customer_id: 'C1', order_id: 'O1' },
+      { customer_id: 'C2', order_id: '13607' },
+      { customer_id: 'C3', order_id: 'O3' },
+      { customer_id: 'C 5', order_id: 'O5' },
+    ]);
+    expect(await run.query('SELECT source_row, reason FROM rejects')).toEqual([{ source_row: 5, reason: 'missing_customer_id' }]);
   });
 
   it('a line break inside a quoted id is still rejected (the file has quotes: no shortcut)', async () => {
