@@ -56,8 +56,8 @@ const NOT_PLAIN = new Uint8Array(256).map((_, b) => ((b >= 0x20 && b <= 0x7e) ||
 /**
  * Whether every byte of a chunk is plain (see NOT_PLAIN). Four bytes at a time: a word with no
  * byte below 0x20 and none equal to 0x7F is plain once isAscii has ruled out bytes from 0x80;
- * only the words that may hold one (a line end, mostly) are looked at byte by byte. About 0.3 ms
- * per MB, a tenth of the cost of a regular expression over the chunk.
+ * only the words that may hold one (a line end, mostly) are looked at byte by byte. About half
+ * the cost of a regular expression over the chunk's text (0.18 CPU-s for 357 MB against 0.3–0.5).
  */
 export function plainChunk(c: Buffer): boolean {
   if (!isAscii(c)) return false;
@@ -79,6 +79,13 @@ export function plainChunk(c: Buffer): boolean {
   return true;
 }
 
+/**
+ * Whether a file's bytes are plain text (printable ASCII, tabs and line ends only), and which
+ * quote characters it holds. A field of such a file can hold no control character (no NUL, no
+ * escape, no C1 code) and no white space but blanks and tabs, unless a quoted field spans lines
+ * or a CR stands alone, which the reader rules out from the quote characters and the line-end
+ * style (sources.ts, `SourceTable.plainFields`).
+ */
 export class PlainBytes {
   plain = true;
   private dq = false;
