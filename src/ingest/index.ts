@@ -253,6 +253,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       tag,
       label: file,
       rawLineEnds: digest.lineEnds,
+      rawBytes: { plainBytes: digest.plainBytes, quoteChars: digest.quoteChars },
       onProgress: tick,
     }),
   );

@@ -37,6 +37,16 @@ export function trimExpr(col: SqlExpr): SqlExpr {
   return `CASE WHEN ascii(${col}) BETWEEN 33 AND 126 AND ascii(${col}[-1]) BETWEEN 33 AND 126 THEN ${col} ELSE trim(${col}, ${WHITE_SPACE}) END`;
 }
 
+/**
+ * `trimExpr` for a value known to hold only printable ASCII and tabs (SourceTable.plainFields):
+ * its only white space is the blank and the tab, so a first character from `!` to `~` and a last
+ * that is neither leaves nothing to trim. Testing the last character by `ends_with` spares the
+ * `col[-1]` of `trimExpr`, which costs as much as the rest of the id's parsing.
+ */
+export function plainTrimExpr(col: SqlExpr): SqlExpr {
+  return `CASE WHEN ascii(${col}) BETWEEN 33 AND 126 AND NOT (ends_with(${col}, ' ') OR ends_with(${col}, chr(9))) THEN ${col} ELSE trim(${col}, ${WHITE_SPACE}) END`;
+}
+
 /** The text of a column with surrounding white space removed; NULL when empty. */
 export function textExpr(col: SqlExpr): SqlExpr {
   return `NULLIF(${trimExpr(col)}, '')`;
@@ -47,8 +57,8 @@ export function textExpr(col: SqlExpr): SqlExpr {
  * turn 13607 into `13607.0`; a whole number followed only by zeros after the point is read
  * back as the integer text.
  */
-export function idExpr(col: SqlExpr): SqlExpr {
-  const t = trimExpr(col);
+export function idExpr(col: SqlExpr, plainAscii = false): SqlExpr {
+  const t = plainAscii ? plainTrimExpr(col) : trimExpr(col);
   // The common case (no decimal point) costs one trim; the regex only runs on values with a point.
   return `CASE WHEN contains(${col}, '.') AND regexp_full_match(${t}, '[0-9]+\\.0+') THEN split_part(${t}, '.', 1) ELSE NULLIF(${t}, '') END`;
 }
@@ -386,13 +396,16 @@ export function decimalEvidenceExpr(col: SqlExpr, numberCell?: SqlExpr): SqlExpr
  * The evidence of a value holding `.` or `,` (see `decimalEvidenceExpr`). Most exports write
  * plain numbers (`49.19`): for a value that is only digits around one point, the amount shape
  * captures the whole text, so it reads with a point, and with a comma exactly when it looks
- * like one group of thousands (`1.234`: both ways). Two small regular expressions decide that;
- * the amount grammar (twenty times slower: it cost most of staging) only sees the rest.
- * `decimalEvidenceGrammarExpr` gives the same answer from the grammar alone (tests compare them).
+ * like one group of thousands (`1.234`: both ways). One small regular expression and string
+ * functions decide that; the amount grammar (twenty times slower: it cost most of staging) only
+ * sees the rest. `decimalEvidenceGrammarExpr` gives the same answer from the grammar alone (tests compare them).
  */
 function plainPointEvidence(col: SqlExpr): SqlExpr {
   const plain = `regexp_full_match(${col}, '[0-9]*\\.[0-9]+')`;
-  const oneGroup = `regexp_full_match(${col}, '[1-9][0-9]{0,2}\\.[0-9]{3}')`;
+  // Of the plain values, those that are also one group of thousands, [1-9][0-9]{0,2}\.[0-9]{3}:
+  // a point after one to three digits, the first not 0, and three digits after it (string
+  // functions: the plain shape already holds only digits and that one point).
+  const oneGroup = `(strpos(${col}, '.') BETWEEN 2 AND 4 AND length(${col}) - strpos(${col}, '.') = 3 AND NOT starts_with(${col}, '0'))`;
   return `CASE WHEN ${plain} THEN CAST(CASE WHEN ${oneGroup} THEN ${EVIDENCE.ambiguous} ELSE ${EVIDENCE.point} END AS TINYINT) ELSE ${grammarEvidence(col)} END`;
 }
 
