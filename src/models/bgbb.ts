@@ -203,14 +203,9 @@ export function bgbbPAlive(params: BgBbParams, x: number, tx: number, n: number)
 
 /** E[transactions in opportunities n+1 … n+periods | x, t_x, n] (the paper's conditional expectation, as a finite sum). */
 export function bgbbConditionalExpectedPurchases(params: BgBbParams, periods: number, x: number, tx: number, n: number): number {
-  assertParams(params);
-  assertHistory(x, tx, n);
-  assertHorizon(periods);
-  const { alpha, beta, gamma, delta } = params;
-  const logL = bgbbLogLikelihoodOne(params, x, tx, n);
-  const transact = lbeta(alpha + x + 1, beta + n - x) - lbeta(alpha, beta) - lbeta(gamma, delta);
+  // The sum of the per-opportunity probabilities, in order (bgbbPurchaseProbabilities has the terms).
   let sum = 0;
-  for (let k = 1; k <= periods; k++) sum += Math.exp(transact + lbeta(gamma, delta + n + k) - logL);
+  for (const p of bgbbPurchaseProbabilities(params, periods, x, tx, n)) sum += p;
   return sum;
 }
 
