@@ -93,7 +93,8 @@ import { checkSourceTable, loadSourceSums, resolveSource, sourceExtent, writeBac
 import { usageError } from '../util/errors.js';
 
 const DAYS_PER_YEAR = 365.25;
-const RUN_MEMORY_LIMIT = '1.2GB';
+/** DuckDB's cap for crm run: the same 1 GB as every command since the fits' worker threads (measured below). */
+const RUN_MEMORY_LIMIT = '1GB';
 
 /** Temp tables of one run (gone when its connection closes). */
 const T = {
@@ -253,7 +254,10 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   // the 2 GB target (2026-12-07, one pair each, load 4–5: 5.6× and 4.7× the bare summary, i.e.
   // no measurable loss). With the fits' worker threads and the cohorts built during the fits the
   // peak rose to 2.02 GB at 1.5 GB; at 1.2 GB it was 1.74 GB, in no more time (one run each, load
-  // 10–12). --memory-limit and CRM_MEMORY_LIMIT still win.
+  // 10–12), but the idle bench still saw 2,075 MB once on the dirty store. At 1 GB, alternated
+  // with 1.2 GB on the bench's stores (idle, 2 rounds each): dirty 1.52/1.64 GB against
+  // 1.85/1.91 GB, clean 1.72/1.74 against 1.77/1.77 GB, and no slower (dirty 24.7/21.0 s against
+  // 23.8/21.4 s, clean 25.3/21.4 s against 27.3/25.0 s). --memory-limit and CRM_MEMORY_LIMIT still win.
   // The source's tables checked (columns, types; exit 3) before a store is opened or created.
   const sourceTable = source ? await checkSources(source) : null;
   // A run from a source may start a store of its own (its runs and customer_metrics).
