@@ -125,9 +125,24 @@ export function fromMbgNbd(params: MbgNbdParams): FittedPurchaseModel {
   };
 }
 
-function reportOf<P extends object>(fit: MleFit<P>): PurchaseModelReport {
+/** What every fit reports besides its parameters (an MLE fit, or a BG/NBD or BG/BB family fit). */
+type FitSummary = {
+  logLikelihood: number;
+  converged: boolean;
+  standardErrors: object | null;
+  customers: number;
+  rows: number;
+  message: string;
+};
+
+/**
+ * A fit's report: its parameters, then `boundary` when the model family has limits (null
+ * inside), then the figures every fit has.
+ */
+function reportOf(fit: FitSummary, params: Record<string, number | null>, boundary?: string | null): PurchaseModelReport {
   return {
-    ...(fit.params as Record<string, number>),
+    ...params,
+    ...(boundary === undefined ? {} : { boundary }),
     log_likelihood: fit.logLikelihood,
     converged: fit.converged,
     standard_errors: fit.standardErrors ? { ...(fit.standardErrors as Record<string, number>) } : null,
@@ -150,16 +165,7 @@ export function fitChosenPurchaseModel(key: PurchaseModelKey, data: RfmSummary):
       key,
       model: fit.model ? fromBgNbd(fit.model) : null,
       uncertainty: bgnbdUncertainty(fit),
-      report: {
-        ...params,
-        boundary: fit.model?.boundary ?? null,
-        log_likelihood: fit.logLikelihood,
-        converged: fit.converged,
-        standard_errors: fit.standardErrors,
-        customers: fit.customers,
-        triples: fit.rows,
-        message: fit.message,
-      },
+      report: reportOf(fit, params, fit.model?.boundary ?? null),
     };
   }
   return choiceFitOf(key, key === 'pareto_nbd' ? fitParetoNbd(data) : fitMbgNbd(data));
@@ -168,10 +174,10 @@ export function fitChosenPurchaseModel(key: PurchaseModelKey, data: RfmSummary):
 function choiceFitOf(key: Exclude<PurchaseModelKey, 'bgnbd'>, fit: ParetoNbdFit | MbgNbdFit): PurchaseModelChoiceFit {
   if (key === 'pareto_nbd') {
     const f = fit as ParetoNbdFit;
-    return { key, model: f.converged ? fromParetoNbd(f.params) : null, report: reportOf(f), uncertainty: mleUncertainty(key, f) };
+    return { key, model: f.converged ? fromParetoNbd(f.params) : null, report: reportOf(f, f.params as unknown as Record<string, number>), uncertainty: mleUncertainty(key, f) };
   }
   const f = fit as MbgNbdFit;
-  return { key, model: f.converged ? fromMbgNbd(f.params) : null, report: reportOf(f), uncertainty: mleUncertainty(key, f) };
+  return { key, model: f.converged ? fromMbgNbd(f.params) : null, report: reportOf(f, f.params as unknown as Record<string, number>), uncertainty: mleUncertainty(key, f) };
 }
 
 /**
@@ -235,19 +241,8 @@ export function fitBgBbModel(data: RfmSummary): BgBbModelFit {
   const shown: Record<string, number | null> = fit.model
     ? { gamma: null, delta: null, ...(fit.model.params as unknown as Record<string, number>) }
     : { ...(fit.full.params as unknown as Record<string, number>) };
-  const report: PurchaseModelReport = {
-    alpha: shown.alpha,
-    beta: shown.beta,
-    gamma: shown.gamma,
-    delta: shown.delta,
-    boundary: fit.model?.boundary ?? null,
-    log_likelihood: fit.logLikelihood,
-    converged: fit.converged,
-    standard_errors: fit.standardErrors,
-    customers: fit.customers,
-    triples: fit.rows,
-    message: fit.message,
-  };
+  const { alpha, beta, gamma, delta } = shown;
+  const report = reportOf(fit, { alpha, beta, gamma, delta }, fit.model?.boundary ?? null);
   // The unrestricted fit where its optimiser stopped, for a boundary fit (as the BG/NBD's `unrestricted`).
   if (fit.model?.boundary) report.unrestricted = { ...(fit.full.params as unknown as Record<string, number>), log_likelihood: fit.full.logLikelihood };
   return { key: 'bgbb', model: fit.model, covariance: fit.converged ? fit.covariance : null, report };
