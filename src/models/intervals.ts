@@ -161,7 +161,7 @@ export function historyIntervals(
   data: RfmSummary,
   horizon: number,
   level: number,
-  discounted: (model: FittedPurchaseModel, data: RfmSummary) => Float64Array,
+  discounted: DiscountedBy,
 ): HistoryIntervals {
   const all = perturbedModels(u).map((_, i) => i);
   const { expected, dep } = intervalEvaluations(u, all, data, horizon, discounted);
@@ -175,19 +175,33 @@ export interface IntervalEvaluations {
 }
 
 /**
+ * The discounted expected purchases of `model` per row of `data` (purchase-models.ts
+ * discountedPurchasesAll with the run's horizon and rate); `alive` is the model's P(alive) per row,
+ * from its prediction, so that it is computed once per model.
+ */
+export type DiscountedBy = (model: FittedPurchaseModel, data: RfmSummary, alive: Float64Array) => Float64Array;
+
+/**
  * The evaluations behind historyIntervals for the models of perturbedModels(u) at `indices`:
- * the run splits the k + 1 models between its thread and a worker (models/worker-tasks.ts).
+ * the run splits the k + 1 models between its thread and a worker (models/worker-tasks.ts), and
+ * takes the estimate's (index 0) from its own prediction. One prediction per model gives both
+ * E[X(H) | history] and, through its P(alive), the discounted expected purchases.
  */
 export function intervalEvaluations(
   u: PurchaseUncertainty,
   indices: readonly number[],
   data: RfmSummary,
   horizon: number,
-  discounted: (model: FittedPurchaseModel, data: RfmSummary) => Float64Array,
+  discounted: DiscountedBy,
 ): IntervalEvaluations {
   const all = perturbedModels(u);
-  const models = indices.map((i) => all[i]);
-  return { expected: models.map((m) => m.predict(data, horizon).expectedPurchases), dep: models.map((m) => discounted(m, data)) };
+  const out: IntervalEvaluations = { expected: [], dep: [] };
+  for (const i of indices) {
+    const prediction = all[i].predict(data, horizon);
+    out.expected.push(prediction.expectedPurchases);
+    out.dep.push(discounted(all[i], data, prediction.pAlive));
+  }
+  return out;
 }
 
 /** historyIntervals from the evaluations of all k + 1 models, in perturbedModels' order. */

@@ -190,11 +190,12 @@ export async function fitChosenPurchaseModelInWorker(key: Exclude<PurchaseModelK
 
 /**
  * Discounted expected purchases over the horizon for every row (clv.ts's convention), for any
- * model: P(alive) × Σ_i ΔE_i(alive) d_i, the sum once per distinct (x, T).
+ * model: P(alive) × Σ_i ΔE_i(alive) d_i, the sum once per distinct (x, T). `alive`: the model's
+ * P(alive) per row of `data` when the caller has it already (its `predict`'s pAlive, the same
+ * numbers), so that it is not computed twice.
  */
-export function discountedPurchasesAll(model: FittedPurchaseModel, data: RfmSummary, opts: ClvOptions): Float64Array {
+export function discountedPurchasesAll(model: FittedPurchaseModel, data: RfmSummary, opts: ClvOptions, alive: Float64Array = model.pAlive(data)): Float64Array {
   const schedule = discountSchedule(opts);
-  const alive = model.pAlive(data);
   const pairs = groupPairs(data.x, data.T);
   const perPair = new Float64Array(pairs.groupCount);
   for (let g = 0; g < pairs.groupCount; g++) {
@@ -208,7 +209,9 @@ export function discountedPurchasesAll(model: FittedPurchaseModel, data: RfmSumm
     }
     perPair[g] = total;
   }
-  return Float64Array.from(alive, (p, i) => p * perPair[pairs.groupOf[i]]);
+  const out = new Float64Array(alive.length);
+  for (let i = 0; i < out.length; i++) out[i] = alive[i] * perPair[pairs.groupOf[i]];
+  return out;
 }
 
 /**

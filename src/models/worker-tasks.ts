@@ -20,5 +20,5 @@ export type WorkerResult = ParetoNbdFit | MbgNbdFit | IntervalEvaluations;
 
 export function performTask(t: WorkerTask): WorkerResult {
   if (t.task === 'fit') return t.key === 'pareto_nbd' ? fitParetoNbd(t.data) : fitMbgNbd(t.data);
-  return intervalEvaluations(t.u, t.models, t.data, t.horizon, (m, d) => discountedPurchasesAll(m, d, t.clv));
+  return intervalEvaluations(t.u, t.models, t.data, t.horizon, (m, d, alive) => discountedPurchasesAll(m, d, t.clv, alive));
 }

@@ -58,6 +58,7 @@ import {
   perturbedModels,
   spendUncertainty,
   zOfLevel,
+  type DiscountedBy,
   type IntervalEvaluations,
   type PurchaseUncertainty,
   type SpendUncertainty,
@@ -444,20 +445,30 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
       const u = uncertainty;
       const n = triples.x.length;
       // The k + 1 models of the intervals split between a worker (the later ones) and this
-      // thread, which first makes the predictions themselves (about one model's work).
+      // thread. The first is the estimate's own: the model predicting here has the same
+      // parameters (u is its fit's), so its prediction and discounted purchases are the
+      // intervals' first evaluation, not computed again.
       const models = u ? perturbedModels(u).map((_, i) => i) : [];
-      const split = Math.floor(models.length / 2);
-      const discountedBy = (m: FittedPurchaseModel, d: RfmSummary) => discountedPurchasesAll(m, d, clvOptions);
+      const split = Math.ceil(models.length / 2);
+      const discountedBy: DiscountedBy = (m, d, alive) => discountedPurchasesAll(m, d, clvOptions, alive);
       const far = u ? inWorker<IntervalEvaluations>({ task: 'intervals', u, models: models.slice(split), data, horizon: horizonUnits, clv: clvOptions }) : null;
       // Awaited below; a failure is reported there, not as an unhandled rejection meanwhile.
       far?.catch(() => undefined);
       const prediction = model.predict(data, horizonUnits);
-      const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedPurchasesAll(model, data, clvOptions);
+      const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedBy(model, data, prediction.pAlive);
       const bounds = u
         ? await timed('intervals', async () => {
-            const near = intervalEvaluations(u, models.slice(0, split), data, horizonUnits, discountedBy);
+            const near = intervalEvaluations(u, models.slice(1, split), data, horizonUnits, discountedBy);
             const rest = (await far)!;
-            return combineIntervals(u, { expected: [...near.expected, ...rest.expected], dep: [...near.dep, ...rest.dep] }, settings.interval);
+            return combineIntervals(
+              u,
+              {
+                expected: [prediction.expectedPurchases, ...near.expected, ...rest.expected],
+                // (The BG/NBD's own CLV path above is the same sum, but NaN-guards rows the intervals never had.)
+                dep: [bgModel ? discountedBy(model, data, prediction.pAlive) : discounted, ...near.dep, ...rest.dep],
+              },
+              settings.interval,
+            );
           })
         : { expectedPurchasesLow: new Float64Array(n).fill(NaN), expectedPurchasesHigh: new Float64Array(n).fill(NaN), discountedLogSd: new Float64Array(n).fill(NaN) };
       await writeDoubleTable(store, 'run_predictions_raw', {
