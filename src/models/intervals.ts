@@ -172,6 +172,8 @@ export function historyIntervals(
 export interface IntervalEvaluations {
   expected: Float64Array[];
   dep: Float64Array[];
+  /** Each model's P(alive) per row (the run's forecast projects the same models: run/forecast.ts). */
+  alive: Float64Array[];
 }
 
 /**
@@ -195,9 +197,10 @@ export function intervalEvaluations(
   discounted: DiscountedBy,
 ): IntervalEvaluations {
   const all = perturbedModels(u);
-  const out: IntervalEvaluations = { expected: [], dep: [] };
+  const out: IntervalEvaluations = { expected: [], dep: [], alive: [] };
   for (const i of indices) {
     const prediction = all[i].predict(data, horizon);
+    out.alive.push(prediction.pAlive);
     out.expected.push(prediction.expectedPurchases);
     out.dep.push(discounted(all[i], data, prediction.pAlive));
   }
@@ -205,7 +208,7 @@ export function intervalEvaluations(
 }
 
 /** historyIntervals from the evaluations of all k + 1 models, in perturbedModels' order. */
-export function combineIntervals(u: PurchaseUncertainty, { expected, dep }: IntervalEvaluations, level: number): HistoryIntervals {
+export function combineIntervals(u: PurchaseUncertainty, { expected, dep }: Pick<IntervalEvaluations, 'expected' | 'dep'>, level: number): HistoryIntervals {
   const epSd = logSdByDelta(expected, u.covariance);
   const depSd = logSdByDelta(dep, u.covariance);
   const z = zOfLevel(level);

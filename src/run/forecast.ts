@@ -233,6 +233,12 @@ export interface ForecastOptions {
    * they are read from customer_metrics.
    */
   histories?: ForecastHistories;
+  /**
+   * What crm run computed already for the same models (perturbedModels of the run's intervals, in
+   * that order) on its distinct histories: the histories as the models read them and each
+   * model's P(alive) per history. Used when they are the forecast's histories (same rows).
+   */
+  evaluated?: { data: RfmSummary; alive: Float64Array[] };
 }
 
 /** One entry per distinct history of the selected customers, ordered by (x, t_x_days, T_days). */
@@ -305,16 +311,16 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
   lap('histories');
   const n = histories.x.length;
   const customers = histories.customers.reduce((a, b) => a + b, 0);
-  const data: RfmSummary = {
-    x: histories.x,
-    tx: histories.t_x_days.map((d) => d / unitDays),
-    T: histories.T_days.map((d) => d / unitDays),
-    weight: histories.customers,
-  };
+  const tx = histories.t_x_days.map((d) => d / unitDays);
+  const T = histories.T_days.map((d) => d / unitDays);
+  // The run's own evaluations when they are of these models on these very histories.
+  const reuse = opts.evaluated && opts.evaluated.alive.length === models.length && sameHistories(opts.evaluated.data, histories.x, tx, T) ? opts.evaluated : null;
+  // (The run's columns themselves, so that their (x, T) grouping is the one it made: rfm-data.ts groupPairs.)
+  const data: RfmSummary = reuse ? { ...reuse.data, weight: histories.customers } : { x: histories.x, tx, T, weight: histories.customers };
   const pairs = groupPairs(data.x, data.T);
   const periods = steps.ends.length;
   // P(alive) per history and model; E[X(t_k) | alive] − E[X(t_(k−1)) | alive] per (x, T), period and model.
-  const alive = models.map((model) => (n > 0 ? model.pAlive(data) : new Float64Array(0)));
+  const alive = reuse ? reuse.alive : models.map((model) => (n > 0 ? model.pAlive(data) : new Float64Array(0)));
   const steps_ = models.map((model) => {
     const step = new Float64Array(pairs.groupCount * periods);
     for (let g = 0; g < pairs.groupCount; g++) {
@@ -357,6 +363,13 @@ export async function computeForecast(store: Store, opts: ForecastOptions): Prom
     total: banded(totalRow),
     timings_ms: timings,
   };
+}
+
+/** Whether `data` holds exactly the histories (x, t_x, T in model units), row for row. */
+function sameHistories(data: RfmSummary, x: Float64Array, tx: Float64Array, T: Float64Array): boolean {
+  if (data.x.length !== x.length) return false;
+  for (let i = 0; i < x.length; i++) if (data.x[i] !== x[i] || data.tx[i] !== tx[i] || data.T[i] !== T[i]) return false;
+  return true;
 }
 
 /**

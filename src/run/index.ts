@@ -424,6 +424,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   let uncertainty: PurchaseUncertainty | null = null;
   // --model bgbb: the BG/BB's estimate and covariance when its intervals were computed (run_intervals; no forecast reads them).
   let bgbbUncertainty: IntervalModel | null = null;
+  // With intervals: each of their models' P(alive) per distinct history, which the run's forecast reuses.
+  let forecastEvaluated: { data: RfmSummary; alive: Float64Array[] } | null = null;
   if (bgbb && bgbbModel) {
     const covariance = bgbb.fit!.covariance;
     await timed('bgbb_predict', () =>
@@ -460,6 +462,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
         ? await timed('intervals', async () => {
             const near = intervalEvaluations(u, models.slice(1, split), data, horizonUnits, discountedBy);
             const rest = (await far)!;
+            // The forecast (writeRunForecast) projects the same k + 1 models: their P(alive) is kept for it.
+            forecastEvaluated = { data, alive: [prediction.pAlive, ...near.alive, ...rest.alive] };
             return combineIntervals(
               u,
               {
@@ -595,7 +599,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
               bgnbd: bgnbd ? JSON.stringify(describeBgNbd(bgnbd)) : null,
               purchase_model: chosen ? JSON.stringify(chosen.report) : bgbb?.fit ? JSON.stringify(bgbb.fit.report) : null,
               covariates_used: false,
-            }, gg),
+            }, gg, forecastEvaluated),
           );
         }
         const backtest = options.holdoutEnd ? await timed('backtest', () => computeBacktest(store, runId, asOf, options.holdoutEnd!, model?.key ?? null)) : null;
@@ -981,11 +985,16 @@ const RUN_FORECAST_MONTHS = 12;
  * run_forecast; the customers' values summed per history from the customer base
  * (relations/history-values.ts), not read back from the rows just written.
  */
-async function writeRunForecast(store: Store, run: RunRow, gg: GammaGammaFit['params'] | null): Promise<void> {
+async function writeRunForecast(
+  store: Store,
+  run: RunRow,
+  gg: GammaGammaFit['params'] | null,
+  evaluated: { data: RfmSummary; alive: Float64Array[] } | null,
+): Promise<void> {
   await materialize(store, HISTORY_VALUES, { gg_p: gg?.p ?? null, gg_q: gg?.q ?? null, gg_v: gg?.v ?? null });
   const histories = (await readNumericColumns(store, `SELECT * FROM ${HISTORY_VALUES.name} ORDER BY x, t_x_days, T_days`)) as unknown as ForecastHistories;
   await store.run(`DROP TABLE ${HISTORY_VALUES.name}`);
-  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run, histories });
+  const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run, histories, ...(evaluated ? { evaluated } : {}) });
   const rows = [...f.periods.map((p) => ({ ...p, month: p.period as number | null, month_end: p.end as string | null })), { ...f.total, month: null, month_end: null }];
   for (const r of rows) {
     await store.run(

@@ -92,6 +92,23 @@ describe('intervals and crm forecast on the sample store', () => {
     expect(r.stdout).toMatch(/\n\s*total\s/);
   });
 
+  it('run_forecast (the run reuses its intervals’ P(alive) per model) is crm forecast’s projection of the run, bounds included', () => {
+    const r = crm(['--db', db, 'forecast', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const f = JSON.parse(r.stdout) as Forecast;
+    const stored = sql<Record<string, number | null>>(
+      db,
+      `SELECT month, expected_purchases, expected_purchases_low, expected_purchases_high, value, value_low, value_high
+       FROM run_forecast WHERE run_id = ${f.run_id} ORDER BY month NULLS LAST`,
+    );
+    expect(stored).toHaveLength(13);
+    const columns = ['expected_purchases', 'expected_purchases_low', 'expected_purchases_high', 'value', 'value_low', 'value_high'] as const;
+    [...f.periods, f.total].forEach((p, i) => {
+      // The bounds are forward differences of sums in the order DuckDB returned the rows (bench/compare-runs.ts): 1e-10.
+      for (const c of columns) expect(relative(stored[i][c]!, p[c]!), `${c} of row ${i}`).toBeLessThan(c.endsWith('_low') || c.endsWith('_high') ? 1e-10 : 1e-12);
+    });
+  });
+
   it('--json: the periods add up to the horizon total, which is Σ expected_purchases and Σ clv of the customers (1e-9)', () => {
     const [sums] = sql<{ ep: number; clv: number; customers: number }>(db, 'SELECT sum(expected_purchases) AS ep, sum(clv) AS clv, count(*) AS customers FROM customer_latest');
     for (const by of ['month', 'week']) {

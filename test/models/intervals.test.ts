@@ -118,6 +118,14 @@ describe('delta method on the log scale', () => {
     expect(near.expected).toHaveLength(2);
     expect(far.expected).toHaveLength(models.length - 2);
     expect(combineIntervals(u, { expected: [...near.expected, ...far.expected], dep: [...near.dep, ...far.dep] }, 0.9)).toEqual(whole);
+    // As the run does it: the estimate's own prediction and discounted purchases are the first evaluation.
+    const estimate = perturbedModels(u)[0];
+    const prediction = estimate.predict(data, 52);
+    const rest = intervalEvaluations(u, models.slice(1), data, 52, (m, d, alive) => discountedPurchasesAll(m, d, CLV, alive));
+    const run = { expected: [prediction.expectedPurchases, ...rest.expected], dep: [discountedPurchasesAll(estimate, data, CLV, prediction.pAlive), ...rest.dep] };
+    expect(combineIntervals(u, run, 0.9)).toEqual(whole);
+    // Each model's P(alive), which the run's forecast reuses, is the model's own.
+    perturbedModels(u).forEach((m, i) => expect([...near.alive, ...far.alive][i]).toEqual(m.pAlive(data)));
   });
 
   it('Pareto/NBD and MBG/NBD fits carry their covariance too', () => {

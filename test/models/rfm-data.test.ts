@@ -52,6 +52,19 @@ describe('groupDistinct', () => {
     }
   });
 
+  it('groupPairs groups the same two columns once (the same groups again), and other columns anew', () => {
+    const x = Float64Array.of(0, 1, 0, 1, 2);
+    const T = Float64Array.of(5, 5, 5, 6, 6);
+    const first = groupPairs(x, T);
+    expect(groupPairs(x, T)).toBe(first);
+    // The same x with another T, and equal values in another array: grouped on their own values.
+    const otherT = Float64Array.of(5, 6, 7, 6, 6);
+    expect(Array.from(groupPairs(x, otherT).groupOf)).toEqual([0, 1, 2, 1, 3]);
+    expect(groupPairs(x, Float64Array.from(T))).not.toBe(first);
+    expect(Array.from(groupPairs(Float64Array.from(x), T).groupOf)).toEqual(Array.from(first.groupOf));
+    expect(Array.from(groupPairs(x, T).groupOf)).toEqual([0, 1, 0, 2, 3]);
+  });
+
   it('groupIntegers agrees with groupDistinct', () => {
     const values = Float64Array.of(3, 0, 3, 7, 0, 1e7, 2);
     expect(Array.from(groupIntegers(values).groupOf)).toEqual(Array.from(groupDistinct([values]).groupOf));
