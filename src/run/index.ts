@@ -77,9 +77,9 @@ import { type CustomerMetricsParam } from '../models/relations/customer-metrics.
 import { histories } from '../models/relations/histories.js';
 import { periodHistories, periodHistoryCounts } from '../models/relations/period-histories.js';
 import { MONEY_TYPES, moneyScale, type MoneyWidth } from '../models/relations/money.js';
-import { orders } from '../models/relations/orders.js';
+import { orders, ordersUncosted } from '../models/relations/orders.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../models/relations/predictions.js';
-import { purchaseDays } from '../models/relations/purchase-days.js';
+import { purchaseDays, purchaseDaysUncosted } from '../models/relations/purchase-days.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { RUN_SUMMARY, type RunSummaryRow } from '../models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../models/relations/segment-migration.js';
@@ -813,8 +813,11 @@ async function localBase(store: Store, chain: ChainParams, { progress, timed }: 
   await progress.step(`summarising customers as of ${chain.as_of}`, async (tick) => {
     await timed('trend_windows', () => materialize(store, trendWindows, chain));
     trend = (await store.one<TrendWindows>(TREND_WINDOWS_ROW_SQL))!;
-    const money = (await timed('money_scale', () => store.value<MoneyWidth>(moneyScale.sql, boundParams(moneyScale, chain))))!;
-    const days = inlined(purchaseDays[money], [orders[money]]);
+    const { money_width: money, costed } = (await timed('money_scale', () =>
+      store.one<{ money_width: MoneyWidth; costed: boolean }>(moneyScale.sql, boundParams(moneyScale, chain)),
+    ))!;
+    // No line with a cost: the orders and days without the margin's sums (every margin is NULL).
+    const days = costed ? inlined(purchaseDays[money], [orders[money]]) : inlined(purchaseDaysUncosted[money], [ordersUncosted[money]]);
     await timed('purchase_days', () => materialize(store, days, chain, (f) => tick(f === null ? null : f * 0.6)));
     await timed('base', () => materialize(store, customerBase[money], chain, (f) => tick(f === null ? null : 0.6 + f * 0.4)));
   });

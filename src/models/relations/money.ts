@@ -18,16 +18,23 @@ export function byMoneyWidth<P extends string>(build: (money: string, width: Mon
   return { narrow: build(MONEY_TYPES.narrow, 'narrow'), wide: build(MONEY_TYPES.wide, 'wide') };
 }
 
+/**
+ * One row: the money width, and whether any line up to as-of has a cost (`costed`; read in the
+ * same pass over the lines). Without one every margin is NULL, and the run reads the orders and
+ * purchase days that do not sum costs (orders.ts `ordersUncosted`).
+ */
 export const moneyScale: Relation<'as_of'> = {
   name: 'run_money_scale',
-  grain: 'one row: the width the run sums money in',
+  grain: 'one row: the width the run sums money in, and whether any line has a cost',
   params: ['as_of'],
   sql: `
 WITH magnitudes AS (
-  SELECT coalesce(sum(abs(amount)), 0) + coalesce(sum(abs(cost)), 0) AS absolute_total
+  SELECT coalesce(sum(abs(amount)), 0) + coalesce(sum(abs(cost)), 0) AS absolute_total,
+         count(cost) AS costed_lines
   FROM transactions
   WHERE order_date <= CAST($as_of AS DATE)
 )
-SELECT CASE WHEN absolute_total < 1e14 THEN 'narrow' ELSE 'wide' END AS money_width
+SELECT CASE WHEN absolute_total < 1e14 THEN 'narrow' ELSE 'wide' END AS money_width,
+       costed_lines > 0 AS costed
 FROM magnitudes`,
 };

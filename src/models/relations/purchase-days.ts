@@ -4,13 +4,15 @@
  * return days carry the money and lines that are netted in. The customer base and the cohorts
  * both read this relation. Sums of money in the run's money type (money.ts).
  */
+import type { Relation } from '../relation.js';
 import { byMoneyWidth } from './money.js';
 
-export const purchaseDays = byMoneyWidth((money) => ({
-  name: 'run_purchase_days',
-  grain: 'one row per customer, order date and kind (purchase or return)',
-  params: [],
-  sql: `
+function purchaseDaysOf(money: string, costed: boolean): Relation<never> {
+  return {
+    name: 'run_purchase_days',
+    grain: 'one row per customer, order date and kind (purchase or return)',
+    params: [],
+    sql: `
 WITH customer_orders AS (
   SELECT customer_id, is_return, order_date, amount, lines, margin
   FROM run_orders
@@ -21,7 +23,13 @@ SELECT customer_id,
        CAST(count(*) AS INTEGER) AS orders,
        CAST(sum(amount) AS ${money}) AS amount,
        CAST(sum(lines) AS INTEGER) AS lines,
-       CAST(sum(margin) AS ${money}) AS margin
+       ${costed ? `CAST(sum(margin) AS ${money}) AS margin` : `-- No line up to as-of has a cost (orders.ts ordersUncosted): no margin.
+       CAST(NULL AS ${money}) AS margin`}
 FROM customer_orders
 GROUP BY customer_id, order_date, is_return`,
-}));
+  };
+}
+
+export const purchaseDays = byMoneyWidth((money) => purchaseDaysOf(money, true));
+/** The purchase days over `ordersUncosted` (no line up to as-of has a cost): the margin is NULL. */
+export const purchaseDaysUncosted = byMoneyWidth((money) => purchaseDaysOf(money, false));

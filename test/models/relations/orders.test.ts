@@ -10,8 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inlined } from '../../../src/models/relation.js';
-import { orders } from '../../../src/models/relations/orders.js';
-import { purchaseDays } from '../../../src/models/relations/purchase-days.js';
+import { orders, ordersUncosted } from '../../../src/models/relations/orders.js';
+import { purchaseDays, purchaseDaysUncosted } from '../../../src/models/relations/purchase-days.js';
+import { moneyScale } from '../../../src/models/relations/money.js';
 import { chainDb, type ChainDb, type Line } from './chain-db.js';
 
 const LINES: Line[] = [
@@ -64,5 +65,38 @@ describe.each(['narrow', 'wide'] as const)('orders and purchase days (%s money)'
   it('as-of is inclusive: the lines on the as-of date count (100 + 30 − 20), the O1 line two days later does not', async () => {
     await db.materialize(orders[width], { as_of: '2024-01-10' });
     expect(await db.rows('SELECT customer_id, sum(amount) AS amount FROM run_orders GROUP BY ALL ORDER BY ALL')).toEqual([{ customer_id: 'A', amount: 110 }]);
+  });
+});
+
+describe('lines without any cost (the run reads ordersUncosted when moneyScale says costed = false)', () => {
+  let uncosted: ChainDb;
+  beforeAll(async () => {
+    uncosted = await chainDb();
+    await uncosted.load(LINES.map(([customer, order, date, amount]) => [customer, order, date, amount, null] as Line));
+  });
+  afterAll(() => uncosted.close());
+
+  it('moneyScale: costed only when some line up to as-of has a cost', async () => {
+    expect(await db.rows(moneyScale.sql.replace('$as_of', "'2024-12-31'"))).toEqual([{ money_width: 'narrow', costed: true }]);
+    // A's costed lines are on 2024-01-10: none up to 2024-01-09 (no line at all then).
+    expect(await db.rows(moneyScale.sql.replace('$as_of', "'2024-01-09'"))).toEqual([{ money_width: 'narrow', costed: false }]);
+    expect(await uncosted.rows(moneyScale.sql.replace('$as_of', "'2024-12-31'"))).toEqual([{ money_width: 'narrow', costed: false }]);
+  });
+
+  it.each(['narrow', 'wide'] as const)('the same orders and purchase days, margin NULL, of the same types (%s money)', async (width) => {
+    const read = async (costedOrders: typeof orders, days: typeof purchaseDays) => {
+      await uncosted.materialize(costedOrders[width], { as_of: '2024-12-31' });
+      const o = await uncosted.rows('SELECT * FROM run_orders ORDER BY ALL');
+      const oTypes = await uncosted.rows('SELECT column_name, column_type FROM (DESCRIBE run_orders)');
+      await uncosted.materialize(inlined(days[width], [costedOrders[width]]), { as_of: '2024-12-31' });
+      const d = await uncosted.rows('SELECT * FROM run_purchase_days ORDER BY ALL');
+      const dTypes = await uncosted.rows('SELECT column_name, column_type FROM (DESCRIBE run_purchase_days)');
+      return { o, oTypes, d, dTypes };
+    };
+    const costed = await read(orders, purchaseDays);
+    const without = await read(ordersUncosted, purchaseDaysUncosted);
+    expect(without).toEqual(costed);
+    expect(costed.d).toHaveLength(5);
+    expect(costed.d.every((r) => r.margin === null)).toBe(true);
   });
 });

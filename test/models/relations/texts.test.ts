@@ -9,9 +9,9 @@ import { cohorts } from '../../../src/models/relations/cohorts.js';
 import { customerBase, returnOnlyCustomers } from '../../../src/models/relations/customer-base.js';
 import { histories } from '../../../src/models/relations/histories.js';
 import { moneyScale } from '../../../src/models/relations/money.js';
-import { orders } from '../../../src/models/relations/orders.js';
+import { orders, ordersUncosted } from '../../../src/models/relations/orders.js';
 import { periodHistories, periodHistoryCounts } from '../../../src/models/relations/period-histories.js';
-import { purchaseDays } from '../../../src/models/relations/purchase-days.js';
+import { purchaseDays, purchaseDaysUncosted } from '../../../src/models/relations/purchase-days.js';
 import { revenueLevels } from '../../../src/models/relations/revenue-levels.js';
 import { trendWindows } from '../../../src/models/relations/trend-windows.js';
 
@@ -23,6 +23,10 @@ const RELATIONS: [string, Relation][] = [
   ['purchaseDays.narrow', purchaseDays.narrow],
   ['purchaseDays.wide', purchaseDays.wide],
   ['purchaseDays with orders inlined', inlined(purchaseDays.narrow, [orders.narrow])],
+  ['ordersUncosted.narrow', ordersUncosted.narrow],
+  ['ordersUncosted.wide', ordersUncosted.wide],
+  ['purchaseDaysUncosted.narrow', purchaseDaysUncosted.narrow],
+  ['purchaseDaysUncosted.wide', purchaseDaysUncosted.wide],
   ['customerBase.narrow', customerBase.narrow],
   ['customerBase.wide', customerBase.wide],
   ['returnOnlyCustomers', returnOnlyCustomers],
@@ -51,9 +55,22 @@ describe.each(RELATIONS)('%s', (_, relation) => {
   });
 });
 
+describe('without costs', () => {
+  it('the orders and purchase days without costs differ from the costed texts only in the margin', () => {
+    for (const [costed, uncosted] of [[orders, ordersUncosted], [purchaseDays, purchaseDaysUncosted]] as const) {
+      for (const width of ['narrow', 'wide'] as const) {
+        const [a, b] = [costed[width].sql, uncosted[width].sql].map((sql) => sql.split('\n').filter((line) => !/margin|^\s*--/.test(line)).join('\n'));
+        expect(b).toBe(a);
+        expect(uncosted[width].sql).not.toMatch(/sum\((cost|margin)\)/);
+        expect(uncosted[width].name).toBe(costed[width].name);
+      }
+    }
+  });
+});
+
 describe('money widths', () => {
   it('the two texts of a money-summing relation differ only in the money type', () => {
-    for (const r of [orders, purchaseDays, customerBase]) {
+    for (const r of [orders, purchaseDays, ordersUncosted, purchaseDaysUncosted, customerBase]) {
       expect(r.wide.sql).toBe(r.narrow.sql.replaceAll('DECIMAL(18, 4)', 'DECIMAL(38, 4)'));
       expect(r.narrow.sql).toContain('DECIMAL(18, 4)');
     }
