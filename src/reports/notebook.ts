@@ -405,7 +405,7 @@ async function runQueries(
  * a cell's tree is not at hand (it does not parse or is not a query: it fails on its turn), a cell
  * names tables in strings (query_table, query), or all cells are one group.
  */
-async function sqlGroups(conn: DuckDBConnection, cells: Cell[]): Promise<number[][] | null> {
+export async function sqlGroups(conn: DuckDBConnection, cells: Cell[]): Promise<number[][] | null> {
   const reader = await conn.runAndReadAll(
     `SELECT json_serialize_sql(sql) AS tree FROM unnest(from_json($1::VARCHAR, '["VARCHAR"]')) WITH ORDINALITY AS t(sql, n) ORDER BY n`,
     [JSON.stringify(cells.map(cellSelect))],
