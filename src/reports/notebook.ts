@@ -338,7 +338,8 @@ async function runQueries(
     const prepareStarted = performance.now();
     const first = await open();
     const prepareMs = performance.now() - prepareStarted;
-    const groups = sqlCells.length > 1 ? await sqlGroups(first, sqlCells) : null;
+    const trees = await sqlParseTrees(first, sqlCells);
+    const groups = sqlCells.length > 1 ? sqlGroups(sqlCells, trees) : null;
     // The second connection gets ready while the first runs its cells (if it cannot, the first runs them all).
     second = groups ? open().catch(() => null) : null;
 
@@ -374,7 +375,7 @@ async function runQueries(
           const cell = sqlCells[i];
           const t0 = performance.now();
           try {
-            const result = await runQueryCell({ ...ctx, warn: (message) => warnings[i].push(message) }, c, cell);
+            const result = await runQueryCell({ ...ctx, warn: (message) => warnings[i].push(message) }, c, cell, queryOnly(trees[i]));
             ctx.results.set(cell.name, result);
             runs[i] = { name: cell.name, rows: result.rows.length, ms: performance.now() - t0 };
           } catch (err) {
@@ -397,21 +398,37 @@ async function runQueries(
 }
 
 /**
+ * Each cell's DuckDB parse tree (json_serialize_sql: parse only, nothing runs or is bound), in one
+ * query; undefined for all when the answer does not match the cells (then each cell is checked on
+ * its turn, as before).
+ */
+export async function sqlParseTrees(conn: DuckDBConnection, cells: Cell[]): Promise<unknown[]> {
+  const reader = await conn.runAndReadAll(
+    `SELECT json_serialize_sql(sql) AS tree FROM unnest(from_json($1::VARCHAR, '["VARCHAR"]')) WITH ORDINALITY AS t(sql, n) ORDER BY n`,
+    [JSON.stringify(cells.map((c) => c.body))],
+  );
+  const trees = readerObjects(reader).map((r) => JSON.parse(String(r.tree)) as unknown);
+  return trees.length === cells.length ? trees : cells.map(() => undefined);
+}
+
+/** What store/query.ts's isQueryOnly answers for the cell, from its tree (undefined: ask it). */
+function queryOnly(tree: unknown): boolean | null | undefined {
+  if (tree === null || typeof tree !== 'object') return undefined;
+  const t = tree as { error?: boolean; error_message?: string };
+  if (!t.error) return true;
+  return /^Only SELECT statements/.test(t.error_message ?? '') ? false : null;
+}
+
+/**
  * The SQL cells (their indexes) in groups that may run on different connections, in the order of
  * their first cell; each group runs in the cells' order on one connection. Cells that read one
  * another, or share a name, are in the same group (a cell reads another's result as a temporary
- * table of its connection). Which tables a cell reads comes from DuckDB's parse tree
- * (json_serialize_sql: parse only, nothing runs). Null (one connection, the cells in order) when
- * a cell's tree is not at hand (it does not parse or is not a query: it fails on its turn), a cell
- * names tables in strings (query_table, query), or all cells are one group.
+ * table of its connection). Which tables a cell reads comes from its parse tree (sqlParseTrees). Null
+ * (one connection, the cells in order) when a cell's tree is not at hand (it does not parse or is
+ * not a query: it fails on its turn), a cell names tables in strings (query_table, query), or all
+ * cells are one group.
  */
-export async function sqlGroups(conn: DuckDBConnection, cells: Cell[]): Promise<number[][] | null> {
-  const reader = await conn.runAndReadAll(
-    `SELECT json_serialize_sql(sql) AS tree FROM unnest(from_json($1::VARCHAR, '["VARCHAR"]')) WITH ORDINALITY AS t(sql, n) ORDER BY n`,
-    [JSON.stringify(cells.map(cellSelect))],
-  );
-  const trees = readerObjects(reader).map((r) => JSON.parse(String(r.tree)) as unknown);
-  if (trees.length !== cells.length) return null;
+export function sqlGroups(cells: Cell[], trees: unknown[]): number[][] | null {
   const names = cells.map((c) => c.name.toLowerCase());
   // Union-find over the cells.
   const parent = cells.map((_, i) => i);
@@ -441,7 +458,7 @@ function tablesRead(tree: unknown): Set<string> | null {
     if (typeof n.function_name === 'string' && /^(query|query_table)$/i.test(n.function_name)) known = false;
     for (const value of Object.values(n)) walk(value);
   };
-  if ((tree as { error?: boolean } | null)?.error !== false) return null;
+  if (tree === null || typeof tree !== 'object' || (tree as { error?: boolean }).error !== false) return null;
   walk(tree);
   return known ? read : null;
 }
@@ -497,7 +514,8 @@ async function exposeQuery(ctx: Context, conn: DuckDBConnection, cell: Cell): Pr
 
 const READ_STATEMENTS = new Set<StatementType>([StatementType.SELECT]);
 
-async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): Promise<QueryResult> {
+/** `queryOnly`: isQueryOnly's answer when the caller has it (runQueries, from the cell's parse tree). */
+async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell, queryOnly?: boolean | null): Promise<QueryResult> {
   const sql = cell.body;
   const where = cellLocation(ctx.file, cell, cell.bodyLine);
   if (sql.trim() === '') throw queryError(`${cellLocation(ctx.file, cell)}: the SQL cell is empty`);
@@ -510,7 +528,7 @@ async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): P
     }
     // Classified before it is prepared: binding may write (EXPORT DATABASE creates its folder,
     // and inside an --allow-files folder the lock would let it).
-    if ((await isQueryOnly(conn, sql)) === false) throw notReadOnly(where, leadingKeyword(sql));
+    if ((queryOnly === undefined ? await isQueryOnly(conn, sql) : queryOnly) === false) throw notReadOnly(where, leadingKeyword(sql));
     const prepared = await statements.prepare(0);
     if (!READ_STATEMENTS.has(prepared.statementType)) throw notReadOnly(where, StatementType[prepared.statementType]);
     const materialized = await materializeQuery(conn, cell);

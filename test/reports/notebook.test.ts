@@ -5,7 +5,7 @@ import { Store } from '../../src/store/db.js';
 import { formatNumber } from '../../src/reports/i18n.js';
 import { chartToSvg } from '../../src/reports/render.js';
 import { displayPath } from '../../src/reports/notebook-syntax.js';
-import { sqlGroups, type RenderNotebookResult } from '../../src/reports/notebook.js';
+import { sqlGroups, sqlParseTrees, type RenderNotebookResult } from '../../src/reports/notebook.js';
 import { parseNotebook } from '../../src/reports/notebook-syntax.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CrmError, ExitCode } from '../../src/util/errors.js';
@@ -287,7 +287,7 @@ describe('which SQL cells may run on another connection (sqlGroups)', () => {
     const cells = parseNotebook(text, 'x.md').cells;
     const conn = await (await DuckDBInstance.create(':memory:')).connect();
     try {
-      const groups = await sqlGroups(conn, cells);
+      const groups = sqlGroups(cells, await sqlParseTrees(conn, cells));
       return groups && groups.map((g) => g.map((i) => cells[i].name));
     } finally {
       conn.closeSync();
