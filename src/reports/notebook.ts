@@ -1,8 +1,9 @@
 /**
  * Render a Markdown notebook (docs/notebooks.md) into one self-contained HTML report plus
- * charts/*.{vl.json,svg,png}. SQL cells run first, in order, on their own read-only
- * connection to the store (with the i18n dictionary registered); then prose, tables, KPI cards
- * and charts are laid out in document order.
+ * charts/*.{vl.json,svg,png}. SQL cells run first, on read-only connections of their own to the
+ * store (with the i18n dictionary registered; cells that do not read one another on two
+ * connections at once, see runQueries); then prose, tables, KPI cards and charts are laid out in
+ * document order.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -81,7 +82,7 @@ export interface RenderNotebookOptions {
   /** The "generated" date shown in the report (tests pin it). */
   now?: Date;
   /**
-   * Called on the notebook's own connection before the SQL cells run (the i18n dictionary is
+   * Called on each of the notebook's own connections before the SQL cells run (the i18n dictionary is
    * registered by then): create the temporary views the cells read (`crm report` creates
    * `report_run`, `report_customers`, …). Names of temporary objects cannot be query names.
    */
