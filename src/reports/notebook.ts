@@ -400,16 +400,21 @@ async function runQueries(
 
 /**
  * Each cell's DuckDB parse tree (json_serialize_sql: parse only, nothing runs or is bound), in one
- * query; undefined for all when the answer does not match the cells (then each cell is checked on
- * its turn, as before).
+ * query; undefined for all if that query fails (then the cells run on one connection, each
+ * checked on its turn).
  */
 export async function sqlParseTrees(conn: DuckDBConnection, cells: Cell[]): Promise<unknown[]> {
-  const reader = await conn.runAndReadAll(
-    `SELECT json_serialize_sql(sql) AS tree FROM unnest(from_json($1::VARCHAR, '["VARCHAR"]')) WITH ORDINALITY AS t(sql, n) ORDER BY n`,
-    [JSON.stringify(cells.map((c) => c.body))],
-  );
-  const trees = readerObjects(reader).map((r) => JSON.parse(String(r.tree)) as unknown);
-  return trees.length === cells.length ? trees : cells.map(() => undefined);
+  try {
+    const reader = await conn.runAndReadAll(
+      `SELECT json_serialize_sql(sql) AS tree FROM unnest(from_json($1::VARCHAR, '["VARCHAR"]')) WITH ORDINALITY AS t(sql, n) ORDER BY n`,
+      [JSON.stringify(cells.map((c) => c.body))],
+    );
+    const trees = readerObjects(reader).map((r) => JSON.parse(String(r.tree)) as unknown);
+    if (trees.length === cells.length) return trees;
+  } catch {
+    /* no trees: one connection, and each cell checked on its turn */
+  }
+  return cells.map(() => undefined);
 }
 
 /** What store/query.ts's isQueryOnly answers for the cell, from its tree (undefined: ask it). */
