@@ -1,8 +1,9 @@
 /**
  * Render a Markdown notebook (docs/notebooks.md) into one self-contained HTML report plus
- * charts/*.{vl.json,svg,png}. SQL cells run first, in order, on their own read-only
- * connection to the store (with the i18n dictionary registered); then prose, tables, KPI cards
- * and charts are laid out in document order.
+ * charts/*.{vl.json,svg,png}. SQL cells run first, on read-only connections of their own to the
+ * store (with the i18n dictionary registered; cells that do not read one another on two
+ * connections at once, see runQueries); then prose, tables, KPI cards and charts are laid out in
+ * document order.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -81,7 +82,7 @@ export interface RenderNotebookOptions {
   /** The "generated" date shown in the report (tests pin it). */
   now?: Date;
   /**
-   * Called on the notebook's own connection before the SQL cells run (the i18n dictionary is
+   * Called on each of the notebook's own connections before the SQL cells run (the i18n dictionary is
    * registered by then): create the temporary views the cells read (`crm report` creates
    * `report_run`, `report_customers`, …). Names of temporary objects cannot be query names.
    */
@@ -308,6 +309,13 @@ function showConditions(ctx: Context, text: string): ParsedNotebook {
 /**
  * Run the SQL cells; `prepareMs`: the dictionary and the caller's `prepare` step before them.
  * `onResult` is told after each cell's result is in `ctx.results`.
+ *
+ * Cells that do not read one another (DuckDB's parse tree says which tables a cell reads) run on
+ * two connections at once: a query's single-threaded stretches (a median, a window's sort, the
+ * round trips of a small cell) then overlap another query. Temporary tables are per connection,
+ * so each connection gets the dictionary and the `prepare` step, and a cell runs on the
+ * connection that holds the cells it reads (see sqlLanes). The outcome is the sequential one: the
+ * same results, the first failing cell's error, warnings in the cells' order.
  */
 async function runQueries(
   ctx: Context,
@@ -316,39 +324,149 @@ async function runQueries(
   onResult?: () => void,
 ): Promise<{ queries: QueryRun[]; prepareMs: number }> {
   const sqlCells = ctx.notebook.cells.filter((c) => c.kind === 'sql');
-  const runs: QueryRun[] = [];
-  if (sqlCells.length === 0) return { queries: runs, prepareMs: 0 };
-  // A connection of our own: the temporary i18n table and macros stay out of the caller's.
-  const conn = await store.instance.connect();
-  let prepareMs = 0;
-  try {
-    const prepareStarted = performance.now();
+  if (sqlCells.length === 0) return { queries: [], prepareMs: 0 };
+  // Connections of our own: the temporary i18n table and macros stay out of the caller's.
+  const conns: DuckDBConnection[] = [];
+  let second: Promise<DuckDBConnection | null> | null = null;
+  const open = async (): Promise<DuckDBConnection> => {
+    const conn = await store.instance.connect();
+    conns.push(conn);
     await registerSqlDictionary(conn, ctx.lang);
     await prepare?.(conn);
-    prepareMs = performance.now() - prepareStarted;
-    const storeNames = await relationNames(conn, false);
-    const tempNames = await relationNames(conn, true);
-    for (const cell of sqlCells) {
+    return conn;
+  };
+  try {
+    const prepareStarted = performance.now();
+    const first = await open();
+    const prepareMs = performance.now() - prepareStarted;
+    const trees = await sqlParseTrees(first, sqlCells);
+    const groups = sqlCells.length > 1 ? sqlGroups(sqlCells, trees) : null;
+    // The second connection gets ready while the first runs its cells (if it cannot, the first runs them all).
+    second = groups ? open().catch(() => null) : null;
+
+    const storeNames = await relationNames(first, false);
+    const tempNames = await relationNames(first, true);
+    // The first cell that cannot run: a name clash (found before any cell runs) or a failed cell.
+    const stop: { index: number; error: unknown }[] = [];
+    const fail = (index: number, error: unknown) => {
+      if (stop.length === 0 || index < stop[0].index) stop[0] = { index, error };
+    };
+    sqlCells.forEach((cell, i) => {
       if (storeNames.has(cell.name.toLowerCase())) {
-        throw inputError(`${cellLocation(ctx.file, cell)}: the query name '${cell.name}' is also a table or view in the store`, [
+        fail(i, inputError(`${cellLocation(ctx.file, cell)}: the query name '${cell.name}' is also a table or view in the store`, [
           'Rename the cell: later cells read a query by its name, which would hide the table.',
-        ]);
-      }
-      if (tempNames.has(cell.name.toLowerCase())) {
-        throw inputError(`${cellLocation(ctx.file, cell)}: the query name '${cell.name}' is taken by the notebook's own views`, [
+        ]));
+      } else if (tempNames.has(cell.name.toLowerCase())) {
+        fail(i, inputError(`${cellLocation(ctx.file, cell)}: the query name '${cell.name}' is taken by the notebook's own views`, [
           `Rename the cell. Taken: ${[...tempNames].sort().join(', ')}.`,
-        ]);
+        ]));
       }
-      const t0 = performance.now();
-      const result = await runQueryCell(ctx, conn, cell);
-      ctx.results.set(cell.name, result);
-      runs.push({ name: cell.name, rows: result.rows.length, ms: performance.now() - t0 });
-      onResult?.();
-    }
+    });
+
+    const runs: (QueryRun | undefined)[] = [];
+    const warnings: string[][] = sqlCells.map(() => []);
+    // Each connection takes the next group of cells not started (groups in the order of their first cell).
+    const queue = groups ?? [sqlCells.map((_, i) => i)];
+    const worker = async (conn: DuckDBConnection | Promise<DuckDBConnection | null>) => {
+      const c = await conn;
+      if (!c) return;
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (const i of group) {
+          if (stop.length > 0 && stop[0].index <= i) break;
+          const cell = sqlCells[i];
+          const t0 = performance.now();
+          try {
+            const result = await runQueryCell({ ...ctx, warn: (message) => warnings[i].push(message) }, c, cell, queryOnly(trees[i]));
+            ctx.results.set(cell.name, result);
+            runs[i] = { name: cell.name, rows: result.rows.length, ms: performance.now() - t0 };
+          } catch (err) {
+            fail(i, err);
+            break;
+          }
+          onResult?.();
+        }
+      }
+    };
+    await Promise.all([worker(first), ...(second ? [worker(second)] : [])]);
+    const end = stop.length > 0 ? stop[0].index : sqlCells.length;
+    for (const list of warnings.slice(0, end)) for (const message of list) ctx.warn(message);
+    if (stop.length > 0) throw stop[0].error;
+    return { queries: runs.filter((r): r is QueryRun => r !== undefined), prepareMs };
   } finally {
-    conn.closeSync();
+    await second;
+    for (const conn of conns) conn.closeSync();
   }
-  return { queries: runs, prepareMs };
+}
+
+/**
+ * Each cell's DuckDB parse tree (json_serialize_sql: parse only, nothing runs or is bound), in one
+ * query; undefined for all if that query fails (then the cells run on one connection, each
+ * checked on its turn).
+ */
+export async function sqlParseTrees(conn: DuckDBConnection, cells: Cell[]): Promise<unknown[]> {
+  try {
+    const reader = await conn.runAndReadAll(
+      `SELECT json_serialize_sql(sql) AS tree FROM unnest(from_json($1::VARCHAR, '["VARCHAR"]')) WITH ORDINALITY AS t(sql, n) ORDER BY n`,
+      [JSON.stringify(cells.map((c) => c.body))],
+    );
+    const trees = readerObjects(reader).map((r) => JSON.parse(String(r.tree)) as unknown);
+    if (trees.length === cells.length) return trees;
+  } catch {
+    /* no trees: one connection, and each cell checked on its turn */
+  }
+  return cells.map(() => undefined);
+}
+
+/** What store/query.ts's isQueryOnly answers for the cell, from its tree (undefined: ask it). */
+function queryOnly(tree: unknown): boolean | null | undefined {
+  if (tree === null || typeof tree !== 'object') return undefined;
+  const t = tree as { error?: boolean; error_message?: string };
+  if (!t.error) return true;
+  return /^Only SELECT statements/.test(t.error_message ?? '') ? false : null;
+}
+
+/**
+ * The SQL cells (their indexes) in groups that may run on different connections, in the order of
+ * their first cell; each group runs in the cells' order on one connection. Cells that read one
+ * another, or share a name, are in the same group (a cell reads another's result as a temporary
+ * table of its connection). Which tables a cell reads comes from its parse tree (sqlParseTrees). Null
+ * (one connection, the cells in order) when a cell's tree is not at hand (it does not parse or is
+ * not a query: it fails on its turn), a cell names tables in strings (query_table, query), or all
+ * cells are one group.
+ */
+export function sqlGroups(cells: Cell[], trees: unknown[]): number[][] | null {
+  const names = cells.map((c) => c.name.toLowerCase());
+  // Union-find over the cells.
+  const parent = cells.map((_, i) => i);
+  const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i])));
+  for (let i = 0; i < cells.length; i++) {
+    const read = tablesRead(trees[i]);
+    if (read === null) return null;
+    for (let j = 0; j < cells.length; j++) if (j !== i && (names[j] === names[i] || read.has(names[j]))) parent[root(i)] = root(j);
+  }
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < cells.length; i++) groups.set(root(i), [...(groups.get(root(i)) ?? []), i]);
+  return groups.size > 1 ? [...groups.values()] : null;
+}
+
+/** Lower-cased names of the tables a parse tree reads; null when unknown (see sqlLanes). */
+function tablesRead(tree: unknown): Set<string> | null {
+  const read = new Set<string>();
+  let known = true;
+  const walk = (node: unknown): void => {
+    if (!known || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    const n = node as Record<string, unknown>;
+    if (n.type === 'BASE_TABLE' && typeof n.table_name === 'string') read.add(n.table_name.toLowerCase());
+    if (typeof n.function_name === 'string' && /^(query|query_table)$/i.test(n.function_name)) known = false;
+    for (const value of Object.values(n)) walk(value);
+  };
+  if (tree === null || typeof tree !== 'object' || (tree as { error?: boolean }).error !== false) return null;
+  walk(tree);
+  return known ? read : null;
 }
 
 /** Lower-cased names of the store's own tables and views, or of the connection's temporary ones. */
@@ -402,7 +520,8 @@ async function exposeQuery(ctx: Context, conn: DuckDBConnection, cell: Cell): Pr
 
 const READ_STATEMENTS = new Set<StatementType>([StatementType.SELECT]);
 
-async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): Promise<QueryResult> {
+/** `queryOnly`: isQueryOnly's answer when the caller has it (runQueries, from the cell's parse tree). */
+async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell, queryOnly?: boolean | null): Promise<QueryResult> {
   const sql = cell.body;
   const where = cellLocation(ctx.file, cell, cell.bodyLine);
   if (sql.trim() === '') throw queryError(`${cellLocation(ctx.file, cell)}: the SQL cell is empty`);
@@ -415,7 +534,7 @@ async function runQueryCell(ctx: Context, conn: DuckDBConnection, cell: Cell): P
     }
     // Classified before it is prepared: binding may write (EXPORT DATABASE creates its folder,
     // and inside an --allow-files folder the lock would let it).
-    if ((await isQueryOnly(conn, sql)) === false) throw notReadOnly(where, leadingKeyword(sql));
+    if ((queryOnly === undefined ? await isQueryOnly(conn, sql) : queryOnly) === false) throw notReadOnly(where, leadingKeyword(sql));
     const prepared = await statements.prepare(0);
     if (!READ_STATEMENTS.has(prepared.statementType)) throw notReadOnly(where, StatementType[prepared.statementType]);
     const materialized = await materializeQuery(conn, cell);
@@ -902,7 +1021,8 @@ class EarlyCharts {
   private readonly waiting: Cell[];
   private readonly drawn = new Map<string, Promise<EarlyChart | null>>();
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly queryNames: string[];
+  /** The queries each chart reads. */
+  private readonly named = new Map<Cell, string[]>();
 
   constructor(
     private readonly ctx: Context,
@@ -910,15 +1030,21 @@ class EarlyCharts {
     private readonly maxRows: number,
     private readonly suffix: string,
   ) {
-    this.waiting = ctx.notebook.segments.filter((s): s is Cell => s.kind === 'vega-lite');
-    this.queryNames = ctx.notebook.cells.filter((c) => c.kind === 'sql').map((c) => c.name);
+    const charts = ctx.notebook.segments.filter((s): s is Cell => s.kind === 'vega-lite');
+    const queryNames = ctx.notebook.cells.filter((c) => c.kind === 'sql').map((c) => c.name);
+    for (const cell of charts) this.named.set(cell, queryNames.filter((name) => new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`).test(cell.body)));
+    // The last query a chart names, in the notebook's order: the charts ready after each query in turn.
+    const last = (cell: Cell) => Math.max(-1, ...this.named.get(cell)!.map((name) => queryNames.indexOf(name)));
+    this.waiting = charts.map((cell, i) => ({ cell, i, last: last(cell) })).sort((a, b) => a.last - b.last || a.i - b.i).map((c) => c.cell);
   }
 
   /** Start drawing the charts whose queries have all run (one at a time, after the earlier ones). */
   schedule(): void {
     for (const cell of [...this.waiting]) {
-      const named = this.queryNames.filter((name) => new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`).test(cell.body));
-      if (!named.every((name) => this.ctx.results.has(name))) continue;
+      const named = this.named.get(cell)!;
+      // In the order the cells would make them ready one after another (runQueries may finish
+      // them out of order): a chart waits for the charts before it in that order.
+      if (!named.every((name) => this.ctx.results.has(name))) break;
       this.waiting.splice(this.waiting.indexOf(cell), 1);
       const drawing = this.chain.then(() => this.draw(cell));
       this.chain = drawing;

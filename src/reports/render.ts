@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as vega from 'vega';
@@ -200,6 +200,9 @@ const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', ...(HOME ? [pat
 const CJK_FONT_FILE = /Noto(Sans|Serif)CJK|NotoSans(SC|CJKsc)|SourceHanSans/i;
 
 let cjkFontCache: string[] | undefined;
+let cjkFontSearch: Promise<string[]> | undefined;
+
+const FC_LIST_ARGS = [':lang=zh', 'file'];
 
 /**
  * Noto/Source Han CJK font files on this machine, sans before serif, regular before bold. Found by
@@ -207,20 +210,39 @@ let cjkFontCache: string[] | undefined;
  */
 export function findCjkFonts(): string[] {
   if (cjkFontCache) return cjkFontCache;
+  let listed = '';
+  try {
+    listed = execFileSync('fc-list', FC_LIST_ARGS, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+  } catch {
+    /* no fontconfig: the walk is enough */
+  }
+  cjkFontCache = cjkFontsOf(listed);
+  return cjkFontCache;
+}
+
+/** findCjkFonts without blocking this thread on `fc-list` (warmUpCharts runs it beside the SQL cells). */
+function findCjkFontsAsync(): Promise<string[]> {
+  if (cjkFontCache) return Promise.resolve(cjkFontCache);
+  cjkFontSearch ??= new Promise((resolve) => {
+    execFile('fc-list', FC_LIST_ARGS, { encoding: 'utf8', timeout: 5000 }, (err, stdout) => {
+      // Whichever finishes first fills the cache: both find the same files.
+      cjkFontCache ??= cjkFontsOf(err ? '' : stdout);
+      resolve(cjkFontCache);
+    }).stdin?.end();
+  });
+  return cjkFontSearch;
+}
+
+/** The CJK font files under the usual font folders and in `fc-list`'s output, ranked. */
+function cjkFontsOf(listed: string): string[] {
   const found = new Set<string>();
   for (const dir of FONT_DIRS) for (const file of walkFonts(dir)) if (CJK_FONT_FILE.test(path.basename(file))) found.add(file);
-  try {
-    const listed = execFileSync('fc-list', [':lang=zh', 'file'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-    for (const line of listed.split('\n')) {
-      const file = line.replace(/:\s*$/, '').trim();
-      if (file && CJK_FONT_FILE.test(path.basename(file))) found.add(file);
-    }
-  } catch {
-    /* no fontconfig: the walk above is enough */
+  for (const line of listed.split('\n')) {
+    const file = line.replace(/:\s*$/, '').trim();
+    if (file && CJK_FONT_FILE.test(path.basename(file))) found.add(file);
   }
   const rank = (f: string) => (/Serif/i.test(f) ? 2 : 0) + (/Regular/i.test(f) ? 0 : 1);
-  cjkFontCache = [...found].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  return cjkFontCache;
+  return [...found].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
 function* walkFonts(dir: string, depth = 0): Generator<string> {
@@ -433,8 +455,13 @@ function fallbackFontFiles(): string[] {
 export function warmUpCharts(): void {
   startPngWorkers();
   prepareVega();
-  preloadFaces(chartFaceFiles());
-  fallbackFontFiles();
+  // A failure here surfaces where the charts load the faces again (chartFonts).
+  findCjkFontsAsync()
+    .then(() => {
+      preloadFaces(chartFaceFiles());
+      fallbackFontFiles();
+    })
+    .catch(() => undefined);
 }
 
 export interface ChartFonts {

@@ -3,7 +3,7 @@
  * views.ts so that a lookup loads only what it shows: views.ts's model and key-account views
  * pull in every model module (~40 ms of a lookup's start-up).
  */
-import { latestRunSource } from './source.js';
+import { latestRunSource } from './latest-source.js';
 import { customerMergesIn, formatCustomerMerges, type CustomerMerges } from '../merges/list.js';
 import type { Row, Store } from '../store/db.js';
 import { maskEmailSql, maskNameSql, maskPhoneSql } from '../reports/pii.js';

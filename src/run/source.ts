@@ -402,10 +402,5 @@ export async function writeBackMetrics(store: Store, source: RunSource, runId: n
   return copyFromDuckDb(store, `SELECT ${columns.join(', ')} FROM customer_metrics WHERE run_id = ${Number(runId)}`, client, table, columns);
 }
 
-/**
- * The source the latest run read its transactions from (runs.input.source), or null for a run
- * on the store's own lines: `crm customer` and `crm quality` say that the lines live there.
- */
-export async function latestRunSource(store: Store): Promise<string | null> {
-  return (await store.value<string | null>("SELECT input->>'$.source' FROM runs ORDER BY run_id DESC LIMIT 1")) ?? null;
-}
+// The latest run's source: in latest-source.ts, which the lookup loads without this module.
+export { latestRunSource } from './latest-source.js';

@@ -5,7 +5,9 @@ import { Store } from '../../src/store/db.js';
 import { formatNumber } from '../../src/reports/i18n.js';
 import { chartToSvg } from '../../src/reports/render.js';
 import { displayPath } from '../../src/reports/notebook-syntax.js';
-import type { RenderNotebookResult } from '../../src/reports/notebook.js';
+import { sqlGroups, sqlParseTrees, type RenderNotebookResult } from '../../src/reports/notebook.js';
+import { parseNotebook } from '../../src/reports/notebook-syntax.js';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { CrmError, ExitCode } from '../../src/util/errors.js';
 import { createFixtureStore, HOSTILE_NAMES, type Fixture } from '../helpers/fixture.js';
 import { EXAMPLE_NOTEBOOK, HOSTILE_NOTEBOOK, renderWithStore, writeNotebook } from '../helpers/reports.js';
@@ -234,6 +236,25 @@ describe('errors name the file, the cell and the line', () => {
     expect(error.details).toEqual(['Its columns: a, b.']);
   });
 
+  test('cells on two connections: the error is the first failing cell\'s, not the first to fail', async () => {
+    // `slow` and `late` (which reads it) share a connection; `fast` runs on the other one and
+    // fails first. The cells in order would stop at `late`: so does the render.
+    const { error, file } = await renderError(
+      [
+        '```sql slow',
+        'SELECT count(*) AS n FROM range(20000000) r(i) WHERE i % 7 = 3',
+        '```',
+        '```sql late',
+        'SELECT n, nope FROM slow',
+        '```',
+        '```sql fast',
+        'SELECT nada FROM customers',
+        '```',
+      ].join('\n'),
+    );
+    expect(error.message).toMatch(new RegExp(`^${escapeRe(file)}:5: cell 2 \\(sql late\\): Binder Error: .*nope`));
+  });
+
   test('a query may not hide a table of the store', async () => {
     const { error } = await renderError(['```sql customers', 'SELECT 1', '```'].join('\n'));
     expect(error.message).toMatch(/:1: cell 1 \(sql customers\): the query name 'customers' is also a table or view in the store/);
@@ -259,3 +280,38 @@ describe('errors name the file, the cell and the line', () => {
 function escapeRe(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('which SQL cells may run on another connection (sqlGroups)', () => {
+  async function groupsOf(...bodies: string[]): Promise<string[][] | null> {
+    const text = bodies.map((body, i) => `\`\`\`sql q${i}\n${body}\n\`\`\``).join('\n\n');
+    const cells = parseNotebook(text, 'x.md').cells;
+    const conn = await (await DuckDBInstance.create(':memory:')).connect();
+    try {
+      const groups = sqlGroups(cells, await sqlParseTrees(conn, cells));
+      return groups && groups.map((g) => g.map((i) => cells[i].name));
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  test('cells reading one another stay together, in order of their first cell; column names do not count', async () => {
+    expect(
+      await groupsOf(
+        'SELECT 1 AS q2',
+        'SELECT count(*) AS q3 FROM customers',
+        'SELECT * FROM q0 JOIN customers USING (customer_id)',
+        "SELECT (SELECT max(a) FROM Q1), 'q2' AS b",
+      ),
+    ).toEqual([
+      ['q0', 'q2'],
+      ['q1', 'q3'],
+    ]);
+  });
+
+  test('one connection when a cell does not parse, reads tables by name in a string, or all are one group', async () => {
+    expect(await groupsOf('SELECT 1', 'SELEC 2')).toBeNull();
+    expect(await groupsOf('SELECT 1', "SELECT * FROM query_table('q0')")).toBeNull();
+    expect(await groupsOf('SELECT 1', 'SELECT * FROM q0')).toBeNull();
+    expect(await groupsOf('SELECT 1', 'SELECT 2')).toEqual([['q0'], ['q1']]);
+  });
+});

@@ -9,27 +9,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { renderReport } from '../../src/reports/report.js';
 import { formatNumber, type Lang } from '../../src/reports/i18n.js';
 import { Store } from '../../src/store/db.js';
-import { GENERATED_AT } from '../helpers/reports.js';
+import { renderPage } from '../helpers/report-pages.js';
 import { createStore, type TestStore } from '../helpers/run.js';
 import { seedContractRows } from '../helpers/contracts-store.js';
 
 const HOSTILE_PLAN = '<img src=x onerror=alert(1)>';
-
-function pageText(html: string): string {
-  return html
-    .replace(/<script[\s\S]*?<\/script>/g, ' ')
-    .replace(/<style[\s\S]*?<\/style>/g, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/\s+/g, ' ');
-}
 
 interface Rendered {
   html: string;
@@ -39,11 +25,9 @@ interface Rendered {
 }
 
 async function render(store: TestStore, lang: Lang, name: string): Promise<Rendered> {
-  const outDir = path.join(store.dir, name);
-  const result = await renderReport({ storePath: store.db, outDir, lang, now: GENERATED_AT });
-  const html = fs.readFileSync(result.htmlFile, 'utf8');
+  const { html, text, charts } = await renderPage(store, lang, { name });
   const data = JSON.parse(/<script type="application\/json" id="crm-report-data">([\s\S]*?)<\/script>/.exec(html)![1]);
-  return { html, text: pageText(html), charts: fs.readdirSync(path.join(outDir, 'charts')), data };
+  return { html, text, charts, data };
 }
 
 let store: TestStore;

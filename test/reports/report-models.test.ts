@@ -10,34 +10,16 @@
  * - on a store with customers who hold contracts only (the sample policyholders), the "top 20%" is
  *   20% of the customers with purchases — not of runs.customers, which counts both — and the text
  *   says how many more hold contracts only; the same in an owner's report (bookCustomersSql).
- * Reports are rendered in process from a store loaded by the real ingest and scored by the CLI.
+ * - a fitted BG/NBD run: its time unit and log-likelihood, Gamma-Gamma, horizon, discount rate and
+ *   the churn tiers' basis, as the run recorded them; with `bgnbd.boundary` set, the limiting model
+ *   is described (run 3: days, 6 months, 5 %, tiers on P(no purchase)).
+ * Reports are rendered in process from one store (test/helpers/report-pages.ts: the sample
+ * exports, by the real ingest) scored three times by the CLI.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ingest } from '../../src/ingest/index.js';
 import { formatDate, formatNumber, type Lang } from '../../src/reports/i18n.js';
-import { renderReport } from '../../src/reports/report.js';
-import { createReporter } from '../../src/util/log.js';
-import { createProgress } from '../../src/util/progress.js';
-import { SAMPLE } from '../helpers/report-store.js';
-import { GENERATED_AT } from '../helpers/reports.js';
-import { createStore, type TestStore } from '../helpers/run.js';
-
-/** The visible text of a report page: no scripts, styles or tags, entities decoded, spaces collapsed. */
-function pageText(file: string): string {
-  return fs
-    .readFileSync(file, 'utf8')
-    .replace(/<script[\s\S]*?<\/script>/g, ' ')
-    .replace(/<style[\s\S]*?<\/style>/g, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/\s+/g, ' ');
-}
+import { renderPage, sampleExportsStore, writeStore } from '../helpers/report-pages.js';
+import type { TestStore } from '../helpers/run.js';
 
 const AS_OF = '2025-12-31';
 const OWNER = 'Uwe Schmidt';
@@ -47,48 +29,46 @@ interface Fit {
   log_likelihood: number;
 }
 
+let store: TestStore;
+const page: Record<string, string> = {};
+let pareto: Fit;
+let bgnbd: Fit;
+let counts: { scored: number; purchases: number; contracts_only: number };
+
+async function render(lang: Lang, runId: number, owner?: string): Promise<string> {
+  return (await renderPage(store, lang, { runId, owner })).text;
+}
+
+// Run 1: the Pareto/NBD. Run 2: the BG/NBD with tiers on 1 − P(alive) (both named: the defaults
+// are auto and p_no_purchase). Run 3: churn tiers on P(no purchase) (set in the config as well as
+// the default), daily time unit, a 6-month horizon and 5 % discount rate. Every page is rendered
+// before a test changes the store.
+beforeAll(async () => {
+  store = await sampleExportsStore('crm-report-models-');
+  store.json(['run', '--as-of', AS_OF, '--model', 'pareto-nbd']);
+  store.json(['run', '--as-of', AS_OF, '--model', 'bgnbd', '--churn-basis', 'churn_risk']);
+  store.write('crm.config.json', JSON.stringify({ models: { model: 'bgnbd', churn_tiers: { basis: 'p_no_purchase' }, discount_rate: 0.05 } }));
+  store.json(['run', '--as-of', AS_OF, '--time-unit', 'day', '--horizon', '6']);
+  const [runs] = await store.query<{ pareto: string; bgnbd: string }>(
+    `SELECT (SELECT purchase_model FROM runs WHERE run_id = 1 AND model = 'pareto_nbd') AS pareto,
+            (SELECT bgnbd FROM runs WHERE run_id = 2 AND model = 'bgnbd') AS bgnbd`,
+  );
+  pareto = JSON.parse(runs.pareto) as Fit;
+  bgnbd = JSON.parse(runs.bgnbd) as Fit;
+  [counts] = await store.query<{ scored: number; purchases: number; contracts_only: number }>(
+    `SELECT CAST((SELECT customers FROM runs WHERE run_id = 1) AS INTEGER) AS scored,
+            CAST(count(first_purchase) AS INTEGER) AS purchases,
+            CAST(count(*) - count(first_purchase) AS INTEGER) AS contracts_only
+     FROM customer_metrics WHERE run_id = 1`,
+  );
+  page.paretoEn = await render('en', 1);
+  page.paretoZh = await render('zh', 1);
+  page.bgnbdEn = await render('en', 2);
+  page.bgnbdZh = await render('zh', 2);
+}, 300_000);
+afterAll(() => store?.cleanup());
+
 describe('a Pareto/NBD run and a BG/NBD run on the sample exports with policyholders (contracts only)', () => {
-  let store: TestStore;
-  const page: Record<string, string> = {};
-  let pareto: Fit;
-  let bgnbd: Fit;
-  let counts: { scored: number; purchases: number; contracts_only: number };
-
-  async function render(lang: Lang, runId: number, owner?: string): Promise<string> {
-    const outDir = path.join(store.dir, `out-${runId}-${lang}-${owner ?? 'all'}`);
-    const result = await renderReport({ storePath: store.db, outDir, lang, runId, owner, now: GENERATED_AT });
-    return pageText(result.htmlFile);
-  }
-
-  beforeAll(async () => {
-    store = await createStore(null, 'crm-report-models-');
-    const load = async (kind: 'customers' | 'transactions' | 'contracts' | 'owners', file: string) =>
-      ingest({ kind, files: [path.join(SAMPLE, file)], storePath: store.db, config: {}, reporter: createReporter({ quiet: true }), progress: createProgress({ quiet: true }) });
-    await load('customers', 'customers.csv');
-    await load('transactions', 'transactions.csv');
-    await load('customers', 'policyholders.csv');
-    await load('contracts', 'contracts.csv');
-    await load('owners', 'owners.csv');
-    store.json(['run', '--as-of', AS_OF, '--model', 'pareto-nbd']);
-    store.json(['run', '--as-of', AS_OF, '--model', 'bgnbd']);
-    const [runs] = await store.query<{ pareto: string; bgnbd: string }>(
-      `SELECT (SELECT purchase_model FROM runs WHERE run_id = 1 AND model = 'pareto_nbd') AS pareto,
-              (SELECT bgnbd FROM runs WHERE run_id = 2 AND model = 'bgnbd') AS bgnbd`,
-    );
-    pareto = JSON.parse(runs.pareto) as Fit;
-    bgnbd = JSON.parse(runs.bgnbd) as Fit;
-    [counts] = await store.query<{ scored: number; purchases: number; contracts_only: number }>(
-      `SELECT CAST((SELECT customers FROM runs WHERE run_id = 1) AS INTEGER) AS scored,
-              CAST(count(first_purchase) AS INTEGER) AS purchases,
-              CAST(count(*) - count(first_purchase) AS INTEGER) AS contracts_only
-       FROM customer_metrics WHERE run_id = 1`,
-    );
-    page.paretoEn = await render('en', 1);
-    page.paretoZh = await render('zh', 1);
-    page.bgnbdEn = await render('en', 2);
-  }, 300_000);
-  afterAll(() => store?.cleanup());
-
   const p3 = (v: number) => v.toFixed(3);
 
   test('the store has customers with contracts only, so runs.customers is not the purchase base', () => {
@@ -130,13 +110,7 @@ describe('a Pareto/NBD run and a BG/NBD run on the sample exports with policyhol
   });
 
   test('a fitted run from before migration 12 (runs.model NULL) is a BG/NBD run', async () => {
-    const { Store } = await import('../../src/store/db.js');
-    const s = await Store.open(store.db);
-    try {
-      await s.run('UPDATE runs SET model = NULL WHERE run_id = 2');
-    } finally {
-      s.close();
-    }
+    await writeStore(store, 'UPDATE runs SET model = NULL WHERE run_id = 2');
     const text = await render('en', 2);
     expect(text).toContain('Purchases and churn : the BG/NBD model (Fader, Hardie & Lee 2005)');
     expect(text).toContain(`log-likelihood ${formatNumber('en', bgnbd.log_likelihood, 'number', 1)}`);
@@ -198,4 +172,56 @@ describe('a Pareto/NBD run and a BG/NBD run on the sample exports with policyhol
     expect(text).toContain(`bought by ${formatDate('en', AS_OF)}; ${n(book.contracts_only)} more hold contracts only`);
     expect(text).toContain('the Pareto/NBD model (Schmittlein, Morrison & Colombo 1987)');
   }, 60_000);
+});
+
+describe('a fitted run on the sample exports', () => {
+  let run2: { log_likelihood: number; gamma_converged: boolean };
+  beforeAll(async () => {
+    [run2] = await store.query<{ log_likelihood: number; gamma_converged: boolean }>(
+      `SELECT CAST(bgnbd->>'$.log_likelihood' AS DOUBLE) AS log_likelihood, CAST(gamma_gamma->>'$.converged' AS BOOLEAN) AS gamma_converged FROM runs WHERE run_id = 2`,
+    );
+  });
+
+  test('the sample data covers both trend windows: the revenue change is shown', () => {
+    expect(page.bgnbdEn).toMatch(/Revenue, last 365 days [\d,]+ [+]?-?[\d.]+% on the 365 days before/);
+    expect(page.bgnbdEn).toContain(`It is compared with the 365 days before, from ${formatDate('en', '2024-01-02')} to ${formatDate('en', '2024-12-31')}.`);
+    expect(page.bgnbdEn).not.toMatch(/not enough history/i);
+    expect(page.bgnbdZh).not.toContain('历史数据不足');
+  });
+
+  test('run 2: BG/NBD in weeks with its log-likelihood, Gamma-Gamma, 12 months, 10 %, tiers on 1 − P(alive)', () => {
+    expect(run2.gamma_converged).toBe(true);
+    const method = page.bgnbdEn.slice(page.bgnbdEn.indexOf('How these figures are made'));
+    expect(method).toContain(
+      `Purchases and churn : the BG/NBD model (Fader, Hardie & Lee 2005), fitted to the days each customer bought on up to ${formatDate('en', '2025-12-31')}, with time counted in weeks (log-likelihood ${formatNumber('en', run2.log_likelihood, 'number', 1)}).`,
+    );
+    expect(method).toContain("Expected order value : the Gamma-Gamma model (Fader & Hardie 2013) of each customer's repeat purchase values.");
+    expect(method).toContain('expected purchases in the next 12 months × expected order value, undiscounted. Lifetime value is the same, discounted at 10% a year');
+    expect(method).toContain('Churn tiers are cut from 1 − P(alive) at 30% and 60%.');
+    expect(method).not.toMatch(/recency score|limiting form|limit of the purchase model/);
+    const zh = page.bgnbdZh.slice(page.bgnbdZh.indexOf('口径说明'));
+    expect(zh).toContain('时间单位为周');
+    expect(zh).toContain('Gamma-Gamma 模型');
+    expect(zh).toContain('按每年 10% 折现');
+    expect(zh).toContain('流失风险等级 按1 − 存活概率以 30% 和 60% 为界划分');
+  });
+
+  test('run 3: days, 6 months, 5 %, tiers on P(no purchase); a boundary fit is described when the run records one', async () => {
+    await writeStore(store, `UPDATE runs SET bgnbd = json_merge_patch(bgnbd, '{"boundary": "no_dropout"}') WHERE run_id = 3`);
+    const en = await render('en', 3);
+    const zh = await render('zh', 3);
+    const method = en.slice(en.indexOf('How these figures are made'));
+    expect(method).toContain('with time counted in days');
+    expect(method).toContain('expected purchases in the next 6 months');
+    expect(method).toContain('discounted at 5% a year');
+    expect(method).toContain('Churn tiers are cut from P(no purchase) at 30% and 60%.');
+    expect(method).toContain('the purchase model is used in its limiting form in which nobody drops out');
+    const zhMethod = zh.slice(zh.indexOf('口径说明'));
+    expect(zhMethod).toContain('时间单位为天');
+    expect(zhMethod).toContain('购买模型采用其极限形式（没有客户流失）');
+    expect(zhMethod).toContain('流失风险等级 按不购买概率以 30% 和 60% 为界划分');
+    // A boundary code without a sentence of its own still gets a plain one.
+    await writeStore(store, `UPDATE runs SET bgnbd = json_merge_patch(bgnbd, '{"boundary": "something_new"}') WHERE run_id = 3`);
+    expect(await render('en', 3)).toContain('The best description of this data lies at a limit of the purchase model');
+  }, 120_000);
 });
