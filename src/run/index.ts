@@ -179,7 +179,16 @@ export interface RunResult extends ModelReport {
   /** The contract part (runs.contracts); null when the store has no contract period by as-of. */
   contracts: ContractsReport | null;
   /** crm run --source only: where the lines were summarised and what crossed the network (runs.input). */
-  source?: { url: string; shards: number; transactions_used: number; bytes_from_source: number; bytes_to_source: number };
+  source?: {
+    url: string;
+    shards: number;
+    transactions_used: number;
+    /** Bytes over the network (gzipped); csv_bytes_*: the same rows as CSV. */
+    bytes_from_source: number;
+    bytes_to_source: number;
+    csv_bytes_from_source: number;
+    csv_bytes_to_source: number;
+  };
   timings_ms: Record<string, number>;
 }
 
@@ -624,13 +633,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           timings_ms: timings,
         };
         // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
-        const bytesToSource = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : 0;
+        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : null;
         timings.total = Date.now() - started.getTime();
+        const toSource = sent ? { bytes_to_source: sent.sent, csv_bytes_to_source: sent.csv } : {};
         if (source) {
-          const read = base.input as { shards: number; transactions_used: number; bytes_from_source: number };
-          report.source = { url: source.label, shards: read.shards, transactions_used: read.transactions_used, bytes_from_source: read.bytes_from_source, bytes_to_source: bytesToSource };
+          const read = base.input as { shards: number; transactions_used: number; bytes_from_source: number; csv_bytes_from_source: number };
+          report.source = { url: source.label, shards: read.shards, transactions_used: read.transactions_used, bytes_from_source: read.bytes_from_source, csv_bytes_from_source: read.csv_bytes_from_source, bytes_to_source: sent!.sent, csv_bytes_to_source: sent!.csv };
         }
-        const inputInfo = source ? { ...base.input, bytes_to_source: bytesToSource } : await store.one(
+        const inputInfo = source ? { ...base.input, ...toSource } : await store.one(
           `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
                   (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used,
                   -- The merges the run read (customer_merges): another set of merges scores other customers.
@@ -819,7 +829,7 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
   // The store's merges in effect (customer_merges, as a local run reads them): applied on the cluster.
   const merges = await store.all<{ merge_id: number; duplicate_id: string; surviving_id: string }>('SELECT merge_id, duplicate_id, surviving_id FROM customer_merges ORDER BY merge_id');
   let trend!: TrendWindows;
-  let bytes = 0;
+  let bytes = { bytes: 0, csvBytes: 0 };
   let levels = false;
   await progress.step(`summarising customers as of ${chain.as_of} on ${source.label}`, async () => {
     await timed('trend_windows', () => materialize(store, trendWindowsFromSource, { ...chain, data_start: extent.firstDate }));
@@ -842,7 +852,7 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
           levels ? { share: chain.share, b_share: chain.b_share } : null,
         ),
       )
-    ).bytes;
+    );
     await timed('base', () => materialize(store, customerBaseFromSource[money], chain));
   });
   const onlyReturns = (await timed('return_only', () =>
@@ -857,7 +867,8 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
       shards: source.targets.length,
       ...(Object.keys(source.mapped).length > 0 ? { map: source.mapped } : {}),
       transactions_used: extent.lines,
-      bytes_from_source: bytes,
+      bytes_from_source: bytes.bytes,
+      csv_bytes_from_source: bytes.csvBytes,
       loads: [],
       // The merges the run applied on the cluster (customer_merges), as a local run records them.
       merges: merges.map((m) => m.merge_id),
