@@ -243,17 +243,17 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   }
   const source = input.flags.source !== undefined ? resolveSource(input.flags.source, input.config, process.env, input.flags.map ?? []) : null;
   if (source && options.holdoutEnd) {
-    throw usageError('--holdout-end with --source: the backtest compares predictions with the holdout purchases line by line, and those lines stay on the cluster', [
+    throw usageError(`--holdout-end with --source: the backtest compares predictions with the holdout purchases line by line, and those lines stay on ${source.label}`, [
       'Run the backtest on a local store (crm ingest transactions, then crm run --holdout-end).',
     ]);
   }
   if (source && options.model === 'bgbb') {
-    throw usageError('--model bgbb with --source: the BG/BB counts purchase periods from the lines, and those lines stay on the cluster', [
+    throw usageError(`--model bgbb with --source: the BG/BB counts purchase periods from the lines, and those lines stay on ${source.label}`, [
       'Run the BG/BB on a local store (crm ingest transactions, then crm run --model bgbb).',
     ]);
   }
   if (source && options.covariates.includes('channel')) {
-    throw usageError('--covariates channel with --source: the first purchase channel is read from the lines, and those lines stay on the cluster', [
+    throw usageError(`--covariates channel with --source: the first purchase channel is read from the lines, and those lines stay on ${source.label}`, [
       'Use --covariates region (the customers file, loaded here), or run on a local store.',
     ]);
   }
@@ -297,8 +297,15 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   if (!dataEnd) throw inputError(source ? `the source ${source.label} has no transactions` : NO_DATA_MESSAGE);
   const asOf = checkDatesAgainstData(options, dataEnd);
   // Contracts (run/contracts.ts): runs of renewals and the sBG fits, staged before the transaction.
-  // A source holds transactions only: its run has no contract part.
+  // A source holds transactions only: its run has no contract part. Contracts in the store are
+  // left out, and the run says so (exit 0; a run without --source scores them).
   const contracts = source ? null : await prepareContracts({ store, asOf, holdoutEnd: options.holdoutEnd, settings, progress, timed });
+  if (source) {
+    const periods = (await store.value<number>('SELECT CAST(count(*) AS INTEGER) FROM contracts WHERE period_start <= CAST($as_of AS DATE)', { as_of: asOf })) ?? 0;
+    if (periods > 0) {
+      input.reporter.warn(`the store's ${periods.toLocaleString('en-US')} contract periods are not in this run: a run from ${source.label} scores that source's transactions only (no contract_metrics, renewal probabilities or contract values; value tiers rank purchases alone). Run crm run without --source for the contract part.`);
+    }
+  }
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
