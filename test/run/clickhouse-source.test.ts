@@ -157,6 +157,12 @@ describe.each([
     const [run] = sql<{ input: string }>(sourceDb, 'SELECT input FROM runs');
     const input = JSON.parse(run.input);
     expect(input.source).toBe(`clickhouse://127.0.0.1:${port}/default.lines`);
+    // Both ways gzipped on the wire: fewer bytes than the same rows as CSV.
+    for (const way of ['from', 'to']) {
+      expect(input[`bytes_${way}_source`]).toBeGreaterThan(0);
+      expect(input[`bytes_${way}_source`]).toBeLessThan(input[`csv_bytes_${way}_source`] / 2);
+    }
+    expect(result.source).toMatchObject({ bytes_from_source: input.bytes_from_source, csv_bytes_to_source: input.csv_bytes_to_source });
     expect(input.transactions_used).toBe(sql<{ n: number }>(localDb, `SELECT count(*) AS n FROM transactions WHERE order_date <= DATE '${AS_OF}'`)[0].n);
     expect(result.customers).toBeGreaterThan(250);
     const [written] = await ch.rows('SELECT count() AS n, uniqExact(customer_id) AS ids FROM default.crm_customer_metrics WHERE run_id = 1');
