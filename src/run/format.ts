@@ -110,7 +110,7 @@ export function formatRunResult(r: RunResult): string[] {
   if (r.source) {
     const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
     lines.push(
-      `  source: ${r.source.url} (${formatCount(r.source.transactions_used)} lines, summarised ${r.source.shards > 1 ? `on ${r.source.shards} shards` : 'on the cluster'}; ${mb(r.source.bytes_from_source)} back, ${mb(r.source.bytes_to_source)} of scores to crm_customer_metrics)`,
+      `  source: ${r.source.url} (${formatCount(r.source.transactions_used)} lines, summarised ${r.source.shards > 1 ? `on ${r.source.shards} shards` : 'on the cluster'}; ${mb(r.source.bytes_from_source)} back, ${mb(r.source.bytes_to_source)} of scores to crm_customer_metrics, gzipped; ${mb(r.source.csv_bytes_from_source)} and ${mb(r.source.csv_bytes_to_source)} as CSV)`,
     );
   }
   if (r.fallback_code === 'no_purchases') {

@@ -180,7 +180,16 @@ export interface RunResult extends ModelReport {
   /** The contract part (runs.contracts); null when the store has no contract period by as-of. */
   contracts: ContractsReport | null;
   /** crm run --source only: where the lines were summarised and what crossed the network (runs.input). */
-  source?: { url: string; shards: number; transactions_used: number; bytes_from_source: number; bytes_to_source: number };
+  source?: {
+    url: string;
+    shards: number;
+    transactions_used: number;
+    /** Bytes over the network (gzipped); csv_bytes_*: the same rows as CSV. */
+    bytes_from_source: number;
+    bytes_to_source: number;
+    csv_bytes_from_source: number;
+    csv_bytes_to_source: number;
+  };
   timings_ms: Record<string, number>;
 }
 
@@ -235,17 +244,17 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   }
   const source = input.flags.source !== undefined ? resolveSource(input.flags.source, input.config, process.env, input.flags.map ?? []) : null;
   if (source && options.holdoutEnd) {
-    throw usageError('--holdout-end with --source: the backtest compares predictions with the holdout purchases line by line, and those lines stay on the cluster', [
+    throw usageError(`--holdout-end with --source: the backtest compares predictions with the holdout purchases line by line, and those lines stay on ${source.label}`, [
       'Run the backtest on a local store (crm ingest transactions, then crm run --holdout-end).',
     ]);
   }
   if (source && options.model === 'bgbb') {
-    throw usageError('--model bgbb with --source: the BG/BB counts purchase periods from the lines, and those lines stay on the cluster', [
+    throw usageError(`--model bgbb with --source: the BG/BB counts purchase periods from the lines, and those lines stay on ${source.label}`, [
       'Run the BG/BB on a local store (crm ingest transactions, then crm run --model bgbb).',
     ]);
   }
   if (source && options.covariates.includes('channel')) {
-    throw usageError('--covariates channel with --source: the first purchase channel is read from the lines, and those lines stay on the cluster', [
+    throw usageError(`--covariates channel with --source: the first purchase channel is read from the lines, and those lines stay on ${source.label}`, [
       'Use --covariates region (the customers file, loaded here), or run on a local store.',
     ]);
   }
@@ -289,8 +298,15 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   if (!dataEnd) throw inputError(source ? `the source ${source.label} has no transactions` : NO_DATA_MESSAGE);
   const asOf = checkDatesAgainstData(options, dataEnd);
   // Contracts (run/contracts.ts): runs of renewals and the sBG fits, staged before the transaction.
-  // A source holds transactions only: its run has no contract part.
+  // A source holds transactions only: its run has no contract part. Contracts in the store are
+  // left out, and the run says so (exit 0; a run without --source scores them).
   const contracts = source ? null : await prepareContracts({ store, asOf, holdoutEnd: options.holdoutEnd, settings, progress, timed });
+  if (source) {
+    const periods = (await store.value<number>('SELECT CAST(count(*) AS INTEGER) FROM contracts WHERE period_start <= CAST($as_of AS DATE)', { as_of: asOf })) ?? 0;
+    if (periods > 0) {
+      input.reporter.warn(`the store's ${periods.toLocaleString('en-US')} contract periods are not in this run: a run from ${source.label} scores that source's transactions only (no contract_metrics, renewal probabilities or contract values; value tiers rank purchases alone). Run crm run without --source for the contract part.`);
+    }
+  }
   const unitDays = UNIT_DAYS[settings.time_unit];
   const horizonUnits = (settings.horizon_months * DAYS_PER_YEAR) / 12 / unitDays;
 
@@ -639,13 +655,14 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           timings_ms: timings,
         };
         // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
-        const bytesToSource = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : 0;
+        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : null;
         timings.total = Date.now() - started.getTime();
+        const toSource = sent ? { bytes_to_source: sent.sent, csv_bytes_to_source: sent.csv } : {};
         if (source) {
-          const read = base.input as { shards: number; transactions_used: number; bytes_from_source: number };
-          report.source = { url: source.label, shards: read.shards, transactions_used: read.transactions_used, bytes_from_source: read.bytes_from_source, bytes_to_source: bytesToSource };
+          const read = base.input as { shards: number; transactions_used: number; bytes_from_source: number; csv_bytes_from_source: number };
+          report.source = { url: source.label, shards: read.shards, transactions_used: read.transactions_used, bytes_from_source: read.bytes_from_source, csv_bytes_from_source: read.csv_bytes_from_source, bytes_to_source: sent!.sent, csv_bytes_to_source: sent!.csv };
         }
-        const inputInfo = source ? { ...base.input, bytes_to_source: bytesToSource } : await store.one(
+        const inputInfo = source ? { ...base.input, ...toSource } : await store.one(
           `SELECT (SELECT list(load_id ORDER BY load_id) FROM loads WHERE status = 'loaded') AS loads,
                   (SELECT count(*) FROM transactions WHERE order_date <= DATE ${literal(asOf)}) AS transactions_used,
                   -- The merges the run read (customer_merges): another set of merges scores other customers.
@@ -837,7 +854,7 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
   // The store's merges in effect (customer_merges, as a local run reads them): applied on the cluster.
   const merges = await store.all<{ merge_id: number; duplicate_id: string; surviving_id: string }>('SELECT merge_id, duplicate_id, surviving_id FROM customer_merges ORDER BY merge_id');
   let trend!: TrendWindows;
-  let bytes = 0;
+  let bytes = { bytes: 0, csvBytes: 0 };
   let levels = false;
   await progress.step(`summarising customers as of ${chain.as_of} on ${source.label}`, async () => {
     await timed('trend_windows', () => materialize(store, trendWindowsFromSource, { ...chain, data_start: extent.firstDate }));
@@ -860,7 +877,7 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
           levels ? { share: chain.share, b_share: chain.b_share } : null,
         ),
       )
-    ).bytes;
+    );
     await timed('base', () => materialize(store, customerBaseFromSource[money], chain));
   });
   const onlyReturns = (await timed('return_only', () =>
@@ -875,7 +892,8 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
       shards: source.targets.length,
       ...(Object.keys(source.mapped).length > 0 ? { map: source.mapped } : {}),
       transactions_used: extent.lines,
-      bytes_from_source: bytes,
+      bytes_from_source: bytes.bytes,
+      csv_bytes_from_source: bytes.csvBytes,
       loads: [],
       // The merges the run applied on the cluster (customer_merges), as a local run records them.
       merges: merges.map((m) => m.merge_id),

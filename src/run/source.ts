@@ -42,6 +42,7 @@ import {
   type SourceMerge,
   type SourceReading,
 } from '../models/relations/clickhouse-summary.js';
+import { MONEY_TYPES } from '../models/relations/money.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { SOURCE_SUMS_TABLE } from '../models/relations/customer-base.js';
 import { SOURCE_COHORT_ACTIVITY_TABLE } from '../models/relations/cohorts.js';
@@ -156,6 +157,8 @@ export function resolveSource(flag: string, config: CrmConfig = {}, env: NodeJS.
       ...connection,
       timeoutMs: (entry.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
       retries: entry.retries ?? DEFAULT_RETRIES,
+      // The per-customer rows cross the network both ways: gzipped (about a third of the CSV).
+      compress: true,
     });
     return { client, table: `${parsed.database}.${parsed.table}`, label: parsed.label };
   };
@@ -287,7 +290,7 @@ export interface SourceLevels {
  * as CSV into a temp file and read by DuckDB in bulk; with `levels`, the 80/20 levels too, ranked
  * on the main table (one global ranking: through the Distributed table) → temp.run_pareto_levels,
  * the table the local run would build (revenue-levels.ts). The merges are applied on the cluster.
- * Returns the bytes that came back.
+ * Returns the bytes that came back over the network (gzipped) and as CSV.
  */
 export async function loadSourceSums(
   store: Store,
@@ -297,7 +300,9 @@ export async function loadSourceSums(
   moneyType: string,
   merges: readonly SourceMerge[],
   levels: SourceLevels | null,
-): Promise<{ bytes: number }> {
+): Promise<{ bytes: number; csvBytes: number }> {
+  // Narrow money (money.ts): the cohort activity carries amounts as exact Int64 units.
+  const narrow = moneyType === MONEY_TYPES.narrow;
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-source-'));
   try {
     const params: Record<string, ChValue> = {
@@ -310,12 +315,12 @@ export async function loadSourceSums(
     const activityFiles = source.targets.map((_, i) => path.join(dir, `activity-${i}.csv`));
     const levelsFile = path.join(dir, 'levels.csv');
     const download = (target: SourceTarget, sql: string, values: Record<string, ChValue>, file: string) => clientFor(target, sql).download(sql, values, file);
-    await Promise.all([
+    const wire = await Promise.all([
       ...source.targets.flatMap((t, i) => {
         const reading = readingOf(source, t, hasCost, merges);
         return [
           download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
-          download(t, clickhouseCohortActivity(reading), { as_of: params.as_of }, activityFiles[i]),
+          download(t, clickhouseCohortActivity(reading, narrow), { as_of: params.as_of }, activityFiles[i]),
         ];
       }),
       ...(levels
@@ -344,8 +349,8 @@ export async function loadSourceSums(
         ...(merges.length > 0 ? ['With merges, a duplicate and its surviving id must be on the same shard; or leave out `shards`.'] : []),
       ]);
     }
-    const bytes = [...sumsFiles, ...activityFiles, ...(levels ? [levelsFile] : [])].reduce((n, f) => n + statSync(f).size, 0);
-    return { bytes };
+    const csvBytes = [...sumsFiles, ...activityFiles, ...(levels ? [levelsFile] : [])].reduce((n, f) => n + statSync(f).size, 0);
+    return { bytes: wire.reduce((n, b) => n + b, 0), csvBytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -387,9 +392,9 @@ const CLUSTER_METRICS_COLUMNS = {
  * (created if missing), so the cluster can join the scores to its own data. Inside the run's
  * write transaction, before the runs row: if the cluster refuses, the local run is not recorded
  * either. A partition left by an attempt that failed after this step is replaced. Returns the
- * bytes sent.
+ * bytes sent (gzipped) and the CSV's size.
  */
-export async function writeBackMetrics(store: Store, source: RunSource, runId: number): Promise<number> {
+export async function writeBackMetrics(store: Store, source: RunSource, runId: number): Promise<{ sent: number; csv: number }> {
   const database = source.main.table.split('.')[0];
   const table = `${database}.${CLUSTER_METRICS_TABLE}`;
   const columns = Object.keys(CLUSTER_METRICS_COLUMNS);

@@ -19,11 +19,12 @@
  */
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { inputError, messageOf, queryError, usageError } from '../util/errors.js';
 
 export interface ClickHouseConnection {
@@ -38,6 +39,12 @@ export interface ClickHouseConnection {
   retries?: number;
   /** ClickHouse settings sent with every request (URL parameters), e.g. insert_distributed_sync. */
   settings?: Record<string, string | number>;
+  /**
+   * gzip on the wire for the bulk transfers (`download`, `insert`): HTTP compression, which
+   * 18.16 has (responses: enable_http_compression, a setting a readonly=1 user may not change —
+   * such a user cannot write crm_customer_metrics either; request bodies: Content-Encoding: gzip).
+   */
+  compress?: boolean;
 }
 
 /** Where a config entry (crm.config.json `sources.NAME`) says the connection's secrets are. */
@@ -210,17 +217,22 @@ export class ClickHouseClient {
 
   /**
    * A SELECT's rows streamed into `file` as CSVWithNames (strings quoted, NULL as \N), for DuckDB
-   * to read in bulk: no row passes through JS. A read: retried like `rows`.
+   * to read in bulk: no row passes through JS. A read: retried like `rows`. With `compress`, the
+   * rows travel gzipped and are unpacked on the way into the file. Returns the bytes that crossed
+   * the network (the gzip stream's, when compressed; the file's otherwise).
    */
-  async download(sql: string, params: Record<string, ChValue>, file: string): Promise<void> {
+  async download(sql: string, params: Record<string, ChValue>, file: string): Promise<number> {
     const query = `${bindValues(sql, params).trimEnd()}\nFORMAT CSVWithNames`;
-    await this.retried(async () => {
-      const response = await this.send(query);
+    return this.retried(async () => {
+      const response = await this.send(query, undefined, this.connection.compress ?? false);
+      const wire = byteCounter();
       try {
-        await pipeline(response, createWriteStream(file));
+        if (response.headers['content-encoding'] === 'gzip') await pipeline(response, wire.stream, createGunzip(), createWriteStream(file));
+        else await pipeline(response, wire.stream, createWriteStream(file));
       } catch (err) {
         throw inputError(`reading from ClickHouse at ${this.connection.url} failed: ${messageOf(err)}`);
       }
+      return wire.bytes();
     });
   }
 
@@ -260,23 +272,38 @@ export class ClickHouseClient {
    * Bulk insert: `body` (CSV with \N for NULL, or TabSeparated, as `format` says) streamed as
    * the request body of `INSERT INTO table (columns) FORMAT …` — the rows never pass through JS
    * values. `table` and `columns` are identifiers the caller controls, quoted with backticks.
+   * With `compress`, the body travels gzipped (Content-Encoding: gzip). Returns the bytes sent.
    */
-  async insert(table: string, columns: readonly string[], format: 'CSV' | 'TabSeparated', body: string | Readable): Promise<void> {
+  async insert(table: string, columns: readonly string[], format: 'CSV' | 'TabSeparated', body: string | Readable): Promise<number> {
     const sql = `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(', ')}) FORMAT ${format}`;
-    await this.request(sql, body);
+    const wire = byteCounter();
+    if (this.connection.compress) {
+      const source = typeof body === 'string' ? Readable.from([Buffer.from(body)]) : body;
+      const gzip = createGzip({ level: 1 });
+      source.on('error', (err) => gzip.destroy(err));
+      gzip.on('error', (err) => wire.stream.destroy(err));
+      await this.request(sql, source.pipe(gzip).pipe(wire.stream), true);
+    } else if (typeof body === 'string') {
+      await this.request(sql, body);
+      return Buffer.byteLength(body);
+    } else {
+      body.on('error', (err) => wire.stream.destroy(err));
+      await this.request(sql, body.pipe(wire.stream));
+    }
+    return wire.bytes();
   }
 
-  /** Bulk insert of a CSV file (as DuckDB writes it with `COPY … (FORMAT csv, NULLSTR '\N')`). */
-  async insertCsvFile(table: string, columns: readonly string[], file: string): Promise<void> {
-    await this.insert(table, columns, 'CSV', createReadStream(file));
+  /** Bulk insert of a CSV file (as DuckDB writes it with `COPY … (FORMAT csv, NULLSTR '\N')`); the bytes sent. */
+  async insertCsvFile(table: string, columns: readonly string[], file: string): Promise<number> {
+    return this.insert(table, columns, 'CSV', createReadStream(file));
   }
 
   /**
    * One HTTP request: with no `body`, the SQL is the POST body; with a body (insert data), the
    * SQL goes in the `query` URL parameter and the data streams as the body.
    */
-  private async request(sql: string, body?: string | Readable): Promise<string> {
-    const response = await this.send(sql, body);
+  private async request(sql: string, body?: string | Readable, gzipped = false): Promise<string> {
+    const response = await this.send(sql, body, gzipped);
     try {
       return await readText(response);
     } catch (err) {
@@ -289,14 +316,20 @@ export class ClickHouseClient {
    * Each request opens its own connection (no keep-alive agent): ClickHouse closes idle
    * connections after keep_alive_timeout (3 s by default), and a request written to such a
    * socket fails — harmless for a read (retried), but a write must never be in doubt.
+   * `gzip`: a body (insert data) is gzipped; without a body, the response is asked for gzipped.
    */
-  private send(sql: string, body?: string | Readable): Promise<IncomingMessage> {
+  private send(sql: string, body?: string | Readable, gzip = false): Promise<IncomingMessage> {
     const { url, database, user, password, timeoutMs = 300_000, settings = {} } = this.connection;
     const target = new URL(url);
     if (database) target.searchParams.set('database', database);
     for (const [name, value] of Object.entries(settings)) target.searchParams.set(name, String(value));
     if (body !== undefined) target.searchParams.set('query', sql);
     const headers: Record<string, string> = {};
+    if (gzip && body !== undefined) headers['content-encoding'] = 'gzip';
+    if (gzip && body === undefined) {
+      target.searchParams.set('enable_http_compression', '1');
+      headers['accept-encoding'] = 'gzip';
+    }
     if (user !== undefined || password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${user ?? 'default'}:${password ?? ''}`).toString('base64')}`;
     }
@@ -322,10 +355,23 @@ export class ClickHouseClient {
   }
 }
 
-/** A response body as text (UTF-8). */
+/** A pass-through stream that counts the bytes through it. */
+function byteCounter(): { stream: Transform; bytes: () => number } {
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  return { stream, bytes: () => bytes };
+}
+
+/** A response body as text (UTF-8), unpacked if it came gzipped. */
 async function readText(response: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
+  const body = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
+  for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -349,16 +395,16 @@ export interface DuckDbRunner {
  * Bulk copy from DuckDB into a ClickHouse table: DuckDB writes `select`'s rows as CSV (NULL as
  * \N) into a temp file, which streams to the server as one INSERT — set-based on both sides, no
  * row passes through JS. `select`'s columns must be in `columns`' order, booleans as 0/1.
- * Returns the bytes sent.
+ * Returns the bytes sent (gzipped, if the client compresses) and the CSV's own size.
  */
-export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<number> {
+export async function copyFromDuckDb(duck: DuckDbRunner, select: string, ch: ClickHouseClient, table: string, columns: readonly string[]): Promise<{ sent: number; csv: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-clickhouse-copy-'));
   const file = path.join(dir, 'rows.csv');
   try {
     await duck.run(`COPY (${select}) TO '${file.replace(/'/g, "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N')`);
-    await ch.insertCsvFile(table, columns, file);
-    // The bytes sent (crm run --source records what crosses the network).
-    return statSync(file).size;
+    // crm run --source records what crosses the network.
+    const sent = await ch.insertCsvFile(table, columns, file);
+    return { sent, csv: statSync(file).size };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -157,6 +157,12 @@ describe.each([
     const [run] = sql<{ input: string }>(sourceDb, 'SELECT input FROM runs');
     const input = JSON.parse(run.input);
     expect(input.source).toBe(`clickhouse://127.0.0.1:${port}/default.lines`);
+    // Both ways gzipped on the wire: fewer bytes than the same rows as CSV.
+    for (const way of ['from', 'to']) {
+      expect(input[`bytes_${way}_source`]).toBeGreaterThan(0);
+      expect(input[`bytes_${way}_source`]).toBeLessThan(input[`csv_bytes_${way}_source`] / 2);
+    }
+    expect(result.source).toMatchObject({ bytes_from_source: input.bytes_from_source, csv_bytes_to_source: input.csv_bytes_to_source });
     expect(input.transactions_used).toBe(sql<{ n: number }>(localDb, `SELECT count(*) AS n FROM transactions WHERE order_date <= DATE '${AS_OF}'`)[0].n);
     expect(result.customers).toBeGreaterThan(250);
     const [written] = await ch.rows('SELECT count() AS n, uniqExact(customer_id) AS ids FROM default.crm_customer_metrics WHERE run_id = 1');
@@ -324,15 +330,32 @@ describe('crm run --source refuses a source it cannot use', () => {
     expect(sql(db, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
   });
 
-  it('--holdout-end with --source: exit 2 (the holdout lines stay on the cluster)', () => {
-    const r = run(db, ['run', '--source', source('lines'), '--as-of', '2025-06-30', '--holdout-end', AS_OF]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--holdout-end with --source/);
+  it('--holdout-end, --model bgbb, --covariates channel with --source: exit 2 naming the source where the lines stay, nothing written', () => {
+    const cases: [string[], RegExp][] = [
+      [['--as-of', '2025-06-30', '--holdout-end', AS_OF], /--holdout-end with --source: .*line by line, and those lines stay on clickhouse:\/\/127\.0\.0\.1:\d+\/default\.lines/],
+      [['--model', 'bgbb', '--time-unit', 'month'], /--model bgbb with --source: .*those lines stay on clickhouse:\/\/127\.0\.0\.1:\d+\/default\.lines/],
+      [['--covariates', 'channel'], /--covariates channel with --source: .*those lines stay on clickhouse:\/\/127\.0\.0\.1:\d+\/default\.lines/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = run(db, ['run', '--source', source('lines'), ...flags]);
+      expect([r.code, r.stderr], flags.join(' ')).toEqual([2, expect.stringMatching(message)]);
+    }
+    // Refused before a store is opened: no run recorded (the store exists if an earlier test made it).
+    expect(fs.existsSync(db) ? sql(db, 'SELECT count(*) AS n FROM runs') : [{ n: 0 }]).toEqual([{ n: 0 }]);
   });
+});
 
-  it('--covariates channel with --source: exit 2 (the first purchase channel is on the lines, which stay on the cluster)', () => {
-    const r = run(db, ['run', '--source', source('lines'), '--covariates', 'channel']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--covariates channel with --source/);
+describe('crm run --source on a store with contracts', () => {
+  it('runs on the source\'s transactions and says the contracts are left out (exit 0, naming the source)', () => {
+    const db = path.join(tempDir('crm-source-contracts-'), 'contracts.duckdb');
+    expect(run(db, ['ingest', 'contracts', path.resolve('data/sample/contracts.csv')]).code).toBe(0);
+    const r = run(db, ['run', '--source', `clickhouse://127.0.0.1:${port}/default.lines`, '--as-of', AS_OF, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: the store's [\d,]+ contract periods are not in this run: a run from clickhouse:\/\/127\.0\.0\.1:\d+\/default\.lines scores that source's transactions only/);
+    const result = JSON.parse(r.stdout);
+    expect(result.contracts).toBeNull();
+    expect(sql(db, 'SELECT count(*) AS n FROM customer_metrics WHERE contracts_in_force IS NOT NULL')).toEqual([{ n: 0 }]);
+    // The customers are the source's: those of the local run on the same lines.
+    expect(sql(db, 'SELECT count(*) AS n FROM customer_metrics')).toEqual(sql(localDb, 'SELECT count(*) AS n FROM customer_metrics'));
   });
 });

@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { bindValues, chDate, chDecimal, ClickHouseClient, connectionFrom, quoteString } from '../../src/store/clickhouse.js';
 import { CrmError, ExitCode } from '../../src/util/errors.js';
 import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
@@ -113,6 +116,29 @@ describe('reading rows, inserting, errors', () => {
     ]);
     expect(await ch.rows('SELECT sum(amount) AS total FROM lines')).toEqual([{ total: '100000000000001.4998' }]);
     expect(await ch.jsonRows('SELECT id FROM lines WHERE id = {id:String}', { id: 'b' })).toEqual([{ id: 'b' }]);
+  });
+
+  it('compress: bulk inserts and downloads travel gzipped (fewer bytes on the wire), the same rows; a refused query is still exit 6', async () => {
+    const zipped = new ClickHouseClient({ url: server.url, compress: true });
+    await ch.run('CREATE TABLE zipped (id String, note Nullable(String), amount Decimal(18, 4)) ENGINE = MergeTree ORDER BY id');
+    const rows = Array.from({ length: 2000 }, (_, i) => `C${String(i).padStart(7, '0')},${i % 3 === 0 ? '\\N' : `"note ""${i % 7}"", here"`},${i}.${String(i % 10000).padStart(4, '0')}\n`).join('');
+    const sent = await zipped.insert('zipped', ['id', 'note', 'amount'], 'CSV', rows);
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(Buffer.byteLength(rows) / 3);
+    const dir = mkdtempSync(path.join(tmpdir(), 'crm-ch-gzip-'));
+    try {
+      const [plainFile, zippedFile] = [path.join(dir, 'plain.csv'), path.join(dir, 'zipped.csv')];
+      const select = 'SELECT id, note, amount FROM zipped WHERE amount >= {min:Decimal(18, 4)} ORDER BY id';
+      const plainBytes = await ch.download(select, { min: chDecimal('0') }, plainFile);
+      const wireBytes = await zipped.download(select, { min: chDecimal('0') }, zippedFile);
+      expect(readFileSync(zippedFile, 'utf8')).toBe(readFileSync(plainFile, 'utf8'));
+      expect(plainBytes).toBe(statSync(plainFile).size);
+      expect(readFileSync(plainFile, 'utf8').split('\n').length).toBe(2002);
+      expect(wireBytes).toBeLessThan(plainBytes / 3);
+      expect(await exitCodeOf(zipped.download('SELECT nope FROM zipped', {}, zippedFile))).toBe(ExitCode.query);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a SQL error is a query error (exit 6) with the server message; an unreachable server an input error (exit 3, as issue #13 says) naming the URL', async () => {

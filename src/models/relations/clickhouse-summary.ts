@@ -139,30 +139,38 @@ ORDER BY customer_id`;
 }
 
 /**
- * Purchase days on ClickHouse (the DuckDB chain's orders.ts + purchase-days.ts): one row per
- * customer, day and kind, with the orders, money, lines and margin of that day. `hasCost`: the
- * source has a cost column (else margin is NULL, as for lines without a cost). The inner level of
- * the run's source queries (`clickhouseCustomerSums`, `clickhouseCohortActivity`).
+ * Orders on ClickHouse (the DuckDB chain's orders.ts): lines sharing an order id are one order,
+ * dated by its first line; lines without an order id form one order per customer and day. Returns
+ * are orders of their own. A merged duplicate's lines are its surviving id's (merged-history.ts).
+ * Columns crm_customer, crm_return, crm_day, crm_amount, crm_lines, crm_margin (NULL without a
+ * cost column or `withMargin`: margin is amount − cost over the lines that carry a cost, NULL when
+ * none does).
  */
-function clickhousePurchaseDays(reading: SourceReading, withMargin: boolean): string {
+function clickhouseOrders(reading: SourceReading, withMargin: boolean): string {
   const [amount, cost, date, orderId] = [column(reading, 'amount'), column(reading, 'cost'), column(reading, 'order_date'), column(reading, 'order_id')];
-  // Margin: amount − cost over the lines that carry a cost; NULL when none does (orders.ts).
   const lineMargin = withMargin && reading.hasCost
     ? `if(countIf(isNotNull(${cost})) = 0, NULL, sumIf(${amount} - assumeNotNull(${cost}), isNotNull(${cost})))`
     : 'CAST(NULL AS Nullable(Decimal(38, 4)))';
   return `
-    SELECT crm_customer AS customer_id, crm_day AS day_date, crm_return AS is_return,
-           count() AS day_orders, sum(crm_amount) AS day_amount, sum(crm_lines) AS day_lines,
-           sum(crm_margin) AS day_margin
-    FROM (
-      -- Orders: lines sharing an order id are one order, dated by its first line; lines without
-      -- an order id form one order per customer and day. Returns are orders of their own. A
-      -- merged duplicate's lines are its surviving id's (merged-history.ts).
       SELECT ${lineOwner(reading)} AS crm_customer, ${column(reading, 'is_return')} AS crm_return, min(${date}) AS crm_day,
              sum(${amount}) AS crm_amount, count() AS crm_lines, ${lineMargin} AS crm_margin
       FROM ${quoteIdentifier(reading.table)}
       WHERE ${date} <= {as_of:Date}
-      GROUP BY crm_customer, ${orderId}, if(isNull(${orderId}), ${date}, toDate(0)), crm_return
+      GROUP BY crm_customer, ${orderId}, if(isNull(${orderId}), ${date}, toDate(0)), crm_return`;
+}
+
+/**
+ * Purchase days on ClickHouse (the DuckDB chain's orders.ts + purchase-days.ts): one row per
+ * customer, day and kind, with the orders, money, lines and margin of that day. `withMargin`
+ * and a cost column: the day's margin (else NULL, as for lines without a cost). The inner level
+ * of `clickhouseCustomerSums`.
+ */
+function clickhousePurchaseDays(reading: SourceReading, withMargin: boolean): string {
+  return `
+    SELECT crm_customer AS customer_id, crm_day AS day_date, crm_return AS is_return,
+           count() AS day_orders, sum(crm_amount) AS day_amount, sum(crm_lines) AS day_lines,
+           sum(crm_margin) AS day_margin
+    FROM (${clickhouseOrders(reading, withMargin)}
     )
     GROUP BY crm_customer, crm_day, crm_return`;
 }
@@ -239,37 +247,42 @@ export const CLICKHOUSE_COHORT_ACTIVITY_COLUMNS = {
 /**
  * The cohort triangle's activity (cohorts.ts `activity`) computed where the lines live: per
  * acquisition month and months since, the customers with a purchase that month and their net
- * revenue. Each customer's months are collected in arrays and unfolded with ARRAY JOIN next to
- * the customer's cohort month (18.16 has no window functions, and one pass needs no join).
+ * revenue. One grouping of the orders per customer (18.16 has no window functions, and one pass
+ * needs no join): each customer's orders are collected in arrays — month, kind, amount — next to
+ * the customer's cohort month (the month of the first purchase), and unfolded with ARRAY JOIN. A
+ * customer is active in a month once: `arrayEnumerateUniq` over (month, kind) marks each month's
+ * first purchase order; every order's amount (returns too) is that month's net revenue. Before,
+ * the orders went through purchase days and customer-months first (two more groupings; the
+ * same rows, test/models/relations/clickhouse-summary.test.ts).
+ *
+ * `narrow`: the run's money is narrow (absolute total < 10^14, money.ts), so an order's amount
+ * travels in the arrays as exact Int64 units of 0.0001; else as text (18.16 crashes collecting
+ * Decimal128 values with groupArray; the text is exact and is cast back after ARRAY JOIN).
  * Customers split by shard: the rows of several shards add up (the run sums them).
  */
-export function clickhouseCohortActivity(reading: SourceReading): string {
+export function clickhouseCohortActivity(reading: SourceReading, narrow: boolean): string {
+  const [collect, revenue] = narrow
+    ? ['toInt64(crm_amount * 10000)', 'toDecimal128(sum(order_amount), 4) / 10000']
+    : ['toString(crm_amount)', 'sum(CAST(order_amount AS Decimal(38, 4)))'];
   return `
-SELECT cohort_month, months_since, toInt64(sum(month_purchased)) AS active_customers, sum(month_revenue) AS revenue
+SELECT cohort_month, months_since, toInt64(sum(order_kind = 0 AND order_seen = 1)) AS active_customers, ${revenue} AS revenue
 FROM (
-  SELECT cohort_month, toInt64(dateDiff('month', cohort_month, month_start)) AS months_since, month_purchased,
-         CAST(month_revenue_text AS Decimal(38, 4)) AS month_revenue
+  SELECT cohort_month, toInt64(dateDiff('month', cohort_month, order_month)) AS months_since, order_kind, order_seen, order_amount
   FROM (
-    SELECT customer_id,
-           minIf(month, purchased = 1) AS cohort_month,
-           max(purchased) AS any_purchase,
-           groupArray(month) AS months,
-           groupArray(purchased) AS flags,
-           -- As text: 18.16 crashes (segfault) collecting Decimal128 values with groupArray; the
-           -- text is exact and is cast back after ARRAY JOIN.
-           groupArray(toString(revenue)) AS revenues
-    FROM (
-      -- Each customer's months: whether they bought, what they spent net.
-      SELECT customer_id, toStartOfMonth(day_date) AS month, max(is_return = 0) AS purchased, sum(day_amount) AS revenue
-      FROM (${clickhousePurchaseDays(reading, false)}
-      )
-      GROUP BY customer_id, month
+    SELECT crm_customer,
+           toStartOfMonth(minIf(crm_day, crm_return = 0)) AS cohort_month,
+           countIf(crm_return = 0) AS purchase_orders,
+           groupArray(toStartOfMonth(crm_day)) AS months,
+           groupArray(crm_return) AS kinds,
+           groupArray(${collect}) AS amounts,
+           arrayEnumerateUniq(months, kinds) AS seen
+    FROM (${clickhouseOrders(reading, false)}
     )
-    GROUP BY customer_id
+    GROUP BY crm_customer
     -- Customers with only returns are in no cohort.
-    HAVING any_purchase = 1
+    HAVING purchase_orders > 0
   )
-  ARRAY JOIN months AS month_start, flags AS month_purchased, revenues AS month_revenue_text
+  ARRAY JOIN months AS order_month, kinds AS order_kind, amounts AS order_amount, seen AS order_seen
 )
 -- Months before the first purchase (returns only) are outside the triangle.
 WHERE months_since >= 0

@@ -3,12 +3,15 @@
  * same rows as the DuckDB chain (orders → purchase days → customer base) on the same lines:
  * loaded into an in-memory DuckDB, copied in bulk to a throwaway ClickHouse 18.16 server
  * (test/helpers/clickhouse-server.ts), summed on both, compared — money as exact decimal text.
- * Also through a Distributed table over two shards split by customer.
+ * Also through a Distributed table over two shards split by customer. The cohort activity a
+ * source run brings back (`clickhouseCohortActivity`, both money widths) equals the local
+ * cohort triangle's (cohorts.ts) cell by cell.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { inlined } from '../../../src/models/relation.js';
-import { CLICKHOUSE_SUMMARY_COLUMNS, clickhouseCustomerSummary } from '../../../src/models/relations/clickhouse-summary.js';
+import { CLICKHOUSE_SUMMARY_COLUMNS, clickhouseCohortActivity, clickhouseCustomerSummary } from '../../../src/models/relations/clickhouse-summary.js';
+import { cohorts } from '../../../src/models/relations/cohorts.js';
 import { customerBase } from '../../../src/models/relations/customer-base.js';
 import { orders } from '../../../src/models/relations/orders.js';
 import { purchaseDays } from '../../../src/models/relations/purchase-days.js';
@@ -144,6 +147,79 @@ describe('the ClickHouse customer summary equals the DuckDB chain', () => {
         expect(await clickhouseSummary('transactions_all')).toEqual(local);
       }),
       { numRuns: 25 },
+    );
+  });
+});
+
+const IDENTITY = Object.fromEntries(['customer_id', 'order_id', 'order_date', 'amount', 'is_return', 'cost'].map((f) => [f, f])) as Parameters<typeof clickhouseCohortActivity>[0]['columns'];
+
+/** The local triangle's cells with activity (cohorts.ts over the chain's run_base and run_purchase_days; duckSummary built them). */
+async function duckActivity(): Promise<Record<string, unknown>[]> {
+  await db.materialize(cohorts, { as_of: AS_OF });
+  return db.rows(`SELECT CAST(cohort_month AS VARCHAR) AS cohort_month, months_since, CAST(active_customers AS INTEGER) AS active_customers, revenue
+                  FROM run_cohorts WHERE active_customers > 0 OR revenue <> 0 ORDER BY cohort_month, months_since`);
+}
+
+/** The ClickHouse activity's cells, money as the DOUBLE the run makes of it (cohortsFromSource), zero cells left out as the triangle shows them. */
+async function clickhouseActivity(table: string, narrow: boolean): Promise<Record<string, unknown>[]> {
+  const reading = { table, columns: IDENTITY, hasCost: false, merges: [] };
+  const rows = await ch.rows(`${clickhouseCohortActivity(reading, narrow)}\nORDER BY cohort_month, months_since`, { as_of: chDate(AS_OF) });
+  return rows
+    .map((r) => ({ cohort_month: r.cohort_month, months_since: Number(r.months_since), active_customers: Number(r.active_customers), revenue: Number(r.revenue) }))
+    .filter((r) => r.active_customers > 0 || r.revenue !== 0);
+}
+
+describe('the ClickHouse cohort activity equals the local cohort triangle', () => {
+  it('on hand-made lines: an order over a month end, two orders in a month, a return before the first purchase and in a month without one', async () => {
+    await load([
+      ['A', 'O1', '2024-01-31', '100'],
+      ['A', 'O1', '2024-02-01', '50.1234'],
+      ['A', 'O2', '2024-01-05', '30'],
+      ['A', 'R1', '2024-03-05', '-20'],
+      ['A', 'O3', '2024-04-01', '80'],
+      ['A', 'O4', '2024-04-20', '10'],
+      ['B', 'R2', '2024-01-02', '-5'],
+      ['B', null, '2024-02-01', '40'],
+      ['B', null, '2024-02-01', '20'],
+      ['C', 'R9', '2024-05-01', '-15'],
+      ['D', 'D1', '2023-06-01', '99999999999999.9999'],
+      ['D', 'D2', '2024-08-01', '-0.0001'],
+    ]);
+    await duckSummary();
+    const local = await duckActivity();
+    // A: cohort 2024-01 (O1 is dated by its first line), active in months 0 and 3 (once, with two orders); month 2 is a return only.
+    expect((await clickhouseActivity('transactions', true)).filter((r) => r.cohort_month === '2024-01-01')).toEqual([
+      { cohort_month: '2024-01-01', months_since: 0, active_customers: 1, revenue: 180.1234 },
+      { cohort_month: '2024-01-01', months_since: 2, active_customers: 0, revenue: -20 },
+      { cohort_month: '2024-01-01', months_since: 3, active_customers: 1, revenue: 90 },
+    ]);
+    for (const narrow of [true, false]) {
+      expect(await clickhouseActivity('transactions', narrow)).toEqual(local);
+      expect(await clickhouseActivity('transactions_all', narrow)).toEqual(local);
+    }
+  });
+
+  it('on any lines (property), both money widths, one table or two shards', async () => {
+    const customer = fc.constantFrom('A', 'B', "o'brien", 'c,d', '中文');
+    const order = fc.option(fc.constantFrom('1', '2', '3'), { nil: null });
+    const day = fc.integer({ min: 0, max: 800 }).map((d) => new Date(Date.UTC(2023, 0, 1) + d * 86_400_000).toISOString().slice(0, 10));
+    const amount = fc.bigInt({ min: -(10n ** 12n), max: 10n ** 13n }).map((units) => {
+      const sign = units < 0n ? '-' : '';
+      const digits = (units < 0n ? -units : units).toString().padStart(5, '0');
+      return `${sign}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+    });
+    const lines = fc.array(fc.tuple(customer, order, day, amount), { minLength: 1, maxLength: 25 });
+    await fc.assert(
+      fc.asyncProperty(lines, async (generated) => {
+        await load(generated);
+        await duckSummary();
+        const local = await duckActivity();
+        for (const narrow of [true, false]) {
+          expect(await clickhouseActivity('transactions', narrow)).toEqual(local);
+          expect(await clickhouseActivity('transactions_all', narrow)).toEqual(local);
+        }
+      }),
+      { numRuns: 20 },
     );
   });
 });
