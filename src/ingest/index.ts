@@ -17,6 +17,7 @@ import { detectFormat, readHead, type FileFormat } from './detect.js';
 import { TABLE_OF, type DatasetKind } from './fields.js';
 import { hashFile, type FileDigest } from './file-scan.js';
 import { numberStage, writeStage, type Numbering } from './load.js';
+import { TRANSACTION_TABLES } from '../store/transactions.js';
 import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
 import { checkIngestOptions } from './options.js';
 import { findOverlap, OVERLAP_REFUSAL_SHARE, overlapKeyOf, storedRows, type OverlapKey, type OverlapSource } from './overlap.js';
@@ -447,7 +448,10 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
   p.report.load_id = loadId;
   if (p.report.replaced_loads.length) {
     const ids = p.report.replaced_loads.join(', ');
-    await store.run(`DELETE FROM ${ident(TABLE_OF[kind])} WHERE load_id IN (${ids})`);
+    // Transactions: the lines are under the view, in one of its tables (src/store/transactions.ts).
+    for (const table of kind === 'transactions' ? TRANSACTION_TABLES : [TABLE_OF[kind]]) {
+      await store.run(`DELETE FROM ${ident(table)} WHERE load_id IN (${ids})`);
+    }
     await store.run(`DELETE FROM rejects WHERE load_id IN (${ids})`);
     await store.run(`UPDATE loads SET status = 'replaced', replaced_by = ${loadId} WHERE load_id IN (${ids})`);
   }
@@ -463,6 +467,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
         numbering: t.numbering,
         alreadyLoaded: p.report.overlap?.decision === 'skipped' ? t.overlapTable : null,
         mapping: t.report.mapping,
+        unmapped: t.report.unmapped,
       },
       `${t.stage}_w`,
     );
