@@ -9,7 +9,13 @@ import { countLines, scanCsvRecords } from './file-scan.js';
 import type { DatasetKind } from './fields.js';
 import type { SourceTable } from './sources.js';
 import { writeMerges } from '../merges/load.js';
-import { NARROW_COLUMNS, NARROW_TABLE, transactionTableFor, WIDE_TABLE } from '../store/transactions.js';
+import { NARROW_COLUMNS, NARROW_TABLE, transactionTableFor, WIDE_ONLY_COLUMNS, WIDE_TABLE } from '../store/transactions.js';
+
+/** The staged rows with their position (`ord`) and, for a narrow stage, the columns left out as NULL. */
+export function stageRows(stage: string, narrow: boolean): string {
+  const nulls = narrow ? Object.entries(WIDE_ONLY_COLUMNS).map(([c, type]) => `, CAST(NULL AS ${type}) AS ${c}`).join('') : '';
+  return `(SELECT rowid AS ord, *${nulls} FROM temp.${ident(stage)})`;
+}
 
 /** How staged rows get their `source_row`: a SQL relation over the stage with that column. */
 export interface Numbering {
@@ -37,8 +43,9 @@ export async function numberStage(
   staged: number,
   tag: string,
   physicalLines: number | null,
+  narrow = false,
 ): Promise<Numbering> {
-  const stageRel = `(SELECT rowid AS ord, * FROM temp.${ident(stage)})`;
+  const stageRel = stageRows(stage, narrow);
   const n = source.numbering;
   if (n.kind === 'column') return { relation: `(SELECT *, src_row AS source_row FROM ${stageRel})`, malformedTable: null, malformed: 0, exact: true };
   if (n.kind === 'ordinal') return { relation: `(SELECT *, ord + 1 AS source_row FROM ${stageRel})`, malformedTable: null, malformed: 0, exact: true };

@@ -16,6 +16,17 @@ export const TRANSACTION_TABLES = [NARROW_TABLE, WIDE_TABLE] as const;
 export const NARROW_COLUMNS = ['customer_id', 'order_id', 'order_date', 'order_ts', 'amount', 'is_return'] as const;
 /** The fields a load must leave unmapped to go to transactions_narrow (the view shows NULL for them). */
 export const WIDE_ONLY_FIELDS = ['quantity', 'unit_price', 'cost', 'product', 'category', 'channel', 'region'] as const;
+/** The columns of transactions_wide that transactions_narrow has not (besides source_sheet), with their types. */
+export const WIDE_ONLY_COLUMNS: Readonly<Record<string, string>> = {
+  quantity: 'DECIMAL(18,4)',
+  unit_price: 'DECIMAL(18,4)',
+  cost: 'DECIMAL(18,4)',
+  product: 'VARCHAR',
+  category: 'VARCHAR',
+  channel: 'VARCHAR',
+  region: 'VARCHAR',
+  attributes: 'JSON',
+};
 
 /**
  * The table a load of transactions goes to: narrow when nothing it could store is missing
