@@ -11,6 +11,8 @@
  *   types and values;
  * - version 7 (contracts, before customers with contracts had rows): migration 8 lets the
  *   purchase columns be NULL and appends the contract columns, keeping every column and value.
+ * - before version 28 (transactions a table): migration 28 makes it a view over
+ *   transactions_wide (the table of before) and transactions_narrow, same columns, types, values.
  */
 import fs from 'node:fs';
 import path from 'node:path';
