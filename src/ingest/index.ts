@@ -16,12 +16,13 @@ import type { Progress } from '../util/progress.js';
 import { detectFormat, readHead, type FileFormat } from './detect.js';
 import { TABLE_OF, type DatasetKind } from './fields.js';
 import { hashFile, type FileDigest } from './file-scan.js';
-import { numberStage, writeStage, type Numbering } from './load.js';
+import { numberStage, stageRows, writeStage, type Numbering } from './load.js';
+import { TRANSACTION_TABLES } from '../store/transactions.js';
 import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
 import { checkIngestOptions } from './options.js';
 import { findOverlap, OVERLAP_REFUSAL_SHARE, overlapKeyOf, storedRows, type OverlapKey, type OverlapSource } from './overlap.js';
 import { openSource, readFailure, type OpenedSource, type SourceTable } from './sources.js';
-import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, type Conventions, type StageCounts } from './stage.js';
+import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, isNarrowStage, type Conventions, type StageCounts } from './stage.js';
 import { parseDecimalSeparatorFlag } from './values.js';
 
 export interface IngestOptions {
@@ -110,6 +111,8 @@ interface PreparedTable {
   counts: StageCounts;
   numbering: Numbering;
   report: TableReport;
+  /** A stage of a load for transactions_narrow, without the columns that table has not (stage.ts: isNarrowStage). */
+  narrow: boolean;
   /** Temp table of this table's rows that overlap earlier loads (`ord`, the earlier row), or null. */
   overlapTable: string | null;
 }
@@ -300,7 +303,8 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     // Physical lines, as counted by a pass that read every byte already (hashing, or a .gz's check).
     const n = source.numbering;
     const physicalLines = n.kind !== 'csv' ? null : (n.lines ?? (n.file === absPath && !n.gzip ? digest.lines : null));
-    const numbering = await numberStage(store, source, stage, counts.staged, `${tag}_${i + 1}`, physicalLines);
+    const narrow = isNarrowStage({ kind: opts.kind, mapping: mapped.mapping, unmapped: mapped.unmapped, source });
+    const numbering = await numberStage(store, source, stage, counts.staged, `${tag}_${i + 1}`, physicalLines, narrow);
     timings.number += Math.round(performance.now() - tn);
     if (numbering.note) report.notes.push(`${source.label}: ${numbering.note}`);
     const byReason = { ...counts.byReason };
@@ -317,7 +321,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       rows_rejected: rejected,
       rejected_by_reason: byReason,
     };
-    prep.tables.push({ source, stage, counts, numbering, report: tableReport, overlapTable: null });
+    prep.tables.push({ source, stage, counts, numbering, report: tableReport, narrow, overlapTable: null });
     report.tables.push(tableReport);
   }
   const overlapKey = overlapKeyOf(opts.kind);
@@ -365,7 +369,7 @@ async function checkOverlap(store: Store, prep: PreparedFile, opts: IngestOption
     const against = [...(anyEarlier ? earlierFiles : []), ...earlierSheets];
     if (!against.length) continue;
     const table = `${t.stage}_overlap`;
-    const found = await findOverlap(store, { newRows: `(SELECT rowid AS ord, * FROM temp.${ident(t.stage)})`, earlier: against.join('\nUNION ALL\n'), table, valid: validRows, key });
+    const found = await findOverlap(store, { newRows: stageRows(t.stage, t.narrow), earlier: against.join('\nUNION ALL\n'), table, valid: validRows, key });
     t.overlapTable = table;
     rows += found.rows;
     for (const s of found.bySource) {
@@ -447,7 +451,10 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
   p.report.load_id = loadId;
   if (p.report.replaced_loads.length) {
     const ids = p.report.replaced_loads.join(', ');
-    await store.run(`DELETE FROM ${ident(TABLE_OF[kind])} WHERE load_id IN (${ids})`);
+    // Transactions: the lines are under the view, in one of its tables (src/store/transactions.ts).
+    for (const table of kind === 'transactions' ? TRANSACTION_TABLES : [TABLE_OF[kind]]) {
+      await store.run(`DELETE FROM ${ident(table)} WHERE load_id IN (${ids})`);
+    }
     await store.run(`DELETE FROM rejects WHERE load_id IN (${ids})`);
     await store.run(`UPDATE loads SET status = 'replaced', replaced_by = ${loadId} WHERE load_id IN (${ids})`);
   }
@@ -463,6 +470,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
         numbering: t.numbering,
         alreadyLoaded: p.report.overlap?.decision === 'skipped' ? t.overlapTable : null,
         mapping: t.report.mapping,
+        unmapped: t.report.unmapped,
       },
       `${t.stage}_w`,
     );

@@ -9,6 +9,13 @@ import { countLines, scanCsvRecords } from './file-scan.js';
 import type { DatasetKind } from './fields.js';
 import type { SourceTable } from './sources.js';
 import { writeMerges } from '../merges/load.js';
+import { NARROW_COLUMNS, NARROW_TABLE, transactionTableFor, WIDE_ONLY_COLUMNS, WIDE_TABLE } from '../store/transactions.js';
+
+/** The staged rows with their position (`ord`) and, for a narrow stage, the columns left out as NULL. */
+export function stageRows(stage: string, narrow: boolean): string {
+  const nulls = narrow ? Object.entries(WIDE_ONLY_COLUMNS).map(([c, type]) => `, CAST(NULL AS ${type}) AS ${c}`).join('') : '';
+  return `(SELECT rowid AS ord, *${nulls} FROM temp.${ident(stage)})`;
+}
 
 /** How staged rows get their `source_row`: a SQL relation over the stage with that column. */
 export interface Numbering {
@@ -36,8 +43,9 @@ export async function numberStage(
   staged: number,
   tag: string,
   physicalLines: number | null,
+  narrow = false,
 ): Promise<Numbering> {
-  const stageRel = `(SELECT rowid AS ord, * FROM temp.${ident(stage)})`;
+  const stageRel = stageRows(stage, narrow);
   const n = source.numbering;
   if (n.kind === 'column') return { relation: `(SELECT *, src_row AS source_row FROM ${stageRel})`, malformedTable: null, malformed: 0, exact: true };
   if (n.kind === 'ordinal') return { relation: `(SELECT *, ord + 1 AS source_row FROM ${stageRel})`, malformedTable: null, malformed: 0, exact: true };
@@ -119,6 +127,8 @@ export interface LoadTarget {
   numbering: Numbering;
   /** The file's column of each mapped field (merges: rejects name the id column at fault). */
   mapping?: Record<string, string | undefined>;
+  /** The source columns kept in `attributes` (transactions: with the mapping, they choose the table, src/store/transactions.ts). */
+  unmapped?: string[];
   /** Transactions or contracts with --skip-overlap: a temp table of the rows (`ord`) loaded before from other files, with the earlier row each repeats. */
   alreadyLoaded?: string | null;
 }
@@ -143,11 +153,16 @@ const FILE_OWNER_VALUES = 'account_owner, team, owner_email';
 const OWNER_COLUMNS = 'customer_id, account_owner, team, owner_email, attributes';
 const CONTRACT_COLUMNS = 'customer_id, contract_id, period_start, period_end, amount, plan, channel, region, status, cancel_date, attributes';
 
-/** The rows a kind appends (customers replace ids instead): its table and columns. */
-const APPENDED: Partial<Record<DatasetKind, { table: string; columns: string }>> = {
-  transactions: { table: 'transactions', columns: TRANSACTION_COLUMNS },
-  contracts: { table: 'contracts', columns: CONTRACT_COLUMNS },
-};
+/**
+ * The rows a kind appends (customers replace ids instead): its table and columns. Transactions
+ * go to transactions_narrow or transactions_wide (migration 28), under the `transactions` view.
+ */
+function appendedTo(t: LoadTarget): { table: string; columns: string } | null {
+  if (t.kind === 'contracts') return { table: 'contracts', columns: CONTRACT_COLUMNS };
+  if (t.kind !== 'transactions') return null;
+  const table = transactionTableFor(t.mapping ?? {}, t.unmapped ?? [], t.sheet);
+  return table === WIDE_TABLE ? { table, columns: TRANSACTION_COLUMNS } : { table, columns: NARROW_COLUMNS.join(', ') };
+}
 
 /** Copy one numbered stage into the store. Call inside a transaction. */
 export async function writeStage(store: Store, t: LoadTarget, tag: string): Promise<WriteCounts> {
@@ -160,12 +175,14 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
 
   let skipped = 0;
   let rejectedWhileLoading: Record<string, number> | undefined;
-  const appended = APPENDED[t.kind];
+  const appended = appendedTo(t);
   if (appended) {
     const notLoadedBefore = t.alreadyLoaded ? `ANTI JOIN temp.${ident(t.alreadyLoaded)} USING (ord)` : '';
+    // transactions_narrow has no source_sheet: only loads without a sheet go there.
+    const wide = appended.table !== NARROW_TABLE;
     loaded = await store.run(
-      `INSERT INTO ${appended.table} (load_id, source_file, source_sheet, source_row, ${appended.columns})
-       SELECT ${meta}, source_row, ${appended.columns} FROM ${rel} ${notLoadedBefore} WHERE reason IS NULL`,
+      `INSERT INTO ${appended.table} (load_id, source_file, ${wide ? 'source_sheet, ' : ''}source_row, ${appended.columns})
+       SELECT ${wide ? meta : `${t.loadId}, ${literal(t.sourceFile)}`}, source_row, ${appended.columns} FROM ${rel} ${notLoadedBefore} WHERE reason IS NULL`,
     );
     if (t.alreadyLoaded) {
       // The row's content is that of the earlier row named in the detail (worded by overlap.ts).

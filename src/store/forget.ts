@@ -31,6 +31,7 @@ import { LIST, VARCHAR, listValue } from './duckdb.js';
 import { Store, ident, literal } from './db.js';
 import { recordAudit } from './audit.js';
 import { retryWhileLocked } from './lock.js';
+import { TRANSACTION_TABLES } from './transactions.js';
 import { CrmError, inputError, messageOf, storeError, usageError } from '../util/errors.js';
 
 export interface ForgetOptions {
@@ -160,7 +161,11 @@ export async function forget(storePath: string, ids: string[], opts: ForgetOptio
         );
         if (rules.changed) {
           const n = Number((await scratch.value<number>(`SELECT count(*) FROM ${SRC}.main.${ident(table)} WHERE ${rules.changed}`)) ?? 0);
-          if (n > 0) changed.push({ table, rows_changed: n });
+          // The tables under the transactions view are reported as `transactions`, as before migration 28.
+          const name = (TRANSACTION_TABLES as readonly string[]).includes(table) ? 'transactions' : table;
+          const entry = changed.find((c) => c.table === name);
+          if (entry) entry.rows_changed += n;
+          else if (n > 0) changed.push({ table: name, rows_changed: n });
         }
       }
       await checkReconciles(scratch, tables);
@@ -345,7 +350,7 @@ async function checkReconciles(store: Store, tables: string[]): Promise<void> {
     ]);
     if (Number(a) !== Number(b)) throw new Error(`the copy of ${t} has ${b} rows, the store ${a}`);
   }
-  const sums = ['transactions', 'contracts'].filter((t) => tables.includes(t));
+  const sums = [...TRANSACTION_TABLES, 'contracts'].filter((t) => tables.includes(t));
   for (const t of sums) {
     const a = await store.value<string>(`SELECT CAST(sum(amount) AS VARCHAR) FROM ${SRC}.main.${t}`);
     const b = await store.value<string>(`SELECT CAST(sum(amount) AS VARCHAR) FROM ${FRESH}.main.${t}`);

@@ -339,6 +339,35 @@ describe('re-ingest, replace and append', () => {
     expect(sql(db, 'SELECT count(*) AS n FROM transactions')).toEqual([{ n: 7 }]);
   });
 
+  it('stores a four-column load in transactions_narrow and a wider one in transactions_wide; --replace moves a load between them; the view reads the same either way', () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'crm.duckdb');
+    const f = path.join(dir, 'tx.csv');
+    fs.writeFileSync(f, 'order_id,customer_id,order_date,amount\nO1,A,2024-01-01,10.50\nC2,B,2024-01-02,3\n');
+    fs.writeFileSync(path.join(dir, 'wide.csv'), 'customer_id,order_date,amount,product,note\nC,2024-01-03,3,P1,hello\n');
+    ingestJson(db, ['transactions', 'tx.csv', 'wide.csv'], dir);
+    const where = `SELECT (SELECT list(DISTINCT load_id ORDER BY load_id) FROM transactions_narrow) AS narrow,
+                          (SELECT list(DISTINCT load_id ORDER BY load_id) FROM transactions_wide) AS wide`;
+    expect(sql(db, where)).toEqual([{ narrow: [1], wide: [2] }]);
+    const all = `SELECT load_id, source_sheet, source_row, customer_id, order_id, order_date, CAST(order_ts AS VARCHAR) AS order_ts, quantity, amount,
+                        product, is_return, CAST(attributes AS VARCHAR) AS attributes
+                 FROM transactions ORDER BY load_id, source_row`;
+    expect(sql(db, all)).toEqual([
+      { load_id: 1, source_sheet: null, source_row: 2, customer_id: 'A', order_id: 'O1', order_date: '2024-01-01', order_ts: '2024-01-01 00:00:00', quantity: null, amount: 10.5, product: null, is_return: false, attributes: null },
+      { load_id: 1, source_sheet: null, source_row: 3, customer_id: 'B', order_id: 'C2', order_date: '2024-01-02', order_ts: '2024-01-02 00:00:00', quantity: null, amount: -3, product: null, is_return: true, attributes: null },
+      { load_id: 2, source_sheet: null, source_row: 2, customer_id: 'C', order_id: null, order_date: '2024-01-03', order_ts: '2024-01-03 00:00:00', quantity: null, amount: 3, product: 'P1', is_return: false, attributes: '{"note":"hello"}' },
+    ]);
+    // The same file with a quantity column: its load goes to transactions_wide, load 1 leaves transactions_narrow.
+    fs.writeFileSync(f, 'order_id,customer_id,order_date,amount,quantity\nO1,A,2024-01-01,10.50,2\n');
+    ingestJson(db, ['transactions', 'tx.csv', '--replace'], dir);
+    expect(sql(db, where)).toEqual([{ narrow: null, wide: [2, 3] }]);
+    expect(sql(db, 'SELECT load_id, customer_id, quantity, amount FROM transactions ORDER BY load_id')).toEqual([
+      { load_id: 2, customer_id: 'C', quantity: null, amount: 3 },
+      { load_id: 3, customer_id: 'A', quantity: 2, amount: 10.5 },
+    ]);
+    expectStoreReconciles(db);
+  });
+
   it('loads nothing when one file of several fails', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'good.csv'), 'customer_id,order_date,amount\nA,2024-01-01,1\n');

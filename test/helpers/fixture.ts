@@ -122,5 +122,5 @@ function transactionsSql(): string {
       );
     }
   });
-  return `INSERT INTO transactions (load_id, source_file, source_row, customer_id, order_id, order_date, amount, is_return) VALUES\n${rows.join(',\n')}`;
+  return `INSERT INTO transactions_narrow (load_id, source_file, source_row, customer_id, order_id, order_date, amount, is_return) VALUES\n${rows.join(',\n')}`;
 }

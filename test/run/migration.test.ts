@@ -11,6 +11,8 @@
  *   types and values;
  * - version 7 (contracts, before customers with contracts had rows): migration 8 lets the
  *   purchase columns be NULL and appends the contract columns, keeping every column and value.
+ * - before version 28 (transactions a table): migration 28 makes it a view over
+ *   transactions_wide (the table of before) and transactions_narrow, same columns, types, values.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -528,6 +530,44 @@ describe('migration 13: contract_metrics a view', () => {
       expect(await everything('contract_metrics')).toEqual(before.rows);
       expect(await everything('contract_latest')).toEqual(before.latest);
       expect(await store.value('SELECT count(*) FROM contract_metrics_stored')).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('migration 28: transactions a view over transactions_narrow and transactions_wide', () => {
+  it('a version-24 store keeps every transaction (every column, type and value) under the view; new narrow rows read as NULL in the columns narrow leaves out', async () => {
+    const store = await Store.open(':memory:', { create: true, migrate: false });
+    try {
+      await store.applyMigrations(MIGRATIONS.filter((m) => m.version < 28));
+      await store.run(`INSERT INTO transactions VALUES
+        (1, 'book.xlsx', 'Sheet 1', 2, 'A', 'O1', DATE '2024-01-10', TIMESTAMP '2024-01-10 09:30:00', 2, 5.5, 11, 4, 'P1', 'toys', 'web', 'north', false, '{"note":"x"}'),
+        (1, 'book.xlsx', 'Sheet 1', 3, 'A', 'C2', DATE '2024-02-12', TIMESTAMP '2024-02-12 00:00:00', -1, 5.5, -5.5, NULL, 'P1', NULL, NULL, NULL, true, NULL),
+        (2, 'plain.csv', NULL, 2, 'B', NULL, DATE '2024-03-01', TIMESTAMP '2024-03-01 00:00:00', NULL, NULL, 40.25, NULL, NULL, NULL, NULL, NULL, false, NULL)`);
+      const columnsOf = (relation: string) =>
+        store.all(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${relation}' ORDER BY ordinal_position`);
+      const everything = () => store.all('SELECT * FROM transactions ORDER BY load_id, source_row');
+      const before = { columns: await columnsOf('transactions'), rows: await everything() };
+      expect(before.columns).toHaveLength(18);
+
+      await store.applyMigrations(MIGRATIONS.filter((m) => m.version >= 28));
+      expect(await store.value("SELECT table_type FROM information_schema.tables WHERE table_name = 'transactions'")).toBe('VIEW');
+      expect(await columnsOf('transactions')).toEqual(before.columns);
+      expect(await everything()).toEqual(before.rows);
+      expect(await store.value('SELECT count(*) FROM transactions_wide')).toBe(3);
+
+      // A load with only the core columns, as ingest writes it: the view fills the rest with NULL, typed as before.
+      await store.run(`INSERT INTO transactions_narrow VALUES (3, 'four.csv', 2, 'C', 'O9', DATE '2024-04-01', TIMESTAMP '2024-04-01 00:00:00', 12.5, false)`);
+      expect(await store.all('SELECT * FROM transactions WHERE load_id = 3')).toEqual([
+        {
+          load_id: 3, source_file: 'four.csv', source_sheet: null, source_row: 2, customer_id: 'C', order_id: 'O9', order_date: '2024-04-01',
+          order_ts: '2024-04-01 00:00:00', quantity: null, unit_price: null, amount: 12.5, cost: null, product: null, category: null,
+          channel: null, region: null, is_return: false, attributes: null,
+        },
+      ]);
+      expect(await columnsOf('transactions')).toEqual(before.columns);
+      expect(await store.value('SELECT CAST(sum(amount) AS VARCHAR) FROM transactions')).toBe('58.2500');
     } finally {
       store.close();
     }

@@ -141,7 +141,7 @@ describe('other contract checks', () => {
     expect(await idle()).toEqual([{ count: 2, examples: ['C2', 'C3'] }, '2 customers have neither transactions nor contracts']);
     for (const [i, id] of ['C2', 'C4'].entries()) {
       await store.run(
-        `INSERT INTO transactions (load_id, source_file, source_row, customer_id, order_id, amount, order_date, is_return)
+        `INSERT INTO transactions_narrow (load_id, source_file, source_row, customer_id, order_id, amount, order_date, is_return)
          VALUES (8, 't.csv', $1, $2, 'O' || $1, 10, DATE '2024-05-01', false)`,
         [i + 2, id],
       );

@@ -25,7 +25,7 @@ INSERT INTO customers (customer_id, name, email, phone, region, attributes, load
   ('c-1', '张伟', 'zw@mail.example.cn', '+86 138 0000 1111', 'East', '{"plate":"沪A12345"}', 1, 'customers.csv', 2),
   ('c-2', 'Other Person', 'other@example.com', NULL, 'West', '{"referred_by":"c-1"}', 1, 'customers.csv', 3),
   ('forgotten-4', NULL, NULL, NULL, 'East', NULL, 1, 'customers.csv', 4);
-INSERT INTO transactions (load_id, source_file, source_row, customer_id, order_id, order_date, amount, is_return, attributes) VALUES
+INSERT INTO transactions_wide (load_id, source_file, source_row, customer_id, order_id, order_date, amount, is_return, attributes) VALUES
   (2, 't.csv', 2, 'c-1', 'o-9', DATE '2025-01-02', 10.50, false, '{"note":"ring twice"}'),
   (2, 't.csv', 3, 'c-2', 'o-9', DATE '2025-01-03', 20.00, false, NULL),
   (2, 't.csv', 4, 'c-1', 'o-10', DATE '2025-02-01', 5.25, false, NULL),

@@ -37,7 +37,7 @@ afterEach(() => store.close());
 async function storeLines(loadId: number, file: string, lines: Line[], sheet: string | null = null): Promise<void> {
   for (const [i, l] of lines.entries()) {
     await store.run(
-      `INSERT INTO transactions (load_id, source_file, source_sheet, source_row, customer_id, order_id, order_ts, product, quantity, amount, order_date, is_return)
+      `INSERT INTO transactions_wide (load_id, source_file, source_sheet, source_row, customer_id, order_id, order_ts, product, quantity, amount, order_date, is_return)
        VALUES (${loadId}, '${file}', ${value(sheet)}, ${i + 2}, ${tuple(l)}, DATE '${l.ts.slice(0, 10)}', false)`,
     );
   }

@@ -321,7 +321,7 @@ describe('customer metrics', () => {
   it('backtest: predictions per history against holdout purchase days, by bucket; AUC of each score', async () => {
     await store.run(`CREATE OR REPLACE TEMP TABLE run_holdout_predictions AS
       SELECT CAST(bgnbd_x AS DOUBLE) AS x, CAST(t_x_days AS DOUBLE) AS t_x_days, CAST(T_days AS DOUBLE) AS T_days, bgnbd_x * 0.5 AS predicted FROM temp.run_base`);
-    await store.run(`INSERT INTO transactions (load_id, source_file, source_row, customer_id, order_date, amount, is_return) VALUES
+    await store.run(`INSERT INTO transactions_narrow (load_id, source_file, source_row, customer_id, order_date, amount, is_return) VALUES
       (1, 'f', 1, 'O', DATE '2024-04-02', 5, false), (1, 'f', 2, 'O', DATE '2024-04-03', 5, false), (1, 'f', 3, 'N', DATE '2024-05-02', 5, true)`);
     const params = { as_of: AS_OF, holdout_end: '2024-06-30', run_id: 2 };
     const buckets = await rowsOf(store, BACKTEST_BUCKETS, params);
