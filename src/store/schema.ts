@@ -1172,6 +1172,96 @@ CREATE TABLE bgbb_histories (
 );
 `,
   },
+  {
+    version: 25,
+    description: 'metrics_customers: churn_risk stored only where it is not 1 − p_alive, clv_low/clv_high as clv_log_halfwidth; customer_metrics derives them (same columns and values)',
+    // Issue #9 §2: the INSERT of the run's customer rows is most of write_metrics, and each
+    // DOUBLE of high entropy costs ~0.15 CPU-s of it at 2.5M customers (measured: the run's rows
+    // copied into a table without any DOUBLE column took 42% of the CPU). Three of them are
+    // functions of the row: churn_risk is 1 − p_alive for every model run (predictions.ts), and
+    // clv_low/high are clv · exp(∓ z · sd). The run now stores churn_risk NULL where it equals
+    // 1 − p_alive, and one column, clv_log_halfwidth = z · sd of ln CLV, for the two bounds
+    // (−(z·sd) = (−z)·sd exactly, so the view's bounds are the doubles the run computed). The view
+    // coalesces, so the rows of earlier runs, which hold the values, are read as they are: no
+    // row is rewritten. No join: the view reads metrics_customers alone (migration 18's lesson).
+    // The view is migration 23's with the stored CTE in front.
+    sql: `
+ALTER TABLE metrics_customers ADD COLUMN clv_log_halfwidth DOUBLE;  -- z × sd of ln CLV: clv_low/high = clv · exp(∓ it) (NULL: no intervals, or a run before migration 25, whose clv_low/high are stored)
+
+CREATE OR REPLACE VIEW customer_metrics AS
+WITH stored AS (
+  -- What the run no longer writes (NULL in metrics_customers), from the row itself; rows that
+  -- hold the values (every run before this migration, the recency fallback's churn_risk) keep them.
+  SELECT * REPLACE (
+           coalesce(churn_risk, 1 - p_alive) AS churn_risk,
+           coalesce(clv_low, clv * exp(-clv_log_halfwidth)) AS clv_low,
+           coalesce(clv_high, clv * exp(clv_log_halfwidth)) AS clv_high)
+  FROM metrics_customers
+),
+derived AS (
+  SELECT *,
+         CAST(as_of - last_purchase AS INTEGER) AS recency_days,
+         CAST(as_of - first_purchase AS INTEGER) AS tenure_days,
+         CAST(CASE WHEN revenue_previous > 0 THEN revenue_current / revenue_previous - 1 END AS DOUBLE) AS revenue_trend,
+         -- The customer's usual gap between purchase days.
+         CAST(CASE WHEN purchase_days > 1 THEN CAST(round(CAST(last_purchase - first_purchase AS INTEGER) / (purchase_days - 1)) AS INTEGER) END AS INTEGER) AS usual_gap_days
+  FROM stored
+),
+coded AS (
+  SELECT *,
+         -- The churn reason: the silence (recency_days) against the customer's usual gap.
+         CAST(CASE
+           WHEN purchase_days IS NULL THEN NULL  -- no purchase (a customer with contracts only): no churn reason
+           WHEN purchase_days = 1 AND recency_days = 0 THEN 'first_purchase_today'
+           WHEN purchase_days = 1 THEN 'bought_once'
+           WHEN recency_days = 0 THEN 'last_purchase_today'
+           WHEN recency_days <= usual_gap_days THEN 'within_usual_gap'
+           ELSE 'overdue'
+         END AS VARCHAR) AS churn_reason_code
+  FROM derived
+)
+SELECT run_id, customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency, purchase_days,
+       monetary, gross_revenue, returns_value, return_lines,
+       CAST(gross_revenue / frequency AS DOUBLE) AS avg_order_value,
+       margin, r_score, f_score, m_score, rfm_segment,
+       CAST(purchase_days - 1 AS INTEGER) AS bgnbd_x,
+       CAST((last_purchase - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_t_x,
+       CAST((as_of - first_purchase) / time_unit_days AS DOUBLE) AS bgnbd_T,
+       p_alive, churn_risk, p_no_purchase, churn_tier,
+       CAST(CASE churn_reason_code
+         WHEN 'first_purchase_today' THEN 'first purchase today'
+         WHEN 'bought_once' THEN 'bought once, ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago'
+         WHEN 'last_purchase_today' THEN 'last purchase today; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         WHEN 'within_usual_gap' THEN 'last purchase ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || ' ago; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+         ELSE 'no purchase in ' || recency_days || CASE WHEN recency_days = 1 THEN ' day' ELSE ' days' END || '; usually buys every ' || usual_gap_days || CASE WHEN usual_gap_days = 1 THEN ' day' ELSE ' days' END
+       END AS VARCHAR) AS churn_reason,
+       churn_method, expected_purchases, expected_order_value, clv, value_tier, value_basis,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       CAST(abc_class = 'A' AS BOOLEAN) AS is_key_account,
+       revenue_current, revenue_previous, revenue_trend, previous_churn_risk,
+       CAST(abc_class = 'A' AND at_risk_codes IS NOT NULL AS BOOLEAN) AS key_account_at_risk,
+       CAST(CASE WHEN at_risk_codes IS NOT NULL THEN concat_ws('; ',
+         CASE WHEN list_contains(at_risk_codes, 'revenue_down') THEN 'revenue down ' || CAST(round(-revenue_trend * 100) AS INTEGER) || '% on the previous period' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_up') THEN 'churn risk up from ' || CAST(round(previous_churn_risk * 100) AS INTEGER) || '% to ' || CAST(round(churn_risk * 100) AS INTEGER) || '%' END,
+         CASE WHEN list_contains(at_risk_codes, 'churn_risk_high') THEN CASE churn_basis
+            WHEN 'p_no_purchase' THEN 'high churn risk (' || CAST(round(p_no_purchase * 100) AS INTEGER) || '% chance of no purchase within the horizon)'
+            ELSE 'high churn risk (' || CAST(round(churn_risk * 100) AS INTEGER) || '%)' END END
+       ) END AS VARCHAR) AS at_risk_reason,
+       CAST(date_trunc('month', first_purchase) AS DATE) AS cohort_month,
+       as_of, time_unit_days, at_risk_codes,
+       CAST(at_risk_codes IS NOT NULL AS BOOLEAN) AS at_risk,
+       churn_reason_code, usual_gap_days,
+       contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
+       contract_residual_value, next_renewal_due,
+       expected_purchases_low, expected_purchases_high, clv_low, clv_high,
+       churn_basis
+FROM coded;
+
+CREATE OR REPLACE VIEW customer_latest AS
+SELECT m.* FROM customer_metrics m
+WHERE m.run_id = (SELECT max(run_id) FROM runs);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,13 +1,13 @@
 /**
  * customer_metrics of one run (run_customer_metrics): every stored column (metrics_customers) but
  * value_tier, whose boundaries depend on these rows (value-tiers.ts adds it on the way into the
- * store), plus tier_value, the value the tiers rank. The run computes it twice, never staged:
- * tier_value alone for the boundaries, then every row as it is inserted (value-tiers.ts:
- * METRICS_CUSTOMERS).
+ * store), plus tier_value, the value the tiers rank, and clv_log_halfwidth (what the store keeps
+ * of clv_low/high). The run computes tier_value alone first, from the narrower TIER_VALUES below
+ * (for the boundaries), then every row as it is inserted (value-tiers.ts: METRICS_CUSTOMERS).
  *
  * Reads the chain's relations: temp.run_base (one row per customer), temp.run_predictions (per
  * purchase history, predictions.ts) and temp.run_pareto_levels (per distinct 80/20 revenue), the
- * previous run's churn risk from metrics_customers (customer_metrics' stored columns), and the
+ * previous run's churn risk from the customer_metrics view (where migration 25 derives it), and the
  * run's contract_metrics rows (customer-contracts.ts, inlined).
  *
  * Rules defined here, once:
@@ -115,8 +115,9 @@ gamma_gamma AS (
          CAST($z AS DOUBLE) AS z, CAST($gg_covariance AS DOUBLE[]) AS c
 ),
 previous AS (
+  -- Through the view: a stored NULL churn_risk is 1 − p_alive there (store/schema.ts migration 25).
   SELECT customer_id, churn_risk AS previous_churn_risk
-  FROM metrics_customers
+  FROM customer_metrics
   WHERE run_id = $previous_run_id
 ),
 scored AS (
@@ -180,6 +181,9 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
        CASE WHEN z IS NOT NULL THEN expected_purchases_high END AS expected_purchases_high,
        clv * exp(-z * clv_log_sd) AS clv_low,
        clv * exp(z * clv_log_sd) AS clv_high,
+       -- What the store keeps of the two (metrics_customers, migration 25): the view computes
+       -- clv · exp(∓ clv_log_halfwidth), the same doubles as clv_low/high (−(z·sd) = (−z)·sd exactly).
+       z * clv_log_sd AS clv_log_halfwidth,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
        -- Built only for the customers with a reason (NULL for the others, most of them).
@@ -199,4 +203,35 @@ FULL OUTER JOIN customer_contracts USING (customer_id)`,
     'gg_p', 'gg_q', 'gg_v', 'z', 'gg_covariance', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
     'revenue_drop', 'churn_risk_rise', 'run_id', 'fitted', 'as_of', 'time_unit_days',
   ],
+};
+
+/**
+ * The value the tiers rank (tier_value) of every customer of CUSTOMER_METRICS, and nothing else:
+ * what the run cuts the value tiers on (models/tiers.ts: valueTierCuts) before it inserts the rows.
+ * CUSTOMER_METRICS's tier_value with only what it needs — run_base ⋈ run_predictions (CLV from
+ * the same expected order value and discounted purchases, the same doubles) and the contract
+ * part, joined the same way (every customer once) — without the RFM scores, the 80/20 levels,
+ * the previous run's rows or the intervals, which the full relation joins and computes for the
+ * other columns (~1 s at 2.5M customers). relations.test.ts checks both give the same values.
+ */
+export const TIER_VALUES: Relation<'gg_p' | 'gg_q' | 'gg_v' | 'fitted' | 'run_id'> = {
+  name: 'temp.run_tier_values',
+  grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
+  sql: `
+WITH customer_contracts AS (${CUSTOMER_CONTRACTS.sql}
+),
+gamma_gamma AS (
+  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v
+),
+valued AS (
+  SELECT b.customer_id, b.monetary,
+         pr.discounted_purchases * (${expectedOrderValueSql('b', 'gg')}) AS clv
+  FROM temp.run_base b
+  JOIN temp.run_predictions pr USING (history_key)
+  CROSS JOIN gamma_gamma gg
+)
+SELECT customer_id, ${tierValueSql('$fitted')} AS tier_value
+FROM valued
+FULL OUTER JOIN customer_contracts USING (customer_id)`,
+  params: ['gg_p', 'gg_q', 'gg_v', 'fitted', 'run_id'],
 };
