@@ -1174,14 +1174,18 @@ CREATE TABLE bgbb_histories (
   },
   {
     version: 25,
-    description: 'metrics_customers: churn_risk stored only where it is not 1 − p_alive, clv_low/clv_high as clv_log_halfwidth; customer_metrics derives them (same columns and values)',
+    description: 'metrics_customers: churn_risk, gross_revenue and net_revenue stored only where they are not 1 − p_alive, monetary + returns_value and monetary; clv_low/clv_high as clv_log_halfwidth; customer_metrics derives them (same columns and values)',
     // Issue #9 §2: the INSERT of the run's customer rows is most of write_metrics, and each
     // DOUBLE of high entropy costs ~0.15 CPU-s of it at 2.5M customers (measured: the run's rows
-    // copied into a table without any DOUBLE column took 42% of the CPU). Three of them are
-    // functions of the row: churn_risk is 1 − p_alive for every model run (predictions.ts), and
-    // clv_low/high are clv · exp(∓ z · sd). The run now stores churn_risk NULL where it equals
-    // 1 − p_alive, and one column, clv_log_halfwidth = z · sd of ln CLV, for the two bounds
-    // (−(z·sd) = (−z)·sd exactly, so the view's bounds are the doubles the run computed). The view
+    // copied into a table without any DOUBLE column took 42% of the CPU). Five of them are, in
+    // most rows, functions of the row: churn_risk is 1 − p_alive for every model run
+    // (predictions.ts), gross_revenue is monetary + returns_value, net_revenue is monetary without
+    // an 80/20 window (--since), and clv_low/high are clv · exp(∓ z · sd). The run stores the first
+    // three NULL where the row's own doubles are equal to the expression (so the view's value is
+    // the same double; the others keep theirs), and one column, clv_log_halfwidth = z · sd of
+    // ln CLV, for the two bounds (−(z·sd) = (−z)·sd exactly, so the view's bounds are the doubles
+    // the run computed). A stored NULL is derived only where the row has the inputs: customers
+    // with contracts only have NULL inputs, and so NULL values, as before. The view
     // coalesces, so the rows of earlier runs, which hold the values, are read as they are: no
     // row is rewritten. No join: the view reads metrics_customers alone (migration 18's lesson).
     // The view is migration 23's with the stored CTE in front.
@@ -1193,7 +1197,9 @@ WITH stored AS (
   -- What the run no longer writes (NULL in metrics_customers), from the row itself; rows that
   -- hold the values (every run before this migration, the recency fallback's churn_risk) keep them.
   SELECT * REPLACE (
+           coalesce(gross_revenue, monetary + returns_value) AS gross_revenue,
            coalesce(churn_risk, 1 - p_alive) AS churn_risk,
+           coalesce(net_revenue, monetary) AS net_revenue,
            coalesce(clv_low, clv * exp(-clv_log_halfwidth)) AS clv_low,
            coalesce(clv_high, clv * exp(clv_log_halfwidth)) AS clv_high)
   FROM metrics_customers

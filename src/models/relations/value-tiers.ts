@@ -4,8 +4,10 @@
  * place of tier_value, the row the run inserts into metrics_customers (customer_metrics' stored
  * columns, store/schema.ts migration 6). Since migration 25 the row leaves out what the
  * customer_metrics view derives from the row itself, each high-entropy DOUBLE column costing
- * ~0.15 CPU-s of the INSERT at 2.5M customers: churn_risk where it is 1 − p_alive (stored NULL),
- * and clv_low/clv_high (not written: NULL), of which the one column clv_log_halfwidth is kept. `METRICS_CUSTOMERS` is the two composed, the run's
+ * ~0.15 CPU-s of the INSERT at 2.5M customers: churn_risk where it is 1 − p_alive, gross_revenue
+ * where it is monetary + returns_value, net_revenue where it is monetary (stored NULL: the
+ * equality is checked on the row's own doubles, so the view's value is the same double), and
+ * clv_low/clv_high (not written: NULL), of which the one column clv_log_halfwidth is kept. `METRICS_CUSTOMERS` is the two composed, the run's
  * INSERT: DuckDB computes and appends the rows in one pass, 1–1.5 s faster on 640k customers than
  * staging them in a temp table first (CTAS 2.6–3.8 s, most of it the temp table's own write).
  *
@@ -26,7 +28,10 @@ export const VALUE_TIERS: Relation<'tier_cuts' | 'tier_names'> = {
   grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
   sql: `
 SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
-       monetary, gross_revenue, returns_value, return_lines, margin,
+       monetary,
+       -- Stored only where it is not monetary + returns_value in doubles (the view derives it there).
+       CASE WHEN gross_revenue IS NOT DISTINCT FROM monetary + returns_value THEN NULL ELSE gross_revenue END AS gross_revenue,
+       returns_value, return_lines, margin,
        r_score, f_score, m_score, rfm_segment,
        p_alive,
        -- Stored only where it is not 1 − p_alive (the view derives it there): the recency
@@ -37,7 +42,9 @@ SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_d
        CASE WHEN tier_value > 0 THEN $tier_names[1 + len(list_filter($tier_cuts, cut -> NOT tier_value >= cut))]
             ELSE $tier_names[len($tier_names)] END AS value_tier,
        value_basis,
-       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
+       -- Stored only where it is not monetary: an 80/20 window (--since) that leaves purchases out.
+       CASE WHEN net_revenue IS NOT DISTINCT FROM monetary THEN NULL ELSE net_revenue END AS net_revenue,
+       revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
        as_of, time_unit_days, at_risk_codes,
        contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,

@@ -320,19 +320,24 @@ describe('customer metrics', () => {
     await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
   });
 
-  it('what the run leaves out of metrics_customers, customer_metrics derives: the same churn_risk, clv_low and clv_high, to the bit', async () => {
+  it('what the run leaves out of metrics_customers, customer_metrics derives: the same churn_risk, gross_revenue, net_revenue, clv_low and clv_high, to the bit', async () => {
     // z and a covariance: intervals with a spend term. The predictions' churn_risk is 1 − p_alive
     // for R (1 − 0.4 = 0.6) and O, not for N (1 − 0.9 ≠ 0.1 in doubles): that one stays stored.
+    // R's gross revenue is not monetary + returns_value (120 + 10.5), O's 80/20 revenue (a window) not its 80.
+    await store.run(`UPDATE temp.run_base SET gross_revenue = 130, returns_value = 10.5 WHERE customer_id = 'R'`);
+    await store.run(`UPDATE temp.run_base SET pareto_revenue = 70 WHERE customer_id = 'O'`);
     const params = { ...metricsParams({ previous_run_id: 1, z: 1.6448536269514722, gg_covariance: [0.02, 0.01, 0.005, 0.01, 0.03, 0.002, 0.005, 0.002, 0.04] }), run_id: 3 };
     await materialize(store, CUSTOMER_METRICS, params);
     await insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, tier_names: ['Top', 'Low'], tier_cuts: [100] });
-    const stored = await store.all<{ customer_id: string; churn_risk: number | null; clv_log_halfwidth: number | null }>(
-      'SELECT customer_id, churn_risk, clv_log_halfwidth FROM metrics_customers WHERE run_id = 3 ORDER BY customer_id');
-    expect(stored.map((r) => [r.customer_id, r.churn_risk])).toEqual([['N', 0.1], ['O', null], ['R', null]]);
+    await store.run(`UPDATE temp.run_base SET gross_revenue = monetary, returns_value = 0, pareto_revenue = monetary`);
+    const stored = await store.all<{ customer_id: string; churn_risk: number | null; gross_revenue: number | null; net_revenue: number | null; clv_log_halfwidth: number | null }>(
+      'SELECT customer_id, churn_risk, gross_revenue, net_revenue, clv_log_halfwidth FROM metrics_customers WHERE run_id = 3 ORDER BY customer_id');
+    expect(stored.map((r) => [r.customer_id, r.churn_risk, r.gross_revenue, r.net_revenue])).toEqual([['N', 0.1, null, null], ['O', null, null, 70], ['R', null, 130, null]]);
     expect(stored.every((r) => r.clv_log_halfwidth !== null && r.clv_log_halfwidth > 0)).toBe(true);
-    const computed = await store.all('SELECT customer_id, churn_risk, clv_low, clv_high FROM temp.run_customer_metrics ORDER BY customer_id');
-    expect(computed.every((r) => r.clv_low !== null && r.clv_high !== null)).toBe(true);
-    expect(await store.all('SELECT customer_id, churn_risk, clv_low, clv_high FROM customer_metrics WHERE run_id = 3 ORDER BY customer_id')).toEqual(computed);
+    const columns = 'customer_id, churn_risk, gross_revenue, net_revenue, clv_low, clv_high';
+    const computed = await store.all(`SELECT ${columns} FROM temp.run_customer_metrics ORDER BY customer_id`);
+    expect(computed.every((r) => r.clv_low !== null && r.clv_high !== null && r.gross_revenue !== null && r.net_revenue !== null)).toBe(true);
+    expect(await store.all(`SELECT ${columns} FROM customer_metrics WHERE run_id = 3 ORDER BY customer_id`)).toEqual(computed);
     // Without intervals (z NULL): no halfwidth, no bounds.
     await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
     const noZ = { ...metricsParams({ previous_run_id: 1 }), run_id: 3 };
