@@ -3,8 +3,7 @@
  *
  * For checking that a change to `crm run` changes no figure it writes: run main's code on one
  * copy of a store and the changed code on another, then compare. Every table a run writes
- * (customer_metrics, the view readers see over metrics_customers — whose stored columns may
- * differ between schema versions, migration 25; cohort_retention,
+ * (metrics_customers, i.e. customer_metrics' stored columns; cohort_retention,
  * segment_migration, run_intervals, run_forecast and the contract tables) is joined row to row on
  * its key: the same rows, and each column equal — DOUBLEs (and DOUBLE lists) to 1e-12 relative,
  * everything else exactly. `runs` is compared field by field, its JSON documents number by number
@@ -30,7 +29,7 @@ const LOOSER: Record<string, number> = {
 
 /** The tables a run writes, with the columns that identify a row. */
 const TABLES: { table: string; keys: string[] }[] = [
-  { table: 'customer_metrics', keys: ['run_id', 'customer_id'] },
+  { table: 'metrics_customers', keys: ['run_id', 'customer_id'] },
   { table: 'cohort_retention', keys: ['run_id', 'cohort_month', 'months_since'] },
   { table: 'segment_migration', keys: ['run_id', 'from_segment', 'to_segment'] },
   { table: 'run_intervals', keys: ['run_id'] },

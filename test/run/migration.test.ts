@@ -10,9 +10,7 @@
  *   values into metrics_customers and makes customer_metrics a view with the same columns,
  *   types and values;
  * - version 7 (contracts, before customers with contracts had rows): migration 8 lets the
- *   purchase columns be NULL and appends the contract columns, keeping every column and value;
- * - version 24 (churn_risk, clv_low and clv_high stored in every row): migration 25 derives them
- *   in the view where the run no longer stores them, and reads the stored ones as they are.
+ *   purchase columns be NULL and appends the contract columns, keeping every column and value.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,9 +39,7 @@ const widenedChurnMethod = <C extends { column_name: string; data_type: string }
 
 /** The contract columns migration 8 appends to metrics_customers and customer_metrics (absent before). */
 const CONTRACT_COLUMNS = ['contracts_in_force', 'contract_premium', 'contract_period_unit', 'annual_premium', 'renewal_probability', 'contract_residual_value', 'next_renewal_due'];
-/** Columns of metrics_customers that customer_metrics does not show: migration 25's clv_log_halfwidth (clv_low/high are derived from it). */
-const STORED_ONLY = ['clv_log_halfwidth'];
-const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c) && !LATER_COLUMNS.includes(c) && !STORED_ONLY.includes(c);
+const beforeContracts = (c: string) => !CONTRACT_COLUMNS.includes(c) && !LATER_COLUMNS.includes(c);
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** A version-1 store with one load of 6 transaction lines (3 customers, one return). */
@@ -347,7 +343,7 @@ describe('a version-7 store with runs', () => {
     const source = await scoredTwice('crm-migration-8-');
     const stored = (await source.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'metrics_customers' ORDER BY ordinal_position",
-    )).map((c) => c.column_name).filter((c) => !STORED_ONLY.includes(c));
+    )).map((c) => c.column_name);
     expect(stored.slice(-CONTRACT_COLUMNS.length - LATER_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS, ...LATER_COLUMNS]);
     const v7Stored = stored.filter(beforeContracts);
 
@@ -362,8 +358,7 @@ describe('a version-7 store with runs', () => {
       await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 7));
       await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
       await old.run('INSERT INTO runs SELECT * EXCLUDE (model, purchase_model, model_choice, covariates) FROM src.runs');
-      // From the view: today's run leaves churn_risk NULL where the view derives it (migration 25).
-      await old.run(`INSERT INTO metrics_customers SELECT ${v7Stored.join(', ')} FROM src.customer_metrics`);
+      await old.run(`INSERT INTO metrics_customers SELECT ${v7Stored.join(', ')} FROM src.metrics_customers`);
       await old.run('DETACH src');
       expect(await old.schemaVersion()).toBe(7);
       before = {
@@ -535,57 +530,6 @@ describe('migration 13: contract_metrics a view', () => {
       expect(await store.value('SELECT count(*) FROM contract_metrics_stored')).toBe(0);
     } finally {
       store.close();
-    }
-  });
-});
-
-describe('a version-24 store with runs', () => {
-  it('migration 25: customer_metrics shows every column, type and value of before; metrics_customers gains clv_log_halfwidth (NULL for these rows)', async () => {
-    // Runs scored by the current code, copied into a store built with migrations 1–24 through the
-    // view (every stored value, as version 24 stored them), with interval bounds that no halfwidth
-    // could give: the view must read the stored ones.
-    const source = await scoredTwice('crm-migration-25-');
-    const db = path.join(source.dir, 'v24.duckdb');
-    const old = await Store.open(db, { create: true, migrate: false });
-    const columnsOf = (s: Store, table: string) =>
-      s.all<{ column_name: string; data_type: string }>(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`);
-    const everything = (s: Store, relation: string) => s.all(`SELECT * FROM ${relation} ORDER BY run_id, customer_id`);
-    let before: { columns: unknown[]; rows: Record<string, unknown>[]; latest: unknown[] };
-    try {
-      await old.applyMigrations(MIGRATIONS.filter((m) => m.version <= 24));
-      const v24Stored = (await columnsOf(old, 'metrics_customers')).map((c) => c.column_name);
-      await old.run(`ATTACH '${source.db}' AS src (READ_ONLY)`);
-      await old.run('INSERT INTO runs SELECT * FROM src.runs');
-      await old.run(`INSERT INTO metrics_customers SELECT ${v24Stored.join(', ')} FROM src.customer_metrics`);
-      await old.run('DETACH src');
-      await old.run(`UPDATE metrics_customers SET clv = 100 + n.i, clv_low = 40 + n.i, clv_high = 300 + n.i, churn_risk = 0.5
-                     FROM (SELECT run_id, customer_id, row_number() OVER (ORDER BY run_id, customer_id) AS i FROM metrics_customers) n
-                     WHERE n.run_id = metrics_customers.run_id AND n.customer_id = metrics_customers.customer_id`);
-      expect(await old.schemaVersion()).toBe(24);
-      before = { columns: await columnsOf(old, 'customer_metrics'), rows: await everything(old, 'customer_metrics'), latest: await everything(old, 'customer_latest') };
-    } finally {
-      old.close();
-    }
-    expect(before.rows).toHaveLength(5);
-    expect(before.rows.map((r) => [r.churn_risk, r.clv_low, r.clv_high])).toEqual([1, 2, 3, 4, 5].map((i) => [0.5, 40 + i, 300 + i]));
-
-    const migrated = await Store.open(db);
-    try {
-      expect(await migrated.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
-      expect(await columnsOf(migrated, 'customer_metrics')).toEqual(before.columns);
-      expect(await everything(migrated, 'customer_metrics')).toEqual(before.rows);
-      expect(await everything(migrated, 'customer_latest')).toEqual(before.latest);
-      expect((await columnsOf(migrated, 'metrics_customers')).slice(-1)).toEqual([{ column_name: 'clv_log_halfwidth', data_type: 'DOUBLE' }]);
-      expect(await migrated.value('SELECT count(*) FROM metrics_customers WHERE clv_log_halfwidth IS NOT NULL')).toBe(0);
-      // A row of today's run: churn_risk NULL (1 − p_alive) and a halfwidth instead of the bounds.
-      await migrated.run(`INSERT INTO metrics_customers (run_id, customer_id, p_alive, churn_risk, clv, clv_log_halfwidth, value_tier, value_basis, as_of, time_unit_days)
-                          VALUES (2, 'K', 0.25, NULL, 80, 0.5, 'Bronze', 'clv', DATE '2024-03-31', 1)`);
-      const k = await migrated.one<{ churn_risk: number; clv_low: number; clv_high: number }>(`SELECT churn_risk, clv_low, clv_high FROM customer_metrics WHERE customer_id = 'K'`);
-      expect(k!.churn_risk).toBe(0.75);
-      expect(k!.clv_low).toBeCloseTo(80 * Math.exp(-0.5), 10);
-      expect(k!.clv_high).toBeCloseTo(80 * Math.exp(0.5), 10);
-    } finally {
-      migrated.close();
     }
   });
 });

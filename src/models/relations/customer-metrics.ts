@@ -1,13 +1,13 @@
 /**
  * customer_metrics of one run (run_customer_metrics): every stored column (metrics_customers) but
  * value_tier, whose boundaries depend on these rows (value-tiers.ts adds it on the way into the
- * store), plus tier_value, the value the tiers rank, and clv_log_halfwidth (what the store keeps
- * of clv_low/high). The run computes tier_value alone first, from the narrower TIER_VALUES below
- * (for the boundaries), then every row as it is inserted (value-tiers.ts: METRICS_CUSTOMERS).
+ * store), plus tier_value, the value the tiers rank. The run computes tier_value alone first, from
+ * the narrower TIER_VALUES below (for the boundaries), then every row as it is inserted
+ * (value-tiers.ts: METRICS_CUSTOMERS).
  *
  * Reads the chain's relations: temp.run_base (one row per customer), temp.run_predictions (per
  * purchase history, predictions.ts) and temp.run_pareto_levels (per distinct 80/20 revenue), the
- * previous run's churn risk from the customer_metrics view (where migration 25 derives it), and the
+ * previous run's churn risk from metrics_customers (customer_metrics' stored columns), and the
  * run's contract_metrics rows (customer-contracts.ts, inlined).
  *
  * Rules defined here, once:
@@ -115,9 +115,8 @@ gamma_gamma AS (
          CAST($z AS DOUBLE) AS z, CAST($gg_covariance AS DOUBLE[]) AS c
 ),
 previous AS (
-  -- Through the view: a stored NULL churn_risk is 1 − p_alive there (store/schema.ts migration 25).
   SELECT customer_id, churn_risk AS previous_churn_risk
-  FROM customer_metrics
+  FROM metrics_customers
   WHERE run_id = $previous_run_id
 ),
 scored AS (
@@ -181,9 +180,6 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
        CASE WHEN z IS NOT NULL THEN expected_purchases_high END AS expected_purchases_high,
        clv * exp(-z * clv_log_sd) AS clv_low,
        clv * exp(z * clv_log_sd) AS clv_high,
-       -- What the store keeps of the two (metrics_customers, migration 25): the view computes
-       -- clv · exp(∓ clv_log_halfwidth), the same doubles as clv_low/high (−(z·sd) = (−z)·sd exactly).
-       z * clv_log_sd AS clv_log_halfwidth,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
        -- Built only for the customers with a reason (NULL for the others, most of them).

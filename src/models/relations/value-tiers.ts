@@ -2,12 +2,7 @@
  * Value tiers (default Platinum / Gold / Silver / Bronze) of the customer metrics, on the way
  * into the store: `VALUE_TIERS` is run_customer_metrics (customer-metrics.ts) with value_tier in
  * place of tier_value, the row the run inserts into metrics_customers (customer_metrics' stored
- * columns, store/schema.ts migration 6). Since migration 25 the row leaves out what the
- * customer_metrics view derives from the row itself, each high-entropy DOUBLE column costing
- * ~0.15 CPU-s of the INSERT at 2.5M customers: churn_risk where it is 1 − p_alive, gross_revenue
- * where it is monetary + returns_value, net_revenue where it is monetary (stored NULL: the
- * equality is checked on the row's own doubles, so the view's value is the same double), and
- * clv_low/clv_high (not written: NULL), of which the one column clv_log_halfwidth is kept. `METRICS_CUSTOMERS` is the two composed, the run's
+ * columns, store/schema.ts migration 6). `METRICS_CUSTOMERS` is the two composed, the run's
  * INSERT: DuckDB computes and appends the rows in one pass, 1–1.5 s faster on 640k customers than
  * staging them in a temp table first (CTAS 2.6–3.8 s, most of it the temp table's own write).
  *
@@ -28,28 +23,19 @@ export const VALUE_TIERS: Relation<'tier_cuts' | 'tier_names'> = {
   grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
   sql: `
 SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_days,
-       monetary,
-       -- Stored only where it is not monetary + returns_value in doubles (the view derives it there).
-       CASE WHEN gross_revenue IS NOT DISTINCT FROM monetary + returns_value THEN NULL ELSE gross_revenue END AS gross_revenue,
-       returns_value, return_lines, margin,
+       monetary, gross_revenue, returns_value, return_lines, margin,
        r_score, f_score, m_score, rfm_segment,
-       p_alive,
-       -- Stored only where it is not 1 − p_alive (the view derives it there): the recency
-       -- fallback's risks that do not survive 1 − (1 − r).
-       CASE WHEN churn_risk IS NOT DISTINCT FROM 1 - p_alive THEN NULL ELSE churn_risk END AS churn_risk,
-       p_no_purchase, churn_tier, churn_method,
+       p_alive, churn_risk, p_no_purchase, churn_tier, churn_method,
        expected_purchases, expected_order_value, clv,
        CASE WHEN tier_value > 0 THEN $tier_names[1 + len(list_filter($tier_cuts, cut -> NOT tier_value >= cut))]
             ELSE $tier_names[len($tier_names)] END AS value_tier,
        value_basis,
-       -- Stored only where it is not monetary: an 80/20 window (--since) that leaves purchases out.
-       CASE WHEN net_revenue IS NOT DISTINCT FROM monetary THEN NULL ELSE net_revenue END AS net_revenue,
-       revenue_rank, revenue_share, cumulative_share, abc_class,
+       net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
        as_of, time_unit_days, at_risk_codes,
        contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
        contract_residual_value, next_renewal_due,
-       expected_purchases_low, expected_purchases_high, clv_log_halfwidth,
+       expected_purchases_low, expected_purchases_high, clv_low, clv_high,
        churn_basis
 FROM run_customer_metrics`,
   params: ['tier_names', 'tier_cuts'],

@@ -310,41 +310,11 @@ describe('customer metrics', () => {
     const expected = await rowsOf(store, VALUE_TIERS, tiers);
     expect(expected).toHaveLength(3);
     await insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, ...tiers });
-    // clv_low/high are not written (migration 25: the view derives them from clv_log_halfwidth).
-    expect(await store.all('SELECT * EXCLUDE (clv_low, clv_high, churn_tier, churn_method, value_basis, abc_class, at_risk_codes), CAST(churn_tier AS VARCHAR) AS churn_tier, CAST(churn_method AS VARCHAR) AS churn_method, CAST(value_basis AS VARCHAR) AS value_basis, CAST(abc_class AS VARCHAR) AS abc_class, CAST(at_risk_codes AS VARCHAR[]) AS at_risk_codes FROM metrics_customers WHERE run_id = 3 ORDER BY customer_id'))
+    expect(await store.all('SELECT * EXCLUDE (churn_tier, churn_method, value_basis, abc_class, at_risk_codes), CAST(churn_tier AS VARCHAR) AS churn_tier, CAST(churn_method AS VARCHAR) AS churn_method, CAST(value_basis AS VARCHAR) AS value_basis, CAST(abc_class AS VARCHAR) AS abc_class, CAST(at_risk_codes AS VARCHAR[]) AS at_risk_codes FROM metrics_customers WHERE run_id = 3 ORDER BY customer_id'))
       .toEqual([...expected].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id))));
-    expect(await store.value('SELECT count(*) FROM metrics_customers WHERE run_id = 3 AND (clv_low IS NOT NULL OR clv_high IS NOT NULL)')).toBe(0);
     // The view words the same rows.
     expect((await store.all('SELECT customer_id, value_tier, at_risk FROM customer_metrics WHERE run_id = 3 ORDER BY customer_id')).map((r) => [r.customer_id, r.value_tier, r.at_risk]))
       .toEqual([['N', 'Low', false], ['O', 'Mid', false], ['R', 'Mid', true]]); // R: 1.5 × its expected order value < 120
-    await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
-  });
-
-  it('what the run leaves out of metrics_customers, customer_metrics derives: the same churn_risk, gross_revenue, net_revenue, clv_low and clv_high, to the bit', async () => {
-    // z and a covariance: intervals with a spend term. The predictions' churn_risk is 1 − p_alive
-    // for R (1 − 0.4 = 0.6) and O, not for N (1 − 0.9 ≠ 0.1 in doubles): that one stays stored.
-    // R's gross revenue is not monetary + returns_value (120 + 10.5), O's 80/20 revenue (a window) not its 80.
-    await store.run(`UPDATE temp.run_base SET gross_revenue = 130, returns_value = 10.5 WHERE customer_id = 'R'`);
-    await store.run(`UPDATE temp.run_base SET pareto_revenue = 70 WHERE customer_id = 'O'`);
-    const params = { ...metricsParams({ previous_run_id: 1, z: 1.6448536269514722, gg_covariance: [0.02, 0.01, 0.005, 0.01, 0.03, 0.002, 0.005, 0.002, 0.04] }), run_id: 3 };
-    await materialize(store, CUSTOMER_METRICS, params);
-    await insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, tier_names: ['Top', 'Low'], tier_cuts: [100] });
-    await store.run(`UPDATE temp.run_base SET gross_revenue = monetary, returns_value = 0, pareto_revenue = monetary`);
-    const stored = await store.all<{ customer_id: string; churn_risk: number | null; gross_revenue: number | null; net_revenue: number | null; clv_log_halfwidth: number | null }>(
-      'SELECT customer_id, churn_risk, gross_revenue, net_revenue, clv_log_halfwidth FROM metrics_customers WHERE run_id = 3 ORDER BY customer_id');
-    expect(stored.map((r) => [r.customer_id, r.churn_risk, r.gross_revenue, r.net_revenue])).toEqual([['N', 0.1, null, null], ['O', null, null, 70], ['R', null, 130, null]]);
-    expect(stored.every((r) => r.clv_log_halfwidth !== null && r.clv_log_halfwidth > 0)).toBe(true);
-    const columns = 'customer_id, churn_risk, gross_revenue, net_revenue, clv_low, clv_high';
-    const computed = await store.all(`SELECT ${columns} FROM temp.run_customer_metrics ORDER BY customer_id`);
-    expect(computed.every((r) => r.clv_low !== null && r.clv_high !== null && r.gross_revenue !== null && r.net_revenue !== null)).toBe(true);
-    expect(await store.all(`SELECT ${columns} FROM customer_metrics WHERE run_id = 3 ORDER BY customer_id`)).toEqual(computed);
-    // Without intervals (z NULL): no halfwidth, no bounds.
-    await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
-    const noZ = { ...metricsParams({ previous_run_id: 1 }), run_id: 3 };
-    await insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...noZ, tier_names: ['Top', 'Low'], tier_cuts: [100] });
-    expect(await store.value('SELECT count(*) FROM customer_metrics WHERE run_id = 3 AND clv_low IS NULL AND clv_high IS NULL AND churn_risk IS NOT NULL')).toBe(3);
-    // A row written before migration 25 (bounds and churn_risk stored, no halfwidth) reads as stored.
-    expect((await store.all("SELECT churn_risk FROM customer_metrics WHERE run_id = 1 AND customer_id = 'R'")).map((r) => r.churn_risk)).toEqual([0.1]);
     await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
   });
 
