@@ -12,7 +12,7 @@
  *   contract residual value (relations/customer-metrics.ts), so they are computed there too.
  */
 import { bindParams, insertInto, type RelationParams } from '../models/relation.js';
-import { CUSTOMER_METRICS, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
+import { TIER_VALUES, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
 import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
 import { valueTierCuts, type ValueTierRule } from '../models/tiers.js';
 import type { Store } from '../store/db.js';
@@ -42,7 +42,7 @@ export function noPurchasesFallback(hasContracts: boolean, asOf: string): [typeo
 
 /**
  * The run's rows of metrics_customers: the value-tier boundaries from the values the tiers rank
- * (only that column of the customer metrics is computed), then every row computed as it is
+ * (relations/customer-metrics.ts TIER_VALUES: that column alone), then every row computed as it is
  * inserted. Inside the write transaction, after the run's contract_metrics are in. Returns the
  * customers written (runs.customers) and the time each part took.
  */
@@ -52,7 +52,7 @@ export async function writeCustomerRows(
   tiers: ValueTierRule[],
   timed: <R>(name: string, fn: () => Promise<R>) => Promise<R>,
 ): Promise<number> {
-  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, `(${CUSTOMER_METRICS.sql})`, 'tier_value', tiers, bindParams(CUSTOMER_METRICS, params)));
+  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, `(${TIER_VALUES.sql})`, 'tier_value', tiers, bindParams(TIER_VALUES, params)));
   return timed('write_metrics', () =>
     insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, tier_names: tiers.map((t) => t.name), tier_cuts: tierCuts }),
   );

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertInto, materialize, parametersOf, rowsOf, type RelationParams } from '../../../src/models/relation.js';
 import { CUSTOMER_CONTRACTS } from '../../../src/models/relations/customer-contracts.js';
-import { CUSTOMER_METRICS, type CustomerMetricsParam } from '../../../src/models/relations/customer-metrics.js';
+import { CUSTOMER_METRICS, TIER_VALUES, type CustomerMetricsParam } from '../../../src/models/relations/customer-metrics.js';
 import { RUN_SUMMARY } from '../../../src/models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../../../src/models/relations/segment-migration.js';
 import { METRICS_CUSTOMERS } from '../../../src/models/relations/value-tiers.js';
@@ -186,6 +186,17 @@ describe('customer metrics with contracts', () => {
       { customer_id: 'E', value_basis: 'net_revenue', tier_value: 0 },
       { customer_id: 'P', value_basis: 'net_revenue', tier_value: 100 },
     ]);
+  });
+
+  it('TIER_VALUES, what the run cuts the tiers on, gives every customer (contract-only ones too) the tier_value of CUSTOMER_METRICS', async () => {
+    for (const over of [{}, { fitted: false, gg_p: null, gg_q: null, gg_v: null }, { run_id: 3 }]) {
+      const params = metricsParams(over);
+      await materialize(store, CUSTOMER_METRICS, params);
+      const full = await store.all('SELECT customer_id, tier_value FROM temp.run_customer_metrics ORDER BY customer_id');
+      expect(full.length).toBeGreaterThan(1);
+      const narrow = await rowsOf(store, TIER_VALUES, params);
+      expect([...narrow].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id)))).toEqual(full);
+    }
   });
 
   it('written and read through customer_metrics: tiers rank the combined value; no churn reason, cohort or key-account status without purchases; summary and segment migration skip them', async () => {

@@ -11,7 +11,7 @@ import { conditionalExpectedValue } from '../../../src/models/gamma-gamma.js';
 import { quadraticForm, spendLogGradient } from '../../../src/models/intervals.js';
 import { insertInto, materialize, parametersOf, rowsOf, type Relation } from '../../../src/models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS } from '../../../src/models/relations/backtest.js';
-import { CUSTOMER_METRICS } from '../../../src/models/relations/customer-metrics.js';
+import { CUSTOMER_METRICS, TIER_VALUES } from '../../../src/models/relations/customer-metrics.js';
 import { HISTORY_VALUES } from '../../../src/models/relations/history-values.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../../../src/models/relations/predictions.js';
 import { RUN_SUMMARY } from '../../../src/models/relations/run-summary.js';
@@ -20,7 +20,7 @@ import { METRICS_CUSTOMERS, VALUE_TIERS } from '../../../src/models/relations/va
 import { DEFAULT_SEGMENT_RULES, segmentCells } from '../../../src/models/rfm.js';
 import { Store } from '../../../src/store/db.js';
 
-const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, HISTORY_VALUES, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
+const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, TIER_VALUES, HISTORY_VALUES, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
 
 let dir: string;
 let store: Store;
@@ -316,6 +316,17 @@ describe('customer metrics', () => {
     expect((await store.all('SELECT customer_id, value_tier, at_risk FROM customer_metrics WHERE run_id = 3 ORDER BY customer_id')).map((r) => [r.customer_id, r.value_tier, r.at_risk]))
       .toEqual([['N', 'Low', false], ['O', 'Mid', false], ['R', 'Mid', true]]); // R: 1.5 × its expected order value < 120
     await store.run('DELETE FROM metrics_customers WHERE run_id = 3');
+  });
+
+  it('TIER_VALUES: the same tier_value as CUSTOMER_METRICS, customer by customer', async () => {
+    for (const over of [{}, { fitted: false, gg_p: null, gg_q: null, gg_v: null }]) {
+      const params = metricsParams(over);
+      await materialize(store, CUSTOMER_METRICS, params);
+      const narrow = await rowsOf(store, TIER_VALUES, params);
+      expect(narrow).toHaveLength(3);
+      expect([...narrow].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id))))
+        .toEqual(await store.all('SELECT customer_id, tier_value FROM temp.run_customer_metrics ORDER BY customer_id'));
+    }
   });
 
   it('backtest: predictions per history against holdout purchase days, by bucket; AUC of each score', async () => {
