@@ -14,7 +14,7 @@
  * like crm's phases (process start to end, DuckDB's closing checkpoint included — see measure.ts):
  * - ingest: `CREATE TABLE raw AS SELECT * FROM read_csv(FILE)`, DuckDB's typed read with its own
  *   type detection. crm reads every value for evidence (decimal marks, dates, ids…) and keeps
- *   rejects: target ≤ 2× this. Read then ingest, `--ingest-repeat` pairs (default 1), the
+ *   rejects: target ≤ 2× this. Read then ingest, `--ingest-repeat` pairs (default 3), the
  *   median of the pairs' ratios.
  * - run: the bare per-customer summary on the ingested store (measure.ts BARE_SUMMARY_SQL:
  *   distinct purchase days, first and last date, net sum per customer, into a table), the least
@@ -57,7 +57,7 @@
  * Options: --data clean|dirty|both (default both), --clean-lines N, --clean-customers N,
  * --clean-file FILE (a clean file already written, e.g. /work/benchdata/clean-9.8M.csv),
  * --customers N and --seed S (the dirty set), --fresh (regenerate the dirty set), --ingest-repeat N
- * (pairs, default 1), --run-repeat N
+ * (pairs, default 3), --run-repeat N
  * (pairs, default 3), --report-repeat N (default 3), --skip-report, --skip-append, --work DIR
  * (where the stores go, default bench/data/work), --scale, --scale-max N, --contracts N (default 1M),
  * --skip-contracts, --data contracts (the contracts part alone), --data lookup (the lookup part

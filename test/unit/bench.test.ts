@@ -39,6 +39,8 @@ describe('the bench options', () => {
   it('default to both data sets, three pairs, three renders', () => {
     expect(parseBenchArgs([])).toEqual(BENCH_DEFAULTS);
     expect(BENCH_DEFAULTS.dataSets).toEqual(['clean', 'dirty']);
+    // Medians of three pairs: one pair's ingest ratio ranged 2.07–3.24× idle (README, Measured).
+    expect(BENCH_DEFAULTS).toMatchObject({ ingestRepeat: 3, runRepeat: 3 });
   });
 
   it('read every flag, with counts like 10M', () => {
