@@ -1,0 +1,62 @@
+/**
+ * The Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts): its input read
+ * before the purchase models are fitted (step 4), so that the fit can run while theirs do (--model
+ * auto); fitted once, and used only when a purchase model is (step 8).
+ */
+import { fitGammaGamma, type GammaGammaFit } from '../../models/gamma-gamma.js';
+import { purchaseDays } from '../../models/relations/purchase-days.js';
+import { readNumericColumns } from '../../store/columnar.js';
+import type { Store } from '../../store/db.js';
+import { BASE_TABLE } from './base.js';
+import type { StepTools } from './tools.js';
+
+/** The Gamma-Gamma's input and its one fit. */
+export interface RepeatSpend {
+  /** Repeat customers' repeat purchases and mean repeat value; null when the run falls back. */
+  data: { x: Float64Array; m: Float64Array } | null;
+  /** Repeat customers left out: mean repeat value not above 0 (runs.gamma_gamma.excluded_non_positive). */
+  excluded: number;
+  /** There is something to fit (two repeat customers or more). */
+  fits: boolean;
+  /**
+   * The fit, made at the first call (later calls return it): within a progress step of its own,
+   * or with `ownStep` false inside another step's line (the model step with --model auto).
+   */
+  fit(ownStep?: boolean): Promise<GammaGammaFit | null>;
+}
+
+/** What the Gamma-Gamma fits, read now (`fallingBack`: the models are not fitted, nothing to read). */
+export async function readSpend(store: Store, fallingBack: boolean, { progress, timed }: StepTools): Promise<RepeatSpend> {
+  const spendData = fallingBack
+    ? null
+    : await timed('read_spend', () =>
+        // Sorted so the fit sums in the same order every run (rows equal in both are interchangeable).
+        readNumericColumns(store, `SELECT bgnbd_x AS x, repeat_mean_value AS m FROM ${BASE_TABLE} WHERE bgnbd_x > 0 AND repeat_mean_value > 0 ORDER BY x, m`),
+      );
+  const excludedSpend = fallingBack ? 0 : ((await store.value<number>(`SELECT count(*) FROM ${BASE_TABLE} WHERE bgnbd_x > 0 AND NOT (repeat_mean_value > 0)`)) ?? 0);
+  const data = spendData ? { x: spendData.x, m: spendData.m } : null;
+  const spendFits = data !== null && data.x.length >= 2;
+  let spendFit: Promise<GammaGammaFit | null> | null = null;
+  const fitSpend = (ownStep = true): Promise<GammaGammaFit | null> => {
+    if (!spendFits) return Promise.resolve(null);
+    const fit = () => timed('gamma_fit', async () => fitGammaGamma({ x: data!.x, m: data!.m }));
+    return (spendFit ??= ownStep ? progress.step(`fitting Gamma-Gamma on ${data!.x.length.toLocaleString('en-US')} repeat customers`, fit) : fit());
+  };
+  return { data, excluded: excludedSpend, fits: spendFits, fit: fitSpend };
+}
+
+/** The Gamma-Gamma fitted (or the fit made during the model step), and whether its CLV is usable. */
+export interface SpendStep {
+  gamma: GammaGammaFit | null;
+  /** Converged with a finite mean: the customer rows and the forecast use its parameters. */
+  usable: boolean;
+}
+
+/** Step 8: the Gamma-Gamma when a purchase model is used (`fitted`); then the purchase days are freed. */
+export async function spendStep(store: Store, spend: RepeatSpend, fitted: boolean): Promise<SpendStep> {
+  const gamma: GammaGammaFit | null = fitted ? await spend.fit() : null;
+  // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
+  await store.run(`DROP TABLE IF EXISTS temp.${purchaseDays.narrow.name}`);
+  const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
+  return { gamma, usable: gammaUsable };
+}
