@@ -22,7 +22,7 @@ export interface BacktestPredictInput {
   histories: Histories;
 }
 
-/** Step 9: each distinct history's expected purchases over the holdout (temp.run_holdout_predictions). */
+/** The `backtest` step: each distinct history's expected purchases over the holdout (temp.run_holdout_predictions). */
 export async function backtestPredictions(store: Store, input: BacktestPredictInput, { timed }: StepTools): Promise<void> {
   const { asOf, holdoutEnd, unitDays, model, covariates } = input;
   const { triples, data } = input.histories;

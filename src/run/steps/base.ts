@@ -1,5 +1,5 @@
 /**
- * Step 1 of `crm run`, the chain up to the customer base (models/relations/): trend windows →
+ * The `base` step of `crm run`, the chain up to the customer base (models/relations/): trend windows →
  * orders (inlined: read once) → purchase days → customer base (temp.run_base), and the customers
  * with only returns counted apart. The seam between where the lines are (the store, or a
  * ClickHouse source: run/source.ts) and the models; everything after it is the same run.
@@ -24,7 +24,7 @@ export const BASE_TABLE = 'temp.run_base';
 /** How many ids of return-only customers the run summary lists. */
 const RETURN_ONLY_EXAMPLES = 5;
 
-/** The chain's parameters (step 1), bound by name in every relation that reads them. */
+/** The chain's parameters, bound by name in every relation that reads them. */
 export interface ChainParams {
   as_of: string;
   since: string | null;
@@ -35,7 +35,7 @@ export interface ChainParams {
 }
 
 /**
- * What step 1 leaves for the rest of the run — the seam between where the lines are and the
+ * What the base step leaves for the rest of the run — the seam between where the lines are and the
  * models: temp.run_trend_windows and temp.run_base (one row per customer with a purchase), the
  * return-only count, the cohort relation to materialise (it reads the purchase days locally, the
  * source's activity otherwise) and what runs.input records of the lines read.
@@ -50,7 +50,7 @@ export interface CustomerBase {
   levelsLoaded: boolean;
 }
 
-/** Step 1 on the store: trend windows → orders (inlined: read once) → purchase days → customer base. */
+/** The base on the store: trend windows → orders (inlined: read once) → purchase days → customer base. */
 async function localBase(store: Store, chain: ChainParams, { progress, timed }: StepTools): Promise<CustomerBase> {
   let trend!: TrendWindows;
   await progress.step(`summarising customers as of ${chain.as_of}`, async (tick) => {
@@ -71,7 +71,7 @@ async function localBase(store: Store, chain: ChainParams, { progress, timed }: 
 }
 
 /**
- * Step 1 on a source (run/source.ts): the windows from the source's first date, the per-customer
+ * The base on a source (run/source.ts): the windows from the source's first date, the per-customer
  * sums and cohort activity computed on the cluster and loaded, then the same customer base over
  * them (relations/customer-base.ts customerBaseFromSource).
  */

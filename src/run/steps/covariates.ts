@@ -1,6 +1,6 @@
 /**
- * Step 7 of `crm run`, --covariates (run/covariates.ts): the model used, refitted with
- * covariates; when that fit converges its predictions replace step 6's (same columns), the
+ * The `covariates` step of `crm run` (--covariates; run/covariates.ts): the model used, refitted with
+ * covariates; when that fit converges its predictions replace the predict step's (same columns), the
  * customers keyed by cell. The intervals and the stored projection describe the model without
  * covariates: a run whose customers carry the covariate model's predictions has neither.
  */

@@ -1,5 +1,5 @@
 /**
- * Step 4 of `crm run`: the purchase model fitted on the distinct histories — the BG/NBD (the
+ * The `fit` step of `crm run`: the purchase model fitted on the distinct histories — the BG/NBD (the
  * default), the one --model names (models/purchase-models.ts), all three compared with --model
  * auto (models/model-choice.ts), or --model bgbb: the BG/BB on the distinct period histories of
  * relations/period-histories.ts — and which model scores the customers (null: the recency fallback).

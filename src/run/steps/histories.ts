@@ -1,5 +1,5 @@
 /**
- * Step 3 of `crm run`: the distinct histories (x, t_x, T) with how many customers share each
+ * The `histories` step of `crm run`: the distinct histories (x, t_x, T) with how many customers share each
  * (relations/histories.ts), read once, in days and in time units; and whether the purchase models
  * can be fitted at all (else the run's fallback, scored by recency).
  */

@@ -1,5 +1,5 @@
 /**
- * Steps 5 and 6 of `crm run`, in DuckDB's threads while the purchase models are fitted here (pure
+ * Beside the `fit` step of `crm run`, in DuckDB's threads while the purchase models are fitted here (pure
  * JS, no store access): the 80/20 levels (relations/revenue-levels.ts), then the cohort triangle
  * (relations/cohorts.ts, temp.run_cohorts; inserted in the write step).
  */

@@ -1,5 +1,5 @@
 /**
- * Step 6 of `crm run`: the predictions per distinct history (temp.run_predictions,
+ * The `predict` step of `crm run`: the predictions per distinct history (temp.run_predictions,
  * relations/predictions.ts) — the used model's P(alive), expected and discounted expected
  * purchases and the intervals from its parameters' uncertainty (models/intervals.ts); the BG/BB's
  * per period history; the recency rule when no model is used.

@@ -1,5 +1,5 @@
 /**
- * Step 0 of `crm run`: the as-of date (checked against the data's last date: the store's, or the
+ * The `prepare` step of `crm run`: the as-of date (checked against the data's last date: the store's, or the
  * source's) and the contract part staged before the transaction (run/contracts.ts), with the
  * run's time unit and horizon in units.
  */

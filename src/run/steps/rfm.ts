@@ -1,6 +1,6 @@
 /**
- * Step 2 of `crm run`: the RFM score boundaries from the customer base (models/rfm.ts); the scores
- * and segments themselves are expressions of the customer rows (step 9, run/steps/write.ts).
+ * The `rfm` step of `crm run`: the RFM score boundaries from the customer base (models/rfm.ts); the scores
+ * and segments themselves are expressions of the customer rows (the write step, run/steps/write.ts).
  */
 import { rfmCuts, rfmScoreCuts, type RfmScoring } from '../../models/rfm.js';
 import type { Store } from '../../store/db.js';

@@ -1,7 +1,7 @@
 /**
  * The Gamma-Gamma on repeat customers' mean repeat value (models/gamma-gamma.ts): its input read
- * before the purchase models are fitted (step 4), so that the fit can run while theirs do (--model
- * auto); fitted once, and used only when a purchase model is (step 8).
+ * before the purchase models are fitted (the fit step), so that the fit can run while theirs do (--model
+ * auto); fitted once, and used only when a purchase model is (the `spend` step).
  */
 import { fitGammaGamma, type GammaGammaFit } from '../../models/gamma-gamma.js';
 import { purchaseDays } from '../../models/relations/purchase-days.js';
@@ -52,7 +52,7 @@ export interface SpendStep {
   usable: boolean;
 }
 
-/** Step 8: the Gamma-Gamma when a purchase model is used (`fitted`); then the purchase days are freed. */
+/** The `spend` step: the Gamma-Gamma when a purchase model is used (`fitted`); then the purchase days are freed. */
 export async function spendStep(store: Store, spend: RepeatSpend, fitted: boolean): Promise<SpendStep> {
   const gamma: GammaGammaFit | null = fitted ? await spend.fit() : null;
   // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
