@@ -264,7 +264,7 @@ describe('crm run --source with merges and a table of other column names (--map)
     );
   });
 
-  it('applies the merges on the cluster and reads the mapped columns: the local run with the same merges', () => {
+  it('applies the merges on the cluster and reads the mapped columns: the local run with the same merges', async () => {
     // Part of the mapping in the config, part on the command line (--map wins per field).
     const file = config('mapped', {
       warehouse: { url: `clickhouse://127.0.0.1:${port}/default.warehouse`, password_env: PASSWORD_ENV, map: { customer_id: 'client', order_id: 'order_no', amount: 'wrong_name' } },
@@ -285,6 +285,23 @@ describe('crm run --source with merges and a table of other column names (--map)
     expect(JSON.parse(runs.input)).toMatchObject({ merges: [1, 2, 3], map: { customer_id: 'client', order_id: 'order_no', order_date: 'order_day', amount: 'amt', is_return: 'ret', cost: 'unit_cost' } });
     const cohorts = COHORTS.replace('FROM cohort_retention', 'FROM cohort_retention WHERE run_id = (SELECT max(run_id) FROM runs)');
     expect(sql(sourceDb, cohorts)).toEqual(sql(merged, cohorts));
+    // crm_customer_metrics on the cluster, with the merges applied there: the merged local run's rows.
+    await expectClusterMetricsEqual(merged, 2, 1);
+  });
+
+  it('wide money (a total of 10^14 and more: the 80/20 levels ranked locally): crm_customer_metrics on the cluster equals the run\'s customer_metrics', async () => {
+    await ch.run(
+      `CREATE TABLE default.wide_lines ENGINE = MergeTree ORDER BY customer_id AS
+       SELECT customer_id, order_id, order_date, CAST(amount AS Decimal(38, 4)) * 100000000000 AS amount, is_return FROM default.lines`,
+    );
+    const wideDb = path.join(tempDir('crm-source-wide-'), 'cluster.duckdb');
+    const r = run(wideDb, ['run', '--source', `clickhouse://127.0.0.1:${port}/default.wide_lines`, '--as-of', AS_OF, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    // Ranked here, not on the cluster: the local pareto step ran.
+    expect(result.timings_ms.pareto).toBeGreaterThanOrEqual(0);
+    expect(sql<{ n: number }>(wideDb, "SELECT count(*) AS n FROM customer_metrics WHERE abc_class = 'B'")[0].n).toBeGreaterThan(0);
+    await expectClusterMetricsEqual(wideDb, 1, 1);
   });
 
   it('a query made long by many merges raises max_query_size for itself (ClickHouse parses 256 KiB by default)', async () => {
@@ -357,6 +374,36 @@ describe('crm run --source refuses a source it cannot use', () => {
     expect([unreachable.code, unreachable.stderr]).toEqual([3, expect.stringMatching(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:\d+/)]);
     // Checked before a store is created.
     expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('a user that may read but not write (readonly=2): exit 6 naming the write back, the run not recorded', () => {
+    const file = config('reader', { reader: { url: source('lines'), user: 'reader', password_env: PASSWORD_ENV } });
+    const fresh = path.join(tempDir('crm-source-reader-'), 'reader.duckdb');
+    const r = run(fresh, ['--config', file, 'run', '--source', 'reader', '--as-of', AS_OF]);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toMatch(/refused to write default\.crm_customer_metrics: the run's scores go back to the cluster, and this user may not write there; the run is not recorded/);
+    expect(r.stderr).toMatch(/Give the source's user write access to default/);
+    expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
+  });
+
+  it('the cluster refusing the INSERT … SELECT midway: no partition of the run left, no scratch table, the run not recorded', async () => {
+    // A crm_customer_metrics whose rfm_segment takes one value only: the cluster's INSERT fails on the others.
+    await ch.run('CREATE DATABASE IF NOT EXISTS strict');
+    await ch.run('CREATE TABLE strict.lines ENGINE = MergeTree ORDER BY customer_id AS SELECT * FROM default.lines');
+    await ch.run(
+      `CREATE TABLE strict.crm_customer_metrics (run_id UInt32, as_of Date, customer_id String, rfm_segment Enum8('Champions' = 1), churn_tier Nullable(String),
+         value_tier Nullable(String), abc_class Nullable(String), p_alive Nullable(Float64), churn_risk Nullable(Float64), expected_purchases Nullable(Float64),
+         clv Nullable(Float64), net_revenue Nullable(Float64)) ENGINE = MergeTree() PARTITION BY run_id ORDER BY customer_id`,
+    );
+    const fresh = path.join(tempDir('crm-source-strict-'), 'strict.duckdb');
+    const r = run(fresh, ['run', '--source', `clickhouse://127.0.0.1:${port}/strict.lines`, '--as-of', AS_OF]);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toMatch(/refused the query/);
+    expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
+    const [left] = await ch.rows('SELECT count() AS n FROM strict.crm_customer_metrics');
+    expect(Number(left.n)).toBe(0);
+    const scratch = await ch.rows("SELECT name FROM system.tables WHERE database = 'strict' AND name LIKE 'crm_history_scores%'");
+    expect(scratch).toEqual([]);
   });
 
   it('shards that do not split customers (the same table twice): exit 3, nothing recorded', () => {
