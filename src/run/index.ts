@@ -655,7 +655,7 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
           timings_ms: timings,
         };
         // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
-        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId, { metrics: metricsParams, tiers: settings.value_tiers })) : null;
+        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId, { metrics: metricsParams, tiers: settings.value_tiers, timed })) : null;
         timings.total = Date.now() - started.getTime();
         const toSource = sent ? { bytes_to_source: sent.sent, csv_bytes_to_source: sent.csv } : {};
         if (source) {

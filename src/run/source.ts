@@ -74,6 +74,12 @@ export interface RunSource {
   columns: Record<SourceField, string>;
   /** The fields mapped to other columns (field → column), for messages and runs.input. */
   mapped: Partial<Record<SourceField, string>>;
+  /**
+   * Set by the read step (loadSourceSums) when it staged the per-customer sums on the main server
+   * (DATABASE.crm_run_sums_xxxxxxxx, Memory): the write back joins that table instead of computing
+   * the sums a second time, and drops it.
+   */
+  stagedSums?: string;
 }
 
 /**
@@ -321,11 +327,22 @@ export async function loadSourceSums(
     const activityFiles = source.targets.map((_, i) => path.join(dir, `activity-${i}.csv`));
     const levelsFile = path.join(dir, 'levels.csv');
     const download = (target: SourceTarget, sql: string, values: Record<string, ChValue>, file: string) => clientFor(target, sql).download(sql, values, file);
+    // Through the main table (no `shards`): the sums are staged there, then read back, so the
+    // write back joins the same rows instead of computing them again (one grouping of the lines
+    // fewer per run; and a line arriving meanwhile cannot change a customer's history between
+    // the fit and crm_customer_metrics). With `shards` each shard computes its own: not staged.
+    const staged = source.targets.length === 1 && source.targets[0] === source.main ? `${source.main.table.split('.')[0]}.crm_run_sums_${randomBytes(4).toString('hex')}` : null;
+    const stageSums = async (target: SourceTarget, table: string, sql: string, values: Record<string, ChValue>, file: string): Promise<number> => {
+      const create = `CREATE TABLE ${quoteIdentifier(table)} ENGINE = Memory AS ${sql}`;
+      source.stagedSums = table;
+      await clientFor(target, create).run(create, values).catch((err: unknown) => refusedWrite(err, source, table));
+      return target.client.download(`SELECT * FROM ${quoteIdentifier(table)}`, {}, file);
+    };
     const wire = await Promise.all([
       ...source.targets.flatMap((t, i) => {
         const reading = readingOf(source, t, hasCost, merges);
         return [
-          download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
+          staged ? stageSums(t, staged, clickhouseCustomerSums(reading), params, sumsFiles[i]) : download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
           download(t, clickhouseCohortActivity(reading, narrow), { as_of: params.as_of }, activityFiles[i]),
         ];
       }),
@@ -397,6 +414,8 @@ const CLUSTER_METRICS_COLUMNS = {
 export interface WriteBackRun {
   metrics: RelationParams<CustomerMetricsParam>;
   tiers: ValueTierRule[];
+  /** Records a part's time in runs.timings (write_back_cuts, write_back_scores, write_back_join). */
+  timed?: <R>(name: string, fn: () => Promise<R>) => Promise<R>;
 }
 
 /**
@@ -417,16 +436,7 @@ export async function writeBackMetrics(store: Store, source: RunSource, runId: n
   const table = `${database}.${CLUSTER_METRICS_TABLE}`;
   const columns = Object.keys(CLUSTER_METRICS_COLUMNS);
   const client = source.main.client;
-  const refused = (err: unknown): never => {
-    const message = messageOf(err);
-    if (/readonly|read-only|not enough privileges|access denied/i.test(message)) {
-      throw queryError(`ClickHouse at ${client.connection.url} refused to write ${table}: the run's scores go back to the cluster, and this user may not write there; the run is not recorded`, [
-        message,
-        `Give the source's user write access to ${database} (CREATE TABLE, INSERT, ALTER TABLE … DROP PARTITION), or run from a user that has it.`,
-      ]);
-    }
-    throw err;
-  };
+  const refused = (err: unknown): never => refusedWrite(err, source, table);
   try {
     await client.run(
       `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (${Object.entries(CLUSTER_METRICS_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')})
@@ -444,7 +454,40 @@ export async function writeBackMetrics(store: Store, source: RunSource, runId: n
     // next attempt with this run id drops it too).
     await client.run(`ALTER TABLE ${quoteIdentifier(table)} DROP PARTITION ${Number(runId)}`).catch(() => undefined);
     return refused(err);
+  } finally {
+    await dropStagedSums(source);
   }
+}
+
+/**
+ * The sums the read step staged on the cluster, dropped (after the write back, or when a run
+ * stops before it: run/index.ts's write step is the only caller of writeBackMetrics, so a run
+ * that fails earlier leaves the Memory table until the server restarts — named
+ * crm_run_sums_*, safe to drop).
+ */
+export async function dropStagedSums(source: RunSource): Promise<void> {
+  if (!source.stagedSums) return;
+  const staged = source.stagedSums;
+  source.stagedSums = undefined;
+  await source.main.client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(staged)}`).catch(() => undefined);
+}
+
+/**
+ * A write the cluster refused because of the user's rights (a readonly user): exit 6 naming the
+ * table and what to grant. A source run writes on the cluster — the staged per-customer sums, the
+ * histories' scores, crm_customer_metrics — so such a user is refused at its first write, before
+ * the run is recorded. Anything else is rethrown as it is.
+ */
+function refusedWrite(err: unknown, source: RunSource, table: string): never {
+  const message = messageOf(err);
+  const database = source.main.table.split('.')[0];
+  if (/readonly|read-only|not enough privileges|access denied/i.test(message)) {
+    throw queryError(`ClickHouse at ${source.main.client.connection.url} refused to write ${table}: a source run writes on the cluster (its per-customer sums, the scores, crm_customer_metrics), and this user may not write there; the run is not recorded`, [
+      message,
+      `Give the source's user write access to ${database} (CREATE TABLE, INSERT, DROP TABLE, ALTER TABLE … DROP PARTITION), or run from a user that has it.`,
+    ]);
+  }
+  throw err;
 }
 
 /** Whether every customer of the run is keyed by the plain history key (histories.ts) — not so with --covariates. */
@@ -463,7 +506,8 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
   const windows = (await store.one<{ pareto_start: string | null; current_start: string; previous_start: string }>(
     'SELECT CAST(pareto_start AS VARCHAR) AS pareto_start, CAST(current_start AS VARCHAR) AS current_start, CAST(previous_start AS VARCHAR) AS previous_start FROM temp.run_trend_windows',
   ))!;
-  const tierCuts = await valueTierCuts(store, `(${TIER_VALUES.sql})`, 'tier_value', run.tiers, bindParams(TIER_VALUES, p));
+  const timed = run.timed ?? (<R>(_name: string, fn: () => Promise<R>) => fn());
+  const tierCuts = await timed('write_back_cuts', () => valueTierCuts(store, `(${TIER_VALUES.sql})`, 'tier_value', run.tiers, bindParams(TIER_VALUES, p)));
   const classes = (await store.one<{ a: string | null; b: string | null }>(
     `SELECT CAST(min(net_revenue) FILTER (WHERE abc_class = 'A') AS VARCHAR) AS a, CAST(min(net_revenue) FILTER (WHERE abc_class = 'B') AS VARCHAR) AS b FROM temp.${revenueLevels.name}`,
   ))!;
@@ -471,10 +515,13 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
   const scores = `${database}.crm_history_scores_${Number(runId)}_${randomBytes(4).toString('hex')}`;
   await client.run(`CREATE TABLE ${quoteIdentifier(scores)} (${Object.entries(HISTORY_SCORES_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = Memory`);
   try {
-    const sent = await copyFromDuckDb(store, `SELECT ${Object.keys(HISTORY_SCORES_COLUMNS).join(', ')} FROM temp.run_predictions`, client, scores, Object.keys(HISTORY_SCORES_COLUMNS));
+    const sent = await timed('write_back_scores', () =>
+      copyFromDuckDb(store, `SELECT ${Object.keys(HISTORY_SCORES_COLUMNS).join(', ')} FROM temp.run_predictions`, client, scores, Object.keys(HISTORY_SCORES_COLUMNS)),
+    );
     const { sql, params } = clusterCustomerMetrics(
-      // Margin is not among the cluster's columns: the cost column is not read.
-      readingOf(source, source.main, false, merges),
+      // The sums the read step staged, else computed again (margin is not among the cluster's
+      // columns: the cost column is not read then).
+      source.stagedSums ? { staged: source.stagedSums } : readingOf(source, source.main, false, merges),
       scores,
       table,
       columns,
@@ -498,7 +545,7 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
       },
     );
     const bound = bindValues(sql, params);
-    await clientFor(source.main, bound).run(bound);
+    await timed('write_back_join', () => clientFor(source.main, bound).run(bound));
     const text = Buffer.byteLength(bound);
     return { sent: sent.sent + text, csv: sent.csv + text };
   } finally {

@@ -184,6 +184,8 @@ describe.each([
   });
 
   it('records the source without credentials, and writes crm_customer_metrics on the cluster', async () => {
+    // The read step's staged sums (through the Distributed table) are gone after the run.
+    expect(await ch.rows("SELECT name FROM system.tables WHERE name LIKE 'crm_run_sums%'")).toEqual([]);
     const [run] = sql<{ input: string }>(sourceDb, 'SELECT input FROM runs');
     const input = JSON.parse(run.input);
     expect(input.source).toBe(`clickhouse://127.0.0.1:${port}/default.lines`);
@@ -376,12 +378,13 @@ describe('crm run --source refuses a source it cannot use', () => {
     expect(fs.existsSync(db)).toBe(false);
   });
 
-  it('a user that may read but not write (readonly=2): exit 6 naming the write back, the run not recorded', () => {
+  it('a user that may read but not write (readonly=2): exit 6 naming the table it may not write, the run not recorded', () => {
     const file = config('reader', { reader: { url: source('lines'), user: 'reader', password_env: PASSWORD_ENV } });
     const fresh = path.join(tempDir('crm-source-reader-'), 'reader.duckdb');
     const r = run(fresh, ['--config', file, 'run', '--source', 'reader', '--as-of', AS_OF]);
     expect(r.code, r.stderr).toBe(6);
-    expect(r.stderr).toMatch(/refused to write default\.crm_customer_metrics: the run's scores go back to the cluster, and this user may not write there; the run is not recorded/);
+    // Its first write is the staged per-customer sums of the read step.
+    expect(r.stderr).toMatch(/refused to write default\.crm_run_sums_[0-9a-f]{8}: a source run writes on the cluster \(its per-customer sums, the scores, crm_customer_metrics\), and this user may not write there; the run is not recorded/);
     expect(r.stderr).toMatch(/Give the source's user write access to default/);
     expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
   });
@@ -402,7 +405,8 @@ describe('crm run --source refuses a source it cannot use', () => {
     expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
     const [left] = await ch.rows('SELECT count() AS n FROM strict.crm_customer_metrics');
     expect(Number(left.n)).toBe(0);
-    const scratch = await ch.rows("SELECT name FROM system.tables WHERE database = 'strict' AND name LIKE 'crm_history_scores%'");
+    // Neither the histories' scores nor the staged per-customer sums are left behind.
+    const scratch = await ch.rows("SELECT name FROM system.tables WHERE database = 'strict' AND (name LIKE 'crm_history_scores%' OR name LIKE 'crm_run_sums%')");
     expect(scratch).toEqual([]);
   });
 

@@ -88,17 +88,30 @@ function strings(values: string[]): string {
 
 /**
  * The INSERT … SELECT that writes one run's crm_customer_metrics on the cluster: the cluster's
- * per-customer sums over `reading` (the source's main table) joined with `scores` (the run's
+ * per-customer sums — the table the run's read step staged them in (`staged`), else computed
+ * again over the source's main table (a `SourceReading`) — joined with `scores` (the run's
  * per-history scores table) on the history key. Returns the SQL with `{name:Type}` placeholders
  * and their values (ClickHouseClient.run binds them).
  */
-export function clusterCustomerMetrics(reading: SourceReading, scores: string, target: string, columns: readonly string[], run: ClusterMetricsRun): { sql: string; params: Record<string, ChValue> } {
+export function clusterCustomerMetrics(
+  sums: SourceReading | { staged: string },
+  scores: string,
+  target: string,
+  columns: readonly string[],
+  run: ClusterMetricsRun,
+): { sql: string; params: Record<string, ChValue> } {
+  const staged = 'staged' in sums;
   const params: Record<string, ChValue> = {
     run_id: run.run_id,
     as_of: chDate(run.as_of),
-    pareto_start: run.pareto_start === null ? null : chDate(run.pareto_start),
-    current_start: chDate(run.current_start),
-    previous_start: chDate(run.previous_start),
+    // The windows: only the sums' own query reads them.
+    ...(staged
+      ? {}
+      : {
+          pareto_start: run.pareto_start === null ? null : chDate(run.pareto_start),
+          current_start: chDate(run.current_start),
+          previous_start: chDate(run.previous_start),
+        }),
     fitted: run.fitted ? 1 : 0,
     gg_p: run.gg?.p ?? null,
     gg_q: run.gg?.q ?? null,
@@ -158,7 +171,7 @@ FROM (
                    assumeNotNull(last_purchase) AS s_last_purchase, orders AS s_orders,
                    assumeNotNull(gross_revenue) + returned AS s_net_revenue, assumeNotNull(first_day_value) AS s_first_day_value,
                    {as_of:Date} AS s_as_of, pareto_revenue AS s_pareto_revenue
-            FROM (${clickhouseCustomerSums(reading)}
+            FROM (${staged ? `SELECT * FROM ${quoteIdentifier(sums.staged)}` : clickhouseCustomerSums(sums)}
             )
             -- Customers whose only lines are returns have no purchase history: not scored.
             WHERE purchase_days > 0
