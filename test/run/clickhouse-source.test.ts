@@ -291,6 +291,19 @@ describe('crm run --source with merges and a table of other column names (--map)
     await expectClusterMetricsEqual(merged, 2, 1);
   });
 
+  it('--covariates region (customers keyed by history and covariate cell): crm_customer_metrics on the cluster equals the run\'s customer_metrics', async () => {
+    const file = config('mapped-covariates', {
+      warehouse: { url: `clickhouse://127.0.0.1:${port}/default.warehouse`, password_env: PASSWORD_ENV, map: { customer_id: 'client', order_id: 'order_no', order_date: 'order_day', amount: 'amt', is_return: 'ret', cost: 'unit_cost' } },
+    });
+    // A copy of the source run's store (its customers carry the regions): the other tests count its runs.
+    const copy = path.join(tempDir('crm-source-covariates-'), 'cluster.duckdb');
+    fs.copyFileSync(sourceDb, copy);
+    const r = run(copy, ['--config', file, 'run', '--source', 'warehouse', '--covariates', 'region', '--as-of', AS_OF, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const runId = JSON.parse(r.stdout).run_id as number;
+    await expectClusterMetricsEqual(copy, runId, runId);
+  });
+
   it('wide money (a total of 10^14 and more: the 80/20 levels ranked locally): crm_customer_metrics on the cluster equals the run\'s customer_metrics', async () => {
     await ch.run(
       `CREATE TABLE default.wide_lines ENGINE = MergeTree ORDER BY customer_id AS
