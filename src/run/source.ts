@@ -4,8 +4,9 @@
  * activity — on every shard where the rows are (shards split by customer); only per-customer sums
  * and aggregates come back, streamed as CSV into DuckDB temp tables (no row passes through JS).
  * From the per-customer base on, the run is the local run, unchanged (run/index.ts); afterwards
- * the customers' scores go back to the cluster as `crm_customer_metrics` (MergeTree, partitioned
- * by run id).
+ * only the distinct histories' scores go back, and the cluster computes `crm_customer_metrics`
+ * (MergeTree, partitioned by run id) by joining them with the per-customer sums the read step
+ * staged there (models/relations/cluster-metrics.ts).
  *
  * A source is `clickhouse://HOST:PORT/DATABASE.TABLE` or the name of an entry of crm.config.json
  * `sources` (url, user, password_env, timeout_seconds, retries, shards). A password never comes from
