@@ -300,7 +300,12 @@ describe('crm run --source with merges and a table of other column names (--map)
     fs.copyFileSync(sourceDb, copy);
     const r = run(copy, ['--config', file, 'run', '--source', 'warehouse', '--covariates', 'region', '--as-of', AS_OF, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const runId = JSON.parse(r.stdout).run_id as number;
+    const out = JSON.parse(r.stdout);
+    const runId = out.run_id as number;
+    // The covariate was fitted (a level with its own purchase effect), so the customers are keyed
+    // by (history, region) and the write back copies every customer's row (run/source.ts).
+    const levels = Object.values(out.bgnbd.covariates.variables.region.levels) as { purchase?: number }[];
+    expect(levels.some((l) => typeof l.purchase === 'number')).toBe(true);
     await expectClusterMetricsEqual(copy, runId, runId);
   });
 
