@@ -4,8 +4,9 @@
  * activity — on every shard where the rows are (shards split by customer); only per-customer sums
  * and aggregates come back, streamed as CSV into DuckDB temp tables (no row passes through JS).
  * From the per-customer base on, the run is the local run, unchanged (run/index.ts); afterwards
- * the customers' scores go back to the cluster as `crm_customer_metrics` (MergeTree, partitioned
- * by run id).
+ * only the distinct histories' scores go back, and the cluster computes `crm_customer_metrics`
+ * (MergeTree, partitioned by run id) by joining them with the per-customer sums the read step
+ * staged there (models/relations/cluster-metrics.ts).
  *
  * A source is `clickhouse://HOST:PORT/DATABASE.TABLE` or the name of an entry of crm.config.json
  * `sources` (url, user, password_env, timeout_seconds, retries, shards). A password never comes from
@@ -46,9 +47,15 @@ import { MONEY_TYPES } from '../models/relations/money.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { SOURCE_SUMS_TABLE } from '../models/relations/customer-base.js';
 import { SOURCE_COHORT_ACTIVITY_TABLE } from '../models/relations/cohorts.js';
-import { chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, quoteIdentifier, type ChValue } from '../store/clickhouse.js';
+import { bindValues, chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, quoteIdentifier, type ChValue } from '../store/clickhouse.js';
 import { literal, type Store } from '../store/db.js';
-import { inputError, usageError } from '../util/errors.js';
+import { inputError, messageOf, queryError, usageError } from '../util/errors.js';
+import { randomBytes } from 'node:crypto';
+import { bindParams, type RelationParams } from '../models/relation.js';
+import { clusterCustomerMetrics, HISTORY_SCORES_COLUMNS } from '../models/relations/cluster-metrics.js';
+import { TIER_VALUES, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
+import { historyKey } from '../models/relations/histories.js';
+import { valueTierCuts, type ValueTierRule } from '../models/tiers.js';
 
 /** One place the summary runs: a server and the table of lines it reads there. */
 export interface SourceTarget {
@@ -68,6 +75,12 @@ export interface RunSource {
   columns: Record<SourceField, string>;
   /** The fields mapped to other columns (field → column), for messages and runs.input. */
   mapped: Partial<Record<SourceField, string>>;
+  /**
+   * Set by the read step (loadSourceSums) when it staged the per-customer sums on the main server
+   * (DATABASE.crm_run_sums_xxxxxxxx, Memory): the write back joins that table instead of computing
+   * the sums a second time, and drops it.
+   */
+  stagedSums?: string;
 }
 
 /**
@@ -315,11 +328,22 @@ export async function loadSourceSums(
     const activityFiles = source.targets.map((_, i) => path.join(dir, `activity-${i}.csv`));
     const levelsFile = path.join(dir, 'levels.csv');
     const download = (target: SourceTarget, sql: string, values: Record<string, ChValue>, file: string) => clientFor(target, sql).download(sql, values, file);
+    // Through the main table (no `shards`): the sums are staged there, then read back, so the
+    // write back joins the same rows instead of computing them again (one grouping of the lines
+    // fewer per run; and a line arriving meanwhile cannot change a customer's history between
+    // the fit and crm_customer_metrics). With `shards` each shard computes its own: not staged.
+    const staged = source.targets.length === 1 && source.targets[0] === source.main ? `${source.main.table.split('.')[0]}.crm_run_sums_${randomBytes(4).toString('hex')}` : null;
+    const stageSums = async (target: SourceTarget, table: string, sql: string, values: Record<string, ChValue>, file: string): Promise<number> => {
+      const create = `CREATE TABLE ${quoteIdentifier(table)} ENGINE = Memory AS ${sql}`;
+      source.stagedSums = table;
+      await clientFor(target, create).run(create, values).catch((err: unknown) => refusedWrite(err, source, table));
+      return target.client.download(`SELECT * FROM ${quoteIdentifier(table)}`, {}, file);
+    };
     const wire = await Promise.all([
       ...source.targets.flatMap((t, i) => {
         const reading = readingOf(source, t, hasCost, merges);
         return [
-          download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
+          staged ? stageSums(t, staged, clickhouseCustomerSums(reading), params, sumsFiles[i]) : download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
           download(t, clickhouseCohortActivity(reading, narrow), { as_of: params.as_of }, activityFiles[i]),
         ];
       }),
@@ -387,24 +411,147 @@ const CLUSTER_METRICS_COLUMNS = {
   net_revenue: 'Nullable(Float64)',
 } as const;
 
+/** What the write back needs of the run beyond its id: the customer-metrics parameters and the value tiers. */
+export interface WriteBackRun {
+  metrics: RelationParams<CustomerMetricsParam>;
+  tiers: ValueTierRule[];
+  /** Records a part's time in runs.timings (write_back_cuts, write_back_scores, write_back_join). */
+  timed?: <R>(name: string, fn: () => Promise<R>) => Promise<R>;
+}
+
 /**
- * The run's customer rows copied to DATABASE.crm_customer_metrics next to the source table
- * (created if missing), so the cluster can join the scores to its own data. Inside the run's
- * write transaction, before the runs row: if the cluster refuses, the local run is not recorded
- * either. A partition left by an attempt that failed after this step is replaced. Returns the
- * bytes sent (gzipped) and the CSV's size.
+ * The run's scores on the cluster: DATABASE.crm_customer_metrics next to the source table
+ * (MergeTree, one partition per run, created if missing). Inside the run's write transaction,
+ * before the runs row: if the cluster refuses, the local run is not recorded either, and the
+ * partition an attempt began is dropped again (as is one left by an earlier attempt with this run
+ * id). Returns the bytes sent (gzipped, plus the statements' text) and the same as CSV.
+ *
+ * Per history (cluster-metrics.ts): the run's distinct histories' scores go to a scratch table
+ * (DATABASE.crm_history_scores_RUN_xxxxxxxx, dropped afterwards) and one INSERT … SELECT joins
+ * them to the cluster's own per-customer sums. Per customer (the copy of every customer's row,
+ * as before) when the run's customers are not keyed by their plain history: --covariates keys
+ * them by (history, covariate cell), which the cluster cannot compute.
  */
-export async function writeBackMetrics(store: Store, source: RunSource, runId: number): Promise<{ sent: number; csv: number }> {
+export async function writeBackMetrics(store: Store, source: RunSource, runId: number, run?: WriteBackRun): Promise<{ sent: number; csv: number }> {
   const database = source.main.table.split('.')[0];
   const table = `${database}.${CLUSTER_METRICS_TABLE}`;
   const columns = Object.keys(CLUSTER_METRICS_COLUMNS);
   const client = source.main.client;
-  await client.run(
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (${Object.entries(CLUSTER_METRICS_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')})
-     ENGINE = MergeTree() PARTITION BY run_id ORDER BY customer_id`,
-  );
-  await client.run(`ALTER TABLE ${quoteIdentifier(table)} DROP PARTITION ${Number(runId)}`);
-  return copyFromDuckDb(store, `SELECT ${columns.join(', ')} FROM customer_metrics WHERE run_id = ${Number(runId)}`, client, table, columns);
+  const refused = (err: unknown): never => refusedWrite(err, source, table);
+  try {
+    await client.run(
+      `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (${Object.entries(CLUSTER_METRICS_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')})
+       ENGINE = MergeTree() PARTITION BY run_id ORDER BY customer_id`,
+    );
+    await client.run(`ALTER TABLE ${quoteIdentifier(table)} DROP PARTITION ${Number(runId)}`);
+  } catch (err) {
+    refused(err);
+  }
+  try {
+    if (run && (await byPlainHistory(store))) return await writeBackPerHistory(store, source, runId, run, table, columns);
+    return await copyFromDuckDb(store, `SELECT ${columns.join(', ')} FROM customer_metrics WHERE run_id = ${Number(runId)}`, client, table, columns);
+  } catch (err) {
+    // No partial partition: what an INSERT wrote before it failed goes again (best effort: the
+    // next attempt with this run id drops it too).
+    await client.run(`ALTER TABLE ${quoteIdentifier(table)} DROP PARTITION ${Number(runId)}`).catch(() => undefined);
+    return refused(err);
+  } finally {
+    await dropStagedSums(source);
+  }
+}
+
+/**
+ * The sums the read step staged on the cluster, dropped (after the write back, or when a run
+ * stops before it: run/index.ts's write step is the only caller of writeBackMetrics, so a run
+ * that fails earlier leaves the Memory table until the server restarts — named
+ * crm_run_sums_*, safe to drop).
+ */
+export async function dropStagedSums(source: RunSource): Promise<void> {
+  if (!source.stagedSums) return;
+  const staged = source.stagedSums;
+  source.stagedSums = undefined;
+  await source.main.client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(staged)}`).catch(() => undefined);
+}
+
+/**
+ * A write the cluster refused because of the user's rights (a readonly user): exit 6 naming the
+ * table and what to grant. A source run writes on the cluster — the staged per-customer sums, the
+ * histories' scores, crm_customer_metrics — so such a user is refused at its first write, before
+ * the run is recorded. Anything else is rethrown as it is.
+ */
+function refusedWrite(err: unknown, source: RunSource, table: string): never {
+  const message = messageOf(err);
+  const database = source.main.table.split('.')[0];
+  if (/readonly|read-only|not enough privileges|access denied/i.test(message)) {
+    throw queryError(`ClickHouse at ${source.main.client.connection.url} refused to write ${table}: a source run writes on the cluster (its per-customer sums, the scores, crm_customer_metrics), and this user may not write there; the run is not recorded`, [
+      message,
+      `Give the source's user write access to ${database} (CREATE TABLE, INSERT, DROP TABLE, ALTER TABLE … DROP PARTITION), or run from a user that has it.`,
+    ]);
+  }
+  throw err;
+}
+
+/** Whether every customer of the run is keyed by the plain history key (histories.ts) — not so with --covariates. */
+async function byPlainHistory(store: Store): Promise<boolean> {
+  const other = await store.value<number>(`SELECT count(*) FROM temp.run_base WHERE history_key <> ${historyKey('bgnbd_x', 't_x_days', 'T_days')}`);
+  return Number(other ?? 0) === 0;
+}
+
+async function writeBackPerHistory(store: Store, source: RunSource, runId: number, run: WriteBackRun, table: string, columns: string[]): Promise<{ sent: number; csv: number }> {
+  const database = source.main.table.split('.')[0];
+  const client = source.main.client;
+  const p = run.metrics;
+  // The run's parameters, read where the run keeps them: the windows (run_trend_windows), the
+  // value-tier cuts (recomputed by the run's own rule, models/tiers.ts, on the same values) and
+  // the least revenue of each 80/20 class (the level table the run used, cluster- or locally ranked).
+  const windows = (await store.one<{ pareto_start: string | null; current_start: string; previous_start: string }>(
+    'SELECT CAST(pareto_start AS VARCHAR) AS pareto_start, CAST(current_start AS VARCHAR) AS current_start, CAST(previous_start AS VARCHAR) AS previous_start FROM temp.run_trend_windows',
+  ))!;
+  const timed = run.timed ?? (<R>(_name: string, fn: () => Promise<R>) => fn());
+  const tierCuts = await timed('write_back_cuts', () => valueTierCuts(store, `(${TIER_VALUES.sql})`, 'tier_value', run.tiers, bindParams(TIER_VALUES, p)));
+  const classes = (await store.one<{ a: string | null; b: string | null }>(
+    `SELECT CAST(min(net_revenue) FILTER (WHERE abc_class = 'A') AS VARCHAR) AS a, CAST(min(net_revenue) FILTER (WHERE abc_class = 'B') AS VARCHAR) AS b FROM temp.${revenueLevels.name}`,
+  ))!;
+  const merges = await store.all<{ duplicate_id: string; surviving_id: string }>('SELECT duplicate_id, surviving_id FROM customer_merges ORDER BY merge_id');
+  const scores = `${database}.crm_history_scores_${Number(runId)}_${randomBytes(4).toString('hex')}`;
+  await client.run(`CREATE TABLE ${quoteIdentifier(scores)} (${Object.entries(HISTORY_SCORES_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = Memory`);
+  try {
+    const sent = await timed('write_back_scores', () =>
+      copyFromDuckDb(store, `SELECT ${Object.keys(HISTORY_SCORES_COLUMNS).join(', ')} FROM temp.run_predictions`, client, scores, Object.keys(HISTORY_SCORES_COLUMNS)),
+    );
+    const { sql, params } = clusterCustomerMetrics(
+      // The sums the read step staged, else computed again (margin is not among the cluster's
+      // columns: the cost column is not read then).
+      source.stagedSums ? { staged: source.stagedSums } : readingOf(source, source.main, false, merges),
+      scores,
+      table,
+      columns,
+      {
+        run_id: runId,
+        as_of: String(p.as_of),
+        pareto_start: windows.pareto_start,
+        current_start: windows.current_start,
+        previous_start: windows.previous_start,
+        fitted: Boolean(p.fitted),
+        r_cuts: (p.r_cuts as number[]).map(Number),
+        f_cuts: (p.f_cuts as number[]).map(Number),
+        m_cuts: (p.m_cuts as number[]).map(Number),
+        rfm_bins: Number(p.rfm_bins),
+        segment_cells: p.segment_cells as string[],
+        gg: p.gg_p === null || p.gg_p === undefined ? null : { p: Number(p.gg_p), q: Number(p.gg_q), v: Number(p.gg_v) },
+        tier_names: run.tiers.map((t) => t.name),
+        tier_cuts: tierCuts,
+        a_least: classes.a,
+        b_least: classes.b,
+      },
+    );
+    const bound = bindValues(sql, params);
+    await timed('write_back_join', () => clientFor(source.main, bound).run(bound));
+    const text = Buffer.byteLength(bound);
+    return { sent: sent.sent + text, csv: sent.csv + text };
+  } finally {
+    await client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(scores)}`).catch(() => undefined);
+  }
 }
 
 // The latest run's source: in latest-source.ts, which the lookup loads without this module.

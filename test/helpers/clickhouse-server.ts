@@ -63,8 +63,12 @@ function configXml(dir: string, httpPort: number, tcpPort: number): string {
 
 const USERS_XML = `<?xml version="1.0"?>
 <yandex>
-  <profiles><default></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <profiles><default></default><reader><readonly>2</readonly></reader></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <!-- May read and change settings, not write (readonly=2): the user of a warehouse that refuses the write back. -->
+    <reader><password></password><networks><ip>127.0.0.1</ip></networks><profile>reader</profile><quota>default</quota></reader>
+  </users>
   <quotas><default></default></quotas>
 </yandex>
 `;

@@ -92,6 +92,36 @@ const CUSTOMERS = `SELECT customer_id, rfm_segment, value_tier, churn_tier, abc_
 const LEVELS = 'SELECT customer_id, abc_class, revenue_rank, revenue_share, cumulative_share FROM customer_metrics ORDER BY customer_id';
 const COHORTS = 'SELECT CAST(cohort_month AS VARCHAR) AS cohort_month, months_since, cohort_size, active_customers, revenue FROM cohort_retention ORDER BY ALL';
 
+const CLUSTER_COLUMNS = ['customer_id', 'as_of', 'rfm_segment', 'churn_tier', 'value_tier', 'abc_class', 'p_alive', 'churn_risk', 'expected_purchases', 'clv', 'net_revenue'];
+const FLOATS = new Set(['p_alive', 'churn_risk', 'expected_purchases', 'clv', 'net_revenue']);
+
+/**
+ * The cluster's crm_customer_metrics of run `clusterRun` against a store's customer_metrics of
+ * run `localRun`: the same customers in the same order, strings equal, floats to 1e-9 relative
+ * (NULL where the local row is NULL). Returns the rows compared.
+ */
+async function expectClusterMetricsEqual(db: string, localRun: number, clusterRun: number): Promise<number> {
+  const local = sql<Record<string, unknown>>(db, `SELECT ${CLUSTER_COLUMNS.map((c) => (c === 'as_of' ? 'CAST(as_of AS VARCHAR) AS as_of' : c)).join(', ')} FROM customer_metrics WHERE run_id = ${localRun} ORDER BY customer_id`);
+  const cluster = await ch.rows(`SELECT ${CLUSTER_COLUMNS.join(', ')} FROM default.crm_customer_metrics WHERE run_id = ${clusterRun} ORDER BY customer_id`);
+  expect(cluster.length).toBe(local.length);
+  expect(cluster.length).toBeGreaterThan(250);
+  const differences: string[] = [];
+  cluster.forEach((row, i) => {
+    for (const column of CLUSTER_COLUMNS) {
+      const [a, b] = [row[column], local[i][column]];
+      const same = FLOATS.has(column)
+        ? (a === null && b === null) || (a !== null && b !== null && Math.abs(Number(a) - Number(b)) <= 1e-9 * Math.max(Math.abs(Number(a)), Math.abs(Number(b))))
+        : (a ?? null) === (b ?? null);
+      if (!same) differences.push(`${local[i].customer_id} ${column}: cluster ${a}, local ${b}`);
+    }
+  });
+  expect(differences.slice(0, 10)).toEqual([]);
+  // Not a vacuous comparison: the rules produced every kind of value.
+  for (const column of ['rfm_segment', 'value_tier', 'abc_class', 'churn_tier']) expect(new Set(cluster.map((r) => r[column])).size).toBeGreaterThan(1);
+  expect(cluster.filter((r) => r.clv !== null).length).toBeGreaterThan(250);
+  return cluster.length;
+}
+
 function closeRelative(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b), 1e-300);
 }
@@ -154,14 +184,18 @@ describe.each([
   });
 
   it('records the source without credentials, and writes crm_customer_metrics on the cluster', async () => {
+    // The read step's staged sums (through the Distributed table) are gone after the run.
+    expect(await ch.rows("SELECT name FROM system.tables WHERE name LIKE 'crm_run_sums%'")).toEqual([]);
     const [run] = sql<{ input: string }>(sourceDb, 'SELECT input FROM runs');
     const input = JSON.parse(run.input);
     expect(input.source).toBe(`clickhouse://127.0.0.1:${port}/default.lines`);
-    // Both ways gzipped on the wire: fewer bytes than the same rows as CSV.
-    for (const way of ['from', 'to']) {
-      expect(input[`bytes_${way}_source`]).toBeGreaterThan(0);
-      expect(input[`bytes_${way}_source`]).toBeLessThan(input[`csv_bytes_${way}_source`] / 2);
-    }
+    // Both ways gzipped on the wire: fewer bytes than the same rows as CSV. Back to the cluster go
+    // the per-history scores (gzipped) and the INSERT … SELECT's text (~30 kB whatever the size),
+    // which at 300 customers is most of it.
+    expect(input.bytes_from_source).toBeGreaterThan(0);
+    expect(input.bytes_from_source).toBeLessThan(input.csv_bytes_from_source / 2);
+    expect(input.bytes_to_source).toBeGreaterThan(0);
+    expect(input.bytes_to_source).toBeLessThan(input.csv_bytes_to_source);
     expect(result.source).toMatchObject({ bytes_from_source: input.bytes_from_source, csv_bytes_to_source: input.csv_bytes_to_source });
     expect(input.transactions_used).toBe(sql<{ n: number }>(localDb, `SELECT count(*) AS n FROM transactions WHERE order_date <= DATE '${AS_OF}'`)[0].n);
     expect(result.customers).toBeGreaterThan(250);
@@ -170,7 +204,11 @@ describe.each([
     expect(Number(written.ids)).toBe(result.customers);
   });
 
-  it('--since (the 80/20 window) and --model auto give the same run too', () => {
+  it('computes crm_customer_metrics on the cluster from the per-history scores: the local run\'s customer_metrics, column by column', async () => {
+    await expectClusterMetricsEqual(localDb, 1, 1);
+  });
+
+  it('--since (the 80/20 window) and --model auto give the same run too', async () => {
     // The window starts on a busy day: the boundary day's purchases count (>=, not >).
     const [busiest] = sql<{ day: string }>(localDb, `SELECT CAST(order_date AS VARCHAR) AS day FROM transactions WHERE order_date BETWEEN DATE '2025-01-01' AND DATE '${AS_OF}' GROUP BY order_date ORDER BY count(*) DESC, order_date LIMIT 1`);
     const flags = ['run', '--as-of', AS_OF, '--since', busiest.day, '--model', 'auto', '--json'];
@@ -187,6 +225,8 @@ describe.each([
     expectSameParameters(c.bgnbd, l.bgnbd);
     const latest = `${CUSTOMERS.replace('FROM customer_metrics', 'FROM customer_latest')}`;
     expect(sql(sourceDb, latest)).toEqual(sql(localCopy, latest));
+    // The cluster's crm_customer_metrics of this run (the 80/20 window from --since) too.
+    await expectClusterMetricsEqual(localCopy, 2, 2);
   });
 
   it('crm customer and crm quality say that the lines live on the cluster', () => {
@@ -226,7 +266,7 @@ describe('crm run --source with merges and a table of other column names (--map)
     );
   });
 
-  it('applies the merges on the cluster and reads the mapped columns: the local run with the same merges', () => {
+  it('applies the merges on the cluster and reads the mapped columns: the local run with the same merges', async () => {
     // Part of the mapping in the config, part on the command line (--map wins per field).
     const file = config('mapped', {
       warehouse: { url: `clickhouse://127.0.0.1:${port}/default.warehouse`, password_env: PASSWORD_ENV, map: { customer_id: 'client', order_id: 'order_no', amount: 'wrong_name' } },
@@ -247,6 +287,41 @@ describe('crm run --source with merges and a table of other column names (--map)
     expect(JSON.parse(runs.input)).toMatchObject({ merges: [1, 2, 3], map: { customer_id: 'client', order_id: 'order_no', order_date: 'order_day', amount: 'amt', is_return: 'ret', cost: 'unit_cost' } });
     const cohorts = COHORTS.replace('FROM cohort_retention', 'FROM cohort_retention WHERE run_id = (SELECT max(run_id) FROM runs)');
     expect(sql(sourceDb, cohorts)).toEqual(sql(merged, cohorts));
+    // crm_customer_metrics on the cluster, with the merges applied there: the merged local run's rows.
+    await expectClusterMetricsEqual(merged, 2, 1);
+  });
+
+  it('--covariates region (customers keyed by history and covariate cell): crm_customer_metrics on the cluster equals the run\'s customer_metrics', async () => {
+    const file = config('mapped-covariates', {
+      warehouse: { url: `clickhouse://127.0.0.1:${port}/default.warehouse`, password_env: PASSWORD_ENV, map: { customer_id: 'client', order_id: 'order_no', order_date: 'order_day', amount: 'amt', is_return: 'ret', cost: 'unit_cost' } },
+    });
+    // A copy of the source run's store (its customers carry the regions): the other tests count its runs.
+    const copy = path.join(tempDir('crm-source-covariates-'), 'cluster.duckdb');
+    fs.copyFileSync(sourceDb, copy);
+    const r = run(copy, ['--config', file, 'run', '--source', 'warehouse', '--covariates', 'region', '--as-of', AS_OF, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const runId = out.run_id as number;
+    // The covariate was fitted (a level with its own purchase effect), so the customers are keyed
+    // by (history, region) and the write back copies every customer's row (run/source.ts).
+    const levels = Object.values(out.bgnbd.covariates.variables.region.levels) as { purchase?: number }[];
+    expect(levels.some((l) => typeof l.purchase === 'number')).toBe(true);
+    await expectClusterMetricsEqual(copy, runId, runId);
+  });
+
+  it('wide money (a total of 10^14 and more: the 80/20 levels ranked locally): crm_customer_metrics on the cluster equals the run\'s customer_metrics', async () => {
+    await ch.run(
+      `CREATE TABLE default.wide_lines ENGINE = MergeTree ORDER BY customer_id AS
+       SELECT customer_id, order_id, order_date, CAST(amount AS Decimal(38, 4)) * 100000000000 AS amount, is_return FROM default.lines`,
+    );
+    const wideDb = path.join(tempDir('crm-source-wide-'), 'cluster.duckdb');
+    const r = run(wideDb, ['run', '--source', `clickhouse://127.0.0.1:${port}/default.wide_lines`, '--as-of', AS_OF, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    // Ranked here, not on the cluster: the local pareto step ran.
+    expect(result.timings_ms.pareto).toBeGreaterThanOrEqual(0);
+    expect(sql<{ n: number }>(wideDb, "SELECT count(*) AS n FROM customer_metrics WHERE abc_class = 'B'")[0].n).toBeGreaterThan(0);
+    await expectClusterMetricsEqual(wideDb, 1, 1);
   });
 
   it('a query made long by many merges raises max_query_size for itself (ClickHouse parses 256 KiB by default)', async () => {
@@ -319,6 +394,38 @@ describe('crm run --source refuses a source it cannot use', () => {
     expect([unreachable.code, unreachable.stderr]).toEqual([3, expect.stringMatching(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:\d+/)]);
     // Checked before a store is created.
     expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('a user that may read but not write (readonly=2): exit 6 naming the table it may not write, the run not recorded', () => {
+    const file = config('reader', { reader: { url: source('lines'), user: 'reader', password_env: PASSWORD_ENV } });
+    const fresh = path.join(tempDir('crm-source-reader-'), 'reader.duckdb');
+    const r = run(fresh, ['--config', file, 'run', '--source', 'reader', '--as-of', AS_OF]);
+    expect(r.code, r.stderr).toBe(6);
+    // Its first write is the staged per-customer sums of the read step.
+    expect(r.stderr).toMatch(/refused to write default\.crm_run_sums_[0-9a-f]{8}: a source run writes on the cluster \(its per-customer sums, the scores, crm_customer_metrics\), and this user may not write there; the run is not recorded/);
+    expect(r.stderr).toMatch(/Give the source's user write access to default/);
+    expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
+  });
+
+  it('the cluster refusing the INSERT … SELECT midway: no partition of the run left, no scratch table, the run not recorded', async () => {
+    // A crm_customer_metrics whose rfm_segment takes one value only: the cluster's INSERT fails on the others.
+    await ch.run('CREATE DATABASE IF NOT EXISTS strict');
+    await ch.run('CREATE TABLE strict.lines ENGINE = MergeTree ORDER BY customer_id AS SELECT * FROM default.lines');
+    await ch.run(
+      `CREATE TABLE strict.crm_customer_metrics (run_id UInt32, as_of Date, customer_id String, rfm_segment Enum8('Champions' = 1), churn_tier Nullable(String),
+         value_tier Nullable(String), abc_class Nullable(String), p_alive Nullable(Float64), churn_risk Nullable(Float64), expected_purchases Nullable(Float64),
+         clv Nullable(Float64), net_revenue Nullable(Float64)) ENGINE = MergeTree() PARTITION BY run_id ORDER BY customer_id`,
+    );
+    const fresh = path.join(tempDir('crm-source-strict-'), 'strict.duckdb');
+    const r = run(fresh, ['run', '--source', `clickhouse://127.0.0.1:${port}/strict.lines`, '--as-of', AS_OF]);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toMatch(/refused the query/);
+    expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
+    const [left] = await ch.rows('SELECT count() AS n FROM strict.crm_customer_metrics');
+    expect(Number(left.n)).toBe(0);
+    // Neither the histories' scores nor the staged per-customer sums are left behind.
+    const scratch = await ch.rows("SELECT name FROM system.tables WHERE database = 'strict' AND (name LIKE 'crm_history_scores%' OR name LIKE 'crm_run_sums%')");
+    expect(scratch).toEqual([]);
   });
 
   it('shards that do not split customers (the same table twice): exit 3, nothing recorded', () => {

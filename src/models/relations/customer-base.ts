@@ -17,6 +17,7 @@
 import type { Relation } from '../relation.js';
 import { byMoneyWidth } from './money.js';
 import { historyKey } from './histories.js';
+import { DUCKDB, type SqlDialect } from './dialect.js';
 
 /**
  * The per-customer sums the base is built from, as the local run computes them: one
@@ -50,6 +51,32 @@ const LOCAL_CUSTOMER_SUMS = `
 /** The source's per-customer sums, loaded by the run (run/source.ts), in the run's money type. */
 export const SOURCE_SUMS_TABLE = 'run_source_sums';
 
+/**
+ * The base's per-customer columns that the models and the customer-metrics rules read, as SQL over
+ * a customer's sums (`column`: first_purchase, last_purchase, orders, purchase_days, net_revenue,
+ * first_day_value, as_of) in dialect `d` — one definition, rendered for the local base below and
+ * for the cluster's crm_customer_metrics (cluster-metrics.ts).
+ */
+export function baseColumnsSql(d: SqlDialect = DUCKDB, column: (name: string) => string = (name) => name) {
+  const [first, last, asOf, days] = [column('first_purchase'), column('last_purchase'), column('as_of'), column('purchase_days')];
+  return {
+    recency_days: d.dayDiff(last, asOf),
+    frequency: d.integer(column('orders')),
+    purchase_days: d.integer(days),
+    monetary: d.double(column('net_revenue')),
+    bgnbd_x: d.integer(`${days} - 1`),
+    t_x_days: d.dayDiff(first, last),
+    T_days: d.dayDiff(first, asOf),
+    // Mean net value of the repeat purchases: everything after the first purchase day,
+    // returns netted in (Gamma-Gamma's m; customers with m ≤ 0 are left out of its fit).
+    repeat_mean_value: `CASE WHEN ${days} > 1 THEN ${d.double(`${column('net_revenue')} - ${column('first_day_value')}`)} / (${days} - 1) END`,
+    first_day_value: d.double(column('first_day_value')),
+    history_key: historyKey(`${days} - 1`, d.dayDiff(first, last), d.dayDiff(first, asOf), d),
+  };
+}
+
+const BASE = baseColumnsSql();
+
 function customerBaseOver(customerSums: string) {
   return byMoneyWidth<'as_of'>((money) => ({
     name: 'run_base',
@@ -71,25 +98,23 @@ customers AS (
 SELECT customer_id,
        first_purchase,
        last_purchase,
-       date_diff('day', last_purchase, as_of) AS recency_days,
+       ${BASE.recency_days} AS recency_days,
        date_diff('day', first_purchase, as_of) AS tenure_days,
-       CAST(orders AS INTEGER) AS frequency,
-       CAST(purchase_days AS INTEGER) AS purchase_days,
-       CAST(net_revenue AS DOUBLE) AS monetary,
+       ${BASE.frequency} AS frequency,
+       ${BASE.purchase_days} AS purchase_days,
+       ${BASE.monetary} AS monetary,
        CAST(gross_revenue AS DOUBLE) AS gross_revenue,
        CAST(-returned AS DOUBLE) AS returns_value,
        CAST(return_lines AS INTEGER) AS return_lines,
        CAST(gross_revenue AS DOUBLE) / orders AS avg_order_value,
        CAST(margin AS DOUBLE) AS margin,
-       CAST(purchase_days - 1 AS INTEGER) AS bgnbd_x,
-       date_diff('day', first_purchase, last_purchase) AS t_x_days,
-       date_diff('day', first_purchase, as_of) AS T_days,
-       -- Mean net value of the repeat purchases: everything after the first purchase day,
-       -- returns netted in (Gamma-Gamma's m; customers with m ≤ 0 are left out of its fit).
-       CASE WHEN purchase_days > 1 THEN CAST(net_revenue - first_day_value AS DOUBLE) / (purchase_days - 1) END AS repeat_mean_value,
-       CAST(first_day_value AS DOUBLE) AS first_day_value,
+       ${BASE.bgnbd_x} AS bgnbd_x,
+       ${BASE.t_x_days} AS t_x_days,
+       ${BASE.T_days} AS T_days,
+       ${BASE.repeat_mean_value} AS repeat_mean_value,
+       ${BASE.first_day_value} AS first_day_value,
        CAST(date_trunc('month', first_purchase) AS DATE) AS cohort_month,
-       ${historyKey('purchase_days - 1', "date_diff('day', first_purchase, last_purchase)", "date_diff('day', first_purchase, as_of)")} AS history_key,
+       ${BASE.history_key} AS history_key,
        CAST(pareto_revenue AS ${money}) AS pareto_revenue,
        trend_current,
        trend_previous

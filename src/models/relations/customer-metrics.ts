@@ -49,13 +49,29 @@
  *   The store words them (customer_metrics.at_risk_reason) and derives at_risk from them.
  */
 import type { Relation } from '../relation.js';
+import { DUCKDB, type SqlDialect } from './dialect.js';
 import { CUSTOMER_CONTRACTS } from './customer-contracts.js';
 import { REVENUE_TREND_SQL } from './trend-windows.js';
 
-/** SQL: 1 + the number of cuts in `cuts` (a DOUBLE[] parameter, ≤ 9 long) that `value` exceeds. */
-function scoreSql(value: string, cuts: string): string {
-  const terms = Array.from({ length: 9 }, (_, i) => `coalesce(${value} > ${cuts}[${i + 1}], false)::INTEGER`);
-  return `CAST(1 + ${terms.join('\n                   + ')} AS TINYINT)`;
+/** SQL: 1 + the number of cuts in `cuts` (a DOUBLE[] list, ≤ 9 long) that `value` exceeds (the RFM score rule). */
+export function scoreSql(value: string, cuts: string, d: SqlDialect = DUCKDB): string {
+  const terms = Array.from({ length: 9 }, (_, i) => d.countTrue(`${value} > ${d.element(cuts, String(i + 1))}`));
+  return d.tinyint(`1 + ${terms.join('\n                   + ')}`);
+}
+
+/** SQL: the RFM segment of scores r, f, m — the rule table's cell (`cells`, models/rfm.ts segmentCells; `bins` per score). */
+export function segmentSql(r: string, f: string, m: string, cells: string, bins: string, d: SqlDialect = DUCKDB): string {
+  return d.element(cells, `(${r} - 1) * ${bins} * ${bins} + (${f} - 1) * ${bins} + ${m}`);
+}
+
+/** SQL: CLV — discounted expected purchases × expected order value (NULL without a fitted purchase model). */
+export function clvSql(discountedPurchases: string, expectedOrderValue: string): string {
+  return `${discountedPurchases} * ${expectedOrderValue}`;
+}
+
+/** SQL: the purchase value the tiers rank — CLV when the models are fitted, else net revenue to date (monetary). */
+export function purchaseValueSql(fitted: string): string {
+  return `CASE WHEN ${fitted} THEN clv ELSE monetary END`;
 }
 
 /**
@@ -66,8 +82,8 @@ function scoreSql(value: string, cuts: string): string {
  * One home: the run cuts the tiers on it, the report (report_tiered_customers) shows it.
  */
 export function tierValueSql(fitted: string): string {
-  return `CASE WHEN contracts_in_force IS NULL THEN CASE WHEN ${fitted} THEN clv ELSE monetary END
-            ELSE coalesce(CASE WHEN ${fitted} THEN clv ELSE monetary END, 0) + coalesce(contract_residual_value, 0) END`;
+  return `CASE WHEN contracts_in_force IS NULL THEN ${purchaseValueSql(fitted)}
+            ELSE coalesce(${purchaseValueSql(fitted)}, 0) + coalesce(contract_residual_value, 0) END`;
 }
 
 /**
@@ -77,11 +93,22 @@ export function tierValueSql(fitted: string): string {
  * run's stored projection).
  */
 export function expectedOrderValueSql(b: string, gg: string): string {
-  return `CASE WHEN ${gg}.p IS NOT NULL AND ${b}.bgnbd_x > 0 AND ${b}.repeat_mean_value > 0
-                THEN ${gg}.p * (${gg}.v + ${b}.bgnbd_x * ${b}.repeat_mean_value) / (${gg}.p * ${b}.bgnbd_x + ${gg}.q - 1)
-              WHEN ${gg}.p IS NOT NULL AND ${b}.first_day_value > 0
-                THEN ${gg}.p * (${gg}.v + ${b}.first_day_value) / (${gg}.p + ${gg}.q - 1)
-              ELSE greatest(${b}.monetary / ${b}.purchase_days, 0) END`;
+  return expectedOrderValueOf((column) => `${b}.${column}`, { p: `${gg}.p`, q: `${gg}.q`, v: `${gg}.v` });
+}
+
+/**
+ * The same rule over any spelling of the customer's columns (`column`: bgnbd_x,
+ * repeat_mean_value, first_day_value, monetary, purchase_days) and of the parameters (SQL
+ * expressions, NULL: no usable fit): the text is plain SQL both engines run, so the cluster's
+ * crm_customer_metrics (cluster-metrics.ts) renders it from here too.
+ */
+export function expectedOrderValueOf(column: (name: string) => string, gg: { p: string; q: string; v: string }): string {
+  const [x, m, first] = [column('bgnbd_x'), column('repeat_mean_value'), column('first_day_value')];
+  return `CASE WHEN ${gg.p} IS NOT NULL AND ${x} > 0 AND ${m} > 0
+                THEN ${gg.p} * (${gg.v} + ${x} * ${m}) / (${gg.p} * ${x} + ${gg.q} - 1)
+              WHEN ${gg.p} IS NOT NULL AND ${first} > 0
+                THEN ${gg.p} * (${gg.v} + ${first}) / (${gg.p} + ${gg.q} - 1)
+              ELSE greatest(${column('monetary')} / ${column('purchase_days')}, 0) END`;
 }
 
 export type CustomerMetricsParam =
@@ -133,7 +160,7 @@ scored AS (
               WHEN gg.p IS NOT NULL AND b.first_day_value > 0 THEN 1 END AS gg_x,
          pr.expected_purchases_low, pr.expected_purchases_high, pr.discounted_log_sd,
          gg.z, gg.c, gg.p AS gg_p, gg.q AS gg_q, gg.v AS gg_v,
-         CAST(b.pareto_revenue AS DOUBLE) AS net_revenue,
+         ${DUCKDB.double('b.pareto_revenue')} AS net_revenue,
          CAST(pl.revenue_rank AS INTEGER) AS revenue_rank,
          CASE WHEN b.pareto_revenue > 0 THEN CAST(b.pareto_revenue AS DOUBLE) / pl.positive_total ELSE 0 END AS revenue_share,
          pl.cumulative_share,
@@ -149,8 +176,8 @@ scored AS (
 ),
 valued AS (
   SELECT *,
-         $segment_cells[(r_score - 1) * $rfm_bins * $rfm_bins + (f_score - 1) * $rfm_bins + m_score] AS rfm_segment,
-         discounted_purchases * expected_order_value AS clv,
+         ${segmentSql('r_score', 'f_score', 'm_score', '$segment_cells', '$rfm_bins')} AS rfm_segment,
+         ${clvSql('discounted_purchases', 'expected_order_value')} AS clv,
          -- g = ∇ ln E[M] in (ln p, ln q, ln v); its quadratic form with the covariance (row by row).
          (gg_q - 1) / (gg_p * gg_x + gg_q - 1) AS g_p,
          -gg_q / (gg_p * gg_x + gg_q - 1) AS g_q,
@@ -221,7 +248,7 @@ gamma_gamma AS (
 ),
 valued AS (
   SELECT b.customer_id, b.monetary,
-         pr.discounted_purchases * (${expectedOrderValueSql('b', 'gg')}) AS clv
+         ${clvSql('pr.discounted_purchases', `(${expectedOrderValueSql('b', 'gg')})`)} AS clv
   FROM temp.run_base b
   JOIN temp.run_predictions pr USING (history_key)
   CROSS JOIN gamma_gamma gg

@@ -5,6 +5,7 @@
  * customers on the bench), and predictions made per history are joined back on `history_key`.
  */
 import type { Relation } from '../relation.js';
+import { DUCKDB, type SqlDialect } from './dialect.js';
 
 /**
  * A purchase history (x, t_x, T in days) as one BIGINT, x·2⁴⁰ + t_x·2²⁰ + T: predictions made per
@@ -12,8 +13,8 @@ import type { Relation } from '../relation.js';
  * Exact while T < 2²⁰ days (2,870 years) and x < 2²³. The one definition (SQL text builder, used
  * when the relations' constant texts are built and by the run's joins).
  */
-export function historyKey(x: string, txDays: string, tDays: string): string {
-  return `(CAST(${x} AS BIGINT) * 1099511627776 + CAST(${txDays} AS BIGINT) * 1048576 + CAST(${tDays} AS BIGINT))`;
+export function historyKey(x: string, txDays: string, tDays: string, d: SqlDialect = DUCKDB): string {
+  return `(${d.bigint(x)} * 1099511627776 + ${d.bigint(txDays)} * 1048576 + ${d.bigint(tDays)})`;
 }
 
 /**

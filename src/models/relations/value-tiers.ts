@@ -16,7 +16,18 @@
  * position is 1 + the number of cuts it does not reach.
  */
 import type { Relation } from '../relation.js';
+import { DUCKDB, type SqlDialect } from './dialect.js';
 import { CUSTOMER_METRICS, type CustomerMetricsParam } from './customer-metrics.js';
+
+/**
+ * SQL: the value tier of `value` (this module's rule): `names` the tiers' names, `cuts` each
+ * tier's least value but the last's (lists). Rendered for DuckDB here and for ClickHouse by
+ * cluster-metrics.ts.
+ */
+export function valueTierSql(value: string, names: string, cuts: string, d: SqlDialect = DUCKDB): string {
+  return `CASE WHEN ${value} > 0 THEN ${d.element(names, `1 + ${d.countWhere(cuts, 'cut', `NOT ${value} >= cut`)}`)}
+            ELSE ${d.element(names, d.length(names))} END`;
+}
 
 export const VALUE_TIERS: Relation<'tier_cuts' | 'tier_names'> = {
   name: 'temp.run_customer_metrics_tiered',
@@ -27,8 +38,7 @@ SELECT run_id, customer_id, first_purchase, last_purchase, frequency, purchase_d
        r_score, f_score, m_score, rfm_segment,
        p_alive, churn_risk, p_no_purchase, churn_tier, churn_method,
        expected_purchases, expected_order_value, clv,
-       CASE WHEN tier_value > 0 THEN $tier_names[1 + len(list_filter($tier_cuts, cut -> NOT tier_value >= cut))]
-            ELSE $tier_names[len($tier_names)] END AS value_tier,
+       ${valueTierSql('tier_value', '$tier_names', '$tier_cuts')} AS value_tier,
        value_basis,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,

@@ -136,7 +136,7 @@ export async function writeRun(store: Store, w: WriteRunInput, { progress, timed
         const record = { runId, asOf, options, scored, trend, fits, used: w.used, covariates, gamma, excludedSpend: w.spend.excluded, backtest, summary, contractsReport, timings };
         const report = runReport(record);
         // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
-        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId)) : null;
+        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId, { metrics: metricsParams, tiers: settings.value_tiers, timed })) : null;
         timings.total = Date.now() - w.started.getTime();
         const toSource = sent ? { bytes_to_source: sent.sent, csv_bytes_to_source: sent.csv } : {};
         if (source) {
