@@ -12,8 +12,8 @@
  *   contract residual value (relations/customer-metrics.ts), so they are computed there too.
  */
 import { bindParams, insertInto, type RelationParams } from '../models/relation.js';
-import { TIER_VALUES, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
-import { METRICS_CUSTOMERS } from '../models/relations/value-tiers.js';
+import { tierValues, type ContractPart, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
+import { metricsCustomers } from '../models/relations/value-tiers.js';
 import { valueTierCuts, type ValueTierRule } from '../models/tiers.js';
 import type { Store } from '../store/db.js';
 import { inputError } from '../util/errors.js';
@@ -52,8 +52,14 @@ export async function writeCustomerRows(
   tiers: ValueTierRule[],
   timed: <R>(name: string, fn: () => Promise<R>) => Promise<R>,
 ): Promise<number> {
-  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, `(${TIER_VALUES.sql})`, 'tier_value', tiers, bindParams(TIER_VALUES, params)));
+  // Without contract rows in this run (no contract period by as-of, or a --source run), the
+  // relations without the contract part's FULL OUTER JOIN give the same rows for less.
+  const part: ContractPart = (await store.value<boolean>('SELECT EXISTS (SELECT 1 FROM contract_metrics WHERE run_id = $run_id)', { run_id: params.run_id as number }))
+    ? 'with_contracts'
+    : 'purchases_only';
+  const tierValuesOfRun = tierValues[part];
+  const tierCuts = await timed('value_tiers', () => valueTierCuts(store, `(${tierValuesOfRun.sql})`, 'tier_value', tiers, bindParams(tierValuesOfRun, params)));
   return timed('write_metrics', () =>
-    insertInto(store, 'metrics_customers', METRICS_CUSTOMERS, { ...params, tier_names: tiers.map((t) => t.name), tier_cuts: tierCuts }),
+    insertInto(store, 'metrics_customers', metricsCustomers[part], { ...params, tier_names: tiers.map((t) => t.name), tier_cuts: tierCuts }),
   );
 }

@@ -50,8 +50,9 @@
  */
 import type { Relation } from '../relation.js';
 import { DUCKDB, type SqlDialect } from './dialect.js';
-import { CUSTOMER_CONTRACTS } from './customer-contracts.js';
+import { CUSTOMER_CONTRACTS, NO_CUSTOMER_CONTRACTS_SQL } from './customer-contracts.js';
 import { REVENUE_TREND_SQL } from './trend-windows.js';
+import { ABC_CLASS_TYPE } from './vocabularies.js';
 
 /** SQL: 1 + the number of cuts in `cuts` (a DOUBLE[] list, ≤ 9 long) that `value` exceeds (the RFM score rule). */
 export function scoreSql(value: string, cuts: string, d: SqlDialect = DUCKDB): string {
@@ -130,12 +131,47 @@ export type CustomerMetricsParam =
   | 'revenue_drop'
   | 'churn_risk_rise';
 
-export const CUSTOMER_METRICS: Relation<CustomerMetricsParam> = {
-  name: 'temp.run_customer_metrics',
-  grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
-  sql: `
-WITH customer_contracts AS (${CUSTOMER_CONTRACTS.sql}
-),
+/**
+ * Whether the run has contract rows (contract_metrics of the run): `with_contracts` joins the
+ * purchase part to the contract part (CUSTOMER_CONTRACTS) with a FULL OUTER JOIN, every customer
+ * once; `purchases_only` gives every customer the contract part of a customer without contracts
+ * (NO_CUSTOMER_CONTRACTS_SQL: one all-NULL row). On a run without contract rows both give the
+ * same rows (relations/customer-contracts.test.ts); the second skips the join and its projections
+ * (measured at 2.5M customers: see run/customers.ts). Both texts come from one template: only the
+ * contract part's CTE and the FROM clause differ.
+ */
+export type ContractPart = 'with_contracts' | 'purchases_only';
+export const CONTRACT_PARTS: readonly ContractPart[] = ['with_contracts', 'purchases_only'];
+
+/** A relation per contract part, from one template (as money.ts byMoneyWidth does per money width). */
+export function byContractPart<P extends string>(build: (part: ContractPart) => Relation<P>): Record<ContractPart, Relation<P>> {
+  return { with_contracts: build('with_contracts'), purchases_only: build('purchases_only') };
+}
+
+/** The contract part's CTE (named customer_contracts) and the FROM clause that joins `purchases` to it. */
+function contractPart(part: ContractPart, purchases: string): { cte: string; from: string } {
+  return part === 'with_contracts'
+    ? {
+        cte: `customer_contracts AS (${CUSTOMER_CONTRACTS.sql}\n)`,
+        from: `FROM ${purchases}
+-- Every customer once: purchase only (no contract row), contracts only (NULL purchase columns), or both.
+FULL OUTER JOIN customer_contracts USING (customer_id)`,
+      }
+    : {
+        cte: `customer_contracts AS (${NO_CUSTOMER_CONTRACTS_SQL}\n)`,
+        from: `FROM ${purchases}
+-- No contract rows in this run: every customer has the contract part of a customer without contracts.
+CROSS JOIN customer_contracts`,
+      };
+}
+
+function customerMetricsOf(part: ContractPart): Relation<CustomerMetricsParam> {
+  const contracts = contractPart(part, 'flagged');
+  return {
+    name: 'temp.run_customer_metrics',
+    grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
+    sql: `
+WITH ${contracts.cte},
 gamma_gamma AS (
   -- NULL parameters: no usable Gamma-Gamma fit. z NULL: no intervals; covariance NULL: no spend term.
   SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v,
@@ -164,13 +200,14 @@ scored AS (
          CAST(pl.revenue_rank AS INTEGER) AS revenue_rank,
          CASE WHEN b.pareto_revenue > 0 THEN CAST(b.pareto_revenue AS DOUBLE) / pl.positive_total ELSE 0 END AS revenue_share,
          pl.cumulative_share,
-         coalesce(pl.abc_class, 'C') AS abc_class,
+         coalesce(pl.abc_class, CAST('C' AS ${ABC_CLASS_TYPE})) AS abc_class,
          CAST(b.trend_current AS DOUBLE) AS revenue_current,
          CAST(b.trend_previous AS DOUBLE) AS revenue_previous,
          prev.previous_churn_risk
   FROM temp.run_base b
   JOIN temp.run_predictions pr USING (history_key)
-  LEFT JOIN temp.run_pareto_levels pl ON pl.net_revenue = b.pareto_revenue
+  -- abc_class typed as the store's column (vocabularies.ts) once per revenue level, not per customer.
+  LEFT JOIN (SELECT * REPLACE (CAST(abc_class AS ${ABC_CLASS_TYPE}) AS abc_class) FROM temp.run_pareto_levels) pl ON pl.net_revenue = b.pareto_revenue
   LEFT JOIN previous prev USING (customer_id)
   CROSS JOIN gamma_gamma gg
 ),
@@ -219,14 +256,18 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
        contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,
        contract_residual_value, next_renewal_due,
        ${tierValueSql('$fitted')} AS tier_value
-FROM flagged
--- Every customer once: purchase only (no contract row), contracts only (NULL purchase columns), or both.
-FULL OUTER JOIN customer_contracts USING (customer_id)`,
-  params: [
-    'gg_p', 'gg_q', 'gg_v', 'z', 'gg_covariance', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
-    'revenue_drop', 'churn_risk_rise', 'run_id', 'fitted', 'as_of', 'time_unit_days',
-  ],
-};
+${contracts.from}`,
+    params: [
+      'gg_p', 'gg_q', 'gg_v', 'z', 'gg_covariance', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
+      'revenue_drop', 'churn_risk_rise', 'run_id', 'fitted', 'as_of', 'time_unit_days',
+    ],
+  };
+}
+
+/** CUSTOMER_METRICS per contract part (ContractPart); the run chooses by whether it has contract rows. */
+export const customerMetrics = byContractPart(customerMetricsOf);
+/** The relation with the contract part joined (any run): customerMetrics.with_contracts. */
+export const CUSTOMER_METRICS: Relation<CustomerMetricsParam> = customerMetrics.with_contracts;
 
 /**
  * The value the tiers rank (tier_value) of every customer of CUSTOMER_METRICS, and nothing else:
@@ -237,12 +278,13 @@ FULL OUTER JOIN customer_contracts USING (customer_id)`,
  * the previous run's rows or the intervals, which the full relation joins and computes for the
  * other columns (~1 s at 2.5M customers). relations.test.ts checks both give the same values.
  */
-export const TIER_VALUES: Relation<'gg_p' | 'gg_q' | 'gg_v' | 'fitted' | 'run_id'> = {
-  name: 'temp.run_tier_values',
-  grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
-  sql: `
-WITH customer_contracts AS (${CUSTOMER_CONTRACTS.sql}
-),
+function tierValuesOf(part: ContractPart): Relation<TierValuesParam> {
+  const contracts = contractPart(part, 'valued');
+  return {
+    name: 'temp.run_tier_values',
+    grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
+    sql: `
+WITH ${contracts.cte},
 gamma_gamma AS (
   SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v
 ),
@@ -254,7 +296,13 @@ valued AS (
   CROSS JOIN gamma_gamma gg
 )
 SELECT customer_id, ${tierValueSql('$fitted')} AS tier_value
-FROM valued
-FULL OUTER JOIN customer_contracts USING (customer_id)`,
-  params: ['gg_p', 'gg_q', 'gg_v', 'fitted', 'run_id'],
-};
+${contracts.from}`,
+    // $run_id picks the run's contract rows: without a contract part, nothing reads it.
+    params: part === 'with_contracts' ? ['gg_p', 'gg_q', 'gg_v', 'fitted', 'run_id'] : ['gg_p', 'gg_q', 'gg_v', 'fitted'],
+  };
+}
+
+type TierValuesParam = 'gg_p' | 'gg_q' | 'gg_v' | 'fitted' | 'run_id';
+/** TIER_VALUES per contract part (as customerMetrics). */
+export const tierValues = byContractPart(tierValuesOf);
+export const TIER_VALUES: Relation<TierValuesParam> = tierValues.with_contracts;

@@ -24,6 +24,7 @@
  */
 import type { Relation } from '../relation.js';
 import { historyKey } from './histories.js';
+import { CHURN_METHOD_TYPE, CHURN_TIER_TYPE } from './vocabularies.js';
 
 /** The history key is run_base.history_key's own expression (histories.ts: historyKey). */
 const TIERED = `
@@ -36,11 +37,12 @@ SELECT history_key,
        expected_purchases_low,
        expected_purchases_high,
        discounted_log_sd,
-       CASE WHEN tier_risk >= CAST($high AS DOUBLE) THEN 'high'
-            WHEN tier_risk >= CAST($medium AS DOUBLE) THEN 'medium'
-            ELSE 'low' END AS churn_tier,
+       -- Typed as the store's column (vocabularies.ts): cast once per history, not per customer.
+       CAST(CASE WHEN tier_risk >= CAST($high AS DOUBLE) THEN 'high'
+                 WHEN tier_risk >= CAST($medium AS DOUBLE) THEN 'medium'
+                 ELSE 'low' END AS ${CHURN_TIER_TYPE}) AS churn_tier,
        churn_basis,
-       churn_method
+       CAST(churn_method AS ${CHURN_METHOD_TYPE}) AS churn_method
 FROM risks`;
 
 export const PREDICTIONS: Relation<'tier_basis' | 'high' | 'medium' | 'churn_method'> = {

@@ -17,7 +17,7 @@
  */
 import type { Relation } from '../relation.js';
 import { DUCKDB, type SqlDialect } from './dialect.js';
-import { CUSTOMER_METRICS, type CustomerMetricsParam } from './customer-metrics.js';
+import { byContractPart, customerMetrics, type CustomerMetricsParam } from './customer-metrics.js';
 
 /**
  * SQL: the value tier of `value` (this module's rule): `names` the tiers' names, `cuts` each
@@ -51,12 +51,17 @@ FROM run_customer_metrics`,
   params: ['tier_names', 'tier_cuts'],
 };
 
-/** run_customer_metrics with its value tiers, computed as it is inserted into metrics_customers. */
-export const METRICS_CUSTOMERS: Relation<CustomerMetricsParam | 'tier_cuts' | 'tier_names'> = {
+/**
+ * run_customer_metrics with its value tiers, computed as it is inserted into metrics_customers:
+ * one per contract part (customer-metrics.ts ContractPart; the run takes `purchases_only` when it
+ * has no contract rows). METRICS_CUSTOMERS is the one with contracts, right for any run.
+ */
+export const metricsCustomers = byContractPart<CustomerMetricsParam | 'tier_cuts' | 'tier_names'>((part) => ({
   name: 'metrics_customers',
   grain: 'one row per customer with a purchase on or before as-of or a contract in the run',
   sql: `
-WITH run_customer_metrics AS (${CUSTOMER_METRICS.sql}
+WITH run_customer_metrics AS (${customerMetrics[part].sql}
 )${VALUE_TIERS.sql}`,
-  params: [...CUSTOMER_METRICS.params, ...VALUE_TIERS.params],
-};
+  params: [...customerMetrics[part].params, ...VALUE_TIERS.params],
+}));
+export const METRICS_CUSTOMERS = metricsCustomers.with_contracts;

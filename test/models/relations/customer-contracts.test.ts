@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertInto, materialize, parametersOf, rowsOf, type RelationParams } from '../../../src/models/relation.js';
-import { CUSTOMER_CONTRACTS } from '../../../src/models/relations/customer-contracts.js';
-import { CUSTOMER_METRICS, TIER_VALUES, type CustomerMetricsParam } from '../../../src/models/relations/customer-metrics.js';
+import { CUSTOMER_CONTRACTS, NO_CUSTOMER_CONTRACTS_SQL } from '../../../src/models/relations/customer-contracts.js';
+import { CUSTOMER_METRICS, customerMetrics, TIER_VALUES, tierValues, type CustomerMetricsParam } from '../../../src/models/relations/customer-metrics.js';
 import { RUN_SUMMARY } from '../../../src/models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../../../src/models/relations/segment-migration.js';
 import { METRICS_CUSTOMERS } from '../../../src/models/relations/value-tiers.js';
@@ -186,6 +186,31 @@ describe('customer metrics with contracts', () => {
       { customer_id: 'E', value_basis: 'net_revenue', tier_value: 0 },
       { customer_id: 'P', value_basis: 'net_revenue', tier_value: 100 },
     ]);
+  });
+
+  it('the contract part of a customer without contracts: CUSTOMER_CONTRACTS\' columns and types (but customer_id), all NULL', async () => {
+    await store.run(`CREATE OR REPLACE TEMP TABLE run_customer_contracts AS ${CUSTOMER_CONTRACTS.sql}`, { run_id: 2 });
+    const contractTypes = (await store.all('DESCRIBE temp.run_customer_contracts')).map((r) => [r.column_name, r.column_type]).filter(([name]) => name !== 'customer_id');
+    expect(contractTypes).toHaveLength(7);
+    expect((await store.all(`DESCRIBE (${NO_CUSTOMER_CONTRACTS_SQL})`)).map((r) => [r.column_name, r.column_type])).toEqual(contractTypes);
+    expect(await store.all(NO_CUSTOMER_CONTRACTS_SQL)).toEqual([Object.fromEntries(contractTypes.map(([name]) => [name, null]))]);
+  });
+
+  it('a run without contract rows: the purchases-only variants give the full relations\' rows; with contract rows they would lose the contract customers', async () => {
+    const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id)));
+    // Run 3 has no contract_metrics rows.
+    expect(await store.value('SELECT count(*) FROM contract_metrics WHERE run_id = 3')).toBe(0);
+    for (const over of [{ run_id: 3 }, { run_id: 3, fitted: false, gg_p: null, gg_q: null, gg_v: null }]) {
+      const params = metricsParams(over);
+      const full = byId(await rowsOf(store, customerMetrics.with_contracts, params));
+      expect(full.map((r) => r.customer_id)).toEqual(['B', 'P']);
+      expect(byId(await rowsOf(store, customerMetrics.purchases_only, params))).toEqual(full);
+      expect(byId(await rowsOf(store, tierValues.purchases_only, params))).toEqual(byId(await rowsOf(store, tierValues.with_contracts, params)));
+    }
+    // Run 2 has contract rows: only the full relation has D and E (run/customers.ts picks it then).
+    const withContracts = byId(await rowsOf(store, customerMetrics.with_contracts, metricsParams()));
+    expect(withContracts.map((r) => r.customer_id)).toEqual(['B', 'D', 'E', 'P']);
+    expect(byId(await rowsOf(store, customerMetrics.purchases_only, metricsParams())).map((r) => r.customer_id)).toEqual(['B', 'P']);
   });
 
   it('TIER_VALUES, what the run cuts the tiers on, gives every customer (contract-only ones too) the tier_value of CUSTOMER_METRICS', async () => {

@@ -11,16 +11,19 @@ import { conditionalExpectedValue } from '../../../src/models/gamma-gamma.js';
 import { quadraticForm, spendLogGradient } from '../../../src/models/intervals.js';
 import { insertInto, materialize, parametersOf, rowsOf, type Relation } from '../../../src/models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS } from '../../../src/models/relations/backtest.js';
-import { CUSTOMER_METRICS, TIER_VALUES } from '../../../src/models/relations/customer-metrics.js';
+import { CUSTOMER_METRICS, customerMetrics, TIER_VALUES, tierValues } from '../../../src/models/relations/customer-metrics.js';
 import { HISTORY_VALUES } from '../../../src/models/relations/history-values.js';
 import { PREDICTIONS, RECENCY_PREDICTIONS } from '../../../src/models/relations/predictions.js';
 import { RUN_SUMMARY } from '../../../src/models/relations/run-summary.js';
 import { SEGMENT_MIGRATION } from '../../../src/models/relations/segment-migration.js';
-import { METRICS_CUSTOMERS, VALUE_TIERS } from '../../../src/models/relations/value-tiers.js';
+import { METRICS_CUSTOMERS, metricsCustomers, VALUE_TIERS } from '../../../src/models/relations/value-tiers.js';
 import { DEFAULT_SEGMENT_RULES, segmentCells } from '../../../src/models/rfm.js';
 import { Store } from '../../../src/store/db.js';
 
-const RELATIONS: Relation[] = [PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, TIER_VALUES, HISTORY_VALUES, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC];
+const RELATIONS: Relation[] = [
+  PREDICTIONS, RECENCY_PREDICTIONS, CUSTOMER_METRICS, TIER_VALUES, HISTORY_VALUES, VALUE_TIERS, METRICS_CUSTOMERS, RUN_SUMMARY, SEGMENT_MIGRATION, BACKTEST_BUCKETS, BACKTEST_AUC,
+  customerMetrics.purchases_only, tierValues.purchases_only, metricsCustomers.purchases_only,
+];
 
 let dir: string;
 let store: Store;
@@ -327,6 +330,37 @@ describe('customer metrics', () => {
       expect([...narrow].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id))))
         .toEqual(await store.all('SELECT customer_id, tier_value FROM temp.run_customer_metrics ORDER BY customer_id'));
     }
+  });
+
+  it('without contract rows, the purchases-only variants give exactly the rows and column types of the full relations', async () => {
+    const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id)));
+    const typesOf = async (sql: string) => (await store.all(`DESCRIBE ${sql}`)).map((r) => [r.column_name, r.column_type]);
+    expect(await store.value('SELECT count(*) FROM contract_metrics')).toBe(0);
+    // With and without a previous run, the models fitted or not, with and without intervals.
+    for (const over of [{}, { previous_run_id: null }, { fitted: false, gg_p: null, gg_q: null, gg_v: null }, { z: 1.96, gg_covariance: [0.01, 0, 0, 0, 0.02, 0, 0, 0, 0.03] }]) {
+      const params = metricsParams(over);
+      const full = byId(await rowsOf(store, customerMetrics.with_contracts, params));
+      expect(full).toHaveLength(3);
+      expect(byId(await rowsOf(store, customerMetrics.purchases_only, params))).toEqual(full);
+      expect(byId(await rowsOf(store, tierValues.purchases_only, params))).toEqual(byId(await rowsOf(store, tierValues.with_contracts, params)));
+    }
+    const params = metricsParams();
+    for (const [full, variant] of [[customerMetrics.with_contracts, customerMetrics.purchases_only], [tierValues.with_contracts, tierValues.purchases_only]] as const) {
+      await materialize(store, full, params);
+      const fullTypes = await typesOf(full.name);
+      await materialize(store, variant, params);
+      expect(await typesOf(variant.name)).toEqual(fullTypes);
+    }
+    // The INSERT the run makes: the same stored rows.
+    const tiers = { tier_names: ['Top', 'Mid', 'Low'], tier_cuts: [120, -20] };
+    const stored = async (runId: number) =>
+      store.all(`SELECT * EXCLUDE (run_id) FROM metrics_customers WHERE run_id = ${runId} ORDER BY customer_id`);
+    await insertInto(store, 'metrics_customers', metricsCustomers.with_contracts, { ...params, run_id: 3, ...tiers });
+    await insertInto(store, 'metrics_customers', metricsCustomers.purchases_only, { ...params, run_id: 4, ...tiers });
+    const rows = await stored(3);
+    expect(rows).toHaveLength(3);
+    expect(await stored(4)).toEqual(rows);
+    await store.run('DELETE FROM metrics_customers WHERE run_id IN (3, 4)');
   });
 
   it('backtest: predictions per history against holdout purchase days, by bucket; AUC of each score', async () => {
