@@ -54,7 +54,8 @@ const EVIDENCE_CODES_SQL = (t: string) => {
   return `CASE WHEN len(list_filter(${parts}, part -> NOT list_contains(${codes}, part))) = 0 THEN array_to_string(list_sort(list_distinct(${parts})), '+') END`;
 };
 
-const SAMPLE_ROWS = 200_000;
+/** Rows read to detect conventions (date order, a proven decimal point): the first of the source. */
+export const SAMPLE_ROWS = 200_000;
 const SAMPLE_VALUES = 50_000;
 
 export interface Conventions {
