@@ -574,7 +574,8 @@ export function formatIngestReport(report: IngestReport): string[] {
         lines.push(`  sheet ${JSON.stringify(t.sheet)}: ${formatCount(t.rows_read)} read = ${formatCount(t.rows_loaded)} loaded + ${formatCount(t.rows_rejected)} rejected`);
       }
     }
-    const reasons = Object.entries(f.rejected_by_reason).sort((a, b) => b[1] - a[1]);
+    // Ties by name: the counts come from a GROUP BY, whose order DuckDB does not fix.
+    const reasons = Object.entries(f.rejected_by_reason).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     if (reasons.length) lines.push(`  rejected by reason: ${reasons.map(([k, v]) => `${k} ${formatCount(v)}`).join(', ')}`);
     if (f.customers_updated) lines.push(`  ${formatCount(f.customers_updated)} customers updated (loaded earlier from another file)`);
     if (f.owners_changed) lines.push(`  ${formatCount(f.owners_changed)} customers change owner (the latest load wins)`);

@@ -54,7 +54,8 @@ const EVIDENCE_CODES_SQL = (t: string) => {
   return `CASE WHEN len(list_filter(${parts}, part -> NOT list_contains(${codes}, part))) = 0 THEN array_to_string(list_sort(list_distinct(${parts})), '+') END`;
 };
 
-const SAMPLE_ROWS = 200_000;
+/** Rows read to detect conventions (date order, a proven decimal point): the first of the source. */
+export const SAMPLE_ROWS = 200_000;
 const SAMPLE_VALUES = 50_000;
 
 export interface Conventions {
@@ -66,6 +67,14 @@ export interface Conventions {
    */
   decimalSeparators: Record<string, DecimalDecision>;
   decimalEvidencePending: boolean;
+  /**
+   * The pending decimal fields whose sample already holds a value that reads only with a decimal
+   * point, and none that reads only with a comma (`sampleDecimalEvidence`). The point is then
+   * proven without counting every value, so the stage works out a value's evidence for the
+   * rejected rows only (see `stageSql`): read with the provisional point, a value that reads
+   * only with a comma is always rejected, so those rows hold every comma the column has.
+   */
+  decimalPointSeen?: Record<string, true>;
 }
 
 /**
@@ -103,7 +112,37 @@ export async function detectConventions(
     }
   }
   if (!dateFormatFlag) settleDayMonthFromSiblings(datePlans, dateEvidence);
-  return { datePlans, decimalSeparators, decimalEvidencePending: !decimalSeparatorFlag && Object.keys(decimalSeparators).length > 0 };
+  const decimalEvidencePending = !decimalSeparatorFlag && Object.keys(decimalSeparators).length > 0;
+  const decimalPointSeen = decimalEvidencePending ? await sampleDecimalEvidence(store, source, Object.keys(decimalSeparators).map((f) => [f, mapping[f]!])) : {};
+  return {
+    datePlans,
+    decimalSeparators,
+    decimalEvidencePending,
+    ...(Object.keys(decimalPointSeen).length ? { decimalPointSeen } : {}),
+  };
+}
+
+/**
+ * The decimal fields whose sample rows (the first SAMPLE_ROWS) hold a value that reads only with
+ * a decimal point and none that reads only with a comma: for them a point is proven by a value the
+ * stage will hold too, and only a comma elsewhere in the file can still change the decision (see
+ * `Conventions.decimalPointSeen`). Sources with typed numbers are left out: their evidence needs
+ * the `"__numbers"` column, and they are small (spreadsheets) or typed (JSON, Parquet).
+ */
+async function sampleDecimalEvidence(store: Store, source: SourceTable, fields: [string, string][]): Promise<Record<string, true>> {
+  if (source.numberCells || !fields.length) return {};
+  const ev = (col: string) => decimalEvidenceExpr(ident(col));
+  const row = await store.one<Record<string, number>>(
+    `SELECT ${fields
+      .map(([f, col], i) => `count(*) FILTER (WHERE ${ev(col)} = ${EVIDENCE.point}) AS p${i}, count(*) FILTER (WHERE ${ev(col)} = ${EVIDENCE.comma}) AS c${i}`)
+      .join(', ')}
+     FROM (SELECT ${[...new Set(fields.map(([, col]) => ident(col)))].join(', ')} FROM ${source.sampleRelation} LIMIT ${SAMPLE_ROWS})`,
+  );
+  const seen: Record<string, true> = {};
+  fields.forEach(([f], i) => {
+    if (Number(row?.[`p${i}`] ?? 0) > 0 && Number(row?.[`c${i}`] ?? 0) === 0) seen[f] = true;
+  });
+  return seen;
 }
 
 /**
@@ -395,7 +434,10 @@ export function stageSql(plan: StagePlan): string {
         // Whether this row's value was a typed number: its character in the source's "__numbers".
         const numberCell = source.numberCells ? `coalesce(substr(src_numbers, ${source.headers.indexOf(mapping[f.name]) + 1}, 1) = '1', false)` : undefined;
         parsedCols.push(`${decimalExpr(c, plan.conventions.decimalSeparators[f.name] ?? null, numberCell)} AS p_${f.name}`);
-        if (plan.conventions.decimalEvidencePending) parsedCols.push(`${decimalEvidenceExpr(c, numberCell)} AS ev_${f.name}`);
+        // A field whose point the sample proved works out its evidence for rejected rows only (below).
+        if (plan.conventions.decimalEvidencePending && !plan.conventions.decimalPointSeen?.[f.name]) {
+          parsedCols.push(`${decimalEvidenceExpr(c, numberCell)} AS ev_${f.name}`);
+        }
         break;
       }
     }
@@ -491,8 +533,12 @@ export function stageSql(plan: StagePlan): string {
          FROM (SELECT *, COALESCE(p_amount, TRY_CAST(p_quantity * p_unit_price AS DECIMAL(18,4))) AS amt FROM parsed)`
       : `SELECT *, ${reasonCase} AS reason FROM parsed`;
 
+  // A CASE branch runs only for the rows that take it: the evidence of a field whose point the
+  // sample proved costs nothing on a row that loads (Conventions.decimalPointSeen).
   const evidence = plan.conventions.decimalEvidencePending
-    ? fields.filter((f) => f.type === 'decimal' && mapping[f.name]).map((f) => `ev_${f.name}`)
+    ? fields
+        .filter((f) => f.type === 'decimal' && mapping[f.name])
+        .map((f) => (plan.conventions.decimalPointSeen?.[f.name] ? `CASE WHEN reason IS NOT NULL THEN ${decimalEvidenceExpr(`t_${f.name}`)} END AS ev_${f.name}` : `ev_${f.name}`))
     : [];
   const output =
     kind === 'transactions'
@@ -603,8 +649,14 @@ export interface StageCounts {
 export async function buildStage(store: Store, plan: StagePlan, tick: Tick): Promise<StageCounts> {
   await runStageSql(store, plan, tick);
   if (plan.conventions.decimalEvidencePending) {
-    const restage = await settleDecimalSeparators(store, plan);
-    if (restage) {
+    let settled = await settleDecimalSeparators(store, plan);
+    if (settled === 'count-all') {
+      delete plan.conventions.decimalPointSeen;
+      await dropStage(store, plan);
+      await runStageSql(store, plan, tick);
+      settled = await settleDecimalSeparators(store, plan);
+    }
+    if (settled === 'restage') {
       await dropStage(store, plan);
       await runStageSql(store, plan, tick);
     }
@@ -652,10 +704,11 @@ async function dropStage(store: Store, plan: StagePlan): Promise<void> {
  * Decide each decimal field's separator from what every staged value says (counted in SQL),
  * and record it in `plan.conventions`. A field with no evidence of its own takes the separator
  * its sibling decimal columns agree on, if they do. A field with values on both sides stops the
- * command. Returns whether the stage must be built again (it was read with a provisional
- * point, and some value would read differently with the decision).
+ * command. Returns whether the stage must be built again: `restage` when it was read with a
+ * provisional point and some value would read differently with the decision; `count-all` when
+ * the evidence of every value is needed (Conventions.decimalPointSeen).
  */
-async function settleDecimalSeparators(store: Store, plan: StagePlan): Promise<boolean> {
+async function settleDecimalSeparators(store: Store, plan: StagePlan): Promise<'done' | 'restage' | 'count-all'> {
   const fields = Object.keys(plan.conventions.decimalSeparators);
   const counts = await store.one<Record<string, number>>(
     `SELECT ${fields
@@ -667,6 +720,12 @@ async function settleDecimalSeparators(store: Store, plan: StagePlan): Promise<b
   const evidence = Object.fromEntries(
     fields.map((f): [string, DecimalEvidence] => [f, { point: counts![`${f}_point`], comma: counts![`${f}_comma`], ambiguous: counts![`${f}_ambiguous`] }]),
   );
+  const seen = plan.conventions.decimalPointSeen ?? {};
+  // A field whose point the sample proved counted its rejected rows only: with no comma there, it
+  // reads with a point, as the whole count would say. A comma there is a conflict, which is
+  // counted over every value and shown as before.
+  if (fields.some((f) => seen[f] && evidence[f].comma > 0)) return 'count-all';
+  for (const f of fields) if (seen[f]) evidence[f] = { ...evidence[f], point: Math.max(evidence[f].point, 1) };
   const decided: Record<string, DecimalDecision> = {};
   for (const f of fields) {
     const d = decideDecimalSeparator(evidence[f]);
@@ -682,7 +741,7 @@ async function settleDecimalSeparators(store: Store, plan: StagePlan): Promise<b
   }
   plan.conventions.decimalSeparators = decided;
   plan.conventions.decimalEvidencePending = false;
-  return restage;
+  return restage ? 'restage' : 'done';
 }
 
 /** The error for a column holding values that read only with a point and others only with a comma. */

@@ -573,3 +573,79 @@ describe('migration 28: transactions a view over transactions_narrow and transac
     }
   });
 });
+
+describe('migration 31: transactions_narrow rebuilt with its string compressions named', () => {
+  it('keeps every narrow row (columns, types, values, order); ids are stored with FSST and source_file with a dictionary', async () => {
+    const dir = tempDir('crm-migration-31-');
+    dirs.push(dir);
+    // A file store: an in-memory one does not compress.
+    const store = await Store.open(path.join(dir, 'v28.duckdb'), { create: true, migrate: false });
+    try {
+      await store.applyMigrations(MIGRATIONS.filter((m) => m.version < 31));
+      // Few distinct ids, which DuckDB would store with a dictionary if it chose (it does before
+      // migration 31); two loads' source files; 30,000 lines.
+      await store.run(`INSERT INTO transactions_narrow
+        SELECT 1 + (i >= 20000)::INTEGER, CASE WHEN i < 20000 THEN 'orders-2024.csv' ELSE 'orders-2025.csv' END, i + 2,
+               'C' || lpad((i % 50)::VARCHAR, 7, '0'), CASE WHEN i % 13 = 0 THEN NULL ELSE 'O' || lpad((i % 300)::VARCHAR, 8, '0') END,
+               DATE '2024-01-01' + (i // 100)::INTEGER, TIMESTAMP '2024-01-01 08:00:00' + to_seconds(i * 60), (i % 997) / 4.0 - 5, i % 997 < 20
+        FROM range(30000) r(i)`);
+      const columnsOf = (relation: string) =>
+        store.all(`SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = '${relation}' ORDER BY ordinal_position`);
+      const everything = () => store.all('SELECT *, rowid AS position FROM transactions_narrow');
+      const before = { narrow: await columnsOf('transactions_narrow'), view: await columnsOf('transactions'), rows: await everything() };
+      expect(before.rows).toHaveLength(30000);
+      const stringCompressions = async () => {
+        await store.run('CHECKPOINT');
+        return store.all<{ column_name: string; compression: string }>(
+          `SELECT DISTINCT column_name, compression FROM pragma_storage_info('transactions_narrow')
+           WHERE segment_type = 'VARCHAR' ORDER BY column_name, compression`,
+        );
+      };
+      expect(await stringCompressions()).toEqual([
+        { column_name: 'customer_id', compression: 'Dictionary' },
+        { column_name: 'order_id', compression: 'Dictionary' },
+        { column_name: 'source_file', compression: 'Dictionary' },
+      ]);
+
+      await store.applyMigrations(MIGRATIONS.filter((m) => m.version >= 31));
+      expect(await columnsOf('transactions_narrow')).toEqual(before.narrow);
+      expect(await columnsOf('transactions')).toEqual(before.view);
+      expect(await everything()).toEqual(before.rows);
+      expect(await store.value(`SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'transactions_narrow%'`)).toBe(1);
+
+      expect(await stringCompressions()).toEqual([
+        { column_name: 'customer_id', compression: 'FSST' },
+        { column_name: 'order_id', compression: 'FSST' },
+        { column_name: 'source_file', compression: 'Dictionary' },
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('a new store', () => {
+  it('is built in one transaction with the same tables, views, columns and versions as one migrated step by step', async () => {
+    const dir = tempDir('crm-migration-new-');
+    dirs.push(dir);
+    const describeStore = async (store: Store) => ({
+      versions: (await store.all<{ version: number }>('SELECT version FROM schema_version ORDER BY version')).map((r) => r.version),
+      columns: await store.all(
+        `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+         WHERE table_schema = 'main' ORDER BY table_name, ordinal_position`,
+      ),
+      objects: await store.all(`SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name`),
+    });
+    const fresh = await Store.open(path.join(dir, 'new.duckdb'), { create: true });
+    const stepwise = await Store.open(path.join(dir, 'steps.duckdb'), { create: true, migrate: false });
+    try {
+      await stepwise.applyMigrations(MIGRATIONS);
+      const a = await describeStore(fresh);
+      expect(a.versions).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(a).toEqual(await describeStore(stepwise));
+    } finally {
+      fresh.close();
+      stepwise.close();
+    }
+  });
+});
