@@ -53,17 +53,20 @@ import { HISTORY_VALUES } from '../models/relations/history-values.js';
 import {
   bgbbHistoryIntervals,
   bgnbdUncertainty,
-  combineIntervals,
-  intervalEvaluations,
+  intervalRows,
+  intervalRowsSplit,
   perturbedModels,
+  sharedIntervalRowsOutput,
   spendUncertainty,
   zOfLevel,
   type DiscountedBy,
-  type IntervalEvaluations,
   type PurchaseUncertainty,
   type SpendUncertainty,
 } from '../models/intervals.js';
 import { inWorker } from '../models/worker-client.js';
+import type { IntervalRowsDone } from '../models/worker-tasks.js';
+import { mapShared } from '../models/shared-arrays.js';
+import { collectGarbage } from '../util/memory.js';
 import { chooseModel, type ModelChoice } from '../models/model-choice.js';
 import { CHOICE_AUC, CHOICE_BUCKETS, type ChoiceAucRow, type ChoiceBucketRow } from '../models/relations/model-choice.js';
 import type { RfmSummary } from '../models/rfm-data.js';
@@ -337,11 +340,12 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   let fallbackReason: string | null = null;
   let fallbackCode: FallbackCode | null = null;
   let bgnbd: PurchaseModelFit | null = null;
-  const triples = await timed('read_triples', () => readNumericColumns(store, histories.sql));
+  // In shared buffers: the model workers read them without a copy (models/shared-arrays.ts).
+  const triples = await timed('read_triples', () => readNumericColumns(store, histories.sql, { shared: true }));
   const data = {
     x: triples.x,
-    tx: triples.t_x_days.map((d) => d / unitDays),
-    T: triples.T_days.map((d) => d / unitDays),
+    tx: mapShared(triples.t_x_days, (d) => d / unitDays),
+    T: mapShared(triples.T_days, (d) => d / unitDays),
     weight: triples.customers,
   };
   // Read off the distinct histories already in hand (x > 0: a repeat purchase), not recounted.
@@ -351,7 +355,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   else if (customers < settings.min_customers) [fallbackCode, fallbackReason] = ['too_few_customers', `only ${customers} customer${customers === 1 ? '' : 's'} (the models need at least ${settings.min_customers})`];
   else if (!repeaters) [fallbackCode, fallbackReason] = ['no_repeat_purchases', 'no customer has bought on more than one day, so purchase rates and drop-out cannot be told apart'];
   // What the Gamma-Gamma fits (step 4), read now: the fit may run while the purchase models' do.
-  const spendData = fallbackReason
+  // (let: dropped once fitted, so that the repeat customers' two columns are not held through the write.)
+  let spendData = fallbackReason
     ? null
     : await timed('read_spend', () =>
         // Sorted so the fit sums in the same order every run (rows equal in both are interchangeable).
@@ -365,7 +370,12 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
   let spendFit: Promise<GammaGammaFit | null> | null = null;
   const fitSpend = (ownStep = true): Promise<GammaGammaFit | null> => {
     if (!spendFits) return Promise.resolve(null);
-    const fit = () => timed('gamma_fit', async () => fitGammaGamma({ x: spendData!.x, m: spendData!.m }));
+    const fit = () =>
+      timed('gamma_fit', async () => {
+        const spend = { x: spendData!.x, m: spendData!.m };
+        spendData = null;
+        return fitGammaGamma(spend);
+      });
     return (spendFit ??= ownStep ? progress.step(`fitting Gamma-Gamma on ${spendData!.x.length.toLocaleString('en-US')} repeat customers`, fit) : fit());
   };
   /** Lets DuckDB's finished statements call back, so that the next one starts while this thread computes. */
@@ -462,33 +472,28 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
       uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
       const u = uncertainty;
       const n = triples.x.length;
-      // The k + 1 models of the intervals split between a worker (the later ones) and this
-      // thread. The first is the estimate's own: the model predicting here has the same
-      // parameters (u is its fit's), so its prediction and discounted purchases are the
+      // The rows of the k + 1 models of the intervals split between a worker (the later rows, all
+      // k + 1 models) and this thread, chunk by chunk into shared arrays (intervalRows). The first
+      // model is the estimate's own: the model predicting here has the same parameters (u is its
+      // fit's), so on this thread's rows its prediction and discounted purchases are the
       // intervals' first evaluation, not computed again.
-      const models = u ? perturbedModels(u).map((_, i) => i) : [];
-      const split = Math.ceil(models.length / 2);
+      const k = u ? perturbedModels(u).length - 1 : 0;
+      const split = intervalRowsSplit(n, k);
+      const rows = u ? sharedIntervalRowsOutput(n, k) : null;
       const discountedBy: DiscountedBy = (m, d, alive) => discountedPurchasesAll(m, d, clvOptions, alive);
-      const far = u ? inWorker<IntervalEvaluations>({ task: 'intervals', u, models: models.slice(split), data, horizon: horizonUnits, clv: clvOptions }) : null;
+      const far = u ? inWorker<IntervalRowsDone>({ task: 'interval-rows', u, data, horizon: horizonUnits, level: settings.interval, clv: clvOptions, out: rows!, from: split, to: n }) : null;
       // Awaited below; a failure is reported there, not as an unhandled rejection meanwhile.
       far?.catch(() => undefined);
       const prediction = model.predict(data, horizonUnits);
       const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedBy(model, data, prediction.pAlive);
       const bounds = u
         ? await timed('intervals', async () => {
-            const near = intervalEvaluations(u, models.slice(1, split), data, horizonUnits, discountedBy);
-            const rest = (await far)!;
+            // (The BG/NBD's own CLV path above is the same sum, but NaN-guards rows the intervals never had: its dep is computed apart.)
+            intervalRows(u, data, horizonUnits, settings.interval, discountedBy, rows!, 0, split, { expected: prediction.expectedPurchases, alive: prediction.pAlive, ...(bgModel ? {} : { dep: discounted }) });
+            await far;
             // The forecast (writeRunForecast) projects the same k + 1 models: their P(alive) is kept for it.
-            forecastEvaluated = { data, alive: [prediction.pAlive, ...near.alive, ...rest.alive] };
-            return combineIntervals(
-              u,
-              {
-                expected: [prediction.expectedPurchases, ...near.expected, ...rest.expected],
-                // (The BG/NBD's own CLV path above is the same sum, but NaN-guards rows the intervals never had.)
-                dep: [bgModel ? discountedBy(model, data, prediction.pAlive) : discounted, ...near.dep, ...rest.dep],
-              },
-              settings.interval,
-            );
+            forecastEvaluated = { data, alive: [prediction.pAlive, ...rows!.alive] };
+            return rows!;
           })
         : { expectedPurchasesLow: new Float64Array(n).fill(NaN), expectedPurchasesHigh: new Float64Array(n).fill(NaN), discountedLogSd: new Float64Array(n).fill(NaN) };
       await writeDoubleTable(store, 'run_predictions_raw', {
@@ -585,6 +590,8 @@ async function runWithStore(store: Store, options: RunOptions, input: RunModelsI
     revenue_drop: settings.key_accounts.revenue_drop,
     churn_risk_rise: settings.key_accounts.churn_risk_rise,
   };
+  // The model steps' arrays that nothing holds any more, freed before DuckDB's largest step (util/memory.ts).
+  collectGarbage();
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {

@@ -10,9 +10,10 @@ import { ident, type Store } from './db.js';
 
 /**
  * Run `sql` and return each column as a Float64Array (NULL becomes NaN). Every column is cast
- * to DOUBLE by DuckDB first, so the copy is a plain number loop.
+ * to DOUBLE by DuckDB first, so the copy is a plain number loop. `shared`: the arrays'
+ * buffers are SharedArrayBuffers.
  */
-export async function readNumericColumns(store: Store, sql: string): Promise<Record<string, Float64Array>> {
+export async function readNumericColumns(store: Store, sql: string, opts: { shared?: boolean } = {}): Promise<Record<string, Float64Array>> {
   const described = await store.all<{ column_name: string }>(`DESCRIBE SELECT * FROM (${sql})`);
   const names = described.map((d) => d.column_name);
   const result = await store.conn.run(`SELECT ${names.map((n) => `CAST(${ident(n)} AS DOUBLE) AS ${ident(n)}`).join(', ')} FROM (${sql})`);
@@ -41,7 +42,14 @@ export async function readNumericColumns(store: Store, sql: string): Promise<Rec
     }
     length += rows;
   }
-  return Object.fromEntries(names.map((n, i) => [n, columns[i].slice(0, length)]));
+  // shared: in SharedArrayBuffers, which the model workers read without a copy (models/shared-arrays.ts).
+  const exact = (column: Float64Array) => {
+    if (!opts.shared) return column.slice(0, length);
+    const out = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+    out.set(column.subarray(0, length));
+    return out;
+  };
+  return Object.fromEntries(names.map((n, i) => [n, exact(columns[i])]));
 }
 
 const CHUNK_ROWS = 2048;
