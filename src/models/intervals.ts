@@ -33,6 +33,7 @@ import { fromBgNbd, fromMbgNbd, fromParetoNbd, type FittedPurchaseModel, type Pu
 import type { MbgNbdParams } from './mbgnbd.js';
 import type { ParetoNbdParams } from './pareto-nbd.js';
 import type { RfmSummary } from './rfm-data.js';
+import { sharedFloat64 } from './shared-arrays.js';
 
 /** Default level of the intervals (crm run --interval, models.interval). */
 export const DEFAULT_INTERVAL = 0.9;
@@ -278,4 +279,95 @@ export function mleUncertainty(key: Exclude<PurchaseModelKey, 'bgnbd'>, fit: Mle
 export function spendUncertainty(fit: GammaGammaFit | null): SpendUncertainty | null {
   if (fit === null || !fit.converged || !fit.finiteMean || fit.covariance === null) return null;
   return { ...fit.params, covariance: fit.covariance };
+}
+
+/**
+ * Rows evaluated together by intervalRows: each perturbed model's arrays exist for this many rows
+ * at a time, not for every distinct history (at 100M lines, 6.5M histories × 8 bytes × 3 arrays
+ * × k + 1 models was most of the run's JavaScript memory).
+ */
+export const INTERVAL_CHUNK_ROWS = 1 << 16;
+
+/** The estimate's own evaluation (index 0 of perturbedModels) per row of `data`, when the caller has it. */
+export interface EstimateEvaluation {
+  expected: Float64Array;
+  alive: Float64Array;
+  /** The discounted expected purchases; computed from `alive` when absent. */
+  dep?: Float64Array;
+}
+
+/** Where intervalRows writes, each of the data's length: the bounds and each perturbed model's P(alive) (index j − 1 for model j ≥ 1). */
+export interface IntervalRowsOutput extends HistoryIntervals {
+  alive: Float64Array[];
+}
+
+/**
+ * historyIntervals for rows [from, to) of `data`, written into `out` at those rows, plus each
+ * perturbed model's P(alive) (the run's forecast projects the same models). The rows go
+ * INTERVAL_CHUNK_ROWS at a time through all k + 1 models: every figure is a function of its own
+ * row (and of its (x, T), evaluated by the same code on the same numbers), so the result is
+ * bit for bit combineIntervals of intervalEvaluations over all rows, without k + 1 full arrays
+ * of each quantity. `estimate` gives model 0's evaluation (the run's own prediction) instead of
+ * evaluating it again. The run splits the rows between its thread and a worker (worker-tasks.ts),
+ * both writing into shared arrays.
+ */
+export function intervalRows(
+  u: PurchaseUncertainty,
+  data: RfmSummary,
+  horizon: number,
+  level: number,
+  discounted: DiscountedBy,
+  out: IntervalRowsOutput,
+  from = 0,
+  to = data.x.length,
+  estimate: EstimateEvaluation | null = null,
+  chunkRows = INTERVAL_CHUNK_ROWS,
+): void {
+  const models = perturbedModels(u);
+  for (let start = from; start < to; start += chunkRows) {
+    const end = Math.min(to, start + chunkRows);
+    const chunk: RfmSummary = {
+      x: data.x.subarray(start, end),
+      tx: data.tx.subarray(start, end),
+      T: data.T.subarray(start, end),
+      weight: data.weight.subarray(start, end),
+    };
+    const expected: Float64Array[] = [];
+    const dep: Float64Array[] = [];
+    for (let j = 0; j < models.length; j++) {
+      if (j === 0 && estimate) {
+        const alive = estimate.alive.subarray(start, end);
+        expected.push(estimate.expected.subarray(start, end));
+        dep.push(estimate.dep ? estimate.dep.subarray(start, end) : discounted(models[0], chunk, alive));
+        continue;
+      }
+      const prediction = models[j].predict(chunk, horizon);
+      if (j > 0) out.alive[j - 1].set(prediction.pAlive, start);
+      expected.push(prediction.expectedPurchases);
+      dep.push(discounted(models[j], chunk, prediction.pAlive));
+    }
+    const bounds = combineIntervals(u, { expected, dep }, level);
+    out.expectedPurchasesLow.set(bounds.expectedPurchasesLow, start);
+    out.expectedPurchasesHigh.set(bounds.expectedPurchasesHigh, start);
+    out.discountedLogSd.set(bounds.discountedLogSd, start);
+  }
+}
+
+/** intervalRows' output arrays for `n` rows and `k` perturbed parameters, shared with a worker. */
+export function sharedIntervalRowsOutput(n: number, k: number): IntervalRowsOutput {
+  return {
+    expectedPurchasesLow: sharedFloat64(n),
+    expectedPurchasesHigh: sharedFloat64(n),
+    discountedLogSd: sharedFloat64(n),
+    alive: Array.from({ length: k }, () => sharedFloat64(n)),
+  };
+}
+
+/**
+ * The first row of the worker's share in intervalRows: the run's thread predicts every row with
+ * the estimate (its own prediction) and evaluates k models on rows [0, split); the worker k + 1 on
+ * [split, n): equal work at split = k n / (2k + 1).
+ */
+export function intervalRowsSplit(n: number, k: number): number {
+  return Math.floor((k * n) / (2 * k + 1));
 }

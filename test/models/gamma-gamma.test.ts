@@ -85,6 +85,18 @@ describe('fitGammaGamma', () => {
     }
   });
 
+  it("without weights (no column of ones kept: the run's input) the fit is the one with unit weights, bit for bit", () => {
+    const data = simulatedSpend(TRUTH, 12_000, 5);
+    const { x, m } = data;
+    for (const subsampleRows of [0, 1000]) {
+      const unweighted = fitGammaGamma({ x, m }, { subsampleRows });
+      const ones = fitGammaGamma({ x, m, weight: new Float64Array(x.length).fill(1) }, { subsampleRows });
+      expect(unweighted.converged).toBe(true);
+      expect(unweighted).toEqual(ones);
+      expect(Object.is(unweighted.params.p, ones.params.p) && Object.is(unweighted.logLikelihood, ones.logLikelihood)).toBe(true);
+    }
+  });
+
   it('the subsample multi-start path reaches the same optimum', () => {
     const data = simulatedSpend(TRUTH, 12_000, 3);
     const full = fitGammaGamma(data, { subsampleRows: 0 });

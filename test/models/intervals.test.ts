@@ -14,14 +14,18 @@ import {
   combineIntervals,
   historyIntervals,
   intervalEvaluations,
+  intervalRows,
+  intervalRowsSplit,
   logSdByDelta,
   normalQuantile,
   perturbedModels,
   purchaseModelAt,
+  sharedIntervalRowsOutput,
   zOfLevel,
   type IntervalEvaluations,
 } from '../../src/models/intervals.js';
 import { performTask } from '../../src/models/worker-tasks.js';
+import { mapShared, sharedFloat64, toShared } from '../../src/models/shared-arrays.js';
 import { discountedPurchasesAll, fitChosenPurchaseModel } from '../../src/models/purchase-models.js';
 import { Rng } from '../../src/models/random.js';
 import { compressRfm, type RfmSummary } from '../../src/models/rfm-data.js';
@@ -206,3 +210,77 @@ function cholesky(A: number[][]): number[][] {
   }
   return L;
 }
+
+describe('intervals row by row (intervalRows: chunks of rows, split between threads, shared arrays)', () => {
+  /** The bytes of a Float64Array: equal means bit for bit (NaN and −0 included). */
+  const bits = (a: Float64Array) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const covariance = [
+    [0.01, 0.002, 0, 0],
+    [0.002, 0.02, 0.001, 0],
+    [0, 0.001, 0.03, -0.004],
+    [0, 0, -0.004, 0.02],
+  ];
+  const PARAMS = {
+    bgnbd: { r: 0.6, alpha: 4.2, a: 0.9, b: 2.7 },
+    pareto_nbd: { r: 0.6, alpha: 4.2, s: 0.8, beta: 12 },
+    mbgnbd: { r: 0.6, alpha: 4.2, a: 0.9, b: 2.7 },
+  } as const;
+  /** Random distinct histories (x, t_x ≤ T) in the run's order, with a few zero-weight and edge rows. */
+  function randomHistories(seed: number, n: number): RfmSummary {
+    const rng = new Rng(seed);
+    const rows = Array.from({ length: n }, () => {
+      const T = Math.floor(1 + rng.uniform() * 150) / 7;
+      const x = rng.uniform() < 0.4 ? 0 : Math.floor(rng.uniform() * 25);
+      const tx = x === 0 ? 0 : Math.floor(rng.uniform() * T * 7) / 7;
+      return [x, tx, T, Math.floor(rng.uniform() * 20)];
+    });
+    rows.sort((p, q) => p[0] - q[0] || p[1] - q[1] || p[2] - q[2]);
+    const column = (i: number) => Float64Array.from(rows, (r) => r[i]);
+    return { x: column(0), tx: column(1), T: column(2), weight: column(3) };
+  }
+
+  for (const key of ['bgnbd', 'pareto_nbd', 'mbgnbd'] as const) {
+    it(`${key}: the same bounds and P(alive) as all k + 1 models on all rows at once`, () => {
+      const data = randomHistories(7 + key.length, 3001);
+      const u = { key, params: { ...PARAMS[key] }, covariance };
+      const clv = (m: Parameters<typeof discountedPurchasesAll>[0], d: RfmSummary, alive: Float64Array) => discountedPurchasesAll(m, d, CLV, alive);
+      // The old path: every model's arrays over every row, the estimate's from the run's prediction.
+      const all = perturbedModels(u);
+      const prediction = all[0].predict(data, 52);
+      const discounted = discountedPurchasesAll(all[0], data, CLV, prediction.pAlive);
+      const rest = intervalEvaluations(u, all.map((_, i) => i).slice(1), data, 52, clv);
+      const old = combineIntervals(u, { expected: [prediction.expectedPurchases, ...rest.expected], dep: [discounted, ...rest.dep] }, 0.9);
+      const k = all.length - 1;
+      // With the estimate's discounted purchases given, and without (computed per chunk).
+      for (const estimate of [{ expected: prediction.expectedPurchases, alive: prediction.pAlive, dep: discounted }, { expected: prediction.expectedPurchases, alive: prediction.pAlive }]) {
+        const out = sharedIntervalRowsOutput(data.x.length, k);
+        const split = intervalRowsSplit(data.x.length, k);
+        expect(split).toBeGreaterThan(0);
+        // This thread's rows in chunks of 97 (the last one short), the rest as the worker task computes them.
+        intervalRows(u, data, 52, 0.9, clv, out, 0, split, estimate, 97);
+        performTask({ task: 'interval-rows', u, data, horizon: 52, level: 0.9, clv: CLV, out, from: split, to: data.x.length });
+        expect(bits(out.expectedPurchasesLow)).toEqual(bits(old.expectedPurchasesLow));
+        expect(bits(out.expectedPurchasesHigh)).toEqual(bits(old.expectedPurchasesHigh));
+        expect(bits(out.discountedLogSd)).toEqual(bits(old.discountedLogSd));
+        expect(out.alive).toHaveLength(k);
+        out.alive.forEach((alive, j) => expect(bits(alive)).toEqual(bits(rest.alive[j])));
+        expect(out.discountedLogSd.buffer).toBeInstanceOf(SharedArrayBuffer);
+      }
+      // No estimate: model 0 evaluated per chunk too (as the worker does on its rows).
+      const out = sharedIntervalRowsOutput(data.x.length, k);
+      intervalRows(u, data, 52, 0.9, clv, out, 0, data.x.length, null, 1000);
+      expect(bits(out.expectedPurchasesHigh)).toEqual(bits(old.expectedPurchasesHigh));
+      expect(bits(out.discountedLogSd)).toEqual(bits(old.discountedLogSd));
+    });
+  }
+
+  it('shared copies hold the same numbers', () => {
+    const values = Float64Array.from([1, -0, NaN, 2.5e-300, Infinity]);
+    const shared = toShared(values);
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(bits(shared)).toEqual(bits(values));
+    expect(toShared(shared)).toBe(shared);
+    expect(bits(mapShared(values, (v) => v / 7))).toEqual(bits(values.map((v) => v / 7)));
+    expect(sharedFloat64(3)).toEqual(new Float64Array(3));
+  });
+});

@@ -7,6 +7,7 @@ import {
   groupPairs,
   pickRows,
   validateRfmSummary,
+  unitWeightedSubsample,
   weightedSubsample,
 } from '../../src/models/rfm-data.js';
 
@@ -83,6 +84,21 @@ describe('compressRfm', () => {
     expect(validateRfmSummary(data)).toBeNull();
     const weighted = compressRfm([1, 1], [2, 2], [3, 3], [0.5, 2]);
     expect(Array.from(weighted.weight)).toEqual([2.5]);
+  });
+});
+
+describe('unitWeightedSubsample', () => {
+  it('draws what weightedSubsample draws from a column of ones: the same rows and weights', () => {
+    for (const [rows, target] of [[10_000, 700], [5_001, 2_500], [300, 1_000], [1, 1]]) {
+      const a = new Rng(11);
+      const b = new Rng(11);
+      const withOnes = weightedSubsample(new Float64Array(rows).fill(1), target, () => a.uniform());
+      const without = unitWeightedSubsample(rows, target, () => b.uniform());
+      expect(without.rows).toEqual(withOnes.rows);
+      expect(without.weight).toEqual(withOnes.weight);
+      // The generators were drawn from alike: the next draws agree.
+      expect(b.uniform()).toBe(a.uniform());
+    }
   });
 });
 

@@ -85,7 +85,7 @@ const letDuckDbGo = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** --model auto: the BG/NBD, the Pareto/NBD and the MBG/NBD fitted, compared, one used. */
 async function fitAuto(store: Store, input: FitInput, { progress, timed }: StepTools): Promise<PurchaseFits> {
   const { histories: { data, triples }, spend } = input;
-  const alsoSpend = spend.fits ? ` (and Gamma-Gamma on ${spend.data!.x.length.toLocaleString('en-US')} repeat customers)` : '';
+  const alsoSpend = spend.fits ? ` (and Gamma-Gamma on ${spend.repeatCustomers.toLocaleString('en-US')} repeat customers)` : '';
   const auto = await progress.step(`fitting BG/NBD, Pareto/NBD and MBG/NBD on ${triples.x.length.toLocaleString('en-US')} distinct histories${alsoSpend}`, () =>
     timed('model_fit', async () => {
       // The Pareto/NBD (the slowest: its likelihood's hypergeometric series) on the other core

@@ -5,6 +5,7 @@
  */
 import type { RfmSummary } from '../../models/rfm-data.js';
 import { histories } from '../../models/relations/histories.js';
+import { mapShared } from '../../models/shared-arrays.js';
 import { readNumericColumns } from '../../store/columnar.js';
 import type { Store } from '../../store/db.js';
 import type { Fallback } from '../result.js';
@@ -20,11 +21,12 @@ export interface Histories {
 }
 
 export async function readHistories(store: Store, unitDays: number, { timed }: StepTools): Promise<Histories> {
-  const triples = await timed('read_triples', () => readNumericColumns(store, histories.sql));
+  // In shared buffers: the model workers read them without a copy (models/shared-arrays.ts).
+  const triples = await timed('read_triples', () => readNumericColumns(store, histories.sql, { shared: true }));
   const data = {
     x: triples.x,
-    tx: triples.t_x_days.map((d) => d / unitDays),
-    T: triples.T_days.map((d) => d / unitDays),
+    tx: mapShared(triples.t_x_days, (d) => d / unitDays),
+    T: mapShared(triples.T_days, (d) => d / unitDays),
     weight: triples.customers,
   };
   // Read off the distinct histories already in hand (x > 0: a repeat purchase), not recounted.

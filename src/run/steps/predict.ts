@@ -4,7 +4,8 @@
  * purchases and the intervals from its parameters' uncertainty (models/intervals.ts); the BG/BB's
  * per period history; the recency rule when no model is used.
  */
-import { bgnbdUncertainty, bgbbHistoryIntervals, combineIntervals, intervalEvaluations, perturbedModels, type DiscountedBy, type IntervalEvaluations, type PurchaseUncertainty } from '../../models/intervals.js';
+import { bgnbdUncertainty, bgbbHistoryIntervals, intervalRows, intervalRowsSplit, perturbedModels, sharedIntervalRowsOutput, type DiscountedBy, type PurchaseUncertainty } from '../../models/intervals.js';
+import type { IntervalRowsDone } from '../../models/worker-tasks.js';
 import { discountedExpectedPurchasesAll } from '../../models/clv.js';
 import { discountedPurchasesAll, predictBgBbHistories, type BgBbModelFit, type ModelKey } from '../../models/purchase-models.js';
 import { materialize } from '../../models/relation.js';
@@ -75,33 +76,28 @@ export async function predict(store: Store, input: PredictInput, { timed }: Step
       uncertainty = chosen ? chosen.uncertainty : bgnbd ? bgnbdUncertainty(bgnbd) : null;
       const u = uncertainty;
       const n = triples.x.length;
-      // The k + 1 models of the intervals split between a worker (the later ones) and this
-      // thread. The first is the estimate's own: the model predicting here has the same
-      // parameters (u is its fit's), so its prediction and discounted purchases are the
+      // The rows of the k + 1 models of the intervals split between a worker (the later rows, all
+      // k + 1 models) and this thread, chunk by chunk into shared arrays (intervalRows). The first
+      // model is the estimate's own: the model predicting here has the same parameters (u is its
+      // fit's), so on this thread's rows its prediction and discounted purchases are the
       // intervals' first evaluation, not computed again.
-      const models = u ? perturbedModels(u).map((_, i) => i) : [];
-      const split = Math.ceil(models.length / 2);
+      const k = u ? perturbedModels(u).length - 1 : 0;
+      const split = intervalRowsSplit(n, k);
+      const rows = u ? sharedIntervalRowsOutput(n, k) : null;
       const discountedBy: DiscountedBy = (m, d, alive) => discountedPurchasesAll(m, d, clvOptions, alive);
-      const far = u ? inWorker<IntervalEvaluations>({ task: 'intervals', u, models: models.slice(split), data, horizon: horizonUnits, clv: clvOptions }) : null;
+      const far = u ? inWorker<IntervalRowsDone>({ task: 'interval-rows', u, data, horizon: horizonUnits, level: settings.interval, clv: clvOptions, out: rows!, from: split, to: n }) : null;
       // Awaited below; a failure is reported there, not as an unhandled rejection meanwhile.
       far?.catch(() => undefined);
       const prediction = model.predict(data, horizonUnits);
       const discounted = bgModel ? discountedExpectedPurchasesAll(bgModel, data, clvOptions) : discountedBy(model, data, prediction.pAlive);
       const bounds = u
         ? await timed('intervals', async () => {
-            const near = intervalEvaluations(u, models.slice(1, split), data, horizonUnits, discountedBy);
-            const rest = (await far)!;
+            // (The BG/NBD's own CLV path above is the same sum, but NaN-guards rows the intervals never had: its dep is computed apart.)
+            intervalRows(u, data, horizonUnits, settings.interval, discountedBy, rows!, 0, split, { expected: prediction.expectedPurchases, alive: prediction.pAlive, ...(bgModel ? {} : { dep: discounted }) });
+            await far;
             // The forecast (writeRunForecast) projects the same k + 1 models: their P(alive) is kept for it.
-            forecastEvaluated = { data, alive: [prediction.pAlive, ...near.alive, ...rest.alive] };
-            return combineIntervals(
-              u,
-              {
-                expected: [prediction.expectedPurchases, ...near.expected, ...rest.expected],
-                // (The BG/NBD's own CLV path above is the same sum, but NaN-guards rows the intervals never had.)
-                dep: [bgModel ? discountedBy(model, data, prediction.pAlive) : discounted, ...near.dep, ...rest.dep],
-              },
-              settings.interval,
-            );
+            forecastEvaluated = { data, alive: [prediction.pAlive, ...rows!.alive] };
+            return rows!;
           })
         : { expectedPurchasesLow: new Float64Array(n).fill(NaN), expectedPurchasesHigh: new Float64Array(n).fill(NaN), discountedLogSd: new Float64Array(n).fill(NaN) };
       await writeDoubleTable(store, 'run_predictions_raw', {

@@ -17,6 +17,7 @@ import type { RfmSummary } from '../../models/rfm-data.js';
 import { segmentCells } from '../../models/rfm.js';
 import { readNumericColumns } from '../../store/columnar.js';
 import { literal, type Store } from '../../store/db.js';
+import { collectGarbage } from '../../util/memory.js';
 import { writeContracts, type PreparedContracts } from '../contracts.js';
 import type { CovariatesReport } from '../covariates.js';
 import { writeCustomerRows } from '../customers.js';
@@ -90,6 +91,8 @@ export async function writeRun(store: Store, w: WriteRunInput, { progress, timed
     revenue_drop: settings.key_accounts.revenue_drop,
     churn_risk_rise: settings.key_accounts.churn_risk_rise,
   };
+  // The model steps' arrays that nothing holds any more, freed before DuckDB's largest step (util/memory.ts).
+  collectGarbage();
   const result = await progress.step('writing customer_metrics', () =>
     timed('write', () =>
       store.transaction(async () => {
