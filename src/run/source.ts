@@ -536,23 +536,38 @@ export async function dropStagedSums(source: RunSource): Promise<void> {
 /**
  * `run` (the run's chain of steps) such that the tables its read step staged on the cluster are
  * dropped however it ends: when it returns, when it throws, and when the process gets SIGINT or
- * SIGTERM (then it exits 130 or 143 once they are dropped, or after 10 s). A failed or stopped
- * run leaves the cluster as it was; only kill -9 cannot, and the next run drops the stale tables.
+ * SIGTERM (then the signal ends the process once they are dropped, or after 10 s: exit status
+ * 130 or 143 in a shell). A failed or stopped run leaves the cluster as it was; only kill -9
+ * cannot, and the next run drops the stale tables (dropStaleStagedSums).
  */
 export async function withStagedCleanup<R>(source: RunSource | null, run: () => Promise<R>): Promise<R> {
   if (!source) return run();
+  let stopping: Promise<never> | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    const code = signal === 'SIGINT' ? 130 : 143;
-    setTimeout(() => process.exit(code), 10_000).unref();
-    void dropStagedSums(source).finally(() => process.exit(code));
+    process.stderr.write(`crm: stopped by ${signal}: dropping the tables this run staged on ${source.label}\n`);
+    // Then the signal again, with Node's default action (the process ends as killed by it, as
+    // without this handler): never a run recorded after Ctrl-C.
+    const again = () => {
+      unlisten();
+      process.kill(process.pid, signal);
+    };
+    setTimeout(again, 10_000).unref();
+    stopping = new Promise<never>(() => void dropStagedSums(source).finally(again));
+  };
+  const unlisten = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     return await run();
+  } catch (err) {
+    // A query that failed because the signal's drop took its table is not the run's error: the signal ends the process.
+    if (stopping) await stopping;
+    throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    unlisten();
     await dropStagedSums(source);
   }
 }

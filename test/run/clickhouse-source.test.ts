@@ -9,13 +9,14 @@
  * --map / sources.NAME.map, and the store's merges are applied on the cluster, each giving the
  * local run's customers. Bad sources are refused with the documented exit codes, before anything runs.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor } from '../../src/run/source.js';
 import { ClickHouseClient, copyFromDuckDb, quoteString } from '../../src/store/clickhouse.js';
 import { Store } from '../../src/store/db.js';
-import { crm, sql, tempDir } from '../helpers/cli.js';
+import { CLI, crm, sql, tempDir } from '../helpers/cli.js';
 import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
 
 const AS_OF = '2025-09-30';
@@ -472,6 +473,35 @@ describe('crm run --source leaves no staged per-customer sums on the cluster', (
       expect(r.stderr).toMatch(/refused the query: .*Partition operations are not supported by storage Memory/);
       expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
       expect(await staged(), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('a run stopped by SIGTERM or SIGINT (Ctrl-C) after its read step drops its staged sums, then ends as killed by the signal', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      // The signal is sent as soon as the run's staged table is on the server; a run that
+      // finishes first (300 customers are quick) is tried again.
+      let stopped = false;
+      for (let attempt = 0; attempt < 8 && !stopped; attempt++) {
+        const fresh = path.join(tempDir('crm-source-signal-'), 'signal.duckdb');
+        const child = spawn(process.execPath, [CLI, '--db', fresh, 'run', '--source', `clickhouse://127.0.0.1:${port}/default.lines`, '--as-of', AS_OF], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        let ended = false;
+        const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+        void exit.then(() => (ended = true));
+        while (!ended && (await staged()).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (!ended) child.kill(signal);
+        const end = await exit;
+        if (end.signal === signal) {
+          stopped = true;
+          expect(stderr).toMatch(new RegExp(`crm: stopped by ${signal}: dropping the tables this run staged on clickhouse://127\\.0\\.0\\.1:\\d+/default\\.lines`));
+          expect(stderr).not.toMatch(/crm: error|internal error/);
+          expect(await staged()).toEqual([]);
+        } else {
+          expect(end, stderr).toEqual({ code: 0, signal: null });
+        }
+      }
+      expect(stopped, `${signal} reached a run that held staged sums`).toBe(true);
     }
   });
 
