@@ -78,8 +78,9 @@ export interface RunSource {
   /**
    * Set by the read step (loadSourceSums): the tables it staged the per-customer sums in
    * (DATABASE.crm_run_sums_<unix seconds>_<8 hex>, Memory) — on the main server, or one on each
-   * shard — which the write back joins instead of computing the sums a second time. Dropped after
-   * the write back, or when the run fails or is stopped (withStagedCleanup).
+   * shard — which the write back joins instead of computing the sums a second time; and the write
+   * back's scores table while it exists. Dropped after the write back, or when the run fails or
+   * is stopped (withStagedCleanup).
    */
   staged?: StagedTable[];
 }
@@ -580,7 +581,8 @@ export async function withStagedCleanup<R>(source: RunSource | null, run: () => 
  * compute the sums again through the main table — when there is no such table or the check fails.
  */
 async function stagedSumsTable(store: Store, source: RunSource): Promise<string | null> {
-  const staged = source.staged ?? [];
+  // The read step's tables (the list also holds the write back's scores table).
+  const staged = (source.staged ?? []).filter((t) => t.table.split('.')[1].startsWith(STAGED_PREFIX));
   if (staged.length === 0) return null;
   if (staged.length === 1 && staged[0].target === source.main) return staged[0].table;
   const client = source.main.client;
@@ -591,7 +593,7 @@ async function stagedSumsTable(store: Store, source: RunSource): Promise<string 
   const [shardDatabase, name] = staged[0].table.split('.');
   const columns = await staged[0].target.client.rows('SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String}', { database: shardDatabase, table: name });
   const all = `${database}.${name}_all`;
-  staged.push({ target: source.main, table: all });
+  source.staged!.push({ target: source.main, table: all });
   const definition = columns.map((c) => `${quoteIdentifier(String(c.name))} ${String(c.type)}`).join(', ');
   await client.run(`CREATE TABLE ${quoteIdentifier(all)} (${definition}) ENGINE = Distributed(${quoteIdentifier(engine[1])}, ${quoteString(engine[2])}, ${quoteString(name)})`);
   const read = Number(await store.value<number>(`SELECT count(*) FROM temp.${SOURCE_SUMS_TABLE}`));
@@ -640,6 +642,8 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
   ))!;
   const merges = await store.all<{ duplicate_id: string; surviving_id: string }>('SELECT duplicate_id, surviving_id FROM customer_merges ORDER BY merge_id');
   const scores = `${database}.crm_history_scores_${Number(runId)}_${randomBytes(4).toString('hex')}`;
+  // Listed with the staged tables too: a run stopped by a signal during the write back drops it as well.
+  (source.staged ??= []).push({ target: source.main, table: scores });
   await client.run(`CREATE TABLE ${quoteIdentifier(scores)} (${Object.entries(HISTORY_SCORES_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = Memory`);
   try {
     const sent = await timed('write_back_scores', () =>
