@@ -31,7 +31,7 @@ import type { Progress } from '../util/progress.js';
 import { usageError } from '../util/errors.js';
 import type { RunResult } from './result.js';
 import { resolveRunOptions, type RunFlags, type RunOptions } from './settings.js';
-import { resolveSource, type RunSource } from './source.js';
+import { resolveSource, withStagedCleanup, type RunSource } from './source.js';
 import { backtestPredictions } from './steps/backtest.js';
 import { baseStep, chainParams, checkSources } from './steps/base.js';
 import { covariatesStep, intervalModelOf } from './steps/covariates.js';
@@ -98,7 +98,8 @@ export async function runModels(input: RunModelsInput): Promise<RunResult> {
   // A run from a source may start a store of its own (its runs and customer_metrics).
   const store = await Store.open(input.storePath, { memoryLimit: RUN_MEMORY_LIMIT, create: source !== null });
   try {
-    return await runWithStore(store, options, input, source, sourceTable);
+    // Whatever the run staged on the cluster is dropped however it ends (run/source.ts).
+    return await withStagedCleanup(source, () => runWithStore(store, options, input, source, sourceTable));
   } finally {
     // The temp tables live and die with this connection: closing frees them.
     store.close();

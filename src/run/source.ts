@@ -47,7 +47,7 @@ import { MONEY_TYPES } from '../models/relations/money.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { SOURCE_SUMS_TABLE } from '../models/relations/customer-base.js';
 import { SOURCE_COHORT_ACTIVITY_TABLE } from '../models/relations/cohorts.js';
-import { bindValues, chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, quoteIdentifier, type ChValue } from '../store/clickhouse.js';
+import { bindValues, chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, quoteIdentifier, quoteString, type ChValue } from '../store/clickhouse.js';
 import { literal, type Store } from '../store/db.js';
 import { inputError, messageOf, queryError, usageError } from '../util/errors.js';
 import { randomBytes } from 'node:crypto';
@@ -76,11 +76,19 @@ export interface RunSource {
   /** The fields mapped to other columns (field → column), for messages and runs.input. */
   mapped: Partial<Record<SourceField, string>>;
   /**
-   * Set by the read step (loadSourceSums) when it staged the per-customer sums on the main server
-   * (DATABASE.crm_run_sums_xxxxxxxx, Memory): the write back joins that table instead of computing
-   * the sums a second time, and drops it.
+   * Set by the read step (loadSourceSums): the tables it staged the per-customer sums in
+   * (DATABASE.crm_run_sums_<unix seconds>_<8 hex>, Memory) — on the main server, or one on each
+   * shard — which the write back joins instead of computing the sums a second time; and the write
+   * back's scores table while it exists. Dropped after the write back, or when the run fails or
+   * is stopped (withStagedCleanup).
    */
-  stagedSums?: string;
+  staged?: StagedTable[];
+}
+
+/** A table a source run made on the cluster, and the server it is on. */
+export interface StagedTable {
+  target: SourceTarget;
+  table: string;
 }
 
 /**
@@ -328,14 +336,22 @@ export async function loadSourceSums(
     const activityFiles = source.targets.map((_, i) => path.join(dir, `activity-${i}.csv`));
     const levelsFile = path.join(dir, 'levels.csv');
     const download = (target: SourceTarget, sql: string, values: Record<string, ChValue>, file: string) => clientFor(target, sql).download(sql, values, file);
-    // Through the main table (no `shards`): the sums are staged there, then read back, so the
-    // write back joins the same rows instead of computing them again (one grouping of the lines
-    // fewer per run; and a line arriving meanwhile cannot change a customer's history between
-    // the fit and crm_customer_metrics). With `shards` each shard computes its own: not staged.
-    const staged = source.targets.length === 1 && source.targets[0] === source.main ? `${source.main.table.split('.')[0]}.crm_run_sums_${randomBytes(4).toString('hex')}` : null;
-    const stageSums = async (target: SourceTarget, table: string, sql: string, values: Record<string, ChValue>, file: string): Promise<number> => {
+    // The sums are staged where they are computed (the main server, or each shard: the same
+    // name in each shard's database), then read back, so the write back joins the same rows
+    // instead of computing them again (one grouping of the lines fewer per run; and a line
+    // arriving meanwhile cannot change a customer's history between the fit and
+    // crm_customer_metrics). Not staged when two shards name the same server and database (the
+    // same name twice): the split check below refuses such shards anyway.
+    await dropStaleStagedSums(source);
+    const name = stagedSumsName();
+    const places = source.targets.map(placeOf);
+    const staged = new Set(places).size === places.length;
+    source.staged = [];
+    const stageSums = async (target: SourceTarget, sql: string, values: Record<string, ChValue>, file: string): Promise<number> => {
+      const table = `${target.table.split('.')[0]}.${name}`;
       const create = `CREATE TABLE ${quoteIdentifier(table)} ENGINE = Memory AS ${sql}`;
-      source.stagedSums = table;
+      // Listed before the CREATE is sent: a run stopped while the cluster builds it still drops it.
+      source.staged!.push({ target, table });
       await clientFor(target, create).run(create, values).catch((err: unknown) => refusedWrite(err, source, table));
       return target.client.download(`SELECT * FROM ${quoteIdentifier(table)}`, {}, file);
     };
@@ -343,7 +359,7 @@ export async function loadSourceSums(
       ...source.targets.flatMap((t, i) => {
         const reading = readingOf(source, t, hasCost, merges);
         return [
-          staged ? stageSums(t, staged, clickhouseCustomerSums(reading), params, sumsFiles[i]) : download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
+          staged ? stageSums(t, clickhouseCustomerSums(reading), params, sumsFiles[i]) : download(t, clickhouseCustomerSums(reading), params, sumsFiles[i]),
           download(t, clickhouseCohortActivity(reading, narrow), { as_of: params.as_of }, activityFiles[i]),
         ];
       }),
@@ -460,17 +476,129 @@ export async function writeBackMetrics(store: Store, source: RunSource, runId: n
   }
 }
 
+const STAGED_PREFIX = 'crm_run_sums_';
+/** crm_run_sums_<unix seconds>_<8 hex>, and `_all` for the Distributed table over a sharded run's. */
+const STAGED_NAME = /^crm_run_sums_(\d+)_[0-9a-f]{8}(_all)?$/;
+
+/** A new staged table's name: its creation time (so a later run can tell a stale one) and a random part (so concurrent runs never meet). */
+export function stagedSumsName(now: number = Date.now()): string {
+  return `${STAGED_PREFIX}${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
+}
+
 /**
- * The sums the read step staged on the cluster, dropped (after the write back, or when a run
- * stops before it: run/index.ts's write step is the only caller of writeBackMetrics, so a run
- * that fails earlier leaves the Memory table until the server restarts — named
- * crm_run_sums_*, safe to drop).
+ * How old a staged table must be to count as left by a killed run: an hour, or 12 × the
+ * source's timeout when that is longer. A run holds its tables from the read step to the end of
+ * the write back — the local fit and a few cluster queries, each within the timeout: under a
+ * minute at 10M lines (docs/scale.md) — so a table that old is no running run's.
+ */
+export function staleAfterSeconds(target: SourceTarget): number {
+  return Math.max(3600, 12 * ((target.client.connection.timeoutMs ?? 300_000) / 1000));
+}
+
+/** A server and database, as one string: where a staged table of a target goes. */
+function placeOf(target: SourceTarget): string {
+  return `${target.client.connection.url} ${target.table.split('.')[0]}`;
+}
+
+/**
+ * At the start of a source run: the staged tables that killed runs left (kill -9 cannot drop
+ * them) dropped from the databases this run stages in, when their name says they are older than
+ * staleAfterSeconds; younger ones may be another run's, in progress, and stay. Best effort: a
+ * listing or drop the cluster refuses changes nothing for this run.
+ */
+export async function dropStaleStagedSums(source: RunSource, now: number = Date.now()): Promise<string[]> {
+  const places = new Map([source.main, ...source.targets].map((t) => [placeOf(t), t]));
+  const dropped = await Promise.all(
+    [...places.values()].map(async (target) => {
+      const database = target.table.split('.')[0];
+      const oldest = now / 1000 - staleAfterSeconds(target);
+      const tables = await target.client
+        .rows('SELECT name FROM system.tables WHERE database = {database:String} AND startsWith(name, {prefix:String})', { database, prefix: STAGED_PREFIX })
+        .catch(() => []);
+      const stale = tables.map((t) => String(t.name)).filter((name) => Number(STAGED_NAME.exec(name)?.[1] ?? Infinity) < oldest);
+      for (const name of stale) await target.client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(`${database}.${name}`)}`).catch(() => undefined);
+      return stale.map((name) => `${database}.${name}`);
+    }),
+  );
+  return dropped.flat();
+}
+
+/**
+ * The tables the read step staged on the cluster, dropped (after the write back; on any failure
+ * or SIGINT/SIGTERM through withStagedCleanup). Best effort: a table the cluster keeps is stale
+ * for the next run after staleAfterSeconds.
  */
 export async function dropStagedSums(source: RunSource): Promise<void> {
-  if (!source.stagedSums) return;
-  const staged = source.stagedSums;
-  source.stagedSums = undefined;
-  await source.main.client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(staged)}`).catch(() => undefined);
+  const staged = source.staged ?? [];
+  source.staged = undefined;
+  await Promise.all(staged.map(({ target, table }) => target.client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`).catch(() => undefined)));
+}
+
+/**
+ * `run` (the run's chain of steps) such that the tables its read step staged on the cluster are
+ * dropped however it ends: when it returns, when it throws, and when the process gets SIGINT or
+ * SIGTERM (then the signal ends the process once they are dropped, or after 10 s: exit status
+ * 130 or 143 in a shell). A failed or stopped run leaves the cluster as it was; only kill -9
+ * cannot, and the next run drops the stale tables (dropStaleStagedSums).
+ */
+export async function withStagedCleanup<R>(source: RunSource | null, run: () => Promise<R>): Promise<R> {
+  if (!source) return run();
+  let stopping: Promise<never> | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`crm: stopped by ${signal}: dropping the tables this run staged on ${source.label}\n`);
+    // Then the signal again, with Node's default action (the process ends as killed by it, as
+    // without this handler): never a run recorded after Ctrl-C.
+    const again = () => {
+      unlisten();
+      process.kill(process.pid, signal);
+    };
+    setTimeout(again, 10_000).unref();
+    stopping = new Promise<never>(() => void dropStagedSums(source).finally(again));
+  };
+  const unlisten = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await run();
+  } catch (err) {
+    // A query that failed because the signal's drop took its table is not the run's error: the signal ends the process.
+    if (stopping) await stopping;
+    throw err;
+  } finally {
+    unlisten();
+    await dropStagedSums(source);
+  }
+}
+
+/**
+ * The table the write back reads the staged sums from: the main server's own, or, when every
+ * shard staged its part, a Distributed table on the main server over them (DATABASE.NAME_all, on
+ * the cluster and database of the main table's Distributed engine). Checked to hold exactly the
+ * rows the run read (a shard list that is not the cluster's would miss or double some); null —
+ * compute the sums again through the main table — when there is no such table or the check fails.
+ */
+async function stagedSumsTable(store: Store, source: RunSource): Promise<string | null> {
+  // The read step's tables (the list also holds the write back's scores table).
+  const staged = (source.staged ?? []).filter((t) => t.table.split('.')[1].startsWith(STAGED_PREFIX));
+  if (staged.length === 0) return null;
+  if (staged.length === 1 && staged[0].target === source.main) return staged[0].table;
+  const client = source.main.client;
+  const [database, table] = source.main.table.split('.');
+  const [main] = await client.rows('SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = {table:String}', { database, table });
+  const engine = /^Distributed\(\s*'?([A-Za-z0-9_.-]+)'?\s*,\s*'?([A-Za-z0-9_]*)'?\s*,/.exec(String(main?.engine_full ?? ''));
+  if (!engine) return null;
+  const [shardDatabase, name] = staged[0].table.split('.');
+  const columns = await staged[0].target.client.rows('SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String}', { database: shardDatabase, table: name });
+  const all = `${database}.${name}_all`;
+  source.staged!.push({ target: source.main, table: all });
+  const definition = columns.map((c) => `${quoteIdentifier(String(c.name))} ${String(c.type)}`).join(', ');
+  await client.run(`CREATE TABLE ${quoteIdentifier(all)} (${definition}) ENGINE = Distributed(${quoteIdentifier(engine[1])}, ${quoteString(engine[2])}, ${quoteString(name)})`);
+  const read = Number(await store.value<number>(`SELECT count(*) FROM temp.${SOURCE_SUMS_TABLE}`));
+  const seen = await client.rows(`SELECT count() AS n FROM ${quoteIdentifier(all)}`).then((r) => Number(r[0].n), () => -1);
+  return seen === read ? all : null;
 }
 
 /**
@@ -514,15 +642,18 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
   ))!;
   const merges = await store.all<{ duplicate_id: string; surviving_id: string }>('SELECT duplicate_id, surviving_id FROM customer_merges ORDER BY merge_id');
   const scores = `${database}.crm_history_scores_${Number(runId)}_${randomBytes(4).toString('hex')}`;
+  // Listed with the staged tables too: a run stopped by a signal during the write back drops it as well.
+  (source.staged ??= []).push({ target: source.main, table: scores });
   await client.run(`CREATE TABLE ${quoteIdentifier(scores)} (${Object.entries(HISTORY_SCORES_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = Memory`);
   try {
     const sent = await timed('write_back_scores', () =>
       copyFromDuckDb(store, `SELECT ${Object.keys(HISTORY_SCORES_COLUMNS).join(', ')} FROM temp.run_predictions`, client, scores, Object.keys(HISTORY_SCORES_COLUMNS)),
     );
+    const staged = await stagedSumsTable(store, source).catch(() => null);
     const { sql, params } = clusterCustomerMetrics(
       // The sums the read step staged, else computed again (margin is not among the cluster's
       // columns: the cost column is not read then).
-      source.stagedSums ? { staged: source.stagedSums } : readingOf(source, source.main, false, merges),
+      staged ? { staged } : readingOf(source, source.main, false, merges),
       scores,
       table,
       columns,

@@ -1,7 +1,10 @@
 /**
  * scripts/clickhouse-cluster.sh (issue #13 §2): two clickhouse-server processes as a two-shard
  * cluster on loopback, tables created and a generated data set loaded; `crm run --source` on it
- * gives the run of the same lines in a local store; stop ends both servers and removes the folder.
+ * gives the run of the same lines in a local store — through the Distributed table and on each
+ * server's own table (`shards`, whose per-customer sums are staged on each server and read back
+ * through a Distributed table over them) — and leaves no staged table on either server; stop ends
+ * both servers and removes the folder.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,7 +39,7 @@ describe('scripts/clickhouse-cluster.sh', () => {
     if (fs.existsSync(dir)) cluster('stop');
   });
 
-  it('start → crm run --source → stop', () => {
+  it('start → crm run --source → stop', async () => {
     const started = cluster('start', '--customers', '150');
     expect(started.code, started.stderr).toBe(0);
     const env = Object.fromEntries(started.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
@@ -59,6 +62,18 @@ describe('scripts/clickhouse-cluster.sh', () => {
     expect(local.code, local.stderr).toBe(0);
     expect(JSON.parse(fromCluster.stdout).summary).toEqual(JSON.parse(local.stdout).summary);
     expect(sql(clusterDb, CUSTOMERS)).toEqual(sql(env.STORE, CUSTOMERS));
+
+    // On each server's own table: the same customers, and crm_customer_metrics has every one.
+    const config = path.join(path.dirname(clusterDb), 'crm.config.json');
+    const shards = [env.HTTP1, env.HTTP2].map((p) => `clickhouse://127.0.0.1:${p}/crm.transactions_local`);
+    fs.writeFileSync(config, JSON.stringify({ sources: { sharded: { url: env.SOURCE, shards } } }));
+    const shardedDb = path.join(path.dirname(clusterDb), 'sharded.duckdb');
+    const sharded = crm(['--db', shardedDb, '--config', config, 'run', '--source', 'sharded', '--json']);
+    expect(sharded.code, sharded.stderr).toBe(0);
+    expect(sql(shardedDb, CUSTOMERS)).toEqual(sql(env.STORE, CUSTOMERS));
+    const ask = async (port: string, query: string) => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: query })).text();
+    expect(Number(await ask(env.HTTP1, 'SELECT count() FROM crm.crm_customer_metrics WHERE run_id = 1'))).toBe(sql(shardedDb, 'SELECT count(*) AS n FROM customer_metrics')[0].n);
+    for (const port of [env.HTTP1, env.HTTP2]) expect(await ask(port, "SELECT count() FROM system.tables WHERE startsWith(name, 'crm_run_sums_')"), port).toBe('0\n');
 
     const stopped = cluster('stop');
     expect(stopped.code).toBe(0);

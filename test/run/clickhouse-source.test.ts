@@ -9,13 +9,14 @@
  * --map / sources.NAME.map, and the store's merges are applied on the cluster, each giving the
  * local run's customers. Bad sources are refused with the documented exit codes, before anything runs.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor } from '../../src/run/source.js';
 import { ClickHouseClient, copyFromDuckDb, quoteString } from '../../src/store/clickhouse.js';
 import { Store } from '../../src/store/db.js';
-import { crm, sql, tempDir } from '../helpers/cli.js';
+import { CLI, crm, sql, tempDir } from '../helpers/cli.js';
 import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
 
 const AS_OF = '2025-09-30';
@@ -184,7 +185,7 @@ describe.each([
   });
 
   it('records the source without credentials, and writes crm_customer_metrics on the cluster', async () => {
-    // The read step's staged sums (through the Distributed table) are gone after the run.
+    // The read step's staged sums (on the main server, or on each shard and the Distributed table over them) are gone after the run.
     expect(await ch.rows("SELECT name FROM system.tables WHERE name LIKE 'crm_run_sums%'")).toEqual([]);
     const [run] = sql<{ input: string }>(sourceDb, 'SELECT input FROM runs');
     const input = JSON.parse(run.input);
@@ -402,7 +403,7 @@ describe('crm run --source refuses a source it cannot use', () => {
     const r = run(fresh, ['--config', file, 'run', '--source', 'reader', '--as-of', AS_OF]);
     expect(r.code, r.stderr).toBe(6);
     // Its first write is the staged per-customer sums of the read step.
-    expect(r.stderr).toMatch(/refused to write default\.crm_run_sums_[0-9a-f]{8}: a source run writes on the cluster \(its per-customer sums, the scores, crm_customer_metrics\), and this user may not write there; the run is not recorded/);
+    expect(r.stderr).toMatch(/refused to write default\.crm_run_sums_\d+_[0-9a-f]{8}: a source run writes on the cluster \(its per-customer sums, the scores, crm_customer_metrics\), and this user may not write there; the run is not recorded/);
     expect(r.stderr).toMatch(/Give the source's user write access to default/);
     expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
   });
@@ -449,6 +450,77 @@ describe('crm run --source refuses a source it cannot use', () => {
     }
     // Refused before a store is opened: no run recorded (the store exists if an earlier test made it).
     expect(fs.existsSync(db) ? sql(db, 'SELECT count(*) AS n FROM runs') : [{ n: 0 }]).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('crm run --source leaves no staged per-customer sums on the cluster', () => {
+  const staged = async () => (await ch.rows("SELECT database, name FROM system.tables WHERE startsWith(name, 'crm_run_sums_') ORDER BY database, name")).map((r) => `${r.database}.${r.name}`);
+  const memoryTable = (name: string) => ch.run(`CREATE TABLE ${name} (customer_id String) ENGINE = Memory`);
+
+  it('a run that fails after the read step (the write back refused before it joins the sums) drops them, on the main server and on every shard', async () => {
+    expect(await staged()).toEqual([]);
+    // crm_customer_metrics is a Memory table here: the write back's ALTER … DROP PARTITION fails,
+    // after the read step staged the sums (before the write back's own clean-up began).
+    await ch.run('CREATE DATABASE IF NOT EXISTS failing');
+    await ch.run(`CREATE TABLE failing.lines AS shard1.lines ENGINE = Distributed(two_shards, '', lines, cityHash64(customer_id))`);
+    await memoryTable('failing.crm_customer_metrics');
+    const main = `clickhouse://127.0.0.1:${port}/failing.lines`;
+    const file = config('failing', { failing: { url: main, password_env: PASSWORD_ENV, shards: [`clickhouse://127.0.0.1:${port}/shard1.lines`, `clickhouse://127.0.0.1:${port}/shard2.lines`] } });
+    for (const args of [['--source', main], ['--config', file, '--source', 'failing']]) {
+      const fresh = path.join(tempDir('crm-source-failing-'), 'failing.duckdb');
+      const r = run(fresh, [...(args[0] === '--config' ? args.slice(0, 2) : []), 'run', ...args.slice(args[0] === '--config' ? 2 : 0), '--as-of', AS_OF]);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/refused the query: .*Partition operations are not supported by storage Memory/);
+      expect(sql(fresh, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
+      expect(await staged(), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('a run stopped by SIGTERM or SIGINT (Ctrl-C) after its read step drops its staged sums, then ends as killed by the signal', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      // The signal is sent as soon as the run's staged table is on the server; a run that
+      // finishes first (300 customers are quick) is tried again.
+      let stopped = false;
+      for (let attempt = 0; attempt < 8 && !stopped; attempt++) {
+        const fresh = path.join(tempDir('crm-source-signal-'), 'signal.duckdb');
+        const child = spawn(process.execPath, [CLI, '--db', fresh, 'run', '--source', `clickhouse://127.0.0.1:${port}/default.lines`, '--as-of', AS_OF], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        let ended = false;
+        const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+        void exit.then(() => (ended = true));
+        while (!ended && (await staged()).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (!ended) child.kill(signal);
+        const end = await exit;
+        if (end.signal === signal) {
+          stopped = true;
+          expect(stderr).toMatch(new RegExp(`crm: stopped by ${signal}: dropping the tables this run staged on clickhouse://127\\.0\\.0\\.1:\\d+/default\\.lines`));
+          expect(stderr).not.toMatch(/crm: error|internal error/);
+          expect(await staged()).toEqual([]);
+        } else {
+          expect(end, stderr).toEqual({ code: 0, signal: null });
+        }
+      }
+      expect(stopped, `${signal} reached a run that held staged sums`).toBe(true);
+    }
+  });
+
+  it('a run drops the staged tables that killed runs left (older than an hour), and leaves a running run\'s', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = ['default', 'shard1', 'shard2'].map((db) => `${db}.crm_run_sums_${now - 2 * 3600}_deadbeef`);
+    const fresh = ['default', 'shard1'].map((db) => `${db}.crm_run_sums_${now - 60}_cafebabe`);
+    // Not crm's name (no creation time): never touched.
+    const foreign = 'default.crm_run_sums_keep';
+    for (const name of [...old, `${old[0]}_all`, ...fresh, foreign]) await memoryTable(name);
+    const db = path.join(tempDir('crm-source-stale-'), 'stale.duckdb');
+    // Through the main table: its database (default) is cleaned.
+    expect(run(db, ['run', '--source', `clickhouse://127.0.0.1:${port}/default.lines`, '--as-of', AS_OF]).code).toBe(0);
+    expect(await staged()).toEqual([...fresh, foreign, 'shard1.crm_run_sums_' + (now - 2 * 3600) + '_deadbeef', 'shard2.crm_run_sums_' + (now - 2 * 3600) + '_deadbeef'].sort());
+    // With shards: every shard's database too.
+    const file = config('stale', { stale: { url: `clickhouse://127.0.0.1:${port}/default.lines`, password_env: PASSWORD_ENV, shards: [`clickhouse://127.0.0.1:${port}/shard1.lines`, `clickhouse://127.0.0.1:${port}/shard2.lines`] } });
+    expect(run(db, ['--config', file, 'run', '--source', 'stale', '--as-of', AS_OF]).code).toBe(0);
+    expect(await staged()).toEqual([...fresh, foreign].sort());
+    for (const name of [...fresh, foreign]) await ch.run(`DROP TABLE ${name}`);
   });
 });
 
