@@ -106,6 +106,12 @@ export class Store {
     // Past the limit DuckDB spills to files beside the store (its default too, said here so the
     // folder is ours to name in the README and .gitignore); an in-memory store keeps DuckDB's.
     if (file !== ':memory:') config.temp_directory = `${file}.tmp`;
+    // Every commit is written by a checkpoint, never into the WAL. Why: DuckDB (1.5.6) replays a
+    // WAL cut short by a kill in part. A `crm run` killed while its COMMIT was writing the WAL
+    // (kill -9, SIGTERM or SIGINT alike) left the run's customer rows in metrics_customers
+    // without its runs row (test/e2e/atomic.test.ts). A checkpoint commits by swapping the file
+    // header, all or nothing. It costs no more: closing the store checkpoints the WAL anyway.
+    if (!opts.readOnly) config.checkpoint_threshold = COMMIT_BY_CHECKPOINT;
     let instance: DuckDBInstance;
     try {
       // Another process holding the store: wait for it as long as --wait allows (default: not at all).
@@ -246,6 +252,13 @@ export class Store {
     }
   }
 }
+
+/**
+ * DuckDB's checkpoint_threshold (alias wal_autocheckpoint): a commit whose WAL would pass it is
+ * checkpointed instead of logged. At 0 every commit is (when no other transaction is open, the
+ * case of a crm command's one connection).
+ */
+export const COMMIT_BY_CHECKPOINT = '0b';
 
 /** Bytes 8–11 of every DuckDB database file (after the header checksum). */
 const DUCKDB_MAGIC = 'DUCK';
