@@ -106,12 +106,6 @@ export class Store {
     // Past the limit DuckDB spills to files beside the store (its default too, said here so the
     // folder is ours to name in the README and .gitignore); an in-memory store keeps DuckDB's.
     if (file !== ':memory:') config.temp_directory = `${file}.tmp`;
-    // Every commit is written by a checkpoint, never into the WAL. Why: DuckDB (1.5.6) replays a
-    // WAL cut short by a kill in part. A `crm run` killed while its COMMIT was writing the WAL
-    // (kill -9, SIGTERM or SIGINT alike) left the run's customer rows in metrics_customers
-    // without its runs row (test/e2e/atomic.test.ts). A checkpoint commits by swapping the file
-    // header, all or nothing. It costs no more: closing the store checkpoints the WAL anyway.
-    if (!opts.readOnly) config.checkpoint_threshold = COMMIT_BY_CHECKPOINT;
     let instance: DuckDBInstance;
     try {
       // Another process holding the store: wait for it as long as --wait allows (default: not at all).
@@ -126,6 +120,13 @@ export class Store {
       // connection settings: DuckDB 1.5 refuses them in the instance config ("Failed to set config").
       await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
       await store.checkSchema(migrate);
+      // From here every commit is written by a checkpoint, never into the WAL. Why: DuckDB
+      // (1.5.6) replays a WAL cut short by a kill in part. A `crm run` killed while its COMMIT
+      // was writing the WAL (kill -9, SIGTERM or SIGINT alike) left the run's customer rows in
+      // metrics_customers without its runs row (test/e2e/atomic.test.ts). A checkpoint commits
+      // by swapping the file header, all or nothing; closing the store checkpoints anyway. Set
+      // after the migrations: a new store's ~30 small migration commits would each checkpoint.
+      if (!opts.readOnly) await conn.run(`SET checkpoint_threshold = '${COMMIT_BY_CHECKPOINT}'`);
     } catch (err) {
       store.close();
       throw err;
