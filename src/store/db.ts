@@ -129,6 +129,13 @@ export class Store {
       // connection settings: DuckDB 1.5 refuses them in the instance config ("Failed to set config").
       await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
       await store.checkSchema(migrate);
+      // From here every commit is written by a checkpoint, never into the WAL. Why: DuckDB
+      // (1.5.6) replays a WAL cut short by a kill in part. A `crm run` killed while its COMMIT
+      // was writing the WAL (kill -9, SIGTERM or SIGINT alike) left the run's customer rows in
+      // metrics_customers without its runs row (test/e2e/atomic.test.ts). A checkpoint commits
+      // by swapping the file header, all or nothing; closing the store checkpoints anyway. Set
+      // after the migrations: a new store's ~30 small migration commits would each checkpoint.
+      if (!opts.readOnly) await conn.run(`SET checkpoint_threshold = '${COMMIT_BY_CHECKPOINT}'`);
     } catch (err) {
       store.close();
       throw err;
@@ -263,6 +270,13 @@ export class Store {
     }
   }
 }
+
+/**
+ * DuckDB's checkpoint_threshold (alias wal_autocheckpoint): a commit whose WAL would pass it is
+ * checkpointed instead of logged. At 0 every commit is (when no other transaction is open, the
+ * case of a crm command's one connection).
+ */
+export const COMMIT_BY_CHECKPOINT = '0b';
 
 /** Bytes 8–11 of every DuckDB database file (after the header checksum). */
 const DUCKDB_MAGIC = 'DUCK';
