@@ -24,7 +24,7 @@ program
   .option('--config <file>', 'settings (default: ./crm.config.json when present)')
   .option('--wait <seconds>', 'when another process holds the store, wait up to this long for it (default 0: fail at once)', parseWaitSeconds)
   .option('--actor <name>', 'who runs this command, for the audit trail of exports, reports, lookups and erasures (default: $CRM_ACTOR, else the OS user)')
-  .option('--memory-limit <size>', "cap DuckDB's memory, e.g. 4GB or 512MB; past it DuckDB spills to <store>.tmp/ (default: $CRM_MEMORY_LIMIT, else 1GB)", (v: string) => parseMemoryLimit(v))
+  .option('--memory-limit <size>', "the command's memory budget, e.g. 4GB or 512MB: DuckDB gets three quarters of it (4GB → 3GB) and spills past that to <store>.tmp/, the rest is headroom (default: $CRM_MEMORY_LIMIT, else DuckDB capped at 1GB)", (v: string) => parseMemoryLimit(v))
   // Usage errors read like the other errors: "crm: error: …" and one hint line, no stack.
   .configureOutput({ outputError: (message, write) => write(`crm: ${message}`) })
   .exitOverride();

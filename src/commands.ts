@@ -30,7 +30,7 @@ export interface GlobalOptions {
   config?: string;
   /** Seconds to wait for a store another process holds (set up in cli.ts for every store opened). */
   wait?: number;
-  /** DuckDB's memory cap in DuckDB's spelling, e.g. 4GB (set up in cli.ts for every store opened). */
+  /** The command's memory budget in DuckDB's spelling, e.g. 4GB; DuckDB gets three quarters (store/memory.ts; set up in cli.ts for every store opened). */
   memoryLimit?: string;
 }
 

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import type { Store } from '../store/db.js';
 import { ident, literal } from '../store/db.js';
+import { describeMemory, duckdbShare } from '../store/memory.js';
 import { inputError, messageOf } from '../util/errors.js';
 import {
   dedupeHeaders,
@@ -571,7 +572,7 @@ async function openXlsx(store: Store, file: string, opts: ReadOptions): Promise<
       const where = reading ? ` (sheet ${JSON.stringify(reading.name)}, ${reading.columns.toLocaleString('en-US')} columns)` : '';
       throw inputError(`${opts.label}: the workbook is too large to read within the memory limit${where}; nothing was loaded`, [
         'Save the sheet as CSV (UTF-8) in your spreadsheet program and load the .csv file: CSV is read as a stream.',
-        'Or delete the columns and rows that hold nothing, or raise the limit with --memory-limit (e.g. --memory-limit 4GB; default 1GB).',
+        `Or delete the columns and rows that hold nothing, or give the command more memory with --memory-limit (now: ${describeMemory(store.memory)}; e.g. --memory-limit 4GB, of which DuckDB gets ${duckdbShare('4GB')}).`,
       ]);
     }
     throw inputError(`${opts.label}: cannot read the workbook: ${messageOf(err)}`);

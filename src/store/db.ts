@@ -11,7 +11,7 @@ import { currentLockWait, describeHolder, isLockError, lockHolderPid, retryWhile
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';
 import type { Tick } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
-import { resolveMemoryLimit } from './memory.js';
+import { resolveMemory, type MemoryLimit } from './memory.js';
 
 export { DEFAULT_STORE, resolveStorePath } from './path.js';
 export { ident, literal, sqlNumber } from './sql.js';
@@ -56,7 +56,7 @@ export interface OpenOptions {
   create?: boolean;
   /** Apply pending migrations (default true). Tests turn it off to build old stores. */
   migrate?: boolean;
-  /** This command's own cap on DuckDB's memory; --memory-limit and $CRM_MEMORY_LIMIT win over it (see memory.ts). */
+  /** This command's own cap on DuckDB's memory; a --memory-limit or $CRM_MEMORY_LIMIT budget wins over it (see memory.ts). */
   memoryLimit?: string;
 }
 
@@ -66,6 +66,8 @@ export class Store {
     readonly instance: DuckDBInstance,
     readonly conn: DuckDBConnection,
     readonly readOnly: boolean,
+    /** The budget it was opened under and DuckDB's cap, for messages about memory. */
+    readonly memory: MemoryLimit,
   ) {}
 
   static async open(file: string, opts: OpenOptions = {}): Promise<Store> {
@@ -111,7 +113,8 @@ export class Store {
       autoload_known_extensions: 'false',
       allow_community_extensions: 'false',
     };
-    config.memory_limit = resolveMemoryLimit(opts.memoryLimit);
+    const memory = resolveMemory(opts.memoryLimit);
+    config.memory_limit = memory.duckdb;
     // Past the limit DuckDB spills to files beside the store (its default too, said here so the
     // folder is ours to name in the README and .gitignore); an in-memory store keeps DuckDB's.
     if (file !== ':memory:') config.temp_directory = `${file}.tmp`;
@@ -123,7 +126,7 @@ export class Store {
       throw translateOpenError(file, err);
     }
     const conn = await instance.connect();
-    const store = new Store(file, instance, conn, Boolean(opts.readOnly));
+    const store = new Store(file, instance, conn, Boolean(opts.readOnly), memory);
     try {
       // Progress tracking (for runWithProgress) without DuckDB printing its own bar. These are
       // connection settings: DuckDB 1.5 refuses them in the instance config ("Failed to set config").

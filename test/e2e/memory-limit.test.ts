@@ -1,6 +1,7 @@
 /**
- * `crm --memory-limit SIZE`: a run under a small cap completes, the store's DuckDB reports the
- * cap, the flag wins over $CRM_MEMORY_LIMIT, and a bad size is a usage error (exit 2).
+ * `crm --memory-limit SIZE`: a run under a small budget completes, the store's DuckDB reports
+ * three quarters of the budget as its cap (a command's default stays DuckDB's cap), the flag wins
+ * over $CRM_MEMORY_LIMIT, and a bad or too small size is a usage error (exit 2).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,15 +33,28 @@ describe('crm --memory-limit', () => {
     expect(sql<{ customers: number }>(db, 'SELECT customers FROM runs')).toEqual([{ customers: 3000 }]);
   });
 
-  it("is DuckDB's memory_limit for the command, over $CRM_MEMORY_LIMIT", () => {
+  it("is the command's budget: DuckDB's memory_limit is three quarters of it, the flag over $CRM_MEMORY_LIMIT", () => {
     const setting = (args: string[], env: Record<string, string> = {}) => {
       const r = crm(['--db', db, ...args, 'query', "SELECT current_setting('memory_limit') AS m", '--format', 'json'], { env });
       expect(r.stderr).toBe('');
       return (JSON.parse(r.stdout) as { m: string }[])[0].m;
     };
-    expect(setting(['--memory-limit', '256MB'])).toBe('244.1 MiB');
-    expect(setting([], { CRM_MEMORY_LIMIT: '3GB' })).toBe('2.7 GiB');
-    expect(setting(['--memory-limit', '512MB'], { CRM_MEMORY_LIMIT: '3GB' })).toBe('488.2 MiB');
+    // DuckDB prints its setting in binary units, rounded down: 192MB = 183.1 MiB.
+    expect(setting(['--memory-limit', '256MB'])).toBe('183.1 MiB');
+    // 4GB → 3GB = 2.79 GiB; 3GB → 2.25GB = 2.09 GiB.
+    expect(setting(['--memory-limit', '4GB'])).toBe('2.7 GiB');
+    expect(setting([], { CRM_MEMORY_LIMIT: '3GB' })).toBe('2.0 GiB');
+    // 512MB → 384MB = 366.2 MiB, whatever the variable says.
+    expect(setting(['--memory-limit', '512MB'], { CRM_MEMORY_LIMIT: '3GB' })).toBe('366.2 MiB');
+    // Without either, the command's default is DuckDB's cap itself: 1GB = 953.6 MiB, as before.
+    expect(setting([], { CRM_MEMORY_LIMIT: '' })).toBe('953.6 MiB');
+  });
+
+  it('refuses a budget whose DuckDB share is under 64MB, in the budget\'s terms', () => {
+    const r = crm(['--db', db, '--memory-limit', '64MB', 'run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--memory-limit 64MB: too small for crm to work in; give at least 86MB');
+    expect(r.stderr).toContain('DuckDB gets three quarters of it and needs at least 64MB.');
   });
 
   it('refuses a size without a unit as a usage error', () => {
