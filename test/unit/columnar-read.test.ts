@@ -16,7 +16,7 @@ afterAll(() => store.close());
 describe('readNumericColumns', () => {
   const sql = `SELECT i AS k, CASE WHEN i % 1000 = 7 THEN NULL ELSE i / 3.0 END AS v, CAST(i % 5 AS INTEGER) AS w FROM range(10007) t(i) ORDER BY i`;
   for (const shared of [false, true]) {
-    it(`${shared ? 'shared' : 'plain'} buffers: every row, exact, at the result's size`, async () => {
+    it(`${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'} columns: every row, exact, at the result's size`, async () => {
       const read = await readNumericColumns(store, sql, { shared });
       expect(Object.keys(read)).toEqual(['k', 'v', 'w']);
       for (const column of Object.values(read)) {
