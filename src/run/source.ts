@@ -477,12 +477,22 @@ export async function writeBackMetrics(store: Store, source: RunSource, runId: n
 }
 
 const STAGED_PREFIX = 'crm_run_sums_';
-/** crm_run_sums_<unix seconds>_<8 hex>, and `_all` for the Distributed table over a sharded run's. */
-const STAGED_NAME = /^crm_run_sums_(\d+)_[0-9a-f]{8}(_all)?$/;
+/** The write back's scratch table of per-history scores (writeBackMetrics). */
+const SCORES_PREFIX = 'crm_history_scores_';
+/**
+ * The run's scratch tables on the cluster: crm_run_sums_<unix seconds>_<8 hex> (and `_all` for
+ * the Distributed table over a sharded run's) and crm_history_scores_<unix seconds>_<8 hex>.
+ */
+const STAGED_NAME = /^crm_(?:run_sums|history_scores)_(\d+)_[0-9a-f]{8}(_all)?$/;
 
-/** A new staged table's name: its creation time (so a later run can tell a stale one) and a random part (so concurrent runs never meet). */
+/** A new scratch table's name: its creation time (so a later run can tell a stale one) and a random part (so concurrent runs never meet). */
+function scratchName(prefix: string, now: number): string {
+  return `${prefix}${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A new staged table's name (scratchName). */
 export function stagedSumsName(now: number = Date.now()): string {
-  return `${STAGED_PREFIX}${Math.floor(now / 1000)}_${randomBytes(4).toString('hex')}`;
+  return scratchName(STAGED_PREFIX, now);
 }
 
 /**
@@ -513,7 +523,7 @@ export async function dropStaleStagedSums(source: RunSource, now: number = Date.
       const database = target.table.split('.')[0];
       const oldest = now / 1000 - staleAfterSeconds(target);
       const tables = await target.client
-        .rows('SELECT name FROM system.tables WHERE database = {database:String} AND startsWith(name, {prefix:String})', { database, prefix: STAGED_PREFIX })
+        .rows('SELECT name FROM system.tables WHERE database = {database:String} AND startsWith(name, {prefix:String})', { database, prefix: 'crm_' })
         .catch(() => []);
       const stale = tables.map((t) => String(t.name)).filter((name) => Number(STAGED_NAME.exec(name)?.[1] ?? Infinity) < oldest);
       for (const name of stale) await target.client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(`${database}.${name}`)}`).catch(() => undefined);
@@ -641,7 +651,7 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
     `SELECT CAST(min(net_revenue) FILTER (WHERE abc_class = 'A') AS VARCHAR) AS a, CAST(min(net_revenue) FILTER (WHERE abc_class = 'B') AS VARCHAR) AS b FROM temp.${revenueLevels.name}`,
   ))!;
   const merges = await store.all<{ duplicate_id: string; surviving_id: string }>('SELECT duplicate_id, surviving_id FROM customer_merges ORDER BY merge_id');
-  const scores = `${database}.crm_history_scores_${Number(runId)}_${randomBytes(4).toString('hex')}`;
+  const scores = `${database}.${scratchName(SCORES_PREFIX, Date.now())}`;
   // Listed with the staged tables too: a run stopped by a signal during the write back drops it as well.
   (source.staged ??= []).push({ target: source.main, table: scores });
   await client.run(`CREATE TABLE ${quoteIdentifier(scores)} (${Object.entries(HISTORY_SCORES_COLUMNS).map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = Memory`);

@@ -511,16 +511,21 @@ describe('crm run --source leaves no staged per-customer sums on the cluster', (
     const fresh = ['default', 'shard1'].map((db) => `${db}.crm_run_sums_${now - 60}_cafebabe`);
     // Not crm's name (no creation time): never touched.
     const foreign = 'default.crm_run_sums_keep';
-    for (const name of [...old, `${old[0]}_all`, ...fresh, foreign]) await memoryTable(name);
+    // The write back's scratch table of per-history scores, left by a run killed during it.
+    const oldScores = `default.crm_history_scores_${now - 2 * 3600}_deadbeef`;
+    const freshScores = `default.crm_history_scores_${now - 60}_cafebabe`;
+    for (const name of [...old, `${old[0]}_all`, ...fresh, foreign, oldScores, freshScores]) await memoryTable(name);
     const db = path.join(tempDir('crm-source-stale-'), 'stale.duckdb');
     // Through the main table: its database (default) is cleaned.
     expect(run(db, ['run', '--source', `clickhouse://127.0.0.1:${port}/default.lines`, '--as-of', AS_OF]).code).toBe(0);
     expect(await staged()).toEqual([...fresh, foreign, 'shard1.crm_run_sums_' + (now - 2 * 3600) + '_deadbeef', 'shard2.crm_run_sums_' + (now - 2 * 3600) + '_deadbeef'].sort());
+    const scoresLeft = await ch.rows("SELECT database, name FROM system.tables WHERE startsWith(name, 'crm_history_scores_') ORDER BY database, name");
+    expect(scoresLeft.map((r) => `${r.database}.${r.name}`)).toEqual([freshScores]);
     // With shards: every shard's database too.
     const file = config('stale', { stale: { url: `clickhouse://127.0.0.1:${port}/default.lines`, password_env: PASSWORD_ENV, shards: [`clickhouse://127.0.0.1:${port}/shard1.lines`, `clickhouse://127.0.0.1:${port}/shard2.lines`] } });
     expect(run(db, ['--config', file, 'run', '--source', 'stale', '--as-of', AS_OF]).code).toBe(0);
     expect(await staged()).toEqual([...fresh, foreign].sort());
-    for (const name of [...fresh, foreign]) await ch.run(`DROP TABLE ${name}`);
+    for (const name of [...fresh, foreign, freshScores]) await ch.run(`DROP TABLE ${name}`);
   });
 });
 
