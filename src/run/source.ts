@@ -443,7 +443,7 @@ export interface WriteBackRun {
  * id). Returns the bytes sent (gzipped, plus the statements' text) and the same as CSV.
  *
  * Per history (cluster-metrics.ts): the run's distinct histories' scores go to a scratch table
- * (DATABASE.crm_history_scores_RUN_xxxxxxxx, dropped afterwards) and one INSERT … SELECT joins
+ * (DATABASE.crm_history_scores_<seconds>_<hex>, dropped afterwards) and one INSERT … SELECT joins
  * them to the cluster's own per-customer sums. Per customer (the copy of every customer's row,
  * as before) when the run's customers are not keyed by their plain history: --covariates keys
  * them by (history, covariate cell), which the cluster cannot compute.
