@@ -44,14 +44,15 @@ export function noPurchasesFallback(hasContracts: boolean, asOf: string): [typeo
  * The run's rows of metrics_customers: the value-tier boundaries from the values the tiers rank
  * (relations/customer-metrics.ts TIER_VALUES: that column alone), then every row computed as it is
  * inserted. Inside the write transaction, after the run's contract_metrics are in. Returns the
- * customers written (runs.customers) and the time each part took.
+ * customers written (runs.customers) and the tiers' cuts (which a --source run's write back
+ * sends to the cluster).
  */
 export async function writeCustomerRows(
   store: Store,
   params: RelationParams<CustomerMetricsParam>,
   tiers: ValueTierRule[],
   timed: <R>(name: string, fn: () => Promise<R>) => Promise<R>,
-): Promise<number> {
+): Promise<{ customers: number; tierCuts: number[] }> {
   // Without contract rows in this run (no contract period by as-of, or a --source run), the
   // relations without the contract part's FULL OUTER JOIN give the same rows for less.
   const part: ContractPart = (await store.value<boolean>('SELECT EXISTS (SELECT 1 FROM contract_metrics WHERE run_id = $run_id)', { run_id: params.run_id as number }))
@@ -59,7 +60,8 @@ export async function writeCustomerRows(
     : 'purchases_only';
   const tierValuesOfRun = tierValues[part];
   const tierCuts = await timed('value_tiers', () => valueTierCuts(store, `(${tierValuesOfRun.sql})`, 'tier_value', tiers, bindParams(tierValuesOfRun, params)));
-  return timed('write_metrics', () =>
+  const customers = await timed('write_metrics', () =>
     insertInto(store, 'metrics_customers', metricsCustomers[part], { ...params, tier_names: tiers.map((t) => t.name), tier_cuts: tierCuts }),
   );
+  return { customers, tierCuts };
 }

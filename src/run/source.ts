@@ -51,11 +51,11 @@ import { bindValues, chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, q
 import { literal, type Store } from '../store/db.js';
 import { inputError, messageOf, queryError, usageError } from '../util/errors.js';
 import { randomBytes } from 'node:crypto';
-import { bindParams, type RelationParams } from '../models/relation.js';
+import type { RelationParams } from '../models/relation.js';
 import { clusterCustomerMetrics, HISTORY_SCORES_COLUMNS } from '../models/relations/cluster-metrics.js';
-import { TIER_VALUES, type CustomerMetricsParam } from '../models/relations/customer-metrics.js';
+import type { CustomerMetricsParam } from '../models/relations/customer-metrics.js';
 import { historyKey } from '../models/relations/histories.js';
-import { valueTierCuts, type ValueTierRule } from '../models/tiers.js';
+import type { ValueTierRule } from '../models/tiers.js';
 
 /** One place the summary runs: a server and the table of lines it reads there. */
 export interface SourceTarget {
@@ -431,7 +431,9 @@ const CLUSTER_METRICS_COLUMNS = {
 export interface WriteBackRun {
   metrics: RelationParams<CustomerMetricsParam>;
   tiers: ValueTierRule[];
-  /** Records a part's time in runs.timings (write_back_cuts, write_back_scores, write_back_join). */
+  /** The value tiers' cuts the run's customer rows were tiered by (run/customers.ts writeCustomerRows). */
+  tierCuts: number[];
+  /** Records a part's time in runs.timings (write_back_scores, write_back_join). */
   timed?: <R>(name: string, fn: () => Promise<R>) => Promise<R>;
 }
 
@@ -640,13 +642,13 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
   const client = source.main.client;
   const p = run.metrics;
   // The run's parameters, read where the run keeps them: the windows (run_trend_windows), the
-  // value-tier cuts (recomputed by the run's own rule, models/tiers.ts, on the same values) and
+  // value-tier cuts (the ones the run's customer rows were tiered by) and
   // the least revenue of each 80/20 class (the level table the run used, cluster- or locally ranked).
   const windows = (await store.one<{ pareto_start: string | null; current_start: string; previous_start: string }>(
     'SELECT CAST(pareto_start AS VARCHAR) AS pareto_start, CAST(current_start AS VARCHAR) AS current_start, CAST(previous_start AS VARCHAR) AS previous_start FROM temp.run_trend_windows',
   ))!;
   const timed = run.timed ?? (<R>(_name: string, fn: () => Promise<R>) => fn());
-  const tierCuts = await timed('write_back_cuts', () => valueTierCuts(store, `(${TIER_VALUES.sql})`, 'tier_value', run.tiers, bindParams(TIER_VALUES, p)));
+  const tierCuts = run.tierCuts;
   const classes = (await store.one<{ a: string | null; b: string | null }>(
     `SELECT CAST(min(net_revenue) FILTER (WHERE abc_class = 'A') AS VARCHAR) AS a, CAST(min(net_revenue) FILTER (WHERE abc_class = 'B') AS VARCHAR) AS b FROM temp.${revenueLevels.name}`,
   ))!;

@@ -99,7 +99,7 @@ export async function writeRun(store: Store, w: WriteRunInput, { progress, timed
         // Before the customer rows: they read contract_metrics of this run (value tiers rank CLV plus contract residual value).
         const contractsReport = contracts ? await writeContracts(contracts, runId) : null;
         // Every customer once, purchases and contracts.
-        const scored = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
+        const { customers: scored, tierCuts } = await writeCustomerRows(store, metricsParams, settings.value_tiers, timed);
         await store.run(`INSERT INTO cohort_retention SELECT ${runId}, * FROM ${COHORTS_TABLE}`);
         if (intervalModel) await writeRunIntervals(store, runId, settings.interval, intervalModel, spend);
         // --model bgbb: each customer's period history, which crm forecast projects (bgbb_histories).
@@ -139,7 +139,7 @@ export async function writeRun(store: Store, w: WriteRunInput, { progress, timed
         const record = { runId, asOf, options, scored, trend, fits, used: w.used, covariates, gamma, excludedSpend: w.spend.excluded, backtest, summary, contractsReport, timings };
         const report = runReport(record);
         // The scores back to the cluster, inside the transaction: if it refuses, the run is not recorded.
-        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId, { metrics: metricsParams, tiers: settings.value_tiers, timed })) : null;
+        const sent = source ? await timed('write_back', () => writeBackMetrics(store, source, runId, { metrics: metricsParams, tiers: settings.value_tiers, tierCuts, timed })) : null;
         timings.total = Date.now() - w.started.getTime();
         const toSource = sent ? { bytes_to_source: sent.sent, csv_bytes_to_source: sent.csv } : {};
         if (source) {
