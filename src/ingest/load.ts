@@ -90,17 +90,20 @@ export async function numberStage(
   }
   const skips = `${tag}_skips`;
   const gaps = `${tag}_gaps`;
-  await store.run(`CREATE OR REPLACE TEMP TABLE ${ident(skips)} (pos BIGINT)`);
-  const appender = await store.conn.createAppender(skips, 'main', 'temp');
-  for (let r = 1; r <= n.headerRecord; r++) {
-    appender.appendBigInt(BigInt(r));
-    appender.endRow();
-  }
-  for (const b of blank) {
-    appender.appendBigInt(BigInt(b));
-    appender.endRow();
-  }
-  appender.closeSync();
+  // The connection is the appender's until it is closed (Store.exclusive).
+  await store.exclusive(async () => {
+    await store.run(`CREATE OR REPLACE TEMP TABLE ${ident(skips)} (pos BIGINT)`);
+    const appender = await store.conn.createAppender(skips, 'main', 'temp');
+    for (let r = 1; r <= n.headerRecord; r++) {
+      appender.appendBigInt(BigInt(r));
+      appender.endRow();
+    }
+    for (const b of blank) {
+      appender.appendBigInt(BigInt(b));
+      appender.endRow();
+    }
+    appender.closeSync();
+  });
   await store.run(`INSERT INTO temp.${ident(skips)} SELECT source_row FROM temp.${ident(malformedTable)}`);
   await store.run(
     `CREATE OR REPLACE TEMP TABLE ${ident(gaps)} AS

@@ -14,6 +14,11 @@ import { ident, type Store } from './db.js';
  * buffers are SharedArrayBuffers.
  */
 export async function readNumericColumns(store: Store, sql: string, opts: { shared?: boolean } = {}): Promise<Record<string, Float64Array>> {
+  // The connection is this read's until its last chunk (Store.exclusive).
+  return store.exclusive(() => readColumns(store, sql, opts));
+}
+
+async function readColumns(store: Store, sql: string, opts: { shared?: boolean }): Promise<Record<string, Float64Array>> {
   const described = await store.all<{ column_name: string }>(`DESCRIBE SELECT * FROM (${sql})`);
   const names = described.map((d) => d.column_name);
   const result = await store.conn.run(`SELECT ${names.map((n) => `CAST(${ident(n)} AS DOUBLE) AS ${ident(n)}`).join(', ')} FROM (${sql})`);
@@ -49,6 +54,11 @@ const CHUNK_ROWS = 2048;
  * Create (or replace) a temporary table of DOUBLE columns from typed arrays of equal length.
  */
 export async function writeDoubleTable(store: Store, table: string, columns: Record<string, Float64Array>): Promise<void> {
+  // The connection is this appender's until it is closed (Store.exclusive).
+  return store.exclusive(() => appendDoubles(store, table, columns));
+}
+
+async function appendDoubles(store: Store, table: string, columns: Record<string, Float64Array>): Promise<void> {
   const names = Object.keys(columns);
   const n = names.length ? columns[names[0]].length : 0;
   for (const name of names) {
@@ -85,6 +95,10 @@ export type TempColumn =
  * (the run's per-key model outputs: hundreds of rows, appended row by row).
  */
 export async function writeTempRows(store: Store, table: string, columns: Record<string, TempColumn>): Promise<void> {
+  return store.exclusive(() => appendRows(store, table, columns));
+}
+
+async function appendRows(store: Store, table: string, columns: Record<string, TempColumn>): Promise<void> {
   const names = Object.keys(columns);
   const n = names.length ? columns[names[0]].values.length : 0;
   for (const name of names) {

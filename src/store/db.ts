@@ -3,6 +3,7 @@
  * return plain JS values, transactions, and progress reporting for long statements.
  */
 import fs from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import type { DuckDBResultReader, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { DuckDBConnection, DuckDBInstance, DuckDBTypeId } from './duckdb.js';
@@ -61,6 +62,17 @@ export interface OpenOptions {
 }
 
 export class Store {
+  /**
+   * One statement at a time on the connection. DuckDB runs a prepared statement task by task,
+   * and anything else reaching the connection between two tasks (another statement, an
+   * appender's flush) closes it: "Attempting to execute an unsuccessful or closed pending query
+   * result". `crm run` builds the cohorts while the models are fitted, and the model comparison's
+   * appender met them on a busy machine (exit 1 in CI). So every use of `conn` waits its turn.
+   */
+  private turn: Promise<void> = Promise.resolve();
+  /** Set inside `exclusive`: its own statements (a transaction's, an appender's table) go straight on. */
+  private readonly holding = new AsyncLocalStorage<boolean>();
+
   private constructor(
     readonly path: string,
     readonly instance: DuckDBInstance,
@@ -199,19 +211,41 @@ export class Store {
     for (const m of migrations) await this.transaction(() => apply(m));
   }
 
+  /**
+   * Run `fn` with the connection to itself: callers started meanwhile wait until it settles.
+   * For work on `conn` beyond one statement (an appender, a result read chunk by chunk); the
+   * Store's own methods take their turn themselves, and may be called inside `fn`.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.holding.getStore()) return fn();
+    const before = this.turn;
+    let release!: () => void;
+    this.turn = new Promise<void>((resolve) => (release = resolve));
+    await before;
+    try {
+      return await this.holding.run(true, fn);
+    } finally {
+      release();
+    }
+  }
+
   async run(sql: string, params?: Params, types?: ParamTypes): Promise<number> {
-    const t0 = DEBUG_SQL ? debugStart() : undefined;
-    const r = await this.conn.run(sql, params, types);
-    if (t0) debugSql(sql, t0);
-    return r.rowsChanged;
+    return this.exclusive(async () => {
+      const t0 = DEBUG_SQL ? debugStart() : undefined;
+      const r = await this.conn.run(sql, params, types);
+      if (t0) debugSql(sql, t0);
+      return r.rowsChanged;
+    });
   }
 
   /** All rows as plain objects (see `plainValue` for the conversions). */
   async all<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
-    const t0 = DEBUG_SQL ? debugStart() : undefined;
-    const reader = await this.conn.runAndReadAll(sql, params, types);
-    if (t0) debugSql(sql, t0);
-    return readerObjects(reader) as T[];
+    return this.exclusive(async () => {
+      const t0 = DEBUG_SQL ? debugStart() : undefined;
+      const reader = await this.conn.runAndReadAll(sql, params, types);
+      if (t0) debugSql(sql, t0);
+      return readerObjects(reader) as T[];
+    });
   }
 
   async one<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T | undefined> {
@@ -221,16 +255,24 @@ export class Store {
 
   /** The first column of the first row. */
   async value<T = unknown>(sql: string, params?: Params): Promise<T | undefined> {
-    const reader = await this.conn.runAndReadAll(sql, params);
-    if (reader.currentRowCount === 0) return undefined;
-    return plainValue(reader.value(0, 0), reader.columnTypeId(0)) as T;
+    return this.exclusive(async () => {
+      const reader = await this.conn.runAndReadAll(sql, params);
+      if (reader.currentRowCount === 0) return undefined;
+      return plainValue(reader.value(0, 0), reader.columnTypeId(0)) as T;
+    });
   }
 
   /**
    * Run `fn` inside BEGIN … COMMIT; on any error ROLLBACK and rethrow. A killed process never
-   * commits, and DuckDB discards the uncommitted work when the file is next opened.
+   * commits, and DuckDB discards the uncommitted work when the file is next opened. The
+   * connection is the transaction's until it ends: a statement started elsewhere meanwhile runs
+   * after it, not inside it.
    */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return this.exclusive(() => this.inTransaction(fn));
+  }
+
+  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
     await this.conn.run('BEGIN TRANSACTION');
     try {
       const result = await fn();

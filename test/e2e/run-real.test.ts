@@ -28,7 +28,7 @@ describe('crm run on the Online Retail II workbook', () => {
     db = path.join(tempDir(), 'retail.duckdb');
     expect(crm(['--db', db, '-q', 'ingest', 'transactions', REAL_XLSX]).code).toBe(0);
     const r = crm(['--db', db, '-q', 'run', '--as-of', AS_OF, '--holdout-end', HOLDOUT_END, '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     run = JSON.parse(r.stdout);
   });
 
