@@ -52,7 +52,7 @@ import type { Relation } from '../relation.js';
 import { DUCKDB, type SqlDialect } from './dialect.js';
 import { CUSTOMER_CONTRACTS, NO_CUSTOMER_CONTRACTS_SQL } from './customer-contracts.js';
 import { REVENUE_TREND_SQL } from './trend-windows.js';
-import { ABC_CLASS_TYPE } from './vocabularies.js';
+import { ABC_CLASS_TYPE, AT_RISK_CODES, AT_RISK_CODES_TYPE } from './vocabularies.js';
 
 /** SQL: 1 + the number of cuts in `cuts` (a DOUBLE[] list, ≤ 9 long) that `value` exceeds (the RFM score rule). */
 export function scoreSql(value: string, cuts: string, d: SqlDialect = DUCKDB): string {
@@ -110,6 +110,23 @@ export function expectedOrderValueOf(column: (name: string) => string, gg: { p: 
               WHEN ${gg.p} IS NOT NULL AND ${first} > 0
                 THEN ${gg.p} * (${gg.v} + ${first}) / (${gg.p} + ${gg.q} - 1)
               ELSE greatest(${column('monetary')} / ${column('purchase_days')}, 0) END`;
+}
+
+/**
+ * SQL: a customer's at-risk reason codes from its three flags (BOOLEAN expressions; NULL counts
+ * as false), in AT_RISK_CODES' order, NULL when none. Every combination of the flags is one of
+ * eight lists, written once as a constant of the store's type (vocabularies.ts) and picked by
+ * the flags as bits: no list built, concatenated and cast to the ENUM list per customer
+ * (the bench run's 2.5M customers' flags into a temp table, 5 alternated pairs at load ~8, 2026-12-07: median
+ * 0.17 CPU-s and 0.33 s against 0.39 CPU-s and 1.16 s, the same lists).
+ */
+export function atRiskCodesSql(...flags: [string, string, string]): string {
+  const combinations = Array.from({ length: 1 << AT_RISK_CODES.length }, (_, bits) => {
+    const codes = AT_RISK_CODES.filter((_, i) => bits & (1 << i));
+    return codes.length === 0 ? 'NULL' : `[${codes.map((c) => `'${c}'`).join(', ')}]`;
+  });
+  const index = flags.map((flag, i) => `${1 << i} * coalesce(${flag}, false)::INTEGER`).join(' + ');
+  return `(CAST([${combinations.join(', ')}] AS ${AT_RISK_CODES_TYPE}[]))[1 + ${index}]`;
 }
 
 export type CustomerMetricsParam =
@@ -246,11 +263,7 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
        clv * exp(z * clv_log_sd) AS clv_high,
        net_revenue, revenue_rank, revenue_share, cumulative_share, abc_class,
        revenue_current, revenue_previous, previous_churn_risk,
-       -- Built only for the customers with a reason (NULL for the others, most of them).
-       CASE WHEN revenue_down OR churn_risk_up OR churn_risk_high THEN list_concat(
-         CASE WHEN revenue_down THEN ['revenue_down'] END,
-         CASE WHEN churn_risk_up THEN ['churn_risk_up'] END,
-         CASE WHEN churn_risk_high THEN ['churn_risk_high'] END) END AS at_risk_codes,
+       ${atRiskCodesSql('revenue_down', 'churn_risk_up', 'churn_risk_high')} AS at_risk_codes,
        CAST($as_of AS DATE) AS as_of,
        CAST($time_unit_days AS DOUBLE) AS time_unit_days,
        contracts_in_force, contract_premium, contract_period_unit, annual_premium, renewal_probability,

@@ -10,3 +10,9 @@
 export const CHURN_TIER_TYPE = "ENUM('low', 'medium', 'high')";
 export const CHURN_METHOD_TYPE = "ENUM('bgnbd', 'recency', 'pareto_nbd', 'mbgnbd', 'bgbb')";
 export const ABC_CLASS_TYPE = "ENUM('A', 'B', 'C')";
+/**
+ * metrics_customers.at_risk_codes' codes, in the order a customer's reasons are listed
+ * (customer-metrics.ts, the at-risk rule), and the column's type: a list of them.
+ */
+export const AT_RISK_CODES = ['revenue_down', 'churn_risk_up', 'churn_risk_high'] as const;
+export const AT_RISK_CODES_TYPE = `ENUM(${AT_RISK_CODES.map((c) => `'${c}'`).join(', ')})[]`;
