@@ -289,7 +289,8 @@ export class ClickHouseClient {
    * every later release; a user may always kill its own queries, a readonly one only its own)
    * for the query ids starting with `prefix` — or the one query id `exact` — and the shard
    * queries they started (by initial_query_id); then system.processes asked until none is left,
-   * at most `waitMs`. A refused KILL is reported, not thrown: the caller says what that leaves.
+   * at most `waitMs`. A refused KILL is reported, not thrown (and not waited for: system.processes
+   * asked once): the caller says what that leaves.
    * `left`: the statements still running at the end (-1: the server did not say).
    */
   async cancelRunning(match: { prefix: string } | { exact: string }, waitMs: number): Promise<Cancelled> {
@@ -309,7 +310,8 @@ export class ClickHouseClient {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const left = await client.rows(`SELECT count() AS n FROM system.processes WHERE ${where}`, params).then((rows) => Number(rows[0]?.n ?? 0), () => -1);
-      if (left <= 0 || Date.now() >= deadline) return { left, refused };
+      // Refused: nothing was told to stop, so nothing to wait for (one look: is anything running?).
+      if (left <= 0 || refused !== undefined || Date.now() >= deadline) return { left, refused };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
