@@ -4,7 +4,7 @@
  * DatabaseManager::GetDefaultDatabase with no default database set"), and migration 4 is one
  * (customer_metrics.revenue_trend). A new store's migrations were committed into the WAL: a
  * `crm run --source` creating its store and killed with kill -9 in its first seconds (before
- * anything checkpointed) left a store no command could open, every time (18 of 18 kills here).
+ * anything checkpointed) left a store no command could open, every time (12 of 12 such kills here).
  * Now every commit of a writable store, the migrations too, is a checkpoint.
  *
  * What a kill -9 leaves is the files as they are while the store is open: copied here, so the
