@@ -143,14 +143,19 @@ export class Store {
       // Progress tracking (for runWithProgress) without DuckDB printing its own bar. These are
       // connection settings: DuckDB 1.5 refuses them in the instance config ("Failed to set config").
       await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
-      await store.checkSchema(migrate);
-      // From here every commit is written by a checkpoint, never into the WAL. Why: DuckDB
-      // (1.5.6) replays a WAL cut short by a kill in part. A `crm run` killed while its COMMIT
-      // was writing the WAL (kill -9, SIGTERM or SIGINT alike) left the run's customer rows in
+      // Every commit is written by a checkpoint, never into the WAL. Why: DuckDB (1.5.6)
+      // replays a WAL cut short by a kill in part. A `crm run` killed while its COMMIT was
+      // writing the WAL (kill -9, SIGTERM or SIGINT alike) left the run's customer rows in
       // metrics_customers without its runs row (test/e2e/atomic.test.ts). A checkpoint commits
-      // by swapping the file header, all or nothing; closing the store checkpoints anyway. Set
-      // after the migrations: a new store's ~30 small migration commits would each checkpoint.
+      // by swapping the file header, all or nothing; closing the store checkpoints anyway.
+      // Set before the migrations too: DuckDB 1.5.6 cannot replay an ALTER TABLE of a table
+      // with a generated column ("Calling DatabaseManager::GetDefaultDatabase with no default
+      // database set"), which migration 4 is (customer_metrics.revenue_trend), so a new store
+      // killed before its first checkpoint — a `crm run --source` creating one, kill -9'd in its
+      // first seconds — could never be opened again. A new store's migrations are one commit
+      // (one checkpoint); an older store's upgrade checkpoints once per migration.
       if (!opts.readOnly) await conn.run(`SET checkpoint_threshold = '${COMMIT_BY_CHECKPOINT}'`);
+      await store.checkSchema(migrate);
     } catch (err) {
       store.close();
       throw err;
