@@ -22,7 +22,7 @@ import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './
 import { checkIngestOptions } from './options.js';
 import { findOverlap, OVERLAP_REFUSAL_SHARE, overlapKeyOf, storedRows, type OverlapKey, type OverlapSource } from './overlap.js';
 import { openSource, readFailure, type OpenedSource, type SourceTable } from './sources.js';
-import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, isNarrowStage, type Conventions, type StageCounts } from './stage.js';
+import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, isNarrowStage, rejectColumnSql, type Conventions, type StageCounts } from './stage.js';
 import { parseDecimalSeparatorFlag, type DecimalSeparator } from './values.js';
 
 export interface IngestOptions {
@@ -115,6 +115,8 @@ interface PreparedTable {
   narrow: boolean;
   /** Temp table of this table's rows that overlap earlier loads (`ord`, the earlier row), or null. */
   overlapTable: string | null;
+  /** SQL of a reject's column_name (stage.ts: rejectColumnSql). */
+  rejectColumn: string;
 }
 
 interface PreparedFile {
@@ -404,15 +406,8 @@ async function prepareHashed(
     prep.conventions[source.sheet ?? ''] = conventions;
     const stage = `${tag}_stage_${i + 1}`;
     const ts = performance.now();
-    const counts = await opts.progress.step(`validating ${source.label}`, (tick) =>
-      reading(format, file, () =>
-        buildStage(
-          store,
-          { kind: opts.kind, source, mapping: mapped.mapping, unmapped: mapped.unmapped, conventions, returnPattern, table: stage },
-          tick,
-        ),
-      ),
-    );
+    const plan = { kind: opts.kind, source, mapping: mapped.mapping, unmapped: mapped.unmapped, conventions, returnPattern, table: stage };
+    const counts = await opts.progress.step(`validating ${source.label}`, (tick) => reading(format, file, () => buildStage(store, plan, tick)));
     timings.stage += Math.round(performance.now() - ts);
     const tn = performance.now();
     // Physical lines, as counted by a pass that read every byte already (hashing, or a .gz's check).
@@ -436,7 +431,7 @@ async function prepareHashed(
       rows_rejected: rejected,
       rejected_by_reason: byReason,
     };
-    prep.tables.push({ source, stage, counts, numbering, report: tableReport, narrow, overlapTable: null });
+    prep.tables.push({ source, stage, counts, numbering, report: tableReport, narrow, overlapTable: null, rejectColumn: rejectColumnSql(plan) });
     report.tables.push(tableReport);
   }
   const overlapKey = overlapKeyOf(opts.kind);
@@ -584,6 +579,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
         sheet: t.source.sheet,
         numbering: t.numbering,
         alreadyLoaded: p.report.overlap?.decision === 'skipped' ? t.overlapTable : null,
+        rejectColumn: t.rejectColumn,
         mapping: t.report.mapping,
         unmapped: t.report.unmapped,
       },
