@@ -77,25 +77,31 @@ describe('ingest reads a CSV ahead while hashing it', () => {
     expect(sql<{ n: number }>(db, 'SELECT count(*) AS n FROM loads')).toEqual([{ n: 1 }]);
   });
 
-  it('reads again when the line ends past the head differ from the head’s (CRLF after 256 KB of LF)', () => {
+  it('reads again when the line ends past the sample differ from the head’s (CRLF after 201,000 LF lines)', () => {
     const dir = tempDir();
     const file = path.join(dir, 'mixed.csv');
-    const head = [HEADER, ...cleanLines(8000)].join('\n') + '\n';
-    expect(head.length).toBeGreaterThan(256 * 1024);
-    fs.writeFileSync(file, head + cleanLines(100, 8000).join('\r\n') + '\r\n' + cleanLines(100, 8100).join('\n') + '\n');
+    // Past the sample's 200,000 rows, so the read ahead samples the file as it is, and only the
+    // hash's count of every line end finds the CRLF.
+    const lf = 201_000;
+    fs.writeFileSync(file, [HEADER, ...cleanLines(lf)].join('\n') + '\n' + cleanLines(100, lf).join('\r\n') + '\r\n' + cleanLines(100, lf + 100).join('\n') + '\n');
     const db = path.join(dir, 'store.duckdb');
     const r = ingestTraced(db, file);
     expect(r.code).toBe(0);
+    const samples = r.statements.filter((s) => SAMPLE_READ.test(s));
+    expect(samples).toHaveLength(2);
+    expect(samples[0]).toContain(`read_csv('${file}'`);
+    expect(samples[1]).toMatch(/lf\.csv'/);
     const [load] = sql<{ rows_read: number; rows_loaded: number }>(db, 'SELECT rows_read, rows_loaded FROM loads');
-    expect([load.rows_read, load.rows_loaded]).toEqual([8200, 8200]);
+    expect([load.rows_read, load.rows_loaded]).toEqual([lf + 200, lf + 200]);
     // Read through the copy with LF line ends: no CR left in a value, row numbers as in the file.
+    const ids = [lf + 50, lf + 150].map((i) => `O${String(i).padStart(8, '0')}`);
     const rows = sql<{ order_id: string; source_row: number; amount: string }>(
       db,
-      `SELECT order_id, source_row, amount::VARCHAR AS amount FROM transactions WHERE order_id IN ('O00008050', 'O00008150') ORDER BY order_id`,
+      `SELECT order_id, source_row, amount::VARCHAR AS amount FROM transactions WHERE order_id IN ('${ids[0]}', '${ids[1]}') ORDER BY order_id`,
     );
     expect(rows).toEqual([
-      { order_id: 'O00008050', source_row: 8052, amount: '60.5000' },
-      { order_id: 'O00008150', source_row: 8152, amount: '160.5000' },
+      { order_id: ids[0], source_row: lf + 52, amount: `${((lf + 50) % 500) + 10}.${String((lf + 50) % 100).padStart(2, '0')}00` },
+      { order_id: ids[1], source_row: lf + 152, amount: `${((lf + 150) % 500) + 10}.${String((lf + 150) % 100).padStart(2, '0')}00` },
     ]);
   });
 
