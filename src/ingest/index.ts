@@ -13,17 +13,17 @@ import { CrmError, inputError, usageError } from '../util/errors.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import type { Reporter } from '../util/log.js';
 import type { Progress } from '../util/progress.js';
-import { detectFormat, readHead, type FileFormat } from './detect.js';
+import { detectFormat, isGzip, readHead, type FileFormat } from './detect.js';
 import { TABLE_OF, type DatasetKind } from './fields.js';
-import { hashFile, type FileDigest } from './file-scan.js';
+import { hashFile, LineEndCounter, type FileDigest, type LineEndStyle } from './file-scan.js';
 import { numberStage, stageRows, writeStage, type Numbering } from './load.js';
 import { TRANSACTION_TABLES } from '../store/transactions.js';
 import { describeMapping, parseMapFlags, resolveMapping, type Mapping } from './mapping.js';
 import { checkIngestOptions } from './options.js';
 import { findOverlap, OVERLAP_REFUSAL_SHARE, overlapKeyOf, storedRows, type OverlapKey, type OverlapSource } from './overlap.js';
 import { openSource, readFailure, type OpenedSource, type SourceTable } from './sources.js';
-import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, isNarrowStage, type Conventions, type StageCounts } from './stage.js';
-import { parseDecimalSeparatorFlag } from './values.js';
+import { buildStage, DEFAULT_RETURN_PATTERN, detectConventions, isNarrowStage, rejectColumnSql, type Conventions, type StageCounts } from './stage.js';
+import { parseDecimalSeparatorFlag, type DecimalSeparator } from './values.js';
 
 export interface IngestOptions {
   kind: DatasetKind;
@@ -115,6 +115,8 @@ interface PreparedTable {
   narrow: boolean;
   /** Temp table of this table's rows that overlap earlier loads (`ord`, the earlier row), or null. */
   overlapTable: string | null;
+  /** SQL of a reject's column_name (stage.ts: rejectColumnSql). */
+  rejectColumn: string;
 }
 
 interface PreparedFile {
@@ -175,11 +177,120 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
   const absPath = path.resolve(file); // checked by checkIngestOptions: a readable file
   const started = new Date();
   const timings: Record<string, number> = {};
+  const size = fs.statSync(absPath).size;
+  const tag = `ingest_${process.pid}_${++stageCounter}`;
+  const ahead = await readAhead(store, absPath, file, size, opts, earlier, tag);
   const t0 = performance.now();
-  const digest: FileDigest = await opts.progress.step(`hashing ${file} (${formatBytes(fs.statSync(absPath).size)})`, (tick) =>
-    hashFile(absPath, (f) => tick(f)),
-  );
+  const digest: FileDigest = await opts.progress.step(`hashing ${file} (${formatBytes(size)})`, (tick) => hashFile(absPath, (f) => tick(f)));
   timings.hash = Math.round(performance.now() - t0);
+  // Whatever the checks below decide, the read ahead is settled first (its statements done).
+  const early = ahead ? await ahead.settled : null;
+  let used = false;
+  try {
+    return await prepareHashed(store, file, absPath, opts, earlier, { started, timings, tag, digest, early: early && 'ok' in early ? early.ok : null, use: () => (used = true) });
+  } finally {
+    if (early && 'ok' in early && !used) await early.ok.opened.cleanup();
+  }
+}
+
+/** What `readAhead` read of a CSV while the file was being hashed. */
+interface ReadAhead {
+  opened: OpenedSource;
+  mapped: ReturnType<typeof resolveMapping>;
+  conventions: Conventions;
+  /** The line ends it assumed (those of the file's head). */
+  lineEnds: LineEndStyle;
+}
+
+/**
+ * Hashing reads every byte of the file in this process, on one core, while DuckDB waits (~0.7 s
+ * at 9.8M lines). A delimited file that cannot be one loaded before (no load of this kind has
+ * its size, so none has its SHA-256, and the unchanged-file check that needs the hash cannot
+ * skip it) is opened and sampled meanwhile, by DuckDB on its own threads. The read assumes the
+ * line ends of the file's head, which the hash's full count confirms or not; what else the
+ * hash's scan decides (plain bytes, quote characters) does not change what the sample reads and
+ * is given to the opened source afterwards (`settleRawBytes`). The result is used only when the
+ * checks after hashing load the file and the line ends agree; any error is left for the same
+ * steps to meet again, in their usual order. Null: no read ahead.
+ */
+async function readAhead(
+  store: Store,
+  absPath: string,
+  file: string,
+  size: number,
+  opts: IngestOptions,
+  earlier: PreparedFile[],
+  tag: string,
+): Promise<{ settled: Promise<{ ok: ReadAhead } | { err: unknown }> } | null> {
+  if (opts.replace || earlier.some((p) => p.report.bytes === size)) return null;
+  const head = readHead(absPath);
+  let format: FileFormat;
+  try {
+    format = detectFormat(file, head, opts.format);
+  } catch {
+    return null;
+  }
+  if ((format !== 'csv' && format !== 'tsv') || isGzip(head)) return null;
+  const ends = new LineEndCounter();
+  ends.add(head.subarray(0, head.lastIndexOf(0x0a) + 1));
+  const lineEnds = ends.style();
+  if (lineEnds !== 'lf' && lineEnds !== 'crlf') return null;
+  const sameSize = await store.value<boolean>(`SELECT EXISTS (SELECT 1 FROM loads WHERE kind = $1 AND bytes = $2 AND status = 'loaded')`, [opts.kind, size]);
+  if (sameSize) return null;
+  const sourceConfig = opts.config?.ingest?.[opts.kind] ?? {};
+  const read = async (): Promise<ReadAhead> => {
+    const opened = await openSource(store, absPath, {
+      format,
+      encoding: opts.encoding ?? sourceConfig.encoding,
+      delimiter: opts.delimiter ?? sourceConfig.delimiter,
+      tag,
+      label: file,
+      rawLineEnds: lineEnds,
+    });
+    try {
+      const source = opened.tables[0];
+      const mapped = resolveMapping({
+        kind: opts.kind,
+        headers: source.headers,
+        fileHeaders: source.fileHeaders,
+        firstRow: source.firstRow,
+        explicit: parseMapFlags(opts.map, opts.kind),
+        configured: sourceConfig.map,
+        sourceLabel: source.label,
+      });
+      const conventions = await detectConventions(store, source, opts.kind, mapped.mapping, ...conventionFlags(opts), `${tag}_sample_1`);
+      return { opened, mapped, conventions, lineEnds };
+    } catch (err) {
+      await opened.cleanup();
+      throw err;
+    }
+  };
+  // Not awaited here (an object, not a promise, so that the caller's await does not wait for it).
+  return {
+    settled: read().then(
+      (ok) => ({ ok }),
+      (err: unknown) => ({ err }),
+    ),
+  };
+}
+
+/** --date-format and --decimal-separator, or their crm.config.json settings. */
+function conventionFlags(opts: IngestOptions): [string | undefined, DecimalSeparator | undefined] {
+  const sourceConfig = opts.config?.ingest?.[opts.kind] ?? {};
+  const decimalFlag = opts.decimalSeparator ?? sourceConfig.decimalSeparator;
+  // Checked before the store was opened (options.ts): parsing cannot fail here.
+  return [opts.dateFormat ?? sourceConfig.dateFormat, decimalFlag === undefined ? undefined : parseDecimalSeparatorFlag(decimalFlag)];
+}
+
+async function prepareHashed(
+  store: Store,
+  file: string,
+  absPath: string,
+  opts: IngestOptions,
+  earlier: PreparedFile[],
+  h: { started: Date; timings: Record<string, number>; tag: string; digest: FileDigest; early: ReadAhead | null; use: () => void },
+): Promise<PreparedFile> {
+  const { started, timings, tag, digest } = h;
   const report: FileReport = {
     file,
     status: 'loaded',
@@ -245,10 +356,15 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
     if (!ids.size) report.notes.push('--replace: no earlier load of this file; loaded as a new file');
   }
 
-  const tag = `ingest_${process.pid}_${++stageCounter}`;
   const t1 = performance.now();
+  // Read ahead with the line ends the file has: only the raw bytes' facts are still to give.
+  const early = h.early && h.early.lineEnds === digest.lineEnds ? h.early : null;
+  if (early) {
+    h.use();
+    early.opened.settleRawBytes?.({ plainBytes: digest.plainBytes, quoteChars: digest.quoteChars });
+  }
   const opened = await opts.progress.step(`reading ${file}`, (tick) =>
-    openSource(store, absPath, {
+    early ? Promise.resolve(early.opened) : openSource(store, absPath, {
       format,
       encoding: opts.encoding ?? sourceConfig.encoding,
       sheet: sheetOption ?? undefined,
@@ -267,37 +383,31 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
 
   const explicit = parseMapFlags(opts.map, opts.kind);
   const returnPattern = opts.returnPattern ?? sourceConfig.returnPattern ?? DEFAULT_RETURN_PATTERN;
-  const dateFormat = opts.dateFormat ?? sourceConfig.dateFormat;
-  const decimalFlag = opts.decimalSeparator ?? sourceConfig.decimalSeparator;
-  // Checked before the store was opened (options.ts): parsing cannot fail here.
-  const decimalSeparator = decimalFlag === undefined ? undefined : parseDecimalSeparatorFlag(decimalFlag);
+  const [dateFormat, decimalSeparator] = conventionFlags(opts);
   timings.stage = 0;
   timings.number = 0;
   for (const [i, source] of opened.tables.entries()) {
-    const mapped = resolveMapping({
-      kind: opts.kind,
-      headers: source.headers,
-      fileHeaders: source.fileHeaders,
-      firstRow: source.firstRow,
-      explicit,
-      configured: sourceConfig.map,
-      sourceLabel: source.label,
-    });
+    const mapped =
+      early?.mapped ??
+      resolveMapping({
+        kind: opts.kind,
+        headers: source.headers,
+        fileHeaders: source.fileHeaders,
+        firstRow: source.firstRow,
+        explicit,
+        configured: sourceConfig.map,
+        sourceLabel: source.label,
+      });
     opts.reporter.info(`${source.label}: ${describeMapping(mapped).join(', ')}`);
     if (source.emptyColumns?.length) report.notes.push(`${source.label}: ${emptyColumnsNote(source.emptyColumns)}`);
-    const conventions = await reading(format, file, () => detectConventions(store, source, opts.kind, mapped.mapping, dateFormat, decimalSeparator));
+    const conventions =
+      early?.conventions ??
+      (await reading(format, file, () => detectConventions(store, source, opts.kind, mapped.mapping, dateFormat, decimalSeparator, `${tag}_sample_${i + 1}`)));
     prep.conventions[source.sheet ?? ''] = conventions;
     const stage = `${tag}_stage_${i + 1}`;
     const ts = performance.now();
-    const counts = await opts.progress.step(`validating ${source.label}`, (tick) =>
-      reading(format, file, () =>
-        buildStage(
-          store,
-          { kind: opts.kind, source, mapping: mapped.mapping, unmapped: mapped.unmapped, conventions, returnPattern, table: stage },
-          tick,
-        ),
-      ),
-    );
+    const plan = { kind: opts.kind, source, mapping: mapped.mapping, unmapped: mapped.unmapped, conventions, returnPattern, table: stage };
+    const counts = await opts.progress.step(`validating ${source.label}`, (tick) => reading(format, file, () => buildStage(store, plan, tick)));
     timings.stage += Math.round(performance.now() - ts);
     const tn = performance.now();
     // Physical lines, as counted by a pass that read every byte already (hashing, or a .gz's check).
@@ -321,7 +431,7 @@ async function prepareFile(store: Store, file: string, opts: IngestOptions, earl
       rows_rejected: rejected,
       rejected_by_reason: byReason,
     };
-    prep.tables.push({ source, stage, counts, numbering, report: tableReport, narrow, overlapTable: null });
+    prep.tables.push({ source, stage, counts, numbering, report: tableReport, narrow, overlapTable: null, rejectColumn: rejectColumnSql(plan) });
     report.tables.push(tableReport);
   }
   const overlapKey = overlapKeyOf(opts.kind);
@@ -469,6 +579,7 @@ async function loadPrepared(store: Store, p: PreparedFile, kind: DatasetKind): P
         sheet: t.source.sheet,
         numbering: t.numbering,
         alreadyLoaded: p.report.overlap?.decision === 'skipped' ? t.overlapTable : null,
+        rejectColumn: t.rejectColumn,
         mapping: t.report.mapping,
         unmapped: t.report.unmapped,
       },

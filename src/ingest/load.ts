@@ -134,6 +134,8 @@ export interface LoadTarget {
   unmapped?: string[];
   /** Transactions or contracts with --skip-overlap: a temp table of the rows (`ord`) loaded before from other files, with the earlier row each repeats. */
   alreadyLoaded?: string | null;
+  /** SQL of a rejected row's `column_name`, from its `reason` (stage.ts: rejectColumnSql). */
+  rejectColumn: string;
 }
 
 export interface WriteCounts {
@@ -251,7 +253,7 @@ export async function writeStage(store: Store, t: LoadTarget, tag: string): Prom
   let rejected = duplicates + skipped;
   rejected += await store.run(
     `INSERT INTO rejects (load_id, kind, source_file, source_sheet, source_row, reason, column_name, detail, raw)
-     SELECT ${rejectCols}, source_row, reason, column_name, detail, raw FROM ${rel} WHERE reason IS NOT NULL ORDER BY ord`,
+     SELECT ${rejectCols}, source_row, reason, ${t.rejectColumn}, detail, raw FROM ${rel} WHERE reason IS NOT NULL ORDER BY ord`,
   );
   if (t.numbering.malformedTable && t.numbering.malformed > 0) {
     rejected += await store.run(

@@ -104,6 +104,11 @@ export interface OpenedSource {
   sheets: string[] | null;
   /** Remove temporary files and tables. */
   cleanup(): Promise<void>;
+  /**
+   * Delimited text opened before the raw bytes were scanned (ingest hashes the file while it
+   * samples it): give what the scan saw, to set `plainFields` as `ReadOptions.rawBytes` would have.
+   */
+  settleRawBytes?(rawBytes: { plainBytes: boolean; quoteChars: string }): void;
 }
 
 export async function openSource(store: Store, file: string, opts: ReadOptions): Promise<OpenedSource> {
@@ -190,35 +195,36 @@ async function openDelimited(store: Store, file: string, opts: ReadOptions): Pro
   ];
   // Read as it is (not decompressed, re-encoded or rewritten), plain bytes, no lone CR, and no
   // quote character of the dialect: no field can hold a control character.
-  const plainFields =
-    readPath === file &&
-    rawUsable &&
-    opts.rawBytes?.plainBytes === true &&
-    (lineEnds === 'lf' || lineEnds === 'crlf' || lineEnds === 'none') &&
-    (dialect.quote === null || !opts.rawBytes.quoteChars.includes(dialect.quote));
+  const plainEligible = readPath === file && rawUsable && (lineEnds === 'lf' || lineEnds === 'crlf' || lineEnds === 'none');
+  const plainWith = (raw: { plainBytes: boolean; quoteChars: string }) =>
+    plainEligible && raw.plainBytes && (dialect.quote === null || !raw.quoteChars.includes(dialect.quote));
+  const plainFields = opts.rawBytes !== undefined && plainWith(opts.rawBytes);
   const relation = `read_csv(${[...base, 'store_rejects = true', `rejects_table = ${literal(rejectsTable)}`, `rejects_scan = ${literal(rejectsScan)}`].join(', ')})`;
   const sampleRelation = `read_csv(${[...base, 'ignore_errors = true'].join(', ')})`;
+  const table: SourceTable = {
+    label: opts.label,
+    sheet: null,
+    headers: dialect.headers,
+    fileHeaders: dialect.fileHeaders,
+    relation,
+    sampleRelation,
+    firstRow: dialect.firstRow,
+    numbering: { kind: 'csv', file: readPath, gzip: compressed, lines: readPath === file ? gzipText?.lines : undefined, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
+    raw: { kind: 'delimited', delimiter: dialect.delimiter, quote: dialect.quote },
+    ...(plainFields ? { plainFields: true as const } : {}),
+  };
   return {
-    tables: [
-      {
-        label: opts.label,
-        sheet: null,
-        headers: dialect.headers,
-        fileHeaders: dialect.fileHeaders,
-        relation,
-        sampleRelation,
-        firstRow: dialect.firstRow,
-        numbering: { kind: 'csv', file: readPath, gzip: compressed, lines: readPath === file ? gzipText?.lines : undefined, quote: dialect.quote, headerRecord: dialect.headerRecord, rejectsTable, rejectsScan },
-        raw: { kind: 'delimited', delimiter: dialect.delimiter, quote: dialect.quote },
-        ...(plainFields ? { plainFields: true as const } : {}),
-      },
-    ],
+    tables: [table],
     encoding: gzip ? 'utf-8' : encoding,
     sheets: null,
     cleanup: async () => {
       await store.run(`DROP TABLE IF EXISTS temp.${ident(rejectsTable)}`).catch(() => 0);
       await store.run(`DROP TABLE IF EXISTS temp.${ident(rejectsScan)}`).catch(() => 0);
       if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    },
+    settleRawBytes: (raw) => {
+      if (plainWith(raw)) table.plainFields = true;
+      else delete table.plainFields;
     },
   };
 }

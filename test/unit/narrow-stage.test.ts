@@ -54,6 +54,9 @@ describe('narrow stages', () => {
     expect(s.narrow).toBe(true);
     for (const c of Object.keys(WIDE_ONLY_COLUMNS)) expect(s.columns).not.toContain(c);
     expect(s.columns).toEqual(expect.arrayContaining(['customer_id', 'order_id', 'order_date', 'order_ts', 'amount', 'is_return', 'reason']));
+    // Nor a CSV's row number (load.ts numbers its rows) or a reject's column (written from the reason): NULL on every row that loads.
+    expect(s.columns).not.toContain('src_row');
+    expect(s.columns).not.toContain('column_name');
     expect(s.rows).toEqual([{ customer_id: 'A', amount: 10.5, quantity: null, product: null, attributes: null }]);
     expect(s.types).toEqual(WIDE_ONLY_COLUMNS);
   });
