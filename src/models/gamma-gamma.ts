@@ -94,8 +94,12 @@ const PARAM_NAMES = ['p', 'q', 'v'] as const;
 const DEFAULT_GRADIENT_TOLERANCE = 1e-8;
 const DEFAULT_MAX_ITERATIONS = 300;
 const HESSIAN_STEP = 1e-4;
-/** p or q beyond this (or below its inverse) means a boundary solution (e.g. no spread at all). */
-const RUNAWAY_MAX = 1e5;
+/**
+ * p or q beyond this (or below its inverse) means a boundary solution (e.g. no spread at all);
+ * q beyond it is the homogeneous-spend limit's direction (gamma-gamma-limits.ts).
+ */
+export const GAMMA_GAMMA_RUNAWAY_MAX = 1e5;
+const RUNAWAY_MAX = GAMMA_GAMMA_RUNAWAY_MAX;
 /** Bound on v relative to the mean spend. */
 const RUNAWAY_V_RATIO = 1e8;
 /** The optimiser stops once |ln p|, |ln q| or |ln(v / mean m)| passes this (far beyond the bounds). */
