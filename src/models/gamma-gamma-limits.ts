@@ -26,9 +26,12 @@
  *    p (v + x m)/(px + q − 1), whose weight on the customer's own mean, px/(px+q−1), → 0.
  *
  * Other runaway directions (p → 0 or ∞, q → 0) have no such limit here and stay unusable.
- * `fitSpendModel` fits the full Gamma-Gamma first; only when its optimiser ran q up without
- * converging does it fit the limit, and uses it when its log-likelihood is at least the full
- * model's where the optimiser stopped (up to LIKELIHOOD_SLACK_PER_CUSTOMER per customer).
+ * `fitSpendModel` fits the full Gamma-Gamma first; only when it ran q past the runaway bound
+ * (GAMMA_GAMMA_RUNAWAY_MAX) does it fit the limit, and uses it when its log-likelihood is at
+ * least the full model's where the optimiser stopped (up to LIKELIHOOD_SLACK_PER_CUSTOMER per
+ * customer). When instead the full model beats the limit and its optimiser converged there, the
+ * maximum is inside at a large but finite q: that is the fit (the Gamma-Gamma, without standard
+ * errors), not a runaway.
  */
 
 import {
@@ -267,7 +270,27 @@ export function fitSpendModel(data: SpendSummary, opts: GammaGammaFitOptions = {
   // inaccurate at the huge q it ran to; seen ±1e4 off at q ≈ 1e12 on 50,000 customers).
   const fullLogLikelihood = gammaGammaLogLikelihoodStable(full.params, data);
   const slack = LIKELIHOOD_SLACK_PER_CUSTOMER * full.customers;
-  if (!limit.converged || !(limit.logLikelihood >= fullLogLikelihood - slack)) {
+  const limitIsMaximum = limit.converged && limit.logLikelihood >= fullLogLikelihood - slack;
+  // Not the limit, but an interior maximum at large q: the optimiser converged (its gradient
+  // vanished) at a q past the runaway bound, with a finite mean, nothing else run away, and a
+  // likelihood beyond the limit's — the supremum is not at q = ∞. It is the Gamma-Gamma's fit;
+  // only its standard errors are missing (the information along the q-v ridge is numerically
+  // singular there), so it scores spend without a spend term in the intervals.
+  if (!limitIsMaximum && limit.converged && full.optimiserConverged && full.finiteMean && full.runaway.every((name) => name === 'q' || name === 'v')) {
+    const weight = full.params.p / (full.params.p + full.params.q - 1);
+    return {
+      model: { boundary: null, params: full.params },
+      logLikelihood: fullLogLikelihood,
+      converged: true,
+      message:
+        `maximum inside at large q (q = ${full.params.q.toPrecision(4)}): log-likelihood ${fullLogLikelihood.toFixed(2)} against ${limit.logLikelihood.toFixed(2)} at the homogeneous-spend limit (q → ∞); ` +
+        `fitted as the Gamma-Gamma, near that limit (weight on a customer's own mean p·x/(p·x+q−1) = ${weight.toPrecision(2)} at x = 1); no standard errors (${full.message})`,
+      full,
+      limit,
+      fullLogLikelihood,
+    };
+  }
+  if (!limitIsMaximum) {
     const why = limit.converged
       ? `its homogeneous-spend limit reaches log-likelihood ${limit.logLikelihood.toFixed(2)}, below the ${fullLogLikelihood.toFixed(2)} the full model was approaching`
       : `its homogeneous-spend limit did not fit (${limit.message})`;
