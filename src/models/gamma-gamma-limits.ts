@@ -173,6 +173,30 @@ export function homogeneousSpendLogLikelihood(params: HomogeneousSpendParams, da
 }
 
 /**
+ * The p maximising the profile ℓ(p, ν̂(p)), ν̂(p) = p Σwx/Σwxm: the root of its derivative
+ * Σwx ln ν̂(p) + Σwx ln(mx) − Σ_x W_x x ψ(px), which decreases strictly in p (see the header), by
+ * bisection in ln p to rounding. null when no sign change is found (all means equal: p → ∞).
+ */
+function profileMaximum(d: HomogeneousData): number | null {
+  const slope = (p: number): number => {
+    let value = d.sumX * Math.log((p * d.sumX) / d.sumXM) + d.sumXLogMx;
+    for (let g = 0; g < d.groupX.length; g++) if (d.groupWeight[g] > 0) value -= d.groupWeight[g] * d.groupX[g] * digamma(p * d.groupX[g]);
+    return value;
+  };
+  let lo = 1;
+  let hi = 1;
+  for (let i = 0; i < 60 && !(slope(lo) > 0); i++) lo /= 4;
+  for (let i = 0; i < 60 && !(slope(hi) < 0); i++) hi *= 4;
+  if (!(slope(lo) > 0) || !(slope(hi) < 0)) return null;
+  for (let i = 0; i < 200 && hi / lo - 1 > 1e-15; i++) {
+    const mid = Math.sqrt(lo * hi);
+    if (slope(mid) > 0) lo = mid;
+    else hi = mid;
+  }
+  return Math.sqrt(lo * hi);
+}
+
+/**
  * Maximum-likelihood fit of the homogeneous-spend limit (valid data with positive weight):
  * BFGS on (ln p, ln ν) from a moment start — the profile is concave, so one start suffices;
  * standard errors from the observed information (delta method from the log scale).
@@ -189,7 +213,12 @@ export function fitHomogeneousSpend(data: SpendSummary): HomogeneousSpendFit {
     gradient[1] *= -scale;
     return -ll * scale;
   };
-  const run = minimizeBfgs(objective, [Math.log(p0), Math.log(p0 / mean)], { gradientTolerance: GRADIENT_TOLERANCE, maxIterations: MAX_ITERATIONS });
+  // Started at the profile's maximum (ν̂(p) in closed form, the concave profile's root in p by
+  // bisection): BFGS on (ln p, ln ν) from the moment start stalled before the tolerance when a few
+  // frequent buyers hold most transactions (the objective, per customer, flattens below its
+  // rounding there: "line search could not decrease the objective").
+  const pStart = profileMaximum(d) ?? p0;
+  const run = minimizeBfgs(objective, [Math.log(pStart), Math.log((pStart * d.sumX) / d.sumXM)], { gradientTolerance: GRADIENT_TOLERANCE, maxIterations: MAX_ITERATIONS });
   const params = { p: Math.exp(run.x[0]), nu: Math.exp(run.x[1]) };
   const logLikelihood = -run.f * d.totalWeight;
   const gradientAt = (at: Float64Array) => {

@@ -18,6 +18,8 @@ import {
   spendModelPopulationMean,
 } from '../../src/models/gamma-gamma-limits.js';
 import { Rng } from '../../src/models/random.js';
+import { spendModelParams } from '../../src/models/relations/customer-metrics.js';
+import { describeGamma } from '../../src/run/steps/describe.js';
 import { simulateGammaGamma } from '../../src/models/simulate.js';
 import { PUBLISHED_DIR } from '../../scripts/fixtures/published.js';
 
@@ -176,6 +178,89 @@ describe('fitSpendModel', () => {
     const fit = fitSpendModel({ x: F([1, 2, 3]), m: F([10, 10, 10]) });
     expect(fit.model).toBeNull();
     expect(fit.limit).toBeNull();
+  });
+});
+
+/**
+ * The interior maximum at large q (fitSpendModel's rule after the limit is tried): spend
+ * homogeneous for 1,000 customers plus a little real heterogeneity where it is measurable — as
+ * on the bench's clean file, where the heaviest buyers' purchase days merge more orders (1.30
+ * orders a day at x >= 256 against 1.0006 at x = 1, so their day values run 20–85 % above the
+ * rest; that is what stopped its fit at q = 2.5e5).
+ *
+ * A mildly misspecified but homogeneous spend cannot do it at q > 1e5: the gain over the limit
+ * is then about τ²p²E[x²]/8 per customer with τ = 1/q (measured 8e-10 against the 1e-6 slack).
+ * So: the light customers are the population itself, not a sample (a quadrature of the exact
+ * density of the mean of x Gamma(p, ν) transactions, x = 1, 2, 3, 6), so no sampling noise
+ * decides where q lands; and 20 frequent buyers (x = 2000) whose own means sit just beyond
+ * chance, (m/μ − 1)² p x = 1.03 (half above μ, half below). Each pulls the maximum inside by
+ * about ε/(2px) in 1/q (ε = 0.03) and gains about ε²/8 over the limit: the maximum is at
+ * q ≈ 1.6e5 and beats the limit by ~4× the slack.
+ */
+function interiorAtLargeQ(): SpendSummary {
+  const p = 2.4;
+  const mu = 201;
+  const x: number[] = [];
+  const m: number[] = [];
+  const weight: number[] = [];
+  for (const [k, share] of [[1, 6], [2, 3], [3, 2], [6, 1]]) {
+    // m ~ Gamma(pk, rate pk/μ), on a uniform grid in u = ln m (the trapezoid rule on a smooth,
+    // fast-decaying integrand: exact to rounding), weights normalised to the bucket's customers.
+    const shape = p * k;
+    const rate = (p / mu) * k;
+    const h = Math.min(0.25, 0.5 / Math.sqrt(shape));
+    const peak = Math.log(shape / rate);
+    const rows: [number, number][] = [];
+    for (let u = peak - (40 / shape + 8 / Math.sqrt(shape)); u <= peak + 2 + 10 / Math.sqrt(shape); u += h) {
+      const density = Math.exp(shape * Math.log(rate) + shape * u - rate * Math.exp(u) - lgammaSlow(shape)) * h;
+      if (density > 1e-300) rows.push([Math.exp(u), density]);
+    }
+    const total = rows.reduce((sum, [, d]) => sum + d, 0);
+    for (const [value, d] of rows) x.push(k), m.push(value), weight.push(((1000 * share) / 12) * (d / total));
+  }
+  const deviation = Math.sqrt(1.03 / (p * 2000));
+  for (let i = 0; i < 20; i++) x.push(2000), m.push(mu * (1 + (i % 2 === 0 ? deviation : -deviation))), weight.push(1);
+  return { x: F(x), m: F(m), weight: F(weight) };
+}
+
+describe('fitSpendModel: interior maximum at large q', () => {
+  it('uses a converged fit at q > 1e5 that beats the homogeneous-spend limit (not each customer\'s own mean), expected spend p(v + xm)/(px + q − 1)', () => {
+    const data = interiorAtLargeQ();
+    const fit = fitSpendModel(data);
+    const customers = fit.full.customers;
+    expect(customers).toBeCloseTo(1020, 6);
+    // The situation: the optimiser converged, q past the runaway bound, and the limit, fitted, is below it by more than the slack.
+    expect(fit.full.optimiserConverged).toBe(true);
+    expect(fit.full.params.q).toBeGreaterThan(1e5);
+    expect(fit.full.params.q).toBeLessThan(1e6);
+    expect(fit.full.converged).toBe(false);
+    expect(fit.limit?.converged).toBe(true);
+    expect(fit.fullLogLikelihood - fit.limit!.logLikelihood).toBeGreaterThan(2 * 1e-6 * customers);
+    // The stable likelihood agrees with the independent definition at the fit (no cancellation at q ~ 1e5).
+    expect(fit.fullLogLikelihood).toBeCloseTo(gammaGammaLogLikelihood(fit.full.params, data).logLikelihood, 5);
+    // ... so the fit is the Gamma-Gamma at its interior maximum.
+    expect(fit.converged).toBe(true);
+    expect(fit.model).toEqual({ boundary: null, params: fit.full.params });
+    expect(fit.message).toMatch(/^maximum inside at large q/);
+    const report = describeGamma(fit, 0);
+    expect(report).toMatchObject({ spend_model: 'gamma_gamma', boundary: null, converged: true, q: fit.full.params.q });
+    expect(spendModelParams(fit.model)).toEqual({ gg_p: fit.full.params.p, gg_q: fit.full.params.q, gg_v: fit.full.params.v, gg_nu: null });
+
+    // Expected spend: the posterior mean, with the conditional expectation's exact weights on the
+    // population mean and the customer's own mean — nearly the population mean at this q.
+    const { p, q, v } = fit.full.params;
+    const mean = spendModelPopulationMean(fit.model!);
+    expect(mean).toBe((p * v) / (q - 1));
+    expect(Math.abs(mean / 201 - 1)).toBeLessThan(1e-3);
+    for (const [k, own] of [[1, 20], [1, 201], [3, 500], [6, 150], [2000, 201 * 1.02]]) {
+      const weightOnOwn = (p * k) / (p * k + q - 1);
+      const expected = (1 - weightOnOwn) * mean + weightOnOwn * own;
+      const value = spendModelExpectedValue(fit.model!, k, own);
+      expect(Math.abs(value - expected) / expected).toBeLessThan(1e-12);
+      expect(Math.abs(value - mean)).toBeLessThanOrEqual(weightOnOwn * Math.abs(own - mean) * (1 + 1e-9));
+      // Almost nothing on the customer's own history at x ≤ 6 (weight < 1e-4), a little at x = 2000.
+      if (k <= 6) expect(weightOnOwn).toBeLessThan(1e-4);
+    }
   });
 });
 
