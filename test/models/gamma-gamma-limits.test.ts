@@ -197,7 +197,8 @@ describe('fitSpendModel', () => {
  * about ε/(2px) in 1/q (ε = 0.03) and gains about ε²/8 over the limit: the maximum is at
  * q ≈ 1.6e5 and beats the limit by ~4× the slack.
  */
-function interiorAtLargeQ(): SpendSummary {
+/** `customers` homogeneous customers (the quadrature below) plus the given frequent buyers' rows [x, m]. */
+function populationWithFrequentBuyers(customers: number, buyers: [number, number][]): SpendSummary {
   const p = 2.4;
   const mu = 201;
   const x: number[] = [];
@@ -216,12 +217,42 @@ function interiorAtLargeQ(): SpendSummary {
       if (density > 1e-300) rows.push([Math.exp(u), density]);
     }
     const total = rows.reduce((sum, [, d]) => sum + d, 0);
-    for (const [value, d] of rows) x.push(k), m.push(value), weight.push(((1000 * share) / 12) * (d / total));
+    for (const [value, d] of rows) x.push(k), m.push(value), weight.push(((customers * share) / 12) * (d / total));
   }
-  const deviation = Math.sqrt(1.03 / (p * 2000));
-  for (let i = 0; i < 20; i++) x.push(2000), m.push(mu * (1 + (i % 2 === 0 ? deviation : -deviation))), weight.push(1);
+  for (const [k, value] of buyers) x.push(k), m.push(value), weight.push(1);
   return { x: F(x), m: F(m), weight: F(weight) };
 }
+
+function interiorAtLargeQ(): SpendSummary {
+  const deviation = Math.sqrt(1.03 / (2.4 * 2000));
+  return populationWithFrequentBuyers(1000, Array.from({ length: 20 }, (_, i) => [2000, 201 * (1 + (i % 2 === 0 ? deviation : -deviation))] as [number, number]));
+}
+
+describe('fitSpendModel: frequent buyers', () => {
+  it('fits the limit when a few frequent buyers hold most transactions (BFGS from the moment start stalled there on some: own means before)', () => {
+    // 30 or 100 homogeneous customers (~70 or ~230 transactions) and 1 or 3 buyers with 1000
+    // each, at means within chance of 201 (on either side): the maximum is at the limit in every
+    // case. From the moment start the limit's BFGS stopped short ("line search could not
+    // decrease the objective") on 6 of these 16 (30/1 at 204, 205; 30/3 at 203, 205; 100/3 at 203, 205).
+    for (const customers of [30, 100]) {
+      for (const buyers of [1, 3]) {
+        for (const mean of [203, 204, 205, 205.2]) {
+          const data = populationWithFrequentBuyers(customers, Array.from({ length: buyers }, (_, i) => [1000, i % 2 === 0 ? mean : 402 - mean] as [number, number]));
+          const fit = fitSpendModel(data);
+          const label = `${customers} customers, ${buyers} buyers at ${mean}`;
+          expect(fit.full.params.q, label).toBeGreaterThan(1e5);
+          expect(fit.limit?.converged, label).toBe(true);
+          expect(fit.model?.boundary, label).toBe('homogeneous_spend');
+          // ν̂ = p̂ Σx/Σxm: the population mean is the mean over all transactions.
+          let sumX = 0;
+          let sumXM = 0;
+          for (let i = 0; i < data.x.length; i++) (sumX += data.weight![i] * data.x[i]), (sumXM += data.weight![i] * data.x[i] * data.m[i]);
+          expect(Math.abs(spendModelPopulationMean(fit.model!) / (sumXM / sumX) - 1), label).toBeLessThan(1e-12);
+        }
+      }
+    }
+  });
+});
 
 describe('fitSpendModel: interior maximum at large q', () => {
   it('uses a converged fit at q > 1e5 that beats the homogeneous-spend limit (not each customer\'s own mean), expected spend p(v + xm)/(px + q − 1)', () => {
