@@ -74,6 +74,10 @@ export interface GammaGammaFit {
   message: string;
   gradientNorm: number;
   customers: number;
+  /** The optimiser itself converged (whatever the runaway and information checks say). */
+  optimiserConverged: boolean;
+  /** The parameters beyond the runaway bounds (GAMMA_GAMMA_RUNAWAY_MAX; v relative to the mean spend). */
+  runaway: ('p' | 'q' | 'v')[];
 }
 
 export interface GammaGammaFitOptions {
@@ -94,8 +98,12 @@ const PARAM_NAMES = ['p', 'q', 'v'] as const;
 const DEFAULT_GRADIENT_TOLERANCE = 1e-8;
 const DEFAULT_MAX_ITERATIONS = 300;
 const HESSIAN_STEP = 1e-4;
-/** p or q beyond this (or below its inverse) means a boundary solution (e.g. no spread at all). */
-const RUNAWAY_MAX = 1e5;
+/**
+ * p or q beyond this (or below its inverse) means a boundary solution (e.g. no spread at all);
+ * q beyond it is the homogeneous-spend limit's direction (gamma-gamma-limits.ts).
+ */
+export const GAMMA_GAMMA_RUNAWAY_MAX = 1e5;
+const RUNAWAY_MAX = GAMMA_GAMMA_RUNAWAY_MAX;
 /** Bound on v relative to the mean spend. */
 const RUNAWAY_V_RATIO = 1e8;
 /** The optimiser stops once |ln p|, |ln q| or |ln(v / mean m)| passes this (far beyond the bounds). */
@@ -304,6 +312,8 @@ function failedFit(message: string, customers: number): GammaGammaFit {
     message,
     gradientNorm: NaN,
     customers,
+    optimiserConverged: false,
+    runaway: [],
   };
 }
 
@@ -394,11 +404,12 @@ export function fitGammaGamma(data: SpendSummary, opts: GammaGammaFitOptions = {
   let converged = best.converged;
   if (!best.converged) messages.push(`optimiser did not converge: ${best.message}`);
   const runaway: string[] = [];
+  const runawayNames: ('p' | 'q' | 'v')[] = [];
   for (const name of ['p', 'q'] as const) {
-    if (params[name] > RUNAWAY_MAX || params[name] < 1 / RUNAWAY_MAX) runaway.push(`${name}=${params[name].toPrecision(4)}`);
+    if (params[name] > RUNAWAY_MAX || params[name] < 1 / RUNAWAY_MAX) (runaway.push(`${name}=${params[name].toPrecision(4)}`), runawayNames.push(name));
   }
   const vRatio = params.v / prep.meanM;
-  if (vRatio > RUNAWAY_V_RATIO || vRatio < 1 / RUNAWAY_V_RATIO) runaway.push(`v=${params.v.toPrecision(4)}`);
+  if (vRatio > RUNAWAY_V_RATIO || vRatio < 1 / RUNAWAY_V_RATIO) (runaway.push(`v=${params.v.toPrecision(4)}`), runawayNames.push('v'));
   if (runaway.length > 0) {
     converged = false;
     messages.push(
@@ -444,6 +455,8 @@ export function fitGammaGamma(data: SpendSummary, opts: GammaGammaFitOptions = {
     message: messages.join('; '),
     gradientNorm: best.gradNorm,
     customers: prep.totalWeight,
+    optimiserConverged: best.converged,
+    runaway: runawayNames,
   };
 }
 

@@ -138,10 +138,13 @@ export function formatRunResult(r: RunResult): string[] {
     if (covariates) lines.push(...covariateLines(covariates).flatMap((l) => l.split('\n')).map((l) => `  ${l}`));
     if (r.gamma_gamma) {
       const g = r.gamma_gamma;
+      const counted = `${formatCount(g.customers)} repeat customers${g.excluded_non_positive ? `, ${formatCount(g.excluded_non_positive)} with non-positive repeat value left out` : ''}`;
       lines.push(
-        g.converged
-          ? `  Gamma-Gamma: p=${g.p.toFixed(3)} q=${g.q.toFixed(3)} v=${g.v.toFixed(3)} (${formatCount(g.customers)} repeat customers${g.excluded_non_positive ? `, ${formatCount(g.excluded_non_positive)} with non-positive repeat value left out` : ''})`
-          : `  Gamma-Gamma not usable (${g.message}); expected order value is each customer's own mean`,
+        g.boundary === 'homogeneous_spend'
+          ? `  Gamma-Gamma at the homogeneous-spend limit (q → ∞: no spend heterogeneity): p=${g.p.toFixed(3)} nu=${g.nu!.toPrecision(5)}; every customer's expected order value is the population mean p/nu = ${g.population_mean!.toFixed(2)} (${counted})`
+          : g.converged
+            ? `  Gamma-Gamma: p=${g.p.toFixed(3)} q=${g.q!.toFixed(3)} v=${g.v!.toFixed(3)} (${counted})`
+            : `  Gamma-Gamma not usable (${g.message}); expected order value is each customer's own mean`,
       );
     }
   }

@@ -52,14 +52,26 @@ export interface ModelReport {
   } | null;
   gamma_gamma: {
     p: number;
-    q: number;
-    v: number;
+    /** null at the homogeneous-spend limit (q → ∞; its p and nu instead). */
+    q: number | null;
+    v: number | null;
     log_likelihood: number;
     converged: boolean;
-    standard_errors: { p: number; q: number; v: number } | null;
+    /** By parameter name: p, q, v; p, nu at the limit. */
+    standard_errors: Record<string, number> | null;
     customers: number;
     excluded_non_positive: number;
     message: string;
+    /** 'homogeneous_spend': fitted at its q → ∞ limit (models/gamma-gamma-limits.ts); null: the Gamma-Gamma itself (or no fit). */
+    boundary?: 'homogeneous_spend' | null;
+    /** What scored each customer's expected order value: the Gamma-Gamma posterior mean, its limit (the population mean p/nu), or each customer's own mean (no usable fit). */
+    spend_model?: 'gamma_gamma' | 'homogeneous_spend' | 'own_mean';
+    /** The limit's one transaction-value rate ν (E[z] = p/nu for everyone). */
+    nu?: number;
+    /** The limit's population mean transaction value p/nu, every customer's expected order value. */
+    population_mean?: number;
+    /** Where the unrestricted Gamma-Gamma optimiser stopped (limit fits only; its log-likelihood evaluated stably). */
+    unrestricted?: { p: number; q: number; v: number; log_likelihood: number };
   } | null;
 }
 

@@ -733,7 +733,7 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
         m_cuts: (p.m_cuts as number[]).map(Number),
         rfm_bins: Number(p.rfm_bins),
         segment_cells: p.segment_cells as string[],
-        gg: p.gg_p === null || p.gg_p === undefined ? null : { p: Number(p.gg_p), q: Number(p.gg_q), v: Number(p.gg_v) },
+        gg: p.gg_p === null || p.gg_p === undefined ? null : { p: Number(p.gg_p), q: p.gg_q === null ? null : Number(p.gg_q), v: p.gg_v === null ? null : Number(p.gg_v), nu: p.gg_nu === null ? null : Number(p.gg_nu) },
         tier_names: run.tiers.map((t) => t.name),
         tier_cuts: tierCuts,
         a_least: classes.a,

@@ -160,12 +160,14 @@ export function formatModelShow(m: ModelShow): string[] {
   if (m.model_choice) lines.push('', ...modelChoiceLines(m.model_choice, m.customers));
   const g = m.gamma_gamma as Record<string, number | string | boolean> | null;
   if (g) {
-    lines.push('', 'Gamma-Gamma (Fader & Hardie 2013)');
+    const limit = g.boundary === 'homogeneous_spend';
+    // At the homogeneous-spend limit (models/gamma-gamma-limits.ts) the parameters are p and nu.
+    lines.push('', limit ? 'Gamma-Gamma (Fader & Hardie 2013) at the homogeneous-spend limit (q → ∞: one nu for all; expected order value p/nu for everyone)' : 'Gamma-Gamma (Fader & Hardie 2013)');
     const gse = (g.standard_errors ?? null) as unknown as Record<string, number> | null;
     lines.push(
       renderTable(
         ['parameter', 'estimate', 'std. error'],
-        ['p', 'q', 'v'].map((k) => [k, Number(g[k]).toPrecision(5), gse ? Number(gse[k]).toPrecision(3) : '—']),
+        (limit ? ['p', 'nu'] : ['p', 'q', 'v']).map((k) => [k, Number(g[k]).toPrecision(5), gse ? Number(gse[k]).toPrecision(3) : '—']),
       ),
     );
     lines.push(`log-likelihood ${Number(g.log_likelihood).toFixed(2)}, converged: ${g.converged ? 'yes' : 'no'}, ${formatCount(Number(g.customers))} repeat customers`);

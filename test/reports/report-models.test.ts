@@ -12,7 +12,9 @@
  *   says how many more hold contracts only; the same in an owner's report (bookCustomersSql).
  * - a fitted BG/NBD run: its time unit and log-likelihood, Gamma-Gamma, horizon, discount rate and
  *   the churn tiers' basis, as the run recorded them; with `bgnbd.boundary` set, the limiting model
- *   is described (run 3: days, 6 months, 5 %, tiers on P(no purchase)).
+ *   is described (run 3: days, 6 months, 5 %, tiers on P(no purchase)); a Gamma-Gamma at its
+ *   homogeneous-spend limit (runs.gamma_gamma.spend_model) gets its own sentence: one expected
+ *   order value, the population mean, for every customer.
  * Reports are rendered in process from one store (test/helpers/report-pages.ts: the sample
  * exports, by the real ingest) scored three times by the CLI.
  */
@@ -205,6 +207,31 @@ describe('a fitted run on the sample exports', () => {
     expect(zh).toContain('按每年 10% 折现');
     expect(zh).toContain('流失风险等级 按1 − 存活概率以 30% 和 60% 为界划分');
   });
+
+  test('a Gamma-Gamma at its homogeneous-spend limit: one expected order value for every customer, the population mean, in words (en, zh)', async () => {
+    // Run 2's runs.gamma_gamma as crm run records the limit (test/run/spend-limit.test.ts): spend_model, population_mean.
+    await writeStore(
+      store,
+      `UPDATE runs SET gamma_gamma = json_merge_patch(gamma_gamma, '{"boundary": "homogeneous_spend", "spend_model": "homogeneous_spend", "q": null, "v": null, "nu": 0.0125, "population_mean": 201.43, "converged": true}') WHERE run_id = 2`,
+    );
+    const en = await render('en', 2);
+    const zh = await render('zh', 2);
+    const method = en.slice(en.indexOf('How these figures are made'));
+    expect(method).toContain(
+      `Expected order value : the same for every customer, the population mean of ${formatNumber('en', 201.43, 'money')} per purchase day: spend does not vary between customers beyond chance, so a customer's own past purchase values say nothing more (the Gamma-Gamma model of Fader & Hardie 2013 at its limit of no spend heterogeneity).`,
+    );
+    expect(method).not.toContain("of each customer's repeat purchase values");
+    expect(method).not.toContain('could not be used on this data');
+    const zhMethod = zh.slice(zh.indexOf('口径说明'));
+    expect(zhMethod).toContain(`每位客户相同，即总体均值：每个购买日 ${formatNumber('zh', 201.43, 'money')}。客户之间的消费金额除随机波动外没有差异`);
+    expect(zhMethod).not.toContain('对每位客户重复购买金额的估计');
+    expect(zhMethod).not.toContain('无法用于这批数据');
+    // The full model (spend_model gamma_gamma) keeps its sentence; an unusable fit its own.
+    await writeStore(store, `UPDATE runs SET gamma_gamma = json_merge_patch(gamma_gamma, '{"boundary": null, "spend_model": "gamma_gamma"}') WHERE run_id = 2`);
+    expect(await render('en', 2)).toContain("Expected order value : the Gamma-Gamma model (Fader & Hardie 2013) of each customer's repeat purchase values.");
+    await writeStore(store, `UPDATE runs SET gamma_gamma = json_merge_patch(gamma_gamma, '{"spend_model": "own_mean", "converged": false}') WHERE run_id = 2`);
+    expect(await render('en', 2)).toContain("Expected order value : each customer's own mean net value per purchase day (the Gamma-Gamma spending model could not be used on this data).");
+  }, 120_000);
 
   test('run 3: days, 6 months, 5 %, tiers on P(no purchase); a boundary fit is described when the run records one', async () => {
     await writeStore(store, `UPDATE runs SET bgnbd = json_merge_patch(bgnbd, '{"boundary": "no_dropout"}') WHERE run_id = 3`);

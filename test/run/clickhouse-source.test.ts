@@ -7,7 +7,9 @@
  * cluster. The 80/20 levels are ranked on the cluster (only the level table comes back) and give
  * the same ranks, shares and classes. A warehouse table with its own column names is read with
  * --map / sources.NAME.map, and the store's merges are applied on the cluster, each giving the
- * local run's customers. Bad sources are refused with the documented exit codes, before anything runs.
+ * local run's customers. Spend at the Gamma-Gamma's homogeneous-spend limit scores every customer
+ * at the population mean on the cluster too (gg_nu bound in the cluster SQL). Bad sources are
+ * refused with the documented exit codes, before anything runs.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +20,8 @@ import { ClickHouseClient, copyFromDuckDb, quoteString } from '../../src/store/c
 import { Store } from '../../src/store/db.js';
 import { CLI, crm, sql, tempDir } from '../helpers/cli.js';
 import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
+import { createStore } from '../helpers/run.js';
+import { simulateTransactions } from '../helpers/simulate-transactions.js';
 
 const AS_OF = '2025-09-30';
 const COLUMNS = ['customer_id', 'order_id', 'order_date', 'amount', 'is_return', 'cost'];
@@ -631,5 +635,49 @@ describe('crm run --source on a store with contracts', () => {
     expect(sql(db, 'SELECT count(*) AS n FROM customer_metrics WHERE contracts_in_force IS NOT NULL')).toEqual([{ n: 0 }]);
     // The customers are the source's: those of the local run on the same lines.
     expect(sql(db, 'SELECT count(*) AS n FROM customer_metrics')).toEqual(sql(localDb, 'SELECT count(*) AS n FROM customer_metrics'));
+  });
+});
+
+describe('crm run --source with spend at the Gamma-Gamma\'s homogeneous-spend limit', () => {
+  it('scores every customer at the population mean p/ν on the cluster too: crm_customer_metrics equals the local run\'s customer_metrics', async () => {
+    // test/run/spend-limit.test.ts's data: one ν for all, seed 3, whose maximum is at q → ∞.
+    const q = 1e9;
+    const sim = simulateTransactions({
+      customers: 600,
+      seed: 3,
+      bgnbd: { r: 0.5, alpha: 12, a: 0.8, b: 2.4 },
+      spend: { p: 2.5, q, v: (q - 1) / 0.05 },
+      start: '2022-01-01',
+      acquisitionDays: 182,
+      asOf: '2023-12-31',
+      holdoutEnd: '2024-06-30',
+      unitDays: 7,
+    });
+    const local = await createStore(sim.csv, 'crm-source-spend-limit-');
+    try {
+      const s = await Store.open(local.db, { readOnly: true });
+      try {
+        await ch.run(DDL('default.homogeneous_lines'));
+        await copyFromDuckDb(s, 'SELECT customer_id, order_id, order_date, amount, CAST(is_return AS INTEGER), cost FROM transactions', ch, 'default.homogeneous_lines', COLUMNS);
+      } finally {
+        s.close();
+      }
+      const localRun = run(local.db, ['run', '--as-of', '2023-12-31', '--json']);
+      expect(localRun.code, localRun.stderr).toBe(0);
+      const clusterDb = path.join(tempDir('crm-source-spend-limit-run-'), 'cluster.duckdb');
+      const clusterRun = run(clusterDb, ['run', '--source', `clickhouse://127.0.0.1:${port}/default.homogeneous_lines`, '--as-of', '2023-12-31', '--json']);
+      expect(clusterRun.code, clusterRun.stderr).toBe(0);
+      const [a, b] = [JSON.parse(localRun.stdout).gamma_gamma, JSON.parse(clusterRun.stdout).gamma_gamma];
+      for (const gg of [a, b]) expect(gg).toMatchObject({ spend_model: 'homogeneous_spend', boundary: 'homogeneous_spend', q: null, v: null, converged: true });
+      expect(closeRelative(a.population_mean, b.population_mean)).toBe(true);
+      // Every customer of the cluster run at the population mean (the rule's limit branch, gg_nu bound).
+      const values = sql<{ n: number; lo: number; hi: number }>(clusterDb, 'SELECT count(*) AS n, min(expected_order_value) AS lo, max(expected_order_value) AS hi FROM customer_metrics');
+      expect(values).toEqual([{ n: 600, lo: b.population_mean, hi: b.population_mean }]);
+      // The cluster's rows, computed there from the per-history scores, against the run's own and the local run's.
+      await expectClusterMetricsEqual(clusterDb, 1, 1);
+      await expectClusterMetricsEqual(local.db, 1, 1);
+    } finally {
+      local.cleanup();
+    }
   });
 });

@@ -60,7 +60,8 @@ export interface ClusterMetricsRun {
   m_cuts: number[];
   rfm_bins: number;
   segment_cells: string[];
-  gg: { p: number; q: number; v: number } | null;
+  /** The spend model: the Gamma-Gamma's p, q, v, or its homogeneous-spend limit's p and nu (q, v null); null: none. */
+  gg: { p: number; q: number | null; v: number | null; nu: number | null } | null;
   tier_names: string[];
   /** Each tier's least value but the last's; Infinity: nobody reaches it. */
   tier_cuts: number[];
@@ -116,11 +117,12 @@ export function clusterCustomerMetrics(
     gg_p: run.gg?.p ?? null,
     gg_q: run.gg?.q ?? null,
     gg_v: run.gg?.v ?? null,
+    gg_nu: run.gg?.nu ?? null,
     a_least: run.a_least === null ? null : chDecimal(run.a_least),
     b_least: run.b_least === null ? null : chDecimal(run.b_least),
   };
   const base = baseColumnsSql(CLICKHOUSE, (name) => `s_${name}`);
-  const gg = { p: '{gg_p:Nullable(Float64)}', q: '{gg_q:Nullable(Float64)}', v: '{gg_v:Nullable(Float64)}' };
+  const gg = { p: '{gg_p:Nullable(Float64)}', q: '{gg_q:Nullable(Float64)}', v: '{gg_v:Nullable(Float64)}', nu: '{gg_nu:Nullable(Float64)}' };
   const rCuts = doubles('r_cut', run.r_cuts, params);
   const fCuts = doubles('f_cut', run.f_cuts, params);
   const mCuts = doubles('m_cut', run.m_cuts, params);

@@ -16,7 +16,10 @@
  *   rule table's cell ($segment_cells, models/rfm.ts: segmentCells). bins ≤ 10 (settings), so at
  *   most 9 cuts: a cut past the list's end is NULL and counts for nothing.
  * - Expected order value: the Gamma-Gamma posterior mean E[M | x, m] = p(v + x·m)/(p·x + q − 1)
- *   (models/gamma-gamma.ts: conditionalExpectedValue, tested against this SQL):
+ *   (models/gamma-gamma.ts: conditionalExpectedValue, tested against this SQL), or, when the
+ *   spend model was fitted at its homogeneous-spend limit ($gg_nu set, $gg_q and $gg_v NULL:
+ *   models/gamma-gamma-limits.ts, q → ∞ with v/(q − 1) → 1/ν), that posterior mean's limit, the
+ *   population mean p/ν (spendModelExpectedValue):
  *     repeat customers with m > 0: their x repeat purchases and mean m;
  *     everyone else with a positive first purchase day: that day as one observation (x = 1). The
  *       textbook choice, the prior mean p·v/(q − 1), explodes as q nears 1 (seen on heavy-tailed
@@ -29,7 +32,7 @@
  *   sd² = discounted_log_sd² + g' Σ g, g = ∇ ln E[M] in (ln p, ln q, ln v) at the x the expected
  *   order value used — (q − 1)/(p x + q − 1), −q/(p x + q − 1), v p/(E (p x + q − 1)) — and Σ
  *   the Gamma-Gamma's covariance ($gg_covariance, row by row; NULL: no spend term, as for the
- *   customers whose value is their own mean). $z NULL: no intervals (all four NULL).
+ *   customers whose value is their own mean, and at the homogeneous-spend limit). $z NULL: no intervals (all four NULL).
  * - Every customer once: the purchase part (customers in run_base) and the contract part
  *   (customer-contracts.ts: customers in the run's contract_metrics) joined on customer_id. A
  *   customer with contracts only has NULL purchase columns — dates, counts, money, RFM, churn
@@ -48,6 +51,7 @@
  *     churn_risk_high  the high churn tier.
  *   The store words them (customer_metrics.at_risk_reason) and derives at_risk from them.
  */
+import type { SpendModel } from '../gamma-gamma-limits.js';
 import type { Relation } from '../relation.js';
 import { DUCKDB, type SqlDialect } from './dialect.js';
 import { CUSTOMER_CONTRACTS, NO_CUSTOMER_CONTRACTS_SQL } from './customer-contracts.js';
@@ -88,13 +92,30 @@ export function tierValueSql(fitted: string): string {
 }
 
 /**
- * SQL: the expected order value of a customer of run_base (alias `b`) under the Gamma-Gamma
- * parameters `gg`.p, .q, .v (NULL: no usable fit) — the rule stated in this module's header,
- * its one home (CUSTOMER_METRICS writes it; history-values.ts sums it per history for the
- * run's stored projection).
+ * SQL: the expected order value of a customer of run_base (alias `b`) under the spend model
+ * `gg`.p, .q, .v, .nu (p NULL: no usable fit; nu set: the homogeneous-spend limit) — the rule
+ * stated in this module's header, its one home (CUSTOMER_METRICS writes it; history-values.ts
+ * sums it per history for the run's stored projection).
  */
 export function expectedOrderValueSql(b: string, gg: string): string {
-  return expectedOrderValueOf((column) => `${b}.${column}`, { p: `${gg}.p`, q: `${gg}.q`, v: `${gg}.v` });
+  return expectedOrderValueOf((column) => `${b}.${column}`, { p: `${gg}.p`, q: `${gg}.q`, v: `${gg}.v`, nu: `${gg}.nu` });
+}
+
+/** The spend model's parameters as SQL expressions: p, q, v of the Gamma-Gamma, or p and nu of its homogeneous-spend limit (the others NULL). */
+export interface SpendModelSql {
+  p: string;
+  q: string;
+  v: string;
+  nu: string;
+}
+
+/**
+ * SQL: E[M | x, m] under the spend model — the Gamma-Gamma posterior mean, or at the limit
+ * (nu not NULL) its limit p/ν, whatever the history.
+ */
+function posteriorMeanSql(x: string, m: string, gg: SpendModelSql): string {
+  return `CASE WHEN ${gg.nu} IS NOT NULL THEN ${gg.p} / ${gg.nu}
+                     ELSE ${gg.p} * (${gg.v} + ${x} * ${m}) / (${gg.p} * ${x} + ${gg.q} - 1) END`;
 }
 
 /**
@@ -103,12 +124,12 @@ export function expectedOrderValueSql(b: string, gg: string): string {
  * expressions, NULL: no usable fit): the text is plain SQL both engines run, so the cluster's
  * crm_customer_metrics (cluster-metrics.ts) renders it from here too.
  */
-export function expectedOrderValueOf(column: (name: string) => string, gg: { p: string; q: string; v: string }): string {
+export function expectedOrderValueOf(column: (name: string) => string, gg: SpendModelSql): string {
   const [x, m, first] = [column('bgnbd_x'), column('repeat_mean_value'), column('first_day_value')];
   return `CASE WHEN ${gg.p} IS NOT NULL AND ${x} > 0 AND ${m} > 0
-                THEN ${gg.p} * (${gg.v} + ${x} * ${m}) / (${gg.p} * ${x} + ${gg.q} - 1)
+                THEN ${posteriorMeanSql(x, m, gg)}
               WHEN ${gg.p} IS NOT NULL AND ${first} > 0
-                THEN ${gg.p} * (${gg.v} + ${first}) / (${gg.p} + ${gg.q} - 1)
+                THEN ${posteriorMeanSql('1', first, gg)}
               ELSE greatest(${column('monetary')} / ${column('purchase_days')}, 0) END`;
 }
 
@@ -129,6 +150,16 @@ export function atRiskCodesSql(...flags: [string, string, string]): string {
   return `(CAST([${combinations.join(', ')}] AS ${AT_RISK_CODES_TYPE}[]))[1 + ${index}]`;
 }
 
+/**
+ * The spend model as the relations' parameters: the Gamma-Gamma's p, q, v (gg_nu NULL), its
+ * homogeneous-spend limit's p and ν (gg_q, gg_v NULL), or all NULL (each customer's own mean).
+ */
+export function spendModelParams(model: SpendModel | null): { gg_p: number | null; gg_q: number | null; gg_v: number | null; gg_nu: number | null } {
+  if (model === null) return { gg_p: null, gg_q: null, gg_v: null, gg_nu: null };
+  if (model.boundary === 'homogeneous_spend') return { gg_p: model.params.p, gg_q: null, gg_v: null, gg_nu: model.params.nu };
+  return { gg_p: model.params.p, gg_q: model.params.q, gg_v: model.params.v, gg_nu: null };
+}
+
 export type CustomerMetricsParam =
   | 'run_id'
   | 'previous_run_id'
@@ -143,6 +174,7 @@ export type CustomerMetricsParam =
   | 'gg_p'
   | 'gg_q'
   | 'gg_v'
+  | 'gg_nu'
   | 'z'
   | 'gg_covariance'
   | 'revenue_drop'
@@ -190,8 +222,9 @@ function customerMetricsOf(part: ContractPart): Relation<CustomerMetricsParam> {
     sql: `
 WITH ${contracts.cte},
 gamma_gamma AS (
-  -- NULL parameters: no usable Gamma-Gamma fit. z NULL: no intervals; covariance NULL: no spend term.
-  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v,
+  -- NULL parameters: no usable Gamma-Gamma fit; nu set (q, v NULL): its homogeneous-spend limit.
+  -- z NULL: no intervals; covariance NULL: no spend term.
+  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v, CAST($gg_nu AS DOUBLE) AS nu,
          CAST($z AS DOUBLE) AS z, CAST($gg_covariance AS DOUBLE[]) AS c
 ),
 previous AS (
@@ -271,7 +304,7 @@ SELECT CAST($run_id AS INTEGER) AS run_id, customer_id, first_purchase, last_pur
        ${tierValueSql('$fitted')} AS tier_value
 ${contracts.from}`,
     params: [
-      'gg_p', 'gg_q', 'gg_v', 'z', 'gg_covariance', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
+      'gg_p', 'gg_q', 'gg_v', 'gg_nu', 'z', 'gg_covariance', 'previous_run_id', 'r_cuts', 'f_cuts', 'm_cuts', 'segment_cells', 'rfm_bins',
       'revenue_drop', 'churn_risk_rise', 'run_id', 'fitted', 'as_of', 'time_unit_days',
     ],
   };
@@ -299,7 +332,7 @@ function tierValuesOf(part: ContractPart): Relation<TierValuesParam> {
     sql: `
 WITH ${contracts.cte},
 gamma_gamma AS (
-  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v
+  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v, CAST($gg_nu AS DOUBLE) AS nu
 ),
 valued AS (
   SELECT b.customer_id, b.monetary,
@@ -311,11 +344,11 @@ valued AS (
 SELECT customer_id, ${tierValueSql('$fitted')} AS tier_value
 ${contracts.from}`,
     // $run_id picks the run's contract rows: without a contract part, nothing reads it.
-    params: part === 'with_contracts' ? ['gg_p', 'gg_q', 'gg_v', 'fitted', 'run_id'] : ['gg_p', 'gg_q', 'gg_v', 'fitted'],
+    params: part === 'with_contracts' ? ['gg_p', 'gg_q', 'gg_v', 'gg_nu', 'fitted', 'run_id'] : ['gg_p', 'gg_q', 'gg_v', 'gg_nu', 'fitted'],
   };
 }
 
-type TierValuesParam = 'gg_p' | 'gg_q' | 'gg_v' | 'fitted' | 'run_id';
+type TierValuesParam = 'gg_p' | 'gg_q' | 'gg_v' | 'gg_nu' | 'fitted' | 'run_id';
 /** TIER_VALUES per contract part (as customerMetrics). */
 export const tierValues = byContractPart(tierValuesOf);
 export const TIER_VALUES: Relation<TierValuesParam> = tierValues.with_contracts;

@@ -28,13 +28,14 @@ export function historySpendTermsSql(eov: string, x: string, p: string, q: strin
        sum(CASE WHEN ${eov} > 0 THEN ${v} * ${p} / ${denominator} ELSE 0 END) AS spend_gv`;
 }
 
-export const HISTORY_VALUES: Relation<'gg_p' | 'gg_q' | 'gg_v'> = {
+export const HISTORY_VALUES: Relation<'gg_p' | 'gg_q' | 'gg_v' | 'gg_nu'> = {
   name: 'temp.run_history_values',
   grain: 'one row per distinct purchase history (x, t_x, T)',
   sql: `
 WITH gamma_gamma AS (
-  -- NULL parameters: no usable Gamma-Gamma fit (each customer's own mean value; no spend terms).
-  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v
+  -- NULL parameters: no usable Gamma-Gamma fit (each customer's own mean value; no spend terms);
+  -- nu set (q, v NULL): its homogeneous-spend limit (the population mean p/ν; no spend terms).
+  SELECT CAST($gg_p AS DOUBLE) AS p, CAST($gg_q AS DOUBLE) AS q, CAST($gg_v AS DOUBLE) AS v, CAST($gg_nu AS DOUBLE) AS nu
 ),
 valued AS (
   SELECT b.bgnbd_x AS x, b.t_x_days, b.T_days,
@@ -55,5 +56,5 @@ SELECT x, t_x_days, T_days, customers, value_sum,
        coalesce(spend_gp, 0) AS spend_gp, coalesce(spend_gq, 0) AS spend_gq, coalesce(spend_gv, 0) AS spend_gv
 FROM summed
 ORDER BY x, t_x_days, T_days`,
-  params: ['gg_p', 'gg_q', 'gg_v'],
+  params: ['gg_p', 'gg_q', 'gg_v', 'gg_nu'],
 };

@@ -3,7 +3,7 @@
  * runs.gamma_gamma): the BG/NBD's parameters (null where its limit has none) and the Gamma-Gamma's.
  */
 import { meanPurchaseRate, type PurchaseModelFit } from '../../models/bgnbd-limits.js';
-import type { GammaGammaFit } from '../../models/gamma-gamma.js';
+import { spendModelPopulationMean, type SpendModelFit } from '../../models/gamma-gamma-limits.js';
 import type { LimitParam, ModelReport } from '../result.js';
 
 /** runs.bgnbd: the fitted model's parameters (null where its limit has none), or the failed fit's. */
@@ -30,14 +30,34 @@ export function describeBgNbd(fit: PurchaseModelFit): NonNullable<ModelReport['b
   };
 }
 
-export function describeGamma(fit: GammaGammaFit, excluded: number): NonNullable<ModelReport['gamma_gamma']> {
+/** runs.gamma_gamma: the spend model's parameters and which model scored spend (boundary, spend_model). */
+export function describeGamma(fit: SpendModelFit, excluded: number): NonNullable<ModelReport['gamma_gamma']> {
+  const model = fit.model;
+  const common = { customers: fit.full.customers, excluded_non_positive: excluded, message: fit.message };
+  if (model?.boundary === 'homogeneous_spend') {
+    return {
+      p: model.params.p,
+      q: null,
+      v: null,
+      log_likelihood: fit.logLikelihood,
+      converged: true,
+      standard_errors: fit.limit!.standardErrors ? { ...fit.limit!.standardErrors } : null,
+      ...common,
+      boundary: 'homogeneous_spend',
+      spend_model: 'homogeneous_spend',
+      nu: model.params.nu,
+      population_mean: spendModelPopulationMean(model),
+      unrestricted: { ...fit.full.params, log_likelihood: fit.fullLogLikelihood },
+    };
+  }
+  const full = fit.full;
   return {
-    ...fit.params,
-    log_likelihood: fit.logLikelihood,
-    converged: fit.converged && fit.finiteMean,
-    standard_errors: fit.standardErrors,
-    customers: fit.customers,
-    excluded_non_positive: excluded,
-    message: fit.message,
+    ...full.params,
+    log_likelihood: full.logLikelihood,
+    converged: model !== null,
+    standard_errors: full.standardErrors ? { ...full.standardErrors } : null,
+    ...common,
+    boundary: null,
+    spend_model: model !== null ? 'gamma_gamma' : 'own_mean',
   };
 }

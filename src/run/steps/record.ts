@@ -4,7 +4,7 @@
  * its neighbour's column.
  */
 import type { Backtest } from '../../models/backtest.js';
-import type { GammaGammaFit } from '../../models/gamma-gamma.js';
+import type { SpendModelFit } from '../../models/gamma-gamma-limits.js';
 import type { Store } from '../../store/db.js';
 import { TOOL_VERSION } from '../../version.js';
 import type { ContractsReport } from '../contracts.js';
@@ -27,7 +27,7 @@ export interface RunRecord {
   fits: PurchaseFits;
   used: Pick<UsedModels, 'fitted' | 'model' | 'modelKey'>;
   covariates: CovariatesReport | null;
-  gamma: GammaGammaFit | null;
+  gamma: SpendModelFit | null;
   /** Repeat customers the Gamma-Gamma left out (mean repeat value not above 0). */
   excludedSpend: number;
   backtest: Backtest | null;

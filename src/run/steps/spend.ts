@@ -3,7 +3,7 @@
  * before the purchase models are fitted (the fit step), so that the fit can run while theirs do (--model
  * auto); fitted once, and used only when a purchase model is (the `spend` step).
  */
-import { fitGammaGamma, type GammaGammaFit } from '../../models/gamma-gamma.js';
+import { fitSpendModel, type SpendModel, type SpendModelFit } from '../../models/gamma-gamma-limits.js';
 import { purchaseDays } from '../../models/relations/purchase-days.js';
 import { readNumericColumns } from '../../store/columnar.js';
 import type { Store } from '../../store/db.js';
@@ -25,7 +25,7 @@ export interface RepeatSpend {
    * The fit, made at the first call (later calls return it): within a progress step of its own,
    * or with `ownStep` false inside another step's line (the model step with --model auto).
    */
-  fit(ownStep?: boolean): Promise<GammaGammaFit | null>;
+  fit(ownStep?: boolean): Promise<SpendModelFit | null>;
 }
 
 /** What the Gamma-Gamma fits, read now (`fallingBack`: the models are not fitted, nothing to read). */
@@ -41,14 +41,15 @@ export async function readSpend(store: Store, fallingBack: boolean, { progress, 
   let data = spendData ? { x: spendData.x, m: spendData.m } : null;
   const spendFits = data !== null && data.x.length >= 2;
   const repeatCustomers = data?.x.length ?? 0;
-  let spendFit: Promise<GammaGammaFit | null> | null = null;
-  const fitSpend = (ownStep = true): Promise<GammaGammaFit | null> => {
+  let spendFit: Promise<SpendModelFit | null> | null = null;
+  const fitSpend = (ownStep = true): Promise<SpendModelFit | null> => {
     if (!spendFits) return Promise.resolve(null);
     const fit = () =>
       timed('gamma_fit', async () => {
         const input = data!;
         data = null;
-        const gammaFit = fitGammaGamma(input);
+        // The Gamma-Gamma, or its homogeneous-spend limit when the maximum is there (models/gamma-gamma-limits.ts).
+        const gammaFit = fitSpendModel(input);
         // Its input and work arrays (~450 MB at 100M lines) freed now, not at V8's leisure (util/memory.ts).
         collectGarbage();
         return gammaFit;
@@ -68,16 +69,19 @@ export async function readSpend(store: Store, fallingBack: boolean, { progress, 
 
 /** The Gamma-Gamma fitted (or the fit made during the model step), and whether its CLV is usable. */
 export interface SpendStep {
-  gamma: GammaGammaFit | null;
-  /** Converged with a finite mean: the customer rows and the forecast use its parameters. */
+  gamma: SpendModelFit | null;
+  /** A spend model fitted (the Gamma-Gamma converged with a finite mean, or its limit): the customer rows and the forecast use it. */
   usable: boolean;
+  /** The model that scores spend, or null (each customer's own mean). */
+  model: SpendModel | null;
 }
 
 /** The `spend` step: the Gamma-Gamma when a purchase model is used (`fitted`); then the purchase days are freed. */
 export async function spendStep(store: Store, spend: RepeatSpend, fitted: boolean): Promise<SpendStep> {
-  const gamma: GammaGammaFit | null = fitted ? await spend.fit() : null;
+  const gamma: SpendModelFit | null = fitted ? await spend.fit() : null;
   // The purchase days are read by nothing after the cohorts: freed before the rows are assembled.
   await store.run(`DROP TABLE IF EXISTS temp.${purchaseDays.narrow.name}`);
-  const gammaUsable = gamma !== null && gamma.converged && gamma.finiteMean;
-  return { gamma, usable: gammaUsable };
+  // The one place the run decides between a spend model and each customer's own mean.
+  const model = gamma?.model ?? null;
+  return { gamma, usable: model !== null, model };
 }

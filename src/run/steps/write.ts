@@ -5,10 +5,9 @@
  * run_forecast, the backtest, the summary, the scores back to a source, and the runs row last.
  * A failed or killed run leaves the store as it was.
  */
-import type { GammaGammaFit } from '../../models/gamma-gamma.js';
 import { spendUncertainty, zOfLevel, type SpendUncertainty } from '../../models/intervals.js';
 import { insertInto, materialize, rowsOf, type RelationParams } from '../../models/relation.js';
-import { type CustomerMetricsParam } from '../../models/relations/customer-metrics.js';
+import { spendModelParams, type CustomerMetricsParam } from '../../models/relations/customer-metrics.js';
 import { HISTORY_VALUES } from '../../models/relations/history-values.js';
 import { periodHistories } from '../../models/relations/period-histories.js';
 import { RUN_SUMMARY, type RunSummaryRow } from '../../models/relations/run-summary.js';
@@ -63,7 +62,7 @@ export async function writeRun(store: Store, w: WriteRunInput, { progress, timed
   const { trend, onlyReturns } = w.base;
   const { bgnbd, chosen, bgbb } = fits;
   const { fitted, model, bgbbModel, modelKey } = w.used;
-  const { gamma, usable: gammaUsable } = w.spend;
+  const { gamma, model: spendModel } = w.spend;
   // Write the run atomically. This process holds the store's write lock, so the run id
   // chosen here stays free.
   const runId = ((await store.value<number>('SELECT coalesce(max(run_id), 0) FROM runs')) ?? 0) + 1;
@@ -71,8 +70,11 @@ export async function writeRun(store: Store, w: WriteRunInput, { progress, timed
   // with the same earlier period, so reruns reproduce their results exactly.
   const previousRunId = (await store.value<number | null>(`SELECT max(run_id) FROM runs WHERE as_of < DATE ${literal(asOf)}`)) ?? null;
   // The customer rows are computed and written inside the transaction (run/customers.ts).
-  const gg = gammaUsable ? gamma!.params : null;
-  const spend = spendUncertainty(gammaUsable ? gamma : null);
+  // The spend model's parameters (spend step: the Gamma-Gamma, its homogeneous-spend limit, or none).
+  const gg = spendModelParams(spendModel);
+  // The spend term of the intervals: the Gamma-Gamma's covariance; none at its limit (p/ν from
+  // all the repeat transactions: its own error is negligible beside the purchase side's).
+  const spend = spendUncertainty(spendModel?.boundary === null ? gamma!.full : null);
   const metricsParams: RelationParams<CustomerMetricsParam> = {
     run_id: runId,
     previous_run_id: previousRunId,
@@ -82,9 +84,7 @@ export async function writeRun(store: Store, w: WriteRunInput, { progress, timed
     ...rfm,
     rfm_bins: settings.rfm.bins,
     segment_cells: segmentCells(settings.rfm),
-    gg_p: gg?.p ?? null,
-    gg_q: gg?.q ?? null,
-    gg_v: gg?.v ?? null,
+    ...gg,
     // The intervals (models/intervals.ts): z NULL without them; the spend term needs the Gamma-Gamma's covariance.
     z: intervalModel ? zOfLevel(settings.interval) : null,
     gg_covariance: intervalModel && spend ? spend.covariance.flat() : null,
@@ -197,10 +197,10 @@ const RUN_FORECAST_MONTHS = 12;
 async function writeRunForecast(
   store: Store,
   run: RunRow,
-  gg: GammaGammaFit['params'] | null,
+  gg: ReturnType<typeof spendModelParams>,
   evaluated: { data: RfmSummary; alive: Float64Array[] } | null,
 ): Promise<void> {
-  await materialize(store, HISTORY_VALUES, { gg_p: gg?.p ?? null, gg_q: gg?.q ?? null, gg_v: gg?.v ?? null });
+  await materialize(store, HISTORY_VALUES, gg);
   const histories = (await readNumericColumns(store, `SELECT * FROM ${HISTORY_VALUES.name} ORDER BY x, t_x_days, T_days`)) as unknown as ForecastHistories;
   await store.run(`DROP TABLE ${HISTORY_VALUES.name}`);
   const f = await computeForecast(store, { by: 'month', scope: { kind: 'all' }, months: RUN_FORECAST_MONTHS, run, histories, ...(evaluated ? { evaluated } : {}) });

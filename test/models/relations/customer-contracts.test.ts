@@ -66,6 +66,7 @@ const metricsParams = (over: Partial<RelationParams<CustomerMetricsParam>> = {})
   gg_p: 6,
   gg_q: 4,
   gg_v: 15,
+  gg_nu: null,
   z: null,
   gg_covariance: null,
   revenue_drop: 0.25,

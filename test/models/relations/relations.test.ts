@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionalExpectedValue } from '../../../src/models/gamma-gamma.js';
+import { spendModelExpectedValue } from '../../../src/models/gamma-gamma-limits.js';
+import { spendModelParams } from '../../../src/models/relations/customer-metrics.js';
 import { quadraticForm, spendLogGradient } from '../../../src/models/intervals.js';
 import { insertInto, materialize, parametersOf, rowsOf, type Relation } from '../../../src/models/relation.js';
 import { BACKTEST_AUC, BACKTEST_BUCKETS } from '../../../src/models/relations/backtest.js';
@@ -152,6 +154,7 @@ const metricsParams = (over: Partial<Record<string, unknown>> = {}) => ({
   gg_p: GG.p,
   gg_q: GG.q,
   gg_v: GG.v,
+  gg_nu: null,
   z: null,
   gg_covariance: null,
   revenue_drop: 0.25,
@@ -254,6 +257,22 @@ describe('customer metrics', () => {
       { customer_id: 'O', expected_order_value: 80, value_basis: 'net_revenue', tier_value: 80, previous_churn_risk: null, codes: null },
       { customer_id: 'R', expected_order_value: 40, value_basis: 'net_revenue', tier_value: 120, previous_churn_risk: null, codes: ['revenue_down', 'churn_risk_high'] },
     ]);
+  });
+
+  it('at the homogeneous-spend limit: every customer the Gamma-Gamma would value gets the population mean p/ν, with no spend term; N keeps its own mean', async () => {
+    const limit = { boundary: 'homogeneous_spend' as const, params: { p: 2.5, nu: 0.05 } };
+    const params = metricsParams({ ...spendModelParams(limit), z: 1.6448536269514722, gg_covariance: null });
+    await materialize(store, CUSTOMER_METRICS, params);
+    const rows = await store.all<Record<string, number | string>>(`SELECT customer_id, expected_order_value, clv, clv_low, expected_purchases_low FROM temp.run_customer_metrics ORDER BY customer_id`);
+    const mean = spendModelExpectedValue(limit, 2, 45);
+    expect(mean).toBe(50);
+    expect(rows.map((r) => [r.customer_id, r.expected_order_value, r.clv])).toEqual([['N', 0, 0], ['O', mean, 0.8 * mean], ['R', mean, 1.5 * mean]]);
+    // No spend term: clv_low is the purchase side's alone (R: discounted_log_sd 0.2).
+    expect(rows[2].clv_low as number).toBeCloseTo(1.5 * mean * Math.exp(-1.6448536269514722 * 0.2), 12);
+    // TIER_VALUES values the same way.
+    const narrow = await rowsOf(store, TIER_VALUES, params);
+    expect([...narrow].sort((a, b) => String(a.customer_id).localeCompare(String(b.customer_id))))
+      .toEqual(await store.all('SELECT customer_id, tier_value FROM temp.run_customer_metrics ORDER BY customer_id'));
   });
 
   it('value tiers: the first tier whose cut the value reaches, ties share it, a value ≤ 0 is always last; then written and summarised', async () => {
@@ -392,7 +411,7 @@ describe('history values (the run\'s stored projection)', () => {
       { id: 'O', first: '2024-03-31', last: '2024-03-31', days: 1, frequency: 1, monetary: 80, first_day: 80 },
       { id: 'N', first: '2024-01-10', last: '2024-03-21', days: 2, frequency: 2, monetary: -10, repeat_mean: -5, first_day: -5 },
     ]);
-    const rows = await rowsOf(store, HISTORY_VALUES, { gg_p: GG.p, gg_q: GG.q, gg_v: GG.v });
+    const rows = await rowsOf(store, HISTORY_VALUES, { gg_p: GG.p, gg_q: GG.q, gg_v: GG.v, gg_nu: null });
     // The spend terms of one customer with a positive value e, at x' = max(x, 1).
     const terms = (e: number, x: number) => {
       const d = GG.p * Math.max(x, 1) + GG.q - 1;
@@ -406,11 +425,18 @@ describe('history values (the run\'s stored projection)', () => {
       { x: 2, t_x_days: 31, T_days: 90, customers: 2, value_sum: r + s, spend_gp: tr[0] + ts[0], spend_gq: tr[1] + ts[1], spend_gv: tr[2] + ts[2] },
     ]);
     // Without a usable Gamma-Gamma fit: each customer's own mean per purchase day (≥ 0), no spend terms.
-    const own = await rowsOf(store, HISTORY_VALUES, { gg_p: null, gg_q: null, gg_v: null });
+    const own = await rowsOf(store, HISTORY_VALUES, { gg_p: null, gg_q: null, gg_v: null, gg_nu: null });
     expect(own.map((h) => [h.customers, h.value_sum, h.spend_gp, h.spend_gq, h.spend_gv])).toEqual([
       [1, 80, 0, 0, 0],
       [1, 0, 0, 0, 0],
       [2, 120 / 3 + 60 / 3, 0, 0, 0],
+    ]);
+    // At the homogeneous-spend limit: p/ν for each customer with a positive repeat mean or first day, no spend terms.
+    const limit = await rowsOf(store, HISTORY_VALUES, spendModelParams({ boundary: 'homogeneous_spend', params: { p: 2.5, nu: 0.05 } }));
+    expect(limit.map((h) => [h.customers, h.value_sum, h.spend_gp, h.spend_gq, h.spend_gv])).toEqual([
+      [1, 50, 0, 0, 0],
+      [1, 0, 0, 0, 0],
+      [2, 100, 0, 0, 0],
     ]);
   });
 });
