@@ -127,3 +127,24 @@ export function simulateTransactions(s: SimulationSettings): SimulatedTransactio
   }
   return { csv: lines.join('\n') + '\n', customers, purchases, collisions, rows: lines.length - 1 };
 }
+
+/**
+ * Spend with one ν for all (q = 1e9: ν's spread 3e-5 relative), every purchase Gamma(2.5, rate
+ * 0.05), 600 customers. Seed 3: this sample's Gamma-Gamma maximum is at q → ∞ (about half the
+ * samples' are), so a run scores spend with the homogeneous-spend limit (test/run/spend-limit.test.ts,
+ * and on a cluster in clickhouse-source.test.ts).
+ */
+export function homogeneousSpendSimulation(): SimulatedTransactions {
+  const q = 1e9;
+  return simulateTransactions({
+    customers: 600,
+    seed: 3,
+    bgnbd: { r: 0.5, alpha: 12, a: 0.8, b: 2.4 },
+    spend: { p: 2.5, q, v: (q - 1) / 0.05 },
+    start: '2022-01-01',
+    acquisitionDays: 182,
+    asOf: '2023-12-31',
+    holdoutEnd: '2024-06-30',
+    unitDays: 7,
+  });
+}

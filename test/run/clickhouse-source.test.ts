@@ -21,7 +21,7 @@ import { Store } from '../../src/store/db.js';
 import { CLI, crm, sql, tempDir } from '../helpers/cli.js';
 import { freePort, startClickHouse, type ClickHouseTestServer } from '../helpers/clickhouse-server.js';
 import { createStore } from '../helpers/run.js';
-import { simulateTransactions } from '../helpers/simulate-transactions.js';
+import { homogeneousSpendSimulation } from '../helpers/simulate-transactions.js';
 
 const AS_OF = '2025-09-30';
 const COLUMNS = ['customer_id', 'order_id', 'order_date', 'amount', 'is_return', 'cost'];
@@ -641,18 +641,7 @@ describe('crm run --source on a store with contracts', () => {
 describe('crm run --source with spend at the Gamma-Gamma\'s homogeneous-spend limit', () => {
   it('scores every customer at the population mean p/ν on the cluster too: crm_customer_metrics equals the local run\'s customer_metrics', async () => {
     // test/run/spend-limit.test.ts's data: one ν for all, seed 3, whose maximum is at q → ∞.
-    const q = 1e9;
-    const sim = simulateTransactions({
-      customers: 600,
-      seed: 3,
-      bgnbd: { r: 0.5, alpha: 12, a: 0.8, b: 2.4 },
-      spend: { p: 2.5, q, v: (q - 1) / 0.05 },
-      start: '2022-01-01',
-      acquisitionDays: 182,
-      asOf: '2023-12-31',
-      holdoutEnd: '2024-06-30',
-      unitDays: 7,
-    });
+    const sim = homogeneousSpendSimulation();
     const local = await createStore(sim.csv, 'crm-source-spend-limit-');
     try {
       const s = await Store.open(local.db, { readOnly: true });

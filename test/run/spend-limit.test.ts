@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { discountedExpectedPurchases } from '../../src/models/clv.js';
 import { createStore, type RunJson, type TestStore } from '../helpers/run.js';
-import { simulateTransactions } from '../helpers/simulate-transactions.js';
+import { homogeneousSpendSimulation } from '../helpers/simulate-transactions.js';
 
 const stores: TestStore[] = [];
 afterAll(() => stores.forEach((s) => s.cleanup()));
@@ -17,20 +17,7 @@ type LimitReport = NonNullable<RunJson['gamma_gamma']> & { boundary: string | nu
 
 describe('Gamma-Gamma at its homogeneous-spend limit', () => {
   it('reports the limit and gives every customer the population mean p/ν as expected order value', async () => {
-    // One ν for all (q = 1e9: ν's spread 3e-5 relative), every purchase Gamma(2.5, rate 0.05).
-    // Seed 3: this sample's Gamma-Gamma maximum is at q → ∞ (about half the samples' are).
-    const q = 1e9;
-    const sim = simulateTransactions({
-      customers: 600,
-      seed: 3,
-      bgnbd: { r: 0.5, alpha: 12, a: 0.8, b: 2.4 },
-      spend: { p: 2.5, q, v: (q - 1) / 0.05 },
-      start: '2022-01-01',
-      acquisitionDays: 182,
-      asOf: '2023-12-31',
-      holdoutEnd: '2024-06-30',
-      unitDays: 7,
-    });
+    const sim = homogeneousSpendSimulation();
     const store = await createStore(sim.csv, 'crm-spend-limit-');
     stores.push(store);
     const run = store.json<RunJson>(['run', '--as-of', '2023-12-31']);
