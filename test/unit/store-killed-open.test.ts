@@ -34,17 +34,20 @@ async function opensAtLatest(file: string): Promise<void> {
   }
 }
 
+/** Open (creating or upgrading) the store at `file` and copy its files while it is open: what a kill -9 leaves. */
+async function copiedWhileOpen(file: string): Promise<string> {
+  const store = await Store.open(file, { create: true });
+  try {
+    return killedCopy(file);
+  } finally {
+    store.close();
+  }
+}
+
 describe('a store killed before its first checkpoint', () => {
   it('a new store (all migrations in one commit) opens again', async () => {
     const file = path.join(tempDir('crm-killed-new-'), 'new.duckdb');
-    const store = await Store.open(file, { create: true });
-    let copy: string;
-    try {
-      copy = killedCopy(file);
-    } finally {
-      store.close();
-    }
-    await opensAtLatest(copy);
+    await opensAtLatest(await copiedWhileOpen(file));
   });
 
   it('an older store being upgraded (migration 4 onward, ALTER TABLE of customer_metrics with its generated columns) opens again', async () => {
@@ -55,13 +58,6 @@ describe('a store killed before its first checkpoint', () => {
     } finally {
       old.close();
     }
-    const store = await Store.open(file);
-    let copy: string;
-    try {
-      copy = killedCopy(file);
-    } finally {
-      store.close();
-    }
-    await opensAtLatest(copy);
+    await opensAtLatest(await copiedWhileOpen(file));
   });
 });
