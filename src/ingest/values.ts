@@ -47,9 +47,18 @@ export function plainTrimExpr(col: SqlExpr): SqlExpr {
   return `CASE WHEN ascii(${col}) BETWEEN 33 AND 126 AND NOT (ends_with(${col}, ' ') OR ends_with(${col}, chr(9))) THEN ${col} ELSE trim(${col}, ${WHITE_SPACE}) END`;
 }
 
-/** The text of a column with surrounding white space removed; NULL when empty. */
-export function textExpr(col: SqlExpr): SqlExpr {
-  return `NULLIF(${trimExpr(col)}, '')`;
+/** `trimExpr`, or `plainTrimExpr` for a value of a plain-text source (SourceTable.plainFields). */
+function trimFor(col: SqlExpr, plainAscii: boolean): SqlExpr {
+  return plainAscii ? plainTrimExpr(col) : trimExpr(col);
+}
+
+/**
+ * The text of a column with surrounding white space removed; NULL when empty. `plainAscii`: the
+ * source holds only printable ASCII and tabs (SourceTable.plainFields), so the cheaper test of
+ * its ends applies, as for ids (the same value either way).
+ */
+export function textExpr(col: SqlExpr, plainAscii = false): SqlExpr {
+  return `NULLIF(${trimFor(col, plainAscii)}, '')`;
 }
 
 /**
@@ -58,7 +67,7 @@ export function textExpr(col: SqlExpr): SqlExpr {
  * back as the integer text.
  */
 export function idExpr(col: SqlExpr, plainAscii = false): SqlExpr {
-  const t = plainAscii ? plainTrimExpr(col) : trimExpr(col);
+  const t = trimFor(col, plainAscii);
   // The common case (no decimal point) costs one trim; the regex only runs on values with a point.
   return `CASE WHEN contains(${col}, '.') AND regexp_full_match(${t}, '[0-9]+\\.0+') THEN split_part(${t}, '.', 1) ELSE NULLIF(${t}, '') END`;
 }
@@ -68,8 +77,8 @@ export function idExpr(col: SqlExpr, plainAscii = false): SqlExpr {
  * case; blanks, `_` and `-` as one space), read through CONTRACT_STATUS_WORDS; NULL when empty
  * or not a known word (the stage tells the two apart and rejects the unknown word).
  */
-export function statusExpr(col: SqlExpr): SqlExpr {
-  const text = textExpr(col);
+export function statusExpr(col: SqlExpr, plainAscii = false): SqlExpr {
+  const text = textExpr(col, plainAscii);
   // Lookups in a constant map (a CASE would fold the value once per status). Most files write
   // the words plainly: the regular expression folding blanks, `_` and `-` only runs on the
   // values the plain lookup missed (COALESCE evaluates its second argument for those rows only).
@@ -277,8 +286,8 @@ export function unstorableDateExpr(ts: SqlExpr, text: SqlExpr): SqlExpr {
  * A TIMESTAMP expression for a date/time column, NULL when unreadable. Its year may lie outside
  * STORABLE_YEARS: the caller rejects those with `unstorableDateExpr`, which names the year.
  */
-export function timestampExpr(col: SqlExpr, plan: DatePlan): SqlExpr {
-  const t = trimExpr(col);
+export function timestampExpr(col: SqlExpr, plan: DatePlan, plainAscii = false): SqlExpr {
+  const t = trimFor(col, plainAscii);
   const list = `[${plan.formats.map(literal).join(', ')}]`;
   if (plan.explicit) return `TRY_STRPTIME(${t}, ${list})`;
   // COALESCE evaluates each argument only for the rows still NULL: the cheap ISO cast handles
