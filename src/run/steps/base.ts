@@ -8,8 +8,8 @@ import { inlined, materialize, boundParams, type Relation } from '../../models/r
 import { cohorts as cohortRelation, cohortsFromSource } from '../../models/relations/cohorts.js';
 import { customerBase, customerBaseFromSource, returnOnlyCustomers, returnOnlyFromSource } from '../../models/relations/customer-base.js';
 import { MONEY_TYPES, moneyScale, type MoneyWidth } from '../../models/relations/money.js';
-import { orders, ordersUncosted } from '../../models/relations/orders.js';
-import { purchaseDays, purchaseDaysUncosted } from '../../models/relations/purchase-days.js';
+import { orderIds, orders, ordersUncosted } from '../../models/relations/orders.js';
+import { purchaseDays, purchaseDaysOfDailyOrders, purchaseDaysUncosted } from '../../models/relations/purchase-days.js';
 import { TREND_WINDOWS_ROW_SQL, trendWindows, trendWindowsFromSource, type TrendWindows } from '../../models/relations/trend-windows.js';
 import type { Store } from '../../store/db.js';
 import { noPurchasesFallback } from '../customers.js';
@@ -60,8 +60,15 @@ async function localBase(store: Store, chain: ChainParams, { progress, timed }: 
       store.one<{ money_width: MoneyWidth; costed: boolean }>(moneyScale.sql, boundParams(moneyScale, chain)),
     ))!;
     // No line with a cost: the orders and days without the margin's sums (every margin is NULL).
-    const days = costed ? inlined(purchaseDays[money], [orders[money]]) : inlined(purchaseDaysUncosted[money], [ordersUncosted[money]]);
-    await timed('purchase_days', () => materialize(store, days, chain, (f) => tick(f === null ? null : f * 0.6)));
+    const dayOrders = costed ? orders[money] : ordersUncosted[money];
+    await timed('purchase_days', async () => {
+      // No line with an order id: each order is one customer's day, so the days are the orders.
+      const { identified } = (await store.one<{ identified: boolean }>(orderIds.sql, boundParams(orderIds, chain)))!;
+      const days = !identified
+        ? inlined(purchaseDaysOfDailyOrders, [dayOrders])
+        : inlined(costed ? purchaseDays[money] : purchaseDaysUncosted[money], [dayOrders]);
+      return materialize(store, days, chain, (f) => tick(f === null ? null : f * 0.6));
+    });
     await timed('base', () => materialize(store, customerBase[money], chain, (f) => tick(f === null ? null : 0.6 + f * 0.4)));
   });
   const onlyReturns = (await timed('return_only', () =>

@@ -10,8 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inlined } from '../../../src/models/relation.js';
-import { orders, ordersUncosted } from '../../../src/models/relations/orders.js';
-import { purchaseDays, purchaseDaysUncosted } from '../../../src/models/relations/purchase-days.js';
+import { orderIds, orders, ordersUncosted } from '../../../src/models/relations/orders.js';
+import { purchaseDays, purchaseDaysOfDailyOrders, purchaseDaysUncosted } from '../../../src/models/relations/purchase-days.js';
 import { moneyScale } from '../../../src/models/relations/money.js';
 import { chainDb, type ChainDb, type Line } from './chain-db.js';
 
@@ -98,5 +98,68 @@ describe('lines without any cost (the run reads ordersUncosted when moneyScale s
     expect(without).toEqual(costed);
     expect(costed.d).toHaveLength(5);
     expect(costed.d.every((r) => r.margin === null)).toBe(true);
+  });
+});
+
+/**
+ * No line with an order id (the run then reads purchaseDaysOfDailyOrders): every order is one
+ * customer's day and kind, so the days are the orders. Lines of several per day, costed and not,
+ * a purchase and a return on one day, a merged duplicate buying on its survivor's day (one order
+ * of the survivor's), a line after as-of.
+ */
+describe('lines without any order id (the run reads purchaseDaysOfDailyOrders when orderIds says identified = false)', () => {
+  const UNIDENTIFIED: Line[] = [
+    ['A', null, '2024-01-10', 100, 60],
+    ['A', null, '2024-01-10', 50, null],
+    ['A', null, '2024-01-10', -20, -12],
+    ['A', null, '2024-01-12', 30, null],
+    ['A', null, '2025-01-05', 999, null],
+    ['A2', null, '2024-01-12', 5, null],
+    ['B', null, '2024-03-01', 40, null],
+    ['B', null, '2024-03-01', 20, null],
+    ['C', null, '2024-05-01', -15, null],
+  ];
+  let bare: ChainDb;
+  beforeAll(async () => {
+    bare = await chainDb();
+    await bare.load(UNIDENTIFIED);
+    await bare.merge([['A2', 'A']]);
+  });
+  afterAll(() => bare.close());
+
+  it('orderIds: identified only when some line up to as-of has an order id', async () => {
+    expect(await bare.select(orderIds, { as_of: '2024-12-31' })).toEqual([{ identified: false }]);
+    expect(await db.select(orderIds, { as_of: '2024-12-31' })).toEqual([{ identified: true }]);
+    // O9 is A's only line after 2024-12-31; up to 2024-01-09 there is no line at all.
+    expect(await db.select(orderIds, { as_of: '2024-01-09' })).toEqual([{ identified: false }]);
+  });
+
+  it.each([
+    ['narrow', 'costed'],
+    ['wide', 'costed'],
+    ['narrow', 'uncosted'],
+    ['wide', 'uncosted'],
+  ] as const)('the days read off the orders are the grouped days, row for row and type for type (%s money, %s orders)', async (width, costs) => {
+    const dayOrders = (costs === 'costed' ? orders : ordersUncosted)[width];
+    const read = async (days: Parameters<typeof inlined>[0]) => {
+      await bare.materialize(inlined(days, [dayOrders]), { as_of: '2024-12-31' });
+      return {
+        rows: await bare.rows('SELECT customer_id, CAST(order_date AS VARCHAR) AS order_date, is_return, orders, amount, lines, margin FROM run_purchase_days ORDER BY ALL'),
+        types: await bare.rows('SELECT column_name, column_type, "null" FROM (DESCRIBE run_purchase_days)'),
+      };
+    };
+    const grouped = await read((costs === 'costed' ? purchaseDays : purchaseDaysUncosted)[width]);
+    const daily = await read(purchaseDaysOfDailyOrders);
+    expect(daily).toEqual(grouped);
+    const margin = (m: number) => (costs === 'costed' ? m : null);
+    expect(daily.rows).toEqual([
+      // 100 − 60 over the costed line; the 50 adds nothing to the margin.
+      { customer_id: 'A', order_date: '2024-01-10', is_return: false, orders: 1, amount: 150, lines: 2, margin: margin(40) },
+      { customer_id: 'A', order_date: '2024-01-10', is_return: true, orders: 1, amount: -20, lines: 1, margin: margin(-8) },
+      // A2 merged into A: its line is in A's order of that day.
+      { customer_id: 'A', order_date: '2024-01-12', is_return: false, orders: 1, amount: 35, lines: 2, margin: null },
+      { customer_id: 'B', order_date: '2024-03-01', is_return: false, orders: 1, amount: 60, lines: 2, margin: null },
+      { customer_id: 'C', order_date: '2024-05-01', is_return: true, orders: 1, amount: -15, lines: 1, margin: null },
+    ]);
   });
 });

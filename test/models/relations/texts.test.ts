@@ -9,9 +9,9 @@ import { cohorts } from '../../../src/models/relations/cohorts.js';
 import { customerBase, returnOnlyCustomers } from '../../../src/models/relations/customer-base.js';
 import { histories } from '../../../src/models/relations/histories.js';
 import { moneyScale } from '../../../src/models/relations/money.js';
-import { orders, ordersUncosted } from '../../../src/models/relations/orders.js';
+import { orderIds, orders, ordersUncosted } from '../../../src/models/relations/orders.js';
 import { periodHistories, periodHistoryCounts } from '../../../src/models/relations/period-histories.js';
-import { purchaseDays, purchaseDaysUncosted } from '../../../src/models/relations/purchase-days.js';
+import { purchaseDays, purchaseDaysOfDailyOrders, purchaseDaysUncosted } from '../../../src/models/relations/purchase-days.js';
 import { revenueLevels } from '../../../src/models/relations/revenue-levels.js';
 import { trendWindows } from '../../../src/models/relations/trend-windows.js';
 
@@ -27,6 +27,8 @@ const RELATIONS: [string, Relation][] = [
   ['ordersUncosted.wide', ordersUncosted.wide],
   ['purchaseDaysUncosted.narrow', purchaseDaysUncosted.narrow],
   ['purchaseDaysUncosted.wide', purchaseDaysUncosted.wide],
+  ['orderIds', orderIds],
+  ['purchaseDaysOfDailyOrders with orders inlined', inlined(purchaseDaysOfDailyOrders, [orders.narrow])],
   ['customerBase.narrow', customerBase.narrow],
   ['customerBase.wide', customerBase.wide],
   ['returnOnlyCustomers', returnOnlyCustomers],
