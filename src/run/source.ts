@@ -225,8 +225,10 @@ const COST = { types: /^(Nullable\()?Decimal(32|64|128)?\(\d+, ?[0-4]\)\)?$/, wa
  * summary reads, with types crm can sum exactly. Exit 3 naming the table, column and type.
  * Returns whether it has a cost column (margin).
  */
-export async function checkSourceTable(target: SourceTarget, label: string, columnsOf: Record<SourceField, string> = IDENTITY_COLUMNS): Promise<{ hasCost: boolean }> {
+export async function checkSourceTable(target: SourceTarget, label: string, columnsOf: Record<SourceField, string> = IDENTITY_COLUMNS): Promise<{ hasCost: boolean; distributed: boolean }> {
   const [database, table] = target.table.split('.');
+  // (Whether the run's statements read through a Distributed table: then a cancel kills only their shard queries, QueryIds.direct.)
+  const [engine] = await target.client.rows('SELECT engine FROM system.tables WHERE database = {database:String} AND name = {table:String}', { database, table });
   const columns = await target.client.rows('SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String}', { database, table });
   if (columns.length === 0) {
     throw inputError(`ClickHouse at ${target.client.connection.url} has no table ${target.table} (source ${label})`, [
@@ -259,7 +261,7 @@ export async function checkSourceTable(target: SourceTarget, label: string, colu
   }
   if (costType !== undefined && !COST.types.test(costType)) wrong.push(`${named('cost')} is ${costType}, crm needs ${COST.wanted}`);
   if (wrong.length > 0) throw inputError(`${target.table} on ClickHouse at ${target.client.connection.url}: wrong column types`, wrong);
-  return { hasCost: costType !== undefined };
+  return { hasCost: costType !== undefined, distributed: String(engine?.engine ?? 'Distributed') === 'Distributed' };
 }
 
 const IDENTITY_COLUMNS = Object.fromEntries(SOURCE_FIELDS.map((f) => [f, f])) as Record<SourceField, string>;

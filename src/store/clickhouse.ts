@@ -69,6 +69,15 @@ export class QueryIds {
   private readonly cleanupPrefix: string;
   private sent = 0;
   private stopped = false;
+  /**
+   * Whether KILL QUERY may name the run's statements themselves (set once the source check knows
+   * none of them reads a Distributed table). Else only their shard queries are killed: on 18.16,
+   * KILL of a query reading a Distributed table, sent after it sent its query to a shard and
+   * before that shard query registered, holds the process-list mutex while it waits on the
+   * shard connection; when the shard is the same server (a loopback shard), the shard query
+   * waits for that mutex to register, and the server freezes for good (issue #13).
+   */
+  direct = false;
 
   constructor(token: string = randomBytes(6).toString('hex')) {
     this.prefix = `crm_${token}_q`;
@@ -255,6 +264,8 @@ export function parseTsvWithNamesAndTypes(body: string): ChRow[] {
 
 /** How long a cancelled statement is waited for to leave system.processes (after a timeout, a failure or a signal). */
 export const CANCEL_WAIT_MS = 10_000;
+/** The longest one cancelling statement (KILL QUERY, the look at system.processes) is waited for. */
+export const CANCEL_CALL_MS = 5_000;
 
 /** ClickHouse's error code from its message ("Code: 60, e.displayText() = DB::Exception: …"). */
 function errorCode(message: string): number | undefined {
@@ -294,24 +305,34 @@ export class ClickHouseClient {
    * `left`: the statements still running at the end (-1: the server did not say).
    */
   async cancelRunning(match: { prefix: string } | { exact: string }, waitMs: number): Promise<Cancelled> {
-    const client = this.cleanup(Math.max(waitMs, 2000));
+    // Each call short (a server that does not answer in 5 s ends the cancel: left -1), the whole bounded by waitMs.
+    const client = this.cleanup(Math.min(Math.max(waitMs, 2000), CANCEL_CALL_MS));
     const [where, params] =
       'prefix' in match
         ? ['startsWith(query_id, {id:String}) OR startsWith(initial_query_id, {id:String})', { id: match.prefix }]
         : ['query_id = {id:String} OR initial_query_id = {id:String}', { id: match.exact }];
-    let refused: string | undefined;
-    try {
-      await client.run(`KILL QUERY WHERE ${where} ASYNC`, params);
-    } catch (err) {
-      // Not answered at all (exit 3: unreachable, no answer): nothing more to learn from this server.
-      if ((err as { exitCode?: number }).exitCode !== 6) return { left: -1 };
-      refused = messageOf(err);
-    }
+    // The shard queries only (query_id is 18.16's own, initial_query_id the run's): they read
+    // local tables, so cancelling them waits on no shard connection; the Distributed query
+    // reading them then fails by itself. The run's statements themselves only when `direct`.
+    const kill = this.connection.queryIds.direct
+      ? where
+      : 'prefix' in match
+        ? 'startsWith(initial_query_id, {id:String}) AND NOT startsWith(query_id, {id:String})'
+        : 'initial_query_id = {id:String} AND query_id != {id:String}';
     const deadline = Date.now() + waitMs;
     for (;;) {
+      // Again on every look: a shard query registered after the last KILL is caught by the next.
+      try {
+        await client.run(`KILL QUERY WHERE ${kill} ASYNC`, params);
+      } catch (err) {
+        // Not answered at all (exit 3: unreachable, no answer): nothing more to learn from this server.
+        if ((err as { exitCode?: number }).exitCode !== 6) return { left: -1 };
+        // Refused: nothing was told to stop, so nothing to wait for (one look: is anything running?).
+        const left = await client.rows(`SELECT count() AS n FROM system.processes WHERE ${where}`, params).then((rows) => Number(rows[0]?.n ?? 0), () => -1);
+        return { left, refused: messageOf(err) };
+      }
       const left = await client.rows(`SELECT count() AS n FROM system.processes WHERE ${where}`, params).then((rows) => Number(rows[0]?.n ?? 0), () => -1);
-      // Refused: nothing was told to stop, so nothing to wait for (one look: is anything running?).
-      if (left <= 0 || refused !== undefined || Date.now() >= deadline) return { left, refused };
+      if (left <= 0 || Date.now() >= deadline) return { left };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -31,6 +31,8 @@ const PASSWORD_ENV = 'CRM_TEST_CLICKHOUSE_PASSWORD';
 
 let server: ClickHouseTestServer;
 let ch: ClickHouseClient;
+/** For the signal and cancel tests' polls: a frozen server fails them in 5 s, not at the test's limit. */
+let quick: ClickHouseClient;
 let dir: string;
 let localDb: string;
 let port: string;
@@ -51,6 +53,7 @@ beforeAll(async () => {
   server = await startClickHouse();
   port = new URL(server.url).port;
   ch = new ClickHouseClient({ url: server.url });
+  quick = new ClickHouseClient({ url: server.url, timeoutMs: 5_000 });
   dir = tempDir('crm-source-');
   localDb = path.join(dir, 'local.duckdb');
   expect(crm(['generate', '--customers', '300', '--seed', '11', '--dirty-share', '0', '--out', dir]).code).toBe(0);
@@ -458,7 +461,7 @@ describe('crm run --source refuses a source it cannot use', () => {
 });
 
 describe('crm run --source leaves no staged per-customer sums on the cluster', () => {
-  const staged = async () => (await ch.rows("SELECT database, name FROM system.tables WHERE startsWith(name, 'crm_run_sums_') ORDER BY database, name")).map((r) => `${r.database}.${r.name}`);
+  const staged = async () => (await quick.rows("SELECT database, name FROM system.tables WHERE startsWith(name, 'crm_run_sums_') ORDER BY database, name")).map((r) => `${r.database}.${r.name}`);
   const memoryTable = (name: string) => ch.run(`CREATE TABLE ${name} (customer_id String) ENGINE = Memory`);
 
   it('a run that fails after the read step (the write back refused before it joins the sums) drops them, on the main server and on every shard', async () => {
@@ -550,8 +553,8 @@ describe('crm run --source cancels its statements still running on the cluster',
   const SLOW = 'slowdb.lines';
   let slowLines = 0;
   /** Statements on the server other than this question itself. */
-  const running = async () => (await ch.rows("SELECT query FROM system.processes WHERE position(query, 'system.processes') = 0")).map((r) => String(r.query));
-  const stagedHere = async () => (await ch.rows("SELECT name FROM system.tables WHERE database = 'slowdb' AND startsWith(name, 'crm_')")).map((r) => String(r.name));
+  const running = async () => (await quick.rows("SELECT query FROM system.processes WHERE position(query, 'system.processes') = 0")).map((r) => String(r.query));
+  const stagedHere = async () => (await quick.rows("SELECT name FROM system.tables WHERE database = 'slowdb' AND startsWith(name, 'crm_')")).map((r) => String(r.name));
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   /** Polls until the server runs nothing and slowdb holds no crm table, at most `ms`; returns what is left. */
   async function settled(ms: number): Promise<{ running: string[]; staged: string[] }> {

@@ -51,14 +51,25 @@ describe('a server that refuses KILL QUERY', () => {
     const prefix = source.main.client.connection.queryIds.prefix;
     expect(prefix).toMatch(/^crm_[0-9a-f]{12}_q$/);
     expect(seen[0]).toEqual({ queryId: `${prefix}1`, sql: 'SELECT 1' });
-    // The KILL and the wait: outside the prefix they kill, and naming it.
-    expect(seen[1].sql).toContain(`KILL QUERY WHERE startsWith(query_id, CAST('${prefix}' AS String)) OR startsWith(initial_query_id, CAST('${prefix}' AS String)) ASYNC`);
+    // The KILL and the wait: outside the prefix they kill, and naming it. Not known to read no
+    // Distributed table (no source check): only the shard queries are killed (the 18.16 deadlock, QueryIds.direct).
+    expect(seen[1].sql).toContain(`KILL QUERY WHERE startsWith(initial_query_id, CAST('${prefix}' AS String)) AND NOT startsWith(query_id, CAST('${prefix}' AS String)) ASYNC`);
     expect(seen.slice(1).every((s) => s.queryId !== null && !s.queryId.startsWith(prefix))).toBe(true);
     // Nothing new of the run after the cancel.
     const before = seen.length;
     await expect(source.main.client.run('SELECT 2')).rejects.toThrow(/being stopped/);
     expect(seen.length).toBe(before);
   }, 30_000);
+
+  it('a run known to read no Distributed table: KILL names its statements themselves', async () => {
+    running = 0;
+    seen.length = 0;
+    const source = resolveSource(`clickhouse://${url}/db.lines`);
+    source.main.client.connection.queryIds.direct = true;
+    const prefix = source.main.client.connection.queryIds.prefix;
+    await cancelSourceStatements(source, () => undefined);
+    expect(seen[0].sql).toContain(`KILL QUERY WHERE startsWith(query_id, CAST('${prefix}' AS String)) OR startsWith(initial_query_id, CAST('${prefix}' AS String)) ASYNC`);
+  });
 
   it('with nothing of the run running: no line', async () => {
     running = 0;
