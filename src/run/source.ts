@@ -547,10 +547,28 @@ export async function dropStaleStagedSums(source: RunSource, now: number = Date.
  * table the cluster keeps is stale for the next run after staleAfterSeconds. Sent as cleanup
  * statements: they go out even when the run is being stopped.
  */
-export async function dropStagedSums(source: RunSource): Promise<void> {
+export async function dropStagedSums(source: RunSource, warn: (line: string) => void = (line) => process.stderr.write(`crm: ${line}\n`)): Promise<void> {
   const staged = source.staged ?? [];
   source.staged = undefined;
-  await Promise.all(staged.map(({ target, table }) => target.client.cleanup().run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`).catch(() => undefined)));
+  // Bounded (CANCEL_WAIT_MS): a stopped run ends within its fuse even when a server does not answer.
+  await Promise.all(
+    staged.map(({ target, table }) =>
+      target.client
+        .cleanup(CANCEL_WAIT_MS)
+        .run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`)
+        .catch((err: unknown) => {
+          // No answer (exit 3): the table may stay; a refused DROP (exit 6) is the server's own say, as before.
+          if ((err as { exitCode?: number }).exitCode === 3) warn(`ClickHouse at ${target.client.connection.url} did not answer the DROP of ${table}: ${sweepOf(target, [table])}.`);
+        }),
+    ),
+  );
+}
+
+/** When the stale-table sweep (dropStaleStagedSums) takes `tables` of `target`: a sentence for the line saying they may stay. */
+function sweepOf(target: SourceTarget, tables: string[]): string {
+  const created = Math.min(...tables.map((t) => Number(STAGED_NAME.exec(t.split('.')[1])?.[1] ?? Date.now() / 1000)));
+  const sweep = new Date((created + staleAfterSeconds(target)) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  return `the first source run after ${sweep} UTC drops ${tables.length === 1 ? 'it' : 'them'}`;
 }
 
 /** A server and user, as one string: where KILL QUERY is sent once. */
@@ -588,10 +606,8 @@ export async function cancelSourceStatements(source: RunSource, warn: (line: str
             : `ClickHouse at ${url} did not answer KILL QUERY or system.processes`;
       if (tables.length === 0) return warn(`${why}: a statement of this run still running there runs to its end.`);
       // The sweep (dropStaleStagedSums) takes a table once its name's creation time is staleAfterSeconds old.
-      const created = Math.min(...tables.map((t) => Number(STAGED_NAME.exec(t.table.split('.')[1])?.[1] ?? Date.now() / 1000)));
-      const sweep = new Date((created + staleAfterSeconds(target)) * 1000).toISOString().slice(0, 16).replace('T', ' ');
-      const names = tables.map((t) => t.table).join(', ');
-      warn(`${why}: a statement of this run still running there may finish after the drop and leave ${names}; the first source run after ${sweep} UTC drops ${tables.length === 1 ? 'it' : 'them'}.`);
+      const names = tables.map((t) => t.table);
+      warn(`${why}: a statement of this run still running there may finish after the drop and leave ${names.join(', ')}; ${sweepOf(target, names)}.`);
     }),
   );
 }
