@@ -47,7 +47,7 @@ import { MONEY_TYPES } from '../models/relations/money.js';
 import { revenueLevels } from '../models/relations/revenue-levels.js';
 import { SOURCE_SUMS_TABLE } from '../models/relations/customer-base.js';
 import { SOURCE_COHORT_ACTIVITY_TABLE } from '../models/relations/cohorts.js';
-import { bindValues, chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, quoteIdentifier, quoteString, type ChValue } from '../store/clickhouse.js';
+import { bindValues, CANCEL_WAIT_MS, chDate, ClickHouseClient, connectionFrom, copyFromDuckDb, QueryIds, quoteIdentifier, quoteString, type ChValue } from '../store/clickhouse.js';
 import { literal, type Store } from '../store/db.js';
 import { inputError, messageOf, queryError, usageError } from '../util/errors.js';
 import { randomBytes } from 'node:crypto';
@@ -171,6 +171,8 @@ export function resolveSource(flag: string, config: CrmConfig = {}, env: NodeJS.
   if (entry.password_env !== undefined && env[entry.password_env] === undefined) {
     throw usageError(`--source ${flag}: the environment variable ${entry.password_env} (sources.${flag}.password_env) is not set`);
   }
+  // One query-id prefix for the run on every server: its statements can be cancelled anywhere (cancelSourceStatements).
+  const queryIds = new QueryIds();
   const target = (text: string): SourceTarget & { label: string } => {
     const parsed = parseSourceUrl(text);
     const connection = connectionFrom({ url: parsed.http, user: entry.user, passwordEnv: entry.password_env }, env);
@@ -178,6 +180,7 @@ export function resolveSource(flag: string, config: CrmConfig = {}, env: NodeJS.
       ...connection,
       timeoutMs: (entry.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
       retries: entry.retries ?? DEFAULT_RETRIES,
+      queryIds,
       // The per-customer rows cross the network both ways: gzipped (about a third of the CSV).
       compress: true,
     });
@@ -222,8 +225,10 @@ const COST = { types: /^(Nullable\()?Decimal(32|64|128)?\(\d+, ?[0-4]\)\)?$/, wa
  * summary reads, with types crm can sum exactly. Exit 3 naming the table, column and type.
  * Returns whether it has a cost column (margin).
  */
-export async function checkSourceTable(target: SourceTarget, label: string, columnsOf: Record<SourceField, string> = IDENTITY_COLUMNS): Promise<{ hasCost: boolean }> {
+export async function checkSourceTable(target: SourceTarget, label: string, columnsOf: Record<SourceField, string> = IDENTITY_COLUMNS): Promise<{ hasCost: boolean; distributed: boolean }> {
   const [database, table] = target.table.split('.');
+  // (Whether the run's statements read through a Distributed table: then a cancel kills only their shard queries, QueryIds.direct.)
+  const [engine] = await target.client.rows('SELECT engine FROM system.tables WHERE database = {database:String} AND name = {table:String}', { database, table });
   const columns = await target.client.rows('SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String}', { database, table });
   if (columns.length === 0) {
     throw inputError(`ClickHouse at ${target.client.connection.url} has no table ${target.table} (source ${label})`, [
@@ -256,7 +261,7 @@ export async function checkSourceTable(target: SourceTarget, label: string, colu
   }
   if (costType !== undefined && !COST.types.test(costType)) wrong.push(`${named('cost')} is ${costType}, crm needs ${COST.wanted}`);
   if (wrong.length > 0) throw inputError(`${target.table} on ClickHouse at ${target.client.connection.url}: wrong column types`, wrong);
-  return { hasCost: costType !== undefined };
+  return { hasCost: costType !== undefined, distributed: String(engine?.engine ?? 'Distributed') === 'Distributed' };
 }
 
 const IDENTITY_COLUMNS = Object.fromEntries(SOURCE_FIELDS.map((f) => [f, f])) as Record<SourceField, string>;
@@ -471,7 +476,8 @@ export async function writeBackMetrics(store: Store, source: RunSource, runId: n
   } catch (err) {
     // No partial partition: what an INSERT wrote before it failed goes again (best effort: the
     // next attempt with this run id drops it too).
-    await client.run(`ALTER TABLE ${quoteIdentifier(table)} DROP PARTITION ${Number(runId)}`).catch(() => undefined);
+    // (A cleanup statement: sent even when a signal stopped the run and killed its INSERT.)
+    await client.cleanup().run(`ALTER TABLE ${quoteIdentifier(table)} DROP PARTITION ${Number(runId)}`).catch(() => undefined);
     return refused(err);
   } finally {
     await dropStagedSums(source);
@@ -537,35 +543,97 @@ export async function dropStaleStagedSums(source: RunSource, now: number = Date.
 
 /**
  * The tables the read step staged on the cluster, dropped (after the write back; on any failure
- * or SIGINT/SIGTERM through withStagedCleanup). Best effort: a table the cluster keeps is stale
- * for the next run after staleAfterSeconds.
+ * or SIGINT/SIGTERM through withStagedCleanup, after cancelSourceStatements). Best effort: a
+ * table the cluster keeps is stale for the next run after staleAfterSeconds. Sent as cleanup
+ * statements: they go out even when the run is being stopped.
  */
-export async function dropStagedSums(source: RunSource): Promise<void> {
+export async function dropStagedSums(source: RunSource, warn: (line: string) => void = (line) => process.stderr.write(`crm: ${line}\n`)): Promise<void> {
   const staged = source.staged ?? [];
   source.staged = undefined;
-  await Promise.all(staged.map(({ target, table }) => target.client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`).catch(() => undefined)));
+  // Bounded (CANCEL_WAIT_MS): a stopped run ends within its fuse even when a server does not answer.
+  await Promise.all(
+    staged.map(({ target, table }) =>
+      target.client
+        .cleanup(CANCEL_WAIT_MS)
+        .run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`)
+        .catch((err: unknown) => {
+          // No answer (exit 3): the table may stay; a refused DROP (exit 6) is the server's own say, as before.
+          if ((err as { exitCode?: number }).exitCode === 3) warn(`ClickHouse at ${target.client.connection.url} did not answer the DROP of ${table}: ${sweepOf(target, [table])}.`);
+        }),
+    ),
+  );
+}
+
+/** When the stale-table sweep (dropStaleStagedSums) takes `tables` of `target`: a sentence for the line saying they may stay. */
+function sweepOf(target: SourceTarget, tables: string[]): string {
+  const created = Math.min(...tables.map((t) => Number(STAGED_NAME.exec(t.split('.')[1])?.[1] ?? Date.now() / 1000)));
+  const sweep = new Date((created + staleAfterSeconds(target)) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  return `the first source run after ${sweep} UTC drops ${tables.length === 1 ? 'it' : 'them'}`;
+}
+
+/** A server and user, as one string: where KILL QUERY is sent once. */
+function serverOf(target: SourceTarget): string {
+  return `${target.client.connection.url} ${target.client.connection.user ?? ''}`;
+}
+
+/**
+ * Before the staged tables are dropped after a failure or a signal: the run's statements still
+ * running on the cluster cancelled, on each of the source's servers (query ids under the run's
+ * prefix, QueryIds; nothing new is sent after this), and waited for until system.processes no
+ * longer holds them (at most CANCEL_WAIT_MS). Else a `CREATE … AS SELECT` still running would
+ * finish after the DROP — a stopped HTTP client does not stop it in ClickHouse 18.16 — leave its
+ * table until the stale-table sweep, and burn the cluster's CPU meanwhile. A server that refuses
+ * KILL QUERY, or whose statements outlive the wait, gets one line saying what may stay and when
+ * the sweep takes it.
+ */
+export async function cancelSourceStatements(source: RunSource, warn: (line: string) => void = (line) => process.stderr.write(`crm: ${line}\n`)): Promise<void> {
+  const queryIds = source.main.client.connection.queryIds;
+  queryIds.stop();
+  const servers = new Map([source.main, ...source.targets].map((t) => [serverOf(t), t]));
+  const staged = source.staged ?? [];
+  await Promise.all(
+    [...servers.entries()].map(async ([server, target]) => {
+      const { left, refused } = await target.client.cancelRunning({ prefix: queryIds.prefix }, CANCEL_WAIT_MS);
+      const tables = staged.filter((t) => serverOf(t.target) === server);
+      // Unknown (the server did not answer) with no table of the run there: the run's own error says the server is gone.
+      if (left === 0 || (left < 0 && tables.length === 0)) return;
+      const url = target.client.connection.url;
+      const why =
+        refused !== undefined
+          ? `ClickHouse at ${url} refused to cancel this run's statements (KILL QUERY: ${refused.split('\n')[0].replace(/^ClickHouse at \S+ refused the query: /, '')})`
+          : left > 0
+            ? `${left} statement${left === 1 ? '' : 's'} of this run still ran on ClickHouse at ${url} ${CANCEL_WAIT_MS / 1000} s after KILL QUERY`
+            : `ClickHouse at ${url} did not answer KILL QUERY or system.processes`;
+      if (tables.length === 0) return warn(`${why}: a statement of this run still running there runs to its end.`);
+      // The sweep (dropStaleStagedSums) takes a table once its name's creation time is staleAfterSeconds old.
+      const names = tables.map((t) => t.table);
+      warn(`${why}: a statement of this run still running there may finish after the drop and leave ${names.join(', ')}; ${sweepOf(target, names)}.`);
+    }),
+  );
 }
 
 /**
  * `run` (the run's chain of steps) such that the tables its read step staged on the cluster are
  * dropped however it ends: when it returns, when it throws, and when the process gets SIGINT or
- * SIGTERM (then the signal ends the process once they are dropped, or after 10 s: exit status
- * 130 or 143 in a shell). A failed or stopped run leaves the cluster as it was; only kill -9
- * cannot, and the next run drops the stale tables (dropStaleStagedSums).
+ * SIGTERM (then the signal ends the process once they are dropped, or after 20 s: exit status
+ * 130 or 143 in a shell; a second Ctrl-C ends it at once). On a failure or a signal, the run's
+ * statements still running on the cluster are cancelled first (cancelSourceStatements), so none
+ * of them fills a table after its DROP. A failed or stopped run leaves the cluster as it was;
+ * only kill -9 cannot, and the next run drops the stale tables (dropStaleStagedSums).
  */
 export async function withStagedCleanup<R>(source: RunSource | null, run: () => Promise<R>): Promise<R> {
   if (!source) return run();
   let stopping: Promise<never> | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`crm: stopped by ${signal}: dropping the tables this run staged on ${source.label}\n`);
+    process.stderr.write(`crm: stopped by ${signal}: cancelling this run's statements and dropping the tables this run staged on ${source.label}\n`);
     // Then the signal again, with Node's default action (the process ends as killed by it, as
     // without this handler): never a run recorded after Ctrl-C.
     const again = () => {
       unlisten();
       process.kill(process.pid, signal);
     };
-    setTimeout(again, 10_000).unref();
-    stopping = new Promise<never>(() => void dropStagedSums(source).finally(again));
+    setTimeout(again, CANCEL_WAIT_MS + 10_000).unref();
+    stopping = new Promise<never>(() => void cancelSourceStatements(source).then(() => dropStagedSums(source)).finally(again));
   };
   const unlisten = () => {
     process.off('SIGINT', onSignal);
@@ -576,8 +644,10 @@ export async function withStagedCleanup<R>(source: RunSource | null, run: () => 
   try {
     return await run();
   } catch (err) {
-    // A query that failed because the signal's drop took its table is not the run's error: the signal ends the process.
+    // A query that failed because the signal's cancel or drop took it is not the run's error: the signal ends the process.
     if (stopping) await stopping;
+    // The run's other statements may still run on the cluster (Promise.all fails at the first error).
+    await cancelSourceStatements(source);
     throw err;
   } finally {
     unlisten();
@@ -693,7 +763,7 @@ async function writeBackPerHistory(store: Store, source: RunSource, runId: numbe
     const text = Buffer.byteLength(bound);
     return { sent: sent.sent + text, csv: sent.csv + text };
   } finally {
-    await client.run(`DROP TABLE IF EXISTS ${quoteIdentifier(scores)}`).catch(() => undefined);
+    await client.cleanup().run(`DROP TABLE IF EXISTS ${quoteIdentifier(scores)}`).catch(() => undefined);
   }
 }
 

@@ -25,6 +25,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { inputError, messageOf, queryError, usageError } from '../util/errors.js';
 
 export interface ClickHouseConnection {
@@ -45,6 +46,69 @@ export interface ClickHouseConnection {
    * such a user cannot write crm_customer_metrics either; request bodies: Content-Encoding: gzip).
    */
   compress?: boolean;
+  /**
+   * Where each statement's query_id comes from. The clients of one crm run share one (resolveSource),
+   * so `KILL QUERY` can find all of the run's statements on every server; a client given none gets
+   * its own.
+   */
+  queryIds?: QueryIds;
+}
+
+/**
+ * The query_id (HTTP parameter) of every statement a client sends: `crm_<12 hex>_q<n>`, unique
+ * per statement, with a prefix per run, so the run's statements can be found in
+ * system.processes and cancelled there — a stopped HTTP client does not stop a statement in
+ * ClickHouse 18.16 (a `CREATE … AS SELECT` or a GROUP BY runs on to the end). The cancelling
+ * statements themselves (KILL QUERY, the wait, the DROPs after it) are `crm_<hex>_c<n>`: outside
+ * the prefix they kill. After `stop()` no new statement of the run is sent (it fails at once):
+ * a run being cancelled starts nothing the cancel could miss.
+ */
+export class QueryIds {
+  /** Every query_id of the run's statements starts with this. */
+  readonly prefix: string;
+  private readonly cleanupPrefix: string;
+  private sent = 0;
+  private stopped = false;
+  /**
+   * Whether KILL QUERY may name the run's statements themselves (set once the source check knows
+   * none of them reads a Distributed table). Else only their shard queries are killed: on 18.16,
+   * KILL of a query reading a Distributed table, sent after it sent its query to a shard and
+   * before that shard query registered, holds the process-list mutex while it waits on the
+   * shard connection; when the shard is the same server (a loopback shard), the shard query
+   * waits for that mutex to register, and the server freezes for good (issue #13).
+   */
+  direct = false;
+
+  constructor(token: string = randomBytes(6).toString('hex')) {
+    this.prefix = `crm_${token}_q`;
+    this.cleanupPrefix = `crm_${token}_c`;
+  }
+
+  /** The next statement's query_id; refused once the run is being cancelled. */
+  next(): string {
+    if (this.stopped) throw inputError('the run is being stopped: no new statement is sent to ClickHouse');
+    return `${this.prefix}${++this.sent}`;
+  }
+
+  /** A query_id for a statement that cancels or cleans up (never matched by `prefix`, never refused). */
+  cleanup(): string {
+    return `${this.cleanupPrefix}${++this.sent}`;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+}
+
+/** What `cancelRunning` did: why KILL QUERY was refused (if the server refused it), and how many statements still ran after the wait. */
+export interface Cancelled {
+  /** -1: not known (the server did not answer). */
+  left: number;
+  refused?: string;
 }
 
 /** Where a config entry (crm.config.json `sources.NAME`) says the connection's secrets are. */
@@ -198,6 +262,11 @@ export function parseTsvWithNamesAndTypes(body: string): ChRow[] {
   });
 }
 
+/** How long a cancelled statement is waited for to leave system.processes (after a timeout, a failure or a signal). */
+export const CANCEL_WAIT_MS = 10_000;
+/** The longest one cancelling statement (KILL QUERY, the look at system.processes) is waited for. */
+export const CANCEL_CALL_MS = 5_000;
+
 /** ClickHouse's error code from its message ("Code: 60, e.displayText() = DB::Exception: …"). */
 function errorCode(message: string): number | undefined {
   const m = /Code: (\d+)/.exec(message);
@@ -207,7 +276,66 @@ function errorCode(message: string): number | undefined {
 const AUTH_CODES = new Set([192, 193, 194, 195, 516]);
 
 export class ClickHouseClient {
-  constructor(readonly connection: ClickHouseConnection) {}
+  readonly connection: ClickHouseConnection & { queryIds: QueryIds };
+  /** Statements sent by cleanup(): query ids outside the run's prefix, sent after the run is stopped. */
+  private readonly cleaning: boolean;
+
+  constructor(connection: ClickHouseConnection, cleaning = false) {
+    this.connection = { ...connection, queryIds: connection.queryIds ?? new QueryIds() };
+    this.cleaning = cleaning;
+  }
+
+  /**
+   * The same connection for statements that cancel or clean up after the run (KILL QUERY, the
+   * wait for it, DROP): sent even once the run is stopped, under query ids KILL QUERY of the run
+   * does not match, and never waiting longer than `timeoutMs` (default: the connection's).
+   */
+  cleanup(timeoutMs?: number): ClickHouseClient {
+    const timeout = Math.min(timeoutMs ?? Infinity, this.connection.timeoutMs ?? 300_000);
+    return new ClickHouseClient({ ...this.connection, timeoutMs: timeout, retries: 0 }, true);
+  }
+
+  /**
+   * Statements still running on this server cancelled: `KILL QUERY … ASYNC` (18.16 has it, as
+   * every later release; a user may always kill its own queries, a readonly one only its own)
+   * for the query ids starting with `prefix` — or the one query id `exact` — and the shard
+   * queries they started (by initial_query_id); then system.processes asked until none is left,
+   * at most `waitMs`. A refused KILL is reported, not thrown (and not waited for: system.processes
+   * asked once): the caller says what that leaves.
+   * `left`: the statements still running at the end (-1: the server did not say).
+   */
+  async cancelRunning(match: { prefix: string } | { exact: string }, waitMs: number): Promise<Cancelled> {
+    // Each call short (a server that does not answer in 5 s ends the cancel: left -1), the whole bounded by waitMs.
+    const client = this.cleanup(Math.min(Math.max(waitMs, 2000), CANCEL_CALL_MS));
+    const [where, params] =
+      'prefix' in match
+        ? ['startsWith(query_id, {id:String}) OR startsWith(initial_query_id, {id:String})', { id: match.prefix }]
+        : ['query_id = {id:String} OR initial_query_id = {id:String}', { id: match.exact }];
+    // The shard queries only (query_id is 18.16's own, initial_query_id the run's): they read
+    // local tables, so cancelling them waits on no shard connection; the Distributed query
+    // reading them then fails by itself. The run's statements themselves only when `direct`.
+    const kill = this.connection.queryIds.direct
+      ? where
+      : 'prefix' in match
+        ? 'startsWith(initial_query_id, {id:String}) AND NOT startsWith(query_id, {id:String})'
+        : 'initial_query_id = {id:String} AND query_id != {id:String}';
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      // Again on every look: a shard query registered after the last KILL is caught by the next.
+      try {
+        await client.run(`KILL QUERY WHERE ${kill} ASYNC`, params);
+      } catch (err) {
+        // Not answered at all (exit 3: unreachable, no answer): nothing more to learn from this server.
+        if ((err as { exitCode?: number }).exitCode !== 6) return { left: -1 };
+        // Refused: nothing was told to stop, so nothing to wait for (one look: is anything running?).
+        const left = await client.rows(`SELECT count() AS n FROM system.processes WHERE ${where}`, params).then((rows) => Number(rows[0]?.n ?? 0), () => -1);
+        return { left, refused: messageOf(err) };
+      }
+      const left = await client.rows(`SELECT count() AS n FROM system.processes WHERE ${where}`, params).then((rows) => Number(rows[0]?.n ?? 0), () => -1);
+      if (left <= 0 || Date.now() >= deadline) return { left };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 
   /** The rows of a SELECT, exact (read as TabSeparatedWithNamesAndTypes). */
   async rows(sql: string, params?: Record<string, ChValue>): Promise<ChRow[]> {
@@ -248,7 +376,8 @@ export class ClickHouseClient {
         return await read();
       } catch (err) {
         const transient = err instanceof Error && (err as { exitCode?: number }).exitCode === 3 && !/refused the credentials/.test(err.message);
-        if (!transient || attempt >= retries) throw err;
+        // A run being stopped starts nothing new, a retry neither.
+        if (!transient || attempt >= retries || this.connection.queryIds.isStopped) throw err;
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
       }
     }
@@ -319,8 +448,10 @@ export class ClickHouseClient {
    * `gzip`: a body (insert data) is gzipped; without a body, the response is asked for gzipped.
    */
   private send(sql: string, body?: string | Readable, gzip = false): Promise<IncomingMessage> {
-    const { url, database, user, password, timeoutMs = 300_000, settings = {} } = this.connection;
+    const { url, database, user, password, timeoutMs = 300_000, settings = {}, queryIds } = this.connection;
+    const queryId = this.cleaning ? queryIds.cleanup() : queryIds.next();
     const target = new URL(url);
+    target.searchParams.set('query_id', queryId);
     if (database) target.searchParams.set('database', database);
     for (const [name, value] of Object.entries(settings)) target.searchParams.set(name, String(value));
     if (body !== undefined) target.searchParams.set('query', sql);
@@ -338,8 +469,27 @@ export class ClickHouseClient {
     const unreachable = (reason: string) => inputError(`cannot reach ClickHouse at ${url}: ${reason}`);
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'POST', headers, agent: false, timeout: timeoutMs });
-      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'TIMEOUT' })));
-      request.on('error', (err: Error & { code?: string }) => reject(unreachable(err.code ?? err.message)));
+      // A statement with no answer in time is cancelled on the server too (the server would run
+      // it to the end: a read's retry would run beside it, and a write could still land), and
+      // the request fails once it is gone (or after a bounded wait).
+      let cancelled: Promise<string> | null = null;
+      request.on('timeout', () => {
+        // (Not a cancelling statement's own: it has nothing to cancel but itself.)
+        if (!this.cleaning) cancelled ??= this.cancelRunning({ exact: queryId }, CANCEL_WAIT_MS).then(
+          ({ left, refused }) =>
+            refused !== undefined
+              ? `; ClickHouse refused to cancel the statement (${refused.split('\n')[0]}), it may still finish there`
+              : left === 0
+                ? '; the statement was cancelled there'
+                : `; the statement was told to stop there but still ran ${CANCEL_WAIT_MS / 1000} s later`,
+          () => '',
+        );
+        request.destroy(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'TIMEOUT' }));
+      });
+      request.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'TIMEOUT' && cancelled) void cancelled.then((note) => reject(unreachable(`${err.message}${note}`)));
+        else reject(unreachable(err.code ?? err.message));
+      });
       request.on('response', (response) => {
         if ((response.statusCode ?? 500) < 300) return resolve(response);
         readText(response).then((text) => {

@@ -31,6 +31,8 @@ const PASSWORD_ENV = 'CRM_TEST_CLICKHOUSE_PASSWORD';
 
 let server: ClickHouseTestServer;
 let ch: ClickHouseClient;
+/** For the signal and cancel tests' polls: a frozen server fails them in 5 s, not at the test's limit. */
+let quick: ClickHouseClient;
 let dir: string;
 let localDb: string;
 let port: string;
@@ -51,6 +53,7 @@ beforeAll(async () => {
   server = await startClickHouse();
   port = new URL(server.url).port;
   ch = new ClickHouseClient({ url: server.url });
+  quick = new ClickHouseClient({ url: server.url, timeoutMs: 5_000 });
   dir = tempDir('crm-source-');
   localDb = path.join(dir, 'local.duckdb');
   expect(crm(['generate', '--customers', '300', '--seed', '11', '--dirty-share', '0', '--out', dir]).code).toBe(0);
@@ -458,7 +461,7 @@ describe('crm run --source refuses a source it cannot use', () => {
 });
 
 describe('crm run --source leaves no staged per-customer sums on the cluster', () => {
-  const staged = async () => (await ch.rows("SELECT database, name FROM system.tables WHERE startsWith(name, 'crm_run_sums_') ORDER BY database, name")).map((r) => `${r.database}.${r.name}`);
+  const staged = async () => (await quick.rows("SELECT database, name FROM system.tables WHERE startsWith(name, 'crm_run_sums_') ORDER BY database, name")).map((r) => `${r.database}.${r.name}`);
   const memoryTable = (name: string) => ch.run(`CREATE TABLE ${name} (customer_id String) ENGINE = Memory`);
 
   it('a run that fails after the read step (the write back refused before it joins the sums) drops them, on the main server and on every shard', async () => {
@@ -498,7 +501,7 @@ describe('crm run --source leaves no staged per-customer sums on the cluster', (
         const end = await exit;
         if (end.signal === signal) {
           stopped = true;
-          expect(stderr).toMatch(new RegExp(`crm: stopped by ${signal}: dropping the tables this run staged on clickhouse://127\\.0\\.0\\.1:\\d+/default\\.lines`));
+          expect(stderr).toMatch(new RegExp(`crm: stopped by ${signal}: cancelling this run's statements and dropping the tables this run staged on clickhouse://127\\.0\\.0\\.1:\\d+/default\\.lines`));
           expect(stderr).not.toMatch(/crm: error|internal error/);
           expect(await staged()).toEqual([]);
         } else {
@@ -531,6 +534,96 @@ describe('crm run --source leaves no staged per-customer sums on the cluster', (
     expect(await staged()).toEqual([...fresh, foreign].sort());
     for (const name of [...fresh, foreign, freshScores]) await ch.run(`DROP TABLE ${name}`);
   });
+});
+
+/**
+ * A statement still running on the cluster when the run stops (SIGTERM) or gives up on it (the
+ * source's timeout) is cancelled there before the staged tables are dropped: 18.16 runs a
+ * statement whose HTTP client left to its end, so without the cancel the `CREATE … AS SELECT`
+ * of the staged sums would keep the server busy (and fill its table after the DROP).
+ *
+ * The slow source: a Memory table holding the lines in one-row blocks, whose customer column is
+ * an ALIAS that sleeps 250 ms a row (sleepEachRow; per block, so under 18.16's 3 s cap): every
+ * query reading the customer — the staged sums, the cohorts, the 80/20 levels — takes minutes
+ * (sleeping, not burning CPU), while the checks and the extent query, which do not read it, stay
+ * quick. The waits below are bounded and generous: nothing depends on the machine's speed except
+ * that a killed statement leaves system.processes within 20 s.
+ */
+describe('crm run --source cancels its statements still running on the cluster', () => {
+  const SLOW = 'slowdb.lines';
+  let slowLines = 0;
+  /** Statements on the server other than this question itself. */
+  const running = async () => (await quick.rows("SELECT query FROM system.processes WHERE position(query, 'system.processes') = 0")).map((r) => String(r.query));
+  const stagedHere = async () => (await quick.rows("SELECT name FROM system.tables WHERE database = 'slowdb' AND startsWith(name, 'crm_')")).map((r) => String(r.name));
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Polls until the server runs nothing and slowdb holds no crm table, at most `ms`; returns what is left. */
+  async function settled(ms: number): Promise<{ running: string[]; staged: string[] }> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const left = { running: await running(), staged: await stagedHere() };
+      if ((left.running.length === 0 && left.staged.length === 0) || Date.now() > deadline) return left;
+      await sleep(250);
+    }
+  }
+
+  beforeAll(async () => {
+    await ch.run('CREATE DATABASE IF NOT EXISTS slowdb');
+    await ch.run(
+      `CREATE TABLE ${SLOW} (customer_id String, order_id Nullable(String), order_date Date, amount Decimal(18, 4), is_return UInt8, cost Nullable(Decimal(18, 4)),
+         slow_customer String ALIAS if(sleepEachRow(0.25) = 0, customer_id, '')) ENGINE = Memory`,
+    );
+    // One row per block: a Memory table keeps the blocks as inserted.
+    const oneRowBlocks = new ClickHouseClient({ url: server.url, settings: { max_block_size: 1, min_insert_block_size_rows: 0, min_insert_block_size_bytes: 0 } });
+    // (From each shard's own table: not through the Distributed one, which would send every row as a block of its own.)
+    for (const shard of ['shard1', 'shard2']) {
+      await oneRowBlocks.run(`INSERT INTO ${SLOW} (customer_id, order_id, order_date, amount, is_return, cost) SELECT customer_id, order_id, order_date, amount, is_return, cost FROM ${shard}.lines`);
+    }
+    slowLines = Number((await ch.rows(`SELECT count() AS n FROM ${SLOW}`))[0].n);
+    // Minutes of sleep for any query that reads the customer (at most one thread per core).
+    expect(slowLines * 0.25).toBeGreaterThan(240);
+  }, 120_000);
+
+  afterAll(async () => {
+    await ch.run('DROP DATABASE IF EXISTS slowdb');
+  });
+
+  it('SIGTERM while the staged sums are being computed: the statements are killed, the table dropped, exit as killed by SIGTERM (143)', async () => {
+    expect(await settled(30_000)).toEqual({ running: [], staged: [] });
+    const db = path.join(tempDir('crm-source-cancel-'), 'cancel.duckdb');
+    const child = spawn(process.execPath, [CLI, '--db', db, 'run', '--source', `clickhouse://127.0.0.1:${port}/${SLOW}`, '--map', 'customer_id=slow_customer', '--as-of', AS_OF], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    let ended = false;
+    void exit.then(() => (ended = true));
+    // The staged table exists once its CREATE … AS SELECT runs (18.16 creates it, then fills it).
+    const deadline = Date.now() + 90_000;
+    while (!ended && Date.now() < deadline && (await stagedHere()).length === 0) await sleep(100);
+    expect(ended, stderr).toBe(false);
+    expect(await stagedHere()).toHaveLength(1);
+    expect((await running()).some((q) => q.includes('crm_run_sums_'))).toBe(true);
+    child.kill('SIGTERM');
+    const end = await exit;
+    expect(end, stderr).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(stderr).toMatch(/crm: stopped by SIGTERM: cancelling this run's statements and dropping the tables this run staged on clickhouse:\/\/127\.0\.0\.1:\d+\/slowdb\.lines/);
+    // Nothing said about statements left running: none is.
+    expect(stderr).not.toMatch(/crm: error|internal error|still ran|refused to cancel|may finish/);
+    expect(await settled(15_000)).toEqual({ running: [], staged: [] });
+  }, 180_000);
+
+  it("a statement with no answer within the source's timeout is killed on the server, and the run's others with it (exit 3)", async () => {
+    expect(await settled(30_000)).toEqual({ running: [], staged: [] });
+    const db = path.join(tempDir('crm-source-timeout-'), 'timeout.duckdb');
+    const file = config('timeout', { slow: { url: `clickhouse://127.0.0.1:${port}/${SLOW}`, password_env: PASSWORD_ENV, timeout_seconds: 4, map: { customer_id: 'slow_customer' } } });
+    const r = run(db, ['--config', file, 'run', '--source', 'slow', '--as-of', AS_OF]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:\d+: no answer in 4 s; the statement was cancelled there/);
+    expect(r.stderr).not.toMatch(/internal error|still ran|refused to cancel|may finish/);
+    expect(sql(db, 'SELECT count(*) AS n FROM runs')).toEqual([{ n: 0 }]);
+    expect(await settled(15_000)).toEqual({ running: [], staged: [] });
+  }, 180_000);
 });
 
 describe('crm run --source on a store with contracts', () => {

@@ -139,6 +139,8 @@ async function sourceBase(store: Store, source: RunSource, hasCost: boolean, cha
 export async function checkSources(source: RunSource): Promise<{ hasCost: boolean }> {
   const main = await checkSourceTable(source.main, source.label, source.columns);
   const shards = await Promise.all(source.targets.filter((t) => t !== source.main).map((t) => checkSourceTable(t, source.label, source.columns)));
+  // A cancel may kill the run's statements themselves only if none reads a Distributed table (shards: the write back reads one over the staged sums).
+  source.main.client.connection.queryIds.direct = !main.distributed && shards.length === 0;
   return { hasCost: main.hasCost && shards.every((s) => s.hasCost) };
 }
 
