@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../src/ingest/sources.js';
 import { detectConventions, stageSql } from '../../src/ingest/stage.js';
 import { planDates, statusExpr, textExpr, timestampExpr } from '../../src/ingest/values.js';
-import { literal, Store } from '../../src/store/db.js';
+import { Store } from '../../src/store/db.js';
 import { tempDir } from '../helpers/cli.js';
 import { ingestFiles } from '../helpers/ingest.js';
+import { evalExpr } from '../helpers/sql-expr.js';
 
 const HEADER = 'contract_id,customer_id,plan,period_start,period_end,amount,channel,region,status,cancel_date';
 const MAPPING = {
@@ -35,22 +36,17 @@ beforeAll(async () => {
 });
 afterAll(() => conn.closeSync());
 
-async function evalExpr(values: string[], expr: (col: string) => string): Promise<(string | null)[]> {
-  const rows = values.map((v, i) => `(${i}, ${literal(v)})`).join(', ');
-  const reader = await conn.runAndReadAll(`SELECT CAST(${expr('v')} AS VARCHAR) AS out FROM (VALUES ${rows}) t(i, v) ORDER BY i`);
-  return reader.getRowObjectsJS().map((r) => (r.out === null ? null : String(r.out)));
-}
 
 /** Values a plain-text file can hold: printable ASCII, blanks and tabs, at either end or none. */
 const PLAIN = ['motor', ' motor', 'motor ', '\tmotor\t', ' \t ', '', 'UK & Ireland', 'a b', ' lapsed\t', 'Cancelled ', 'in force', '2024-01-05', ' 2024-01-05\t', '20240105 ', '!', '~ '];
 
 describe('a plain-text source', () => {
   it('trims text, status and date values as the general trim does', async () => {
-    expect(await evalExpr(PLAIN, (c) => textExpr(c, true))).toEqual(await evalExpr(PLAIN, (c) => textExpr(c)));
-    expect(await evalExpr(PLAIN, (c) => statusExpr(c, true))).toEqual(await evalExpr(PLAIN, (c) => statusExpr(c)));
+    expect(await evalExpr(conn, PLAIN, (c) => textExpr(c, true))).toEqual(await evalExpr(conn, PLAIN, (c) => textExpr(c)));
+    expect(await evalExpr(conn, PLAIN, (c) => statusExpr(c, true))).toEqual(await evalExpr(conn, PLAIN, (c) => statusExpr(c)));
     const plan = planDates({ candidates: 0, maxFirst: 0, maxSecond: 0 });
-    expect(await evalExpr(PLAIN, (c) => timestampExpr(c, plan, true))).toEqual(await evalExpr(PLAIN, (c) => timestampExpr(c, plan)));
-    expect(await evalExpr([' motor\t', '\tlapsed ', ' 2024-01-05\t'], (c) => textExpr(c, true))).toEqual(['motor', 'lapsed', '2024-01-05']);
+    expect(await evalExpr(conn, PLAIN, (c) => timestampExpr(c, plan, true))).toEqual(await evalExpr(conn, PLAIN, (c) => timestampExpr(c, plan)));
+    expect(await evalExpr(conn, [' motor\t', '\tlapsed ', ' 2024-01-05\t'], (c) => textExpr(c, true))).toEqual(['motor', 'lapsed', '2024-01-05']);
   });
 
   it('is staged without a per-value col[-1] in its parsed columns', async () => {
