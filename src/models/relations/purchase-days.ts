@@ -33,7 +33,7 @@ GROUP BY customer_id, order_date, is_return`,
 export const purchaseDays = byMoneyWidth((money) => purchaseDaysOf(money, true));
 
 /**
- * The purchase days when no line up to as-of has an order id (orders.ts \`orderIds\`): every order
+ * The purchase days when no line up to as-of has an order id (orders.ts `orderIds`): every order
  * is then one customer's lines of one day and kind (orders.ts), so the orders are already one per
  * customer, day and kind, and each such day is exactly one order — the grouping above would give
  * count 1 and sums of one value (the same DECIMAL, INTEGER, or NULL margin). The same rows and
